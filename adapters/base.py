@@ -1,0 +1,180 @@
+"""The ports: small per-capability protocols a backend source implements.
+
+A *kind* of backend (Patchwork, Gerrit, ABF …) is a package under ``adapters/``; a configured
+*instance* of it is a ``Source`` object built by that package's factory (see
+``adapters/registry.py``). The GraphQL layer asks a source what it can do with
+``isinstance(source, PatchReader)`` and friends, so a kind implements only what its API offers.
+
+Every method returns ``adapters.model`` records and raises only ``adapters.errors``
+exceptions. ``get_*`` batch methods take a list of native ids and return a list of the same
+length and order, holding the record or ``None`` where the backend has no such object —
+exactly the shape an aiodataloader batch function needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from adapters.model import (
+    Bundle,
+    Check,
+    Comment,
+    Cover,
+    Event,
+    NewCheck,
+    Page,
+    PageRequest,
+    Patch,
+    PatchUpdate,
+    Person,
+    Project,
+    Series,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PatchFilter:
+    """What to list; every field is optional and maps onto the backend's own filters."""
+
+    project: str | None = None
+    states: tuple[str, ...] = ()
+    archived: bool | None = None
+    submitters: tuple[str, ...] = ()
+    delegate: str | None = None
+    series: str | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+    q: str | None = None
+    msgid: str | None = None
+    hash: str | None = None
+    order: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesFilter:
+    """Series list filters."""
+
+    project: str | None = None
+    submitters: tuple[str, ...] = ()
+    since: datetime | None = None
+    before: datetime | None = None
+    q: str | None = None
+    order: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Event list filters."""
+
+    project: str | None = None
+    categories: tuple[str, ...] = ()
+    patch: str | None = None
+    series: str | None = None
+    cover: str | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A configured backend instance."""
+
+    name: str
+    kind: str
+    url: str
+
+    async def open(self) -> None:
+        """Open pooled connections. Called once at start-up, before any request."""
+
+    async def close(self) -> None:
+        """Release pooled connections. Called once at shutdown."""
+
+    @property
+    def request_count(self) -> int:
+        """Upstream requests made so far (attempts, including retries)."""
+
+
+@runtime_checkable
+class ProjectReader(Protocol):
+    """Reads projects."""
+
+    async def list_projects(self, page: PageRequest) -> Page[Project]:
+        """Projects in the backend's order."""
+
+    async def get_projects(self, ids: Sequence[str]) -> list[Project | None]:
+        """Projects by native id (or link name, where the backend accepts it)."""
+
+
+@runtime_checkable
+class PatchReader(Protocol):
+    """Reads Patchwork-style patches."""
+
+    async def list_patches(self, flt: PatchFilter, page: PageRequest) -> Page[Patch]:
+        """Patches matching ``flt``; pushed down to the backend's own filters."""
+
+    async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
+        """Patch details (content, diff, headers) by native id."""
+
+    async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
+        """The checks of each patch, in the same order as ``ids``."""
+
+    async def patch_comments(self, patch_id: str, page: PageRequest) -> Page[Comment]:
+        """Replies to one patch."""
+
+
+@runtime_checkable
+class PatchWriter(Protocol):
+    """Changes patches and attaches checks. Writes are never retried."""
+
+    async def update_patch(self, patch_id: str, update: PatchUpdate) -> Patch:
+        """Apply ``update`` and return the patch as the backend now has it."""
+
+    async def create_check(self, patch_id: str, check: NewCheck) -> Check:
+        """Attach a CI result to a patch."""
+
+
+@runtime_checkable
+class SeriesReader(Protocol):
+    """Reads series and their cover letters."""
+
+    async def list_series(self, flt: SeriesFilter, page: PageRequest) -> Page[Series]:
+        """Series matching ``flt``."""
+
+    async def get_series(self, ids: Sequence[str]) -> list[Series | None]:
+        """Series by native id."""
+
+    async def get_covers(self, ids: Sequence[str]) -> list[Cover | None]:
+        """Cover letters by native id."""
+
+    async def cover_comments(self, cover_id: str, page: PageRequest) -> Page[Comment]:
+        """Replies to one cover letter."""
+
+
+@runtime_checkable
+class PersonReader(Protocol):
+    """Reads people (mail senders) and user accounts."""
+
+    async def get_people(self, ids: Sequence[str]) -> list[Person | None]:
+        """People by native id (``u<N>`` for user accounts)."""
+
+
+@runtime_checkable
+class EventReader(Protocol):
+    """Reads the backend's event log, newest first."""
+
+    async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
+        """Events matching ``flt``."""
+
+
+@runtime_checkable
+class BundleReader(Protocol):
+    """Reads bundles."""
+
+    async def list_bundles(self, project: str | None, page: PageRequest) -> Page[Bundle]:
+        """Bundles visible with the configured credentials."""
+
+    async def get_bundles(self, ids: Sequence[str]) -> list[Bundle | None]:
+        """Bundles by native id."""

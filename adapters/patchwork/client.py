@@ -1,0 +1,156 @@
+"""HTTP access to one upstream Patchwork server (API 1.0–1.3). Speaks HTTP; knows no records.
+
+- **Version**: ``api_version="auto"`` probes ``/api/1.3/`` down to ``/api/1.0/`` once (the
+  first answer that is not 404 wins; Patchwork answers unknown versions with a 404 page) and
+  caches it; a fixed version is used as configured.
+- **Windows**: Patchwork pages by ``page``/``per_page`` and links pages only through the
+  ``Link`` header. ``window(offset, count)`` picks the ``per_page`` that makes the requested
+  window fall inside one upstream page whenever possible (one request), and follows
+  ``rel="next"`` links when the server caps ``per_page`` lower than asked. A page past the end
+  (``404 {"detail": "Invalid page."}``) is an empty window, not an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.errors import BadPayload, NotFound
+from adapters.http import HttpClient, Response
+
+VERSIONS = ("1.3", "1.2", "1.1", "1.0")
+MAX_PER_PAGE = 250  # Patchwork's default MAX_REST_RESULTS_PER_PAGE
+
+Params = Mapping[str, str | int | Sequence[str | int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Items ``offset …`` of a list, whether more follow, and the total when it is known."""
+
+    items: list[dict[str, Any]]
+    has_next: bool
+    total: int | None
+
+
+def choose_per_page(offset: int, count: int, cap: int) -> int:
+    """The smallest page size ≥ ``count`` whose pages hold ``[offset, offset+count)`` whole.
+
+    Falls back to ``count`` (two upstream pages) when no size up to ``cap`` aligns.
+    """
+    count = max(1, min(count, cap))
+    last = offset + count - 1
+    for size in range(count, cap + 1):
+        if offset // size == last // size:
+            return size
+    return count
+
+
+class PatchworkClient:
+    """The upstream Patchwork REST API of one backend instance."""
+
+    def __init__(self, http: HttpClient, api_version: str = "auto", page_cap: int = 100) -> None:
+        self.http = http
+        self._configured = api_version
+        self._version: str | None = None if api_version == "auto" else api_version
+        self._version_lock = asyncio.Lock()
+        self.page_cap = max(1, min(page_cap, MAX_PER_PAGE))
+
+    @property
+    def backend(self) -> str:
+        """The backend instance name, for errors."""
+        return self.http.config.backend
+
+    async def version(self) -> str:
+        """The API version in use, probing the server once when configured as ``auto``."""
+        if self._version is not None:
+            return self._version
+        async with self._version_lock:
+            if self._version is None:
+                self._version = await self._detect()
+        return self._version
+
+    async def _detect(self) -> str:
+        for version in VERSIONS:
+            resp = await self.http.get(f"/api/{version}/", allow_status=(404,))
+            if resp.status != 404:
+                return version
+        raise NotFound(self.backend, "no Patchwork REST API (1.0-1.3) found at the configured URL")
+
+    async def path(self, rel: str) -> str:
+        """``rel`` (e.g. ``patches/3/``) under the versioned API root."""
+        return f"/api/{await self.version()}/{rel}"
+
+    async def get(self, rel: str, params: Params | None = None) -> Any:
+        """GET one API resource as JSON."""
+        body, _ = await self.http.get_json(await self.path(rel), params)
+        return body
+
+    async def window(self, rel: str, params: Params, offset: int, count: int) -> Window:
+        """List items ``offset … offset+count-1`` of ``rel`` with ``params`` as filters."""
+        per_page = choose_per_page(offset, count, self.page_cap)
+        page = offset // per_page + 1
+        skip = offset - (page - 1) * per_page
+        query: dict[str, str | int | Sequence[str | int]] = {
+            **params,
+            "page": page,
+            "per_page": per_page,
+        }
+        resp = await self.http.get(await self.path(rel), query, allow_status=(404,))
+        if resp.status == 404:
+            if _is_invalid_page(resp):
+                return Window(items=[], has_next=False, total=offset if page == 1 else None)
+            raise NotFound(self.backend, f"{rel} not found")
+        items = _as_list(resp, self.backend)[skip:]
+        reached_end = False
+        while True:
+            nxt = resp.links().get("next")
+            if len(items) > count:
+                break
+            if nxt is None:
+                reached_end = True
+                break
+            if len(items) == count:
+                break
+            resp = await self.http.get(nxt)
+            items.extend(_as_list(resp, self.backend))
+        has_next = len(items) > count or not reached_end
+        items = items[:count]
+        total = offset + len(items) if reached_end and len(items) <= count else None
+        return Window(items=items, has_next=has_next, total=total)
+
+    async def all_items(self, rel: str, params: Params | None = None) -> list[dict[str, Any]]:
+        """Every item of a (short) list, following ``next`` links."""
+        query = {**(params or {}), "per_page": self.page_cap}
+        resp = await self.http.get(await self.path(rel), query)
+        items = _as_list(resp, self.backend)
+        while (nxt := resp.links().get("next")) is not None:
+            resp = await self.http.get(nxt)
+            items.extend(_as_list(resp, self.backend))
+        return items
+
+    async def send(self, method: str, rel: str, body: Mapping[str, Any]) -> Any:
+        """A write (PATCH/POST) with a JSON body; never retried. Returns the JSON answer."""
+        resp = await self.http.send(method, await self.path(rel), json=body)
+        return resp.json()
+
+    async def text(self, url: str) -> Response:
+        """Fetch a non-API resource (mbox, raw diff) by URL on this backend."""
+        return await self.http.get(url)
+
+
+def _is_invalid_page(resp: Response) -> bool:
+    try:
+        body = resp.json()
+    except BadPayload:
+        return False
+    return isinstance(body, dict) and body.get("detail") == "Invalid page."
+
+
+def _as_list(resp: Response, backend: str) -> list[dict[str, Any]]:
+    body = resp.json()
+    if not isinstance(body, list):
+        raise BadPayload(backend, f"expected a JSON list from {resp.url}")
+    return body

@@ -1,0 +1,375 @@
+"""Upstream Patchwork payloads ⇄ unified records. The only module that knows their shapes.
+
+Parsing accepts every API version 1.0–1.3 (fields a version lacks become ``None``) and the
+unversioned ``/api/``. Dates are naive ISO 8601 in UTC (``2016-09-11T22:26:34``, checks and
+events with microseconds); they become aware UTC datetimes. Anything unexpected — a missing
+required key, a wrong type — raises ``BadPayload`` naming the backend, never a ``KeyError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from adapters.errors import BadPayload
+from adapters.model import (
+    Bundle,
+    Check,
+    CheckState,
+    ChangeState,
+    Comment,
+    Cover,
+    Event,
+    MessageRef,
+    NewCheck,
+    Patch,
+    PatchUpdate,
+    Person,
+    Project,
+    Series,
+    SeriesRef,
+)
+
+R = TypeVar("R")
+
+# Patchwork's default states (patchwork/fixtures/default_states.xml) onto the common enum.
+STATE_MAP: Mapping[str, ChangeState] = {
+    "new": ChangeState.OPEN,
+    "under-review": ChangeState.OPEN,
+    "awaiting-upstream": ChangeState.OPEN,
+    "changes-requested": ChangeState.CHANGES_REQUESTED,
+    "deferred": ChangeState.DEFERRED,
+    "rfc": ChangeState.DRAFT,
+    "accepted": ChangeState.MERGED,
+    "rejected": ChangeState.CLOSED,
+    "not-applicable": ChangeState.CLOSED,
+    "superseded": ChangeState.SUPERSEDED,
+}
+
+CHECK_MAP: Mapping[str, CheckState] = {
+    "pending": CheckState.PENDING,
+    "success": CheckState.SUCCESS,
+    "warning": CheckState.WARNING,
+    "fail": CheckState.FAILURE,
+}
+CHECK_UNMAP: Mapping[CheckState, str] = {v: k for k, v in CHECK_MAP.items()}
+
+
+def change_state(raw_state: str) -> ChangeState:
+    """Normalize a state slug; a project's custom state counts as open."""
+    return STATE_MAP.get(raw_state.strip().lower().replace(" ", "-"), ChangeState.OPEN)
+
+
+def parse_date(value: Any, backend: str) -> datetime:
+    """Parse Patchwork's naive-UTC ISO 8601 into an aware datetime."""
+    if not isinstance(value, str):
+        raise BadPayload(backend, f"expected a date string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadPayload(backend, f"unparseable date {value[:40]!r}") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def format_date(value: datetime) -> str:
+    """Render a datetime the way Patchwork's filters take it (naive UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat()
+
+
+def _opt_date(value: Any, backend: str) -> datetime | None:
+    return None if value is None else parse_date(value, backend)
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def guarded(backend: str, what: str, parse: Callable[[], R]) -> R:
+    """Run ``parse``, turning shape errors into ``BadPayload`` for ``backend``."""
+    try:
+        return parse()
+    except BadPayload:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadPayload(backend, f"unexpected {what} payload ({type(exc).__name__}: {exc})") from exc
+
+
+def project(backend: str, d: Mapping[str, Any]) -> Project:
+    """A project (list item, detail, or inline in a patch)."""
+    return Project(
+        backend=backend,
+        id=str(d["id"]),
+        name=d["name"],
+        link_name=d["link_name"],
+        web_url=d.get("web_url") or None,
+        list_email=d.get("list_email"),
+        list_id=d.get("list_id"),
+        scm_url=d.get("scm_url") or None,
+        webscm_url=d.get("webscm_url") or None,
+        list_archive_url=d.get("list_archive_url") or None,
+        raw=d,
+    )
+
+
+def person(backend: str, d: Mapping[str, Any] | None) -> Person | None:
+    """A mail sender (``people/``), with or without its linked user."""
+    if d is None:
+        return None
+    return Person(backend=backend, id=str(d["id"]), name=d.get("name"), email=d.get("email"), raw=d)
+
+
+def user(backend: str, d: Mapping[str, Any] | None) -> Person | None:
+    """A user account (``users/``); its native id is prefixed ``u``."""
+    if d is None:
+        return None
+    full = " ".join(p for p in (d.get("first_name"), d.get("last_name")) if p)
+    return Person(
+        backend=backend,
+        id=f"u{d['id']}",
+        name=full or d.get("username"),
+        email=d.get("email"),
+        username=d.get("username"),
+        raw=d,
+    )
+
+
+def series_ref(backend: str, d: Mapping[str, Any]) -> SeriesRef:
+    """A series summary as embedded in patches and covers."""
+    return SeriesRef(
+        backend=backend,
+        id=str(d["id"]),
+        name=d.get("name"),
+        version=int(d.get("version") or 1),
+        date=_opt_date(d.get("date"), backend),
+        web_url=d.get("web_url"),
+        mbox_url=d.get("mbox"),
+    )
+
+
+def message_ref(backend: str, d: Mapping[str, Any]) -> MessageRef:
+    """A patch or cover summary as embedded in series and bundles."""
+    return MessageRef(
+        backend=backend,
+        id=str(d["id"]),
+        name=d.get("name") or "",
+        msgid=d.get("msgid") or "",
+        date=_opt_date(d.get("date"), backend),
+        web_url=d.get("web_url"),
+        mbox_url=d.get("mbox"),
+    )
+
+
+def patch(backend: str, d: Mapping[str, Any]) -> Patch:
+    """A patch from a list item or a detail response (the detail adds content, diff, headers)."""
+
+    def parse() -> Patch:
+        raw_state = d.get("state") or "new"
+        check = d.get("check")
+        return Patch(
+            backend=backend,
+            id=str(d["id"]),
+            project=project(backend, d["project"]),
+            title=d["name"],
+            msgid=d["msgid"],
+            date=parse_date(d["date"], backend),
+            state=change_state(raw_state),
+            raw_state=raw_state,
+            archived=bool(d.get("archived", False)),
+            submitter=person(backend, d.get("submitter")),
+            delegate=user(backend, d.get("delegate")),
+            check_state=CHECK_MAP.get(check) if isinstance(check, str) else None,
+            series=tuple(series_ref(backend, s) for s in d.get("series") or ()),
+            hash=d.get("hash"),
+            commit_ref=d.get("commit_ref"),
+            pull_url=d.get("pull_url"),
+            web_url=d.get("web_url"),
+            mbox_url=d.get("mbox"),
+            list_archive_url=d.get("list_archive_url"),
+            content=d.get("content"),
+            diff=d.get("diff"),
+            headers=d.get("headers"),
+            raw=d,
+        )
+
+    return guarded(backend, "patch", parse)
+
+
+def cover(backend: str, d: Mapping[str, Any]) -> Cover:
+    """A cover letter from a list item or detail response."""
+
+    def parse() -> Cover:
+        return Cover(
+            backend=backend,
+            id=str(d["id"]),
+            project=project(backend, d["project"]),
+            title=d["name"],
+            msgid=d["msgid"],
+            date=parse_date(d["date"], backend),
+            submitter=person(backend, d.get("submitter")),
+            series=tuple(series_ref(backend, s) for s in d.get("series") or ()),
+            web_url=d.get("web_url"),
+            mbox_url=d.get("mbox"),
+            list_archive_url=d.get("list_archive_url"),
+            content=d.get("content"),
+            headers=d.get("headers"),
+            raw=d,
+        )
+
+    return guarded(backend, "cover", parse)
+
+
+def series(backend: str, d: Mapping[str, Any]) -> Series:
+    """A series with its cover letter and patch summaries."""
+
+    def parse() -> Series:
+        cov = d.get("cover_letter")
+        proj = d.get("project")
+        return Series(
+            backend=backend,
+            id=str(d["id"]),
+            project=project(backend, proj) if proj else None,
+            name=d.get("name"),
+            date=parse_date(d["date"], backend),
+            submitter=person(backend, d.get("submitter")),
+            version=int(d.get("version") or 1),
+            total=int(d.get("total") or 0),
+            received_total=int(d.get("received_total") or 0),
+            received_all=bool(d.get("received_all")),
+            cover=message_ref(backend, cov) if cov else None,
+            patches=tuple(message_ref(backend, p) for p in d.get("patches") or ()),
+            web_url=d.get("web_url"),
+            mbox_url=d.get("mbox"),
+            raw=d,
+        )
+
+    return guarded(backend, "series", parse)
+
+
+def comment(backend: str, d: Mapping[str, Any], parent_type: str, parent_id: str) -> Comment:
+    """A reply to a patch or cover letter."""
+
+    def parse() -> Comment:
+        return Comment(
+            backend=backend,
+            id=str(d["id"]),
+            parent_id=parent_id,
+            parent_type=parent_type,
+            date=parse_date(d["date"], backend),
+            subject=d.get("subject"),
+            submitter=person(backend, d.get("submitter")),
+            content=d.get("content"),
+            msgid=d.get("msgid"),
+            web_url=d.get("web_url"),
+            list_archive_url=d.get("list_archive_url"),
+            addressed=d.get("addressed"),
+            raw=d,
+        )
+
+    return guarded(backend, "comment", parse)
+
+
+def check(backend: str, d: Mapping[str, Any], patch_id: str) -> Check:
+    """A check on a patch."""
+
+    def parse() -> Check:
+        raw_state = d["state"]
+        return Check(
+            backend=backend,
+            id=str(d["id"]),
+            change_id=patch_id,
+            context=d.get("context") or "default",
+            state=CHECK_MAP.get(raw_state, CheckState.WARNING),
+            raw_state=raw_state,
+            date=parse_date(d["date"], backend),
+            user=user(backend, d.get("user")),
+            target_url=d.get("target_url") or None,
+            description=d.get("description") or None,
+            raw=d,
+        )
+
+    return guarded(backend, "check", parse)
+
+
+def _payload_id(payload: Mapping[str, Any], key: str) -> str | None:
+    obj = payload.get(key)
+    return str(obj["id"]) if isinstance(obj, Mapping) and "id" in obj else None
+
+
+def event(backend: str, d: Mapping[str, Any]) -> Event:
+    """An event; the payload's objects are reduced to their ids and states."""
+
+    def parse() -> Event:
+        payload = d.get("payload") or {}
+        proj = d.get("project")
+        return Event(
+            backend=backend,
+            id=str(d["id"]),
+            category=d["category"],
+            date=parse_date(d["date"], backend),
+            project=project(backend, proj) if proj else None,
+            actor=user(backend, d.get("actor")),
+            patch_id=_payload_id(payload, "patch"),
+            series_id=_payload_id(payload, "series"),
+            cover_id=_payload_id(payload, "cover"),
+            check_id=_payload_id(payload, "check"),
+            comment_id=_payload_id(payload, "comment"),
+            previous_state=_str(payload.get("previous_state")),
+            current_state=_str(payload.get("current_state")),
+            previous_delegate=user(backend, payload.get("previous_delegate")),
+            current_delegate=user(backend, payload.get("current_delegate")),
+            raw=d,
+        )
+
+    return guarded(backend, "event", parse)
+
+
+def bundle(backend: str, d: Mapping[str, Any]) -> Bundle:
+    """A bundle of patches."""
+
+    def parse() -> Bundle:
+        proj = d.get("project")
+        return Bundle(
+            backend=backend,
+            id=str(d["id"]),
+            name=d["name"],
+            project=project(backend, proj) if proj else None,
+            owner=user(backend, d.get("owner")),
+            public=bool(d.get("public")),
+            patches=tuple(message_ref(backend, p) for p in d.get("patches") or ()),
+            web_url=d.get("web_url"),
+            mbox_url=d.get("mbox"),
+            raw=d,
+        )
+
+    return guarded(backend, "bundle", parse)
+
+
+# --- records → payloads (the write direction) ---------------------------------------------
+
+
+def patch_update_body(update: PatchUpdate) -> dict[str, Any]:
+    """The JSON body of a partial ``PATCH /patches/<id>/``; user ids lose their ``u`` prefix."""
+    body: dict[str, Any] = {}
+    if update.state is not None:
+        body["state"] = update.state
+    if update.delegate is not None:
+        delegate = update.delegate.removeprefix("u")
+        body["delegate"] = int(delegate) if delegate.isdigit() else (delegate or None)
+    if update.archived is not None:
+        body["archived"] = update.archived
+    if update.commit_ref is not None:
+        body["commit_ref"] = update.commit_ref
+    return body
+
+
+def new_check_body(new: NewCheck) -> dict[str, Any]:
+    """The JSON body of ``POST /patches/<id>/checks/``."""
+    body: dict[str, Any] = {"state": CHECK_UNMAP[new.state], "context": new.context}
+    if new.target_url is not None:
+        body["target_url"] = new.target_url
+    if new.description is not None:
+        body["description"] = new.description
+    return body

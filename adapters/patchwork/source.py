@@ -1,0 +1,295 @@
+"""An upstream Patchwork backend instance: reads, batch functions and writes over its client.
+
+Implements ``Source``, ``ProjectReader``, ``PatchReader``, ``PatchWriter``, ``SeriesReader``,
+``PersonReader``, ``EventReader`` and ``BundleReader`` (see ``adapters/base.py``).
+
+Patchwork has no multi-id lookups, so a batch of ids becomes concurrent detail requests — the
+API forces one request per object — while list responses already carry every nested object
+(project, submitter, delegate, series summaries), which the records keep so that nothing is
+fetched twice. Filters are pushed down to Patchwork's own query parameters; those that need a
+newer API version than the server offers raise ``BadRequest`` instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from adapters.base import EventFilter, PatchFilter, SeriesFilter
+from adapters.errors import BadPayload, BadRequest, NotFound
+from adapters.http import HttpClient
+from adapters.model import (
+    Bundle,
+    Check,
+    Comment,
+    Cover,
+    Event,
+    NewCheck,
+    Page,
+    PageRequest,
+    Patch,
+    PatchUpdate,
+    Person,
+    Project,
+    Series,
+)
+from adapters.patchwork import mapping
+from adapters.patchwork.client import Params, PatchworkClient
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+KIND = "patchwork"
+
+
+async def _each(ids: Sequence[str], fetch: Callable[[str], Awaitable[R]]) -> list[R | None]:
+    """Fetch every id concurrently; a 404 is ``None`` in its slot, other errors propagate."""
+
+    async def one(native_id: str) -> R | None:
+        try:
+            return await fetch(native_id)
+        except NotFound:
+            return None
+
+    return list(await asyncio.gather(*(one(i) for i in ids)))
+
+
+def _check_id(native_id: str, backend: str) -> str:
+    if not native_id.isdigit():
+        raise NotFound(backend, f"no such object {native_id[:40]!r}")
+    return native_id
+
+
+class PatchworkSource:
+    """One configured upstream Patchwork server."""
+
+    kind = KIND
+
+    def __init__(self, name: str, url: str, http: HttpClient, client: PatchworkClient) -> None:
+        self.name = name
+        self.url = url
+        self.http = http
+        self.client = client
+
+    @property
+    def request_count(self) -> int:
+        """Upstream requests made so far."""
+        return self.http.request_count
+
+    async def open(self) -> None:
+        """Open the pooled HTTP session."""
+        await self.http.open()
+
+    async def close(self) -> None:
+        """Close the pooled HTTP session."""
+        await self.http.close()
+
+    async def _page(
+        self, rel: str, params: Params, page: PageRequest, parse: Callable[[dict[str, Any]], T]
+    ) -> Page[T]:
+        window = await self.client.window(rel, params, page.offset, page.count)
+        items = tuple(parse(d) for d in window.items)
+        return Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
+
+    async def _require(self, minimum: str, what: str) -> None:
+        if await self.client.version() < minimum:
+            raise BadRequest(self.name, f"{what} needs Patchwork API {minimum} or newer")
+
+    # --- projects ----------------------------------------------------------------------
+
+    async def list_projects(self, page: PageRequest) -> Page[Project]:
+        """Projects in id order."""
+        return await self._page("projects/", {}, page, lambda d: mapping.project(self.name, d))
+
+    async def get_projects(self, ids: Sequence[str]) -> list[Project | None]:
+        """Projects by id or link name."""
+
+        async def fetch(key: str) -> Project:
+            d = await self.client.get(f"projects/{key}/")
+            return mapping.guarded(self.name, "project", lambda: mapping.project(self.name, d))
+
+        return await _each(ids, fetch)
+
+    # --- patches ---------------------------------------------------------------------
+
+    async def _patch_params(self, flt: PatchFilter) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if flt.project:
+            params["project"] = flt.project
+        if flt.states:
+            params["state"] = list(flt.states)
+        if flt.archived is not None:
+            params["archived"] = "true" if flt.archived else "false"
+        if flt.submitters:
+            params["submitter"] = list(flt.submitters)
+        if flt.delegate:
+            params["delegate"] = flt.delegate.removeprefix("u")
+        if flt.series:
+            params["series"] = flt.series
+        if flt.since:
+            params["since"] = mapping.format_date(flt.since)
+        if flt.before:
+            params["before"] = mapping.format_date(flt.before)
+        if flt.q:
+            params["q"] = flt.q
+        if flt.msgid:
+            await self._require("1.2", "filtering by msgid")
+            params["msgid"] = flt.msgid.strip().removeprefix("<").removesuffix(">")
+        if flt.hash:
+            await self._require("1.2", "filtering by hash")
+            params["hash"] = flt.hash
+        if flt.order:
+            params["order"] = flt.order
+        return params
+
+    async def list_patches(self, flt: PatchFilter, page: PageRequest) -> Page[Patch]:
+        """Patches matching ``flt`` (Patchwork's default order: id ascending)."""
+        params = await self._patch_params(flt)
+        return await self._page("patches/", params, page, lambda d: mapping.patch(self.name, d))
+
+    async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
+        """Patch details, one request each (the API has no multi-id lookup)."""
+
+        async def fetch(native_id: str) -> Patch:
+            d = await self.client.get(f"patches/{_check_id(native_id, self.name)}/")
+            return mapping.patch(self.name, d)
+
+        return await _each(ids, fetch)
+
+    async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
+        """Each patch's checks, one list request per patch (forced by the API)."""
+
+        async def fetch(native_id: str) -> list[Check]:
+            rel = f"patches/{_check_id(native_id, self.name)}/checks/"
+            items = await self.client.all_items(rel)
+            return [mapping.check(self.name, d, native_id) for d in items]
+
+        found = await _each(ids, fetch)
+        return [checks or [] for checks in found]
+
+    async def _comments(self, rel: str, kind: str, parent: str, page: PageRequest) -> Page[Comment]:
+        if await self.client.version() < "1.1":
+            return Page(items=(), offset=page.offset, has_next=False, total=0)
+        return await self._page(
+            rel, {}, page, lambda d: mapping.comment(self.name, d, kind, parent)
+        )
+
+    async def patch_comments(self, patch_id: str, page: PageRequest) -> Page[Comment]:
+        """Replies to a patch (empty below API 1.1, which has no comments endpoint)."""
+        rel = f"patches/{_check_id(patch_id, self.name)}/comments/"
+        return await self._comments(rel, "Patch", patch_id, page)
+
+    # --- writes ----------------------------------------------------------------------
+
+    async def update_patch(self, patch_id: str, update: PatchUpdate) -> Patch:
+        """Partial update (``PATCH``) of state, delegate, archived, commit_ref."""
+        body = mapping.patch_update_body(update)
+        if not body:
+            raise BadRequest(self.name, "nothing to update")
+        rel = f"patches/{_check_id(patch_id, self.name)}/"
+        d = await self.client.send("PATCH", rel, body)
+        return mapping.patch(self.name, d)
+
+    async def create_check(self, patch_id: str, check: NewCheck) -> Check:
+        """``POST /patches/<id>/checks/``."""
+        rel = f"patches/{_check_id(patch_id, self.name)}/checks/"
+        d = await self.client.send("POST", rel, mapping.new_check_body(check))
+        if not isinstance(d, dict):
+            raise BadPayload(self.name, "check creation answered with no object")
+        return mapping.check(self.name, d, patch_id)
+
+    # --- series and covers -------------------------------------------------------------
+
+    async def list_series(self, flt: SeriesFilter, page: PageRequest) -> Page[Series]:
+        """Series matching ``flt``."""
+        params: dict[str, Any] = {}
+        if flt.project:
+            params["project"] = flt.project
+        if flt.submitters:
+            params["submitter"] = list(flt.submitters)
+        if flt.since:
+            params["since"] = mapping.format_date(flt.since)
+        if flt.before:
+            params["before"] = mapping.format_date(flt.before)
+        if flt.q:
+            params["q"] = flt.q
+        if flt.order:
+            params["order"] = flt.order
+        return await self._page("series/", params, page, lambda d: mapping.series(self.name, d))
+
+    async def get_series(self, ids: Sequence[str]) -> list[Series | None]:
+        """Series by id."""
+
+        async def fetch(native_id: str) -> Series:
+            d = await self.client.get(f"series/{_check_id(native_id, self.name)}/")
+            return mapping.series(self.name, d)
+
+        return await _each(ids, fetch)
+
+    async def get_covers(self, ids: Sequence[str]) -> list[Cover | None]:
+        """Cover letters by id."""
+
+        async def fetch(native_id: str) -> Cover:
+            d = await self.client.get(f"covers/{_check_id(native_id, self.name)}/")
+            return mapping.cover(self.name, d)
+
+        return await _each(ids, fetch)
+
+    async def cover_comments(self, cover_id: str, page: PageRequest) -> Page[Comment]:
+        """Replies to a cover letter."""
+        rel = f"covers/{_check_id(cover_id, self.name)}/comments/"
+        return await self._comments(rel, "Cover", cover_id, page)
+
+    # --- people ------------------------------------------------------------------------
+
+    async def get_people(self, ids: Sequence[str]) -> list[Person | None]:
+        """People (``N``) and users (``uN``) by id; both need authentication upstream."""
+
+        async def fetch(native_id: str) -> Person | None:
+            if native_id.startswith("u"):
+                d = await self.client.get(f"users/{_check_id(native_id[1:], self.name)}/")
+                return mapping.guarded(self.name, "user", lambda: mapping.user(self.name, d))
+            d = await self.client.get(f"people/{_check_id(native_id, self.name)}/")
+            return mapping.guarded(self.name, "person", lambda: mapping.person(self.name, d))
+
+        return await _each(ids, fetch)
+
+    # --- events and bundles ----------------------------------------------------------
+
+    async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
+        """Events, newest first (Patchwork's default order)."""
+        params: dict[str, Any] = {}
+        if flt.project:
+            params["project"] = flt.project
+        if flt.categories:
+            params["category"] = list(flt.categories)
+        for key in ("patch", "series", "cover"):
+            if value := getattr(flt, key):
+                params[key] = value
+        if flt.since:
+            params["since"] = mapping.format_date(flt.since)
+        if flt.before:
+            params["before"] = mapping.format_date(flt.before)
+        return await self._page("events/", params, page, lambda d: mapping.event(self.name, d))
+
+    async def list_bundles(self, project: str | None, page: PageRequest) -> Page[Bundle]:
+        """Bundles visible to the configured credentials (public ones anonymously)."""
+        params = {"project": project} if project else {}
+        return await self._page("bundles/", params, page, lambda d: mapping.bundle(self.name, d))
+
+    async def get_bundles(self, ids: Sequence[str]) -> list[Bundle | None]:
+        """Bundles by id."""
+
+        async def fetch(native_id: str) -> Bundle:
+            d = await self.client.get(f"bundles/{_check_id(native_id, self.name)}/")
+            return mapping.bundle(self.name, d)
+
+        return await _each(ids, fetch)
+
+
+def create_source(
+    name: str, url: str, http: HttpClient, *, api_version: str = "auto", page_size: int = 100
+) -> PatchworkSource:
+    """The factory ``adapters.registry`` calls for ``kind = "patchwork"``."""
+    return PatchworkSource(name, url, http, PatchworkClient(http, api_version, page_size))

@@ -1,0 +1,60 @@
+"""Backend kinds and their factories: adding a forge is its package plus one line here.
+
+``build_source`` turns one configured backend instance (plain values, so that adapters do not
+depend on the gateway's settings type) into a ``Source`` with its own pooled HTTP client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adapters.base import Source
+from adapters.http import Credentials, HttpClient, HttpConfig
+from adapters.patchwork.source import create_source as create_patchwork
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSpec:
+    """What the registry needs to build one backend instance."""
+
+    name: str
+    kind: str
+    url: str
+    credentials: Credentials = Credentials()
+    api_version: str = "auto"
+    page_size: int = 100
+    timeout: float = 30.0
+    connect_timeout: float = 5.0
+    retries: int = 3
+
+
+RequestHook = Callable[[str, str, int | None, float], None]
+
+
+def _patchwork(spec: BackendSpec, http: HttpClient) -> Source:
+    return create_patchwork(
+        spec.name, spec.url, http, api_version=spec.api_version, page_size=spec.page_size
+    )
+
+
+FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
+    "patchwork": _patchwork,
+}
+
+
+def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> Source:
+    """A source for ``spec``; its HTTP session is opened by ``open_source``."""
+    try:
+        factory = FACTORIES[spec.kind]
+    except KeyError:
+        raise ValueError(f"backend {spec.name!r}: kind {spec.kind!r} is not supported") from None
+    config = HttpConfig(
+        backend=spec.name,
+        base_url=spec.url,
+        credentials=spec.credentials,
+        connect_timeout=spec.connect_timeout,
+        read_timeout=spec.timeout,
+        retries=spec.retries,
+    )
+    return factory(spec, HttpClient(config, on_request=on_request))

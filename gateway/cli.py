@@ -1,0 +1,121 @@
+"""The ``revgate`` command: ``serve``, ``demo``, ``check-config``, ``schema``.
+
+argparse (stdlib) is enough for four sub-commands with a handful of options; it keeps the
+runtime dependencies to the fixed set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.settings import ConfigError, Settings, check_config, config_path, load_settings, settings_from_dict
+
+log = logging.getLogger("revgate")
+
+DEMO_TOKEN_ENV = "REVGATE_DEMO_PATCHWORK_TOKEN"
+DEMO_ADMIN_TOKEN = "a0" * 20  # the recorded server's admin token; the simulator accepts it
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="revgate", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the gateway over the configured backends")
+    serve.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
+    serve.add_argument("--host", help="override [server] host")
+    serve.add_argument("--port", type=int, help="override [server] port")
+    demo = sub.add_parser("demo", help="serve the gateway over embedded demo backends")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    check = sub.add_parser("check-config", help="report every mistake in a config file")
+    check.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
+    sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+    return parser
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    app = create_app(settings)
+    print(f"revgate: GraphiQL at http://{host}:{port}/graphql", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+async def _demo(host: str, port: int) -> None:
+    from adapters.patchwork.simulator import start_simulator
+
+    sim = await start_simulator()
+    try:
+        settings = settings_from_dict(
+            {
+                "server": {"host": host, "port": port},
+                "backends": [
+                    {
+                        "name": "patchwork",
+                        "kind": "patchwork",
+                        "url": sim.url,
+                        "token_env": DEMO_TOKEN_ENV,
+                    }
+                ],
+            },
+            env={DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN},
+            source="<demo>",
+        )
+        app = create_app(settings)
+        config = uvicorn.Config(app, host=host, port=port, log_level="info")
+        server = uvicorn.Server(config)
+        print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
+        print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
+        print(
+            "revgate demo: try  { projects { nodes { name patches(first: 5) "
+            "{ nodes { title author { name } checkState checks { context state } } } } } }",
+            flush=True,
+        )
+        await server.serve()
+    finally:
+        await sim.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``revgate`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "schema":
+        from schema.build import sdl
+
+        sys.stdout.write(sdl())
+        return 0
+    if args.command == "demo":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_demo(args.host, args.port))
+        return 0
+    path = config_path(args.config, os.environ)
+    if args.command == "check-config":
+        if path is None:
+            print("revgate: no config file given (--config or REVGATE_CONFIG)", file=sys.stderr)
+            return 2
+        problems = check_config(path, os.environ)
+        for problem in problems:
+            print(problem.format(path), file=sys.stderr)
+        if problems:
+            print(f"{len(problems)} problem(s) in {path}", file=sys.stderr)
+            return 1
+        print(f"{path}: OK")
+        return 0
+    try:
+        settings = load_settings(path, os.environ)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    _serve(settings, args.host or settings.server.host, args.port or settings.server.port)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

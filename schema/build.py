@@ -1,0 +1,30 @@
+"""``build_schema()``: the one place the GraphQL schema is assembled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from schema.errors import mask_errors
+from schema.mutations import Mutation
+from schema.query import Query
+from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
+
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+
+def build_schema() -> strawberry.Schema:
+    """The revgate schema with error masking and parse/validation caches."""
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
+        extensions=[mask_errors(), ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+    )
+
+
+def sdl() -> str:
+    """The schema as SDL text, as committed in ``schema/schema.graphql``."""
+    return build_schema().as_str() + "\n"

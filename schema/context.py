@@ -1,0 +1,126 @@
+"""The per-request context every resolver sees, and its request-scoped DataLoaders.
+
+``Context`` is built by the gateway for each request (``gateway/context.py``); loaders are
+created lazily per (backend, entity) inside it, so batching and de-duplication never cross
+requests and a record fetched once is reused for the rest of the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import strawberry
+from aiodataloader import DataLoader
+
+from adapters import base
+from adapters.model import Bundle, Check, Cover, Patch, Person, Project, Series
+from schema.errors import UserInputError
+
+P = TypeVar("P")
+
+
+@dataclass
+class Context:
+    """What a resolver may use: the configured backends and this request's loaders."""
+
+    sources: Mapping[str, base.Source]
+    public_url: str | None = None
+    _loaders: dict[tuple[str, str], DataLoader] = field(default_factory=dict)
+
+    def source(self, name: str) -> base.Source:
+        """The backend called ``name``, or a ``BACKEND_NOT_FOUND`` error."""
+        try:
+            return self.sources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise UserInputError(
+                f"no backend named {name!r} (configured: {known})", "BACKEND_NOT_FOUND"
+            ) from None
+
+    def capable(self, name: str, port: type[P], what: str) -> P:
+        """Backend ``name`` as a ``port`` implementation, or a clear error that it is not one."""
+        src = self.source(name)
+        if not isinstance(src, port):
+            raise UserInputError(
+                f"backend {name!r} ({src.kind}) does not provide {what}", "UNSUPPORTED"
+            )
+        return src
+
+    def all_capable(self, port: type[P]) -> list[tuple[str, P]]:
+        """Every backend implementing ``port``, in configuration order."""
+        return [(n, s) for n, s in self.sources.items() if isinstance(s, port)]
+
+    def _loader(
+        self, backend: str, entity: str, batch: Callable[[Sequence[str]], Awaitable[Any]]
+    ) -> DataLoader:
+        key = (backend, entity)
+        loader = self._loaders.get(key)
+        if loader is None:
+
+            async def load(keys: list[str]) -> list[Any]:
+                return list(await batch(keys))
+
+            loader = DataLoader(load, max_batch_size=100)
+            self._loaders[key] = loader
+        return loader
+
+    async def patch(self, backend: str, native_id: str) -> Patch | None:
+        """One patch's detail, batched per request."""
+        src = self.capable(backend, base.PatchReader, "patches")
+        result: Patch | None = await self._loader(backend, "patch", src.get_patches).load(
+            native_id
+        )
+        return result
+
+    async def checks(self, backend: str, patch_id: str) -> list[Check]:
+        """One patch's checks, batched per request."""
+        src = self.capable(backend, base.PatchReader, "checks")
+        result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(
+            patch_id
+        )
+        return result
+
+    async def series(self, backend: str, native_id: str) -> Series | None:
+        """One series, batched per request."""
+        src = self.capable(backend, base.SeriesReader, "series")
+        result: Series | None = await self._loader(backend, "series", src.get_series).load(
+            native_id
+        )
+        return result
+
+    async def cover(self, backend: str, native_id: str) -> Cover | None:
+        """One cover letter, batched per request."""
+        src = self.capable(backend, base.SeriesReader, "cover letters")
+        result: Cover | None = await self._loader(backend, "cover", src.get_covers).load(
+            native_id
+        )
+        return result
+
+    async def project(self, backend: str, native_id: str) -> Project | None:
+        """One project, batched per request."""
+        src = self.capable(backend, base.ProjectReader, "projects")
+        result: Project | None = await self._loader(backend, "project", src.get_projects).load(
+            native_id
+        )
+        return result
+
+    async def person(self, backend: str, native_id: str) -> Person | None:
+        """One person or user account, batched per request."""
+        src = self.capable(backend, base.PersonReader, "people")
+        result: Person | None = await self._loader(backend, "person", src.get_people).load(
+            native_id
+        )
+        return result
+
+    async def bundle(self, backend: str, native_id: str) -> Bundle | None:
+        """One bundle, batched per request."""
+        src = self.capable(backend, base.BundleReader, "bundles")
+        result: Bundle | None = await self._loader(backend, "bundle", src.get_bundles).load(
+            native_id
+        )
+        return result
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,120 @@
+"""Mutations: ``verbNoun(input) → VerbNounPayload { …, errors }``.
+
+A mutation's expected failures — a bad ID, a backend refusing the write, a backend down — come
+back in ``errors`` with a code, the backend and the input field, so a client can show them;
+the top-level ``errors`` list is left for malformed requests and unexpected faults.
+Writes are never retried (``adapters/http.py``).
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from adapters import base, model
+from adapters.errors import UpstreamError
+from schema import node
+from schema.context import Info
+from schema.errors import UserInputError
+from schema.types import Check, CheckState, Patch
+
+
+@strawberry.type(description="Why a mutation did not (fully) happen.")
+class MutationError:
+    code: str
+    message: str
+    field: str | None = None
+    backend: str | None = None
+
+
+def _error(exc: Exception, field: str | None = None) -> MutationError:
+    if isinstance(exc, UpstreamError):
+        return MutationError(code=exc.code, message=exc.message, backend=exc.backend, field=field)
+    if isinstance(exc, UserInputError):
+        return MutationError(code=exc.code, message=exc.message, field=field)
+    raise exc
+
+
+@strawberry.input(description="Fields of a patch to change; omitted fields stay as they are.")
+class UpdatePatchInput:
+    id: strawberry.ID
+    state: str | None = strawberry.field(
+        default=None, description="A state slug of the backend, e.g. accepted, under-review."
+    )
+    delegate: str | None = strawberry.field(
+        default=None,
+        description='A Person ID, a username, or "" to clear the delegate.',
+    )
+    archived: bool | None = None
+    commit_ref: str | None = None
+
+
+@strawberry.type
+class UpdatePatchPayload:
+    patch: Patch | None
+    errors: list[MutationError]
+
+
+@strawberry.input(description="A CI result to attach to a patch.")
+class CreateCheckInput:
+    patch_id: strawberry.ID
+    state: CheckState  # type: ignore[valid-type]
+    context: str
+    target_url: str | None = None
+    description: str | None = None
+
+
+@strawberry.type
+class CreateCheckPayload:
+    check: Check | None
+    errors: list[MutationError]
+
+
+def _delegate(value: str | None, backend: str) -> str | None:
+    if not value:
+        return value
+    try:
+        gid = node.decode(value, "Person")
+    except UserInputError:
+        return value  # a username
+    if gid.backend != backend:
+        raise UserInputError(f"delegate belongs to backend {gid.backend!r}, not {backend!r}")
+    return gid.native
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Change a patch's state, delegate, archived flag or commit.")
+    async def update_patch(self, info: Info, input: UpdatePatchInput) -> UpdatePatchPayload:
+        try:
+            gid = node.decode(str(input.id), "Patch")
+            src = info.context.capable(gid.backend, base.PatchWriter, "patch updates")
+            update = model.PatchUpdate(
+                state=input.state,
+                delegate=_delegate(input.delegate, gid.backend),
+                archived=input.archived,
+                commit_ref=input.commit_ref,
+            )
+            if update == model.PatchUpdate():
+                raise UserInputError("nothing to update: give state, delegate, archived or commitRef")
+            updated = await src.update_patch(gid.native, update)
+        except (UpstreamError, UserInputError) as exc:
+            return UpdatePatchPayload(patch=None, errors=[_error(exc)])
+        return UpdatePatchPayload(patch=Patch.of(updated), errors=[])
+
+    @strawberry.mutation(description="Attach a CI result to a patch.")
+    async def create_check(self, info: Info, input: CreateCheckInput) -> CreateCheckPayload:
+        try:
+            gid = node.decode(str(input.patch_id), "Patch")
+            src = info.context.capable(gid.backend, base.PatchWriter, "checks")
+            if not input.context.strip():
+                raise UserInputError("context must not be empty")
+            new = model.NewCheck(
+                state=input.state,
+                context=input.context,
+                target_url=input.target_url,
+                description=input.description,
+            )
+            created = await src.create_check(gid.native, new)
+        except (UpstreamError, UserInputError) as exc:
+            return CreateCheckPayload(check=None, errors=[_error(exc)])
+        return CreateCheckPayload(check=Check.of(created), errors=[])

@@ -1,0 +1,47 @@
+"""Opaque, stable global IDs: ``base64url("<Type>:<backend>:<native id>")`` without padding.
+
+The backend *instance* name is part of the ID, so two Patchwork servers never collide, and the
+type lets ``node(id:)`` dispatch. Clients must treat IDs as opaque; decoding garbage raises a
+``UserInputError`` with code ``BAD_ID`` rather than failing deep inside a resolver.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from schema.errors import UserInputError
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalId:
+    """A decoded global ID."""
+
+    type: str
+    backend: str
+    native: str
+
+
+def encode(type_name: str, backend: str, native: str) -> str:
+    """The opaque ID of object ``native`` of ``type_name`` on ``backend``."""
+    raw = f"{type_name}:{backend}:{native}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode(value: str, expect: str | tuple[str, ...] | None = None) -> GlobalId:
+    """Decode ``value``; with ``expect``, the ID must be of that type (or one of them)."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+        type_name, backend, native = text.split(":", 2)
+    except (ValueError, UnicodeError, binascii.Error):
+        raise UserInputError(f"{value[:60]!r} is not a valid revgate ID", "BAD_ID") from None
+    if not (type_name and backend and native):
+        raise UserInputError(f"{value[:60]!r} is not a valid revgate ID", "BAD_ID")
+    wanted = (expect,) if isinstance(expect, str) else expect
+    if wanted is not None and type_name not in wanted:
+        raise UserInputError(
+            f"ID {value[:60]!r} is a {type_name}, expected {' or '.join(wanted)}", "BAD_ID"
+        )
+    return GlobalId(type_name, backend, native)

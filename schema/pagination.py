@@ -1,0 +1,163 @@
+"""Relay cursor connections over backend windows.
+
+A cursor is opaque: ``base64url("o:<offset>")`` for one list, or ``"c:<backend index>:<offset>"``
+for lists concatenated across backends. ``first`` must be 1–100 (default 30); a bad cursor is a
+``BAD_CURSOR`` error, not an empty page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from adapters.model import Page, PageRequest
+from schema.errors import UserInputError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+DEFAULT_PAGE = 30
+MAX_PAGE = 100
+
+
+@strawberry.type
+class PageInfo:
+    """Where this page sits in the list."""
+
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    """One item and the cursor that points at it."""
+
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    """A page of a list, Relay style."""
+
+    edges: list[Edge[T]]
+    nodes: list[T]
+    page_info: PageInfo
+    total_count: int | None = strawberry.field(
+        description="The list's size where the backend can tell it without extra requests."
+    )
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode("ascii").rstrip("=")
+
+
+def _unb64(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()).decode()
+    except (ValueError, UnicodeError, binascii.Error):
+        raise UserInputError(f"invalid cursor {cursor[:60]!r}", "BAD_CURSOR") from None
+
+
+def page_size(first: int | None) -> int:
+    """Validate ``first``."""
+    if first is None:
+        return DEFAULT_PAGE
+    if not 1 <= first <= MAX_PAGE:
+        raise UserInputError(
+            f"first must be between 1 and {MAX_PAGE}, got {first}", "BAD_PAGE_SIZE"
+        )
+    return first
+
+
+def offset_cursor(offset: int) -> str:
+    """The cursor of the item at ``offset``."""
+    return _b64(f"o:{offset}")
+
+
+def parse_offset(after: str | None) -> int:
+    """The offset of the item following ``after``."""
+    if after is None:
+        return 0
+    text = _unb64(after)
+    kind, _, value = text.partition(":")
+    if kind != "o" or not value.isdigit():
+        raise UserInputError(f"invalid cursor {after[:60]!r}", "BAD_CURSOR")
+    return int(value) + 1
+
+
+def page_request(first: int | None, after: str | None) -> PageRequest:
+    """The backend window a connection argument pair asks for."""
+    return PageRequest(offset=parse_offset(after), count=page_size(first))
+
+
+def connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
+    """Wrap one backend window as a connection."""
+    nodes = [convert(item) for item in page.items]
+    edges = [Edge(cursor=offset_cursor(page.offset + i), node=n) for i, n in enumerate(nodes)]
+    return Connection(
+        edges=edges,
+        nodes=nodes,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total,
+    )
+
+
+def _concat_cursor(index: int, offset: int) -> str:
+    return _b64(f"c:{index}:{offset}")
+
+
+def _parse_concat(after: str | None, count: int) -> tuple[int, int]:
+    if after is None:
+        return 0, 0
+    parts = _unb64(after).split(":")
+    if len(parts) != 3 or parts[0] != "c" or not (parts[1].isdigit() and parts[2].isdigit()):
+        raise UserInputError(f"invalid cursor {after[:60]!r}", "BAD_CURSOR")
+    index, offset = int(parts[1]), int(parts[2])
+    if index >= count:
+        raise UserInputError(f"cursor {after[:60]!r} does not belong to this list", "BAD_CURSOR")
+    return index, offset + 1
+
+
+async def concatenated(
+    fetchers: Sequence[Callable[[PageRequest], Awaitable[Page[R]]]],
+    first: int | None,
+    after: str | None,
+    convert: Callable[[R], T],
+) -> Connection[T]:
+    """One connection over several lists, one after the other (e.g. projects per backend)."""
+    want = page_size(first)
+    index, offset = _parse_concat(after, len(fetchers))
+    start = (index, offset)
+    edges: list[Edge[T]] = []
+    has_next = False
+    while index < len(fetchers):
+        page = await fetchers[index](PageRequest(offset=offset, count=want - len(edges)))
+        for i, item in enumerate(page.items):
+            edges.append(Edge(cursor=_concat_cursor(index, offset + i), node=convert(item)))
+        if len(edges) >= want:
+            has_next = page.has_next or index + 1 < len(fetchers)
+            break
+        index, offset = index + 1, 0
+    return Connection(
+        edges=edges,
+        nodes=[e.node for e in edges],
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=start != (0, 0),
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=None,
+    )

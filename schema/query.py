@@ -1,0 +1,240 @@
+"""The root ``Query``: node lookup, backends, projects, patches, series, events, bundles."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from adapters import base
+from schema import node
+from schema.context import Info
+from schema.errors import UserInputError
+from schema.pagination import Connection, concatenated, connection, page_request
+from schema.types import (
+    Backend,
+    Bundle,
+    Cover,
+    Event,
+    Node,
+    Patch,
+    PatchFilterInput,
+    Person,
+    Project,
+    Series,
+)
+
+MAX_NODES = 100
+
+
+@strawberry.input(description="Series list filters.")
+class SeriesFilterInput:
+    backend: str | None = None
+    project: str | None = None
+    submitters: list[str] | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+    q: str | None = None
+    order: str | None = None
+
+    def to_filter(self) -> base.SeriesFilter:
+        """The adapter-level filter."""
+        return base.SeriesFilter(
+            project=self.project,
+            submitters=tuple(self.submitters or ()),
+            since=self.since,
+            before=self.before,
+            q=self.q,
+            order=self.order,
+        )
+
+
+@strawberry.input(description="Event list filters.")
+class EventFilterInput:
+    backend: str | None = None
+    project: str | None = None
+    categories: list[str] | None = strawberry.field(
+        default=None, description="e.g. patch-created, patch-state-changed, check-created."
+    )
+    patch: strawberry.ID | None = None
+    series: strawberry.ID | None = None
+    cover: strawberry.ID | None = None
+    since: datetime | None = None
+    before: datetime | None = None
+
+    def to_filter(self) -> base.EventFilter:
+        """The adapter-level filter (IDs decoded to native ids)."""
+
+        def native(value: strawberry.ID | None, kind: str) -> str | None:
+            return node.decode(str(value), kind).native if value else None
+
+        return base.EventFilter(
+            project=self.project,
+            categories=tuple(self.categories or ()),
+            patch=native(self.patch, "Patch"),
+            series=native(self.series, "Series"),
+            cover=native(self.cover, "Cover"),
+            since=self.since,
+            before=self.before,
+        )
+
+
+def pick_backend(info: Info, name: str | None, port: type[Any], what: str) -> str:
+    """The backend a single-backend list runs on: the named one, or the only capable one."""
+    if name:
+        info.context.capable(name, port, what)
+        return name
+    capable = [n for n, _ in info.context.all_capable(port)]
+    if len(capable) == 1:
+        return capable[0]
+    if not capable:
+        raise UserInputError(f"no configured backend provides {what}", "UNSUPPORTED")
+    raise UserInputError(
+        f"several backends provide {what} ({', '.join(capable)}): set filter.backend",
+        "BACKEND_REQUIRED",
+    )
+
+
+async def resolve_node(info: Info, value: str) -> Node | None:
+    """Fetch any object by its global ID (``None`` when the backend has no such object)."""
+    gid = node.decode(value)
+    ctx = info.context
+    ctx.source(gid.backend)
+    loaders: dict[str, Callable[[], Awaitable[Node | None]]] = {
+        "Backend": lambda: _ready(Backend.of(ctx.source(gid.backend))),
+        "Patch": lambda: _wrap(ctx.patch(gid.backend, gid.native), Patch.of),
+        "Series": lambda: _wrap(ctx.series(gid.backend, gid.native), Series.of),
+        "Cover": lambda: _wrap(ctx.cover(gid.backend, gid.native), Cover.of),
+        "Project": lambda: _wrap(ctx.project(gid.backend, gid.native), Project.of),
+        "Person": lambda: _wrap(ctx.person(gid.backend, gid.native), Person.of),
+        "Bundle": lambda: _wrap(ctx.bundle(gid.backend, gid.native), Bundle.of),
+    }
+    load = loaders.get(gid.type)
+    if load is None:
+        raise UserInputError(f"objects of type {gid.type} cannot be fetched by ID", "BAD_ID")
+    return await load()
+
+
+async def _ready(value: Node) -> Node:
+    return value
+
+
+async def _wrap(pending: Awaitable[Any], convert: Callable[[Any], Any]) -> Node | None:
+    record = await pending
+    if record is None:
+        return None
+    result: Node | None = convert(record)
+    return result
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global ID.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, str(id))
+
+    @strawberry.field(description="Several objects by global ID (at most 100), in order.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise UserInputError(f"at most {MAX_NODES} ids per call, got {len(ids)}")
+        return list(await asyncio.gather(*(resolve_node(info, str(i)) for i in ids)))
+
+    @strawberry.field(description="Every configured backend.")
+    def backends(self, info: Info) -> list[Backend]:
+        return [Backend.of(s) for s in info.context.sources.values()]
+
+    @strawberry.field(description="One configured backend by name.")
+    def backend(self, info: Info, name: str) -> Backend | None:
+        src = info.context.sources.get(name)
+        return Backend.of(src) if src else None
+
+    @strawberry.field(description="A project by global ID, or by backend and link name.")
+    async def project(
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,
+        backend: str | None = None,
+        link_name: str | None = None,
+    ) -> Project | None:
+        if id is not None:
+            gid = node.decode(str(id), "Project")
+            found = await info.context.project(gid.backend, gid.native)
+        elif backend and link_name:
+            found = await info.context.project(backend, link_name)
+        else:
+            raise UserInputError("give either id, or backend and linkName")
+        return Project.of(found) if found else None
+
+    @strawberry.field(description="Projects of every backend (or of those named), in order.")
+    async def projects(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        backends: list[str] | None = None,
+    ) -> Connection[Project]:
+        ctx = info.context
+        names = backends if backends is not None else list(ctx.sources)
+        readers = [ctx.capable(n, base.ProjectReader, "projects") for n in names]
+        fetchers = [r.list_projects for r in readers]
+        return await concatenated(fetchers, first, after, Project.of)
+
+    @strawberry.field(description="Patches of one Patchwork backend, with its filters.")
+    async def patches(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: PatchFilterInput | None = None,
+    ) -> Connection[Patch]:
+        flt = filter or PatchFilterInput()
+        name = pick_backend(info, flt.backend, base.PatchReader, "patches")
+        src = info.context.capable(name, base.PatchReader, "patches")
+        page = await src.list_patches(flt.to_filter(), page_request(first, after))
+        return connection(page, Patch.of)
+
+    @strawberry.field(description="Series of one Patchwork backend.")
+    async def series(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: SeriesFilterInput | None = None,
+    ) -> Connection[Series]:
+        flt = filter or SeriesFilterInput()
+        name = pick_backend(info, flt.backend, base.SeriesReader, "series")
+        src = info.context.capable(name, base.SeriesReader, "series")
+        page = await src.list_series(flt.to_filter(), page_request(first, after))
+        return connection(page, Series.of)
+
+    @strawberry.field(description="Events of one backend, newest first.")
+    async def events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: EventFilterInput | None = None,
+    ) -> Connection[Event]:
+        flt = filter or EventFilterInput()
+        name = pick_backend(info, flt.backend, base.EventReader, "events")
+        src = info.context.capable(name, base.EventReader, "events")
+        page = await src.list_events(flt.to_filter(), page_request(first, after))
+        return connection(page, Event.of)
+
+    @strawberry.field(description="Bundles of one backend visible to its credentials.")
+    async def bundles(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        backend: str | None = None,
+        project: str | None = None,
+    ) -> Connection[Bundle]:
+        name = pick_backend(info, backend, base.BundleReader, "bundles")
+        src = info.context.capable(name, base.BundleReader, "bundles")
+        page = await src.list_bundles(project, page_request(first, after))
+        return connection(page, Bundle.of)
+

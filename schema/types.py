@@ -1,0 +1,631 @@
+"""The GraphQL object types of the unified model, built from ``adapters.model`` records.
+
+Each type keeps its record in a private field and exposes what the record already holds as
+plain attributes (cheap to resolve); only what needs another upstream read is a resolver, and
+those go through the request's loaders. GraphQL types never build URLs or call HTTP.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types.nodes import SelectedField
+
+from adapters import base, model
+from schema import node
+from schema.context import Info
+from schema.pagination import Connection, connection, page_request
+
+BackendKind = strawberry.enum(
+    enum.Enum(
+        "BackendKind",
+        {"PATCHWORK": "patchwork", "PATCHWORK_FDO": "patchwork-fdo", "GERRIT": "gerrit", "ABF": "abf"},
+    ),
+    description="The kind of code-review system behind a backend.",
+)
+ChangeState = strawberry.enum(model.ChangeState, description="A change's normalized state.")
+CheckState = strawberry.enum(model.CheckState, description="A check's (or rollup's) outcome.")
+
+
+@strawberry.interface(description="An object with a global, opaque ID.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type(description="A configured backend instance.")
+class Backend(Node):
+    name: str
+    kind: BackendKind  # type: ignore[valid-type]
+    url: str
+    _source: strawberry.Private[base.Source]
+
+    @strawberry.field(description="The API version in use (Patchwork: detected or configured).")
+    async def api_version(self) -> str | None:
+        client = getattr(self._source, "client", None)
+        version = getattr(client, "version", None)
+        if version is None:
+            return None
+        result: str = await version()
+        return result
+
+    @staticmethod
+    def of(source: base.Source) -> Backend:
+        """The GraphQL view of a configured backend."""
+        return Backend(
+            id=strawberry.ID(node.encode("Backend", source.name, source.name)),
+            name=source.name,
+            kind=BackendKind(source.kind),
+            url=source.url,
+            _source=source,
+        )
+
+
+def backend_of(info: Info, name: str) -> Backend:
+    """The ``Backend`` object for a record's backend name."""
+    return Backend.of(info.context.source(name))
+
+
+@strawberry.type(description="A project on one backend.")
+class Project(Node):
+    name: str
+    link_name: str
+    web_url: str | None
+    list_email: str | None
+    list_id: str | None
+    scm_url: str | None
+    webscm_url: str | None
+    list_archive_url: str | None
+    _r: strawberry.Private[model.Project]
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        return backend_of(info, self._r.backend)
+
+    @strawberry.field(description="Patches of this project (Patchwork backends).")
+    async def patches(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: PatchFilterInput | None = None,
+    ) -> Connection[Patch]:
+        src = info.context.capable(self._r.backend, base.PatchReader, "patches")
+        flt = (filter or PatchFilterInput()).to_filter(project=self._r.id)
+        page = await src.list_patches(flt, page_request(first, after))
+        return connection(page, Patch.of)
+
+    @staticmethod
+    def of(r: model.Project) -> Project:
+        """GraphQL view of a project record."""
+        return Project(
+            id=strawberry.ID(node.encode("Project", r.backend, r.id)),
+            name=r.name,
+            link_name=r.link_name,
+            web_url=r.web_url,
+            list_email=r.list_email,
+            list_id=r.list_id,
+            scm_url=r.scm_url,
+            webscm_url=r.webscm_url,
+            list_archive_url=r.list_archive_url,
+            _r=r,
+        )
+
+
+@strawberry.type(description="A person: a mail sender, an account, a reviewer.")
+class Person(Node):
+    name: str | None
+    email: str | None
+    username: str | None
+    _r: strawberry.Private[model.Person]
+
+    @strawberry.field
+    def display_name(self) -> str:
+        return self._r.display_name
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        return backend_of(info, self._r.backend)
+
+    @staticmethod
+    def of(r: model.Person | None) -> Person | None:
+        """GraphQL view of a person record."""
+        if r is None:
+            return None
+        return Person(
+            id=strawberry.ID(node.encode("Person", r.backend, r.id)),
+            name=r.name,
+            email=r.email,
+            username=r.username,
+            _r=r,
+        )
+
+
+@strawberry.type(description="A CI result attached to a change.")
+class Check(Node):
+    context: str
+    state: CheckState  # type: ignore[valid-type]
+    raw_state: str
+    date: datetime
+    target_url: str | None
+    description: str | None
+    user: Person | None
+
+    @staticmethod
+    def of(r: model.Check) -> Check:
+        """GraphQL view of a check record."""
+        return Check(
+            id=strawberry.ID(node.encode("Check", r.backend, f"{r.change_id}/{r.id}")),
+            context=r.context,
+            state=r.state,
+            raw_state=r.raw_state,
+            date=r.date,
+            target_url=r.target_url,
+            description=r.description,
+            user=Person.of(r.user),
+        )
+
+
+@strawberry.type(description="A reply to a change or cover letter.")
+class Comment(Node):
+    subject: str | None
+    content: str | None
+    date: datetime
+    msgid: str | None
+    web_url: str | None
+    list_archive_url: str | None
+    addressed: bool | None
+    author: Person | None
+
+    @staticmethod
+    def of(r: model.Comment) -> Comment:
+        """GraphQL view of a comment record."""
+        return Comment(
+            id=strawberry.ID(node.encode("Comment", r.backend, f"{r.parent_id}/{r.id}")),
+            subject=r.subject,
+            content=r.content,
+            date=r.date,
+            msgid=r.msgid,
+            web_url=r.web_url,
+            list_archive_url=r.list_archive_url,
+            addressed=r.addressed,
+            author=Person.of(r.submitter),
+        )
+
+
+@strawberry.type(description="A mail header.")
+class Header:
+    name: str
+    value: str
+
+
+def _headers(headers: Any) -> list[Header] | None:
+    if headers is None:
+        return None
+    out: list[Header] = []
+    for name, value in headers.items():
+        values = value if isinstance(value, list) else [value]
+        out.extend(Header(name=name, value=str(v)) for v in values)
+    return out
+
+
+@strawberry.interface(description="A proposed change on any forge: patch, Gerrit change, PR.")
+class Change(Node):
+    title: str
+    state: ChangeState  # type: ignore[valid-type]
+    raw_state: str
+    created_at: datetime
+    updated_at: datetime
+    web_url: str | None
+    check_state: CheckState | None  # type: ignore[valid-type]
+    author: Person | None
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        raise NotImplementedError
+
+    @strawberry.field
+    def project(self) -> Project:
+        raise NotImplementedError
+
+    @strawberry.field(description="Every check on this change, with their rollup in checkState.")
+    async def checks(self, info: Info) -> list[Check]:
+        raise NotImplementedError
+
+    @strawberry.field
+    async def comments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Comment]:
+        raise NotImplementedError
+
+
+# Fields of Series that a patch's inline series summary already answers.
+_SERIES_REF_FIELDS = frozenset({"id", "name", "version", "date", "webUrl", "mboxUrl", "__typename"})
+
+
+def _only_ref_fields(info: Info) -> bool:
+    fields = info.selected_fields
+    for selected in fields:
+        for sel in selected.selections:
+            if not isinstance(sel, SelectedField) or sel.name not in _SERIES_REF_FIELDS:
+                return False
+    return True
+
+
+@strawberry.type(description="A Patchwork patch: one mail carrying a diff.")
+class Patch(Change):
+    msgid: str
+    archived: bool
+    hash: str | None
+    commit_ref: str | None
+    pull_url: str | None
+    mbox_url: str | None
+    list_archive_url: str | None
+    delegate: Person | None
+    _r: strawberry.Private[model.Patch]
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        return backend_of(info, self._r.backend)
+
+    @strawberry.field
+    def project(self) -> Project:
+        return Project.of(self._r.project)
+
+    @strawberry.field(description="The submitter (alias of author).")
+    def submitter(self) -> Person | None:
+        return self.author
+
+    async def _detail(self, info: Info) -> model.Patch:
+        if self._r.is_detail:
+            return self._r
+        detail = await info.context.patch(self._r.backend, self._r.id)
+        return detail or self._r
+
+    @strawberry.field(description="The commit message part of the mail (needs a detail read).")
+    async def content(self, info: Info) -> str | None:
+        return (await self._detail(info)).content
+
+    @strawberry.field(description="The diff (needs a detail read).")
+    async def diff(self, info: Info) -> str | None:
+        return (await self._detail(info)).diff
+
+    @strawberry.field(description="The mail headers (needs a detail read).")
+    async def headers(self, info: Info) -> list[Header] | None:
+        return _headers((await self._detail(info)).headers)
+
+    @strawberry.field(description="Every check on this patch (one upstream list per patch).")
+    async def checks(self, info: Info) -> list[Check]:
+        return [Check.of(c) for c in await info.context.checks(self._r.backend, self._r.id)]
+
+    @strawberry.field
+    async def comments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Comment]:
+        src = info.context.capable(self._r.backend, base.PatchReader, "comments")
+        page = await src.patch_comments(self._r.id, page_request(first, after))
+        return connection(page, Comment.of)
+
+    @strawberry.field(description="The series this patch belongs to.")
+    async def series(self, info: Info) -> list[Series]:
+        refs = self._r.series
+        if _only_ref_fields(info):
+            return [Series.of_ref(ref, self._r.project) for ref in refs]
+        out: list[Series] = []
+        for ref in refs:
+            full = await info.context.series(ref.backend, ref.id)
+            out.append(Series.of(full) if full else Series.of_ref(ref, self._r.project))
+        return out
+
+    @staticmethod
+    def of(r: model.Patch) -> Patch:
+        """GraphQL view of a patch record."""
+        return Patch(
+            id=strawberry.ID(node.encode("Patch", r.backend, r.id)),
+            title=r.title,
+            state=r.state,
+            raw_state=r.raw_state,
+            created_at=r.date,
+            updated_at=r.date,
+            web_url=r.web_url,
+            check_state=r.check_state,
+            author=Person.of(r.submitter),
+            msgid=r.msgid,
+            archived=r.archived,
+            hash=r.hash,
+            commit_ref=r.commit_ref,
+            pull_url=r.pull_url,
+            mbox_url=r.mbox_url,
+            list_archive_url=r.list_archive_url,
+            delegate=Person.of(r.delegate),
+            _r=r,
+        )
+
+
+@strawberry.type(description="A series' cover letter.")
+class Cover(Node):
+    title: str
+    msgid: str
+    date: datetime
+    web_url: str | None
+    mbox_url: str | None
+    list_archive_url: str | None
+    author: Person | None
+    _r: strawberry.Private[model.Cover]
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        return backend_of(info, self._r.backend)
+
+    @strawberry.field
+    def project(self) -> Project:
+        return Project.of(self._r.project)
+
+    @strawberry.field
+    def content(self) -> str | None:
+        return self._r.content
+
+    @strawberry.field
+    def headers(self) -> list[Header] | None:
+        return _headers(self._r.headers)
+
+    @strawberry.field
+    async def comments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Comment]:
+        src = info.context.capable(self._r.backend, base.SeriesReader, "comments")
+        page = await src.cover_comments(self._r.id, page_request(first, after))
+        return connection(page, Comment.of)
+
+    @staticmethod
+    def of(r: model.Cover) -> Cover:
+        """GraphQL view of a cover letter record."""
+        return Cover(
+            id=strawberry.ID(node.encode("Cover", r.backend, r.id)),
+            title=r.title,
+            msgid=r.msgid,
+            date=r.date,
+            web_url=r.web_url,
+            mbox_url=r.mbox_url,
+            list_archive_url=r.list_archive_url,
+            author=Person.of(r.submitter),
+            _r=r,
+        )
+
+
+@strawberry.type(description="Patches sent together, with a version and a completeness state.")
+class Series(Node):
+    name: str | None
+    version: int
+    date: datetime | None
+    web_url: str | None
+    mbox_url: str | None
+    _backend: strawberry.Private[str]
+    _native: strawberry.Private[str]
+    _project: strawberry.Private[model.Project | None]
+    _r: strawberry.Private[model.Series | None]
+
+    async def _full(self, info: Info) -> model.Series | None:
+        if self._r is None:
+            self._r = await info.context.series(self._backend, self._native)
+        return self._r
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        return backend_of(info, self._backend)
+
+    @strawberry.field
+    async def project(self, info: Info) -> Project | None:
+        full = await self._full(info)
+        proj = full.project if full and full.project else self._project
+        return Project.of(proj) if proj else None
+
+    @strawberry.field
+    async def submitter(self, info: Info) -> Person | None:
+        full = await self._full(info)
+        return Person.of(full.submitter) if full else None
+
+    @strawberry.field(description="How many patches the series announces.")
+    async def total(self, info: Info) -> int | None:
+        full = await self._full(info)
+        return full.total if full else None
+
+    @strawberry.field(description="How many of them have arrived.")
+    async def received_total(self, info: Info) -> int | None:
+        full = await self._full(info)
+        return full.received_total if full else None
+
+    @strawberry.field(description="Whether every announced patch has arrived.")
+    async def complete(self, info: Info) -> bool | None:
+        full = await self._full(info)
+        return full.received_all if full else None
+
+    @strawberry.field
+    async def cover(self, info: Info) -> Cover | None:
+        full = await self._full(info)
+        if full is None or full.cover is None:
+            return None
+        cover = await info.context.cover(self._backend, full.cover.id)
+        return Cover.of(cover) if cover else None
+
+    @strawberry.field(description="The series' patches (one upstream list request).")
+    async def patches(self, info: Info) -> list[Patch]:
+        src = info.context.capable(self._backend, base.PatchReader, "patches")
+        flt = base.PatchFilter(series=self._native)
+        page = await src.list_patches(flt, model.PageRequest(0, 100))
+        return [Patch.of(p) for p in page.items]
+
+    @staticmethod
+    def of(r: model.Series) -> Series:
+        """GraphQL view of a full series record."""
+        return Series(
+            id=strawberry.ID(node.encode("Series", r.backend, r.id)),
+            name=r.name,
+            version=r.version,
+            date=r.date,
+            web_url=r.web_url,
+            mbox_url=r.mbox_url,
+            _backend=r.backend,
+            _native=r.id,
+            _project=r.project,
+            _r=r,
+        )
+
+    @staticmethod
+    def of_ref(ref: model.SeriesRef, project: model.Project | None) -> Series:
+        """GraphQL view of a series summary; other fields load the series on demand."""
+        return Series(
+            id=strawberry.ID(node.encode("Series", ref.backend, ref.id)),
+            name=ref.name,
+            version=ref.version,
+            date=ref.date,
+            web_url=ref.web_url,
+            mbox_url=ref.mbox_url,
+            _backend=ref.backend,
+            _native=ref.id,
+            _project=project,
+            _r=None,
+        )
+
+
+@strawberry.type(description="Something that happened on a backend.")
+class Event(Node):
+    category: str
+    date: datetime
+    actor: Person | None
+    previous_state: str | None
+    current_state: str | None
+    previous_delegate: Person | None
+    current_delegate: Person | None
+    _r: strawberry.Private[model.Event]
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        return backend_of(info, self._r.backend)
+
+    @strawberry.field
+    def project(self) -> Project | None:
+        return Project.of(self._r.project) if self._r.project else None
+
+    @strawberry.field
+    async def patch(self, info: Info) -> Patch | None:
+        if self._r.patch_id is None:
+            return None
+        found = await info.context.patch(self._r.backend, self._r.patch_id)
+        return Patch.of(found) if found else None
+
+    @strawberry.field
+    async def series(self, info: Info) -> Series | None:
+        if self._r.series_id is None:
+            return None
+        found = await info.context.series(self._r.backend, self._r.series_id)
+        return Series.of(found) if found else None
+
+    @strawberry.field
+    async def cover(self, info: Info) -> Cover | None:
+        if self._r.cover_id is None:
+            return None
+        found = await info.context.cover(self._r.backend, self._r.cover_id)
+        return Cover.of(found) if found else None
+
+    @staticmethod
+    def of(r: model.Event) -> Event:
+        """GraphQL view of an event record."""
+        return Event(
+            id=strawberry.ID(node.encode("Event", r.backend, r.id)),
+            category=r.category,
+            date=r.date,
+            actor=Person.of(r.actor),
+            previous_state=r.previous_state,
+            current_state=r.current_state,
+            previous_delegate=Person.of(r.previous_delegate),
+            current_delegate=Person.of(r.current_delegate),
+            _r=r,
+        )
+
+
+@strawberry.type(description="A named collection of patches.")
+class Bundle(Node):
+    name: str
+    public: bool
+    web_url: str | None
+    mbox_url: str | None
+    owner: Person | None
+    _r: strawberry.Private[model.Bundle]
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        return backend_of(info, self._r.backend)
+
+    @strawberry.field
+    def project(self) -> Project | None:
+        return Project.of(self._r.project) if self._r.project else None
+
+    @strawberry.field(description="The bundle's patches (one detail read each).")
+    async def patches(self, info: Info) -> list[Patch]:
+        out = []
+        for ref in self._r.patches:
+            found = await info.context.patch(self._r.backend, ref.id)
+            if found:
+                out.append(Patch.of(found))
+        return out
+
+    @staticmethod
+    def of(r: model.Bundle) -> Bundle:
+        """GraphQL view of a bundle record."""
+        return Bundle(
+            id=strawberry.ID(node.encode("Bundle", r.backend, r.id)),
+            name=r.name,
+            public=r.public,
+            web_url=r.web_url,
+            mbox_url=r.mbox_url,
+            owner=Person.of(r.owner),
+            _r=r,
+        )
+
+
+@strawberry.input(description="Patch list filters; each maps onto Patchwork's own.")
+class PatchFilterInput:
+    backend: str | None = strawberry.field(
+        default=None, description="Backend name; needed when several serve patches."
+    )
+    project: str | None = strawberry.field(
+        default=None, description="Project link name or native id."
+    )
+    states: list[str] | None = strawberry.field(
+        default=None, description="Raw state slugs, e.g. new, under-review, accepted."
+    )
+    archived: bool | None = None
+    submitters: list[str] | None = strawberry.field(
+        default=None, description="Submitter emails or native person ids."
+    )
+    delegate: str | None = strawberry.field(default=None, description="Username or user id.")
+    series: strawberry.ID | None = strawberry.field(default=None, description="A Series ID.")
+    since: datetime | None = None
+    before: datetime | None = None
+    q: str | None = strawberry.field(default=None, description="Substring of the patch name.")
+    msgid: str | None = None
+    hash: str | None = None
+    order: str | None = strawberry.field(
+        default=None, description="Patchwork ordering: id, name, date, state …; '-' reverses."
+    )
+
+    def to_filter(self, project: str | None = None) -> base.PatchFilter:
+        """The adapter-level filter."""
+        series = node.decode(str(self.series), "Series").native if self.series else None
+        return base.PatchFilter(
+            project=project or self.project,
+            states=tuple(self.states or ()),
+            archived=self.archived,
+            submitters=tuple(self.submitters or ()),
+            delegate=self.delegate,
+            series=series,
+            since=self.since,
+            before=self.before,
+            q=self.q,
+            msgid=self.msgid,
+            hash=self.hash,
+            order=self.order,
+        )

@@ -1,0 +1,77 @@
+"""Shared fixtures: the Patchwork simulator on loopback and the gateway in front of it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.base import Source
+from adapters.patchwork.simulator import PatchworkData, RunningSimulator, start_simulator
+from gateway.app import create_app
+from gateway.lifespan import build_sources, open_sources
+from gateway.settings import Settings, settings_from_dict
+
+ADMIN_TOKEN = "a0" * 20
+
+
+def gateway_settings(url: str, *, token: bool = True, **backend: Any) -> Settings:
+    """Settings with one Patchwork backend ``pw`` at ``url``."""
+    entry: dict[str, Any] = {"name": "pw", "kind": "patchwork", "url": url, "retries": 1}
+    env = {}
+    if token:
+        entry["token_env"] = "PW_TOKEN"
+        env["PW_TOKEN"] = ADMIN_TOKEN
+    entry.update(backend)
+    return settings_from_dict({"backends": [entry]}, env=env)
+
+
+@dataclass
+class Gateway:
+    """The gateway app in-process, its backends and the simulator behind them."""
+
+    client: httpx.AsyncClient
+    sources: dict[str, Source]
+    sim: RunningSimulator
+
+    async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST a GraphQL request; the decoded response body."""
+        resp = await self.client.post("/graphql", json={"query": query, "variables": variables})
+        assert resp.status_code == 200, resp.text
+        body: dict[str, Any] = resp.json()
+        return body
+
+    def upstream_requests(self) -> int:
+        """Requests the simulator has received so far."""
+        return len(self.sim.state.requests)
+
+
+async def _gateway(data: PatchworkData | None, **backend: Any) -> AsyncIterator[Gateway]:
+    sim = await start_simulator(data)
+    settings = gateway_settings(sim.url, **backend)
+    sources = build_sources(settings)
+    app = create_app(settings, sources)
+    try:
+        async with open_sources(sources):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
+                yield Gateway(client, sources, sim)
+    finally:
+        await sim.close()
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Gateway]:
+    """The gateway over the simulator's recorded data."""
+    async for gw in _gateway(None):
+        yield gw
+
+
+@pytest.fixture
+async def big_gateway() -> AsyncIterator[Gateway]:
+    """The gateway over the recorded data plus 100 generated patches."""
+    async for gw in _gateway(PatchworkData.generated(100)):
+        yield gw
