@@ -1,0 +1,676 @@
+"""revgate settings: a TOML config file plus environment overrides -> frozen ``Settings``.
+
+Every mistake is reported at once, each with the line of the config file it came from
+(``ConfigProblem``). ``tomllib`` keeps no positions, so ``_Locator`` scans the raw text for
+table headers and ``key =`` lines; it understands comments, ``[server]``, ``[[backends]]``,
+dotted keys and multi-line strings, and falls back to the enclosing table's line otherwise.
+
+Secrets never live in the file: a backend names the *environment variables* that hold its
+token or basic-auth credentials (``token_env`` ...). No secret value is ever put in a
+problem message, an exception or a ``repr``; URLs are never echoed either (a URL can carry
+credentials or a token in its query).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+BACKEND_KINDS: tuple[str, ...] = ("patchwork", "patchwork-fdo", "gerrit", "abf")
+PATCHWORK_API_VERSIONS: tuple[str, ...] = ("auto", "1.0", "1.1", "1.2", "1.3")
+CONFIG_ENV = "REVGATE_CONFIG"
+
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# Upper-case only: a lower-case "name" is far more likely to be a pasted token, which we
+# must not echo back in "is not set" messages.
+_ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
+_TOP_KEYS: tuple[str, ...] = ("server", "backends")
+_SERVER_KEYS: tuple[str, ...] = ("host", "port", "graphiql", "public_url")
+_BACKEND_KEYS: tuple[str, ...] = (
+    "name",
+    "kind",
+    "url",
+    "api_version",
+    "token_env",
+    "username_env",
+    "password_env",
+    "timeout",
+    "connect_timeout",
+    "page_size",
+    "retries",
+)
+_SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
+_CREDENTIAL_ENV_KEYS: tuple[str, ...] = ("token_env", "username_env", "password_env")
+_OVERRIDE_SUFFIXES: tuple[str, ...] = ("URL", "TIMEOUT", "PAGE_SIZE")
+_BACKEND_OVERRIDE_PREFIX = "REVGATE_BACKEND_"
+
+
+@dataclass(frozen=True, slots=True)
+class BackendSettings:
+    """One configured backend instance. ``token`` and ``password`` stay out of ``repr``."""
+
+    name: str
+    kind: str
+    url: str
+    api_version: str = "auto"
+    token: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    connect_timeout: float = 5.0
+    page_size: int = 100
+    retries: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: bool = True
+    public_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    backends: tuple[BackendSettings, ...] = ()
+    source: str | None = None
+
+    def backend(self, name: str) -> BackendSettings:
+        """The backend called ``name``; ``KeyError`` if there is none."""
+        for backend in self.backends:
+            if backend.name == name:
+                return backend
+        raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One mistake: the config-file line it came from (``None`` for environment or I/O)."""
+
+    line: int | None
+    message: str
+
+    def format(self, path: str) -> str:
+        """``path:line: message`` (``path: message`` without a line)."""
+        if self.line is None:
+            return f"{path}: {self.message}"
+        return f"{path}:{self.line}: {self.message}"
+
+    def __str__(self) -> str:
+        return self.message if self.line is None else f"line {self.line}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; ``problems`` holds every mistake found."""
+
+    def __init__(self, problems: list[ConfigProblem], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = self.source if self.source is not None else "<config>"
+        count = len(self.problems)
+        head = f"invalid configuration {where}: {count} problem{'s' if count != 1 else ''}"
+        return "\n".join([head, *(p.format(where) for p in self.problems)])
+
+
+def config_path(explicit: str | None, env: Mapping[str, str]) -> str | None:
+    """The config file to use: ``explicit`` (``--config``), else ``$REVGATE_CONFIG``, else None."""
+    if explicit:
+        return explicit
+    return env.get(CONFIG_ENV) or None
+
+
+def load_settings(path: str | None, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from the TOML file at ``path`` plus ``env`` overrides (default ``os.environ``).
+
+    Raises ``ConfigError`` carrying every problem; ``path=None`` is itself a problem.
+    """
+    if path is None:
+        raise ConfigError(
+            [ConfigProblem(None, f"no config file given (--config or {CONFIG_ENV})")], None
+        )
+    settings, problems = _load(path, os.environ if env is None else env)
+    if settings is None:
+        raise ConfigError(problems, path)
+    return settings
+
+
+def check_config(path: str, env: Mapping[str, str] | None = None) -> list[ConfigProblem]:
+    """Every problem in the config at ``path`` (with ``env`` overrides); ``[]`` when fine."""
+    return _load(path, os.environ if env is None else env)[1]
+
+
+def settings_from_dict(
+    data: Mapping[str, Any], env: Mapping[str, str] | None = None, source: str | None = None
+) -> Settings:
+    """Settings from an already-parsed config (same shape as the TOML file); no line numbers."""
+    checker = _Checker(_Locator(""), os.environ if env is None else env)
+    settings = checker.settings(data, source)
+    if settings is None:
+        raise ConfigError(checker.sorted_problems(), source)
+    return settings
+
+
+# -- loading -----------------------------------------------------------------------------
+
+_TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_END_RE = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+def _load(path: str, env: Mapping[str, str]) -> tuple[Settings | None, list[ConfigProblem]]:
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return None, [ConfigProblem(None, f"cannot read config file: {reason}")]
+    except UnicodeDecodeError as exc:
+        line = _line_of_offset(exc.object, exc.start)
+        return None, [ConfigProblem(line, "config file is not valid UTF-8")]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return None, [_syntax_problem(str(exc), text)]
+    checker = _Checker(_Locator(text), env)
+    settings = checker.settings(data, path)
+    return settings, checker.sorted_problems()
+
+
+def _line_of_offset(data: bytes, offset: int) -> int:
+    """1-based line number of byte ``offset`` in ``data``."""
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _syntax_problem(message: str, text: str) -> ConfigProblem:
+    """A ``TOMLDecodeError`` message turned into a located problem."""
+    if match := _TOML_POS_RE.search(message):
+        detail = message[: match.start()]
+        return ConfigProblem(
+            int(match.group(1)), f"TOML syntax error: {detail} (column {match.group(2)})"
+        )
+    if match := _TOML_END_RE.search(message):
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        detail = message[: match.start()]
+        return ConfigProblem(max(len(lines), 1), f"TOML syntax error: {detail} (at end of file)")
+    return ConfigProblem(None, f"TOML syntax error: {message}")
+
+
+# -- line locator --------------------------------------------------------------------------
+
+Path_ = tuple[str | int, ...]
+
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\\\n]*"|'[^'\n]*')"""
+_KEY_LINE_RE = re.compile(rf"\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
+_ARRAY_HEADER_RE = re.compile(
+    rf"\s*\[\[\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*\]\]\s*(?:#.*)?$"
+)
+_TABLE_HEADER_RE = re.compile(rf"\s*\[\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*\]\s*(?:#.*)?$")
+_KEY_PART_RE = re.compile(_KEY_PART)
+
+
+def _key_parts(dotted: str) -> list[str]:
+    return [p[1:-1] if p[0] in "\"'" else p for p in _KEY_PART_RE.findall(dotted)]
+
+
+class _Locator:
+    """Maps a path such as ``("backends", 1, "url")`` to the line that defines it.
+
+    Array-of-tables entries are numbered in file order, so ``("backends", 1)`` is the second
+    ``[[backends]]`` header. ``line()`` falls back to the closest enclosing path it knows
+    (a missing key -> its table header). Keys inside multi-line strings are skipped; entries
+    written as inline tables (``backends = [{...}]``) map to the ``backends =`` line.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._lines: dict[Path_, int] = {}
+        counts: dict[Path_, int] = {}
+        table: Path_ = ()
+        in_string: str | None = None
+        for number, line in enumerate(text.split("\n"), start=1):
+            if in_string is not None:
+                if line.count(in_string) % 2 == 1:
+                    in_string = None
+                continue
+            if match := _ARRAY_HEADER_RE.match(line):
+                *parents, last = _key_parts(match.group(1))
+                name = (*self._resolve(parents, counts), last)
+                index = counts.get(name, 0)
+                counts[name] = index + 1
+                self._lines.setdefault(name, number)
+                table = (*name, index)
+                self._lines[table] = number
+            elif match := _TABLE_HEADER_RE.match(line):
+                table = self._resolve(_key_parts(match.group(1)), counts)
+                self._lines.setdefault(table, number)
+            elif match := _KEY_LINE_RE.match(line):
+                self._lines.setdefault((*table, *_key_parts(match.group(1))), number)
+                rest = line[match.end() :]
+                for quote in ('"""', "'''"):
+                    if rest.count(quote) % 2 == 1:
+                        in_string = quote
+                        break
+
+    @staticmethod
+    def _resolve(parts: list[str], counts: dict[Path_, int]) -> Path_:
+        """A header's dotted name as a path: ``backends.x`` is inside the latest backend."""
+        path: Path_ = ()
+        for part in parts:
+            path = (*path, part)
+            if path in counts:
+                path = (*path, counts[path] - 1)
+        return path
+
+    def line(self, path: Path_) -> int | None:
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
+        return None
+
+
+# -- validation --------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _type_name(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _env_key(name: str) -> str:
+    """A backend name as it appears in override variables: upper-case, ``-`` -> ``_``."""
+    return name.upper().replace("-", "_")
+
+
+def _normalise_url(value: str) -> tuple[str | None, str]:
+    """``(normalised, "")`` or ``(None, reason)``; the reason never repeats the URL."""
+    if not value or any(c.isspace() for c in value):
+        return None, "must be a non-empty URL without whitespace"
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError on a malformed or out-of-range port
+    except ValueError:
+        return None, "is not a valid URL"
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return None, "must start with http:// or https://"
+    if "@" in parts.netloc:
+        return None, (
+            "must not contain credentials (user:password@); "
+            "use token_env or username_env/password_env"
+        )
+    if not parts.hostname:
+        return None, "has no host"
+    if "?" in value or "#" in value:
+        return None, "must not have a query (?...) or fragment (#...)"
+    return f"{scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}", ""
+
+
+class _Checker:
+    """Validates one parsed config, collecting every problem instead of stopping."""
+
+    def __init__(self, locator: _Locator, env: Mapping[str, str]) -> None:
+        self._loc = locator
+        self._env = env
+        self.problems: list[ConfigProblem] = []
+
+    def sorted_problems(self) -> list[ConfigProblem]:
+        return sorted(self.problems, key=lambda p: (p.line is None, p.line or 0))
+
+    def _at(self, path: Path_, message: str) -> None:
+        self.problems.append(ConfigProblem(self._loc.line(path), message))
+
+    def _env_problem(self, message: str) -> None:
+        self.problems.append(ConfigProblem(None, message))
+
+    def _unknown_key(
+        self, path: Path_, key: str, allowed: tuple[str, ...], where: str, backend: bool = False
+    ) -> None:
+        if backend and key in _SECRET_KEYS:
+            self._at(
+                path,
+                f"{where}: {key!r} is not allowed: secrets are not read from the config file; "
+                f"put it in an environment variable and name that variable with "
+                f"{_SECRET_KEYS[key]!r}",
+            )
+            return
+        self._at(path, f"{where}: unknown key {key!r}{_suggest(key, allowed)}")
+
+    # -- whole file
+
+    def settings(self, data: Mapping[str, Any], source: str | None) -> Settings | None:
+        for key in data:
+            if key not in _TOP_KEYS:
+                self._unknown_key((key,), key, _TOP_KEYS, "top level")
+        server = self._server(data.get("server"))
+        backends = self._backends(data.get("backends"))
+        if self.problems:
+            return None
+        return Settings(server=server, backends=tuple(backends), source=source)
+
+    # -- [server]
+
+    def _server(self, raw: object) -> ServerSettings:
+        values: dict[str, Any] = {}
+        if raw is not None and not isinstance(raw, Mapping):
+            self._at(("server",), f"[server] must be a table, not {_type_name(raw)}")
+            raw = None
+        for key, value in (raw or {}).items():
+            path: Path_ = ("server", key)
+            if key == "host":
+                if isinstance(value, str) and value.strip():
+                    values["host"] = value.strip()
+                else:
+                    self._at(path, "[server] host must be a non-empty string")
+            elif key == "port":
+                if _is_int(value) and 1 <= value <= 65535:
+                    values["port"] = value
+                else:
+                    self._at(path, f"[server] port must be an integer 1..65535{_got(value)}")
+            elif key == "graphiql":
+                if isinstance(value, bool):
+                    values["graphiql"] = value
+                else:
+                    self._at(path, f"[server] graphiql must be true or false{_got(value)}")
+            elif key == "public_url":
+                if not isinstance(value, str):
+                    self._at(path, f"[server] public_url must be a string{_got(value)}")
+                elif value == "":
+                    values["public_url"] = None
+                else:
+                    url, reason = _normalise_url(value)
+                    if url is None:
+                        self._at(path, f"[server] public_url {reason}")
+                    else:
+                        values["public_url"] = url
+            else:
+                self._unknown_key(path, key, _SERVER_KEYS, "[server]")
+        self._server_overrides(values)
+        return ServerSettings(**values)
+
+    def _server_overrides(self, values: dict[str, Any]) -> None:
+        env = self._env
+        if (host := env.get("REVGATE_HOST")) is not None:
+            if host.strip():
+                values["host"] = host.strip()
+            else:
+                self._env_problem("REVGATE_HOST must not be empty")
+        if (port := env.get("REVGATE_PORT")) is not None:
+            number = _parse_int(port)
+            if number is not None and 1 <= number <= 65535:
+                values["port"] = number
+            else:
+                self._env_problem(f"REVGATE_PORT must be an integer 1..65535, got {port!r:.40}")
+        if (graphiql := env.get("REVGATE_GRAPHIQL")) is not None:
+            flag = {"true": True, "1": True, "false": False, "0": False}.get(
+                graphiql.strip().lower()
+            )
+            if flag is None:
+                self._env_problem(
+                    f"REVGATE_GRAPHIQL must be true, false, 1 or 0, got {graphiql!r:.40}"
+                )
+            else:
+                values["graphiql"] = flag
+        if (public_url := env.get("REVGATE_PUBLIC_URL")) is not None:
+            if public_url == "":
+                values["public_url"] = None
+            else:
+                url, reason = _normalise_url(public_url)
+                if url is None:
+                    self._env_problem(f"REVGATE_PUBLIC_URL {reason}")
+                else:
+                    values["public_url"] = url
+
+    # -- [[backends]]
+
+    def _backends(self, raw: object) -> list[BackendSettings]:
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self._at(
+                ("backends",),
+                f"backends must be an array of tables ([[backends]]), not {_type_name(raw)}",
+            )
+            return []
+        result: list[BackendSettings] = []
+        first_by_name: dict[str, int] = {}
+        first_by_env_key: dict[str, str] = {}
+        for index, entry in enumerate(raw):
+            if not isinstance(entry, Mapping):
+                self._at(
+                    ("backends", index),
+                    f"backends entry {index + 1} must be a table, not {_type_name(entry)}",
+                )
+                continue
+            backend = self._backend(index, entry, first_by_name, first_by_env_key)
+            if backend is not None:
+                result.append(backend)
+        self._unknown_backend_overrides(raw)
+        return result
+
+    def _backend(
+        self,
+        index: int,
+        raw: Mapping[str, Any],
+        first_by_name: dict[str, int],
+        first_by_env_key: dict[str, str],
+    ) -> BackendSettings | None:
+        start = len(self.problems)
+        header: Path_ = ("backends", index)
+        name = raw.get("name")
+        label = f"backend {name!r}" if isinstance(name, str) else f"backend #{index + 1}"
+        values: dict[str, Any] = {}
+
+        def at(key: str, message: str) -> None:
+            self._at((*header, key), f"{label}: {message}")
+
+        for key, value in raw.items():
+            if key == "name":
+                if not isinstance(value, str):
+                    at(key, f"name must be a string{_got(value)}")
+                elif not _NAME_RE.fullmatch(value):
+                    at(
+                        key,
+                        "name must start with a lower-case letter or digit and contain only "
+                        "a-z, 0-9, '_' and '-'",
+                    )
+                elif value in first_by_name:
+                    first = self._loc.line((*header[:1], first_by_name[value], "name"))
+                    where = f" (first defined at line {first})" if first is not None else ""
+                    at(key, f"duplicate backend name {value!r}{where}")
+                elif _env_key(value) in first_by_env_key:
+                    other = first_by_env_key[_env_key(value)]
+                    at(
+                        key,
+                        f"name {value!r} clashes with backend {other!r}: both use "
+                        f"{_BACKEND_OVERRIDE_PREFIX}{_env_key(value)}_* overrides",
+                    )
+                else:
+                    first_by_name[value] = index
+                    first_by_env_key[_env_key(value)] = value
+                    values["name"] = value
+            elif key == "kind":
+                if not isinstance(value, str):
+                    at(key, f"kind must be a string{_got(value)}")
+                elif value not in BACKEND_KINDS:
+                    at(
+                        key,
+                        f"unknown kind {value!r:.40} (valid kinds: {', '.join(BACKEND_KINDS)})"
+                        f"{_suggest(value, BACKEND_KINDS)}",
+                    )
+                else:
+                    values["kind"] = value
+            elif key == "url":
+                if not isinstance(value, str):
+                    at(key, f"url must be a string{_got(value)}")
+                else:
+                    url, reason = _normalise_url(value)
+                    if url is None:
+                        at(key, f"url {reason}")
+                    else:
+                        values["url"] = url
+            elif key == "api_version":
+                if isinstance(value, str) and value in PATCHWORK_API_VERSIONS:
+                    values["api_version"] = value
+                else:
+                    hint = f' (quote it: "{value}")' if _is_number(value) else ""
+                    at(
+                        key,
+                        f"api_version must be one of {', '.join(PATCHWORK_API_VERSIONS)}{hint}",
+                    )
+            elif key in _CREDENTIAL_ENV_KEYS:
+                secret = self._credential(value, key, at)
+                if secret is not None:
+                    values[key.removesuffix("_env")] = secret
+            elif key in ("timeout", "connect_timeout"):
+                if _is_number(value) and math.isfinite(value) and value > 0:
+                    values[key] = float(value)
+                else:
+                    at(key, f"{key} must be a number of seconds > 0{_got(value)}")
+            elif key == "page_size":
+                if _is_int(value) and 1 <= value <= 250:
+                    values[key] = value
+                else:
+                    at(key, f"page_size must be an integer 1..250{_got(value)}")
+            elif key == "retries":
+                if _is_int(value) and 0 <= value <= 10:
+                    values[key] = value
+                else:
+                    at(key, f"retries must be an integer 0..10{_got(value)}")
+            else:
+                self._unknown_key((*header, key), key, _BACKEND_KEYS, label, backend=True)
+
+        if "api_version" in raw and raw.get("kind") in BACKEND_KINDS and raw["kind"] != "patchwork":
+            at("api_version", "api_version only applies to kind 'patchwork'")
+        if "username_env" in raw and "password_env" not in raw:
+            at(
+                "username_env",
+                "username_env is set but password_env is not (basic auth needs both)",
+            )
+        if "password_env" in raw and "username_env" not in raw:
+            at(
+                "password_env",
+                "password_env is set but username_env is not (basic auth needs both)",
+            )
+
+        if isinstance(name, str) and "name" in values:
+            self._backend_overrides(name, values)
+        for key in ("name", "kind", "url"):
+            if key not in raw and key not in values:
+                self._at(header, f"{label}: missing required key {key!r}")
+
+        if len(self.problems) > start:
+            return None
+        return BackendSettings(**values)
+
+    def _credential(self, value: object, key: str, at: Callable[[str, str], None]) -> str | None:
+        """The secret held by the variable that ``value`` names, or None (problem recorded)."""
+        if not isinstance(value, str) or not _ENV_NAME_RE.fullmatch(value):
+            # Never echo the value: it may be the secret itself, pasted by mistake.
+            at(
+                key,
+                f"{key} must be the NAME of an environment variable (A-Z, 0-9, '_'; "
+                f"e.g. KERNEL_PW_TOKEN), not the secret itself",
+            )
+            return None
+        secret = self._env.get(value)
+        if secret is None:
+            at(key, f"environment variable {value} ({key}) is not set")
+            return None
+        if secret == "":
+            at(key, f"environment variable {value} ({key}) is empty")
+            return None
+        return secret
+
+    def _backend_overrides(self, name: str, values: dict[str, Any]) -> None:
+        prefix = f"{_BACKEND_OVERRIDE_PREFIX}{_env_key(name)}_"
+        if (raw_url := self._env.get(prefix + "URL")) is not None:
+            url, reason = _normalise_url(raw_url)
+            if url is None:
+                self._env_problem(f"{prefix}URL {reason}")
+            else:
+                values["url"] = url
+        if (raw_timeout := self._env.get(prefix + "TIMEOUT")) is not None:
+            try:
+                timeout = float(raw_timeout.strip())
+            except ValueError:
+                timeout = math.nan
+            if math.isfinite(timeout) and timeout > 0:
+                values["timeout"] = timeout
+            else:
+                self._env_problem(
+                    f"{prefix}TIMEOUT must be a number of seconds > 0, got {raw_timeout!r:.40}"
+                )
+        if (raw_size := self._env.get(prefix + "PAGE_SIZE")) is not None:
+            size = _parse_int(raw_size)
+            if size is not None and 1 <= size <= 250:
+                values["page_size"] = size
+            else:
+                self._env_problem(
+                    f"{prefix}PAGE_SIZE must be an integer 1..250, got {raw_size!r:.40}"
+                )
+
+    def _unknown_backend_overrides(self, raw: list[Any]) -> None:
+        """``REVGATE_BACKEND_<X>_URL`` & co. where no backend is called X: a silent typo."""
+        names = [
+            e["name"] for e in raw if isinstance(e, Mapping) and isinstance(e.get("name"), str)
+        ]
+        known = [
+            f"{_BACKEND_OVERRIDE_PREFIX}{_env_key(n)}_{s}"
+            for n in names
+            for s in _OVERRIDE_SUFFIXES
+        ]
+        for var in sorted(self._env):
+            if not var.startswith(_BACKEND_OVERRIDE_PREFIX) or var in known:
+                continue
+            middle = var.removeprefix(_BACKEND_OVERRIDE_PREFIX)
+            if any(
+                middle.endswith(f"_{s}") and len(middle) > len(s) + 1 for s in _OVERRIDE_SUFFIXES
+            ):
+                self._env_problem(f"{var} names no configured backend{_suggest(var, known)}")
+
+
+def _got(value: object) -> str:
+    """``", got 5"`` for numbers and booleans; only the type for anything else."""
+    if isinstance(value, bool):
+        return f", got {'true' if value else 'false'}"
+    if _is_number(value):
+        return f", got {value!r}"
+    return f", got {_type_name(value)}"
+
+
+def _parse_int(text: str) -> int | None:
+    text = text.strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        return None
+    return int(text)
