@@ -7,7 +7,7 @@ depend on the gateway's settings type) into a ``Source`` with its own pooled HTT
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.base import Source
 from adapters.http import Credentials, HttpClient, HttpConfig
@@ -21,7 +21,7 @@ class BackendSpec:
     name: str
     kind: str
     url: str
-    credentials: Credentials = Credentials()
+    credentials: Credentials = field(default_factory=Credentials)
     api_version: str = "auto"
     page_size: int = 100
     timeout: float = 30.0

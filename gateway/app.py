@@ -1,9 +1,9 @@
 """``create_app()``: the one composition root — routes, GraphQL endpoint, lifespan.
 
-    GET  /            → a short JSON index (links to the endpoints)
-    GET  /graphql     → GraphiQL (when enabled)
-    POST /graphql     → GraphQL over HTTP (strawberry), one fresh Context per request
-    GET  /healthz     → the process is up
+GET  /            → a short JSON index (links to the endpoints)
+GET  /graphql     → GraphiQL (when enabled)
+POST /graphql     → GraphQL over HTTP (strawberry), one fresh Context per request
+GET  /healthz     → the process is up
 """
 
 from __future__ import annotations

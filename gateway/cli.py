@@ -17,7 +17,14 @@ from collections.abc import Sequence
 import uvicorn
 
 from gateway.app import create_app
-from gateway.settings import ConfigError, Settings, check_config, config_path, load_settings, settings_from_dict
+from gateway.settings import (
+    ConfigError,
+    Settings,
+    check_config,
+    config_path,
+    load_settings,
+    settings_from_dict,
+)
 
 log = logging.getLogger("revgate")
 

@@ -6,8 +6,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from adapters.base import Source
 from adapters.http import Credentials
+
+from adapters.base import Source
 from adapters.registry import BackendSpec, build_source
 from gateway.settings import BackendSettings, Settings
 

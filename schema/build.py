@@ -21,7 +21,11 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
-        extensions=[mask_errors(), ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+        extensions=[
+            mask_errors,
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+        ],
     )
 
 

@@ -69,17 +69,13 @@ class Context:
     async def patch(self, backend: str, native_id: str) -> Patch | None:
         """One patch's detail, batched per request."""
         src = self.capable(backend, base.PatchReader, "patches")
-        result: Patch | None = await self._loader(backend, "patch", src.get_patches).load(
-            native_id
-        )
+        result: Patch | None = await self._loader(backend, "patch", src.get_patches).load(native_id)
         return result
 
     async def checks(self, backend: str, patch_id: str) -> list[Check]:
         """One patch's checks, batched per request."""
         src = self.capable(backend, base.PatchReader, "checks")
-        result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(
-            patch_id
-        )
+        result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(patch_id)
         return result
 
     async def series(self, backend: str, native_id: str) -> Series | None:
@@ -93,9 +89,7 @@ class Context:
     async def cover(self, backend: str, native_id: str) -> Cover | None:
         """One cover letter, batched per request."""
         src = self.capable(backend, base.SeriesReader, "cover letters")
-        result: Cover | None = await self._loader(backend, "cover", src.get_covers).load(
-            native_id
-        )
+        result: Cover | None = await self._loader(backend, "cover", src.get_covers).load(native_id)
         return result
 
     async def project(self, backend: str, native_id: str) -> Project | None:

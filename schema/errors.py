@@ -42,13 +42,15 @@ def error_extensions(error: BaseException) -> dict[str, Any] | None:
 
 def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
-    if original is None:  # parse and validation errors are the client's, and safe
-        return False
+    if original is None or isinstance(original, GraphQLError):
+        return False  # parse, validation and variable-coercion errors: the client's, and safe
     ext = error_extensions(original)
     if ext is None:
         return True
-    # Attach the code here so that every deliberate error carries it however it was raised.
+    # Attach the code here so that every deliberate error carries it however it was raised,
+    # and name the backend in the message (graphql-core takes ``.message`` alone).
     error.extensions = {**(error.extensions or {}), **ext}
+    error.message = str(original)
     return False
 
 

@@ -95,7 +95,9 @@ class Mutation:
                 commit_ref=input.commit_ref,
             )
             if update == model.PatchUpdate():
-                raise UserInputError("nothing to update: give state, delegate, archived or commitRef")
+                raise UserInputError(
+                    "nothing to update: give state, delegate, archived or commitRef"
+                )
             updated = await src.update_patch(gid.native, update)
         except (UpstreamError, UserInputError) as exc:
             return UpdatePatchPayload(patch=None, errors=[_error(exc)])

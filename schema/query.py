@@ -237,4 +237,3 @@ class Query:
         src = info.context.capable(name, base.BundleReader, "bundles")
         page = await src.list_bundles(project, page_request(first, after))
         return connection(page, Bundle.of)
-

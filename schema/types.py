@@ -22,7 +22,12 @@ from schema.pagination import Connection, connection, page_request
 BackendKind = strawberry.enum(
     enum.Enum(
         "BackendKind",
-        {"PATCHWORK": "patchwork", "PATCHWORK_FDO": "patchwork-fdo", "GERRIT": "gerrit", "ABF": "abf"},
+        {
+            "PATCHWORK": "patchwork",
+            "PATCHWORK_FDO": "patchwork-fdo",
+            "GERRIT": "gerrit",
+            "ABF": "abf",
+        },
     ),
     description="The kind of code-review system behind a backend.",
 )
@@ -231,13 +236,13 @@ class Change(Node):
         raise NotImplementedError
 
     @strawberry.field(description="Every check on this change, with their rollup in checkState.")
-    async def checks(self, info: Info) -> list[Check]:
+    async def checks(self, info: Info) -> list[Check] | None:
         raise NotImplementedError
 
     @strawberry.field
     async def comments(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Comment]:
+    ) -> Connection[Comment] | None:
         raise NotImplementedError
 
 
@@ -297,19 +302,19 @@ class Patch(Change):
         return _headers((await self._detail(info)).headers)
 
     @strawberry.field(description="Every check on this patch (one upstream list per patch).")
-    async def checks(self, info: Info) -> list[Check]:
+    async def checks(self, info: Info) -> list[Check] | None:
         return [Check.of(c) for c in await info.context.checks(self._r.backend, self._r.id)]
 
     @strawberry.field
     async def comments(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Comment]:
+    ) -> Connection[Comment] | None:
         src = info.context.capable(self._r.backend, base.PatchReader, "comments")
         page = await src.patch_comments(self._r.id, page_request(first, after))
         return connection(page, Comment.of)
 
     @strawberry.field(description="The series this patch belongs to.")
-    async def series(self, info: Info) -> list[Series]:
+    async def series(self, info: Info) -> list[Series] | None:
         refs = self._r.series
         if _only_ref_fields(info):
             return [Series.of_ref(ref, self._r.project) for ref in refs]
@@ -374,7 +379,7 @@ class Cover(Node):
     @strawberry.field
     async def comments(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Comment]:
+    ) -> Connection[Comment] | None:
         src = info.context.capable(self._r.backend, base.SeriesReader, "comments")
         page = await src.cover_comments(self._r.id, page_request(first, after))
         return connection(page, Comment.of)
@@ -451,7 +456,7 @@ class Series(Node):
         return Cover.of(cover) if cover else None
 
     @strawberry.field(description="The series' patches (one upstream list request).")
-    async def patches(self, info: Info) -> list[Patch]:
+    async def patches(self, info: Info) -> list[Patch] | None:
         src = info.context.capable(self._backend, base.PatchReader, "patches")
         flt = base.PatchFilter(series=self._native)
         page = await src.list_patches(flt, model.PageRequest(0, 100))
@@ -564,7 +569,7 @@ class Bundle(Node):
         return Project.of(self._r.project) if self._r.project else None
 
     @strawberry.field(description="The bundle's patches (one detail read each).")
-    async def patches(self, info: Info) -> list[Patch]:
+    async def patches(self, info: Info) -> list[Patch] | None:
         out = []
         for ref in self._r.patches:
             found = await info.context.patch(self._r.backend, ref.id)

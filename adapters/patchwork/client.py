@@ -102,7 +102,7 @@ class PatchworkClient:
         if resp.status == 404:
             if _is_invalid_page(resp):
                 return Window(items=[], has_next=False, total=offset if page == 1 else None)
-            raise NotFound(self.backend, f"{rel} not found")
+            raise NotFound(self.backend, f"{rel} not found (HTTP 404)", status=404)
         items = _as_list(resp, self.backend)[skip:]
         reached_end = False
         while True:

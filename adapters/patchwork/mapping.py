@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 from adapters.errors import BadPayload
 from adapters.model import (
     Bundle,
+    ChangeState,
     Check,
     CheckState,
-    ChangeState,
     Comment,
     Cover,
     Event,
@@ -94,7 +94,9 @@ def guarded(backend: str, what: str, parse: Callable[[], R]) -> R:
     except BadPayload:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadPayload(backend, f"unexpected {what} payload ({type(exc).__name__}: {exc})") from exc
+        raise BadPayload(
+            backend, f"unexpected {what} payload ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def project(backend: str, d: Mapping[str, Any]) -> Project:

@@ -20,7 +20,10 @@ async def _count(gw: Gateway, query: str) -> tuple[int, list[str]]:
 
 async def test_batching_list_with_nested_fields_is_one_request(big_gateway: Gateway) -> None:
     count, paths = await _count(big_gateway, BASE % "")
-    print(f"\n100 patches + submitter, project, series summary, checkState: {count} upstream request(s)")
+    print(
+        "\n100 patches + submitter, project, series summary, checkState: "
+        f"{count} upstream request(s)"
+    )
     assert count == 1, paths
 
 

@@ -107,8 +107,9 @@ async def test_error_partial_data_when_one_field_fails(gateway: Gateway) -> None
     await gateway.query("{ backends { apiVersion } }")
     gateway.sim.state.fault("/api/1.3/patches/3/checks/", "500")
     body = await gateway.query(
-        """{ patches(first: 3, filter: {msgid: "1473632795-9971-2-git-send-email-stephenfinucane@gmail.com"})
-             { nodes { title checkState checks { context } } } }"""
+        """query($m: String) { patches(first: 3, filter: {msgid: $m})
+             { nodes { title checkState checks { context } } } }""",
+        {"m": "1473632795-9971-2-git-send-email-stephenfinucane@gmail.com"},
     )
     err = _error(body)
     assert err["path"][-1] == "checks" and err["extensions"]["backend"] == "pw"

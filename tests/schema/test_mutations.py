@@ -32,12 +32,16 @@ def _payload(body: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 async def test_mutation_update_patch_state(gateway: Gateway) -> None:
-    body = await gateway.query(UPDATE, {"input": {"id": PATCH3, "state": "accepted", "archived": True}})
+    body = await gateway.query(
+        UPDATE, {"input": {"id": PATCH3, "state": "accepted", "archived": True}}
+    )
     payload = _payload(body, "updatePatch")
     assert payload["errors"] == []
     assert payload["patch"]["rawState"] == "accepted" and payload["patch"]["state"] == "MERGED"
     assert payload["patch"]["archived"] is True
-    again = await gateway.query("query($id: ID!) { node(id: $id) { ... on Patch { rawState } } }", {"id": PATCH3})
+    again = await gateway.query(
+        "query($id: ID!) { node(id: $id) { ... on Patch { rawState } } }", {"id": PATCH3}
+    )
     assert again["data"]["node"]["rawState"] == "accepted"
 
 
@@ -51,7 +55,9 @@ async def test_mutation_update_patch_nothing_to_update(gateway: Gateway) -> None
 
 async def test_mutation_update_patch_bad_id(gateway: Gateway) -> None:
     series_id = node.encode("Series", "pw", "2")
-    payload = _payload(await gateway.query(UPDATE, {"input": {"id": series_id, "state": "new"}}), "updatePatch")
+    payload = _payload(
+        await gateway.query(UPDATE, {"input": {"id": series_id, "state": "new"}}), "updatePatch"
+    )
     assert payload["errors"][0]["code"] == "BAD_ID"
 
 
@@ -66,7 +72,9 @@ async def test_mutation_update_patch_forbidden_without_credentials(
 
 async def test_mutation_update_missing_patch(gateway: Gateway) -> None:
     missing = node.encode("Patch", "pw", "99999")
-    payload = _payload(await gateway.query(UPDATE, {"input": {"id": missing, "state": "new"}}), "updatePatch")
+    payload = _payload(
+        await gateway.query(UPDATE, {"input": {"id": missing, "state": "new"}}), "updatePatch"
+    )
     assert payload["errors"][0]["code"] == "NOT_FOUND"
 
 
@@ -74,7 +82,9 @@ async def test_mutation_write_is_not_retried(gateway: Gateway) -> None:
     await gateway.query("{ backends { apiVersion } }")
     gateway.sim.state.fault("/api/1.3/patches/3/", "500")
     before = gateway.upstream_requests()
-    payload = _payload(await gateway.query(UPDATE, {"input": {"id": PATCH3, "state": "new"}}), "updatePatch")
+    payload = _payload(
+        await gateway.query(UPDATE, {"input": {"id": PATCH3, "state": "new"}}), "updatePatch"
+    )
     assert payload["errors"][0]["code"] == "UPSTREAM_UNAVAILABLE"
     assert gateway.upstream_requests() - before == 1
 
@@ -91,7 +101,8 @@ async def test_mutation_create_check(gateway: Gateway) -> None:
     assert payload["errors"] == []
     assert payload["check"]["context"] == "revgate-ci" and payload["check"]["state"] == "FAILURE"
     body = await gateway.query(
-        "query($id: ID!) { node(id: $id) { ... on Patch { checkState checks { context state } } } }",
+        """query($id: ID!) { node(id: $id) {
+            ... on Patch { checkState checks { context state } } } }""",
         {"id": PATCH3},
     )
     patch = body["data"]["node"]

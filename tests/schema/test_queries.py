@@ -71,7 +71,9 @@ async def test_query_nodes_mixed_types_and_missing(gateway: Gateway) -> None:
         node.encode("Patch", "pw", "99999"),
         node.encode("Project", "pw", "netdev"),
     ]
-    data = _data(await gateway.query("query($ids:[ID!]!){ nodes(ids:$ids){ __typename id } }", {"ids": ids}))
+    data = _data(
+        await gateway.query("query($ids:[ID!]!){ nodes(ids:$ids){ __typename id } }", {"ids": ids})
+    )
     types = [n and n["__typename"] for n in data["nodes"]]
     assert types == ["Patch", "Series", None, "Project"]
 

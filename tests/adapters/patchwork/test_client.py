@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from adapters.http import HttpClient, HttpConfig
 
 from adapters.base import PatchFilter
 from adapters.errors import NotFound
-from adapters.http import HttpClient, HttpConfig
 from adapters.model import PageRequest
 from adapters.patchwork.client import PatchworkClient, choose_per_page
 from adapters.patchwork.source import PatchworkSource, create_source
@@ -31,7 +31,7 @@ async def replay() -> AsyncIterator[tuple[PatchworkSource, ReplayState]]:
 
 @pytest.mark.parametrize(
     "offset, count, expected",
-    [(0, 30, 30), (30, 30, 30), (5, 10, 15), (95, 10, 35), (0, 1, 1), (99, 2, 50)],
+    [(0, 30, 30), (30, 30, 30), (5, 10, 15), (95, 10, 15), (0, 1, 1), (99, 2, 3)],
 )
 def test_client_choose_per_page_holds_window_in_one_page(
     offset: int, count: int, expected: int
@@ -138,13 +138,14 @@ async def test_source_people_need_auth(replay: tuple[PatchworkSource, ReplayStat
     from adapters.errors import Forbidden
 
     with pytest.raises(Forbidden) as err:
-        await source.get_people(["1"])
+        await source.client.get("people/")
     assert err.value.backend == "rec" and "Authentication credentials" in err.value.message
 
 
 async def test_source_unknown_resource_is_not_found(
     replay: tuple[PatchworkSource, ReplayState],
 ) -> None:
-    source, _ = replay
+    source, state = replay
+    state.hidden.add("/api/1.3/nothing-here/")
     with pytest.raises(NotFound):
         await source.client.get("nothing-here/")

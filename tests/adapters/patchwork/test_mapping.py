@@ -71,9 +71,9 @@ def test_mapping_parses_recording(name: str) -> None:
     records = [parse(d) for d in items]
     assert len(records) == len(items)
     for record, d in zip(records, items, strict=True):
-        native = getattr(record, "id")
+        native = record.id
         assert native in (str(d["id"]), f"u{d['id']}")
-        assert getattr(record, "backend") == B
+        assert record.backend == B
 
 
 def test_mapping_patch_detail_fields() -> None:
