@@ -27,7 +27,7 @@ class Context:
 
     sources: Mapping[str, base.Source]
     public_url: str | None = None
-    _loaders: dict[tuple[str, str], DataLoader] = field(default_factory=dict)
+    _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
 
     def source(self, name: str) -> base.Source:
         """The backend called ``name``, or a ``BACKEND_NOT_FOUND`` error."""
@@ -54,7 +54,7 @@ class Context:
 
     def _loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[str]], Awaitable[Any]]
-    ) -> DataLoader:
+    ) -> DataLoader[str, Any]:
         key = (backend, entity)
         loader = self._loaders.get(key)
         if loader is None:

@@ -19,18 +19,15 @@ from schema import node
 from schema.context import Info
 from schema.pagination import Connection, connection, page_request
 
-BackendKind = strawberry.enum(
-    enum.Enum(
-        "BackendKind",
-        {
-            "PATCHWORK": "patchwork",
-            "PATCHWORK_FDO": "patchwork-fdo",
-            "GERRIT": "gerrit",
-            "ABF": "abf",
-        },
-    ),
-    description="The kind of code-review system behind a backend.",
-)
+
+@strawberry.enum(description="The kind of code-review system behind a backend.")
+class BackendKind(enum.Enum):
+    PATCHWORK = "patchwork"
+    PATCHWORK_FDO = "patchwork-fdo"
+    GERRIT = "gerrit"
+    ABF = "abf"
+
+
 ChangeState = strawberry.enum(model.ChangeState, description="A change's normalized state.")
 CheckState = strawberry.enum(model.CheckState, description="A check's (or rollup's) outcome.")
 
@@ -43,7 +40,7 @@ class Node:
 @strawberry.type(description="A configured backend instance.")
 class Backend(Node):
     name: str
-    kind: BackendKind  # type: ignore[valid-type]
+    kind: BackendKind
     url: str
     _source: strawberry.Private[base.Source]
 

@@ -73,7 +73,9 @@ async def _handle(request: web.Request) -> web.StreamResponse:
     key = normalize(request.method, request.path, request.query_string)
     rec = state.recordings.get(key)
     if rec is None:  # the client chose its own page size where the recording used the default
-        query = "&".join(p for p in request.query_string.split("&") if not p.startswith("per_page="))
+        query = "&".join(
+            p for p in request.query_string.split("&") if not p.startswith("per_page=")
+        )
         rec = state.recordings.get(normalize(request.method, request.path, query))
     if rec is None:
         return web.Response(status=599, text=f"not recorded: {key}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from adapters.http import HttpClient, HttpConfig
 
 from adapters.base import PatchFilter
 from adapters.errors import NotFound
+from adapters.http import HttpClient, HttpConfig
 from adapters.model import PageRequest
 from adapters.patchwork.client import PatchworkClient, choose_per_page
 from adapters.patchwork.source import PatchworkSource, create_source

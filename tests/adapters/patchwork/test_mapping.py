@@ -19,7 +19,7 @@ META: dict[str, dict[str, Any]] = json.loads((FIXTURES / "_meta.json").read_text
 B = "pw"
 
 
-def _parser(name: str) -> Callable[[dict[str, Any]], object] | None:
+def _parser(name: str) -> Callable[[dict[str, Any]], Any] | None:
     """Which parser a recorded file's objects need, from its name."""
     stem = name.rsplit("/", 1)[-1]
     if stem.startswith("events"):
@@ -28,7 +28,7 @@ def _parser(name: str) -> Callable[[dict[str, Any]], object] | None:
         return lambda d: mapping.check(B, d, "3")
     if "comment" in stem and not stem.startswith("events"):
         return lambda d: mapping.comment(B, d, "Patch", "3")
-    table: list[tuple[str, Callable[[dict[str, Any]], object]]] = [
+    table: list[tuple[str, Callable[[dict[str, Any]], Any]]] = [
         ("events", lambda d: mapping.event(B, d)),
         ("patch", lambda d: mapping.patch(B, d)),
         ("cover", lambda d: mapping.cover(B, d)),
