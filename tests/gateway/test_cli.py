@@ -1,0 +1,171 @@
+"""The ``revgate`` command: schema, check-config, serve over a config file, and demo."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from adapters.patchwork.simulator import start_simulator
+from gateway.cli import main
+from schema.build import SDL_PATH
+
+QUERY = """{ backends { name apiVersion }
+  projects(first: 2) { nodes { linkName patches(first: 2) {
+    nodes { title author { name } checkState checks { context state } } } } } }"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def _revgate(*args: str, env: dict[str, str] | None = None) -> AsyncIterator[str]:
+    """Run ``revgate ARGS`` as a subprocess until it prints its GraphiQL URL; stop it after."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    url = None
+    try:
+        async with asyncio.timeout(30):
+            while url is None:
+                raw = await proc.stdout.readline()
+                if not raw:
+                    raise AssertionError("revgate exited:\n" + "".join(lines))
+                line = raw.decode()
+                lines.append(line)
+                if "GraphiQL at " in line:
+                    url = line.split("GraphiQL at ", 1)[1].strip()
+        async with aiohttp.ClientSession() as http, asyncio.timeout(30):
+            while True:  # the URL is printed just before uvicorn binds
+                with contextlib.suppress(aiohttp.ClientConnectionError):
+                    async with http.get(url.replace("/graphql", "/healthz")) as resp:
+                        if resp.status == 200:
+                            break
+                await asyncio.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            await asyncio.wait_for(proc.wait(), 15)
+
+
+async def _post(url: str, query: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http, http.post(url, json={"query": query}) as resp:
+        assert resp.status == 200
+        body: dict[str, Any] = await resp.json()
+        return body
+
+
+def test_cli_schema_prints_committed_sdl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    assert capsys.readouterr().out == SDL_PATH.read_text()
+
+
+def test_cli_check_config_reports_every_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "revgate.toml"
+    config.write_text(
+        textwrap.dedent(
+            """\
+            [[backends]]
+            name = "a"
+            kind = "patchwerk"
+            url = "https://a.example.org"
+
+            [[backends]]
+            name = "a"
+            kind = "patchwork"
+            url = "not a url"
+            token_env = "REVGATE_TEST_UNSET_TOKEN"
+            """
+        )
+    )
+    assert main(["check-config", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert f"{config}:3:" in err and "patchwerk" in err
+    assert f"{config}:7:" in err  # the duplicate name
+    assert f"{config}:9:" in err  # the URL
+    assert "REVGATE_TEST_UNSET_TOKEN" in err
+    assert "problem(s)" in err
+
+
+def test_cli_check_config_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "ok.toml"
+    config.write_text('[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "https://x.org"\n')
+    assert main(["check-config", "--config", str(config)]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_cli_check_config_without_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("REVGATE_CONFIG", raising=False)
+    assert main(["check-config"]) == 2
+    assert "no config file" in capsys.readouterr().err
+
+
+def test_cli_serve_refuses_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[[backends]]\nname = "pw"\nkind = "nope"\nurl = "https://x.org"\n')
+    assert main(["serve", "--config", str(config)]) == 1
+    assert "nope" in capsys.readouterr().err
+
+
+async def test_cli_serve_over_config_detects_version(tmp_path: Path) -> None:
+    sim = await start_simulator()
+    try:
+        config = tmp_path / "revgate.toml"
+        config.write_text(
+            f'[[backends]]\nname = "upstream"\nkind = "patchwork"\nurl = "{sim.url}"\n'
+            'token_env = "PW_TOKEN"\n'
+        )
+        port = _free_port()
+        env = {"PATH": "/usr/bin:/bin", "PW_TOKEN": "a0" * 20}
+        args = ("serve", "--config", str(config), "--port", str(port))
+        async with _revgate(*args, env=env) as url:
+            body = await _post(url, QUERY)
+    finally:
+        await sim.close()
+    assert "errors" not in body, body
+    assert body["data"]["backends"] == [{"name": "upstream", "apiVersion": "1.3"}]
+    first = body["data"]["projects"]["nodes"][0]["patches"]["nodes"][0]
+    assert first["author"] == {"name": "Stephen Finucane"}
+    assert ("GET", "/api/1.3/") in sim.state.requests
+
+
+async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
+    port = _free_port()
+    async with _revgate("demo", "--port", str(port)) as url:
+        assert url == f"http://127.0.0.1:{port}/graphql"
+        body = await _post(url, QUERY)
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(url, headers={"Accept": "text/html"}) as resp,
+        ):
+            page = await resp.text()
+    assert "errors" not in body, body
+    projects = body["data"]["projects"]["nodes"]
+    assert projects[0]["linkName"] == "patchwork"
+    assert projects[0]["patches"]["nodes"][0]["title"] == "[1/2] test: Add some lorem ipsum"
+    assert resp.status == 200 and "graphiql" in page.lower()
