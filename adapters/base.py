@@ -126,6 +126,14 @@ class PatchReader(Protocol):
 
 
 @runtime_checkable
+class MboxReader(Protocol):
+    """Downloads the mbox (or raw diff) a record's ``mbox_url`` points at."""
+
+    async def download(self, url: str) -> str:
+        """The text at ``url``, which must be on this backend (anything else is refused)."""
+
+
+@runtime_checkable
 class PatchWriter(Protocol):
     """Changes patches and attaches checks. Writes are never retried."""
 

@@ -203,6 +203,13 @@ class Header:
     value: str
 
 
+async def _download(info: Info, backend: str, url: str | None) -> str | None:
+    if url is None:
+        return None
+    src = info.context.capable(backend, base.MboxReader, "mbox downloads")
+    return await src.download(url)
+
+
 def _headers(headers: Any) -> list[Header] | None:
     if headers is None:
         return None
@@ -297,6 +304,10 @@ class Patch(Change):
     @strawberry.field(description="The mail headers (needs a detail read).")
     async def headers(self, info: Info) -> list[Header] | None:
         return _headers((await self._detail(info)).headers)
+
+    @strawberry.field(description="The patch as an mbox, ready for `git am` (one download).")
+    async def mbox(self, info: Info) -> str | None:
+        return await _download(info, self._r.backend, self._r.mbox_url)
 
     @strawberry.field(description="Every check on this patch (one upstream list per patch).")
     async def checks(self, info: Info) -> list[Check] | None:
@@ -443,6 +454,10 @@ class Series(Node):
     async def complete(self, info: Info) -> bool | None:
         full = await self._full(info)
         return full.received_all if full else None
+
+    @strawberry.field(description="The whole series as one mbox (one download).")
+    async def mbox(self, info: Info) -> str | None:
+        return await _download(info, self._backend, self.mbox_url)
 
     @strawberry.field
     async def cover(self, info: Info) -> Cover | None:

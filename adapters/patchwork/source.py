@@ -180,6 +180,11 @@ class PatchworkSource:
         rel = f"patches/{_check_id(patch_id, self.name)}/comments/"
         return await self._comments(rel, "Patch", patch_id, page)
 
+    async def download(self, url: str) -> str:
+        """An mbox or raw diff by URL; the HTTP layer refuses URLs off this backend."""
+        resp = await self.client.text(url)
+        return resp.body.decode("utf-8", errors="replace")
+
     # --- writes ----------------------------------------------------------------------
 
     async def update_patch(self, patch_id: str, update: PatchUpdate) -> Patch:
