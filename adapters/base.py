@@ -98,6 +98,14 @@ class Source(Protocol):
 
 
 @runtime_checkable
+class Pinger(Protocol):
+    """Answers readiness probes with one cheap upstream request."""
+
+    async def ping(self) -> None:
+        """Return if the backend answers; raise an ``UpstreamError`` otherwise."""
+
+
+@runtime_checkable
 class ProjectReader(Protocol):
     """Reads projects."""
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
 from schema.errors import mask_errors
 from schema.mutations import Mutation
@@ -15,8 +16,10 @@ from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Pr
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 
-def build_schema() -> strawberry.Schema:
-    """The revgate schema with error masking and parse/validation caches."""
+def build_schema(
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
+) -> strawberry.Schema:
+    """The revgate schema with error masking, parse/validation caches and ``extensions``."""
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -25,6 +28,7 @@ def build_schema() -> strawberry.Schema:
             mask_errors,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            *extensions,
         ],
     )
 

@@ -85,6 +85,10 @@ class PatchworkSource:
         """Close the pooled HTTP session."""
         await self.http.close()
 
+    async def ping(self) -> None:
+        """One GET of the API root (the version probe on first use)."""
+        await self.http.get(await self.client.path(""))
+
     async def _page(
         self, rel: str, params: Params, page: PageRequest, parse: Callable[[dict[str, Any]], T]
     ) -> Page[T]:
