@@ -45,11 +45,12 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self._backends = backends
         self._public_url = settings.server.public_url
+        self._budget = settings.server.backend_budget
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         # The generation pinned by PinGeneration for this request (see gateway/reload.py).
         sources = request.scope.get("state", {}).get("revgate_sources", self._backends.sources)
-        return request_context(sources, self._public_url)
+        return request_context(sources, self._public_url, self._budget)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

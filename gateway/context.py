@@ -8,6 +8,8 @@ from adapters.base import Source
 from schema.context import Context
 
 
-def request_context(sources: Mapping[str, Source], public_url: str | None) -> Context:
+def request_context(
+    sources: Mapping[str, Source], public_url: str | None, budget: float = 10.0
+) -> Context:
     """A fresh context — and so fresh loaders — for one GraphQL request."""
-    return Context(sources=sources, public_url=public_url)
+    return Context(sources=sources, public_url=public_url, budget=budget)

@@ -8,7 +8,7 @@ from pathlib import Path
 import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
-from schema.errors import mask_errors
+from schema.errors import PartialErrors, mask_errors
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
@@ -26,6 +26,7 @@ def build_schema(
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
         extensions=[
             mask_errors,
+            PartialErrors,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             *extensions,

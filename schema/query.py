@@ -11,6 +11,7 @@ import strawberry
 
 from adapters import base
 from schema import node
+from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
 from schema.errors import UserInputError
 from schema.pagination import Connection, concatenated, connection, page_request
@@ -181,6 +182,20 @@ class Query:
         readers = [ctx.capable(n, base.ProjectReader, "projects") for n in names]
         fetchers = [r.list_projects for r in readers]
         return await concatenated(fetchers, first, after, Project.of)
+
+    @strawberry.field(
+        description="Changes of every backend (patches, Gerrit changes, pull requests) in one "
+        "list ordered by update time; failed backends are reported, not fatal."
+    )
+    async def changes(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ChangeFilterInput | None = None,
+        order_by: ChangeOrder | None = None,
+    ) -> ChangeConnection:
+        return await resolve_changes(info, first, after, filter, order_by)
 
     @strawberry.field(description="Patches of one Patchwork backend, with its filters.")
     async def patches(
