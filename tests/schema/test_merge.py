@@ -67,11 +67,11 @@ async def _walk(listers: dict[str, FakeLister], first: int, descending: bool) ->
     after = None
     filters = {n: ChangeFilter() for n in listers}
     for _ in range(1000):
-        page = await merge_page(listers, filters, first, after, descending)  # type: ignore[arg-type]
+        page = await merge_page(listers, filters, first, after, descending)
         records = [r for r, _ in page.edges]
         keys = [r.updated_at for r in records]
         assert keys == sorted(keys, reverse=descending)
-        seen += records  # type: ignore[arg-type]
+        seen += records
         if not page.has_next:
             break
         assert page.edges, "a page with more to come must not be empty"
@@ -108,7 +108,7 @@ async def test_merge_failed_backend_is_missing_and_others_come_back() -> None:
     bad = _backend("bad", [4, 5], 10)
     bad.fail = True
     page = await merge_page(
-        {"good": good, "bad": bad},  # type: ignore[dict-item]
+        {"good": good, "bad": bad},
         {"good": ChangeFilter(), "bad": ChangeFilter()},
         10,
         None,
@@ -123,7 +123,7 @@ async def test_merge_slow_backend_exceeds_budget() -> None:
     slow.hang = True
     started = asyncio.get_running_loop().time()
     page = await merge_page(
-        {"fast": fast, "slow": slow},  # type: ignore[dict-item]
+        {"fast": fast, "slow": slow},
         {"fast": ChangeFilter(), "slow": ChangeFilter()},
         5,
         None,
@@ -137,17 +137,17 @@ async def test_merge_slow_backend_exceeds_budget() -> None:
 async def test_merge_gateway_filters_what_backends_ignore() -> None:
     lister = _backend("b", list(range(20)), 3)
     flt = ChangeFilter(search="change 1")  # matches 1 and 10..19
-    page = await merge_page({"b": lister}, {"b": flt}, 50, None)  # type: ignore[dict-item]
+    page = await merge_page({"b": lister}, {"b": flt}, 50, None)
     assert sorted(int(r.id) for r, _ in page.edges) == [1, *range(10, 20)]
     assert not page.has_next
 
 
 async def test_merge_cursor_bound_to_its_filter() -> None:
     lister = _backend("b", [1, 2, 3], 10)
-    page = await merge_page({"b": lister}, {"b": ChangeFilter()}, 1, None)  # type: ignore[dict-item]
+    page = await merge_page({"b": lister}, {"b": ChangeFilter()}, 1, None)
     cursor = page.edges[0][1]
     with pytest.raises(UserInputError) as err:
-        await merge_page({"b": lister}, {"b": ChangeFilter(search="x")}, 1, cursor)  # type: ignore[dict-item]
+        await merge_page({"b": lister}, {"b": ChangeFilter(search="x")}, 1, cursor)
     assert err.value.code == "BAD_CURSOR"
     with pytest.raises(UserInputError):
         decode_cursor("garbage!", "f", ["b"])
