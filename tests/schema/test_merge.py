@@ -62,8 +62,8 @@ def _backend(name: str, minutes: list[int], cap: int) -> FakeLister:
     return FakeLister(changes, cap)
 
 
-async def _walk(listers: dict[str, FakeLister], first: int, descending: bool) -> list[FakeChange]:
-    seen: list[FakeChange] = []
+async def _walk(listers: dict[str, FakeLister], first: int, descending: bool) -> list[ChangeRecord]:
+    seen: list[ChangeRecord] = []
     after = None
     filters = {n: ChangeFilter() for n in listers}
     for _ in range(1000):
