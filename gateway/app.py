@@ -24,6 +24,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from adapters.base import Source
+from adapters.breaker import Breakers
 from gateway.context import request_context
 from gateway.health import readiness
 from gateway.lifespan import build_sources
@@ -46,11 +47,12 @@ class GraphQLApp(GraphQL[Context, None]):
         self._backends = backends
         self._public_url = settings.server.public_url
         self._budget = settings.server.backend_budget
+        self.breakers = Breakers()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         # The generation pinned by PinGeneration for this request (see gateway/reload.py).
         sources = request.scope.get("state", {}).get("revgate_sources", self._backends.sources)
-        return request_context(sources, self._public_url, self._budget)
+        return request_context(sources, self._public_url, self._budget, self.breakers)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -99,6 +101,8 @@ def create_app(
         return JSONResponse(report, status_code=200 if ready else 503)
 
     async def metrics_endpoint(request: Request) -> Response:
+        for name, breaker in graphql.breakers.by_backend.items():
+            metrics.breaker_open.labels(name).set(0 if breaker.state == "closed" else 1)
         return Response(metrics.render(), media_type=metrics.content_type)
 
     @contextlib.asynccontextmanager

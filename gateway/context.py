@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from adapters.base import Source
+from adapters.breaker import Breakers
 from schema.context import Context
 
 
 def request_context(
-    sources: Mapping[str, Source], public_url: str | None, budget: float = 10.0
+    sources: Mapping[str, Source],
+    public_url: str | None,
+    budget: float = 10.0,
+    breakers: Breakers | None = None,
 ) -> Context:
     """A fresh context — and so fresh loaders — for one GraphQL request."""
-    return Context(sources=sources, public_url=public_url, budget=budget)
+    return Context(sources=sources, public_url=public_url, budget=budget, breakers=breakers)

@@ -134,7 +134,8 @@ async def resolve_changes(
     listers, filters = _plan(info, filter or ChangeFilterInput(), only_project)
     descending = (order_by or ChangeOrder()).direction is OrderDirection.DESC
     budget = info.context.budget
-    page = await merge_page(listers, filters, count, after, descending, budget)
+    breakers = info.context.breakers
+    page = await merge_page(listers, filters, count, after, descending, budget, breakers)
     for error in page.missing.values():
         info.context.report(info, error)
     edges = [Edge(cursor=cursor, node=_convert(record)) for record, cursor in page.edges]

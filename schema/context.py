@@ -15,6 +15,7 @@ import strawberry
 from aiodataloader import DataLoader
 
 from adapters import base
+from adapters.breaker import Breakers
 from adapters.errors import UpstreamError
 from adapters.model import Bundle, Check, Cover, Patch, Person, Project, Series
 from schema.errors import UserInputError
@@ -29,6 +30,7 @@ class Context:
     sources: Mapping[str, base.Source]
     public_url: str | None = None
     budget: float = 10.0  # seconds a backend may take in a federated list
+    breakers: Breakers | None = None  # shared by every request of the app
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
     partial_errors: list[tuple[list[str | int], UpstreamError]] = field(default_factory=list)
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import orjson
 
 from adapters.base import ChangeFilter, ChangeLister
-from adapters.errors import Timeout, UpstreamError
+from adapters.breaker import Breakers, CircuitBreaker
+from adapters.errors import Timeout, Unavailable, UpstreamError
 from adapters.model import ChangeRecord, PageRequest
 from schema.errors import UserInputError
 
@@ -72,6 +73,7 @@ class Stream:
     fetched_to: int = -1  # raw position after the last fetched item
     more: bool = True
     failed: UpstreamError | None = None
+    breaker: CircuitBreaker | None = None
 
     def __post_init__(self) -> None:
         self.fetched_to = self.position
@@ -84,6 +86,9 @@ class Stream:
     async def fill(self, deadline: float) -> None:
         """Make sure the buffer holds a matching head, unless the stream is exhausted."""
         while not self.buffer and self.more and self.failed is None:
+            if self.breaker is not None and not self.breaker.allow():
+                self.failed = Unavailable(self.name, "skipped: failing repeatedly (circuit open)")
+                return
             remaining = deadline - time.monotonic()
             try:
                 if remaining <= 0:
@@ -94,16 +99,23 @@ class Stream:
                     )
             except TimeoutError:
                 self.failed = Timeout(self.name, "exceeded its time budget for this query")
+                self._record(self.failed)
                 return
             except UpstreamError as exc:
                 self.failed = exc
+                self._record(exc)
                 return
+            self._record(None)
             start = self.fetched_to
             self.fetched_to += len(page.items)
             self.more = page.has_next and bool(page.items)
             self.buffer = [(start + i, r) for i, r in enumerate(page.items) if matches(r, self.flt)]
             if not self.buffer and not self.more:
                 self.position = self.fetched_to
+
+    def _record(self, error: UpstreamError | None) -> None:
+        if self.breaker is not None:
+            self.breaker.record(error)
 
     def pop(self) -> ChangeRecord:
         """Consume the head."""
@@ -164,13 +176,23 @@ async def merge_page(
     after: str | None,
     descending: bool = True,
     budget: float = 10.0,
+    breakers: Breakers | None = None,
 ) -> MergedPage:
     """``first`` changes after ``after`` across ``listers`` (in configuration order)."""
     names = list(listers)
     fingerprint = _fingerprint(names, _combined(filters), descending)
     positions = decode_cursor(after, fingerprint, names) if after else {}
     streams = [
-        Stream(n, listers[n], filters[n], positions.get(n, 0), first, descending) for n in names
+        Stream(
+            n,
+            listers[n],
+            filters[n],
+            positions.get(n, 0),
+            first,
+            descending,
+            breaker=breakers(n) if breakers else None,
+        )
+        for n in names
     ]
     deadline = time.monotonic() + budget
     await asyncio.gather(*(s.fill(deadline) for s in streams))

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.base import ChangeFilter
-from adapters.errors import Unavailable
+from adapters.breaker import Breakers, CircuitBreaker
+from adapters.errors import NotFound, Unavailable
 from adapters.model import ChangeRecord, ChangeState, Page, PageRequest, Person, Project
 from schema.errors import UserInputError
 from schema.merge import decode_cursor, matches, merge_page
@@ -168,3 +169,31 @@ def test_merge_matches_every_filter() -> None:
     assert not matches(change, ChangeFilter(projects=("mesa",)))
     assert matches(change, ChangeFilter(updated_since=T0, updated_before=T0 + timedelta(1)))
     assert not matches(change, ChangeFilter(updated_before=T0))
+
+
+async def test_merge_circuit_opens_skips_then_probes() -> None:
+    now = [0.0]
+    breakers = Breakers(threshold=2, reset_seconds=10, clock=lambda: now[0])
+    bad = _backend("bad", [1], 10)
+    bad.fail = True
+    listers = {"bad": bad}
+    filters = {"bad": ChangeFilter()}
+    for _ in range(2):
+        await merge_page(listers, filters, 5, None, breakers=breakers)
+    assert bad.calls == 2 and breakers("bad").state == "open"
+    page = await merge_page(listers, filters, 5, None, breakers=breakers)
+    assert bad.calls == 2, "an open circuit must not call the backend"
+    assert "circuit open" in page.missing["bad"].message
+    now[0] = 11.0  # half-open: one probe goes out; it succeeds and closes the circuit
+    bad.fail = False
+    page = await merge_page(listers, filters, 5, None, breakers=breakers)
+    assert bad.calls == 3 and [r.id for r, _ in page.edges] == ["0"]
+    assert breakers("bad").state == "closed"
+
+
+def test_breaker_ignores_answers_that_are_not_failures() -> None:
+    breaker = CircuitBreaker(threshold=1)
+    breaker.record(NotFound("b", "gone"))
+    assert breaker.state == "closed"
+    breaker.record(Unavailable("b", "down"))
+    assert breaker.state == "open" and not breaker.allow()
