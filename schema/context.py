@@ -19,6 +19,7 @@ from adapters.breaker import Breakers
 from adapters.errors import UpstreamError
 from adapters.model import Bundle, Check, Cover, Patch, Person, Project, Series
 from schema.errors import UserInputError
+from schema.live import EventHub
 
 P = TypeVar("P")
 
@@ -31,6 +32,7 @@ class Context:
     public_url: str | None = None
     budget: float = 10.0  # seconds a backend may take in a federated list
     breakers: Breakers | None = None  # shared by every request of the app
+    hub: EventHub | None = None  # live-event pollers, shared by every subscription
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
     partial_errors: list[tuple[list[str | int], UpstreamError]] = field(default_factory=list)
 
