@@ -22,15 +22,17 @@ import base64
 import binascii
 import hashlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 import orjson
 
 from adapters.base import ChangeFilter, ChangeLister
 from adapters.breaker import Breakers, CircuitBreaker
 from adapters.errors import Timeout, Unavailable, UpstreamError
-from adapters.model import ChangeRecord, PageRequest
+from adapters.model import ChangeRecord, Page, PageRequest
 from schema.errors import UserInputError
 
 CURSOR_VERSION = 1
@@ -59,17 +61,31 @@ def matches(record: ChangeRecord, flt: ChangeFilter) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Feed:
+    """One backend's part in a merged list: how to fetch a window and what to keep."""
+
+    fetch: Callable[[PageRequest], Awaitable[Page[Any]]]
+    keep: Callable[[Any], bool] = lambda _: True
+
+
+def change_feed(lister: ChangeLister, flt: ChangeFilter, descending: bool) -> Feed:
+    """A backend's changes matching ``flt`` as a feed."""
+    return Feed(
+        fetch=lambda page: lister.list_changes(flt, page, descending),
+        keep=lambda record: matches(record, flt),
+    )
+
+
 @dataclass
 class Stream:
-    """One backend's ordered changes, read ahead in windows from a raw position."""
+    """One backend's ordered items, read ahead in windows from a raw position."""
 
     name: str
-    lister: ChangeLister
-    flt: ChangeFilter
+    feed: Feed
     position: int  # raw position of the next item not yet consumed (filtered-out ones count)
     window: int
-    descending: bool
-    buffer: list[tuple[int, ChangeRecord]] = field(default_factory=list)
+    buffer: list[tuple[int, Any]] = field(default_factory=list)
     fetched_to: int = -1  # raw position after the last fetched item
     more: bool = True
     failed: UpstreamError | None = None
@@ -94,9 +110,7 @@ class Stream:
                 if remaining <= 0:
                     raise TimeoutError
                 async with asyncio.timeout(remaining):
-                    page = await self.lister.list_changes(
-                        self.flt, PageRequest(self.fetched_to, self.window), self.descending
-                    )
+                    page = await self.feed.fetch(PageRequest(self.fetched_to, self.window))
             except TimeoutError:
                 self.failed = Timeout(self.name, "exceeded its time budget for this query")
                 self._record(self.failed)
@@ -109,7 +123,7 @@ class Stream:
             start = self.fetched_to
             self.fetched_to += len(page.items)
             self.more = page.has_next and bool(page.items)
-            self.buffer = [(start + i, r) for i, r in enumerate(page.items) if matches(r, self.flt)]
+            self.buffer = [(start + i, r) for i, r in enumerate(page.items) if self.feed.keep(r)]
             if not self.buffer and not self.more:
                 self.position = self.fetched_to
 
@@ -117,7 +131,7 @@ class Stream:
         if self.breaker is not None:
             self.breaker.record(error)
 
-    def pop(self) -> ChangeRecord:
+    def pop(self) -> Any:
         """Consume the head."""
         raw, record = self.buffer.pop(0)
         self.position = raw + 1
@@ -135,15 +149,15 @@ class Stream:
 class MergedPage:
     """One page of the merged list: each edge with its composite cursor."""
 
-    edges: list[tuple[ChangeRecord, str]]
+    edges: list[tuple[Any, str]]
     has_next: bool
     has_previous: bool
     missing: dict[str, UpstreamError]
 
 
-def _fingerprint(names: Sequence[str], flt: ChangeFilter, descending: bool) -> str:
-    blob = repr((tuple(names), flt, descending)).encode()
-    return hashlib.blake2b(blob, digest_size=6).hexdigest()
+def fingerprint(*parts: object) -> str:
+    """A short digest binding a cursor to its list: backends, filters, order."""
+    return hashlib.blake2b(repr(parts).encode(), digest_size=6).hexdigest()
 
 
 def encode_cursor(positions: Mapping[str, int], fingerprint: str) -> str:
@@ -152,13 +166,13 @@ def encode_cursor(positions: Mapping[str, int], fingerprint: str) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str, fingerprint: str, names: Sequence[str]) -> dict[str, int]:
+def decode_cursor(cursor: str, expected: str, names: Sequence[str]) -> dict[str, int]:
     """The positions in ``cursor``; a cursor of another list or filter is a ``BAD_CURSOR``."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = orjson.loads(raw)
         positions = {str(k): int(v) for k, v in data["p"].items()}
-        ok = data["v"] == CURSOR_VERSION and data["f"] == fingerprint
+        ok = data["v"] == CURSOR_VERSION and data["f"] == expected
     except (ValueError, TypeError, KeyError, AttributeError, binascii.Error):
         raise UserInputError(f"invalid cursor {cursor[:60]!r}", "BAD_CURSOR") from None
     if not ok or set(positions) - set(names) or any(v < 0 for v in positions.values()):
@@ -179,46 +193,58 @@ async def merge_page(
     breakers: Breakers | None = None,
 ) -> MergedPage:
     """``first`` changes after ``after`` across ``listers`` (in configuration order)."""
-    names = list(listers)
-    fingerprint = _fingerprint(names, _combined(filters), descending)
-    positions = decode_cursor(after, fingerprint, names) if after else {}
+    feeds = {n: change_feed(lister, filters[n], descending) for n, lister in listers.items()}
+    digest = fingerprint(
+        list(listers), sorted((n, repr(f)) for n, f in filters.items()), descending
+    )
+    return await merge_feeds(feeds, _updated_at, first, after, digest, descending, budget, breakers)
+
+
+def _updated_at(record: ChangeRecord) -> datetime:
+    return record.updated_at
+
+
+async def merge_feeds(
+    feeds: Mapping[str, Feed],
+    key: Callable[[Any], datetime],
+    first: int,
+    after: str | None,
+    digest: str,
+    descending: bool = True,
+    budget: float = 10.0,
+    breakers: Breakers | None = None,
+) -> MergedPage:
+    """``first`` items after ``after`` across ``feeds``, ordered by ``key``; see the module doc.
+
+    Each feed must yield its items in ``key`` order (per ``descending``); ``digest`` binds the
+    cursors to this list (see ``fingerprint``).
+    """
+    names = list(feeds)
+    positions = decode_cursor(after, digest, names) if after else {}
     streams = [
-        Stream(
-            n,
-            listers[n],
-            filters[n],
-            positions.get(n, 0),
-            first,
-            descending,
-            breaker=breakers(n) if breakers else None,
-        )
+        Stream(n, feeds[n], positions.get(n, 0), first, breaker=breakers(n) if breakers else None)
         for n in names
     ]
     deadline = time.monotonic() + budget
     await asyncio.gather(*(s.fill(deadline) for s in streams))
-    edges: list[tuple[ChangeRecord, str]] = []
+    edges: list[tuple[Any, str]] = []
     while len(edges) < first:
         heads = [s for s in streams if s.buffer]
         if not heads:
             break
         best = heads[0]
         for s in heads[1:]:
-            a, b = s.buffer[0][1].updated_at, best.buffer[0][1].updated_at
+            a, b = key(s.buffer[0][1]), key(best.buffer[0][1])
             if (a > b) if descending else (a < b):
                 best = s
         record = best.pop()
         await best.fill(deadline)
         for s in streams:
             s.settle()
-        edges.append((record, encode_cursor({s.name: s.position for s in streams}, fingerprint)))
+        edges.append((record, encode_cursor({s.name: s.position for s in streams}, digest)))
     return MergedPage(
         edges=edges,
         has_next=any(s.live for s in streams),
         has_previous=any(positions.values()),
         missing={s.name: s.failed for s in streams if s.failed is not None},
     )
-
-
-def _combined(filters: Mapping[str, ChangeFilter]) -> ChangeFilter:
-    """One filter value standing for all backends' filters (for the cursor fingerprint)."""
-    return ChangeFilter(native={n: repr(f) for n, f in sorted(filters.items())})

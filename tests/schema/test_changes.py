@@ -147,3 +147,40 @@ async def test_changes_bad_input(fleet: Fleet) -> None:
     assert body["errors"][0]["extensions"]["code"] == "BAD_CURSOR"
     body = await fleet.changes(first=0)
     assert body["errors"][0]["extensions"]["code"] == "BAD_PAGE_SIZE"
+
+
+async def _walk(fleet: Fleet, field: str, first: int, **extra: Any) -> list[dict[str, Any]]:
+    query = f"""query($after: String) {{ {field}(first: {first}, after: $after{extra.get("args", "")})
+        {{ pageInfo {{ hasNextPage endCursor }} nodes {{ id date }} }} }}"""
+    seen: list[dict[str, Any]] = []
+    after = None
+    for _ in range(100):
+        resp = await fleet.client.post(
+            "/graphql", json={"query": query, "variables": {"after": after}}
+        )
+        body = resp.json()
+        assert "errors" not in body, body["errors"]
+        conn = body["data"][field]
+        seen += conn["nodes"]
+        if not conn["pageInfo"]["hasNextPage"]:
+            return seen
+        after = conn["pageInfo"]["endCursor"]
+    raise AssertionError("did not finish")
+
+
+async def test_series_merged_across_backends(fleet: Fleet) -> None:
+    seen = await _walk(fleet, "series", 13)
+    ids = [s["id"] for s in seen]
+    assert len(ids) == len(set(ids))
+    per_backend = {b: sum(1 for i in ids if node.decode(i).backend == b) for b in "abc"}
+    assert per_backend["a"] == per_backend["c"] == 30 and per_backend["b"] > 30
+    dates = [s["date"] for s in seen]
+    assert dates == sorted(dates, reverse=True)
+
+
+async def test_events_merged_newest_first(fleet: Fleet) -> None:
+    seen = await _walk(fleet, "events", 50, args=', filter: {categories: ["patch-created"]}')
+    ids = [e["id"] for e in seen]
+    assert len(ids) == len(set(ids)) and {node.decode(i).backend for i in ids} == {"a", "b", "c"}
+    dates = [e["date"] for e in seen]
+    assert dates == sorted(dates, reverse=True)
