@@ -149,8 +149,8 @@ async def test_changes_bad_input(fleet: Fleet) -> None:
     assert body["errors"][0]["extensions"]["code"] == "BAD_PAGE_SIZE"
 
 
-async def _walk(fleet: Fleet, field: str, first: int, **extra: Any) -> list[dict[str, Any]]:
-    query = f"""query($after: String) {{ {field}(first: {first}, after: $after{extra.get("args", "")})
+async def _walk(fleet: Fleet, field: str, first: int, args: str = "") -> list[dict[str, Any]]:
+    query = f"""query($after: String) {{ {field}(first: {first}, after: $after{args})
         {{ pageInfo {{ hasNextPage endCursor }} nodes {{ id date }} }} }}"""
     seen: list[dict[str, Any]] = []
     after = None
