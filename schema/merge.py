@@ -238,10 +238,11 @@ async def merge_feeds(
             if (a > b) if descending else (a < b):
                 best = s
         record = best.pop()
-        await best.fill(deadline)
         for s in streams:
             s.settle()
         edges.append((record, encode_cursor({s.name: s.position for s in streams}, digest)))
+        if len(edges) < first:  # refill only when the page needs more: has_next needs no read
+            await best.fill(deadline)
     return MergedPage(
         edges=edges,
         has_next=any(s.live for s in streams),
