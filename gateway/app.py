@@ -35,6 +35,7 @@ from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
 from schema.build import build_schema
 from schema.context import Context
+from schema.fastpath import FastPath
 from schema.live import EventHub
 
 
@@ -54,8 +55,9 @@ class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(self, backends: Backends, settings: Settings, metrics: Metrics) -> None:
+        self.fast_path = FastPath()
         super().__init__(
-            build_schema(extensions=[metrics.extension()]),
+            build_schema(extensions=[metrics.extension()], fast_path=self.fast_path),
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=False,
         )
@@ -151,4 +153,5 @@ def create_app(
     app.state.metrics = metrics
     app.state.backends = backends
     app.state.hub = graphql.hub
+    app.state.fast_path = graphql.fast_path
     return app

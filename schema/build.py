@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
 from schema.errors import PartialErrors, mask_errors
+from schema.fastpath import FastPath
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.subscriptions import Subscription
@@ -19,8 +20,14 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
+    fast_path: FastPath | None = None,
 ) -> strawberry.Schema:
-    """The revgate schema with error masking, parse/validation caches and ``extensions``."""
+    """The revgate schema with error masking, parse/validation caches and ``extensions``.
+
+    ``fast_path`` (see ``schema/fastpath.py``) runs supported queries from compiled plans; its
+    extension goes last so that every check of the extensions before it applies first.
+    """
+    fast = [fast_path.extension()] if fast_path is not None else []
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -32,6 +39,7 @@ def build_schema(
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             *extensions,
+            *fast,
         ],
     )
 
