@@ -293,12 +293,12 @@ class AbfData:
         """
         pulls = [p for p in self.pulls.values() if p.project in projects]
         if authored and query.get("filter") in ("created", "all"):
-            authored = {
+            opened_on = {
                 p.project
                 for p in self.pulls.values()
                 if p.owner == user.id and self.can_read(user, self.projects[p.project])
             }
-            pulls = [p for p in self.pulls.values() if p.project in projects | authored]
+            pulls = [p for p in self.pulls.values() if p.project in projects | opened_on]
         closed = query.get("status") == "closed"
         pulls = [p for p in pulls if (p.status in CLOSED_STATES) == closed]
         if user_wide:
