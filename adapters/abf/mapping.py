@@ -22,7 +22,7 @@ datetimes. Anything unexpected raises ``BadPayload`` naming the backend, never a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -40,7 +40,7 @@ from adapters.abf.records import (
     Scope,
 )
 from adapters.errors import BadPayload
-from adapters.model import ChangeState, Person, Project
+from adapters.model import ChangeState, Check, CheckState, Event, Person, Project
 
 R = TypeVar("R")
 
@@ -215,7 +215,7 @@ def _pull_request(backend: str, d: Mapping[str, Any], web_base: str) -> PullRequ
         assignee=person(backend, d.get("assignee")),
         body=_text(d.get("body")) if "body" in d else None,
         created_at=timestamp(d.get("created_at")),
-        updated_at=timestamp(d.get("updated_at")),
+        modified_at=timestamp(d.get("updated_at")),
         merged_at=timestamp(d.get("merged_at")),
         closed_at=timestamp(d.get("closed_at")),
         closed_by=person(backend, d.get("closed_by")),
@@ -373,3 +373,79 @@ def update_body(update: PullRequestUpdate) -> dict[str, Any]:
 def merge_body(message: str | None) -> dict[str, Any]:
     """``PUT /projects/:id/pull_requests/:number/merge`` body."""
     return {"pull_request": {"commit_message": message} if message else {}}
+
+
+def list_statuses(states: Sequence[ChangeState]) -> tuple[str, ...]:
+    """ABF ``status`` values whose lists hold every pull request in one of ``states``.
+
+    ABF lists either open pull requests (open, ready, already, blocked) or closed ones
+    (merged, closed), never both: no states (everything) takes both lists.
+    """
+    if not states:
+        return ("open", "closed")
+    wanted = set(states)
+    out = []
+    if ChangeState.OPEN in wanted:
+        out.append("open")
+    if wanted & {ChangeState.MERGED, ChangeState.CLOSED}:
+        out.append("closed")
+    return tuple(out)
+
+
+def event(pr: PullRequest) -> Event:
+    """A pull request's latest update as an event (ABF has no event log).
+
+    The id includes the update time, so each update is a new event; the category says what
+    the update most likely was.
+    """
+    updated = pr.updated_at
+    if pr.state is ChangeState.MERGED:
+        category, actor = "pull-request-merged", pr.merged_by or pr.closed_by
+    elif pr.state is ChangeState.CLOSED:
+        category, actor = "pull-request-closed", pr.closed_by
+    elif pr.created_at is not None and pr.created_at == updated:
+        category, actor = "pull-request-created", pr.owner
+    else:
+        category, actor = "pull-request-updated", None
+    return Event(
+        backend=pr.backend,
+        id=f"{pr.id}@{unix(updated)}",
+        category=category,
+        date=updated,
+        project=pr.project,
+        actor=actor,
+        current_state=pr.raw_state,
+        raw=pr.raw,
+    )
+
+
+def mergeability_check(pr: PullRequest) -> Check | None:
+    """ABF's merge check of an open pull request as a ``Check`` (none once it is closed).
+
+    ABF runs one check on a pull request: whether ``from_ref`` merges cleanly into
+    ``to_ref``. ready/already pass, blocked fails, open (not checked yet) is pending.
+    """
+    if pr.state is not ChangeState.OPEN:
+        return None
+    state = {
+        Mergeability.MERGEABLE: CheckState.SUCCESS,
+        Mergeability.UP_TO_DATE: CheckState.SUCCESS,
+        Mergeability.CONFLICTING: CheckState.FAILURE,
+        Mergeability.UNKNOWN: CheckState.PENDING,
+    }[pr.mergeability]
+    described = {
+        "ready": "can be merged automatically",
+        "already": f"{pr.to_ref.ref} already contains {pr.from_ref.ref}",
+        "blocked": "merge conflicts",
+    }
+    return Check(
+        backend=pr.backend,
+        id="mergeable",
+        change_id=pr.id,
+        context="abf/mergeable",
+        state=state,
+        raw_state=pr.raw_state,
+        date=pr.updated_at,
+        target_url=pr.web_url,
+        description=described.get(pr.raw_state, "not checked yet"),
+    )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from adapters.model import ChangeState, Person, Project, Raw
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Mergeability(enum.Enum):
@@ -38,6 +40,9 @@ class PullRequest:
 
     ``id`` is ``"<project id>/<number>"``: ABF numbers pull requests per target project.
     List items carry no timestamps, body or closer; ``is_detail`` tells a detail record apart.
+    ``modified_at`` is ABF's ``updated_at`` (``None`` on list items); the ``updated_at``
+    property is what the federated ``changes`` list orders by, so ``list_changes`` only ever
+    returns details.
     """
 
     backend: str
@@ -55,7 +60,7 @@ class PullRequest:
     assignee: Person | None
     body: str | None = None
     created_at: datetime | None = None
-    updated_at: datetime | None = None
+    modified_at: datetime | None = None
     merged_at: datetime | None = None
     closed_at: datetime | None = None
     closed_by: Person | None = None
@@ -68,6 +73,16 @@ class PullRequest:
     def is_detail(self) -> bool:
         """Whether this record came from a single pull request response."""
         return self.created_at is not None
+
+    @property
+    def updated_at(self) -> datetime:
+        """The last update (a ``ChangeRecord``); list items, which lack it, sort as oldest."""
+        return self.modified_at or self.created_at or EPOCH
+
+    @property
+    def author(self) -> Person | None:
+        """The change's author: the pull request's owner (a ``ChangeRecord``)."""
+        return self.owner
 
 
 @dataclass(frozen=True, slots=True)

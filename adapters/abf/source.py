@@ -1,6 +1,7 @@
 """An ABF backend instance: reads, batch functions and writes over its client.
 
-Implements ``Source``, ``ProjectReader``, ``PersonReader`` (``adapters/base.py``) and
+Implements ``Source``, ``Pinger``, ``ProjectReader``, ``PersonReader``, ``ChangeLister``,
+``EventReader`` (``adapters/base.py``) and
 ``PullRequestReader``, ``PullRequestWriter``, ``GroupReader`` (``adapters/abf/ports.py``).
 
 ABF has no multi-id lookups, so a batch of ids becomes concurrent detail requests; the ETag
@@ -17,7 +18,9 @@ its title and refs.
 from __future__ import annotations
 
 import asyncio
+import heapq
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from adapters.abf import mapping
@@ -32,9 +35,10 @@ from adapters.abf.records import (
     PullRequestUpdate,
     Scope,
 )
+from adapters.base import ChangeFilter, EventFilter
 from adapters.errors import BadPayload, BadRequest, Conflict, NotFound
 from adapters.http import HttpClient
-from adapters.model import ChangeState, Page, PageRequest, Person, Project
+from adapters.model import ChangeRecord, ChangeState, Event, Page, PageRequest, Person, Project
 
 R = TypeVar("R")
 
@@ -260,6 +264,79 @@ class AbfSource:
             self.name, await self.client.send("PUT", rel, mapping.merge_body(message))
         )
         return await self._get_pull(pr_id)
+
+    # --- federation: changes and events -------------------------------------------------
+
+    async def ping(self) -> None:
+        """One cheap request (``GET /user``) for readiness probes."""
+        await self.client.get("user")
+
+    async def _stream(self, flt: PullRequestFilter, need: int) -> tuple[list[PullRequest], bool]:
+        """The first ``need`` pull requests of one list, as details, and whether more follow."""
+        window = await self.list_pull_requests(flt, PageRequest(0, need))
+        found = await self.get_pull_requests([p.id for p in window.items])
+        # A pull request that vanished between the list and its detail keeps its list item.
+        return [d or p for d, p in zip(found, window.items, strict=True)], window.has_next
+
+    async def list_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[ChangeRecord]:
+        """Pull requests (details) by update time, for the federated ``changes`` list."""
+        found = await self.list_pull_request_changes(flt, page, descending)
+        return Page(items=found.items, offset=found.offset, has_next=found.has_next)
+
+    async def list_pull_request_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[PullRequest]:
+        """``list_changes`` with the records' own type.
+
+        Pushed down: the project (when exactly one), the state (ABF lists open or closed
+        pull requests), ``sort=updated`` and the direction. ABF's ``since`` compares the
+        creation time, which is stricter than ``updatedSince``: not pushed, the gateway
+        applies it with every other filter. List items carry no update time, so each item
+        of the window is read in detail (concurrently; unchanged ones are ``304``s).
+        Without a state filter the open and the closed lists are merged here, which reads
+        ``offset + count`` items of each.
+        """
+        direction = "desc" if descending else "asc"
+        base = PullRequestFilter(scope=Scope.ALL, filter="all", sort="updated", direction=direction)
+        if len(flt.projects) == 1:
+            base = replace(base, scope=Scope.PROJECT, project=flt.projects[0], filter=None)
+        lists = [replace(base, status=s) for s in mapping.list_statuses(flt.states)]
+        if not lists:
+            return Page(items=(), offset=page.offset, has_next=False, total=page.offset)
+        if len(lists) == 1:
+            window = await self.list_pull_requests(lists[0], page)
+            found = await self.get_pull_requests([p.id for p in window.items])
+            items = tuple(d or p for d, p in zip(found, window.items, strict=True))
+            return Page(items=items, offset=page.offset, has_next=window.has_next)
+        need = page.offset + page.count
+        streams = await asyncio.gather(*(self._stream(flt_, need) for flt_ in lists))
+        merged = list(
+            heapq.merge(
+                *(items for items, _ in streams),
+                key=lambda p: p.updated_at,
+                reverse=descending,
+            )
+        )
+        more = len(merged) > need or any(has_next for _, has_next in streams)
+        return Page(items=tuple(merged[page.offset : need]), offset=page.offset, has_next=more)
+
+    async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
+        """Each pull request's latest update as an event, newest first (ABF has no log).
+
+        ``project`` and ``since`` are honoured; ``since`` ends the list at the first older
+        update. ``categories``, ``before`` and the patch/series/cover filters, which would
+        make windows drop items in the middle, are not.
+        """
+        changes = ChangeFilter(projects=(flt.project,) if flt.project else ())
+        window = await self.list_pull_request_changes(changes, page, descending=True)
+        events = [mapping.event(pr) for pr in window.items]
+        if flt.since is not None:
+            fresh = [e for e in events if e.date >= flt.since]
+            if len(fresh) < len(events):
+                return Page(items=tuple(fresh), offset=page.offset, has_next=False)
+        return Page(items=tuple(events), offset=page.offset, has_next=window.has_next)
 
 
 def create_source(name: str, url: str, http: HttpClient) -> AbfSource:
