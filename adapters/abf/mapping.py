@@ -40,7 +40,7 @@ from adapters.abf.records import (
     Scope,
 )
 from adapters.errors import BadPayload
-from adapters.model import ChangeState, Check, CheckState, Event, Person, Project
+from adapters.model import ChangeState, Event, Person, Project
 
 R = TypeVar("R")
 
@@ -416,36 +416,4 @@ def event(pr: PullRequest) -> Event:
         actor=actor,
         current_state=pr.raw_state,
         raw=pr.raw,
-    )
-
-
-def mergeability_check(pr: PullRequest) -> Check | None:
-    """ABF's merge check of an open pull request as a ``Check`` (none once it is closed).
-
-    ABF runs one check on a pull request: whether ``from_ref`` merges cleanly into
-    ``to_ref``. ready/already pass, blocked fails, open (not checked yet) is pending.
-    """
-    if pr.state is not ChangeState.OPEN:
-        return None
-    state = {
-        Mergeability.MERGEABLE: CheckState.SUCCESS,
-        Mergeability.UP_TO_DATE: CheckState.SUCCESS,
-        Mergeability.CONFLICTING: CheckState.FAILURE,
-        Mergeability.UNKNOWN: CheckState.PENDING,
-    }[pr.mergeability]
-    described = {
-        "ready": "can be merged automatically",
-        "already": f"{pr.to_ref.ref} already contains {pr.from_ref.ref}",
-        "blocked": "merge conflicts",
-    }
-    return Check(
-        backend=pr.backend,
-        id="mergeable",
-        change_id=pr.id,
-        context="abf/mergeable",
-        state=state,
-        raw_state=pr.raw_state,
-        date=pr.updated_at,
-        target_url=pr.web_url,
-        description=described.get(pr.raw_state, "not checked yet"),
     )

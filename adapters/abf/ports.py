@@ -25,6 +25,9 @@ from adapters.model import Page, PageRequest, Person
 class PullRequestReader(Protocol):
     """Reads pull requests."""
 
+    async def project_id(self, key: str) -> str:
+        """A project's native id from its id or ``owner/name``."""
+
     async def list_pull_requests(
         self, flt: PullRequestFilter, page: PageRequest
     ) -> Page[PullRequest]:

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from adapters.model import ChangeState, Person, Project, Raw
+from adapters.model import ChangeState, Check, CheckState, Person, Project, Raw
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -191,3 +191,35 @@ class PullRequestUpdate:
     body: str | None = None
     assignee_id: str | None = None
     status: str | None = None
+
+
+def merge_check(pr: PullRequest) -> Check | None:
+    """ABF's merge check of an open pull request as a ``Check`` (none once it is closed).
+
+    ABF runs one check on a pull request: whether ``from_ref`` merges cleanly into
+    ``to_ref``. ready/already pass, blocked fails, open (not checked yet) is pending.
+    """
+    if pr.state is not ChangeState.OPEN:
+        return None
+    state = {
+        Mergeability.MERGEABLE: CheckState.SUCCESS,
+        Mergeability.UP_TO_DATE: CheckState.SUCCESS,
+        Mergeability.CONFLICTING: CheckState.FAILURE,
+        Mergeability.UNKNOWN: CheckState.PENDING,
+    }[pr.mergeability]
+    described = {
+        "ready": "can be merged automatically",
+        "already": f"{pr.to_ref.ref} already contains {pr.from_ref.ref}",
+        "blocked": "merge conflicts",
+    }
+    return Check(
+        backend=pr.backend,
+        id="mergeable",
+        change_id=pr.id,
+        context="abf/mergeable",
+        state=state,
+        raw_state=pr.raw_state,
+        date=pr.updated_at,
+        target_url=pr.web_url,
+        description=described.get(pr.raw_state, "not checked yet"),
+    )
