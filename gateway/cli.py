@@ -32,6 +32,7 @@ log = logging.getLogger("revgate")
 
 DEMO_TOKEN_ENV = "REVGATE_DEMO_PATCHWORK_TOKEN"
 DEMO_ADMIN_TOKEN = "a0" * 20  # the recorded server's admin token; the simulator accepts it
+DEMO_ABF_ENV = "REVGATE_DEMO_ABF_TOKEN"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,9 +79,12 @@ def _serve(path: str | None, settings: Settings, host: str, port: int) -> None:
 
 
 async def _demo(host: str, port: int) -> None:
+    from adapters.abf.simulator import TOKEN as ABF_TOKEN
+    from adapters.abf.simulator import start_simulator as start_abf
     from adapters.patchwork.simulator import start_simulator
 
     sim = await start_simulator()
+    abf = await start_abf()
     try:
         settings = settings_from_dict(
             {
@@ -91,22 +95,30 @@ async def _demo(host: str, port: int) -> None:
                         "kind": "patchwork",
                         "url": sim.url,
                         "token_env": DEMO_TOKEN_ENV,
-                    }
+                    },
+                    {"name": "abf", "kind": "abf", "url": abf.url, "token_env": DEMO_ABF_ENV},
                 ],
             },
-            env={DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN},
+            env={DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN, DEMO_ABF_ENV: ABF_TOKEN},
             source="<demo>",
         )
         server = _uvicorn(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
+        print(f"revgate demo: ABF simulator at {abf.url}", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         print(
             "revgate demo: try  { projects { nodes { name patches(first: 5) "
             "{ nodes { title author { name } checkState checks { context state } } } } } }",
             flush=True,
         )
+        print(
+            "revgate demo: or   { changes(first: 10) { nodes { __typename title state updatedAt "
+            "backend { name } ... on PullRequest { fromRef { ref } toRef { ref } } } } }",
+            flush=True,
+        )
         await server.serve()
     finally:
+        await abf.close()
         await sim.close()
 
 

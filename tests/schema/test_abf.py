@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.abf.records import PullRequestUpdate
 from adapters.abf.simulator import TOKEN
 from adapters.abf.simulator import RunningSimulator as AbfSim
 from adapters.abf.simulator import start_simulator as start_abf
@@ -20,6 +21,8 @@ from adapters.patchwork.simulator import start_simulator as start_pw
 from gateway.app import create_app
 from gateway.settings import settings_from_dict
 from schema import node
+from schema.live import Poller
+from tests.adapters.abf.conftest import make_source
 from tests.conftest import ADMIN_TOKEN
 
 PR_11 = node.encode("PullRequest", "abf", "666/11")
@@ -451,3 +454,34 @@ async def test_abf_mutations_unauthenticated(anonymous: AbfGateway) -> None:
     out = (await anonymous.data(MERGE, {"input": {"id": PR_11}}))["mergePullRequest"]
     [error] = out["errors"]
     assert error["code"] == "FORBIDDEN" and "sign in" in error["message"]
+
+
+# -- ETag cache and live events -------------------------------------------------------------
+
+
+async def test_abf_second_identical_query_is_answered_by_304s(gw: AbfGateway) -> None:
+    q = "query($id: ID!) { node(id: $id) { ... on PullRequest { title body } } }"
+    first = await gw.data(q, {"id": PR_11})
+    before = gw.requests()
+    second = await gw.data(q, {"id": PR_11})
+    assert first == second
+    assert [status for _, _, status in gw.abf.state.requests[before:]] == [304]
+
+
+async def test_abf_live_events_by_update_time() -> None:
+    sim = await start_abf()
+    source = await make_source(sim.url)
+    poller = Poller("abf", source, interval=0.01)
+    try:
+        assert await poller._poll()  # the baseline: every pull request's latest update
+        assert await poller._poll() == []  # nothing changed: nothing new
+        await source.update_pull_request("666/11", PullRequestUpdate(title="live"))
+        [event] = await poller._poll()
+        assert event.category == "pull-request-updated" and event.id.startswith("666/11@")
+        assert event.project and event.project.id == "666" and event.current_state == "open"
+        await source.update_pull_request("666/11", PullRequestUpdate(status="close"))
+        [closed] = await poller._poll()
+        assert closed.category == "pull-request-closed" and closed.actor
+    finally:
+        await source.close()
+        await sim.close()
