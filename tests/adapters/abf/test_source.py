@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -351,3 +352,34 @@ async def test_source_write_is_not_retried(abf: Abf) -> None:
     with pytest.raises(UpstreamError):
         await abf.source.merge_pull_request("666/11", None)
     assert len(abf.sim.state.requests) - before == 1
+
+
+@pytest.mark.parametrize("scope", [Scope.ALL, Scope.USER, Scope.GROUP])
+async def test_source_user_wide_lists_status_sort_direction_since(abf: Abf, scope: Scope) -> None:
+    base = PullRequestFilter(
+        scope=scope, group="3" if scope is Scope.GROUP else None, filter="all", status="closed"
+    )
+    everything = await abf.source.list_pull_requests(base, ALL)
+    since = datetime.fromtimestamp(1348168705 + 3600 * 15, UTC)
+    flt = replace(base, sort="updated", direction="asc", since=since)
+    page = await abf.source.list_pull_requests(flt, ALL)
+    assert page.items and len(page.items) < len(everything.items)
+    assert {p.state for p in page.items} <= {ChangeState.MERGED, ChangeState.CLOSED}
+    assert "status=closed&sort=updated&direction=asc&since=1348222705" in abf.paths()[-1]
+    details = await abf.source.get_pull_requests([p.id for p in page.items])
+    updated = [d.updated_at for d in details if d]
+    created = [d.created_at for d in details if d and d.created_at]
+    assert updated == sorted(updated) and min(created) >= since
+
+
+async def test_simulator_mode_is_switchable_at_run_time(abf: Abf) -> None:
+    abf.sim.state.real = True
+    [pr] = await abf.source.get_pull_requests(["666/12"])
+    real = abf.sim.state.requests[-1]
+    abf.sim.state.real = False
+    abf.source.client._cache.clear()
+    [doc] = await abf.source.get_pull_requests(["666/12"])
+    assert pr and doc and replace(pr, api_url=None) == replace(doc, api_url=None)
+    # (the real server's url carries the database id, the documents' the number)
+    assert isinstance(pr and pr.raw["number"], int) and isinstance(doc and doc.raw["number"], str)
+    assert real[2] == abf.sim.state.requests[-1][2] == 200
