@@ -22,7 +22,7 @@ from strawberry.asgi import GraphQL
 
 from adapters.base import Source
 from gateway.context import request_context
-from gateway.lifespan import build_sources, open_sources
+from gateway.lifespan import build_cache, build_sources, open_sources
 from gateway.settings import Settings
 from schema.build import build_schema
 from schema.context import Context
@@ -48,8 +48,13 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 def create_app(settings: Settings, sources: dict[str, Source] | None = None) -> Starlette:
-    """The revgate ASGI app for ``settings`` (``sources`` lets tests inject their own)."""
-    backends = sources if sources is not None else build_sources(settings)
+    """The revgate ASGI app for ``settings`` (``sources`` lets tests inject their own).
+
+    Injected ``sources`` bring their own cache (the caller closes it); otherwise the
+    ``[cache]`` store is built here and closed with the app's lifespan.
+    """
+    cache = build_cache(settings) if sources is None else None
+    backends = sources if sources is not None else build_sources(settings, cache)
     graphql = GraphQLApp(backends, settings)
 
     async def index(request: Request) -> Response:
@@ -68,7 +73,7 @@ def create_app(settings: Settings, sources: dict[str, Source] | None = None) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_sources(backends):
+        async with open_sources(backends, cache):
             yield
 
     return Starlette(
