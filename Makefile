@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean
+.PHONY: demo test check lint typecheck format schema clean redis-server
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the gateway over the embedded demo backends
 	$(BIN)/revgate demo
 
-test: $(STAMP)  ## run the test suite
+test: $(STAMP) redis-server  ## run the test suite
 	$(BIN)/python -m pytest
+
+# The response-cache tests start a real redis-server on 127.0.0.1 (Debian package). Installed
+# here when missing; if that is impossible, those tests skip and say why.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || \
+	  { echo "installing redis-server (Debian package) for the cache tests"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	        --no-install-recommends redis-server; } >/dev/null 2>&1 || \
+	    echo "could not install redis-server: the Redis tests will be skipped"; }
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
