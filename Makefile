@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy gateway schema adapters tests
+	$(BIN)/mypy gateway schema adapters tests bench
 
 check: lint typecheck test  ## everything CI and reviewers rely on
 

@@ -201,7 +201,10 @@ class RedisCache:
 
     Keys: ``revgate:cache:v1:gen:<namespace>`` (the generation counter) and
     ``revgate:cache:v1:e:<namespace>:<generation>:<key>`` (entries, with a Redis TTL of
-    ``keep``). Memory is bounded by Redis's own ``maxmemory`` policy, not here.
+    ``keep``). Memory is bounded by Redis's own ``maxmemory`` policy, not here — use a
+    ``volatile-*`` policy: entries carry a TTL and may be evicted, the generation counters
+    carry none and must not be (an evicted counter restarts at 0 and could bring a
+    pre-write generation back).
     """
 
     def __init__(
