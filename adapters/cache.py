@@ -36,7 +36,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = [
@@ -69,6 +69,15 @@ class CacheStats:
     invalidations: int = 0  # generation bumps (one per write)
     evictions: int = 0  # entries dropped to stay within the memory bounds
     errors: int = 0  # store operations that failed (Redis unreachable …)
+    # (namespace, counter name) -> count, for the per-backend counters above (all but
+    # evictions and errors, which belong to the store); what /metrics exports
+    by_backend: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def count(self, namespace: str, what: str) -> None:
+        """Add one to counter ``what`` (``hits``, ``misses``, …), in total and for ``namespace``."""
+        setattr(self, what, getattr(self, what) + 1)
+        key = (namespace, what)
+        self.by_backend[key] = self.by_backend.get(key, 0) + 1
 
 
 @runtime_checkable
@@ -170,7 +179,7 @@ class MemoryCache:
     async def invalidate(self, namespace: str) -> None:
         """Bump the generation and drop the namespace's entries now (writes are rare)."""
         self._generations[namespace] = self._generations.get(namespace, 0) + 1
-        self.stats.invalidations += 1
+        self.stats.count(namespace, "invalidations")
         for full in [k for k in self._entries if k[0] == namespace]:
             self._drop(full)
 
@@ -276,7 +285,7 @@ class RedisCache:
 
     async def invalidate(self, namespace: str) -> None:
         """See ``Cache.invalidate`` (``INCR``, seen by every replica at once)."""
-        self.stats.invalidations += 1
+        self.stats.count(namespace, "invalidations")
         try:
             await self._redis.incr(self._gen_key(namespace))
         except Exception as exc:

@@ -166,7 +166,7 @@ class ResponseCache(Generic[R]):
         generation, raw = await self.store.get(self.namespace, key)
         entry = Entry.decode(raw) if raw is not None else None
         if entry is not None and entry.fresh_until > self.store.now():
-            self.store.stats.hits += 1
+            self.store.stats.count(self.namespace, "hits")
             return self._answer(entry)
         flight_key = (key, tuple(sorted(allow_status)))
         flight = self._flights.get(flight_key)
@@ -175,7 +175,7 @@ class ResponseCache(Generic[R]):
             self._flights[flight_key] = flight
             flight.add_done_callback(lambda done: self._landed(flight_key, done))
         else:
-            self.store.stats.coalesced += 1
+            self.store.stats.count(self.namespace, "coalesced")
         return await asyncio.shield(flight)
 
     async def invalidate(self) -> None:
@@ -199,7 +199,7 @@ class ResponseCache(Generic[R]):
         answer = await fetch(conditional)
         stats = self.store.stats
         if answer.status == 304 and stale is not None and conditional:
-            stats.revalidated += 1
+            stats.count(self.namespace, "revalidated")
             entry = replace(
                 stale,
                 headers=_refreshed(stale.headers, answer.headers),
@@ -207,7 +207,7 @@ class ResponseCache(Generic[R]):
             )
             await self._store(key, generation, entry)
             return self._answer(entry)
-        stats.misses += 1
+        stats.count(self.namespace, "misses")
         if _cacheable(answer):
             entry = Entry(
                 status=answer.status,

@@ -39,7 +39,7 @@ import httpx
 from adapters.cache import Cache, MemoryCache, RedisCache
 from adapters.patchwork.simulator import PatchworkData, RunningSimulator, start_simulator
 from gateway.app import create_app
-from gateway.lifespan import build_sources, open_sources
+from gateway.lifespan import build_sources
 from gateway.settings import settings_from_dict
 
 TOKEN = "a0" * 20  # the simulator's admin token
@@ -75,12 +75,16 @@ async def gateway(
     """The gateway in-process over ``sim`` (``store`` is closed by the caller)."""
     entry = {"name": "pw", "kind": "patchwork", "url": sim.url, "token_env": "T", "cache_ttl": ttl}
     settings = settings_from_dict({"backends": [entry]}, env={"T": TOKEN})
-    sources = build_sources(settings, store)
-    app = create_app(settings, sources)
-    async with open_sources(sources):
+    sources = build_sources(settings, cache=store)
+    app = create_app(settings, sources, cache=store)
+    backends = app.state.backends  # ASGITransport runs no lifespan: open and close them here
+    await backends.open()
+    try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
             yield client
+    finally:
+        await backends.close()
 
 
 async def run_query(client: httpx.AsyncClient, query: str) -> float:

@@ -1,22 +1,21 @@
-"""Backend sources for the app's lifetime: built from settings, opened at start, closed at stop."""
+"""Backend sources built from settings (opened and closed by ``gateway.reload.Backends``)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 
 from adapters.base import Source
 from adapters.cache import Cache, open_cache
 from adapters.http import Credentials
-from adapters.registry import BackendSpec, build_source
+from adapters.registry import BackendSpec, RequestHook, build_source
 from gateway.settings import BackendSettings, Settings
 
 log = logging.getLogger("revgate")
 
 
 def spec_of(backend: BackendSettings, cache: Cache | None = None) -> BackendSpec:
-    """The adapter-level description of one configured backend."""
+    """The adapter-level description of one configured backend (``cache``: the shared store)."""
     return BackendSpec(
         name=backend.name,
         kind=backend.kind,
@@ -34,41 +33,28 @@ def spec_of(backend: BackendSettings, cache: Cache | None = None) -> BackendSpec
     )
 
 
-def build_cache(settings: Settings) -> Cache | None:
-    """The response-cache store of ``[cache]``; None when no backend has ``cache_ttl > 0``.
+def build_cache(settings: Settings) -> Cache:
+    """The response-cache store of ``[cache]``, shared by every backend and generation.
 
-    A Redis store opens no connection here (redis-py connects on first use); close it with
-    ``open_sources(…, cache)`` or ``await cache.close()``.
+    Built even when no backend has ``cache_ttl > 0`` yet (a SIGHUP reload may turn it on;
+    the ``[cache]`` table itself needs a restart). A Redis store opens no connection here
+    (redis-py connects on first use); the app's lifespan closes it.
     """
-    if not any(b.cache_ttl > 0 for b in settings.backends):
-        return None
     conf = settings.cache
     return open_cache(conf.url, max_entries=conf.max_entries, max_bytes=conf.max_bytes)
 
 
-def build_sources(settings: Settings, cache: Cache | None = None) -> dict[str, Source]:
+def build_sources(
+    settings: Settings,
+    hooks: Callable[[str], RequestHook] | None = None,
+    cache: Cache | None = None,
+) -> dict[str, Source]:
     """One source per configured backend, in configuration order (not yet opened).
 
-    ``cache`` is the store shared by the backends whose ``cache_ttl`` is > 0 (see
-    ``build_cache``); without one nothing is cached.
+    ``hooks(name)`` gives the upstream-request hook of backend ``name`` (metrics); ``cache``
+    is the store used by the backends whose ``cache_ttl`` is > 0 (none: nothing is cached).
     """
-    return {b.name: build_source(spec_of(b, cache)) for b in settings.backends}
-
-
-@contextlib.asynccontextmanager
-async def open_sources(
-    sources: dict[str, Source], cache: Cache | None = None
-) -> AsyncIterator[dict[str, Source]]:
-    """Open every source's pooled session; close them all (and ``cache``) on the way out."""
-    opened: list[Source] = []
-    try:
-        for source in sources.values():
-            await source.open()
-            opened.append(source)
-        log.info("backends ready: %s", ", ".join(sources) or "none")
-        yield sources
-    finally:
-        for source in opened:
-            await source.close()
-        if cache is not None:
-            await cache.close()
+    return {
+        b.name: build_source(spec_of(b, cache), hooks(b.name) if hooks else None)
+        for b in settings.backends
+    }

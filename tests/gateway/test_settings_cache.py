@@ -49,7 +49,7 @@ def test_cache_defaults_memory_and_ttl_off(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, BACKEND), {})
     assert settings.cache == CacheSettings("memory://", 10_000, 64 * 1024 * 1024)
     assert settings.backend("pw").cache_ttl == 0.0
-    assert build_cache(settings) is None  # no backend caches: no store at all
+    assert isinstance(build_cache(settings), MemoryCache)  # built, unused until a ttl > 0
 
 
 def test_cache_table_and_ttl(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ async def test_build_cache_memory_and_redis() -> None:
     memory = settings_from_dict({"backends": [entry], "cache": {"max_entries": 7}}, env={})
     store = build_cache(memory)
     assert isinstance(store, MemoryCache) and store.max_entries == 7
-    [source] = build_sources(memory, store).values()
+    [source] = build_sources(memory, cache=store).values()
     await source.close()
     redis = settings_from_dict(
         {"backends": [entry], "cache": {"url": "redis://127.0.0.1:1/0"}}, env={}

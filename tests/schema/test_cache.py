@@ -12,7 +12,7 @@ import pytest
 from adapters.cache import Cache, MemoryCache, RedisCache
 from adapters.patchwork.simulator import PatchworkData, start_simulator
 from gateway.app import create_app
-from gateway.lifespan import build_sources, open_sources
+from gateway.lifespan import build_sources
 from schema import node
 from tests.conftest import Gateway, gateway_settings
 from tests.redis_server import RedisServer
@@ -36,14 +36,17 @@ async def cached(request: pytest.FixtureRequest) -> AsyncIterator[tuple[Gateway,
         store = RedisCache.from_url(server.url, prefix=f"test:{uuid.uuid4().hex}:")
     sim = await start_simulator(PatchworkData.generated(30))
     settings = gateway_settings(sim.url, cache_ttl=60)
-    sources = build_sources(settings, store)
-    app = create_app(settings, sources)
+    sources = build_sources(settings, cache=store)
+    app = create_app(settings, sources, cache=store)
+    backends = app.state.backends  # httpx's ASGITransport runs no lifespan: open them here
     try:
-        async with open_sources(sources, store):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
-                yield Gateway(client, sources, sim), store
+        await backends.open()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
+            yield Gateway(client, sources, sim), store
     finally:
+        await backends.close()
+        await store.close()
         await sim.close()
 
 
