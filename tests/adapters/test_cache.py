@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -340,6 +341,23 @@ async def test_keys_never_hold_credentials(make_client: MakeClient, store: Cache
         assert SECRET not in key and encoded not in key and "Token" not in key
 
 
+async def test_per_request_credentials_are_part_of_the_key(
+    make_client: MakeClient, upstream: Upstream, store: Cache
+) -> None:
+    """Credentials passed with one GET (a caller's own token) key it, not the client's."""
+    client = await make_client(token=SECRET)
+    alice = {"Authorization": "Token alice-own-token"}
+    bob = {"Authorization": "Token bob-own-token"}
+    assert (await client.get_json("/whoami", headers=alice))[0]["auth"] == alice["Authorization"]
+    assert (await client.get_json("/whoami", headers=bob))[0]["auth"] == bob["Authorization"]
+    assert (await client.get_json("/whoami"))[0]["auth"] == f"Token {SECRET}"
+    assert upstream.total() == 3
+    assert (await client.get_json("/whoami", headers=bob))[0]["auth"] == bob["Authorization"]
+    assert upstream.total() == 3 and store.stats.hits == 1
+    for key in await _stored_keys(store):
+        assert "own-token" not in key
+
+
 async def test_basic_auth_is_part_of_the_key(make_client: MakeClient, upstream: Upstream) -> None:
     alice = await make_client(token=None, credentials=Credentials(username="a", password="pw1"))
     mallory = await make_client(token=None, credentials=Credentials(username="a", password="x"))
@@ -517,7 +535,10 @@ async def test_corrupt_entry_is_a_miss(store: Cache) -> None:
 # -- Redis-specific ------------------------------------------------------------------------
 
 
-async def test_redis_down_degrades_to_no_cache(upstream: Upstream) -> None:
+async def test_redis_down_degrades_to_no_cache(
+    upstream: Upstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="revgate.cache")
     port = free_port()  # nothing listens there
     store = RedisCache.from_url(f"redis://127.0.0.1:{port}/0", timeout=0.5)
     client = HttpClient(
@@ -534,6 +555,10 @@ async def test_redis_down_degrades_to_no_cache(upstream: Upstream) -> None:
     # The first lookup fails; the second is skipped (backoff) and nothing is stored after a
     # failed lookup; the invalidation is attempted anyway, and fails.
     assert store.stats.errors == 2 and store.stats.misses == 2
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "revgate.cache"]
+    assert [level for level, _ in logged] == [logging.WARNING] * 2
+    assert "Redis get failed" in logged[0][1] and "Redis invalidate failed" in logged[1][1]
+    assert str(port) not in caplog.text  # only the exception type, never the URL
 
 
 async def test_redis_entries_are_shared_between_stores(

@@ -104,7 +104,9 @@ def _pid_listening(port: int) -> int:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text().split()
+            # after "pid (comm) ": comm may contain spaces, so split only what follows it
+            text = (entry / "stat").read_text()
+            stat = ["", "", *text[text.rindex(")") + 2 :].split()]
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
