@@ -230,6 +230,8 @@ class RedisCache:
         self._owns_client = owns_client
         self._script = client.register_script(_GET_SCRIPT)
         self._skip_until = 0.0  # time.monotonic() before which Redis is not asked (backoff)
+        # Namespaces whose invalidation failed: not read until an INCR for them succeeds.
+        self._unflushed: set[str] = set()
 
     @classmethod
     def from_url(
@@ -261,6 +263,8 @@ class RedisCache:
         """See ``Cache.get`` (one ``EVALSHA``)."""
         if time.monotonic() < self._skip_until:
             return -1, None
+        if namespace in self._unflushed and not await self._incr(namespace):
+            return -1, None
         try:
             generation, value = await self._script(
                 keys=[self._gen_key(namespace)], args=[self._entry_prefix(namespace), key]
@@ -284,13 +288,25 @@ class RedisCache:
             self._failed("set", exc)
 
     async def invalidate(self, namespace: str) -> None:
-        """See ``Cache.invalidate`` (``INCR``, seen by every replica at once)."""
+        """See ``Cache.invalidate`` (``INCR``, seen by every replica at once).
+
+        If Redis cannot be told, the entries written before the write would come back with
+        Redis: this store then reads nothing of ``namespace`` until a later ``INCR`` succeeds
+        (retried on each lookup once the backoff is over). Other replicas cannot know; they
+        serve such entries for at most their TTL, as for changes made outside revgate.
+        """
         self.stats.count(namespace, "invalidations")
+        self._unflushed.add(namespace)
+        await self._incr(namespace)
+
+    async def _incr(self, namespace: str) -> bool:
         try:
             await self._redis.incr(self._gen_key(namespace))
         except Exception as exc:
-            # Entries of the old generation stay reachable until their TTL: log it loudly.
             self._failed("invalidate", exc)
+            return False
+        self._unflushed.discard(namespace)
+        return True
 
     async def close(self) -> None:
         """Close the client's connection pool (when this store created the client)."""

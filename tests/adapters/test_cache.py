@@ -561,6 +561,31 @@ async def test_redis_down_degrades_to_no_cache(
     assert str(port) not in caplog.text  # only the exception type, never the URL
 
 
+async def test_redis_invalidation_that_failed_is_retried_before_any_read(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A write while Redis is unreachable: its pre-write entries never come back with Redis."""
+    monkeypatch.setattr("adapters.cache.REDIS_BACKOFF", 0.0)
+    store = RedisCache.from_url(redis_server.url, prefix=f"test:{uuid.uuid4().hex}:")
+    try:
+        generation, _ = await store.get("pw", "k")
+        await store.set("pw", generation, "k", b"before the write", 60)
+        real_incr = store._redis.incr
+        store._redis.incr = _refuse  # Redis unreachable during the invalidation …
+        await store.invalidate("pw")
+        assert await store.get("pw", "k") == (-1, None)  # … and still when read: a miss
+        store._redis.incr = real_incr  # Redis is back: the INCR goes first, then the read
+        new_generation, value = await store.get("pw", "k")
+        assert value is None and new_generation == generation + 1
+        assert store.stats.errors == 2 and "Redis invalidate failed" in caplog.text
+    finally:
+        await store.close()
+
+
+async def _refuse(*args: object) -> None:
+    raise ConnectionError("refused")
+
+
 async def test_redis_entries_are_shared_between_stores(
     upstream: Upstream, redis_server: RedisServer
 ) -> None:

@@ -67,6 +67,10 @@ async def test_second_identical_query_makes_no_upstream_request(
     assert gw.upstream_requests() == cold
     assert second == first and len(second["patches"]["nodes"]) == 20
     assert store.stats.hits >= 1
+    metrics = (await gw.client.get("/metrics")).text  # the counters, per backend
+    assert f'revgate_cache_hits_total{{backend="pw"}} {float(store.stats.hits)}' in metrics
+    assert f'revgate_cache_misses_total{{backend="pw"}} {float(store.stats.misses)}' in metrics
+    assert "revgate_cache_errors_total 0.0" in metrics
 
 
 async def test_mutation_invalidates_what_was_cached(cached: tuple[Gateway, Cache]) -> None:
