@@ -104,8 +104,8 @@ def _pid_listening(port: int) -> int:
         if not entry.name.isdigit():
             continue
         try:
-            # after "pid (comm) ": comm may contain spaces, so split only what follows it
             text = (entry / "stat").read_text()
+            # After "pid (comm) ": comm may hold spaces and parentheses, so split after it.
             stat = ["", "", *text[text.rindex(")") + 2 :].split()]
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
