@@ -21,6 +21,8 @@ from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Response
 from adapters.patchwork_common import choose_per_page
 
+__all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window", "choose_per_page"]
+
 VERSIONS = ("1.3", "1.2", "1.1", "1.0")
 MAX_PER_PAGE = 250  # Patchwork's default MAX_REST_RESULTS_PER_PAGE
 

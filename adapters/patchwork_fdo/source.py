@@ -475,6 +475,9 @@ class FdoSource:
         self, flt: EventFilter, cursor: EventCursor | None
     ) -> tuple[list[Event], EventCursor]:
         """Every event after ``cursor``, oldest first, each exactly once (see module doc)."""
+        # A first poll takes ``flt.since`` as the API does (strictly newer); later polls
+        # re-read their cursor's microsecond and drop what they already delivered there.
+        first = cursor is None
         cursor = cursor or EventCursor(since=flt.since)
         base = EventFilter(
             project=flt.project, categories=flt.categories, patch=flt.patch, series=flt.series
@@ -482,7 +485,8 @@ class FdoSource:
         rel, params, proj = await self._event_params(base)
         if cursor.since is not None:
             # ``since`` is strictly newer: ask from 1 µs earlier to see the boundary again.
-            params["since"] = format_date(cursor.since - ONE_MICROSECOND)
+            step = timedelta(0) if first else ONE_MICROSECOND
+            params["since"] = format_date(cursor.since - step)
         items = await self.client.all_items(rel, params)
         fresh: list[tuple[Any, Event]] = []
         delivered: set[str] = set()
@@ -490,7 +494,8 @@ class FdoSource:
             when = mapping.event_time(d, self.name)
             ev = mapping.event(self.name, d, proj)
             if cursor.since is not None and (
-                when < cursor.since or (when == cursor.since and ev.id in cursor.seen_at_since)
+                when < cursor.since
+                or (when == cursor.since and (first or ev.id in cursor.seen_at_since))
             ):
                 continue
             if ev.id in delivered:
