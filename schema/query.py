@@ -39,17 +39,37 @@ class SeriesFilterInput:
     before: datetime | None = None
     q: str | None = None
     order: str | None = None
+    # The fdo fork's own filters (backends that track revisions only).
+    name: str | None = strawberry.field(default=None, description="Exact series name (fdo).")
+    reviewer: str | None = strawberry.field(
+        default=None, description='Reviewer person id, or "null" for none (fdo).'
+    )
+    updated_since: datetime | None = None
+    updated_before: datetime | None = None
+    test_states: list[str] | None = strawberry.field(
+        default=None, description="pending, info, success, warning, failure or null (fdo)."
+    )
 
     def to_filter(self) -> base.SeriesFilter:
-        """The adapter-level filter."""
-        return base.SeriesFilter(
-            project=self.project,
-            submitters=tuple(self.submitters or ()),
-            since=self.since,
-            before=self.before,
-            q=self.q,
-            order=self.order,
-        )
+        """The adapter-level filter (``TrackedSeriesFilter`` when an fdo filter is set)."""
+        common: dict[str, Any] = {
+            "project": self.project,
+            "submitters": tuple(self.submitters or ()),
+            "since": self.since,
+            "before": self.before,
+            "q": self.q,
+            "order": self.order,
+        }
+        tracked: dict[str, Any] = {
+            "name": self.name,
+            "reviewer": self.reviewer,
+            "updated_since": self.updated_since,
+            "updated_before": self.updated_before,
+            "test_states": tuple(self.test_states or ()),
+        }
+        if any(tracked.values()):
+            return base.TrackedSeriesFilter(**common, **tracked)
+        return base.SeriesFilter(**common)
 
 
 @strawberry.input(description="Event list filters.")
@@ -207,7 +227,10 @@ class Query:
         flt = filter or SeriesFilterInput()
         name = pick_backend(info, flt.backend, base.SeriesReader, "series")
         src = info.context.capable(name, base.SeriesReader, "series")
-        page = await src.list_series(flt.to_filter(), page_request(first, after))
+        adapter_filter = flt.to_filter()
+        if isinstance(adapter_filter, base.TrackedSeriesFilter):
+            info.context.capable(name, base.RevisionReader, "name/reviewer/updated/test filters")
+        page = await src.list_series(adapter_filter, page_request(first, after))
         return connection(page, Series.of)
 
     @strawberry.field(description="Events of one backend, newest first.")
