@@ -421,3 +421,15 @@ class EventCursor:
 
     since: datetime | None = None
     seen_at_since: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedPatch(Patch):
+    """A patch whose backend records its last update (the fdo fork's ``last_updated``)."""
+
+    updated: datetime | None = None
+
+    @property
+    def updated_at(self) -> datetime:
+        """The last update where the backend gives one, else the mail's date."""
+        return self.updated or self.date

@@ -32,11 +32,11 @@ from adapters.model import (
     CheckState,
     Event,
     NewTestResult,
-    Patch,
     Person,
     Project,
     Revision,
     StateCount,
+    TrackedPatch,
     TrackedSeries,
 )
 from adapters.patchwork_common import change_state, guarded, parse_date, state_slug
@@ -242,13 +242,15 @@ def person_stub(backend: str, person_id: str | None) -> Person | None:
     return Person(backend=backend, id=person_id, name=None, email=None)
 
 
-def patch(backend: str, d: Mapping[str, Any], proj: Project, mbox_url: str | None = None) -> Patch:
+def patch(
+    backend: str, d: Mapping[str, Any], proj: Project, mbox_url: str | None = None
+) -> TrackedPatch:
     """A patch (list item or detail); ``proj`` is its resolved project."""
 
-    def parse() -> Patch:
+    def parse() -> TrackedPatch:
         raw_state = patch_state(d["state"])
         content = d.get("content")
-        return Patch(
+        return TrackedPatch(
             backend=backend,
             id=str(d["id"]),
             project=proj,
@@ -265,6 +267,7 @@ def patch(backend: str, d: Mapping[str, Any], proj: Project, mbox_url: str | Non
             content=content,
             diff=content,
             raw=d,
+            updated=_opt_date(d.get("last_updated"), backend),
         )
 
     return guarded(backend, "patch", parse)

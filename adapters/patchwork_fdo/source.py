@@ -1,8 +1,8 @@
 """A freedesktop Patchwork backend instance: reads, batch functions, polling and writes.
 
 Implements ``Source``, ``ProjectReader``, ``PatchReader``, ``SeriesReader``,
-``PersonReader``, ``EventReader``, ``RevisionReader``, ``ResultReporter`` and
-``EventPoller`` (see ``adapters/base.py``).
+``PersonReader``, ``EventReader``, ``ChangeLister``, ``RevisionReader``, ``ResultReporter``
+and ``EventPoller`` (see ``adapters/base.py``).
 
 - **Projects** are few and referenced by id from every series, patch and event: the source
   reads the whole project list in one request and keeps it ``PROJECT_TTL`` seconds, so a page
@@ -16,8 +16,14 @@ Implements ``Source``, ``ProjectReader``, ``PatchReader``, ``SeriesReader``,
 - **Events** have no id (``mapping.event_id`` derives one) and ``since`` is strictly newer
   than a microsecond timestamp; ``poll_events`` asks from 1 µs before its cursor and drops the
   events already delivered at the cursor's timestamp, so a poll loses and repeats nothing.
-- Filters are pushed down to the fork's own query parameters; those it does not have raise
-  ``BadRequest`` instead of being dropped.
+  Events are per project: without a project, every project's log is read and merged.
+- **Order**: the API documents no ordering, so the federated lists (series by date, events
+  newest first, patches as changes by ``last_updated``) read the filtered list whole and sort
+  it here, once per walk (see ``_snapshot``).
+- **Checks**: test results belong to revisions; a patch's checks are those of the latest
+  revision holding it (see ``_revisions_of_patches``).
+- Filters are pushed down to the fork's own query parameters; patch filters it does not have
+  raise ``BadRequest`` instead of being dropped.
 """
 
 from __future__ import annotations
@@ -25,10 +31,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from adapters.base import (
+    ChangeFilter,
     EventFilter,
     PatchFilter,
     SeriesFilter,
@@ -50,6 +57,7 @@ from adapters.model import (
     Person,
     Project,
     Revision,
+    TrackedPatch,
     TrackedSeries,
 )
 from adapters.patchwork_common import format_date
@@ -63,6 +71,24 @@ KIND = "patchwork-fdo"
 PROJECT_TTL = 60.0
 TEST_STATE_VALUES = frozenset({"pending", "info", "success", "warning", "failure", "null"})
 ONE_MICROSECOND = timedelta(microseconds=1)
+ONE_SECOND = timedelta(seconds=1)
+SNAPSHOT_TTL = 60.0  # how long a walk's later windows may reuse the list its first read
+SNAPSHOTS = 32  # sorted lists kept at most
+
+
+def _window(items: Sequence[T], page: PageRequest) -> Page[T]:
+    """One window of a list held whole."""
+    end = page.offset + page.count
+    return Page(
+        items=tuple(items[page.offset : end]),
+        offset=page.offset,
+        has_next=end < len(items),
+        total=len(items),
+    )
+
+
+def _numeric_key(native_id: str) -> int:
+    return int(native_id) if native_id.isdigit() else -1
 
 
 async def _each(ids: Sequence[str], fetch: Callable[[str], Awaitable[R]]) -> list[R | None]:
@@ -103,6 +129,7 @@ class FdoSource:
         self._projects: dict[str, Project] = {}
         self._projects_at = -PROJECT_TTL
         self._projects_lock = asyncio.Lock()
+        self._snapshots: dict[tuple[Any, ...], tuple[float, list[Any]]] = {}
 
     @property
     def request_count(self) -> int:
@@ -127,6 +154,23 @@ class FdoSource:
         window = await self.client.window(rel, params, page.offset, page.count)
         items = tuple(parse(d) for d in window.items)
         return Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
+
+    async def _snapshot(
+        self, key: tuple[Any, ...], offset: int, load: Callable[[], Awaitable[list[T]]]
+    ) -> list[T]:
+        """A whole list the API cannot order, sorted here: read afresh when a walk starts
+        (offset 0), and reused for ``SNAPSHOT_TTL`` seconds by that walk's later windows, so
+        paging through it neither re-reads the list nor sees it shift."""
+        now = time.monotonic()
+        hit = self._snapshots.get(key)
+        if offset > 0 and hit is not None and now - hit[0] < SNAPSHOT_TTL:
+            return hit[1]
+        items = await load()
+        self._snapshots.pop(key, None)
+        self._snapshots[key] = (now, items)
+        while len(self._snapshots) > SNAPSHOTS:
+            del self._snapshots[next(iter(self._snapshots))]
+        return items
 
     # --- projects ----------------------------------------------------------------------
 
@@ -218,7 +262,7 @@ class FdoSource:
                 params["updated_before"] = format_date(flt.updated_before)
         return params
 
-    async def _patches(self, items: Sequence[dict[str, Any]]) -> list[Patch]:
+    async def _patches(self, items: Sequence[dict[str, Any]]) -> list[TrackedPatch]:
         table = await self._project_table()
         out = []
         for d in items:
@@ -230,7 +274,7 @@ class FdoSource:
             out.append(mapping.patch(self.name, d, proj, mbox))
         return out
 
-    async def list_patches(self, flt: PatchFilter, page: PageRequest) -> Page[Patch]:
+    async def list_patches(self, flt: PatchFilter, page: PageRequest) -> Page[TrackedPatch]:
         """Patches matching ``flt``: a project's (``projects/<p>/patches/``) or all."""
         params = self._patch_params(flt)
         rel = (
@@ -242,7 +286,7 @@ class FdoSource:
         items = tuple(await self._patches(window.items))
         return Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
 
-    async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
+    async def get_patches(self, ids: Sequence[str]) -> list[TrackedPatch | None]:
         """Patch details, one request each (the API has no multi-id lookup)."""
 
         async def fetch(native_id: str) -> dict[str, Any]:
@@ -255,7 +299,7 @@ class FdoSource:
         if not any(found):
             return [None] * len(ids)
         table = await self._project_table()
-        out: list[Patch | None] = []
+        out: list[TrackedPatch | None] = []
         for d in found:
             if d is None:
                 out.append(None)
@@ -273,8 +317,69 @@ class FdoSource:
         return out
 
     async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
-        """The fork attaches test results to revisions, not patches: always empty."""
-        return [[] for _ in ids]
+        """The test results of the latest revision holding each patch: the fork attaches
+        results to revisions, and they are what a patch's checks roll up to."""
+        keys = await self._revisions_of_patches(ids)
+        wanted = sorted({k for k in keys if k is not None})
+        results = dict(zip(wanted, await self.revision_test_results(wanted), strict=True))
+        return [results.get(k, []) if k is not None else [] for k in keys]
+
+    async def _revisions_of_patches(self, ids: Sequence[str]) -> list[str | None]:
+        """The key of the latest revision holding each patch (``None``: in none).
+
+        A patch names no series, but its series was submitted by the same person no later
+        than the patch: one list of that submitter's series per (project, submitter) of the
+        batch, then their revisions newest series first, until every patch is placed.
+        """
+        patches = await self.get_patches(ids)
+        groups: dict[tuple[str, str], list[Patch]] = {}
+        for p in patches:
+            if p is not None and p.submitter is not None:
+                groups.setdefault((p.project.id, p.submitter.id), []).append(p)
+        placed: dict[str, str] = {}
+        for (project, submitter), members in groups.items():
+            latest = max(p.date for p in members)
+            params = {"submitter": submitter, "submitted_before": format_date(latest + ONE_SECOND)}
+            items = await self.client.all_items(f"projects/{project}/series/", params)
+            candidates = sorted(
+                (self._series(d, {}) for d in items),
+                key=lambda x: (x.date, _numeric_key(x.id)),
+                reverse=True,
+            )
+            pending = {p.id for p in members}
+            for series in candidates:
+                if not pending:
+                    break
+                [revisions] = await self.series_revisions([series.id])
+                for rev in sorted(revisions, key=lambda r: r.version, reverse=True):
+                    for pid in pending & set(rev.patch_ids):
+                        placed[pid] = rev.key
+                    pending -= set(rev.patch_ids)
+        return [placed.get(p.id) if p is not None else None for p in patches]
+
+    async def list_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[TrackedPatch]:
+        """Patches as changes, ordered by ``last_updated`` (sorted here: the API documents no
+        order). One project and the update window are pushed down; the gateway checks every
+        filter again."""
+        rel = "patches/"
+        if len(flt.projects) == 1:
+            rel = f"projects/{await self._project_key(flt.projects[0])}/patches/"
+        params: dict[str, Any] = {}
+        if flt.updated_since:
+            # "newer than": 1 µs earlier keeps the bound inclusive, as the filter means it.
+            params["updated_since"] = format_date(flt.updated_since - ONE_MICROSECOND)
+        if flt.updated_before:
+            params["updated_before"] = format_date(flt.updated_before)
+
+        async def load() -> list[TrackedPatch]:
+            found = await self._patches(await self.client.all_items(rel, params))
+            found.sort(key=lambda x: (x.updated_at, _numeric_key(x.id)), reverse=descending)
+            return found
+
+        key = ("changes", rel, tuple(sorted(params.items())), descending)
+        return _window(await self._snapshot(key, page.offset, load), page)
 
     async def patch_comments(self, patch_id: str, page: PageRequest) -> Page[Comment]:
         """The API exposes no comments: always empty."""
@@ -288,10 +393,6 @@ class FdoSource:
     # --- series ------------------------------------------------------------------------
 
     def _series_params(self, flt: SeriesFilter) -> dict[str, Any]:
-        if flt.q:
-            raise BadRequest(self.name, "the fdo API filters series by exact name, not q")
-        if flt.order:
-            raise BadRequest(self.name, "the fdo API does not document series ordering")
         params: dict[str, Any] = {}
         if (submitter := self._submitter(flt.submitters)) is not None:
             params["submitter"] = submitter
@@ -328,11 +429,34 @@ class FdoSource:
         return mapping.series(self.name, d, table.get(pid or ""), mbox)
 
     async def list_series(self, flt: SeriesFilter, page: PageRequest) -> Page[TrackedSeries]:
-        """Series matching ``flt``: a project's (``projects/<p>/series/``) or all."""
+        """Series matching ``flt``: a project's (``projects/<p>/series/``) or all.
+
+        Without ``order`` and ``q`` the window is read in the server's order; with them (the
+        API documents neither) the whole filtered list is read, searched and sorted here by
+        submission date (``"-date"``, newest first, or ``"date"``).
+        """
         params = self._series_params(flt)
         rel = (
             f"projects/{await self._project_key(flt.project)}/series/" if flt.project else "series/"
         )
+        if flt.order or flt.q:
+            order = (flt.order or "-date").strip()
+            if order not in ("-date", "date"):
+                raise BadRequest(
+                    self.name, f"series order must be -date or date, not {order!r:.40}"
+                )
+            needle = (flt.q or "").casefold()
+
+            async def load() -> list[TrackedSeries]:
+                items = await self.client.all_items(rel, params)
+                table = await self._project_table() if items else {}
+                found = [self._series(d, table) for d in items]
+                found = [x for x in found if needle in (x.name or "").casefold()]
+                found.sort(key=lambda x: (x.date, _numeric_key(x.id)), reverse=order == "-date")
+                return found
+
+            key = ("series", rel, tuple(sorted(params.items())), order, needle)
+            return _window(await self._snapshot(key, page.offset, load), page)
         window = await self.client.window(rel, params, page.offset, page.count)
         table = await self._project_table() if window.items else {}
         items = tuple(self._series(d, table) for d in window.items)
@@ -446,12 +570,21 @@ class FdoSource:
 
     # --- events ------------------------------------------------------------------------
 
-    async def _event_params(self, flt: EventFilter) -> tuple[str, dict[str, Any], Project | None]:
-        if not flt.project:
-            raise BadRequest(self.name, "fdo events are per project: give a project")
-        if flt.before or flt.cover:
-            raise BadRequest(self.name, "the fdo API cannot filter events by before or cover")
-        key = await self._project_key(flt.project)
+    async def _event_scopes(self, flt: EventFilter) -> list[tuple[str, Project]]:
+        """The events lists to read: the project's, or (no project) every project's."""
+        if flt.project:
+            key = await self._project_key(flt.project)
+            [proj] = await self.get_projects([key])
+            if proj is None:
+                raise NotFound(self.name, f"no project {key[:40]!r}")
+            return [(f"projects/{key}/events/", proj)]
+        table = await self._project_table()
+        return [(f"projects/{p.id}/events/", p) for p in table.values()]
+
+    async def _read_events(
+        self, flt: EventFilter, since: datetime | None
+    ) -> list[tuple[datetime, Event]]:
+        """Every event matching ``flt`` strictly newer than ``since``, in no set order."""
         params: dict[str, Any] = {}
         if flt.categories:
             params["name"] = ",".join(flt.categories)
@@ -459,17 +592,36 @@ class FdoSource:
             params["series"] = _numeric(flt.series, self.name)
         if flt.patch:
             params["patch"] = _numeric(flt.patch, self.name)
-        if flt.since:
-            params["since"] = format_date(flt.since)
-        [proj] = await self.get_projects([key])
-        if proj is None:
-            raise NotFound(self.name, f"no project {key[:40]!r}")
-        return f"projects/{key}/events/", params, proj
+        if since is not None:
+            params["since"] = format_date(since)
+        scopes = await self._event_scopes(flt)
+        lists = await asyncio.gather(*(self.client.all_items(rel, params) for rel, _ in scopes))
+        out: list[tuple[datetime, Event]] = []
+        for (_, proj), items in zip(scopes, lists, strict=True):
+            for d in items:
+                out.append((mapping.event_time(d, self.name), mapping.event(self.name, d, proj)))
+        return out
 
     async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
-        """A project's events in the server's order (oldest first), newer than ``since``."""
-        rel, params, proj = await self._event_params(flt)
-        return await self._page(rel, params, page, lambda d: mapping.event(self.name, d, proj))
+        """Events newest first: a project's, or every project's merged (no project).
+
+        The API orders nothing and filters by ``since`` only: the list is read whole, sorted
+        here, and ``before`` is applied here. Events never concern a cover letter (covers are
+        text inside revisions in this fork), so a ``cover`` filter matches none.
+        """
+        if flt.cover:
+            return Page(items=(), offset=page.offset, has_next=False, total=0)
+
+        async def load() -> list[Event]:
+            # ``since`` is inclusive here, as on upstream Patchwork: ask from 1 µs earlier.
+            since = flt.since - ONE_MICROSECOND if flt.since else None
+            found = [ev for _, ev in await self._read_events(flt, since)]
+            if flt.before is not None:
+                found = [ev for ev in found if ev.date < flt.before]
+            found.sort(key=lambda ev: (ev.date, ev.id), reverse=True)
+            return found
+
+        return _window(await self._snapshot(("events", flt), page.offset, load), page)
 
     async def poll_events(
         self, flt: EventFilter, cursor: EventCursor | None
@@ -479,20 +631,15 @@ class FdoSource:
         # re-read their cursor's microsecond and drop what they already delivered there.
         first = cursor is None
         cursor = cursor or EventCursor(since=flt.since)
-        base = EventFilter(
+        scope = EventFilter(
             project=flt.project, categories=flt.categories, patch=flt.patch, series=flt.series
         )
-        rel, params, proj = await self._event_params(base)
-        if cursor.since is not None:
-            # ``since`` is strictly newer: ask from 1 µs earlier to see the boundary again.
-            step = timedelta(0) if first else ONE_MICROSECOND
-            params["since"] = format_date(cursor.since - step)
-        items = await self.client.all_items(rel, params)
-        fresh: list[tuple[Any, Event]] = []
+        since = cursor.since
+        if since is not None and not first:
+            since -= ONE_MICROSECOND  # ``since`` is strictly newer: see the boundary again
+        fresh: list[tuple[datetime, Event]] = []
         delivered: set[str] = set()
-        for d in items:
-            when = mapping.event_time(d, self.name)
-            ev = mapping.event(self.name, d, proj)
+        for when, ev in await self._read_events(scope, since):
             if cursor.since is not None and (
                 when < cursor.since
                 or (when == cursor.since and (first or ev.id in cursor.seen_at_since))

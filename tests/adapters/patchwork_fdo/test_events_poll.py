@@ -14,7 +14,8 @@ import pytest
 
 from adapters.base import EventFilter
 from adapters.http import HttpClient, HttpConfig
-from adapters.model import Event, EventCursor, PageRequest
+from adapters.model import Event, EventCursor
+from adapters.patchwork_common import format_date
 from adapters.patchwork_fdo import mapping
 from adapters.patchwork_fdo.simulator import FdoData, RunningFdoSimulator, start_simulator
 from adapters.patchwork_fdo.source import FdoSource, create_source
@@ -70,11 +71,11 @@ async def test_poll_three_polls_lose_and_repeat_nothing(
     # Between polls: one event in the very microsecond of the cursor, one newer.
     _add(sim, last_time, 2000, 1)
     _add(sim, "2017-01-06T08:00:00.000001", 2001, 1)
-    # A naive poller (since = newest seen) misses the event at the boundary.
-    naive = await source.list_events(
-        EventFilter(project="1", since=cursor.since), PageRequest(0, 100)
+    # A naive poller (the API's since = newest seen) misses the event at the boundary.
+    naive = await source.client.all_items(
+        "projects/1/events/", {"since": format_date(cursor.since)}
     )
-    assert [e.series_id for e in naive.items] == ["2001"]
+    assert [d["series"] for d in naive] == [2001]
 
     # Poll 2: both new events, and none of poll 1's again.
     events, cursor = await source.poll_events(flt, cursor)

@@ -90,7 +90,6 @@ async def test_source_series_filter_null_values(fdo: Fdo) -> None:
 @pytest.mark.parametrize(
     "flt",
     [
-        SeriesFilter(q="x"),
         SeriesFilter(order="-id"),
         SeriesFilter(submitters=("1", "2")),
         SeriesFilter(submitters=("bob@example.com",)),
@@ -226,7 +225,13 @@ async def test_source_patch_detail_mbox_and_missing(fdo: Fdo) -> None:
     assert "Link: " in mbox and "From: Rex Reset" in mbox
     with pytest.raises(NotFound):
         await fdo.source.patch_mbox("9999")
-    assert await fdo.source.patch_checks(["120"]) == [[]]
+    # Results belong to revisions: a patch's checks are its latest revision's (47 v1).
+    [checks], [none] = await fdo.source.patch_checks(["120"]), await fdo.source.patch_checks(["x"])
+    assert [(c.context, c.change_id) for c in checks] == [
+        ("checkpatch.pl", "47/1"),
+        ("BAT", "47/1"),
+    ]
+    assert none == []
     assert (await fdo.source.patch_comments("120", ALL)).items == ()
 
 
@@ -241,32 +246,57 @@ async def test_source_people_resolved_from_their_patches(fdo: Fdo) -> None:
 async def test_source_events_with_filters(fdo: Fdo) -> None:
     flt = EventFilter(project="intel-gfx")
     page = await fdo.source.list_events(flt, ALL)
-    assert page.total == 27 and page.items[0].category == "series-new-revision"
-    assert [e.date for e in page.items] == sorted(e.date for e in page.items)
+    assert page.total == 27 and page.items[-1].category == "series-new-revision"
+    assert [e.date for e in page.items] == sorted((e.date for e in page.items), reverse=True)
     since = _utc(2016, 2, 16, 7, 22, 20, 753101)
     newer = await fdo.source.list_events(EventFilter(project="1", since=since), ALL)
-    assert newer.items[0].category == "patch-state-change"  # strictly newer: 07:22 excluded
+    # ``since`` is inclusive here (as upstream): the event at 07:22:20.753101 is kept.
+    assert newer.items[-1].category == "pull-request-new" and newer.items[-1].date == since
     names = EventFilter(project="1", categories=("pull-request-new", "patch-state-change"))
     assert {e.category for e in (await fdo.source.list_events(names, ALL)).items} == {
         "pull-request-new",
         "patch-state-change",
     }
     by_series = await fdo.source.list_events(EventFilter(project="1", series="1002"), ALL)
-    assert [e.raw["parameters"]["revision"] for e in by_series.items] == [1, 2, 3]
+    assert [e.raw["parameters"]["revision"] for e in by_series.items] == [3, 2, 1]
     by_patch = await fdo.source.list_events(EventFilter(project="1", patch="685"), ALL)
     assert [e.category for e in by_patch.items] == ["patch-state-change"]
+    before = await fdo.source.list_events(EventFilter(project="1", before=_utc(2017, 1, 1)), ALL)
+    assert [e.category for e in before.items] == [
+        "patch-state-change",
+        "pull-request-new",
+        "series-new-revision",
+    ]
+
+
+async def test_source_events_every_project_newest_first_in_windows(fdo: Fdo) -> None:
+    whole = await fdo.source.list_events(EventFilter(), ALL)
+    assert whole.total == 27  # intel-gfx's log; the other projects have none
+    assert {p for _, p in fdo.sim.state.requests if "/events/" in p} >= {
+        "/api/1.0/projects/1/events/?perpage=100",
+        "/api/1.0/projects/2/events/?perpage=100",
+    }
+    first = await fdo.source.list_events(EventFilter(), PageRequest(0, 10))
+    reads = len(fdo.sim.state.requests)
+    second = await fdo.source.list_events(EventFilter(), PageRequest(10, 10))
+    assert len(fdo.sim.state.requests) == reads  # a walk's later windows reuse its first read
+    assert [*first.items, *second.items] == list(whole.items[:20]) and second.has_next
+    assert (await fdo.source.list_events(EventFilter(project="1", cover="3"), ALL)).items == ()
 
 
 @pytest.mark.parametrize(
-    "flt",
+    "flt, error",
     [
-        EventFilter(),
-        EventFilter(project="1", before=_utc(2017, 1, 1)),
-        EventFilter(project="1", cover="3"),
+        (EventFilter(project="nope"), NotFound),
+        (EventFilter(project="a/b"), BadRequest),
+        (EventFilter(project="1", series="x"), NotFound),
+        (EventFilter(project="1", patch="x"), NotFound),
     ],
 )
-async def test_source_events_unsupported(fdo: Fdo, flt: EventFilter) -> None:
-    with pytest.raises(BadRequest):
+async def test_source_events_bad_filters(
+    fdo: Fdo, flt: EventFilter, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
         await fdo.source.list_events(flt, ALL)
 
 
