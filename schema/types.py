@@ -283,8 +283,19 @@ def _only_ref_fields(info: Info) -> bool:
     return True
 
 
+async def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: ignore[valid-type]
+    r = root._r
+    if r.check_state is None and isinstance(info.context.source(r.backend), base.RevisionReader):
+        # Revision-tracking backends (fdo) test revisions: roll up the patch's latest one's.
+        return model.rollup([c.state for c in await info.context.checks(r.backend, r.id)])
+    return r.check_state
+
+
 @strawberry.type(description="A Patchwork patch: one mail carrying a diff.")
 class Patch(Change):
+    check_state: CheckState | None = strawberry.field(  # type: ignore[valid-type]
+        resolver=_patch_check_state, description="The rollup of the checks (null: none yet)."
+    )
     msgid: str
     archived: bool
     hash: str | None
@@ -361,9 +372,8 @@ class Patch(Change):
             state=r.state,
             raw_state=r.raw_state,
             created_at=r.date,
-            updated_at=r.date,
+            updated_at=r.updated_at,
             web_url=r.web_url,
-            check_state=r.check_state,
             author=Person.of(r.submitter),
             msgid=r.msgid,
             archived=r.archived,
