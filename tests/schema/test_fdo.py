@@ -113,7 +113,7 @@ async def test_fdo_series_pages_walk_both_backends_once(duo: Duo) -> None:
     seen: list[str] = []
     after = None
     while True:
-        page = (await duo.query(SIDE_BY_SIDE, {"first": 4, "after": after}))["data"]["series"]
+        page = (await duo.query(SIDE_BY_SIDE, {"first": 7, "after": after}))["data"]["series"]
         seen += [n["id"] for n in page["nodes"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -341,3 +341,25 @@ async def test_fdo_live_poller_loses_and_repeats_nothing(duo: Duo) -> None:
     print(f"\nlive poller, 3 polls: {len(ids)} delivered, {len(lost)} lost, {duplicated} repeated")
     assert [e.series_id for e in delivered] == ["3000", "3001", "3002", "3003"]
     assert (len(lost), duplicated) == (0, 0)
+
+
+async def test_fdo_ids_resolved_by_batched_loaders(duo: Duo) -> None:
+    query = """{ series(first: 100, filter: {backend: "fdo"}) { nodes {
+        project { linkName } submitter { name email } reviewer { name email } } } }"""
+    body = await duo.query(query)
+    assert "errors" not in body, body
+    nodes = body["data"]["series"]["nodes"]
+    assert len(nodes) == 17 and {n["project"]["linkName"] for n in nodes} == {"intel-gfx"}
+    names = {n["submitter"]["email"] for n in nodes}
+    assert "rex.reset@example.com" in names
+    assert {n["reviewer"]["email"] for n in nodes if n["reviewer"]} == {"vic.vma@example.com"}
+    paths = duo.fdo_paths()
+    # One lookup per distinct person (submitters and reviewer), not one per series.
+    people = {n["submitter"]["email"] for n in nodes} | {
+        n["reviewer"]["email"] for n in nodes if n["reviewer"]
+    }
+    lookups = [p for p in paths if p.startswith("/api/1.0/patches/?") and "submitter=" in p]
+    assert len(lookups) == len(set(lookups)) == len(people)
+    assert [p for p in paths if p.startswith("/api/1.0/projects/")] == [
+        "/api/1.0/projects/?perpage=100"
+    ]
