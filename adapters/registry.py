@@ -13,6 +13,7 @@ from adapters.base import Source
 from adapters.cache import Cache
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork.source import create_source as create_patchwork
+from adapters.patchwork_fdo.source import create_source as create_patchwork_fdo
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,9 @@ def _patchwork(spec: BackendSpec, http: HttpClient) -> Source:
 
 FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
     "patchwork": _patchwork,
+    "patchwork-fdo": lambda spec, http: create_patchwork_fdo(
+        spec.name, spec.url, http, page_size=spec.page_size
+    ),
 }
 
 
