@@ -14,6 +14,7 @@ from schema.abf_query import AbfQuery
 from schema.errors import PartialErrors, mask_errors
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.revisions import RevisionMutation
 from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 
@@ -26,7 +27,7 @@ def build_schema(
     """The revgate schema with error masking, parse/validation caches and ``extensions``."""
     return strawberry.Schema(
         query=merge_types("Query", (Query, AbfQuery)),
-        mutation=merge_types("Mutation", (Mutation, AbfMutation)),
+        mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation)),
         subscription=Subscription,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
         extensions=[
