@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from adapters.abf.source import create_source as create_abf
 from adapters.base import Source
+from adapters.cache import Cache
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork.source import create_source as create_patchwork
+from adapters.patchwork_fdo.source import create_source as create_patchwork_fdo
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,8 @@ class BackendSpec:
     timeout: float = 30.0
     connect_timeout: float = 5.0
     retries: int = 3
+    cache_ttl: float = 0.0  # seconds; 0 = this backend's GETs are never cached
+    cache: Cache | None = None  # the store shared by every backend (memory or Redis)
 
 
 RequestHook = Callable[[str, str, int | None, float], None]
@@ -40,6 +45,10 @@ def _patchwork(spec: BackendSpec, http: HttpClient) -> Source:
 
 FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
     "patchwork": _patchwork,
+    "patchwork-fdo": lambda spec, http: create_patchwork_fdo(
+        spec.name, spec.url, http, page_size=spec.page_size
+    ),
+    "abf": lambda spec, http: create_abf(spec.name, spec.url, http),
 }
 
 
@@ -56,5 +65,6 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         connect_timeout=spec.connect_timeout,
         read_timeout=spec.timeout,
         retries=spec.retries,
+        cache_ttl=spec.cache_ttl,
     )
-    return factory(spec, HttpClient(config, on_request=on_request))
+    return factory(spec, HttpClient(config, on_request=on_request, cache=spec.cache))
