@@ -56,7 +56,8 @@ schema: $(STAMP)  ## regenerate the committed schema/schema.graphql
 bench-dashboard: $(STAMP)  ## cross-forge dashboard query: upstream requests and latency ratio
 	$(BIN)/python -m bench.dashboard
 
-bench: bench-dashboard  ## every benchmark (they print ratios; no timed assertions in tests)
+bench: $(STAMP)  ## every benchmark: throughput vs Mesh/REST, dashboard, cache, compat, RSS (bench/README.md)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -33,7 +33,7 @@ import orjson
 
 from bench import queries as q
 from bench.load import Result, Target, count_requests, have_wrk, measure
-from bench.procs import free_port, rss_kib, spawn, stop
+from bench.procs import cpu_seconds, free_port, rss_kib, spawn, stop
 
 MESH_DIR = Path(__file__).with_name("mesh")
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -44,6 +44,7 @@ class Fleet:
     """The running servers: name -> (target per query), and revgate's pid."""
 
     targets: dict[str, dict[str, Target]] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)  # the process serving each name
     revgate_pid: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -84,17 +85,17 @@ async def _mesh(sim_url: str, procs: list[asyncio.subprocess.Process], fleet: Fl
         fleet.notes.append(f"GraphQL Mesh skipped: mesh build failed ({built.stdout[-300:]})")
         return
     port = free_port()
-    procs.append(
-        await spawn(
-            ["start", "--port", str(port)],
-            f"http://127.0.0.1:{port}/healthcheck",
-            60,
-            cpu=SERVER_CPU,
-            env=env,
-            program=mesh,
-            cwd=MESH_DIR,
-        )
+    started = await spawn(
+        ["start", "--port", str(port)],
+        f"http://127.0.0.1:{port}/healthcheck",
+        60,
+        cpu=SERVER_CPU,
+        env=env,
+        program=mesh,
+        cwd=MESH_DIR,
     )
+    procs.append(started)
+    fleet.pids["mesh"] = started.pid
     url = f"http://127.0.0.1:{port}/graphql"
     fleet.targets["mesh"] = {
         "list": _graphql(url, q.MESH_LIST_QUERY),
@@ -110,7 +111,9 @@ async def fleet(with_mesh: bool) -> AsyncIterator[Fleet]:
     try:
         port = free_port()
         args = ["-m", "adapters.patchwork.simulator", "--port", str(port), "--generated", "100"]
-        procs.append(await spawn(args, f"http://127.0.0.1:{port}/api/", cpu=CLIENT_CPU))
+        sim_proc = await spawn(args, f"http://127.0.0.1:{port}/api/", cpu=CLIENT_CPU)
+        procs.append(sim_proc)
+        out.pids["direct REST"] = sim_proc.pid
         sim = f"http://127.0.0.1:{port}"
         auth = (("Authorization", f"Token {q.TOKEN}"),)
         out.targets["direct REST"] = {
@@ -131,7 +134,7 @@ async def fleet(with_mesh: bool) -> AsyncIterator[Fleet]:
                 env={"BENCH_TOKEN": q.TOKEN},
             )
             procs.append(gw)
-            out.revgate_pid = gw.pid
+            out.revgate_pid = out.pids["revgate"] = gw.pid
             url = f"http://127.0.0.1:{gw_port}/graphql"
             out.targets["revgate"] = {
                 "list": _graphql(url, q.LIST_QUERY),
@@ -187,29 +190,44 @@ async def run(seconds: float, rounds: int, with_mesh: bool, rss_requests: int) -
         for note in f.notes:
             print(note)
         table: dict[tuple[str, str, int], Result] = {}
+        cpu: dict[tuple[str, str, int], float] = {}
         for what in ("list", "single"):
             for conns in (1, 32):
                 runs: dict[str, list[Result]] = {n: [] for n in f.targets}
+                cpus: dict[str, list[float]] = {n: [] for n in f.targets}
                 for _ in range(rounds):
                     for name, targets in f.targets.items():
-                        runs[name].append(await measure(targets[what], conns, seconds, CLIENT_CPU))
+                        before = cpu_seconds(f.pids[name])
+                        result = await measure(targets[what], conns, seconds, CLIENT_CPU)
+                        used = cpu_seconds(f.pids[name]) - before
+                        runs[name].append(result)
+                        cpus[name].append(used * 1000 / max(1, result.requests))
                 for name, results in runs.items():
                     table[(name, what, conns)] = _median(results)
-        _print_table(table, list(f.targets))
+                    cpu[(name, what, conns)] = statistics.median(cpus[name])
+        _print_table(table, cpu, list(f.targets))
         await _rss(f, rss_requests)
 
 
-def _print_table(table: dict[tuple[str, str, int], Result], names: list[str]) -> None:
+def _print_table(
+    table: dict[tuple[str, str, int], Result],
+    cpu: dict[tuple[str, str, int], float],
+    names: list[str],
+) -> None:
     print()
-    print("| query | server | req/s c=1 | p50 ms c=1 | p99 ms c=1 | req/s c=32 | p99 ms c=32 |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| query | server | req/s c=1 | p50 ms c=1 | p99 ms c=1 | CPU ms/req c=1"
+        " | req/s c=32 | p99 ms c=32 | CPU ms/req c=32 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for what in ("list", "single"):
         for name in names:
             one, many = table[(name, what, 1)], table[(name, what, 32)]
             flag = " (errors!)" if one.errors or many.errors else ""
             print(
                 f"| {what} | {name}{flag} | {one.rps:,.0f} | {one.p50_ms:.2f} | {one.p99_ms:.2f}"
-                f" | {many.rps:,.0f} | {many.p99_ms:.2f} |"
+                f" | {cpu[(name, what, 1)]:.2f} | {many.rps:,.0f} | {many.p99_ms:.2f}"
+                f" | {cpu[(name, what, 32)]:.2f} |"
             )
     print()
     for what in ("list", "single"):
@@ -218,7 +236,9 @@ def _print_table(table: dict[tuple[str, str, int], Result], names: list[str]) ->
             m1, m32 = table[("mesh", what, 1)], table[("mesh", what, 32)]
             print(
                 f"{what}: revgate/Mesh throughput  c=1 {rg1.rps / m1.rps:.2f}x"
-                f"   c=32 {rg32.rps / m32.rps:.2f}x"
+                f"   c=32 {rg32.rps / m32.rps:.2f}x;   Mesh/revgate CPU per request"
+                f"  c=1 {cpu[('mesh', what, 1)] / cpu[('revgate', what, 1)]:.2f}x"
+                f"   c=32 {cpu[('mesh', what, 32)] / cpu[('revgate', what, 32)]:.2f}x"
             )
         d1 = table[("direct REST", what, 1)]
         print(
