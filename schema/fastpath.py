@@ -78,7 +78,7 @@ class Unsupported(Exception):
 class _Run:
     """One execution of a plan: the request's values and the errors collected so far."""
 
-    __slots__ = ("context", "errors", "extensions", "plan", "root", "variables")
+    __slots__ = ("context", "errors", "extensions", "pending", "plan", "root", "variables")
 
     def __init__(
         self,
@@ -94,6 +94,7 @@ class _Run:
         self.variables = variables
         self.extensions = extensions
         self.errors: list[GraphQLError] = []
+        self.pending: list[Any] = []  # deferred completions (see ``_defer``)
 
     def info(
         self, fdef: GraphQLField, nodes: list[FieldNode], parent: GraphQLObjectType, path: Path
@@ -359,9 +360,15 @@ def _bind_reader(entry: _Field, fdef: GraphQLField, owner: str) -> None:
     if names - known:
         raise Unsupported(f"{owner}: resolver parameters")
     info = resolver.info_parameter
-    if resolver.root_parameter is not None or (resolver.self_parameter is None):
-        raise Unsupported(f"{owner}: resolver without self")
-    entry.call = resolver.wrapped_func  # type: ignore[assignment]  # a plain function here
+    root = resolver.root_parameter
+    func: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]
+    if root is not None:  # ``def f(root: T, ...)``: the object goes in by name
+        name = root.name
+        entry.call = lambda value, **kw: func(**{name: value}, **kw)
+    elif resolver.self_parameter is not None:
+        entry.call = func
+    else:
+        raise Unsupported(f"{owner}: resolver without self or root")
     entry.info_arg = info.name if info is not None else None
 
 
@@ -439,6 +446,9 @@ def _complete_object(
             else:
                 info = _strawberry_info(run, f, obj.gtype, Path(path, f.key, typename))
                 raw = f.call(value, **{f.info_arg: info})
+            if f.call is not None and _is_awaitable(raw):  # a sync resolver that does I/O
+                _defer(run, f, obj.gtype, out, raw, path)
+                continue
             if raw.__class__ is f.exact:  # the common leaf case: graphql-core returns it as is
                 out[f.key] = raw
             elif f.leaf:  # leaves need no path (errors are located below)
@@ -452,6 +462,35 @@ def _complete_object(
             run.errors.append(error)
             out[f.key] = None
     return out
+
+
+def _defer(
+    run: _Run, f: _Field, parent: GraphQLObjectType, out: dict[str, Any], pending: Any, path: Path
+) -> None:
+    """Complete ``out[f.key]`` once ``pending`` is done; all of them are awaited together,
+    after the synchronous walk, as graphql-core awaits a list's values concurrently."""
+    field_path = Path(path, f.key, parent.name)
+    out[f.key] = None
+    if f.non_null:  # null would propagate into parents already built: refuse, loudly
+        run.errors.append(
+            located_error(
+                TypeError("fast path: I/O in a non-null synchronous field"),
+                f.nodes,
+                field_path.as_list(),
+            )
+        )
+        if hasattr(pending, "close"):
+            pending.close()
+        return
+
+    async def settle() -> None:
+        try:
+            assert f.complete is not None
+            out[f.key] = f.complete(await pending, field_path, run)
+        except Exception as exc:
+            run.errors.append(located_error(exc, f.nodes, field_path.as_list()))
+
+    run.pending.append(settle())
 
 
 def _strawberry_info(run: _Run, f: _Field, parent: GraphQLObjectType, path: Path) -> Any:
@@ -535,7 +574,11 @@ async def run_plan(
             value = resolver(root_value, run.info(root.fdef, root.nodes, query_type, path), **args)
             if _is_awaitable(value):
                 value = await value
-            return root.complete(value, path, run)
+            done = root.complete(value, path, run)
+            while run.pending:  # I/O of synchronous fields below this root, together
+                batch, run.pending = run.pending, []
+                await asyncio.gather(*batch)
+            return done
         except Exception as exc:
             error = located_error(exc, root.nodes, path.as_list())
             if root.non_null:
