@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 
-from schema.errors import mask_errors
+from schema.errors import LoggingSchema, mask_errors
+from schema.limits import QueryLimits, limit_extensions
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
@@ -15,9 +16,14 @@ from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Pr
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 
-def build_schema() -> strawberry.Schema:
-    """The revgate schema with error masking and parse/validation caches."""
-    return strawberry.Schema(
+def build_schema(
+    limits: QueryLimits | None = None, *, introspection: bool = True
+) -> strawberry.Schema:
+    """The revgate schema with error masking, query limits and parse/validation caches."""
+    extra = limit_extensions(limits or QueryLimits())
+    if not introspection:
+        extra.append(DisableIntrospection)
+    return LoggingSchema(
         query=Query,
         mutation=Mutation,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
@@ -25,6 +31,7 @@ def build_schema() -> strawberry.Schema:
             mask_errors,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            *extra,
         ],
     )
 

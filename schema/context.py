@@ -17,6 +17,7 @@ from aiodataloader import DataLoader
 from adapters import base
 from adapters.model import Bundle, Check, Cover, Patch, Person, Project, Series
 from schema.errors import UserInputError
+from schema.request import RequestMeta
 
 P = TypeVar("P")
 
@@ -27,6 +28,7 @@ class Context:
 
     sources: Mapping[str, base.Source]
     public_url: str | None = None
+    meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
 
     def source(self, name: str) -> base.Source:

@@ -13,6 +13,7 @@ from adapters import base
 from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
+from schema.limits import RateLimitQuery
 from schema.pagination import Connection, concatenated, connection, page_request
 from schema.types import (
     Backend,
@@ -131,7 +132,7 @@ async def _wrap(pending: Awaitable[Any], convert: Callable[[Any], Any]) -> Node 
 
 
 @strawberry.type
-class Query:
+class Query(RateLimitQuery):  # rateLimit: schema/limits.py
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))
