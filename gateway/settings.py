@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gateway import settings_access as access
+from gateway.settings_access import ApiKeySettings, LimitSettings
+
 BACKEND_KINDS: tuple[str, ...] = ("patchwork", "patchwork-fdo", "gerrit", "abf")
 PATCHWORK_API_VERSIONS: tuple[str, ...] = ("auto", "1.0", "1.1", "1.2", "1.3")
 CONFIG_ENV = "REVGATE_CONFIG"
@@ -32,8 +35,8 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Upper-case only: a lower-case "name" is far more likely to be a pasted token, which we
 # must not echo back in "is not set" messages.
 _ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
-_TOP_KEYS: tuple[str, ...] = ("server", "backends")
-_SERVER_KEYS: tuple[str, ...] = ("host", "port", "graphiql", "public_url")
+_TOP_KEYS: tuple[str, ...] = ("server", "backends", "limits", "api_keys")
+_SERVER_KEYS: tuple[str, ...] = ("host", "port", "graphiql", "public_url", *access.SERVER_KEYS)
 _BACKEND_KEYS: tuple[str, ...] = (
     "name",
     "kind",
@@ -46,6 +49,7 @@ _BACKEND_KEYS: tuple[str, ...] = (
     "connect_timeout",
     "page_size",
     "retries",
+    *access.BACKEND_KEYS,
 )
 _SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
 _CREDENTIAL_ENV_KEYS: tuple[str, ...] = ("token_env", "username_env", "password_env")
@@ -68,6 +72,8 @@ class BackendSettings:
     connect_timeout: float = 5.0
     page_size: int = 100
     retries: int = 3
+    anonymous: bool = True  # callers without an API key may use this backend
+    max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,9 @@ class ServerSettings:
     port: int = 8000
     graphiql: bool = True
     public_url: str | None = None
+    anonymous: bool = True  # see gateway/settings_access.py
+    introspection: bool = True
+    max_body_bytes: int = 1024 * 1024  # request body cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +92,8 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     backends: tuple[BackendSettings, ...] = ()
     source: str | None = None
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    api_keys: tuple[ApiKeySettings, ...] = ()
 
     def backend(self, name: str) -> BackendSettings:
         """The backend called ``name``; ``KeyError`` if there is none."""
@@ -336,7 +347,7 @@ def _normalise_url(value: str) -> tuple[str | None, str]:
     return f"{scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}", ""
 
 
-class _Checker:
+class _Checker(access.AccessChecks):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
     def __init__(self, locator: _Locator, env: Mapping[str, str]) -> None:
@@ -374,9 +385,23 @@ class _Checker:
                 self._unknown_key((key,), key, _TOP_KEYS, "top level")
         server = self._server(data.get("server"))
         backends = self._backends(data.get("backends"))
+        limits = self._limits(data.get("limits"))
+        raw_backends = data.get("backends")
+        names = [
+            e["name"]
+            for e in (raw_backends if isinstance(raw_backends, list) else [])
+            if isinstance(e, Mapping) and isinstance(e.get("name"), str)
+        ]
+        api_keys = self._api_keys(data.get("api_keys"), names, limits)
         if self.problems:
             return None
-        return Settings(server=server, backends=tuple(backends), source=source)
+        return Settings(
+            server=server,
+            backends=tuple(backends),
+            source=source,
+            limits=limits,
+            api_keys=tuple(api_keys),
+        )
 
     # -- [server]
 
@@ -413,12 +438,17 @@ class _Checker:
                         self._at(path, f"[server] public_url {reason}")
                     else:
                         values["public_url"] = url
+            elif key in access.SERVER_KEYS:
+                self._access_key(
+                    key, value, values, lambda k, m: self._at(("server", k), f"[server] {m}")
+                )
             else:
                 self._unknown_key(path, key, _SERVER_KEYS, "[server]")
         self._server_overrides(values)
         return ServerSettings(**values)
 
     def _server_overrides(self, values: dict[str, Any]) -> None:
+        self._access_server_overrides(values)
         env = self._env
         if (host := env.get("REVGATE_HOST")) is not None:
             if host.strip():
@@ -567,6 +597,8 @@ class _Checker:
                     values[key] = value
                 else:
                     at(key, f"retries must be an integer 0..10{_got(value)}")
+            elif key in access.BACKEND_KEYS:
+                self._access_key(key, value, values, at)
             else:
                 self._unknown_key((*header, key), key, _BACKEND_KEYS, label, backend=True)
 
