@@ -135,7 +135,7 @@ async def test_guard_anonymous_off_via_environment() -> None:
 async def test_guard_request_rate_burst_then_429() -> None:
     clock = FakeClock()
     limiter = MemoryRateLimiter(clock=clock)
-    keys = [
+    keys: list[dict[str, Any]] = [
         {"name": "alice", "sha256": _hash(ALICE_KEY), "requests_per_minute": 3},
         {"name": "bot", "sha256": _hash(BOT_KEY)},
     ]
