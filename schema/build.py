@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 
 from schema.errors import LoggingSchema, mask_errors
-from schema.limits import QueryLimits, limit_extensions
+from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
@@ -22,7 +22,7 @@ def build_schema(
     """The revgate schema with error masking, query limits and parse/validation caches."""
     extra = limit_extensions(limits or QueryLimits())
     if not introspection:
-        extra.append(DisableIntrospection)
+        extra.append(no_introspection)
     return LoggingSchema(
         query=Query,
         mutation=Mutation,

@@ -17,9 +17,9 @@ import logging
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from adapters.errors import UpstreamError
 from schema.request import RequestMeta
@@ -89,8 +89,26 @@ def mask_errors() -> MaskErrors:
     return _RequestMaskErrors(should_mask_error=_should_mask, error_message=INTERNAL_MESSAGE)
 
 
+def default_code(error: GraphQLError, code: str) -> None:
+    """Set ``extensions.code`` on ``error`` unless it has one."""
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code}
+
+
 class LoggingSchema(strawberry.Schema):
-    """A schema that logs each error once: unexpected ones with traceback and request id."""
+    """A schema that logs each error once: unexpected ones with traceback and request id.
+
+    It also codes syntax errors (``GRAPHQL_PARSE_FAILED``, or ``TOO_MANY_TOKENS`` when
+    ``MaxTokensLimiter`` stopped the parser): they escape every extension hook.
+    """
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        for error in result.errors or ():
+            if isinstance(error, GraphQLSyntaxError):
+                tokens = "tokens. Parsing aborted" in error.message
+                default_code(error, "TOO_MANY_TOKENS" if tokens else "GRAPHQL_PARSE_FAILED")
+        return result
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

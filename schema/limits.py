@@ -50,6 +50,7 @@ from graphql import (
     get_operation_ast,
     value_from_ast_untyped,
 )
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -59,7 +60,7 @@ from strawberry.extensions import (
 )
 
 from schema.context import Context, Info
-from schema.errors import INTERNAL_MESSAGE
+from schema.errors import INTERNAL_MESSAGE, default_code
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE
 from schema.request import Allowance, CostReport
 
@@ -252,7 +253,8 @@ class _CodingContext:
 
 
 def _coded(rules: list[type[ASTValidationRule]], code: str) -> list[type[ASTValidationRule]]:
-    """Wrap strawberry's validators (which do their work in ``__init__``) to add ``code``."""
+    """Wrap strawberry's depth and alias validators to add ``code`` to their errors. Only
+    for rules that do all their work in ``__init__`` (no visitor methods), as those do."""
 
     def wrap(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
         class Coded(ValidationRule):
@@ -265,14 +267,28 @@ def _coded(rules: list[type[ASTValidationRule]], code: str) -> list[type[ASTVali
     return [wrap(r) for r in rules]
 
 
-class _TokenErrorCode(SchemaExtension):
-    """Codes the parser's "more than N tokens" error, which ``MaxTokensLimiter`` causes."""
+class ValidationErrorCodes(SchemaExtension):
+    """Gives validation errors ``extensions.code = GRAPHQL_VALIDATION_FAILED`` like every
+    other error, unless a coded rule already set one. (Parse errors are coded in
+    ``schema.errors.LoggingSchema.execute``: ``ParserCache`` raises them past every hook.)"""
 
-    def on_parse(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         yield
         for error in self.execution_context.pre_execution_errors or ():
-            if "tokens. Parsing aborted" in error.message:
-                error.extensions = {**(error.extensions or {}), "code": "TOO_MANY_TOKENS"}
+            default_code(error, "GRAPHQL_VALIDATION_FAILED")
+
+
+class _NoIntrospection(NoSchemaIntrospectionCustomRule):
+    """graphql-core's rule behind ``DisableIntrospection``, with a code on its errors."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        default_code(error, "INTROSPECTION_DISABLED")
+        super().report_error(error)
+
+
+def no_introspection() -> AddValidationRules:
+    """Strawberry's ``DisableIntrospection``, its errors coded ``INTROSPECTION_DISABLED``."""
+    return AddValidationRules([_NoIntrospection])
 
 
 def limit_extensions(limits: QueryLimits) -> list[Callable[[], SchemaExtension]]:
@@ -281,9 +297,9 @@ def limit_extensions(limits: QueryLimits) -> list[Callable[[], SchemaExtension]]
     aliases = _coded(
         MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules, "TOO_MANY_ALIASES"
     )
-    factories: list[Callable[[], SchemaExtension]] = []
+    factories: list[Callable[[], SchemaExtension]] = [ValidationErrorCodes]
     if limits.max_tokens:
-        factories += [lambda: MaxTokensLimiter(limits.max_tokens), _TokenErrorCode]
+        factories.append(lambda: MaxTokensLimiter(limits.max_tokens))
     rules = (depth if limits.max_depth else []) + (aliases if limits.max_aliases else [])
     if rules:
         factories.append(lambda: AddValidationRules(rules))
