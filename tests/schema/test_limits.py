@@ -144,7 +144,7 @@ async def test_limit_cost() -> None:
 async def test_limit_zero_turns_a_limit_off() -> None:
     limits = {"max_depth": 0, "max_aliases": 0, "max_tokens": 0, "max_cost": 0}
     async with guarded(limits=limits) as gw:
-        await _served(gw, _nested(18))
+        await _served(gw, _nested(16))
         body = await _served(
             gw, "{ projects(first: 100) { nodes { patches(first: 100) { nodes { id } } } } }"
         )
