@@ -67,12 +67,13 @@ def create_app(
     graphql = GraphQLApp(backends, settings, access)
 
     async def index(request: Request) -> Response:
+        visible, _ = access.context_parts(request, None, backends)  # hides anonymous-off ones
         return JSONResponse(
             {
                 "name": "revgate",
                 "graphql": str(request.url_for("graphql")),
                 "backends": [
-                    {"name": s.name, "kind": s.kind, "url": s.url} for s in backends.values()
+                    {"name": s.name, "kind": s.kind, "url": s.url} for s in visible.values()
                 ],
             }
         )

@@ -108,6 +108,9 @@ async def test_guard_anonymous_allowed() -> None:
 async def test_guard_anonymous_forbidden_per_backend() -> None:
     async with guarded(backend={"anonymous": False}) as gw:
         assert (await gw.data(BACKENDS, key=None))["data"]["backends"] == []
+        assert (await gw.client.get("/")).json()["backends"] == []
+        index = await gw.client.get("/", headers=bearer(BOT_KEY))
+        assert [b["name"] for b in index.json()["backends"]] == ["pw"]
         before = gw.upstream_requests()
         for query, variables in (
             ('{ patches(first: 1, filter: {backend: "pw"}) { nodes { id } } }', None),
