@@ -3,15 +3,20 @@
 GET  /            → a short JSON index (links to the endpoints)
 GET  /graphql     → GraphiQL (when enabled)
 POST /graphql     → GraphQL over HTTP (strawberry), one fresh Context per request
-GET  /healthz     → the process is up
+WS   /graphql     → subscriptions (graphql-transport-ws)
+GET  /healthz     → the process is up (touches no backend)
+GET  /readyz      → per-backend reachability (503 only when no backend answers)
+GET  /metrics     → Prometheus text format
 
-Every route sits behind ``gateway.guard.Guard`` (request id, API keys, rate, body size).
+Every route sits behind ``gateway.guard.Guard`` (request id, API keys, rate, body size);
+``/healthz``, ``/readyz``, ``/metrics`` and the GraphiQL page are open. A websocket may
+also present its API key in the ``connection_init`` payload (``GraphQLApp.on_ws_connect``).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -19,37 +24,81 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.types.unset import UnsetType
 
 from adapters.base import Source
-from gateway.context import request_context
+from adapters.breaker import Breakers
+from gateway.context import SocketContext, request_context
 from gateway.guard import Access, Guard
-from gateway.lifespan import build_sources, open_sources
+from gateway.health import readiness
+from gateway.lifespan import build_sources
+from gateway.metrics import CountRequests, Metrics
 from gateway.ratelimit import RateLimiter
+from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
 from schema.build import build_schema
 from schema.context import Context
+from schema.live import EventHub
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; orjson gives bytes, so send them as text."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with revgate's context and orjson encoding."""
 
-    def __init__(self, sources: Mapping[str, Source], settings: Settings, access: Access) -> None:
+    websocket_adapter_class = TextWebSocketAdapter
+
+    def __init__(
+        self, backends: Backends, settings: Settings, metrics: Metrics, access: Access
+    ) -> None:
         super().__init__(
-            build_schema(access.query_limits, introspection=settings.server.introspection),
+            build_schema(
+                access.query_limits,
+                introspection=settings.server.introspection,
+                extensions=[metrics.extension()],
+            ),
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=False,
         )
-        self._sources = sources
+        self._backends = backends
         self._public_url = settings.server.public_url
+        self._budget = settings.server.backend_budget
+        self.breakers = Breakers()
+        self.hub = EventHub(settings.server.poll_interval)
         self._access = access
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        # The generation pinned by PinGeneration for this request (see gateway/reload.py).
+        sources = request.scope.get("state", {}).get("revgate_sources", self._backends.sources)
         sub_response = response if isinstance(response, Response) else None
-        view, meta = self._access.context_parts(request, sub_response, self._sources)
-        return request_context(view, self._public_url, meta)
+        view, meta = self._access.context_parts(request, sub_response, sources)
+        parts = (self._public_url, self._budget, self.breakers, self.hub, meta)
+        if isinstance(request, WebSocket):
+            # One context per connection; on_ws_connect may still change its caller.
+            return SocketContext(view, *parts, pinned=sources, client=request)
+        return request_context(view, *parts)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a websocket by the API key in its ``connection_init`` payload, if
+        any (browsers cannot set headers on a websocket); a refusal closes it with 4403."""
+        if isinstance(context, SocketContext):
+            refusal = await self._access.admit_socket(context)
+            if refusal is not None:
+                raise ConnectionRejectionError({"message": refusal[0], "code": refusal[1]})
+        return await super().on_ws_connect(context)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -58,16 +107,29 @@ class GraphQLApp(GraphQL[Context, None]):
 def create_app(
     settings: Settings,
     sources: dict[str, Source] | None = None,
+    reload_settings: Callable[[], Settings] | None = None,
     limiter: RateLimiter | None = None,
 ) -> Starlette:
-    """The revgate ASGI app for ``settings`` (``sources`` lets tests inject their own;
-    ``limiter`` replaces the in-process rate limiter, e.g. by a shared one)."""
-    backends = sources if sources is not None else build_sources(settings)
-    access = Access(settings, limiter)
-    graphql = GraphQLApp(backends, settings, access)
+    """The revgate ASGI app for ``settings``.
+
+    ``sources`` lets tests inject their own (already opened) backends; ``reload_settings``
+    re-reads the configuration when the process receives SIGHUP; ``limiter`` replaces the
+    rate limiter chosen by ``[limits] store`` (in-process or Redis).
+    """
+    metrics = Metrics()
+    injected = sources is not None
+    if sources is None:
+        sources = build_sources(settings, metrics.upstream_hook)
+    backends = Backends(sources)
+    access = Access(settings, limiter, metrics.upstream_hook)
+    graphql = GraphQLApp(backends, settings, metrics, access)
+
+    def load() -> Mapping[str, Source]:
+        assert reload_settings is not None
+        return build_sources(reload_settings(), metrics.upstream_hook)
 
     async def index(request: Request) -> Response:
-        visible, _ = access.context_parts(request, None, backends)  # hides anonymous-off ones
+        visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
         return JSONResponse(
             {
                 "name": "revgate",
@@ -81,20 +143,46 @@ def create_app(
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def readyz(request: Request) -> Response:
+        ready, report = await readiness(backends.sources)
+        for name, result in report["backends"].items():
+            metrics.backend_up.labels(name).set(1 if result["status"] == "up" else 0)
+        return JSONResponse(report, status_code=200 if ready else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        for name, breaker in graphql.breakers.by_backend.items():
+            metrics.breaker_open.labels(name).set(0 if breaker.state == "closed" else 1)
+        return Response(metrics.render(), media_type=metrics.content_type)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(open_sources(backends))
-            if callers := access.all_caller_sources():  # API keys with their own tokens
-                await stack.enter_async_context(open_sources(callers))
-            yield
+        if not injected:
+            await backends.open()
+        try:
+            async with access.opened(), sighup_reload(backends, load if reload_settings else None):
+                yield
+        finally:
+            await graphql.hub.close()
+            if not injected:
+                await backends.close()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=[
+            Middleware(CountRequests, metrics=metrics),  # outermost: refusals are counted too
+            Middleware(Guard, access=access),
+            Middleware(PinGeneration, backends=backends),
         ],
         lifespan=lifespan,
-        middleware=[Middleware(Guard, access=access)],
     )
+    app.state.metrics = metrics
+    app.state.backends = backends
+    app.state.hub = graphql.hub
+    return app

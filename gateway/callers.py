@@ -15,18 +15,21 @@ schema, which only ever looks sources up by name, needs no change.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from adapters.base import Source
-from adapters.registry import build_source
+from adapters.registry import RequestHook, build_source
 from gateway.auth import Caller
 from gateway.lifespan import spec_of
 from gateway.settings import Settings
 from schema.errors import UserInputError
 
 
-def build_caller_sources(settings: Settings) -> dict[str, dict[str, Source]]:
-    """``{api key name: {backend name: source with that caller's token}}`` (not opened)."""
+def build_caller_sources(
+    settings: Settings, hooks: Callable[[str], RequestHook] | None = None
+) -> dict[str, dict[str, Source]]:
+    """``{api key name: {backend name: source with that caller's token}}`` (not opened);
+    ``hooks(name)`` is backend ``name``'s upstream-request hook (metrics), as for the others."""
     backends = {b.name: b for b in settings.backends}
     result: dict[str, dict[str, Source]] = {}
     for key in settings.api_keys:
@@ -36,7 +39,10 @@ def build_caller_sources(settings: Settings) -> dict[str, dict[str, Source]]:
             credentials = dataclasses.replace(
                 spec.credentials, token=token, username=None, password=None
             )
-            own[backend] = build_source(dataclasses.replace(spec, credentials=credentials))
+            own[backend] = build_source(
+                dataclasses.replace(spec, credentials=credentials),
+                hooks(backend) if hooks else None,
+            )
         if own:
             result[key.name] = own
     return result
@@ -80,9 +86,8 @@ class CallerSources(Mapping[str, Source]):
                 f"(send Authorization: Bearer <key>)",
                 "UNAUTHENTICATED",
             )
-        if name in self._own:
-            return self._own[name]
-        return self._sources[name]
+        source = self._sources[name]  # KeyError first: a backend removed by a reload is gone
+        return self._own.get(name, source)
 
     def __contains__(self, name: object) -> bool:
         return name in self._sources and name not in self._hidden

@@ -5,11 +5,17 @@
 1. gives the request an id — ``X-Request-Id`` on every response, ``extensions.requestId`` on
    masked GraphQL errors, and in the log line of an unexpected error;
 2. authenticates (``gateway/auth.py``): a missing key when ``[server] anonymous = false``,
-   or a bad one, is **401** with ``WWW-Authenticate: Bearer`` — ``/healthz`` and the
-   GraphiQL page (``GET /graphql``) are open;
+   or a bad one, is **401** with ``WWW-Authenticate: Bearer`` — ``/healthz``, ``/readyz``,
+   ``/metrics`` (probes and Prometheus) and the GraphiQL page (``GET /graphql``) are open;
 3. takes one token from the caller's request bucket: empty is **429** with ``Retry-After``;
 4. reads the body up to ``[server] max_body_bytes`` — a larger ``Content-Length`` is refused
    before reading anything, a longer stream as soon as it crosses the cap: **413**.
+
+A websocket (subscriptions, ``WS /graphql``) is authenticated the same way by its upgrade
+headers — a bad key closes it with 4401, an empty request bucket with 4429 — or, when it sent
+no key, by the key in its ``connection_init`` payload (``Authorization: "Bearer <key>"`` or
+``apiKey``; ``Access.admit_socket``, called from ``GraphQLApp.on_ws_connect``): browsers
+cannot set headers on a websocket. Without a usable key there, it is closed with 4403.
 
 Every refusal is a JSON body ``{"errors": [{"message", "extensions": {"code", "requestId"}}]}``
 (codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``); none echoes what the
@@ -20,7 +26,9 @@ backends (``gateway/callers.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -30,14 +38,32 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from adapters.base import Source
+from adapters.registry import RequestHook
 from gateway.auth import Authenticator, AuthFailure, Caller
 from gateway.callers import CallerSources, build_caller_sources, hidden_backends
+from gateway.context import SocketContext
 from gateway.ratelimit import CallerBudget, Decision, MemoryRateLimiter, RateLimiter
 from gateway.settings import Settings
 from schema.limits import QueryLimits
 from schema.request import RequestMeta, new_request_id
 
-OPEN_ROUTES = frozenset({("GET", "/healthz"), ("HEAD", "/healthz"), ("GET", "/graphql")})
+OPEN_ROUTES = frozenset(
+    {
+        ("GET", "/healthz"),
+        ("HEAD", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+        ("GET", "/graphql"),
+    }
+)
+# Where a websocket client may put its key in the connection_init payload.
+_SOCKET_KEY_FIELDS = {
+    "authorization": "authorization",
+    "apikey": "x-api-key",
+    "x-api-key": "x-api-key",
+}
+
+log = logging.getLogger("revgate.access")
 
 
 def error_body(message: str, code: str, request_id: str, **extensions: Any) -> bytes:
@@ -49,11 +75,16 @@ def error_body(message: str, code: str, request_id: str, **extensions: Any) -> b
 class Access:
     """Who may call and how much, built once from the settings (see the module docstring)."""
 
-    def __init__(self, settings: Settings, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        limiter: RateLimiter | None = None,
+        hooks: Callable[[str], RequestHook] | None = None,
+    ) -> None:
         self.authenticator = Authenticator(settings)
         self.limiter: RateLimiter = limiter if limiter is not None else MemoryRateLimiter()
         self.max_body_bytes = settings.server.max_body_bytes
-        self.caller_sources = build_caller_sources(settings)
+        self.caller_sources = build_caller_sources(settings, hooks)
         self.hidden = hidden_backends(settings)
         limits = settings.limits
         self.query_limits = QueryLimits(
@@ -71,6 +102,67 @@ class Access:
             for backend, source in own.items()
         }
 
+    @contextlib.asynccontextmanager
+    async def opened(self) -> AsyncIterator[None]:
+        """Open the caller sources' sessions; close them at the end.
+
+        API keys and caller tokens are read at start-up: a SIGHUP reload does not change
+        them (``gateway/reload.py`` reloads ``[[backends]]`` only)."""
+        callers = self.all_caller_sources()
+        opened: list[Source] = []
+        try:
+            for source in callers.values():
+                await source.open()
+                opened.append(source)
+            yield
+        finally:
+            for source in opened:
+                with contextlib.suppress(Exception):
+                    await source.close()
+
+    async def admit_socket(self, context: SocketContext) -> tuple[str, str] | None:
+        """Authenticate a websocket by the key in its ``connection_init`` payload, if any.
+
+        On success the caller's sources and ``RequestMeta`` replace the context's; ``None``
+        means admitted, else ``(message, code)`` of the refusal (logged, never the key)."""
+        socket = context.client
+        if socket is None:
+            return None
+        state = socket.scope.setdefault("state", {})
+        headers = {
+            header: str(value)
+            for name, value in (context.connection_params or {}).items()
+            if (header := _SOCKET_KEY_FIELDS.get(str(name).lower())) is not None
+        }
+        refusal: tuple[str, str] | None = None
+        if not headers:
+            if state.get("auth_pending"):
+                refusal = (
+                    "an API key is required: send it in the connection_init payload "
+                    '({"Authorization": "Bearer <key>"}) or the Authorization header',
+                    "UNAUTHENTICATED",
+                )
+        else:
+            client = socket.scope.get("client")
+            caller = self.authenticator.authenticate(headers, client[0] if client else "-")
+            if isinstance(caller, AuthFailure):
+                refusal = (caller.message, "UNAUTHENTICATED")
+            else:
+                decision = await self.limiter.take(
+                    f"req:{caller.rate_key}", 1, caller.requests_per_minute
+                )
+                if not decision.allowed:
+                    refusal = (f"rate limit exceeded: {decision.limit} per minute", "RATE_LIMITED")
+                else:
+                    state["caller"] = caller
+                    state.pop("auth_pending", None)
+                    view, meta = self.context_parts(socket, None, context.pinned)
+                    meta.request_id = context.meta.request_id
+                    context.sources, context.meta = view, meta
+        if refusal is not None:
+            log.info("request %s: websocket refused: %s", context.meta.request_id, refusal[0])
+        return refusal
+
     def context_parts(
         self, request: Request | WebSocket, response: Response | None, sources: Mapping[str, Source]
     ) -> tuple[Mapping[str, Source], RequestMeta]:
@@ -78,6 +170,8 @@ class Access:
         state = request.scope.get("state") or {}
         caller: Caller | None = state.get("caller")
         meta = RequestMeta(request_id=state.get("request_id") or new_request_id())
+        if state.get("auth_pending"):  # a websocket still to authenticate: no backend yet
+            return {}, meta
         if caller is not None:
             meta.caller = caller.name
 
@@ -124,7 +218,12 @@ class Guard:
         caller = self.access.authenticator.authenticate(headers, client[0] if client else "-")
         if isinstance(caller, AuthFailure):
             if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 4401})
+                if caller.invalid_token:
+                    await send({"type": "websocket.close", "code": 4401})
+                    return
+                # No key in the headers: it may come in the connection_init payload.
+                state["auth_pending"] = True
+                await self.app(scope, receive, send_with_id)
                 return
             challenge = 'Bearer realm="revgate"'
             if caller.invalid_token:

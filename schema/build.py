@@ -2,36 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
-from schema.errors import LoggingSchema, mask_errors
+from schema.errors import LoggingSchema, PartialErrors, mask_errors
 from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 
 def build_schema(
-    limits: QueryLimits | None = None, *, introspection: bool = True
+    limits: QueryLimits | None = None,
+    *,
+    introspection: bool = True,
+    extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    """The revgate schema with error masking, query limits and parse/validation caches."""
+    """The revgate schema with error masking, query limits, parse/validation caches and
+    ``extensions`` (metrics)."""
     extra = limit_extensions(limits or QueryLimits())
     if not introspection:
         extra.append(no_introspection)
     return LoggingSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
         extensions=[
             mask_errors,
+            PartialErrors,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             *extra,
+            *extensions,
         ],
     )
 

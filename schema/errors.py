@@ -14,11 +14,12 @@ without a traceback). Strawberry's own per-error ERROR logging is replaced by th
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from adapters.errors import UpstreamError
@@ -82,6 +83,22 @@ class _RequestMaskErrors(MaskErrors):
         if (request_id := request_id_of(self.execution_context)) is not None:
             masked.extensions["requestId"] = request_id
         return masked
+
+
+class PartialErrors(SchemaExtension):
+    """Adds the backend failures a resolver reported without failing (``Context.report``)."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context
+        reported = getattr(ctx.context, "partial_errors", None)
+        if not reported or ctx.result is None:
+            return
+        extra = [
+            GraphQLError(str(err), path=path, extensions=error_extensions(err))
+            for path, err in reported
+        ]
+        ctx.result.errors = [*(ctx.result.errors or []), *extra]
 
 
 def mask_errors() -> MaskErrors:

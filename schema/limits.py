@@ -17,6 +17,10 @@
   is charged to the caller's per-minute budget (``schema.request.CostBudget``), and a
   refusal is ``RATE_LIMITED``. Either way no resolver runs, so no upstream request is made.
   The cost is reported in the response's ``extensions.cost`` and by the ``rateLimit`` field.
+
+  A subscription is costed and charged the same way once, when it starts (its selection is
+  what each event will carry); a refused one ends with that error before any backend is
+  polled. Queries sent over the websocket are costed like any other.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     SchemaExtension,
 )
+from strawberry.types.graphql import OperationType
 
 from schema.context import Context, Info
 from schema.errors import INTERNAL_MESSAGE, default_code
@@ -200,6 +205,10 @@ class CostLimiter(SchemaExtension):
                 # Raised from a hook, it would reach the client unmasked; fail closed instead.
                 error = GraphQLError(INTERNAL_MESSAGE, original_error=exc)
             if error is not None:
+                if ctx.operation_type is OperationType.SUBSCRIPTION:
+                    # strawberry subscribes regardless of ``result``; an error raised from
+                    # this hook ends the stream with it before the resolver starts.
+                    raise error
                 ctx.result = ExecutionResult(data=None, errors=[error])
         yield
 
