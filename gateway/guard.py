@@ -42,7 +42,7 @@ from adapters.registry import RequestHook
 from gateway.auth import Authenticator, AuthFailure, Caller
 from gateway.callers import CallerSources, build_caller_sources, hidden_backends
 from gateway.context import SocketContext
-from gateway.ratelimit import CallerBudget, Decision, MemoryRateLimiter, RateLimiter
+from gateway.ratelimit import CallerBudget, Decision, RateLimiter, rate_limiter
 from gateway.settings import Settings
 from schema.limits import QueryLimits
 from schema.request import RequestMeta, new_request_id
@@ -82,7 +82,7 @@ class Access:
         hooks: Callable[[str], RequestHook] | None = None,
     ) -> None:
         self.authenticator = Authenticator(settings)
-        self.limiter: RateLimiter = limiter if limiter is not None else MemoryRateLimiter()
+        self.limiter = limiter if limiter is not None else rate_limiter(settings.limits.store)
         self.max_body_bytes = settings.server.max_body_bytes
         self.caller_sources = build_caller_sources(settings, hooks)
         self.hidden = hidden_backends(settings)
@@ -104,7 +104,7 @@ class Access:
 
     @contextlib.asynccontextmanager
     async def opened(self) -> AsyncIterator[None]:
-        """Open the caller sources' sessions; close them at the end.
+        """Open the caller sources' sessions; close them and the rate limiter at the end.
 
         API keys and caller tokens are read at start-up: a SIGHUP reload does not change
         them (``gateway/reload.py`` reloads ``[[backends]]`` only)."""
@@ -119,6 +119,8 @@ class Access:
             for source in opened:
                 with contextlib.suppress(Exception):
                     await source.close()
+            with contextlib.suppress(Exception):
+                await self.limiter.close()
 
     async def admit_socket(self, context: SocketContext) -> tuple[str, str] | None:
         """Authenticate a websocket by the key in its ``connection_init`` payload, if any.

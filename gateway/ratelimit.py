@@ -11,20 +11,22 @@ long to wait. It answers a ``Decision``. The gateway keeps two buckets per calle
 points, see ``schema/limits.py``); a caller is ``key:<api key name>`` or
 ``anon:<client address>``. ``per_minute <= 0`` means unlimited and never touches a bucket.
 
-``MemoryRateLimiter`` is the in-process implementation (one replica). A shared one — e.g.
-over Redis, with the refill-and-take done atomically in a Lua script keyed by the same
-names — only has to implement ``take``; ``create_app`` accepts any ``RateLimiter``.
+``MemoryRateLimiter`` is the in-process implementation (one replica); ``RedisRateLimiter``
+keeps the buckets in one Redis shared by every replica (``[limits] store = "redis://…"``),
+the refill-and-take done atomically by a Lua script on the Redis clock. ``create_app``
+accepts any ``RateLimiter``; ``rate_limiter(url)`` picks one from the settings.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from schema.request import Allowance
 
@@ -57,6 +59,8 @@ class Decision:
         )
 
 
+log = logging.getLogger("revgate.ratelimit")
+
 UNLIMITED = Decision(allowed=True, limit=None, remaining=None, reset_after=0.0, retry_after=0.0)
 
 
@@ -65,6 +69,10 @@ class RateLimiter(Protocol):
 
     async def take(self, key: str, amount: int, per_minute: int) -> Decision:
         """Take ``amount`` tokens from bucket ``key`` of size ``per_minute``, or refuse."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections (called once at shutdown)."""
         ...
 
 
@@ -101,6 +109,91 @@ class MemoryRateLimiter:
             reset_after=(per_minute - tokens) / rate,
             retry_after=0.0 if allowed else (amount - tokens) / rate,
         )
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+# KEYS[1] = bucket; ARGV = amount, size (tokens per minute). The Redis server's clock is the
+# one clock every replica shares. Answers {allowed (0/1), tokens left (string: Lua numbers
+# would be truncated to integers)}. The key expires once the bucket would be full again.
+_TAKE_SCRIPT = """
+local amount = tonumber(ARGV[1])
+local size = tonumber(ARGV[2])
+local rate = size / 60.0
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens = tonumber(state[1]) or size
+local stamp = tonumber(state[2]) or now
+tokens = math.min(size, tokens + math.max(0, now - stamp) * rate)
+local allowed = 0
+if tokens >= amount then
+  tokens = tokens - amount
+  allowed = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil((size - tokens) / rate * 1000) + 1000)
+return {allowed, tostring(tokens)}
+"""
+
+
+class RedisRateLimiter:
+    """Token buckets in Redis (redis-py asyncio), shared by every replica.
+
+    Buckets are hashes named ``<prefix><key>``. When Redis cannot be reached the request is
+    let through (logged as a warning, at most once per ``warn_every`` seconds): a rate
+    limiter outage must not take the gateway down with it.
+    """
+
+    def __init__(
+        self, client: Any, *, prefix: str = "revgate:rate:", warn_every: float = 60.0
+    ) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._script = client.register_script(_TAKE_SCRIPT)
+        self._warn_every = warn_every
+        self._warned_at: float | None = None
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisRateLimiter:
+        """A limiter over the Redis at ``url`` (connections are made lazily)."""
+        import redis.asyncio as redis  # only needed when a Redis store is configured
+
+        return cls(redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0))
+
+    async def take(self, key: str, amount: int, per_minute: int) -> Decision:
+        """See ``RateLimiter.take``; atomic across replicas (one Lua script)."""
+        if per_minute <= 0:
+            return UNLIMITED
+        try:
+            allowed, left = await self._script(keys=[self._prefix + key], args=[amount, per_minute])
+        except Exception as exc:  # redis.RedisError, OSError, timeouts: fail open
+            now = time.monotonic()
+            if self._warned_at is None or now - self._warned_at >= self._warn_every:
+                self._warned_at = now
+                log.warning("rate limiter store unavailable, not limiting: %s", type(exc).__name__)
+            return UNLIMITED
+        tokens = float(left)
+        rate = per_minute / 60.0
+        return Decision(
+            allowed=bool(int(allowed)),
+            limit=per_minute,
+            remaining=int(tokens),
+            reset_after=(per_minute - tokens) / rate,
+            retry_after=0.0 if int(allowed) else (amount - tokens) / rate,
+        )
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+
+def rate_limiter(url: str) -> RateLimiter:
+    """The limiter for ``[limits] store``: ``memory://`` or a Redis URL."""
+    if url.startswith("memory:"):
+        return MemoryRateLimiter()
+    return RedisRateLimiter.from_url(url)
 
 
 class CallerBudget:

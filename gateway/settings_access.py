@@ -15,6 +15,9 @@ max_tokens = 10000
 max_cost = 1000             # per query (see schema/limits.py for the cost model)
 requests_per_minute = 600   # per caller: an API key, or one client address when anonymous
 cost_per_minute = 10000
+store = "memory://"         # where the per-caller buckets live: memory:// (this process) or
+                            # redis://host:port/db shared by every replica; a password only
+                            # through the REVGATE_RATE_STORE_URL environment variable
 
 [[api_keys]]
 name = "ci-bot"
@@ -37,6 +40,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from gateway import settings as base  # circular on purpose: helpers are used at call time
 
@@ -49,7 +53,9 @@ LIMIT_KEYS: tuple[str, ...] = (
     "max_cost",
     "requests_per_minute",
     "cost_per_minute",
+    "store",
 )
+STORE_ENV = "REVGATE_RATE_STORE_URL"
 API_KEY_KEYS: tuple[str, ...] = (
     "name",
     "sha256",
@@ -73,6 +79,7 @@ class LimitSettings:
     max_cost: int = 1_000
     requests_per_minute: int = 600
     cost_per_minute: int = 10_000
+    store: str = field(default="memory://", repr=False)  # a Redis URL may hold a password
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +136,20 @@ class AccessChecks:
 
     def _limits(self, raw: object) -> LimitSettings:
         if raw is None:
-            return LimitSettings()
+            raw = {}  # REVGATE_RATE_STORE_URL may still apply
         if not isinstance(raw, Mapping):
             self._at(("limits",), f"[limits] must be a table, not {base._type_name(raw)}")
             return LimitSettings()
-        values: dict[str, int] = {}
+        values: dict[str, Any] = {}
         for key, value in raw.items():
-            if key not in LIMIT_KEYS:
+            if key == "store":
+                if not isinstance(value, str):
+                    self._at(("limits", key), f"[limits] store must be a string{base._got(value)}")
+                elif reason := store_url_problem(value, from_env=False):
+                    self._at(("limits", key), f"[limits] store {reason}")
+                else:
+                    values[key] = value
+            elif key not in LIMIT_KEYS:
                 self._at(
                     ("limits", key),
                     f"[limits]: unknown key {key!r}{base._suggest(key, LIMIT_KEYS)}",
@@ -147,6 +161,11 @@ class AccessChecks:
                     ("limits", key),
                     f"[limits] {key} must be an integer >= 0 (0 = no limit){base._got(value)}",
                 )
+        if (env_url := self._env.get(STORE_ENV)) is not None:
+            if reason := store_url_problem(env_url, from_env=True):
+                self._env_problem(f"{STORE_ENV} {reason}")
+            else:
+                values["store"] = env_url
         limits = LimitSettings(**values)
         if 0 < limits.cost_per_minute < limits.max_cost:
             self._at(
@@ -281,6 +300,27 @@ class AccessChecks:
 
 
 _At = Callable[[str, str], None]
+
+
+def store_url_problem(value: str, from_env: bool) -> str:
+    """Why ``value`` is not a usable rate-limit store URL, or ``""``; never repeats it."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError:
+        return "is not a valid URL"
+    scheme = parts.scheme.lower()
+    if not value or value.strip() != value:
+        return "must be a non-empty URL without surrounding whitespace"
+    if scheme == "memory":
+        return "" if value.lower() == "memory://" else "must be exactly memory:// for memory"
+    if scheme not in ("redis", "rediss", "unix"):
+        return "must start with memory://, redis://, rediss:// or unix://"
+    if scheme != "unix" and not parts.hostname:
+        return "has no host"
+    if "@" in parts.netloc and not from_env:
+        return f"must not contain a password in the config file; set {STORE_ENV} instead"
+    return ""
 
 
 def _int_in(value: object, low: int, high: int) -> int | None:

@@ -104,7 +104,9 @@ def _pid_listening(port: int) -> int:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text().split()
+            text = (entry / "stat").read_text()
+            # After "pid (comm) ": comm may hold spaces and parentheses, so split after it.
+            stat = ["", "", *text[text.rindex(")") + 2 :].split()]
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue

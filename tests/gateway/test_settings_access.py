@@ -157,3 +157,33 @@ def test_access_settings_environment_overrides(tmp_path: Path) -> None:
     assert [p.message for p in problems] == [
         "REVGATE_ANONYMOUS must be true, false, 1 or 0, got 'nope'"
     ]
+
+
+def test_access_settings_rate_store(tmp_path: Path) -> None:
+    assert LimitSettings().store == "memory://"
+    ok = _write(tmp_path, '[limits]\nstore = "redis://cache.internal:6379/2"\n')
+    assert load_settings(ok, {}).limits.store == "redis://cache.internal:6379/2"
+    secret = "Marmot-Velvet-7731"
+    with_password = f"redis://:{secret}@cache.internal:6379/0"
+    # A password only through the environment; the file's one is refused and not echoed.
+    assert load_settings(ok, {"REVGATE_RATE_STORE_URL": with_password}).limits.store == (
+        with_password
+    )
+    assert secret not in repr(load_settings(ok, {"REVGATE_RATE_STORE_URL": with_password}))
+    bad = _write(tmp_path, f'[limits]\nstore = "{with_password}"\n')
+    problems = [p.message for p in check_config(bad, {})]
+    assert problems == [
+        "[limits] store must not contain a password in the config file; "
+        "set REVGATE_RATE_STORE_URL instead"
+    ]
+    for value, reason in [
+        ("memcached://h", "must start with memory://, redis://, rediss:// or unix://"),
+        ("redis://", "has no host"),
+        ("memory://x", "must be exactly memory:// for memory"),
+    ]:
+        path = _write(tmp_path, f'[limits]\nstore = "{value}"\n')
+        assert [p.message for p in check_config(path, {})] == [f"[limits] store {reason}"]
+    env_problems = check_config(_write(tmp_path, ""), {"REVGATE_RATE_STORE_URL": "ftp://x"})
+    assert [p.message for p in env_problems] == [
+        "REVGATE_RATE_STORE_URL must start with memory://, redis://, rediss:// or unix://"
+    ]
