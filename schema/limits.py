@@ -12,6 +12,14 @@
   is that sum, at least 1. Example: ``projects(first: 5) { nodes { patches(first: 10)
   { nodes { checks { state } } } } }`` costs 1 + 5 + 50 = 56.
 
+  The root lists merged or concatenated across backends (``changes``, ``projects``,
+  ``series``, ``events``) ask every backend they span, so they cost one request *per
+  backend*: the backends named by their ``backends``/``backend`` argument or filter, else
+  every backend the caller can see. Their children are still multiplied by ``first`` alone
+  (a merged page holds at most ``first`` nodes in all). With 3 backends,
+  ``changes(first: 100) { nodes { comments(first: 10) { nodes { id } } } }`` costs
+  3 + 100 = 103.
+
   ``CostLimiter`` computes it on the validated document with the request's variables, in
   ``on_execute`` before execution: over ``max_cost`` is ``QUERY_TOO_COSTLY``; otherwise it
   is charged to the caller's per-minute budget (``schema.request.CostBudget``), and a
@@ -70,6 +78,8 @@ from schema.pagination import DEFAULT_PAGE, MAX_PAGE
 from schema.request import Allowance, CostReport
 
 _MAX_WALK = 64  # fragment-spread recursion guard; validation already rejects cycles
+# Root fields that ask every backend they span (see the module docstring).
+FEDERATED_FIELDS = frozenset({"changes", "projects", "series", "events"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +107,12 @@ class _CostWalker:
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
+        backends: int,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.backends = backends
 
     def selections(
         self,
@@ -140,7 +152,7 @@ class _CostWalker:
         cost = 0
         child_mult = mult
         if _is_connection(named):
-            cost += mult
+            cost += mult * self.fan_out(sel, parent)
             child_mult = mult * self.page_size(sel)
         elif (
             composite
@@ -151,6 +163,22 @@ class _CostWalker:
         if sel.selection_set is not None:
             cost += self.selections(sel.selection_set, named, child_mult, depth + 1)
         return cost
+
+    def fan_out(self, sel: FieldNode, parent: GraphQLNamedType) -> int:
+        """How many backends a connection field asks: 1 unless it is a federated root list."""
+        if sel.name.value not in FEDERATED_FIELDS or parent is not self.schema.query_type:
+            return 1
+        for arg in sel.arguments or ():
+            value = value_from_ast_untyped(arg.value, dict(self.variables))
+            if arg.name.value == "filter" and isinstance(value, Mapping):
+                value = value.get("backends", value.get("backend"))
+            elif arg.name.value != "backends":
+                continue
+            if isinstance(value, str):
+                return 1
+            if isinstance(value, list) and value:
+                return len(set(map(str, value)))
+        return max(1, self.backends)
 
     def page_size(self, sel: FieldNode) -> int:
         for arg in sel.arguments or ():
@@ -166,8 +194,10 @@ def query_cost(
     document: DocumentNode,
     operation_name: str | None = None,
     variables: Mapping[str, Any] | None = None,
+    backends: int = 1,
 ) -> int:
-    """The cost of the operation ``operation_name`` of a validated ``document``."""
+    """The cost of the operation ``operation_name`` of a validated ``document``, for a
+    caller who sees ``backends`` backends."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 1
@@ -183,7 +213,7 @@ def query_cost(
                 definition.default_value
             )
     values.update(variables or {})
-    walker = _CostWalker(schema, fragments, values)
+    walker = _CostWalker(schema, fragments, values, backends)
     return max(1, walker.selections(operation.selection_set, root, 1, 0))
 
 
@@ -199,7 +229,11 @@ class CostLimiter(SchemaExtension):
         document = ctx.graphql_document
         if document is not None and ctx.result is None:
             try:
-                cost = query_cost(ctx.schema._schema, document, ctx.operation_name, ctx.variables)
+                context = ctx.context
+                backends = len(context.sources) if isinstance(context, Context) else 1
+                cost = query_cost(
+                    ctx.schema._schema, document, ctx.operation_name, ctx.variables, backends
+                )
                 error = await self._admit(cost, ctx.context)
             except Exception as exc:  # a bug here must be masked, not leaked
                 # Raised from a hook, it would reach the client unmasked; fail closed instead.

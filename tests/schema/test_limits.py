@@ -75,6 +75,38 @@ def test_cost_of_the_named_operation() -> None:
     assert query_cost(SCHEMA, parse(doc), "B") == 10
 
 
+CHANGES_NESTED = """{ changes(first: 100) { nodes { id title
+    ... on Patch { series { name } }
+    comments(first: 10) { nodes { id } }
+    checks { state } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("query", "backends", "cost"),
+    [
+        # merged across 3 backends: 3 reads; per node: its series list, a comments page and
+        # a checks list
+        (CHANGES_NESTED, 3, 3 + 100 + 100 + 100),
+        (CHANGES_NESTED, 1, 1 + 100 + 100 + 100),
+        ("{ changes(first: 100) { nodes { id } } }", 3, 3),
+        # the filter names the backends it spans
+        ('{ changes(filter: {backends: ["a"]}) { nodes { id } } }', 3, 1),
+        ('{ changes(filter: {backends: ["a", "b", "a"]}) { nodes { id } } }', 3, 2),
+        ('{ series(filter: {backend: "a"}) { nodes { id } } }', 3, 1),
+        ('{ projects(backends: ["a", "b"]) { nodes { id } } }', 3, 2),
+        # a project's changes are one backend's; the projects list spans all of them
+        (
+            "{ projects(first: 5) { nodes { changes(first: 20) { nodes { checks { state } } } } } }",
+            3,
+            3 + 5 + 100,
+        ),
+        ("{ patches(first: 100) { nodes { id } } }", 3, 1),  # one backend by definition
+    ],
+)
+def test_cost_model_federated_lists(query: str, backends: int, cost: int) -> None:
+    assert query_cost(SCHEMA, parse(query), None, None, backends) == cost
+
+
 # -- limits end to end: just under passes, just over is refused without upstream traffic ----
 
 
@@ -139,6 +171,21 @@ async def test_limit_cost() -> None:
         error = await _refused(gw, over, "QUERY_TOO_COSTLY")
         assert error["extensions"]["cost"] == 11 and error["extensions"]["maxCost"] == 10
         assert "11" in error["message"] and "10" in error["message"]
+
+
+async def test_limit_cost_of_nested_changes_refused_before_any_upstream_request() -> None:
+    cheap = "{ rateLimit { cost remaining resetAt } changes(first: 100) { nodes { id } } }"
+    async with guarded(limits={"max_cost": 150, "cost_per_minute": 1000}) as gw:
+        body = await _served(gw, cheap)
+        assert body["data"]["rateLimit"]["cost"] == 1
+        assert body["data"]["rateLimit"]["remaining"] == 999
+        assert body["extensions"]["cost"]["requestedQueryCost"] == 1
+        assert gw.upstream_requests() > 0  # the cheap one did reach the backend
+        error = await _refused(gw, CHANGES_NESTED, "QUERY_TOO_COSTLY")  # asserts 0 upstream
+        assert error["extensions"]["cost"] == 301 and error["extensions"]["maxCost"] == 150
+        # a refused query is not charged to the caller's budget
+        again = await _served(gw, "{ rateLimit { remaining } }")
+        assert again["data"]["rateLimit"]["remaining"] == 998
 
 
 async def test_limit_zero_turns_a_limit_off() -> None:
