@@ -96,7 +96,8 @@ CHANGES_NESTED = """{ changes(first: 100) { nodes { id title
         ('{ projects(backends: ["a", "b"]) { nodes { id } } }', 3, 2),
         # a project's changes are one backend's; the projects list spans all of them
         (
-            "{ projects(first: 5) { nodes { changes(first: 20) { nodes { checks { state } } } } } }",
+            "{ projects(first: 5) { nodes { changes(first: 20) "
+            "{ nodes { checks { state } } } } } }",
             3,
             3 + 5 + 100,
         ),
