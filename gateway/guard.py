@@ -221,7 +221,7 @@ class Guard:
         if isinstance(caller, AuthFailure):
             if scope["type"] == "websocket":
                 if caller.invalid_token:
-                    await send({"type": "websocket.close", "code": 4401})
+                    await _close_socket(scope, receive, send, 4401, caller.message)
                     return
                 # No key in the headers: it may come in the connection_init payload.
                 state["auth_pending"] = True
@@ -249,7 +249,7 @@ class Guard:
             ]
         if not decision.allowed:
             if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 4429})
+                await _close_socket(scope, receive, send, 4429, "rate limit exceeded")
                 return
             retry = decision.retry_after_header()
             await _respond(
@@ -317,6 +317,20 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+async def _close_socket(scope: Scope, receive: Receive, send: Send, code: int, reason: str) -> None:
+    """Accept the websocket, then close it with ``code``: a close before the accept would be
+    an HTTP 403 to the client, which says nothing about why."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    protocols = scope.get("subprotocols") or []
+    accept: Message = {"type": "websocket.accept"}
+    if protocols:
+        accept["subprotocol"] = protocols[0]
+    await send(accept)
+    await send({"type": "websocket.close", "code": code, "reason": reason})
 
 
 async def _respond(

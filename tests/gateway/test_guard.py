@@ -99,6 +99,28 @@ async def test_guard_open_routes_need_no_key(closed: Guarded) -> None:
     assert (await closed.client.get("/")).status_code == 401
 
 
+async def test_guard_probes_and_metrics_need_no_key(closed: Guarded) -> None:
+    assert (await closed.client.get("/readyz")).status_code == 200
+    metrics = await closed.client.get("/metrics")
+    assert metrics.status_code == 200 and "revgate_" in metrics.text
+    # refusals are counted like any other answer
+    await closed.post(BACKENDS)
+    after = (await closed.client.get("/metrics")).text
+    assert 'route="/graphql",status="401"' in after
+
+
+async def test_guard_graphiql_off_switch() -> None:
+    html = {"Accept": "text/html"}
+    async with guarded() as gw:
+        page = await gw.client.get("/graphql", headers=html)
+        assert page.status_code == 200 and "graphiql" in page.text.lower()
+    async with guarded(server={"graphiql": False}) as gw:
+        page = await gw.client.get("/graphql", headers=html)
+        assert page.status_code == 404 and "graphiql" not in page.text.lower()
+        # the API itself is unaffected
+        assert (await gw.data(BACKENDS))["data"]["backends"] == [{"name": "pw"}]
+
+
 async def test_guard_anonymous_allowed() -> None:
     async with guarded() as gw:
         body = await gw.data(BACKENDS, key=None)
