@@ -189,6 +189,15 @@ async def test_limit_cost_of_nested_changes_refused_before_any_upstream_request(
         assert again["data"]["rateLimit"]["remaining"] == 998
 
 
+async def test_limit_upstream_response_size_cap() -> None:
+    async with guarded(backend={"max_body_bytes": 200}) as gw:
+        body = await gw.data("{ patches(first: 5) { nodes { id } } }", key=BOT_KEY)
+        error = body["errors"][0]
+        assert error["extensions"]["code"] == "BAD_UPSTREAM_PAYLOAD"
+        assert error["extensions"]["backend"] == "pw"
+        assert "larger than 200 bytes" in error["message"]
+
+
 async def test_limit_zero_turns_a_limit_off() -> None:
     limits = {"max_depth": 0, "max_aliases": 0, "max_tokens": 0, "max_cost": 0}
     async with guarded(limits=limits) as gw:
