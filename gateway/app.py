@@ -33,10 +33,11 @@ from strawberry.types.unset import UnsetType
 
 from adapters.base import Source
 from adapters.breaker import Breakers
+from adapters.cache import Cache
 from gateway.context import SocketContext, request_context
 from gateway.guard import Access, Guard
 from gateway.health import readiness
-from gateway.lifespan import build_sources
+from gateway.lifespan import build_cache, build_sources
 from gateway.metrics import CountRequests, Metrics
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, sighup_reload
@@ -108,25 +109,31 @@ def create_app(
     settings: Settings,
     sources: dict[str, Source] | None = None,
     reload_settings: Callable[[], Settings] | None = None,
+    cache: Cache | None = None,
     limiter: RateLimiter | None = None,
 ) -> Starlette:
     """The revgate ASGI app for ``settings``.
 
-    ``sources`` lets tests inject their own (already opened) backends; ``reload_settings``
-    re-reads the configuration when the process receives SIGHUP; ``limiter`` replaces the
-    rate limiter chosen by ``[limits] store`` (in-process or Redis).
+    ``sources`` lets tests inject their own (already opened) backends, with the response
+    ``cache`` they use if any (for its metrics; the caller closes it); otherwise the
+    ``[cache]`` store is built here, shared by every reload generation and closed with the
+    app. ``reload_settings`` re-reads the configuration when the process receives SIGHUP.
+    ``limiter`` replaces the rate limiter chosen by ``[limits] store`` (in-process or Redis).
     """
     metrics = Metrics()
     injected = sources is not None
     if sources is None:
-        sources = build_sources(settings, metrics.upstream_hook)
+        cache = build_cache(settings)
+        sources = build_sources(settings, metrics.upstream_hook, cache)
+    if cache is not None:
+        metrics.watch_cache(cache)
     backends = Backends(sources)
-    access = Access(settings, limiter, metrics.upstream_hook)
+    access = Access(settings, limiter, metrics.upstream_hook, cache)
     graphql = GraphQLApp(backends, settings, metrics, access)
 
     def load() -> Mapping[str, Source]:
         assert reload_settings is not None
-        return build_sources(reload_settings(), metrics.upstream_hook)
+        return build_sources(reload_settings(), metrics.upstream_hook, cache)
 
     async def index(request: Request) -> Response:
         visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
@@ -165,6 +172,8 @@ def create_app(
             await graphql.hub.close()
             if not injected:
                 await backends.close()
+                if cache is not None:
+                    await cache.close()
 
     app = Starlette(
         routes=[
@@ -185,4 +194,5 @@ def create_app(
     app.state.metrics = metrics
     app.state.backends = backends
     app.state.hub = graphql.hub
+    app.state.cache = cache
     return app

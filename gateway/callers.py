@@ -18,6 +18,7 @@ import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 
 from adapters.base import Source
+from adapters.cache import Cache
 from adapters.registry import RequestHook, build_source
 from gateway.auth import Caller
 from gateway.lifespan import spec_of
@@ -26,16 +27,21 @@ from schema.errors import UserInputError
 
 
 def build_caller_sources(
-    settings: Settings, hooks: Callable[[str], RequestHook] | None = None
+    settings: Settings,
+    hooks: Callable[[str], RequestHook] | None = None,
+    cache: Cache | None = None,
 ) -> dict[str, dict[str, Source]]:
     """``{api key name: {backend name: source with that caller's token}}`` (not opened);
-    ``hooks(name)`` is backend ``name``'s upstream-request hook (metrics), as for the others."""
+    ``hooks(name)`` is backend ``name``'s upstream-request hook (metrics) and ``cache`` the
+    shared response cache, as for the configured sources. Cache keys include the credentials
+    in effect, so a caller never reads another's entries; a caller's write invalidates the
+    backend's entries for everyone (the store invalidates per backend name)."""
     backends = {b.name: b for b in settings.backends}
     result: dict[str, dict[str, Source]] = {}
     for key in settings.api_keys:
         own: dict[str, Source] = {}
         for backend, token in key.backend_tokens:
-            spec = spec_of(backends[backend])
+            spec = spec_of(backends[backend], cache)
             credentials = dataclasses.replace(
                 spec.credentials, token=token, username=None, password=None
             )

@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from adapters.base import Source
+from adapters.cache import Cache
 from adapters.registry import RequestHook
 from gateway.auth import Authenticator, AuthFailure, Caller
 from gateway.callers import CallerSources, build_caller_sources, hidden_backends
@@ -80,11 +81,12 @@ class Access:
         settings: Settings,
         limiter: RateLimiter | None = None,
         hooks: Callable[[str], RequestHook] | None = None,
+        cache: Cache | None = None,
     ) -> None:
         self.authenticator = Authenticator(settings)
         self.limiter = limiter if limiter is not None else rate_limiter(settings.limits.store)
         self.max_body_bytes = settings.server.max_body_bytes
-        self.caller_sources = build_caller_sources(settings, hooks)
+        self.caller_sources = build_caller_sources(settings, hooks, cache)
         self.hidden = hidden_backends(settings)
         limits = settings.limits
         self.query_limits = QueryLimits(
