@@ -9,6 +9,8 @@ import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
+from schema.abf_mutations import AbfMutation
+from schema.abf_query import AbfQuery
 from schema.errors import LoggingSchema, PartialErrors, mask_errors
 from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
@@ -32,8 +34,8 @@ def build_schema(
     if not introspection:
         extra.append(no_introspection)
     return LoggingSchema(
-        query=Query,
-        mutation=merge_types("Mutation", (Mutation, RevisionMutation)),
+        query=merge_types("Query", (Query, AbfQuery)),
+        mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation)),
         subscription=Subscription,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
         extensions=[
