@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adapters.base import Source
+from adapters.gerrit.source import create_source as create_gerrit
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork.source import create_source as create_patchwork
 
@@ -40,6 +41,7 @@ def _patchwork(spec: BackendSpec, http: HttpClient) -> Source:
 
 FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
     "patchwork": _patchwork,
+    "gerrit": lambda spec, http: create_gerrit(spec.name, spec.url, http, page_size=spec.page_size),
 }
 
 
