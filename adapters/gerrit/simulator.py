@@ -127,8 +127,9 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         resp = await handle(request, state.data, raw, caller, state.legacy, base)
     except ApiError as exc:
         return _text(exc.status, exc.text)
-    if "gzip" in request.headers.get("Accept-Encoding", "") and isinstance(resp, web.Response):
-        resp.enable_compression()
+    compressible = isinstance(resp, web.Response) and resp.body and resp.status != 204
+    if compressible and "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp.enable_compression(web.ContentCoding.gzip)
     return resp
 
 

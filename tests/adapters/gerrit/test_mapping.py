@@ -154,7 +154,9 @@ def test_mapping_revisions_fetch_commit_files() -> None:
     assert rev.commit.author.tz == -420 and rev.commit.parents[0][0].startswith("1eee2c9d")
     assert rev.files is not None and len(rev.files) == 7
     by_path = {f.path.rsplit("/", 1)[-1]: f for f in rev.files}
-    assert by_path["StarCache.java"].status == "D" and by_path["StarCache.java"].lines_deleted == 139
+    assert (
+        by_path["StarCache.java"].status == "D" and by_path["StarCache.java"].lines_deleted == 139
+    )
     assert by_path["ChangeScreen.java"].status == "M"
 
 
@@ -218,7 +220,7 @@ def test_mapping_revision_endpoints() -> None:
     assert record.status == "NOT_READY" and record.reject == {"Any-Label-Name": None}
     assert mapping.included_in(B, load("changes-L215-")).branches == ("master",)
     files = mapping.files(B, load("changes-L421-"))
-    assert [(f.path, f.status, f.lines_inserted) for f in files][0] == ("/COMMIT_MSG", "A", 7)
+    assert (files[0].path, files[0].status, files[0].lines_inserted) == ("/COMMIT_MSG", "A", 7)
     assert len(mapping.reviewed_files(B, load("changes-L427-"))) == 2
 
 
@@ -249,7 +251,12 @@ def test_mapping_capabilities_and_projects() -> None:
     assert "administrateServer" in admin.enabled and len(admin.enabled) == 10
     assert mapping.capabilities(load("overview-L94-")).enabled == ("createAccount", "createGroup")
     projects = mapping.projects(B, load("overview-L112-"))
-    assert [p.name for p in projects] == ["external/bison", "external/gcc", "external/openssl", "test"]
+    assert [p.name for p in projects] == [
+        "external/bison",
+        "external/gcc",
+        "external/openssl",
+        "test",
+    ]
     assert projects[0].raw["description"] == "GNU parser generator"
     assert [p.id for p in mapping.projects(B, load("overview-L137-"))] == [
         "platform/drivers",
@@ -285,7 +292,7 @@ def test_mapping_every_doc_input_example() -> None:
     assert mapping.cherry_pick_body("Implementing Feature X", "release-branch") == _input(
         "changes-L477-"
     )
-    assert {"message": "Reword Implementing Feature X"} == _input("changes-L484-")
+    assert _input("changes-L484-") == {"message": "Reword Implementing Feature X"}
 
 
 # --- the real 2.x captures ------------------------------------------------------------------
