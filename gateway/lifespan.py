@@ -6,9 +6,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from adapters.http import Credentials
-
 from adapters.base import Source
+from adapters.http import Credentials
 from adapters.registry import BackendSpec, build_source
 from gateway.settings import BackendSettings, Settings
 

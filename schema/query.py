@@ -13,6 +13,7 @@ from adapters import base
 from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
+from schema.gerrit import resolve_gerrit_node
 from schema.pagination import Connection, concatenated, connection, page_request
 from schema.types import (
     Backend,
@@ -111,6 +112,8 @@ async def resolve_node(info: Info, value: str) -> Node | None:
         "Project": lambda: _wrap(ctx.project(gid.backend, gid.native), Project.of),
         "Person": lambda: _wrap(ctx.person(gid.backend, gid.native), Person.of),
         "Bundle": lambda: _wrap(ctx.bundle(gid.backend, gid.native), Bundle.of),
+        "GerritChange": lambda: resolve_gerrit_node(info, gid.backend, gid.type, gid.native),
+        "GerritRevision": lambda: resolve_gerrit_node(info, gid.backend, gid.type, gid.native),
     }
     load = loaders.get(gid.type)
     if load is None:
