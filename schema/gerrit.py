@@ -564,7 +564,7 @@ class GerritQuery:
                 )
             backend = names[0]
         src = gerrit_source(info, backend)
-        page = await src.list_changes(query, page_request(first, after))
+        page = await src.query_changes(query, page_request(first, after))
         return connection(page, GerritChange.of)
 
 

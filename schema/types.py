@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types.nodes import SelectedField
@@ -18,6 +18,9 @@ from adapters import base, model
 from schema import node
 from schema.context import Info
 from schema.pagination import Connection, connection, page_request
+
+if TYPE_CHECKING:
+    from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
 
 
 @strawberry.enum(description="The kind of code-review system behind a backend.")
@@ -85,6 +88,19 @@ class Project(Node):
     @strawberry.field
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
+
+    @strawberry.field(description="This project's changes, newest update first.")
+    async def changes(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: Annotated[ChangeFilterInput, strawberry.lazy("schema.changes")] | None = None,
+        order_by: Annotated[ChangeOrder, strawberry.lazy("schema.changes")] | None = None,
+    ) -> Annotated[ChangeConnection, strawberry.lazy("schema.changes")]:
+        from schema.changes import resolve_changes
+
+        return await resolve_changes(info, first, after, filter, order_by, self._r)
 
     @strawberry.field(description="Patches of this project (Patchwork backends).")
     async def patches(
@@ -203,6 +219,13 @@ class Header:
     value: str
 
 
+async def _download(info: Info, backend: str, url: str | None) -> str | None:
+    if url is None:
+        return None
+    src = info.context.capable(backend, base.MboxReader, "mbox downloads")
+    return await src.download(url)
+
+
 def _headers(headers: Any) -> list[Header] | None:
     if headers is None:
         return None
@@ -297,6 +320,10 @@ class Patch(Change):
     @strawberry.field(description="The mail headers (needs a detail read).")
     async def headers(self, info: Info) -> list[Header] | None:
         return _headers((await self._detail(info)).headers)
+
+    @strawberry.field(description="The patch as an mbox, ready for `git am` (one download).")
+    async def mbox(self, info: Info) -> str | None:
+        return await _download(info, self._r.backend, self._r.mbox_url)
 
     @strawberry.field(description="Every check on this patch (one upstream list per patch).")
     async def checks(self, info: Info) -> list[Check] | None:
@@ -443,6 +470,10 @@ class Series(Node):
     async def complete(self, info: Info) -> bool | None:
         full = await self._full(info)
         return full.received_all if full else None
+
+    @strawberry.field(description="The whole series as one mbox (one download).")
+    async def mbox(self, info: Info) -> str | None:
+        return await _download(info, self._backend, self.mbox_url)
 
     @strawberry.field
     async def cover(self, info: Info) -> Cover | None:

@@ -207,7 +207,7 @@ class GerritSource:
         self._remember(key, offset, items)
         return items
 
-    async def list_changes(
+    async def query_changes(
         self, query: str, page: PageRequest, options: Sequence[str] = LIST_OPTIONS
     ) -> Page[GerritChange]:
         """Changes matching a native query, most recently updated first."""

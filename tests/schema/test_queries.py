@@ -131,3 +131,13 @@ async def test_query_patch_comments(gateway: Gateway) -> None:
     data = _data(await gateway.query(query, {"id": pid}))
     comments = data["node"]["comments"]["nodes"]
     assert comments and any("Looks good" in (c["content"] or "") for c in comments)
+
+
+async def test_query_patch_and_series_mbox(gateway: Gateway) -> None:
+    pid = node.encode("Patch", "pw", "3")
+    query = """query($id: ID!) { node(id: $id) { ... on Patch { mbox series { mbox } } } }"""
+    data = _data(await gateway.query(query, {"id": pid}))
+    mbox = data["node"]["mbox"]
+    assert mbox.startswith("From ") and "Subject: [PATCH v2 1/2]" in mbox
+    series_mbox = data["node"]["series"][0]["mbox"]
+    assert series_mbox.count("\nFrom ") + series_mbox.startswith("From ") >= 2

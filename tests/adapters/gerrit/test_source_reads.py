@@ -169,7 +169,7 @@ async def test_reads_revisions_fetch_and_download_commands(src: GerritSource) ->
 
 async def test_reads_query_operators(src: GerritSource) -> None:
     async def numbers(q: str) -> list[int]:
-        return [c.number for c in (await src.list_changes(q, PageRequest(0, 50))).items]
+        return [c.number for c in (await src.query_changes(q, PageRequest(0, 50))).items]
 
     assert await numbers("status:merged") == [9]
     assert set(await numbers("is:open project:demo")) == {1756, 1757}
@@ -182,11 +182,11 @@ async def test_reads_query_operators(src: GerritSource) -> None:
     assert await numbers("status:draft") == [4801]  # admin owns the draft
     assert 4801 in await numbers("owner:self")
     with pytest.raises(BadRequest, match="invalid Gerrit query: unbalanced"):
-        await src.list_changes("(status:open", PageRequest(0, 5))
+        await src.query_changes("(status:open", PageRequest(0, 5))
     with pytest.raises(BadRequest, match="unknown search operator"):
-        await src.list_changes("colour:blue", PageRequest(0, 5))
+        await src.query_changes("colour:blue", PageRequest(0, 5))
     with pytest.raises(BadRequest, match="not supported by this simulator"):
-        await src.list_changes("age:1d", PageRequest(0, 5))  # valid Gerrit, server said 400
+        await src.query_changes("age:1d", PageRequest(0, 5))  # valid Gerrit, server said 400
 
 
 async def test_reads_multi_query_is_one_request(src: GerritSource) -> None:
@@ -206,38 +206,38 @@ async def test_reads_paging_start_and_more_changes() -> None:
         seen: list[int] = []
         offset = 0
         while True:
-            page = await src.list_changes("status:open", PageRequest(offset, 7))
+            page = await src.query_changes("status:open", PageRequest(offset, 7))
             seen += [c.number for c in page.items]
             if not page.has_next:
                 break
             offset += 7
         assert len(seen) == len(set(seen)) and src.legacy_paging is False
         assert any("S=7" in path for _, path in sim.state.requests)
-        everything = await src.list_changes("status:open", PageRequest(0, 100))
+        everything = await src.query_changes("status:open", PageRequest(0, 100))
         assert seen == [c.number for c in everything.items] and everything.total == len(seen)
 
 
 async def test_reads_legacy_sortkey_paging() -> None:
     async with gerrit(GerritData.generated(40), legacy=True) as (src, sim):
-        first = await src.list_changes("status:open", PageRequest(0, 7))
+        first = await src.query_changes("status:open", PageRequest(0, 7))
         assert src.legacy_paging is True and first.items[0].sortkey
-        second = await src.list_changes("status:open", PageRequest(7, 7))
+        second = await src.query_changes("status:open", PageRequest(7, 7))
         assert f"N={first.items[-1].sortkey}" in sim.state.requests[-1][1]
-        everything = await src.list_changes("status:open", PageRequest(0, 100))
+        everything = await src.query_changes("status:open", PageRequest(0, 100))
         numbers = [c.number for c in everything.items]
         assert [c.number for c in second.items] == numbers[7:14]
         # An offset never seen: walked to from the nearest known sort key.
-        jump = await src.list_changes("is:open", PageRequest(20, 5))
+        jump = await src.query_changes("is:open", PageRequest(20, 5))
         assert [c.number for c in jump.items] == numbers[20:25]
     async with gerrit(GerritData.generated(40), legacy=True) as (src, _):
         # A first request past offset 0 meets the 2.8 server's 400 for S, then walks.
-        page = await src.list_changes("status:open", PageRequest(3, 4))
+        page = await src.query_changes("status:open", PageRequest(3, 4))
         assert [c.number for c in page.items] == numbers[3:7] and src.legacy_paging
 
 
 async def test_reads_anonymous_uses_plain_paths() -> None:
     async with gerrit(credentials=None) as (src, sim):
-        page = await src.list_changes("status:open", PageRequest(0, 5))
+        page = await src.query_changes("status:open", PageRequest(0, 5))
         assert page.items and all(not path.startswith("/a/") for _, path in sim.state.requests)
         assert 4801 not in [c.number for c in page.items]  # another user's draft is hidden
         with pytest.raises(Forbidden, match="Authentication required"):
