@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
 from schema.errors import PartialErrors, mask_errors
+from schema.gerrit import GERRIT_TYPES
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.subscriptions import Subscription
@@ -25,7 +26,7 @@ def build_schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
+        types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
         extensions=[
             mask_errors,
             PartialErrors,

@@ -15,15 +15,20 @@ from typing import Any
 import strawberry
 
 from adapters import base, model
+from adapters.gerrit.records import GerritChange as GerritChangeRecord
 from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
+from schema.gerrit import GerritChange, check_query
 from schema.merge import merge_page
 from schema.pagination import Edge, PageInfo, page_size
 from schema.types import Change, ChangeState, Patch
 
 # How each kind's change record becomes its GraphQL type. One line per kind.
-CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {model.Patch: Patch.of}
+CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {
+    model.Patch: Patch.of,
+    GerritChangeRecord: GerritChange.of,
+}
 
 
 @strawberry.enum(description="Sort direction.")
@@ -99,7 +104,7 @@ def _plan(
         if projects and name not in projects:
             continue
         listers[name] = lister
-        native = {"gerrit_query": flt.gerrit_query} if flt.gerrit_query else {}
+        native = {"gerrit_query": check_query(flt.gerrit_query)} if flt.gerrit_query else {}
         filters[name] = base.ChangeFilter(
             projects=tuple(projects.get(name, ())),
             states=tuple(flt.states or ()),

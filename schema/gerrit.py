@@ -26,6 +26,7 @@ from schema.pagination import Connection, connection, page_request
 from schema.types import Backend, Change, Check, Comment, Node, Person, Project, backend_of
 
 GERRIT = "gerrit changes"
+MAX_NUMBERS = 500
 
 
 def gerrit_source(info: Info, backend: str) -> GerritSource:
@@ -195,7 +196,8 @@ class GerritLabelValue:
 
 @strawberry.type(description="One account's vote on a label.")
 class GerritVote:
-    value: int | None
+    label: str
+    value: int | None = strawberry.field(description="null: may vote but has not.")
     date: datetime | None
     account: Person | None
 
@@ -226,7 +228,9 @@ class GerritLabel:
             min_value=min(label.values) if label.values else None,
             max_value=max(label.values) if label.values else None,
             votes=[
-                GerritVote(value=v.value, date=v.date, account=Person.of(v.account))
+                GerritVote(
+                    label=label.name, value=v.value, date=v.date, account=Person.of(v.account)
+                )
                 for v in label.votes
             ],
             approved=Person.of(label.approved),
@@ -245,7 +249,10 @@ class GerritReviewer:
     def of(r: gr.Reviewer) -> GerritReviewer:
         return GerritReviewer(
             account=Person.of(r.account),
-            votes=[GerritVote(value=v, date=None, account=None) for v in r.approvals.values()],
+            votes=[
+                GerritVote(label=k, value=v, date=None, account=Person.of(r.account))
+                for k, v in sorted(r.approvals.items())
+            ],
         )
 
 
@@ -541,6 +548,21 @@ class GerritQuery:
         else:
             found = (await src.get_changes([id]))[0]
         return GerritChange.of(found) if found else None
+
+    @strawberry.field(
+        description="Changes by number, in order (null where there is none): one "
+        "`q=change:1 OR change:2 …` request per chunk of the server's query limit."
+    )
+    async def gerrit_changes_by_number(
+        self, info: Info, backend: str, numbers: list[int]
+    ) -> list[GerritChange | None]:
+        if len(numbers) > MAX_NUMBERS:
+            raise UserInputError(f"at most {MAX_NUMBERS} numbers per call, got {len(numbers)}")
+        if any(n <= 0 for n in numbers):
+            raise UserInputError("change numbers are positive integers")
+        gerrit_source(info, backend)
+        found = await asyncio.gather(*(load_change(info, backend, str(n)) for n in numbers))
+        return [GerritChange.of(c) if c else None for c in found]
 
     @strawberry.field(
         description="Changes of one Gerrit backend, most recently updated first. gerritQuery "

@@ -16,7 +16,7 @@ from schema import node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
 from schema.errors import UserInputError
-from schema.gerrit import resolve_gerrit_node
+from schema.gerrit import GerritQuery, resolve_gerrit_node
 from schema.merge import Feed, fingerprint, merge_feeds
 from schema.pagination import (
     Connection,
@@ -202,7 +202,7 @@ async def _wrap(pending: Awaitable[Any], convert: Callable[[Any], Any]) -> Node 
 
 
 @strawberry.type
-class Query:
+class Query(GerritQuery):
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))

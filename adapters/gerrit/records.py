@@ -204,6 +204,21 @@ class GerritChange:
     raw: Raw = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def title(self) -> str:
+        """``ChangeRecord``: the subject."""
+        return self.subject
+
+    @property
+    def updated_at(self) -> datetime:
+        """``ChangeRecord``: the last update time."""
+        return self.updated
+
+    @property
+    def author(self) -> Person | None:
+        """``ChangeRecord``: the owner."""
+        return self.owner
+
+    @property
     def current(self) -> Revision | None:
         """The current patch set when the response described it."""
         for rev in self.revisions:

@@ -256,10 +256,12 @@ class GerritData:
         """An account by ``self``, id, username, email or full name."""
         if key == "self":
             return self.accounts.get(caller) if caller else None
+        wanted = key.casefold()  # like Gerrit's account resolver: case does not matter
         for acct in self.accounts.values():
-            if key in (str(acct["_account_id"]), acct.get("username"), acct.get("email")):
+            names = (str(acct["_account_id"]), acct.get("username"), acct.get("email"))
+            if any(n is not None and n.casefold() == wanted for n in names):
                 return acct
-            if acct.get("name") == key:
+            if (acct.get("name") or "").casefold() == wanted:
                 return acct
         return None
 

@@ -12,6 +12,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from adapters.gerrit.query import And, Expr, Not, Or, QueryError, Term
 from adapters.gerrit.simulator_data import (
@@ -431,9 +432,27 @@ def _term(data: GerritData, c: ChangeData, t: Term, caller: int | None) -> bool:
         return c.branch == value.removeprefix("refs/heads/")
     if op == "topic":
         return c.topic == value
+    if op in ("after", "since"):
+        return c.updated >= _query_time(value)
+    if op in ("before", "until"):
+        return c.updated <= _query_time(value)
     if op == "limit":
         return True
     raise Unsupported(f"operator {op!r} is not supported by this simulator")
+
+
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S.%f %z", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
+def _query_time(value: str) -> datetime:
+    """A query ``TIME`` (``2006-01-02[ 15:04:05[.890][ -0700]]``; UTC when no zone)."""
+    for fmt in _TIME_FORMATS:
+        try:
+            moment = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    raise QueryError(f"invalid time {value!r}")
 
 
 def query_limit(expr: Expr) -> int | None:

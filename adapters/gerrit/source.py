@@ -1,6 +1,7 @@
 """A Gerrit backend instance: reads, the batch function and every documented write.
 
-Implements ``Source`` and ``ProjectReader`` (``adapters/base.py``) plus Gerrit's own reads and
+Implements ``Source``, ``ProjectReader``, ``ChangeLister`` and ``EventReader``
+(``adapters/base.py``) plus Gerrit's own reads and
 writes below. Method names follow the REST endpoints; change ids may be given in every form
 Gerrit accepts (number, Change-Id, ``project~branch~Change-Id``) and revision ids as
 ``current``, a sha, an abbreviated sha or a patch-set number.
@@ -24,8 +25,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from adapters.base import ChangeFilter, EventFilter
 from adapters.errors import BadPayload, BadRequest, NotFound
-from adapters.gerrit import mapping
+from adapters.gerrit import federation, mapping
 from adapters.gerrit.client import GerritClient, change_path, file_path, revision_path
 from adapters.gerrit.query import QueryError, validate
 from adapters.gerrit.records import (
@@ -47,7 +49,7 @@ from adapters.gerrit.records import (
     SuggestedReviewer,
 )
 from adapters.http import HttpClient
-from adapters.model import Page, PageRequest, Project
+from adapters.model import ChangeRecord, Event, Page, PageRequest, Project
 
 KIND = "gerrit"
 
@@ -64,6 +66,8 @@ REVISION_OPTIONS = (
     "MESSAGES",
 )
 DEFAULT_BATCH = 100
+# Ascending lists read the whole result (Gerrit only sorts newest first); this bounds it.
+MAX_ASCENDING = 5000
 _SORTKEY_MEMORY = 2000
 
 
@@ -228,6 +232,48 @@ class GerritSource:
         has_next = bool(items) and items[-1].more_changes
         total = page.offset + len(items) if not has_next else None
         return Page(items=tuple(items), offset=page.offset, has_next=has_next, total=total)
+
+    async def list_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[ChangeRecord]:
+        """``ChangeLister``: the common filter pushed down to ``q=`` (``federation``).
+
+        Gerrit sorts newest first only, so an ascending list reads the whole result (up to
+        ``MAX_ASCENDING`` changes) and windows it from the oldest end.
+        """
+        try:
+            query = federation.change_query(flt)
+        except QueryError as exc:
+            raise BadRequest(self.name, f"invalid gerritQuery: {exc}") from None
+        if query is None:  # only states Gerrit never has
+            return Page(items=(), offset=page.offset, has_next=False, total=0)
+        if descending:
+            found = await self.query_changes(query, page)
+            return Page(items=found.items, offset=found.offset, has_next=found.has_next)
+        everything: list[GerritChange] = []
+        step = await self._batch_limit()
+        while len(everything) < MAX_ASCENDING:
+            part = await self.query_changes(query, PageRequest(len(everything), step))
+            everything += part.items
+            if not part.has_next or not part.items:
+                break
+        everything.reverse()
+        window = tuple(everything[page.offset : page.offset + page.count])
+        return Page(
+            items=window,
+            offset=page.offset,
+            has_next=page.offset + page.count < len(everything),
+            total=len(everything),
+        )
+
+    async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
+        """``EventReader``: each change's latest update (by update time), newest first."""
+        query = federation.event_query(flt)
+        if query is None or flt.patch or flt.series or flt.cover:  # no Gerrit event has those
+            return Page(items=(), offset=page.offset, has_next=False, total=0)
+        found = await self.query_changes(query, page)
+        events = tuple(federation.event_of(c) for c in found.items)
+        return Page(items=events, offset=page.offset, has_next=found.has_next)
 
     async def query_many(
         self, queries: Sequence[str], limit: int | None = None, options: Sequence[str] = ()

@@ -104,7 +104,9 @@ def _pid_listening(port: int) -> int:
         if not entry.name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text().split()
+            # the command name in parentheses may hold spaces: fields start after the last ")"
+            text = (entry / "stat").read_text()
+            stat = ["", "", *text[text.rindex(")") + 1 :].split()]
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
