@@ -7,9 +7,11 @@ from pathlib import Path
 
 import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.tools import merge_types
 
 from schema.errors import PartialErrors, mask_errors
 from schema.gerrit import GERRIT_TYPES
+from schema.gerrit_mutations import GerritMutation
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.subscriptions import Subscription
@@ -24,7 +26,7 @@ def build_schema(
     """The revgate schema with error masking, parse/validation caches and ``extensions``."""
     return strawberry.Schema(
         query=Query,
-        mutation=Mutation,
+        mutation=merge_types("Mutation", (Mutation, GerritMutation)),
         subscription=Subscription,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
         extensions=[
