@@ -89,6 +89,7 @@ class GerritSource:
         self.client = client
         self.batch_size = max(1, batch_size)
         self.legacy_paging: bool | None = None  # learnt from the first query answer
+        self._learnt_limit: int | None = None  # the query limit, once an answer was capped
         self._sortkeys: OrderedDict[tuple[str, tuple[str, ...], int], str] = OrderedDict()
 
     @property
@@ -149,12 +150,15 @@ class GerritSource:
 
     async def _batch_limit(self) -> int:
         """Chunk size for multi-change queries: ``batch_size`` capped by the query limit."""
+        size = self.batch_size
         d = self.client._capabilities
         if d is not None:
             limit = mapping.capabilities(d).query_limit
             if limit and limit[1] > 0:
-                return min(self.batch_size, limit[1])
-        return self.batch_size
+                size = min(size, limit[1])
+        if self._learnt_limit:
+            size = min(size, self._learnt_limit)
+        return size
 
     # --- queries ---------------------------------------------------------------------------
 
@@ -289,20 +293,29 @@ class GerritSource:
         self, ids: Sequence[str], options: Sequence[str] = LIST_OPTIONS
     ) -> list[GerritChange | None]:
         """Changes by id; numbers are batched into ``change:1 OR change:2 …`` queries."""
-        numbers = list(dict.fromkeys(i for i in ids if i.isdigit()))
-        others = list(dict.fromkeys(i for i in ids if not i.isdigit()))
+        ids = [str(int(i)) if _number(i) else i for i in ids]  # "007" is change 7
+        numbers = list(dict.fromkeys(i for i in ids if _number(i)))
+        others = list(dict.fromkeys(i for i in ids if not _number(i)))
         size = await self._batch_limit()
         found: dict[str, GerritChange] = {}
 
         async def chunk(part: list[str]) -> None:
-            while part:
-                query = " OR ".join(f"change:{n}" for n in part)
-                d = await self.client.query([query], limit=len(part), options=options)
-                got = mapping.changes(self.name, d, self.url)
-                for c in got:
-                    found[c.id] = c
-                cut_short = bool(got) and got[-1].more_changes
-                part = [n for n in part if n not in found] if cut_short else []
+            query = " OR ".join(f"change:{n}" for n in part)
+            d = await self.client.query([query], limit=len(part), options=options)
+            got = mapping.changes(self.name, d, self.url)
+            for c in got:
+                found[c.id] = c
+            if got and got[-1].more_changes:
+                # The server capped the answer: that is its query limit. Ask the rest in
+                # chunks of that size, in parallel, and remember it for the next batch.
+                self._learnt_limit = len(got)
+                rest = [n for n in part if n not in found]
+                if len(rest) >= len(part):  # nothing asked came back: do not loop
+                    return
+                step = len(got)
+                await asyncio.gather(
+                    *(chunk(rest[i : i + step]) for i in range(0, len(rest), step))
+                )
 
         async def single(change: str) -> None:
             with contextlib.suppress(NotFound):
@@ -618,6 +631,10 @@ class GerritSource:
         rest = f"{self._rev(change, revision)}/test.submit_rule"
         d = await self.client.send_json("POST", rest, mapping.rule_body(rule, skip_filters))
         return mapping.submit_records(self.name, d)
+
+
+def _number(value: str) -> bool:
+    return value.isascii() and value.isdigit()
 
 
 def _seg(value: str) -> str:
