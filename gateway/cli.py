@@ -78,9 +78,12 @@ def _serve(path: str | None, settings: Settings, host: str, port: int) -> None:
 
 
 async def _demo(host: str, port: int) -> None:
+    from adapters.gerrit.simulator import GerritData
+    from adapters.gerrit.simulator import start_simulator as start_gerrit
     from adapters.patchwork.simulator import start_simulator
 
     sim = await start_simulator()
+    gerrit = await start_gerrit(GerritData.generated(40))  # seed + changes with patch sets
     try:
         settings = settings_from_dict(
             {
@@ -91,14 +94,26 @@ async def _demo(host: str, port: int) -> None:
                         "kind": "patchwork",
                         "url": sim.url,
                         "token_env": DEMO_TOKEN_ENV,
-                    }
+                    },
+                    {
+                        "name": "gerrit",
+                        "kind": "gerrit",
+                        "url": gerrit.url,
+                        "username_env": "REVGATE_DEMO_GERRIT_USER",
+                        "password_env": "REVGATE_DEMO_GERRIT_PASSWORD",
+                    },
                 ],
             },
-            env={DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN},
+            env={
+                DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN,
+                "REVGATE_DEMO_GERRIT_USER": "admin",  # the simulator's seeded account
+                "REVGATE_DEMO_GERRIT_PASSWORD": "secret",
+            },
             source="<demo>",
         )
         server = _uvicorn(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
+        print(f"revgate demo: Gerrit simulator at {gerrit.url} (admin / secret)", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         print(
             "revgate demo: try  { projects { nodes { name patches(first: 5) "
@@ -107,6 +122,7 @@ async def _demo(host: str, port: int) -> None:
         )
         await server.serve()
     finally:
+        await gerrit.close()
         await sim.close()
 
 

@@ -57,14 +57,17 @@ async def test_pygerrit2_sees_documented_errors() -> None:
         rest = _client(sim.url)
         with pytest.raises(requests.HTTPError) as conflict:
             await asyncio.to_thread(rest.post, "/changes/9/abandon", json={})
+        assert conflict.value.response is not None
         assert conflict.value.response.status_code == 409
         assert conflict.value.response.text.strip() == "change is merged"
         with pytest.raises(requests.HTTPError) as missing:
             await asyncio.to_thread(rest.get, "/changes/424242/detail")
+        assert missing.value.response is not None
         assert missing.value.response.status_code == 404
         wrong = _client(sim.url, password="nope")
         with pytest.raises(requests.HTTPError) as denied:
             await asyncio.to_thread(wrong.get, "/changes/?q=status:open")
+        assert denied.value.response is not None
         assert denied.value.response.status_code == 401
 
 
