@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adapters.base import Source
+from adapters.cache import Cache
 from adapters.gerrit.source import create_source as create_gerrit
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork.source import create_source as create_patchwork
+from adapters.patchwork_fdo.source import create_source as create_patchwork_fdo
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,8 @@ class BackendSpec:
     timeout: float = 30.0
     connect_timeout: float = 5.0
     retries: int = 3
+    cache_ttl: float = 0.0  # seconds; 0 = this backend's GETs are never cached
+    cache: Cache | None = None  # the store shared by every backend (memory or Redis)
 
 
 RequestHook = Callable[[str, str, int | None, float], None]
@@ -41,6 +45,9 @@ def _patchwork(spec: BackendSpec, http: HttpClient) -> Source:
 
 FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
     "patchwork": _patchwork,
+    "patchwork-fdo": lambda spec, http: create_patchwork_fdo(
+        spec.name, spec.url, http, page_size=spec.page_size
+    ),
     "gerrit": lambda spec, http: create_gerrit(spec.name, spec.url, http, page_size=spec.page_size),
 }
 
@@ -58,5 +65,6 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         connect_timeout=spec.connect_timeout,
         read_timeout=spec.timeout,
         retries=spec.retries,
+        cache_ttl=spec.cache_ttl,
     )
-    return factory(spec, HttpClient(config, on_request=on_request))
+    return factory(spec, HttpClient(config, on_request=on_request, cache=spec.cache))

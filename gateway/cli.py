@@ -77,42 +77,74 @@ def _serve(path: str | None, settings: Settings, host: str, port: int) -> None:
     _uvicorn(app, host, port).run()
 
 
+DEMO_FDO_TOKEN_ENV = "REVGATE_DEMO_FDO_TOKEN"
+DEMO_FDO_CI_TOKEN = "fd" * 20  # the fdo simulator's CI user (may report test results)
+DEMO_GERRIT_USER_ENV = "REVGATE_DEMO_GERRIT_USER"
+DEMO_GERRIT_PASSWORD_ENV = "REVGATE_DEMO_GERRIT_PASSWORD"
+DEMO_QUERY = (
+    "{ series(first: 10) { nodes { name backend { name kind } version testState "
+    "revisions { version testResults { context state } } } } }"
+)
+
+
+def demo_settings(
+    patchwork_url: str, fdo_url: str, host: str, port: int, gerrit_url: str | None = None
+) -> Settings:
+    """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side
+    (and the Gerrit simulator when ``gerrit_url`` is given)."""
+    gerrit = [
+        {
+            "name": "gerrit",
+            "kind": "gerrit",
+            "url": gerrit_url,
+            "username_env": DEMO_GERRIT_USER_ENV,
+            "password_env": DEMO_GERRIT_PASSWORD_ENV,
+        }
+    ]
+    return settings_from_dict(
+        {
+            "server": {"host": host, "port": port},
+            "backends": [
+                {
+                    "name": "patchwork",
+                    "kind": "patchwork",
+                    "url": patchwork_url,
+                    "token_env": DEMO_TOKEN_ENV,
+                },
+                {
+                    "name": "fdo",
+                    "kind": "patchwork-fdo",
+                    "url": fdo_url,
+                    "token_env": DEMO_FDO_TOKEN_ENV,
+                },
+                *(gerrit if gerrit_url else []),
+            ],
+        },
+        env={
+            DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN,
+            DEMO_FDO_TOKEN_ENV: DEMO_FDO_CI_TOKEN,
+            DEMO_GERRIT_USER_ENV: "admin",  # the Gerrit simulator's seeded account
+            DEMO_GERRIT_PASSWORD_ENV: "secret",
+        },
+        source="<demo>",
+    )
+
+
 async def _demo(host: str, port: int) -> None:
     from adapters.gerrit.simulator import GerritData
     from adapters.gerrit.simulator import start_simulator as start_gerrit
     from adapters.patchwork.simulator import start_simulator
+    from adapters.patchwork_fdo.simulator import FdoData
+    from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
 
     sim = await start_simulator()
+    fdo = await start_fdo(FdoData.generated())
     gerrit = await start_gerrit(GerritData.generated(40))  # seed + changes with patch sets
     try:
-        settings = settings_from_dict(
-            {
-                "server": {"host": host, "port": port},
-                "backends": [
-                    {
-                        "name": "patchwork",
-                        "kind": "patchwork",
-                        "url": sim.url,
-                        "token_env": DEMO_TOKEN_ENV,
-                    },
-                    {
-                        "name": "gerrit",
-                        "kind": "gerrit",
-                        "url": gerrit.url,
-                        "username_env": "REVGATE_DEMO_GERRIT_USER",
-                        "password_env": "REVGATE_DEMO_GERRIT_PASSWORD",
-                    },
-                ],
-            },
-            env={
-                DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN,
-                "REVGATE_DEMO_GERRIT_USER": "admin",  # the simulator's seeded account
-                "REVGATE_DEMO_GERRIT_PASSWORD": "secret",
-            },
-            source="<demo>",
-        )
+        settings = demo_settings(sim.url, fdo.url, host, port, gerrit.url)
         server = _uvicorn(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
+        print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
         print(f"revgate demo: Gerrit simulator at {gerrit.url} (admin / secret)", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         print(
@@ -120,9 +152,11 @@ async def _demo(host: str, port: int) -> None:
             "{ nodes { title author { name } checkState checks { context state } } } } } }",
             flush=True,
         )
+        print(f"revgate demo: and  {DEMO_QUERY}", flush=True)
         await server.serve()
     finally:
         await gerrit.close()
+        await fdo.close()
         await sim.close()
 
 

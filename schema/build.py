@@ -14,6 +14,7 @@ from schema.gerrit import GERRIT_TYPES
 from schema.gerrit_mutations import GerritMutation
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.revisions import RevisionMutation
 from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 
@@ -26,7 +27,7 @@ def build_schema(
     """The revgate schema with error masking, parse/validation caches and ``extensions``."""
     return strawberry.Schema(
         query=Query,
-        mutation=merge_types("Mutation", (Mutation, GerritMutation)),
+        mutation=merge_types("Mutation", (Mutation, RevisionMutation, GerritMutation)),
         subscription=Subscription,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
         extensions=[

@@ -27,6 +27,7 @@ from schema.types import Change, ChangeState, Patch
 # How each kind's change record becomes its GraphQL type. One line per kind.
 CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {
     model.Patch: Patch.of,
+    model.TrackedPatch: Patch.of,  # patchwork-fdo: a patch with its own last_updated
     GerritChangeRecord: GerritChange.of,
 }
 
