@@ -32,6 +32,7 @@ log = logging.getLogger("revgate")
 
 DEMO_TOKEN_ENV = "REVGATE_DEMO_PATCHWORK_TOKEN"
 DEMO_ADMIN_TOKEN = "a0" * 20  # the recorded server's admin token; the simulator accepts it
+DEMO_ABF_ENV = "REVGATE_DEMO_ABF_TOKEN"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,10 +89,18 @@ DEMO_QUERY = (
 
 
 def demo_settings(
-    patchwork_url: str, fdo_url: str, host: str, port: int, gerrit_url: str | None = None
+    patchwork_url: str,
+    fdo_url: str,
+    host: str,
+    port: int,
+    abf_url: str | None = None,
+    gerrit_url: str | None = None,
 ) -> Settings:
-    """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side
-    (and the Gerrit simulator when ``gerrit_url`` is given)."""
+    """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side,
+    and the ABF and Gerrit simulators when their URLs are given."""
+    from adapters.abf.simulator import TOKEN as ABF_TOKEN
+
+    abf = [{"name": "abf", "kind": "abf", "url": abf_url, "token_env": DEMO_ABF_ENV}]
     gerrit = [
         {
             "name": "gerrit",
@@ -117,12 +126,14 @@ def demo_settings(
                     "url": fdo_url,
                     "token_env": DEMO_FDO_TOKEN_ENV,
                 },
+                *(abf if abf_url else []),
                 *(gerrit if gerrit_url else []),
             ],
         },
         env={
             DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN,
             DEMO_FDO_TOKEN_ENV: DEMO_FDO_CI_TOKEN,
+            DEMO_ABF_ENV: ABF_TOKEN,
             DEMO_GERRIT_USER_ENV: "admin",  # the Gerrit simulator's seeded account
             DEMO_GERRIT_PASSWORD_ENV: "secret",
         },
@@ -131,6 +142,7 @@ def demo_settings(
 
 
 async def _demo(host: str, port: int) -> None:
+    from adapters.abf.simulator import start_simulator as start_abf
     from adapters.gerrit.simulator import GerritData
     from adapters.gerrit.simulator import start_simulator as start_gerrit
     from adapters.patchwork.simulator import start_simulator
@@ -139,12 +151,16 @@ async def _demo(host: str, port: int) -> None:
 
     sim = await start_simulator()
     fdo = await start_fdo(FdoData.generated())
+    abf = await start_abf()
     gerrit = await start_gerrit(GerritData.generated(40))  # seed + changes with patch sets
     try:
-        settings = demo_settings(sim.url, fdo.url, host, port, gerrit.url)
+        settings = demo_settings(
+            sim.url, fdo.url, host, port, abf_url=abf.url, gerrit_url=gerrit.url
+        )
         server = _uvicorn(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
         print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
+        print(f"revgate demo: ABF simulator at {abf.url}", flush=True)
         print(f"revgate demo: Gerrit simulator at {gerrit.url} (admin / secret)", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         print(
@@ -153,9 +169,15 @@ async def _demo(host: str, port: int) -> None:
             flush=True,
         )
         print(f"revgate demo: and  {DEMO_QUERY}", flush=True)
+        print(
+            "revgate demo: or   { changes(first: 10) { nodes { __typename title state updatedAt "
+            "backend { name } ... on PullRequest { fromRef { ref } toRef { ref } } } } }",
+            flush=True,
+        )
         await server.serve()
     finally:
         await gerrit.close()
+        await abf.close()
         await fdo.close()
         await sim.close()
 

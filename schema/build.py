@@ -9,8 +9,10 @@ import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
+from schema.abf_mutations import AbfMutation
+from schema.abf_query import AbfQuery
 from schema.errors import PartialErrors, mask_errors
-from schema.gerrit import GERRIT_TYPES
+from schema.gerrit import GERRIT_TYPES, GerritQuery
 from schema.gerrit_mutations import GerritMutation
 from schema.mutations import Mutation
 from schema.query import Query
@@ -26,8 +28,8 @@ def build_schema(
 ) -> strawberry.Schema:
     """The revgate schema with error masking, parse/validation caches and ``extensions``."""
     return strawberry.Schema(
-        query=Query,
-        mutation=merge_types("Mutation", (Mutation, RevisionMutation, GerritMutation)),
+        query=merge_types("Query", (Query, AbfQuery, GerritQuery)),
+        mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation, GerritMutation)),
         subscription=Subscription,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
         extensions=[

@@ -16,7 +16,7 @@ import strawberry
 
 from adapters import base, model
 from adapters.gerrit.records import GerritChange as GerritChangeRecord
-from schema import node
+from schema import abf, node
 from schema.context import Info
 from schema.errors import UserInputError
 from schema.gerrit import GerritChange, check_query
@@ -30,6 +30,8 @@ CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {
     model.TrackedPatch: Patch.of,  # patchwork-fdo: a patch with its own last_updated
     GerritChangeRecord: GerritChange.of,
 }
+
+CHANGE_TYPES[abf.PullRequestRecord] = abf.PullRequest.of  # ABF
 
 
 @strawberry.enum(description="Sort direction.")

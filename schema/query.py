@@ -13,10 +13,11 @@ import strawberry
 
 from adapters import base
 from schema import node
+from schema.abf_query import resolve_abf_node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
 from schema.errors import UserInputError
-from schema.gerrit import GerritQuery, resolve_gerrit_node
+from schema.gerrit import resolve_gerrit_node
 from schema.merge import Feed, fingerprint, merge_feeds
 from schema.pagination import (
     Connection,
@@ -194,6 +195,8 @@ async def resolve_node(info: Info, value: str) -> Node | None:
     ctx.source(gid.backend)
     loaders: dict[str, Callable[[], Awaitable[Node | None]]] = {
         "Backend": lambda: _ready(Backend.of(ctx.source(gid.backend))),
+        "PullRequest": lambda: resolve_abf_node(info, gid.type, gid.backend, gid.native),
+        "AbfGroup": lambda: resolve_abf_node(info, gid.type, gid.backend, gid.native),
         "Patch": lambda: _wrap(ctx.patch(gid.backend, gid.native), Patch.of),
         "Series": lambda: _wrap(ctx.series(gid.backend, gid.native), Series.of),
         "Cover": lambda: _wrap(ctx.cover(gid.backend, gid.native), Cover.of),
@@ -222,7 +225,7 @@ async def _wrap(pending: Awaitable[Any], convert: Callable[[Any], Any]) -> Node 
 
 
 @strawberry.type
-class Query(GerritQuery):
+class Query:
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))
