@@ -262,3 +262,26 @@ def test_plan_cache_is_bounded() -> None:
         text = f"{{ backends {{ name }} n{n}: __typename }}"
         assert fast.plan(schema, text, parse(text), None) is not None
     assert len(fast._plans) == 2
+
+
+async def test_limits_and_cost_still_apply_to_planned_queries() -> None:
+    from graphql import parse
+
+    from schema.build import build_schema
+    from schema.fastpath import compile_operation
+    from tests.gateway.guarded import BOT_KEY, bearer, guarded
+
+    query = "{ patches(first: 5) { nodes { id title author { name } } } }"
+    assert compile_operation(build_schema()._schema, parse(query), None) is not None
+    async with guarded(limits={"cost_per_minute": 1, "max_cost": 1, "max_depth": 3}) as gw:
+        served = (await gw.post(query, headers=bearer(BOT_KEY))).json()
+        assert len(served["data"]["patches"]["nodes"]) == 5
+        assert served["extensions"]["cost"]["requestedQueryCost"] == 1
+        before = gw.upstream_requests()
+        refused = (await gw.post(query, headers=bearer(BOT_KEY))).json()  # budget spent
+        assert refused["data"] is None
+        assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        deep = "{ patches(first: 5) { nodes { author { backend { name } } } } }"
+        too_deep = (await gw.post(deep, headers=bearer(BOT_KEY))).json()
+        assert too_deep["errors"][0]["extensions"]["code"] == "QUERY_TOO_DEEP"
+        assert gw.upstream_requests() == before
