@@ -7,6 +7,7 @@ and ``adapters/patchwork_fdo`` — which never import each other.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -38,6 +39,13 @@ def state_slug(name: str) -> str:
 
 def change_state(raw_state: str) -> ChangeState:
     """Normalize a state slug or name; a project's custom state counts as open."""
+    if type(raw_state) is str:
+        return _change_state(raw_state)
+    return STATE_MAP.get(state_slug(raw_state), ChangeState.OPEN)  # fails as it always did
+
+
+@functools.lru_cache(maxsize=1024)  # a handful of state names, seen on every list item
+def _change_state(raw_state: str) -> ChangeState:
     return STATE_MAP.get(state_slug(raw_state), ChangeState.OPEN)
 
 
@@ -46,9 +54,16 @@ def parse_date(value: Any, backend: str) -> datetime:
     if not isinstance(value, str):
         raise BadPayload(backend, f"expected a date string, got {type(value).__name__}")
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return _parse_iso(value)
     except ValueError as exc:
         raise BadPayload(backend, f"unparseable date {value[:40]!r}") from exc
+
+
+# Lists carry the same dates again on every request (and a patch's date again in its series
+# summary); datetimes are immutable, so parse each string once. Failures are not cached.
+@functools.lru_cache(maxsize=65536)
+def _parse_iso(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

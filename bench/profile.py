@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import hashlib
 import os
 import pstats
 import time
@@ -23,7 +24,7 @@ from typing import Any
 import orjson
 
 from bench.procs import free_port, spawn, stop
-from bench.queries import LIST_QUERY, SINGLE_QUERY, TOKEN
+from bench.queries import BENCH_AUTH, BENCH_KEY, LIST_QUERY, SINGLE_QUERY, TOKEN
 from gateway.app import create_app
 from gateway.settings import settings_from_dict
 
@@ -48,7 +49,11 @@ async def _asgi_post(app: Any, body: bytes) -> tuple[int, bytes]:
         "raw_path": b"/graphql",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"host", b"revgate")],
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"host", b"revgate"),
+            *((k.lower().encode(), v.encode()) for k, v in BENCH_AUTH),
+        ],
         "client": ("127.0.0.1", 1),
         "server": ("127.0.0.1", 80),
         "state": {},
@@ -75,7 +80,15 @@ async def run(requests: int, profile: bool, fast: bool) -> None:
                         "url": f"http://127.0.0.1:{port}",
                         "token_env": "T",
                     }
-                ]
+                ],
+                "api_keys": [
+                    {
+                        "name": "bench",
+                        "sha256": hashlib.sha256(BENCH_KEY.encode()).hexdigest(),
+                        "requests_per_minute": 10**9,
+                        "cost_per_minute": 10**9,
+                    }
+                ],
             },
             env={"T": TOKEN},
         )
@@ -94,7 +107,8 @@ async def run(requests: int, profile: bool, fast: bool) -> None:
                 if prof:
                     prof.enable()
                 for _ in range(requests):
-                    await _asgi_post(app, body)
+                    status, _ = await _asgi_post(app, body)
+                    assert status == 200, status
                 if prof:
                     prof.disable()
                 cpu = (time.process_time() - start) * 1000 / requests

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 TOKEN = "a0" * 20  # the simulator's admin token
 PROJECT = "generated"  # the simulator's 100 generated patches (``--generated 100``)
 SINGLE_ID = 44  # the first generated patch
@@ -26,3 +28,18 @@ MESH_SINGLE_QUERY = """query One { patch(id: 44) {
 # What a client without a gateway asks the upstream for.
 REST_LIST_PATH = "/api/1.3/patches/?project=generated&per_page=100"
 REST_SINGLE_PATH = "/api/1.3/patches/44/"
+
+# The benches call revgate as an API-key caller whose budgets never run out, so that the
+# whole access path (authentication, request-rate bucket, cost charge) runs on every
+# request, as in production, without the default per-minute limits refusing the load.
+BENCH_KEY = "revgate-bench-" + "0f" * 16
+BENCH_AUTH = (("Authorization", f"Bearer {BENCH_KEY}"),)
+
+
+def access_toml() -> str:
+    """The ``[[api_keys]]`` entry of the bench caller (append to a revgate.toml)."""
+    digest = hashlib.sha256(BENCH_KEY.encode()).hexdigest()
+    return (
+        f'\n[[api_keys]]\nname = "bench"\nsha256 = "{digest}"\n'
+        "requests_per_minute = 1000000000\ncost_per_minute = 1000000000\n"
+    )

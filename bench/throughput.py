@@ -49,8 +49,8 @@ class Fleet:
     notes: list[str] = field(default_factory=list)
 
 
-def _graphql(url: str, query: str) -> Target:
-    return Target(url=url, body=orjson.dumps({"query": query}))
+def _graphql(url: str, query: str, headers: tuple[tuple[str, str], ...] = ()) -> Target:
+    return Target(url=url, body=orjson.dumps({"query": query}), headers=headers)
 
 
 async def _mesh(sim_url: str, procs: list[asyncio.subprocess.Process], fleet: Fleet) -> None:
@@ -124,7 +124,7 @@ async def fleet(with_mesh: bool) -> AsyncIterator[Fleet]:
             config = Path(tmp) / "revgate.toml"
             config.write_text(
                 f'[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "{sim}"\n'
-                'token_env = "BENCH_TOKEN"\n'
+                'token_env = "BENCH_TOKEN"\n' + q.access_toml()
             )
             gw_port = free_port()
             gw = await spawn(
@@ -137,8 +137,8 @@ async def fleet(with_mesh: bool) -> AsyncIterator[Fleet]:
             out.revgate_pid = out.pids["revgate"] = gw.pid
             url = f"http://127.0.0.1:{gw_port}/graphql"
             out.targets["revgate"] = {
-                "list": _graphql(url, q.LIST_QUERY),
-                "single": _graphql(url, q.SINGLE_QUERY),
+                "list": _graphql(url, q.LIST_QUERY, q.BENCH_AUTH),
+                "single": _graphql(url, q.SINGLE_QUERY, q.BENCH_AUTH),
             }
             if with_mesh:
                 await _mesh(sim, procs, out)

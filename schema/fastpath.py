@@ -33,6 +33,7 @@ import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from graphql import (
@@ -66,6 +67,9 @@ from graphql.pyutils import Path, Undefined, inspect, is_iterable
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
 from strawberry.types.field import StrawberryField
+from strawberry.types.info import Info
+
+from schema.fastpath_codegen import generate
 
 PLAN_CACHE_SIZE = 256
 _DEFINITION = "strawberry-definition"
@@ -142,6 +146,9 @@ class _Field:
     non_null: bool = False
     leaf: bool = False  # a scalar or enum, possibly wrapped in non-null
     exact: type[Any] | None = None  # values of this class are returned unchanged
+    owner: str = ""  # ``Type.field``, for errors
+    leaf_type: GraphQLLeafType | None = None  # the (unwrapped) leaf type
+    target: _Object | None = None  # the plan of an object-typed field (not in a list)
 
 
 @dataclass(slots=True)
@@ -149,8 +156,11 @@ class _Object:
     """How to build the response object of one concrete type."""
 
     gtype: GraphQLObjectType
+    nodes: list[FieldNode]  # the fields whose sub-selections these are (for type errors)
     fields: list[_Field] = field(default_factory=list)
     check: Callable[[Any, Any], Any] | None = None  # the type's is_type_of
+    # The code-generated builder (schema/fastpath_codegen.py); ``None``: the generic walk.
+    build: Callable[[Any, Path, _Run], dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)
@@ -179,10 +189,12 @@ class _Compiler:
         schema: GraphQLSchema,
         operation: OperationDefinitionNode,
         fragments: dict[str, FragmentDefinitionNode],
+        codegen: bool = True,
     ) -> None:
         self.schema = schema
         self.operation = operation
         self.fragments = fragments
+        self.codegen = codegen
 
     # -- field collection (graphql-core's collect_fields, without directives) --------------
 
@@ -241,6 +253,8 @@ class _Compiler:
 
     def completer(self, gtype: GraphQLOutputType, nodes: list[FieldNode], owner: str) -> Complete:
         """How to complete a resolved value of ``gtype`` (``owner``: ``Type.field`` for errors)."""
+        if isinstance(gtype, GraphQLNonNull) and isinstance(gtype.of_type, GraphQLObjectType):
+            return self._object(self.object_plan(gtype.of_type, nodes), nodes, owner, True)
         if isinstance(gtype, GraphQLNonNull):
             inner = self.completer(gtype.of_type, nodes, owner)
 
@@ -256,13 +270,29 @@ class _Compiler:
         if is_leaf_type(gtype):
             return _leaf(gtype)
         if isinstance(gtype, GraphQLObjectType):
-            obj = self.object_plan(gtype, nodes)
-            return lambda value, path, run: (
-                None if value is None else _complete_object(obj, nodes, value, path, run)
-            )
+            return self._object(self.object_plan(gtype, nodes), nodes, owner, False)
         if is_abstract_type(gtype):
             return self._abstract(gtype, nodes)
         raise Unsupported(f"type {gtype}")  # pragma: no cover
+
+    def _object(self, obj: _Object, nodes: list[FieldNode], owner: str, non_null: bool) -> Complete:
+        """Complete a value of the object type of ``obj`` (one call: null check, then build)."""
+        build = obj.build
+        if build is None:
+
+            def build(value: Any, path: Path, run: _Run) -> dict[str, Any]:
+                return _complete_object(obj, nodes, value, path, run)
+
+        if non_null:
+            message = f"Cannot return null for non-nullable field {owner}."
+
+            def non_null_object(value: Any, path: Path, run: _Run) -> Any:
+                if value is None:
+                    raise TypeError(message)
+                return build(value, path, run)
+
+            return non_null_object
+        return lambda value, path, run: None if value is None else build(value, path, run)
 
     def _list(self, gtype: GraphQLList[Any], nodes: list[FieldNode], owner: str) -> Complete:
         item = self.completer(gtype.of_type, nodes, owner)
@@ -306,6 +336,8 @@ class _Compiler:
             obj = by_class.get(type(value))
             if obj is None:  # not a plain strawberry object: ask the type, as graphql-core does
                 obj = _resolve_type(gtype, by_name, nodes, value, path, run)
+            if obj.build is not None:
+                return obj.build(value, path, run)
             return _complete_object(obj, nodes, value, path, run)
 
         return complete_abstract
@@ -313,7 +345,7 @@ class _Compiler:
     def object_plan(self, gtype: GraphQLObjectType, nodes: list[FieldNode]) -> _Object:
         """The plan of the sub-selections of ``nodes`` on the concrete type ``gtype``."""
         sets = [n.selection_set for n in nodes if n.selection_set is not None]
-        obj = _Object(gtype=gtype, check=gtype.is_type_of)
+        obj = _Object(gtype=gtype, nodes=nodes, check=gtype.is_type_of)
         for key, field_nodes in self.collect(gtype, sets).items():
             name = field_nodes[0].name.value
             if name == "__typename":
@@ -323,19 +355,24 @@ class _Compiler:
                 raise Unsupported("introspection")
             fdef = gtype.fields[name]
             owner = f"{gtype.name}.{name}"
+            non_null = isinstance(fdef.type, GraphQLNonNull)
+            named = fdef.type.of_type if non_null else fdef.type
             entry = _Field(
-                key=key,
-                name=name,
-                nodes=field_nodes,
-                fdef=fdef,
-                complete=self.completer(fdef.type, field_nodes, owner),
-                non_null=isinstance(fdef.type, GraphQLNonNull),
+                key=key, name=name, nodes=field_nodes, fdef=fdef, non_null=non_null, owner=owner
             )
-            named = fdef.type.of_type if isinstance(fdef.type, GraphQLNonNull) else fdef.type
+            if isinstance(named, GraphQLObjectType):
+                entry.target = self.object_plan(named, field_nodes)
+                entry.complete = self._object(entry.target, field_nodes, owner, non_null)
+            else:
+                entry.complete = self.completer(fdef.type, field_nodes, owner)
             entry.leaf = is_leaf_type(named)
-            entry.exact = _exact(named) if entry.leaf else None
+            if entry.leaf:
+                entry.exact = _exact(named)
+                entry.leaf_type = named
             _bind_reader(entry, fdef, owner)
             obj.fields.append(entry)
+        if self.codegen:
+            obj.build = generate(obj, _HELPERS)
         return obj
 
 
@@ -392,13 +429,17 @@ def _leaf(gtype: GraphQLLeafType) -> Complete:
             return value
         coerced = coerce(value)
         if coerced is Undefined or coerced is None:
-            raise TypeError(
-                f"Expected `{inspect(gtype)}.coerce_output_value({inspect(value)})` to return"
-                f" non-nullable value, returned: {inspect(coerced)}"
-            )
+            raise _leaf_error(gtype, value, coerced)
         return coerced
 
     return complete_leaf
+
+
+def _leaf_error(gtype: GraphQLLeafType, value: Any, coerced: Any) -> TypeError:
+    return TypeError(
+        f"Expected `{inspect(gtype)}.coerce_output_value({inspect(value)})` to return"
+        f" non-nullable value, returned: {inspect(coerced)}"
+    )
 
 
 def _resolve_type(
@@ -429,9 +470,7 @@ def _complete_object(
     obj: _Object, nodes: list[FieldNode], value: Any, path: Path, run: _Run
 ) -> dict[str, Any]:
     if obj.check is not None and not obj.check(value, None):
-        raise GraphQLError(
-            f"Expected value of type '{obj.gtype.name}' but got: {inspect(value)}.", nodes
-        )
+        raise _wrong_type(obj.gtype, value, nodes)
     out: dict[str, Any] = {}
     typename = obj.gtype.name
     for f in obj.fields:
@@ -444,8 +483,7 @@ def _complete_object(
             elif f.info_arg is None:
                 raw = f.call(value)
             else:
-                info = _strawberry_info(run, f, obj.gtype, Path(path, f.key, typename))
-                raw = f.call(value, **{f.info_arg: info})
+                raw = f.call(value, **{f.info_arg: _info(run, f, obj.gtype, path)})
             if f.call is not None and _is_awaitable(raw):  # a sync resolver that does I/O
                 _defer(run, f, obj.gtype, out, raw, path)
                 continue
@@ -456,12 +494,23 @@ def _complete_object(
             else:
                 out[f.key] = f.complete(raw, Path(path, f.key, typename), run)  # type: ignore[misc]
         except Exception as exc:
-            error = located_error(exc, f.nodes, Path(path, f.key, typename).as_list())
-            if f.non_null:
-                raise error from None
-            run.errors.append(error)
-            out[f.key] = None
+            _fail(run, f, exc, path, typename, out)
     return out
+
+
+def _wrong_type(gtype: GraphQLObjectType, value: Any, nodes: list[FieldNode]) -> GraphQLError:
+    return GraphQLError(f"Expected value of type '{gtype.name}' but got: {inspect(value)}.", nodes)
+
+
+def _fail(
+    run: _Run, f: _Field, exc: Exception, path: Path, typename: str, out: dict[str, Any]
+) -> None:
+    """A field failed: located at the field; raised (null propagates) when it is non-null."""
+    error = located_error(exc, f.nodes, Path(path, f.key, typename).as_list())
+    if f.non_null:
+        raise error from None
+    run.errors.append(error)
+    out[f.key] = None
 
 
 def _defer(
@@ -493,21 +542,49 @@ def _defer(
     run.pending.append(settle())
 
 
-def _strawberry_info(run: _Run, f: _Field, parent: GraphQLObjectType, path: Path) -> Any:
-    from strawberry.types.info import Info
+class _LazyInfo(Info):
+    """strawberry's ``Info`` whose graphql-core resolve info (and path) is built on first use:
+    most synchronous resolvers taking ``info`` (``Patch.checkState``) rarely read it."""
 
-    assert f.fdef is not None
-    sfield = f.fdef.extensions[_DEFINITION]
-    return Info(_raw_info=run.info(f.fdef, f.nodes, parent, path), _field=sfield)
+    def __init__(
+        self, run: _Run, f: _Field, parent: GraphQLObjectType, path: Path
+    ) -> None:  # no super().__init__: ``_raw_info`` is the cached property below
+        assert f.fdef is not None
+        self._field = f.fdef.extensions[_DEFINITION]
+        self._lazy = (run, f, parent, path)
+
+    @cached_property
+    def _raw_info(self) -> Any:  # type: ignore[override]
+        run, f, parent, path = self._lazy
+        assert f.fdef is not None
+        return run.info(f.fdef, f.nodes, parent, Path(path, f.key, parent.name))
+
+
+_info = _LazyInfo
+
+
+# What generated builders call (schema/fastpath_codegen.py).
+_HELPERS: dict[str, Any] = {
+    "Path": Path,
+    "_defer": _defer,
+    "_fail": _fail,
+    "_info": _info,
+    "_is_awaitable": _is_awaitable,
+    "_leaf_error": _leaf_error,
+    "Undefined": Undefined,
+    "_wrong_type": _wrong_type,
+}
 
 
 # -- compiling and running -------------------------------------------------------------------
 
 
 def compile_operation(
-    schema: GraphQLSchema, document: Any, operation_name: str | None
+    schema: GraphQLSchema, document: Any, operation_name: str | None, codegen: bool = True
 ) -> Plan | None:
-    """The plan of ``operation_name`` in a validated ``document``, or ``None`` (run normally)."""
+    """The plan of ``operation_name`` in a validated ``document``, or ``None`` (run normally).
+
+    ``codegen``: objects are built by generated functions (else by the generic walk)."""
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.QUERY:
         return None
@@ -518,7 +595,7 @@ def compile_operation(
     }
     query_type = schema.query_type
     assert query_type is not None
-    compiler = _Compiler(schema, operation, fragments)
+    compiler = _Compiler(schema, operation, fragments, codegen)
     try:
         roots: list[_Root | str] = []
         for key, nodes in compiler.collect(query_type, [operation.selection_set]).items():
@@ -609,9 +686,10 @@ async def run_plan(
 class FastPath:
     """Compiled plans by (query text, operation name), bounded; ``None`` for unsupported ones."""
 
-    def __init__(self, size: int = PLAN_CACHE_SIZE) -> None:
+    def __init__(self, size: int = PLAN_CACHE_SIZE, codegen: bool = True) -> None:
         self.size = size
         self.enabled = True
+        self.codegen = codegen  # generated builders (fastpath_codegen); off: the generic walk
         self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
         self._usable: bool | None = None
         self.hits = 0  # executions that took the fast path (for tests and the bench)
@@ -637,7 +715,7 @@ class FastPath:
             return self._plans[key]
         except KeyError:
             pass
-        plan = compile_operation(schema, document, name)
+        plan = compile_operation(schema, document, name, self.codegen)
         self._plans[key] = plan
         if len(self._plans) > self.size:
             self._plans.popitem(last=False)

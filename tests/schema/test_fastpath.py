@@ -4,7 +4,9 @@ A differential property test: hypothesis generates queries over the patch list, 
 ``nodes``, ``changes``, ``project`` and ``backends`` — random field subsets, aliases, inline and
 named fragments, variables, invalid arguments, and fields the fast path does not compile (which
 must fall back) — and each runs twice against the same simulator: with the fast path off and
-on. Data, errors and the number of upstream requests must be identical.
+on, the plans' objects built both by generated code (``schema/fastpath_codegen.py``) and by
+the generic walk. Data, errors and the number of upstream requests must be identical.
+``test_fastpath_errors.py`` does the same over records that break every completion rule.
 """
 
 from __future__ import annotations
@@ -46,10 +48,14 @@ class Harness:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(60)
 
     def query(
-        self, query: str, variables: dict[str, Any] | None, fast: bool
+        self, query: str, variables: dict[str, Any] | None, fast: bool, codegen: bool = True
     ) -> tuple[dict[str, Any], int]:
-        """The response body and how many upstream requests it took."""
+        """The response body and how many upstream requests it took (``codegen`` off: plans
+        walk their objects generically instead of through generated builders)."""
         self.fast.enabled = fast
+        if self.fast.codegen != codegen:
+            self.fast.codegen = codegen
+            self.fast._plans.clear()
         before = len(self.sim.state.requests)
         resp = self.call(
             self.client.post("/graphql", json={"query": query, "variables": variables})
@@ -208,6 +214,9 @@ def test_fast_path_answers_as_normal_execution(
     fast, fast_upstream = harness.query(query, variables, fast=True)
     assert _normalised(fast) == _normalised(slow), query
     assert fast_upstream == slow_upstream, query
+    walked, walked_upstream = harness.query(query, variables, fast=True, codegen=False)
+    assert _normalised(walked) == _normalised(slow), query
+    assert walked_upstream == slow_upstream, query
 
 
 def test_most_generated_queries_took_the_fast_path(harness: Harness) -> None:
