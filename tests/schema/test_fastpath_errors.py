@@ -114,7 +114,9 @@ def test_broken_records_fail_the_same_way(
 def test_every_breakage_is_an_error_somewhere(broken: Harness) -> None:
     # the comparison above is not vacuous: the broken records do produce errors
     broken.chosen[:] = list(range(len(BREAKAGES)))  # type: ignore[attr-defined]
-    query = f'{{ patches(first: 10, filter: {{project: "generated"}}) {{ edges {{ node {{ {" ".join(FIELDS)} }} }} }} }}'
+    fields = " ".join(FIELDS)
+    query = '{ patches(first: 10, filter: {project: "generated"}) { edges { node { %s } } } }'
+    query %= fields
     body, _ = broken.query(query, None, fast=True)
     assert body["data"] is None  # non-null items: null propagates to the root
     assert len(body["errors"]) >= 1
