@@ -664,7 +664,14 @@ async def run_plan(
             return None
 
     fields = [r for r in plan.roots if not isinstance(r, str)]
-    results = await asyncio.gather(*(resolve(r) for r in fields), return_exceptions=True)
+    results: list[Any]
+    if len(fields) == 1:  # the common case: no task to schedule for one root field
+        try:
+            results = [await resolve(fields[0])]
+        except Exception as exc:  # a non-null root's located error, as gather returns it
+            results = [exc]
+    else:
+        results = await asyncio.gather(*(resolve(r) for r in fields), return_exceptions=True)
     by_key = {r.key: v for r, v in zip(fields, results, strict=True)}
     data: dict[str, Any] | None = {}
     for entry in plan.roots:
