@@ -27,6 +27,7 @@ class BackendSpec:
     timeout: float = 30.0
     connect_timeout: float = 5.0
     retries: int = 3
+    max_response_bytes: int = 50 * 1024 * 1024
 
 
 RequestHook = Callable[[str, str, int | None, float], None]
@@ -56,5 +57,6 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         connect_timeout=spec.connect_timeout,
         read_timeout=spec.timeout,
         retries=spec.retries,
+        max_body_bytes=spec.max_response_bytes,
     )
     return factory(spec, HttpClient(config, on_request=on_request))

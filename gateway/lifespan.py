@@ -6,9 +6,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from adapters.http import Credentials
-
 from adapters.base import Source
+from adapters.http import Credentials
 from adapters.registry import BackendSpec, build_source
 from gateway.settings import BackendSettings, Settings
 
@@ -29,6 +28,7 @@ def spec_of(backend: BackendSettings) -> BackendSpec:
         timeout=backend.timeout,
         connect_timeout=backend.connect_timeout,
         retries=backend.retries,
+        max_response_bytes=backend.max_response_bytes,
     )
 
 

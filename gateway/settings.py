@@ -46,6 +46,7 @@ _BACKEND_KEYS: tuple[str, ...] = (
     "connect_timeout",
     "page_size",
     "retries",
+    "max_response_bytes",
 )
 _SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
 _CREDENTIAL_ENV_KEYS: tuple[str, ...] = ("token_env", "username_env", "password_env")
@@ -68,6 +69,7 @@ class BackendSettings:
     connect_timeout: float = 5.0
     page_size: int = 100
     retries: int = 3
+    max_response_bytes: int = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -567,6 +569,11 @@ class _Checker:
                     values[key] = value
                 else:
                     at(key, f"retries must be an integer 0..10{_got(value)}")
+            elif key == "max_response_bytes":
+                if _is_int(value) and value >= 1024:
+                    values[key] = value
+                else:
+                    at(key, f"max_response_bytes must be an integer >= 1024{_got(value)}")
             else:
                 self._unknown_key((*header, key), key, _BACKEND_KEYS, label, backend=True)
 
