@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
+from cross_web import HTTPException  # what strawberry's views raise for a 4xx (its dependency)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -45,6 +46,20 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson reports undecodable UTF-8 as a JSONDecodeError (→ 400); json.loads raises
+        # UnicodeDecodeError there, which strawberry turns into a 500.
+        return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The decoded body; 400 unless it is an object (or a list, refused as a batch)."""
+        value = super().parse_json(data)
+        # strawberry calls .get() on anything that is not a list: `null`, `1` or `"x"` as a
+        # body would be a 500 (found by tests/reliability/test_fuzz.py).
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return value
 
 
 def create_app(settings: Settings, sources: dict[str, Source] | None = None) -> Starlette:
