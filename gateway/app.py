@@ -3,46 +3,73 @@
 GET  /            → a short JSON index (links to the endpoints)
 GET  /graphql     → GraphiQL (when enabled)
 POST /graphql     → GraphQL over HTTP (strawberry), one fresh Context per request
-GET  /healthz     → the process is up
+WS   /graphql     → subscriptions (graphql-transport-ws)
+GET  /healthz     → the process is up (touches no backend)
+GET  /readyz      → per-backend reachability (503 only when no backend answers)
+GET  /metrics     → Prometheus text format
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import orjson
 from cross_web import HTTPException  # what strawberry's views raise for a 4xx (its dependency)
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 
 from adapters.base import Source
+from adapters.breaker import Breakers
 from gateway.context import request_context
-from gateway.lifespan import build_sources, open_sources
+from gateway.health import readiness
+from gateway.lifespan import build_sources
+from gateway.metrics import CountRequests, Metrics
+from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
 from schema.build import build_schema
 from schema.context import Context
+from schema.live import EventHub
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; orjson gives bytes, so send them as text."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with revgate's context and orjson encoding."""
 
-    def __init__(self, sources: Mapping[str, Source], settings: Settings) -> None:
+    websocket_adapter_class = TextWebSocketAdapter
+
+    def __init__(self, backends: Backends, settings: Settings, metrics: Metrics) -> None:
         super().__init__(
-            build_schema(),
+            build_schema(extensions=[metrics.extension()]),
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=False,
         )
-        self._sources = sources
+        self._backends = backends
         self._public_url = settings.server.public_url
+        self._budget = settings.server.backend_budget
+        self.breakers = Breakers()
+        self.hub = EventHub(settings.server.poll_interval)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        return request_context(self._sources, self._public_url)
+        # The generation pinned by PinGeneration for this request (see gateway/reload.py).
+        sources = request.scope.get("state", {}).get("revgate_sources", self._backends.sources)
+        return request_context(sources, self._public_url, self._budget, self.breakers, self.hub)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -62,10 +89,26 @@ class GraphQLApp(GraphQL[Context, None]):
         return value
 
 
-def create_app(settings: Settings, sources: dict[str, Source] | None = None) -> Starlette:
-    """The revgate ASGI app for ``settings`` (``sources`` lets tests inject their own)."""
-    backends = sources if sources is not None else build_sources(settings)
-    graphql = GraphQLApp(backends, settings)
+def create_app(
+    settings: Settings,
+    sources: dict[str, Source] | None = None,
+    reload_settings: Callable[[], Settings] | None = None,
+) -> Starlette:
+    """The revgate ASGI app for ``settings``.
+
+    ``sources`` lets tests inject their own (already opened) backends; ``reload_settings``
+    re-reads the configuration when the process receives SIGHUP.
+    """
+    metrics = Metrics()
+    injected = sources is not None
+    if sources is None:
+        sources = build_sources(settings, metrics.upstream_hook)
+    backends = Backends(sources)
+    graphql = GraphQLApp(backends, settings, metrics)
+
+    def load() -> Mapping[str, Source]:
+        assert reload_settings is not None
+        return build_sources(reload_settings(), metrics.upstream_hook)
 
     async def index(request: Request) -> Response:
         return JSONResponse(
@@ -73,7 +116,8 @@ def create_app(settings: Settings, sources: dict[str, Source] | None = None) -> 
                 "name": "revgate",
                 "graphql": str(request.url_for("graphql")),
                 "backends": [
-                    {"name": s.name, "kind": s.kind, "url": s.url} for s in backends.values()
+                    {"name": s.name, "kind": s.kind, "url": s.url}
+                    for s in backends.sources.values()
                 ],
             }
         )
@@ -81,16 +125,45 @@ def create_app(settings: Settings, sources: dict[str, Source] | None = None) -> 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def readyz(request: Request) -> Response:
+        ready, report = await readiness(backends.sources)
+        for name, result in report["backends"].items():
+            metrics.backend_up.labels(name).set(1 if result["status"] == "up" else 0)
+        return JSONResponse(report, status_code=200 if ready else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        for name, breaker in graphql.breakers.by_backend.items():
+            metrics.breaker_open.labels(name).set(0 if breaker.state == "closed" else 1)
+        return Response(metrics.render(), media_type=metrics.content_type)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_sources(backends):
-            yield
+        if not injected:
+            await backends.open()
+        try:
+            async with sighup_reload(backends, load if reload_settings else None):
+                yield
+        finally:
+            await graphql.hub.close()
+            if not injected:
+                await backends.close()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=[
+            Middleware(CountRequests, metrics=metrics),
+            Middleware(PinGeneration, backends=backends),
         ],
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
+    app.state.backends = backends
+    app.state.hub = graphql.hub
+    return app

@@ -13,10 +13,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import uvicorn
 
 from gateway.app import create_app
+from gateway.logs import FORMATS, configure_logging
 from gateway.settings import (
     ConfigError,
     Settings,
@@ -39,7 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
     serve.add_argument("--host", help="override [server] host")
     serve.add_argument("--port", type=int, help="override [server] port")
-    demo = sub.add_parser("demo", help="serve the gateway over embedded demo backends")
+    for sub_parser in (
+        serve,
+        demo := sub.add_parser("demo", help="serve the gateway over embedded demo backends"),
+    ):
+        sub_parser.add_argument(
+            "--log-format",
+            choices=FORMATS,
+            default=os.environ.get("REVGATE_LOG_FORMAT", "text"),
+            help="text (default) or json, one object per line ($REVGATE_LOG_FORMAT)",
+        )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     check = sub.add_parser("check-config", help="report every mistake in a config file")
@@ -48,10 +59,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
-    app = create_app(settings)
+def _uvicorn(app: Any, host: str, port: int) -> uvicorn.Server:
+    # log_config=None: our logging set-up (text or JSON) applies to uvicorn's loggers too.
+    # On SIGTERM/SIGINT uvicorn stops accepting, drains in-flight requests (up to 30 s), exits.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, timeout_graceful_shutdown=30
+    )
+    return uvicorn.Server(config)
+
+
+def _serve(path: str | None, settings: Settings, host: str, port: int) -> None:
+    def reload() -> Settings:
+        return load_settings(path, os.environ)
+
+    app = create_app(settings, reload_settings=reload if path else None)
     print(f"revgate: GraphiQL at http://{host}:{port}/graphql", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    _uvicorn(app, host, port).run()
 
 
 async def _demo(host: str, port: int) -> None:
@@ -74,9 +97,7 @@ async def _demo(host: str, port: int) -> None:
             env={DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN},
             source="<demo>",
         )
-        app = create_app(settings)
-        config = uvicorn.Config(app, host=host, port=port, log_level="info")
-        server = uvicorn.Server(config)
+        server = _uvicorn(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         print(
@@ -92,7 +113,7 @@ async def _demo(host: str, port: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``revgate`` console script."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(getattr(args, "log_format", "text"))
     if args.command == "schema":
         from schema.build import sdl
 
@@ -120,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    _serve(settings, args.host or settings.server.host, args.port or settings.server.port)
+    _serve(path, settings, args.host or settings.server.host, args.port or settings.server.port)
     return 0
 
 

@@ -1,14 +1,13 @@
-"""Backend sources for the app's lifetime: built from settings, opened at start, closed at stop."""
+"""Backend sources built from settings (opened and closed by ``gateway.reload.Backends``)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 
 from adapters.base import Source
 from adapters.http import Credentials
-from adapters.registry import BackendSpec, build_source
+from adapters.registry import BackendSpec, RequestHook, build_source
 from gateway.settings import BackendSettings, Settings
 
 log = logging.getLogger("revgate")
@@ -32,21 +31,14 @@ def spec_of(backend: BackendSettings) -> BackendSpec:
     )
 
 
-def build_sources(settings: Settings) -> dict[str, Source]:
-    """One source per configured backend, in configuration order (not yet opened)."""
-    return {b.name: build_source(spec_of(b)) for b in settings.backends}
+def build_sources(
+    settings: Settings, hooks: Callable[[str], RequestHook] | None = None
+) -> dict[str, Source]:
+    """One source per configured backend, in configuration order (not yet opened).
 
-
-@contextlib.asynccontextmanager
-async def open_sources(sources: dict[str, Source]) -> AsyncIterator[dict[str, Source]]:
-    """Open every source's pooled session; close them all on the way out."""
-    opened: list[Source] = []
-    try:
-        for source in sources.values():
-            await source.open()
-            opened.append(source)
-        log.info("backends ready: %s", ", ".join(sources) or "none")
-        yield sources
-    finally:
-        for source in opened:
-            await source.close()
+    ``hooks(name)`` gives the upstream-request hook of backend ``name`` (metrics).
+    """
+    return {
+        b.name: build_source(spec_of(b), hooks(b.name) if hooks else None)
+        for b in settings.backends
+    }

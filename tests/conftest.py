@@ -12,7 +12,6 @@ import pytest
 from adapters.base import Source
 from adapters.patchwork.simulator import PatchworkData, RunningSimulator, start_simulator
 from gateway.app import create_app
-from gateway.lifespan import build_sources, open_sources
 from gateway.settings import Settings, settings_from_dict
 
 ADMIN_TOKEN = "a0" * 20
@@ -52,14 +51,15 @@ class Gateway:
 async def _gateway(data: PatchworkData | None, **backend: Any) -> AsyncIterator[Gateway]:
     sim = await start_simulator(data)
     settings = gateway_settings(sim.url, **backend)
-    sources = build_sources(settings)
-    app = create_app(settings, sources)
+    app = create_app(settings)
+    backends = app.state.backends  # httpx's ASGITransport runs no lifespan: open them here
     try:
-        async with open_sources(sources):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
-                yield Gateway(client, sources, sim)
+        await backends.open()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
+            yield Gateway(client, dict(backends.sources), sim)
     finally:
+        await backends.close()
         await sim.close()
 
 

@@ -16,11 +16,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from adapters.base import EventFilter, PatchFilter, SeriesFilter
+from adapters.base import ChangeFilter, EventFilter, PatchFilter, SeriesFilter
 from adapters.errors import BadPayload, BadRequest, NotFound
 from adapters.http import HttpClient
 from adapters.model import (
     Bundle,
+    ChangeRecord,
+    ChangeState,
     Check,
     Comment,
     Cover,
@@ -85,6 +87,10 @@ class PatchworkSource:
         """Close the pooled HTTP session."""
         await self.http.close()
 
+    async def ping(self) -> None:
+        """One GET of the API root (the version probe on first use)."""
+        await self.http.get(await self.client.path(""))
+
     async def _page(
         self, rel: str, params: Params, page: PageRequest, parse: Callable[[dict[str, Any]], T]
     ) -> Page[T]:
@@ -147,6 +153,24 @@ class PatchworkSource:
         """Patches matching ``flt`` (Patchwork's default order: id ascending)."""
         params = await self._patch_params(flt)
         return await self._page("patches/", params, page, lambda d: mapping.patch(self.name, d))
+
+    async def list_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[ChangeRecord]:
+        """Patches by date as changes; filters pushed down where Patchwork has them."""
+        raw_states = tuple(slug for slug, state in mapping.STATE_MAP.items() if state in flt.states)
+        pushed = PatchFilter(
+            project=flt.projects[0] if len(flt.projects) == 1 else None,
+            # a custom state maps to OPEN too: only push states down when OPEN is not asked
+            states=raw_states if flt.states and ChangeState.OPEN not in flt.states else (),
+            submitters=(flt.author,) if flt.author and "@" in flt.author else (),
+            since=flt.updated_since,
+            before=flt.updated_before,
+            q=flt.search,
+            order="-date" if descending else "date",
+        )
+        found = await self.list_patches(pushed, page)
+        return Page(items=found.items, offset=found.offset, has_next=found.has_next)
 
     async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
         """Patch details, one request each (the API has no multi-id lookup)."""

@@ -17,7 +17,6 @@ import uvicorn
 
 from adapters.patchwork.simulator import PatchworkData, RunningSimulator, start_simulator
 from gateway.app import create_app
-from gateway.lifespan import build_sources, open_sources
 from gateway.settings import Settings, settings_from_dict
 from tests.reliability.faultserver import (
     SCENARIO_NAMES,
@@ -194,15 +193,18 @@ async def fault_gateway(
         settings = fault_settings(
             sim.url, urls, good_auth=good_auth, faulty_auth=faulty_auth, env=env
         )
-        sources = build_sources(settings)
-        app = create_app(settings, sources)
-        async with open_sources(sources):
+        app = create_app(settings)
+        backends = app.state.backends  # httpx's ASGITransport runs no lifespan: open them here
+        try:
+            await backends.open()
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://revgate", timeout=30.0
             ) as client:
                 profile = servers["ok"].profile
                 yield FaultGateway(client, servers, sim, Recorder(), profile)
+        finally:
+            await backends.close()
     finally:
         for server in servers.values():
             await server.close()

@@ -1,0 +1,46 @@
+"""Liveness and readiness.
+
+``/healthz`` says the process serves requests and touches no backend, so an orchestrator
+never restarts a healthy gateway because a backend is down. ``/readyz`` probes every backend
+concurrently within a short budget and reports each one; it answers 503 only when *no*
+backend is reachable, because revgate serves partial data when some are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from adapters.base import Pinger, Source
+from adapters.errors import UpstreamError
+
+PROBE_SECONDS = 3.0
+
+
+async def _probe(source: Source, budget: float) -> dict[str, Any]:
+    if not isinstance(source, Pinger):
+        return {"status": "unknown", "kind": source.kind}
+    start = time.perf_counter()
+    try:
+        async with asyncio.timeout(budget):
+            await source.ping()
+    except UpstreamError as exc:
+        return {"status": "down", "kind": source.kind, "code": exc.code, "error": exc.message}
+    except TimeoutError:
+        return {"status": "down", "kind": source.kind, "code": "UPSTREAM_TIMEOUT"}
+    millis = round((time.perf_counter() - start) * 1000, 1)
+    return {"status": "up", "kind": source.kind, "ms": millis}
+
+
+async def readiness(
+    sources: Mapping[str, Source], budget: float = PROBE_SECONDS
+) -> tuple[bool, dict[str, Any]]:
+    """Whether the gateway is ready, and a per-backend report."""
+    names = list(sources)
+    results = await asyncio.gather(*(_probe(sources[n], budget) for n in names))
+    report = dict(zip(names, results, strict=True))
+    up = [r for r in results if r["status"] != "down"]
+    ready = bool(up) or not names
+    return ready, {"status": "ready" if ready else "unavailable", "backends": report}

@@ -1,0 +1,164 @@
+"""Prometheus metrics: GraphQL operations, HTTP requests, upstream calls.
+
+prometheus_client (the reference client library) renders the text format and keeps the
+histograms; each app owns its own ``CollectorRegistry`` so that several apps in one process
+(tests, reloads) never share or double-register series.
+
+Label cardinality is bounded on purpose: operation names are client-chosen, so only names
+that look like identifiers are used, and after ``MAX_OPERATION_NAMES`` distinct ones the rest
+are counted as ``other``; upstream calls are labelled by backend, method and status — never
+by URL.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+
+MAX_OPERATION_NAMES = 200
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+UpstreamHook = Callable[[str, str, int | None, float], None]
+
+
+class Metrics:
+    """The gateway's metric families, in one registry."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.operations = Counter(
+            "revgate_graphql_operations_total",
+            "GraphQL operations by type, name and outcome.",
+            ["type", "name", "outcome"],
+            registry=self.registry,
+        )
+        self.operation_seconds = Histogram(
+            "revgate_graphql_operation_seconds",
+            "GraphQL operation latency.",
+            ["type", "name"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.http_requests = Counter(
+            "revgate_http_requests_total",
+            "HTTP requests by route and status.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.upstream_requests = Counter(
+            "revgate_upstream_requests_total",
+            "Upstream requests (attempts, retries included) by backend, method and status.",
+            ["backend", "method", "status"],
+            registry=self.registry,
+        )
+        self.upstream_seconds = Histogram(
+            "revgate_upstream_request_seconds",
+            "Upstream request latency by backend.",
+            ["backend"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.backend_up = Gauge(
+            "revgate_backend_up",
+            "1 if the backend answered the last readiness probe, else 0.",
+            ["backend"],
+            registry=self.registry,
+        )
+        self.breaker_open = Gauge(
+            "revgate_circuit_open",
+            "1 while a backend's circuit breaker is open or half-open, else 0.",
+            ["backend"],
+            registry=self.registry,
+        )
+        self._names: set[str] = set()
+
+    def operation_name(self, name: str | None) -> str:
+        """A bounded label value for a client-chosen operation name."""
+        if not name or not _NAME.match(name):
+            return "anonymous" if not name else "other"
+        if name in self._names:
+            return name
+        if len(self._names) >= MAX_OPERATION_NAMES:
+            return "other"
+        self._names.add(name)
+        return name
+
+    def upstream_hook(self, backend: str) -> UpstreamHook:
+        """The ``on_request`` hook counting one backend's upstream attempts."""
+        counter = self.upstream_requests
+        histogram = self.upstream_seconds.labels(backend)
+
+        def hook(method: str, url: str, status: int | None, seconds: float) -> None:
+            counter.labels(backend, method, str(status) if status else "error").inc()
+            histogram.observe(seconds)
+
+        return hook
+
+    def render(self) -> bytes:
+        """The exposition text."""
+        return generate_latest(self.registry)
+
+    def extension(self) -> Callable[[], SchemaExtension]:
+        """A strawberry extension factory observing every operation."""
+        metrics = self
+
+        class OperationMetrics(SchemaExtension):
+            def on_operation(self) -> Iterator[None]:
+                start = time.perf_counter()
+                yield
+                ctx = self.execution_context
+                kind = _operation_type(ctx)
+                name = metrics.operation_name(ctx.operation_name)
+                result = ctx.result
+                outcome = "error" if result is None or getattr(result, "errors", None) else "ok"
+                metrics.operations.labels(kind, name, outcome).inc()
+                metrics.operation_seconds.labels(kind, name).observe(time.perf_counter() - start)
+
+        return OperationMetrics
+
+
+KNOWN_ROUTES = frozenset({"/", "/graphql", "/healthz", "/readyz", "/metrics"})
+
+
+class CountRequests:
+    """ASGI middleware counting HTTP requests by route and status (unknown paths: ``other``)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        route = path if path in KNOWN_ROUTES else "other"
+        status = 500
+
+        async def observe(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observe)
+        finally:
+            self.metrics.http_requests.labels(route, str(status)).inc()
+
+
+def _operation_type(ctx: Any) -> str:
+    try:
+        return str(ctx.operation_type.value)
+    except Exception:  # no valid operation (parse or validation error)
+        return "invalid"

@@ -1,0 +1,86 @@
+"""/metrics, /healthz, /readyz and JSON logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from gateway.logs import configure_logging
+from gateway.metrics import MAX_OPERATION_NAMES, Metrics
+from tests.conftest import Gateway
+
+
+async def test_metrics_count_operations_http_and_upstream(gateway: Gateway) -> None:
+    body = await gateway.query("query Dashboard { patches(first: 3) { nodes { id } } }")
+    assert "errors" not in body
+    await gateway.query("query Broken { patches(first: 0) { nodes { id } } }")
+    resp = await gateway.client.get("/metrics")
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
+    text = resp.text
+    assert (
+        'revgate_graphql_operations_total{name="Dashboard",outcome="ok",type="query"} 1.0' in text
+    )
+    assert (
+        'revgate_graphql_operations_total{name="Broken",outcome="error",type="query"} 1.0' in text
+    )
+    assert 'revgate_http_requests_total{route="/graphql",status="200"} 2.0' in text
+    assert 'revgate_upstream_requests_total{backend="pw",method="GET",status="200"}' in text
+    assert "revgate_upstream_request_seconds_bucket" in text
+
+
+async def test_metrics_unknown_paths_share_one_label(gateway: Gateway) -> None:
+    for path in ("/nope", "/secret/../x", "/a/b/c"):
+        assert (await gateway.client.get(path)).status_code == 404
+    text = (await gateway.client.get("/metrics")).text
+    assert 'revgate_http_requests_total{route="other",status="404"} 3.0' in text
+
+
+def test_metrics_operation_names_are_bounded() -> None:
+    metrics = Metrics()
+    assert metrics.operation_name(None) == "anonymous"
+    assert metrics.operation_name("bad name!") == "other"
+    names = {metrics.operation_name(f"Op{i}") for i in range(MAX_OPERATION_NAMES + 50)}
+    assert len(names) == MAX_OPERATION_NAMES + 1 and "other" in names
+
+
+async def test_healthz_touches_no_backend(gateway: Gateway) -> None:
+    before = gateway.upstream_requests()
+    resp = await gateway.client.get("/healthz")
+    assert resp.status_code == 200 and resp.json() == {"status": "ok"}
+    assert gateway.upstream_requests() == before
+
+
+async def test_readyz_reports_each_backend(gateway: Gateway) -> None:
+    resp = await gateway.client.get("/readyz")
+    assert resp.status_code == 200
+    report = resp.json()
+    assert report["status"] == "ready" and report["backends"]["pw"]["status"] == "up"
+    gateway.sim.state.fault("/api/", "500")
+    resp = await gateway.client.get("/readyz")
+    assert resp.status_code == 503
+    down = resp.json()["backends"]["pw"]
+    assert down["status"] == "down" and down["code"] == "UPSTREAM_UNAVAILABLE"
+    text = (await gateway.client.get("/metrics")).text
+    assert 'revgate_backend_up{backend="pw"} 0.0' in text
+
+
+def test_logs_json_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("json")
+        logging.getLogger("revgate.test").info("hello %s", "world", extra={"request_id": "r-1"})
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    record = json.loads(line)
+    assert record["message"] == "hello world" and record["level"] == "INFO"
+    assert record["logger"] == "revgate.test" and record["request_id"] == "r-1"
+
+
+def test_logs_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="text, json"):
+        configure_logging("xml")
