@@ -189,3 +189,19 @@ async def test_fault_backend_recovers_after_the_fault(gw: FaultGateway) -> None:
         gw.servers[scenario.name].reset("ok")
     for outcome in await asyncio.gather(*(run_list(gw, s) for s in quick)):
         assert outcome.code is None and len(outcome.body["data"]["patches"]["nodes"]) == 5
+
+
+async def test_fault_federated_changes_partial(gw: FaultGateway) -> None:
+    """The merged ``changes`` list over all backends: data from the healthy ones, each broken
+    one named in ``missingBackends`` and in exactly one error with its code."""
+    start = time.monotonic()
+    resp = await gw.graphql("{ changes(first: 10) { nodes { id } missingBackends } }")
+    assert time.monotonic() - start < MAX_SECONDS
+    assert resp.status_code == 200 and "Traceback" not in resp.text
+    body = resp.json()
+    broken = {backend_of(s.name): s.code for s in SCENARIOS if s.code is not None}
+    assert len(body["data"]["changes"]["nodes"]) == 10
+    assert sorted(body["data"]["changes"]["missingBackends"]) == sorted(broken)
+    got = {e["extensions"]["backend"]: e["extensions"]["code"] for e in body["errors"]}
+    assert got == broken and len(body["errors"]) == len(broken)
+    assert FAULTY_TOKEN not in resp.text
