@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard
+.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,10 @@ schema: $(STAMP)  ## regenerate the committed schema/schema.graphql
 bench-dashboard: $(STAMP)  ## cross-forge dashboard query: upstream requests and latency ratio
 	$(BIN)/python -m bench.dashboard
 
-bench: bench-dashboard  ## every benchmark (they print ratios; no timed assertions in tests)
+bench-load: $(STAMP)  ## 10,000 mixed queries at concurrency 64 against the demo: errors, p50/p99, RSS
+	$(BIN)/python -m bench.load
+
+bench: bench-dashboard bench-load  ## every benchmark (they print ratios; no timed assertions in tests)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

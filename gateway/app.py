@@ -28,12 +28,14 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 from adapters.base import Source
 from adapters.breaker import Breakers
+from adapters.registry import RequestHook
 from gateway.context import request_context
 from gateway.health import readiness
 from gateway.lifespan import build_sources
 from gateway.metrics import CountRequests, Metrics
 from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
+from gateway.tracing import Tracing
 from schema.build import build_schema
 from schema.context import Context
 from schema.live import EventHub
@@ -54,9 +56,18 @@ class GraphQLApp(GraphQL[Context, None]):
 
     websocket_adapter_class = TextWebSocketAdapter
 
-    def __init__(self, backends: Backends, settings: Settings, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        backends: Backends,
+        settings: Settings,
+        metrics: Metrics,
+        tracing: Tracing | None = None,
+    ) -> None:
+        extensions = [metrics.extension()]
+        if tracing is not None:
+            extensions.insert(0, tracing.extension())  # outermost: the span covers the rest
         super().__init__(
-            build_schema(extensions=[metrics.extension()]),
+            build_schema(extensions=extensions),
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=False,
         )
@@ -93,22 +104,25 @@ def create_app(
     settings: Settings,
     sources: dict[str, Source] | None = None,
     reload_settings: Callable[[], Settings] | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """The revgate ASGI app for ``settings``.
 
     ``sources`` lets tests inject their own (already opened) backends; ``reload_settings``
-    re-reads the configuration when the process receives SIGHUP.
+    re-reads the configuration when the process receives SIGHUP; ``tracing`` (optional)
+    records OpenTelemetry spans (see gateway/tracing.py).
     """
     metrics = Metrics()
+    hooks = _upstream_hooks(metrics, tracing)
     injected = sources is not None
     if sources is None:
-        sources = build_sources(settings, metrics.upstream_hook)
+        sources = build_sources(settings, hooks)
     backends = Backends(sources)
-    graphql = GraphQLApp(backends, settings, metrics)
+    graphql = GraphQLApp(backends, settings, metrics, tracing)
 
     def load() -> Mapping[str, Source]:
         assert reload_settings is not None
-        return build_sources(reload_settings(), metrics.upstream_hook)
+        return build_sources(reload_settings(), hooks)
 
     async def index(request: Request) -> Response:
         return JSONResponse(
@@ -167,3 +181,20 @@ def create_app(
     app.state.backends = backends
     app.state.hub = graphql.hub
     return app
+
+
+def _upstream_hooks(metrics: Metrics, tracing: Tracing | None) -> Callable[[str], RequestHook]:
+    """Backend name → its ``on_request`` hook: metrics, plus a span per attempt if tracing."""
+    if tracing is None:
+        return metrics.upstream_hook
+
+    def hooks(backend: str) -> RequestHook:
+        count, trace = metrics.upstream_hook(backend), tracing.upstream_hook(backend)
+
+        def hook(method: str, url: str, status: int | None, seconds: float) -> None:
+            count(method, url, status, seconds)
+            trace(method, url, status, seconds)
+
+        return hook
+
+    return hooks
