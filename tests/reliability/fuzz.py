@@ -37,6 +37,8 @@ class Route:
 SURFACE: tuple[Route, ...] = (
     Route("/", ("GET",)),
     Route("/healthz", ("GET",)),
+    Route("/readyz", ("GET",)),
+    Route("/metrics", ("GET",)),
     Route("/graphql", ("GET", "POST")),
 )
 # Compat REST prefixes, e.g. "/rest/pw/api/1.3/", are added here once the layer exists; until

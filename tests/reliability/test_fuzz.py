@@ -108,7 +108,9 @@ def test_fuzz_http_surface(client: httpx.Client) -> None:
     run()
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz"])
+@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz", "/metrics"])
 def test_fuzz_surface_routes_answer(client: httpx.Client, path: str) -> None:
     resp = client.get(path)
-    assert resp.status_code == 200 and resp.headers["content-type"] == "application/json"
+    assert resp.status_code == 200
+    expected = "text/plain" if path == "/metrics" else "application/json"
+    assert resp.headers["content-type"].startswith(expected)
