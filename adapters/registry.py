@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from adapters.abf.source import create_source as create_abf
 from adapters.base import Source
+from adapters.cache import Cache
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork.source import create_source as create_patchwork
+from adapters.patchwork_fdo.source import create_source as create_patchwork_fdo
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,8 @@ class BackendSpec:
     connect_timeout: float = 5.0
     retries: int = 3
     max_response_bytes: int = 50 * 1024 * 1024
+    cache_ttl: float = 0.0  # seconds; 0 = this backend's GETs are never cached
+    cache: Cache | None = None  # the store shared by every backend (memory or Redis)
 
 
 RequestHook = Callable[[str, str, int | None, float], None]
@@ -41,6 +46,10 @@ def _patchwork(spec: BackendSpec, http: HttpClient) -> Source:
 
 FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
     "patchwork": _patchwork,
+    "patchwork-fdo": lambda spec, http: create_patchwork_fdo(
+        spec.name, spec.url, http, page_size=spec.page_size
+    ),
+    "abf": lambda spec, http: create_abf(spec.name, spec.url, http),
 }
 
 
@@ -58,5 +67,6 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         read_timeout=spec.timeout,
         retries=spec.retries,
         max_body_bytes=spec.max_response_bytes,
+        cache_ttl=spec.cache_ttl,
     )
-    return factory(spec, HttpClient(config, on_request=on_request))
+    return factory(spec, HttpClient(config, on_request=on_request, cache=spec.cache))

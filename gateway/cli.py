@@ -33,6 +33,7 @@ log = logging.getLogger("revgate")
 
 DEMO_TOKEN_ENV = "REVGATE_DEMO_PATCHWORK_TOKEN"
 DEMO_ADMIN_TOKEN = "a0" * 20  # the recorded server's admin token; the simulator accepts it
+DEMO_ABF_ENV = "REVGATE_DEMO_ABF_TOKEN"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,36 +85,81 @@ def _serve(
             tracing.shutdown()  # flush the spans still buffered
 
 
+DEMO_FDO_TOKEN_ENV = "REVGATE_DEMO_FDO_TOKEN"
+DEMO_FDO_CI_TOKEN = "fd" * 20  # the fdo simulator's CI user (may report test results)
+DEMO_QUERY = (
+    "{ series(first: 10) { nodes { name backend { name kind } version testState "
+    "revisions { version testResults { context state } } } } }"
+)
+
+
+def demo_settings(
+    patchwork_url: str, fdo_url: str, host: str, port: int, abf_url: str | None = None
+) -> Settings:
+    """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side,
+    and the ABF simulator when ``abf_url`` is given."""
+    from adapters.abf.simulator import TOKEN as ABF_TOKEN
+
+    abf = [{"name": "abf", "kind": "abf", "url": abf_url, "token_env": DEMO_ABF_ENV}]
+    return settings_from_dict(
+        {
+            "server": {"host": host, "port": port},
+            "backends": [
+                {
+                    "name": "patchwork",
+                    "kind": "patchwork",
+                    "url": patchwork_url,
+                    "token_env": DEMO_TOKEN_ENV,
+                },
+                {
+                    "name": "fdo",
+                    "kind": "patchwork-fdo",
+                    "url": fdo_url,
+                    "token_env": DEMO_FDO_TOKEN_ENV,
+                },
+                *(abf if abf_url else []),
+            ],
+        },
+        env={
+            DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN,
+            DEMO_FDO_TOKEN_ENV: DEMO_FDO_CI_TOKEN,
+            DEMO_ABF_ENV: ABF_TOKEN,
+        },
+        source="<demo>",
+    )
+
+
 async def _demo(host: str, port: int) -> None:
+    from adapters.abf.simulator import start_simulator as start_abf
     from adapters.patchwork.simulator import start_simulator
+    from adapters.patchwork_fdo.simulator import FdoData
+    from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
 
     sim = await start_simulator()
+    fdo = await start_fdo(FdoData.generated())
+    abf = await start_abf()
     try:
-        settings = settings_from_dict(
-            {
-                "server": {"host": host, "port": port},
-                "backends": [
-                    {
-                        "name": "patchwork",
-                        "kind": "patchwork",
-                        "url": sim.url,
-                        "token_env": DEMO_TOKEN_ENV,
-                    }
-                ],
-            },
-            env={DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN},
-            source="<demo>",
-        )
+        settings = demo_settings(sim.url, fdo.url, host, port, abf_url=abf.url)
         server = _uvicorn(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
+        print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
+        print(f"revgate demo: ABF simulator at {abf.url}", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         print(
             "revgate demo: try  { projects { nodes { name patches(first: 5) "
             "{ nodes { title author { name } checkState checks { context state } } } } } }",
             flush=True,
         )
+        print(f"revgate demo: and  {DEMO_QUERY}", flush=True)
+        print(
+            "revgate demo: or   { changes(first: 10) { nodes { __typename title state updatedAt "
+            "backend { name } ... on PullRequest { fromRef { ref } toRef { ref } } } } }",
+            flush=True,
+        )
         await server.serve()
     finally:
+        await abf.close()
+        await fdo.close()
         await sim.close()
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import strawberry
 
 from adapters import base, model
-from schema import node
+from schema import abf, node
 from schema.context import Info
 from schema.errors import UserInputError
 from schema.merge import merge_page
@@ -23,7 +23,12 @@ from schema.pagination import Edge, PageInfo, page_size
 from schema.types import Change, ChangeState, Patch
 
 # How each kind's change record becomes its GraphQL type. One line per kind.
-CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {model.Patch: Patch.of}
+CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {
+    model.Patch: Patch.of,
+    model.TrackedPatch: Patch.of,  # patchwork-fdo: a patch with its own last_updated
+}
+
+CHANGE_TYPES[abf.PullRequestRecord] = abf.PullRequest.of  # ABF
 
 
 @strawberry.enum(description="Sort direction.")

@@ -13,6 +13,7 @@ import strawberry
 
 from adapters import base
 from schema import node
+from schema.abf_query import resolve_abf_node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
 from schema.errors import UserInputError
@@ -55,17 +56,37 @@ class SeriesFilterInput:
     order: str | None = strawberry.field(
         default=None, description='"-date" (newest first, the default) or "date".'
     )
+    # The fdo fork's own filters (backends that track revisions only).
+    name: str | None = strawberry.field(default=None, description="Exact series name (fdo).")
+    reviewer: str | None = strawberry.field(
+        default=None, description='Reviewer person id, or "null" for none (fdo).'
+    )
+    updated_since: datetime | None = None
+    updated_before: datetime | None = None
+    test_states: list[str] | None = strawberry.field(
+        default=None, description="pending, info, success, warning, failure or null (fdo)."
+    )
 
     def to_filter(self) -> base.SeriesFilter:
-        """The adapter-level filter."""
-        return base.SeriesFilter(
-            project=self.project,
-            submitters=tuple(self.submitters or ()),
-            since=self.since,
-            before=self.before,
-            q=self.q,
-            order=self.order,
-        )
+        """The adapter-level filter (``TrackedSeriesFilter`` when an fdo filter is set)."""
+        common: dict[str, Any] = {
+            "project": self.project,
+            "submitters": tuple(self.submitters or ()),
+            "since": self.since,
+            "before": self.before,
+            "q": self.q,
+            "order": self.order,
+        }
+        tracked: dict[str, Any] = {
+            "name": self.name,
+            "reviewer": self.reviewer,
+            "updated_since": self.updated_since,
+            "updated_before": self.updated_before,
+            "test_states": tuple(self.test_states or ()),
+        }
+        if any(tracked.values()):
+            return base.TrackedSeriesFilter(**common, **tracked)
+        return base.SeriesFilter(**common)
 
 
 @strawberry.input(description="Event list filters.")
@@ -173,6 +194,8 @@ async def resolve_node(info: Info, value: str) -> Node | None:
     ctx.source(gid.backend)
     loaders: dict[str, Callable[[], Awaitable[Node | None]]] = {
         "Backend": lambda: _ready(Backend.of(ctx.source(gid.backend))),
+        "PullRequest": lambda: resolve_abf_node(info, gid.type, gid.backend, gid.native),
+        "AbfGroup": lambda: resolve_abf_node(info, gid.type, gid.backend, gid.native),
         "Patch": lambda: _wrap(ctx.patch(gid.backend, gid.native), Patch.of),
         "Series": lambda: _wrap(ctx.series(gid.backend, gid.native), Series.of),
         "Cover": lambda: _wrap(ctx.cover(gid.backend, gid.native), Cover.of),
@@ -290,10 +313,17 @@ class Query:
         native = flt.to_filter()
         descending = not (native.order or "-date").lstrip().startswith("date")
         ordered = replace(native, order="-date" if descending else "date")
-        feeds = {
-            name: Feed(fetch=partial(src.list_series, ordered))
-            for name, src in _readers(info, flt.backend, base.SeriesReader, "series")
-        }
+        readers = _readers(info, flt.backend, base.SeriesReader, "series")
+        if isinstance(native, base.TrackedSeriesFilter):
+            # Only backends tracking revisions know these filters: a named one must, the
+            # others are left out rather than asked a question they would ignore.
+            what = "name/reviewer/updated/test filters"
+            if flt.backend:
+                info.context.capable(flt.backend, base.RevisionReader, what)
+            readers = [(n, s) for n, s in readers if isinstance(s, base.RevisionReader)]
+            if not readers:
+                raise UserInputError(f"no configured backend provides {what}", "UNSUPPORTED")
+        feeds = {name: Feed(fetch=partial(src.list_series, ordered)) for name, src in readers}
         digest = fingerprint("series", list(feeds), ordered)
         return await merged(info, feeds, _date, first, after, digest, descending, Series.of)
 

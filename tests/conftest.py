@@ -17,6 +17,8 @@ from tests.secrets_watch import SecretsWatch
 
 ADMIN_TOKEN = "a0" * 20
 
+pytest_plugins = ["tests.redis_server"]  # the session's real redis-server (response cache tests)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every response and log line of the suite is checked for credentials (secrets_watch)."""

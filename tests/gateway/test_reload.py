@@ -104,8 +104,8 @@ def _pid_listening(port: int) -> int:
         if not entry.name.isdigit():
             continue
         try:
-            # The command name in parentheses may contain spaces: fields start after it.
-            stat = (entry / "stat").read_text().rpartition(")")[2].split()
+            # After the last ")": a command name may hold spaces and parentheses.
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
