@@ -1,6 +1,6 @@
 """Load: 10,000 mixed GraphQL queries at concurrency 64 against ``revgate demo``.
 
-Starts ``revgate demo`` (the gateway with its embedded Patchwork simulator, one process) on
+Starts ``revgate demo`` (the gateway with its embedded simulators, one process) on
 127.0.0.1, warms it up, then drives the mix below with 64 concurrent clients and prints:
 
 - requests, errors (HTTP status other than 200, or a GraphQL ``errors`` entry), throughput;
@@ -38,7 +38,8 @@ from bench.procs import free_port, spawn
 PROJECTS = """{ projects(first: 5) { nodes { name linkName
   patches(first: 10) { pageInfo { hasNextPage endCursor }
     nodes { id title state checkState author { name email } checks { context state } } } } } }"""
-PATCHES = """query($after: String) { patches(first: 20, after: $after) {
+PATCHES = """query($b: String!, $after: String) {
+  patches(first: 20, after: $after, filter: {backend: $b}) {
   pageInfo { endCursor } nodes { id title state updatedAt submitter { email } } } }"""
 CHANGES = """{ changes(first: 25) { missingBackends
   nodes { __typename id title state updatedAt author { name } project { name } } } }"""
@@ -49,6 +50,7 @@ SERIES = """{ series(first: 10) {
   nodes { id name version total receivedTotal complete submitter { name } } } }"""
 EVENTS = """{ events(first: 20) { nodes { category date } } }"""
 BACKENDS = """{ backends { name kind apiVersion } }"""
+PATCH_KINDS = ("PATCHWORK", "PATCHWORK_FDO")  # backend kinds that serve `patches`
 UPDATE = """mutation($input: UpdatePatchInput!) { updatePatch(input: $input) {
   patch { id rawState } errors { code message } } }"""
 # kind -> weight (of 100)
@@ -99,8 +101,9 @@ class Driver:
         self.url = url
         self.http = http
         self.rng = random.Random(seed)
-        self.ids: list[str] = []
-        self.cursors: list[str | None] = [None]
+        self.ids: list[str] = []  # patch IDs of every patch backend (look-ups)
+        self.writable: list[str] = []  # patch IDs of upstream Patchwork backends (writes)
+        self.cursors: list[tuple[str, str | None]] = []  # (backend, page cursor)
         self.stats = Stats()
 
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> Any:
@@ -116,16 +119,21 @@ class Driver:
 
     async def discover(self) -> None:
         """Patch IDs and page cursors for the look-ups (also warms connection pools)."""
-        after: str | None = None
-        for _ in range(5):
-            page = (await self.post(PATCHES, {"after": after}))["patches"]
-            self.ids += [n["id"] for n in page["nodes"]]
-            after = page["pageInfo"]["endCursor"]
-            if after is None:
-                break
-            self.cursors.append(after)
-        if not self.ids:
-            raise RuntimeError("the demo has no patches")
+        backends = (await self.post(BACKENDS))["backends"]
+        for backend in (b for b in backends if b["kind"] in PATCH_KINDS):
+            name, after = backend["name"], None
+            for _ in range(5):
+                self.cursors.append((name, after))
+                page = (await self.post(PATCHES, {"b": name, "after": after}))["patches"]
+                ids = [n["id"] for n in page["nodes"]]
+                self.ids += ids
+                if backend["kind"] == "PATCHWORK":
+                    self.writable += ids
+                after = page["pageInfo"]["endCursor"]
+                if after is None:
+                    break
+        if not self.ids or not self.writable:
+            raise RuntimeError("the demo has no patches (or no upstream Patchwork backend)")
 
     def request(self, kind: str) -> Callable[[], Awaitable[Any]]:
         """One request of ``kind`` with its variables drawn now."""
@@ -133,8 +141,8 @@ class Driver:
         if kind == "projects":
             return lambda: self.post(PROJECTS)
         if kind == "patches":
-            after = rng.choice(self.cursors)
-            return lambda: self.post(PATCHES, {"after": after})
+            backend, after = rng.choice(self.cursors)
+            return lambda: self.post(PATCHES, {"b": backend, "after": after})
         if kind == "changes":
             return lambda: self.post(CHANGES)
         if kind == "node":
@@ -151,7 +159,7 @@ class Driver:
             return lambda: self.post(BACKENDS)
         if kind == "update":
             state = rng.choice(["new", "under-review", "accepted"])
-            patch = {"id": rng.choice(self.ids), "state": state}
+            patch = {"id": rng.choice(self.writable), "state": state}
 
             async def update() -> Any:
                 data = await self.post(UPDATE, {"input": patch})
@@ -221,7 +229,7 @@ async def run(total: int, concurrency: int, max_growth: float) -> int:
             driver = Driver(url, http)
             await driver.discover()
             warm = Driver(url, http, seed=1)  # every query kind once per 10 % of the run
-            warm.ids, warm.cursors = driver.ids, driver.cursors
+            warm.ids, warm.writable, warm.cursors = driver.ids, driver.writable, driver.cursors
             await warm.run(max(len(MIX) * 10, total // 10), concurrency)
             rss_before = rss_mb(proc.pid)
             seconds = await driver.run(total, concurrency)

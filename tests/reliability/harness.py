@@ -157,8 +157,9 @@ def fault_settings(
     good_auth: dict[str, str] | None = None,
     faulty_auth: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
+    kind: str = "patchwork",
 ) -> Settings:
-    """``good`` (healthy) plus ``f-<scenario>`` for each scenario URL in ``fault_urls``."""
+    """``good`` (healthy) plus ``f-<scenario>`` of ``kind`` for each URL in ``fault_urls``."""
     fast: dict[str, Any] = {
         "timeout": FAULT_TIMEOUT,
         "connect_timeout": FAULT_TIMEOUT,
@@ -169,7 +170,7 @@ def fault_settings(
     good: dict[str, Any] = {"name": "good", "kind": "patchwork", "url": sim_url}
     backends = [{**good, **(good_auth or {"token_env": "GOOD_TOKEN"})}]
     for scenario, url in fault_urls.items():
-        entry: dict[str, Any] = {"name": backend_of(scenario), "kind": "patchwork", "url": url}
+        entry: dict[str, Any] = {"name": backend_of(scenario), "kind": kind, "url": url}
         backends.append({**entry, **fast, **(faulty_auth or {})})
     return settings_from_dict({"backends": backends}, env=environment)
 
@@ -181,8 +182,13 @@ async def fault_gateway(
     good_auth: dict[str, str] | None = None,
     faulty_auth: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
+    kind: str = "patchwork",
 ) -> AsyncIterator[FaultGateway]:
-    """The gateway (in-process, httpx.ASGITransport) over a simulator and the fault servers."""
+    """The gateway (in-process, httpx.ASGITransport) over a simulator and the fault servers.
+
+    The faulty backends are of ``kind``; the fault servers speak Patchwork's paths, which is
+    all the "ok" scenario needs, and every other scenario fails alike for any kind.
+    """
     sim = await start_simulator(data)
     servers: dict[str, FaultServer] = {}
     try:
@@ -191,7 +197,7 @@ async def fault_gateway(
                 servers[scenario] = await start_fault_server("patchwork", scenario)
         urls = {s: servers[s].url if s in servers else closed_port_url() for s in SCENARIO_NAMES}
         settings = fault_settings(
-            sim.url, urls, good_auth=good_auth, faulty_auth=faulty_auth, env=env
+            sim.url, urls, good_auth=good_auth, faulty_auth=faulty_auth, env=env, kind=kind
         )
         app = create_app(settings)
         backends = app.state.backends  # httpx's ASGITransport runs no lifespan: open them here

@@ -205,3 +205,36 @@ async def test_fault_federated_changes_partial(gw: FaultGateway) -> None:
     got = {e["extensions"]["backend"]: e["extensions"]["code"] for e in body["errors"]}
     assert got == broken and len(body["errors"]) == len(broken)
     assert FAULTY_TOKEN not in resp.text
+
+
+# Every kind: the faults are HTTP-level, so each kind's client must turn them into the same
+# backend-named errors. Paths differ per kind, so "ok" and "429-once" (which need the kind's
+# payloads) are left to the kind's own tests; the merged `changes` list reaches every kind.
+KIND_SCENARIOS = [s for s in SCENARIOS if s.code is not None]
+
+
+@pytest.mark.parametrize("kind", ["patchwork", "patchwork-fdo", "abf"])
+async def test_fault_matrix_every_kind(kind: str) -> None:
+    async with fault_gateway(
+        faulty_auth={"token_env": "FAULTY_TOKEN"}, env={"FAULTY_TOKEN": FAULTY_TOKEN}, kind=kind
+    ) as gw:
+        start = time.monotonic()
+        resp = await gw.graphql("{ changes(first: 5) { nodes { id } missingBackends } }")
+        seconds = time.monotonic() - start
+    assert resp.status_code == 200 and "Traceback" not in resp.text
+    assert FAULTY_TOKEN not in resp.text
+    assert seconds < MAX_SECONDS, seconds
+    body = resp.json()
+    assert len(body["data"]["changes"]["nodes"]) == 5  # the healthy backend still answers
+    broken = {backend_of(s.name): s.code for s in KIND_SCENARIOS}
+    assert set(body["data"]["changes"]["missingBackends"]) >= set(broken)
+    got = {e["extensions"]["backend"]: e["extensions"]["code"] for e in body["errors"]}
+    print(f"\n{kind}: " + ", ".join(f"{b[2:]}={got.get(b)}" for b in broken))
+    for backend, code in broken.items():
+        assert got.get(backend) == code, (kind, backend, got.get(backend))
+        message = next(
+            e["message"]
+            for e in body["errors"]
+            if e["path"] == ["changes"] and e["extensions"]["backend"] == backend
+        )
+        assert message.startswith(f"{backend}: "), message
