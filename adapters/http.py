@@ -391,8 +391,12 @@ class HttpClient:
         data: Mapping[str, str] | None = None,
         params: Params | None = None,
         headers: Mapping[str, str] | None = None,
+        allow_status: Collection[int] = (),
     ) -> Response:
-        """A write (POST/PUT/PATCH/DELETE): exactly one attempt, never retried."""
+        """A write (POST/PUT/PATCH/DELETE): exactly one attempt, never retried.
+
+        A status listed in ``allow_status`` is returned instead of raised (as for ``get``).
+        """
         method = method.upper()
         url = _with_params(self._resolve(path), params)
         extra: dict[str, str] = dict(headers or {})
@@ -403,7 +407,7 @@ class HttpClient:
         elif data is not None:
             body = data
         try:
-            resp = await self._attempt(method, url, extra, body, ())
+            resp = await self._attempt(method, url, extra, body, allow_status)
         except _Failure as failure:
             raise failure.error from None
         finally:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from adapters.abf.source import create_source as create_abf
 from adapters.base import Source
 from adapters.cache import Cache
+from adapters.gerrit.source import create_source as create_gerrit
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork.source import create_source as create_patchwork
 from adapters.patchwork_fdo.source import create_source as create_patchwork_fdo
@@ -30,7 +31,7 @@ class BackendSpec:
     timeout: float = 30.0
     connect_timeout: float = 5.0
     retries: int = 3
-    max_response_bytes: int = 50 * 1024 * 1024
+    max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
     cache_ttl: float = 0.0  # seconds; 0 = this backend's GETs are never cached
     cache: Cache | None = None  # the store shared by every backend (memory or Redis)
 
@@ -50,6 +51,7 @@ FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
         spec.name, spec.url, http, page_size=spec.page_size
     ),
     "abf": lambda spec, http: create_abf(spec.name, spec.url, http),
+    "gerrit": lambda spec, http: create_gerrit(spec.name, spec.url, http, page_size=spec.page_size),
 }
 
 
@@ -66,7 +68,7 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         connect_timeout=spec.connect_timeout,
         read_timeout=spec.timeout,
         retries=spec.retries,
-        max_body_bytes=spec.max_response_bytes,
+        max_body_bytes=spec.max_body_bytes,
         cache_ttl=spec.cache_ttl,
     )
     return factory(spec, HttpClient(config, on_request=on_request, cache=spec.cache))

@@ -11,7 +11,10 @@ from strawberry.tools import merge_types
 
 from schema.abf_mutations import AbfMutation
 from schema.abf_query import AbfQuery
-from schema.errors import PartialErrors, mask_errors
+from schema.errors import LoggingSchema, PartialErrors, mask_errors
+from schema.gerrit import GERRIT_TYPES, GerritQuery
+from schema.gerrit_mutations import GerritMutation
+from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.revisions import RevisionMutation
@@ -22,19 +25,27 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 
 def build_schema(
+    limits: QueryLimits | None = None,
+    *,
+    introspection: bool = True,
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    """The revgate schema with error masking, parse/validation caches and ``extensions``."""
-    return strawberry.Schema(
-        query=merge_types("Query", (Query, AbfQuery)),
-        mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation)),
+    """The revgate schema with error masking, query limits, parse/validation caches and
+    ``extensions`` (metrics)."""
+    extra = limit_extensions(limits or QueryLimits())
+    if not introspection:
+        extra.append(no_introspection)
+    return LoggingSchema(
+        query=merge_types("Query", (Query, AbfQuery, GerritQuery)),
+        mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation, GerritMutation)),
         subscription=Subscription,
-        types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
+        types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
         extensions=[
             mask_errors,
             PartialErrors,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            *extra,
             *extensions,
         ],
     )

@@ -38,4 +38,4 @@ async def test_app_object_body_still_works(gateway: Gateway) -> None:
         content=b'{"query": "{ backends { name } }"}',
         headers={"Content-Type": "application/json"},
     )
-    assert resp.json() == {"data": {"backends": [{"name": "pw"}]}}
+    assert resp.json()["data"] == {"backends": [{"name": "pw"}]}

@@ -164,7 +164,7 @@ def fault_settings(
         "timeout": FAULT_TIMEOUT,
         "connect_timeout": FAULT_TIMEOUT,
         "retries": 1,
-        "max_response_bytes": FAULT_MAX_BYTES,
+        "max_body_bytes": FAULT_MAX_BYTES,
     }
     environment = {"GOOD_TOKEN": ADMIN_TOKEN, **(env or {})}
     good: dict[str, Any] = {"name": "good", "kind": "patchwork", "url": sim_url}
@@ -292,8 +292,10 @@ def simulator_setup(data: PatchworkData | None = None, **backend: Any) -> Setup:
     async def setup() -> tuple[Settings, Callable[[], Awaitable[None]]]:
         sim = await start_simulator(data)
         entry = {"name": "pw", "kind": "patchwork", "url": sim.url, "token_env": "PW_TOKEN"}
+        # No rate limit: the fuzzers send thousands of requests from one address.
+        limits = {"requests_per_minute": 0, "cost_per_minute": 0}
         settings = settings_from_dict(
-            {"backends": [{**entry, **backend}]}, env={"PW_TOKEN": ADMIN_TOKEN}
+            {"limits": limits, "backends": [{**entry, **backend}]}, env={"PW_TOKEN": ADMIN_TOKEN}
         )
         return settings, sim.close
 
