@@ -1,7 +1,10 @@
 """Load: 10,000 mixed GraphQL queries at concurrency 64 against ``revgate demo``.
 
 Starts ``revgate demo`` (the gateway with its embedded simulators, one process) on
-127.0.0.1, warms it up, then drives the mix below with 64 concurrent clients and prints:
+127.0.0.1 — with the per-caller rate limits off, since every request comes from one client
+address and the default 600 requests per minute would turn the run into a rate-limiter
+test; the per-query limits (depth, cost…) stay on — warms it up, then drives the mix below
+with 64 concurrent clients and prints:
 
 - requests, errors (HTTP status other than 200, or a GraphQL ``errors`` entry), throughput;
 - latency p50 / p90 / p99 / max, overall and per query kind;
@@ -27,7 +30,7 @@ import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -221,7 +224,7 @@ async def run(total: int, concurrency: int, max_growth: float) -> int:
     """Start the demo, load it, print the report; the exit status."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = await spawn(["-m", "gateway.cli", "demo", "--port", str(port)], f"{url}/healthz")
+    proc = await spawn(["-m", "bench.load", "--serve-demo", str(port)], f"{url}/healthz")
     try:
         rss_start = rss_mb(proc.pid)
         connector = aiohttp.TCPConnector(limit=concurrency)
@@ -257,9 +260,25 @@ async def _bounded(work: Awaitable[int]) -> int:
         return await work
 
 
+def serve_demo(port: int) -> int:
+    """``revgate demo`` on ``port`` without per-caller rate limits (the child process)."""
+    from gateway import cli
+
+    original = cli.demo_settings
+
+    def unlimited(*args: Any, **kwargs: Any) -> Any:
+        settings = original(*args, **kwargs)
+        limits = replace(settings.limits, requests_per_minute=0, cost_per_minute=0)
+        return replace(settings, limits=limits)
+
+    cli.demo_settings = unlimited  # the demo exactly as shipped, minus the rate limits
+    return cli.main(["demo", "--port", str(port)])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m bench.load``."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--serve-demo", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument(
@@ -269,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         help="fail when RSS grows more than this over the run (default 50)",
     )
     args = parser.parse_args(argv)
+    if args.serve_demo:
+        return serve_demo(args.serve_demo)
     return asyncio.run(_bounded(run(args.requests, args.concurrency, args.max_rss_growth_mb)))
 
 
