@@ -57,9 +57,10 @@ bench-dashboard: $(STAMP)  ## cross-forge dashboard query: upstream requests and
 	$(BIN)/python -m bench.dashboard
 
 bench-load: $(STAMP)  ## 10,000 mixed queries at concurrency 64 against the demo: errors, p50/p99, RSS
-	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.mixed
 
-bench: bench-dashboard bench-load  ## every benchmark (they print ratios; no timed assertions in tests)
+bench: $(STAMP)  ## every benchmark: throughput vs Mesh/REST, dashboard, cache, compat, RSS (bench/README.md)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,297 +1,180 @@
-"""Load: 10,000 mixed GraphQL queries at concurrency 64 against ``revgate demo``.
+"""A bounded load generator: wrk (Debian's ``wrk``) when installed, else a small aiohttp one.
 
-Starts ``revgate demo`` (the gateway with its embedded simulators, one process) on
-127.0.0.1 — with the per-caller rate limits off, since every request comes from one client
-address and the default 600 requests per minute would turn the run into a rate-limiter
-test; the per-query limits (depth, cost…) stay on — warms it up, then drives the mix below
-with 64 concurrent clients and prints:
-
-- requests, errors (HTTP status other than 200, or a GraphQL ``errors`` entry), throughput;
-- latency p50 / p90 / p99 / max, overall and per query kind;
-- the demo process's resident memory (VmRSS) after start-up, after the warm-up, and after the
-  run, and the growth over the run.
-
-The mix: paged project/patch listings with checks, the merged ``changes`` list, ``node``
-and ``nodes`` look-ups, series and events, backends, and a few ``updatePatch`` writes. Every
-kind is a valid request that must succeed, so any error is a real failure; the exit status is
-1 when there were errors (or more than ``--max-rss-growth-mb`` memory growth). Bounded: a
-10-minute overall timeout; loopback only.
-
-Run: ``make bench-load`` or ``.venv/bin/python -m bench.load [--requests N] [--concurrency C]``.
+Both run a closed loop — ``connections`` clients each sending the next request when the last
+answer arrived — for a fixed duration, and report requests per second and latency percentiles.
+Non-2xx answers and socket errors are counted; a run with any is reported as failed, so a
+broken server never shows up as a fast one.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import math
-import random
-import sys
+import json
+import shutil
+import subprocess
+import tempfile
 import time
-from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
-from bench.procs import free_port, spawn
+from bench.procs import pinned
 
-PROJECTS = """{ projects(first: 5) { nodes { name linkName
-  patches(first: 10) { pageInfo { hasNextPage endCursor }
-    nodes { id title state checkState author { name email } checks { context state } } } } } }"""
-PATCHES = """query($b: String!, $after: String) {
-  patches(first: 20, after: $after, filter: {backend: $b}) {
-  pageInfo { endCursor } nodes { id title state updatedAt submitter { email } } } }"""
-CHANGES = """{ changes(first: 25) { missingBackends
-  nodes { __typename id title state updatedAt author { name } project { name } } } }"""
-NODE = """query($id: ID!) { node(id: $id) { id ... on Patch { title state msgid
-  checks { context state } comments(first: 5) { nodes { id } } series { name } } } }"""
-NODES = """query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Patch { title author { name } } } }"""
-SERIES = """{ series(first: 10) {
-  nodes { id name version total receivedTotal complete submitter { name } } } }"""
-EVENTS = """{ events(first: 20) { nodes { category date } } }"""
-BACKENDS = """{ backends { name kind apiVersion } }"""
-PATCH_KINDS = ("PATCHWORK", "PATCHWORK_FDO")  # backend kinds that serve `patches`
-UPDATE = """mutation($input: UpdatePatchInput!) { updatePatch(input: $input) {
-  patch { id rawState } errors { code message } } }"""
-# kind -> weight (of 100)
-MIX: dict[str, int] = {
-    "projects": 10,
-    "patches": 20,
-    "changes": 15,
-    "node": 25,
-    "nodes": 10,
-    "series": 8,
-    "events": 5,
-    "backends": 5,
-    "update": 2,
-}
+# Prints one JSON line at the end of a wrk run (latencies in microseconds).
+_WRK_SCRIPT = """
+wrk.method = %(method)s
+wrk.body = %(body)s
+%(headers)s
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '\\nRESULT {"requests": %%d, "duration_us": %%d, "errors": %%d, "p50": %%d, "p99": %%d}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
 
 
-@dataclass
-class Stats:
-    """What the run measured."""
+@dataclass(frozen=True)
+class Target:
+    """One HTTP request to repeat: GET ``url``, or POST ``body`` as JSON."""
 
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    errors: Counter[str] = field(default_factory=Counter)
-    examples: list[str] = field(default_factory=list)
-
-    def all_latencies(self) -> list[float]:
-        return [x for samples in self.latencies.values() for x in samples]
+    url: str
+    body: bytes | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
-def percentile(samples: list[float], p: float) -> float:
-    """The ``p``-th percentile (nearest rank) of ``samples``."""
-    ordered = sorted(samples)
-    rank = max(0, min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1))
-    return ordered[rank]
+@dataclass(frozen=True)
+class Result:
+    """What one load run measured."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of process ``pid`` in MiB (Linux /proc)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+def _lua(value: str) -> str:
+    return json.dumps(value)  # a JSON string literal is a valid Lua string literal here
 
 
-class Driver:
-    """Sends the mix to one gateway URL and records latencies and errors."""
-
-    def __init__(self, url: str, http: aiohttp.ClientSession, seed: int = 8) -> None:
-        self.url = url
-        self.http = http
-        self.rng = random.Random(seed)
-        self.ids: list[str] = []  # patch IDs of every patch backend (look-ups)
-        self.writable: list[str] = []  # patch IDs of upstream Patchwork backends (writes)
-        self.cursors: list[tuple[str, str | None]] = []  # (backend, page cursor)
-        self.stats = Stats()
-
-    async def post(self, query: str, variables: dict[str, Any] | None = None) -> Any:
-        async with self.http.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables}
-        ) as resp:
-            body = await resp.json(content_type=None)
-            if resp.status != 200:
-                raise RuntimeError(f"HTTP {resp.status}: {str(body)[:200]}")
-            if body.get("errors"):
-                raise RuntimeError(f"GraphQL errors: {str(body['errors'])[:200]}")
-            return body["data"]
-
-    async def discover(self) -> None:
-        """Patch IDs and page cursors for the look-ups (also warms connection pools)."""
-        backends = (await self.post(BACKENDS))["backends"]
-        for backend in (b for b in backends if b["kind"] in PATCH_KINDS):
-            name, after = backend["name"], None
-            for _ in range(5):
-                self.cursors.append((name, after))
-                page = (await self.post(PATCHES, {"b": name, "after": after}))["patches"]
-                ids = [n["id"] for n in page["nodes"]]
-                self.ids += ids
-                if backend["kind"] == "PATCHWORK":
-                    self.writable += ids
-                after = page["pageInfo"]["endCursor"]
-                if after is None:
-                    break
-        if not self.ids or not self.writable:
-            raise RuntimeError("the demo has no patches (or no upstream Patchwork backend)")
-
-    def request(self, kind: str) -> Callable[[], Awaitable[Any]]:
-        """One request of ``kind`` with its variables drawn now."""
-        rng = self.rng
-        if kind == "projects":
-            return lambda: self.post(PROJECTS)
-        if kind == "patches":
-            backend, after = rng.choice(self.cursors)
-            return lambda: self.post(PATCHES, {"b": backend, "after": after})
-        if kind == "changes":
-            return lambda: self.post(CHANGES)
-        if kind == "node":
-            one = rng.choice(self.ids)
-            return lambda: self.post(NODE, {"id": one})
-        if kind == "nodes":
-            some = rng.sample(self.ids, min(10, len(self.ids)))
-            return lambda: self.post(NODES, {"ids": some})
-        if kind == "series":
-            return lambda: self.post(SERIES)
-        if kind == "events":
-            return lambda: self.post(EVENTS)
-        if kind == "backends":
-            return lambda: self.post(BACKENDS)
-        if kind == "update":
-            state = rng.choice(["new", "under-review", "accepted"])
-            patch = {"id": rng.choice(self.writable), "state": state}
-
-            async def update() -> Any:
-                data = await self.post(UPDATE, {"input": patch})
-                if data["updatePatch"]["errors"]:
-                    raise RuntimeError(f"payload errors: {data['updatePatch']['errors']}")
-                return data
-
-            return update
-        raise ValueError(kind)
-
-    def plan(self, total: int) -> list[str]:
-        """``total`` query kinds drawn by weight (reproducible)."""
-        kinds, weights = zip(*MIX.items(), strict=True)
-        return self.rng.choices(kinds, weights=weights, k=total)
-
-    async def run(self, total: int, concurrency: int) -> float:
-        """Send ``total`` requests with ``concurrency`` workers; the wall time in seconds."""
-        plan = iter(self.plan(total))
-
-        async def worker() -> None:
-            for kind in plan:  # shared iterator: each kind is taken by exactly one worker
-                call = self.request(kind)
-                start = time.perf_counter()
-                try:
-                    await call()
-                except Exception as exc:
-                    self.stats.errors[kind] += 1
-                    if len(self.stats.examples) < 5:
-                        self.stats.examples.append(f"{kind}: {type(exc).__name__}: {exc}")
-                self.stats.latencies[kind].append((time.perf_counter() - start) * 1000)
-
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - start
+def have_wrk() -> bool:
+    """Whether wrk is installed."""
+    return shutil.which("wrk") is not None
 
 
-def report(stats: Stats, seconds: float, concurrency: int) -> list[str]:
-    """The printed summary (without memory)."""
-    every = stats.all_latencies()
-    errors = sum(stats.errors.values())
-    lines = [
-        f"requests: {len(every)} at concurrency {concurrency} in {seconds:.1f} s "
-        f"({len(every) / seconds:.0f} req/s)",
-        f"errors:   {errors} ({100 * errors / max(1, len(every)):.2f} %)",
-        f"latency:  p50 {percentile(every, 50):.1f} ms, p90 {percentile(every, 90):.1f} ms, "
-        f"p99 {percentile(every, 99):.1f} ms, max {max(every):.1f} ms",
-        "per kind: kind       n      p50 ms   p99 ms  errors",
-    ]
-    for kind, samples in sorted(stats.latencies.items()):
-        lines.append(
-            f"          {kind:<9} {len(samples):>5} {percentile(samples, 50):>8.1f} "
-            f"{percentile(samples, 99):>8.1f} {stats.errors[kind]:>7}"
-        )
-    lines += [f"  e.g. {example}" for example in stats.examples]
-    return lines
-
-
-async def run(total: int, concurrency: int, max_growth: float) -> int:
-    """Start the demo, load it, print the report; the exit status."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = await spawn(["-m", "bench.load", "--serve-demo", str(port)], f"{url}/healthz")
-    try:
-        rss_start = rss_mb(proc.pid)
-        connector = aiohttp.TCPConnector(limit=concurrency)
-        async with aiohttp.ClientSession(connector=connector) as http:
-            driver = Driver(url, http)
-            await driver.discover()
-            warm = Driver(url, http, seed=1)  # every query kind once per 10 % of the run
-            warm.ids, warm.writable, warm.cursors = driver.ids, driver.writable, driver.cursors
-            await warm.run(max(len(MIX) * 10, total // 10), concurrency)
-            rss_before = rss_mb(proc.pid)
-            seconds = await driver.run(total, concurrency)
-            rss_after = rss_mb(proc.pid)
-        growth = rss_after - rss_before
-        print(f"load: {total} mixed queries against revgate demo ({url})")
-        for line in report(driver.stats, seconds, concurrency):
-            print(line)
-        print(
-            f"memory:   RSS {rss_start:.1f} MiB after start-up, {rss_before:.1f} MiB after "
-            f"warm-up, {rss_after:.1f} MiB after the run (growth {growth:+.1f} MiB)"
-        )
-        warm_errors = sum(warm.stats.errors.values())
-        if warm_errors:
-            print(f"warm-up errors: {warm_errors}; e.g. {warm.stats.examples[:2]}")
-        failed = sum(driver.stats.errors.values()) + warm_errors > 0 or growth > max_growth
-        return 1 if failed else 0
-    finally:
-        proc.terminate()
-        await proc.wait()
-
-
-async def _bounded(work: Awaitable[int]) -> int:
-    async with asyncio.timeout(600):
-        return await work
-
-
-def serve_demo(port: int) -> int:
-    """``revgate demo`` on ``port`` without per-caller rate limits (the child process)."""
-    from gateway import cli
-
-    original = cli.demo_settings
-
-    def unlimited(*args: Any, **kwargs: Any) -> Any:
-        settings = original(*args, **kwargs)
-        limits = replace(settings.limits, requests_per_minute=0, cost_per_minute=0)
-        return replace(settings, limits=limits)
-
-    cli.demo_settings = unlimited  # the demo exactly as shipped, minus the rate limits
-    return cli.main(["demo", "--port", str(port)])
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m bench.load``."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--serve-demo", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument(
-        "--max-rss-growth-mb",
-        type=float,
-        default=50.0,
-        help="fail when RSS grows more than this over the run (default 50)",
+def run_wrk(target: Target, connections: int, seconds: float, cpu: int | None) -> Result:
+    """Load ``target`` with wrk (one thread) for ``seconds``."""
+    headers = list(target.headers)
+    if target.body is not None:
+        headers.append(("Content-Type", "application/json"))
+    script = _WRK_SCRIPT % {
+        "method": _lua("POST" if target.body is not None else "GET"),
+        "body": _lua(target.body.decode()) if target.body is not None else "nil",
+        "headers": "\n".join(f"wrk.headers[{_lua(k)}] = {_lua(v)}" for k, v in headers),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "load.lua"
+        path.write_text(script)
+        cmd = [
+            *pinned(cpu),
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(path),
+            target.url,
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
+    raw = json.loads(line.removeprefix("RESULT "))
+    # wrk counts non-2xx separately ("Non-2xx or 3xx responses"); fold it into errors
+    non2xx = 0
+    for x in out.stdout.splitlines():
+        if "Non-2xx" in x:
+            non2xx = int(x.rsplit(":", 1)[1])
+    return Result(
+        rps=raw["requests"] / (raw["duration_us"] / 1e6),
+        p50_ms=raw["p50"] / 1000,
+        p99_ms=raw["p99"] / 1000,
+        requests=raw["requests"],
+        errors=raw["errors"] + non2xx,
     )
-    args = parser.parse_args(argv)
-    if args.serve_demo:
-        return serve_demo(args.serve_demo)
-    return asyncio.run(_bounded(run(args.requests, args.concurrency, args.max_rss_growth_mb)))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+async def run_python(target: Target, connections: int, seconds: float) -> Result:
+    """Load ``target`` with ``connections`` aiohttp clients for ``seconds`` (no wrk needed)."""
+    samples: list[float] = []
+    errors = 0
+    headers = dict(target.headers)
+    if target.body is not None:
+        headers["Content-Type"] = "application/json"
+    conn = aiohttp.TCPConnector(limit=connections)
+    async with aiohttp.ClientSession(connector=conn) as http:
+        deadline = time.perf_counter() + seconds
+
+        async def client() -> None:
+            nonlocal errors
+            while (start := time.perf_counter()) < deadline:
+                try:
+                    if target.body is None:
+                        resp = await http.get(target.url, headers=headers)
+                    else:
+                        resp = await http.post(target.url, data=target.body, headers=headers)
+                    async with resp:
+                        await resp.read()
+                        if resp.status >= 300:
+                            errors += 1
+                except aiohttp.ClientError:
+                    errors += 1
+                samples.append(time.perf_counter() - start)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    samples.sort()
+    n = len(samples)
+    return Result(
+        rps=n / elapsed,
+        p50_ms=samples[n // 2] * 1000 if n else 0.0,
+        p99_ms=samples[min(n - 1, int(n * 0.99))] * 1000 if n else 0.0,
+        requests=n,
+        errors=errors,
+    )
+
+
+async def count_requests(target: Target, total: int, connections: int = 8) -> int:
+    """Send exactly ``total`` requests (``connections`` at a time); returns how many failed."""
+    failed = 0
+    remaining = total
+    headers = dict(target.headers)
+    if target.body is not None:
+        headers["Content-Type"] = "application/json"
+    async with aiohttp.ClientSession() as http:
+
+        async def client() -> None:
+            nonlocal failed, remaining
+            while remaining > 0:
+                remaining -= 1
+                if target.body is None:
+                    resp = await http.get(target.url, headers=headers)
+                else:
+                    resp = await http.post(target.url, data=target.body, headers=headers)
+                async with resp:
+                    await resp.read()
+                    failed += resp.status >= 300
+
+        await asyncio.gather(*(client() for _ in range(connections)))
+    return failed
+
+
+async def measure(target: Target, connections: int, seconds: float, cpu: int | None) -> Result:
+    """One load run with wrk when installed, else with the Python generator."""
+    if have_wrk():
+        return await asyncio.to_thread(run_wrk, target, connections, seconds, cpu)
+    return await run_python(target, connections, seconds)

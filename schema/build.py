@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from schema.abf_mutations import AbfMutation
 from schema.abf_query import AbfQuery
 from schema.errors import LoggingSchema, PartialErrors, mask_errors
+from schema.fastpath import FastPath
 from schema.gerrit import GERRIT_TYPES, GerritQuery
 from schema.gerrit_mutations import GerritMutation
 from schema.limits import QueryLimits, limit_extensions, no_introspection
@@ -29,12 +30,19 @@ def build_schema(
     *,
     introspection: bool = True,
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
+    fast_path: FastPath | None = None,
 ) -> strawberry.Schema:
     """The revgate schema with error masking, query limits, parse/validation caches and
-    ``extensions`` (metrics)."""
+    ``extensions`` (metrics).
+
+    ``fast_path`` (see ``schema/fastpath.py``) runs supported queries from compiled plans; its
+    extension goes last so that every check of the extensions before it (limits, cost) applies
+    first.
+    """
     extra = limit_extensions(limits or QueryLimits())
     if not introspection:
         extra.append(no_introspection)
+    fast = [fast_path.extension()] if fast_path is not None else []
     return LoggingSchema(
         query=merge_types("Query", (Query, AbfQuery, GerritQuery)),
         mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation, GerritMutation)),
@@ -47,6 +55,7 @@ def build_schema(
             lambda: ValidationCache(maxsize=256),
             *extra,
             *extensions,
+            *fast,
         ],
     )
 

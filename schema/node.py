@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 
 from schema.errors import UserInputError
@@ -23,6 +24,7 @@ class GlobalId:
     native: str
 
 
+@functools.lru_cache(maxsize=65536)  # lists re-encode the same IDs on every request
 def encode(type_name: str, backend: str, native: str) -> str:
     """The opaque ID of object ``native`` of ``type_name`` on ``backend``."""
     raw = f"{type_name}:{backend}:{native}".encode()

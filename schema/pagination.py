@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -76,6 +77,7 @@ def page_size(first: int | None) -> int:
     return first
 
 
+@functools.lru_cache(maxsize=4096)  # every page of a list re-encodes the same offsets
 def offset_cursor(offset: int) -> str:
     """The cursor of the item at ``offset``."""
     return _b64(f"o:{offset}")

@@ -240,6 +240,26 @@ def _headers(headers: Any) -> list[Header] | None:
     return out
 
 
+@strawberry.interface(
+    description="One version of a change: a Gerrit patch set, the head of a pull request, "
+    "a Patchwork series revision."
+)
+class ChangeRevision:
+    @strawberry.field(description="Global ID of the revision.")
+    def id(self) -> strawberry.ID:
+        raise NotImplementedError
+
+    @strawberry.field(
+        description="Its number: patch set number, series version (null: the forge has none)."
+    )
+    def number(self) -> int | None:
+        raise NotImplementedError
+
+    @strawberry.field(description="The commit it would merge (null: not a git commit yet).")
+    def sha(self) -> str | None:
+        raise NotImplementedError
+
+
 @strawberry.interface(description="A proposed change on any forge: patch, Gerrit change, PR.")
 class Change(Node):
     title: str
@@ -263,6 +283,10 @@ class Change(Node):
     async def checks(self, info: Info) -> list[Check] | None:
         raise NotImplementedError
 
+    @strawberry.field(description="The change's newest version (null: none known).")
+    async def current_revision(self, info: Info) -> ChangeRevision | None:
+        raise NotImplementedError
+
     @strawberry.field
     async def comments(
         self, info: Info, first: int | None = None, after: str | None = None
@@ -283,12 +307,18 @@ def _only_ref_fields(info: Info) -> bool:
     return True
 
 
-async def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: ignore[valid-type]
+def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: ignore[valid-type]
+    # Synchronous unless there is I/O to do: most patches carry their state, and a sync
+    # resolver costs no coroutine per item (the fast path reads it directly, schema/fastpath.py)
     r = root._r
     if r.check_state is None and isinstance(info.context.source(r.backend), base.RevisionReader):
-        # Revision-tracking backends (fdo) test revisions: roll up the patch's latest one's.
-        return model.rollup([c.state for c in await info.context.checks(r.backend, r.id)])
+        return _rollup_checks(info, r)  # graphql-core awaits it
     return r.check_state
+
+
+async def _rollup_checks(info: Info, r: model.Patch) -> model.CheckState | None:
+    # Revision-tracking backends (fdo) test revisions: roll up the patch's latest one's.
+    return model.rollup([c.state for c in await info.context.checks(r.backend, r.id)])
 
 
 @strawberry.type(description="A Patchwork patch: one mail carrying a diff.")
@@ -351,6 +381,23 @@ class Patch(Change):
         src = info.context.capable(self._r.backend, base.PatchReader, "comments")
         page = await src.patch_comments(self._r.id, page_request(first, after))
         return connection(page, Comment.of)
+
+    @strawberry.field(
+        description="The newest series revision holding this patch: fdo's latest revision "
+        "(batched), upstream the version of the series it was sent in (no request)."
+    )
+    async def current_revision(
+        self, info: Info
+    ) -> Annotated[Revision, strawberry.lazy("schema.revisions")] | None:
+        from schema.revisions import Revision
+
+        r = self._r
+        rev = await info.context.patch_revision(r.backend, r.id)
+        if rev is not None:
+            return Revision.of(rev)
+        if not r.series:
+            return None
+        return Revision.of_ref(max(r.series, key=lambda ref: ref.version))
 
     @strawberry.field(description="The series this patch belongs to.")
     async def series(self, info: Info) -> list[Series] | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from aiohttp import web
 
 from adapters.patchwork.simulator_data import (
@@ -57,8 +58,11 @@ def not_found_html(path: str) -> ApiError:
 def json_response(
     body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    resp = web.Response(text=text, status=status, content_type="application/json")
+    # orjson writes what ``json.dumps(ensure_ascii=False, separators=(",", ":"))`` writes for
+    # this data (strings, ints, bools, null), 10x faster: the simulator is a benchmark upstream.
+    resp = web.Response(
+        body=orjson.dumps(body), status=status, content_type="application/json", charset="utf-8"
+    )
     resp.headers["Vary"] = "Accept, Cookie"
     for key, value in (headers or {}).items():
         resp.headers[key] = value

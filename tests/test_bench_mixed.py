@@ -7,7 +7,7 @@ import os
 
 import aiohttp
 
-from bench.load import MIX, Driver, percentile, report, rss_mb
+from bench.mixed import MIX, Driver, percentile, report, rss_mb
 from tests.reliability.harness import ServedGateway, simulator_setup
 
 
