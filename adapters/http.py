@@ -353,8 +353,13 @@ class HttpClient:
         data: Mapping[str, str] | None = None,
         params: Params | None = None,
         headers: Mapping[str, str] | None = None,
+        allow_status: Collection[int] = (),
     ) -> Response:
-        """A write (POST/PUT/PATCH/DELETE): exactly one attempt, never retried."""
+        """A write (POST/PUT/PATCH/DELETE): exactly one attempt, never retried.
+
+        A status in ``allow_status`` is returned instead of raised (the REST compat layer
+        re-serves the backend's own validation answers).
+        """
         method = method.upper()
         url = _with_params(self._resolve(path), params)
         extra: dict[str, str] = dict(headers or {})
@@ -365,7 +370,7 @@ class HttpClient:
         elif data is not None:
             body = data
         try:
-            resp = await self._attempt(method, url, extra, body, ())
+            resp = await self._attempt(method, url, extra, body, allow_status)
         except _Failure as failure:
             raise failure.error from None
         if resp.status in REDIRECT_STATUSES:

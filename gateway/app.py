@@ -6,6 +6,7 @@ POST /graphql     → GraphQL over HTTP (strawberry), one fresh Context per requ
 GET  /healthz     → the process is up (touches no backend)
 GET  /readyz      → per-backend reachability (503 only when no backend answers)
 GET  /metrics     → Prometheus text format
+*    /rest/<backend>/… → the backend's own REST API re-served (gateway/compat.py)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from adapters.base import Source
+from gateway.compat import compat_routes
 from gateway.context import request_context
 from gateway.health import readiness
 from gateway.lifespan import build_sources
@@ -118,6 +120,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+            *compat_routes(backends, settings),
         ],
         middleware=[
             Middleware(CountRequests, metrics=metrics),

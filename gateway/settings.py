@@ -32,7 +32,7 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Upper-case only: a lower-case "name" is far more likely to be a pasted token, which we
 # must not echo back in "is not set" messages.
 _ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
-_TOP_KEYS: tuple[str, ...] = ("server", "backends")
+_TOP_KEYS: tuple[str, ...] = ("server", "backends", "compat")
 _SERVER_KEYS: tuple[str, ...] = ("host", "port", "graphiql", "public_url")
 _BACKEND_KEYS: tuple[str, ...] = (
     "name",
@@ -79,10 +79,29 @@ class ServerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CompatToken:
+    """A token REST-compat clients may present (``Authorization: Token …``), kept as sha256."""
+
+    name: str
+    sha256: str = field(repr=False)
+    write: bool = True
+    backends: tuple[str, ...] = ()  # empty: every backend
+
+
+@dataclass(frozen=True, slots=True)
+class CompatSettings:
+    """``[compat]``: who may use the REST compatibility layer (``/rest/<backend>/…``)."""
+
+    anonymous_reads: bool = True
+    tokens: tuple[CompatToken, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     backends: tuple[BackendSettings, ...] = ()
     source: str | None = None
+    compat: CompatSettings = field(default_factory=CompatSettings)
 
     def backend(self, name: str) -> BackendSettings:
         """The backend called ``name``; ``KeyError`` if there is none."""
@@ -374,9 +393,10 @@ class _Checker:
                 self._unknown_key((key,), key, _TOP_KEYS, "top level")
         server = self._server(data.get("server"))
         backends = self._backends(data.get("backends"))
+        compat = self._compat(data.get("compat"), [b.name for b in backends])
         if self.problems:
             return None
-        return Settings(server=server, backends=tuple(backends), source=source)
+        return Settings(server=server, backends=tuple(backends), source=source, compat=compat)
 
     # -- [server]
 
@@ -658,6 +678,109 @@ class _Checker:
                 middle.endswith(f"_{s}") and len(middle) > len(s) + 1 for s in _OVERRIDE_SUFFIXES
             ):
                 self._env_problem(f"{var} names no configured backend{_suggest(var, known)}")
+
+    # -- [compat] (REST compatibility layer) ---------------------------------------------
+
+    def _compat(self, raw: object, backend_names: list[str]) -> CompatSettings:
+        """``[compat]`` with ``anonymous_reads`` and ``[[compat.tokens]]`` entries."""
+        if raw is None:
+            return CompatSettings()
+        if not isinstance(raw, Mapping):
+            self._at(("compat",), f"[compat] must be a table, not {_type_name(raw)}")
+            return CompatSettings()
+        anonymous_reads = True
+        tokens: list[CompatToken] = []
+        for key, value in raw.items():
+            if key == "anonymous_reads":
+                if isinstance(value, bool):
+                    anonymous_reads = value
+                else:
+                    self._at(
+                        ("compat", key),
+                        f"[compat] anonymous_reads must be true or false{_got(value)}",
+                    )
+            elif key == "tokens":
+                if not isinstance(value, list):
+                    self._at(
+                        ("compat", key),
+                        "[compat] tokens must be an array of tables ([[compat.tokens]])",
+                    )
+                    continue
+                for index, entry in enumerate(value):
+                    token = self._compat_token(index, entry, backend_names, tokens)
+                    if token is not None:
+                        tokens.append(token)
+            else:
+                self._unknown_key(("compat", key), key, _COMPAT_KEYS, "[compat]")
+        return CompatSettings(anonymous_reads=anonymous_reads, tokens=tuple(tokens))
+
+    def _compat_token(
+        self, index: int, raw: object, backend_names: list[str], seen: list[CompatToken]
+    ) -> CompatToken | None:
+        header: Path_ = ("compat", "tokens", index)
+        if not isinstance(raw, Mapping):
+            self._at(header, f"compat token {index + 1} must be a table, not {_type_name(raw)}")
+            return None
+        start = len(self.problems)
+        name = raw.get("name")
+        label = f"compat token {name!r}" if isinstance(name, str) else f"compat token #{index + 1}"
+
+        def at(key: str, message: str) -> None:
+            self._at((*header, key), f"{label}: {message}")
+
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key == "name":
+                if not isinstance(value, str) or not value.strip():
+                    at(key, f"name must be a non-empty string{_got(value)}")
+                elif any(t.name == value for t in seen):
+                    at(key, f"duplicate compat token name {value!r}")
+                else:
+                    values["name"] = value
+            elif key == "sha256":
+                # Never echo the value: a token pasted here by mistake is a secret.
+                if not isinstance(value, str) or not _SHA256_RE.fullmatch(value.strip()):
+                    at(
+                        key,
+                        "sha256 must be the 64 hex digits of the token's SHA-256 "
+                        '(e.g. printf %s "$TOKEN" | sha256sum), not the token itself',
+                    )
+                else:
+                    values["sha256"] = value.strip().lower()
+            elif key == "write":
+                if isinstance(value, bool):
+                    values["write"] = value
+                else:
+                    at(key, f"write must be true or false{_got(value)}")
+            elif key == "backends":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    at(key, "backends must be an array of backend names")
+                    continue
+                for unknown in [v for v in value if v not in backend_names]:
+                    at(
+                        key,
+                        f"backends: no backend is called {unknown!r:.40}"
+                        f"{_suggest(unknown, backend_names)}",
+                    )
+                values["backends"] = tuple(value)
+            elif key == "token":
+                at(
+                    key,
+                    "'token' is not allowed: give its sha256 (secrets stay out of the file)",
+                )
+            else:
+                self._unknown_key((*header, key), key, _COMPAT_TOKEN_KEYS, label)
+        for key in ("name", "sha256"):
+            if key not in raw:
+                self._at(header, f"{label}: missing required key {key!r}")
+        if len(self.problems) > start:
+            return None
+        return CompatToken(**values)
+
+
+_COMPAT_KEYS: tuple[str, ...] = ("anonymous_reads", "tokens")
+_COMPAT_TOKEN_KEYS: tuple[str, ...] = ("name", "sha256", "write", "backends")
+_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _got(value: object) -> str:

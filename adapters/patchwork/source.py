@@ -13,12 +13,13 @@ newer API version than the server offers raise ``BadRequest`` instead of being d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from adapters.base import EventFilter, PatchFilter, SeriesFilter
 from adapters.errors import BadPayload, BadRequest, NotFound
-from adapters.http import HttpClient
+from adapters.http import HttpClient, Response
 from adapters.model import (
     Bundle,
     Check,
@@ -34,6 +35,7 @@ from adapters.model import (
     Project,
     Series,
 )
+from adapters.patchwork import client as client_mod
 from adapters.patchwork import mapping
 from adapters.patchwork.client import Params, PatchworkClient
 
@@ -295,6 +297,41 @@ class PatchworkSource:
             return mapping.bundle(self.name, d)
 
         return await _each(ids, fetch)
+
+    # --- compat: page-based reads and writes for the REST compatibility layer (rest.py) -----
+
+    async def compat_version(self, requested: str | None) -> str:
+        """The upstream API version serving a compat request for ``requested`` (None: /api/)."""
+        return await client_mod.compat_version(self.client, requested)
+
+    async def fetch_page(
+        self, rel: str, params: Params, parse: Callable[[dict[str, Any]], T], version: str
+    ) -> tuple[list[T], client_mod.PageLinks]:
+        """The records of one upstream page (``params`` carry ``page``/``per_page``) and the
+        page's position from the backend's ``Link`` header — one request, no count query."""
+        items, links = await client_mod.compat_page(self.client, rel, params, version)
+        return [mapping.guarded(self.name, rel, partial(parse, d)) for d in items], links
+
+    async def fetch_one(self, rel: str, parse: Callable[[dict[str, Any]], T], version: str) -> T:
+        """One API object as a record; the backend's refusal raises ``client.Refused``."""
+        d = await client_mod.compat_get(self.client, rel, {}, version)
+        return mapping.guarded(self.name, rel, lambda: parse(d))
+
+    async def compat_write(
+        self,
+        method: str,
+        rel: str,
+        body: Mapping[str, Any],
+        parse: Callable[[dict[str, Any]], T],
+        version: str,
+    ) -> T:
+        """A write passed on exactly once; the answer as a record (refusals: ``Refused``)."""
+        d = await client_mod.compat_send(self.client, method, rel, body, version)
+        return mapping.guarded(self.name, rel, lambda: parse(d))
+
+    async def fetch_web(self, path: str, params: Params) -> Response:
+        """A non-API download or redirect (mbox, raw diff), not followed."""
+        return await client_mod.compat_web(self.client, path, params)
 
 
 def create_source(
