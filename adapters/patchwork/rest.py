@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.errors import NotFound, Timeout, UpstreamError
-from adapters.patchwork import mapping
+from adapters.patchwork import mapping, pages
 from adapters.patchwork.client import Refused
 from adapters.patchwork.render import Json, Renderer, Urls, link_header, per_page_of
 from adapters.patchwork.source import PatchworkSource
@@ -407,6 +407,8 @@ def _web_route(parts: list[str]) -> bool:
         return n == 2 or parts[2] in allowed
     if n == 5 and parts[0] == "project" and parts[2] in ("patch", "cover"):
         return parts[4] in (("mbox", "raw") if parts[2] == "patch" else ("mbox",))
+    if _is_page(parts):
+        return True
     if n == 3 and parts[0] == "series" and parts[1].isdigit():
         return parts[2] == "mbox"
     return n == 4 and parts[0] == "bundle" and parts[3] == "mbox"
@@ -421,6 +423,11 @@ async def _web(
         return _json({"detail": INVALID_TOKEN}, 403)
     if not caller.may_read and not caller.authenticated:
         return _json({"detail": NOT_AUTHENTICATED}, 403)
+    if _is_page(parts):
+        try:
+            return await _page(request, source, base, parts)
+        except (Refused, NotFound):
+            return _html_404(request.url.path)
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
@@ -438,6 +445,46 @@ async def _web(
     if disposition:
         headers.append(("Content-Disposition", disposition))
     return PatchworkResponse(resp.body, resp.status, headers, head=head)
+
+
+def _is_page(parts: list[str]) -> bool:
+    """``project/<p>/{patch,cover}/<msgid>/`` or ``project/<p>/list/`` (pages.py)."""
+    if len(parts) == 4 and parts[0] == "project":
+        return parts[2] in ("patch", "cover")
+    return len(parts) == 3 and parts[0] == "project" and parts[2] == "list"
+
+
+async def _page(request: Request, source: PatchworkSource, base: str, parts: list[str]) -> Response:
+    """A ``web_url`` page rendered from records (see pages.py); 404 when there is none."""
+    urls = Urls(base=base, upstream=source.url, version=13, api="/api")
+    version = await source.compat_version(None)
+    link, name = parts[1], source.name
+    body: bytes | None = None
+    if parts[2] == "list":
+        sid = request.query_params.get("series", "")
+        if sid.isdigit():
+            series = await source.fetch_one(
+                f"series/{sid}/", partial(mapping.series, name), version
+            )
+            if series.project is not None and series.project.link_name == link:
+                body = pages.series_page(urls, series)
+    else:
+        resource = "patches" if parts[2] == "patch" else "covers"
+        parse: Parse = partial(mapping.patch if resource == "patches" else mapping.cover, name)
+        params = {"project": [link], "msgid": [parts[3]]}
+        found, _ = await source.fetch_page(f"{resource}/", params, parse, version)
+        # An old backend ignores the msgid filter: match here as well.
+        hits = [r for r in found if r.msgid.strip("<>") == parts[3]]
+        if hits:
+            record = await source.fetch_one(f"{resource}/{hits[0].id}/", parse, version)
+            if resource == "patches":
+                body = pages.patch_page(urls, record)
+            else:
+                body = pages.cover_page(urls, record)
+    if body is None:
+        return _html_404(request.url.path)
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    return PatchworkResponse(body, 200, headers, head=request.method == "HEAD")
 
 
 def _gateway_location(location: str, upstream: str, base: str) -> str:
