@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean
+.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy gateway schema adapters tests
+	$(BIN)/mypy gateway schema adapters tests bench
 
 check: lint typecheck test  ## everything CI and reviewers rely on
 
@@ -33,6 +33,11 @@ format: $(STAMP)
 
 schema: $(STAMP)  ## regenerate the committed schema/schema.graphql
 	$(BIN)/revgate schema > schema/schema.graphql
+
+bench-dashboard: $(STAMP)  ## cross-forge dashboard query: upstream requests and latency ratio
+	$(BIN)/python -m bench.dashboard
+
+bench: bench-dashboard  ## every benchmark (they print ratios; no timed assertions in tests)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -13,13 +13,15 @@ exactly the shape an aiodataloader batch function needs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from adapters.model import (
     Bundle,
+    ChangeRecord,
+    ChangeState,
     Check,
     Comment,
     Cover,
@@ -76,6 +78,37 @@ class EventFilter:
     cover: str | None = None
     since: datetime | None = None
     before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFilter:
+    """A filter that means the same on every forge (see docs/federation.md for the pushdown).
+
+    A lister pushes down what its API can filter and may ignore the rest: the gateway applies
+    every field again to the records it gets back, so pushdown is an optimisation only and
+    must never be *stricter* than these semantics. ``native`` carries per-kind escapes
+    (``gerrit_query``, Patchwork filters) that only that kind understands.
+    """
+
+    projects: tuple[str, ...] = ()  # native project ids or link names on this backend
+    states: tuple[ChangeState, ...] = ()
+    author: str | None = None  # email, username or name (case-insensitive exact)
+    updated_since: datetime | None = None
+    updated_before: datetime | None = None
+    search: str | None = None  # case-insensitive substring of the title
+    native: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class ChangeLister(Protocol):
+    """Lists a backend's changes ordered by update time: the unit the federated merge consumes."""
+
+    async def list_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[ChangeRecord]:
+        """Changes ordered by ``updated_at`` (newest first when ``descending``), windowed by
+        absolute position in that order. ``Page.has_next`` must be exact; a window may hold
+        fewer items than asked (a server-side cap) only while ``has_next`` is true."""
 
 
 @runtime_checkable

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -57,6 +57,25 @@ def rollup(states: Sequence[CheckState]) -> CheckState | None:
         if state in present:
             return state
     return CheckState.SUCCESS  # pragma: no cover - _ROLLUP_ORDER covers every member
+
+
+class ChangeRecord(Protocol):
+    """What every kind's change record (patch, Gerrit change, pull request) offers the merge."""
+
+    @property
+    def backend(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def state(self) -> ChangeState: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def project(self) -> Project | None: ...
+    @property
+    def author(self) -> Person | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +175,16 @@ class Patch:
     def is_detail(self) -> bool:
         """Whether this record came from a detail response (lists omit content and diff)."""
         return self.headers is not None
+
+    @property
+    def updated_at(self) -> datetime:
+        """Patchwork exposes no modification time: the mail's date stands in for it."""
+        return self.date
+
+    @property
+    def author(self) -> Person | None:
+        """The change's author: the patch's submitter."""
+        return self.submitter
 
 
 @dataclass(frozen=True, slots=True)

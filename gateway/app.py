@@ -3,6 +3,7 @@
 GET  /            → a short JSON index (links to the endpoints)
 GET  /graphql     → GraphiQL (when enabled)
 POST /graphql     → GraphQL over HTTP (strawberry), one fresh Context per request
+WS   /graphql     → subscriptions (graphql-transport-ws)
 GET  /healthz     → the process is up (touches no backend)
 GET  /readyz      → per-backend reachability (503 only when no backend answers)
 GET  /metrics     → Prometheus text format
@@ -20,11 +21,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 
 from adapters.base import Source
+from adapters.breaker import Breakers
 from gateway.compat import compat_routes
 from gateway.context import request_context
 from gateway.health import readiness
@@ -34,10 +37,23 @@ from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
 from schema.build import build_schema
 from schema.context import Context
+from schema.live import EventHub
+
+
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; orjson gives bytes, so send them as text."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with revgate's context and orjson encoding."""
+
+    websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(self, backends: Backends, settings: Settings, metrics: Metrics) -> None:
         super().__init__(
@@ -47,11 +63,14 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self._backends = backends
         self._public_url = settings.server.public_url
+        self._budget = settings.server.backend_budget
+        self.breakers = Breakers()
+        self.hub = EventHub(settings.server.poll_interval)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         # The generation pinned by PinGeneration for this request (see gateway/reload.py).
         sources = request.scope.get("state", {}).get("revgate_sources", self._backends.sources)
-        return request_context(sources, self._public_url)
+        return request_context(sources, self._public_url, self._budget, self.breakers, self.hub)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -100,6 +119,8 @@ def create_app(
         return JSONResponse(report, status_code=200 if ready else 503)
 
     async def metrics_endpoint(request: Request) -> Response:
+        for name, breaker in graphql.breakers.by_backend.items():
+            metrics.breaker_open.labels(name).set(0 if breaker.state == "closed" else 1)
         return Response(metrics.render(), media_type=metrics.content_type)
 
     @contextlib.asynccontextmanager
@@ -110,6 +131,7 @@ def create_app(
             async with sighup_reload(backends, load if reload_settings else None):
                 yield
         finally:
+            await graphql.hub.close()
             if not injected:
                 await backends.close()
 
@@ -120,6 +142,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+            WebSocketRoute("/graphql", graphql),
             *compat_routes(backends, settings),
         ],
         middleware=[
@@ -130,4 +153,5 @@ def create_app(
     )
     app.state.metrics = metrics
     app.state.backends = backends
+    app.state.hub = graphql.hub
     return app

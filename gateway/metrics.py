@@ -74,6 +74,12 @@ class Metrics:
             ["backend"],
             registry=self.registry,
         )
+        self.breaker_open = Gauge(
+            "revgate_circuit_open",
+            "1 while a backend's circuit breaker is open or half-open, else 0.",
+            ["backend"],
+            registry=self.registry,
+        )
         self._names: set[str] = set()
 
     def operation_name(self, name: str | None) -> str:

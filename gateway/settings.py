@@ -33,7 +33,14 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # must not echo back in "is not set" messages.
 _ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
 _TOP_KEYS: tuple[str, ...] = ("server", "backends", "compat")
-_SERVER_KEYS: tuple[str, ...] = ("host", "port", "graphiql", "public_url")
+_SERVER_KEYS: tuple[str, ...] = (
+    "host",
+    "port",
+    "graphiql",
+    "public_url",
+    "backend_budget",
+    "poll_interval",
+)
 _BACKEND_KEYS: tuple[str, ...] = (
     "name",
     "kind",
@@ -76,6 +83,8 @@ class ServerSettings:
     port: int = 8000
     graphiql: bool = True
     public_url: str | None = None
+    backend_budget: float = 10.0  # seconds a backend may take in a federated list
+    poll_interval: float = 30.0  # seconds between event polls for live subscriptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,6 +442,16 @@ class _Checker:
                         self._at(path, f"[server] public_url {reason}")
                     else:
                         values["public_url"] = url
+            elif key == "backend_budget":
+                if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                    values["backend_budget"] = float(value)
+                else:
+                    self._at(path, f"[server] backend_budget must be seconds > 0{_got(value)}")
+            elif key == "poll_interval":
+                if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+                    values["poll_interval"] = float(value)
+                else:
+                    self._at(path, f"[server] poll_interval must be seconds > 0{_got(value)}")
             else:
                 self._unknown_key(path, key, _SERVER_KEYS, "[server]")
         self._server_overrides(values)

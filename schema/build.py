@@ -8,9 +8,10 @@ from pathlib import Path
 import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
-from schema.errors import mask_errors
+from schema.errors import PartialErrors, mask_errors
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -23,9 +24,11 @@ def build_schema(
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
         extensions=[
             mask_errors,
+            PartialErrors,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
             *extensions,

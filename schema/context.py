@@ -15,8 +15,11 @@ import strawberry
 from aiodataloader import DataLoader
 
 from adapters import base
+from adapters.breaker import Breakers
+from adapters.errors import UpstreamError
 from adapters.model import Bundle, Check, Cover, Patch, Person, Project, Series
 from schema.errors import UserInputError
+from schema.live import EventHub
 
 P = TypeVar("P")
 
@@ -27,7 +30,15 @@ class Context:
 
     sources: Mapping[str, base.Source]
     public_url: str | None = None
+    budget: float = 10.0  # seconds a backend may take in a federated list
+    breakers: Breakers | None = None  # shared by every request of the app
+    hub: EventHub | None = None  # live-event pollers, shared by every subscription
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
+    partial_errors: list[tuple[list[str | int], UpstreamError]] = field(default_factory=list)
+
+    def report(self, info: Any, error: UpstreamError) -> None:
+        """Record a backend failure that must not fail the field (federated lists)."""
+        self.partial_errors.append((info.path.as_list(), error))
 
     def source(self, name: str) -> base.Source:
         """The backend called ``name``, or a ``BACKEND_NOT_FOUND`` error."""

@@ -8,10 +8,11 @@ masked by ``MaskErrors`` into a generic message, so no traceback or internal det
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 
 from adapters.errors import UpstreamError
 
@@ -52,6 +53,22 @@ def _should_mask(error: GraphQLError) -> bool:
     error.extensions = {**(error.extensions or {}), **ext}
     error.message = str(original)
     return False
+
+
+class PartialErrors(SchemaExtension):
+    """Adds the backend failures a resolver reported without failing (``Context.report``)."""
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context
+        reported = getattr(ctx.context, "partial_errors", None)
+        if not reported or ctx.result is None:
+            return
+        extra = [
+            GraphQLError(str(err), path=path, extensions=error_extensions(err))
+            for path, err in reported
+        ]
+        ctx.result.errors = [*(ctx.result.errors or []), *extra]
 
 
 def mask_errors() -> MaskErrors:

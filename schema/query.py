@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import strawberry
 
 from adapters import base
 from schema import node
+from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
 from schema.errors import UserInputError
-from schema.pagination import Connection, concatenated, connection, page_request
+from schema.merge import Feed, fingerprint, merge_feeds
+from schema.pagination import (
+    Connection,
+    Edge,
+    PageInfo,
+    concatenated,
+    connection,
+    page_request,
+    page_size,
+)
 from schema.types import (
     Backend,
     Bundle,
@@ -28,6 +40,8 @@ from schema.types import (
 )
 
 MAX_NODES = 100
+P = TypeVar("P")
+T = TypeVar("T")
 
 
 @strawberry.input(description="Series list filters.")
@@ -38,7 +52,9 @@ class SeriesFilterInput:
     since: datetime | None = None
     before: datetime | None = None
     q: str | None = None
-    order: str | None = None
+    order: str | None = strawberry.field(
+        default=None, description='"-date" (newest first, the default) or "date".'
+    )
 
     def to_filter(self) -> base.SeriesFilter:
         """The adapter-level filter."""
@@ -95,6 +111,58 @@ def pick_backend(info: Info, name: str | None, port: type[Any], what: str) -> st
     raise UserInputError(
         f"several backends provide {what} ({', '.join(capable)}): set filter.backend",
         "BACKEND_REQUIRED",
+    )
+
+
+def _readers(info: Info, name: str | None, port: type[P], what: str) -> list[tuple[str, P]]:
+    """The named backend, or every backend implementing ``port``."""
+    if name:
+        return [(name, info.context.capable(name, port, what))]
+    found = info.context.all_capable(port)
+    if not found:
+        raise UserInputError(f"no configured backend provides {what}", "UNSUPPORTED")
+    return found
+
+
+def _date(record: Any) -> datetime:
+    value: datetime = record.date
+    return value
+
+
+async def merged(
+    info: Info,
+    feeds: dict[str, Feed],
+    key: Callable[[Any], datetime],
+    first: int | None,
+    after: str | None,
+    digest: str,
+    descending: bool,
+    convert: Callable[[Any], T],
+) -> Connection[T]:
+    """A connection over ``feeds`` merged by ``key``; failed backends become errors."""
+    page = await merge_feeds(
+        feeds,
+        key,
+        page_size(first),
+        after,
+        digest,
+        descending,
+        info.context.budget,
+        info.context.breakers,
+    )
+    for error in page.missing.values():
+        info.context.report(info, error)
+    edges = [Edge(cursor=cursor, node=convert(record)) for record, cursor in page.edges]
+    return Connection(
+        edges=edges,
+        nodes=[e.node for e in edges],
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=None,
     )
 
 
@@ -182,6 +250,20 @@ class Query:
         fetchers = [r.list_projects for r in readers]
         return await concatenated(fetchers, first, after, Project.of)
 
+    @strawberry.field(
+        description="Changes of every backend (patches, Gerrit changes, pull requests) in one "
+        "list ordered by update time; failed backends are reported, not fatal."
+    )
+    async def changes(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ChangeFilterInput | None = None,
+        order_by: ChangeOrder | None = None,
+    ) -> ChangeConnection:
+        return await resolve_changes(info, first, after, filter, order_by)
+
     @strawberry.field(description="Patches of one Patchwork backend, with its filters.")
     async def patches(
         self,
@@ -205,10 +287,15 @@ class Query:
         filter: SeriesFilterInput | None = None,
     ) -> Connection[Series]:
         flt = filter or SeriesFilterInput()
-        name = pick_backend(info, flt.backend, base.SeriesReader, "series")
-        src = info.context.capable(name, base.SeriesReader, "series")
-        page = await src.list_series(flt.to_filter(), page_request(first, after))
-        return connection(page, Series.of)
+        native = flt.to_filter()
+        descending = not (native.order or "-date").lstrip().startswith("date")
+        ordered = replace(native, order="-date" if descending else "date")
+        feeds = {
+            name: Feed(fetch=partial(src.list_series, ordered))
+            for name, src in _readers(info, flt.backend, base.SeriesReader, "series")
+        }
+        digest = fingerprint("series", list(feeds), ordered)
+        return await merged(info, feeds, _date, first, after, digest, descending, Series.of)
 
     @strawberry.field(description="Events of one backend, newest first.")
     async def events(
@@ -219,10 +306,13 @@ class Query:
         filter: EventFilterInput | None = None,
     ) -> Connection[Event]:
         flt = filter or EventFilterInput()
-        name = pick_backend(info, flt.backend, base.EventReader, "events")
-        src = info.context.capable(name, base.EventReader, "events")
-        page = await src.list_events(flt.to_filter(), page_request(first, after))
-        return connection(page, Event.of)
+        native = flt.to_filter()
+        feeds = {
+            name: Feed(fetch=partial(src.list_events, native))
+            for name, src in _readers(info, flt.backend, base.EventReader, "events")
+        }
+        digest = fingerprint("events", list(feeds), native)
+        return await merged(info, feeds, _date, first, after, digest, True, Event.of)
 
     @strawberry.field(description="Bundles of one backend visible to its credentials.")
     async def bundles(

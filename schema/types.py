@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types.nodes import SelectedField
@@ -18,6 +18,9 @@ from adapters import base, model
 from schema import node
 from schema.context import Info
 from schema.pagination import Connection, connection, page_request
+
+if TYPE_CHECKING:
+    from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
 
 
 @strawberry.enum(description="The kind of code-review system behind a backend.")
@@ -85,6 +88,19 @@ class Project(Node):
     @strawberry.field
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
+
+    @strawberry.field(description="This project's changes, newest update first.")
+    async def changes(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: Annotated[ChangeFilterInput, strawberry.lazy("schema.changes")] | None = None,
+        order_by: Annotated[ChangeOrder, strawberry.lazy("schema.changes")] | None = None,
+    ) -> Annotated[ChangeConnection, strawberry.lazy("schema.changes")]:
+        from schema.changes import resolve_changes
+
+        return await resolve_changes(info, first, after, filter, order_by, self._r)
 
     @strawberry.field(description="Patches of this project (Patchwork backends).")
     async def patches(

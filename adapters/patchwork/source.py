@@ -17,11 +17,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from adapters.base import EventFilter, PatchFilter, SeriesFilter
+from adapters.base import ChangeFilter, EventFilter, PatchFilter, SeriesFilter
 from adapters.errors import BadPayload, BadRequest, NotFound
 from adapters.http import HttpClient, Response
 from adapters.model import (
     Bundle,
+    ChangeRecord,
+    ChangeState,
     Check,
     Comment,
     Cover,
@@ -153,6 +155,24 @@ class PatchworkSource:
         """Patches matching ``flt`` (Patchwork's default order: id ascending)."""
         params = await self._patch_params(flt)
         return await self._page("patches/", params, page, lambda d: mapping.patch(self.name, d))
+
+    async def list_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[ChangeRecord]:
+        """Patches by date as changes; filters pushed down where Patchwork has them."""
+        raw_states = tuple(slug for slug, state in mapping.STATE_MAP.items() if state in flt.states)
+        pushed = PatchFilter(
+            project=flt.projects[0] if len(flt.projects) == 1 else None,
+            # a custom state maps to OPEN too: only push states down when OPEN is not asked
+            states=raw_states if flt.states and ChangeState.OPEN not in flt.states else (),
+            submitters=(flt.author,) if flt.author and "@" in flt.author else (),
+            since=flt.updated_since,
+            before=flt.updated_before,
+            q=flt.search,
+            order="-date" if descending else "date",
+        )
+        found = await self.list_patches(pushed, page)
+        return Page(items=found.items, offset=found.offset, has_next=found.has_next)
 
     async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
         """Patch details, one request each (the API has no multi-id lookup)."""

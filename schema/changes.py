@@ -1,0 +1,153 @@
+"""``changes``: every configured forge's changes in one connection (see ``schema/merge.py``).
+
+A backend kind takes part by implementing ``adapters.base.ChangeLister`` and registering how
+its change records become GraphQL types (``CHANGE_TYPES``, one line per kind); nothing here
+changes when a kind is added.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from adapters import base, model
+from schema import node
+from schema.context import Info
+from schema.errors import UserInputError
+from schema.merge import merge_page
+from schema.pagination import Edge, PageInfo, page_size
+from schema.types import Change, ChangeState, Patch
+
+# How each kind's change record becomes its GraphQL type. One line per kind.
+CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {model.Patch: Patch.of}
+
+
+@strawberry.enum(description="Sort direction.")
+class OrderDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.enum(description="What changes are ordered by.")
+class ChangeOrderField(enum.Enum):
+    UPDATED_AT = "UPDATED_AT"
+
+
+@strawberry.input(description="The order of a change list.")
+class ChangeOrder:
+    field: ChangeOrderField = ChangeOrderField.UPDATED_AT
+    direction: OrderDirection = OrderDirection.DESC
+
+
+@strawberry.input(description="A filter that means the same on every forge.")
+class ChangeFilterInput:
+    backends: list[str] | None = strawberry.field(
+        default=None, description="Only these backends (by name)."
+    )
+    projects: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these projects (Project IDs); implies their backends."
+    )
+    states: list[ChangeState] | None = None  # type: ignore[valid-type]
+    author: str | None = strawberry.field(
+        default=None, description="Email, username or name (case-insensitive, exact)."
+    )
+    updated_since: datetime | None = strawberry.field(default=None, description="Inclusive.")
+    updated_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    search: str | None = strawberry.field(
+        default=None, description="Case-insensitive substring of the title."
+    )
+    gerrit_query: str | None = strawberry.field(
+        default=None,
+        description="A native Gerrit query added on Gerrit backends (ignored by other kinds).",
+    )
+
+
+@strawberry.type(description="A page of changes merged across backends.")
+class ChangeConnection:
+    edges: list[Edge[Change]]
+    nodes: list[Change]
+    page_info: PageInfo
+    total_count: int | None = strawberry.field(description="Not known for merged lists (null).")
+    missing_backends: list[str] = strawberry.field(
+        description="Backends that failed or ran out of time: their changes are not in this page."
+    )
+
+
+def _plan(
+    info: Info, flt: ChangeFilterInput, only_project: model.Project | None
+) -> tuple[dict[str, base.ChangeLister], dict[str, base.ChangeFilter]]:
+    ctx = info.context
+    wanted = set(flt.backends) if flt.backends is not None else None
+    projects: dict[str, list[str]] = {}
+    for value in flt.projects or ():
+        gid = node.decode(str(value), "Project")
+        ctx.source(gid.backend)
+        projects.setdefault(gid.backend, []).append(gid.native)
+    if only_project is not None:
+        projects = {only_project.backend: [only_project.id]}
+    for name in wanted or ():
+        ctx.source(name)
+    listers: dict[str, base.ChangeLister] = {}
+    filters: dict[str, base.ChangeFilter] = {}
+    for name, lister in ctx.all_capable(base.ChangeLister):
+        if wanted is not None and name not in wanted:
+            continue
+        if projects and name not in projects:
+            continue
+        listers[name] = lister
+        native = {"gerrit_query": flt.gerrit_query} if flt.gerrit_query else {}
+        filters[name] = base.ChangeFilter(
+            projects=tuple(projects.get(name, ())),
+            states=tuple(flt.states or ()),
+            author=flt.author,
+            updated_since=flt.updated_since,
+            updated_before=flt.updated_before,
+            search=flt.search,
+            native=native,
+        )
+    if not listers and (wanted or projects):
+        raise UserInputError("none of the selected backends lists changes", "UNSUPPORTED")
+    return listers, filters
+
+
+def _convert(record: Any) -> Change:
+    convert = CHANGE_TYPES.get(type(record))
+    if convert is None:  # a kind that lists changes but registered no GraphQL type
+        raise TypeError(f"no GraphQL type registered for {type(record).__name__}")
+    return convert(record)
+
+
+async def resolve_changes(
+    info: Info,
+    first: int | None,
+    after: str | None,
+    filter: ChangeFilterInput | None,
+    order_by: ChangeOrder | None,
+    only_project: model.Project | None = None,
+) -> ChangeConnection:
+    """The merged connection; failed backends are reported, not fatal."""
+    count = page_size(first)
+    listers, filters = _plan(info, filter or ChangeFilterInput(), only_project)
+    descending = (order_by or ChangeOrder()).direction is OrderDirection.DESC
+    budget = info.context.budget
+    breakers = info.context.breakers
+    page = await merge_page(listers, filters, count, after, descending, budget, breakers)
+    for error in page.missing.values():
+        info.context.report(info, error)
+    edges = [Edge(cursor=cursor, node=_convert(record)) for record, cursor in page.edges]
+    return ChangeConnection(
+        edges=edges,
+        nodes=[e.node for e in edges],
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=None,
+        missing_backends=sorted(page.missing),
+    )
