@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 
 from adapters.patchwork.simulator import PatchworkData, RunningSimulator, start_simulator
 from gateway.app import create_app
+from gateway.cli import uvicorn_server
 from gateway.settings import settings_from_dict
 
 ADMIN = "a0" * 20  # the simulator's admin token; also a compat token that may write
@@ -95,8 +95,9 @@ async def live_gateway(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
+    server = uvicorn_server(
+        app, "127.0.0.1", port, log_level="warning", lifespan="on", access_log=False
+    )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         for _ in range(500):
