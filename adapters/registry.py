@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adapters.base import Source
+from adapters.compat import CompatKind
 from adapters.http import Credentials, HttpClient, HttpConfig
+from adapters.patchwork import rest as patchwork_rest
 from adapters.patchwork.source import create_source as create_patchwork
 
 
@@ -58,3 +60,10 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         retries=spec.retries,
     )
     return factory(spec, HttpClient(config, on_request=on_request))
+
+
+# Backend kind → its REST compatibility router (``/rest/<backend>/…``, see adapters/compat.py
+# and docs/compat.md); a kind without an entry has no compat mount.
+COMPAT_ROUTERS: dict[str, CompatKind] = {
+    "patchwork": CompatKind(router=patchwork_rest.router),
+}

@@ -24,6 +24,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gateway.settings_compat import CompatChecks
+from gateway.settings_compat import CompatSettings as CompatSettings
+from gateway.settings_compat import CompatToken as CompatToken
+
 BACKEND_KINDS: tuple[str, ...] = ("patchwork", "patchwork-fdo", "gerrit", "abf")
 PATCHWORK_API_VERSIONS: tuple[str, ...] = ("auto", "1.0", "1.1", "1.2", "1.3")
 CONFIG_ENV = "REVGATE_CONFIG"
@@ -85,24 +89,6 @@ class ServerSettings:
     public_url: str | None = None
     backend_budget: float = 10.0  # seconds a backend may take in a federated list
     poll_interval: float = 30.0  # seconds between event polls for live subscriptions
-
-
-@dataclass(frozen=True, slots=True)
-class CompatToken:
-    """A token REST-compat clients may present (``Authorization: Token …``), kept as sha256."""
-
-    name: str
-    sha256: str = field(repr=False)
-    write: bool = True
-    backends: tuple[str, ...] = ()  # empty: every backend
-
-
-@dataclass(frozen=True, slots=True)
-class CompatSettings:
-    """``[compat]``: who may use the REST compatibility layer (``/rest/<backend>/…``)."""
-
-    anonymous_reads: bool = True
-    tokens: tuple[CompatToken, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +350,7 @@ def _normalise_url(value: str) -> tuple[str | None, str]:
     return f"{scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}", ""
 
 
-class _Checker:
+class _Checker(CompatChecks):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
     def __init__(self, locator: _Locator, env: Mapping[str, str]) -> None:
@@ -697,109 +683,6 @@ class _Checker:
                 middle.endswith(f"_{s}") and len(middle) > len(s) + 1 for s in _OVERRIDE_SUFFIXES
             ):
                 self._env_problem(f"{var} names no configured backend{_suggest(var, known)}")
-
-    # -- [compat] (REST compatibility layer) ---------------------------------------------
-
-    def _compat(self, raw: object, backend_names: list[str]) -> CompatSettings:
-        """``[compat]`` with ``anonymous_reads`` and ``[[compat.tokens]]`` entries."""
-        if raw is None:
-            return CompatSettings()
-        if not isinstance(raw, Mapping):
-            self._at(("compat",), f"[compat] must be a table, not {_type_name(raw)}")
-            return CompatSettings()
-        anonymous_reads = True
-        tokens: list[CompatToken] = []
-        for key, value in raw.items():
-            if key == "anonymous_reads":
-                if isinstance(value, bool):
-                    anonymous_reads = value
-                else:
-                    self._at(
-                        ("compat", key),
-                        f"[compat] anonymous_reads must be true or false{_got(value)}",
-                    )
-            elif key == "tokens":
-                if not isinstance(value, list):
-                    self._at(
-                        ("compat", key),
-                        "[compat] tokens must be an array of tables ([[compat.tokens]])",
-                    )
-                    continue
-                for index, entry in enumerate(value):
-                    token = self._compat_token(index, entry, backend_names, tokens)
-                    if token is not None:
-                        tokens.append(token)
-            else:
-                self._unknown_key(("compat", key), key, _COMPAT_KEYS, "[compat]")
-        return CompatSettings(anonymous_reads=anonymous_reads, tokens=tuple(tokens))
-
-    def _compat_token(
-        self, index: int, raw: object, backend_names: list[str], seen: list[CompatToken]
-    ) -> CompatToken | None:
-        header: Path_ = ("compat", "tokens", index)
-        if not isinstance(raw, Mapping):
-            self._at(header, f"compat token {index + 1} must be a table, not {_type_name(raw)}")
-            return None
-        start = len(self.problems)
-        name = raw.get("name")
-        label = f"compat token {name!r}" if isinstance(name, str) else f"compat token #{index + 1}"
-
-        def at(key: str, message: str) -> None:
-            self._at((*header, key), f"{label}: {message}")
-
-        values: dict[str, Any] = {}
-        for key, value in raw.items():
-            if key == "name":
-                if not isinstance(value, str) or not value.strip():
-                    at(key, f"name must be a non-empty string{_got(value)}")
-                elif any(t.name == value for t in seen):
-                    at(key, f"duplicate compat token name {value!r}")
-                else:
-                    values["name"] = value
-            elif key == "sha256":
-                # Never echo the value: a token pasted here by mistake is a secret.
-                if not isinstance(value, str) or not _SHA256_RE.fullmatch(value.strip()):
-                    at(
-                        key,
-                        "sha256 must be the 64 hex digits of the token's SHA-256 "
-                        '(e.g. printf %s "$TOKEN" | sha256sum), not the token itself',
-                    )
-                else:
-                    values["sha256"] = value.strip().lower()
-            elif key == "write":
-                if isinstance(value, bool):
-                    values["write"] = value
-                else:
-                    at(key, f"write must be true or false{_got(value)}")
-            elif key == "backends":
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    at(key, "backends must be an array of backend names")
-                    continue
-                for unknown in [v for v in value if v not in backend_names]:
-                    at(
-                        key,
-                        f"backends: no backend is called {unknown!r:.40}"
-                        f"{_suggest(unknown, backend_names)}",
-                    )
-                values["backends"] = tuple(value)
-            elif key == "token":
-                at(
-                    key,
-                    "'token' is not allowed: give its sha256 (secrets stay out of the file)",
-                )
-            else:
-                self._unknown_key((*header, key), key, _COMPAT_TOKEN_KEYS, label)
-        for key in ("name", "sha256"):
-            if key not in raw:
-                self._at(header, f"{label}: missing required key {key!r}")
-        if len(self.problems) > start:
-            return None
-        return CompatToken(**values)
-
-
-_COMPAT_KEYS: tuple[str, ...] = ("anonymous_reads", "tokens")
-_COMPAT_TOKEN_KEYS: tuple[str, ...] = ("name", "sha256", "write", "backends")
-_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def _got(value: object) -> str:

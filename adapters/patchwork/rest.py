@@ -17,8 +17,9 @@ once. The backend's own refusals (validation errors, 403, 404, 405) are re-serve
 status and body; other upstream failures become 502/504 ``{"detail": …}`` naming the backend.
 
 Callers authenticate as Patchwork clients do (``Authorization: Token <key>``); the gateway
-checks the token (``Caller``) and the backend is always called with the gateway's own
-configured credentials, which a client never sees.
+checks the token (``Caller``, see ``adapters/compat.py``) and calls the backend with the
+credential its configuration maps that token to (or the backend's own), which a client never
+sees.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapters.base import Source
+from adapters.compat import Caller, CompatCall, CompatRouter
 from adapters.errors import NotFound, Timeout, UpstreamError
 from adapters.patchwork import mapping, pages
 from adapters.patchwork.client import Refused
@@ -60,16 +63,6 @@ OPTION_NAMES = {
 
 Parse = Callable[[dict[str, Any]], Any]
 Render = Callable[[Renderer, Any], Json]
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is calling, as the gateway established it from the request's credentials."""
-
-    authenticated: bool = False  # presented a configured compat token
-    can_write: bool = False  # that token may write
-    invalid_token: bool = False  # presented a token the gateway does not know
-    may_read: bool = True  # reads allowed (anonymous reads can be switched off)
 
 
 class PatchworkResponse(Response):
@@ -152,6 +145,17 @@ class _Call:
 
     def renderer(self) -> Renderer:
         return Renderer(self.urls())
+
+
+def router(source: Source) -> CompatRouter:
+    """The compat router of one Patchwork backend (registered in ``adapters.registry``)."""
+    if not isinstance(source, PatchworkSource):
+        raise TypeError(f"backend {source.name!r} is not a Patchwork source")
+
+    async def serve(call: CompatCall) -> Response:
+        return await handle(call.request, source, call.base, call.caller, call.path)
+
+    return serve
 
 
 async def handle(

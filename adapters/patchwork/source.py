@@ -13,7 +13,9 @@ newer API version than the server offers raise ``BadRequest`` instead of being d
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -88,6 +90,15 @@ class PatchworkSource:
     async def close(self) -> None:
         """Close the pooled HTTP session."""
         await self.http.close()
+
+    def with_token(self, token: str) -> PatchworkSource:
+        """This backend as the user owning ``token`` (``Authorization: Token …``), on the same
+        pooled session and sharing the detected API version (see ``CallerCredentials``)."""
+        creds = replace(self.http.config.credentials, token=token, username=None, password=None)
+        http = self.http.with_credentials(creds)
+        client = copy.copy(self.client)
+        client.http = http
+        return PatchworkSource(self.name, self.url, http, client)
 
     async def ping(self) -> None:
         """One GET of the API root (the version probe on first use)."""

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ def sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def compat_settings(url: str, **compat: Any) -> Any:
+def compat_settings(url: str, env: Mapping[str, str] | None = None, **compat: Any) -> Any:
     """Settings: backend ``pw`` at ``url`` (admin credentials) and the two compat tokens."""
     compat.setdefault(
         "tokens",
@@ -42,7 +42,7 @@ def compat_settings(url: str, **compat: Any) -> Any:
         ],
         "compat": compat,
     }
-    return settings_from_dict(data, env=BACKEND_TOKEN_ENV)
+    return settings_from_dict(data, env={**BACKEND_TOKEN_ENV, **(env or {})})
 
 
 @dataclass
@@ -60,11 +60,11 @@ class CompatGateway:
 
 @contextlib.asynccontextmanager
 async def compat_gateway(
-    data: PatchworkData | None = None, **compat: Any
+    data: PatchworkData | None = None, env: Mapping[str, str] | None = None, **compat: Any
 ) -> AsyncIterator[CompatGateway]:
     """The gateway in-process over a fresh simulator (httpx ASGI transport, no lifespan)."""
     sim = await start_simulator(data)
-    app = create_app(compat_settings(sim.url, **compat))
+    app = create_app(compat_settings(sim.url, env, **compat))
     backends = app.state.backends
     try:
         await backends.open()
