@@ -56,6 +56,12 @@ Error mapping (each error gets ``status=`` the HTTP status, or ``None`` without 
     are read with a cap of ``max_body_bytes`` (after decompression, so a gzip bomb is caught);
     error bodies are read up to 64 KiB and the rest is ignored.
 
+Response cache (``adapters.http_cache``)
+    With a ``cache`` store and ``cache_ttl > 0``, ``get`` answers from the cache when it can
+    (fresh entry, 304 revalidation, one shared request for identical concurrent GETs) and
+    ``send`` invalidates the backend's entries after every write attempt. ``cache_ttl = 0``
+    (the default) means no cache at all: every GET goes upstream, as without a store.
+
 ``on_request(method, url, status_or_None, seconds)`` is called once per attempt (including
 redirect hops); ``request_count`` counts attempts. Each attempt logs one debug line on the
 ``revgate.upstream`` logger: method, URL, status and milliseconds — never headers.
@@ -80,6 +86,7 @@ import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from adapters.cache import Cache
 from adapters.errors import (
     BadPayload,
     BadRequest,
@@ -90,6 +97,7 @@ from adapters.errors import (
     Unavailable,
     UpstreamError,
 )
+from adapters.http_cache import ResponseCache
 
 __all__ = ["Credentials", "HttpClient", "HttpConfig", "Params", "RequestHook", "Response"]
 
@@ -142,6 +150,7 @@ class HttpConfig:
     max_backoff: float = 5.0
     max_body_bytes: int = 50 * 1024 * 1024
     user_agent: str = "revgate/0.1"
+    cache_ttl: float = 0.0  # seconds a GET answer stays fresh; 0 = no response cache
 
     def __repr__(self) -> str:
         return (
@@ -149,7 +158,8 @@ class HttpConfig:
             f"credentials={self.credentials!r}, connect_timeout={self.connect_timeout}, "
             f"read_timeout={self.read_timeout}, retries={self.retries}, "
             f"backoff={self.backoff}, max_backoff={self.max_backoff}, "
-            f"max_body_bytes={self.max_body_bytes}, user_agent={self.user_agent!r})"
+            f"max_body_bytes={self.max_body_bytes}, user_agent={self.user_agent!r}, "
+            f"cache_ttl={self.cache_ttl})"
         )
 
 
@@ -228,6 +238,7 @@ class HttpClient:
         config: HttpConfig,
         session: aiohttp.ClientSession | None = None,
         on_request: RequestHook | None = None,
+        cache: Cache | None = None,
     ) -> None:
         self.config = config
         self._session = session
@@ -248,6 +259,9 @@ class HttpClient:
         self._timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
         )
+        self.cache: ResponseCache[Response] | None = None
+        if cache is not None and config.cache_ttl > 0:
+            self.cache = ResponseCache(cache, config.backend, config.cache_ttl, self._cached)
 
     def _auth_headers(self, base: URL) -> dict[str, str]:
         creds = self.config.credentials
@@ -270,6 +284,9 @@ class HttpClient:
         )
         clone._owns_session = False
         clone._parent = self
+        # The same response cache: its keys carry the credentials sent, so users never share
+        # an entry, and a write by either client invalidates the backend's entries for both.
+        clone.cache = self.cache
         return clone
 
     @property
@@ -324,6 +341,18 @@ class HttpClient:
     ) -> Response:
         """GET with retries; statuses >= 400 not in ``allow_status`` raise ``UpstreamError``."""
         url = _with_params(self._resolve(path), params)
+        if self.cache is None:
+            return await self._get(url, headers, allow_status)
+
+        async def fetch(conditional: Mapping[str, str]) -> Response:
+            return await self._get(url, {**(headers or {}), **conditional}, allow_status)
+
+        sent = {**self._headers, **(headers or {})}
+        return await self.cache.get(str(url), sent, allow_status, fetch)
+
+    async def _get(
+        self, url: URL, headers: Mapping[str, str] | None, allow_status: Collection[int]
+    ) -> Response:
         attempts = 1 + max(0, self.config.retries)
         attempt = 0
         redirects = 0
@@ -386,6 +415,9 @@ class HttpClient:
             resp = await self._attempt(method, url, extra, body, allow_status)
         except _Failure as failure:
             raise failure.error from None
+        finally:
+            if self.cache is not None:
+                await self.cache.invalidate()  # even a failed write may have changed something
         if resp.status in REDIRECT_STATUSES:
             raise BadRequest(
                 self.backend,
@@ -396,6 +428,11 @@ class HttpClient:
         return resp
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _cached(
+        self, status: int, url: str, headers: CIMultiDictProxy[str], body: bytes
+    ) -> Response:
+        return Response(status=status, url=url, headers=headers, body=body, backend=self.backend)
 
     def _redirect_target(self, resp: Response) -> URL:
         location = resp.headers.get("Location")

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from adapters.base import Source
+from adapters.cache import Cache
 from adapters.compat import CompatKind
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork import rest as patchwork_rest
@@ -29,6 +30,8 @@ class BackendSpec:
     timeout: float = 30.0
     connect_timeout: float = 5.0
     retries: int = 3
+    cache_ttl: float = 0.0  # seconds; 0 = this backend's GETs are never cached
+    cache: Cache | None = None  # the store shared by every backend (memory or Redis)
 
 
 RequestHook = Callable[[str, str, int | None, float], None]
@@ -58,8 +61,9 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         connect_timeout=spec.connect_timeout,
         read_timeout=spec.timeout,
         retries=spec.retries,
+        cache_ttl=spec.cache_ttl,
     )
-    return factory(spec, HttpClient(config, on_request=on_request))
+    return factory(spec, HttpClient(config, on_request=on_request, cache=spec.cache))
 
 
 # Backend kind → its REST compatibility router (``/rest/<backend>/…``, see adapters/compat.py

@@ -28,10 +28,11 @@ from strawberry.http.exceptions import WebSocketDisconnected
 
 from adapters.base import Source
 from adapters.breaker import Breakers
+from adapters.cache import Cache
 from gateway.compat import compat_routes
 from gateway.context import request_context
 from gateway.health import readiness
-from gateway.lifespan import build_sources
+from gateway.lifespan import build_cache, build_sources
 from gateway.metrics import CountRequests, Metrics
 from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
@@ -80,22 +81,28 @@ def create_app(
     settings: Settings,
     sources: dict[str, Source] | None = None,
     reload_settings: Callable[[], Settings] | None = None,
+    cache: Cache | None = None,
 ) -> Starlette:
     """The revgate ASGI app for ``settings``.
 
-    ``sources`` lets tests inject their own (already opened) backends; ``reload_settings``
-    re-reads the configuration when the process receives SIGHUP.
+    ``sources`` lets tests inject their own (already opened) backends, with the response
+    ``cache`` they use if any (for its metrics; the caller closes it); otherwise the
+    ``[cache]`` store is built here, shared by every reload generation and closed with the
+    app. ``reload_settings`` re-reads the configuration when the process receives SIGHUP.
     """
     metrics = Metrics()
     injected = sources is not None
     if sources is None:
-        sources = build_sources(settings, metrics.upstream_hook)
+        cache = build_cache(settings)
+        sources = build_sources(settings, metrics.upstream_hook, cache)
+    if cache is not None:
+        metrics.watch_cache(cache)
     backends = Backends(sources)
     graphql = GraphQLApp(backends, settings, metrics)
 
     def load() -> Mapping[str, Source]:
         assert reload_settings is not None
-        return build_sources(reload_settings(), metrics.upstream_hook)
+        return build_sources(reload_settings(), metrics.upstream_hook, cache)
 
     async def index(request: Request) -> Response:
         return JSONResponse(
@@ -134,6 +141,8 @@ def create_app(
             await graphql.hub.close()
             if not injected:
                 await backends.close()
+                if cache is not None:
+                    await cache.close()
 
     app = Starlette(
         routes=[
@@ -154,4 +163,5 @@ def create_app(
     app.state.metrics = metrics
     app.state.backends = backends
     app.state.hub = graphql.hub
+    app.state.cache = cache
     return app

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from adapters.base import Source
+from adapters.cache import Cache, open_cache
 from adapters.http import Credentials
 from adapters.registry import BackendSpec, RequestHook, build_source
 from gateway.settings import BackendSettings, Settings
@@ -13,8 +14,8 @@ from gateway.settings import BackendSettings, Settings
 log = logging.getLogger("revgate")
 
 
-def spec_of(backend: BackendSettings) -> BackendSpec:
-    """The adapter-level description of one configured backend."""
+def spec_of(backend: BackendSettings, cache: Cache | None = None) -> BackendSpec:
+    """The adapter-level description of one configured backend (``cache``: the shared store)."""
     return BackendSpec(
         name=backend.name,
         kind=backend.kind,
@@ -27,17 +28,33 @@ def spec_of(backend: BackendSettings) -> BackendSpec:
         timeout=backend.timeout,
         connect_timeout=backend.connect_timeout,
         retries=backend.retries,
+        cache_ttl=backend.cache_ttl,
+        cache=cache,
     )
 
 
+def build_cache(settings: Settings) -> Cache:
+    """The response-cache store of ``[cache]``, shared by every backend and generation.
+
+    Built even when no backend has ``cache_ttl > 0`` yet (a SIGHUP reload may turn it on;
+    the ``[cache]`` table itself needs a restart). A Redis store opens no connection here
+    (redis-py connects on first use); the app's lifespan closes it.
+    """
+    conf = settings.cache
+    return open_cache(conf.url, max_entries=conf.max_entries, max_bytes=conf.max_bytes)
+
+
 def build_sources(
-    settings: Settings, hooks: Callable[[str], RequestHook] | None = None
+    settings: Settings,
+    hooks: Callable[[str], RequestHook] | None = None,
+    cache: Cache | None = None,
 ) -> dict[str, Source]:
     """One source per configured backend, in configuration order (not yet opened).
 
-    ``hooks(name)`` gives the upstream-request hook of backend ``name`` (metrics).
+    ``hooks(name)`` gives the upstream-request hook of backend ``name`` (metrics); ``cache``
+    is the store used by the backends whose ``cache_ttl`` is > 0 (none: nothing is cached).
     """
     return {
-        b.name: build_source(spec_of(b), hooks(b.name) if hooks else None)
+        b.name: build_source(spec_of(b, cache), hooks(b.name) if hooks else None)
         for b in settings.backends
     }

@@ -1,4 +1,4 @@
-"""Prometheus metrics: GraphQL operations, HTTP requests, upstream calls.
+"""Prometheus metrics: GraphQL operations, HTTP requests, upstream calls, the response cache.
 
 prometheus_client (the reference client library) renders the text format and keeps the
 histograms; each app owns its own ``CollectorRegistry`` so that several apps in one process
@@ -18,9 +18,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
+
+from adapters.cache import Cache
 
 MAX_OPERATION_NAMES = 200
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -104,6 +108,10 @@ class Metrics:
 
         return hook
 
+    def watch_cache(self, cache: Cache) -> None:
+        """Export the response cache's counters (read from its ``stats`` at scrape time)."""
+        self.registry.register(CacheCollector(cache))
+
     def render(self) -> bytes:
         """The exposition text."""
         return generate_latest(self.registry)
@@ -155,6 +163,47 @@ class CountRequests:
             await self.app(scope, receive, observe)
         finally:
             self.metrics.http_requests.labels(route, str(status)).inc()
+
+
+# (stats counter, metric name without _total, help): per backend …
+_CACHE_BACKEND_COUNTERS = (
+    ("hits", "revgate_cache_hits", "Upstream GETs answered from a fresh cache entry."),
+    ("misses", "revgate_cache_misses", "Cacheable upstream GETs that needed a full request."),
+    ("revalidated", "revgate_cache_revalidated", "Stale entries confirmed by 304 Not Modified."),
+    ("coalesced", "revgate_cache_coalesced", "GETs that joined an identical one in flight."),
+    ("invalidations", "revgate_cache_invalidations", "Cache invalidations (one per write)."),
+)
+# … and for the store as a whole.
+_CACHE_STORE_COUNTERS = (
+    ("evictions", "revgate_cache_evictions", "Entries evicted to stay within memory bounds."),
+    ("errors", "revgate_cache_errors", "Cache store operations that failed (Redis down …)."),
+)
+
+
+class CacheCollector(Collector):
+    """The response cache's ``CacheStats`` as Prometheus counters, read when scraped."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def describe(self) -> Iterator[Metric]:
+        """The families without samples (so registering reads no stats)."""
+        for _, name, text in _CACHE_BACKEND_COUNTERS:
+            yield CounterMetricFamily(name, text, labels=["backend"])
+        for _, name, text in _CACHE_STORE_COUNTERS:
+            yield CounterMetricFamily(name, text)
+
+    def collect(self) -> Iterator[Metric]:
+        """One family per counter; per-backend ones have a sample per backend seen so far."""
+        stats = self.cache.stats
+        for what, name, text in _CACHE_BACKEND_COUNTERS:
+            family = CounterMetricFamily(name, text, labels=["backend"])
+            for (backend, counter), value in sorted(stats.by_backend.items()):
+                if counter == what:
+                    family.add_metric([backend], value)
+            yield family
+        for what, name, text in _CACHE_STORE_COUNTERS:
+            yield CounterMetricFamily(name, text, value=getattr(stats, what))
 
 
 def _operation_type(ctx: Any) -> str:

@@ -36,7 +36,7 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Upper-case only: a lower-case "name" is far more likely to be a pasted token, which we
 # must not echo back in "is not set" messages.
 _ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
-_TOP_KEYS: tuple[str, ...] = ("server", "backends", "compat")
+_TOP_KEYS: tuple[str, ...] = ("server", "backends", "cache", "compat")
 _SERVER_KEYS: tuple[str, ...] = (
     "host",
     "port",
@@ -57,6 +57,7 @@ _BACKEND_KEYS: tuple[str, ...] = (
     "connect_timeout",
     "page_size",
     "retries",
+    "cache_ttl",
 )
 _SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
 _CREDENTIAL_ENV_KEYS: tuple[str, ...] = ("token_env", "username_env", "password_env")
@@ -79,6 +80,7 @@ class BackendSettings:
     connect_timeout: float = 5.0
     page_size: int = 100
     retries: int = 3
+    cache_ttl: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     backends: tuple[BackendSettings, ...] = ()
     source: str | None = None
+    # (a lambda: CacheSettings is defined with the rest of [cache] at the end of the module)
+    cache: CacheSettings = field(default_factory=lambda: CacheSettings())
     compat: CompatSettings = field(default_factory=CompatSettings)
 
     def backend(self, name: str) -> BackendSettings:
@@ -388,10 +392,13 @@ class _Checker(CompatChecks):
                 self._unknown_key((key,), key, _TOP_KEYS, "top level")
         server = self._server(data.get("server"))
         backends = self._backends(data.get("backends"))
+        cache = self._cache(data.get("cache"))
         compat = self._compat(data.get("compat"), [b.name for b in backends])
         if self.problems:
             return None
-        return Settings(server=server, backends=tuple(backends), source=source, compat=compat)
+        return Settings(
+            server=server, backends=tuple(backends), source=source, cache=cache, compat=compat
+        )
 
     # -- [server]
 
@@ -475,6 +482,9 @@ class _Checker(CompatChecks):
                     self._env_problem(f"REVGATE_PUBLIC_URL {reason}")
                 else:
                     values["public_url"] = url
+
+    def _cache(self, raw: object) -> CacheSettings:
+        return _check_cache(self, raw)
 
     # -- [[backends]]
 
@@ -592,6 +602,14 @@ class _Checker(CompatChecks):
                     values[key] = value
                 else:
                     at(key, f"retries must be an integer 0..10{_got(value)}")
+            elif key == "cache_ttl":
+                if _is_number(value) and math.isfinite(value) and 0 <= value <= MAX_CACHE_TTL:
+                    values[key] = float(value)
+                else:
+                    at(
+                        key,
+                        f"cache_ttl must be a number of seconds 0..{MAX_CACHE_TTL}{_got(value)}",
+                    )
             else:
                 self._unknown_key((*header, key), key, _BACKEND_KEYS, label, backend=True)
 
@@ -683,6 +701,81 @@ class _Checker(CompatChecks):
                 middle.endswith(f"_{s}") and len(middle) > len(s) + 1 for s in _OVERRIDE_SUFFIXES
             ):
                 self._env_problem(f"{var} names no configured backend{_suggest(var, known)}")
+
+
+# -- [cache] (the upstream response cache; see adapters/cache.py) -------------------------
+
+MAX_CACHE_TTL = 86_400
+CACHE_URL_ENV = "REVGATE_CACHE_URL"
+_CACHE_KEYS: tuple[str, ...] = ("url", "max_entries", "max_bytes")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    """Where cached upstream answers live. ``url`` stays out of ``repr`` (it may hold a password).
+
+    ``memory://`` (default): in-process, bounded by ``max_entries`` and ``max_bytes``.
+    ``redis://host:port/db`` (or ``rediss://``, ``unix://``): one Redis shared by every
+    replica. What is cached is decided per backend by ``cache_ttl`` (default 0 = off).
+    """
+
+    url: str = field(default="memory://", repr=False)
+    max_entries: int = 10_000
+    max_bytes: int = 64 * 1024 * 1024
+
+
+def _cache_url_problem(value: str, from_env: bool) -> str:
+    """Why ``value`` is not a usable cache URL, or ``""``; never repeats the URL."""
+    try:
+        parts = urlsplit(value)
+        _ = parts.port
+    except ValueError:
+        return "is not a valid URL"
+    scheme = parts.scheme.lower()
+    if value.strip() != value or not value:
+        return "must be a non-empty URL without surrounding whitespace"
+    if scheme == "memory":
+        return "" if value.lower() == "memory://" else "must be exactly memory:// for memory"
+    if scheme not in ("redis", "rediss", "unix"):
+        return "must start with memory://, redis://, rediss:// or unix://"
+    if scheme != "unix" and not parts.hostname:
+        return "has no host"
+    if "@" in parts.netloc and not from_env:
+        return f"must not contain a password in the config file; set {CACHE_URL_ENV} instead"
+    db = parts.path.strip("/")
+    if scheme != "unix" and db and not db.isdigit():
+        return "database must be a number (redis://host:port/0)"
+    return ""
+
+
+def _check_cache(checker: _Checker, raw: object) -> CacheSettings:
+    """The ``[cache]`` table plus ``REVGATE_CACHE_URL``, problems recorded on ``checker``."""
+    values: dict[str, Any] = {}
+    if raw is not None and not isinstance(raw, Mapping):
+        checker._at(("cache",), f"[cache] must be a table, not {_type_name(raw)}")
+        raw = None
+    for key, value in (raw or {}).items():
+        path: Path_ = ("cache", key)
+        if key == "url":
+            if not isinstance(value, str):
+                checker._at(path, f"[cache] url must be a string{_got(value)}")
+            elif reason := _cache_url_problem(value, from_env=False):
+                checker._at(path, f"[cache] url {reason}")
+            else:
+                values["url"] = value
+        elif key in ("max_entries", "max_bytes"):
+            if _is_int(value) and value >= 1:
+                values[key] = value
+            else:
+                checker._at(path, f"[cache] {key} must be an integer >= 1{_got(value)}")
+        else:
+            checker._unknown_key(path, key, _CACHE_KEYS, "[cache]")
+    if (env_url := checker._env.get(CACHE_URL_ENV)) is not None:
+        if reason := _cache_url_problem(env_url, from_env=True):
+            checker._env_problem(f"{CACHE_URL_ENV} {reason}")
+        else:
+            values["url"] = env_url
+    return CacheSettings(**values)
 
 
 def _got(value: object) -> str:

@@ -16,6 +16,8 @@ from gateway.settings import Settings, settings_from_dict
 
 ADMIN_TOKEN = "a0" * 20
 
+pytest_plugins = ["tests.redis_server"]  # the session's real redis-server (response cache tests)
+
 
 def gateway_settings(url: str, *, token: bool = True, **backend: Any) -> Settings:
     """Settings with one Patchwork backend ``pw`` at ``url``."""

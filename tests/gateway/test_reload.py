@@ -104,12 +104,12 @@ def _pid_listening(port: int) -> int:
         if not entry.name.isdigit():
             continue
         try:
-            # Fields after "(comm)": the command name itself may contain spaces.
             text = (entry / "stat").read_text()
-            stat = text[text.rindex(")") + 2 :].split()
+            # After "pid (comm) ": comm may hold spaces and parentheses, so split after it.
+            stat = ["", "", *text[text.rindex(")") + 2 :].split()]
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if int(stat[1]) == me and b"gateway.cli" in cmdline and str(port).encode() in cmdline:
+        if int(stat[3]) == me and b"gateway.cli" in cmdline and str(port).encode() in cmdline:
             return int(entry.name)
     raise AssertionError(f"no revgate child on port {port} ({sys.platform})")
