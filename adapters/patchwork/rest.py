@@ -321,6 +321,8 @@ async def _list(call: _Call, allow: str) -> Response:
     version = await source.compat_version(call.version_name)
     parse, render = _kind(source.name, parts)
     records, position = await source.fetch_page("/".join(parts) + "/", params, parse, version)
+    if _private_hidden(call):
+        records = [r for r in records if r.public]
     renderer = call.renderer()
     query = f"?{call.request.url.query}" if call.request.url.query else ""
     url = f"{call.base}/{call.path}{query}"
@@ -334,7 +336,16 @@ async def _detail(call: _Call, allow: str) -> Response:
     version = await source.compat_version(call.version_name)
     parse, render = _kind(source.name, parts)
     record = await source.fetch_one("/".join(parts) + "/", parse, version)
+    if _private_hidden(call) and not record.public:
+        return _json({"detail": "Not found."}, 404, allow)
     return _json(render(call.renderer(), record), allow=allow, head=call.head)
+
+
+def _private_hidden(call: _Call) -> bool:
+    """Whether private bundles must be hidden: the backend is read with the gateway's
+    credential, whose private bundles an anonymous caller must not see (Patchwork shows
+    anonymous users public bundles only)."""
+    return call.parts[0] == "bundles" and not call.caller.authenticated
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -435,6 +446,13 @@ async def _web(
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
+    if parts[0] == "bundle" and not caller.authenticated:
+        # As for the API: an anonymous caller downloads public bundles only.
+        version = await source.compat_version(None)
+        parse = partial(mapping.bundle, source.name)
+        found, _ = await source.fetch_page("bundles/", {"owner": [parts[1]]}, parse, version)
+        if not any(b.name == parts[2] and b.public for b in found):
+            return _html_404(request.url.path)
     resp = await source.fetch_web("/" + "/".join(parts) + "/", params)
     if resp.status == 404:
         return _html_404(request.url.path)

@@ -27,7 +27,12 @@ def sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def compat_settings(url: str, env: Mapping[str, str] | None = None, **compat: Any) -> Any:
+def compat_settings(
+    url: str,
+    env: Mapping[str, str] | None = None,
+    backend: Mapping[str, Any] | None = None,
+    **compat: Any,
+) -> Any:
     """Settings: backend ``pw`` at ``url`` (admin credentials) and the two compat tokens."""
     compat.setdefault(
         "tokens",
@@ -38,7 +43,14 @@ def compat_settings(url: str, env: Mapping[str, str] | None = None, **compat: An
     )
     data = {
         "backends": [
-            {"name": "pw", "kind": "patchwork", "url": url, "retries": 0, "token_env": "PW_TOKEN"}
+            {
+                "name": "pw",
+                "kind": "patchwork",
+                "url": url,
+                "retries": 0,
+                "token_env": "PW_TOKEN",
+                **(backend or {}),
+            }
         ],
         "compat": compat,
     }
@@ -60,11 +72,14 @@ class CompatGateway:
 
 @contextlib.asynccontextmanager
 async def compat_gateway(
-    data: PatchworkData | None = None, env: Mapping[str, str] | None = None, **compat: Any
+    data: PatchworkData | None = None,
+    env: Mapping[str, str] | None = None,
+    backend: Mapping[str, Any] | None = None,
+    **compat: Any,
 ) -> AsyncIterator[CompatGateway]:
     """The gateway in-process over a fresh simulator (httpx ASGI transport, no lifespan)."""
     sim = await start_simulator(data)
-    app = create_app(compat_settings(sim.url, env, **compat))
+    app = create_app(compat_settings(sim.url, env, backend, **compat))
     backends = app.state.backends
     try:
         await backends.open()

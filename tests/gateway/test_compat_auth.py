@@ -31,6 +31,7 @@ DELEGATED = 7  # a patch delegated to "bot", which bot may therefore edit
 async def gw() -> AsyncIterator[CompatGateway]:
     data = PatchworkData.from_seed()
     data.patches[DELEGATED]["delegate"] = 2
+    data.bundles[2] = {**data.bundles[1], "id": 2, "name": "secret", "public": False}
     tokens = [
         {"name": "ci", "sha256": sha(CI), "backend_tokens": {"pw": "PW_CI_TOKEN"}},
         {"name": "owner", "sha256": sha(OWNER)},
@@ -112,6 +113,20 @@ async def test_auth_reads_show_no_backend_secret(gw: CompatGateway) -> None:
     for path in ("api/1.3/users/", "api/1.3/patches/3/", "api/1.3/", "api/1.3/nope/"):
         resp = await gw.client.get(f"/rest/pw/{path}", headers={"Authorization": f"Token {CI}"})
         _assert_no_backend_secret(resp)
+
+
+async def test_auth_anonymous_callers_see_public_bundles_only(gw: CompatGateway) -> None:
+    # The backend is read with the gateway's (admin) credential, which sees admin's private
+    # bundle; an anonymous caller must not.
+    anon = await gw.client.get("/rest/pw/api/1.3/bundles/")
+    assert [b["name"] for b in anon.json()] == ["my-bundle"]
+    assert (await gw.client.get("/rest/pw/api/1.3/bundles/2/")).status_code == 404
+    assert (await gw.client.get("/rest/pw/bundle/admin/secret/mbox/")).status_code == 404
+    assert (await gw.client.get("/rest/pw/bundle/admin/my-bundle/mbox/")).status_code == 200
+    owner = {"Authorization": f"Token {OWNER}"}
+    listed = await gw.client.get("/rest/pw/api/1.3/bundles/", headers=owner)
+    assert sorted(b["name"] for b in listed.json()) == ["my-bundle", "secret"]
+    assert (await gw.client.get("/rest/pw/bundle/admin/secret/mbox/", headers=owner)).is_success
 
 
 async def test_auth_kind_without_caller_credentials_refuses_mapping() -> None:
