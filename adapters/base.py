@@ -26,13 +26,16 @@ from adapters.model import (
     Comment,
     Cover,
     Event,
+    EventCursor,
     NewCheck,
+    NewTestResult,
     Page,
     PageRequest,
     Patch,
     PatchUpdate,
     Person,
     Project,
+    Revision,
     Series,
 )
 
@@ -238,3 +241,66 @@ class CallerCredentials(Protocol):
         the configured credential (in the kind's token scheme). Not opened or closed itself:
         it lives as long as the source it came from."""
         ...
+
+
+# --- patchwork-fdo ---
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedSeriesFilter(SeriesFilter):
+    """Series filters of backends that track review and tests on series (the fdo fork).
+
+    ``since``/``before`` of the base filter are the submission time; ``submitters`` takes one
+    person id or ``"self"``; ``reviewer`` takes an id or ``"null"`` (no reviewer);
+    ``test_states`` takes pending, info, success, warning, failure or ``"null"``.
+    """
+
+    name: str | None = None
+    reviewer: str | None = None
+    updated_since: datetime | None = None
+    updated_before: datetime | None = None
+    test_states: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class RevisionReader(Protocol):
+    """Reads the revisions of series, their test results and their mbox."""
+
+    async def series_revisions(self, series_ids: Sequence[str]) -> list[list[Revision]]:
+        """Every revision of each series, oldest first, in the order of ``series_ids``."""
+
+    async def get_revisions(self, keys: Sequence[str]) -> list[Revision | None]:
+        """Revisions by ``"<series id>/<version>"``."""
+
+    async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
+        """The test results of each revision (``"<series id>/<version>"``), as checks."""
+
+    async def revision_mbox(self, key: str, link: str | None = None) -> str:
+        """The revision's patches as one mbox; ``link`` adds a ``<link>: <url>`` tag each."""
+
+
+@runtime_checkable
+class ResultReporter(Protocol):
+    """Reports test results on revisions. Writes are never retried."""
+
+    async def report_test_result(self, key: str, result: NewTestResult) -> Check:
+        """Create or update (same ``test_name``) a result on revision ``key``."""
+
+
+@runtime_checkable
+class EventPoller(Protocol):
+    """Polls an event log forward from a cursor, losing and repeating nothing."""
+
+    async def poll_events(
+        self, flt: EventFilter, cursor: EventCursor | None
+    ) -> tuple[list[Event], EventCursor]:
+        """Every event after ``cursor`` (oldest first) and the cursor to poll from next."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedPatchFilter(PatchFilter):
+    """Patch filters of the fdo fork beyond the common ones: exact name, last-update window."""
+
+    name: str | None = None
+    updated_since: datetime | None = None
+    updated_before: datetime | None = None

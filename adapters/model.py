@@ -345,3 +345,92 @@ class NewCheck:
     context: str
     target_url: str | None = None
     description: str | None = None
+
+
+# --- patchwork-fdo ---
+# Records the freedesktop Patchwork fork adds: series that evolve through revisions, test
+# results per revision, and a per-series review/test state. Usable by any kind whose series
+# have versions (an upstream Patchwork series is one revision of itself).
+
+
+@dataclass(frozen=True, slots=True)
+class StateCount:
+    """How many patches of a series' latest revision are in one state (fdo ``state_summary``)."""
+
+    name: str
+    count: int
+    final: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedSeries(Series):
+    """A series whose backend tracks review and testing on it (the fdo fork).
+
+    The fdo server sends submitter and reviewer as bare ids: they are kept here and resolved
+    by the GraphQL layer through the request's batched person loader (``submitter`` and
+    ``reviewer`` of the base record stay ``None``).
+    """
+
+    submitter_id: str | None = None
+    reviewer_id: str | None = None
+    updated: datetime | None = None
+    state: str | None = None
+    test_state: CheckState | None = None
+    raw_test_state: str | None = None
+    state_summary: tuple[StateCount, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One version of a series: its cover letter text, its patches, its mbox.
+
+    ``key`` (``"<series id>/<version>"``) is the native id of the revision on its backend.
+    """
+
+    backend: str
+    series_id: str
+    version: int
+    cover_letter: str | None
+    patch_ids: tuple[str, ...]
+    mbox_url: str | None = None
+    raw: Raw = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """The revision's native id: ``"<series id>/<version>"``."""
+        return f"{self.series_id}/{self.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewTestResult:
+    """A test result to report on a revision; a later report with the same name replaces it."""
+
+    test_name: str
+    state: CheckState
+    url: str | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventCursor:
+    """Where an event poll stopped: the newest ``event_time`` seen and the events seen at it.
+
+    A backend whose ``since`` is strictly-newer-than cannot tell apart two events that share
+    a timestamp; keeping the ids seen at the boundary lets the next poll ask from just before
+    it and drop what it has already delivered — no event is lost or repeated.
+    """
+
+    since: datetime | None = None
+    seen_at_since: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedPatch(Patch):
+    """A patch whose backend records its last update (the fdo fork's ``last_updated``)."""
+
+    updated: datetime | None = None
+
+    @property
+    def updated_at(self) -> datetime:
+        """The last update where the backend gives one, else the mail's date."""
+        return self.updated or self.date

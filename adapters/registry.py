@@ -15,6 +15,7 @@ from adapters.compat import CompatKind
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork import rest as patchwork_rest
 from adapters.patchwork.source import create_source as create_patchwork
+from adapters.patchwork_fdo.source import create_source as create_patchwork_fdo
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,9 @@ def _patchwork(spec: BackendSpec, http: HttpClient) -> Source:
 
 FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
     "patchwork": _patchwork,
+    "patchwork-fdo": lambda spec, http: create_patchwork_fdo(
+        spec.name, spec.url, http, page_size=spec.page_size
+    ),
 }
 
 

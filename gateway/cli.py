@@ -80,36 +80,61 @@ def _serve(path: str | None, settings: Settings, host: str, port: int) -> None:
     uvicorn_server(app, host, port).run()
 
 
+DEMO_FDO_TOKEN_ENV = "REVGATE_DEMO_FDO_TOKEN"
+DEMO_FDO_CI_TOKEN = "fd" * 20  # the fdo simulator's CI user (may report test results)
+DEMO_QUERY = (
+    "{ series(first: 10) { nodes { name backend { name kind } version testState "
+    "revisions { version testResults { context state } } } } }"
+)
+
+
+def demo_settings(patchwork_url: str, fdo_url: str, host: str, port: int) -> Settings:
+    """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side."""
+    return settings_from_dict(
+        {
+            "server": {"host": host, "port": port},
+            "backends": [
+                {
+                    "name": "patchwork",
+                    "kind": "patchwork",
+                    "url": patchwork_url,
+                    "token_env": DEMO_TOKEN_ENV,
+                },
+                {
+                    "name": "fdo",
+                    "kind": "patchwork-fdo",
+                    "url": fdo_url,
+                    "token_env": DEMO_FDO_TOKEN_ENV,
+                },
+            ],
+        },
+        env={DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN, DEMO_FDO_TOKEN_ENV: DEMO_FDO_CI_TOKEN},
+        source="<demo>",
+    )
+
+
 async def _demo(host: str, port: int) -> None:
     from adapters.patchwork.simulator import start_simulator
+    from adapters.patchwork_fdo.simulator import FdoData
+    from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
 
     sim = await start_simulator()
+    fdo = await start_fdo(FdoData.generated())
     try:
-        settings = settings_from_dict(
-            {
-                "server": {"host": host, "port": port},
-                "backends": [
-                    {
-                        "name": "patchwork",
-                        "kind": "patchwork",
-                        "url": sim.url,
-                        "token_env": DEMO_TOKEN_ENV,
-                    }
-                ],
-            },
-            env={DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN},
-            source="<demo>",
-        )
+        settings = demo_settings(sim.url, fdo.url, host, port)
         server = uvicorn_server(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
+        print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         print(
             "revgate demo: try  { projects { nodes { name patches(first: 5) "
             "{ nodes { title author { name } checkState checks { context state } } } } } }",
             flush=True,
         )
+        print(f"revgate demo: and  {DEMO_QUERY}", flush=True)
         await server.serve()
     finally:
+        await fdo.close()
         await sim.close()
 
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.tools import merge_types
 
 from schema.errors import PartialErrors, mask_errors
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.revisions import RevisionMutation
 from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 
@@ -23,7 +25,7 @@ def build_schema(
     """The revgate schema with error masking, parse/validation caches and ``extensions``."""
     return strawberry.Schema(
         query=Query,
-        mutation=Mutation,
+        mutation=merge_types("Mutation", (Mutation, RevisionMutation)),
         subscription=Subscription,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
         extensions=[

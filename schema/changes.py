@@ -23,7 +23,10 @@ from schema.pagination import Edge, PageInfo, page_size
 from schema.types import Change, ChangeState, Patch
 
 # How each kind's change record becomes its GraphQL type. One line per kind.
-CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {model.Patch: Patch.of}
+CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {
+    model.Patch: Patch.of,
+    model.TrackedPatch: Patch.of,  # patchwork-fdo: a patch with its own last_updated
+}
 
 
 @strawberry.enum(description="Sort direction.")

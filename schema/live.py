@@ -5,7 +5,8 @@ newest date it has seen, every ``interval`` seconds. The first poll only sets th
 (a subscription starts *now*). Events are de-duplicated by id — ``since`` is inclusive, so
 the events at the boundary date come back on the next poll — and delivered oldest first to
 every subscriber's queue. A backend that fails a poll is retried on the next tick; the
-subscribers are not disconnected for it.
+subscribers are not disconnected for it. A backend implementing ``EventPoller`` is polled
+through it instead, from the cursor it returned last.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from adapters.base import EventFilter, EventReader
+from adapters.base import EventFilter, EventPoller, EventReader
 from adapters.errors import UpstreamError
-from adapters.model import Event, PageRequest
+from adapters.model import Event, EventCursor, PageRequest
 
 log = logging.getLogger("revgate.live")
 
@@ -42,7 +43,17 @@ class Poller:
     seen: deque[str] = field(default_factory=lambda: deque(maxlen=SEEN_IDS))
     polls: int = 0
 
+    cursor: EventCursor | None = None
+
     async def _poll(self) -> list[Event]:
+        if isinstance(self.reader, EventPoller):
+            # A backend with its own loss-free polling (fdo: strictly-newer ``since`` and
+            # equal timestamps) keeps its cursor; ids are still de-duplicated.
+            events, self.cursor = await self.reader.poll_events(EventFilter(), self.cursor)
+            self.polls += 1
+            fresh = [e for e in events if e.id not in self.seen]
+            self.seen.extend(e.id for e in fresh)
+            return fresh
         page = await self.reader.list_events(
             EventFilter(since=self.since), PageRequest(0, POLL_PAGE)
         )

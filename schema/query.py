@@ -55,17 +55,37 @@ class SeriesFilterInput:
     order: str | None = strawberry.field(
         default=None, description='"-date" (newest first, the default) or "date".'
     )
+    # The fdo fork's own filters (backends that track revisions only).
+    name: str | None = strawberry.field(default=None, description="Exact series name (fdo).")
+    reviewer: str | None = strawberry.field(
+        default=None, description='Reviewer person id, or "null" for none (fdo).'
+    )
+    updated_since: datetime | None = None
+    updated_before: datetime | None = None
+    test_states: list[str] | None = strawberry.field(
+        default=None, description="pending, info, success, warning, failure or null (fdo)."
+    )
 
     def to_filter(self) -> base.SeriesFilter:
-        """The adapter-level filter."""
-        return base.SeriesFilter(
-            project=self.project,
-            submitters=tuple(self.submitters or ()),
-            since=self.since,
-            before=self.before,
-            q=self.q,
-            order=self.order,
-        )
+        """The adapter-level filter (``TrackedSeriesFilter`` when an fdo filter is set)."""
+        common: dict[str, Any] = {
+            "project": self.project,
+            "submitters": tuple(self.submitters or ()),
+            "since": self.since,
+            "before": self.before,
+            "q": self.q,
+            "order": self.order,
+        }
+        tracked: dict[str, Any] = {
+            "name": self.name,
+            "reviewer": self.reviewer,
+            "updated_since": self.updated_since,
+            "updated_before": self.updated_before,
+            "test_states": tuple(self.test_states or ()),
+        }
+        if any(tracked.values()):
+            return base.TrackedSeriesFilter(**common, **tracked)
+        return base.SeriesFilter(**common)
 
 
 @strawberry.input(description="Event list filters.")
@@ -290,10 +310,17 @@ class Query:
         native = flt.to_filter()
         descending = not (native.order or "-date").lstrip().startswith("date")
         ordered = replace(native, order="-date" if descending else "date")
-        feeds = {
-            name: Feed(fetch=partial(src.list_series, ordered))
-            for name, src in _readers(info, flt.backend, base.SeriesReader, "series")
-        }
+        readers = _readers(info, flt.backend, base.SeriesReader, "series")
+        if isinstance(native, base.TrackedSeriesFilter):
+            # Only backends tracking revisions know these filters: a named one must, the
+            # others are left out rather than asked a question they would ignore.
+            what = "name/reviewer/updated/test filters"
+            if flt.backend:
+                info.context.capable(flt.backend, base.RevisionReader, what)
+            readers = [(n, s) for n, s in readers if isinstance(s, base.RevisionReader)]
+            if not readers:
+                raise UserInputError(f"no configured backend provides {what}", "UNSUPPORTED")
+        feeds = {name: Feed(fetch=partial(src.list_series, ordered)) for name, src in readers}
         digest = fingerprint("series", list(feeds), ordered)
         return await merged(info, feeds, _date, first, after, digest, descending, Series.of)
 

@@ -21,6 +21,10 @@ from schema.pagination import Connection, connection, page_request
 
 if TYPE_CHECKING:
     from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
+    from schema.revisions import Revision, StateCount
+
+# Revisions, test state and state summary live in schema/revisions.py (the fdo fork's model).
+_REV = "schema.revisions"
 
 
 @strawberry.enum(description="The kind of code-review system behind a backend.")
@@ -279,8 +283,19 @@ def _only_ref_fields(info: Info) -> bool:
     return True
 
 
+async def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: ignore[valid-type]
+    r = root._r
+    if r.check_state is None and isinstance(info.context.source(r.backend), base.RevisionReader):
+        # Revision-tracking backends (fdo) test revisions: roll up the patch's latest one's.
+        return model.rollup([c.state for c in await info.context.checks(r.backend, r.id)])
+    return r.check_state
+
+
 @strawberry.type(description="A Patchwork patch: one mail carrying a diff.")
 class Patch(Change):
+    check_state: CheckState | None = strawberry.field(  # type: ignore[valid-type]
+        resolver=_patch_check_state, description="The rollup of the checks (null: none yet)."
+    )
     msgid: str
     archived: bool
     hash: str | None
@@ -357,9 +372,8 @@ class Patch(Change):
             state=r.state,
             raw_state=r.raw_state,
             created_at=r.date,
-            updated_at=r.date,
+            updated_at=r.updated_at,
             web_url=r.web_url,
-            check_state=r.check_state,
             author=Person.of(r.submitter),
             msgid=r.msgid,
             archived=r.archived,
@@ -454,7 +468,62 @@ class Series(Node):
     @strawberry.field
     async def submitter(self, info: Info) -> Person | None:
         full = await self._full(info)
+        if isinstance(full, model.TrackedSeries) and full.submitter is None:
+            from schema import revisions
+
+            return await revisions.person(info, self._backend, full.submitter_id)
         return Person.of(full.submitter) if full else None
+
+    @strawberry.field(description="The reviewer assigned to the series (fdo only).")
+    async def reviewer(self, info: Info) -> Person | None:
+        full = await self._full(info)
+        if not isinstance(full, model.TrackedSeries):
+            return None
+        from schema import revisions
+
+        return await revisions.person(info, self._backend, full.reviewer_id)
+
+    @strawberry.field(description="When the series last changed (fdo only).")
+    async def updated_at(self, info: Info) -> datetime | None:
+        full = await self._full(info)
+        return full.updated if isinstance(full, model.TrackedSeries) else None
+
+    @strawberry.field(
+        description="The series' progress on fdo: initial, in progress, done or incomplete."
+    )
+    async def progress(self, info: Info) -> str | None:
+        full = await self._full(info)
+        return full.state if isinstance(full, model.TrackedSeries) else None
+
+    @strawberry.field(description="Versions of the series, oldest first (upstream: itself).")
+    async def revisions(
+        self, info: Info
+    ) -> list[Annotated[Revision, strawberry.lazy(_REV)]] | None:
+        from schema import revisions
+
+        full = await self._full(info)
+        return await revisions.revisions(info, full) if full else None
+
+    @strawberry.field(description="Test state of the latest revision (upstream: checks rollup).")
+    async def test_state(self, info: Info) -> CheckState | None:  # type: ignore[valid-type]
+        from schema import revisions
+
+        full = await self._full(info)
+        return await revisions.test_state(info, full) if full else None
+
+    @strawberry.field(description="The raw test state (fdo: pending, info, success …).")
+    async def raw_test_state(self, info: Info) -> str | None:
+        full = await self._full(info)
+        return full.raw_test_state if isinstance(full, model.TrackedSeries) else None
+
+    @strawberry.field(description="How many patches of the latest revision are in each state.")
+    async def state_summary(
+        self, info: Info
+    ) -> list[Annotated[StateCount, strawberry.lazy(_REV)]] | None:
+        from schema import revisions
+
+        full = await self._full(info)
+        return await revisions.summary(info, full) if full else None
 
     @strawberry.field(description="How many patches the series announces.")
     async def total(self, info: Info) -> int | None:

@@ -21,6 +21,9 @@ from yarl import URL
 
 from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Response
+from adapters.patchwork_common import choose_per_page
+
+__all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window", "choose_per_page"]
 
 VERSIONS = ("1.3", "1.2", "1.1", "1.0")
 MAX_PER_PAGE = 250  # Patchwork's default MAX_REST_RESULTS_PER_PAGE
@@ -35,19 +38,6 @@ class Window:
     items: list[dict[str, Any]]
     has_next: bool
     total: int | None
-
-
-def choose_per_page(offset: int, count: int, cap: int) -> int:
-    """The smallest page size ≥ ``count`` whose pages hold ``[offset, offset+count)`` whole.
-
-    Falls back to ``count`` (two upstream pages) when no size up to ``cap`` aligns.
-    """
-    count = max(1, min(count, cap))
-    last = offset + count - 1
-    for size in range(count, cap + 1):
-        if offset // size == last // size:
-            return size
-    return count
 
 
 class PatchworkClient:

@@ -8,14 +8,12 @@ required key, a wrong type — raises ``BadPayload`` naming the backend, never a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
-from adapters.errors import BadPayload
 from adapters.model import (
     Bundle,
-    ChangeState,
     Check,
     CheckState,
     Comment,
@@ -30,22 +28,16 @@ from adapters.model import (
     Series,
     SeriesRef,
 )
+from adapters.patchwork_common import (
+    STATE_MAP,
+    change_state,
+    format_date,
+    guarded,
+    parse_date,
+)
 
-R = TypeVar("R")
-
-# Patchwork's default states (patchwork/fixtures/default_states.xml) onto the common enum.
-STATE_MAP: Mapping[str, ChangeState] = {
-    "new": ChangeState.OPEN,
-    "under-review": ChangeState.OPEN,
-    "awaiting-upstream": ChangeState.OPEN,
-    "changes-requested": ChangeState.CHANGES_REQUESTED,
-    "deferred": ChangeState.DEFERRED,
-    "rfc": ChangeState.DRAFT,
-    "accepted": ChangeState.MERGED,
-    "rejected": ChangeState.CLOSED,
-    "not-applicable": ChangeState.CLOSED,
-    "superseded": ChangeState.SUPERSEDED,
-}
+# Re-exported: the state table, dates and the shape guard are shared with the fdo fork.
+__all__ = ["STATE_MAP", "change_state", "format_date", "guarded", "parse_date"]
 
 CHECK_MAP: Mapping[str, CheckState] = {
     "pending": CheckState.PENDING,
@@ -56,47 +48,12 @@ CHECK_MAP: Mapping[str, CheckState] = {
 CHECK_UNMAP: Mapping[CheckState, str] = {v: k for k, v in CHECK_MAP.items()}
 
 
-def change_state(raw_state: str) -> ChangeState:
-    """Normalize a state slug; a project's custom state counts as open."""
-    return STATE_MAP.get(raw_state.strip().lower().replace(" ", "-"), ChangeState.OPEN)
-
-
-def parse_date(value: Any, backend: str) -> datetime:
-    """Parse Patchwork's naive-UTC ISO 8601 into an aware datetime."""
-    if not isinstance(value, str):
-        raise BadPayload(backend, f"expected a date string, got {type(value).__name__}")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise BadPayload(backend, f"unparseable date {value[:40]!r}") from exc
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def format_date(value: datetime) -> str:
-    """Render a datetime the way Patchwork's filters take it (naive UTC)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat()
-
-
 def _opt_date(value: Any, backend: str) -> datetime | None:
     return None if value is None else parse_date(value, backend)
 
 
 def _str(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def guarded(backend: str, what: str, parse: Callable[[], R]) -> R:
-    """Run ``parse``, turning shape errors into ``BadPayload`` for ``backend``."""
-    try:
-        return parse()
-    except BadPayload:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadPayload(
-            backend, f"unexpected {what} payload ({type(exc).__name__}: {exc})"
-        ) from exc
 
 
 def project(backend: str, d: Mapping[str, Any]) -> Project:

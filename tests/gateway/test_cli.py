@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from adapters.patchwork.simulator import start_simulator
-from gateway.cli import main
+from gateway.cli import DEMO_QUERY, main
 from schema.build import SDL_PATH
 
 QUERY = """{ backends { name apiVersion }
@@ -159,12 +159,18 @@ async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
     async with _revgate("demo", "--port", str(port)) as url:
         assert url == f"http://127.0.0.1:{port}/graphql"
         body = await _post(url, QUERY)
+        side_by_side = await _post(url, DEMO_QUERY.replace("first: 10", "first: 100"))
         async with (
             aiohttp.ClientSession() as http,
             http.get(url, headers={"Accept": "text/html"}) as resp,
         ):
             page = await resp.text()
     assert "errors" not in body, body
+    # The demo serves an upstream and an fdo backend: one query lists both series.
+    assert "errors" not in side_by_side, side_by_side
+    series = side_by_side["data"]["series"]["nodes"]
+    assert {s["backend"]["kind"] for s in series} == {"PATCHWORK", "PATCHWORK_FDO"}
+    assert any(len(s["revisions"]) == 3 for s in series)  # an fdo series with 3 revisions
     projects = body["data"]["projects"]["nodes"]
     assert projects[0]["linkName"] == "patchwork"
     assert projects[0]["patches"]["nodes"][0]["title"] == "[1/2] test: Add some lorem ipsum"

@@ -104,12 +104,11 @@ def _pid_listening(port: int) -> int:
         if not entry.name.isdigit():
             continue
         try:
-            text = (entry / "stat").read_text()
-            # After "pid (comm) ": comm may hold spaces and parentheses, so split after it.
-            stat = ["", "", *text[text.rindex(")") + 2 :].split()]
+            # After the last ")": a command name may hold spaces and parentheses.
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if int(stat[3]) == me and b"gateway.cli" in cmdline and str(port).encode() in cmdline:
+        if int(stat[1]) == me and b"gateway.cli" in cmdline and str(port).encode() in cmdline:
             return int(entry.name)
     raise AssertionError(f"no revgate child on port {port} ({sys.platform})")

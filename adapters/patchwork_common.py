@@ -1,0 +1,84 @@
+"""What upstream Patchwork and its freedesktop fork really share: states, dates, windows.
+
+Both kinds speak Patchwork's vocabulary (the same default patch states, naive-UTC ISO 8601
+dates) and page lists by page number, so the pieces below serve both ``adapters/patchwork``
+and ``adapters/patchwork_fdo`` — which never import each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from adapters.errors import BadPayload
+from adapters.model import ChangeState
+
+R = TypeVar("R")
+
+# Patchwork's default states (patchwork/fixtures/default_states.xml) onto the common enum.
+STATE_MAP: Mapping[str, ChangeState] = {
+    "new": ChangeState.OPEN,
+    "under-review": ChangeState.OPEN,
+    "awaiting-upstream": ChangeState.OPEN,
+    "changes-requested": ChangeState.CHANGES_REQUESTED,
+    "deferred": ChangeState.DEFERRED,
+    "rfc": ChangeState.DRAFT,
+    "accepted": ChangeState.MERGED,
+    "rejected": ChangeState.CLOSED,
+    "not-applicable": ChangeState.CLOSED,
+    "superseded": ChangeState.SUPERSEDED,
+}
+
+
+def state_slug(name: str) -> str:
+    """A state's slug: ``"Under Review"`` → ``"under-review"``."""
+    return name.strip().lower().replace(" ", "-")
+
+
+def change_state(raw_state: str) -> ChangeState:
+    """Normalize a state slug or name; a project's custom state counts as open."""
+    return STATE_MAP.get(state_slug(raw_state), ChangeState.OPEN)
+
+
+def parse_date(value: Any, backend: str) -> datetime:
+    """Parse Patchwork's naive-UTC ISO 8601 into an aware datetime."""
+    if not isinstance(value, str):
+        raise BadPayload(backend, f"expected a date string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadPayload(backend, f"unparseable date {value[:40]!r}") from exc
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def format_date(value: datetime) -> str:
+    """Render a datetime the way Patchwork's filters take it (naive UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat()
+
+
+def guarded(backend: str, what: str, parse: Callable[[], R]) -> R:
+    """Run ``parse``, turning shape errors into ``BadPayload`` for ``backend``."""
+    try:
+        return parse()
+    except BadPayload:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadPayload(
+            backend, f"unexpected {what} payload ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def choose_per_page(offset: int, count: int, cap: int) -> int:
+    """The smallest page size ≥ ``count`` whose pages hold ``[offset, offset+count)`` whole.
+
+    Falls back to ``count`` (two upstream pages) when no size up to ``cap`` aligns.
+    """
+    count = max(1, min(count, cap))
+    last = offset + count - 1
+    for size in range(count, cap + 1):
+        if offset // size == last // size:
+            return size
+    return count

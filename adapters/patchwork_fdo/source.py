@@ -1,0 +1,666 @@
+"""A freedesktop Patchwork backend instance: reads, batch functions, polling and writes.
+
+Implements ``Source``, ``ProjectReader``, ``PatchReader``, ``SeriesReader``,
+``PersonReader``, ``EventReader``, ``ChangeLister``, ``RevisionReader``, ``ResultReporter``
+and ``EventPoller`` (see ``adapters/base.py``).
+
+- **Projects** are few and referenced by id from every series, patch and event: the source
+  reads the whole project list in one request and keeps it ``PROJECT_TTL`` seconds, so a page
+  of series resolves all its projects with at most one extra request.
+- **People**: the API documents no people entry point and sends submitters as bare ids. A
+  person is resolved from the ``From:`` of the mbox of one of their patches
+  (``patches/?submitter=<id>&perpage=1`` then ``patches/<id>/mbox/``); the answer is checked
+  to really be that submitter's patch, and a person without patches stays a bare id. The
+  GraphQL layer calls this through a per-request DataLoader, so each person costs at most two
+  requests per query however often they appear.
+- **Events** have no id (``mapping.event_id`` derives one) and ``since`` is strictly newer
+  than a microsecond timestamp; ``poll_events`` asks from 1 µs before its cursor and drops the
+  events already delivered at the cursor's timestamp, so a poll loses and repeats nothing.
+  Events are per project: without a project, every project's log is read and merged.
+- **Order**: the API documents no ordering, so the federated lists (series by date, events
+  newest first, patches as changes by ``last_updated``) read the filtered list whole and sort
+  it here, once per walk (see ``_snapshot``).
+- **Checks**: test results belong to revisions; a patch's checks are those of the latest
+  revision holding it (see ``_revisions_of_patches``).
+- Filters are pushed down to the fork's own query parameters; patch filters it does not have
+  raise ``BadRequest`` instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from adapters.base import (
+    ChangeFilter,
+    EventFilter,
+    PatchFilter,
+    SeriesFilter,
+    TrackedPatchFilter,
+    TrackedSeriesFilter,
+)
+from adapters.errors import BadPayload, BadRequest, NotFound
+from adapters.http import HttpClient
+from adapters.model import (
+    Check,
+    Comment,
+    Cover,
+    Event,
+    EventCursor,
+    NewTestResult,
+    Page,
+    PageRequest,
+    Patch,
+    Person,
+    Project,
+    Revision,
+    TrackedPatch,
+    TrackedSeries,
+)
+from adapters.patchwork_common import format_date
+from adapters.patchwork_fdo import mapping
+from adapters.patchwork_fdo.client import FdoClient, Params
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+KIND = "patchwork-fdo"
+PROJECT_TTL = 60.0
+TEST_STATE_VALUES = frozenset({"pending", "info", "success", "warning", "failure", "null"})
+ONE_MICROSECOND = timedelta(microseconds=1)
+ONE_SECOND = timedelta(seconds=1)
+SNAPSHOT_TTL = 60.0  # how long a walk's later windows may reuse the list its first read
+SNAPSHOTS = 32  # sorted lists kept at most
+
+
+def _window(items: Sequence[T], page: PageRequest) -> Page[T]:
+    """One window of a list held whole."""
+    end = page.offset + page.count
+    return Page(
+        items=tuple(items[page.offset : end]),
+        offset=page.offset,
+        has_next=end < len(items),
+        total=len(items),
+    )
+
+
+def _numeric_key(native_id: str) -> int:
+    return int(native_id) if native_id.isdigit() else -1
+
+
+async def _each(ids: Sequence[str], fetch: Callable[[str], Awaitable[R]]) -> list[R | None]:
+    """Fetch every id concurrently; a 404 is ``None`` in its slot, other errors propagate."""
+
+    async def one(native_id: str) -> R | None:
+        try:
+            return await fetch(native_id)
+        except NotFound:
+            return None
+
+    return list(await asyncio.gather(*(one(i) for i in ids)))
+
+
+def _numeric(native_id: str, backend: str) -> str:
+    if not native_id.isdigit():
+        raise NotFound(backend, f"no such object {native_id[:40]!r}")
+    return native_id
+
+
+def _revision_key(key: str, backend: str) -> tuple[str, int]:
+    series_id, _, version = key.partition("/")
+    if not (series_id.isdigit() and version.isdigit()):
+        raise NotFound(backend, f"no such revision {key[:40]!r} (expected <series>/<version>)")
+    return series_id, int(version)
+
+
+class FdoSource:
+    """One configured freedesktop Patchwork server."""
+
+    kind = KIND
+
+    def __init__(self, name: str, url: str, http: HttpClient, client: FdoClient) -> None:
+        self.name = name
+        self.url = url
+        self.http = http
+        self.client = client
+        self._projects: dict[str, Project] = {}
+        self._projects_at = -PROJECT_TTL
+        self._projects_lock = asyncio.Lock()
+        self._snapshots: dict[tuple[Any, ...], tuple[float, list[Any]]] = {}
+
+    @property
+    def request_count(self) -> int:
+        """Upstream requests made so far."""
+        return self.http.request_count
+
+    async def open(self) -> None:
+        """Open the pooled HTTP session."""
+        await self.http.open()
+
+    async def close(self) -> None:
+        """Close the pooled HTTP session."""
+        await self.http.close()
+
+    async def api_revision(self) -> int:
+        """The API revision the server reports (``GET /api/1.0/``)."""
+        return mapping.api_revision(self.name, await self.client.get(""))
+
+    async def _page(
+        self, rel: str, params: Params, page: PageRequest, parse: Callable[[dict[str, Any]], T]
+    ) -> Page[T]:
+        window = await self.client.window(rel, params, page.offset, page.count)
+        items = tuple(parse(d) for d in window.items)
+        return Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
+
+    async def _snapshot(
+        self, key: tuple[Any, ...], offset: int, load: Callable[[], Awaitable[list[T]]]
+    ) -> list[T]:
+        """A whole list the API cannot order, sorted here: read afresh when a walk starts
+        (offset 0), and reused for ``SNAPSHOT_TTL`` seconds by that walk's later windows, so
+        paging through it neither re-reads the list nor sees it shift."""
+        now = time.monotonic()
+        hit = self._snapshots.get(key)
+        if offset > 0 and hit is not None and now - hit[0] < SNAPSHOT_TTL:
+            return hit[1]
+        items = await load()
+        self._snapshots.pop(key, None)
+        self._snapshots[key] = (now, items)
+        while len(self._snapshots) > SNAPSHOTS:
+            del self._snapshots[next(iter(self._snapshots))]
+        return items
+
+    # --- projects ----------------------------------------------------------------------
+
+    async def _project_table(self) -> dict[str, Project]:
+        """Every project by id, re-read after ``PROJECT_TTL`` seconds (one request)."""
+        async with self._projects_lock:
+            if time.monotonic() - self._projects_at >= PROJECT_TTL:
+                items = await self.client.all_items("projects/")
+                self._projects = {p.id: p for p in (mapping.project(self.name, d) for d in items)}
+                self._projects_at = time.monotonic()
+            return self._projects
+
+    async def _project_of(self, d: dict[str, Any]) -> Project | None:
+        pid = mapping.project_id(self.name, d)
+        if pid is None:
+            return None
+        return (await self._project_table()).get(pid)
+
+    async def list_projects(self, page: PageRequest) -> Page[Project]:
+        """Projects in the server's order."""
+        return await self._page("projects/", {}, page, lambda d: mapping.project(self.name, d))
+
+    async def get_projects(self, ids: Sequence[str]) -> list[Project | None]:
+        """Projects by id or link name: one list request for the whole batch."""
+        table = await self._project_table()
+        by_link = {p.link_name: p for p in table.values()}
+
+        async def fetch(key: str) -> Project:
+            found = table.get(key) or by_link.get(key)
+            if found is not None:
+                return found
+            d = await self.client.get(f"projects/{key}/")  # newer than the cached list
+            return mapping.project(self.name, d)
+
+        return await _each(ids, fetch)
+
+    async def _project_key(self, key: str) -> str:
+        """A project id or link name as the fork's paths take it (either works upstream)."""
+        if not key or "/" in key:
+            raise BadRequest(self.name, f"invalid project {key[:40]!r}")
+        return key
+
+    # --- patches -----------------------------------------------------------------------
+
+    def _submitter(self, submitters: Sequence[str]) -> str | None:
+        if not submitters:
+            return None
+        if len(submitters) > 1:
+            raise BadRequest(self.name, "the fdo API filters by one submitter id (or 'self')")
+        value = submitters[0]
+        if value != "self" and not value.isdigit():
+            raise BadRequest(
+                self.name, f"submitter must be a person id or 'self', not {value!r:.40}"
+            )
+        return value
+
+    def _patch_params(self, flt: PatchFilter) -> dict[str, Any]:
+        unsupported = [
+            name
+            for name, value in (
+                ("states", flt.states),
+                ("archived", flt.archived),
+                ("delegate", flt.delegate),
+                ("series", flt.series),
+                ("q", flt.q),
+                ("msgid", flt.msgid),
+                ("hash", flt.hash),
+                ("order", flt.order),
+            )
+            if value not in (None, ())
+        ]
+        if unsupported:
+            raise BadRequest(
+                self.name, f"the fdo API cannot filter patches by {', '.join(unsupported)}"
+            )
+        params: dict[str, Any] = {}
+        if (submitter := self._submitter(flt.submitters)) is not None:
+            params["submitter"] = submitter
+        if flt.since:
+            params["submitted_since"] = format_date(flt.since)
+        if flt.before:
+            params["submitted_before"] = format_date(flt.before)
+        if isinstance(flt, TrackedPatchFilter):
+            if flt.name:
+                params["name"] = flt.name
+            if flt.updated_since:
+                params["updated_since"] = format_date(flt.updated_since)
+            if flt.updated_before:
+                params["updated_before"] = format_date(flt.updated_before)
+        return params
+
+    async def _patches(self, items: Sequence[dict[str, Any]]) -> list[TrackedPatch]:
+        table = await self._project_table()
+        out = []
+        for d in items:
+            pid = mapping.project_id(self.name, d)
+            proj = table.get(pid or "")
+            if proj is None:
+                raise BadPayload(self.name, f"patch refers to unknown project {pid!r}")
+            mbox = self.client.url(f"patches/{d.get('id')}/mbox/")
+            out.append(mapping.patch(self.name, d, proj, mbox))
+        return out
+
+    async def list_patches(self, flt: PatchFilter, page: PageRequest) -> Page[TrackedPatch]:
+        """Patches matching ``flt``: a project's (``projects/<p>/patches/``) or all."""
+        params = self._patch_params(flt)
+        rel = (
+            f"projects/{await self._project_key(flt.project)}/patches/"
+            if flt.project
+            else "patches/"
+        )
+        window = await self.client.window(rel, params, page.offset, page.count)
+        items = tuple(await self._patches(window.items))
+        return Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
+
+    async def get_patches(self, ids: Sequence[str]) -> list[TrackedPatch | None]:
+        """Patch details, one request each (the API has no multi-id lookup)."""
+
+        async def fetch(native_id: str) -> dict[str, Any]:
+            d = await self.client.get(f"patches/{_numeric(native_id, self.name)}/")
+            if not isinstance(d, dict):
+                raise BadPayload(self.name, "expected a patch object")
+            return d
+
+        found = await _each(ids, fetch)
+        if not any(found):
+            return [None] * len(ids)
+        table = await self._project_table()
+        out: list[TrackedPatch | None] = []
+        for d in found:
+            if d is None:
+                out.append(None)
+                continue
+            pid = mapping.project_id(self.name, d)
+            proj = table.get(pid) if pid else None
+            if proj is None and pid is None and len(table) == 1:
+                # The documented detail example omits ``project``; with one project it is
+                # unambiguous, otherwise the payload is unusable for a Patch record.
+                proj = next(iter(table.values()))
+            if proj is None:
+                raise BadPayload(self.name, f"patch {d.get('id')} has no known project")
+            mbox = self.client.url(f"patches/{d.get('id')}/mbox/")
+            out.append(mapping.patch(self.name, d, proj, mbox))
+        return out
+
+    async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
+        """The test results of the latest revision holding each patch: the fork attaches
+        results to revisions, and they are what a patch's checks roll up to."""
+        keys = await self._revisions_of_patches(ids)
+        wanted = sorted({k for k in keys if k is not None})
+        results = dict(zip(wanted, await self.revision_test_results(wanted), strict=True))
+        return [results.get(k, []) if k is not None else [] for k in keys]
+
+    async def _revisions_of_patches(self, ids: Sequence[str]) -> list[str | None]:
+        """The key of the latest revision holding each patch (``None``: in none).
+
+        A patch names no series, but its series was submitted by the same person no later
+        than the patch: one list of that submitter's series per (project, submitter) of the
+        batch, then their revisions newest series first, until every patch is placed.
+        """
+        patches = await self.get_patches(ids)
+        groups: dict[tuple[str, str], list[Patch]] = {}
+        for p in patches:
+            if p is not None and p.submitter is not None:
+                groups.setdefault((p.project.id, p.submitter.id), []).append(p)
+        placed: dict[str, str] = {}
+        for (project, submitter), members in groups.items():
+            latest = max(p.date for p in members)
+            params = {"submitter": submitter, "submitted_before": format_date(latest + ONE_SECOND)}
+            items = await self.client.all_items(f"projects/{project}/series/", params)
+            candidates = sorted(
+                (self._series(d, {}) for d in items),
+                key=lambda x: (x.date, _numeric_key(x.id)),
+                reverse=True,
+            )
+            pending = {p.id for p in members}
+            for series in candidates:
+                if not pending:
+                    break
+                [revisions] = await self.series_revisions([series.id])
+                for rev in sorted(revisions, key=lambda r: r.version, reverse=True):
+                    for pid in pending & set(rev.patch_ids):
+                        placed[pid] = rev.key
+                    pending -= set(rev.patch_ids)
+        return [placed.get(p.id) if p is not None else None for p in patches]
+
+    async def list_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[TrackedPatch]:
+        """Patches as changes, ordered by ``last_updated`` (sorted here: the API documents no
+        order). One project and the update window are pushed down; the gateway checks every
+        filter again."""
+        rel = "patches/"
+        if len(flt.projects) == 1:
+            rel = f"projects/{await self._project_key(flt.projects[0])}/patches/"
+        params: dict[str, Any] = {}
+        if flt.updated_since:
+            # "newer than": 1 µs earlier keeps the bound inclusive, as the filter means it.
+            params["updated_since"] = format_date(flt.updated_since - ONE_MICROSECOND)
+        if flt.updated_before:
+            params["updated_before"] = format_date(flt.updated_before)
+
+        async def load() -> list[TrackedPatch]:
+            found = await self._patches(await self.client.all_items(rel, params))
+            found.sort(key=lambda x: (x.updated_at, _numeric_key(x.id)), reverse=descending)
+            return found
+
+        key = ("changes", rel, tuple(sorted(params.items())), descending)
+        return _window(await self._snapshot(key, page.offset, load), page)
+
+    async def patch_comments(self, patch_id: str, page: PageRequest) -> Page[Comment]:
+        """The API exposes no comments: always empty."""
+        return Page(items=(), offset=page.offset, has_next=False, total=0)
+
+    async def patch_mbox(self, patch_id: str, link: str | None = None) -> str:
+        """``GET patches/<id>/mbox/`` (``?link=<tag>`` adds a link to each commit message)."""
+        params = {"link": link} if link else None
+        return await self.client.text(f"patches/{_numeric(patch_id, self.name)}/mbox/", params)
+
+    # --- series ------------------------------------------------------------------------
+
+    def _series_params(self, flt: SeriesFilter) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if (submitter := self._submitter(flt.submitters)) is not None:
+            params["submitter"] = submitter
+        if flt.since:
+            params["submitted_since"] = format_date(flt.since)
+        if flt.before:
+            params["submitted_before"] = format_date(flt.before)
+        if isinstance(flt, TrackedSeriesFilter):
+            if flt.name:
+                params["name"] = flt.name
+            if flt.reviewer:
+                if flt.reviewer != "null" and not flt.reviewer.isdigit():
+                    raise BadRequest(self.name, "reviewer must be a person id or 'null'")
+                params["reviewer"] = flt.reviewer
+            if flt.updated_since:
+                params["updated_since"] = format_date(flt.updated_since)
+            if flt.updated_before:
+                params["updated_before"] = format_date(flt.updated_before)
+            if flt.test_states:
+                bad = sorted(set(flt.test_states) - TEST_STATE_VALUES)
+                if bad:
+                    raise BadRequest(
+                        self.name,
+                        f"unknown test state(s) {', '.join(bad)[:80]}; expected "
+                        f"{', '.join(sorted(TEST_STATE_VALUES))}",
+                    )
+                params["test_state"] = ",".join(flt.test_states)
+        return params
+
+    def _series(self, d: dict[str, Any], table: dict[str, Project]) -> TrackedSeries:
+        pid = mapping.project_id(self.name, d)
+        version = d.get("version") or 1
+        mbox = self.client.url(f"series/{d.get('id')}/revisions/{version}/mbox/")
+        return mapping.series(self.name, d, table.get(pid or ""), mbox)
+
+    async def list_series(self, flt: SeriesFilter, page: PageRequest) -> Page[TrackedSeries]:
+        """Series matching ``flt``: a project's (``projects/<p>/series/``) or all.
+
+        Without ``order`` and ``q`` the window is read in the server's order; with them (the
+        API documents neither) the whole filtered list is read, searched and sorted here by
+        submission date (``"-date"``, newest first, or ``"date"``).
+        """
+        params = self._series_params(flt)
+        rel = (
+            f"projects/{await self._project_key(flt.project)}/series/" if flt.project else "series/"
+        )
+        if flt.order or flt.q:
+            order = (flt.order or "-date").strip()
+            if order not in ("-date", "date"):
+                raise BadRequest(
+                    self.name, f"series order must be -date or date, not {order!r:.40}"
+                )
+            needle = (flt.q or "").casefold()
+
+            async def load() -> list[TrackedSeries]:
+                items = await self.client.all_items(rel, params)
+                table = await self._project_table() if items else {}
+                found = [self._series(d, table) for d in items]
+                found = [x for x in found if needle in (x.name or "").casefold()]
+                found.sort(key=lambda x: (x.date, _numeric_key(x.id)), reverse=order == "-date")
+                return found
+
+            key = ("series", rel, tuple(sorted(params.items())), order, needle)
+            return _window(await self._snapshot(key, page.offset, load), page)
+        window = await self.client.window(rel, params, page.offset, page.count)
+        table = await self._project_table() if window.items else {}
+        items = tuple(self._series(d, table) for d in window.items)
+        return Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
+
+    async def get_series(self, ids: Sequence[str]) -> list[TrackedSeries | None]:
+        """Series by id, one request each."""
+
+        async def fetch(native_id: str) -> TrackedSeries:
+            d = await self.client.get(f"series/{_numeric(native_id, self.name)}/")
+            if not isinstance(d, dict):
+                raise BadPayload(self.name, "expected a series object")
+            table = await self._project_table() if "project" in d else {}
+            return self._series(d, table)
+
+        return await _each(ids, fetch)
+
+    async def get_covers(self, ids: Sequence[str]) -> list[Cover | None]:
+        """Cover letters are text inside revisions here, never objects of their own."""
+        return [None for _ in ids]
+
+    async def cover_comments(self, cover_id: str, page: PageRequest) -> Page[Comment]:
+        """No comments in this API."""
+        return Page(items=(), offset=page.offset, has_next=False, total=0)
+
+    # --- revisions and test results -----------------------------------------------------
+
+    def _revision(self, series_id: str, d: dict[str, Any]) -> Revision:
+        version = d.get("version")
+        mbox = self.client.url(f"series/{series_id}/revisions/{version}/mbox/")
+        return mapping.revision(self.name, series_id, d, mbox)
+
+    async def series_revisions(self, series_ids: Sequence[str]) -> list[list[Revision]]:
+        """Every revision of each series (one list request per series)."""
+
+        async def fetch(series_id: str) -> list[Revision]:
+            rel = f"series/{_numeric(series_id, self.name)}/revisions/"
+            items = await self.client.all_items(rel)
+            return sorted((self._revision(series_id, d) for d in items), key=lambda r: r.version)
+
+        found = await _each(series_ids, fetch)
+        return [revs or [] for revs in found]
+
+    async def get_revisions(self, keys: Sequence[str]) -> list[Revision | None]:
+        """Revisions by ``"<series>/<version>"``, one request each."""
+
+        async def fetch(key: str) -> Revision:
+            series_id, version = _revision_key(key, self.name)
+            d = await self.client.get(f"series/{series_id}/revisions/{version}/")
+            if not isinstance(d, dict):
+                raise BadPayload(self.name, "expected a revision object")
+            return self._revision(series_id, d)
+
+        return await _each(keys, fetch)
+
+    async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
+        """Each revision's test results (one request per revision)."""
+
+        async def fetch(key: str) -> list[Check]:
+            series_id, version = _revision_key(key, self.name)
+            body = await self.client.get(f"series/{series_id}/revisions/{version}/test-results/")
+            return mapping.test_results(self.name, key, body)
+
+        found = await _each(keys, fetch)
+        return [results or [] for results in found]
+
+    async def revision_mbox(self, key: str, link: str | None = None) -> str:
+        """The revision's mbox, ready for ``git am``."""
+        series_id, version = _revision_key(key, self.name)
+        params = {"link": link} if link else None
+        return await self.client.text(f"series/{series_id}/revisions/{version}/mbox/", params)
+
+    async def report_test_result(self, key: str, result: NewTestResult) -> Check:
+        """``POST …/test-results/``; the stored result is read back (one GET) when the answer
+        does not carry it, so the caller always gets what the server now holds."""
+        series_id, version = _revision_key(key, self.name)
+        if not result.test_name.strip():
+            raise BadRequest(self.name, "test_name must not be empty")
+        rel = f"series/{series_id}/revisions/{version}/test-results/"
+        answer = await self.client.send("POST", rel, mapping.test_result_body(result))
+        if (
+            isinstance(answer, dict)
+            and answer.get("test_name") == result.test_name
+            and {"date", "state"} <= answer.keys()
+        ):
+            return mapping.test_result(self.name, key, answer)
+        for check in mapping.test_results(self.name, key, await self.client.get(rel)):
+            if check.context == result.test_name:
+                return check
+        raise BadPayload(self.name, "the reported test result is not in the revision's results")
+
+    # --- people ------------------------------------------------------------------------
+
+    async def get_people(self, ids: Sequence[str]) -> list[Person | None]:
+        """People by id, named from the ``From:`` of one of their patches (see module doc)."""
+
+        async def fetch(person_id: str) -> Person:
+            pid = _numeric(person_id, self.name)
+            body = await self.client.get("patches/", {"submitter": pid, "perpage": 1})
+            results, _, _ = mapping.envelope(self.name, body)
+            stub = Person(backend=self.name, id=pid, name=None, email=None)
+            if not results or str(results[0].get("submitter")) != pid:
+                return stub  # no patch of theirs (or a server ignoring the filter)
+            mbox = await self.client.text(f"patches/{results[0].get('id')}/mbox/")
+            name, email = mapping.mbox_sender(mbox)
+            if not email:
+                return stub
+            return Person(backend=self.name, id=pid, name=name, email=email)
+
+        return await _each(ids, fetch)
+
+    # --- events ------------------------------------------------------------------------
+
+    async def _event_scopes(self, flt: EventFilter) -> list[tuple[str, Project]]:
+        """The events lists to read: the project's, or (no project) every project's."""
+        if flt.project:
+            key = await self._project_key(flt.project)
+            [proj] = await self.get_projects([key])
+            if proj is None:
+                raise NotFound(self.name, f"no project {key[:40]!r}")
+            return [(f"projects/{key}/events/", proj)]
+        table = await self._project_table()
+        return [(f"projects/{p.id}/events/", p) for p in table.values()]
+
+    async def _read_events(
+        self, flt: EventFilter, since: datetime | None
+    ) -> list[tuple[datetime, Event]]:
+        """Every event matching ``flt`` strictly newer than ``since``, in no set order."""
+        params: dict[str, Any] = {}
+        if flt.categories:
+            params["name"] = ",".join(flt.categories)
+        if flt.series:
+            params["series"] = _numeric(flt.series, self.name)
+        if flt.patch:
+            params["patch"] = _numeric(flt.patch, self.name)
+        if since is not None:
+            params["since"] = format_date(since)
+        scopes = await self._event_scopes(flt)
+        lists = await asyncio.gather(*(self.client.all_items(rel, params) for rel, _ in scopes))
+        out: list[tuple[datetime, Event]] = []
+        for (_, proj), items in zip(scopes, lists, strict=True):
+            for d in items:
+                out.append((mapping.event_time(d, self.name), mapping.event(self.name, d, proj)))
+        return out
+
+    async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
+        """Events newest first: a project's, or every project's merged (no project).
+
+        The API orders nothing and filters by ``since`` only: the list is read whole, sorted
+        here, and ``before`` is applied here. Events never concern a cover letter (covers are
+        text inside revisions in this fork), so a ``cover`` filter matches none.
+        """
+        if flt.cover:
+            return Page(items=(), offset=page.offset, has_next=False, total=0)
+
+        async def load() -> list[Event]:
+            # ``since`` is inclusive here, as on upstream Patchwork: ask from 1 µs earlier.
+            since = flt.since - ONE_MICROSECOND if flt.since else None
+            found = [ev for _, ev in await self._read_events(flt, since)]
+            if flt.before is not None:
+                found = [ev for ev in found if ev.date < flt.before]
+            found.sort(key=lambda ev: (ev.date, ev.id), reverse=True)
+            return found
+
+        return _window(await self._snapshot(("events", flt), page.offset, load), page)
+
+    async def poll_events(
+        self, flt: EventFilter, cursor: EventCursor | None
+    ) -> tuple[list[Event], EventCursor]:
+        """Every event after ``cursor``, oldest first, each exactly once (see module doc)."""
+        # A first poll takes ``flt.since`` as the API does (strictly newer); later polls
+        # re-read their cursor's microsecond and drop what they already delivered there.
+        first = cursor is None
+        cursor = cursor or EventCursor(since=flt.since)
+        scope = EventFilter(
+            project=flt.project, categories=flt.categories, patch=flt.patch, series=flt.series
+        )
+        since = cursor.since
+        if since is not None and not first:
+            since -= ONE_MICROSECOND  # ``since`` is strictly newer: see the boundary again
+        fresh: list[tuple[datetime, Event]] = []
+        delivered: set[str] = set()
+        for when, ev in await self._read_events(scope, since):
+            if cursor.since is not None and (
+                when < cursor.since
+                or (when == cursor.since and (first or ev.id in cursor.seen_at_since))
+            ):
+                continue
+            if ev.id in delivered:
+                continue  # the same event on two pages (the list moved under us)
+            delivered.add(ev.id)
+            fresh.append((when, ev))
+        fresh.sort(key=lambda pair: pair[0])
+        if not fresh:
+            return [], cursor
+        newest = fresh[-1][0]
+        at_newest = {ev.id for when, ev in fresh if when == newest}
+        if newest == cursor.since:
+            at_newest |= cursor.seen_at_since
+        return [ev for _, ev in fresh], EventCursor(
+            since=newest, seen_at_since=frozenset(at_newest)
+        )
+
+
+def create_source(name: str, url: str, http: HttpClient, *, page_size: int = 100) -> FdoSource:
+    """The factory ``adapters.registry`` calls for ``kind = "patchwork-fdo"``."""
+    return FdoSource(name, url, http, FdoClient(http, page_size))

@@ -1,0 +1,255 @@
+"""Series revisions, test results and test state — the freedesktop Patchwork fork's model,
+mapped so that upstream Patchwork series answer the same fields.
+
+Choice for upstream Patchwork (whose series *are* one version each, a new version being a
+new series): ``revisions`` is a one-element list, the series itself — its version, its cover
+letter's text, its patches, its mbox; its ``testResults`` are the checks of its patches and
+``testState`` their rollup. ``stateSummary`` counts the patches' states for both kinds (fdo:
+as the server reports it for the latest revision). ``reviewer``, ``updatedAt`` and
+``progress`` exist only on fdo and are ``null`` elsewhere.
+
+Loaders are the request's, keyed per (backend, entity): a page of fdo series costs one
+revisions list per series asked for, one test-results list per revision, and each person
+(submitter, reviewer) at most once per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import strawberry
+
+from adapters import base, model
+from adapters.errors import UpstreamError
+from schema import node
+from schema.context import Info
+from schema.errors import UserInputError
+from schema.mutations import MutationError
+from schema.mutations import _error as mutation_error
+from schema.types import Check, CheckState, Patch, Person
+
+FINAL = frozenset(
+    {model.ChangeState.MERGED, model.ChangeState.CLOSED, model.ChangeState.SUPERSEDED}
+)
+
+
+async def _load(
+    info: Info,
+    backend: str,
+    entity: str,
+    batch: Callable[[Sequence[str]], Awaitable[Any]],
+    key: str,
+) -> Any:
+    # The context's per-request loader table: batching and de-duplication per (backend, entity).
+    return await info.context._loader(backend, entity, batch).load(key)
+
+
+async def revisions_of(info: Info, backend: str, series_id: str) -> list[model.Revision]:
+    """Every revision of a series on a revision-tracking backend (batched per request)."""
+    src = info.context.capable(backend, base.RevisionReader, "revisions")
+    result: list[model.Revision] = await _load(
+        info, backend, "revisions", src.series_revisions, series_id
+    )
+    return result
+
+
+async def test_results_of(info: Info, backend: str, key: str) -> list[model.Check]:
+    """A revision's test results (batched per request)."""
+    src = info.context.capable(backend, base.RevisionReader, "test results")
+    result: list[model.Check] = await _load(
+        info, backend, "test-results", src.revision_test_results, key
+    )
+    return result
+
+
+async def series_patches(info: Info, backend: str, series_id: str) -> list[model.Patch]:
+    """An upstream series' patches (one list request, shared within the request)."""
+    src = info.context.capable(backend, base.PatchReader, "patches")
+
+    async def batch(ids: Sequence[str]) -> list[list[model.Patch]]:
+        out = []
+        for sid in ids:
+            page = await src.list_patches(base.PatchFilter(series=sid), model.PageRequest(0, 100))
+            out.append(list(page.items))
+        return out
+
+    result: list[model.Patch] = await _load(info, backend, "series-patches", batch, series_id)
+    return result
+
+
+@strawberry.type(description="How many patches of the latest revision are in one state.")
+class StateCount:
+    name: str
+    count: int
+    final: bool = strawberry.field(description="Whether the state is a final decision.")
+
+
+def state_summary(patches: Sequence[model.Patch]) -> list[StateCount]:
+    """Counts of raw patch states, in first-seen order."""
+    counts: dict[str, tuple[int, bool]] = {}
+    for p in patches:
+        n, _ = counts.get(p.raw_state, (0, False))
+        counts[p.raw_state] = (n + 1, p.state in FINAL)
+    return [StateCount(name=k, count=n, final=f) for k, (n, f) in counts.items()]
+
+
+@strawberry.type(description="One version of a series: cover letter, patches, test results.")
+class Revision:
+    version: int
+    cover_letter_text: strawberry.Private[str | None]
+    mbox_url: str | None
+    _backend: strawberry.Private[str]
+    _series_id: strawberry.Private[str]
+    _record: strawberry.Private[model.Revision | None]
+    _series: strawberry.Private[model.Series | None]
+
+    @strawberry.field(description="Global ID of the revision.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(
+            node.encode("Revision", self._backend, f"{self._series_id}/{self.version}")
+        )
+
+    @strawberry.field(description="The cover letter's text, if the revision has one.")
+    async def cover_letter(self, info: Info) -> str | None:
+        if self._series is None or self._series.cover is None:
+            return self.cover_letter_text
+        cover = await info.context.cover(self._backend, self._series.cover.id)
+        return cover.content if cover else None
+
+    @strawberry.field(description="The revision's patches, in order.")
+    async def patches(self, info: Info) -> list[Patch]:
+        if self._record is None:
+            return [Patch.of(p) for p in await series_patches(info, self._backend, self._series_id)]
+        found = [await info.context.patch(self._backend, pid) for pid in self._record.patch_ids]
+        return [Patch.of(p) for p in found if p is not None]
+
+    async def _results(self, info: Info) -> list[model.Check]:
+        if self._record is not None:
+            return await test_results_of(info, self._backend, self._record.key)
+        patches = await series_patches(info, self._backend, self._series_id)
+        out: list[model.Check] = []
+        for p in patches:
+            out.extend(await info.context.checks(self._backend, p.id))
+        return out
+
+    @strawberry.field(description="Test results (fdo) or the checks of its patches (upstream).")
+    async def test_results(self, info: Info) -> list[Check]:
+        return [Check.of(c) for c in await self._results(info)]
+
+    @strawberry.field(description="The rollup of testResults (null: no result yet).")
+    async def test_state(self, info: Info) -> CheckState | None:  # type: ignore[valid-type]
+        return model.rollup([c.state for c in await self._results(info)])
+
+    @strawberry.field(description="The revision as one mbox; `link` adds '<link>: <URL>' tags.")
+    async def mbox(self, info: Info, link: str | None = None) -> str | None:
+        if self._record is None:
+            return None
+        src = info.context.capable(self._backend, base.RevisionReader, "mbox")
+        return await src.revision_mbox(self._record.key, link)
+
+    @staticmethod
+    def of(r: model.Revision) -> Revision:
+        """GraphQL view of a revision record."""
+        return Revision(
+            version=r.version,
+            cover_letter_text=r.cover_letter,
+            mbox_url=r.mbox_url,
+            _backend=r.backend,
+            _series_id=r.series_id,
+            _record=r,
+            _series=None,
+        )
+
+    @staticmethod
+    def of_series(s: model.Series) -> Revision:
+        """An upstream series as its own single revision."""
+        return Revision(
+            version=s.version,
+            cover_letter_text=None,
+            mbox_url=s.mbox_url,
+            _backend=s.backend,
+            _series_id=s.id,
+            _record=None,
+            _series=s,
+        )
+
+
+# --- the Series fields (called from schema.types.Series) ------------------------------------
+
+
+def tracked(full: model.Series | None) -> model.TrackedSeries | None:
+    """The record as a revision-tracking series, or ``None`` for other kinds."""
+    return full if isinstance(full, model.TrackedSeries) else None
+
+
+async def revisions(info: Info, full: model.Series) -> list[Revision]:
+    """``Series.revisions``."""
+    if isinstance(info.context.source(full.backend), base.RevisionReader):
+        return [Revision.of(r) for r in await revisions_of(info, full.backend, full.id)]
+    return [Revision.of_series(full)]
+
+
+async def test_state(info: Info, full: model.Series) -> model.CheckState | None:
+    """``Series.testState``: fdo's own, else the rollup of the patches' checks."""
+    if (t := tracked(full)) is not None:
+        return t.test_state
+    patches = await series_patches(info, full.backend, full.id)
+    return model.rollup([p.check_state for p in patches if p.check_state is not None])
+
+
+async def summary(info: Info, full: model.Series) -> list[StateCount]:
+    """``Series.stateSummary``."""
+    if (t := tracked(full)) is not None:
+        return [StateCount(name=s.name, count=s.count, final=s.final) for s in t.state_summary]
+    return state_summary(await series_patches(info, full.backend, full.id))
+
+
+async def person(info: Info, backend: str, person_id: str | None) -> Person | None:
+    """A person the backend referenced by id, through the request's batched loader."""
+    if person_id is None:
+        return None
+    return Person.of(await info.context.person(backend, person_id))
+
+
+# --- the mutation ----------------------------------------------------------------------------
+
+
+@strawberry.input(description="A test result for one revision of a series.")
+class ReportTestResultInput:
+    series_id: strawberry.ID
+    version: int
+    test_name: str = strawberry.field(description="Identifies the test; a re-report updates it.")
+    state: CheckState  # type: ignore[valid-type]
+    url: str | None = None
+    summary: str | None = None
+
+
+@strawberry.type
+class ReportTestResultPayload:
+    test_result: Check | None
+    errors: list[MutationError]
+
+
+@strawberry.type
+class RevisionMutation:
+    @strawberry.mutation(
+        description="Create or update (same testName) a test result on a series revision."
+    )
+    async def report_test_result(
+        self, info: Info, input: ReportTestResultInput
+    ) -> ReportTestResultPayload:
+        try:
+            gid = node.decode(str(input.series_id), "Series")
+            src = info.context.capable(gid.backend, base.ResultReporter, "test results")
+            if not input.test_name.strip():
+                raise UserInputError("testName must not be empty")
+            if input.version < 1:
+                raise UserInputError("version must be 1 or more")
+            result = model.NewTestResult(
+                test_name=input.test_name, state=input.state, url=input.url, summary=input.summary
+            )
+            check = await src.report_test_result(f"{gid.native}/{input.version}", result)
+        except (UpstreamError, UserInputError) as exc:
+            return ReportTestResultPayload(test_result=None, errors=[mutation_error(exc)])
+        return ReportTestResultPayload(test_result=Check.of(check), errors=[])
