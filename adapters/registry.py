@@ -15,6 +15,7 @@ from adapters.compat import CompatKind
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork import rest as patchwork_rest
 from adapters.patchwork.source import create_source as create_patchwork
+from adapters.patchwork_fdo import rest as fdo_rest
 from adapters.patchwork_fdo.source import create_source as create_patchwork_fdo
 
 
@@ -74,4 +75,5 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
 # and docs/compat.md); a kind without an entry has no compat mount.
 COMPAT_ROUTERS: dict[str, CompatKind] = {
     "patchwork": CompatKind(router=patchwork_rest.router),
+    "patchwork-fdo": CompatKind(router=fdo_rest.router, presented=fdo_rest.presented),
 }
