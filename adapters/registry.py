@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from adapters.abf.source import create_source as create_abf
 from adapters.base import Source
 from adapters.cache import Cache
 from adapters.compat import CompatKind
@@ -50,6 +51,7 @@ FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
     "patchwork-fdo": lambda spec, http: create_patchwork_fdo(
         spec.name, spec.url, http, page_size=spec.page_size
     ),
+    "abf": lambda spec, http: create_abf(spec.name, spec.url, http),
 }
 
 

@@ -32,6 +32,7 @@ log = logging.getLogger("revgate")
 
 DEMO_TOKEN_ENV = "REVGATE_DEMO_PATCHWORK_TOKEN"
 DEMO_ADMIN_TOKEN = "a0" * 20  # the recorded server's admin token; the simulator accepts it
+DEMO_ABF_ENV = "REVGATE_DEMO_ABF_TOKEN"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -88,8 +89,14 @@ DEMO_QUERY = (
 )
 
 
-def demo_settings(patchwork_url: str, fdo_url: str, host: str, port: int) -> Settings:
-    """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side."""
+def demo_settings(
+    patchwork_url: str, fdo_url: str, host: str, port: int, abf_url: str | None = None
+) -> Settings:
+    """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side,
+    and the ABF simulator when ``abf_url`` is given."""
+    from adapters.abf.simulator import TOKEN as ABF_TOKEN
+
+    abf = [{"name": "abf", "kind": "abf", "url": abf_url, "token_env": DEMO_ABF_ENV}]
     return settings_from_dict(
         {
             "server": {"host": host, "port": port},
@@ -106,25 +113,33 @@ def demo_settings(patchwork_url: str, fdo_url: str, host: str, port: int) -> Set
                     "url": fdo_url,
                     "token_env": DEMO_FDO_TOKEN_ENV,
                 },
+                *(abf if abf_url else []),
             ],
         },
-        env={DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN, DEMO_FDO_TOKEN_ENV: DEMO_FDO_CI_TOKEN},
+        env={
+            DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN,
+            DEMO_FDO_TOKEN_ENV: DEMO_FDO_CI_TOKEN,
+            DEMO_ABF_ENV: ABF_TOKEN,
+        },
         source="<demo>",
     )
 
 
 async def _demo(host: str, port: int) -> None:
+    from adapters.abf.simulator import start_simulator as start_abf
     from adapters.patchwork.simulator import start_simulator
     from adapters.patchwork_fdo.simulator import FdoData
     from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
 
     sim = await start_simulator()
     fdo = await start_fdo(FdoData.generated())
+    abf = await start_abf()
     try:
-        settings = demo_settings(sim.url, fdo.url, host, port)
+        settings = demo_settings(sim.url, fdo.url, host, port, abf_url=abf.url)
         server = uvicorn_server(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
         print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
+        print(f"revgate demo: ABF simulator at {abf.url}", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         print(
             "revgate demo: try  { projects { nodes { name patches(first: 5) "
@@ -132,8 +147,14 @@ async def _demo(host: str, port: int) -> None:
             flush=True,
         )
         print(f"revgate demo: and  {DEMO_QUERY}", flush=True)
+        print(
+            "revgate demo: or   { changes(first: 10) { nodes { __typename title state updatedAt "
+            "backend { name } ... on PullRequest { fromRef { ref } toRef { ref } } } } }",
+            flush=True,
+        )
         await server.serve()
     finally:
+        await abf.close()
         await fdo.close()
         await sim.close()
 

@@ -9,6 +9,8 @@ import strawberry
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import merge_types
 
+from schema.abf_mutations import AbfMutation
+from schema.abf_query import AbfQuery
 from schema.errors import PartialErrors, mask_errors
 from schema.mutations import Mutation
 from schema.query import Query
@@ -24,8 +26,8 @@ def build_schema(
 ) -> strawberry.Schema:
     """The revgate schema with error masking, parse/validation caches and ``extensions``."""
     return strawberry.Schema(
-        query=Query,
-        mutation=merge_types("Mutation", (Mutation, RevisionMutation)),
+        query=merge_types("Query", (Query, AbfQuery)),
+        mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation)),
         subscription=Subscription,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
         extensions=[

@@ -15,7 +15,7 @@ from typing import Any
 import strawberry
 
 from adapters import base, model
-from schema import node
+from schema import abf, node
 from schema.context import Info
 from schema.errors import UserInputError
 from schema.merge import merge_page
@@ -27,6 +27,8 @@ CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {
     model.Patch: Patch.of,
     model.TrackedPatch: Patch.of,  # patchwork-fdo: a patch with its own last_updated
 }
+
+CHANGE_TYPES[abf.PullRequestRecord] = abf.PullRequest.of  # ABF
 
 
 @strawberry.enum(description="Sort direction.")

@@ -13,6 +13,7 @@ import strawberry
 
 from adapters import base
 from schema import node
+from schema.abf_query import resolve_abf_node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
 from schema.errors import UserInputError
@@ -193,6 +194,8 @@ async def resolve_node(info: Info, value: str) -> Node | None:
     ctx.source(gid.backend)
     loaders: dict[str, Callable[[], Awaitable[Node | None]]] = {
         "Backend": lambda: _ready(Backend.of(ctx.source(gid.backend))),
+        "PullRequest": lambda: resolve_abf_node(info, gid.type, gid.backend, gid.native),
+        "AbfGroup": lambda: resolve_abf_node(info, gid.type, gid.backend, gid.native),
         "Patch": lambda: _wrap(ctx.patch(gid.backend, gid.native), Patch.of),
         "Series": lambda: _wrap(ctx.series(gid.backend, gid.native), Series.of),
         "Cover": lambda: _wrap(ctx.cover(gid.backend, gid.native), Cover.of),

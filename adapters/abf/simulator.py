@@ -1,0 +1,313 @@
+"""A reference simulator of ABF's ``/api/v1`` pull request, project, user and group API.
+
+Serves the documented shapes (``real=False``) or the real server's (``real=True``, the
+default), switchable at run time through ``state.real``. Both modes share rosa-build's
+behaviour: HTTP basic auth (a token as the login), ``{"<things>": […], "url": …}`` lists
+paged by ``page``/``per_page`` (default 20, at most 100), an ``ETag`` on every 2xx and
+``304`` for a matching ``If-None-Match``, write answers with 200 or 422, Devise's 401 body
+and the API's 403 body. The group list is served at ``/groups/:id/pull_requests`` in real
+mode and at the documented ``/group/:id/pull_requests`` in documented mode.
+
+``python -m adapters.abf.simulator --port 8900 [--documented]``.
+Credentials: see ``adapters/abf/seed/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from adapters.abf import simulator_render as render
+from adapters.abf.simulator_data import TOKEN, AbfData, Project, Pull, User
+
+__all__ = ["SIM_STATE", "TOKEN", "AbfData", "RunningSimulator", "SimulatorState", "create_app"]
+
+UNAUTHORIZED = "You need to sign in or sign up before continuing."
+FORBIDDEN = "Access violation to this page!"
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+
+
+@dataclass
+class SimulatorState:
+    """What a running simulator holds: its data, its mode, the request log and faults."""
+
+    data: AbfData
+    real: bool = True
+    requests: list[tuple[str, str, int]] = field(default_factory=list)
+    faults: dict[str, int] = field(default_factory=dict)
+
+    def fault(self, path_prefix: str, status: int) -> None:
+        """Answer requests whose path starts with ``path_prefix`` with ``status``."""
+        self.faults[path_prefix] = status
+
+
+SIM_STATE = web.AppKey("SIM_STATE", SimulatorState)
+
+
+class ApiError(Exception):
+    """An error answer."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, {"message": "Not Found"})
+
+
+def _json(body: Any, status: int = 200, request: web.Request | None = None) -> web.Response:
+    raw = orjson.dumps(body)
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if 200 <= status < 300:
+        etag = 'W/"' + hashlib.md5(raw, usedforsecurity=False).hexdigest() + '"'
+        headers["ETag"] = etag
+        wanted = request.headers.get("If-None-Match", "") if request is not None else ""
+        if etag in [t.strip() for t in wanted.split(",")]:
+            return web.Response(status=304, headers={"ETag": etag})
+    return web.Response(status=status, body=raw, headers=headers)
+
+
+def _user(request: web.Request, data: AbfData) -> User:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            login, _, password = base64.b64decode(value).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            login = password = ""
+        user = data.authenticate(login, password)
+        if user is not None:
+            return user
+    raise ApiError(401, {"error": UNAUTHORIZED})
+
+
+def _int(value: str) -> int:
+    if not value.isdigit():
+        raise _not_found()
+    return int(value)
+
+
+def _page(request: web.Request, items: list[Any]) -> list[Any]:
+    page = request.query.get("page", "1")
+    per = request.query.get("per_page", str(DEFAULT_PER_PAGE))
+    page_n = max(1, int(page)) if page.isdigit() else 1
+    per_n = min(MAX_PER_PAGE, max(1, int(per))) if per.isdigit() else DEFAULT_PER_PAGE
+    return items[(page_n - 1) * per_n : page_n * per_n]
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, {"message": "Bad request"}) from None
+    inner = body.get("pull_request") if isinstance(body, dict) else None
+    return inner if isinstance(inner, dict) else {}
+
+
+class Api:
+    """One request's handling."""
+
+    def __init__(self, request: web.Request, state: SimulatorState) -> None:
+        self.request = request
+        self.data = state.data
+        self.real = state.real
+        self.user = _user(request, state.data)
+
+    def project(self, raw: str) -> Project:
+        p = self.data.projects.get(_int(raw))
+        if p is None:
+            raise _not_found()
+        if not self.data.can_read(self.user, p):
+            raise ApiError(403, {"message": FORBIDDEN})
+        return p
+
+    def pull(self, p: Project, raw: str) -> Pull:
+        pull = self.data.pulls.get((p.id, _int(raw)))
+        if pull is None:
+            raise _not_found()
+        return pull
+
+    def pull_list(
+        self, projects: set[int], url: str, *, user_wide: bool, authored: bool = False
+    ) -> web.Response:
+        query = dict(self.request.query)
+        pulls = self.data.pull_list(
+            self.user, projects, query, user_wide=user_wide, real=self.real, authored=authored
+        )
+        items = [render.pull_item(self.data, p, self.real) for p in _page(self.request, pulls)]
+        return self.ok({"pull_requests": items, "url": url})
+
+    def ok(self, body: Any, status: int = 200) -> web.Response:
+        return _json(body, status, self.request)
+
+    def route(self, method: str, parts: list[str]) -> web.Response:
+        data, user = self.data, self.user
+        match (method, parts):
+            case ("GET", ["pull_requests"]):
+                scope = data.scoped_projects(user, "all")
+                url = "/api/v1/pull_requests.json"
+                return self.pull_list(scope, url, user_wide=True, authored=True)
+            case ("GET", ["user", "pull_requests"]):
+                scope = data.scoped_projects(user, "user")
+                return self.pull_list(scope, "/api/v1/user/pull_requests.json", user_wide=True)
+            case ("GET", [spelling, gid, "pull_requests"]) if spelling in ("groups", "group"):
+                if (spelling == "groups") != self.real or _int(gid) not in data.groups:
+                    raise _not_found()
+                scope = data.scoped_projects(user, "group", int(gid))
+                url = f"/api/v1/{spelling}/{gid}/pull_requests.json"
+                return self.pull_list(scope, url, user_wide=True)
+            case ("GET", ["user"]):
+                return self.ok(render.user_detail(user))
+            case ("GET", ["users", uid]):
+                found = data.users.get(_int(uid))
+                if found is None:
+                    raise _not_found()
+                return self.ok(render.user_detail(found))
+            case ("GET", ["groups", gid]):
+                if _int(gid) not in data.groups:
+                    raise _not_found()
+                return self.ok(render.group_detail(data, int(gid)))
+            case ("GET", ["projects"]):
+                visible = [p for p in data.projects.values() if data.can_read(user, p)]
+                items = [render.project_inline(data, p, True) for p in _page(self.request, visible)]
+                return self.ok({"projects": items, "url": "/api/v1/projects.json"})
+            case ("GET", ["projects", "get_id"]):
+                q = self.request.query
+                found_p = data.find_project(q.get("name", ""), q.get("owner", ""))
+                if found_p is None:
+                    raise _not_found()
+                return self.ok(render.project_get_id(data, self.project(str(found_p.id))))
+            case ("GET", ["projects", pid]):
+                return self.ok(render.project_detail(data, self.project(pid)))
+            case ("GET", ["projects", pid, "pull_requests"]):
+                p = self.project(pid)
+                url = f"/api/v1/projects/{p.id}/pull_requests.json"
+                return self.pull_list({p.id}, url, user_wide=False)
+            case ("GET", ["projects", pid, "pull_requests", num]):
+                p = self.project(pid)
+                return self.ok(render.pull_detail(data, self.pull(p, num), self.real))
+            case ("GET", ["projects", pid, "pull_requests", num, "commits"]):
+                pull = self.pull(self.project(pid), num)
+                items = [render.commit(c, self.real) for c in _page(self.request, pull.commits)]
+                return self.ok({"commits": items, "url": self.request.path})
+            case ("GET", ["projects", pid, "pull_requests", num, "files"]):
+                pull = self.pull(self.project(pid), num)
+                items = [render.file_change(f, self.real) for f in _page(self.request, pull.files)]
+                return self.ok({"files": items, "url": self.request.path})
+        raise _not_found()
+
+    async def write(self, method: str, parts: list[str]) -> web.Response:
+        data, user = self.data, self.user
+        match (method, parts):
+            case ("POST", ["projects", pid, "pull_requests"]):
+                p = self.project(pid)
+                created, message = data.create_pull(user, p, await _body(self.request))
+                status = 200 if created else 422
+                return self.ok(render.write_answer(created, message, self.real), status)
+            case ("PUT", ["projects", pid, "pull_requests", num]):
+                p = self.project(pid)
+                pull = self.pull(p, num)
+                if pull.owner != user.id and not data.is_member(user, p):
+                    raise ApiError(403, {"message": FORBIDDEN})
+                problem = data.update_pull(user, pull, await _body(self.request), real=self.real)
+                if problem:
+                    return self.ok(render.write_answer(None, problem, self.real), 422)
+                message = "PullRequest has been updated successfully"
+                return self.ok(render.write_answer(pull, message, self.real))
+            case ("PUT", ["projects", pid, "pull_requests", num, "merge"]):
+                p = self.project(pid)
+                pull = self.pull(p, num)
+                if not data.is_member(user, p):
+                    raise ApiError(403, {"message": FORBIDDEN})
+                await _body(self.request)
+                if not data.merge_pull(user, pull):
+                    answer = render.write_answer(None, "PullRequest has not been merged", self.real)
+                    return self.ok(answer, 422)
+                message = "PullRequest has been merged successfully"
+                return self.ok(render.write_answer(pull, message, self.real))
+        raise _not_found()
+
+
+async def _dispatch(request: web.Request) -> web.StreamResponse:
+    state = request.app[SIM_STATE]
+    resp = await _handle(request, state)
+    state.requests.append((request.method, request.path_qs, resp.status))
+    return resp
+
+
+async def _handle(request: web.Request, state: SimulatorState) -> web.StreamResponse:
+    path = request.path
+    for prefix, status in state.faults.items():
+        if path.startswith(prefix):
+            return web.Response(status=status, text="<h1>fault</h1>", content_type="text/html")
+    if not (path.startswith("/api/v1/") and path.endswith(".json")):
+        return web.Response(status=404, text="<h1>Not Found</h1>", content_type="text/html")
+    parts = path[len("/api/v1/") : -len(".json")].split("/")
+    try:
+        api = Api(request, state)
+        if request.method == "GET":
+            return api.route("GET", parts)
+        return await api.write(request.method, parts)
+    except ApiError as exc:
+        return _json(exc.body, exc.status)
+
+
+def create_app(data: AbfData | None = None, *, real: bool = True) -> web.Application:
+    """The simulator as an aiohttp application; ``app[SIM_STATE]`` holds its state."""
+    app = web.Application()
+    app[SIM_STATE] = SimulatorState(data if data is not None else AbfData.from_seed(), real=real)
+    app.router.add_route("*", "/{tail:.*}", _dispatch)
+    return app
+
+
+@dataclass
+class RunningSimulator:
+    """A simulator listening on a TCP port."""
+
+    url: str
+    state: SimulatorState
+    runner: web.AppRunner
+
+    async def close(self) -> None:
+        """Stop listening."""
+        await self.runner.cleanup()
+
+
+async def start_simulator(
+    data: AbfData | None = None, host: str = "127.0.0.1", port: int = 0, *, real: bool = True
+) -> RunningSimulator:
+    """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash."""
+    app = create_app(data, real=real)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = getattr(site._server, "sockets", None)
+    assert sockets, "simulator did not bind"
+    bound = int(sockets[0].getsockname()[1])
+    return RunningSimulator(url=f"http://{host}:{bound}", state=app[SIM_STATE], runner=runner)
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    """``python -m adapters.abf.simulator [--host H] [--port P] [--documented]``."""
+    parser = argparse.ArgumentParser(description="ABF /api/v1 simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8900)
+    parser.add_argument("--documented", action="store_true", help="the documented shapes")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    web.run_app(create_app(real=not args.documented), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

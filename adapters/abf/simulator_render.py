@@ -1,0 +1,224 @@
+"""The ABF simulator's JSON bodies, in the documented shapes or the real server's.
+
+``real=False`` renders what ABF's document shows (numbers and timestamps as strings,
+``"true"``, ``null`` for empty optional fields, rich inline projects, write answers with
+``number``); ``real=True`` renders what rosa-build's jbuilder views send (integers and
+booleans, empty optional fields left out, ``type`` on people, write answers with the database
+``id``). See ``adapters/abf/mapping.py`` for the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.abf.simulator_data import CLOSED_STATES, AbfData, Project, Pull, User
+
+
+def _n(value: int | None, real: bool) -> int | str | None:
+    if value is None:
+        return None
+    return value if real else str(value)
+
+
+def member(data: AbfData, user: User, real: bool, email: bool = False) -> dict[str, Any]:
+    """A person inline (owner, assignee, maintainer)."""
+    out: dict[str, Any] = {"id": user.id, "name": user.name, "uname": user.uname}
+    if real:
+        out["type"] = "User"
+    out["url"] = f"/api/v1/users/{user.id}.json"
+    if email:
+        out["email"] = user.email
+    return out
+
+
+def project_inline(data: AbfData, p: Project, real: bool) -> dict[str, Any]:
+    """A project inside a ref (``api/v1/projects/_project`` on the real server)."""
+    fullname = data.fullname(p)
+    out: dict[str, Any] = {
+        "id": p.id,
+        "name": p.name,
+        "fullname": fullname,
+        "url": f"/api/v1/projects/{p.id}.json",
+        "git_url": f"https://abf.example/{fullname}.git",
+    }
+    if not real:
+        out["visibility"] = p.visibility
+        out["ssh_url"] = f"git@abf.example:{fullname}.git"
+        out["maintainer"] = member(data, data.users[p.maintainer], real, email=True)
+    return out
+
+
+def pull_item(data: AbfData, pull: Pull, real: bool) -> dict[str, Any]:
+    """A list item (``api/v1/pull_requests/_pull``)."""
+    to_p, from_p = data.projects[pull.project], data.projects[pull.from_project]
+    out: dict[str, Any] = {
+        "number": _n(pull.number, real),
+        "title": pull.title,
+        "to_ref": {
+            "ref": pull.to_ref,
+            "sha": to_p.refs.get(pull.to_ref),
+            "project": project_inline(data, to_p, real),
+        },
+        "from_ref": {
+            "ref": pull.from_ref,
+            "sha": from_p.refs.get(pull.from_ref),
+            "project": project_inline(data, from_p, real),
+        },
+        "status": pull.status,
+        "owner": member(data, data.users[pull.owner], real),
+    }
+    if pull.assignee is not None:
+        out["assignee"] = member(data, data.users[pull.assignee], real)
+    elif not real:
+        out["assignee"] = None
+    mergeable = pull.status == "ready"
+    out["mergeable"] = mergeable if real else str(mergeable).lower()
+    merged_at = pull.closed_at if pull.status == "merged" else None
+    if merged_at is not None or not real:
+        out["merged_at"] = _n(merged_at, real)
+    # The real server builds this URL from the database id, not the number.
+    out["url"] = f"/api/v1/projects/{pull.project}/pull_requests/" + (
+        f"{pull.db_id}.json" if real else f"{pull.number}.json"
+    )
+    return out
+
+
+def pull_detail(data: AbfData, pull: Pull, real: bool) -> dict[str, Any]:
+    """``GET /projects/:id/pull_requests/:number``."""
+    out = pull_item(data, pull, real)
+    out["body"] = pull.body
+    closed = pull.status in CLOSED_STATES
+    if closed or not real:
+        out["closed_at"] = _n(pull.closed_at if closed else None, real)
+    closer = data.users[pull.closer] if pull.closer else None
+    short = {"id": closer.id, "name": closer.name, "uname": closer.uname} if closer else None
+    if not real:
+        short = {**short, "url": f"/api/v1/users/{closer.id}.json"} if short and closer else None
+    if short is not None or not real:
+        out["closed_by"] = short
+    merged_by = short if pull.status == "merged" else None
+    if merged_by is not None or not real:
+        out["merged_by"] = merged_by
+    out["created_at"] = _n(pull.created_at, real)
+    out["updated_at"] = _n(pull.updated_at, real)
+    return {"pull_request": out}
+
+
+def commit(item: dict[str, Any], real: bool) -> dict[str, Any]:
+    """A commit; stored in the documented shape, dates become integers for ``real``."""
+    if not real:
+        return item
+    out = dict(item)
+    for who in ("author", "committer"):
+        out[who] = {**item[who], "date": int(item[who]["date"])}
+    return out
+
+
+def file_change(item: dict[str, Any], real: bool) -> dict[str, Any]:
+    """A changed file; counts become integers for ``real``."""
+    if not real:
+        return item
+    return {**item, **{k: int(item[k]) for k in ("additions", "deletions", "changes")}}
+
+
+def write_answer(pull: Pull | None, message: str, real: bool) -> dict[str, Any]:
+    """A create/update/merge answer."""
+    if real:
+        return {"pull_request": {"id": pull.db_id if pull else None, "message": message}}
+    return {"pull_request": {"number": pull.number if pull else None, "message": message}}
+
+
+def project_detail(data: AbfData, p: Project) -> dict[str, Any]:
+    """``GET /projects/:id`` (``api/v1/projects/show``)."""
+    out = project_inline(data, p, real=True)
+    owner: dict[str, Any]
+    if p.owner_type == "User":
+        u = data.users[p.owner_id]
+        owner = {"id": u.id, "name": u.name, "uname": u.uname, "type": "User"}
+        owner["url"] = f"/api/v1/users/{u.id}.json"
+    else:
+        g = data.groups[p.owner_id]
+        owner = {"id": g.id, "name": g.uname, "uname": g.uname, "type": "Group"}
+        owner["url"] = f"/api/v1/groups/{g.id}.json"
+    out.update(
+        {
+            "visibility": p.visibility,
+            "description": p.description,
+            "ancestry": None,
+            "has_issues": True,
+            "has_wiki": False,
+            "default_branch": "master",
+            "is_package": True,
+            "average_build_time": 0,
+            "publish_i686_into_x86_64": False,
+            "created_at": p.created_at,
+            "updated_at": p.created_at,
+            "owner": owner,
+            "maintainer": member(data, data.users[p.maintainer], real=True),
+            "repositories": [],
+        }
+    )
+    return {"project": out}
+
+
+def project_get_id(data: AbfData, p: Project) -> dict[str, Any]:
+    """``GET /projects/get_id?name=&owner=``."""
+    owner_name = data.fullname(p).split("/")[0]
+    return {
+        "project": {
+            "id": p.id,
+            "name": p.name,
+            "visibility": p.visibility,
+            "owner": {
+                "id": p.owner_id,
+                "name": owner_name,
+                "type": p.owner_type,
+                "url": f"/{owner_name}",
+            },
+            "url": f"/api/v1/projects/{p.id}.json",
+        }
+    }
+
+
+def user_detail(u: User) -> dict[str, Any]:
+    """``GET /users/:id`` and ``GET /user``."""
+    return {
+        "user": {
+            "id": u.id,
+            "name": u.name,
+            "email": u.email,
+            "uname": u.uname,
+            "language": "en",
+            "own_projects_count": 0,
+            "professional_experience": None,
+            "site": None,
+            "company": None,
+            "location": None,
+            "build_priority": 50,
+            "created_at": u.created_at,
+            "updated_at": u.created_at,
+            "avatar_url": f"https://abf.example/avatars/{u.id}.png",
+            "url": f"/api/v1/users/{u.id}.json",
+            "html_url": f"/{u.uname}",
+        }
+    }
+
+
+def group_detail(data: AbfData, group_id: int) -> dict[str, Any]:
+    """``GET /groups/:id``."""
+    g = data.groups[group_id]
+    count = sum(1 for p in data.projects.values() if p.owner_type == "Group" and p.owner_id == g.id)
+    return {
+        "group": {
+            "id": g.id,
+            "uname": g.uname,
+            "own_projects_count": count,
+            "description": g.description,
+            "created_at": g.created_at,
+            "updated_at": g.created_at,
+            "owner": member(data, data.users[g.owner], real=True),
+            "avatar_url": f"https://abf.example/avatars/g{g.id}.png",
+            "url": f"/api/v1/groups/{g.id}.json",
+            "html_url": f"/groups/{g.uname}",
+        }
+    }

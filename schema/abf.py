@@ -1,0 +1,301 @@
+"""ABF's GraphQL types and queries: ``PullRequest`` (a ``Change``), its refs, revision,
+commits and files; groups; the four pull request lists.
+
+A pull request's global ID carries ``"<project id>/<number>"``. List items carry no
+timestamps, body or closer: the fields that need them read the detail through the request's
+loader (one request per pull request, de-duplicated within the request; unchanged ones are
+``304``s upstream). ABF's one check on a pull request — whether it merges cleanly
+(ready/already pass, blocked fails, open is pending) — is its ``checks`` and ``checkState``.
+ABF's pull request API has no comments: ``comments`` is an empty connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from adapters import model
+from adapters.abf import ports
+from adapters.abf import records as abf
+from adapters.model import Page
+from schema import node
+from schema.context import Info
+from schema.pagination import Connection, connection, page_request
+from schema.types import Backend, Change, Check, Comment, Node, Person, Project, backend_of
+
+PullRequestRecord = abf.PullRequest  # the record ``schema/changes.py`` maps to ``PullRequest``
+
+Mergeability = strawberry.enum(
+    abf.Mergeability, name="PullRequestMergeability", description="Whether an open PR can merge."
+)
+
+
+async def _load(
+    info: Info,
+    backend: str,
+    entity: str,
+    batch: Callable[[Sequence[str]], Awaitable[Any]],
+    key: str,
+) -> Any:
+    # The context's per-request loader table: batching and de-duplication per (backend, entity).
+    return await info.context._loader(backend, entity, batch).load(key)
+
+
+def _each(fetch: Callable[[str], Awaitable[Any]]) -> Callable[[Sequence[str]], Awaitable[Any]]:
+    async def batch(keys: Sequence[str]) -> list[Any]:
+        return list(await asyncio.gather(*(fetch(k) for k in keys)))
+
+    return batch
+
+
+def reader(info: Info, backend: str) -> ports.PullRequestReader:
+    """Backend ``backend`` as a pull request reader, or an ``UNSUPPORTED`` error."""
+    return info.context.capable(backend, ports.PullRequestReader, "pull requests")
+
+
+async def pull_request(info: Info, backend: str, native_id: str) -> abf.PullRequest | None:
+    """One pull request's detail, batched per request."""
+    src = reader(info, backend)
+    found: abf.PullRequest | None = await _load(
+        info, backend, "abf-pull", src.get_pull_requests, native_id
+    )
+    return found
+
+
+async def group(info: Info, backend: str, native_id: str) -> abf.Group | None:
+    """One group, batched per request."""
+    src = info.context.capable(backend, ports.GroupReader, "groups")
+    found: abf.Group | None = await _load(info, backend, "abf-group", src.get_groups, native_id)
+    return found
+
+
+@strawberry.type(description="One side of a pull request: a ref of a project at a commit.")
+class PullRequestRef:
+    ref: str
+    sha: str | None
+    project: Project | None
+
+    @staticmethod
+    def of(r: abf.Ref) -> PullRequestRef:
+        """GraphQL view of a ref."""
+        return PullRequestRef(
+            ref=r.ref, sha=r.sha, project=Project.of(r.project) if r.project else None
+        )
+
+
+@strawberry.type(description="A commit's author or committer as git records them.")
+class AbfGitActor:
+    name: str | None
+    email: str | None
+    date: datetime | None
+
+
+def _actor(a: abf.GitActor | None) -> AbfGitActor | None:
+    return AbfGitActor(name=a.name, email=a.email, date=a.date) if a else None
+
+
+@strawberry.type(description="One commit of a pull request.")
+class AbfCommit:
+    sha: str
+    message: str
+    author: AbfGitActor | None
+    committer: AbfGitActor | None
+    parents: list[str]
+    web_url: str | None
+
+    @staticmethod
+    def of(c: abf.Commit) -> AbfCommit:
+        """GraphQL view of a commit."""
+        return AbfCommit(
+            sha=c.sha,
+            message=c.message,
+            author=_actor(c.author),
+            committer=_actor(c.committer),
+            parents=list(c.parents),
+            web_url=c.web_url,
+        )
+
+
+@strawberry.type(description="One file a pull request changes, with its line counts.")
+class AbfFile:
+    filename: str
+    status: str
+    additions: int
+    deletions: int
+    changes: int
+    sha: str | None
+    blob_url: str | None
+    raw_url: str | None
+
+    @staticmethod
+    def of(f: abf.FileChange) -> AbfFile:
+        """GraphQL view of a changed file."""
+        return AbfFile(
+            filename=f.filename,
+            status=f.status,
+            additions=f.additions,
+            deletions=f.deletions,
+            changes=f.changes,
+            sha=f.sha,
+            blob_url=f.blob_url,
+            raw_url=f.raw_url,
+        )
+
+
+@strawberry.type(
+    description="What a pull request would merge now: the head of fromRef, its commits and files."
+)
+class PullRequestRevision(Node):
+    sha: str | None
+    _backend: strawberry.Private[str]
+    _pr: strawberry.Private[str]
+
+    @staticmethod
+    def of(r: abf.PullRequest) -> PullRequestRevision:
+        """The revision a pull request would merge now."""
+        native = f"{r.id}@{r.from_ref.sha or ''}"
+        return PullRequestRevision(
+            id=strawberry.ID(node.encode("PullRequestRevision", r.backend, native)),
+            sha=r.from_ref.sha,
+            _backend=r.backend,
+            _pr=r.id,
+        )
+
+    @strawberry.field(description="The commits, oldest first (one upstream list).")
+    async def commits(self, info: Info) -> list[AbfCommit]:
+        src = reader(info, self._backend)
+        found: list[abf.Commit] = await _load(
+            info, self._backend, "abf-commits", _each(src.pull_request_commits), self._pr
+        )
+        return [AbfCommit.of(c) for c in found]
+
+    async def _files(self, info: Info) -> list[abf.FileChange]:
+        src = reader(info, self._backend)
+        found: list[abf.FileChange] = await _load(
+            info, self._backend, "abf-files", _each(src.pull_request_files), self._pr
+        )
+        return found
+
+    @strawberry.field(description="The changed files (one upstream list).")
+    async def files(self, info: Info) -> list[AbfFile]:
+        return [AbfFile.of(f) for f in await self._files(info)]
+
+    @strawberry.field(description="Lines added over every file.")
+    async def additions(self, info: Info) -> int:
+        return sum(f.additions for f in await self._files(info))
+
+    @strawberry.field(description="Lines deleted over every file.")
+    async def deletions(self, info: Info) -> int:
+        return sum(f.deletions for f in await self._files(info))
+
+
+@strawberry.type(description="An ABF pull request: a Change from one ref into another.")
+class PullRequest(Change):
+    number: int
+    mergeable: bool | None = strawberry.field(description="ABF's own mergeable flag.")
+    mergeability: Mergeability  # type: ignore[valid-type]
+    from_ref: PullRequestRef
+    to_ref: PullRequestRef
+    owner: Person | None
+    assignee: Person | None
+    api_url: str | None
+    _r: strawberry.Private[abf.PullRequest]
+
+    async def _detail(self, info: Info) -> abf.PullRequest:
+        if self._r.is_detail:
+            return self._r
+        found = await pull_request(info, self._r.backend, self._r.id)
+        return found or self._r
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        return backend_of(info, self._r.backend)
+
+    @strawberry.field
+    def project(self) -> Project:
+        return Project.of(self._r.project)
+
+    # Change declares these as plain fields; list items lack them, so here they are resolvers
+    # (strawberry allows the override; mypy's dataclass check does not know that).
+    @strawberry.field(description="When it was opened (a detail read for list items).")  # type: ignore[misc]
+    async def created_at(self, info: Info) -> datetime:
+        detail = await self._detail(info)
+        return detail.created_at or detail.updated_at
+
+    @strawberry.field(description="The last update (a detail read for list items).")  # type: ignore[misc]
+    async def updated_at(self, info: Info) -> datetime:
+        return (await self._detail(info)).updated_at
+
+    @strawberry.field(description="The description (a detail read for list items).")
+    async def body(self, info: Info) -> str | None:
+        return (await self._detail(info)).body
+
+    @strawberry.field
+    async def merged_at(self, info: Info) -> datetime | None:
+        return self._r.merged_at or (await self._detail(info)).merged_at
+
+    @strawberry.field(description="When it was merged or closed (a detail read).")
+    async def closed_at(self, info: Info) -> datetime | None:
+        return (await self._detail(info)).closed_at
+
+    @strawberry.field(description="Who merged it (a detail read).")
+    async def merged_by(self, info: Info) -> Person | None:
+        return Person.of((await self._detail(info)).merged_by)
+
+    @strawberry.field(description="Who closed (or merged) it (a detail read).")
+    async def closed_by(self, info: Info) -> Person | None:
+        return Person.of((await self._detail(info)).closed_by)
+
+    @strawberry.field(description="ABF's merge check: mergeable passes, conflicts fail.")
+    async def checks(self, info: Info) -> list[Check] | None:
+        found = abf.merge_check(self._r)
+        return [Check.of(found)] if found else []
+
+    @strawberry.field(description="ABF's pull request API has no comments: always empty.")
+    async def comments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Comment] | None:
+        request = page_request(first, after)
+        empty: Page[model.Comment] = Page(items=(), offset=request.offset, has_next=False, total=0)
+        return connection(empty, Comment.of)
+
+    @strawberry.field(description="What it would merge now: the head of fromRef.")
+    def revision(self) -> PullRequestRevision:
+        return PullRequestRevision.of(self._r)
+
+    @strawberry.field(description="Its commits, oldest first (one upstream list).")
+    async def commits(self, info: Info) -> list[AbfCommit]:
+        found: list[AbfCommit] = await self.revision().commits(info)
+        return found
+
+    @strawberry.field(description="Its changed files (one upstream list).")
+    async def files(self, info: Info) -> list[AbfFile]:
+        found: list[AbfFile] = await self.revision().files(info)
+        return found
+
+    @staticmethod
+    def of(r: abf.PullRequest) -> PullRequest:
+        """GraphQL view of a pull request record."""
+        check = abf.merge_check(r)
+        return PullRequest(  # type: ignore[call-arg]  # createdAt/updatedAt are resolvers
+            id=strawberry.ID(node.encode("PullRequest", r.backend, r.id)),
+            title=r.title,
+            state=r.state,
+            raw_state=r.raw_state,
+            web_url=r.web_url,
+            check_state=model.rollup([check.state]) if check else None,
+            author=Person.of(r.owner),
+            number=r.number,
+            mergeable=r.mergeable,
+            mergeability=r.mergeability,
+            from_ref=PullRequestRef.of(r.from_ref),
+            to_ref=PullRequestRef.of(r.to_ref),
+            owner=Person.of(r.owner),
+            assignee=Person.of(r.assignee),
+            api_url=r.api_url,
+            _r=r,
+        )

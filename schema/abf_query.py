@@ -1,0 +1,254 @@
+"""ABF's root query fields: one pull request, ABF's four pull request lists, groups, viewer.
+
+``AbfQuery`` is merged into the root ``Query`` by ``schema/build.py``. Every list filter maps
+onto one of ABF's own query parameters; which list is read follows ``scope``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from adapters.abf import ports
+from adapters.abf import records as abf
+from schema import node
+from schema.abf import PullRequest, group, pull_request, reader
+from schema.context import Info
+from schema.errors import UserInputError
+from schema.pagination import Connection, connection, page_request
+from schema.types import Backend, Node, Person, backend_of
+
+
+@strawberry.enum(description="Which of ABF's pull request lists to read.")
+class PullRequestScope(enum.Enum):
+    ALL = "all"
+    USER = "user"
+    GROUP = "group"
+    PROJECT = "project"
+
+
+@strawberry.enum(description="ABF's filter of the user-wide lists.")
+class PullRequestInvolvement(enum.Enum):
+    ASSIGNED = "assigned"
+    CREATED = "created"
+    ALL = "all"
+
+
+@strawberry.enum(description="ABF's list status: open (open, ready, already, blocked) or closed.")
+class PullRequestListStatus(enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@strawberry.enum(description="ABF's list order.")
+class PullRequestSort(enum.Enum):
+    SUBMITTED = "submitted"
+    UPDATED = "updated"
+
+
+@strawberry.enum(description="ABF's sort direction.")
+class PullRequestDirection(enum.Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.input(description="ABF pull request list filters; each maps onto ABF's own.")
+class PullRequestFilterInput:
+    backend: str | None = strawberry.field(
+        default=None, description="Backend name; needed when several ABF backends are set up."
+    )
+    scope: PullRequestScope = PullRequestScope.ALL
+    group: str | None = strawberry.field(
+        default=None, description="An AbfGroup ID or native group id (scope GROUP)."
+    )
+    project: str | None = strawberry.field(
+        default=None, description="A Project ID, native id or owner/name (scope PROJECT)."
+    )
+    involvement: PullRequestInvolvement | None = strawberry.field(
+        default=None,
+        description="ABF's filter (not PROJECT): assigned (its default), created, all.",
+    )
+    status: PullRequestListStatus | None = None
+    assignee: str | None = strawberry.field(
+        default=None, description='PROJECT only: a nickname, "none" or "*".'
+    )
+    creator: str | None = strawberry.field(default=None, description="PROJECT only: a nickname.")
+    sort: PullRequestSort | None = None
+    direction: PullRequestDirection | None = None
+    since: datetime | None = None
+
+    def to_filter(self) -> abf.PullRequestFilter:
+        """The adapter-level filter (IDs decoded to native ids)."""
+        if self.scope is PullRequestScope.GROUP and not self.group:
+            raise UserInputError("scope GROUP needs filter.group")
+        if self.scope is PullRequestScope.PROJECT and not self.project:
+            raise UserInputError("scope PROJECT needs filter.project")
+        if self.scope is not PullRequestScope.PROJECT and (self.assignee or self.creator):
+            raise UserInputError("assignee and creator filter scope PROJECT lists only")
+        return abf.PullRequestFilter(
+            scope=abf.Scope(self.scope.value),
+            group=_native(self.group, "AbfGroup"),
+            project=_native(self.project, "Project"),
+            filter=self.involvement.value if self.involvement else None,
+            status=self.status.value if self.status else None,
+            assignee=self.assignee,
+            creator=self.creator,
+            sort=self.sort.value if self.sort else None,
+            direction=self.direction.value if self.direction else None,
+            since=self.since,
+        )
+
+
+def _native(value: str | None, type_name: str) -> str | None:
+    """A native id from a global ID of ``type_name``, or ``value`` itself."""
+    if not value or value.isdigit() or "/" in value:
+        return value
+    try:
+        return node.decode(value, type_name).native
+    except UserInputError:
+        return value
+
+
+def pick_backend(info: Info, name: str | None, port: type[object], what: str) -> str:
+    """The named backend, or the only one providing ``what``."""
+    if name:
+        info.context.capable(name, port, what)
+        return name
+    capable = [n for n, _ in info.context.all_capable(port)]
+    if len(capable) == 1:
+        return capable[0]
+    if not capable:
+        raise UserInputError(f"no configured backend provides {what}", "UNSUPPORTED")
+    raise UserInputError(
+        f"several backends provide {what} ({', '.join(capable)}): give backend",
+        "BACKEND_REQUIRED",
+    )
+
+
+def split_id(value: str, type_name: str) -> tuple[str, str]:
+    """(backend, native id) of a global ID of ``type_name``."""
+    gid = node.decode(value, type_name)
+    return gid.backend, gid.native
+
+
+@strawberry.type(description="An ABF group: an organisation owning projects.")
+class AbfGroup(Node):
+    uname: str
+    description: str | None
+    own_projects_count: int | None
+    owner: Person | None
+    created_at: datetime | None
+    web_url: str | None
+    avatar_url: str | None
+    _r: strawberry.Private[abf.Group]
+
+    @strawberry.field
+    def backend(self, info: Info) -> Backend:
+        return backend_of(info, self._r.backend)
+
+    @strawberry.field(description="Pull requests of the group's projects (ABF's group list).")
+    async def pull_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        involvement: PullRequestInvolvement | None = None,
+        status: PullRequestListStatus | None = None,
+    ) -> Connection[PullRequest]:
+        flt = abf.PullRequestFilter(
+            scope=abf.Scope.GROUP,
+            group=self._r.id,
+            filter=involvement.value if involvement else None,
+            status=status.value if status else None,
+        )
+        src = reader(info, self._r.backend)
+        page = await src.list_pull_requests(flt, page_request(first, after))
+        return connection(page, PullRequest.of)
+
+    @staticmethod
+    def of(r: abf.Group) -> AbfGroup:
+        """GraphQL view of a group record."""
+        return AbfGroup(
+            id=strawberry.ID(node.encode("AbfGroup", r.backend, r.id)),
+            uname=r.uname,
+            description=r.description,
+            own_projects_count=r.own_projects_count,
+            owner=Person.of(r.owner),
+            created_at=r.created_at,
+            web_url=r.web_url,
+            avatar_url=r.avatar_url,
+            _r=r,
+        )
+
+
+async def resolve_abf_node(info: Info, type_name: str, backend: str, native: str) -> Node | None:
+    """``node(id:)`` for ABF's types."""
+    if type_name == "PullRequest":
+        found = await pull_request(info, backend, native)
+        return PullRequest.of(found) if found else None
+    found_group = await group(info, backend, native)
+    return AbfGroup.of(found_group) if found_group else None
+
+
+@strawberry.type
+class AbfQuery:
+    @strawberry.field(
+        description="An ABF pull request by global ID, or by backend, project and number."
+    )
+    async def pull_request(
+        self,
+        info: Info,
+        id: strawberry.ID | None = None,
+        backend: str | None = None,
+        project: Annotated[
+            str | None, strawberry.argument(description="Native project id or owner/name.")
+        ] = None,
+        number: int | None = None,
+    ) -> PullRequest | None:
+        if id is not None:
+            name, native = split_id(str(id), "PullRequest")
+        elif project and number is not None:
+            name = pick_backend(info, backend, ports.PullRequestReader, "pull requests")
+            src = reader(info, name)
+            native = f"{await src.project_id(project)}/{number}"
+        else:
+            raise UserInputError("give either id, or project and number")
+        found = await pull_request(info, name, native)
+        return PullRequest.of(found) if found else None
+
+    @strawberry.field(description="One of ABF's pull request lists, with ABF's own filters.")
+    async def pull_requests(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: PullRequestFilterInput | None = None,
+    ) -> Connection[PullRequest]:
+        flt = filter or PullRequestFilterInput()
+        name = pick_backend(info, flt.backend, ports.PullRequestReader, "pull requests")
+        page = await reader(info, name).list_pull_requests(
+            flt.to_filter(), page_request(first, after)
+        )
+        return connection(page, PullRequest.of)
+
+    @strawberry.field(description="An ABF group by global ID, or by backend and native id.")
+    async def abf_group(
+        self, info: Info, id: strawberry.ID | None = None, backend: str | None = None
+    ) -> AbfGroup | None:
+        if id is None or backend is not None:
+            if not (id and backend):
+                raise UserInputError("give id (a global ID), or backend and id (a native id)")
+            name, native = backend, str(id)
+        else:
+            name, native = split_id(str(id), "AbfGroup")
+        found = await group(info, name, native)
+        return AbfGroup.of(found) if found else None
+
+    @strawberry.field(description="The user an ABF backend's credentials belong to.")
+    async def abf_viewer(self, info: Info, backend: str | None = None) -> Person | None:
+        name = pick_backend(info, backend, ports.GroupReader, "the authenticated user")
+        src = info.context.capable(name, ports.GroupReader, "the authenticated user")
+        return Person.of(await src.viewer())
