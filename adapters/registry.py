@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from adapters.abf import rest as abf_rest
 from adapters.abf.source import create_source as create_abf
 from adapters.base import Source
 from adapters.cache import Cache
@@ -78,4 +79,5 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
 COMPAT_ROUTERS: dict[str, CompatKind] = {
     "patchwork": CompatKind(router=patchwork_rest.router),
     "patchwork-fdo": CompatKind(router=fdo_rest.router, presented=fdo_rest.presented),
+    "abf": CompatKind(router=abf_rest.router, presented=abf_rest.presented),
 }
