@@ -34,6 +34,7 @@ class BackendSpec:
     timeout: float = 30.0
     connect_timeout: float = 5.0
     retries: int = 3
+    max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
     cache_ttl: float = 0.0  # seconds; 0 = this backend's GETs are never cached
     cache: Cache | None = None  # the store shared by every backend (memory or Redis)
 
@@ -69,6 +70,7 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         connect_timeout=spec.connect_timeout,
         read_timeout=spec.timeout,
         retries=spec.retries,
+        max_body_bytes=spec.max_body_bytes,
         cache_ttl=spec.cache_ttl,
     )
     return factory(spec, HttpClient(config, on_request=on_request, cache=spec.cache))

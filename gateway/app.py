@@ -8,6 +8,10 @@ GET  /healthz     → the process is up (touches no backend)
 GET  /readyz      → per-backend reachability (503 only when no backend answers)
 GET  /metrics     → Prometheus text format
 *    /rest/<backend>/… → the backend's own REST API re-served (gateway/compat.py)
+
+Every route sits behind ``gateway.guard.Guard`` (request id, API keys, rate, body size);
+``/healthz``, ``/readyz``, ``/metrics`` and the GraphiQL page are open. A websocket may
+also present its API key in the ``connection_init`` payload (``GraphQLApp.on_ws_connect``).
 """
 
 from __future__ import annotations
@@ -24,16 +28,20 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.types.unset import UnsetType
 
 from adapters.base import Source
 from adapters.breaker import Breakers
 from adapters.cache import Cache
 from gateway.compat import compat_routes
-from gateway.context import request_context
+from gateway.context import SocketContext, request_context
+from gateway.guard import Access, Guard
 from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
 from gateway.metrics import CountRequests, Metrics
+from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
 from schema.build import build_schema
@@ -56,9 +64,15 @@ class GraphQLApp(GraphQL[Context, None]):
 
     websocket_adapter_class = TextWebSocketAdapter
 
-    def __init__(self, backends: Backends, settings: Settings, metrics: Metrics) -> None:
+    def __init__(
+        self, backends: Backends, settings: Settings, metrics: Metrics, access: Access
+    ) -> None:
         super().__init__(
-            build_schema(extensions=[metrics.extension()]),
+            build_schema(
+                access.query_limits,
+                introspection=settings.server.introspection,
+                extensions=[metrics.extension()],
+            ),
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=False,
         )
@@ -67,11 +81,27 @@ class GraphQLApp(GraphQL[Context, None]):
         self._budget = settings.server.backend_budget
         self.breakers = Breakers()
         self.hub = EventHub(settings.server.poll_interval)
+        self._access = access
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         # The generation pinned by PinGeneration for this request (see gateway/reload.py).
         sources = request.scope.get("state", {}).get("revgate_sources", self._backends.sources)
-        return request_context(sources, self._public_url, self._budget, self.breakers, self.hub)
+        sub_response = response if isinstance(response, Response) else None
+        view, meta = self._access.context_parts(request, sub_response, sources)
+        parts = (self._public_url, self._budget, self.breakers, self.hub, meta)
+        if isinstance(request, WebSocket):
+            # One context per connection; on_ws_connect may still change its caller.
+            return SocketContext(view, *parts, pinned=sources, client=request)
+        return request_context(view, *parts)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a websocket by the API key in its ``connection_init`` payload, if
+        any (browsers cannot set headers on a websocket); a refusal closes it with 4403."""
+        if isinstance(context, SocketContext):
+            refusal = await self._access.admit_socket(context)
+            if refusal is not None:
+                raise ConnectionRejectionError({"message": refusal[0], "code": refusal[1]})
+        return await super().on_ws_connect(context)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -82,6 +112,7 @@ def create_app(
     sources: dict[str, Source] | None = None,
     reload_settings: Callable[[], Settings] | None = None,
     cache: Cache | None = None,
+    limiter: RateLimiter | None = None,
 ) -> Starlette:
     """The revgate ASGI app for ``settings``.
 
@@ -89,6 +120,7 @@ def create_app(
     ``cache`` they use if any (for its metrics; the caller closes it); otherwise the
     ``[cache]`` store is built here, shared by every reload generation and closed with the
     app. ``reload_settings`` re-reads the configuration when the process receives SIGHUP.
+    ``limiter`` replaces the rate limiter chosen by ``[limits] store`` (in-process or Redis).
     """
     metrics = Metrics()
     injected = sources is not None
@@ -98,20 +130,21 @@ def create_app(
     if cache is not None:
         metrics.watch_cache(cache)
     backends = Backends(sources)
-    graphql = GraphQLApp(backends, settings, metrics)
+    access = Access(settings, limiter, metrics.upstream_hook, cache)
+    graphql = GraphQLApp(backends, settings, metrics, access)
 
     def load() -> Mapping[str, Source]:
         assert reload_settings is not None
         return build_sources(reload_settings(), metrics.upstream_hook, cache)
 
     async def index(request: Request) -> Response:
+        visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
         return JSONResponse(
             {
                 "name": "revgate",
                 "graphql": str(request.url_for("graphql")),
                 "backends": [
-                    {"name": s.name, "kind": s.kind, "url": s.url}
-                    for s in backends.sources.values()
+                    {"name": s.name, "kind": s.kind, "url": s.url} for s in visible.values()
                 ],
             }
         )
@@ -135,7 +168,7 @@ def create_app(
         if not injected:
             await backends.open()
         try:
-            async with sighup_reload(backends, load if reload_settings else None):
+            async with access.opened(), sighup_reload(backends, load if reload_settings else None):
                 yield
         finally:
             await graphql.hub.close()
@@ -152,10 +185,11 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", graphql),
-            *compat_routes(backends, settings),
+            *compat_routes(backends, settings, access),
         ],
         middleware=[
-            Middleware(CountRequests, metrics=metrics),
+            Middleware(CountRequests, metrics=metrics),  # outermost: refusals are counted too
+            Middleware(Guard, access=access),
             Middleware(PinGeneration, backends=backends),
         ],
         lifespan=lifespan,

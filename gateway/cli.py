@@ -1,4 +1,4 @@
-"""The ``revgate`` command: ``serve``, ``demo``, ``check-config``, ``schema``.
+"""The ``revgate`` command: ``serve``, ``demo``, ``check-config``, ``schema``, ``hash-key``.
 
 argparse (stdlib) is enough for four sub-commands with a handful of options; it keeps the
 runtime dependencies to the fixed set.
@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="report every mistake in a config file")
     check.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+    sub.add_parser(
+        "hash-key", help="print the sha256 for [[api_keys]] of an API key read from stdin"
+    )
     return parser
 
 
@@ -167,6 +170,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from schema.build import sdl
 
         sys.stdout.write(sdl())
+        return 0
+    if args.command == "hash-key":
+        from gateway.auth import hash_key
+
+        key = sys.stdin.readline().strip()
+        if not key:
+            print("revgate: no key on stdin (e.g. revgate hash-key < keyfile)", file=sys.stderr)
+            return 2
+        print(hash_key(key))
         return 0
     if args.command == "demo":
         with contextlib.suppress(KeyboardInterrupt):

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.websockets import WebSocket
 
 from adapters.base import Source
 from adapters.breaker import Breakers
 from schema.context import Context
 from schema.live import EventHub
+from schema.request import RequestMeta
 
 
 def request_context(
@@ -16,8 +21,28 @@ def request_context(
     budget: float = 10.0,
     breakers: Breakers | None = None,
     hub: EventHub | None = None,
+    meta: RequestMeta | None = None,
 ) -> Context:
     """A fresh context — and so fresh loaders — for one GraphQL request."""
     return Context(
-        sources=sources, public_url=public_url, budget=budget, breakers=breakers, hub=hub
+        sources=sources,
+        public_url=public_url,
+        budget=budget,
+        breakers=breakers,
+        hub=hub,
+        meta=meta or RequestMeta(),
     )
+
+
+@dataclass
+class SocketContext(Context):
+    """The context of one websocket connection (strawberry builds one per connection).
+
+    strawberry fills ``connection_params`` from the ``connection_init`` payload before calling
+    ``on_ws_connect``, where ``gateway.guard.Access.admit_socket`` may authenticate the
+    connection by the API key found there and replace ``sources`` and ``meta`` accordingly.
+    """
+
+    pinned: Mapping[str, Source] = field(default_factory=dict)  # the generation, unfiltered
+    client: WebSocket | None = None
+    connection_params: dict[str, Any] | None = None

@@ -28,6 +28,7 @@ def spec_of(backend: BackendSettings, cache: Cache | None = None) -> BackendSpec
         timeout=backend.timeout,
         connect_timeout=backend.connect_timeout,
         retries=backend.retries,
+        max_body_bytes=backend.max_body_bytes,
         cache_ttl=backend.cache_ttl,
         cache=cache,
     )

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gateway import settings_access as access
+from gateway.settings_access import ApiKeySettings, LimitSettings
 from gateway.settings_compat import CompatChecks
 from gateway.settings_compat import CompatSettings as CompatSettings
 from gateway.settings_compat import CompatToken as CompatToken
@@ -36,7 +38,7 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Upper-case only: a lower-case "name" is far more likely to be a pasted token, which we
 # must not echo back in "is not set" messages.
 _ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
-_TOP_KEYS: tuple[str, ...] = ("server", "backends", "cache", "compat")
+_TOP_KEYS: tuple[str, ...] = ("server", "backends", "cache", "limits", "api_keys", "compat")
 _SERVER_KEYS: tuple[str, ...] = (
     "host",
     "port",
@@ -44,6 +46,7 @@ _SERVER_KEYS: tuple[str, ...] = (
     "public_url",
     "backend_budget",
     "poll_interval",
+    *access.SERVER_KEYS,
 )
 _BACKEND_KEYS: tuple[str, ...] = (
     "name",
@@ -58,6 +61,7 @@ _BACKEND_KEYS: tuple[str, ...] = (
     "page_size",
     "retries",
     "cache_ttl",
+    *access.BACKEND_KEYS,
 )
 _SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
 _CREDENTIAL_ENV_KEYS: tuple[str, ...] = ("token_env", "username_env", "password_env")
@@ -81,6 +85,8 @@ class BackendSettings:
     page_size: int = 100
     retries: int = 3
     cache_ttl: float = 0.0
+    anonymous: bool = True  # callers without an API key may use this backend
+    max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +97,9 @@ class ServerSettings:
     public_url: str | None = None
     backend_budget: float = 10.0  # seconds a backend may take in a federated list
     poll_interval: float = 30.0  # seconds between event polls for live subscriptions
+    anonymous: bool = True  # see gateway/settings_access.py
+    introspection: bool = True
+    max_body_bytes: int = 1024 * 1024  # request body cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +109,8 @@ class Settings:
     source: str | None = None
     # (a lambda: CacheSettings is defined with the rest of [cache] at the end of the module)
     cache: CacheSettings = field(default_factory=lambda: CacheSettings())
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    api_keys: tuple[ApiKeySettings, ...] = ()
     compat: CompatSettings = field(default_factory=CompatSettings)
 
     def backend(self, name: str) -> BackendSettings:
@@ -354,7 +365,7 @@ def _normalise_url(value: str) -> tuple[str | None, str]:
     return f"{scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}", ""
 
 
-class _Checker(CompatChecks):
+class _Checker(access.AccessChecks, CompatChecks):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
     def __init__(self, locator: _Locator, env: Mapping[str, str]) -> None:
@@ -393,11 +404,25 @@ class _Checker(CompatChecks):
         server = self._server(data.get("server"))
         backends = self._backends(data.get("backends"))
         cache = self._cache(data.get("cache"))
-        compat = self._compat(data.get("compat"), [b.name for b in backends])
+        limits = self._limits(data.get("limits"))
+        raw_backends = data.get("backends")
+        names = [
+            e["name"]
+            for e in (raw_backends if isinstance(raw_backends, list) else [])
+            if isinstance(e, Mapping) and isinstance(e.get("name"), str)
+        ]
+        api_keys = self._api_keys(data.get("api_keys"), names, limits)
+        compat = self._compat(data.get("compat"), names)
         if self.problems:
             return None
         return Settings(
-            server=server, backends=tuple(backends), source=source, cache=cache, compat=compat
+            server=server,
+            backends=tuple(backends),
+            source=source,
+            cache=cache,
+            limits=limits,
+            api_keys=tuple(api_keys),
+            compat=compat,
         )
 
     # -- [server]
@@ -445,12 +470,17 @@ class _Checker(CompatChecks):
                     values["poll_interval"] = float(value)
                 else:
                     self._at(path, f"[server] poll_interval must be seconds > 0{_got(value)}")
+            elif key in access.SERVER_KEYS:
+                self._access_key(
+                    key, value, values, lambda k, m: self._at(("server", k), f"[server] {m}")
+                )
             else:
                 self._unknown_key(path, key, _SERVER_KEYS, "[server]")
         self._server_overrides(values)
         return ServerSettings(**values)
 
     def _server_overrides(self, values: dict[str, Any]) -> None:
+        self._access_server_overrides(values)
         env = self._env
         if (host := env.get("REVGATE_HOST")) is not None:
             if host.strip():
@@ -610,6 +640,8 @@ class _Checker(CompatChecks):
                         key,
                         f"cache_ttl must be a number of seconds 0..{MAX_CACHE_TTL}{_got(value)}",
                     )
+            elif key in access.BACKEND_KEYS:
+                self._access_key(key, value, values, at)
             else:
                 self._unknown_key((*header, key), key, _BACKEND_KEYS, label, backend=True)
 

@@ -11,7 +11,8 @@ from strawberry.tools import merge_types
 
 from schema.abf_mutations import AbfMutation
 from schema.abf_query import AbfQuery
-from schema.errors import PartialErrors, mask_errors
+from schema.errors import LoggingSchema, PartialErrors, mask_errors
+from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.revisions import RevisionMutation
@@ -22,10 +23,17 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 
 def build_schema(
+    limits: QueryLimits | None = None,
+    *,
+    introspection: bool = True,
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    """The revgate schema with error masking, parse/validation caches and ``extensions``."""
-    return strawberry.Schema(
+    """The revgate schema with error masking, query limits, parse/validation caches and
+    ``extensions`` (metrics)."""
+    extra = limit_extensions(limits or QueryLimits())
+    if not introspection:
+        extra.append(no_introspection)
+    return LoggingSchema(
         query=merge_types("Query", (Query, AbfQuery)),
         mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation)),
         subscription=Subscription,
@@ -35,6 +43,7 @@ def build_schema(
             PartialErrors,
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
+            *extra,
             *extensions,
         ],
     )

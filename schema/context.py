@@ -20,6 +20,7 @@ from adapters.errors import UpstreamError
 from adapters.model import Bundle, Check, Cover, Patch, Person, Project, Series
 from schema.errors import UserInputError
 from schema.live import EventHub
+from schema.request import RequestMeta
 
 P = TypeVar("P")
 
@@ -33,6 +34,7 @@ class Context:
     budget: float = 10.0  # seconds a backend may take in a federated list
     breakers: Breakers | None = None  # shared by every request of the app
     hub: EventHub | None = None  # live-event pollers, shared by every subscription
+    meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
     partial_errors: list[tuple[list[str | int], UpstreamError]] = field(default_factory=list)
 

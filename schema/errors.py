@@ -4,19 +4,31 @@ Only deliberate errors are shown: ``UserInputError`` (a client's mistake: bad gl
 size out of range, unknown backend) and ``adapters.errors.UpstreamError`` (a backend failed;
 ``extensions.backend`` names it). Both carry ``extensions.code``. Any other exception is
 masked by ``MaskErrors`` into a generic message, so no traceback or internal detail leaks.
+
+A masked error carries ``extensions.code = INTERNAL_SERVER_ERROR`` and ``extensions.requestId``
+— the id of the ``X-Request-Id`` response header — and ``LoggingSchema`` logs it once, with
+its traceback and that id, on the ``revgate.errors`` logger (deliberate errors get one line
+without a traceback). Strawberry's own per-error ERROR logging is replaced by this.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
-from graphql import GraphQLError
+import strawberry
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.types import ExecutionContext, ExecutionResult
 
 from adapters.errors import UpstreamError
+from schema.request import RequestMeta
 
 INTERNAL_MESSAGE = "Internal server error"
+INTERNAL_CODE = "INTERNAL_SERVER_ERROR"
+
+log = logging.getLogger("revgate.errors")
 
 
 class UserInputError(Exception):
@@ -55,6 +67,24 @@ def _should_mask(error: GraphQLError) -> bool:
     return False
 
 
+def request_id_of(execution_context: ExecutionContext | None) -> str | None:
+    """The request id the gateway put in the context (``schema.request.RequestMeta``)."""
+    context = execution_context.context if execution_context is not None else None
+    meta = getattr(context, "meta", None)  # duck-typed: schema.context imports this module
+    return meta.request_id if isinstance(meta, RequestMeta) else None
+
+
+class _RequestMaskErrors(MaskErrors):
+    """``MaskErrors`` whose generic error names the request (``extensions.requestId``)."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL_CODE}
+        if (request_id := request_id_of(self.execution_context)) is not None:
+            masked.extensions["requestId"] = request_id
+        return masked
+
+
 class PartialErrors(SchemaExtension):
     """Adds the backend failures a resolver reported without failing (``Context.report``)."""
 
@@ -73,4 +103,48 @@ class PartialErrors(SchemaExtension):
 
 def mask_errors() -> MaskErrors:
     """The strawberry extension that hides every error that was not raised on purpose."""
-    return MaskErrors(should_mask_error=_should_mask, error_message=INTERNAL_MESSAGE)
+    return _RequestMaskErrors(should_mask_error=_should_mask, error_message=INTERNAL_MESSAGE)
+
+
+def default_code(error: GraphQLError, code: str) -> None:
+    """Set ``extensions.code`` on ``error`` unless it has one."""
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code}
+
+
+class LoggingSchema(strawberry.Schema):
+    """A schema that logs each error once: unexpected ones with traceback and request id.
+
+    It also codes syntax errors (``GRAPHQL_PARSE_FAILED``, or ``TOO_MANY_TOKENS`` when
+    ``MaxTokensLimiter`` stopped the parser): they escape every extension hook.
+    """
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        result = await super().execute(*args, **kwargs)
+        for error in result.errors or ():
+            if isinstance(error, GraphQLSyntaxError):
+                tokens = "tokens. Parsing aborted" in error.message
+                default_code(error, "TOO_MANY_TOKENS" if tokens else "GRAPHQL_PARSE_FAILED")
+        return result
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        request_id = request_id_of(execution_context) or "-"
+        for error in errors:
+            original = error.original_error
+            path = ".".join(str(p) for p in error.path or ()) or "-"
+            if original is None or isinstance(original, GraphQLError):
+                log.info("request %s: rejected: %s", request_id, error.message)
+            elif isinstance(original, UpstreamError):
+                log.warning("request %s: %s at %s: %s", request_id, original.code, path, original)
+            elif isinstance(original, UserInputError):
+                log.info("request %s: %s at %s: %s", request_id, original.code, path, original)
+            else:
+                log.error(
+                    "request %s: unexpected %s at %s",
+                    request_id,
+                    type(original).__name__,
+                    path,
+                    exc_info=(type(original), original, original.__traceback__),
+                )

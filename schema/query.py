@@ -17,6 +17,7 @@ from schema.abf_query import resolve_abf_node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
 from schema.errors import UserInputError
+from schema.limits import RateLimitQuery
 from schema.merge import Feed, fingerprint, merge_feeds
 from schema.pagination import (
     Connection,
@@ -222,7 +223,7 @@ async def _wrap(pending: Awaitable[Any], convert: Callable[[Any], Any]) -> Node 
 
 
 @strawberry.type
-class Query:
+class Query(RateLimitQuery):  # rateLimit: schema/limits.py
     @strawberry.field(description="Any object by its global ID.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, str(id))

@@ -31,6 +31,7 @@ def compat_settings(
     url: str,
     env: Mapping[str, str] | None = None,
     backend: Mapping[str, Any] | None = None,
+    top: Mapping[str, Any] | None = None,
     **compat: Any,
 ) -> Any:
     """Settings: backend ``pw`` at ``url`` (admin credentials) and the two compat tokens."""
@@ -53,6 +54,7 @@ def compat_settings(
             }
         ],
         "compat": compat,
+        **(top or {}),
     }
     return settings_from_dict(data, env={**BACKEND_TOKEN_ENV, **(env or {})})
 
@@ -75,11 +77,12 @@ async def compat_gateway(
     data: PatchworkData | None = None,
     env: Mapping[str, str] | None = None,
     backend: Mapping[str, Any] | None = None,
+    top: Mapping[str, Any] | None = None,
     **compat: Any,
 ) -> AsyncIterator[CompatGateway]:
     """The gateway in-process over a fresh simulator (httpx ASGI transport, no lifespan)."""
     sim = await start_simulator(data)
-    app = create_app(compat_settings(sim.url, env, backend, **compat))
+    app = create_app(compat_settings(sim.url, env, backend, top, **compat))
     backends = app.state.backends
     try:
         await backends.open()

@@ -14,7 +14,7 @@ from tests.gateway.compat_support import ADMIN, compat_gateway
 def test_compat_imports_no_graphql() -> None:
     # A fresh interpreter: what importing the compat mount pulls in, and nothing else.
     code = (
-        "import sys, gateway.compat, adapters.patchwork.rest, adapters.patchwork.pages\n"
+        "import sys, gateway.compat, adapters.registry, adapters.patchwork.pages\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('strawberry', 'graphql', 'schema')]\n"
         "print(','.join(sorted(bad)))\n"
     )

@@ -1,0 +1,363 @@
+"""The gate in front of every route: request id, API key, request rate, request body size.
+
+``Guard`` is a pure ASGI middleware; per HTTP request, in this order:
+
+1. gives the request an id — ``X-Request-Id`` on every response, ``extensions.requestId`` on
+   masked GraphQL errors, and in the log line of an unexpected error;
+2. authenticates (``gateway/auth.py``): a missing key when ``[server] anonymous = false``,
+   or a bad one, is **401** with ``WWW-Authenticate: Bearer`` — ``/healthz``, ``/readyz``,
+   ``/metrics`` (probes and Prometheus) and the GraphiQL page (``GET /graphql``) are open;
+3. takes one token from the caller's request bucket: empty is **429** with ``Retry-After``;
+4. reads the body up to ``[server] max_body_bytes`` — a larger ``Content-Length`` is refused
+   before reading anything, a longer stream as soon as it crosses the cap: **413**.
+
+A websocket (subscriptions, ``WS /graphql``) is authenticated the same way by its upgrade
+headers — a bad key closes it with 4401, an empty request bucket with 4429 — or, when it sent
+no key, by the key in its ``connection_init`` payload (``Authorization: "Bearer <key>"`` or
+``apiKey``; ``Access.admit_socket``, called from ``GraphQLApp.on_ws_connect``): browsers
+cannot set headers on a websocket. Without a usable key there, it is closed with 4403.
+
+Every refusal is a JSON body ``{"errors": [{"message", "extensions": {"code", "requestId"}}]}``
+(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``); none echoes what the
+client sent. The caller and the id are left in ``scope["state"]`` for ``Access.context``, which
+gives the GraphQL request its ``RequestMeta``, its cost budget and the caller's view of the
+backends (``gateway/callers.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from adapters.base import Source
+from adapters.cache import Cache
+from adapters.registry import RequestHook
+from gateway.auth import Authenticator, AuthFailure, Caller
+from gateway.callers import CallerSources, build_caller_sources, hidden_backends
+from gateway.context import SocketContext
+from gateway.ratelimit import CallerBudget, Decision, RateLimiter, rate_limiter
+from gateway.settings import Settings
+from schema.limits import QueryLimits
+from schema.request import RequestMeta, new_request_id
+
+OPEN_ROUTES = frozenset(
+    {
+        ("GET", "/healthz"),
+        ("HEAD", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+        ("GET", "/graphql"),
+    }
+)
+# Where a websocket client may put its key in the connection_init payload.
+_SOCKET_KEY_FIELDS = {
+    "authorization": "authorization",
+    "apikey": "x-api-key",
+    "x-api-key": "x-api-key",
+}
+
+log = logging.getLogger("revgate.access")
+
+# (scope, client address) → the caller a REST compat request is counted against.
+CompatCaller = Callable[[Scope, str], Caller]
+
+
+def error_body(message: str, code: str, request_id: str, **extensions: Any) -> bytes:
+    """A GraphQL-shaped JSON error body."""
+    ext = {"code": code, "requestId": request_id, **extensions}
+    return orjson.dumps({"errors": [{"message": message, "extensions": ext}]})
+
+
+class Access:
+    """Who may call and how much, built once from the settings (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        limiter: RateLimiter | None = None,
+        hooks: Callable[[str], RequestHook] | None = None,
+        cache: Cache | None = None,
+    ) -> None:
+        self.authenticator = Authenticator(settings)
+        self.limiter = limiter if limiter is not None else rate_limiter(settings.limits.store)
+        self.max_body_bytes = settings.server.max_body_bytes
+        self.caller_sources = build_caller_sources(settings, hooks, cache)
+        self.hidden = hidden_backends(settings)
+        # The REST compat mount (/rest/…) authenticates in each backend kind's own scheme and
+        # answers refusals in its format: set by create_app (gateway/compat.py).
+        self.compat_caller: CompatCaller | None = None
+        limits = settings.limits
+        self.query_limits = QueryLimits(
+            max_depth=limits.max_depth,
+            max_aliases=limits.max_aliases,
+            max_tokens=limits.max_tokens,
+            max_cost=limits.max_cost,
+        )
+
+    def all_caller_sources(self) -> dict[str, Source]:
+        """Every caller-specific source, named ``<backend> (as <key name>)``, to open/close."""
+        return {
+            f"{backend} (as {name})": source
+            for name, own in self.caller_sources.items()
+            for backend, source in own.items()
+        }
+
+    @contextlib.asynccontextmanager
+    async def opened(self) -> AsyncIterator[None]:
+        """Open the caller sources' sessions; close them and the rate limiter at the end.
+
+        API keys and caller tokens are read at start-up: a SIGHUP reload does not change
+        them (``gateway/reload.py`` reloads ``[[backends]]`` only)."""
+        callers = self.all_caller_sources()
+        opened: list[Source] = []
+        try:
+            for source in callers.values():
+                await source.open()
+                opened.append(source)
+            yield
+        finally:
+            for source in opened:
+                with contextlib.suppress(Exception):
+                    await source.close()
+            with contextlib.suppress(Exception):
+                await self.limiter.close()
+
+    async def admit_socket(self, context: SocketContext) -> tuple[str, str] | None:
+        """Authenticate a websocket by the key in its ``connection_init`` payload, if any.
+
+        On success the caller's sources and ``RequestMeta`` replace the context's; ``None``
+        means admitted, else ``(message, code)`` of the refusal (logged, never the key)."""
+        socket = context.client
+        if socket is None:
+            return None
+        state = socket.scope.setdefault("state", {})
+        headers = {
+            header: str(value)
+            for name, value in (context.connection_params or {}).items()
+            if (header := _SOCKET_KEY_FIELDS.get(str(name).lower())) is not None
+        }
+        refusal: tuple[str, str] | None = None
+        if not headers:
+            if state.get("auth_pending"):
+                refusal = (
+                    "an API key is required: send it in the connection_init payload "
+                    '({"Authorization": "Bearer <key>"}) or the Authorization header',
+                    "UNAUTHENTICATED",
+                )
+        else:
+            client = socket.scope.get("client")
+            caller = self.authenticator.authenticate(headers, client[0] if client else "-")
+            if isinstance(caller, AuthFailure):
+                refusal = (caller.message, "UNAUTHENTICATED")
+            else:
+                decision = await self.limiter.take(
+                    f"req:{caller.rate_key}", 1, caller.requests_per_minute
+                )
+                if not decision.allowed:
+                    refusal = (f"rate limit exceeded: {decision.limit} per minute", "RATE_LIMITED")
+                else:
+                    state["caller"] = caller
+                    state.pop("auth_pending", None)
+                    view, meta = self.context_parts(socket, None, context.pinned)
+                    meta.request_id = context.meta.request_id
+                    context.sources, context.meta = view, meta
+        if refusal is not None:
+            log.info("request %s: websocket refused: %s", context.meta.request_id, refusal[0])
+        return refusal
+
+    def context_parts(
+        self, request: Request | WebSocket, response: Response | None, sources: Mapping[str, Source]
+    ) -> tuple[Mapping[str, Source], RequestMeta]:
+        """The caller's view of ``sources`` and the ``RequestMeta`` of one GraphQL request."""
+        state = request.scope.get("state") or {}
+        caller: Caller | None = state.get("caller")
+        meta = RequestMeta(request_id=state.get("request_id") or new_request_id())
+        if state.get("auth_pending"):  # a websocket still to authenticate: no backend yet
+            return {}, meta
+        if caller is not None:
+            meta.caller = caller.name
+
+            def refuse(decision: Decision) -> None:
+                if response is not None:
+                    response.status_code = 429
+                    response.headers["Retry-After"] = decision.retry_after_header()
+
+            meta.budget = CallerBudget(
+                self.limiter, f"cost:{caller.rate_key}", caller.cost_per_minute, refuse
+            )
+        view = CallerSources.for_caller(caller, sources, self.caller_sources, self.hidden)
+        return view, meta
+
+
+class Guard:
+    """The ASGI middleware (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, access: Access) -> None:
+        self.app = app
+        self.access = access
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = new_request_id()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        extra_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id.encode())]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra_headers]
+            await send(message)
+
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        method = scope.get("method", "GET")
+        if scope["type"] == "http" and (method, scope["path"]) in OPEN_ROUTES:
+            await self.app(scope, receive, send_with_id)
+            return
+
+        client = scope.get("client")
+        address = client[0] if client else "-"
+        compat = self.access.compat_caller
+        if compat is not None and scope["type"] == "http" and scope["path"].startswith("/rest/"):
+            caller: Caller | AuthFailure = compat(scope, address)  # never refuses: see compat.py
+        else:
+            caller = self.access.authenticator.authenticate(headers, address)
+        if isinstance(caller, AuthFailure):
+            if scope["type"] == "websocket":
+                if caller.invalid_token:
+                    await _close_socket(scope, receive, send, 4401, caller.message)
+                    return
+                # No key in the headers: it may come in the connection_init payload.
+                state["auth_pending"] = True
+                await self.app(scope, receive, send_with_id)
+                return
+            challenge = 'Bearer realm="revgate"'
+            if caller.invalid_token:
+                challenge += ', error="invalid_token"'
+            await _respond(
+                send_with_id,
+                401,
+                error_body(caller.message, "UNAUTHENTICATED", request_id),
+                [(b"www-authenticate", challenge.encode())],
+            )
+            return
+        state["caller"] = caller
+
+        decision = await self.access.limiter.take(
+            f"req:{caller.rate_key}", 1, caller.requests_per_minute
+        )
+        if decision.limit is not None:
+            extra_headers += [
+                (b"x-ratelimit-limit", str(decision.limit).encode()),
+                (b"x-ratelimit-remaining", str(decision.remaining).encode()),
+            ]
+        if not decision.allowed:
+            if scope["type"] == "websocket":
+                await _close_socket(scope, receive, send, 4429, "rate limit exceeded")
+                return
+            retry = decision.retry_after_header()
+            await _respond(
+                send_with_id,
+                429,
+                error_body(
+                    f"rate limit exceeded: {decision.limit} requests per minute; "
+                    f"retry in {retry} s",
+                    "RATE_LIMITED",
+                    request_id,
+                    retryAfter=int(retry),
+                ),
+                [(b"retry-after", retry.encode())],
+            )
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send_with_id)
+            return
+
+        body = await self._read_body(headers, receive)
+        if body is None:
+            await _respond(
+                send_with_id,
+                413,
+                error_body(
+                    f"request body larger than {self.access.max_body_bytes} bytes",
+                    "PAYLOAD_TOO_LARGE",
+                    request_id,
+                ),
+            )
+            return
+        await self.app(scope, _replay(body, receive), send_with_id)
+
+    async def _read_body(self, headers: Mapping[str, str], receive: Receive) -> bytes | None:
+        """The whole request body, or ``None`` as soon as it is known to exceed the cap."""
+        cap = self.access.max_body_bytes
+        declared = headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > cap:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break  # disconnected: let the app see an empty body and the disconnect
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > cap:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the buffered body over once, then defers to the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _close_socket(scope: Scope, receive: Receive, send: Send, code: int, reason: str) -> None:
+    """Accept the websocket, then close it with ``code``: a close before the accept would be
+    an HTTP 403 to the client, which says nothing about why."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    protocols = scope.get("subprotocols") or []
+    accept: Message = {"type": "websocket.accept"}
+    if protocols:
+        accept["subprotocol"] = protocols[0]
+    await send(accept)
+    await send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+async def _respond(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,383 @@
+"""Query limits: depth, aliases, tokens and cost, all checked before anything is executed.
+
+- **Depth**, **aliases** and **tokens** use strawberry's own ``QueryDepthLimiter``,
+  ``MaxAliasesLimiter`` and ``MaxTokensLimiter``; their errors get ``extensions.code``
+  ``QUERY_TOO_DEEP``, ``TOO_MANY_ALIASES`` and ``TOO_MANY_TOKENS``.
+- **Cost** follows GitHub's model: every connection costs one upstream request per object
+  it is nested in, and its children are multiplied by its ``first`` (default 30, counted as
+  1..100 — an out-of-range ``first`` is reported by pagination as ``BAD_PAGE_SIZE``). A
+  plain list of objects outside a connection (``Patch.checks``, ``Series.patches`` …) costs
+  one read per parent object too: the backend serves it with one request per parent. Other
+  fields are free (embedded in their parent's payload or batched). The cost of an operation
+  is that sum, at least 1. Example: ``projects(first: 5) { nodes { patches(first: 10)
+  { nodes { checks { state } } } } }`` costs 1 + 5 + 50 = 56.
+
+  The root lists merged or concatenated across backends (``changes``, ``projects``,
+  ``series``, ``events``) ask every backend they span, so they cost one request *per
+  backend*: the backends named by their ``backends``/``backend`` argument or filter, else
+  every backend the caller can see. Their children are still multiplied by ``first`` alone
+  (a merged page holds at most ``first`` nodes in all). With 3 backends,
+  ``changes(first: 100) { nodes { comments(first: 10) { nodes { id } } } }`` costs
+  3 + 100 = 103.
+
+  ``CostLimiter`` computes it on the validated document with the request's variables, in
+  ``on_execute`` before execution: over ``max_cost`` is ``QUERY_TOO_COSTLY``; otherwise it
+  is charged to the caller's per-minute budget (``schema.request.CostBudget``), and a
+  refusal is ``RATE_LIMITED``. Either way no resolver runs, so no upstream request is made.
+  The cost is reported in the response's ``extensions.cost`` and by the ``rateLimit`` field.
+
+  A subscription is costed and charged the same way once, when it starts (its selection is
+  what each event will carry); a refused one ends with that error before any backend is
+  polled. Queries sent over the websocket are costed like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+import strawberry
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    get_named_type,
+    get_nullable_type,
+    get_operation_ast,
+    value_from_ast_untyped,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.types.graphql import OperationType
+
+from schema.context import Context, Info
+from schema.errors import INTERNAL_MESSAGE, default_code
+from schema.pagination import DEFAULT_PAGE, MAX_PAGE
+from schema.request import Allowance, CostReport
+
+_MAX_WALK = 64  # fragment-spread recursion guard; validation already rejects cycles
+# Root fields that ask every backend they span (see the module docstring).
+FEDERATED_FIELDS = frozenset({"changes", "projects", "series", "events"})
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    """Per-operation limits; ``0`` turns one off."""
+
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_tokens: int = 10_000
+    max_cost: int = 1_000
+
+
+# -- cost ----------------------------------------------------------------------------------
+
+
+def _is_connection(named: GraphQLNamedType | None) -> bool:
+    return named is not None and named.name.endswith("Connection")
+
+
+class _CostWalker:
+    """Sums the cost of one operation (see the module docstring for the model)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+        backends: int,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.backends = backends
+
+    def selections(
+        self,
+        selection_set: SelectionSetNode,
+        parent: GraphQLNamedType | None,
+        mult: int,
+        depth: int,
+    ) -> int:
+        if depth > _MAX_WALK:
+            return 0
+        cost = 0
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                cost += self.field(sel, parent, mult, depth)
+            elif isinstance(sel, InlineFragmentNode):
+                cond = sel.type_condition
+                target = self.schema.get_type(cond.name.value) if cond is not None else parent
+                cost += self.selections(sel.selection_set, target, mult, depth + 1)
+            elif isinstance(sel, FragmentSpreadNode):
+                fragment = self.fragments.get(sel.name.value)
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    cost += self.selections(fragment.selection_set, target, mult, depth + 1)
+        return cost
+
+    def field(self, sel: FieldNode, parent: GraphQLNamedType | None, mult: int, depth: int) -> int:
+        name = sel.name.value
+        if name.startswith("__") or not isinstance(
+            parent, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            return 0  # introspection, or a union's __typename only
+        definition = parent.fields.get(name)
+        if definition is None:
+            return 0
+        named = get_named_type(definition.type)
+        composite = isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
+        cost = 0
+        child_mult = mult
+        if _is_connection(named):
+            cost += mult * self.fan_out(sel, parent)
+            child_mult = mult * self.page_size(sel)
+        elif (
+            composite
+            and isinstance(get_nullable_type(definition.type), GraphQLList)
+            and not _is_connection(parent)
+        ):
+            cost += mult
+        if sel.selection_set is not None:
+            cost += self.selections(sel.selection_set, named, child_mult, depth + 1)
+        return cost
+
+    def fan_out(self, sel: FieldNode, parent: GraphQLNamedType) -> int:
+        """How many backends a connection field asks: 1 unless it is a federated root list."""
+        if sel.name.value not in FEDERATED_FIELDS or parent is not self.schema.query_type:
+            return 1
+        for arg in sel.arguments or ():
+            value = value_from_ast_untyped(arg.value, dict(self.variables))
+            if arg.name.value == "filter" and isinstance(value, Mapping):
+                value = value.get("backends", value.get("backend"))
+            elif arg.name.value != "backends":
+                continue
+            if isinstance(value, str):
+                return 1
+            if isinstance(value, list) and value:
+                return len(set(map(str, value)))
+        return max(1, self.backends)
+
+    def page_size(self, sel: FieldNode) -> int:
+        for arg in sel.arguments or ():
+            if arg.name.value == "first":
+                value = value_from_ast_untyped(arg.value, dict(self.variables))
+                if isinstance(value, int) and not isinstance(value, bool):
+                    return max(1, min(value, MAX_PAGE))
+        return DEFAULT_PAGE
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    backends: int = 1,
+) -> int:
+    """The cost of the operation ``operation_name`` of a validated ``document``, for a
+    caller who sees ``backends`` backends."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 1
+    root = schema.get_root_type(operation.operation)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    # Defaults of the operation's variables, overridden by the request's values.
+    values: dict[str, Any] = {}
+    for definition in operation.variable_definitions or ():
+        if definition.default_value is not None:
+            values[definition.variable.name.value] = value_from_ast_untyped(
+                definition.default_value
+            )
+    values.update(variables or {})
+    walker = _CostWalker(schema, fragments, values, backends)
+    return max(1, walker.selections(operation.selection_set, root, 1, 0))
+
+
+class CostLimiter(SchemaExtension):
+    """Rejects an operation over ``max_cost`` and charges the caller's budget, pre-execution."""
+
+    def __init__(self, max_cost: int) -> None:
+        self.max_cost = max_cost
+        self._report: CostReport | None = None
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        if document is not None and ctx.result is None:
+            try:
+                context = ctx.context
+                backends = len(context.sources) if isinstance(context, Context) else 1
+                cost = query_cost(
+                    ctx.schema._schema, document, ctx.operation_name, ctx.variables, backends
+                )
+                error = await self._admit(cost, ctx.context)
+            except Exception as exc:  # a bug here must be masked, not leaked
+                # Raised from a hook, it would reach the client unmasked; fail closed instead.
+                error = GraphQLError(INTERNAL_MESSAGE, original_error=exc)
+            if error is not None:
+                if ctx.operation_type is OperationType.SUBSCRIPTION:
+                    # strawberry subscribes regardless of ``result``; an error raised from
+                    # this hook ends the stream with it before the resolver starts.
+                    raise error
+                ctx.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+    async def _admit(self, cost: int, context: object) -> GraphQLError | None:
+        max_cost = self.max_cost or None
+        meta = context.meta if isinstance(context, Context) else None
+        if max_cost is not None and cost > max_cost:
+            self._report = CostReport(cost, max_cost, Allowance(allowed=False))
+            return GraphQLError(
+                f"query cost {cost} exceeds the maximum of {max_cost}: ask for fewer items "
+                f"(smaller `first`) or nest fewer connections",
+                extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost},
+            )
+        allowance = Allowance(allowed=True)
+        if meta is not None and meta.budget is not None:
+            allowance = await meta.budget.charge(cost)
+        self._report = CostReport(cost, max_cost, allowance)
+        if meta is not None:
+            meta.cost = self._report
+        if not allowance.allowed:
+            wait = allowance.retry_after or 0.0
+            return GraphQLError(
+                f"rate limit exceeded: this query costs {cost} points and "
+                f"{allowance.remaining or 0} of {allowance.limit} per minute are left; "
+                f"retry in {wait:.0f} s",
+                extensions={"code": "RATE_LIMITED", "cost": cost, "retryAfter": wait},
+            )
+        return None
+
+    def get_results(self) -> dict[str, Any]:
+        """``extensions.cost`` of the response."""
+        return {"cost": self._report.as_extension()} if self._report is not None else {}
+
+
+# -- coded strawberry validators -------------------------------------------------------------
+
+
+class _CodingContext:
+    """A ``ValidationContext`` stand-in that stamps ``extensions.code`` on reported errors."""
+
+    def __init__(self, context: ValidationContext, code: str) -> None:
+        self._context = context
+        self._code = code
+
+    def report_error(self, error: GraphQLError) -> None:
+        error.extensions = {**(error.extensions or {}), "code": self._code}
+        self._context.report_error(error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+def _coded(rules: list[type[ASTValidationRule]], code: str) -> list[type[ASTValidationRule]]:
+    """Wrap strawberry's depth and alias validators to add ``code`` to their errors. Only
+    for rules that do all their work in ``__init__`` (no visitor methods), as those do."""
+
+    def wrap(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+        class Coded(ValidationRule):
+            def __init__(self, context: ValidationContext) -> None:
+                super().__init__(context)
+                rule(cast(ValidationContext, _CodingContext(context, code)))
+
+        return Coded
+
+    return [wrap(r) for r in rules]
+
+
+class ValidationErrorCodes(SchemaExtension):
+    """Gives validation errors ``extensions.code = GRAPHQL_VALIDATION_FAILED`` like every
+    other error, unless a coded rule already set one. (Parse errors are coded in
+    ``schema.errors.LoggingSchema.execute``: ``ParserCache`` raises them past every hook.)"""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            default_code(error, "GRAPHQL_VALIDATION_FAILED")
+
+
+class _NoIntrospection(NoSchemaIntrospectionCustomRule):
+    """graphql-core's rule behind ``DisableIntrospection``, with a code on its errors."""
+
+    def report_error(self, error: GraphQLError) -> None:
+        default_code(error, "INTROSPECTION_DISABLED")
+        super().report_error(error)
+
+
+def no_introspection() -> AddValidationRules:
+    """Strawberry's ``DisableIntrospection``, its errors coded ``INTROSPECTION_DISABLED``."""
+    return AddValidationRules([_NoIntrospection])
+
+
+def limit_extensions(limits: QueryLimits) -> list[Callable[[], SchemaExtension]]:
+    """Strawberry extension factories enforcing ``limits`` (a fresh instance per request)."""
+    depth = _coded(QueryDepthLimiter(max_depth=limits.max_depth).validation_rules, "QUERY_TOO_DEEP")
+    aliases = _coded(
+        MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules, "TOO_MANY_ALIASES"
+    )
+    factories: list[Callable[[], SchemaExtension]] = [ValidationErrorCodes]
+    if limits.max_tokens:
+        factories.append(lambda: MaxTokensLimiter(limits.max_tokens))
+    rules = (depth if limits.max_depth else []) + (aliases if limits.max_aliases else [])
+    if rules:
+        factories.append(lambda: AddValidationRules(rules))
+    factories.append(lambda: CostLimiter(limits.max_cost))
+    return factories
+
+
+# -- the rateLimit field ---------------------------------------------------------------------
+
+
+@strawberry.type(description="This query's cost and the caller's remaining budget.")
+class RateLimit:
+    cost: int = strawberry.field(description="What this query costs (see the README).")
+    max_cost: int | None = strawberry.field(description="The most one query may cost.")
+    limit: int | None = strawberry.field(
+        description="Cost points per minute for this caller; null when not limited."
+    )
+    remaining: int | None = strawberry.field(description="Points left after this query.")
+    reset_at: datetime | None = strawberry.field(description="When the budget is full again.")
+
+
+@strawberry.type
+class RateLimitQuery:
+    """The ``rateLimit`` root field; the root ``Query`` inherits it."""
+
+    @strawberry.field(description="This query's cost and the caller's remaining budget.")
+    def rate_limit(self, info: Info) -> RateLimit | None:
+        report = info.context.meta.cost
+        if report is None:
+            return None
+        a = report.allowance
+        return RateLimit(
+            cost=report.cost,
+            max_cost=report.max_cost,
+            limit=a.limit,
+            remaining=a.remaining,
+            reset_at=a.reset_at,
+        )
