@@ -399,8 +399,7 @@ class HttpClient:
     ) -> Response:
         """A write (POST/PUT/PATCH/DELETE): exactly one attempt, never retried.
 
-        A status in ``allow_status`` is returned instead of raised (the REST compat layer
-        re-serves the backend's own validation answers).
+        A status listed in ``allow_status`` is returned instead of raised (as for ``get``).
         """
         method = method.upper()
         url = _with_params(self._resolve(path), params)

@@ -14,6 +14,7 @@ from adapters.abf.source import create_source as create_abf
 from adapters.base import Source
 from adapters.cache import Cache
 from adapters.compat import CompatKind
+from adapters.gerrit.source import create_source as create_gerrit
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork import rest as patchwork_rest
 from adapters.patchwork.source import create_source as create_patchwork
@@ -54,6 +55,7 @@ FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
         spec.name, spec.url, http, page_size=spec.page_size
     ),
     "abf": lambda spec, http: create_abf(spec.name, spec.url, http),
+    "gerrit": lambda spec, http: create_gerrit(spec.name, spec.url, http, page_size=spec.page_size),
 }
 
 

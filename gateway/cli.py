@@ -86,6 +86,8 @@ def _serve(path: str | None, settings: Settings, host: str, port: int) -> None:
 
 DEMO_FDO_TOKEN_ENV = "REVGATE_DEMO_FDO_TOKEN"
 DEMO_FDO_CI_TOKEN = "fd" * 20  # the fdo simulator's CI user (may report test results)
+DEMO_GERRIT_USER_ENV = "REVGATE_DEMO_GERRIT_USER"
+DEMO_GERRIT_PASSWORD_ENV = "REVGATE_DEMO_GERRIT_PASSWORD"
 DEMO_QUERY = (
     "{ series(first: 10) { nodes { name backend { name kind } version testState "
     "revisions { version testResults { context state } } } } }"
@@ -93,13 +95,27 @@ DEMO_QUERY = (
 
 
 def demo_settings(
-    patchwork_url: str, fdo_url: str, host: str, port: int, abf_url: str | None = None
+    patchwork_url: str,
+    fdo_url: str,
+    host: str,
+    port: int,
+    abf_url: str | None = None,
+    gerrit_url: str | None = None,
 ) -> Settings:
     """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side,
-    and the ABF simulator when ``abf_url`` is given."""
+    and the ABF and Gerrit simulators when their URLs are given."""
     from adapters.abf.simulator import TOKEN as ABF_TOKEN
 
     abf = [{"name": "abf", "kind": "abf", "url": abf_url, "token_env": DEMO_ABF_ENV}]
+    gerrit = [
+        {
+            "name": "gerrit",
+            "kind": "gerrit",
+            "url": gerrit_url,
+            "username_env": DEMO_GERRIT_USER_ENV,
+            "password_env": DEMO_GERRIT_PASSWORD_ENV,
+        }
+    ]
     return settings_from_dict(
         {
             "server": {"host": host, "port": port},
@@ -117,12 +133,15 @@ def demo_settings(
                     "token_env": DEMO_FDO_TOKEN_ENV,
                 },
                 *(abf if abf_url else []),
+                *(gerrit if gerrit_url else []),
             ],
         },
         env={
             DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN,
             DEMO_FDO_TOKEN_ENV: DEMO_FDO_CI_TOKEN,
             DEMO_ABF_ENV: ABF_TOKEN,
+            DEMO_GERRIT_USER_ENV: "admin",  # the Gerrit simulator's seeded account
+            DEMO_GERRIT_PASSWORD_ENV: "secret",
         },
         source="<demo>",
     )
@@ -130,6 +149,8 @@ def demo_settings(
 
 async def _demo(host: str, port: int) -> None:
     from adapters.abf.simulator import start_simulator as start_abf
+    from adapters.gerrit.simulator import GerritData
+    from adapters.gerrit.simulator import start_simulator as start_gerrit
     from adapters.patchwork.simulator import start_simulator
     from adapters.patchwork_fdo.simulator import FdoData
     from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
@@ -137,12 +158,16 @@ async def _demo(host: str, port: int) -> None:
     sim = await start_simulator()
     fdo = await start_fdo(FdoData.generated())
     abf = await start_abf()
+    gerrit = await start_gerrit(GerritData.generated(40))  # seed + changes with patch sets
     try:
-        settings = demo_settings(sim.url, fdo.url, host, port, abf_url=abf.url)
+        settings = demo_settings(
+            sim.url, fdo.url, host, port, abf_url=abf.url, gerrit_url=gerrit.url
+        )
         server = uvicorn_server(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
         print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
         print(f"revgate demo: ABF simulator at {abf.url}", flush=True)
+        print(f"revgate demo: Gerrit simulator at {gerrit.url} (admin / secret)", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         print(
             "revgate demo: try  { projects { nodes { name patches(first: 5) "
@@ -157,6 +182,7 @@ async def _demo(host: str, port: int) -> None:
         )
         await server.serve()
     finally:
+        await gerrit.close()
         await abf.close()
         await fdo.close()
         await sim.close()

@@ -12,6 +12,8 @@ from strawberry.tools import merge_types
 from schema.abf_mutations import AbfMutation
 from schema.abf_query import AbfQuery
 from schema.errors import LoggingSchema, PartialErrors, mask_errors
+from schema.gerrit import GERRIT_TYPES, GerritQuery
+from schema.gerrit_mutations import GerritMutation
 from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
 from schema.query import Query
@@ -34,10 +36,10 @@ def build_schema(
     if not introspection:
         extra.append(no_introspection)
     return LoggingSchema(
-        query=merge_types("Query", (Query, AbfQuery)),
-        mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation)),
+        query=merge_types("Query", (Query, AbfQuery, GerritQuery)),
+        mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation, GerritMutation)),
         subscription=Subscription,
-        types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle],
+        types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
         extensions=[
             mask_errors,
             PartialErrors,

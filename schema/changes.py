@@ -15,9 +15,11 @@ from typing import Any
 import strawberry
 
 from adapters import base, model
+from adapters.gerrit.records import GerritChange as GerritChangeRecord
 from schema import abf, node
 from schema.context import Info
 from schema.errors import UserInputError
+from schema.gerrit import GerritChange, check_query
 from schema.merge import merge_page
 from schema.pagination import Edge, PageInfo, page_size
 from schema.types import Change, ChangeState, Patch
@@ -26,6 +28,7 @@ from schema.types import Change, ChangeState, Patch
 CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {
     model.Patch: Patch.of,
     model.TrackedPatch: Patch.of,  # patchwork-fdo: a patch with its own last_updated
+    GerritChangeRecord: GerritChange.of,
 }
 
 CHANGE_TYPES[abf.PullRequestRecord] = abf.PullRequest.of  # ABF
@@ -104,7 +107,7 @@ def _plan(
         if projects and name not in projects:
             continue
         listers[name] = lister
-        native = {"gerrit_query": flt.gerrit_query} if flt.gerrit_query else {}
+        native = {"gerrit_query": check_query(flt.gerrit_query)} if flt.gerrit_query else {}
         filters[name] = base.ChangeFilter(
             projects=tuple(projects.get(name, ())),
             states=tuple(flt.states or ()),

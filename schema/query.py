@@ -17,6 +17,7 @@ from schema.abf_query import resolve_abf_node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
 from schema.errors import UserInputError
+from schema.gerrit import resolve_gerrit_node
 from schema.limits import RateLimitQuery
 from schema.merge import Feed, fingerprint, merge_feeds
 from schema.pagination import (
@@ -203,6 +204,8 @@ async def resolve_node(info: Info, value: str) -> Node | None:
         "Project": lambda: _wrap(ctx.project(gid.backend, gid.native), Project.of),
         "Person": lambda: _wrap(ctx.person(gid.backend, gid.native), Person.of),
         "Bundle": lambda: _wrap(ctx.bundle(gid.backend, gid.native), Bundle.of),
+        "GerritChange": lambda: resolve_gerrit_node(info, gid.backend, gid.type, gid.native),
+        "GerritRevision": lambda: resolve_gerrit_node(info, gid.backend, gid.type, gid.native),
     }
     load = loaders.get(gid.type)
     if load is None:

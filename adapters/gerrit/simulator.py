@@ -1,0 +1,196 @@
+"""A reference simulator of the documented Gerrit REST API (changes, revisions, reviewers,
+projects, capabilities) over in-memory data, served by aiohttp.web.
+
+Speaks like a real server: ``)]}'`` before every JSON body with ``application/json;
+charset=UTF-8``, gzip when asked, text/plain error bodies (``409 change is merged``), the
+``/a/`` prefix for authenticated calls with HTTP basic or digest (``auth="digest"``, the
+Gerrit 2.x default) and anonymous access without it. ``legacy=True`` makes it a Gerrit 2.8:
+``kind`` and ``_sortkey`` in the output, ``N``/``P`` paging, and ``S`` rejected.
+
+``python -m adapters.gerrit.simulator --port 8810`` serves the seed (accounts ``admin`` /
+``secret``, ``jdoe`` / ``jdoe-secret``, ``ci-bot`` / ``ci-secret``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from adapters.gerrit.simulator_api import ApiError, json_body
+from adapters.gerrit.simulator_data import GerritData
+from adapters.gerrit.simulator_routes import handle
+
+__all__ = [
+    "SIM_STATE",
+    "GerritData",
+    "RunningSimulator",
+    "SimulatorState",
+    "json_body",
+    "start_simulator",
+]
+
+REALM = "Gerrit Code Review"
+
+
+@dataclass
+class SimulatorState:
+    """Data, mode and the request log of a running simulator."""
+
+    data: GerritData
+    auth: str = "basic"  # or "digest"
+    legacy: bool = False
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    nonces: set[str] = field(default_factory=set)
+
+
+SIM_STATE = web.AppKey("SIM_STATE", SimulatorState)
+
+
+def _text(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status, text=text, content_type="text/plain", charset="UTF-8", headers=headers
+    )
+
+
+def _challenge(state: SimulatorState) -> web.Response:
+    nonce = os.urandom(12).hex()
+    state.nonces.add(nonce)
+    header = f'Digest realm="{REALM}", domain="/", qop="auth", nonce="{nonce}", algorithm=MD5'
+    return _text(401, "Unauthorized", {"WWW-Authenticate": header})
+
+
+def _parse_auth_params(value: str) -> dict[str, str]:
+    return {
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in re.finditer(r'(\w+)\s*=\s*(?:"([^"]*)"|([^\s,]+))', value)
+    }
+
+
+def _account_for(state: SimulatorState, username: str) -> dict[str, Any] | None:
+    return next((a for a in state.data.accounts.values() if a.get("username") == username), None)
+
+
+def authenticate(request: web.Request, state: SimulatorState) -> int | web.Response:
+    """The caller's account id for an ``/a/`` request, or the 401 to answer."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, rest = header.partition(" ")
+    if state.auth == "digest":
+        if scheme.lower() != "digest":
+            return _challenge(state)
+        p = _parse_auth_params(rest)
+        acct = _account_for(state, p.get("username", ""))
+        if acct is None or "http_password" not in acct or p.get("nonce") not in state.nonces:
+            return _challenge(state)
+        ha1 = hashlib.md5(f"{acct['username']}:{REALM}:{acct['http_password']}".encode())
+        ha2 = hashlib.md5(f"{request.method}:{p.get('uri', '')}".encode()).hexdigest()
+        if p.get("uri") != request.raw_path:
+            return _challenge(state)
+        expected = hashlib.md5(
+            f"{ha1.hexdigest()}:{p['nonce']}:{p.get('nc')}:{p.get('cnonce')}:{p.get('qop')}:{ha2}".encode()
+        ).hexdigest()
+        if p.get("response") != expected:
+            return _challenge(state)
+        return int(acct["_account_id"])
+    if scheme.lower() != "basic":
+        return _text(401, "Unauthorized", {"WWW-Authenticate": f'Basic realm="{REALM}"'})
+    try:
+        username, _, password = base64.b64decode(rest).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return _text(401, "Unauthorized")
+    acct = _account_for(state, username)
+    if acct is None or acct.get("http_password") != password:
+        return _text(401, "Unauthorized", {"WWW-Authenticate": f'Basic realm="{REALM}"'})
+    return int(acct["_account_id"])
+
+
+async def _dispatch(request: web.Request) -> web.StreamResponse:
+    state = request.app[SIM_STATE]
+    state.requests.append((request.method, request.path_qs))
+    raw = request.raw_path.split("?", 1)[0]
+    caller: int | None = None
+    if raw == "/a" or raw.startswith("/a/"):
+        who = authenticate(request, state)
+        if isinstance(who, web.Response):
+            return who
+        caller = who
+        raw = raw[2:] or "/"
+    base = f"{request.scheme}://{request.host}"
+    try:
+        resp = await handle(request, state.data, raw, caller, state.legacy, base)
+    except ApiError as exc:
+        return _text(exc.status, exc.text)
+    compressible = isinstance(resp, web.Response) and resp.body and resp.status != 204
+    if compressible and "gzip" in request.headers.get("Accept-Encoding", ""):
+        resp.enable_compression(web.ContentCoding.gzip)
+    return resp
+
+
+def create_app(
+    data: GerritData | None = None, *, auth: str = "basic", legacy: bool = False
+) -> web.Application:
+    """The simulator as an aiohttp application; ``app[SIM_STATE]`` holds its state."""
+    app = web.Application()
+    app[SIM_STATE] = SimulatorState(
+        data if data is not None else GerritData.from_seed(), auth=auth, legacy=legacy
+    )
+    app.router.add_route("*", "/{tail:.*}", _dispatch)
+    return app
+
+
+@dataclass
+class RunningSimulator:
+    """A simulator listening on a TCP port."""
+
+    url: str
+    state: SimulatorState
+    runner: web.AppRunner
+
+    async def close(self) -> None:
+        """Stop listening."""
+        await self.runner.cleanup()
+
+
+async def start_simulator(
+    data: GerritData | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    auth: str = "basic",
+    legacy: bool = False,
+) -> RunningSimulator:
+    """Start on ``host:port`` (0: any free port); the URL has no trailing slash."""
+    app = create_app(data, auth=auth, legacy=legacy)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = getattr(site._server, "sockets", None)
+    assert sockets, "simulator did not bind"
+    bound = int(sockets[0].getsockname()[1])
+    return RunningSimulator(url=f"http://{host}:{bound}", state=app[SIM_STATE], runner=runner)
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    """``python -m adapters.gerrit.simulator [--port P] [--generated N] [--digest] [--legacy]``."""
+    parser = argparse.ArgumentParser(description="Gerrit REST API simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8810)
+    parser.add_argument("--generated", type=int, default=0, help="add N generated changes")
+    parser.add_argument("--digest", action="store_true", help="digest instead of basic auth")
+    parser.add_argument("--legacy", action="store_true", help="behave like Gerrit 2.8")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    data = GerritData.generated(args.generated) if args.generated else GerritData.from_seed()
+    app = create_app(data, auth="digest" if args.digest else "basic", legacy=args.legacy)
+    web.run_app(app, host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
