@@ -14,6 +14,7 @@ from adapters.abf.source import create_source as create_abf
 from adapters.base import Source
 from adapters.cache import Cache
 from adapters.compat import CompatKind
+from adapters.gerrit import rest as gerrit_rest
 from adapters.gerrit.source import create_source as create_gerrit
 from adapters.http import Credentials, HttpClient, HttpConfig
 from adapters.patchwork import rest as patchwork_rest
@@ -84,4 +85,5 @@ COMPAT_ROUTERS: dict[str, CompatKind] = {
     "patchwork": CompatKind(router=patchwork_rest.router),
     "patchwork-fdo": CompatKind(router=fdo_rest.router, presented=fdo_rest.presented),
     "abf": CompatKind(router=abf_rest.router, presented=abf_rest.presented),
+    "gerrit": CompatKind(router=gerrit_rest.router, presented=gerrit_rest.presented),
 }

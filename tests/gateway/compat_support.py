@@ -129,3 +129,27 @@ async def live_gateway(
         await task
         sock.close()
         await sim.close()
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: Starlette, lifespan: str = "on") -> AsyncIterator[str]:
+    """``app`` under uvicorn on 127.0.0.1:<free port>; yields its URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn_server(
+        app, "127.0.0.1", port, log_level="warning", lifespan=lifespan, access_log=False
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            await asyncio.sleep(0.01)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
