@@ -278,6 +278,9 @@ class RevisionReader(Protocol):
     async def revision_mbox(self, key: str, link: str | None = None) -> str:
         """The revision's patches as one mbox; ``link`` adds a ``<link>: <url>`` tag each."""
 
+    async def patch_revisions(self, patch_ids: Sequence[str]) -> list[Revision | None]:
+        """The latest revision holding each patch (``None``: in none)."""
+
 
 @runtime_checkable
 class ResultReporter(Protocol):

@@ -25,7 +25,17 @@ from adapters.model import Page
 from schema import node
 from schema.context import Info
 from schema.pagination import Connection, connection, page_request
-from schema.types import Backend, Change, Check, Comment, Node, Person, Project, backend_of
+from schema.types import (
+    Backend,
+    Change,
+    ChangeRevision,
+    Check,
+    Comment,
+    Node,
+    Person,
+    Project,
+    backend_of,
+)
 
 PullRequestRecord = abf.PullRequest  # the record ``schema/changes.py`` maps to ``PullRequest``
 
@@ -149,7 +159,7 @@ class AbfFile:
 @strawberry.type(
     description="What a pull request would merge now: the head of fromRef, its commits and files."
 )
-class PullRequestRevision(Node):
+class PullRequestRevision(Node, ChangeRevision):
     sha: str | None
     _backend: strawberry.Private[str]
     _pr: strawberry.Private[str]
@@ -164,6 +174,10 @@ class PullRequestRevision(Node):
             _backend=r.backend,
             _pr=r.id,
         )
+
+    @strawberry.field(description="Pull requests have no revision numbers: always null.")
+    def number(self) -> int | None:
+        return None
 
     @strawberry.field(description="The commits, oldest first (one upstream list).")
     async def commits(self, info: Info) -> list[AbfCommit]:
@@ -265,6 +279,10 @@ class PullRequest(Change):
 
     @strawberry.field(description="What it would merge now: the head of fromRef.")
     def revision(self) -> PullRequestRevision:
+        return PullRequestRevision.of(self._r)
+
+    @strawberry.field(description="What it would merge now (same as revision).")
+    async def current_revision(self, info: Info) -> PullRequestRevision | None:
         return PullRequestRevision.of(self._r)
 
     @strawberry.field(description="Its commits, oldest first (one upstream list).")

@@ -17,7 +17,7 @@ from aiodataloader import DataLoader
 from adapters import base
 from adapters.breaker import Breakers
 from adapters.errors import UpstreamError
-from adapters.model import Bundle, Check, Cover, Patch, Person, Project, Series
+from adapters.model import Bundle, Check, Cover, Patch, Person, Project, Revision, Series
 from schema.errors import UserInputError
 from schema.live import EventHub
 from schema.request import RequestMeta
@@ -86,10 +86,33 @@ class Context:
         return result
 
     async def checks(self, backend: str, patch_id: str) -> list[Check]:
-        """One patch's checks, batched per request."""
+        """One patch's checks, batched per request. On revision-tracking backends (fdo) they
+        are the test results of the patch's latest revision, loaded through the same loaders
+        as ``currentRevision`` and ``Revision.testResults`` so a query asking for several of
+        them places each patch once."""
+        tracking = self.source(backend)
+        if isinstance(tracking, base.RevisionReader):
+            rev = await self.patch_revision(backend, patch_id)
+            if rev is None:
+                return []
+            found: list[Check] = await self._loader(
+                backend, "test-results", tracking.revision_test_results
+            ).load(rev.key)
+            return found
         src = self.capable(backend, base.PatchReader, "checks")
         result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(patch_id)
         return result
+
+    async def patch_revision(self, backend: str, patch_id: str) -> Revision | None:
+        """The latest revision holding a patch (revision-tracking backends only; ``None``
+        elsewhere or when no revision holds it), batched per request."""
+        src = self.source(backend)
+        if not isinstance(src, base.RevisionReader):
+            return None
+        rev: Revision | None = await self._loader(
+            backend, "patch-revision", src.patch_revisions
+        ).load(patch_id)
+        return rev
 
     async def series(self, backend: str, native_id: str) -> Series | None:
         """One series, batched per request."""

@@ -23,7 +23,17 @@ from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
 from schema.pagination import Connection, connection, page_request
-from schema.types import Backend, Change, Check, Comment, Node, Person, Project, backend_of
+from schema.types import (
+    Backend,
+    Change,
+    ChangeRevision,
+    Check,
+    Comment,
+    Node,
+    Person,
+    Project,
+    backend_of,
+)
 
 GERRIT = "gerrit changes"
 MAX_NUMBERS = 500
@@ -266,7 +276,7 @@ class GerritMessage:
 
 
 @strawberry.type(description="A Gerrit patch set.")
-class GerritRevision(Node):
+class GerritRevision(Node, ChangeRevision):
     number: int
     sha: str
     is_current: bool

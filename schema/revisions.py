@@ -27,7 +27,7 @@ from schema.context import Info
 from schema.errors import UserInputError
 from schema.mutations import MutationError
 from schema.mutations import _error as mutation_error
-from schema.types import Check, CheckState, Patch, Person
+from schema.types import ChangeRevision, Check, CheckState, Patch, Person
 
 FINAL = frozenset(
     {model.ChangeState.MERGED, model.ChangeState.CLOSED, model.ChangeState.SUPERSEDED}
@@ -95,7 +95,7 @@ def state_summary(patches: Sequence[model.Patch]) -> list[StateCount]:
 
 
 @strawberry.type(description="One version of a series: cover letter, patches, test results.")
-class Revision:
+class Revision(ChangeRevision):
     version: int
     cover_letter_text: strawberry.Private[str | None]
     mbox_url: str | None
@@ -110,8 +110,19 @@ class Revision:
             node.encode("Revision", self._backend, f"{self._series_id}/{self.version}")
         )
 
+    @strawberry.field(description="The series version.")
+    def number(self) -> int | None:
+        return self.version
+
+    @strawberry.field(description="Patchwork series are mails, not commits: always null.")
+    def sha(self) -> str | None:
+        return None
+
     @strawberry.field(description="The cover letter's text, if the revision has one.")
     async def cover_letter(self, info: Info) -> str | None:
+        if self._record is None and self._series is None:
+            # Known by reference only (a patch's inline series): read the series once.
+            self._series = await info.context.series(self._backend, self._series_id)
         if self._series is None or self._series.cover is None:
             return self.cover_letter_text
         cover = await info.context.cover(self._backend, self._series.cover.id)
@@ -158,6 +169,19 @@ class Revision:
             _backend=r.backend,
             _series_id=r.series_id,
             _record=r,
+            _series=None,
+        )
+
+    @staticmethod
+    def of_ref(ref: model.SeriesRef) -> Revision:
+        """An upstream series known by its inline reference (read only when needed)."""
+        return Revision(
+            version=ref.version,
+            cover_letter_text=None,
+            mbox_url=ref.mbox_url,
+            _backend=ref.backend,
+            _series_id=ref.id,
+            _record=None,
             _series=None,
         )
 

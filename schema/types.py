@@ -240,6 +240,26 @@ def _headers(headers: Any) -> list[Header] | None:
     return out
 
 
+@strawberry.interface(
+    description="One version of a change: a Gerrit patch set, the head of a pull request, "
+    "a Patchwork series revision."
+)
+class ChangeRevision:
+    @strawberry.field(description="Global ID of the revision.")
+    def id(self) -> strawberry.ID:
+        raise NotImplementedError
+
+    @strawberry.field(
+        description="Its number: patch set number, series version (null: the forge has none)."
+    )
+    def number(self) -> int | None:
+        raise NotImplementedError
+
+    @strawberry.field(description="The commit it would merge (null: not a git commit yet).")
+    def sha(self) -> str | None:
+        raise NotImplementedError
+
+
 @strawberry.interface(description="A proposed change on any forge: patch, Gerrit change, PR.")
 class Change(Node):
     title: str
@@ -261,6 +281,10 @@ class Change(Node):
 
     @strawberry.field(description="Every check on this change, with their rollup in checkState.")
     async def checks(self, info: Info) -> list[Check] | None:
+        raise NotImplementedError
+
+    @strawberry.field(description="The change's newest version (null: none known).")
+    async def current_revision(self, info: Info) -> ChangeRevision | None:
         raise NotImplementedError
 
     @strawberry.field
@@ -351,6 +375,23 @@ class Patch(Change):
         src = info.context.capable(self._r.backend, base.PatchReader, "comments")
         page = await src.patch_comments(self._r.id, page_request(first, after))
         return connection(page, Comment.of)
+
+    @strawberry.field(
+        description="The newest series revision holding this patch: fdo's latest revision "
+        "(batched), upstream the version of the series it was sent in (no request)."
+    )
+    async def current_revision(
+        self, info: Info
+    ) -> Annotated[Revision, strawberry.lazy("schema.revisions")] | None:
+        from schema.revisions import Revision
+
+        r = self._r
+        rev = await info.context.patch_revision(r.backend, r.id)
+        if rev is not None:
+            return Revision.of(rev)
+        if not r.series:
+            return None
+        return Revision.of_ref(max(r.series, key=lambda ref: ref.version))
 
     @strawberry.field(description="The series this patch belongs to.")
     async def series(self, info: Info) -> list[Series] | None:

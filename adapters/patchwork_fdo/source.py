@@ -21,7 +21,7 @@ and ``EventPoller`` (see ``adapters/base.py``).
   newest first, patches as changes by ``last_updated``) read the filtered list whole and sort
   it here, once per walk (see ``_snapshot``).
 - **Checks**: test results belong to revisions; a patch's checks are those of the latest
-  revision holding it (see ``_revisions_of_patches``).
+  revision holding it (see ``patch_revisions``).
 - Filters are pushed down to the fork's own query parameters; patch filters it does not have
   raise ``BadRequest`` instead of being dropped.
 """
@@ -335,13 +335,13 @@ class FdoSource:
     async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
         """The test results of the latest revision holding each patch: the fork attaches
         results to revisions, and they are what a patch's checks roll up to."""
-        keys = await self._revisions_of_patches(ids)
+        keys = [r.key if r is not None else None for r in await self.patch_revisions(ids)]
         wanted = sorted({k for k in keys if k is not None})
         results = dict(zip(wanted, await self.revision_test_results(wanted), strict=True))
         return [results.get(k, []) if k is not None else [] for k in keys]
 
-    async def _revisions_of_patches(self, ids: Sequence[str]) -> list[str | None]:
-        """The key of the latest revision holding each patch (``None``: in none).
+    async def patch_revisions(self, ids: Sequence[str]) -> list[Revision | None]:
+        """The latest revision holding each patch (``None``: in none).
 
         A patch names no series, but its series was submitted by the same person no later
         than the patch: one list of that submitter's series per (project, submitter) of the
@@ -352,7 +352,7 @@ class FdoSource:
         for p in patches:
             if p is not None and p.submitter is not None:
                 groups.setdefault((p.project.id, p.submitter.id), []).append(p)
-        placed: dict[str, str] = {}
+        placed: dict[str, Revision] = {}
         for (project, submitter), members in groups.items():
             latest = max(p.date for p in members)
             params = {"submitter": submitter, "submitted_before": format_date(latest + ONE_SECOND)}
@@ -369,7 +369,7 @@ class FdoSource:
                 [revisions] = await self.series_revisions([series.id])
                 for rev in sorted(revisions, key=lambda r: r.version, reverse=True):
                     for pid in pending & set(rev.patch_ids):
-                        placed[pid] = rev.key
+                        placed[pid] = rev
                     pending -= set(rev.patch_ids)
         return [placed.get(p.id) if p is not None else None for p in patches]
 

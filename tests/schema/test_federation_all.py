@@ -1,0 +1,141 @@
+"""Every backend kind in one query: the demo's four simulators (upstream Patchwork, fdo
+Patchwork, Gerrit, ABF) behind one gateway, asked for a cross-forge dashboard of changes with
+author, project, check state and current revision."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from adapters.abf.simulator import RunningSimulator as AbfSim
+from adapters.abf.simulator import start_simulator as start_abf
+from adapters.gerrit.simulator import GerritData
+from adapters.gerrit.simulator import RunningSimulator as GerritSim
+from adapters.gerrit.simulator import start_simulator as start_gerrit
+from adapters.patchwork.simulator import RunningSimulator as PwSim
+from adapters.patchwork.simulator import start_simulator as start_pw
+from adapters.patchwork_fdo.simulator import FdoData, RunningFdoSimulator
+from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
+from gateway.app import create_app
+from gateway.cli import demo_settings
+
+DASHBOARD = """query($first: Int!, $after: String) {
+  changes(first: $first, after: $after) {
+    missingBackends
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      __typename id title state updatedAt checkState
+      author { name email } project { name } backend { name }
+      checks { context state }
+      currentRevision { __typename id number sha }
+    }
+  }
+}"""
+
+
+@dataclass
+class Fleet:
+    client: httpx.AsyncClient
+    pw: PwSim
+    fdo: RunningFdoSimulator
+    gerrit: GerritSim
+    abf: AbfSim
+
+    def counts(self) -> dict[str, int]:
+        """Upstream requests each simulator has received so far."""
+        return {
+            "patchwork": len(self.pw.state.requests),
+            "fdo": len(self.fdo.state.requests),
+            "gerrit": len(self.gerrit.state.requests),
+            "abf": len(self.abf.state.requests),
+        }
+
+    async def query(self, variables: dict[str, Any]) -> dict[str, Any]:
+        resp = await self.client.post("/graphql", json={"query": DASHBOARD, "variables": variables})
+        assert resp.status_code == 200, resp.text
+        body: dict[str, Any] = resp.json()
+        assert "errors" not in body, body["errors"]
+        found: dict[str, Any] = body["data"]["changes"]
+        return found
+
+
+@pytest.fixture
+async def fleet() -> AsyncIterator[Fleet]:
+    pw, fdo = await start_pw(), await start_fdo(FdoData.generated(6))
+    gerrit, abf = await start_gerrit(GerritData.generated(8)), await start_abf()
+    settings = demo_settings(
+        pw.url, fdo.url, "127.0.0.1", 8000, abf_url=abf.url, gerrit_url=gerrit.url
+    )
+    app = create_app(settings)
+    backends = app.state.backends
+    await backends.open()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
+            yield Fleet(client, pw, fdo, gerrit, abf)
+    finally:
+        await backends.close()
+        for sim in (pw, fdo, gerrit, abf):
+            await sim.close()
+
+
+async def test_dashboard_spans_every_kind_with_current_revisions(fleet: Fleet) -> None:
+    page = await fleet.query({"first": 100})
+    assert page["missingBackends"] == []
+    nodes = page["nodes"]
+    assert len(nodes) == 100
+    stamps = [n["updatedAt"] for n in nodes]
+    assert stamps == sorted(stamps, reverse=True)
+    by_backend: dict[str, list[dict[str, Any]]] = {}
+    for n in nodes:
+        by_backend.setdefault(n["backend"]["name"], []).append(n)
+    assert set(by_backend) == {"patchwork", "fdo", "gerrit", "abf"}, sorted(by_backend)
+
+    for n in by_backend["gerrit"]:
+        rev = n["currentRevision"]
+        assert n["__typename"] == "GerritChange"
+        assert rev["__typename"] == "GerritRevision" and rev["number"] >= 1
+        assert len(rev["sha"]) == 40
+    for n in by_backend["abf"]:
+        rev = n["currentRevision"]
+        assert n["__typename"] == "PullRequest"
+        assert rev["__typename"] == "PullRequestRevision" and rev["number"] is None
+        # The mergeable check is the pull request's one contributing check.
+        assert [c["context"] for c in n["checks"]] == ["abf/mergeable"]
+    upstream = [n for n in by_backend["patchwork"] if n["currentRevision"] is not None]
+    assert upstream, "recorded upstream patches belong to series"
+    for n in upstream:
+        assert n["currentRevision"]["__typename"] == "Revision"
+        assert n["currentRevision"]["number"] >= 1 and n["currentRevision"]["sha"] is None
+    fdo_revs = [n["currentRevision"] for n in by_backend["fdo"] if n["currentRevision"]]
+    assert fdo_revs and all(r["__typename"] == "Revision" for r in fdo_revs)
+    # Rollup and contributing checks agree on every change that has checks (upstream
+    # Patchwork reports its own combined state: the newest check per context counts).
+    order = ["SUCCESS", "WARNING", "PENDING", "FAILURE"]  # failure wins, then pending
+    for n in nodes:
+        if n["checks"] and n["backend"]["name"] != "patchwork":
+            worst = max((c["state"] for c in n["checks"]), key=order.index)
+            assert n["checkState"] == worst, n
+
+
+async def test_current_revision_costs_no_extra_upstream_request(fleet: Fleet) -> None:
+    """currentRevision shares its loaders with checks: asking for both costs what checks cost."""
+    without = DASHBOARD.replace("currentRevision { __typename id number sha }", "")
+    for _ in range(2):  # the first also learns one-time facts (API version, project ids)
+        start = fleet.counts()
+        resp = await fleet.client.post(
+            "/graphql", json={"query": without, "variables": {"first": 100}}
+        )
+        assert "errors" not in resp.json()
+    before = fleet.counts()
+    await fleet.query({"first": 100})
+    after = fleet.counts()
+    first_cost = {k: before[k] - start[k] for k in after}
+    second_cost = {k: after[k] - before[k] for k in after}
+    print(f"\nupstream requests without currentRevision {first_cost}, with {second_cost}")
+    for name in ("patchwork", "fdo", "gerrit", "abf"):
+        assert second_cost[name] == first_cost[name], (name, first_cost, second_cost)
