@@ -80,7 +80,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -256,6 +256,7 @@ class HttpClient:
         self._session = session
         self._owns_session = session is None
         self._on_request = on_request
+        self._parent: HttpClient | None = None  # set by ``with_credentials``
         self.request_count = 0
         base = URL(config.base_url.rstrip("/"))
         if not base.absolute or base.scheme not in ("http", "https"):
@@ -284,6 +285,21 @@ class HttpClient:
         elif base.user:
             headers["Authorization"] = _basic(base.user, base.password or "")
         return headers
+
+    def with_credentials(self, credentials: Credentials) -> HttpClient:
+        """A client for the same backend and pooled session that authenticates as
+        ``credentials`` (a REST compat caller's own backend user). It never opens or closes
+        the session: that stays with this client."""
+        clone = HttpClient(
+            replace(self.config, credentials=credentials),
+            on_request=self._on_request,
+        )
+        clone._owns_session = False
+        clone._parent = self
+        # The same response cache: its keys carry the credentials sent, so users never share
+        # an entry, and a write by either client invalidates the backend's entries for both.
+        clone.cache = self.cache
+        return clone
 
     @property
     def backend(self) -> str:
@@ -452,6 +468,8 @@ class HttpClient:
         return random.uniform(0.0, max(0.0, ceiling))
 
     async def _session_or_open(self) -> aiohttp.ClientSession:
+        if self._parent is not None:
+            return await self._parent._session_or_open()
         if self._session is None or (self._owns_session and self._session.closed):
             await self.open()
         assert self._session is not None

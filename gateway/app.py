@@ -7,6 +7,7 @@ WS   /graphql     → subscriptions (graphql-transport-ws)
 GET  /healthz     → the process is up (touches no backend)
 GET  /readyz      → per-backend reachability (503 only when no backend answers)
 GET  /metrics     → Prometheus text format
+*    /rest/<backend>/… → the backend's own REST API re-served (gateway/compat.py)
 
 Every route sits behind ``gateway.guard.Guard`` (request id, API keys, rate, body size);
 ``/healthz``, ``/readyz``, ``/metrics`` and the GraphiQL page are open. A websocket may
@@ -37,6 +38,7 @@ from adapters.base import Source
 from adapters.breaker import Breakers
 from adapters.cache import Cache
 from adapters.registry import RequestHook
+from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
 from gateway.guard import Access, Guard
 from gateway.health import readiness
@@ -219,6 +221,7 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", graphql),
+            *compat_routes(backends, settings, access),
         ],
         middleware=[
             Middleware(CountRequests, metrics=metrics),  # outermost: refusals are counted too

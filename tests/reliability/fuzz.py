@@ -41,9 +41,23 @@ SURFACE: tuple[Route, ...] = (
     Route("/metrics", ("GET",)),
     Route("/graphql", ("GET", "POST")),
 )
-# Compat REST prefixes, e.g. "/rest/pw/api/1.3/", are added here once the layer exists; until
-# then the fuzzer sends them anyway and they must be plain 404s.
-COMPAT_PREFIXES: tuple[str, ...] = ("/rest/pw/api/1.3/", "/rest/pw/api/")
+# The compat layer re-serves backend "pw" under /rest/pw/ (gateway/compat.py); an unknown
+# backend must be a plain 404.
+COMPAT_PREFIXES: tuple[str, ...] = (
+    "/rest/pw/api/1.3/",
+    "/rest/pw/api/",
+    "/rest/pw/",
+    "/rest/nope/api/1.3/",
+)
+COMPAT_RESOURCES = (
+    "patches", "projects", "series", "covers", "events", "users", "people", "bundles",
+    "checks", "comments", "mbox", "raw", "project", "patch", "cover", "user", "",
+)  # fmt: skip
+COMPAT_IDS = ("1", "3", "0", "-1", "99999999999999999999", "x", "1.5", "%00", "Ā", "..")
+COMPAT_PARAMS = (
+    "page", "per_page", "order", "state", "since", "before", "q", "project", "submitter",
+    "delegate", "archived", "series", "msgid", "hash",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -291,6 +305,42 @@ def http_requests(draw: st.DrawFn) -> FuzzRequest:
     params = tuple(draw(st.lists(st.tuples(path_segments, query_text), max_size=2)))
     body = draw(st.one_of(st.just(b""), st.binary(max_size=50)))
     return FuzzRequest(method, path, params, body=body, label="http")
+
+
+@st.composite
+def compat_requests(draw: st.DrawFn) -> FuzzRequest:
+    """Patchwork REST requests through the compat layer: real resource names and ids mixed
+    with garbage, real filter names with fuzzed values, writes with odd bodies, with and
+    without a token."""
+    version = draw(st.sampled_from(["api/1.3", "api/1.2", "api/1.0", "api", "api/9.9"]))
+    names = st.sampled_from(COMPAT_RESOURCES)
+    ids = st.one_of(st.sampled_from(COMPAT_IDS), path_segments)
+    parts = draw(st.lists(st.one_of(names, ids), min_size=0, max_size=4))
+    path = "/rest/pw/" + "/".join([version, *(p for p in parts if p)])
+    if draw(st.booleans()):
+        path += "/"
+    method = draw(st.sampled_from(("GET", "GET", "HEAD", "POST", "PATCH", "PUT", "DELETE")))
+    values = st.one_of(st.sampled_from(["1", "-1", "0", "true", "x", "", "2024-01-01"]), query_text)
+    params = tuple(draw(st.lists(st.tuples(st.sampled_from(COMPAT_PARAMS), values), max_size=3)))
+    headers: tuple[tuple[str, str], ...] = ()
+    auth = draw(st.sampled_from(["none", "good", "bad"]))
+    if auth != "none":
+        token = "a0" * 20 if auth == "good" else "not-a-token"
+        headers = (("Authorization", f"Token {token}"),)
+    body = b""
+    if method in ("POST", "PATCH", "PUT"):
+        body = draw(
+            st.one_of(
+                st.binary(max_size=40),
+                st.dictionaries(
+                    st.sampled_from(["state", "archived", "delegate", "context", "target_url"]),
+                    st.one_of(st.none(), st.booleans(), st.integers(), query_text),
+                    max_size=3,
+                ).map(lambda d: json.dumps(d).encode()),
+            )
+        )
+        headers += (("Content-Type", "application/json"),)
+    return FuzzRequest(method, path, params, headers=headers, body=body, label="compat")
 
 
 def any_request() -> st.SearchStrategy[FuzzRequest]:
