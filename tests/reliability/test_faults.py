@@ -213,7 +213,7 @@ async def test_fault_federated_changes_partial(gw: FaultGateway) -> None:
 KIND_SCENARIOS = [s for s in SCENARIOS if s.code is not None]
 
 
-@pytest.mark.parametrize("kind", ["patchwork", "patchwork-fdo", "abf"])
+@pytest.mark.parametrize("kind", ["patchwork", "patchwork-fdo", "abf", "gerrit"])
 async def test_fault_matrix_every_kind(kind: str) -> None:
     async with fault_gateway(
         faulty_auth={"token_env": "FAULTY_TOKEN"}, env={"FAULTY_TOKEN": FAULTY_TOKEN}, kind=kind
