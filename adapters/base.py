@@ -232,6 +232,17 @@ class BundleReader(Protocol):
         """Bundles by native id."""
 
 
+@runtime_checkable
+class CallerCredentials(Protocol):
+    """Can act as another user of the same backend (REST compat ``backend_tokens``)."""
+
+    def with_token(self, token: str) -> Source:
+        """This backend, same pooled connections, authenticating with ``token`` instead of
+        the configured credential (in the kind's token scheme). Not opened or closed itself:
+        it lives as long as the source it came from."""
+        ...
+
+
 # --- patchwork-fdo ---
 
 

@@ -140,6 +140,7 @@ class MessageRef:
     date: datetime | None
     web_url: str | None = None
     mbox_url: str | None = None
+    list_archive_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

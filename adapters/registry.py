@@ -9,12 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from adapters.abf import rest as abf_rest
 from adapters.abf.source import create_source as create_abf
 from adapters.base import Source
 from adapters.cache import Cache
+from adapters.compat import CompatKind
+from adapters.gerrit import rest as gerrit_rest
 from adapters.gerrit.source import create_source as create_gerrit
 from adapters.http import Credentials, HttpClient, HttpConfig
+from adapters.patchwork import rest as patchwork_rest
 from adapters.patchwork.source import create_source as create_patchwork
+from adapters.patchwork_fdo import rest as fdo_rest
 from adapters.patchwork_fdo.source import create_source as create_patchwork_fdo
 
 
@@ -72,3 +77,13 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         cache_ttl=spec.cache_ttl,
     )
     return factory(spec, HttpClient(config, on_request=on_request, cache=spec.cache))
+
+
+# Backend kind → its REST compatibility router (``/rest/<backend>/…``, see adapters/compat.py
+# and docs/compat.md); a kind without an entry has no compat mount.
+COMPAT_ROUTERS: dict[str, CompatKind] = {
+    "patchwork": CompatKind(router=patchwork_rest.router),
+    "patchwork-fdo": CompatKind(router=fdo_rest.router, presented=fdo_rest.presented),
+    "abf": CompatKind(router=abf_rest.router, presented=abf_rest.presented),
+    "gerrit": CompatKind(router=gerrit_rest.router, presented=gerrit_rest.presented),
+}

@@ -27,6 +27,7 @@ from gateway.settings import (
     load_settings,
     settings_from_dict,
 )
+from gateway.tracing import Tracing, TracingError, tracing_from_env
 
 log = logging.getLogger("revgate")
 
@@ -63,22 +64,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _uvicorn(app: Any, host: str, port: int) -> uvicorn.Server:
+def uvicorn_server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Server:
+    """The uvicorn server ``serve`` and ``demo`` run (tests run the same one)."""
     # log_config=None: our logging set-up (text or JSON) applies to uvicorn's loggers too.
     # On SIGTERM/SIGINT uvicorn stops accepting, drains in-flight requests (up to 30 s), exits.
-    config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, timeout_graceful_shutdown=30
-    )
+    # http="h11": uvicorn's httptools protocol lower-cases response header names, and REST
+    # compat clients match Patchwork's "Link" (and others) case-sensitively; h11 writes
+    # names as the app spelled them.
+    options = {"log_config": None, "timeout_graceful_shutdown": 30, "http": "h11", **options}
+    config = uvicorn.Config(app, host=host, port=port, **options)
     return uvicorn.Server(config)
 
 
-def _serve(path: str | None, settings: Settings, host: str, port: int) -> None:
+def _serve(
+    path: str | None, settings: Settings, host: str, port: int, tracing: Tracing | None = None
+) -> None:
     def reload() -> Settings:
         return load_settings(path, os.environ)
 
-    app = create_app(settings, reload_settings=reload if path else None)
+    app = create_app(settings, reload_settings=reload if path else None, tracing=tracing)
     print(f"revgate: GraphiQL at http://{host}:{port}/graphql", flush=True)
-    _uvicorn(app, host, port).run()
+    try:
+        uvicorn_server(app, host, port).run()
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # flush the spans still buffered
 
 
 DEMO_FDO_TOKEN_ENV = "REVGATE_DEMO_FDO_TOKEN"
@@ -160,7 +170,7 @@ async def _demo(host: str, port: int) -> None:
         settings = demo_settings(
             sim.url, fdo.url, host, port, abf_url=abf.url, gerrit_url=gerrit.url
         )
-        server = _uvicorn(create_app(settings), host, port)
+        server = uvicorn_server(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
         print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
         print(f"revgate demo: ABF simulator at {abf.url}", flush=True)
@@ -222,10 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings(path, os.environ)
-    except ConfigError as exc:
+        tracing = tracing_from_env(os.environ)  # None unless REVGATE_TRACING is set
+    except (ConfigError, TracingError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    _serve(path, settings, args.host or settings.server.host, args.port or settings.server.port)
+    host, port = args.host or settings.server.host, args.port or settings.server.port
+    _serve(path, settings, host, port, tracing)
     return 0
 
 

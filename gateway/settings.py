@@ -26,6 +26,9 @@ from urllib.parse import urlsplit
 
 from gateway import settings_access as access
 from gateway.settings_access import ApiKeySettings, LimitSettings
+from gateway.settings_compat import CompatChecks
+from gateway.settings_compat import CompatSettings as CompatSettings
+from gateway.settings_compat import CompatToken as CompatToken
 
 BACKEND_KINDS: tuple[str, ...] = ("patchwork", "patchwork-fdo", "gerrit", "abf")
 PATCHWORK_API_VERSIONS: tuple[str, ...] = ("auto", "1.0", "1.1", "1.2", "1.3")
@@ -35,7 +38,7 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Upper-case only: a lower-case "name" is far more likely to be a pasted token, which we
 # must not echo back in "is not set" messages.
 _ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
-_TOP_KEYS: tuple[str, ...] = ("server", "backends", "cache", "limits", "api_keys")
+_TOP_KEYS: tuple[str, ...] = ("server", "backends", "cache", "limits", "api_keys", "compat")
 _SERVER_KEYS: tuple[str, ...] = (
     "host",
     "port",
@@ -108,6 +111,7 @@ class Settings:
     cache: CacheSettings = field(default_factory=lambda: CacheSettings())
     limits: LimitSettings = field(default_factory=LimitSettings)
     api_keys: tuple[ApiKeySettings, ...] = ()
+    compat: CompatSettings = field(default_factory=CompatSettings)
 
     def backend(self, name: str) -> BackendSettings:
         """The backend called ``name``; ``KeyError`` if there is none."""
@@ -361,7 +365,7 @@ def _normalise_url(value: str) -> tuple[str | None, str]:
     return f"{scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}", ""
 
 
-class _Checker(access.AccessChecks):
+class _Checker(access.AccessChecks, CompatChecks):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
     def __init__(self, locator: _Locator, env: Mapping[str, str]) -> None:
@@ -408,6 +412,7 @@ class _Checker(access.AccessChecks):
             if isinstance(e, Mapping) and isinstance(e.get("name"), str)
         ]
         api_keys = self._api_keys(data.get("api_keys"), names, limits)
+        compat = self._compat(data.get("compat"), names)
         if self.problems:
             return None
         return Settings(
@@ -417,6 +422,7 @@ class _Checker(access.AccessChecks):
             cache=cache,
             limits=limits,
             api_keys=tuple(api_keys),
+            compat=compat,
         )
 
     # -- [server]

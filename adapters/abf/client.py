@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from adapters.errors import BadPayload, NotFound
-from adapters.http import HttpClient, Params
+from adapters.http import HttpClient, Params, Response
 
 API = "/api/v1"
 MAX_PER_PAGE = 100  # rosa-build's paginate_params cap
@@ -150,6 +150,22 @@ class AbfClient:
         """A write with a JSON body; never retried. Returns the decoded answer."""
         resp = await self.http.send(method, self.path(rel), json=body, headers=self._auth)
         return resp.json()
+
+    # -- the REST compatibility layer (adapters/abf/rest.py) -------------------------------
+
+    async def compat_get(self, rel: str, params: Params) -> Response:
+        """One GET as the compat layer asked it; ABF's refusals are answers, not errors."""
+        return await self.http.get(self.path(rel), params, self._auth, allow_status=REFUSALS)
+
+    async def compat_send(self, method: str, rel: str, body: Mapping[str, Any]) -> Response:
+        """One write, exactly once; ABF's refusals (403, 404, 422…) are answers."""
+        return await self.http.send(
+            method, self.path(rel), json=body, headers=self._auth, allow_status=REFUSALS
+        )
+
+
+# ABF's own answers to a bad request, re-served by the compat layer as they are.
+REFUSALS = (400, 401, 403, 404, 405, 422)
 
 
 def _flat(params: Params | None) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -37,7 +37,7 @@ from adapters.abf.records import (
 )
 from adapters.base import ChangeFilter, EventFilter
 from adapters.errors import BadPayload, BadRequest, Conflict, NotFound
-from adapters.http import HttpClient
+from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, ChangeState, Event, Page, PageRequest, Person, Project
 
 R = TypeVar("R")
@@ -68,6 +68,21 @@ class AbfSource:
         self.http = http
         self.client = client
         self.web_base = url.rstrip("/")
+
+    def with_token(self, token: str) -> AbfSource:
+        """This backend as the user owning ``token`` (sent as ABF's basic-auth login), on the
+        same pooled session (see ``CallerCredentials``); used by the REST compat layer."""
+        creds = replace(self.http.config.credentials, token=token, username=None, password=None)
+        http = self.http.with_credentials(creds)
+        return AbfSource(self.name, self.url, http, AbfClient(http))
+
+    async def compat_get(self, rel: str, params: Params) -> Response:
+        """ABF's answer to one compat GET (``rel`` without ``.json``), refusals too."""
+        return await self.client.compat_get(rel, params)
+
+    async def compat_send(self, method: str, rel: str, body: Mapping[str, Any]) -> Response:
+        """ABF's answer to one compat write, sent exactly once."""
+        return await self.client.compat_send(method, rel, body)
 
     @property
     def request_count(self) -> int:

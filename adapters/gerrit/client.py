@@ -204,16 +204,22 @@ class GerritClient:
             self.backend, f"authentication failed (HTTP 401) for {where}{detail}", status=401
         )
 
-    async def get(self, rest: str, params: Params | None = None) -> Response:
-        """GET a documented path (retried by ``HttpClient``)."""
+    async def get(
+        self, rest: str, params: Params | None = None, *, allow_status: Collection[int] = ()
+    ) -> Response:
+        """GET a documented path (retried by ``HttpClient``); a status in ``allow_status`` is
+        an answer, not an error (the REST compat layer re-serves Gerrit's own refusals)."""
         path = self.path(rest)
         if not self.authenticated:
-            return await self.http.get(path, params)
+            return await self.http.get(path, params, allow_status=allow_status)
         url = self.http.resolve(path)
         for attempt in range(2):
             full = _with_query(url, params)
             resp = await self.http.get(
-                path, params, self._auth_header("GET", full), allow_status=(401,)
+                path,
+                params,
+                self._auth_header("GET", full),
+                allow_status=(401, *allow_status),
             )
             if resp.status != 401:
                 self._probed = True

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -48,7 +49,7 @@ from adapters.gerrit.records import (
     SubmitRecord,
     SuggestedReviewer,
 )
-from adapters.http import HttpClient
+from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, Event, Page, PageRequest, Project
 
 KIND = "gerrit"
@@ -91,6 +92,26 @@ class GerritSource:
         self.legacy_paging: bool | None = None  # learnt from the first query answer
         self._learnt_limit: int | None = None  # the query limit, once an answer was capped
         self._sortkeys: OrderedDict[tuple[str, tuple[str, ...], int], str] = OrderedDict()
+
+    def with_token(self, token: str) -> GerritSource:
+        """This backend as another user (REST compat ``backend_tokens``): ``token`` is
+        ``user:http-password``, on the same pooled session (see ``CallerCredentials``)."""
+        user, sep, password = token.partition(":")
+        if not sep:
+            raise ValueError("a Gerrit backend token is 'username:http-password'")
+        creds = replace(self.http.config.credentials, token=None, username=user, password=password)
+        http = self.http.with_credentials(creds)
+        return GerritSource(self.name, self.url, http, GerritClient(http), self.batch_size)
+
+    async def compat_get(self, rest: str, params: Params) -> Response:
+        """Gerrit's answer to one compat GET (a documented path), its refusals too."""
+        return await self.client.get(rest, params, allow_status=REFUSALS)
+
+    async def compat_send(
+        self, method: str, rest: str, body: Mapping[str, Any] | None, params: Params
+    ) -> Response:
+        """Gerrit's answer to one compat write, sent exactly once."""
+        return await self.client.send(method, rest, body, params, allow_status=REFUSALS)
 
     @property
     def request_count(self) -> int:
@@ -642,6 +663,10 @@ def _seg(value: str) -> str:
     if not value:
         raise ValueError("empty path segment")
     return quote(value, safe="")
+
+
+# Gerrit's own answers to a bad request, re-served by the compat layer as they are.
+REFUSALS = (400, 403, 404, 405, 409, 412, 422)
 
 
 def create_source(

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from yarl import URL
+
 from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Response
 from adapters.patchwork_common import choose_per_page
@@ -144,3 +146,91 @@ def _as_list(resp: Response, backend: str) -> list[dict[str, Any]]:
     if not isinstance(body, list):
         raise BadPayload(backend, f"expected a JSON list from {resp.url}")
     return body
+
+
+# --- compat: page-based access for the REST compatibility layer (adapters/patchwork/rest.py) ---
+
+# Answers the compat layer re-serves as the backend's own (validation, permission, 404, 405).
+REFUSAL_STATUSES = (400, 403, 404, 405)
+
+
+class Refused(Exception):
+    """The backend refused a compat request; ``body`` is its JSON answer (``None`` if not JSON)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.body = body
+
+
+@dataclass(frozen=True, slots=True)
+class PageLinks:
+    """Where a served page sits, read from the backend's ``Link`` header (no extra request)."""
+
+    page: int
+    last: int | None
+    has_next: bool
+
+
+def _page_number(url: str) -> int:
+    """The ``page`` query parameter of a ``Link`` target (DRF drops it for page 1)."""
+    raw = URL(url).query.get("page", "1")
+    return int(raw) if raw.isdigit() else 1
+
+
+def _raise_refusal(resp: Response) -> None:
+    if resp.status in REFUSAL_STATUSES:
+        try:
+            body = resp.json()
+        except BadPayload:
+            body = None
+        raise Refused(resp.status, body)
+
+
+async def compat_version(client: PatchworkClient, requested: str | None) -> str:
+    """The upstream version that serves a request for ``requested`` (``None``: unversioned).
+
+    The same version when the backend has it, so that its version-dependent filters and
+    omissions apply as the client expects; else the backend's newest.
+    """
+    backend = await client.version()
+    return backend if requested is None or requested > backend else requested
+
+
+async def compat_page(
+    client: PatchworkClient, rel: str, params: Params, version: str
+) -> tuple[list[dict[str, Any]], PageLinks]:
+    """One upstream page as asked (``page``/``per_page`` in ``params``) and its position."""
+    resp = await client.http.get(f"/api/{version}/{rel}", params, allow_status=REFUSAL_STATUSES)
+    _raise_refusal(resp)
+    links = resp.links()
+    prev, last = links.get("prev"), links.get("last")
+    position = PageLinks(
+        page=_page_number(prev) + 1 if prev else 1,
+        last=_page_number(last) if last else None,
+        has_next="next" in links,
+    )
+    return _as_list(resp, client.backend), position
+
+
+async def compat_get(client: PatchworkClient, rel: str, params: Params, version: str) -> Any:
+    """One upstream API object as JSON; a refusal raises ``Refused``."""
+    resp = await client.http.get(f"/api/{version}/{rel}", params, allow_status=REFUSAL_STATUSES)
+    _raise_refusal(resp)
+    return resp.json()
+
+
+async def compat_send(
+    client: PatchworkClient, method: str, rel: str, body: Mapping[str, Any], version: str
+) -> Any:
+    """One write, exactly one upstream attempt; a refusal raises ``Refused``."""
+    resp = await client.http.send(
+        method, f"/api/{version}/{rel}", json=body, allow_status=REFUSAL_STATUSES
+    )
+    _raise_refusal(resp)
+    return resp.json()
+
+
+async def compat_web(client: PatchworkClient, path: str, params: Params) -> Response:
+    """A non-API page (mbox, raw diff, id redirect); redirects and 404 come back, not followed."""
+    return await client.http.get(path, params, allow_status=(301, 302, 404))

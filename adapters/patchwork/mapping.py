@@ -118,6 +118,7 @@ def message_ref(backend: str, d: Mapping[str, Any]) -> MessageRef:
         date=_opt_date(d.get("date"), backend),
         web_url=d.get("web_url"),
         mbox_url=d.get("mbox"),
+        list_archive_url=d.get("list_archive_url"),
     )
 
 

@@ -13,12 +13,15 @@ newer API version than the server offers raise ``BadRequest`` instead of being d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import copy
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any, TypeVar
 
 from adapters.base import ChangeFilter, EventFilter, PatchFilter, SeriesFilter
 from adapters.errors import BadPayload, BadRequest, NotFound
-from adapters.http import HttpClient
+from adapters.http import HttpClient, Response
 from adapters.model import (
     Bundle,
     ChangeRecord,
@@ -36,6 +39,7 @@ from adapters.model import (
     Project,
     Series,
 )
+from adapters.patchwork import client as client_mod
 from adapters.patchwork import mapping
 from adapters.patchwork.client import Params, PatchworkClient
 
@@ -86,6 +90,15 @@ class PatchworkSource:
     async def close(self) -> None:
         """Close the pooled HTTP session."""
         await self.http.close()
+
+    def with_token(self, token: str) -> PatchworkSource:
+        """This backend as the user owning ``token`` (``Authorization: Token …``), on the same
+        pooled session and sharing the detected API version (see ``CallerCredentials``)."""
+        creds = replace(self.http.config.credentials, token=token, username=None, password=None)
+        http = self.http.with_credentials(creds)
+        client = copy.copy(self.client)
+        client.http = http
+        return PatchworkSource(self.name, self.url, http, client)
 
     async def ping(self) -> None:
         """One GET of the API root (the version probe on first use)."""
@@ -315,6 +328,41 @@ class PatchworkSource:
             return mapping.bundle(self.name, d)
 
         return await _each(ids, fetch)
+
+    # --- compat: page-based reads and writes for the REST compatibility layer (rest.py) -----
+
+    async def compat_version(self, requested: str | None) -> str:
+        """The upstream API version serving a compat request for ``requested`` (None: /api/)."""
+        return await client_mod.compat_version(self.client, requested)
+
+    async def fetch_page(
+        self, rel: str, params: Params, parse: Callable[[dict[str, Any]], T], version: str
+    ) -> tuple[list[T], client_mod.PageLinks]:
+        """The records of one upstream page (``params`` carry ``page``/``per_page``) and the
+        page's position from the backend's ``Link`` header — one request, no count query."""
+        items, links = await client_mod.compat_page(self.client, rel, params, version)
+        return [mapping.guarded(self.name, rel, partial(parse, d)) for d in items], links
+
+    async def fetch_one(self, rel: str, parse: Callable[[dict[str, Any]], T], version: str) -> T:
+        """One API object as a record; the backend's refusal raises ``client.Refused``."""
+        d = await client_mod.compat_get(self.client, rel, {}, version)
+        return mapping.guarded(self.name, rel, lambda: parse(d))
+
+    async def compat_write(
+        self,
+        method: str,
+        rel: str,
+        body: Mapping[str, Any],
+        parse: Callable[[dict[str, Any]], T],
+        version: str,
+    ) -> T:
+        """A write passed on exactly once; the answer as a record (refusals: ``Refused``)."""
+        d = await client_mod.compat_send(self.client, method, rel, body, version)
+        return mapping.guarded(self.name, rel, lambda: parse(d))
+
+    async def fetch_web(self, path: str, params: Params) -> Response:
+        """A non-API download or redirect (mbox, raw diff), not followed."""
+        return await client_mod.compat_web(self.client, path, params)
 
 
 def create_source(

@@ -107,6 +107,20 @@ class FdoClient:
         resp = await self.http.send(method, f"{API}{rel}", json=body)
         return resp.json() if resp.body.strip() else None
 
+    # -- the REST compatibility layer (adapters/patchwork_fdo/rest.py) ----------------------
+
+    async def compat_get(self, rel: str, params: Params) -> Response:
+        """One GET as the compat layer asked it; the fork's refusals are answers, not errors."""
+        return await self.http.get(f"{API}{rel}", params, allow_status=REFUSALS)
+
+    async def compat_post(self, rel: str, body: Mapping[str, Any]) -> Response:
+        """One write, exactly once; the fork's refusals are answers, not errors."""
+        return await self.http.send("POST", f"{API}{rel}", json=body, allow_status=REFUSALS)
+
+
+# The fork's own answers to a bad request, re-served by the compat layer as they are.
+REFUSALS = (400, 401, 403, 404, 405)
+
 
 def _is_invalid_page(resp: Response) -> bool:
     try:

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -43,7 +44,7 @@ from adapters.base import (
     TrackedSeriesFilter,
 )
 from adapters.errors import BadPayload, BadRequest, NotFound
-from adapters.http import HttpClient
+from adapters.http import HttpClient, Response
 from adapters.model import (
     Check,
     Comment,
@@ -143,6 +144,21 @@ class FdoSource:
     async def close(self) -> None:
         """Close the pooled HTTP session."""
         await self.http.close()
+
+    def with_token(self, token: str) -> FdoSource:
+        """This backend as the user owning ``token`` (``Authorization: Token …``), on the same
+        pooled session (see ``CallerCredentials``); used by the REST compat layer."""
+        creds = replace(self.http.config.credentials, token=token, username=None, password=None)
+        http = self.http.with_credentials(creds)
+        return FdoSource(self.name, self.url, http, FdoClient(http, self.client.page_cap))
+
+    async def compat_get(self, rel: str, params: Params) -> Response:
+        """The fork's answer to one compat GET (``rel`` under ``/api/1.0/``), refusals too."""
+        return await self.client.compat_get(rel, params)
+
+    async def compat_post(self, rel: str, body: Mapping[str, Any]) -> Response:
+        """The fork's answer to one compat write, sent exactly once."""
+        return await self.client.compat_post(rel, body)
 
     async def api_revision(self) -> int:
         """The API revision the server reports (``GET /api/1.0/``)."""

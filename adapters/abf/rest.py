@@ -1,0 +1,214 @@
+"""ABF's ``/api/v1/…json`` API re-served for one backend (the REST compatibility layer).
+
+Mounted by the gateway at ``/rest/<backend>/`` for every backend of kind ``abf``
+(``adapters.registry.COMPAT_ROUTERS``):
+
+* pull requests: ``pull_requests``, ``user/pull_requests``, ``group(s)/:id/pull_requests``,
+  ``projects/:id/pull_requests`` (GET; POST creates), ``projects/:id/pull_requests/:n``
+  (GET; PUT updates), ``…/:n/commits``, ``…/:n/files``, ``…/:n/merge`` (PUT);
+* ``user``, ``users/:id``, ``groups/:id``, ``projects``, ``projects/get_id``,
+  ``projects/:id``.
+
+Answers are parsed into records (``mapping``) and rendered back (``render``) in the form the
+backend used; the client's filters and ``page``/``per_page`` go upstream as sent (one request
+per compat request). Byte details ABF clients rely on: JSON bodies for every error
+(``{"message": …}``, Devise's ``{"error": …}`` for 401), ``application/json; charset=utf-8``,
+an ``ETag`` on every 2xx and ``304 Not Modified`` for a matching ``If-None-Match``. Writes
+reach the backend exactly once; its 403/404/422 answers are re-served.
+
+Callers authenticate as ABF clients do, with HTTP basic auth: a gateway compat token as the
+password (``login:token``) or as the login with an empty password (ABF's token style).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapters.abf import mapping, render
+from adapters.abf.source import AbfSource
+from adapters.base import Source
+from adapters.compat import CompatCall, CompatRouter
+from adapters.errors import BadPayload, Timeout, UpstreamError
+from adapters.http import Response as Upstream
+
+UNAUTHORIZED = {"error": "You need to sign in or sign up before continuing."}
+FORBIDDEN = {"message": "Access violation to this page!"}
+NOT_FOUND = {"message": "Not Found"}
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+REFUSALS = (400, 401, 403, 404, 405, 422)
+
+Parse = Callable[[Any], Any]
+
+
+def presented(request: Request, path: str) -> str | None:
+    """The key in HTTP basic auth: the password, or the login when the password is empty."""
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        login, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return password or login
+
+
+def router(source: Source) -> CompatRouter:
+    """The compat router of one ABF backend (the factory in ``COMPAT_ROUTERS``)."""
+    if not isinstance(source, AbfSource):
+        raise TypeError(f"backend {source.name!r} is not an ABF source")
+
+    async def serve(call: CompatCall) -> Response:
+        try:
+            return await _serve(call, source)
+        except Timeout as exc:
+            return _json(call.request, {"message": str(exc)}, 504)
+        except UpstreamError as exc:
+            return _json(call.request, {"message": str(exc)}, 502)
+
+    return serve
+
+
+def _json(request: Request, body: Any, status: int = 200) -> Response:
+    """A JSON answer; a 2xx carries an ETag and becomes 304 when the client has it."""
+    raw = orjson.dumps(body)
+    headers: dict[str, str] = {}
+    if 200 <= status < 300:
+        etag = 'W/"' + hashlib.md5(raw, usedforsecurity=False).hexdigest() + '"'
+        headers["ETag"] = etag
+        wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+        if etag in wanted or "*" in wanted:
+            return Response(b"", 304, headers)
+    if request.method == "HEAD":
+        raw = b""
+    return Response(raw, status, headers, media_type="application/json; charset=utf-8")
+
+
+async def _serve(call: CompatCall, source: AbfSource) -> Response:
+    request, caller, path = call.request, call.caller, call.path
+    if not (path.startswith("api/v1/") and path.endswith(".json")):
+        return _json(request, NOT_FOUND, 404)
+    parts = path[len("api/v1/") : -len(".json")].split("/")
+    if not all(_SEGMENT.fullmatch(p) for p in parts):
+        return _json(request, NOT_FOUND, 404)
+    if caller.invalid_token or (not caller.may_read and not caller.authenticated):
+        return _json(request, UNAUTHORIZED, 401)
+    method = "GET" if request.method == "HEAD" else request.method
+    found = _route(method, parts, source.name)
+    if found is None:
+        return _json(request, NOT_FOUND, 404)
+    kind, parse, draw = found
+    rel = "/".join(parts)
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    if method != "GET":
+        if not caller.authenticated:
+            return _json(request, UNAUTHORIZED, 401)
+        if not caller.can_write:
+            return _json(request, FORBIDDEN, 403)
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _json(request, {"message": "Bad request"}, 400)
+        upstream = await source.compat_send(method, rel, body if isinstance(body, dict) else {})
+    else:
+        upstream = await source.compat_get(rel, params)
+    if upstream.status in REFUSALS:
+        return _refusal(request, upstream)
+    answer = upstream.json()
+    if kind == "write":
+        number, message = mapping.write_answer(source.name, answer)
+        out = render.conform(render.write_json(number, message), answer)
+    elif kind == "list":
+        key = "commits" if parts[-1] == "commits" else parts[-1]
+        items = answer.get(key) if isinstance(answer, dict) else None
+        if not isinstance(items, list):
+            raise BadPayload(source.name, f"expected a {{{key!r}: [...]}} list answer")
+        rendered = [render.conform(draw(parse(d)), d) for d in items]
+        out = {**answer, key: rendered}
+    else:
+        wrapper = kind  # "pull_request", "project", "user", "group"
+        inner = answer.get(wrapper) if isinstance(answer, dict) else None
+        if not isinstance(inner, dict):
+            raise BadPayload(source.name, f"expected a {{{wrapper!r}: {{…}}}} answer")
+        out = {**answer, wrapper: render.conform(draw(parse(inner)), inner)}
+    return _json(request, render.move_urls(out, _path_of(call.base), source.url), upstream.status)
+
+
+def _path_of(base: str) -> str:
+    # Paths as the backend writes them: "/api/v1/…" relative, so "/rest/<backend>/api/v1/…".
+    return urlsplit(base).path
+
+
+def _route(method: str, parts: list[str], name: str) -> tuple[str, Parse, render.Render] | None:
+    pull = (partial(mapping.pull_request, name), render.pull_json)
+    n = len(parts)
+    if method in ("POST", "PUT"):
+        write = ("write", _none, _none_render)
+        if method == "POST" and n == 3 and parts[0] == "projects" and parts[2] == "pull_requests":
+            return write
+        if (
+            method == "PUT"
+            and n in (4, 5)
+            and parts[0] == "projects"
+            and parts[2] == "pull_requests"
+        ) and (n == 4 or parts[4] == "merge"):
+            return write
+        return None
+    if method != "GET":
+        return None
+    lists = (
+        parts == ["pull_requests"]
+        or parts == ["user", "pull_requests"]
+        or (n == 3 and parts[0] in ("group", "groups") and parts[2] == "pull_requests")
+        or (n == 3 and parts[0] == "projects" and parts[2] == "pull_requests")
+    )
+    if lists:
+        return ("list", *pull)
+    if parts == ["projects"]:
+        return "list", partial(mapping.project, name), render.project_json
+    if n == 5 and parts[0] == "projects" and parts[2] == "pull_requests":
+        if parts[4] == "commits":
+            return "list", partial(mapping.commit, name), render.commit_json
+        if parts[4] == "files":
+            return "list", partial(mapping.file_change, name), render.file_json
+        return None
+    if n == 4 and parts[0] == "projects" and parts[2] == "pull_requests":
+        return ("pull_request", *pull)
+    if n == 2 and parts[0] == "projects":
+        return "project", partial(mapping.project, name), render.project_json
+    if parts == ["user"] or (n == 2 and parts[0] == "users"):
+        return "user", partial(mapping.person, name), render.person_json
+    if n == 2 and parts[0] == "groups":
+        return "group", partial(mapping.group, name), render.group_json
+    return None
+
+
+def _none(d: Any) -> None:
+    return None
+
+
+def _none_render(record: Any) -> None:
+    return None
+
+
+def _refusal(request: Request, upstream: Upstream) -> Response:
+    try:
+        body = upstream.json()
+    except BadPayload:
+        body = {"message": f"HTTP {upstream.status}"}
+    if upstream.status == 422 and isinstance(body, dict) and "pull_request" in body:
+        number, message = mapping.write_answer("", body)
+        body = render.conform(render.write_json(number, message), body)
+    return _json(request, body, upstream.status)

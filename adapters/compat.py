@@ -1,0 +1,72 @@
+"""The REST compatibility framework: what a backend kind provides to re-serve its own REST API.
+
+The gateway mounts ``/rest/<backend>/{path}`` for every configured backend whose kind has a
+router factory in ``adapters.registry.COMPAT_ROUTERS`` (one line per kind). Per request it:
+
+1. asks the kind which secret the client presented, in the kind's own scheme
+   (``CompatKind.presented``: Patchwork ``Authorization: Token …``, Gerrit/ABF HTTP basic…);
+2. looks that secret up among the configured compat tokens (``[[compat.tokens]]``, by
+   sha256) and derives the ``Caller``; a token mapped to its own backend credential
+   (``backend_tokens``) gets the source re-bound to that credential (``CallerCredentials``);
+3. calls the kind's router, built for that source, with a ``CompatCall``.
+
+A router renders every answer from unified records (``adapters.model``) through the kind's
+mapping, never from the backend's bytes and never through GraphQL, and never raises: every
+failure is an answer in the kind's own error format. It must not leak the backend's URL or
+credentials; URLs in its answers point at ``CompatCall.base``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapters.base import Source
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling, as the gateway established it from the request's credentials."""
+
+    authenticated: bool = False  # presented a configured compat token
+    can_write: bool = False  # that token may write
+    invalid_token: bool = False  # presented a token the gateway does not know
+    may_read: bool = True  # reads allowed (anonymous reads can be switched off)
+    name: str | None = None  # the compat token's configured name
+
+
+@dataclass(frozen=True, slots=True)
+class CompatCall:
+    """One request to a backend's compat mount."""
+
+    request: Request
+    base: str  # "<gateway origin>/rest/<backend>", no trailing slash
+    path: str  # the path under ``base``, e.g. "api/1.3/patches/"
+    caller: Caller
+
+
+CompatRouter = Callable[[CompatCall], Awaitable[Response]]
+"""Answers one compat request for the backend it was built for; never raises."""
+
+RouterFactory = Callable[[Source], CompatRouter]
+"""Builds the router of one backend (``TypeError`` for a source of another kind)."""
+
+Presented = Callable[[Request, str], str | None]
+"""The secret a client presented in the kind's auth scheme (``None``: anonymous)."""
+
+
+def token_scheme(request: Request, path: str) -> str | None:
+    """Patchwork's (DRF's) scheme: ``Authorization: Token <key>``; other schemes anonymous."""
+    scheme, _, credential = request.headers.get("authorization", "").strip().partition(" ")
+    return credential.strip() if scheme.lower() == "token" else None
+
+
+@dataclass(frozen=True, slots=True)
+class CompatKind:
+    """What one backend kind registers to get ``/rest/<backend>/`` mounts."""
+
+    router: RouterFactory
+    presented: Presented = token_scheme

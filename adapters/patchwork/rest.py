@@ -1,0 +1,525 @@
+"""The upstream Patchwork REST API re-served for one backend (the REST compatibility layer).
+
+The gateway mounts this at ``/rest/<backend>/`` for every backend of kind ``patchwork`` (see
+``gateway/compat.py``), so git-pw, pwclient and scripts work unchanged when pointed at it:
+
+* ``api/``, ``api/1.0/`` … ``api/1.3/``: index, projects, people, users, patches, covers,
+  series, comments, checks (GET and POST), events, bundles; PATCH/PUT of a patch.
+* the web routes the payloads' ``mbox`` fields point at: ``project/<p>/{patch,cover}/<msgid>/
+  {mbox,raw}/``, the ``patch/<id>/…`` and ``cover/<id>/…`` redirects, ``series/<id>/mbox/``,
+  ``bundle/<owner>/<name>/mbox/``.
+
+Every API answer is *rendered* from unified records (``render.py``), never the backend's bytes:
+one upstream request per compat request — the same page and ``per_page`` upstream, whose
+``Link`` header gives the page numbers for ours — at the request's API version when the
+backend has it (so its version-dependent filters apply). Writes reach the backend exactly
+once. The backend's own refusals (validation errors, 403, 404, 405) are re-served with their
+status and body; other upstream failures become 502/504 ``{"detail": …}`` naming the backend.
+
+Callers authenticate as Patchwork clients do (``Authorization: Token <key>``); the gateway
+checks the token (``Caller``, see ``adapters/compat.py``) and calls the backend with the
+credential its configuration maps that token to (or the backend's own), which a client never
+sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapters.base import Source
+from adapters.compat import Caller, CompatCall, CompatRouter
+from adapters.errors import NotFound, Timeout, UpstreamError
+from adapters.patchwork import mapping, pages
+from adapters.patchwork.client import Refused
+from adapters.patchwork.render import Json, Renderer, Urls, link_header, per_page_of
+from adapters.patchwork.source import PatchworkSource
+
+VERSIONS = {"1.0": 10, "1.1": 11, "1.2": 12, "1.3": 13}
+READ = "GET, HEAD, OPTIONS"
+EDIT = "GET, PUT, PATCH, HEAD, OPTIONS"
+POSTABLE = "GET, POST, HEAD, OPTIONS"
+BUNDLE_DETAIL = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+NOT_AUTHENTICATED = "Authentication credentials were not provided."
+NO_PERMISSION = "You do not have permission to perform this action."
+INVALID_TOKEN = "Invalid token."
+OPTION_NAMES = {
+    "projects": "Project",
+    "people": "Person",
+    "users": "User",
+    "patches": "Patch",
+    "covers": "Cover Letter",
+    "series": "Series",
+    "events": "Event",
+    "bundles": "Bundle",
+}
+
+Parse = Callable[[dict[str, Any]], Any]
+Render = Callable[[Renderer, Any], Json]
+
+
+class PatchworkResponse(Response):
+    """A response whose headers keep Patchwork's spelling on the wire (``Link``, ``Allow``).
+
+    Starlette lower-cases header names given to ``Response``; some clients match ``Link``
+    case-sensitively, so the headers are appended to ``raw_headers`` as written.
+    """
+
+    def __init__(
+        self,
+        body: bytes,
+        status: int = 200,
+        headers: Sequence[tuple[str, str]] = (),
+        *,
+        head: bool = False,
+    ) -> None:
+        super().__init__(b"" if head else body, status_code=status)
+        self.raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers)
+
+
+def _json(
+    body: Any,
+    status: int = 200,
+    allow: str | None = None,
+    link: str | None = None,
+    head: bool = False,
+) -> PatchworkResponse:
+    headers = [("Content-Type", "application/json"), ("Vary", "Accept, Cookie")]
+    if allow is not None:
+        headers.append(("Allow", allow))
+    if link is not None:
+        headers.append(("Link", link))
+    return PatchworkResponse(orjson.dumps(body), status, headers, head=head)
+
+
+def _html_404(path: str) -> PatchworkResponse:
+    body = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n  <meta http-equiv="content-type" '
+        'content="text/html; charset=utf-8">\n  <title>Page not found</title>\n</head>\n<body>\n'
+        "  <h1>Page not found <small>(404)</small></h1>\n</body>\n</html>\n"
+    )
+    return PatchworkResponse(body.encode(), 404, [("Content-Type", "text/html; charset=utf-8")])
+
+
+class _Stop(Exception):
+    """Ends a compat request early with ``response``."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+@dataclass
+class _Call:
+    """One compat request, parsed."""
+
+    request: Request
+    source: PatchworkSource
+    base: str  # "<gateway origin>/rest/<backend>"
+    caller: Caller
+    path: str  # the path under the base, e.g. "api/1.3/patches/"
+    parts: list[str]
+    version_name: str | None  # "1.3", or None for the unversioned /api/
+
+    @property
+    def head(self) -> bool:
+        return self.request.method == "HEAD"
+
+    def urls(self) -> Urls:
+        version = VERSIONS[self.version_name] if self.version_name else 13
+        fmt = self.request.query_params.get("format")
+        return Urls(
+            base=self.base,
+            upstream=self.source.url,
+            version=version,
+            api=f"/api/{self.version_name}" if self.version_name else "/api",
+            fmt=f"?{urlencode({'format': fmt})}" if fmt else "",
+        )
+
+    def renderer(self) -> Renderer:
+        return Renderer(self.urls())
+
+
+def router(source: Source) -> CompatRouter:
+    """The compat router of one Patchwork backend (registered in ``adapters.registry``)."""
+    if not isinstance(source, PatchworkSource):
+        raise TypeError(f"backend {source.name!r} is not a Patchwork source")
+
+    async def serve(call: CompatCall) -> Response:
+        return await handle(call.request, source, call.base, call.caller, call.path)
+
+    return serve
+
+
+async def handle(
+    request: Request, source: PatchworkSource, base: str, caller: Caller, path: str
+) -> Response:
+    """Answer one request for ``<base>/<path>`` from ``source``; never raises."""
+    parts = [p for p in path.split("/") if p]
+    try:
+        if request.method in ("GET", "HEAD") and not path.endswith("/"):
+            query = f"?{request.url.query}" if request.url.query else ""
+            # The path arrives decoded: re-quote it, as a header must be Latin-1 (a path with
+            # "Ā" was a 500, found by tests/reliability/test_fuzz.py).
+            location = quote(f"{urlsplit(base).path}/{path}/", safe="/:@!$&'()*+,;=~") + query
+            headers = [("Content-Type", "text/html; charset=utf-8"), ("Location", location)]
+            raise _Stop(PatchworkResponse(b"", 301, headers))
+        if parts and parts[0] == "api":
+            return await _api(request, source, base, caller, path, parts[1:])
+        return await _web(request, source, base, caller, parts)
+    except _Stop as stop:
+        return stop.response
+    except Refused as refused:
+        if refused.body is None:
+            return _html_404(request.url.path)
+        return _json(refused.body, refused.status, head=request.method == "HEAD")
+    except NotFound:
+        return _json({"detail": "Not found."}, 404)
+    except Timeout as exc:
+        return _json({"detail": str(exc)}, 504)
+    except UpstreamError as exc:
+        return _json({"detail": str(exc)}, 502)
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+
+def _allow_for(parts: list[str]) -> str:
+    """The ``Allow`` header Patchwork sends for the view behind an API path."""
+    if len(parts) == 1:
+        return POSTABLE if parts[0] == "bundles" else READ
+    if len(parts) == 2:
+        if parts[0] == "bundles":
+            return BUNDLE_DETAIL
+        return EDIT if parts[0] in ("patches", "projects", "users") else READ
+    if len(parts) == 3:
+        return POSTABLE if parts[2] == "checks" else READ
+    if len(parts) == 4:
+        return EDIT if parts[2] == "comments" else READ
+    return READ
+
+
+def _exists(parts: list[str], version: int) -> bool:
+    """Whether Patchwork has a view at this API path (at this version)."""
+    resource, n = parts[0], len(parts)
+    if resource in ("projects", "people", "users", "series", "bundles"):
+        return n <= 2
+    if resource == "events":
+        return n == 1
+    if resource not in ("patches", "covers"):
+        return False
+    if n <= 2:
+        return True
+    sub = parts[2]
+    if sub == "checks" and resource == "patches":
+        return n <= 4
+    if sub == "comments":
+        return (n == 3 and version >= 11) or (n == 4 and version >= 13)
+    return False
+
+
+def _kind(backend: str, parts: list[str]) -> tuple[Parse, Render]:
+    """How to parse the backend's objects at an API path, and how to render them."""
+    resource, detail = parts[0], len(parts) in (2, 4)
+    if len(parts) >= 3:
+        parent = parts[1]
+        if parts[2] == "checks":
+            return (lambda d: mapping.check(backend, d, parent)), Renderer.check
+        kind = "Patch" if resource == "patches" else "Cover"
+        return (lambda d: mapping.comment(backend, d, kind, parent)), Renderer.comment
+    table: dict[str, tuple[Parse, Render]] = {
+        "projects": (partial(mapping.project, backend), Renderer.project),
+        "people": (partial(mapping.person, backend), Renderer.person),
+        "users": (
+            partial(mapping.user, backend),
+            Renderer.user if detail else Renderer.user_item,
+        ),
+        "patches": (partial(mapping.patch, backend), Renderer.patch),
+        "covers": (partial(mapping.cover, backend), Renderer.cover),
+        "series": (partial(mapping.series, backend), Renderer.series),
+        "events": (partial(mapping.event, backend), Renderer.event),
+        "bundles": (partial(mapping.bundle, backend), Renderer.bundle),
+    }
+    return table[resource]
+
+
+async def _api(
+    request: Request,
+    source: PatchworkSource,
+    base: str,
+    caller: Caller,
+    path: str,
+    rest: list[str],
+) -> Response:
+    version_name: str | None = None
+    if rest and rest[0] in VERSIONS:
+        version_name, rest = rest[0], rest[1:]
+    elif rest and rest[0][:1].isdigit():
+        return _html_404(request.url.path)
+    call = _Call(request, source, base, caller, path, rest, version_name)
+    version = VERSIONS[version_name] if version_name else 13
+    allow = _allow_for(rest)
+    if rest and not _exists(rest, version):
+        return _html_404(request.url.path)
+    if caller.invalid_token:
+        return _json({"detail": INVALID_TOKEN}, 403, allow)
+    method = request.method
+    if method == "OPTIONS":
+        return _options(rest, allow)
+    if not caller.may_read and not caller.authenticated:
+        return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
+    path_, head = request.url.path, call.head
+    if method in ("PATCH", "PUT") and len(rest) == 2 and rest[0] == "patches":
+        return await _refusals(_write_patch(call, allow), allow, path_, head)
+    if method == "POST" and len(rest) == 3 and rest[2] == "checks":
+        return await _refusals(_write_check(call, allow), allow, path_, head)
+    if method not in ("GET", "HEAD"):
+        return _json({"detail": f'Method "{method}" not allowed.'}, 405, allow)
+    if not rest:
+        return _json(call.renderer().index(), allow=allow, head=call.head)
+    if rest[0] in ("people", "users") and not caller.authenticated:
+        return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
+    if len(rest) in (1, 3):
+        return await _refusals(_list(call, allow), allow, path_, head)
+    return await _refusals(_detail(call, allow), allow, path_, head)
+
+
+async def _refusals(answer: Awaitable[Response], allow: str, path: str, head: bool) -> Response:
+    """The backend's refusal re-served with this view's ``Allow`` (HTML 404 stays HTML)."""
+    try:
+        return await answer
+    except Refused as refused:
+        if refused.body is None:
+            return _html_404(path)
+        return _json(refused.body, refused.status, allow, head=head)
+
+
+def _upstream_params(request: Request) -> dict[str, list[str]]:
+    """The request's filters for the backend, with Patchwork's page rules applied here."""
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        if key not in ("format", "page", "per_page"):
+            params.setdefault(key, []).append(value)
+    raw_page = request.query_params.get("page")
+    if raw_page not in (None, "last") and (not raw_page.isdigit() or int(raw_page) < 1):
+        raise _Stop(_json({"detail": "Invalid page."}, 404))
+    if raw_page:
+        params["page"] = [raw_page]
+    if "per_page" in request.query_params:
+        params["per_page"] = [str(per_page_of(request.query_params.get("per_page")))]
+    return params
+
+
+async def _list(call: _Call, allow: str) -> Response:
+    source, parts = call.source, call.parts
+    params = _upstream_params(call.request)
+    version = await source.compat_version(call.version_name)
+    parse, render = _kind(source.name, parts)
+    records, position = await source.fetch_page("/".join(parts) + "/", params, parse, version)
+    if _private_hidden(call):
+        records = [r for r in records if r.public]
+    renderer = call.renderer()
+    query = f"?{call.request.url.query}" if call.request.url.query else ""
+    url = f"{call.base}/{call.path}{query}"
+    link = link_header(url, position.page, position.last, position.has_next)
+    body = [render(renderer, record) for record in records]
+    return _json(body, allow=allow, link=link, head=call.head)
+
+
+async def _detail(call: _Call, allow: str) -> Response:
+    source, parts = call.source, call.parts
+    version = await source.compat_version(call.version_name)
+    parse, render = _kind(source.name, parts)
+    record = await source.fetch_one("/".join(parts) + "/", parse, version)
+    if _private_hidden(call) and not record.public:
+        return _json({"detail": "Not found."}, 404, allow)
+    return _json(render(call.renderer(), record), allow=allow, head=call.head)
+
+
+def _private_hidden(call: _Call) -> bool:
+    """Whether private bundles must be hidden: the backend is read with the gateway's
+    credential, whose private bundles an anonymous caller must not see (Patchwork shows
+    anonymous users public bundles only)."""
+    return call.parts[0] == "bundles" and not call.caller.authenticated
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    """A write's body: JSON or an urlencoded form (git-pw sends forms)."""
+    raw = await request.body()
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not raw:
+        return {}
+    if ctype == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    if ctype in ("application/json", ""):
+        try:
+            parsed = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise _Stop(_json({"detail": f"JSON parse error - {exc}"}, 400)) from None
+        if not isinstance(parsed, dict):
+            detail = {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
+            raise _Stop(_json(detail, 400))
+        return parsed
+    raise _Stop(_json({"detail": f'Unsupported media type "{ctype}" in request.'}, 415))
+
+
+async def _write_patch(call: _Call, allow: str) -> Response:
+    if not call.caller.authenticated:
+        return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
+    if not call.caller.can_write:
+        return _json({"detail": NO_PERMISSION}, 403, allow)
+    body = await _body(call.request)
+    version = await call.source.compat_version(call.version_name)
+    parse, render = _kind(call.source.name, call.parts)
+    rel = "/".join(call.parts) + "/"
+    record = await call.source.compat_write(call.request.method, rel, body, parse, version)
+    return _json(render(call.renderer(), record), allow=allow)
+
+
+async def _write_check(call: _Call, allow: str) -> Response:
+    if not (call.caller.authenticated and call.caller.can_write):
+        return _json({"detail": NO_PERMISSION}, 403, allow)
+    body = await _body(call.request)
+    version = await call.source.compat_version(call.version_name)
+    parse, render = _kind(call.source.name, call.parts)
+    rel = "/".join(call.parts) + "/"
+    record = await call.source.compat_write("POST", rel, body, parse, version)
+    return _json(render(call.renderer(), record), 201, allow)
+
+
+def _options(parts: list[str], allow: str) -> Response:
+    """DRF's metadata answer to OPTIONS (names and formats; no per-user field ``actions``)."""
+    if not parts:
+        name, description = "Index", ""
+    elif len(parts) == 1:
+        name = f"{OPTION_NAMES.get(parts[0], parts[0].title())} List"
+        description = f"List {parts[0]}."
+    else:
+        name = f"{OPTION_NAMES.get(parts[0], parts[0].title())} Detail"
+        description = f"Show a {OPTION_NAMES.get(parts[0], parts[0]).lower()}."
+    body = {
+        "name": name,
+        "description": description,
+        "renders": ["application/json", "text/html"],
+        "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
+    }
+    return _json(body, allow=allow)
+
+
+# -- the web routes the payloads' mbox fields point at -------------------------------------
+
+
+def _web_route(parts: list[str]) -> bool:
+    """Whether ``parts`` is one of the download/redirect routes the compat layer serves."""
+    n = len(parts)
+    if n in (2, 3) and parts[0] in ("patch", "cover") and parts[1].isdigit():
+        allowed = ("mbox", "raw") if parts[0] == "patch" else ("mbox",)
+        return n == 2 or parts[2] in allowed
+    if n == 5 and parts[0] == "project" and parts[2] in ("patch", "cover"):
+        return parts[4] in (("mbox", "raw") if parts[2] == "patch" else ("mbox",))
+    if _is_page(parts):
+        return True
+    if n == 3 and parts[0] == "series" and parts[1].isdigit():
+        return parts[2] == "mbox"
+    return n == 4 and parts[0] == "bundle" and parts[3] == "mbox"
+
+
+async def _web(
+    request: Request, source: PatchworkSource, base: str, caller: Caller, parts: list[str]
+) -> Response:
+    if request.method not in ("GET", "HEAD") or not _web_route(parts):
+        return _html_404(request.url.path)
+    if caller.invalid_token:
+        return _json({"detail": INVALID_TOKEN}, 403)
+    if not caller.may_read and not caller.authenticated:
+        return _json({"detail": NOT_AUTHENTICATED}, 403)
+    if _is_page(parts):
+        try:
+            return await _page(request, source, base, parts)
+        except (Refused, NotFound):
+            return _html_404(request.url.path)
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    if parts[0] == "bundle" and not caller.authenticated:
+        # As for the API: an anonymous caller downloads public bundles only.
+        version = await source.compat_version(None)
+        parse = partial(mapping.bundle, source.name)
+        found, _ = await source.fetch_page("bundles/", {"owner": [parts[1]]}, parse, version)
+        if not any(b.name == parts[2] and b.public for b in found):
+            return _html_404(request.url.path)
+    resp = await source.fetch_web("/" + "/".join(parts) + "/", params)
+    if resp.status == 404:
+        return _html_404(request.url.path)
+    head = request.method == "HEAD"
+    if resp.status in (301, 302):
+        location = _gateway_location(resp.headers.get("Location", ""), source.url, base)
+        return PatchworkResponse(
+            b"", resp.status, [("Content-Type", "text/html; charset=utf-8"), ("Location", location)]
+        )
+    headers = [("Content-Type", resp.headers.get("Content-Type", "text/plain"))]
+    disposition = resp.headers.get("Content-Disposition")
+    if disposition:
+        headers.append(("Content-Disposition", disposition))
+    return PatchworkResponse(resp.body, resp.status, headers, head=head)
+
+
+def _is_page(parts: list[str]) -> bool:
+    """``project/<p>/{patch,cover}/<msgid>/`` or ``project/<p>/list/`` (pages.py)."""
+    if len(parts) == 4 and parts[0] == "project":
+        return parts[2] in ("patch", "cover")
+    return len(parts) == 3 and parts[0] == "project" and parts[2] == "list"
+
+
+async def _page(request: Request, source: PatchworkSource, base: str, parts: list[str]) -> Response:
+    """A ``web_url`` page rendered from records (see pages.py); 404 when there is none."""
+    urls = Urls(base=base, upstream=source.url, version=13, api="/api")
+    version = await source.compat_version(None)
+    link, name = parts[1], source.name
+    body: bytes | None = None
+    if parts[2] == "list":
+        sid = request.query_params.get("series", "")
+        if sid.isdigit():
+            series = await source.fetch_one(
+                f"series/{sid}/", partial(mapping.series, name), version
+            )
+            if series.project is not None and series.project.link_name == link:
+                body = pages.series_page(urls, series)
+    else:
+        resource = "patches" if parts[2] == "patch" else "covers"
+        parse: Parse = partial(mapping.patch if resource == "patches" else mapping.cover, name)
+        params = {"project": [link], "msgid": [parts[3]]}
+        found, _ = await source.fetch_page(f"{resource}/", params, parse, version)
+        # An old backend ignores the msgid filter: match here as well.
+        hits = [r for r in found if r.msgid.strip("<>") == parts[3]]
+        if hits:
+            record = await source.fetch_one(f"{resource}/{hits[0].id}/", parse, version)
+            if resource == "patches":
+                body = pages.patch_page(urls, record)
+            else:
+                body = pages.cover_page(urls, record)
+    if body is None:
+        return _html_404(request.url.path)
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    return PatchworkResponse(body, 200, headers, head=request.method == "HEAD")
+
+
+def _gateway_location(location: str, upstream: str, base: str) -> str:
+    """A backend redirect target, moved under the gateway (relative, as Patchwork sends it)."""
+    upstream = upstream.rstrip("/")
+    upstream_path = urlsplit(upstream).path
+    if location.startswith(upstream + "/"):
+        location = location[len(upstream) :]
+    elif upstream_path and location.startswith(upstream_path + "/"):
+        location = location[len(upstream_path) :]
+    if not location.startswith("/"):
+        # Not on the backend: never send a client to an arbitrary place on our authority.
+        return f"{urlsplit(base).path}/"
+    return f"{urlsplit(base).path}{location}"

@@ -1,0 +1,182 @@
+"""The REST compatibility mount: ``/rest/<backend>/…`` re-serves each backend's own REST API.
+
+Existing clients (git-pw, pwclient, pygerrit2, scripts) keep working when pointed at
+``<gateway>/rest/<backend>/`` instead of the backend. Each backend *kind* registers its
+router factory in ``adapters.registry.COMPAT_ROUTERS`` (see ``adapters/compat.py`` and
+docs/compat.md); this module finds the backend (in the generation pinned for the request,
+see ``gateway/reload.py``), works out the gateway's base URL for the links in the answers,
+authenticates the caller, and picks the backend credential the caller maps to.
+
+Who a caller is: the secret it presents in its kind's own scheme (Patchwork ``Token``, HTTP
+basic…) is either
+
+- a gateway **API key** (``[[api_keys]]``, the GraphQL keys, ``gateway/auth.py``): it may
+  read and write, is rate-limited as that key, and acts on a backend with its own
+  ``backend_tokens`` credential (the caller sources of ``gateway/callers.py``), or
+- a **compat token** (``[[compat.tokens]]``): ``write`` says whether it may write; its
+  ``backend_tokens`` map it to a backend credential (``CallerCredentials.with_token``).
+
+Anything else presented is an invalid token, answered in the kind's own format. The Guard
+(``gateway/guard.py``) counts compat requests against the same caller (``CompatAccess``)
+but leaves refusals to the kind. A client never sees a backend credential.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Scope
+
+from adapters.base import CallerCredentials, Source
+from adapters.compat import Caller, CompatCall, CompatKind
+from adapters.registry import COMPAT_ROUTERS
+from gateway import auth
+from gateway.reload import Backends
+from gateway.settings import CompatSettings, CompatToken, Settings
+
+if TYPE_CHECKING:  # the Guard's Access; importing it would pull in the GraphQL schema
+    from gateway.guard import Access
+
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+API_KEY_PREFIX = "key:"  # rate keys of API-key callers (gateway/auth.py)
+
+
+def find_token(secret: str, compat: CompatSettings, backend: str) -> CompatToken | None:
+    """The configured compat token ``secret`` is (by sha256) and valid for ``backend``."""
+    digest = hashlib.sha256(secret.encode()).hexdigest()
+    for token in compat.tokens:
+        if hmac.compare_digest(digest, token.sha256) and (
+            not token.backends or backend in token.backends
+        ):
+            return token
+    return None
+
+
+def authenticate(
+    secret: str | None, compat: CompatSettings, backend: str
+) -> tuple[Caller, CompatToken | None]:
+    """Who the caller is among the compat tokens, from the secret it presented.
+
+    No secret is anonymous (reads as ``[compat] anonymous_reads`` says); an unknown one is
+    ``invalid_token`` (Patchwork answers 403 "Invalid token." wherever one is sent).
+    """
+    if secret is None:
+        return Caller(may_read=compat.anonymous_reads), None
+    token = find_token(secret.strip(), compat, backend)
+    if token is None:
+        return Caller(invalid_token=True, may_read=False), None
+    return Caller(authenticated=True, can_write=token.write, name=token.name), token
+
+
+def as_caller(source: Source, token: CompatToken | None) -> Source | None:
+    """``source`` acting as the backend user ``token`` maps to (None: it cannot)."""
+    secret = token.backend_token(source.name) if token is not None else None
+    if secret is None:
+        return source
+    if not isinstance(source, CallerCredentials):
+        return None
+    return source.with_token(secret)
+
+
+class CompatAccess:
+    """Compat callers as the Guard and the compat endpoint see them."""
+
+    def __init__(self, backends: Backends, settings: Settings, access: Access) -> None:
+        self.backends = backends
+        self.settings = settings
+        self.access = access
+
+    def kind_of(self, scope: Scope) -> tuple[str, Source, CompatKind] | None:
+        """The backend a ``/rest/<backend>/…`` request is for, and its kind's registration."""
+        name = scope["path"].removeprefix("/rest/").split("/", 1)[0]
+        sources: Mapping[str, Source] = scope.get("state", {}).get(
+            "revgate_sources", self.backends.sources
+        )
+        source = sources.get(name)
+        kind = COMPAT_ROUTERS.get(source.kind) if source is not None else None
+        if source is None or kind is None:
+            return None
+        return name, source, kind
+
+    def presented(self, scope: Scope) -> str | None:
+        """The secret the request presents in its backend kind's scheme."""
+        found = self.kind_of(scope)
+        if found is None:
+            return None
+        path = scope["path"].removeprefix("/rest/").partition("/")[2]
+        return found[2].presented(Request(scope), path)
+
+    def api_key(self, secret: str, address: str) -> auth.Caller | None:
+        """The gateway API key ``secret`` is, if it is one."""
+        found = self.access.authenticator.authenticate(
+            {"authorization": f"Bearer {secret}"}, address
+        )
+        return found if isinstance(found, auth.Caller) and not found.anonymous else None
+
+    def rate_caller(self, scope: Scope, address: str) -> auth.Caller:
+        """Who the Guard counts a compat request against (it never refuses one here)."""
+        limits = self.settings.limits
+        secret = self.presented(scope)
+        if secret:
+            key = self.api_key(secret, address)
+            if key is not None:
+                return key
+            found = self.kind_of(scope)
+            token = find_token(secret, self.settings.compat, found[0]) if found else None
+            if token is not None:
+                return auth.Caller(
+                    name=f"compat:{token.name}",
+                    rate_key=f"compat:{token.name}",
+                    requests_per_minute=limits.requests_per_minute,
+                    cost_per_minute=limits.cost_per_minute,
+                )
+        return auth.Caller(
+            name=None,
+            rate_key=f"anon:{address}",
+            requests_per_minute=limits.requests_per_minute,
+            cost_per_minute=limits.cost_per_minute,
+        )
+
+
+def compat_routes(backends: Backends, settings: Settings, access: Access) -> list[Route]:
+    """The ``/rest/<backend>/{path}`` route for ``create_app``; wires the Guard's hook."""
+    compat = CompatAccess(backends, settings, access)
+    access.compat_caller = compat.rate_caller
+    public_url = settings.server.public_url
+    anonymous = settings.server.anonymous
+
+    async def endpoint(request: Request) -> Response:
+        found = compat.kind_of(request.scope)
+        if found is None:
+            return JSONResponse({"detail": "Not found."}, status_code=404)
+        name, source, kind = found
+        path = request.path_params["path"]
+        secret = kind.presented(request, path)
+        address = request.client.host if request.client else "-"
+        key = compat.api_key(secret, address) if secret else None
+        acting: Source | None
+        if key is not None:
+            # A gateway API key: reads and writes, on its own backend credential if it has one.
+            caller = Caller(authenticated=True, can_write=True, name=key.name)
+            acting = access.caller_sources.get(key.name or "", {}).get(name, source)
+        else:
+            caller, token = authenticate(secret, settings.compat, name)
+            if not caller.authenticated and (not anonymous or name in access.hidden):
+                caller = Caller(invalid_token=caller.invalid_token, may_read=False)
+            acting = as_caller(source, token)
+        if acting is None:
+            # Configured but impossible for this kind: refuse rather than fall back to the
+            # gateway's own (usually more privileged) credential.
+            detail = f"backend {name!r} cannot act with a per-token credential"
+            return JSONResponse({"detail": detail}, status_code=501)
+        origin = public_url or f"{request.url.scheme}://{request.url.netloc}"
+        call = CompatCall(request, f"{origin}/rest/{name}", path, caller)
+        return await kind.router(acting)(call)
+
+    return [Route("/rest/{backend}/{path:path}", endpoint, methods=METHODS)]
