@@ -50,7 +50,7 @@ async def run(seconds: float, rounds: int) -> None:
             config = Path(tmp) / "revgate.toml"
             config.write_text(
                 f'[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "{sim}"\n'
-                'token_env = "BENCH_TOKEN"\n'
+                'token_env = "BENCH_TOKEN"\n' + q.access_toml()
             )
             gw_port = free_port()
             procs.append(
@@ -62,10 +62,12 @@ async def run(seconds: float, rounds: int) -> None:
                 )
             )
             gw = f"http://127.0.0.1:{gw_port}/rest/pw"
-            auth = (("Authorization", f"Token {q.TOKEN}"),)
+            auth = (("Authorization", f"Token {q.TOKEN}"),)  # the backend's own token
+            # A compat client presents a gateway API key in Patchwork's own scheme (docs/compat.md)
+            gw_auth = (("Authorization", f"Token {q.BENCH_KEY}"),)
             async with aiohttp.ClientSession() as http:
                 probe = f"{gw}{q.REST_SINGLE_PATH}"
-                async with http.get(probe, headers=dict(auth)) as resp:
+                async with http.get(probe, headers=dict(gw_auth)) as resp:
                     if resp.status != 200:
                         print(f"compat layer: {probe} answered {resp.status}; skipped")
                         return
@@ -78,7 +80,7 @@ async def run(seconds: float, rounds: int) -> None:
                             await measure(Target(sim + path, headers=auth), conns, seconds, 1)
                         )
                         compat.append(
-                            await measure(Target(gw + path, headers=auth), conns, seconds, 1)
+                            await measure(Target(gw + path, headers=gw_auth), conns, seconds, 1)
                         )
                     d = statistics.median(r.rps for r in direct)
                     c = statistics.median(r.rps for r in compat)
