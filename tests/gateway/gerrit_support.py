@@ -51,10 +51,13 @@ class GerritGateway:
 
 
 @contextlib.asynccontextmanager
-async def gerrit_gateway(twin: bool = False) -> AsyncIterator[GerritGateway]:
-    """The gateway in front of a fresh Gerrit simulator (and a twin for the direct client)."""
-    sim = await start_simulator()
-    other = await start_simulator() if twin else sim
+async def gerrit_gateway(
+    twin: bool = False, *, legacy: bool = False, auth: str = "basic"
+) -> AsyncIterator[GerritGateway]:
+    """The gateway in front of a fresh Gerrit simulator (and a twin for the direct client);
+    ``legacy``/``auth="digest"``: a Gerrit 2.8-like server."""
+    sim = await start_simulator(legacy=legacy, auth=auth)
+    other = await start_simulator(legacy=legacy, auth=auth) if twin else sim
     settings = settings_from_dict(
         {
             "backends": [

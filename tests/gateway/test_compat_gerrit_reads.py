@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import pytest_asyncio
 
@@ -185,3 +186,35 @@ async def test_gerrit_read_refusals_without_upstream_request(gw: GerritGateway) 
     assert wrong.status_code == 401
     assert wrong.headers["www-authenticate"] == 'Basic realm="Gerrit Code Review"'
     assert gw.sim.state.requests[before:] == []
+
+
+LEGACY_READS = [
+    "changes/?q=status:open&n=2",
+    "changes/3965/detail",
+    "changes/3965/in",
+    "changes/3965/reviewers/",
+    "changes/3965/suggest_reviewers?q=J",
+    "changes/3965/revisions/current/commit",
+    "changes/3965/revisions/current/review",
+    "changes/3965/revisions/current/comments/",
+    "changes/3965/revisions/2/drafts/TvcXrmjN",
+    f"changes/3965/revisions/1/files/{FILE}/diff",
+    "changes/3965/revisions/current/patch",
+    "projects/",
+]
+
+
+async def test_gerrit_reads_from_a_gerrit_2_8() -> None:
+    # A 2.8-era server (``kind`` fields, ``_sortkey`` and N= paging, digest auth): the
+    # compat answers keep its form.
+    digest = httpx.DigestAuth(*ADMIN)
+    async with gerrit_gateway(legacy=True, auth="digest") as old:
+        for path in LEGACY_READS:
+            resp = await old.client.get(f"/rest/gerrit/a/{path}", headers=basic("me", WRITER))
+            same_answer(resp, await old.direct.get(f"/a/{path}", auth=digest))
+        page = decode(await old.client.get("/rest/gerrit/changes/?q=status:open&n=2"))
+        assert all(c["kind"] == "gerritcodereview#change" and c["_sortkey"] for c in page)
+        more = f"changes/?q=status:open&n=2&N={page[-1]['_sortkey']}"
+        after = await old.client.get(f"/rest/gerrit/{more}")
+        same_answer(after, await old.direct.get(f"/a/{more}", auth=digest))
+        assert decode(after)[0]["_number"] not in {c["_number"] for c in page}
