@@ -1,23 +1,27 @@
 """Gerrit's REST API re-served for one backend (the REST compatibility layer).
 
 Mounted by the gateway at ``/rest/<backend>/`` for every backend of kind ``gerrit``
-(``adapters.registry.COMPAT_ROUTERS``), each path with and without the ``/a/`` prefix:
-
-* ``changes/`` (query: ``q`` repeatable — a list of lists then —, ``n``, ``o``, ``S``/``start``,
-  ``N``/``P``), ``changes/<id>``, ``changes/<id>/detail``;
-* ``changes/<id>/abandon``, ``changes/<id>/restore``, ``changes/<id>/revisions/<rev>/review``
-  (POST), ``changes/<id>/topic`` (GET);
-* ``projects/``, ``projects/<name>``; ``accounts/self/capabilities``.
+(``adapters.registry.COMPAT_ROUTERS``), each path with and without the ``/a/`` prefix: every
+endpoint of the changes document (query, change by every id form, detail, topic, abandon,
+restore, rebase, revert, submit, publish/delete drafts, in, reviewers, suggest_reviewers, and
+the revision endpoints by every revision id form: commit, review, submit, rebase, publish,
+delete, patch, mergeable, submit_type, test.submit_type/rule, drafts, comments, files,
+content, diff, reviewed, cherrypick, message) plus ``projects/``, ``projects/<name>`` and
+``accounts/self/capabilities``. Which path is which: ``rest_routes.py``.
 
 Answers are parsed into records (``mapping``) and rendered back (``render``) in the form the
-server used; one upstream request per compat request (a write is sent once). Gerrit's byte
+server used; downloads (file content, patch, ``?zip``) are decoded into ``BinaryContent`` and
+encoded again. One upstream request per compat request (a write is sent once). Gerrit's byte
 details: the ``)]}'`` line before every JSON body, ``application/json; charset=UTF-8``,
 compact JSON unless ``format=JSON`` (or ``pp=1``) asks for pretty, gzip when the client
-accepts it, and Gerrit's plain-text error bodies (``change is merged``, ``Not found``).
+accepts it, ``204``/``201`` with no body, and Gerrit's plain-text error bodies (``change is
+merged``, ``Not found``) with its status. A text/plain write body fills the input's default
+field (``topic``, ``message``, ``reviewer``, ``rule``), as Gerrit's ``@DefaultInput`` does.
 
 Auth as Gerrit: only ``/a/…`` paths authenticate, with HTTP basic auth whose password is a
 gateway compat token (or API key); a wrong one is ``401`` with a ``WWW-Authenticate:
-Basic`` challenge. Writes need ``/a/`` and a token that may write.
+Basic`` challenge. Writes need ``/a/`` (else 403 ``Authentication required``) and a token
+that may write.
 """
 
 from __future__ import annotations

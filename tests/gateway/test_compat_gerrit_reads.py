@@ -218,3 +218,12 @@ async def test_gerrit_reads_from_a_gerrit_2_8() -> None:
         after = await old.client.get(f"/rest/gerrit/{more}")
         same_answer(after, await old.direct.get(f"/a/{more}", auth=digest))
         assert decode(after)[0]["_number"] not in {c["_number"] for c in page}
+
+
+async def test_gerrit_read_unencoded_file_path_means_the_same_file(gw: GerritGateway) -> None:
+    encoded = f"/rest/gerrit/changes/3965/revisions/current/files/{FILE}/diff"
+    plain = encoded.replace("%2F", "/")
+    before = len(gw.sim.state.requests)
+    assert decode(await gw.client.get(plain)) == decode(await gw.client.get(encoded))
+    sent = [p for _, p in gw.sim.state.requests[before:]]
+    assert len(sent) == 2 and sent[0] == sent[1]  # the same upstream request, encoded
