@@ -200,7 +200,7 @@ def _download(request: Request, name: str, upstream: Upstream, zipped: bool) -> 
         with zipfile.ZipFile(buffer, "w") as archive:
             member = zipfile.ZipInfo(found.name or "patch.diff", date_time=(1980, 1, 1, 0, 0, 0))
             archive.writestr(member, found.data)
-        body = _gzip(request, buffer.getvalue(), headers)
+        body = _gzip(request, _unless_head(request, buffer.getvalue()), headers)
         return Response(body, upstream.status, headers, media_type="application/zip")
     content = mapping.base64_content(
         name, upstream.body, upstream.headers.get("X-FYI-Content-Type")
@@ -208,8 +208,12 @@ def _download(request: Request, name: str, upstream: Upstream, zipped: bool) -> 
     headers["X-FYI-Content-Encoding"] = "base64"
     if content.content_type:
         headers["X-FYI-Content-Type"] = content.content_type
-    body = _gzip(request, base64.b64encode(content.data), headers)
+    body = _gzip(request, _unless_head(request, base64.b64encode(content.data)), headers)
     return Response(body, upstream.status, headers, media_type=DOWNLOAD)
+
+
+def _unless_head(request: Request, body: bytes) -> bytes:
+    return b"" if request.method == "HEAD" else body
 
 
 def _refusal(request: Request, upstream: Upstream) -> Response:

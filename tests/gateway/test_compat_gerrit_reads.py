@@ -166,8 +166,9 @@ async def test_gerrit_read_pretty_and_gzip_on_new_endpoints(gw: GerritGateway) -
 
 
 async def test_gerrit_read_head_has_no_body(gw: GerritGateway) -> None:
-    resp = await gw.client.head("/rest/gerrit/changes/3965/revisions/current/commit")
-    assert resp.status_code == 200 and resp.content == b""
+    for tail in ("commit", "patch", "patch?zip"):
+        resp = await gw.client.head(f"/rest/gerrit/changes/3965/revisions/current/{tail}")
+        assert resp.status_code == 200 and resp.content == b"", tail
 
 
 async def test_gerrit_read_refusals_without_upstream_request(gw: GerritGateway) -> None:
