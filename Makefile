@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard redis-server
+.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ schema: $(STAMP)  ## regenerate the committed schema/schema.graphql
 
 bench-dashboard: $(STAMP)  ## cross-forge dashboard query: upstream requests and latency ratio
 	$(BIN)/python -m bench.dashboard
+
+bench-load: $(STAMP)  ## 10,000 mixed queries at concurrency 64 against the demo: errors, p50/p99, RSS
+	$(BIN)/python -m bench.mixed
 
 bench: $(STAMP)  ## every benchmark: throughput vs Mesh/REST, dashboard, cache, compat, RSS (bench/README.md)
 	$(BIN)/python -m bench.run

@@ -7,6 +7,9 @@ Sessions
     ``HttpClient.open()`` creates one pooled ``aiohttp.ClientSession`` per backend (keep-alive,
     at most 100 connections per host, gzip/deflate decoded transparently, connect timeout
     ``connect_timeout`` and per-read timeout ``read_timeout``) unless a session was injected;
+    every attempt also has a whole-exchange deadline ``total_timeout`` (default
+    ``connect_timeout + 2 * read_timeout``), so an upstream that drips its answer a byte at a
+    time — each read within ``read_timeout`` — still fails as a ``Timeout``;
     ``close()`` closes only a session the client created itself. A request made before
     ``open()`` opens the session lazily.
 
@@ -43,7 +46,7 @@ Error mapping (each error gets ``status=`` the HTTP status, or ``None`` without 
     401, 403                                         ``Forbidden``
     404                                              ``NotFound``
     409                                              ``Conflict``
-    408, connect/read timeout                        ``Timeout``
+    408, connect/read timeout, attempt deadline      ``Timeout``
     connection error, 5xx, 429 (retries exhausted)   ``Unavailable``
     body cut off / undecodable (ClientPayloadError)  ``Unavailable`` (a transport failure,
                                                      retried like a reset connection)
@@ -150,6 +153,15 @@ class HttpConfig:
     max_backoff: float = 5.0
     max_body_bytes: int = 50 * 1024 * 1024
     user_agent: str = "revgate/0.1"
+    total_timeout: float | None = None  # per attempt; None: connect_timeout + 2 * read_timeout
+
+    @property
+    def attempt_deadline(self) -> float:
+        """Seconds one attempt may take from connecting to the last byte of the answer."""
+        if self.total_timeout is not None:
+            return self.total_timeout
+        return self.connect_timeout + 2 * self.read_timeout
+
     cache_ttl: float = 0.0  # seconds a GET answer stays fresh; 0 = no response cache
 
     def __repr__(self) -> str:
@@ -159,7 +171,7 @@ class HttpConfig:
             f"read_timeout={self.read_timeout}, retries={self.retries}, "
             f"backoff={self.backoff}, max_backoff={self.max_backoff}, "
             f"max_body_bytes={self.max_body_bytes}, user_agent={self.user_agent!r}, "
-            f"cache_ttl={self.cache_ttl})"
+            f"total_timeout={self.total_timeout}, cache_ttl={self.cache_ttl})"
         )
 
 
@@ -476,15 +488,20 @@ class HttpClient:
         status: int | None = None
         self.request_count += 1
         start = time.monotonic()
+        # aiohttp's sock_read restarts with every chunk; this bounds the whole exchange.
+        deadline = asyncio.timeout(self.config.attempt_deadline)
         try:
-            async with session.request(
-                method,
-                url,
-                headers=send_headers,
-                data=data,
-                timeout=self._timeout,
-                allow_redirects=False,
-            ) as raw:
+            async with (
+                deadline,
+                session.request(
+                    method,
+                    url,
+                    headers=send_headers,
+                    data=data,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                ) as raw,
+            ):
                 status = raw.status
                 ok = status < 400 or status in allow_status
                 body = await self._read(raw, method, url, ok)
@@ -498,7 +515,8 @@ class HttpClient:
         except _Failure:
             raise
         except TimeoutError as exc:
-            raise _Failure(self._timeout_error(method, url, exc), retryable=True) from None
+            timeout = self._timeout_error(method, url, exc, whole=deadline.expired())
+            raise _Failure(timeout, retryable=True) from None
         except aiohttp.ClientPayloadError:
             error = Unavailable(
                 self.backend,
@@ -547,10 +565,16 @@ class HttpClient:
             status=status,
         )
 
-    def _timeout_error(self, method: str, url: URL, exc: BaseException) -> Timeout:
-        connecting = isinstance(exc, aiohttp.ConnectionTimeoutError)
-        what = "connecting" if connecting else "waiting for the answer"
-        limit = self.config.connect_timeout if connecting else self.config.read_timeout
+    def _timeout_error(
+        self, method: str, url: URL, exc: BaseException, *, whole: bool = False
+    ) -> Timeout:
+        connecting = not whole and isinstance(exc, aiohttp.ConnectionTimeoutError)
+        if whole:
+            what, limit = "waiting for the whole answer", self.config.attempt_deadline
+        elif connecting:
+            what, limit = "connecting", self.config.connect_timeout
+        else:
+            what, limit = "waiting for the answer", self.config.read_timeout
         message = f"timed out {what} ({limit:g}s) for {method} {_path(str(url))}"
         if method != "GET" and not connecting:
             message += "; the change may or may not have been applied"

@@ -20,6 +20,7 @@ BENCHES = [
     ("dashboard (cross-forge changes(first: 100))", ["bench.dashboard"]),
     ("response cache cold vs warm", ["bench.cache"]),
     ("compat layer vs backend", ["bench.compat"]),
+    ("10,000 mixed queries at concurrency 64 against the demo", ["bench.mixed"]),
 ]
 
 

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import orjson
+from cross_web import HTTPException  # what strawberry's views raise for a 4xx (its dependency)
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -36,6 +37,7 @@ from strawberry.types.unset import UnsetType
 from adapters.base import Source
 from adapters.breaker import Breakers
 from adapters.cache import Cache
+from adapters.registry import RequestHook
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
 from gateway.guard import Access, Guard
@@ -45,6 +47,7 @@ from gateway.metrics import CountRequests, Metrics
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
+from gateway.tracing import Tracing
 from schema.build import build_schema
 from schema.context import Context
 from schema.fastpath import FastPath
@@ -67,14 +70,22 @@ class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(
-        self, backends: Backends, settings: Settings, metrics: Metrics, access: Access
+        self,
+        backends: Backends,
+        settings: Settings,
+        metrics: Metrics,
+        access: Access,
+        tracing: Tracing | None = None,
     ) -> None:
         self.fast_path = FastPath()
+        extensions = [metrics.extension()]
+        if tracing is not None:
+            extensions.insert(0, tracing.extension())  # before metrics: the span covers it
         super().__init__(
             build_schema(
                 access.query_limits,
                 introspection=settings.server.introspection,
-                extensions=[metrics.extension()],
+                extensions=extensions,
                 fast_path=self.fast_path,
             ),
             graphql_ide="graphiql" if settings.server.graphiql else None,
@@ -111,7 +122,18 @@ class GraphQLApp(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)  # its JSONDecodeError is json's: same 400 for bad bodies
+        # orjson reports undecodable UTF-8 as a JSONDecodeError (→ 400); json.loads raises
+        # UnicodeDecodeError there, which strawberry turns into a 500.
+        return orjson.loads(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The decoded body; 400 unless it is an object (or a list, refused as a batch)."""
+        value = super().parse_json(data)
+        # strawberry calls .get() on anything that is not a list: `null`, `1` or `"x"` as a
+        # body would be a 500 (found by tests/reliability/test_fuzz.py).
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return value
 
 
 def create_app(
@@ -120,6 +142,7 @@ def create_app(
     reload_settings: Callable[[], Settings] | None = None,
     cache: Cache | None = None,
     limiter: RateLimiter | None = None,
+    tracing: Tracing | None = None,
 ) -> Starlette:
     """The revgate ASGI app for ``settings``.
 
@@ -128,21 +151,23 @@ def create_app(
     ``[cache]`` store is built here, shared by every reload generation and closed with the
     app. ``reload_settings`` re-reads the configuration when the process receives SIGHUP.
     ``limiter`` replaces the rate limiter chosen by ``[limits] store`` (in-process or Redis).
+    ``tracing`` (optional) records OpenTelemetry spans (see gateway/tracing.py).
     """
     metrics = Metrics()
+    hooks = _upstream_hooks(metrics, tracing)
     injected = sources is not None
     if sources is None:
         cache = build_cache(settings)
-        sources = build_sources(settings, metrics.upstream_hook, cache)
+        sources = build_sources(settings, hooks, cache)
     if cache is not None:
         metrics.watch_cache(cache)
     backends = Backends(sources)
-    access = Access(settings, limiter, metrics.upstream_hook, cache)
-    graphql = GraphQLApp(backends, settings, metrics, access)
+    access = Access(settings, limiter, hooks, cache)
+    graphql = GraphQLApp(backends, settings, metrics, access, tracing)
 
     def load() -> Mapping[str, Source]:
         assert reload_settings is not None
-        return build_sources(reload_settings(), metrics.upstream_hook, cache)
+        return build_sources(reload_settings(), hooks, cache)
 
     async def index(request: Request) -> Response:
         visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
@@ -211,3 +236,20 @@ def create_app(
     app.state.cache = cache
     app.state.fast_path = graphql.fast_path
     return app
+
+
+def _upstream_hooks(metrics: Metrics, tracing: Tracing | None) -> Callable[[str], RequestHook]:
+    """Backend name → its ``on_request`` hook: metrics, plus a span per attempt if tracing."""
+    if tracing is None:
+        return metrics.upstream_hook
+
+    def hooks(backend: str) -> RequestHook:
+        count, trace = metrics.upstream_hook(backend), tracing.upstream_hook(backend)
+
+        def hook(method: str, url: str, status: int | None, seconds: float) -> None:
+            count(method, url, status, seconds)
+            trace(method, url, status, seconds)
+
+        return hook
+
+    return hooks

@@ -27,6 +27,7 @@ from gateway.settings import (
     load_settings,
     settings_from_dict,
 )
+from gateway.tracing import Tracing, TracingError, tracing_from_env
 
 log = logging.getLogger("revgate")
 
@@ -75,13 +76,19 @@ def uvicorn_server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Se
     return uvicorn.Server(config)
 
 
-def _serve(path: str | None, settings: Settings, host: str, port: int) -> None:
+def _serve(
+    path: str | None, settings: Settings, host: str, port: int, tracing: Tracing | None = None
+) -> None:
     def reload() -> Settings:
         return load_settings(path, os.environ)
 
-    app = create_app(settings, reload_settings=reload if path else None)
+    app = create_app(settings, reload_settings=reload if path else None, tracing=tracing)
     print(f"revgate: GraphiQL at http://{host}:{port}/graphql", flush=True)
-    uvicorn_server(app, host, port).run()
+    try:
+        uvicorn_server(app, host, port).run()
+    finally:
+        if tracing is not None:
+            tracing.shutdown()  # flush the spans still buffered
 
 
 DEMO_FDO_TOKEN_ENV = "REVGATE_DEMO_FDO_TOKEN"
@@ -225,10 +232,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings(path, os.environ)
-    except ConfigError as exc:
+        tracing = tracing_from_env(os.environ)  # None unless REVGATE_TRACING is set
+    except (ConfigError, TracingError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    _serve(path, settings, args.host or settings.server.host, args.port or settings.server.port)
+    host, port = args.host or settings.server.host, args.port or settings.server.port
+    _serve(path, settings, host, port, tracing)
     return 0
 
 

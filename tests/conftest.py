@@ -13,10 +13,16 @@ from adapters.base import Source
 from adapters.patchwork.simulator import PatchworkData, RunningSimulator, start_simulator
 from gateway.app import create_app
 from gateway.settings import Settings, settings_from_dict
+from tests.secrets_watch import SecretsWatch
 
 ADMIN_TOKEN = "a0" * 20
 
 pytest_plugins = ["tests.redis_server"]  # the session's real redis-server (response cache tests)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every response and log line of the suite is checked for credentials (secrets_watch)."""
+    config.pluginmanager.register(SecretsWatch(), "revgate-secrets-watch")
 
 
 def gateway_settings(url: str, *, token: bool = True, **backend: Any) -> Settings:

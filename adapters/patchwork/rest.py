@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -166,7 +166,9 @@ async def handle(
     try:
         if request.method in ("GET", "HEAD") and not path.endswith("/"):
             query = f"?{request.url.query}" if request.url.query else ""
-            location = f"{urlsplit(base).path}/{path}/{query}"
+            # The path arrives decoded: re-quote it, as a header must be Latin-1 (a path with
+            # "Ā" was a 500, found by tests/reliability/test_fuzz.py).
+            location = quote(f"{urlsplit(base).path}/{path}/", safe="/:@!$&'()*+,;=~") + query
             headers = [("Content-Type", "text/html; charset=utf-8"), ("Location", location)]
             raise _Stop(PatchworkResponse(b"", 301, headers))
         if parts and parts[0] == "api":
