@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server
+.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server compose-validator
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the gateway over the embedded demo backends
 	$(BIN)/revgate demo
 
-test: $(STAMP) redis-server  ## run the test suite
+test: $(STAMP) redis-server compose-validator  ## run the test suite
 	$(BIN)/python -m pytest
 
 # The Redis tests (response cache) start a real redis-server on 127.0.0.1 (Debian package),
@@ -36,6 +36,18 @@ redis-server:
 	else \
 	  echo "could not install redis-server (see $(APT_LOG)): the Redis tests will be skipped"; \
 	fi
+
+# docker/compose.yaml is validated by `docker compose config` where the client has the compose
+# plugin, else by Debian's docker-compose (v1; needs no daemon), installed here when missing.
+# Best effort: without either, that one test skips, saying why.
+compose-validator:
+	@if docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; then \
+	  exit 0; fi; \
+	echo "installing docker-compose (Debian package) to validate docker/compose.yaml"; \
+	{ $(APT_SUDO) apt-get update -qq && $(APT_SUDO) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends docker-compose; } \
+	  >/tmp/revgate-apt-compose.log 2>&1 \
+	  || echo "could not install docker-compose: the compose validation test will skip"
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

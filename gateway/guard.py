@@ -43,6 +43,7 @@ from adapters.registry import RequestHook
 from gateway.auth import Authenticator, AuthFailure, Caller
 from gateway.callers import CallerSources, build_caller_sources, hidden_backends
 from gateway.context import SocketContext
+from gateway.logs import REQUEST_ID
 from gateway.ratelimit import CallerBudget, Decision, RateLimiter, rate_limiter
 from gateway.settings import Settings
 from schema.limits import QueryLimits
@@ -209,6 +210,14 @@ class Guard:
             await self.app(scope, receive, send)
             return
         request_id = new_request_id()
+        # Every line logged while serving this request (tasks it starts included) carries it.
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self._serve(scope, receive, send, request_id)
+        finally:
+            REQUEST_ID.reset(token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         extra_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id.encode())]

@@ -66,6 +66,33 @@ def test_deployment_docker_compose_config() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def _compose_v1(workdir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker-compose", "-f", "compose.yaml", "config", "--quiet"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="no docker-compose (v1) here")
+def test_deployment_compose_validates_with_docker_compose_v1(tmp_path: Path) -> None:
+    """Debian's docker-compose (v1, no daemon needed) checks services, healthchecks, volumes and
+    depends_on against its schema. It predates the top-level ``name`` key, so a copy without it
+    is validated; a broken copy proves the validator can fail."""
+    work = tmp_path / "docker"
+    shutil.copytree(DOCKER, work)
+    text = (DOCKER / "compose.yaml").read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("name:")]
+    (work / "compose.yaml").write_text("\n".join(lines) + "\n")
+    result = _compose_v1(work)
+    assert result.returncode == 0, result.stderr
+    broken = text.replace("healthcheck:", "healthcheckk:", 1)
+    (work / "compose.yaml").write_text(broken.replace("name: revgate\n", ""))
+    assert _compose_v1(work).returncode != 0
+
+
 def test_deployment_wheel_carries_package_data(tmp_path: Path) -> None:
     result = subprocess.run(
         [

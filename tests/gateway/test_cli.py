@@ -64,7 +64,8 @@ async def _revgate(*args: str, env: dict[str, str] | None = None) -> AsyncIterat
                 await asyncio.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
+        with contextlib.suppress(ProcessLookupError):  # a test may have stopped it already
+            proc.terminate()
         with contextlib.suppress(ProcessLookupError):
             await asyncio.wait_for(proc.wait(), 15)
 

@@ -84,3 +84,32 @@ def test_logs_json_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> No
 def test_logs_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="text, json"):
         configure_logging("xml")
+
+
+async def test_logs_carry_the_request_id_of_the_request_they_serve(
+    gateway: Gateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every line logged while serving a request (here: the upstream call's) carries that
+    request's id, the one the client got in X-Request-Id; lines outside a request carry '-'."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("json", level=logging.DEBUG)
+        capsys.readouterr()
+        ids = []
+        for _ in range(2):
+            resp = await gateway.client.post(
+                "/graphql", json={"query": "{ projects(first: 1) { nodes { name } } }"}
+            )
+            assert resp.status_code == 200 and "errors" not in resp.json()
+            ids.append(resp.headers["x-request-id"])
+        logging.getLogger("revgate.test").info("outside")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    records = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    upstream = [r for r in records if r["logger"] == "revgate.upstream"]
+    # The first query also detects the API version: every upstream line is its query's.
+    assert [r["request_id"] for r in upstream][-1] == ids[1]
+    assert {r["request_id"] for r in upstream} == set(ids) and ids[0] != ids[1]
+    assert [r["request_id"] for r in records if r["message"] == "outside"] == ["-"]

@@ -8,6 +8,9 @@ import signal
 import sys
 from pathlib import Path
 
+import aiohttp
+import pytest
+
 from adapters.patchwork.simulator import start_simulator
 from gateway.reload import Backends
 from tests.gateway.test_cli import _free_port, _post, _revgate
@@ -112,3 +115,45 @@ def _pid_listening(port: int) -> int:
         if int(stat[1]) == me and b"gateway.cli" in cmdline and str(port).encode() in cmdline:
             return int(entry.name)
     raise AssertionError(f"no revgate child on port {port} ({sys.platform})")
+
+
+async def test_sigterm_drains_the_in_flight_request_then_exits(tmp_path: Path) -> None:
+    """Graceful shutdown: a query in flight when SIGTERM arrives is answered in full; new
+    connections are refused from then on, and the process exits."""
+    sim = await start_simulator()
+    sim.state.slow_seconds = 1.5
+    config = tmp_path / "revgate.toml"
+    config.write_text(f'[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "{sim.url}"\n')
+    query = "{ projects(first: 2) { nodes { name } } }"
+    try:
+        port = _free_port()
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+        env.pop("REVGATE_CONFIG", None)
+        async with _revgate("serve", "--config", str(config), "--port", str(port), env=env) as url:
+            warm = await _post(url, query)  # API version detected before the slow fault
+            pid = _pid_listening(port)
+            sim.state.fault("/api/1.3/projects/", "slow")
+            in_flight = asyncio.create_task(_post(url, query))
+            await asyncio.sleep(0.5)  # the request is now waiting on the slow upstream
+            os.kill(pid, signal.SIGTERM)
+            answered = await asyncio.wait_for(in_flight, 10)
+            assert answered == warm and "errors" not in answered
+            for _ in range(100):  # then the process goes away on its own
+                if _is_gone(pid):
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("revgate did not exit after draining")
+            with pytest.raises(aiohttp.ClientConnectionError):
+                await _post(url, query)
+    finally:
+        await sim.close()
+
+
+def _is_gone(pid: int) -> bool:
+    """Exited: no such process, or a zombie its parent has not reaped yet."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
