@@ -631,7 +631,7 @@ def zipped_content(backend: str, body: bytes) -> BinaryContent:
             names = archive.namelist()
             if len(names) != 1:
                 raise BadPayload(backend, f"expected one file in the zip, found {len(names)}")
-            return BinaryContent(archive.read(names[0]), "application/mbox")
+            return BinaryContent(archive.read(names[0]), "application/mbox", names[0])
     except zipfile.BadZipFile:
         raise BadPayload(backend, "expected a zip archive from Gerrit") from None
 

@@ -304,6 +304,7 @@ class BinaryContent:
 
     data: bytes
     content_type: str | None = None
+    name: str | None = None  # the file's name inside a ``?zip`` archive
 
     def text(self) -> str:
         """The content as UTF-8 text (undecodable bytes replaced)."""

@@ -12,7 +12,7 @@ pretty JSON (two-space indent) for ``format=JSON`` / ``pp=1``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +20,25 @@ import orjson
 
 from adapters.errors import BadPayload
 from adapters.gerrit import mapping
-from adapters.gerrit.records import GerritChange, Label, Message, Revision
+from adapters.gerrit.records import (
+    AddReviewerResult,
+    Commit,
+    Diff,
+    DiffChunk,
+    DiffSide,
+    FileChange,
+    GerritChange,
+    GitPerson,
+    IncludedIn,
+    InlineComment,
+    Label,
+    Mergeable,
+    Message,
+    Reviewer,
+    Revision,
+    SubmitRecord,
+    SuggestedReviewer,
+)
 from adapters.model import Person
 
 MAGIC = b")]}'\n"
@@ -62,17 +80,163 @@ def _message(m: Message) -> Json:
     }
 
 
+def _fetch(r: Revision) -> Json:
+    out: Json = {}
+    for f in r.fetch:
+        out[f.protocol] = {"url": f.url, "ref": f.ref}
+        if f.commands:
+            out[f.protocol]["commands"] = dict(f.commands)
+    return out
+
+
 def _revision(r: Revision) -> Json:
     out: Json = {"_number": r.number, "draft": r.draft, "has_draft_comments": r.has_draft_comments}
-    out["fetch"] = {f.protocol: {"url": f.url, "ref": f.ref} for f in r.fetch}
+    out["fetch"] = _fetch(r)
     if r.commit is not None:
-        c = r.commit
-        out["commit"] = {
-            "commit": c.sha,
-            "parents": [{"commit": sha, "subject": subject} for sha, subject in c.parents],
-            "subject": c.subject,
-            "message": c.message,
+        out["commit"] = commit_json(r.commit)
+    if r.files is not None:
+        out["files"] = files_json(r.files)
+    return out
+
+
+def _git_person(p: GitPerson | None) -> Json | None:
+    if p is None:
+        return None
+    return {"name": p.name, "email": p.email, "date": p.date, "tz": p.tz}
+
+
+def commit_json(c: Commit) -> Json:
+    """A CommitInfo."""
+    return {
+        "commit": c.sha,
+        "parents": [{"commit": sha, "subject": subject} for sha, subject in c.parents],
+        "author": _git_person(c.author),
+        "committer": _git_person(c.committer),
+        "subject": c.subject,
+        "message": c.message,
+    }
+
+
+def _file(f: FileChange) -> Json:
+    return {
+        "status": f.status,
+        "binary": f.binary,
+        "old_path": f.old_path,
+        "lines_inserted": f.lines_inserted,
+        "lines_deleted": f.lines_deleted,
+        "size_delta": f.size_delta,
+    }
+
+
+def files_json(files: Iterable[FileChange]) -> Json:
+    """A map of path → FileInfo."""
+    return {f.path: _file(f) for f in files}
+
+
+def _side(m: DiffSide | None) -> Json | None:
+    if m is None:
+        return None
+    return {"name": m.name, "content_type": m.content_type, "lines": m.lines}
+
+
+def _chunk(c: DiffChunk) -> Json:
+    return {
+        "a": list(c.a),
+        "b": list(c.b),
+        "ab": list(c.ab),
+        "edit_a": [list(e) for e in c.edit_a],
+        "edit_b": [list(e) for e in c.edit_b],
+        "skip": c.skip,
+    }
+
+
+def diff_json(d: Diff) -> Json:
+    """A DiffInfo."""
+    return {
+        "meta_a": _side(d.meta_a),
+        "meta_b": _side(d.meta_b),
+        "change_type": d.change_type,
+        "intraline_status": d.intraline_status,
+        "diff_header": list(d.diff_header),
+        "content": [_chunk(c) for c in d.content],
+    }
+
+
+def comment_json(c: InlineComment) -> Json:
+    """A CommentInfo."""
+    out: Json = {"id": c.id, "path": c.path, "side": c.side, "line": c.line}
+    if c.range is not None:
+        r = c.range
+        out["range"] = {
+            "start_line": r.start_line,
+            "start_character": r.start_character,
+            "end_line": r.end_line,
+            "end_character": r.end_character,
         }
+    out.update(
+        {
+            "in_reply_to": c.in_reply_to,
+            "message": c.message,
+            "updated": c.updated,
+            "author": account_json(c.author),
+            "robot_id": c.robot_id,
+        }
+    )
+    return out
+
+
+def comments_json(comments: Iterable[InlineComment]) -> Json:
+    """``/comments/`` and ``/drafts/``: a map of path → list of CommentInfo."""
+    out: dict[str, list[Json]] = {}
+    for c in comments:
+        out.setdefault(c.path or "", []).append(comment_json(c))
+    return out
+
+
+def reviewer_json(r: Reviewer) -> Json:
+    """A ReviewerInfo: the account's fields and its approvals (``" 0"``, ``"+1"``)."""
+    approvals = {
+        name: mapping.format_vote(v) if v is not None else None for name, v in r.approvals.items()
+    }
+    return {"approvals": approvals, **(account_json(r.account) or {})}
+
+
+def suggested_json(s: SuggestedReviewer) -> Json:
+    """A SuggestedReviewerInfo (an account or a group)."""
+    if s.account is not None:
+        return {"account": account_json(s.account)}
+    return {"group": {"id": s.group_id, "name": s.group_name}}
+
+
+def add_reviewer_json(r: AddReviewerResult) -> Json:
+    """An AddReviewerResult."""
+    return {
+        "reviewers": [reviewer_json(x) for x in r.reviewers],
+        "error": r.error,
+        "confirm": r.confirm,
+    }
+
+
+def included_in_json(i: IncludedIn) -> Json:
+    """An IncludedInInfo."""
+    return {"branches": list(i.branches), "tags": list(i.tags)}
+
+
+def mergeable_json(m: Mergeable) -> Json:
+    """A MergeableInfo."""
+    return {"submit_type": m.submit_type, "strategy": m.strategy, "mergeable": m.mergeable}
+
+
+def submit_record_json(r: SubmitRecord) -> Json:
+    """A SubmitRecord (label name → the voter's AccountInfo, ``{}`` when none)."""
+
+    def labels(m: Mapping[str, Any]) -> Json:
+        return {name: account_json(who) or {} for name, who in m.items()}
+
+    out: Json = {"status": r.status}
+    for key in ("ok", "reject", "need", "may", "impossible"):
+        out[key] = labels(getattr(r, key))
+    out["error_message"] = r.error_message
     return out
 
 

@@ -1,23 +1,27 @@
 """Gerrit's REST API re-served for one backend (the REST compatibility layer).
 
 Mounted by the gateway at ``/rest/<backend>/`` for every backend of kind ``gerrit``
-(``adapters.registry.COMPAT_ROUTERS``), each path with and without the ``/a/`` prefix:
-
-* ``changes/`` (query: ``q`` repeatable — a list of lists then —, ``n``, ``o``, ``S``/``start``,
-  ``N``/``P``), ``changes/<id>``, ``changes/<id>/detail``;
-* ``changes/<id>/abandon``, ``changes/<id>/restore``, ``changes/<id>/revisions/<rev>/review``
-  (POST), ``changes/<id>/topic`` (GET);
-* ``projects/``, ``projects/<name>``; ``accounts/self/capabilities``.
+(``adapters.registry.COMPAT_ROUTERS``), each path with and without the ``/a/`` prefix: every
+endpoint of the changes document (query, change by every id form, detail, topic, abandon,
+restore, rebase, revert, submit, publish/delete drafts, in, reviewers, suggest_reviewers, and
+the revision endpoints by every revision id form: commit, review, submit, rebase, publish,
+delete, patch, mergeable, submit_type, test.submit_type/rule, drafts, comments, files,
+content, diff, reviewed, cherrypick, message) plus ``projects/``, ``projects/<name>`` and
+``accounts/self/capabilities``. Which path is which: ``rest_routes.py``.
 
 Answers are parsed into records (``mapping``) and rendered back (``render``) in the form the
-server used; one upstream request per compat request (a write is sent once). Gerrit's byte
+server used; downloads (file content, patch, ``?zip``) are decoded into ``BinaryContent`` and
+encoded again. One upstream request per compat request (a write is sent once). Gerrit's byte
 details: the ``)]}'`` line before every JSON body, ``application/json; charset=UTF-8``,
 compact JSON unless ``format=JSON`` (or ``pp=1``) asks for pretty, gzip when the client
-accepts it, and Gerrit's plain-text error bodies (``change is merged``, ``Not found``).
+accepts it, ``204``/``201`` with no body, and Gerrit's plain-text error bodies (``change is
+merged``, ``Not found``) with its status. A text/plain write body fills the input's default
+field (``topic``, ``message``, ``reviewer``, ``rule``), as Gerrit's ``@DefaultInput`` does.
 
 Auth as Gerrit: only ``/a/…`` paths authenticate, with HTTP basic auth whose password is a
 gateway compat token (or API key); a wrong one is ``401`` with a ``WWW-Authenticate:
-Basic`` challenge. Writes need ``/a/`` and a token that may write.
+Basic`` challenge. Writes need ``/a/`` (else 403 ``Authentication required``) and a token
+that may write.
 """
 
 from __future__ import annotations
@@ -25,11 +29,10 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
-import re
-from collections.abc import Callable
-from functools import partial
+import io
+import zipfile
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import orjson
 from starlette.requests import Request
@@ -37,20 +40,17 @@ from starlette.responses import Response
 
 from adapters.base import Source
 from adapters.compat import CompatCall, CompatRouter
-from adapters.errors import BadPayload, Timeout, UpstreamError
-from adapters.gerrit import mapping, render
-from adapters.gerrit.records import Capabilities
+from adapters.errors import Timeout, UpstreamError
+from adapters.gerrit import mapping, render, rest_routes
+from adapters.gerrit.rest_routes import Endpoint
 from adapters.gerrit.source import GerritSource
 from adapters.http import Response as Upstream
-from adapters.model import Project
 
 TEXT = "text/plain; charset=UTF-8"
 JSON = "application/json; charset=UTF-8"
 CHALLENGE = 'Basic realm="Gerrit Code Review"'
-_REVISION = re.compile(r"current|[0-9a-fA-F]{4,40}|\d+")
+DOWNLOAD = "text/plain; charset=ISO-8859-1"
 _FORMAT_PARAMS = ("format", "pp")
-
-Parse = Callable[[Any], Any]
 
 
 def presented(request: Request, path: str) -> str | None:
@@ -105,142 +105,115 @@ def _json(request: Request, value: Any, status: int = 200) -> Response:
     return Response(_gzip(request, body, headers), status, headers, media_type=JSON)
 
 
+def _segments(call: CompatCall) -> list[str]:
+    """The path under the mount as decoded segments, split on the *raw* path's slashes.
+
+    The gateway's ``path`` is already percent-decoded, so a file id or project name with
+    ``%2F`` would look like several segments; the raw path (``scope["raw_path"]``) keeps
+    them apart. Its suffix that decodes to ``path`` is the part under the mount.
+    """
+    raw = call.request.scope.get("raw_path")
+    if isinstance(raw, bytes):
+        text = raw.decode("latin-1").split("?", 1)[0]
+        starts = [i + 1 for i, ch in enumerate(text) if ch == "/"]
+        for i in starts:
+            if unquote(text[i:]) == call.path:
+                return [unquote(p) for p in text[i:].split("/")]
+    return call.path.split("/")
+
+
+async def _input(request: Request, endpoint: Endpoint) -> Any:
+    """The write's input entity: a JSON object, or a text/plain body for the endpoint's
+    default field (Gerrit's ``@DefaultInput``: a topic, a message, a rule …)."""
+    raw_body = await request.body()
+    if not raw_body.strip():
+        return None
+    ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if ctype == "text/plain" and endpoint.text_input:
+        return {endpoint.text_input: raw_body.decode("utf-8", "replace")}
+    try:
+        body = orjson.loads(raw_body)
+    except orjson.JSONDecodeError:
+        raise _Refused(400, "Invalid JSON in request") from None
+    if not isinstance(body, dict):
+        raise _Refused(400, "Expected JSON object")
+    return body
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
 async def _serve(call: CompatCall, source: GerritSource) -> Response:
     request, caller = call.request, call.caller
-    path = call.path
-    authenticated_path = path.startswith("a/")
-    rest = path[2:] if authenticated_path else path
+    parts = _segments(call)
+    authenticated_path = parts[:1] == ["a"]
+    rest = parts[1:] if authenticated_path else parts
     if authenticated_path and (caller.invalid_token or not caller.authenticated):
         return _text(request, "Unauthorized", 401, **{"WWW-Authenticate": CHALLENGE})
     if not authenticated_path and not caller.may_read:
         return _text(request, "Authentication required", 403)
     method = "GET" if request.method == "HEAD" else request.method
-    found = _route(method, [unquote(p) for p in rest.split("/")], source.name)
-    if found is None:
-        return _text(request, "Not found", 404)
-    what, upstream_path, parse, draw = found
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         if key not in _FORMAT_PARAMS:
             params.setdefault(key, []).append(value)
+    endpoint = rest_routes.route(method, rest, source.name, params)
+    if endpoint is None:
+        return _text(request, "Not found", 404)
     if method != "GET":
         if not authenticated_path:
             return _text(request, "Authentication required", 403)
         if not caller.can_write:
             return _text(request, "not permitted", 403)
-        raw_body = await request.body()
         try:
-            body = orjson.loads(raw_body) if raw_body.strip() else None
-        except orjson.JSONDecodeError:
-            return _text(request, "Invalid JSON in request", 400)
-        if body is not None and not isinstance(body, dict):
-            return _text(request, "Expected JSON object", 400)
-        upstream = await source.compat_send(method, upstream_path, body, params)
+            body = await _input(request, endpoint)
+        except _Refused as exc:
+            return _text(request, exc.text, exc.status)
+        upstream = await source.compat_send(method, endpoint.upstream, body, params)
     else:
-        upstream = await source.compat_get(upstream_path, params)
+        upstream = await source.compat_get(endpoint.upstream, params)
     if upstream.status >= 400:
         return _refusal(request, upstream)
-    answer = source.client.decode(upstream)
-    if what == "query":
-        multi = len(params.get("q", ())) > 1
-        lists = answer if multi else [answer]
-        if not isinstance(lists, list) or not all(isinstance(x, list) for x in lists):
-            raise BadPayload(source.name, "expected a list of changes from Gerrit")
-        out: Any = [
-            [render.conform(render.change_json(parse(d)), d) for d in batch] for batch in lists
-        ]
-        return _json(request, out if multi else out[0], upstream.status)
-    if draw is None:
-        return _json(request, parse(answer), upstream.status)  # a string (the topic)
-    return _json(request, render.conform(draw(parse(answer)), answer), upstream.status)
+    if upstream.status == 204 or not upstream.body.strip():
+        return Response(b"", upstream.status)  # 204 No Content, 201/200 of reviewed
+    if endpoint.content is not None:
+        return _download(request, source.name, upstream, "zip" in params)
+    assert endpoint.draw is not None  # every endpoint without content draws JSON
+    answer = endpoint.draw(source.client.decode(upstream))
+    return _json(request, answer, upstream.status)
 
 
-Draw = Callable[[Any], Any]
+def _download(request: Request, name: str, upstream: Upstream, zipped: bool) -> Response:
+    """A file's content or a formatted patch: parsed into a record, encoded as Gerrit does
+    (base64 text with ``X-FYI-*`` headers, or a zip archive holding the one file)."""
+    headers: dict[str, str] = {}
+    disposition = upstream.headers.get("Content-Disposition")
+    if disposition:
+        headers["Content-Disposition"] = disposition
+    if zipped:
+        found = mapping.zipped_content(name, upstream.body)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            member = zipfile.ZipInfo(found.name or "patch.diff", date_time=(1980, 1, 1, 0, 0, 0))
+            archive.writestr(member, found.data)
+        body = _gzip(request, _unless_head(request, buffer.getvalue()), headers)
+        return Response(body, upstream.status, headers, media_type="application/zip")
+    content = mapping.base64_content(
+        name, upstream.body, upstream.headers.get("X-FYI-Content-Type")
+    )
+    headers["X-FYI-Content-Encoding"] = "base64"
+    if content.content_type:
+        headers["X-FYI-Content-Type"] = content.content_type
+    body = _gzip(request, _unless_head(request, base64.b64encode(content.data)), headers)
+    return Response(body, upstream.status, headers, media_type=DOWNLOAD)
 
 
-def _route(method: str, parts: list[str], name: str) -> tuple[str, str, Parse, Draw | None] | None:
-    """(what, upstream path, parse, render) for a path, or ``None`` when not served."""
-    change = partial(mapping.change, name)
-    n = len(parts)
-    head = parts[0] if parts else ""
-    if head == "changes":
-        if n == 2 and parts[1] == "":
-            return ("query", "/changes/", change, None) if method == "GET" else None
-        if n < 2 or not parts[1]:
-            return None
-        cid = quote(parts[1], safe="~")
-        base = f"/changes/{cid}"
-        tail = [p for p in parts[2:] if p]
-        if method == "GET" and tail in ([], ["detail"]):
-            return "change", base + "".join(f"/{t}" for t in tail), change, render.change_json
-        if method == "GET" and tail == ["topic"]:
-            return "topic", base + "/topic", _string(name), None
-        if method == "POST" and tail in (["abandon"], ["restore"]):
-            return "change", f"{base}/{tail[0]}", change, render.change_json
-        if (
-            method == "POST"
-            and len(tail) == 3
-            and tail[0] == "revisions"
-            and tail[2] == "review"
-            and _REVISION.fullmatch(tail[1])
-        ):
-            review = partial(mapping.review_labels, name)
-            return "review", f"{base}/revisions/{tail[1]}/review", review, _review
-        return None
-    if method != "GET":
-        return None
-    if head == "projects":
-        if n == 2 and parts[1] == "":
-            check = partial(mapping.guarded, name, "projects")
-            return (
-                "projects",
-                "/projects/",
-                lambda d: check(lambda: mapping.projects(name, d)),
-                _projects,
-            )
-        if n >= 2 and parts[1]:
-            project = "/".join(p for p in parts[1:] if p)
-            info = partial(mapping.guarded, name, "project")
-            upstream = "/projects/" + quote(project, safe="")
-            return (
-                "project",
-                upstream,
-                lambda d: info(lambda: mapping.project_info(name, d)),
-                _project,
-            )
-        return None
-    if parts in (["accounts", "self", "capabilities"], ["accounts", "self", "capabilities", ""]):
-        check = partial(mapping.guarded, name, "capabilities")
-        return (
-            "capabilities",
-            "/accounts/self/capabilities",
-            lambda d: check(lambda: mapping.capabilities(d)),
-            _capabilities,
-        )
-    return None
-
-
-def _review(labels: dict[str, int]) -> Any:
-    return {"labels": labels}
-
-
-def _project(p: Project) -> Any:
-    return {"id": quote(p.name, safe=""), "name": p.name}
-
-
-def _projects(ps: list[Project]) -> Any:
-    return {p.name: _project(p) for p in ps}
-
-
-def _capabilities(c: Capabilities) -> Any:
-    out: dict[str, Any] = dict.fromkeys(c.enabled, True)
-    if c.query_limit is not None:
-        out["queryLimit"] = {"min": c.query_limit[0], "max": c.query_limit[1]}
-    return out
-
-
-def _string(name: str) -> Parse:
-    return lambda d: mapping.string(name, d, "topic")
+def _unless_head(request: Request, body: bytes) -> bytes:
+    return b"" if request.method == "HEAD" else body
 
 
 def _refusal(request: Request, upstream: Upstream) -> Response:

@@ -37,6 +37,10 @@ from adapters.gerrit.simulator_render import (
     zipped,
 )
 
+# The @DefaultInput fields of the inputs (RuleInput, TopicInput, ReviewerInput, AbandonInput…):
+# what a text/plain request body sets.
+DEFAULT_INPUTS = frozenset({"rule", "topic", "reviewer", "message"})
+
 
 class ApiError(Exception):
     """An error answer: status and Gerrit's plain-text message."""
@@ -86,7 +90,8 @@ class Api:
             self.body = None
             return
         if self.request.content_type == "text/plain":
-            self.body = {"rule": raw.decode("utf-8", "replace")}
+            # Gerrit fills an input's @DefaultInput field from a text/plain body.
+            self.body = raw.decode("utf-8", "replace")
             return
         try:
             self.body = orjson.loads(raw)
@@ -94,6 +99,8 @@ class Api:
             raise ApiError(400, "Invalid JSON in request") from None
 
     def field(self, name: str) -> Any:
+        if isinstance(self.body, str):
+            return self.body if name in DEFAULT_INPUTS else None
         return self.body.get(name) if isinstance(self.body, dict) else None
 
     def need_auth(self) -> int:

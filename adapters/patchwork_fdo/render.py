@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from html import escape
 from typing import Any
 
 from adapters.errors import BadPayload
@@ -153,3 +154,26 @@ def test_result(c: Check) -> Json:
         "url": c.target_url,
     }
     return _fit(out, c.raw)
+
+
+def patch_page(p: TrackedPatch, api_url: str, mbox_url: str) -> bytes:
+    """The small HTML page of a patch (subject, state, dates, submitter id, links)."""
+    submitter = p.submitter.id if p.submitter is not None else "-"
+    rows = [
+        ("Submitter", f"person {escape(submitter)}"),
+        ("Date", escape(p.date.isoformat())),
+        ("Last updated", escape(p.updated.isoformat()) if p.updated else "-"),
+        ("State", escape(p.raw_state)),
+        (
+            "Download",
+            f'<a href="{escape(mbox_url)}">mbox</a> | <a href="{escape(api_url)}">API</a>',
+        ),
+    ]
+    table = "\n".join(f"    <tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    body = f"  <pre>{escape(p.diff)}</pre>\n" if p.diff else ""
+    title = escape(p.title)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n  <meta charset="utf-8">\n'
+        f"  <title>{title}</title>\n</head>\n<body>\n  <h1>{title}</h1>\n"
+        f"  <table>\n{table}\n  </table>\n{body}</body>\n</html>\n"
+    ).encode()

@@ -49,6 +49,7 @@ NO_PERMISSION = {"detail": "You do not have permission to perform this action."}
 BAD_CREDENTIALS = {"detail": "Invalid username/password."}
 _SEGMENT = re.compile(r"[A-Za-z0-9_.+-]+")
 _FORWARDED_HEADERS = ("Content-Type", "Content-Disposition")
+_PATCH_PAGE = re.compile(r"patch/(\d+)/?")
 
 Render = Callable[[Any], dict[str, Any]]
 
@@ -100,6 +101,9 @@ def _html_404() -> Response:
 async def _serve(call: CompatCall, source: FdoSource) -> Response:
     request, caller = call.request, call.caller
     path = call.path
+    page = _PATCH_PAGE.fullmatch(path)
+    if page is not None and request.method in ("GET", "HEAD"):
+        return await _patch_page(call, source, page.group(1))
     if not (path == API or path.startswith(API + "/")):
         return _html_404()
     if request.method in ("GET", "HEAD") and not path.endswith("/"):
@@ -132,7 +136,8 @@ async def _serve(call: CompatCall, source: FdoSource) -> Response:
         return _refusal(upstream, head)
     if what == "mbox":
         headers = {k: upstream.headers[k] for k in _FORWARDED_HEADERS if k in upstream.headers}
-        return Response(b"" if head else upstream.body, 200, headers)
+        body = _mbox_links(upstream.body, source, call) if "link" in params else upstream.body
+        return Response(b"" if head else body, 200, headers)
     body = upstream.json()
     name = source.name
     if what == "root":
@@ -241,6 +246,34 @@ def _link(url: Any, source: FdoSource, call: CompatCall) -> str | None:
     # The backend names itself differently (a proxy in front): keep only its query.
     query = urlsplit(url).query
     return f"{call.base}/{call.path}" + (f"?{query}" if query else "")
+
+
+def _mbox_links(body: bytes, source: FdoSource, call: CompatCall) -> bytes:
+    """``?link=<tag>`` adds ``<tag>: <patch page>`` to each commit message; the page named
+    is the backend's, so that one line is moved onto the gateway (which serves the page)."""
+    upstream = re.escape(source.url.rstrip("/").encode())
+    line = re.compile(rb"^([^:\n]+: )" + upstream + rb"(/patch/\d+/)$", re.MULTILINE)
+    base = call.base.encode()
+    return line.sub(lambda m: m.group(1) + base + m.group(2), body)
+
+
+async def _patch_page(call: CompatCall, source: FdoSource, patch_id: str) -> Response:
+    """``patch/<id>/``, the page an mbox ``?link=`` line names: a small HTML page rendered
+    from the patch record (the fork's Django UI is not copied), linking to its API object
+    and mbox through the gateway."""
+    if not call.caller.may_read and not call.caller.authenticated:
+        return _html_404()
+    upstream = await source.compat_get(f"patches/{patch_id}/", {})
+    if upstream.status >= 400:
+        return _html_404()
+    body = upstream.json()
+    if not isinstance(body, dict):
+        raise BadPayload(source.name, "expected a patch object")
+    stub = Project(backend=source.name, id=str(body.get("project") or ""), name="", link_name="")
+    patch = mapping.patch(source.name, body, stub)
+    api = f"{call.base}/{API}/patches/{patch.id}/"
+    page = render.patch_page(patch, api, f"{api}mbox/")
+    return Response(b"" if call.request.method == "HEAD" else page, 200, media_type="text/html")
 
 
 def _refusal(upstream: Upstream, head: bool) -> Response:

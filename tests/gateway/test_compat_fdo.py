@@ -151,15 +151,32 @@ async def test_fdo_compat_envelope_links_are_followable(gw: FdoGateway) -> None:
         ("patches/120/mbox/", ""),
         ("patches/120/mbox/", "?link=Patchwork"),
         ("series/47/revisions/1/mbox/", ""),
+        ("series/47/revisions/1/mbox/", "?link=Link"),
     ],
 )
 async def test_fdo_compat_mbox(gw: FdoGateway, path: str, query: str) -> None:
     direct = await gw.direct.get(f"/api/1.0/{path}{query}")
     resp = await gw.client.get(f"/rest/fdo/api/1.0/{path}{query}")
     assert resp.status_code == 200
-    assert resp.content == direct.content
+    # ?link= names the patch page: the gateway's, not the backend's; nothing else changes.
+    assert resp.content == direct.content.replace(gw.sim.url.encode(), BASE.encode())
+    assert gw.sim.url.encode() not in resp.content
     assert resp.headers["content-disposition"] == direct.headers["content-disposition"]
     assert resp.headers["content-disposition"].startswith("attachment; filename=")
+
+
+async def test_fdo_compat_mbox_link_leads_to_the_patch_page(gw: FdoGateway) -> None:
+    mbox = await gw.client.get("/rest/fdo/api/1.0/patches/120/mbox/?link=Patchwork")
+    lines = [x for x in mbox.text.splitlines() if x.startswith("Patchwork: ")]
+    assert lines == [f"Patchwork: {BASE}/patch/120/"]
+    page = await gw.client.get(lines[0].removeprefix("Patchwork: ").removeprefix("http://revgate"))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    name = (await gw.direct.get("/api/1.0/patches/120/")).json()["name"]
+    assert name.replace("&", "&amp;").replace("<", "&lt;") in page.text
+    assert f'href="{BASE}/api/1.0/patches/120/mbox/"' in page.text
+    assert gw.sim.url not in page.text
+    missing = await gw.client.get("/rest/fdo/patch/999999/")
+    assert missing.status_code == 404
 
 
 async def test_fdo_compat_redirects_and_unknown_paths(gw: FdoGateway) -> None:

@@ -237,3 +237,37 @@ async def test_pygerrit2_against_the_gateway(gw: GerritGateway) -> None:
         anonymous = GerritRestAPI(url=f"{url}/rest/gerrit", auth=Anonymous())
         merged = await asyncio.to_thread(anonymous.get, "/changes/?q=status:merged")
         assert [c["_number"] for c in merged] == [9]
+
+
+async def test_pygerrit2_reads_files_diffs_comments_and_writes_a_draft(gw: GerritGateway) -> None:
+    path = "gerrit-gwtui/src/main/java/com/google/gerrit/client/ui/Screen.java"
+    encoded = path.replace("/", "%2F")
+    async with serve_app(gw.app, lifespan="off") as url:
+        rest = GerritRestAPI(url=f"{url}/rest/gerrit", auth=HTTPBasicAuth("me", WRITER))
+        files = await asyncio.to_thread(rest.get, "/changes/97/revisions/current/files/")
+        assert path in files and "/COMMIT_MSG" in files
+        diff = await asyncio.to_thread(
+            rest.get, f"/changes/97/revisions/current/files/{encoded}/diff?intraline"
+        )
+        assert diff["change_type"] == "MODIFIED" and diff["intraline_status"] == "OK"
+        comments = await asyncio.to_thread(rest.get, "/changes/3965/revisions/2/comments/")
+        assert [c["message"] for c in next(iter(comments.values()))] == [
+            "[nit] trailing whitespace",
+            "Done",
+        ]
+        patch = await asyncio.to_thread(rest.get, "/changes/97/revisions/current/patch")
+        assert base64.b64decode(patch).startswith(b"From 184ebe53805e102605d11f6b143486d15c23a09c")
+        before = len(gw.sim.state.requests)
+        draft = await asyncio.to_thread(
+            rest.put,
+            "/changes/97/revisions/current/drafts",
+            json={"path": path, "line": 2, "message": "Drafted through the gateway"},
+        )
+        assert draft["line"] == 2 and draft["message"] == "Drafted through the gateway"
+        assert [r for r in gw.sim.state.requests[before:] if r[0] != "GET"] == [
+            ("PUT", "/a/changes/97/revisions/current/drafts")
+        ]
+        drafts = await asyncio.to_thread(rest.get, "/changes/97/revisions/current/drafts/")
+        assert [d["id"] for d in drafts[path]] == [draft["id"]]
+        await asyncio.to_thread(rest.delete, f"/changes/97/revisions/current/drafts/{draft['id']}")
+        assert await asyncio.to_thread(rest.get, "/changes/97/revisions/current/drafts/") == {}
