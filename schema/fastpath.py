@@ -70,6 +70,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
 from schema.fastpath_codegen import generate
+from schema.projection import PROJECTIONS, RecordList, RecordView
 
 PLAN_CACHE_SIZE = 256
 _DEFINITION = "strawberry-definition"
@@ -149,6 +150,7 @@ class _Field:
     owner: str = ""  # ``Type.field``, for errors
     leaf_type: GraphQLLeafType | None = None  # the (unwrapped) leaf type
     target: _Object | None = None  # the plan of an object-typed field (not in a list)
+    project: Callable[[Any], Any] | None = None  # read from the parent's record (projection)
 
 
 @dataclass(slots=True)
@@ -161,6 +163,9 @@ class _Object:
     check: Callable[[Any, Any], Any] | None = None  # the type's is_type_of
     # The code-generated builder (schema/fastpath_codegen.py); ``None``: the generic walk.
     build: Callable[[Any, Path, _Run], dict[str, Any]] | None = None
+    # The builder from the type's record (schema/projection.py); ``None``: not registered.
+    build_record: Callable[[Any, Path, _Run], dict[str, Any]] | None = None
+    of: Callable[[Any], Any] | None = None  # the registered record → object conversion
 
 
 @dataclass(slots=True)
@@ -275,9 +280,17 @@ class _Compiler:
             return self._abstract(gtype, nodes)
         raise Unsupported(f"type {gtype}")  # pragma: no cover
 
-    def _object(self, obj: _Object, nodes: list[FieldNode], owner: str, non_null: bool) -> Complete:
-        """Complete a value of the object type of ``obj`` (one call: null check, then build)."""
-        build = obj.build
+    def _object(
+        self,
+        obj: _Object,
+        nodes: list[FieldNode],
+        owner: str,
+        non_null: bool,
+        records: bool = False,
+    ) -> Complete:
+        """Complete a value of the object type of ``obj`` (one call: null check, then build);
+        ``records``: the value is its record (``obj.build_record``)."""
+        build = obj.build_record if records else obj.build
         if build is None:
 
             def build(value: Any, path: Path, run: _Run) -> dict[str, Any]:
@@ -295,19 +308,33 @@ class _Compiler:
         return lambda value, path, run: None if value is None else build(value, path, run)
 
     def _list(self, gtype: GraphQLList[Any], nodes: list[FieldNode], owner: str) -> Complete:
-        item = self.completer(gtype.of_type, nodes, owner)
         item_nullable = not isinstance(gtype.of_type, GraphQLNonNull)
+        named = gtype.of_type if item_nullable else gtype.of_type.of_type
+        records: Complete | None = None
+        of: Any = None
+        if isinstance(named, GraphQLObjectType):
+            obj = self.object_plan(named, nodes)
+            item = self._object(obj, nodes, owner, not item_nullable)
+            if obj.build_record is not None:
+                records = self._object(obj, nodes, owner, not item_nullable, records=True)
+                of = obj.of
+        else:
+            item = self.completer(gtype.of_type, nodes, owner)
 
         def complete_list(value: Any, path: Path, run: _Run) -> Any:
             if value is None:
                 return None
-            if not is_iterable(value):
+            complete = item
+            if value.__class__ is RecordList and records is not None and value.convert is of:
+                # The page's records, projected (schema/projection.py): no objects built.
+                complete, value = records, value.records
+            elif not is_iterable(value):
                 raise GraphQLError(f"Expected Iterable, but did not find one for field '{owner}'.")
             out = []
             for index, element in enumerate(value):
                 item_path = Path(path, index, None)
                 try:
-                    out.append(item(element, item_path, run))
+                    out.append(complete(element, item_path, run))
                 except Exception as exc:
                     error = located_error(exc, nodes, item_path.as_list())
                     if not item_nullable:
@@ -373,7 +400,38 @@ class _Compiler:
             obj.fields.append(entry)
         if self.codegen:
             obj.build = generate(obj, _HELPERS)
+            self._records(obj)
         return obj
+
+    def _records(self, obj: _Object) -> None:
+        """Give ``obj`` a record builder when its type has a registered projection: from the
+        record where every selected field is projected, else through the type's ``of``."""
+        definition = obj.gtype.extensions.get(_DEFINITION)
+        projection = PROJECTIONS.get(getattr(definition, "origin", None))  # type: ignore[arg-type]
+        if projection is None or obj.build is None:
+            return
+        obj.of = projection.of
+        direct = True
+        for f in obj.fields:
+            if f.fdef is None:
+                continue
+            sfield = f.fdef.extensions.get(_DEFINITION)
+            name = getattr(sfield, "python_name", None)
+            if name in projection.fields:
+                if f.target is not None and f.target.build_record is None:
+                    direct = False  # a nested object whose type has no projection
+                elif f.target is None and not f.leaf:
+                    direct = False  # lists and abstract types: converted objects only
+                f.project = projection.fields[name]
+            elif f.call is not None and name in projection.resolvers:
+                continue  # called with a RecordView
+            else:
+                direct = False
+        if direct:
+            obj.build_record = generate(obj, _HELPERS, projection)
+        else:
+            build, of = obj.build, projection.of
+            obj.build_record = lambda value, path, run: build(of(value), path, run)
 
 
 def _bind_reader(entry: _Field, fdef: GraphQLField, owner: str) -> None:
@@ -573,6 +631,7 @@ _HELPERS: dict[str, Any] = {
     "_leaf_error": _leaf_error,
     "Undefined": Undefined,
     "_wrong_type": _wrong_type,
+    "RecordView": RecordView,
 }
 
 

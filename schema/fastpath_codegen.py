@@ -64,8 +64,11 @@ def _enum_names(leaf_type: Any) -> tuple[type[Any], dict[Any, Any]] | None:
         return None
 
 
-def _complete(f: Any, i: int, key: str, typename: str, names: dict[str, Any]) -> list[str]:
-    """Statements that store the completion of ``raw`` in ``out[key]``."""
+def _complete(
+    f: Any, i: int, key: str, typename: str, names: dict[str, Any], records: bool = False
+) -> list[str]:
+    """Statements that store the completion of ``raw`` in ``out[key]`` (``records``: an
+    object-typed ``raw`` is the nested record, built by the target's record builder)."""
     if f.leaf and f.leaf_type is not None:
         # complete_leaf inlined: exact values as they are, enum members by their name,
         # null (and the non-null error) the generic way, anything else coerced.
@@ -93,8 +96,11 @@ def _complete(f: Any, i: int, key: str, typename: str, names: dict[str, Any]) ->
         ]
         return lines
     sub = f"Path(path, {key}, {typename})"
-    if f.target is not None and f.target.build is not None:
-        names[f"B{i}"] = f.target.build
+    target = None
+    if f.target is not None:
+        target = f.target.build_record if records else f.target.build
+    if target is not None:
+        names[f"B{i}"] = target
         if f.non_null:
             names[f"X{i}"] = f"Cannot return null for non-nullable field {f.owner}."
             null = f"raise TypeError(X{i})"
@@ -132,12 +138,26 @@ def _plain_classes(f: Any, names: dict[str, Any]) -> frozenset[type[Any]]:
     )
 
 
-def source_of(obj: Any) -> tuple[str, dict[str, Any]]:
-    """The source of the builder of ``obj`` (an ``_Object``) and the names it refers to."""
+def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
+    """The source of the builder of ``obj`` (an ``_Object``) and the names it refers to.
+
+    With ``projection`` (``schema.projection.Projection``), the builder reads a record of
+    ``projection.record`` instead: projected fields through their function, record-only
+    resolvers with a ``RecordView``, nested records with the target's record builder; any
+    other value is converted with ``projection.of`` and built from the object."""
     names: dict[str, Any] = {"GTYPE": obj.gtype}
     typename = _literal(obj.gtype.name)
     lines = ["def build(value, path, run):"]
-    lines += ["    " + line for line in _type_check(obj, names)]
+    if projection is None:
+        lines += ["    " + line for line in _type_check(obj, names)]
+    else:
+        names["RECORD"], names["OF"], names["BUILD"] = projection.record, projection.of, obj.build
+        lines += [
+            "    if value.__class__ is not RECORD:",
+            "        return BUILD(OF(value), path, run)",
+        ]
+        if any(f.fdef is not None and f.project is None for f in obj.fields):
+            lines.append("    view = RecordView(value)")
     lines.append("    out = {}")
     for i, f in enumerate(obj.fields):
         key = _literal(f.key)
@@ -147,6 +167,16 @@ def source_of(obj: Any) -> tuple[str, dict[str, Any]]:
         names[f"F{i}"] = f
         names[f"C{i}"] = f.complete
         body: list[str] = []
+        if projection is not None and f.project is not None:
+            names[f"P{i}"] = f.project
+            body.append(f"raw = P{i}(value)")
+            body.extend(_complete(f, i, key, typename, names, records=True))
+            lines.append("    try:")
+            lines.extend("        " + line for line in body)
+            lines.append("    except Exception as exc:")
+            lines.append(f"        _fail(run, F{i}, exc, path, {typename}, out)")
+            continue
+        subject = "value" if projection is None else "view"
         if f.call is None:
             attr = f.attr
             if attr.isidentifier() and not keyword.iskeyword(attr) and not attr.startswith("__"):
@@ -157,10 +187,10 @@ def source_of(obj: Any) -> tuple[str, dict[str, Any]]:
         else:
             names[f"R{i}"] = f.call
             if f.info_arg is None:
-                body.append(f"raw = R{i}(value)")
+                body.append(f"raw = R{i}({subject})")
             else:
                 names[f"I{i}"] = f.info_arg
-                body.append(f"raw = R{i}(value, **{{I{i}: _info(run, F{i}, GTYPE, path)}})")
+                body.append(f"raw = R{i}({subject}, **{{I{i}: _info(run, F{i}, GTYPE, path)}})")
         complete = _complete(f, i, key, typename, names)
         if f.call is not None:
             known = _plain_classes(f, names)
@@ -179,9 +209,12 @@ def source_of(obj: Any) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines) + "\n", names
 
 
-def generate(obj: Any, helpers: dict[str, Any]) -> Callable[..., dict[str, Any]]:
-    """``exec``-compile the builder of ``obj``; ``helpers`` are the fast path's functions."""
-    source, names = source_of(obj)
+def generate(
+    obj: Any, helpers: dict[str, Any], projection: Any = None
+) -> Callable[..., dict[str, Any]]:
+    """``exec``-compile the builder of ``obj`` (of its records with ``projection``);
+    ``helpers`` are the fast path's functions."""
+    source, names = source_of(obj, projection)
     scope = {**helpers, **names}
     code = compile(source, f"<fastpath {obj.gtype.name}>", "exec")
     exec(code, scope)  # the source is built above from the schema's own names only

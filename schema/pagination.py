@@ -11,12 +11,13 @@ import base64
 import binascii
 import functools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 import strawberry
 
 from adapters.model import Page, PageRequest
 from schema.errors import UserInputError
+from schema.projection import LazyList, RecordList
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -101,16 +102,23 @@ def page_request(first: int | None, after: str | None) -> PageRequest:
 
 def connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
     """Wrap one backend window as a connection."""
-    nodes = [convert(item) for item in page.items]
-    edges = [Edge(cursor=offset_cursor(page.offset + i), node=n) for i, n in enumerate(nodes)]
+    # The items stay records until something reads them (schema/projection.py): the fast
+    # path projects them straight into the response; normal execution converts on iteration.
+    nodes: RecordList[R, T] = RecordList(page.items, convert)
+    offset = page.offset
+
+    def edges() -> list[Edge[T]]:
+        return [Edge(cursor=offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
+
+    count = len(page.items)
     return Connection(
-        edges=edges,
-        nodes=nodes,
+        edges=cast(list[Edge[T]], LazyList(edges)),
+        nodes=cast(list[T], nodes),
         page_info=PageInfo(
             has_next_page=page.has_next,
             has_previous_page=page.offset > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=offset_cursor(offset) if count else None,
+            end_cursor=offset_cursor(offset + count - 1) if count else None,
         ),
         total_count=page.total,
     )

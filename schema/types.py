@@ -18,6 +18,7 @@ from adapters import base, model
 from schema import node
 from schema.context import Info
 from schema.pagination import Connection, connection, page_request
+from schema.projection import register
 
 if TYPE_CHECKING:
     from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
@@ -136,6 +137,26 @@ class Project(Node):
         )
 
 
+# Each field as Project.of sets it (schema/projection.py: what the fast path reads instead).
+register(
+    Project,
+    model.Project,
+    Project.of,
+    {
+        "id": lambda r: node.encode("Project", r.backend, r.id),
+        "name": lambda r: r.name,
+        "link_name": lambda r: r.link_name,
+        "web_url": lambda r: r.web_url,
+        "list_email": lambda r: r.list_email,
+        "list_id": lambda r: r.list_id,
+        "scm_url": lambda r: r.scm_url,
+        "webscm_url": lambda r: r.webscm_url,
+        "list_archive_url": lambda r: r.list_archive_url,
+    },
+    resolvers=("backend",),
+)
+
+
 @strawberry.type(description="A person: a mail sender, an account, a reviewer.")
 class Person(Node):
     name: str | None
@@ -163,6 +184,21 @@ class Person(Node):
             username=r.username,
             _r=r,
         )
+
+
+# Each field as Person.of sets it (schema/projection.py).
+register(
+    Person,
+    model.Person,
+    Person.of,
+    {
+        "id": lambda r: node.encode("Person", r.backend, r.id),
+        "name": lambda r: r.name,
+        "email": lambda r: r.email,
+        "username": lambda r: r.username,
+    },
+    resolvers=("display_name", "backend"),
+)
 
 
 @strawberry.type(description="A CI result attached to a change.")
@@ -432,6 +468,35 @@ class Patch(Change):
             delegate=Person.of(r.delegate),
             _r=r,
         )
+
+
+# Each field as Patch.of sets it; ``author``/``delegate`` give the nested records, projected
+# as Person (schema/projection.py).
+register(
+    Patch,
+    model.Patch,
+    Patch.of,
+    {
+        "id": lambda r: node.encode("Patch", r.backend, r.id),
+        "title": lambda r: r.title,
+        "state": lambda r: r.state,
+        "raw_state": lambda r: r.raw_state,
+        "created_at": lambda r: r.date,
+        "updated_at": lambda r: r.updated_at,
+        "web_url": lambda r: r.web_url,
+        "author": lambda r: r.submitter,
+        "msgid": lambda r: r.msgid,
+        "archived": lambda r: r.archived,
+        "hash": lambda r: r.hash,
+        "commit_ref": lambda r: r.commit_ref,
+        "pull_url": lambda r: r.pull_url,
+        "mbox_url": lambda r: r.mbox_url,
+        "list_archive_url": lambda r: r.list_archive_url,
+        "delegate": lambda r: r.delegate,
+        "project": lambda r: r.project,  # the resolver returns Project.of(self._r.project)
+    },
+    resolvers=("backend", "check_state"),
+)
 
 
 @strawberry.type(description="A series' cover letter.")
