@@ -33,11 +33,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import orjson
 import strawberry
 from graphql import (
     ASTValidationRule,
@@ -217,11 +219,55 @@ def query_cost(
     return max(1, walker.selections(operation.selection_set, root, 1, 0))
 
 
+class CostCache:
+    """Costs by (query text, operation name, variables, visible backends), bounded.
+
+    ``query_cost`` is a pure function of the schema, the document, the variables and the
+    number of backends the caller sees; a schema's limiters share one cache, so a repeated
+    query skips the walk (``bench/README.md``). Variables are keyed by their JSON encoding
+    (sorted keys), which tells ``1``, ``1.0`` and ``true`` apart; unencodable ones are not
+    cached."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._costs: OrderedDict[tuple[str, str | None, bytes, int], int] = OrderedDict()
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        query: str | None,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        backends: int,
+    ) -> int:
+        """``query_cost(...)``, from the cache when this query was costed before."""
+        key = None
+        if query is not None:
+            try:
+                encoded = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
+            except TypeError:
+                encoded = None
+            if encoded is not None:
+                key = (query, operation_name, encoded, backends)
+                cached = self._costs.get(key)
+                if cached is not None:
+                    self._costs.move_to_end(key)
+                    return cached
+        cost = query_cost(schema, document, operation_name, variables, backends)
+        if key is not None:
+            self._costs[key] = cost
+            if len(self._costs) > self.size:
+                self._costs.popitem(last=False)
+        return cost
+
+
 class CostLimiter(SchemaExtension):
     """Rejects an operation over ``max_cost`` and charges the caller's budget, pre-execution."""
 
-    def __init__(self, max_cost: int) -> None:
+    def __init__(self, max_cost: int, costs: CostCache | None = None) -> None:
         self.max_cost = max_cost
+        self.costs = costs or CostCache()
         self._report: CostReport | None = None
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -231,8 +277,13 @@ class CostLimiter(SchemaExtension):
             try:
                 context = ctx.context
                 backends = len(context.sources) if isinstance(context, Context) else 1
-                cost = query_cost(
-                    ctx.schema._schema, document, ctx.operation_name, ctx.variables, backends
+                cost = self.costs.cost(
+                    ctx.schema._schema,
+                    ctx.query,
+                    document,
+                    ctx.operation_name,
+                    ctx.variables,
+                    backends,
                 )
                 error = await self._admit(cost, ctx.context)
             except Exception as exc:  # a bug here must be masked, not leaked
@@ -346,7 +397,8 @@ def limit_extensions(limits: QueryLimits) -> list[Callable[[], SchemaExtension]]
     rules = (depth if limits.max_depth else []) + (aliases if limits.max_aliases else [])
     if rules:
         factories.append(lambda: AddValidationRules(rules))
-    factories.append(lambda: CostLimiter(limits.max_cost))
+    costs = CostCache()  # shared by this schema's per-request limiters
+    factories.append(lambda: CostLimiter(limits.max_cost, costs))
     return factories
 
 

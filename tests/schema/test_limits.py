@@ -10,7 +10,7 @@ import pytest
 from graphql import parse
 
 from schema.build import build_schema
-from schema.limits import QueryLimits, query_cost
+from schema.limits import CostCache, QueryLimits, query_cost
 from tests.gateway.guarded import BOT_KEY, Guarded, bearer, guarded
 
 SCHEMA = build_schema()._schema
@@ -109,6 +109,51 @@ def test_cost_model_federated_lists(query: str, backends: int, cost: int) -> Non
 
 
 # -- limits end to end: just under passes, just over is refused without upstream traffic ----
+
+
+def test_cost_cache_keys_by_variables_operation_and_backends() -> None:
+    cache = CostCache(size=3)
+    query = """query A($n: Int) { changes(first: $n) { nodes { id } } }
+        query B { patches(first: 5) { nodes { id } } }"""
+    doc = parse(query)
+    cases: list[tuple[str | None, dict[str, Any] | None, int]] = [
+        ("A", {"n": 10}, 1),
+        ("A", {"n": 10}, 3),
+        ("A", {"n": 20}, 3),
+        ("A", {"n": 1.0}, 3),  # not the cost of {"n": 1} by accident: keys are JSON-encoded
+        ("A", {"n": True}, 3),
+        ("A", None, 2),
+        ("B", None, 2),
+        ("A", {"n": 10}, 1),
+    ]
+    for _ in range(2):  # the second pass answers from the cache (or recomputes evicted ones)
+        for name, variables, backends in cases:
+            expected = query_cost(SCHEMA, doc, name, variables, backends)
+            assert cache.cost(SCHEMA, query, doc, name, variables, backends) == expected
+    assert len(cache._costs) == 3
+
+
+def test_cost_cache_skips_the_walk_when_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    import schema.limits as limits
+
+    calls: list[object] = []
+    real = limits.query_cost
+
+    def counting(*args: Any) -> int:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(limits, "query_cost", counting)
+    cache = CostCache()
+    query = "{ patches(first: 7) { nodes { id } } }"
+    doc = parse(query)
+    assert cache.cost(SCHEMA, query, doc, None, None, 1) == cache.cost(
+        SCHEMA, query, doc, None, None, 1
+    )
+    assert len(calls) == 1
+    cache.cost(SCHEMA, None, doc, None, None, 1)  # no query text: not cached
+    cache.cost(SCHEMA, query, doc, None, {"x": object()}, 1)  # unencodable variables: not cached
+    assert len(calls) == 3
 
 
 def _nested(depth: int) -> str:
