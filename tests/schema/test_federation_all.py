@@ -5,7 +5,6 @@ author, project, check state and current revision."""
 from __future__ import annotations
 
 import re
-
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
