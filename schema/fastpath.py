@@ -20,6 +20,10 @@ What a plan supports (anything else compiles to ``None`` and runs normally, unch
 - fields, aliases, inline fragments and named fragment spreads (merged as graphql-core's
   ``collect_fields`` merges them), lists, non-null, interfaces and unions.
 
+A connection's items reach the plan as records (``schema/projection.py``): where the type
+registers a projection for every selected field, the response is built from the records
+without converting them (``Patch.of`` …); otherwise they are converted first.
+
 Errors are produced as graphql-core produces them (located at the field, with its path;
 ``null`` propagated to the nearest nullable parent), so masking, partial errors, metrics and
 any limit/cost extension — which all run around execution — see the same result. The
