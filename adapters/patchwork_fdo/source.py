@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -70,6 +71,7 @@ R = TypeVar("R")
 
 KIND = "patchwork-fdo"
 PROJECT_TTL = 60.0
+SEEN_PATCHES = 20_000  # patches remembered for placing them in revisions (LRU)
 TEST_STATE_VALUES = frozenset({"pending", "info", "success", "warning", "failure", "null"})
 ONE_MICROSECOND = timedelta(microseconds=1)
 ONE_SECOND = timedelta(seconds=1)
@@ -131,6 +133,9 @@ class FdoSource:
         self._projects_at = -PROJECT_TTL
         self._projects_lock = asyncio.Lock()
         self._snapshots: dict[tuple[Any, ...], tuple[float, list[Any]]] = {}
+        # Patches seen in lists or details, for placing them in revisions without reading
+        # each again: only their project, submitter and date are used, which never change.
+        self._seen: OrderedDict[str, Patch] = OrderedDict()
 
     @property
     def request_count(self) -> int:
@@ -288,7 +293,16 @@ class FdoSource:
                 raise BadPayload(self.name, f"patch refers to unknown project {pid!r}")
             mbox = self.client.url(f"patches/{d.get('id')}/mbox/")
             out.append(mapping.patch(self.name, d, proj, mbox))
+        self._remember(out)
         return out
+
+    def _remember(self, patches: Sequence[Patch | None]) -> None:
+        for p in patches:
+            if p is not None:
+                self._seen[p.id] = p
+                self._seen.move_to_end(p.id)
+        while len(self._seen) > SEEN_PATCHES:
+            self._seen.popitem(last=False)
 
     async def list_patches(self, flt: PatchFilter, page: PageRequest) -> Page[TrackedPatch]:
         """Patches matching ``flt``: a project's (``projects/<p>/patches/``) or all."""
@@ -330,6 +344,7 @@ class FdoSource:
                 raise BadPayload(self.name, f"patch {d.get('id')} has no known project")
             mbox = self.client.url(f"patches/{d.get('id')}/mbox/")
             out.append(mapping.patch(self.name, d, proj, mbox))
+        self._remember(out)
         return out
 
     async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
@@ -347,7 +362,9 @@ class FdoSource:
         than the patch: one list of that submitter's series per (project, submitter) of the
         batch, then their revisions newest series first, until every patch is placed.
         """
-        patches = await self.get_patches(ids)
+        unseen = [i for i in ids if i not in self._seen]
+        fetched = dict(zip(unseen, await self.get_patches(unseen), strict=True)) if unseen else {}
+        patches = [self._seen.get(i) if i in self._seen else fetched.get(i) for i in ids]
         groups: dict[tuple[str, str], list[Patch]] = {}
         for p in patches:
             if p is not None and p.submitter is not None:

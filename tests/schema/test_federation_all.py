@@ -4,6 +4,7 @@ author, project, check state and current revision."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -140,6 +141,9 @@ async def test_current_revision_costs_no_extra_upstream_request(fleet: Fleet) ->
     print(f"\nupstream requests without currentRevision {first_cost}, with {second_cost}")
     for name in ("patchwork", "fdo", "gerrit", "abf"):
         assert second_cost[name] == first_cost[name], (name, first_cost, second_cost)
+    # fdo places listed patches in revisions from the list itself: no per-patch re-read.
+    recent = [path for _, path in fleet.fdo.state.requests[-second_cost["fdo"] :]]
+    assert not [p for p in recent if re.fullmatch(r"/api/1\.0/patches/\d+/", p)], recent
 
 
 @pytest.mark.parametrize("descending", [True, False])
