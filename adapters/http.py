@@ -184,6 +184,9 @@ class Response:
     headers: Mapping[str, str]
     body: bytes
     backend: str = ""
+    # Names the response-cache entry this answer is (``adapters.http_cache``: "Stamps");
+    # None when it did not come from, or go into, the cache.
+    cache_stamp: str | None = None
 
     def json(self) -> Any:
         """The body decoded as JSON; ``BadPayload`` when it is not JSON."""
@@ -441,9 +444,16 @@ class HttpClient:
     # -- internals ---------------------------------------------------------------------------
 
     def _cached(
-        self, status: int, url: str, headers: CIMultiDictProxy[str], body: bytes
+        self, status: int, url: str, headers: CIMultiDictProxy[str], body: bytes, stamp: str | None
     ) -> Response:
-        return Response(status=status, url=url, headers=headers, body=body, backend=self.backend)
+        return Response(
+            status=status,
+            url=url,
+            headers=headers,
+            body=body,
+            backend=self.backend,
+            cache_stamp=stamp,
+        )
 
     def _redirect_target(self, resp: Response) -> URL:
         location = resp.headers.get("Location")

@@ -23,6 +23,12 @@
   ``allow_status``) that miss share one upstream request (``stats.coalesced`` counts the
   joiners); they all get its answer or its error. A caller that is cancelled does not cancel
   the shared request for the others.
+- **Stamps**: every stored entry gets a random ``stamp`` (kept with it in the store, so
+  Redis entries have one too), handed to ``build`` with each answer made from it — also the
+  fresh answer that filled it. A stamp names exactly one stored response: a refill, a
+  write or a credential change means another entry and another stamp. Callers that derive
+  something expensive from a cached answer (the REST compat layer's rendered bodies) key it
+  by the stamp; an uncached answer has stamp ``None``.
 - **Writes**: ``invalidate()`` (called by ``HttpClient.send`` after every write attempt,
   successful or not — a timed-out write may have been applied) bumps the backend's
   generation, so nothing cached before the write is served after it, and detaches in-flight
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Generic, Protocol, TypeVar
@@ -68,7 +75,7 @@ class Answer(Protocol):
 
 R = TypeVar("R", bound=Answer)
 Fetch = Callable[[Mapping[str, str]], Awaitable[R]]
-Build = Callable[[int, str, CIMultiDictProxy[str], bytes], R]
+Build = Callable[[int, str, CIMultiDictProxy[str], bytes, str | None], R]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,7 @@ class Entry:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     fresh_until: float
+    stamp: str | None = None  # names this stored response (see the module docstring)
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
@@ -89,7 +97,13 @@ class Entry:
     def encode(self) -> bytes:
         """``RGC1`` + 4-byte metadata length + JSON metadata + raw body."""
         meta = orjson.dumps(
-            {"s": self.status, "u": self.url, "h": self.headers, "f": self.fresh_until}
+            {
+                "s": self.status,
+                "u": self.url,
+                "h": self.headers,
+                "f": self.fresh_until,
+                "i": self.stamp,
+            }
         )
         return _MAGIC + len(meta).to_bytes(4, "big") + meta + self.body
 
@@ -107,6 +121,7 @@ class Entry:
                 headers=tuple((str(k), str(v)) for k, v in meta["h"]),
                 body=raw[8 + size :],
                 fresh_until=float(meta["f"]),
+                stamp=str(meta["i"]) if meta.get("i") else None,
             )
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             return None
@@ -204,6 +219,7 @@ class ResponseCache(Generic[R]):
                 stale,
                 headers=_refreshed(stale.headers, answer.headers),
                 fresh_until=self.store.now() + self.ttl,
+                stamp=_new_stamp(),  # headers may have changed: what was derived is stale
             )
             await self._store(key, generation, entry)
             return self._answer(entry)
@@ -217,8 +233,14 @@ class ResponseCache(Generic[R]):
                 ),
                 body=answer.body,
                 fresh_until=self.store.now() + self.ttl,
+                stamp=_new_stamp(),
             )
             await self._store(key, generation, entry)
+            # Stamped even if a write since the read made the store drop it: the stamp still
+            # names exactly these bytes, it is just never seen again on a hit.
+            return self._build(
+                answer.status, answer.url, _proxy(answer.headers), answer.body, entry.stamp
+            )
         return answer
 
     async def _store(self, key: str, generation: int, entry: Entry) -> None:
@@ -228,8 +250,22 @@ class ResponseCache(Generic[R]):
 
     def _answer(self, entry: Entry) -> R:
         return self._build(
-            entry.status, entry.url, CIMultiDictProxy(CIMultiDict(entry.headers)), entry.body
+            entry.status,
+            entry.url,
+            CIMultiDictProxy(CIMultiDict(entry.headers)),
+            entry.body,
+            entry.stamp,
         )
+
+
+def _new_stamp() -> str:
+    return os.urandom(12).hex()
+
+
+def _proxy(headers: Mapping[str, str]) -> CIMultiDictProxy[str]:
+    if isinstance(headers, CIMultiDictProxy):
+        return headers
+    return CIMultiDictProxy(CIMultiDict(headers))
 
 
 def _cacheable(answer: Answer) -> bool:

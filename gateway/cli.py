@@ -28,6 +28,7 @@ from gateway.settings import (
     settings_from_dict,
 )
 from gateway.tracing import Tracing, TracingError, tracing_from_env
+from gateway.wire import CasedHttpToolsProtocol
 
 log = logging.getLogger("revgate")
 
@@ -68,10 +69,15 @@ def uvicorn_server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Se
     """The uvicorn server ``serve`` and ``demo`` run (tests run the same one)."""
     # log_config=None: our logging set-up (text or JSON) applies to uvicorn's loggers too.
     # On SIGTERM/SIGINT uvicorn stops accepting, drains in-flight requests (up to 30 s), exits.
-    # http="h11": uvicorn's httptools protocol lower-cases response header names, and REST
-    # compat clients match Patchwork's "Link" (and others) case-sensitively; h11 writes
-    # names as the app spelled them.
-    options = {"log_config": None, "timeout_graceful_shutdown": 30, "http": "h11", **options}
+    # http: uvicorn's httptools protocol, but writing response header names as the app
+    # spelled them (REST compat clients match Patchwork's "Link" case-sensitively; plain
+    # httptools lower-cases them, and h11, which keeps them, is slower): gateway/wire.py.
+    options = {
+        "log_config": None,
+        "timeout_graceful_shutdown": 30,
+        "http": CasedHttpToolsProtocol,
+        **options,
+    }
     config = uvicorn.Config(app, host=host, port=port, **options)
     return uvicorn.Server(config)
 

@@ -44,6 +44,9 @@ if TYPE_CHECKING:  # the Guard's Access; importing it would pull in the GraphQL 
     from gateway.guard import Access
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# scope["state"] key: what the Guard's ``rate_caller`` found, so the endpoint does not
+# authenticate the same request twice — (kind registration, secret presented, API key).
+SEEN = "revgate_compat_seen"
 API_KEY_PREFIX = "key:"  # rate keys of API-key callers (gateway/auth.py)
 
 
@@ -104,14 +107,6 @@ class CompatAccess:
             return None
         return name, source, kind
 
-    def presented(self, scope: Scope) -> str | None:
-        """The secret the request presents in its backend kind's scheme."""
-        found = self.kind_of(scope)
-        if found is None:
-            return None
-        path = scope["path"].removeprefix("/rest/").partition("/")[2]
-        return found[2].presented(Request(scope), path)
-
     def api_key(self, secret: str, address: str) -> auth.Caller | None:
         """The gateway API key ``secret`` is, if it is one."""
         found = self.access.authenticator.authenticate(
@@ -122,12 +117,17 @@ class CompatAccess:
     def rate_caller(self, scope: Scope, address: str) -> auth.Caller:
         """Who the Guard counts a compat request against (it never refuses one here)."""
         limits = self.settings.limits
-        secret = self.presented(scope)
+        found = self.kind_of(scope)
+        secret: str | None = None
+        if found is not None:
+            path = scope["path"].removeprefix("/rest/").partition("/")[2]
+            secret = found[2].presented(Request(scope), path)
+        key = self.api_key(secret, address) if secret else None
+        if found is not None:
+            scope.setdefault("state", {})[SEEN] = (found[2], secret, key)
         if secret:
-            key = self.api_key(secret, address)
             if key is not None:
                 return key
-            found = self.kind_of(scope)
             token = find_token(secret, self.settings.compat, found[0]) if found else None
             if token is not None:
                 return auth.Caller(
@@ -157,9 +157,13 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
             return JSONResponse({"detail": "Not found."}, status_code=404)
         name, source, kind = found
         path = request.path_params["path"]
-        secret = kind.presented(request, path)
-        address = request.client.host if request.client else "-"
-        key = compat.api_key(secret, address) if secret else None
+        seen = request.scope.get("state", {}).get(SEEN)
+        if seen is not None and seen[0] is kind:  # the Guard authenticated it already
+            secret, key = seen[1], seen[2]
+        else:
+            secret = kind.presented(request, path)
+            address = request.client.host if request.client else "-"
+            key = compat.api_key(secret, address) if secret else None
         acting: Source | None
         if key is not None:
             # A gateway API key: reads and writes, on its own backend credential if it has one.

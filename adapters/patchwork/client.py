@@ -197,12 +197,19 @@ async def compat_version(client: PatchworkClient, requested: str | None) -> str:
     return backend if requested is None or requested > backend else requested
 
 
-async def compat_page(
+async def compat_response(
     client: PatchworkClient, rel: str, params: Params, version: str
-) -> tuple[list[dict[str, Any]], PageLinks]:
-    """One upstream page as asked (``page``/``per_page`` in ``params``) and its position."""
+) -> Response:
+    """One upstream API answer as asked (a list page or an object); refusals raise ``Refused``.
+
+    Its ``cache_stamp`` names it when it came from (or went into) the response cache."""
     resp = await client.http.get(f"/api/{version}/{rel}", params, allow_status=REFUSAL_STATUSES)
     _raise_refusal(resp)
+    return resp
+
+
+def page_of(resp: Response, backend: str) -> tuple[list[dict[str, Any]], PageLinks]:
+    """A list page's items and its position, from its ``Link`` header."""
     links = resp.links()
     prev, last = links.get("prev"), links.get("last")
     position = PageLinks(
@@ -210,14 +217,19 @@ async def compat_page(
         last=_page_number(last) if last else None,
         has_next="next" in links,
     )
-    return _as_list(resp, client.backend), position
+    return _as_list(resp, backend), position
+
+
+async def compat_page(
+    client: PatchworkClient, rel: str, params: Params, version: str
+) -> tuple[list[dict[str, Any]], PageLinks]:
+    """One upstream page as asked (``page``/``per_page`` in ``params``) and its position."""
+    return page_of(await compat_response(client, rel, params, version), client.backend)
 
 
 async def compat_get(client: PatchworkClient, rel: str, params: Params, version: str) -> Any:
     """One upstream API object as JSON; a refusal raises ``Refused``."""
-    resp = await client.http.get(f"/api/{version}/{rel}", params, allow_status=REFUSAL_STATUSES)
-    _raise_refusal(resp)
-    return resp.json()
+    return (await compat_response(client, rel, params, version)).json()
 
 
 async def compat_send(

@@ -26,6 +26,7 @@ The module also holds the two pagination rules the wire format fixes: ``per_page
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -126,6 +127,7 @@ class Urls:
         return url
 
 
+@functools.lru_cache(maxsize=65536)  # ids recur on every page of a list: parse each once
 def _id(native: str) -> int | str:
     """Patchwork ids are integers; user ids lose the unified model's ``u`` prefix."""
     bare = native.removeprefix("u")
@@ -133,7 +135,12 @@ def _id(native: str) -> int | str:
 
 
 def _date(value: datetime | None) -> str | None:
-    return None if value is None else mapping.format_date(value)
+    return None if value is None else _format_date(value)
+
+
+@functools.lru_cache(maxsize=65536)  # datetimes are immutable; lists repeat them per request
+def _format_date(value: datetime) -> str:
+    return mapping.format_date(value)
 
 
 def _keep(value: Any, raw: Mapping[str, Any], key: str) -> Any:
@@ -147,6 +154,20 @@ class Renderer:
     def __init__(self, urls: Urls) -> None:
         self.u = urls
         self.v = urls.version
+        # URL pieces every object needs, built once per request rather than per field.
+        self._api = f"{urls.base}{urls.api}/"
+        self._fmt = urls.fmt
+        self._unversioned = f"{urls.base}/api/"
+        self._upstream = urls.upstream.rstrip("/")
+        self._upstream_dir = self._upstream + "/"
+        self._cut = len(self._upstream)
+        self._base = urls.base
+
+    def _web(self, url: str | None) -> str | None:
+        """``Urls.web``, with its prefixes computed once (called several times per object)."""
+        if url is not None and (url.startswith(self._upstream_dir) or url == self._upstream):
+            return self._base + url[self._cut :]
+        return url
 
     # -- people and projects ----------------------------------------------------------------
 
@@ -157,7 +178,7 @@ class Renderer:
         uid = _id(user.id)
         return {
             "id": uid,
-            "url": self.u.api_url(f"users/{uid}/"),
+            "url": f"{self._api}users/{uid}/{self._fmt}",
             "username": user.username,
             "first_name": user.raw.get("first_name", ""),
             "last_name": user.raw.get("last_name", ""),
@@ -185,7 +206,7 @@ class Renderer:
         pid = _id(person.id)
         return {
             "id": pid,
-            "url": self.u.api_url(f"people/{pid}/"),
+            "url": f"{self._api}people/{pid}/{self._fmt}",
             "name": person.name,
             "email": person.email,
         }
@@ -205,7 +226,7 @@ class Renderer:
         pid = _id(project.id)
         out: Json = {
             "id": pid,
-            "url": self.u.api_url(f"projects/{pid}/"),
+            "url": f"{self._api}projects/{pid}/{self._fmt}",
             "name": project.name,
             "link_name": project.link_name,
             "list_id": project.list_id,
@@ -265,13 +286,13 @@ class Renderer:
 
     def series_embed(self, ref: SeriesRef) -> Json:
         """A series as embedded in patches, covers and events."""
-        out: Json = {"id": _id(ref.id), "url": self.u.api_url(f"series/{ref.id}/")}
+        out: Json = {"id": _id(ref.id), "url": f"{self._api}series/{ref.id}/{self._fmt}"}
         if self.v >= 11:
-            out["web_url"] = self.u.web(ref.web_url)
+            out["web_url"] = self._web(ref.web_url)
         out["date"] = _date(ref.date)
         out["name"] = ref.name
         out["version"] = ref.version
-        out["mbox"] = self.u.web(ref.mbox_url)
+        out["mbox"] = self._web(ref.mbox_url)
         return out
 
     def comment_embed(self, comment: Comment) -> Json:
@@ -303,12 +324,14 @@ class Renderer:
         """``patches/`` items and detail (a detail record adds headers, content, diff)."""
         raw = patch.raw
         pid = _id(patch.id)
-        out: Json = {"id": pid, "url": self.u.api_url(f"patches/{pid}/")}
-        if self.v >= 11:
-            out["web_url"] = self.u.web(patch.web_url)
+        v = self.v
+        web = self._web
+        out: Json = {"id": pid, "url": f"{self._api}patches/{pid}/{self._fmt}"}
+        if v >= 11:
+            out["web_url"] = web(patch.web_url)
         out["project"] = self.project_embed(patch.project)
         out["msgid"] = patch.msgid
-        if self.v >= 12:
+        if v >= 12:
             out["list_archive_url"] = patch.list_archive_url
         out["date"] = _date(patch.date)
         out["name"] = patch.title
@@ -319,16 +342,16 @@ class Renderer:
         out["hash"] = patch.hash
         out["submitter"] = self.person_embed(patch.submitter)
         out["delegate"] = self.user_embed(patch.delegate)
-        out["mbox"] = self.u.web(patch.mbox_url)
+        out["mbox"] = web(patch.mbox_url)
         out["series"] = [self.series_embed(s) for s in patch.series]
-        if self.v >= 11:
-            out["comments"] = self.u.unversioned(f"patches/{pid}/comments/")
+        if v >= 11:
+            out["comments"] = f"{self._unversioned}patches/{pid}/comments/"
         check = patch.check_state
         out["check"] = mapping.CHECK_UNMAP[check] if check is not None else raw.get("check")
-        out["checks"] = self.u.unversioned(f"patches/{pid}/checks/")
+        out["checks"] = f"{self._unversioned}patches/{pid}/checks/"
         out["tags"] = dict(raw.get("tags") or {})
         # Patchwork's update answer has no ``related``: render it where the backend sent it.
-        if self.v >= 12 and "related" in raw:
+        if v >= 12 and "related" in raw:
             related = raw["related"] or []
             out["related"] = [
                 self.patch_embed(mapping.message_ref(patch.backend, r)) for r in related

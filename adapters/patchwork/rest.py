@@ -24,6 +24,7 @@ sees.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -35,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.base import Source
-from adapters.compat import Caller, CompatCall, CompatRouter
+from adapters.compat import Caller, CompatCall, CompatRouter, RenderMemo
 from adapters.errors import NotFound, Timeout, UpstreamError
 from adapters.patchwork import mapping, pages
 from adapters.patchwork.client import Refused
@@ -91,12 +92,22 @@ def _json(
     link: str | None = None,
     head: bool = False,
 ) -> PatchworkResponse:
+    return _json_bytes(orjson.dumps(body), status, allow, link, head)
+
+
+def _json_bytes(
+    body: bytes,
+    status: int = 200,
+    allow: str | None = None,
+    link: str | None = None,
+    head: bool = False,
+) -> PatchworkResponse:
     headers = [("Content-Type", "application/json"), ("Vary", "Accept, Cookie")]
     if allow is not None:
         headers.append(("Allow", allow))
     if link is not None:
         headers.append(("Link", link))
-    return PatchworkResponse(orjson.dumps(body), status, headers, head=head)
+    return PatchworkResponse(body, status, headers, head=head)
 
 
 def _html_404(path: str) -> PatchworkResponse:
@@ -317,30 +328,70 @@ def _upstream_params(request: Request) -> dict[str, list[str]]:
     return params
 
 
+# What a list or detail read rendered: the JSON body and the ``Link`` value (lists).
+Rendered = tuple[bytes, str | None]
+# Per backend response cache (shared by a source and its per-caller clones): rendered
+# bodies by (cache stamp, route); see ``adapters.compat.RenderMemo``.
+_MEMOS: weakref.WeakKeyDictionary[object, RenderMemo[Rendered]] = weakref.WeakKeyDictionary()
+
+
+def _memo(source: PatchworkSource) -> RenderMemo[Rendered] | None:
+    """The render memo of ``source``'s response cache (None: no cache, nothing memoised)."""
+    cache = source.http.cache
+    if cache is None:
+        return None
+    memo = _MEMOS.get(cache)
+    if memo is None:
+        memo = _MEMOS[cache] = RenderMemo(lambda r: len(r[0]) + len(r[1] or ""))
+    return memo
+
+
+def _route(call: _Call) -> tuple[str, str, str, bool]:
+    """Everything a rendering depends on besides the upstream answer: the gateway base and
+    path (version, resource), the query (``format``, the ``Link`` URLs) and whether private
+    objects are hidden from this caller."""
+    return (call.base, call.path, call.request.url.query, _private_hidden(call))
+
+
 async def _list(call: _Call, allow: str) -> Response:
     source, parts = call.source, call.parts
     params = _upstream_params(call.request)
     version = await source.compat_version(call.version_name)
-    parse, render = _kind(source.name, parts)
-    records, position = await source.fetch_page("/".join(parts) + "/", params, parse, version)
-    if _private_hidden(call):
-        records = [r for r in records if r.public]
-    renderer = call.renderer()
-    query = f"?{call.request.url.query}" if call.request.url.query else ""
-    url = f"{call.base}/{call.path}{query}"
-    link = link_header(url, position.page, position.last, position.has_next)
-    body = [render(renderer, record) for record in records]
-    return _json(body, allow=allow, link=link, head=call.head)
+    rel = "/".join(parts) + "/"
+    answer = await source.fetch_answer(rel, params, version)
+    memo, route = _memo(source), _route(call)
+    rendered = memo.get(answer.cache_stamp, route) if memo is not None else None
+    if rendered is None:
+        parse, render = _kind(source.name, parts)
+        records, position = source.page_records(answer, rel, parse)
+        if _private_hidden(call):
+            records = [r for r in records if r.public]
+        renderer = call.renderer()
+        query = f"?{call.request.url.query}" if call.request.url.query else ""
+        url = f"{call.base}/{call.path}{query}"
+        link = link_header(url, position.page, position.last, position.has_next)
+        rendered = orjson.dumps([render(renderer, record) for record in records]), link
+        if memo is not None:
+            memo.put(answer.cache_stamp, route, rendered)
+    return _json_bytes(rendered[0], allow=allow, link=rendered[1], head=call.head)
 
 
 async def _detail(call: _Call, allow: str) -> Response:
     source, parts = call.source, call.parts
     version = await source.compat_version(call.version_name)
-    parse, render = _kind(source.name, parts)
-    record = await source.fetch_one("/".join(parts) + "/", parse, version)
-    if _private_hidden(call) and not record.public:
-        return _json({"detail": "Not found."}, 404, allow)
-    return _json(render(call.renderer(), record), allow=allow, head=call.head)
+    rel = "/".join(parts) + "/"
+    answer = await source.fetch_answer(rel, {}, version)
+    memo, route = _memo(source), _route(call)
+    rendered = memo.get(answer.cache_stamp, route) if memo is not None else None
+    if rendered is None:
+        parse, render = _kind(source.name, parts)
+        record = source.record(answer, rel, parse)
+        if _private_hidden(call) and not record.public:
+            return _json({"detail": "Not found."}, 404, allow)
+        rendered = orjson.dumps(render(call.renderer(), record)), None
+        if memo is not None:
+            memo.put(answer.cache_stamp, route, rendered)
+    return _json_bytes(rendered[0], allow=allow, head=call.head)
 
 
 def _private_hidden(call: _Call) -> bool:

@@ -343,6 +343,23 @@ class PatchworkSource:
         items, links = await client_mod.compat_page(self.client, rel, params, version)
         return [mapping.guarded(self.name, rel, partial(parse, d)) for d in items], links
 
+    async def fetch_answer(self, rel: str, params: Params, version: str) -> Response:
+        """The upstream answer to one compat read, unparsed (``page_records``/``record``
+        parse it); its ``cache_stamp`` lets the compat layer reuse what it rendered."""
+        return await client_mod.compat_response(self.client, rel, params, version)
+
+    def page_records(
+        self, answer: Response, rel: str, parse: Callable[[dict[str, Any]], T]
+    ) -> tuple[list[T], client_mod.PageLinks]:
+        """The records of a list page from ``fetch_answer`` and the page's position."""
+        items, links = client_mod.page_of(answer, self.name)
+        return [mapping.guarded(self.name, rel, partial(parse, d)) for d in items], links
+
+    def record(self, answer: Response, rel: str, parse: Callable[[dict[str, Any]], T]) -> T:
+        """The record of an object answer from ``fetch_answer``."""
+        d = answer.json()
+        return mapping.guarded(self.name, rel, lambda: parse(d))
+
     async def fetch_one(self, rel: str, parse: Callable[[dict[str, Any]], T], version: str) -> T:
         """One API object as a record; the backend's refusal raises ``client.Refused``."""
         d = await client_mod.compat_get(self.client, rel, {}, version)

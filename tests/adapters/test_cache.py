@@ -624,7 +624,7 @@ def test_credentials_digest_is_salted_by_backend_and_stable() -> None:
 
 def test_response_cache_refuses_ttl_zero() -> None:
     with pytest.raises(ValueError, match="ttl > 0"):
-        ResponseCache(MemoryCache(), "pw", 0, Response)
+        ResponseCache(MemoryCache(), "pw", 0, lambda s, u, h, b, _: Response(s, u, h, b))
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -645,3 +645,31 @@ async def _stored_keys(store: Cache) -> list[str]:
     assert isinstance(store, RedisCache)
     raw = await store._redis.keys("*")
     return [k.decode() for k in raw]
+
+
+async def test_stamps_name_one_stored_answer(make_client: MakeClient, store: Cache) -> None:
+    """The compat layer memoises renderings by stamp (adapters/http_cache.py "Stamps")."""
+    alice = await make_client(token=SECRET)
+    bob = await make_client(token=OTHER)
+    filled = await alice.get("/items/")
+    hit = await alice.get("/items/")
+    assert filled.cache_stamp is not None and hit.cache_stamp == filled.cache_stamp
+    assert (await alice.get("/items/", {"q": "1"})).cache_stamp != filled.cache_stamp
+    # Another credential: another entry, another stamp.
+    assert (await bob.get("/items/")).cache_stamp not in (None, filled.cache_stamp)
+    await alice.send("PATCH", "/items/1/", json={"state": "accepted"})
+    refilled = await alice.get("/items/")
+    assert refilled.cache_stamp not in (None, filled.cache_stamp)
+    assert refilled.json()[0]["n"] > filled.json()[0]["n"]  # a fresh upstream answer
+
+
+async def test_no_stamp_without_a_cache_entry(make_client: MakeClient, upstream: Upstream) -> None:
+    client = await make_client()
+    assert (await client.get("/missing", allow_status=(404,))).cache_stamp is None
+
+
+async def test_entry_stamp_survives_encoding() -> None:
+    entry = Entry(200, "u", (("Link", "<x>"),), b"body", 1.0, stamp="abc")
+    assert Entry.decode(entry.encode()) == entry
+    bare = Entry(200, "u", (), b"", 1.0)
+    assert Entry.decode(bare.encode()) == bare

@@ -1,0 +1,140 @@
+"""Rendered compat answers memoised per response-cache entry: fast on a warm hit, never stale
+after a write, never shared between credentials or between callers who may see different
+objects (``adapters.compat.RenderMemo``, ``adapters.http_cache`` stamps)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from adapters.compat import RenderMemo
+from adapters.patchwork import rest
+from adapters.patchwork.simulator_data import PatchworkData
+from adapters.patchwork.source import PatchworkSource
+from tests.gateway.compat_support import ADMIN, BOT, CompatGateway, compat_gateway, sha
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+CI = "c3" * 20  # mapped to the simulator's "bot" user
+OWNER = "d3" * 20  # no mapping: the backend's configured (admin) credential
+LIST = "/rest/pw/api/1.3/patches/?per_page=5"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gw() -> AsyncIterator[CompatGateway]:
+    data = PatchworkData.from_seed()
+    data.bundles[2] = {**data.bundles[1], "id": 2, "name": "secret", "public": False}
+    tokens = [
+        {"name": "admin", "sha256": sha(ADMIN)},
+        {"name": "ci", "sha256": sha(CI), "backend_tokens": {"pw": "PW_CI_TOKEN"}},
+        {"name": "owner", "sha256": sha(OWNER)},
+    ]
+    async with compat_gateway(
+        data, env={"PW_CI_TOKEN": BOT}, backend={"cache_ttl": 60}, tokens=tokens
+    ) as gateway:
+        yield gateway
+
+
+def _memo(gw: CompatGateway) -> RenderMemo[rest.Rendered]:
+    source = gw.app.state.backends.sources["pw"]
+    assert isinstance(source, PatchworkSource)
+    memo = rest._memo(source)
+    assert memo is not None
+    return memo
+
+
+def _gets(gw: CompatGateway, before: int) -> int:
+    return sum(1 for m, _ in gw.upstream()[before:] if m == "GET")
+
+
+async def test_memo_warm_hit_serves_the_same_answer_without_rendering(gw: CompatGateway) -> None:
+    first = await gw.client.get(LIST)
+    size, before = len(_memo(gw)), len(gw.upstream())
+    second = await gw.client.get(LIST)
+    assert _gets(gw, before) == 0 and len(_memo(gw)) == size  # no upstream, no new rendering
+    assert second.status_code == first.status_code == 200
+    assert second.content == first.content
+    assert second.headers["Link"] == first.headers["Link"]
+    head = await gw.client.head(LIST)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["Link"] == first.headers["Link"]
+
+
+async def test_memo_keys_on_everything_the_rendering_depends_on(gw: CompatGateway) -> None:
+    base = (await gw.client.get(LIST)).json()
+    other_host = await gw.client.get(LIST, headers={"Host": "elsewhere.example"})
+    assert other_host.json()[0]["url"].startswith("http://elsewhere.example/rest/pw/")
+    assert base[0]["url"].startswith("http://revgate/rest/pw/")
+    unversioned = await gw.client.get("/rest/pw/api/patches/?per_page=5")
+    assert "/rest/pw/api/patches/" in unversioned.json()[0]["url"]
+    fmt = await gw.client.get(LIST + "&format=json")
+    assert fmt.json()[0]["url"].endswith("?format=json")
+    assert "format=json" in fmt.headers["Link"] and "format" not in base[0]["url"]
+
+
+async def test_memo_write_makes_the_next_read_fresh(gw: CompatGateway) -> None:
+    listed = (await gw.client.get(LIST)).json()
+    await gw.client.get(LIST)  # now served from the memo
+    pid = listed[0]["id"]
+    state = "rejected" if listed[0]["state"] != "rejected" else "accepted"
+    resp = await gw.client.patch(
+        f"/rest/pw/api/1.3/patches/{pid}/",
+        headers={"Authorization": f"Token {ADMIN}"},
+        json={"state": state},
+    )
+    assert resp.status_code == 200
+    before = len(gw.upstream())
+    after = (await gw.client.get(LIST)).json()
+    assert _gets(gw, before) == 1  # the write retired the cache entry, and its rendering
+    assert after[0]["state"] == state
+    detail = (await gw.client.get(f"/rest/pw/api/1.3/patches/{pid}/")).json()
+    assert detail["state"] == state
+
+
+async def test_memo_never_shared_between_credentials(gw: CompatGateway) -> None:
+    path = "/rest/pw/api/1.3/users/"
+    own = await gw.client.get(path, headers={"Authorization": f"Token {OWNER}"})
+    size, before = len(_memo(gw)), len(gw.upstream())
+    mapped = await gw.client.get(path, headers={"Authorization": f"Token {CI}"})
+    assert own.status_code == mapped.status_code == 200
+    # The mapped token reads as another backend user: its own upstream read, rendering
+    # and memo entry.
+    assert _gets(gw, before) == 1 and len(_memo(gw)) == size + 1
+
+
+async def test_memo_never_shows_private_objects_to_anonymous_callers(gw: CompatGateway) -> None:
+    # Same backend credential (the gateway's own), so the same cache entry and stamp: the
+    # anonymous rendering hides private bundles and must not be served to the owner, nor
+    # the owner's to an anonymous caller — in either order.
+    owner = {"Authorization": f"Token {OWNER}"}
+    for _ in range(2):
+        listed = await gw.client.get("/rest/pw/api/1.3/bundles/", headers=owner)
+        assert sorted(b["name"] for b in listed.json()) == ["my-bundle", "secret"]
+        anon = await gw.client.get("/rest/pw/api/1.3/bundles/")
+        assert [b["name"] for b in anon.json()] == ["my-bundle"]
+        assert (await gw.client.get("/rest/pw/api/1.3/bundles/2/")).status_code == 404
+        secret = await gw.client.get("/rest/pw/api/1.3/bundles/2/", headers=owner)
+        assert secret.status_code == 200
+
+
+async def test_memo_without_a_cache_keeps_nothing() -> None:
+    async with compat_gateway() as plain:
+        assert (await plain.client.get(LIST)).status_code == 200
+        source = plain.app.state.backends.sources["pw"]
+        assert isinstance(source, PatchworkSource) and rest._memo(source) is None
+
+
+async def test_render_memo_bounds_and_stamps() -> None:
+    memo: RenderMemo[bytes] = RenderMemo(len, entries=2, budget=10)
+    memo.put(None, "r", b"x")  # no stamp: never kept
+    assert len(memo) == 0 and memo.get(None, "r") is None
+    memo.put("s1", "r", b"aaaa")
+    memo.put("s2", "r", b"bbbb")
+    assert memo.get("s1", "r") == b"aaaa"  # s1 now most recent
+    memo.put("s3", "r", b"cccc")  # over 2 entries (and 10 bytes): s2 goes
+    assert memo.get("s2", "r") is None and memo.get("s1", "r") == b"aaaa"
+    memo.put("s4", "r", b"x" * 11)  # larger than the whole budget: not kept
+    assert memo.get("s4", "r") is None and len(memo) == 2
+    assert memo.get("s1", "other route") is None
