@@ -173,8 +173,9 @@ class Revision(ChangeRevision):
         )
 
     @staticmethod
-    def of_ref(ref: model.SeriesRef) -> Revision:
-        """An upstream series known by its inline reference (read only when needed)."""
+    def of_ref(ref: model.SeriesRef | model.Series) -> Revision:
+        """An upstream series as its own single revision: from a full record, or from an
+        inline reference (the series is then read only if a field needs it)."""
         return Revision(
             version=ref.version,
             cover_letter_text=None,
@@ -182,20 +183,7 @@ class Revision(ChangeRevision):
             _backend=ref.backend,
             _series_id=ref.id,
             _record=None,
-            _series=None,
-        )
-
-    @staticmethod
-    def of_series(s: model.Series) -> Revision:
-        """An upstream series as its own single revision."""
-        return Revision(
-            version=s.version,
-            cover_letter_text=None,
-            mbox_url=s.mbox_url,
-            _backend=s.backend,
-            _series_id=s.id,
-            _record=None,
-            _series=s,
+            _series=ref if isinstance(ref, model.Series) else None,
         )
 
 
@@ -211,7 +199,7 @@ async def revisions(info: Info, full: model.Series) -> list[Revision]:
     """``Series.revisions``."""
     if isinstance(info.context.source(full.backend), base.RevisionReader):
         return [Revision.of(r) for r in await revisions_of(info, full.backend, full.id)]
-    return [Revision.of_series(full)]
+    return [Revision.of_ref(full)]
 
 
 async def test_state(info: Info, full: model.Series) -> model.CheckState | None:

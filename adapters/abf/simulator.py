@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from adapters import simulator_common
 from adapters.abf import simulator_render as render
 from adapters.abf.simulator_data import TOKEN, AbfData, Project, Pull, User
 
@@ -271,32 +272,15 @@ def create_app(data: AbfData | None = None, *, real: bool = True) -> web.Applica
     return app
 
 
-@dataclass
-class RunningSimulator:
-    """A simulator listening on a TCP port."""
-
-    url: str
-    state: SimulatorState
-    runner: web.AppRunner
-
-    async def close(self) -> None:
-        """Stop listening."""
-        await self.runner.cleanup()
+# A running simulator of this kind (see adapters/simulator_common.py).
+RunningSimulator = simulator_common.RunningSimulator[SimulatorState]
 
 
 async def start_simulator(
     data: AbfData | None = None, host: str = "127.0.0.1", port: int = 0, *, real: bool = True
 ) -> RunningSimulator:
     """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash."""
-    app = create_app(data, real=real)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None)
-    assert sockets, "simulator did not bind"
-    bound = int(sockets[0].getsockname()[1])
-    return RunningSimulator(url=f"http://{host}:{bound}", state=app[SIM_STATE], runner=runner)
+    return await simulator_common.serve(create_app(data, real=real), SIM_STATE, host, port)
 
 
 def main(argv: Iterable[str] | None = None) -> None:

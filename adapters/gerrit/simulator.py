@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters import simulator_common
 from adapters.gerrit.simulator_api import ApiError, json_body
 from adapters.gerrit.simulator_data import GerritData
 from adapters.gerrit.simulator_routes import handle
@@ -145,17 +146,8 @@ def create_app(
     return app
 
 
-@dataclass
-class RunningSimulator:
-    """A simulator listening on a TCP port."""
-
-    url: str
-    state: SimulatorState
-    runner: web.AppRunner
-
-    async def close(self) -> None:
-        """Stop listening."""
-        await self.runner.cleanup()
+# A running simulator of this kind (see adapters/simulator_common.py).
+RunningSimulator = simulator_common.RunningSimulator[SimulatorState]
 
 
 async def start_simulator(
@@ -167,15 +159,9 @@ async def start_simulator(
     legacy: bool = False,
 ) -> RunningSimulator:
     """Start on ``host:port`` (0: any free port); the URL has no trailing slash."""
-    app = create_app(data, auth=auth, legacy=legacy)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None)
-    assert sockets, "simulator did not bind"
-    bound = int(sockets[0].getsockname()[1])
-    return RunningSimulator(url=f"http://{host}:{bound}", state=app[SIM_STATE], runner=runner)
+    return await simulator_common.serve(
+        create_app(data, auth=auth, legacy=legacy), SIM_STATE, host, port
+    )
 
 
 def main(argv: Iterable[str] | None = None) -> None:

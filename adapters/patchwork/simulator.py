@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from adapters import simulator_common
 from adapters.patchwork.simulator_api import (
     NO_PERMISSION,
     VERSIONS,
@@ -200,32 +201,15 @@ def create_app(data: PatchworkData | None = None) -> web.Application:
     return app
 
 
-@dataclass
-class RunningSimulator:
-    """A simulator listening on a TCP port."""
-
-    url: str
-    state: SimulatorState
-    runner: web.AppRunner
-
-    async def close(self) -> None:
-        await self.runner.cleanup()
+# A running simulator of this kind (see adapters/simulator_common.py).
+RunningSimulator = simulator_common.RunningSimulator[SimulatorState]
 
 
 async def start_simulator(
     data: PatchworkData | None = None, host: str = "127.0.0.1", port: int = 0
 ) -> RunningSimulator:
     """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash."""
-    app = create_app(data)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    server = site._server
-    sockets = getattr(server, "sockets", None)
-    assert sockets, "simulator did not bind"
-    bound = int(sockets[0].getsockname()[1])
-    return RunningSimulator(url=f"http://{host}:{bound}", state=app[SIM_STATE], runner=runner)
+    return await simulator_common.serve(create_app(data), SIM_STATE, host, port)
 
 
 def main(argv: Iterable[str] | None = None) -> None:

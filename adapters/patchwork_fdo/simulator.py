@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from adapters import simulator_common
 from adapters.patchwork_fdo.simulator_data import (
     POST_STATES,
     TEST_STATES,
@@ -384,32 +385,15 @@ def create_app(data: FdoData | None = None) -> web.Application:
     return app
 
 
-@dataclass
-class RunningFdoSimulator:
-    """A simulator listening on a TCP port."""
-
-    url: str
-    state: FdoSimState
-    runner: web.AppRunner
-
-    async def close(self) -> None:
-        """Stop listening."""
-        await self.runner.cleanup()
+# A running simulator of this kind (see adapters/simulator_common.py).
+RunningFdoSimulator = simulator_common.RunningSimulator[FdoSimState]
 
 
 async def start_simulator(
     data: FdoData | None = None, host: str = "127.0.0.1", port: int = 0
 ) -> RunningFdoSimulator:
     """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash."""
-    app = create_app(data)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    sockets = getattr(site._server, "sockets", None)
-    assert sockets, "simulator did not bind"
-    bound = int(sockets[0].getsockname()[1])
-    return RunningFdoSimulator(url=f"http://{host}:{bound}", state=app[FDO_STATE], runner=runner)
+    return await simulator_common.serve(create_app(data), FDO_STATE, host, port)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
