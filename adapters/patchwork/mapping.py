@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from adapters.errors import BadPayload
+from adapters.fastrecord import builder
 from adapters.model import (
     Bundle,
     Check,
@@ -56,20 +58,31 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+# Positional builders (field declaration order) for the records a list page builds per item;
+# each call below evaluates its arguments in the same order the keyword form did, so a
+# malformed payload fails on the same key with the same message.
+_project = builder(Project)
+_person = builder(Person)
+_series_ref = builder(SeriesRef)
+_patch = builder(Patch)
+
+
 def project(backend: str, d: Mapping[str, Any]) -> Project:
     """A project (list item, detail, or inline in a patch)."""
-    return Project(
-        backend=backend,
-        id=str(d["id"]),
-        name=d["name"],
-        link_name=d["link_name"],
-        web_url=d.get("web_url") or None,
-        list_email=d.get("list_email"),
-        list_id=d.get("list_id"),
-        scm_url=d.get("scm_url") or None,
-        webscm_url=d.get("webscm_url") or None,
-        list_archive_url=d.get("list_archive_url") or None,
-        raw=d,
+    ident = str(d["id"])  # first, as before: a non-mapping fails here, not on ``.get``
+    get = d.get
+    return _project(
+        backend,
+        ident,
+        d["name"],
+        d["link_name"],
+        get("web_url") or None,
+        get("list_email"),
+        get("list_id"),
+        get("scm_url") or None,
+        get("webscm_url") or None,
+        get("list_archive_url") or None,
+        d,
     )
 
 
@@ -77,7 +90,7 @@ def person(backend: str, d: Mapping[str, Any] | None) -> Person | None:
     """A mail sender (``people/``), with or without its linked user."""
     if d is None:
         return None
-    return Person(backend=backend, id=str(d["id"]), name=d.get("name"), email=d.get("email"), raw=d)
+    return _person(backend, str(d["id"]), d.get("name"), d.get("email"), None, d)
 
 
 def user(backend: str, d: Mapping[str, Any] | None) -> Person | None:
@@ -85,26 +98,28 @@ def user(backend: str, d: Mapping[str, Any] | None) -> Person | None:
     if d is None:
         return None
     full = " ".join(p for p in (d.get("first_name"), d.get("last_name")) if p)
-    return Person(
-        backend=backend,
-        id=f"u{d['id']}",
-        name=full or d.get("username"),
-        email=d.get("email"),
-        username=d.get("username"),
-        raw=d,
+    return _person(
+        backend,
+        f"u{d['id']}",
+        full or d.get("username"),
+        d.get("email"),
+        d.get("username"),
+        d,
     )
 
 
 def series_ref(backend: str, d: Mapping[str, Any]) -> SeriesRef:
     """A series summary as embedded in patches and covers."""
-    return SeriesRef(
-        backend=backend,
-        id=str(d["id"]),
-        name=d.get("name"),
-        version=int(d.get("version") or 1),
-        date=_opt_date(d.get("date"), backend),
-        web_url=d.get("web_url"),
-        mbox_url=d.get("mbox"),
+    ident = str(d["id"])  # first, as before: a non-mapping fails here, not on ``.get``
+    get = d.get
+    return _series_ref(
+        backend,
+        ident,
+        get("name"),
+        int(get("version") or 1),
+        _opt_date(get("date"), backend),
+        get("web_url"),
+        get("mbox"),
     )
 
 
@@ -124,37 +139,42 @@ def message_ref(backend: str, d: Mapping[str, Any]) -> MessageRef:
 
 def patch(backend: str, d: Mapping[str, Any]) -> Patch:
     """A patch from a list item or a detail response (the detail adds content, diff, headers)."""
-
-    def parse() -> Patch:
-        raw_state = d.get("state") or "new"
-        check = d.get("check")
-        return Patch(
-            backend=backend,
-            id=str(d["id"]),
-            project=project(backend, d["project"]),
-            title=d["name"],
-            msgid=d["msgid"],
-            date=parse_date(d["date"], backend),
-            state=change_state(raw_state),
-            raw_state=raw_state,
-            archived=bool(d.get("archived", False)),
-            submitter=person(backend, d.get("submitter")),
-            delegate=user(backend, d.get("delegate")),
-            check_state=CHECK_MAP.get(check) if isinstance(check, str) else None,
-            series=tuple(series_ref(backend, s) for s in d.get("series") or ()),
-            hash=d.get("hash"),
-            commit_ref=d.get("commit_ref"),
-            pull_url=d.get("pull_url"),
-            web_url=d.get("web_url"),
-            mbox_url=d.get("mbox"),
-            list_archive_url=d.get("list_archive_url"),
-            content=d.get("content"),
-            diff=d.get("diff"),
-            headers=d.get("headers"),
-            raw=d,
+    try:
+        get = d.get
+        raw_state = get("state") or "new"
+        check = get("check")
+        return _patch(
+            backend,
+            str(d["id"]),
+            project(backend, d["project"]),
+            d["name"],
+            d["msgid"],
+            parse_date(d["date"], backend),
+            change_state(raw_state),
+            raw_state,
+            bool(get("archived", False)),
+            person(backend, get("submitter")),
+            user(backend, get("delegate")),
+            CHECK_MAP.get(check) if isinstance(check, str) else None,
+            tuple([series_ref(backend, s) for s in get("series") or ()]),
+            get("hash"),
+            get("commit_ref"),
+            get("pull_url"),
+            get("web_url"),
+            get("mbox"),
+            get("list_archive_url"),
+            get("content"),
+            get("diff"),
+            get("headers"),
+            d,
         )
-
-    return guarded(backend, "patch", parse)
+    except BadPayload:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # the same conversion as ``guarded``, inline: no closure per list item
+        raise BadPayload(
+            backend, f"unexpected patch payload ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def cover(backend: str, d: Mapping[str, Any]) -> Cover:
