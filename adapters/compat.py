@@ -18,10 +18,8 @@ credentials; URLs in its answers point at ``CompatCall.base``.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -72,57 +70,3 @@ class CompatKind:
 
     router: RouterFactory
     presented: Presented = token_scheme
-
-
-V = TypeVar("V")
-
-
-class RenderMemo(Generic[V]):
-    """Rendered answers kept per (response-cache stamp, route), so a warm hit costs no parse.
-
-    With the backend's response cache on, every cached upstream answer carries a stamp
-    (``adapters.http.Response.cache_stamp``) naming exactly that stored response — a refill,
-    a write (which retires every entry of the backend) or another credential means another
-    entry, hence another stamp. A kind's router may keep what it rendered from an answer
-    under ``(stamp, route)``, where ``route`` holds everything else the rendering depends on
-    (the gateway base, path, query, what the caller may see); an answer without a stamp is
-    never memoised. Old stamps are never asked for again and age out: at most ``entries``
-    values and ``budget`` bytes (``size(value)``) are kept, least recently used first out.
-    """
-
-    def __init__(
-        self, size: Callable[[V], int], entries: int = 512, budget: int = 64 * 1024 * 1024
-    ) -> None:
-        self._size = size
-        self._entries = entries
-        self._budget = budget
-        self._used = 0
-        self._items: OrderedDict[tuple[str, Hashable], V] = OrderedDict()
-
-    def get(self, stamp: str | None, route: Hashable) -> V | None:
-        """What was rendered for ``route`` from the answer stamped ``stamp``, if kept."""
-        if stamp is None:
-            return None
-        key = (stamp, route)
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, stamp: str | None, route: Hashable, value: V) -> None:
-        """Keep ``value`` (no-op without a stamp, or when it alone exceeds the budget)."""
-        size = self._size(value)
-        if stamp is None or size > self._budget:
-            return
-        key = (stamp, route)
-        old = self._items.pop(key, None)
-        if old is not None:
-            self._used -= self._size(old)
-        self._items[key] = value
-        self._used += size
-        while len(self._items) > self._entries or self._used > self._budget:
-            _, dropped = self._items.popitem(last=False)
-            self._used -= self._size(dropped)
-
-    def __len__(self) -> int:
-        return len(self._items)

@@ -64,6 +64,12 @@ Response cache (``adapters.http_cache``)
     (fresh entry, 304 revalidation, one shared request for identical concurrent GETs) and
     ``send`` invalidates the backend's entries after every write attempt. ``cache_ttl = 0``
     (the default) means no cache at all: every GET goes upstream, as without a store.
+Content stamps (``adapters.stamps``)
+    Without a response cache, every ``200`` GET answer carries a content stamp
+    (``Response.cache_stamp``): the previous answer's to the same URL when status, headers and
+    body are identical. Derived values (parsed pages, records, rendered compat bodies) are
+    memoised by stamp, so re-reading an unchanged list costs one upstream request and no
+    parse. ``content_memo = false`` turns it off.
 
 ``on_request(method, url, status_or_None, seconds)`` is called once per attempt (including
 redirect hops); ``request_count`` counts attempts. Each attempt logs one debug line on the
@@ -101,6 +107,7 @@ from adapters.errors import (
     UpstreamError,
 )
 from adapters.http_cache import ResponseCache
+from adapters.stamps import ContentStamps
 
 __all__ = ["Credentials", "HttpClient", "HttpConfig", "Params", "RequestHook", "Response"]
 
@@ -163,6 +170,7 @@ class HttpConfig:
         return self.connect_timeout + 2 * self.read_timeout
 
     cache_ttl: float = 0.0  # seconds a GET answer stays fresh; 0 = no response cache
+    content_memo: bool = True  # uncached answers get content stamps (adapters.stamps)
 
     def __repr__(self) -> str:
         return (
@@ -171,7 +179,8 @@ class HttpConfig:
             f"read_timeout={self.read_timeout}, retries={self.retries}, "
             f"backoff={self.backoff}, max_backoff={self.max_backoff}, "
             f"max_body_bytes={self.max_body_bytes}, user_agent={self.user_agent!r}, "
-            f"total_timeout={self.total_timeout}, cache_ttl={self.cache_ttl})"
+            f"total_timeout={self.total_timeout}, cache_ttl={self.cache_ttl}, "
+            f"content_memo={self.content_memo})"
         )
 
 
@@ -184,8 +193,8 @@ class Response:
     headers: Mapping[str, str]
     body: bytes
     backend: str = ""
-    # Names the response-cache entry this answer is (``adapters.http_cache``: "Stamps");
-    # None when it did not come from, or go into, the cache.
+    # Names this answer's content (``adapters.stamps``): the response-cache entry it is, or,
+    # uncached, its content stamp (200 GETs with ``content_memo``); None otherwise.
     cache_stamp: str | None = None
 
     def json(self) -> Any:
@@ -277,6 +286,8 @@ class HttpClient:
         self.cache: ResponseCache[Response] | None = None
         if cache is not None and config.cache_ttl > 0:
             self.cache = ResponseCache(cache, config.backend, config.cache_ttl, self._cached)
+        # Without a response cache, uncached 200 answers are stamped by content (adapters.stamps)
+        self.stamps: ContentStamps | None = ContentStamps() if config.content_memo else None
 
     def _auth_headers(self, base: URL) -> dict[str, str]:
         creds = self.config.credentials
@@ -303,6 +314,12 @@ class HttpClient:
         # an entry, and a write by either client invalidates the backend's entries for both.
         clone.cache = self.cache
         return clone
+
+    @property
+    def stamp_owner(self) -> object | None:
+        """What names this client's answers' stamps (``Response.cache_stamp``): the response
+        cache, else the content stamps; memos of derived values are kept per owner."""
+        return self.cache if self.cache is not None else self.stamps
 
     @property
     def backend(self) -> str:
@@ -357,7 +374,11 @@ class HttpClient:
         """GET with retries; statuses >= 400 not in ``allow_status`` raise ``UpstreamError``."""
         url = _with_params(self._resolve(path), params)
         if self.cache is None:
-            return await self._get(url, headers, allow_status)
+            resp = await self._get(url, headers, allow_status)
+            if self.stamps is not None and resp.status == 200:
+                stamp = self.stamps.stamp(str(url), 200, resp.headers, resp.body)
+                resp = replace(resp, cache_stamp=stamp)
+            return resp
 
         async def fetch(conditional: Mapping[str, str]) -> Response:
             return await self._get(url, {**(headers or {}), **conditional}, allow_status)

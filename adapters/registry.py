@@ -39,6 +39,7 @@ class BackendSpec:
     max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
     cache_ttl: float = 0.0  # seconds; 0 = this backend's GETs are never cached
     cache: Cache | None = None  # the store shared by every backend (memory or Redis)
+    content_memo: bool = True  # content stamps for uncached answers (adapters/stamps.py)
 
 
 RequestHook = Callable[[str, str, int | None, float], None]
@@ -75,6 +76,7 @@ def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> So
         retries=spec.retries,
         max_body_bytes=spec.max_body_bytes,
         cache_ttl=spec.cache_ttl,
+        content_memo=spec.content_memo,
     )
     return factory(spec, HttpClient(config, on_request=on_request, cache=spec.cache))
 

@@ -30,6 +30,7 @@ def spec_of(backend: BackendSettings, cache: Cache | None = None) -> BackendSpec
         retries=backend.retries,
         max_body_bytes=backend.max_body_bytes,
         cache_ttl=backend.cache_ttl,
+        content_memo=backend.content_memo,
         cache=cache,
     )
 

@@ -61,6 +61,7 @@ _BACKEND_KEYS: tuple[str, ...] = (
     "page_size",
     "retries",
     "cache_ttl",
+    "content_memo",
     *access.BACKEND_KEYS,
 )
 _SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
@@ -85,6 +86,7 @@ class BackendSettings:
     page_size: int = 100
     retries: int = 3
     cache_ttl: float = 0.0
+    content_memo: bool = True  # reuse what was derived from an unchanged answer (adapters.stamps)
     anonymous: bool = True  # callers without an API key may use this backend
     max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
 
@@ -640,6 +642,11 @@ class _Checker(access.AccessChecks, CompatChecks):
                         key,
                         f"cache_ttl must be a number of seconds 0..{MAX_CACHE_TTL}{_got(value)}",
                     )
+            elif key == "content_memo":
+                if isinstance(value, bool):
+                    values[key] = value
+                else:
+                    at(key, f"content_memo must be true or false{_got(value)}")
             elif key in access.BACKEND_KEYS:
                 self._access_key(key, value, values, at)
             else:

@@ -34,6 +34,7 @@ compares data, errors and upstream request counts.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -170,6 +171,9 @@ class _Object:
     # The builder from the type's record (schema/projection.py); ``None``: not registered.
     build_record: Callable[[Any, Path, _Run], dict[str, Any]] | None = None
     of: Callable[[Any], Any] | None = None  # the registered record → object conversion
+    # ``build_record`` reads only projections (and record-only resolvers), down to every
+    # nested object: what it builds is a function of the record (see ``ListMemo``).
+    pure: bool = False
 
 
 @dataclass(slots=True)
@@ -316,14 +320,17 @@ class _Compiler:
         named = gtype.of_type if item_nullable else gtype.of_type.of_type
         records: Complete | None = None
         of: Any = None
+        pure = False
         if isinstance(named, GraphQLObjectType):
             obj = self.object_plan(named, nodes)
             item = self._object(obj, nodes, owner, not item_nullable)
             if obj.build_record is not None:
                 records = self._object(obj, nodes, owner, not item_nullable, records=True)
                 of = obj.of
+                pure = obj.pure
         else:
             item = self.completer(gtype.of_type, nodes, owner)
+        token = next(_LIST_TOKENS)  # names this list's selection in LIST_MEMO, never reused
 
         def complete_list(value: Any, path: Path, run: _Run) -> Any:
             if value is None:
@@ -332,20 +339,11 @@ class _Compiler:
             if value.__class__ is RecordList and records is not None and value.convert is of:
                 # The page's records, projected (schema/projection.py): no objects built.
                 complete, value = records, value.records
+                if pure:
+                    return _build_list(value, complete, path, run, nodes, item_nullable, token)
             elif not is_iterable(value):
                 raise GraphQLError(f"Expected Iterable, but did not find one for field '{owner}'.")
-            out = []
-            for index, element in enumerate(value):
-                item_path = Path(path, index, None)
-                try:
-                    out.append(complete(element, item_path, run))
-                except Exception as exc:
-                    error = located_error(exc, nodes, item_path.as_list())
-                    if not item_nullable:
-                        raise error from None
-                    run.errors.append(error)
-                    out.append(None)
-            return out
+            return _build_list(value, complete, path, run, nodes, item_nullable)
 
         return complete_list
 
@@ -433,6 +431,7 @@ class _Compiler:
                 direct = False
         if direct:
             obj.build_record = generate(obj, _HELPERS, projection)
+            obj.pure = all(f.target is None or f.target.pure for f in obj.fields)
         else:
             build, of = obj.build, projection.of
             obj.build_record = lambda value, path, run: build(of(value), path, run)
@@ -637,6 +636,85 @@ _HELPERS: dict[str, Any] = {
     "_wrong_type": _wrong_type,
     "RecordView": RecordView,
 }
+
+
+class ListMemo:
+    """Lists built from a page of records, by (list selection, the page's records object).
+
+    A page of records is a function of one upstream answer (``adapters.stamps``): re-reading
+    an unchanged list gives back the very same records tuple, and a list selection whose
+    builder is *pure* (``_Object.pure``: projections and record-only resolvers only) builds
+    the very same response items from it. So the built list is kept under the identity of
+    the records (held, so the identity stays theirs) and re-served; a build that reported an
+    error or deferred I/O is not kept. The items are shared between responses: nothing
+    modifies a built response. Bounded: ``entries`` lists, least recently used first out.
+    """
+
+    def __init__(self, entries: int = 64) -> None:
+        self.entries = entries
+        self.hits = 0
+        self._items: OrderedDict[tuple[int, int], tuple[Any, list[Any]]] = OrderedDict()
+
+    def get(self, token: int, records: Any) -> list[Any] | None:
+        """The list built for selection ``token`` from exactly ``records``, if kept."""
+        key = (token, id(records))
+        entry = self._items.get(key)
+        if entry is None or entry[0] is not records:
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return entry[1]
+
+    def put(self, token: int, records: Any, built: list[Any]) -> None:
+        """Keep ``built`` for selection ``token`` and ``records``."""
+        self._items[(token, id(records))] = (records, built)
+        self._items.move_to_end((token, id(records)))
+        while len(self._items) > self.entries:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything (tests; a schema reload)."""
+        self._items.clear()
+
+
+LIST_MEMO = ListMemo()
+_LIST_TOKENS = itertools.count(1)
+
+
+def _build_list(
+    value: Any,
+    complete: Complete,
+    path: Path,
+    run: _Run,
+    nodes: list[FieldNode],
+    item_nullable: bool,
+    memo_token: int | None = None,
+) -> list[Any]:
+    """Each item completed; a failed nullable item is ``null`` plus an error at its path.
+
+    ``memo_token``: ``value`` is a page of records and the items' builder is pure — the list
+    is kept in (and re-served from) ``LIST_MEMO`` unless building it failed or deferred I/O."""
+    if memo_token is not None:
+        known = LIST_MEMO.get(memo_token, value)
+        if known is not None:
+            return known
+        errors, pending = len(run.errors), len(run.pending)
+        out = _build_list(value, complete, path, run, nodes, item_nullable)
+        if len(run.errors) == errors and len(run.pending) == pending:
+            LIST_MEMO.put(memo_token, value, out)
+        return out
+    out = []
+    for index, element in enumerate(value):
+        item_path = Path(path, index, None)
+        try:
+            out.append(complete(element, item_path, run))
+        except Exception as exc:
+            error = located_error(exc, nodes, item_path.as_list())
+            if not item_nullable:
+                raise error from None
+            run.errors.append(error)
+            out.append(None)
+    return out
 
 
 # -- compiling and running -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from yarl import URL
@@ -22,22 +22,30 @@ from yarl import URL
 from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Response
 from adapters.patchwork_common import choose_per_page
+from adapters.stamps import StampMemo
 
 __all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window", "choose_per_page"]
 
 VERSIONS = ("1.3", "1.2", "1.1", "1.0")
 MAX_PER_PAGE = 250  # Patchwork's default MAX_REST_RESULTS_PER_PAGE
+WINDOW_MEMO_ENTRIES = 32  # windows (with their records) kept by stamp, per backend
 
 Params = Mapping[str, str | int | Sequence[str | int]]
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """Items ``offset …`` of a list, whether more follow, and the total when it is known."""
+    """Items ``offset …`` of a list, whether more follow, and the total when it is known.
+
+    A window read from one stamped answer is memoised by stamp (``adapters.stamps``): the same
+    answer again gives back this very object, and ``derived`` holds what a caller built from
+    it (the source's page of records, by kind), so nothing is parsed or mapped twice. Its
+    items must therefore never be modified."""
 
     items: list[dict[str, Any]]
     has_next: bool
     total: int | None
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class PatchworkClient:
@@ -49,6 +57,9 @@ class PatchworkClient:
         self._version: str | None = None if api_version == "auto" else api_version
         self._version_lock = asyncio.Lock()
         self.page_cap = max(1, min(page_cap, MAX_PER_PAGE))
+        # One-page windows by (stamp, skip, count); shared with per-caller copies, whose
+        # answers carry their own client's stamps, so they never meet.
+        self._windows: StampMemo[Window] = StampMemo(lambda w: 1, entries=WINDOW_MEMO_ENTRIES)
 
     @property
     def backend(self) -> str:
@@ -95,7 +106,12 @@ class PatchworkClient:
             if _is_invalid_page(resp):
                 return Window(items=[], has_next=False, total=offset if page == 1 else None)
             raise NotFound(self.backend, f"{rel} not found (HTTP 404)", status=404)
+        route = (skip, count)
+        known = self._windows.get(resp.cache_stamp, route)
+        if known is not None:
+            return known
         items = _as_list(resp, self.backend)[skip:]
+        pages = 1
         reached_end = False
         while True:
             nxt = resp.links().get("next")
@@ -108,10 +124,14 @@ class PatchworkClient:
                 break
             resp = await self.http.get(nxt)
             items.extend(_as_list(resp, self.backend))
+            pages += 1
         has_next = len(items) > count or not reached_end
         items = items[:count]
         total = offset + len(items) if reached_end and len(items) <= count else None
-        return Window(items=items, has_next=has_next, total=total)
+        window = Window(items=items, has_next=has_next, total=total)
+        if pages == 1:  # a window over several answers has no one stamp
+            self._windows.put(resp.cache_stamp, route, window)
+        return window
 
     async def all_items(self, rel: str, params: Params | None = None) -> list[dict[str, Any]]:
         """Every item of a (short) list, following ``next`` links."""

@@ -36,12 +36,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.base import Source
-from adapters.compat import Caller, CompatCall, CompatRouter, RenderMemo
+from adapters.compat import Caller, CompatCall, CompatRouter
 from adapters.errors import NotFound, Timeout, UpstreamError
 from adapters.patchwork import mapping, pages
 from adapters.patchwork.client import Refused
 from adapters.patchwork.render import Json, Renderer, Urls, link_header, per_page_of
 from adapters.patchwork.source import PatchworkSource
+from adapters.stamps import StampMemo
 
 VERSIONS = {"1.0": 10, "1.1": 11, "1.2": 12, "1.3": 13}
 READ = "GET, HEAD, OPTIONS"
@@ -330,19 +331,19 @@ def _upstream_params(request: Request) -> dict[str, list[str]]:
 
 # What a list or detail read rendered: the JSON body and the ``Link`` value (lists).
 Rendered = tuple[bytes, str | None]
-# Per backend response cache (shared by a source and its per-caller clones): rendered
-# bodies by (cache stamp, route); see ``adapters.compat.RenderMemo``.
-_MEMOS: weakref.WeakKeyDictionary[object, RenderMemo[Rendered]] = weakref.WeakKeyDictionary()
+# Per stamp owner (a backend's response cache, shared by a source and its per-caller clones;
+# else one client's content stamps): rendered bodies by (stamp, route); see adapters/stamps.py.
+_MEMOS: weakref.WeakKeyDictionary[object, StampMemo[Rendered]] = weakref.WeakKeyDictionary()
 
 
-def _memo(source: PatchworkSource) -> RenderMemo[Rendered] | None:
-    """The render memo of ``source``'s response cache (None: no cache, nothing memoised)."""
-    cache = source.http.cache
-    if cache is None:
+def _memo(source: PatchworkSource) -> StampMemo[Rendered] | None:
+    """The render memo for ``source``'s stamps (None: no stamps, nothing memoised)."""
+    owner = source.http.stamp_owner
+    if owner is None:
         return None
-    memo = _MEMOS.get(cache)
+    memo = _MEMOS.get(owner)
     if memo is None:
-        memo = _MEMOS[cache] = RenderMemo(lambda r: len(r[0]) + len(r[1] or ""))
+        memo = _MEMOS[owner] = StampMemo(lambda r: len(r[0]) + len(r[1] or ""))
     return memo
 
 

@@ -108,8 +108,16 @@ class PatchworkSource:
         self, rel: str, params: Params, page: PageRequest, parse: Callable[[dict[str, Any]], T]
     ) -> Page[T]:
         window = await self.client.window(rel, params, page.offset, page.count)
+        # A window memoised by stamp (same upstream answer as before) keeps the page built
+        # from it: the records are a function of the answer's bytes, the backend name and
+        # which mapping ran (``rel`` names it: one mapping per list resource).
+        known: Page[T] | None = window.derived.get(rel)
+        if known is not None:
+            return known
         items = tuple(parse(d) for d in window.items)
-        return Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
+        built = Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
+        window.derived[rel] = built
+        return built
 
     async def _require(self, minimum: str, what: str) -> None:
         if await self.client.version() < minimum:

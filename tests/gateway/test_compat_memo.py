@@ -1,6 +1,6 @@
 """Rendered compat answers memoised per response-cache entry: fast on a warm hit, never stale
 after a write, never shared between credentials or between callers who may see different
-objects (``adapters.compat.RenderMemo``, ``adapters.http_cache`` stamps)."""
+objects (``adapters.stamps.StampMemo``, ``adapters.http_cache`` stamps)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from adapters.compat import RenderMemo
 from adapters.patchwork import rest
 from adapters.patchwork.simulator_data import PatchworkData
 from adapters.patchwork.source import PatchworkSource
+from adapters.stamps import StampMemo
 from tests.gateway.compat_support import ADMIN, BOT, CompatGateway, compat_gateway, sha
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -37,7 +37,7 @@ async def gw() -> AsyncIterator[CompatGateway]:
         yield gateway
 
 
-def _memo(gw: CompatGateway) -> RenderMemo[rest.Rendered]:
+def _memo(gw: CompatGateway) -> StampMemo[rest.Rendered]:
     source = gw.app.state.backends.sources["pw"]
     assert isinstance(source, PatchworkSource)
     memo = rest._memo(source)
@@ -119,15 +119,37 @@ async def test_memo_never_shows_private_objects_to_anonymous_callers(gw: CompatG
         assert secret.status_code == 200
 
 
-async def test_memo_without_a_cache_keeps_nothing() -> None:
-    async with compat_gateway() as plain:
+async def test_memo_without_cache_or_content_memo_keeps_nothing() -> None:
+    async with compat_gateway(backend={"content_memo": False}) as plain:
         assert (await plain.client.get(LIST)).status_code == 200
         source = plain.app.state.backends.sources["pw"]
         assert isinstance(source, PatchworkSource) and rest._memo(source) is None
 
 
+async def test_uncached_unchanged_answer_reuses_the_rendering_and_sees_changes() -> None:
+    data = PatchworkData.from_seed()
+    async with compat_gateway(data) as plain:
+        source = plain.app.state.backends.sources["pw"]
+        assert isinstance(source, PatchworkSource) and source.http.cache is None
+        first = await plain.client.get(LIST)
+        memo = rest._memo(source)
+        assert memo is not None
+        size, before = len(memo), len(plain.upstream())
+        second = await plain.client.get(LIST)
+        # the upstream is asked every time; the unchanged answer is not rendered again
+        assert _gets(plain, before) == 1 and len(memo) == size
+        assert second.content == first.content and second.headers["Link"] == first.headers["Link"]
+        # a change made on the backend itself (not through revgate) shows at once
+        first_id = first.json()[0]["id"]
+        data.patches[first_id]["name"] = "renamed upstream"
+        third = await plain.client.get(LIST)
+        assert third.json()[0]["name"] == "renamed upstream"
+        assert len(memo) == size + 1
+        assert (await plain.client.get(LIST)).content == third.content
+
+
 async def test_render_memo_bounds_and_stamps() -> None:
-    memo: RenderMemo[bytes] = RenderMemo(len, entries=2, budget=10)
+    memo: StampMemo[bytes] = StampMemo(len, entries=2, budget=10)
     memo.put(None, "r", b"x")  # no stamp: never kept
     assert len(memo) == 0 and memo.get(None, "r") is None
     memo.put("s1", "r", b"aaaa")

@@ -136,3 +136,20 @@ def test_bad_cache_bounds_and_unknown_key(tmp_path: Path) -> None:
 def test_cache_must_be_a_table(tmp_path: Path) -> None:
     problem = only_problem(tmp_path, 'cache = "redis://h"\n' + BACKEND)
     assert (problem.line, problem.message) == (1, "[cache] must be a table, not a string")
+
+
+@pytest.mark.parametrize("value", ["1", '"false"', "0.0"])
+def test_bad_content_memo_with_line(tmp_path: Path, value: str) -> None:
+    problem = only_problem(tmp_path, BACKEND + f"content_memo = {value}\n")
+    assert problem.line == 5
+    assert problem.message.startswith("backend 'pw': content_memo must be true or false")
+
+
+async def test_content_memo_reaches_the_client() -> None:
+    entry = {"name": "pw", "kind": "patchwork", "url": "http://h"}
+    for value, stamped in ((None, True), (True, True), (False, False)):
+        extra = {} if value is None else {"content_memo": value}
+        settings = settings_from_dict({"backends": [{**entry, **extra}]}, env={})
+        [source] = build_sources(settings).values()
+        assert (source.http.stamps is not None) is stamped  # type: ignore[attr-defined]
+        await source.close()

@@ -214,6 +214,10 @@ def test_fast_path_answers_as_normal_execution(
     fast, fast_upstream = harness.query(query, variables, fast=True)
     assert _normalised(fast) == _normalised(slow), query
     assert fast_upstream == slow_upstream, query
+    # again: unchanged upstream answers, so memoised pages and lists (adapters/stamps.py)
+    again, again_upstream = harness.query(query, variables, fast=True)
+    assert _normalised(again) == _normalised(slow), query
+    assert again_upstream == slow_upstream, query
     walked, walked_upstream = harness.query(query, variables, fast=True, codegen=False)
     assert _normalised(walked) == _normalised(slow), query
     assert walked_upstream == slow_upstream, query

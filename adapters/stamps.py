@@ -1,0 +1,146 @@
+"""Stamps: names for upstream answers, so that what is derived from one is derived once.
+
+A *stamp* names one upstream answer's content. Anything expensive derived from an answer —
+the parsed page and its records (``adapters.patchwork.client``), the REST compat layer's
+rendered body (``adapters/patchwork/rest.py``) — may be kept under the answer's stamp
+(``StampMemo``) and reused whenever an answer with the same stamp comes back. Two sources
+of stamps:
+
+- the response cache (``adapters.http_cache``, ``cache_ttl > 0``): a random stamp per
+  stored entry;
+- without a response cache, ``ContentStamps``: every ``200`` GET still goes upstream, and
+  its answer gets the stamp of the previous answer to the same URL when status, headers
+  (but those that say nothing of the content, ``IGNORED_HEADERS``) and body are
+  byte-for-byte the same, else a new one. This is the polling case — a dashboard or bot
+  re-reading a list that did not change: the upstream request is made as always (so nothing
+  is ever staler than without it), and only the parse, the mapping to records and the
+  rendering are skipped. A changed byte means a new stamp, so nothing derived is reused.
+
+Stamps are per ``HttpClient`` (one per backend and per caller credential), so two
+credentials never share a stamp. Both memos are bounded (entries and bytes), least recently
+used first out; old stamps are never asked for again and age out.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from typing import Generic, TypeVar
+
+__all__ = ["IGNORED_HEADERS", "ContentStamps", "StampMemo"]
+
+V = TypeVar("V")
+
+# Response headers that vary between identical answers and that nothing derives anything
+# from: they do not take part in the content comparison.
+IGNORED_HEADERS = frozenset(
+    {
+        "date",
+        "age",
+        "expires",
+        "connection",
+        "keep-alive",
+        "x-request-id",
+        "x-runtime",
+        "x-response-time",
+        "server-timing",
+    }
+)
+
+_counter = itertools.count(1)
+
+
+def _new_stamp() -> str:
+    return f"c{next(_counter)}"  # unique in the process; never a response-cache stamp
+
+
+def _headers_key(headers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    items = headers.items()
+    return tuple((k.lower(), v) for k, v in items if k.lower() not in IGNORED_HEADERS)
+
+
+class ContentStamps:
+    """Stamps for uncached answers by content: same URL, status, headers and body → same stamp.
+
+    Keeps the last answer per URL: at most ``entries`` URLs and ``budget`` body bytes
+    (an answer over the budget alone gets a fresh stamp each time and is not kept)."""
+
+    def __init__(self, entries: int = 256, budget: int = 32 * 1024 * 1024) -> None:
+        self._entries = entries
+        self._budget = budget
+        self._used = 0
+        self._last: OrderedDict[str, tuple[int, tuple[tuple[str, str], ...], bytes, str]] = (
+            OrderedDict()
+        )
+        self.reused = 0  # answers that got an earlier stamp (for tests and the bench)
+
+    def stamp(self, url: str, status: int, headers: Mapping[str, str], body: bytes) -> str:
+        """The stamp of this answer: the previous one's for ``url`` when identical."""
+        head = _headers_key(headers)
+        last = self._last.get(url)
+        if last is not None and last[0] == status and last[2] == body and last[1] == head:
+            self._last.move_to_end(url)
+            self.reused += 1
+            return last[3]
+        stamp = _new_stamp()
+        if last is not None:
+            del self._last[url]
+            self._used -= len(last[2])
+        if len(body) <= self._budget:
+            self._last[url] = (status, head, body, stamp)
+            self._used += len(body)
+            while len(self._last) > self._entries or self._used > self._budget:
+                _, dropped = self._last.popitem(last=False)
+                self._used -= len(dropped[2])
+        return stamp
+
+    def __len__(self) -> int:
+        return len(self._last)
+
+
+class StampMemo(Generic[V]):
+    """Values derived from stamped answers, kept per (stamp, route).
+
+    ``route`` holds everything else the value depends on (for the compat layer: the gateway
+    base, path, query, what the caller may see; for a page: the slice of it). An answer
+    without a stamp is never memoised. At most ``entries`` values and ``budget`` bytes
+    (``size(value)``) are kept, least recently used first out.
+    """
+
+    def __init__(
+        self, size: Callable[[V], int], entries: int = 512, budget: int = 64 * 1024 * 1024
+    ) -> None:
+        self._size = size
+        self._entries = entries
+        self._budget = budget
+        self._used = 0
+        self._items: OrderedDict[tuple[str, Hashable], V] = OrderedDict()
+
+    def get(self, stamp: str | None, route: Hashable) -> V | None:
+        """What was derived for ``route`` from the answer stamped ``stamp``, if kept."""
+        if stamp is None:
+            return None
+        key = (stamp, route)
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, stamp: str | None, route: Hashable, value: V) -> None:
+        """Keep ``value`` (no-op without a stamp, or when it alone exceeds the budget)."""
+        size = self._size(value)
+        if stamp is None or size > self._budget:
+            return
+        key = (stamp, route)
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._used -= self._size(old)
+        self._items[key] = value
+        self._used += size
+        while len(self._items) > self._entries or self._used > self._budget:
+            _, dropped = self._items.popitem(last=False)
+            self._used -= self._size(dropped)
+
+    def __len__(self) -> int:
+        return len(self._items)

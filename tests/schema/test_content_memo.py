@@ -1,0 +1,136 @@
+"""Re-reading an unchanged upstream list reuses what was derived from it, and only that.
+
+``adapters/stamps.py`` stamps uncached answers by content; the Patchwork client keeps the
+window (and the source its page of records) per stamp, and the fast path keeps the list it
+built from a page of records (``schema.fastpath.ListMemo``). Every query still makes its
+upstream request; a change on the backend shows in the very next answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from adapters.patchwork import mapping
+from adapters.patchwork.simulator import PatchworkData
+from schema.fastpath import LIST_MEMO, ListMemo, _build_list
+from tests.conftest import Gateway, _gateway
+
+LIST = """{ patches(first: 100, filter: {project: "generated"}) { nodes {
+  id title state rawState createdAt webUrl checkState
+  author { name email } project { name linkName } } } }"""
+
+
+@pytest.fixture
+async def data() -> PatchworkData:
+    return PatchworkData.generated(100)
+
+
+@pytest.fixture
+async def gw(data: PatchworkData) -> AsyncIterator[Gateway]:
+    async for gateway in _gateway(data):
+        yield gateway
+
+
+@pytest.fixture
+def mapped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many patches the Patchwork mapping has built (one counter, by reference)."""
+    count = [0]
+    real = mapping.patch
+
+    def counting(backend: str, d: Any) -> Any:
+        count[0] += 1
+        return real(backend, d)
+
+    monkeypatch.setattr(mapping, "patch", counting)
+    return count
+
+
+async def _list(gw: Gateway) -> tuple[list[dict[str, Any]], int]:
+    before = gw.upstream_requests()
+    body = await gw.query(LIST)
+    assert "errors" not in body, body
+    nodes: list[dict[str, Any]] = body["data"]["patches"]["nodes"]
+    return nodes, gw.upstream_requests() - before
+
+
+async def test_unchanged_list_is_fetched_but_not_mapped_or_built_again(
+    gw: Gateway, mapped: list[int]
+) -> None:
+    first, upstream = await _list(gw)
+    assert upstream >= 1 and len(first) == 100 and mapped[0] == 100
+    hits = LIST_MEMO.hits
+    second, upstream = await _list(gw)
+    assert upstream == 1  # the upstream is asked every time
+    assert mapped[0] == 100  # … but its unchanged answer is not parsed or mapped again
+    assert LIST_MEMO.hits == hits + 1  # and the response list is not built again
+    assert second == first
+
+
+async def test_a_change_on_the_backend_shows_in_the_next_answer(
+    gw: Gateway, data: PatchworkData, mapped: list[int]
+) -> None:
+    first, _ = await _list(gw)
+    [native] = [k for k, p in data.patches.items() if p["name"] == first[0]["title"]]
+    data.patches[native]["name"] = "renamed on the backend"
+    hits = LIST_MEMO.hits
+    second, upstream = await _list(gw)
+    assert upstream == 1 and mapped[0] == 200 and LIST_MEMO.hits == hits
+    assert second[0]["title"] == "renamed on the backend"
+    assert second[1:] == first[1:]
+    third, _ = await _list(gw)
+    assert third == second and mapped[0] == 200
+
+
+async def test_content_memo_off_rebuilds_every_time(data: PatchworkData, mapped: list[int]) -> None:
+    async for gw in _gateway(data, content_memo=False):
+        first, _ = await _list(gw)
+        hits = LIST_MEMO.hits
+        second, upstream = await _list(gw)
+        assert upstream == 1 and mapped[0] == 200 and LIST_MEMO.hits == hits
+        assert second == first
+
+
+class _Run:
+    def __init__(self) -> None:
+        self.errors: list[Any] = []
+        self.pending: list[Any] = []
+
+
+def test_list_memo_keeps_only_clean_builds_and_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    memo = ListMemo(entries=2)
+    monkeypatch.setattr("schema.fastpath.LIST_MEMO", memo)
+    records = ("a", "b")
+
+    def fails_on_b(value: Any, path: Any, run: Any) -> Any:
+        if value == "b":
+            raise ValueError("broken")
+        return {"v": value}
+
+    run = _Run()
+    out = _build_list(records, fails_on_b, None, run, [], True, 1)  # type: ignore[arg-type]
+    assert out == [{"v": "a"}, None] and len(run.errors) == 1
+    assert memo.get(1, records) is None  # an error: not kept
+
+    def defers(value: Any, path: Any, run: Any) -> Any:
+        run.pending.append(object())  # I/O left to do: the items are filled in later
+        return {"v": value}
+
+    _build_list(records, defers, None, _Run(), [], True, 2)  # type: ignore[arg-type]
+    assert memo.get(2, records) is None
+
+    def clean(value: Any, path: Any, run: Any) -> Any:
+        return {"v": value}
+
+    built = _build_list(records, clean, None, _Run(), [], True, 3)  # type: ignore[arg-type]
+    assert memo.get(3, records) is built
+    assert memo.get(3, tuple(["a", "b"])) is None  # equal records, but not these: no hit
+    assert memo.get(4, records) is None  # another selection
+    other = ("c",)
+    memo.put(5, other, [])
+    memo.put(6, other, [])  # over 2 entries: the least recently used (3) goes
+    assert memo.get(3, records) is None and memo.get(6, other) == []
