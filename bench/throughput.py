@@ -36,6 +36,9 @@ from bench.load import Result, Target, count_requests, have_wrk, measure
 from bench.procs import cpu_seconds, free_port, rss_kib, spawn, stop
 
 MESH_DIR = Path(__file__).with_name("mesh")
+# revgate as configured by default, and with the content memo off (adapters/stamps.py):
+# every upstream answer parsed, mapped and built again, as if it had changed since the last.
+REVGATES = (("revgate", ""), ("revgate, memo off", "content_memo = false\n"))
 SERVER_CPU, CLIENT_CPU = 0, 1
 
 
@@ -121,25 +124,28 @@ async def fleet(with_mesh: bool) -> AsyncIterator[Fleet]:
             "single": Target(sim + q.REST_SINGLE_PATH, headers=auth),
         }
         with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "revgate.toml"
-            config.write_text(
-                f'[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "{sim}"\n'
-                'token_env = "BENCH_TOKEN"\n' + q.access_toml()
-            )
-            gw_port = free_port()
-            gw = await spawn(
-                ["-m", "gateway.cli", "serve", "--config", str(config), "--port", str(gw_port)],
-                f"http://127.0.0.1:{gw_port}/healthz",
-                cpu=SERVER_CPU,
-                env={"BENCH_TOKEN": q.TOKEN},
-            )
-            procs.append(gw)
-            out.revgate_pid = out.pids["revgate"] = gw.pid
-            url = f"http://127.0.0.1:{gw_port}/graphql"
-            out.targets["revgate"] = {
-                "list": _graphql(url, q.LIST_QUERY, q.BENCH_AUTH),
-                "single": _graphql(url, q.SINGLE_QUERY, q.BENCH_AUTH),
-            }
+            for name, extra in REVGATES:
+                config = Path(tmp) / f"revgate-{len(procs)}.toml"
+                config.write_text(
+                    f'[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "{sim}"\n'
+                    f'token_env = "BENCH_TOKEN"\n{extra}' + q.access_toml()
+                )
+                gw_port = free_port()
+                serve = ["serve", "--config", str(config), "--port", str(gw_port)]
+                gw = await spawn(
+                    ["-m", "gateway.cli", *serve],
+                    f"http://127.0.0.1:{gw_port}/healthz",
+                    cpu=SERVER_CPU,
+                    env={"BENCH_TOKEN": q.TOKEN},
+                )
+                procs.append(gw)
+                out.pids[name] = gw.pid
+                url = f"http://127.0.0.1:{gw_port}/graphql"
+                out.targets[name] = {
+                    "list": _graphql(url, q.LIST_QUERY, q.BENCH_AUTH),
+                    "single": _graphql(url, q.SINGLE_QUERY, q.BENCH_AUTH),
+                }
+            out.revgate_pid = out.pids["revgate"]
             if with_mesh:
                 await _mesh(sim, procs, out)
             else:
@@ -231,20 +237,21 @@ def _print_table(
             )
     print()
     for what in ("list", "single"):
-        rg1, rg32 = table[("revgate", what, 1)], table[("revgate", what, 32)]
-        if ("mesh", what, 1) in table:
-            m1, m32 = table[("mesh", what, 1)], table[("mesh", what, 32)]
+        for rg, _ in REVGATES:
+            rg1, rg32 = table[(rg, what, 1)], table[(rg, what, 32)]
+            if ("mesh", what, 1) in table:
+                m1, m32 = table[("mesh", what, 1)], table[("mesh", what, 32)]
+                print(
+                    f"{what}: {rg}/Mesh throughput  c=1 {rg1.rps / m1.rps:.2f}x"
+                    f"   c=32 {rg32.rps / m32.rps:.2f}x;   Mesh/{rg} CPU per request"
+                    f"  c=1 {cpu[('mesh', what, 1)] / cpu[(rg, what, 1)]:.2f}x"
+                    f"   c=32 {cpu[('mesh', what, 32)] / cpu[(rg, what, 32)]:.2f}x"
+                )
+            d1 = table[("direct REST", what, 1)]
             print(
-                f"{what}: revgate/Mesh throughput  c=1 {rg1.rps / m1.rps:.2f}x"
-                f"   c=32 {rg32.rps / m32.rps:.2f}x;   Mesh/revgate CPU per request"
-                f"  c=1 {cpu[('mesh', what, 1)] / cpu[('revgate', what, 1)]:.2f}x"
-                f"   c=32 {cpu[('mesh', what, 32)] / cpu[('revgate', what, 32)]:.2f}x"
+                f"{what}: {rg}/direct REST latency (p50, c=1) {rg1.p50_ms / d1.p50_ms:.2f}x"
+                f"   throughput {rg}/direct c=1 {rg1.rps / d1.rps:.2f}"
             )
-        d1 = table[("direct REST", what, 1)]
-        print(
-            f"{what}: revgate/direct REST latency (p50, c=1) {rg1.p50_ms / d1.p50_ms:.2f}x"
-            f"   throughput revgate/direct c=1 {rg1.rps / d1.rps:.2f}"
-        )
 
 
 async def _rss(f: Fleet, total: int) -> None:
