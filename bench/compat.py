@@ -2,13 +2,15 @@
 
 Issue 9 asks for the compat layer's overhead over the backend it re-serves to stay ≤ 1.3×.
 
-It starts the simulator (100 generated patches) and two revgate servers over it — one with
-no response cache (``cache_ttl = 0``: every compat request goes upstream, is parsed into
-records and rendered) and one with the backend's response cache on (``cache_ttl = 60``,
-measured warm) — then loads the same list (``patches/?project=generated&per_page=100``) and
-one patch directly and through ``/rest/pw/api/1.3/…``, side by side, ≥ 3 rounds, medians, and
-prints compat/backend ratios for both. Both figures are printed, always: the warm one says
-what a cache hit costs, the uncached one what the compat layer itself costs.
+It starts the simulator (100 generated patches) and three revgate servers over it — one with
+no response cache (``cache_ttl = 0``: every compat request goes upstream; an answer
+identical to the previous one is re-served from its memoised rendering, ``adapters/stamps.py``),
+the same with ``content_memo = false`` (every answer parsed into records and rendered) and
+one with the backend's response cache on (``cache_ttl = 60``, measured warm) — then loads
+the same list (``patches/?project=generated&per_page=100``) and one patch directly and
+through ``/rest/pw/api/1.3/…``, side by side, ≥ 3 rounds, medians, and prints
+compat/backend ratios for each. All figures are printed, always: the warm one says what a
+cache hit costs, the memo-off one what the compat layer itself costs on a changed answer.
 
 The compat caller presents the bench API key in Patchwork's ``Token`` scheme, so the whole
 access path (authentication, request-rate bucket) runs per request; every run counts
@@ -42,11 +44,18 @@ def compat_available() -> bool:
     return importlib.util.find_spec("gateway.compat") is not None
 
 
-def _config(sim: str, ttl: float) -> str:
+def _config(sim: str, ttl: float, memo: bool) -> str:
     return (
         f'[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "{sim}"\n'
-        f'token_env = "BENCH_TOKEN"\ncache_ttl = {ttl}\n' + q.access_toml()
+        f'token_env = "BENCH_TOKEN"\ncache_ttl = {ttl}\n'
+        f"content_memo = {str(memo).lower()}\n" + q.access_toml()
     )
+
+
+# label, cache_ttl, content_memo: uncached (every request upstream; an unchanged answer
+# re-served from its memoised rendering, adapters/stamps.py), the same with the memo off
+# (every answer parsed, mapped, rendered), and the response cache measured warm.
+SERVERS = (("uncached", 0, True), ("memo off", 0, False), ("warm cache", WARM_TTL, True))
 
 
 def _errors(results: list[Result]) -> str:
@@ -69,9 +78,9 @@ async def run(seconds: float, rounds: int) -> None:
         sim = f"http://127.0.0.1:{port}"
         gateways: dict[str, str] = {}
         with tempfile.TemporaryDirectory() as tmp:
-            for label, ttl in (("uncached", 0), ("warm cache", WARM_TTL)):
-                config = Path(tmp) / f"revgate-{ttl}.toml"
-                config.write_text(_config(sim, ttl))
+            for label, ttl, memo in SERVERS:
+                config = Path(tmp) / f"revgate-{len(procs)}.toml"
+                config.write_text(_config(sim, ttl, memo))
                 gw_port = free_port()
                 procs.append(
                     await spawn(
