@@ -315,13 +315,16 @@ class Page(Generic[T]):
     """One window of a list, as the backend ordered it.
 
     ``has_next`` says whether items exist after this window; ``total`` is the list's size
-    where the backend can tell it cheaply, else ``None``.
+    where the backend can tell it cheaply, else ``None``. ``kept``: this very page (its
+    ``items`` tuple) is memoised by the upstream answer's stamp and comes back while the
+    answer is unchanged (``adapters/stamps.py``), so what is built from it may be kept too.
     """
 
     items: tuple[T, ...]
     offset: int
     has_next: bool
     total: int | None = None
+    kept: bool = False
 
 
 # Patch updates and check creation are the foundation's two writes.

@@ -79,7 +79,7 @@ class ContentStamps:
         """The stamp of this answer: the previous one's for ``url`` when identical."""
         head = _headers_key(headers)
         last = self._last.get(url)
-        if last is not None and last[0] == status and last[2] == body and last[1] == head:
+        if last is not None and last[2] == body and last[0] == status and last[1] == head:
             self._last.move_to_end(url)
             self.reused += 1
             return last[3]

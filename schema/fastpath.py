@@ -338,9 +338,10 @@ class _Compiler:
             complete = item
             if value.__class__ is RecordList and records is not None and value.convert is of:
                 # The page's records, projected (schema/projection.py): no objects built.
+                if pure and value.kept:
+                    keep = value.records
+                    return _build_list(keep, records, path, run, nodes, item_nullable, token)
                 complete, value = records, value.records
-                if pure:
-                    return _build_list(value, complete, path, run, nodes, item_nullable, token)
             elif not is_iterable(value):
                 raise GraphQLError(f"Expected Iterable, but did not find one for field '{owner}'.")
             return _build_list(value, complete, path, run, nodes, item_nullable)
@@ -641,8 +642,9 @@ _HELPERS: dict[str, Any] = {
 class ListMemo:
     """Lists built from a page of records, by (list selection, the page's records object).
 
-    A page of records is a function of one upstream answer (``adapters.stamps``): re-reading
-    an unchanged list gives back the very same records tuple, and a list selection whose
+    A kept page of records (``Page.kept``) is a function of one upstream answer
+    (``adapters.stamps``): re-reading an unchanged list gives back the very same records
+    tuple, and a list selection whose
     builder is *pure* (``_Object.pure``: projections and record-only resolvers only) builds
     the very same response items from it. So the built list is kept under the identity of
     the records (held, so the identity stays theirs) and re-served; a build that reported an
@@ -675,6 +677,9 @@ class ListMemo:
     def clear(self) -> None:
         """Forget everything (tests; a schema reload)."""
         self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 LIST_MEMO = ListMemo()

@@ -104,7 +104,7 @@ def connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
     """Wrap one backend window as a connection."""
     # The items stay records until something reads them (schema/projection.py): the fast
     # path projects them straight into the response; normal execution converts on iteration.
-    nodes: RecordList[R, T] = RecordList(page.items, convert)
+    nodes: RecordList[R, T] = RecordList(page.items, convert, page.kept)
     offset = page.offset
 
     def edges() -> list[Edge[T]]:

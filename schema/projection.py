@@ -63,11 +63,12 @@ class RecordView:
 class RecordList(Sequence[T], Generic[R, T]):
     """The items of a page as records, converted with ``convert`` on first use."""
 
-    __slots__ = ("_items", "convert", "records")
+    __slots__ = ("_items", "convert", "kept", "records")
 
-    def __init__(self, records: Sequence[R], convert: Callable[[R], T]) -> None:
+    def __init__(self, records: Sequence[R], convert: Callable[[R], T], kept: bool = False) -> None:
         self.records = records
         self.convert = convert
+        self.kept = kept  # the records object comes back while upstream is unchanged (Page.kept)
         self._items: list[T] | None = None
 
     def items(self) -> list[T]:

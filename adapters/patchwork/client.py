@@ -46,6 +46,7 @@ class Window:
     has_next: bool
     total: int | None
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    kept: bool = False  # memoised by stamp: the same answer again gives this object back
 
 
 class PatchworkClient:
@@ -128,8 +129,10 @@ class PatchworkClient:
         has_next = len(items) > count or not reached_end
         items = items[:count]
         total = offset + len(items) if reached_end and len(items) <= count else None
-        window = Window(items=items, has_next=has_next, total=total)
-        if pages == 1:  # a window over several answers has no one stamp
+        # a window over several answers has no one stamp
+        kept = pages == 1 and resp.cache_stamp is not None
+        window = Window(items=items, has_next=has_next, total=total, kept=kept)
+        if kept:
             self._windows.put(resp.cache_stamp, route, window)
         return window
 

@@ -115,8 +115,15 @@ class PatchworkSource:
         if known is not None:
             return known
         items = tuple(parse(d) for d in window.items)
-        built = Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
-        window.derived[rel] = built
+        built = Page(
+            items=items,
+            offset=page.offset,
+            has_next=window.has_next,
+            total=window.total,
+            kept=window.kept,
+        )
+        if window.kept:
+            window.derived[rel] = built
         return built
 
     async def _require(self, minimum: str, what: str) -> None:
@@ -191,7 +198,9 @@ class PatchworkSource:
             order="-date" if descending else "date",
         )
         found = await self.list_patches(pushed, page)
-        return Page(items=found.items, offset=found.offset, has_next=found.has_next)
+        return Page(
+            items=found.items, offset=found.offset, has_next=found.has_next, kept=found.kept
+        )
 
     async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
         """Patch details, one request each (the API has no multi-id lookup)."""

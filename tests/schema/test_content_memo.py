@@ -87,9 +87,10 @@ async def test_a_change_on_the_backend_shows_in_the_next_answer(
 async def test_content_memo_off_rebuilds_every_time(data: PatchworkData, mapped: list[int]) -> None:
     async for gw in _gateway(data, content_memo=False):
         first, _ = await _list(gw)
-        hits = LIST_MEMO.hits
+        hits, kept = LIST_MEMO.hits, len(LIST_MEMO)
         second, upstream = await _list(gw)
         assert upstream == 1 and mapped[0] == 200 and LIST_MEMO.hits == hits
+        assert len(LIST_MEMO) == kept  # pages that never come back: their lists are not kept
         assert second == first
 
 
