@@ -539,7 +539,7 @@ class HttpClient:
                 resp = Response(
                     status=status,
                     url=str(url),
-                    headers=CIMultiDictProxy(CIMultiDict(raw.headers)),
+                    headers=raw.headers,  # already an immutable CIMultiDictProxy
                     body=body,
                     backend=self.backend,
                 )
@@ -576,6 +576,9 @@ class HttpClient:
         encoded = raw.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
         if ok and declared is not None and not encoded and declared > limit:
             raise _Failure(self._too_big(method, url, raw.status), retryable=False)
+        if ok and declared is not None and not encoded:
+            # the declared length is within the cap: one read (aiohttp stops at that length)
+            return await raw.read()
         chunks: list[bytes] = []
         size = 0
         async for chunk in raw.content.iter_chunked(_CHUNK):

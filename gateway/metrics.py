@@ -85,6 +85,17 @@ class Metrics:
             registry=self.registry,
         )
         self._names: set[str] = set()
+        # Labelled children by (metric, label values): ``labels()`` takes a lock and builds
+        # tuples on every call; every label here is bounded, so this dict is too.
+        self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once per distinct label values."""
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def operation_name(self, name: str | None) -> str:
         """A bounded label value for a client-chosen operation name."""
@@ -101,9 +112,10 @@ class Metrics:
         """The ``on_request`` hook counting one backend's upstream attempts."""
         counter = self.upstream_requests
         histogram = self.upstream_seconds.labels(backend)
+        child = self.child
 
         def hook(method: str, url: str, status: int | None, seconds: float) -> None:
-            counter.labels(backend, method, str(status) if status else "error").inc()
+            child(counter, backend, method, str(status) if status else "error").inc()
             histogram.observe(seconds)
 
         return hook
@@ -129,8 +141,9 @@ class Metrics:
                 name = metrics.operation_name(ctx.operation_name)
                 result = ctx.result
                 outcome = "error" if result is None or getattr(result, "errors", None) else "ok"
-                metrics.operations.labels(kind, name, outcome).inc()
-                metrics.operation_seconds.labels(kind, name).observe(time.perf_counter() - start)
+                metrics.child(metrics.operations, kind, name, outcome).inc()
+                seconds = time.perf_counter() - start
+                metrics.child(metrics.operation_seconds, kind, name).observe(seconds)
 
         return OperationMetrics
 
@@ -162,7 +175,7 @@ class CountRequests:
         try:
             await self.app(scope, receive, observe)
         finally:
-            self.metrics.http_requests.labels(route, str(status)).inc()
+            self.metrics.child(self.metrics.http_requests, route, str(status)).inc()
 
 
 # (stats counter, metric name without _total, help): per backend …
