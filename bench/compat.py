@@ -64,12 +64,13 @@ def _errors(results: list[Result]) -> str:
     return f"errors {failed}/{total}" + (" — FAILED RUN, ignore its figures" if failed else "")
 
 
-async def run(seconds: float, rounds: int) -> None:
-    """Measure and print."""
+async def run(seconds: float, rounds: int, latency_ms: float = 0.0) -> None:
+    """Measure and print (``latency_ms``: the simulator answers API requests that late)."""
     port = free_port()
+    sim_args = ["--port", str(port), "--generated", "100", "--latency-ms", str(latency_ms)]
     procs = [
         await spawn(
-            ["-m", "adapters.patchwork.simulator", "--port", str(port), "--generated", "100"],
+            ["-m", "adapters.patchwork.simulator", *sim_args],
             f"http://127.0.0.1:{port}/api/",
             cpu=CLIENT_CPU,
         )
@@ -108,6 +109,7 @@ async def run(seconds: float, rounds: int) -> None:
             print(
                 "compat vs backend: p50 latency ratio (goal <= 1.3) and throughput ratio;"
                 f" {rounds} rounds x {seconds:g} s, medians"
+                + (f"; backend answers {latency_ms:g} ms late" if latency_ms else "")
             )
             for what, path in (("list", q.REST_LIST_PATH), ("single", q.REST_SINGLE_PATH)):
                 for conns in (1, 32):
@@ -142,11 +144,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--backend-latency-ms",
+        type=float,
+        default=0.0,
+        help="the simulator answers API requests this late (a real server's service time)",
+    )
     args = parser.parse_args()
     if not compat_available():
         print("compat layer not in this tree (gateway/compat.py): compat vs backend skipped")
         return
-    asyncio.run(run(args.seconds, max(3, args.rounds)))
+    asyncio.run(run(args.seconds, max(3, args.rounds), args.backend_latency_ms))
 
 
 if __name__ == "__main__":

@@ -218,9 +218,25 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8800)
     parser.add_argument("--generated", type=int, default=0, help="add N generated patches")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="answer every /api/ request this many ms late (a real server's service time)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     data = PatchworkData.generated(args.generated) if args.generated else PatchworkData.from_seed()
-    web.run_app(create_app(data), host=args.host, port=args.port)
+    app = create_app(data)
+    add_latency(app, args.latency_ms)
+    web.run_app(app, host=args.host, port=args.port)
+
+
+def add_latency(app: web.Application, ms: float) -> None:
+    """Answer every ``/api/`` request ``ms`` milliseconds late (0: at once), as a real server
+    with that service time would (``bench.compat --backend-latency-ms``)."""
+    if ms > 0:
+        app[SIM_STATE].faults["/api/"] = "slow"
+        app[SIM_STATE].slow_seconds = ms / 1000
 
 
 if __name__ == "__main__":

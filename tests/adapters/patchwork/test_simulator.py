@@ -395,3 +395,13 @@ def test_create_app_exposes_state() -> None:
     app = create_app(data)
     state = app[SIM_STATE]
     assert state.data is data and state.requests == [] and state.faults == {}
+
+
+def test_add_latency_delays_api_requests_only_when_asked() -> None:
+    from adapters.patchwork.simulator import add_latency
+
+    app = create_app()
+    add_latency(app, 0)
+    assert app[SIM_STATE].faults == {}
+    add_latency(app, 5)
+    assert app[SIM_STATE].faults == {"/api/": "slow"} and app[SIM_STATE].slow_seconds == 0.005
