@@ -1,6 +1,7 @@
-"""Rendered compat answers memoised per response-cache entry: fast on a warm hit, never stale
-after a write, never shared between credentials or between callers who may see different
-objects (``adapters.stamps.StampMemo``, ``adapters.http_cache`` stamps)."""
+"""Rendered compat answers memoised per stamp — a response-cache entry, or without a cache
+an answer's content stamp: fast on a repeated read, never stale after a write or a change
+on the backend, never shared between callers who may see different objects
+(``adapters.stamps.StampMemo``, ``adapters.http_cache`` stamps)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,25 @@ async def gw() -> AsyncIterator[CompatGateway]:
         yield gateway
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def plain() -> AsyncIterator[CompatGateway]:
+    """The same, without a response cache: every read goes upstream, and its answers carry
+    content stamps (adapters/stamps.py)."""
+    data = PatchworkData.from_seed()
+    data.bundles[2] = {**data.bundles[1], "id": 2, "name": "secret", "public": False}
+    tokens = [{"name": "admin", "sha256": sha(ADMIN)}, {"name": "owner", "sha256": sha(OWNER)}]
+    async with compat_gateway(data, tokens=tokens) as gateway:
+        yield gateway
+
+
+@pytest.fixture(params=["cached", "uncached"])
+def either(request: pytest.FixtureRequest) -> CompatGateway:
+    """Each memo test that holds for both kinds of stamps, run on both gateways."""
+    name = "gw" if request.param == "cached" else "plain"
+    gateway: CompatGateway = request.getfixturevalue(name)
+    return gateway
+
+
 def _memo(gw: CompatGateway) -> StampMemo[rest.Rendered]:
     source = gw.app.state.backends.sources["pw"]
     assert isinstance(source, PatchworkSource)
@@ -62,34 +82,34 @@ async def test_memo_warm_hit_serves_the_same_answer_without_rendering(gw: Compat
     assert head.headers["Link"] == first.headers["Link"]
 
 
-async def test_memo_keys_on_everything_the_rendering_depends_on(gw: CompatGateway) -> None:
-    base = (await gw.client.get(LIST)).json()
-    other_host = await gw.client.get(LIST, headers={"Host": "elsewhere.example"})
+async def test_memo_keys_on_everything_the_rendering_depends_on(either: CompatGateway) -> None:
+    base = (await either.client.get(LIST)).json()
+    other_host = await either.client.get(LIST, headers={"Host": "elsewhere.example"})
     assert other_host.json()[0]["url"].startswith("http://elsewhere.example/rest/pw/")
     assert base[0]["url"].startswith("http://revgate/rest/pw/")
-    unversioned = await gw.client.get("/rest/pw/api/patches/?per_page=5")
+    unversioned = await either.client.get("/rest/pw/api/patches/?per_page=5")
     assert "/rest/pw/api/patches/" in unversioned.json()[0]["url"]
-    fmt = await gw.client.get(LIST + "&format=json")
+    fmt = await either.client.get(LIST + "&format=json")
     assert fmt.json()[0]["url"].endswith("?format=json")
     assert "format=json" in fmt.headers["Link"] and "format" not in base[0]["url"]
 
 
-async def test_memo_write_makes_the_next_read_fresh(gw: CompatGateway) -> None:
-    listed = (await gw.client.get(LIST)).json()
-    await gw.client.get(LIST)  # now served from the memo
+async def test_memo_write_makes_the_next_read_fresh(either: CompatGateway) -> None:
+    listed = (await either.client.get(LIST)).json()
+    await either.client.get(LIST)  # now served from the memo
     pid = listed[0]["id"]
     state = "rejected" if listed[0]["state"] != "rejected" else "accepted"
-    resp = await gw.client.patch(
+    resp = await either.client.patch(
         f"/rest/pw/api/1.3/patches/{pid}/",
         headers={"Authorization": f"Token {ADMIN}"},
         json={"state": state},
     )
     assert resp.status_code == 200
-    before = len(gw.upstream())
-    after = (await gw.client.get(LIST)).json()
-    assert _gets(gw, before) == 1  # the write retired the cache entry, and its rendering
+    before = len(either.upstream())
+    after = (await either.client.get(LIST)).json()
+    assert _gets(either, before) == 1  # the write retired the cache entry, and its rendering
     assert after[0]["state"] == state
-    detail = (await gw.client.get(f"/rest/pw/api/1.3/patches/{pid}/")).json()
+    detail = (await either.client.get(f"/rest/pw/api/1.3/patches/{pid}/")).json()
     assert detail["state"] == state
 
 
@@ -104,18 +124,18 @@ async def test_memo_never_shared_between_credentials(gw: CompatGateway) -> None:
     assert _gets(gw, before) == 1 and len(_memo(gw)) == size + 1
 
 
-async def test_memo_never_shows_private_objects_to_anonymous_callers(gw: CompatGateway) -> None:
+async def test_memo_never_shows_private_objects_to_anonymous_callers(either: CompatGateway) -> None:
     # Same backend credential (the gateway's own), so the same cache entry and stamp: the
     # anonymous rendering hides private bundles and must not be served to the owner, nor
     # the owner's to an anonymous caller — in either order.
     owner = {"Authorization": f"Token {OWNER}"}
     for _ in range(2):
-        listed = await gw.client.get("/rest/pw/api/1.3/bundles/", headers=owner)
+        listed = await either.client.get("/rest/pw/api/1.3/bundles/", headers=owner)
         assert sorted(b["name"] for b in listed.json()) == ["my-bundle", "secret"]
-        anon = await gw.client.get("/rest/pw/api/1.3/bundles/")
+        anon = await either.client.get("/rest/pw/api/1.3/bundles/")
         assert [b["name"] for b in anon.json()] == ["my-bundle"]
-        assert (await gw.client.get("/rest/pw/api/1.3/bundles/2/")).status_code == 404
-        secret = await gw.client.get("/rest/pw/api/1.3/bundles/2/", headers=owner)
+        assert (await either.client.get("/rest/pw/api/1.3/bundles/2/")).status_code == 404
+        secret = await either.client.get("/rest/pw/api/1.3/bundles/2/", headers=owner)
         assert secret.status_code == 200
 
 
