@@ -11,7 +11,8 @@ Sessions
     ``connect_timeout + 2 * read_timeout``), so an upstream that drips its answer a byte at a
     time — each read within ``read_timeout`` — still fails as a ``Timeout``;
     ``close()`` closes only a session the client created itself. A request made before
-    ``open()`` opens the session lazily.
+    ``open()`` opens the session lazily. Cookies an upstream sets are ignored (never sent
+    back): the session is shared by every caller credential of the backend.
 
 URL allow rule
     Every request goes through :meth:`HttpClient.resolve`. A relative path is appended to
@@ -331,8 +332,13 @@ class HttpClient:
         if self._session is not None and not self._session.closed:
             return
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=100, keepalive_timeout=30.0)
+        # No cookie jar: the session is shared by every caller's credentials (with_credentials),
+        # so a cookie one caller's answer set must never ride along on another's request.
         self._session = aiohttp.ClientSession(
-            connector=connector, timeout=self._timeout, auto_decompress=True
+            connector=connector,
+            timeout=self._timeout,
+            auto_decompress=True,
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         self._owns_session = True
 

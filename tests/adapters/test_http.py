@@ -9,7 +9,7 @@ import gzip
 import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -80,8 +80,10 @@ def build_app(up: Upstream) -> web.Application:
                 "authorization": request.headers.get("Authorization"),
                 "user_agent": request.headers.get("User-Agent"),
                 "content_type": request.headers.get("Content-Type"),
+                "cookie": request.headers.get("Cookie"),
                 "body": (await request.read()).decode(),
-            }
+            },
+            **{"Set-Cookie": "sessionid=for-whoever-asked; Path=/"},
         )
 
     async def status(request: web.Request) -> web.Response:
@@ -249,6 +251,24 @@ async def test_token_auth_and_user_agent_sent(make_client: MakeClient) -> None:
     body, _ = await client.get_json("/echo")
     assert body["authorization"] == f"Token {SECRET}"
     assert body["user_agent"] == "revgate/0.1"
+
+
+async def test_cookies_set_upstream_are_never_sent_back(upstream: Upstream) -> None:
+    # The pooled session is shared by every caller credential (with_credentials): one
+    # caller's session cookie must not ride along on another caller's request. (By host
+    # name: a cookie jar keeps no cookies of a bare IP address anyway.)
+    config = upstream.config(credentials=Credentials(token=SECRET))
+    client = HttpClient(replace(config, base_url=f"http://localhost:{upstream.port}"))
+    other = client.with_credentials(Credentials(token="someone-else"))
+    try:
+        first, resp = await client.get_json("/echo")
+        assert "sessionid" in resp.headers["Set-Cookie"] and first["cookie"] is None
+        again, _ = await other.get_json("/echo")
+        assert again["cookie"] is None and again["authorization"] == "Token someone-else"
+        mine, _ = await client.get_json("/echo")
+        assert mine["cookie"] is None
+    finally:
+        await client.close()
 
 
 async def test_basic_auth_sent(make_client: MakeClient) -> None:
