@@ -73,7 +73,7 @@ def build_app(up: Upstream) -> web.Application:
         return _json({"ok": True}, Link=link)
 
     async def echo(request: web.Request) -> web.Response:
-        return _json(
+        resp = _json(
             {
                 "method": request.method,
                 "query": [[k, v] for k, v in request.query.items()],
@@ -82,9 +82,10 @@ def build_app(up: Upstream) -> web.Application:
                 "content_type": request.headers.get("Content-Type"),
                 "cookie": request.headers.get("Cookie"),
                 "body": (await request.read()).decode(),
-            },
-            **{"Set-Cookie": "sessionid=for-whoever-asked; Path=/"},
+            }
         )
+        resp.headers["Set-Cookie"] = "sessionid=for-whoever-asked; Path=/"
+        return resp
 
     async def status(request: web.Request) -> web.Response:
         count(request)
