@@ -211,16 +211,20 @@ def test_fast_path_answers_as_normal_execution(
 ) -> None:
     query, variables = case
     slow, slow_upstream = harness.query(query, variables, fast=False)
-    fast, fast_upstream = harness.query(query, variables, fast=True)
-    assert _normalised(fast) == _normalised(slow), query
-    assert fast_upstream == slow_upstream, query
-    # again: unchanged upstream answers, so memoised pages and lists (adapters/stamps.py)
-    again, again_upstream = harness.query(query, variables, fast=True)
-    assert _normalised(again) == _normalised(slow), query
-    assert again_upstream == slow_upstream, query
-    walked, walked_upstream = harness.query(query, variables, fast=True, codegen=False)
-    assert _normalised(walked) == _normalised(slow), query
-    assert walked_upstream == slow_upstream, query
+    # A non-null root field that fails nulls ``data`` and makes graphql-core cancel its
+    # sibling root field mid-flight: whether the sibling's upstream request went out by then
+    # is timing (such operations are never planned: compile_operation). Counts are compared
+    # for every other query.
+    racy = slow.get("data") is None and " again: " in query
+    runs = [
+        harness.query(query, variables, fast=True),
+        # again: unchanged upstream answers, so memoised pages and lists (adapters/stamps.py)
+        harness.query(query, variables, fast=True),
+        harness.query(query, variables, fast=True, codegen=False),  # plans walked generically
+    ]
+    for body, upstream in runs:
+        assert _normalised(body) == _normalised(slow), query
+        assert racy or upstream == slow_upstream, query
 
 
 def test_most_generated_queries_took_the_fast_path(harness: Harness) -> None:
