@@ -74,16 +74,23 @@ def format_date(value: datetime) -> str:
     return value.isoformat()
 
 
+# What reading a payload of the wrong shape raises (a missing key, a list for a dict …).
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+
+
+def shape_error(backend: str, what: str, exc: Exception) -> BadPayload:
+    """The ``BadPayload`` a shape error (``SHAPE_ERRORS``) in a ``what`` payload becomes."""
+    return BadPayload(backend, f"unexpected {what} payload ({type(exc).__name__}: {exc})")
+
+
 def guarded(backend: str, what: str, parse: Callable[[], R]) -> R:
     """Run ``parse``, turning shape errors into ``BadPayload`` for ``backend``."""
     try:
         return parse()
     except BadPayload:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadPayload(
-            backend, f"unexpected {what} payload ({type(exc).__name__}: {exc})"
-        ) from exc
+    except SHAPE_ERRORS as exc:
+        raise shape_error(backend, what, exc) from exc
 
 
 def choose_per_page(offset: int, count: int, cap: int) -> int:

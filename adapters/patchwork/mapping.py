@@ -31,11 +31,13 @@ from adapters.model import (
     SeriesRef,
 )
 from adapters.patchwork_common import (
+    SHAPE_ERRORS,
     STATE_MAP,
     change_state,
     format_date,
     guarded,
     parse_date,
+    shape_error,
 )
 
 # Re-exported: the state table, dates and the shape guard are shared with the fdo fork.
@@ -170,11 +172,8 @@ def patch(backend: str, d: Mapping[str, Any]) -> Patch:
         )
     except BadPayload:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        # the same conversion as ``guarded``, inline: no closure per list item
-        raise BadPayload(
-            backend, f"unexpected patch payload ({type(exc).__name__}: {exc})"
-        ) from exc
+    except SHAPE_ERRORS as exc:  # as ``guarded`` does, inline: no closure per list item
+        raise shape_error(backend, "patch", exc) from exc
 
 
 def cover(backend: str, d: Mapping[str, Any]) -> Cover:
