@@ -73,10 +73,12 @@ class ContentStamps:
         self._last: OrderedDict[str, tuple[int, tuple[tuple[str, str], ...], bytes, str]] = (
             OrderedDict()
         )
-        self.reused = 0  # answers that got an earlier stamp (for tests and the bench)
+        self.reused = 0  # answers that got the previous answer's stamp (unchanged)
+        self.stamped = 0  # answers stamped in all
 
     def stamp(self, url: str, status: int, headers: Mapping[str, str], body: bytes) -> str:
         """The stamp of this answer: the previous one's for ``url`` when identical."""
+        self.stamped += 1
         head = _headers_key(headers)
         last = self._last.get(url)
         if last is not None and last[2] == body and last[0] == status and last[1] == head:

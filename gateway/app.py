@@ -164,6 +164,7 @@ def create_app(
     if cache is not None:
         metrics.watch_cache(cache)
     backends = Backends(sources)
+    metrics.watch_stamps(lambda: backends.sources)
     access = Access(settings, limiter, hooks, cache)
     graphql = GraphQLApp(backends, settings, metrics, access, tracing)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -120,6 +120,11 @@ class Metrics:
 
         return hook
 
+    def watch_stamps(self, sources: Callable[[], Mapping[str, Any]]) -> None:
+        """Export the content stamps' counters of the current ``sources`` (read at scrape
+        time; a reload starts them afresh, which counters may do)."""
+        self.registry.register(StampsCollector(sources))
+
     def watch_cache(self, cache: Cache) -> None:
         """Export the response cache's counters (read from its ``stats`` at scrape time)."""
         self.registry.register(CacheCollector(cache))
@@ -217,6 +222,38 @@ class CacheCollector(Collector):
             yield family
         for what, name, text in _CACHE_STORE_COUNTERS:
             yield CounterMetricFamily(name, text, value=getattr(stats, what))
+
+
+class StampsCollector(Collector):
+    """Per backend: uncached 200 answers stamped by content, and how many were unchanged
+    (their parsed pages, records and renderings reused, ``adapters/stamps.py``). Counts
+    the backend's own client; callers with their own backend token have their own."""
+
+    _FAMILIES = (
+        ("stamped", "revgate_content_answers", "Uncached 200 upstream answers compared."),
+        ("reused", "revgate_content_unchanged", "Answers identical to the previous one."),
+    )
+
+    def __init__(self, sources: Callable[[], Mapping[str, Any]]) -> None:
+        self.sources = sources
+
+    def describe(self) -> Iterator[Metric]:
+        """The families without samples."""
+        for _, name, text in self._FAMILIES:
+            yield CounterMetricFamily(name, text, labels=["backend"])
+
+    def collect(self) -> Iterator[Metric]:
+        """One sample per backend whose client stamps answers."""
+        stamps = {
+            name: found
+            for name, source in sorted(self.sources().items())
+            if (found := getattr(getattr(source, "http", None), "stamps", None)) is not None
+        }
+        for what, name, text in self._FAMILIES:
+            family = CounterMetricFamily(name, text, labels=["backend"])
+            for backend, found in stamps.items():
+                family.add_metric([backend], getattr(found, what))
+            yield family
 
 
 def _operation_type(ctx: Any) -> str:

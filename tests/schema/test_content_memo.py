@@ -8,6 +8,7 @@ upstream request; a change on the backend shows in the very next answer.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -67,6 +68,10 @@ async def test_unchanged_list_is_fetched_but_not_mapped_or_built_again(
     assert mapped[0] == 100  # … but its unchanged answer is not parsed or mapped again
     assert LIST_MEMO.hits == hits + 1  # and the response list is not built again
     assert second == first
+    metrics = (await gw.client.get("/metrics")).text
+    assert 'revgate_content_answers_total{backend="pw"}' in metrics
+    unchanged = re.search(r'revgate_content_unchanged_total\{backend="pw"\} (\S+)', metrics)
+    assert unchanged is not None and float(unchanged.group(1)) >= 1.0
 
 
 async def test_a_change_on_the_backend_shows_in_the_next_answer(
