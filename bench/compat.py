@@ -12,6 +12,12 @@ through ``/rest/pw/api/1.3/…``, side by side, ≥ 3 rounds, medians, and print
 compat/backend ratios for each. All figures are printed, always: the warm one says what a
 cache hit costs, the memo-off one what the compat layer itself costs on a changed answer.
 
+Beside them runs the floor (``bench.bare_proxy``): a pass-through proxy that only forwards
+bytes (aiohttp server and client on uvloop; no authentication, metrics, logging, parsing or
+translation). Its ratio is the least any proxy adds to this backend's latency on this
+machine — against a simulator that answers one patch in 0.07 ms it is far above 1.3x by
+itself — and each revgate row also prints its latency as a multiple of the floor's.
+
 The compat caller presents the bench API key in Patchwork's ``Token`` scheme, so the whole
 access path (authentication, request-rate bucket) runs per request; every run counts
 non-2xx answers and socket errors and prints them (a run with errors is flagged, never
@@ -95,6 +101,15 @@ async def run(seconds: float, rounds: int, latency_ms: float = 0.0) -> None:
                     )
                 )
                 gateways[label] = f"http://127.0.0.1:{gw_port}/rest/pw"
+            floor_port = free_port()
+            procs.append(
+                await spawn(
+                    ["-m", "bench.bare_proxy", str(floor_port), sim],
+                    f"http://127.0.0.1:{floor_port}/healthz",
+                    cpu=SERVER_CPU,
+                )
+            )
+            floor = f"http://127.0.0.1:{floor_port}/rest/pw"
             auth = (("Authorization", f"Token {q.TOKEN}"),)  # the backend's own token
             # A compat client presents a gateway API key in Patchwork's own scheme (docs/compat.md)
             gw_auth = (("Authorization", f"Token {q.BENCH_KEY}"),)
@@ -114,10 +129,14 @@ async def run(seconds: float, rounds: int, latency_ms: float = 0.0) -> None:
             for what, path in (("list", q.REST_LIST_PATH), ("single", q.REST_SINGLE_PATH)):
                 for conns in (1, 32):
                     direct: list[Result] = []
+                    bare: list[Result] = []
                     compat: dict[str, list[Result]] = {label: [] for label in gateways}
                     for _ in range(rounds):
                         direct.append(
                             await measure(Target(sim + path, headers=auth), conns, seconds, 1)
+                        )
+                        bare.append(
+                            await measure(Target(floor + path, headers=auth), conns, seconds, 1)
                         )
                         for label, gw in gateways.items():
                             target = Target(gw + path, headers=gw_auth)
@@ -128,13 +147,19 @@ async def run(seconds: float, rounds: int, latency_ms: float = 0.0) -> None:
                         f"{what} c={conns}: backend {d:,.0f} req/s (p50 {dl:.2f} ms)"
                         f" [{_errors(direct)}]"
                     )
+                    f = statistics.median(r.rps for r in bare)
+                    fl = statistics.median(r.p50_ms for r in bare)
+                    print(
+                        f"  floor, bare proxy : {f:,.0f} req/s (p50 {fl:.2f} ms);"
+                        f" latency {fl / dl:.2f}x, throughput {f / d:.2f}x [{_errors(bare)}]"
+                    )
                     for label, results in compat.items():
                         c = statistics.median(r.rps for r in results)
                         cl = statistics.median(r.p50_ms for r in results)
                         print(
                             f"  compat, {label:10}: {c:,.0f} req/s (p50 {cl:.2f} ms);"
-                            f" latency {cl / dl:.2f}x, throughput {c / d:.2f}x"
-                            f" [{_errors(results)}]"
+                            f" latency {cl / dl:.2f}x, throughput {c / d:.2f}x;"
+                            f" {cl / fl:.2f}x the floor's latency [{_errors(results)}]"
                         )
     finally:
         await stop(procs)

@@ -3,7 +3,8 @@
 (a)+(b)+(f) ``bench.throughput`` — list and single queries: revgate vs GraphQL Mesh vs direct
 REST, c=1 and c=32, and RSS over 10,000 requests; (c) ``bench.dashboard`` — the cross-forge
 dashboard query; (d) ``bench.cache`` — cold vs warm response cache; (e) ``bench.compat`` — the
-REST compat layer vs the backend (skipped with a message while it is not in the tree);
+REST compat layer vs the backend and vs a bare pass-through proxy (the floor), against the
+simulator as it is and answering 5 ms late (skipped with a message while it is not in the tree);
 ``bench.profile`` — CPU per request in-process, fast path on and off.
 """
 
@@ -20,6 +21,10 @@ BENCHES = [
     ("dashboard (cross-forge changes(first: 100))", ["bench.dashboard"]),
     ("response cache cold vs warm", ["bench.cache"]),
     ("compat layer vs backend", ["bench.compat"]),
+    (
+        "compat layer vs a backend with a 5 ms service time",
+        ["bench.compat", "--backend-latency-ms", "5"],
+    ),
     ("10,000 mixed queries at concurrency 64 against the demo", ["bench.mixed"]),
 ]
 
