@@ -46,6 +46,13 @@ def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
         )
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT_WITH_ID))
+    # Neither format shows the thread, process or source line of a record: stop the logging
+    # module from looking them up for every record (the "Optimization" switches of the
+    # logging HOWTO). uvicorn logs a line per request, so this is on every request's path.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

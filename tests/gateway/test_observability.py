@@ -81,6 +81,33 @@ def test_logs_json_one_object_per_line(capsys: pytest.CaptureFixture[str]) -> No
     assert record["logger"] == "revgate.test" and record["request_id"] == "r-1"
 
 
+def test_log_records_skip_lookups_neither_format_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    """uvicorn logs a line per request: configure_logging turns off the thread, process and
+    source-line lookups no format shows, and the line still reads as before."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    switches = logging.logThreads, logging.logProcesses, logging._srcfile
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    try:
+        configure_logging("text")
+        root.addHandler(Keep())
+        logging.getLogger("revgate.test").info("hello %s", "world")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        logging.logThreads, logging.logProcesses, logging._srcfile = switches
+    (record,) = seen
+    assert record.thread is None and record.process is None
+    assert record.funcName == "(unknown function)" and record.lineno == 0
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.endswith(" INFO revgate.test [-] hello world")
+
+
 def test_logs_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="text, json"):
         configure_logging("xml")
