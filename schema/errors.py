@@ -20,9 +20,11 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from adapters.errors import UpstreamError
+from schema.hooks import CachedHooksRunner
 from schema.request import RequestMeta
 
 INTERNAL_MESSAGE = "Internal server error"
@@ -118,6 +120,12 @@ class LoggingSchema(strawberry.Schema):
     It also codes syntax errors (``GRAPHQL_PARSE_FAILED``, or ``TOO_MANY_TOKENS`` when
     ``MaxTokensLimiter`` stopped the parser): they escape every extension hook.
     """
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        # The same hooks, looked up once per extension class instead of per request.
+        return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         result = await super().execute(*args, **kwargs)

@@ -1,0 +1,109 @@
+"""strawberry's extension runner, with each extension class's hooks looked up once.
+
+For every request strawberry opens four hook contexts (operation, parse, validate, execute),
+and each one asks every extension of the schema — a dozen here: masking, partial errors,
+parser and validation caches, the limits, cost, metrics, the fast path — whether its class
+overrides that hook and, if so, wraps the method in a fresh ``contextlib`` context manager
+factory (``inspect`` checks and ``functools.wraps`` each time). That is ~48 look-ups per
+request for an answer that depends only on the extension's class.
+
+``CachedHooksRunner`` keeps the answer per (class, hook): the context-manager factory of a
+generator hook is built once (``contextlib.contextmanager(Class.on_execute)``) and bound to
+the request's extension instance by a ``functools.partial``, which is what strawberry's
+``contextmanager(MethodType(hook, extension))`` amounts to. Hooks written as plain (async)
+functions, and the streaming hook, go through strawberry's own code unchanged. The hooks run
+in the same order, with the same instances, entering and exiting exactly as before
+(``tests/schema/test_hooks.py`` compares the calls with strawberry's runner).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import (
+    ExecutingContextManager,
+    ExtensionContextManagerBase,
+    OperationContextManager,
+    ParsingContextManager,
+    ValidationContextManager,
+    WrappedHook,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
+
+# What a class's hook is: no override (None), a context-manager factory and whether it is
+# async, or CALLABLE (a plain function: strawberry wraps it per request, as before).
+_Kind = tuple[Callable[..., Any], bool] | None
+_KINDS: dict[tuple[type[SchemaExtension], str], _Kind] = {}
+CALLABLE: _Kind = (lambda: None, False)  # a marker, compared by identity
+
+
+def _kind(cls: type[SchemaExtension], name: str) -> _Kind:
+    key = (cls, name)
+    try:
+        return _KINDS[key]
+    except KeyError:
+        pass
+    hook = getattr(cls, name)
+    kind: _Kind
+    if hook is getattr(SchemaExtension, name):
+        kind = None
+    elif inspect.isgeneratorfunction(hook):
+        kind = (contextlib.contextmanager(hook), False)
+    elif inspect.isasyncgenfunction(hook):
+        kind = (contextlib.asynccontextmanager(hook), True)
+    else:
+        kind = CALLABLE
+    _KINDS[key] = kind
+    return kind
+
+
+class _Cached(ExtensionContextManagerBase):
+    """``get_hook`` answered from the per-class table (a mix-in for the four contexts)."""
+
+    __slots__ = ()
+
+    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
+        kind = _kind(type(extension), self.HOOK_NAME)
+        if kind is None:
+            return None
+        if kind is CALLABLE:
+            return super().get_hook(extension)
+        factory, is_async = kind
+        return WrappedHook(extension, functools.partial(factory, extension), is_async)
+
+
+class _Operation(_Cached, OperationContextManager):
+    __slots__ = ()
+
+
+class _Parsing(_Cached, ParsingContextManager):
+    __slots__ = ()
+
+
+class _Validation(_Cached, ValidationContextManager):
+    __slots__ = ()
+
+
+class _Executing(_Cached, ExecutingContextManager):
+    __slots__ = ()
+
+
+class CachedHooksRunner(SchemaExtensionsRunner):
+    """strawberry's runner, opening its four per-request hook contexts from the table."""
+
+    def operation(self) -> OperationContextManager:
+        return _Operation(self.extensions)
+
+    def parsing(self) -> ParsingContextManager:
+        return _Parsing(self.extensions)
+
+    def validation(self) -> ValidationContextManager:
+        return _Validation(self.extensions)
+
+    def executing(self) -> ExecutingContextManager:
+        return _Executing(self.extensions)

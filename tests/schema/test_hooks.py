@@ -1,0 +1,122 @@
+"""CachedHooksRunner runs the same extension hooks as strawberry's runner, in the same order.
+
+Every kind of hook strawberry accepts — generator, async generator, plain function, coroutine
+function — on every stage, plus an extension overriding none, an error raised inside a hook
+and a subclass overriding its parent's hook: the events recorded with strawberry's own
+``SchemaExtensionsRunner`` and with ``CachedHooksRunner`` must be identical, request after
+request (the second request is answered from the per-class table).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types import ExecutionContext
+
+from schema.hooks import CachedHooksRunner
+
+EVENTS: list[str] = []
+
+
+class Generators(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        EVENTS.append(f"gen operation enter {type(self).__name__}")
+        yield
+        EVENTS.append("gen operation exit")
+
+    def on_parse(self) -> Iterator[None]:
+        EVENTS.append("gen parse enter")
+        yield
+        EVENTS.append("gen parse exit")
+
+    def on_execute(self) -> Iterator[None]:
+        EVENTS.append("gen execute enter")
+        yield
+        EVENTS.append(f"gen execute exit errors={bool(self.execution_context.result.errors)}")  # type: ignore[union-attr]
+
+
+class AsyncGenerators(SchemaExtension):
+    async def on_validate(self) -> AsyncIterator[None]:
+        EVENTS.append("agen validate enter")
+        yield
+        EVENTS.append("agen validate exit")
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        EVENTS.append("agen execute enter")
+        yield
+        EVENTS.append("agen execute exit")
+
+
+class Plain(SchemaExtension):
+    def on_parse(self) -> None:  # type: ignore[override]
+        EVENTS.append("plain parse")
+
+    async def on_validate(self) -> None:  # type: ignore[override]
+        EVENTS.append("coroutine validate")
+
+
+class Nothing(SchemaExtension):
+    pass
+
+
+class Child(Generators):
+    def on_parse(self) -> Iterator[None]:
+        EVENTS.append("child parse enter")
+        yield
+        EVENTS.append("child parse exit")
+
+
+class Raising(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        EVENTS.append("raising execute enter")
+        try:
+            yield
+        finally:
+            EVENTS.append("raising execute exit")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def hello(self) -> str:
+        EVENTS.append("resolver")
+        return "world"
+
+    @strawberry.field
+    def boom(self) -> str:
+        EVENTS.append("resolver boom")
+        raise ValueError("boom")
+
+
+def _schema(runner: type[SchemaExtensionsRunner]) -> strawberry.Schema:
+    class Schema(strawberry.Schema):
+        def create_extensions_runner(
+            self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+        ) -> SchemaExtensionsRunner:
+            return runner(execution_context=execution_context, extensions=extensions)
+
+    return Schema(
+        query=Query,
+        extensions=[Generators, AsyncGenerators, Plain, Nothing, Child, Raising],
+    )
+
+
+async def _events(runner: type[SchemaExtensionsRunner], query: str) -> tuple[list[str], Any]:
+    EVENTS.clear()
+    result = await _schema(runner).execute(query)
+    return EVENTS[:], (result.data, [e.message for e in result.errors or []])
+
+
+@pytest.mark.parametrize("query", ["{ hello }", "{ boom }", "{ nope }", "{ hello"])
+async def test_cached_runner_calls_every_hook_as_strawberry_does(query: str) -> None:
+    for _ in range(2):  # the second time, the cached runner answers from its table
+        expected = await _events(SchemaExtensionsRunner, query)
+        got = await _events(CachedHooksRunner, query)
+        assert got == expected
+    assert "agen validate enter" in expected[0] or query == "{ hello"
+    assert "plain parse" in expected[0] and "child parse enter" in expected[0]
