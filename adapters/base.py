@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from adapters.model import (
     Bundle,
@@ -38,6 +38,11 @@ from adapters.model import (
     Revision,
     Series,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs  # narrows as isinstance does (typing.TypeIs: 3.13)
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,3 +312,20 @@ class TrackedPatchFilter(PatchFilter):
     name: str | None = None
     updated_since: datetime | None = None
     updated_before: datetime | None = None
+
+
+# -- capability checks -----------------------------------------------------------------------
+
+_PROVIDES: dict[tuple[type, type], bool] = {}
+
+
+def provides(source: object, port: type[P]) -> TypeIs[P]:
+    """``isinstance(source, port)`` for a port above (a method-only protocol), answered once per
+    source class: a runtime protocol check walks the protocol's members on every call, and
+    the GraphQL resolvers ask it several times per request. A source's ports are its class's
+    methods, never attributes set on one instance, so the class decides."""
+    key = (type(source), port)
+    found = _PROVIDES.get(key)
+    if found is None:
+        found = _PROVIDES[key] = isinstance(source, port)
+    return found

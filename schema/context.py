@@ -55,7 +55,7 @@ class Context:
     def capable(self, name: str, port: type[P], what: str) -> P:
         """Backend ``name`` as a ``port`` implementation, or a clear error that it is not one."""
         src = self.source(name)
-        if not isinstance(src, port):
+        if not base.provides(src, port):
             raise UserInputError(
                 f"backend {name!r} ({src.kind}) does not provide {what}", "UNSUPPORTED"
             )
@@ -63,7 +63,7 @@ class Context:
 
     def all_capable(self, port: type[P]) -> list[tuple[str, P]]:
         """Every backend implementing ``port``, in configuration order."""
-        return [(n, s) for n, s in self.sources.items() if isinstance(s, port)]
+        return [(n, s) for n, s in self.sources.items() if base.provides(s, port)]
 
     def _loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[str]], Awaitable[Any]]
@@ -91,7 +91,7 @@ class Context:
         as ``currentRevision`` and ``Revision.testResults`` so a query asking for several of
         them places each patch once."""
         tracking = self.source(backend)
-        if isinstance(tracking, base.RevisionReader):
+        if base.provides(tracking, base.RevisionReader):
             rev = await self.patch_revision(backend, patch_id)
             if rev is None:
                 return []
@@ -107,7 +107,7 @@ class Context:
         """The latest revision holding a patch (revision-tracking backends only; ``None``
         elsewhere or when no revision holds it), batched per request."""
         src = self.source(backend)
-        if not isinstance(src, base.RevisionReader):
+        if not base.provides(src, base.RevisionReader):
             return None
         rev: Revision | None = await self._loader(
             backend, "patch-revision", src.patch_revisions

@@ -324,7 +324,7 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
             what = "name/reviewer/updated/test filters"
             if flt.backend:
                 info.context.capable(flt.backend, base.RevisionReader, what)
-            readers = [(n, s) for n, s in readers if isinstance(s, base.RevisionReader)]
+            readers = [(n, s) for n, s in readers if base.provides(s, base.RevisionReader)]
             if not readers:
                 raise UserInputError(f"no configured backend provides {what}", "UNSUPPORTED")
         feeds = {name: Feed(fetch=partial(src.list_series, ordered)) for name, src in readers}

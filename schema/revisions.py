@@ -197,7 +197,7 @@ def tracked(full: model.Series | None) -> model.TrackedSeries | None:
 
 async def revisions(info: Info, full: model.Series) -> list[Revision]:
     """``Series.revisions``."""
-    if isinstance(info.context.source(full.backend), base.RevisionReader):
+    if base.provides(info.context.source(full.backend), base.RevisionReader):
         return [Revision.of(r) for r in await revisions_of(info, full.backend, full.id)]
     return [Revision.of_ref(full)]
 

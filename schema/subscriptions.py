@@ -39,7 +39,7 @@ class Subscription:
         readers = {}
         for name in names:
             source = ctx.source(name)
-            if isinstance(source, base.EventReader):
+            if base.provides(source, base.EventReader):
                 readers[name] = source
             elif flt.backends is not None:
                 raise UserInputError(f"backend {name!r} has no event source", "UNSUPPORTED")

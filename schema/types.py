@@ -347,7 +347,7 @@ def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: i
     # Synchronous unless there is I/O to do: most patches carry their state, and a sync
     # resolver costs no coroutine per item (the fast path reads it directly, schema/fastpath.py)
     r = root._r
-    if r.check_state is None and isinstance(info.context.source(r.backend), base.RevisionReader):
+    if r.check_state is None and base.provides(info.context.source(r.backend), base.RevisionReader):
         return _rollup_checks(info, r)  # graphql-core awaits it
     return r.check_state
 
