@@ -10,10 +10,12 @@ request for an answer that depends only on the extension's class.
 ``CachedHooksRunner`` keeps the answer per (class, hook): the context-manager factory of a
 generator hook is built once (``contextlib.contextmanager(Class.on_execute)``) and bound to
 the request's extension instance by a ``functools.partial``, which is what strawberry's
-``contextmanager(MethodType(hook, extension))`` amounts to. Hooks written as plain (async)
-functions, and the streaming hook, go through strawberry's own code unchanged. The hooks run
-in the same order, with the same instances, entering and exiting exactly as before
-(``tests/schema/test_hooks.py`` compares the calls with strawberry's runner).
+``contextmanager(MethodType(hook, extension))`` amounts to; and per (stage, tuple of
+extension classes) which positions have a hook at all, so a request touches only those.
+Hooks written as plain (async) functions, and the streaming hook, go through strawberry's
+own code unchanged. The hooks run in the same order, with the same instances, entering and
+exiting exactly as before (``tests/schema/test_hooks.py`` compares the calls with
+strawberry's runner).
 """
 
 from __future__ import annotations
@@ -38,8 +40,15 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 # What a class's hook is: no override (None), a context-manager factory and whether it is
 # async, or CALLABLE (a plain function: strawberry wraps it per request, as before).
 _Kind = tuple[Callable[..., Any], bool] | None
-_KINDS: dict[tuple[type[SchemaExtension], str], _Kind] = {}
 CALLABLE: _Kind = (lambda: None, False)  # a marker, compared by identity
+_KINDS: dict[tuple[type[SchemaExtension], str], _Kind] = {}
+# Per hook stage and tuple of extension classes (one per schema build): which positions
+# have a hook, and of what kind.
+_Plan = tuple[tuple[int, tuple[Callable[..., Any], bool]], ...]
+_PLANS: dict[tuple[str, tuple[type[SchemaExtension], ...]], _Plan] = {}
+# A reload builds a new schema (and new extension classes, e.g. the fast path's): the tables
+# start over past this many entries rather than grow with every reload.
+MAX_ENTRIES = 1024
 
 
 def _kind(cls: type[SchemaExtension], name: str) -> _Kind:
@@ -58,23 +67,44 @@ def _kind(cls: type[SchemaExtension], name: str) -> _Kind:
         kind = (contextlib.asynccontextmanager(hook), True)
     else:
         kind = CALLABLE
+    if len(_KINDS) >= MAX_ENTRIES:
+        _KINDS.clear()
     _KINDS[key] = kind
     return kind
 
 
+def _plan(name: str, extensions: list[SchemaExtension]) -> _Plan:
+    key = (name, tuple(map(type, extensions)))
+    plan = _PLANS.get(key)
+    if plan is None:
+        found = ((i, _kind(cls, name)) for i, cls in enumerate(key[1]))
+        plan = tuple((i, kind) for i, kind in found if kind is not None)
+        if len(_PLANS) >= MAX_ENTRIES:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
 class _Cached(ExtensionContextManagerBase):
-    """``get_hook`` answered from the per-class table (a mix-in for the four contexts)."""
+    """The hooks of one stage, from the tables (a mix-in for the four contexts)."""
 
     __slots__ = ()
 
-    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
-        kind = _kind(type(extension), self.HOOK_NAME)
-        if kind is None:
-            return None
-        if kind is CALLABLE:
-            return super().get_hook(extension)
-        factory, is_async = kind
-        return WrappedHook(extension, functools.partial(factory, extension), is_async)
+    def __init__(self, extensions: list[SchemaExtension]) -> None:
+        self.default_hook = getattr(SchemaExtension, self.HOOK_NAME)
+        hooks: list[WrappedHook] = []
+        for i, kind in _plan(self.HOOK_NAME, extensions):
+            extension = extensions[i]
+            if kind is CALLABLE:
+                wrapped = super().get_hook(extension)
+                assert wrapped is not None
+                hooks.append(wrapped)
+            else:
+                factory, is_async = kind
+                hooks.append(
+                    WrappedHook(extension, functools.partial(factory, extension), is_async)
+                )
+        self.hooks = hooks
 
 
 class _Operation(_Cached, OperationContextManager):

@@ -18,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
+from schema import hooks
 from schema.hooks import CachedHooksRunner
 
 EVENTS: list[str] = []
@@ -93,22 +94,31 @@ class Query:
         raise ValueError("boom")
 
 
-def _schema(runner: type[SchemaExtensionsRunner]) -> strawberry.Schema:
+def _schema(
+    runner: type[SchemaExtensionsRunner],
+    extensions: tuple[type[SchemaExtension], ...] = (
+        Generators,
+        AsyncGenerators,
+        Plain,
+        Nothing,
+        Child,
+        Raising,
+    ),
+) -> strawberry.Schema:
     class Schema(strawberry.Schema):
         def create_extensions_runner(
             self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
         ) -> SchemaExtensionsRunner:
             return runner(execution_context=execution_context, extensions=extensions)
 
-    return Schema(
-        query=Query,
-        extensions=[Generators, AsyncGenerators, Plain, Nothing, Child, Raising],
-    )
+    return Schema(query=Query, extensions=list(extensions))
 
 
-async def _events(runner: type[SchemaExtensionsRunner], query: str) -> tuple[list[str], Any]:
+async def _events(
+    runner: type[SchemaExtensionsRunner], query: str, *extensions: type[SchemaExtension]
+) -> tuple[list[str], Any]:
     EVENTS.clear()
-    result = await _schema(runner).execute(query)
+    result = await (_schema(runner, extensions) if extensions else _schema(runner)).execute(query)
     return EVENTS[:], (result.data, [e.message for e in result.errors or []])
 
 
@@ -120,3 +130,16 @@ async def test_cached_runner_calls_every_hook_as_strawberry_does(query: str) -> 
         assert got == expected
     assert "agen validate enter" in expected[0] or query == "{ hello"
     assert "plain parse" in expected[0] and "child parse enter" in expected[0]
+
+
+async def test_tables_stay_bounded_and_right_across_schema_builds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each reload builds new extension classes; past MAX_ENTRIES the tables start over,
+    and every schema still runs exactly strawberry's hooks."""
+    monkeypatch.setattr(hooks, "MAX_ENTRIES", 3)
+    for combination in [(Generators,), (Plain, Raising), (Child, Nothing), (AsyncGenerators,)] * 2:
+        fresh = [type(f"Fresh{cls.__name__}", (cls,), {}) for cls in combination]
+        expected = await _events(SchemaExtensionsRunner, "{ hello }", *fresh)
+        assert await _events(CachedHooksRunner, "{ hello }", *fresh) == expected
+        assert len(hooks._PLANS) <= 3 and len(hooks._KINDS) <= 3
