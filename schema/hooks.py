@@ -36,6 +36,8 @@ from strawberry.extensions.context import (
     WrappedHook,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types import ExecutionContext
+from strawberry.utils.await_maybe import await_maybe
 
 # What a class's hook is: no override (None), a context-manager factory and whether it is
 # async, or CALLABLE (a plain function: strawberry wraps it per request, as before).
@@ -123,8 +125,31 @@ class _Executing(_Cached, ExecutingContextManager):
     __slots__ = ()
 
 
+_RESULTS: dict[type[SchemaExtension], bool] = {}
+
+
+def _has_results(cls: type[SchemaExtension]) -> bool:
+    """Whether ``cls`` overrides ``get_results`` (strawberry's own answers ``{}``)."""
+    found = _RESULTS.get(cls)
+    if found is None:
+        if len(_RESULTS) >= MAX_ENTRIES:
+            _RESULTS.clear()
+        found = _RESULTS[cls] = cls.get_results is not SchemaExtension.get_results
+    return found
+
+
 class CachedHooksRunner(SchemaExtensionsRunner):
     """strawberry's runner, opening its four per-request hook contexts from the table."""
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        """strawberry's merge of every extension's results, skipping the extensions whose
+        class keeps strawberry's ``get_results`` (it answers ``{}``)."""
+        data: dict[str, Any] = {}
+        for extension in self.extensions:
+            if _has_results(type(extension)):
+                data.update(await await_maybe(extension.get_results()))
+        data.update(ctx.extensions_results)
+        return data
 
     def operation(self) -> OperationContextManager:
         return _Operation(self.extensions)

@@ -81,6 +81,18 @@ class Raising(SchemaExtension):
             EVENTS.append("raising execute exit")
 
 
+class Results(SchemaExtension):
+    def get_results(self) -> dict[str, Any]:
+        EVENTS.append("results")
+        return {"sync": 1, "shared": "sync"}
+
+
+class AsyncResults(SchemaExtension):
+    async def get_results(self) -> dict[str, Any]:
+        EVENTS.append("async results")
+        return {"async": 2, "shared": "async"}
+
+
 @strawberry.type
 class Query:
     @strawberry.field
@@ -103,6 +115,8 @@ def _schema(
         Nothing,
         Child,
         Raising,
+        Results,
+        AsyncResults,
     ),
 ) -> strawberry.Schema:
     class Schema(strawberry.Schema):
@@ -119,7 +133,7 @@ async def _events(
 ) -> tuple[list[str], Any]:
     EVENTS.clear()
     result = await (_schema(runner, extensions) if extensions else _schema(runner)).execute(query)
-    return EVENTS[:], (result.data, [e.message for e in result.errors or []])
+    return EVENTS[:], (result.data, [e.message for e in result.errors or []], result.extensions)
 
 
 @pytest.mark.parametrize("query", ["{ hello }", "{ boom }", "{ nope }", "{ hello"])
@@ -130,6 +144,8 @@ async def test_cached_runner_calls_every_hook_as_strawberry_does(query: str) -> 
         assert got == expected
     assert "agen validate enter" in expected[0] or query == "{ hello"
     assert "plain parse" in expected[0] and "child parse enter" in expected[0]
+    if query != "{ hello":  # a syntax error ends before any extension results are asked
+        assert expected[1][2] == {"sync": 1, "async": 2, "shared": "async"}
 
 
 async def test_tables_stay_bounded_and_right_across_schema_builds(
