@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from yarl import URL
 
@@ -26,9 +26,13 @@ from adapters.stamps import StampMemo
 
 __all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window", "choose_per_page"]
 
+T = TypeVar("T")
+
 VERSIONS = ("1.3", "1.2", "1.1", "1.0")
 MAX_PER_PAGE = 250  # Patchwork's default MAX_REST_RESULTS_PER_PAGE
 WINDOW_MEMO_ENTRIES = 32  # windows (with their records) kept by stamp, per backend
+RECORD_MEMO_ENTRIES = 256  # object records kept by stamp, per backend …
+RECORD_MEMO_BYTES = 16 * 1024 * 1024  # … and at most this many bytes of their answers
 
 Params = Mapping[str, str | int | Sequence[str | int]]
 
@@ -61,6 +65,10 @@ class PatchworkClient:
         # One-page windows by (stamp, skip, count); shared with per-caller copies, whose
         # answers carry their own client's stamps, so they never meet.
         self._windows: StampMemo[Window] = StampMemo(lambda w: 1, entries=WINDOW_MEMO_ENTRIES)
+        # Object records by (stamp, (rel, kind)), each with its answer's size.
+        self._records: StampMemo[tuple[Any, int]] = StampMemo(
+            lambda kept: kept[1], entries=RECORD_MEMO_ENTRIES, budget=RECORD_MEMO_BYTES
+        )
 
     @property
     def backend(self) -> str:
@@ -91,6 +99,22 @@ class PatchworkClient:
         """GET one API resource as JSON."""
         body, _ = await self.http.get_json(await self.path(rel), params)
         return body
+
+    async def get_record(self, rel: str, kind: str, parse: Callable[[Any], T]) -> T:
+        """GET one API object and map it with ``parse`` (``kind`` names what ``parse`` makes).
+
+        An answer byte-identical to the previous one for this URL (same stamp,
+        ``adapters.stamps``) gives back the record mapped from it then, without decoding or
+        mapping it again; records are immutable, so sharing one between requests is safe."""
+        resp = await self.http.get(await self.path(rel))
+        key = (rel, kind)
+        known = self._records.get(resp.cache_stamp, key)
+        if known is not None:
+            record: T = known[0]
+            return record
+        record = parse(resp.json())
+        self._records.put(resp.cache_stamp, key, (record, len(resp.body)))
+        return record
 
     async def window(self, rel: str, params: Params, offset: int, count: int) -> Window:
         """List items ``offset … offset+count-1`` of ``rel`` with ``params`` as filters."""

@@ -78,6 +78,19 @@ class PatchworkSource:
         self.http = http
         self.client = client
 
+    # Object mappings bound to this backend's name (the record memo keys them by kind).
+    def _patch(self, d: dict[str, Any]) -> Patch:
+        return mapping.patch(self.name, d)
+
+    def _series(self, d: dict[str, Any]) -> Series:
+        return mapping.series(self.name, d)
+
+    def _cover(self, d: dict[str, Any]) -> Cover:
+        return mapping.cover(self.name, d)
+
+    def _bundle(self, d: dict[str, Any]) -> Bundle:
+        return mapping.bundle(self.name, d)
+
     @property
     def request_count(self) -> int:
         """Upstream requests made so far."""
@@ -140,8 +153,13 @@ class PatchworkSource:
         """Projects by id or link name."""
 
         async def fetch(key: str) -> Project:
-            d = await self.client.get(f"projects/{key}/")
-            return mapping.guarded(self.name, "project", lambda: mapping.project(self.name, d))
+            return await self.client.get_record(
+                f"projects/{key}/",
+                "project",
+                lambda d: mapping.guarded(
+                    self.name, "project", lambda: mapping.project(self.name, d)
+                ),
+            )
 
         return await _each(ids, fetch)
 
@@ -206,8 +224,8 @@ class PatchworkSource:
         """Patch details, one request each (the API has no multi-id lookup)."""
 
         async def fetch(native_id: str) -> Patch:
-            d = await self.client.get(f"patches/{_check_id(native_id, self.name)}/")
-            return mapping.patch(self.name, d)
+            rel = f"patches/{_check_id(native_id, self.name)}/"
+            return await self.client.get_record(rel, "patch", self._patch)
 
         return await _each(ids, fetch)
 
@@ -281,8 +299,8 @@ class PatchworkSource:
         """Series by id."""
 
         async def fetch(native_id: str) -> Series:
-            d = await self.client.get(f"series/{_check_id(native_id, self.name)}/")
-            return mapping.series(self.name, d)
+            rel = f"series/{_check_id(native_id, self.name)}/"
+            return await self.client.get_record(rel, "series", self._series)
 
         return await _each(ids, fetch)
 
@@ -290,8 +308,8 @@ class PatchworkSource:
         """Cover letters by id."""
 
         async def fetch(native_id: str) -> Cover:
-            d = await self.client.get(f"covers/{_check_id(native_id, self.name)}/")
-            return mapping.cover(self.name, d)
+            rel = f"covers/{_check_id(native_id, self.name)}/"
+            return await self.client.get_record(rel, "cover", self._cover)
 
         return await _each(ids, fetch)
 
@@ -341,8 +359,8 @@ class PatchworkSource:
         """Bundles by id."""
 
         async def fetch(native_id: str) -> Bundle:
-            d = await self.client.get(f"bundles/{_check_id(native_id, self.name)}/")
-            return mapping.bundle(self.name, d)
+            rel = f"bundles/{_check_id(native_id, self.name)}/"
+            return await self.client.get_record(rel, "bundle", self._bundle)
 
         return await _each(ids, fetch)
 

@@ -17,6 +17,7 @@ import pytest
 from adapters.patchwork import mapping
 from adapters.patchwork.simulator import PatchworkData
 from schema.fastpath import LIST_MEMO, ListMemo, _build_list
+from schema.node import encode
 from tests.conftest import Gateway, _gateway
 
 LIST = """{ patches(first: 100, filter: {project: "generated"}) { nodes {
@@ -140,3 +141,44 @@ def test_list_memo_keeps_only_clean_builds_and_is_bounded(
     memo.put(5, other, [])
     memo.put(6, other, [])  # over 2 entries: the least recently used (3) goes
     assert memo.get(3, records) is None and memo.get(6, other) == []
+
+
+def _single(native: str) -> str:
+    return (
+        f'{{ node(id: "{encode("Patch", "pw", native)}") {{ ... on Patch {{ id title state }} }} }}'
+    )
+
+
+async def _one(gw: Gateway, native: str) -> tuple[dict[str, Any], int]:
+    before = gw.upstream_requests()
+    body = await gw.query(_single(native))
+    assert "errors" not in body, body
+    node: dict[str, Any] = body["data"]["node"]
+    return node, gw.upstream_requests() - before
+
+
+async def test_unchanged_object_is_fetched_but_not_mapped_again(
+    gw: Gateway, data: PatchworkData, mapped: list[int]
+) -> None:
+    key = next(iter(data.patches))
+    native = str(key)
+    first, _ = await _one(gw, native)
+    assert mapped[0] == 1
+    second, upstream = await _one(gw, native)
+    assert upstream == 1 and mapped[0] == 1 and second == first  # asked, not mapped again
+    data.patches[key]["name"] = "renamed on the backend"
+    third, upstream = await _one(gw, native)
+    assert upstream == 1 and mapped[0] == 2 and third["title"] == "renamed on the backend"
+    other = next(k for k in data.patches if k != key)
+    await _one(gw, str(other))  # another URL: its own record
+    assert mapped[0] == 3
+
+
+async def test_object_records_are_not_kept_with_the_memo_off(
+    data: PatchworkData, mapped: list[int]
+) -> None:
+    native = str(next(iter(data.patches)))
+    async for gw in _gateway(data, content_memo=False):
+        first, _ = await _one(gw, native)
+        second, upstream = await _one(gw, native)
+        assert upstream == 1 and mapped[0] == 2 and second == first
