@@ -13,11 +13,13 @@ exactly the shape an aiodataloader batch function needs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
+from adapters.errors import NotFound
 from adapters.model import (
     Bundle,
     ChangeRecord,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from typing_extensions import TypeIs  # narrows as isinstance does (typing.TypeIs: 3.13)
 
 P = TypeVar("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,3 +332,22 @@ def provides(source: object, port: type[P]) -> TypeIs[P]:
     if found is None:
         found = _PROVIDES[key] = isinstance(source, port)
     return found
+
+
+# -- per-id reads --------------------------------------------------------------------------
+
+
+async def fetch_each(ids: Sequence[str], fetch: Callable[[str], Awaitable[R]]) -> list[R | None]:
+    """``fetch`` every id concurrently, answers in the order of ``ids``; a ``NotFound`` is
+    ``None`` in its slot, any other error propagates. One id (a ``node`` query, a loader
+    batch of one) is awaited directly: no task to create and schedule for it."""
+
+    async def one(native_id: str) -> R | None:
+        try:
+            return await fetch(native_id)
+        except NotFound:
+            return None
+
+    if len(ids) == 1:
+        return [await one(ids[0])]
+    return list(await asyncio.gather(*(one(i) for i in ids)))

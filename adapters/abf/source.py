@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -35,7 +35,7 @@ from adapters.abf.records import (
     PullRequestUpdate,
     Scope,
 )
-from adapters.base import ChangeFilter, EventFilter
+from adapters.base import ChangeFilter, EventFilter, fetch_each
 from adapters.errors import BadPayload, BadRequest, Conflict, NotFound
 from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, ChangeState, Event, Page, PageRequest, Person, Project
@@ -43,18 +43,6 @@ from adapters.model import ChangeRecord, ChangeState, Event, Page, PageRequest, 
 R = TypeVar("R")
 
 KIND = "abf"
-
-
-async def _each(ids: Sequence[str], fetch: Callable[[str], Awaitable[R]]) -> list[R | None]:
-    """Fetch every id concurrently; a 404 is ``None`` in its slot, other errors propagate."""
-
-    async def one(native_id: str) -> R | None:
-        try:
-            return await fetch(native_id)
-        except NotFound:
-            return None
-
-    return list(await asyncio.gather(*(one(i) for i in ids)))
 
 
 class AbfSource:
@@ -135,7 +123,7 @@ class AbfSource:
             d = await self.client.get(f"projects/{await self.project_id(key)}")
             return mapping.project(self.name, d, self.web_base)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     # --- people and groups ---------------------------------------------------------------
 
@@ -146,7 +134,7 @@ class AbfSource:
             d = await self.client.get(f"users/{self._number_id(native_id, 'user')}")
             return mapping.user(self.name, d)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     async def viewer(self) -> Person:
         """The authenticated user (``GET /user``)."""
@@ -159,7 +147,7 @@ class AbfSource:
             d = await self.client.get(f"groups/{self._number_id(native_id, 'group')}")
             return mapping.group(self.name, d)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     # --- pull requests: reads ----------------------------------------------------------
 
@@ -192,7 +180,7 @@ class AbfSource:
 
     async def get_pull_requests(self, ids: Sequence[str]) -> list[PullRequest | None]:
         """Pull request details, one request each (the API has no multi-id lookup)."""
-        return await _each(ids, self._get_pull)
+        return await fetch_each(ids, self._get_pull)
 
     async def _all(self, rel: str, key: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -12,14 +12,13 @@ newer API version than the server offers raise ``BadRequest`` instead of being d
 
 from __future__ import annotations
 
-import asyncio
 import copy
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
-from adapters.base import ChangeFilter, EventFilter, PatchFilter, SeriesFilter
+from adapters.base import ChangeFilter, EventFilter, PatchFilter, SeriesFilter, fetch_each
 from adapters.errors import BadPayload, BadRequest, NotFound
 from adapters.http import HttpClient, Response
 from adapters.model import (
@@ -47,18 +46,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 KIND = "patchwork"
-
-
-async def _each(ids: Sequence[str], fetch: Callable[[str], Awaitable[R]]) -> list[R | None]:
-    """Fetch every id concurrently; a 404 is ``None`` in its slot, other errors propagate."""
-
-    async def one(native_id: str) -> R | None:
-        try:
-            return await fetch(native_id)
-        except NotFound:
-            return None
-
-    return list(await asyncio.gather(*(one(i) for i in ids)))
 
 
 def _check_id(native_id: str, backend: str) -> str:
@@ -161,7 +148,7 @@ class PatchworkSource:
                 ),
             )
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     # --- patches ---------------------------------------------------------------------
 
@@ -227,7 +214,7 @@ class PatchworkSource:
             rel = f"patches/{_check_id(native_id, self.name)}/"
             return await self.client.get_record(rel, "patch", self._patch)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
         """Each patch's checks, one list request per patch (forced by the API)."""
@@ -237,7 +224,7 @@ class PatchworkSource:
             items = await self.client.all_items(rel)
             return [mapping.check(self.name, d, native_id) for d in items]
 
-        found = await _each(ids, fetch)
+        found = await fetch_each(ids, fetch)
         return [checks or [] for checks in found]
 
     async def _comments(self, rel: str, kind: str, parent: str, page: PageRequest) -> Page[Comment]:
@@ -302,7 +289,7 @@ class PatchworkSource:
             rel = f"series/{_check_id(native_id, self.name)}/"
             return await self.client.get_record(rel, "series", self._series)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     async def get_covers(self, ids: Sequence[str]) -> list[Cover | None]:
         """Cover letters by id."""
@@ -311,7 +298,7 @@ class PatchworkSource:
             rel = f"covers/{_check_id(native_id, self.name)}/"
             return await self.client.get_record(rel, "cover", self._cover)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     async def cover_comments(self, cover_id: str, page: PageRequest) -> Page[Comment]:
         """Replies to a cover letter."""
@@ -330,7 +317,7 @@ class PatchworkSource:
             d = await self.client.get(f"people/{_check_id(native_id, self.name)}/")
             return mapping.guarded(self.name, "person", lambda: mapping.person(self.name, d))
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     # --- events and bundles ----------------------------------------------------------
 
@@ -362,7 +349,7 @@ class PatchworkSource:
             rel = f"bundles/{_check_id(native_id, self.name)}/"
             return await self.client.get_record(rel, "bundle", self._bundle)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     # --- compat: page-based reads and writes for the REST compatibility layer (rest.py) -----
 

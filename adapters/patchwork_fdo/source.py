@@ -43,6 +43,7 @@ from adapters.base import (
     SeriesFilter,
     TrackedPatchFilter,
     TrackedSeriesFilter,
+    fetch_each,
 )
 from adapters.errors import BadPayload, BadRequest, NotFound
 from adapters.http import HttpClient, Response
@@ -92,18 +93,6 @@ def _window(items: Sequence[T], page: PageRequest) -> Page[T]:
 
 def _numeric_key(native_id: str) -> int:
     return int(native_id) if native_id.isdigit() else -1
-
-
-async def _each(ids: Sequence[str], fetch: Callable[[str], Awaitable[R]]) -> list[R | None]:
-    """Fetch every id concurrently; a 404 is ``None`` in its slot, other errors propagate."""
-
-    async def one(native_id: str) -> R | None:
-        try:
-            return await fetch(native_id)
-        except NotFound:
-            return None
-
-    return list(await asyncio.gather(*(one(i) for i in ids)))
 
 
 def _numeric(native_id: str, backend: str) -> str:
@@ -226,7 +215,7 @@ class FdoSource:
             d = await self.client.get(f"projects/{key}/")  # newer than the cached list
             return mapping.project(self.name, d)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     async def _project_key(self, key: str) -> str:
         """A project id or link name as the fork's paths take it (either works upstream)."""
@@ -325,7 +314,7 @@ class FdoSource:
                 raise BadPayload(self.name, "expected a patch object")
             return d
 
-        found = await _each(ids, fetch)
+        found = await fetch_each(ids, fetch)
         if not any(found):
             return [None] * len(ids)
         table = await self._project_table()
@@ -505,7 +494,7 @@ class FdoSource:
             table = await self._project_table() if "project" in d else {}
             return self._series(d, table)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     async def get_covers(self, ids: Sequence[str]) -> list[Cover | None]:
         """Cover letters are text inside revisions here, never objects of their own."""
@@ -530,7 +519,7 @@ class FdoSource:
             items = await self.client.all_items(rel)
             return sorted((self._revision(series_id, d) for d in items), key=lambda r: r.version)
 
-        found = await _each(series_ids, fetch)
+        found = await fetch_each(series_ids, fetch)
         return [revs or [] for revs in found]
 
     async def get_revisions(self, keys: Sequence[str]) -> list[Revision | None]:
@@ -543,7 +532,7 @@ class FdoSource:
                 raise BadPayload(self.name, "expected a revision object")
             return self._revision(series_id, d)
 
-        return await _each(keys, fetch)
+        return await fetch_each(keys, fetch)
 
     async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
         """Each revision's test results (one request per revision)."""
@@ -553,7 +542,7 @@ class FdoSource:
             body = await self.client.get(f"series/{series_id}/revisions/{version}/test-results/")
             return mapping.test_results(self.name, key, body)
 
-        found = await _each(keys, fetch)
+        found = await fetch_each(keys, fetch)
         return [results or [] for results in found]
 
     async def revision_mbox(self, key: str, link: str | None = None) -> str:
@@ -599,7 +588,7 @@ class FdoSource:
                 return stub
             return Person(backend=self.name, id=pid, name=name, email=email)
 
-        return await _each(ids, fetch)
+        return await fetch_each(ids, fetch)
 
     # --- events ------------------------------------------------------------------------
 
