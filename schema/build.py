@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.tools import merge_types
 
 from schema.abf_mutations import AbfMutation
@@ -21,6 +21,7 @@ from schema.query import Query
 from schema.revisions import RevisionMutation
 from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
+from schema.validation import TextValidationCache
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
@@ -32,8 +33,8 @@ def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
     fast_path: FastPath | None = None,
 ) -> strawberry.Schema:
-    """The revgate schema with error masking, query limits, parse/validation caches and
-    ``extensions`` (metrics).
+    """The revgate schema with error masking, query limits, parse and validation caches
+    (validation keyed by query text: ``schema/validation.py``) and ``extensions`` (metrics).
 
     ``fast_path`` (see ``schema/fastpath.py``) runs supported queries from compiled plans; its
     extension goes last so that every check of the extensions before it (limits, cost) applies
@@ -52,7 +53,7 @@ def build_schema(
             mask_errors,
             PartialErrors,
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            TextValidationCache(256).extension(),
             *extra,
             *extensions,
             *fast,
