@@ -105,6 +105,16 @@ DEMO_QUERY = (
     "{ series(first: 10) { nodes { name backend { name kind } version testState "
     "revisions { version testResults { context state } } } } }"
 )
+# What `revgate demo` suggests trying (each must answer without errors: tests/gateway/test_cli.py).
+# Only Patchwork-like backends have patches: the first asks their projects alone (an ABF or
+# Gerrit project's `patches` is an UNSUPPORTED error, which nulls a non-null list).
+DEMO_HINTS = (
+    '{ projects(backends: ["patchwork", "fdo"]) { nodes { name patches(first: 5) '
+    "{ nodes { title author { name } checkState checks { context state } } } } } }",
+    DEMO_QUERY,
+    "{ changes(first: 10) { nodes { __typename title state updatedAt "
+    "backend { name } ... on PullRequest { fromRef { ref } toRef { ref } } } } }",
+)
 
 
 def demo_settings(
@@ -182,17 +192,8 @@ async def _demo(host: str, port: int) -> None:
         print(f"revgate demo: ABF simulator at {abf.url}", flush=True)
         print(f"revgate demo: Gerrit simulator at {gerrit.url} (admin / secret)", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
-        print(
-            "revgate demo: try  { projects { nodes { name patches(first: 5) "
-            "{ nodes { title author { name } checkState checks { context state } } } } } }",
-            flush=True,
-        )
-        print(f"revgate demo: and  {DEMO_QUERY}", flush=True)
-        print(
-            "revgate demo: or   { changes(first: 10) { nodes { __typename title state updatedAt "
-            "backend { name } ... on PullRequest { fromRef { ref } toRef { ref } } } } }",
-            flush=True,
-        )
+        for lead, hint in zip(("try ", "and ", "or  "), DEMO_HINTS, strict=True):
+            print(f"revgate demo: {lead} {hint}", flush=True)
         await server.serve()
     finally:
         await gerrit.close()

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from adapters.patchwork.simulator import start_simulator
-from gateway.cli import DEMO_QUERY, main
+from gateway.cli import DEMO_HINTS, DEMO_QUERY, main
 from schema.build import SDL_PATH
 
 QUERY = """{ backends { name apiVersion }
@@ -161,6 +161,7 @@ async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
         assert url == f"http://127.0.0.1:{port}/graphql"
         body = await _post(url, QUERY)
         side_by_side = await _post(url, DEMO_QUERY.replace("first: 10", "first: 100"))
+        hinted = [await _post(url, hint) for hint in DEMO_HINTS]
         async with (
             aiohttp.ClientSession() as http,
             http.get(url, headers={"Accept": "text/html"}) as resp,
@@ -176,3 +177,7 @@ async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
     assert projects[0]["linkName"] == "patchwork"
     assert projects[0]["patches"]["nodes"][0]["title"] == "[1/2] test: Add some lorem ipsum"
     assert resp.status == 200 and "graphiql" in page.lower()
+    # Every query the demo prints answers without errors, with data.
+    for hint, answer in zip(DEMO_HINTS, hinted, strict=True):
+        assert "errors" not in answer, (hint, answer)
+        assert all(v["nodes"] for v in answer["data"].values()), (hint, answer)
