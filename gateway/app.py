@@ -1,7 +1,7 @@
 """``create_app()``: the one composition root — routes, GraphQL endpoint, lifespan.
 
 GET  /            → a short JSON index (links to the endpoints)
-GET  /graphql     → GraphiQL (when enabled)
+GET  /graphql     → GraphiQL (when enabled; its assets under /graphiql/, gateway/ide.py)
 POST /graphql     → GraphQL over HTTP (strawberry), one fresh Context per request
 WS   /graphql     → subscriptions (graphql-transport-ws)
 GET  /healthz     → the process is up (touches no backend)
@@ -26,8 +26,8 @@ from cross_web import HTTPException  # what strawberry's views raise for a 4xx (
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -38,6 +38,7 @@ from adapters.base import Source
 from adapters.breaker import Breakers
 from adapters.cache import Cache
 from adapters.registry import RequestHook
+from gateway import ide
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
 from gateway.guard import Access, Guard
@@ -119,6 +120,20 @@ class GraphQLApp(GraphQL[Context, None]):
             if refusal is not None:
                 raise ConnectionRejectionError({"message": refusal[0], "code": refusal[1]})
         return await super().on_ws_connect(context)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # The shipped page (gateway/ide.py): nothing is loaded from a third-party host.
+        return HTMLResponse(ide.page(request.url.path, request.scope.get("root_path", "")))
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A browser navigating to /graphql?query=… gets GraphiQL with that query prefilled
+        # (strawberry would try to execute it); other GETs go to the GraphQL endpoint.
+        if request.method != "GET":
+            return False
+        accept = request.headers.get("accept", "")
+        return "text/html" in accept or (
+            "*/*" in accept and request.query_params.get("query") is None
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -229,6 +244,7 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", graphql),
+            *([Mount(ide.ASSETS_PATH, ide.assets())] if settings.server.graphiql else []),
             *compat_routes(backends, settings, access),
         ],
         middleware=[

@@ -58,6 +58,7 @@ OPEN_ROUTES = frozenset(
         ("GET", "/graphql"),
     }
 )
+OPEN_ASSETS = "/graphiql/"  # GraphiQL's shipped files (gateway/ide.py), open like its page
 # Where a websocket client may put its key in the connection_init payload.
 _SOCKET_KEY_FIELDS = {
     "authorization": "authorization",
@@ -229,7 +230,10 @@ class Guard:
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method = scope.get("method", "GET")
-        if scope["type"] == "http" and (method, scope["path"]) in OPEN_ROUTES:
+        if scope["type"] == "http" and (
+            (method, scope["path"]) in OPEN_ROUTES
+            or (method in ("GET", "HEAD") and scope["path"].startswith(OPEN_ASSETS))
+        ):
             await self.app(scope, receive, send_with_id)
             return
 

@@ -16,6 +16,7 @@ import pytest
 
 from adapters.patchwork.simulator import start_simulator
 from gateway.cli import DEMO_HINTS, DEMO_QUERY, main
+from gateway.ide import EXAMPLES
 from schema.build import SDL_PATH
 
 QUERY = """{ backends { name apiVersion }
@@ -162,6 +163,7 @@ async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
         body = await _post(url, QUERY)
         side_by_side = await _post(url, DEMO_QUERY.replace("first: 10", "first: 100"))
         hinted = [await _post(url, hint) for hint in DEMO_HINTS]
+        examples = [await _post(url, query) for _, query in EXAMPLES]
         async with (
             aiohttp.ClientSession() as http,
             http.get(url, headers={"Accept": "text/html"}) as resp,
@@ -181,3 +183,8 @@ async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
     for hint, answer in zip(DEMO_HINTS, hinted, strict=True):
         assert "errors" not in answer, (hint, answer)
         assert all(v["nodes"] for v in answer["data"].values()), (hint, answer)
+    # So does every example tab of the shipped GraphiQL, with no backend missing.
+    for (name, _), answer in zip(EXAMPLES, examples, strict=True):
+        assert "errors" not in answer, (name, answer)
+        (listed,) = answer["data"].values()
+        assert listed["nodes"] and not listed.get("missingBackends"), (name, answer)

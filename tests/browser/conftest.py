@@ -1,0 +1,39 @@
+"""Debian's Chromium driven by playwright-python (``executable_path``: no browser download).
+
+``make test`` installs the ``chromium`` package when it is missing; elsewhere the browser
+tests skip, saying why. With ``CI=true`` they fail instead (tests/test_ci_browser.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+
+NOT_INSTALLED = "chromium is not installed (`make test` installs it: apt-get install chromium)"
+
+
+def chromium_path() -> str | None:
+    """The system browser, if any."""
+    return os.environ.get("REVGATE_CHROMIUM") or shutil.which("chromium")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(NOT_INSTALLED)
+        pytest.skip(NOT_INSTALLED)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        # --no-sandbox: CI and the developers' machines run as root, where Chromium's sandbox
+        # cannot start; the pages loaded are the tests' own, on loopback.
+        chromium = await pw.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
