@@ -41,6 +41,7 @@ from adapters.registry import RequestHook
 from gateway import ide
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
+from gateway.cors import cors, origin_matcher
 from gateway.guard import Access, Guard
 from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
@@ -100,6 +101,11 @@ class GraphQLApp(GraphQL[Context, None]):
         self.breakers = Breakers()
         self.hub = EventHub(settings.server.poll_interval)
         self._access = access
+        self._origin_allowed = origin_matcher(settings.server.cors_origins)
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        # Only asked for cross-origin handshakes: the same rule as CORS (gateway/cors.py).
+        return self._origin_allowed(origin)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         # The generation pinned by PinGeneration for this request (see gateway/reload.py).
@@ -249,6 +255,14 @@ def create_app(
         ],
         middleware=[
             Middleware(CountRequests, metrics=metrics),  # outermost: refusals are counted too
+            # Before the Guard: preflights carry no credentials, and a refusal (401, 429)
+            # must carry CORS headers for the page to read it.
+            Middleware(
+                cors,
+                origins=settings.server.cors_origins,
+                allow_credentials=settings.server.cors_allow_credentials,
+                max_age=settings.server.cors_max_age,
+            ),
             Middleware(Guard, access=access),
             Middleware(PinGeneration, backends=backends),
         ],

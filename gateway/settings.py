@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gateway import settings_access as access
+from gateway import settings_browser as browser
 from gateway.settings_access import ApiKeySettings, LimitSettings
 from gateway.settings_compat import CompatChecks
 from gateway.settings_compat import CompatSettings as CompatSettings
@@ -47,6 +48,7 @@ _SERVER_KEYS: tuple[str, ...] = (
     "backend_budget",
     "poll_interval",
     *access.SERVER_KEYS,
+    *browser.SERVER_KEYS,
 )
 _BACKEND_KEYS: tuple[str, ...] = (
     "name",
@@ -102,6 +104,9 @@ class ServerSettings:
     anonymous: bool = True  # see gateway/settings_access.py
     introspection: bool = True
     max_body_bytes: int = 1024 * 1024  # request body cap
+    cors_origins: tuple[str, ...] = ()  # see gateway/cors.py: empty = same-origin only
+    cors_allow_credentials: bool = False
+    cors_max_age: int = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +372,7 @@ def _normalise_url(value: str) -> tuple[str | None, str]:
     return f"{scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}", ""
 
 
-class _Checker(access.AccessChecks, CompatChecks):
+class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
     def __init__(self, locator: _Locator, env: Mapping[str, str]) -> None:
@@ -476,8 +481,13 @@ class _Checker(access.AccessChecks, CompatChecks):
                 self._access_key(
                     key, value, values, lambda k, m: self._at(("server", k), f"[server] {m}")
                 )
+            elif key in browser.SERVER_KEYS:
+                self._browser_key(
+                    key, value, values, lambda k, m: self._at(("server", k), f"[server] {m}")
+                )
             else:
                 self._unknown_key(path, key, _SERVER_KEYS, "[server]")
+        self._browser_consistency(values, lambda k, m: self._at(("server", k), f"[server] {m}"))
         self._server_overrides(values)
         return ServerSettings(**values)
 

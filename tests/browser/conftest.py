@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
 
 import pytest
+
+from adapters.patchwork.simulator import start_simulator
+from gateway.settings import Settings, settings_from_dict
+from tests.reliability.harness import ADMIN_TOKEN, Setup
 
 NOT_INSTALLED = "chromium is not installed (`make test` installs it: apt-get install chromium)"
 
@@ -37,3 +42,17 @@ async def browser() -> AsyncIterator[object]:
             yield chromium
         finally:
             await chromium.close()
+
+
+def gateway_setup(server: Mapping[str, Any]) -> Setup:
+    """A ``ServedGateway`` setup: one Patchwork simulator ``pw`` and these ``[server]`` keys."""
+
+    async def setup() -> tuple[Settings, Callable[[], Awaitable[None]]]:
+        sim = await start_simulator()
+        backend = {"name": "pw", "kind": "patchwork", "url": sim.url, "token_env": "PW_TOKEN"}
+        settings = settings_from_dict(
+            {"server": dict(server), "backends": [backend]}, env={"PW_TOKEN": ADMIN_TOKEN}
+        )
+        return settings, sim.close
+
+    return setup

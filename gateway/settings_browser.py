@@ -1,0 +1,57 @@
+"""Settings for browsers: the CORS keys of ``[server]`` (see gateway/cors.py). Part of
+``gateway.settings``, which mixes ``BrowserChecks`` into its checker.
+
+```toml
+[server]
+cors_origins = ["https://dash.example.org", "https://*.example.org"]   # default: same-origin only
+cors_allow_credentials = false   # true: pages may send cookies / HTTP auth (never with "*")
+cors_max_age = 600               # seconds a browser may cache a preflight answer
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gateway import settings as base  # circular on purpose: helpers are used at call time
+from gateway.cors import origin_problem
+from gateway.settings_access import _int_in
+
+SERVER_KEYS: tuple[str, ...] = ("cors_origins", "cors_allow_credentials", "cors_max_age")
+_MAX_AGE = 86_400  # browsers cap it at a day (Firefox) or two hours (Chromium) anyway
+
+_At = Callable[[str, str], None]
+
+
+class BrowserChecks:
+    """The ``[server]`` CORS keys, checked like every other key (all problems at once)."""
+
+    def _browser_key(self, key: str, value: object, values: dict[str, Any], at: _At) -> None:
+        if key == "cors_origins":
+            if not isinstance(value, list) or not all(isinstance(o, str) for o in value):
+                at(key, f"cors_origins must be a list of origins{base._got(value)}")
+                return
+            for origin in value:
+                if problem := origin_problem(origin):
+                    at(key, f"cors_origins entry {origin!r:.80} {problem}")
+                    return
+            values[key] = tuple(value)
+        elif key == "cors_allow_credentials":
+            if isinstance(value, bool):
+                values[key] = value
+            else:
+                at(key, f"cors_allow_credentials must be true or false{base._got(value)}")
+        elif key == "cors_max_age":
+            if (seconds := _int_in(value, 0, _MAX_AGE)) is not None:
+                values[key] = seconds
+            else:
+                at(key, f"cors_max_age must be seconds 0..{_MAX_AGE}{base._got(value)}")
+
+    def _browser_consistency(self, values: dict[str, Any], at: _At) -> None:
+        if values.get("cors_allow_credentials") and "*" in values.get("cors_origins", ()):
+            at(
+                "cors_allow_credentials",
+                'cors_allow_credentials = true needs explicit cors_origins, not "*" '
+                "(any site could then act with a visitor's credentials)",
+            )
