@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)  ## run the gateway over the embedded demo backends
-	$(BIN)/revgate demo
+demo: $(STAMP)  ## run the gateway over the embedded demo backends (PORT=8001 for another port)
+	$(BIN)/revgate demo $(if $(PORT),--port $(PORT))
 
 test: $(STAMP) redis-server chromium compose-validator  ## run the test suite
 	$(BIN)/python -m pytest

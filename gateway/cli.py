@@ -1,5 +1,7 @@
 """The ``revgate`` command: ``serve``, ``demo``, ``check-config``, ``schema``, ``hash-key``.
 
+``DESCRIPTION`` is what ``revgate --help`` shows (plain text: argparse prints no markup).
+
 argparse (stdlib) is enough for four sub-commands with a handful of options; it keeps the
 runtime dependencies to the fixed set.
 """
@@ -11,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from gateway.app import create_app
+from gateway.auth import hash_key
 from gateway.logs import FORMATS, configure_logging
 from gateway.settings import (
     ConfigError,
@@ -35,10 +39,38 @@ log = logging.getLogger("revgate")
 DEMO_TOKEN_ENV = "REVGATE_DEMO_PATCHWORK_TOKEN"
 DEMO_ADMIN_TOKEN = "a0" * 20  # the recorded server's admin token; the simulator accepts it
 DEMO_ABF_ENV = "REVGATE_DEMO_ABF_TOKEN"
+# The demo's REST compat token: public on purpose (the demo listens on loopback over
+# simulators), printed with the client settings so git-pw, pwclient and b4 work at once.
+DEMO_COMPAT_TOKEN = "revgate-demo-compat-token"
+DESCRIPTION = (
+    "revgate: one GraphQL API over Patchwork, Gerrit and ABF, with each system's REST API "
+    "re-served for existing clients. Start with `revgate demo`."
+)
+
+
+class PortInUse(Exception):
+    """The address to listen on is taken (said before any URL is printed)."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` for uvicorn; ``PortInUse`` with a hint if it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            f"choose another port: --port {port + 1} (make demo PORT={port + 1})"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="revgate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="revgate", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the gateway over the configured backends")
     serve.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
@@ -89,9 +121,10 @@ def _serve(
         return load_settings(path, os.environ)
 
     app = create_app(settings, reload_settings=reload if path else None, tracing=tracing)
+    sock = listen(host, port)  # before the URL is printed: a taken port is said first
     print(f"revgate: GraphiQL at http://{host}:{port}/graphql", flush=True)
     try:
-        uvicorn_server(app, host, port).run()
+        uvicorn_server(app, host, port).run(sockets=[sock])
     finally:
         if tracing is not None:
             tracing.shutdown()  # flush the spans still buffered
@@ -142,6 +175,9 @@ def demo_settings(
     return settings_from_dict(
         {
             "server": {"host": host, "port": port},
+            "compat": {
+                "tokens": [{"name": "demo", "sha256": hash_key(DEMO_COMPAT_TOKEN), "write": True}]
+            },
             "backends": [
                 {
                     "name": "patchwork",
@@ -186,6 +222,7 @@ async def _demo(host: str, port: int) -> None:
         settings = demo_settings(
             sim.url, fdo.url, host, port, abf_url=abf.url, gerrit_url=gerrit.url
         )
+        sock = listen(host, port)  # before any URL is printed: a taken port is said first
         server = uvicorn_server(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
         print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
@@ -194,12 +231,33 @@ async def _demo(host: str, port: int) -> None:
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         for lead, hint in zip(("try ", "and ", "or  "), DEMO_HINTS, strict=True):
             print(f"revgate demo: {lead} {hint}", flush=True)
-        await server.serve()
+        for line in demo_compat_lines(f"http://{host}:{port}"):
+            print(f"revgate demo: {line}", flush=True)
+        await server.serve(sockets=[sock])
     finally:
         await gerrit.close()
         await abf.close()
         await fdo.close()
         await sim.close()
+
+
+def demo_compat_lines(gateway: str) -> list[str]:
+    """What the demo prints for REST clients: each backend's compat URL, the demo token and
+    the client settings (git-pw, pwclient, b4) that use them."""
+    rest = f"{gateway}/rest"
+    return [
+        f"REST compat (existing clients), token {DEMO_COMPAT_TOKEN}:",
+        f"  patchwork  {rest}/patchwork/api/1.3/   (Authorization: Token <token>)",
+        f"  fdo        {rest}/fdo/api/1.0/projects/   (Token <token>, or Basic with it as password)",
+        f"  gerrit     {rest}/gerrit/a/changes/?q=status:open&n=5   "
+        "(HTTP Basic: any user, the token as password)",
+        f"  abf        {rest}/abf/api/v1/user.json   (HTTP Basic: the token as user)",
+        "  git-pw:  git config pw.server "
+        f"{rest}/patchwork/api/1.3/ && git config pw.token {DEMO_COMPAT_TOKEN} "
+        "&& git config pw.project patchwork",
+        f"  b4:      git config b4.pw-url {rest}/patchwork/ && git config b4.pw-key "
+        f"{DEMO_COMPAT_TOKEN} && git config b4.pw-project patchwork",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -212,8 +270,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(sdl())
         return 0
     if args.command == "hash-key":
-        from gateway.auth import hash_key
-
         key = sys.stdin.readline().strip()
         if not key:
             print("revgate: no key on stdin (e.g. revgate hash-key < keyfile)", file=sys.stderr)
@@ -221,8 +277,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(hash_key(key))
         return 0
     if args.command == "demo":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_demo(args.host, args.port))
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_demo(args.host, args.port))
+        except PortInUse as exc:
+            print(f"revgate demo: {exc}", file=sys.stderr)
+            return 2
         return 0
     path = config_path(args.config, os.environ)
     if args.command == "check-config":
@@ -244,7 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     host, port = args.host or settings.server.host, args.port or settings.server.port
-    _serve(path, settings, host, port, tracing)
+    try:
+        _serve(path, settings, host, port, tracing)
+    except PortInUse as exc:
+        print(f"revgate: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
