@@ -248,7 +248,7 @@ def demo_compat_lines(gateway: str) -> list[str]:
     return [
         f"REST compat (existing clients), token {DEMO_COMPAT_TOKEN}:",
         f"  patchwork  {rest}/patchwork/api/1.3/   (Authorization: Token <token>)",
-        f"  fdo        {rest}/fdo/api/1.0/projects/   (Token <token>, or Basic with it as password)",
+        f"  fdo        {rest}/fdo/api/1.0/projects/   (Token <token>, or Basic: it as password)",
         f"  gerrit     {rest}/gerrit/a/changes/?q=status:open&n=5   "
         "(HTTP Basic: any user, the token as password)",
         f"  abf        {rest}/abf/api/v1/user.json   (HTTP Basic: the token as user)",
