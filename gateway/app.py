@@ -17,6 +17,7 @@ also present its API key in the ``connection_init`` payload (``GraphQLApp.on_ws_
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
@@ -26,11 +27,13 @@ from cross_web import HTTPException  # what strawberry's views raise for a 4xx (
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.unset import UnsetType
 
@@ -46,6 +49,7 @@ from gateway.guard import Access, Guard
 from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
 from gateway.metrics import CountRequests, Metrics
+from gateway.persisted import Refusal, persisted_queries, trusted_documents
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
@@ -82,7 +86,10 @@ class GraphQLApp(GraphQL[Context, None]):
         tracing: Tracing | None = None,
     ) -> None:
         self.fast_path = FastPath()
+        self.persisted = persisted_queries(settings)
         extensions = [metrics.extension()]
+        if settings.server.persisted_only:
+            extensions.append(trusted_documents(self.persisted.manifest))
         if tracing is not None:
             extensions.insert(0, tracing.extension())  # before metrics: the span covers it
         super().__init__(
@@ -140,6 +147,29 @@ class GraphQLApp(GraphQL[Context, None]):
         return "text/html" in accept or (
             "*/*" in accept and request.query_params.get("query") is None
         )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+        except Refusal as exc:  # persisted queries (gateway/persisted.py)
+            response = JSONResponse(exc.body(), exc.status)
+        await response(scope, receive, send)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request, with a persisted query's hash replaced by its text."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return [await self._resolve(item) for item in data]
+        return await self._resolve(data)
+
+    async def _resolve(self, data: GraphQLRequestData) -> GraphQLRequestData:
+        query = await self.persisted.resolve(data.query, data.extensions)
+        return data if query is data.query else dataclasses.replace(data, query=query)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -237,6 +267,7 @@ def create_app(
                 yield
         finally:
             await graphql.hub.close()
+            await graphql.persisted.close()
             if not injected:
                 await backends.close()
                 if cache is not None:

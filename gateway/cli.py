@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import uvicorn
 
 from gateway.app import create_app
@@ -91,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="report every mistake in a config file")
     check.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+    persist = sub.add_parser(
+        "persist",
+        help="write the trusted-documents manifest of .graphql files (or --list one)",
+        description="Each named operation of the files (with the fragments it uses) becomes "
+        "one trusted document; the manifest goes to stdout or --output. [server] "
+        "trusted_documents names it; persisted_only = true then runs nothing else.",
+    )
+    persist.add_argument("files", nargs="*", help=".graphql files of named operations")
+    persist.add_argument("--output", "-o", help="write the manifest here (default: stdout)")
+    persist.add_argument("--list", metavar="MANIFEST", help="check a manifest and list it")
     sub.add_parser(
         "hash-key", help="print the sha256 for [[api_keys]] of an API key read from stdin"
     )
@@ -241,6 +252,46 @@ async def _demo(host: str, port: int) -> None:
         await sim.close()
 
 
+def _persist(files: Sequence[str], output: str | None, listed: str | None) -> int:
+    """``revgate persist``: write a manifest from .graphql files, or check and list one."""
+    from graphql import GraphQLError
+
+    from gateway.persisted import Manifest, manifest_of, split_operations
+
+    if listed is not None:
+        try:
+            manifest = Manifest.load(listed)
+        except ValueError as exc:
+            print(f"revgate persist: {exc}", file=sys.stderr)
+            return 1
+        for digest, body in manifest.documents.items():
+            print(f"{digest}  {body.split('{', 1)[0].strip()}")
+        return 0
+    if not files:
+        print("revgate persist: name .graphql files (or --list MANIFEST)", file=sys.stderr)
+        return 2
+    documents: dict[str, str] = {}
+    for name in files:
+        try:
+            with open(name, encoding="utf-8") as handle:
+                text = handle.read()
+            for op, body in split_operations(text):
+                if op in documents and documents[op] != body:
+                    raise ValueError(f"operation {op!r} is defined twice, differently")
+                documents[op] = body
+        except (OSError, ValueError, GraphQLError) as exc:
+            print(f"revgate persist: {name}: {exc}", file=sys.stderr)
+            return 1
+    text = orjson.dumps(manifest_of(documents), option=orjson.OPT_INDENT_2).decode() + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"revgate persist: {len(documents)} operation(s) written to {output}")
+    return 0
+
+
 def demo_compat_lines(gateway: str) -> list[str]:
     """What the demo prints for REST clients: each backend's compat URL, the demo token and
     the client settings (git-pw, pwclient, b4) that use them."""
@@ -269,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(sdl())
         return 0
+    if args.command == "persist":
+        return _persist(args.files, args.output, args.list)
     if args.command == "hash-key":
         key = sys.stdin.readline().strip()
         if not key:

@@ -107,6 +107,9 @@ class ServerSettings:
     cors_origins: tuple[str, ...] = ()  # see gateway/cors.py: empty = same-origin only
     cors_allow_credentials: bool = False
     cors_max_age: int = 600
+    persisted_queries: bool = True  # see gateway/persisted.py
+    trusted_documents: str | None = None
+    persisted_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@
 cors_origins = ["https://dash.example.org", "https://*.example.org"]   # default: same-origin only
 cors_allow_credentials = false   # true: pages may send cookies / HTTP auth (never with "*")
 cors_max_age = 600               # seconds a browser may cache a preflight answer
+persisted_queries = true         # Apollo's automatic persisted queries (gateway/persisted.py)
+trusted_documents = "ops.json"   # a manifest written by `revgate persist` (default: none)
+persisted_only = false           # true: run the manifest's documents and nothing else
 ```
 """
 
@@ -16,9 +19,17 @@ from typing import Any
 
 from gateway import settings as base  # circular on purpose: helpers are used at call time
 from gateway.cors import origin_problem
+from gateway.persisted import Manifest
 from gateway.settings_access import _int_in
 
-SERVER_KEYS: tuple[str, ...] = ("cors_origins", "cors_allow_credentials", "cors_max_age")
+SERVER_KEYS: tuple[str, ...] = (
+    "cors_origins",
+    "cors_allow_credentials",
+    "cors_max_age",
+    "persisted_queries",
+    "trusted_documents",
+    "persisted_only",
+)
 _MAX_AGE = 86_400  # browsers cap it at a day (Firefox) or two hours (Chromium) anyway
 
 _At = Callable[[str, str], None]
@@ -37,11 +48,21 @@ class BrowserChecks:
                     at(key, f"cors_origins entry {origin!r:.80} {problem}")
                     return
             values[key] = tuple(value)
-        elif key == "cors_allow_credentials":
+        elif key in ("cors_allow_credentials", "persisted_queries", "persisted_only"):
             if isinstance(value, bool):
                 values[key] = value
             else:
-                at(key, f"cors_allow_credentials must be true or false{base._got(value)}")
+                at(key, f"{key} must be true or false{base._got(value)}")
+        elif key == "trusted_documents":
+            if not isinstance(value, str) or not value:
+                at(key, f"trusted_documents must be a file name{base._got(value)}")
+                return
+            try:
+                Manifest.load(value)
+            except ValueError as exc:
+                at(key, f"trusted_documents: {exc}")
+                return
+            values[key] = value
         elif key == "cors_max_age":
             if (seconds := _int_in(value, 0, _MAX_AGE)) is not None:
                 values[key] = seconds
@@ -49,6 +70,8 @@ class BrowserChecks:
                 at(key, f"cors_max_age must be seconds 0..{_MAX_AGE}{base._got(value)}")
 
     def _browser_consistency(self, values: dict[str, Any], at: _At) -> None:
+        if values.get("persisted_only") and not values.get("trusted_documents"):
+            at("persisted_only", "persisted_only = true needs trusted_documents (the manifest)")
         if values.get("cors_allow_credentials") and "*" in values.get("cors_origins", ()):
             at(
                 "cors_allow_credentials",

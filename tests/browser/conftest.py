@@ -44,14 +44,16 @@ async def browser() -> AsyncIterator[object]:
             await chromium.close()
 
 
-def gateway_setup(server: Mapping[str, Any]) -> Setup:
-    """A ``ServedGateway`` setup: one Patchwork simulator ``pw`` and these ``[server]`` keys."""
+def gateway_setup(server: Mapping[str, Any], cache: Mapping[str, Any] | None = None) -> Setup:
+    """A ``ServedGateway`` setup: one Patchwork simulator ``pw`` and these ``[server]`` (and
+    ``[cache]``) keys."""
 
     async def setup() -> tuple[Settings, Callable[[], Awaitable[None]]]:
         sim = await start_simulator()
         backend = {"name": "pw", "kind": "patchwork", "url": sim.url, "token_env": "PW_TOKEN"}
         settings = settings_from_dict(
-            {"server": dict(server), "backends": [backend]}, env={"PW_TOKEN": ADMIN_TOKEN}
+            {"server": dict(server), "cache": dict(cache or {}), "backends": [backend]},
+            env={"PW_TOKEN": ADMIN_TOKEN},
         )
         return settings, sim.close
 
