@@ -35,6 +35,12 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 from strawberry.types.unset import UnsetType
 
 from adapters.base import Source
@@ -101,6 +107,14 @@ class GraphQLApp(GraphQL[Context, None]):
             ),
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=False,
+            # Subscriptions over websockets (both protocols), Server-Sent Events (graphql-sse's
+            # distinct connections mode) and multipart HTTP: the same schema, auth and limits.
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,
+            ),
         )
         self._backends = backends
         self._public_url = settings.server.public_url
@@ -140,12 +154,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A browser navigating to /graphql?query=… gets GraphiQL with that query prefilled
-        # (strawberry would try to execute it); other GETs go to the GraphQL endpoint.
-        if request.method != "GET":
-            return False
-        accept = request.headers.get("accept", "")
-        return "text/html" in accept or (
-            "*/*" in accept and request.query_params.get("query") is None
+        # (strawberry would try to execute it); the Guard uses the same rule (gateway/ide.py).
+        return ide.is_page_request(
+            request.method, request.headers.get("accept", ""), request.query_params
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -30,6 +30,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from starlette.requests import Request
@@ -43,6 +44,7 @@ from adapters.registry import RequestHook
 from gateway.auth import Authenticator, AuthFailure, Caller
 from gateway.callers import CallerSources, build_caller_sources, hidden_backends
 from gateway.context import SocketContext
+from gateway.ide import is_page_request
 from gateway.logs import REQUEST_ID
 from gateway.ratelimit import CallerBudget, Decision, RateLimiter, rate_limiter
 from gateway.settings import Settings
@@ -55,7 +57,6 @@ OPEN_ROUTES = frozenset(
         ("HEAD", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/metrics"),
-        ("GET", "/graphql"),
     }
 )
 OPEN_ASSETS = "/graphiql/"  # GraphiQL's shipped files (gateway/ide.py), open like its page
@@ -70,6 +71,12 @@ log = logging.getLogger("revgate.access")
 
 # (scope, client address) → the caller a REST compat request is counted against.
 CompatCaller = Callable[[Scope, str], Caller]
+
+
+def _graphiql_page(scope: Scope, headers: Mapping[str, str]) -> bool:
+    """A request for the GraphiQL page (open), not for the API (GET queries, streams)."""
+    params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return is_page_request(scope.get("method", ""), headers.get("accept", ""), params)
 
 
 def error_body(message: str, code: str, request_id: str, **extensions: Any) -> bytes:
@@ -233,6 +240,7 @@ class Guard:
         if scope["type"] == "http" and (
             (method, scope["path"]) in OPEN_ROUTES
             or (method in ("GET", "HEAD") and scope["path"].startswith(OPEN_ASSETS))
+            or (scope["path"] == "/graphql" and _graphiql_page(scope, headers))
         ):
             await self.app(scope, receive, send_with_id)
             return
