@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
 from schema.abf_mutations import AbfMutation
@@ -33,8 +33,9 @@ def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
     fast_path: FastPath | None = None,
 ) -> strawberry.Schema:
-    """The revgate schema with error masking, query limits, parse and validation caches
-    (validation keyed by query text: ``schema/validation.py``) and ``extensions`` (metrics).
+    """The revgate schema with error masking, query limits (documents parsed, measured and
+    cached by text before any validation rule: ``schema/documents.py``), a validation cache
+    (keyed by query text: ``schema/validation.py``) and ``extensions`` (metrics).
 
     ``fast_path`` (see ``schema/fastpath.py``) runs supported queries from compiled plans; its
     extension goes last so that every check of the extensions before it (limits, cost) applies
@@ -52,7 +53,6 @@ def build_schema(
         extensions=[
             mask_errors,
             PartialErrors,
-            lambda: ParserCache(maxsize=256),
             TextValidationCache(256).extension(),
             *extra,
             *extensions,
