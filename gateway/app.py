@@ -28,6 +28,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -50,6 +51,7 @@ from gateway.settings import Settings
 from gateway.tracing import Tracing
 from schema.build import build_schema
 from schema.context import Context
+from schema.errors import http_error_body
 from schema.fastpath import FastPath
 from schema.live import EventHub
 
@@ -119,6 +121,19 @@ class GraphQLApp(GraphQL[Context, None]):
             if refusal is not None:
                 raise ConnectionRejectionError({"message": refusal[0], "code": refusal[1]})
         return await super().on_ws_connect(context)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # strawberry's own __call__, but its refusals (bad JSON, no query, unknown operation,
+        # subscription over POST …) answered as coded GraphQL errors, not plain text.
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            body = http_error_body(exc.status_code, exc.reason, exc.__cause__)
+            response = Response(orjson.dumps(body), exc.status_code, media_type="application/json")
+        await response(scope, receive, send)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

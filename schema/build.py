@@ -19,6 +19,7 @@ from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.revisions import RevisionMutation
+from schema.scalars import SCALAR_OVERRIDES
 from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 from schema.validation import TextValidationCache
@@ -49,6 +50,7 @@ def build_schema(
         query=merge_types("Query", (Query, AbfQuery, GerritQuery)),
         mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation, GerritMutation)),
         subscription=Subscription,
+        scalar_overrides=SCALAR_OVERRIDES,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
         extensions=[
             mask_errors,
