@@ -27,7 +27,7 @@ from cross_web import HTTPException  # what strawberry's views raise for a 4xx (
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -62,6 +62,7 @@ from gateway.settings import Settings
 from gateway.tracing import Tracing
 from schema.build import build_schema
 from schema.context import Context
+from schema.errors import http_error_body
 from schema.fastpath import FastPath
 from schema.live import EventHub
 
@@ -163,10 +164,13 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        # strawberry's own __call__, but its refusals (bad JSON, no query, unknown operation,
+        # subscription over POST …) answered as coded GraphQL errors, not plain text.
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:
-            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+            body = http_error_body(exc.status_code, exc.reason, exc.__cause__)
+            response = Response(orjson.dumps(body), exc.status_code, media_type="application/json")
         except Refusal as exc:  # persisted queries (gateway/persisted.py)
             response = JSONResponse(exc.body(), exc.status)
         await response(scope, receive, send)

@@ -11,7 +11,7 @@ max_body_bytes = 1048576    # larger request bodies get 413
 [limits]                    # 0 turns a limit off
 max_depth = 15
 max_aliases = 30
-max_tokens = 10000
+max_tokens = 2000               # parsing costs ~5 µs of CPU a token (docs/security-documents.md)
 max_cost = 1000             # per query (see schema/limits.py for the cost model)
 requests_per_minute = 600   # per caller: an API key, or one client address when anonymous
 cost_per_minute = 10000
@@ -75,7 +75,7 @@ class LimitSettings:
 
     max_depth: int = 15
     max_aliases: int = 30
-    max_tokens: int = 10_000
+    max_tokens: int = 2_000
     max_cost: int = 1_000
     requests_per_minute: int = 600
     cost_per_minute: int = 10_000

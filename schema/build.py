@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
 from schema.abf_mutations import AbfMutation
@@ -19,6 +19,7 @@ from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.revisions import RevisionMutation
+from schema.scalars import SCALAR_OVERRIDES
 from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 from schema.validation import TextValidationCache
@@ -33,8 +34,9 @@ def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
     fast_path: FastPath | None = None,
 ) -> strawberry.Schema:
-    """The revgate schema with error masking, query limits, parse and validation caches
-    (validation keyed by query text: ``schema/validation.py``) and ``extensions`` (metrics).
+    """The revgate schema with error masking, query limits (documents parsed, measured and
+    cached by text before any validation rule: ``schema/documents.py``), a validation cache
+    (keyed by query text: ``schema/validation.py``) and ``extensions`` (metrics).
 
     ``fast_path`` (see ``schema/fastpath.py``) runs supported queries from compiled plans; its
     extension goes last so that every check of the extensions before it (limits, cost) applies
@@ -48,11 +50,11 @@ def build_schema(
         query=merge_types("Query", (Query, AbfQuery, GerritQuery)),
         mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation, GerritMutation)),
         subscription=Subscription,
+        scalar_overrides=SCALAR_OVERRIDES,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
         extensions=[
             mask_errors,
             PartialErrors,
-            lambda: ParserCache(maxsize=256),
             TextValidationCache(256).extension(),
             *extra,
             *extensions,
