@@ -17,6 +17,7 @@ also present its API key in the ``connection_init`` payload (``GraphQLApp.on_ws_
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import gc
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -33,14 +34,16 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     GRAPHQL_WS_PROTOCOL,
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
+from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from adapters.base import Source
@@ -55,6 +58,15 @@ from gateway.guard import Access, Guard
 from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
 from gateway.metrics import CountRequests, Metrics
+from gateway.over_http import (
+    GRAPHQL_RESPONSE,
+    cache_control,
+    etag,
+    etag_matches,
+    is_request_error,
+    root_fields,
+    wants_graphql_response,
+)
 from gateway.persisted import Refusal, persisted_queries, trusted_documents
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, sighup_reload
@@ -67,6 +79,11 @@ from schema.fastpath import FastPath
 from schema.live import EventHub
 
 GC_YOUNG_THRESHOLD = 20_000
+_REQUEST_ERROR = "revgate_request_error"  # request state: set by process_result
+_ETAG = "revgate_etag"
+# The query text a request runs (persisted queries resolved), read back by the caching
+# headers: set and read in the request's own task.
+_QUERY: contextvars.ContextVar[str | None] = contextvars.ContextVar("revgate_query", default=None)
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -107,7 +124,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 fast_path=self.fast_path,
             ),
             graphql_ide="graphiql" if settings.server.graphiql else None,
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,  # queries only: gateway/over_http.py
             # Subscriptions over websockets (both protocols), Server-Sent Events (graphql-sse's
             # distinct connections mode) and multipart HTTP: the same schema, auth and limits.
             subscription_protocols=(
@@ -124,6 +141,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.hub = EventHub(settings.server.poll_interval)
         self._access = access
         self._origin_allowed = origin_matcher(settings.server.cors_origins)
+        self._max_ages = dict(settings.server.cache_max_age)
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         # Only asked for cross-origin handshakes: the same rule as CORS (gateway/cors.py).
@@ -166,14 +184,62 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         # strawberry's own __call__, but its refusals (bad JSON, no query, unknown operation,
         # subscription over POST …) answered as coded GraphQL errors, not plain text.
+        request = Request(scope=scope, receive=receive)
+        _QUERY.set(None)
+        new_type = wants_graphql_response(request.headers.get("accept", ""))
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            response = await self.run(request)
         except HTTPException as exc:
             body = http_error_body(exc.status_code, exc.reason, exc.__cause__)
-            response = Response(orjson.dumps(body), exc.status_code, media_type="application/json")
+            status, headers = exc.status_code, {}
+            if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                status, headers = 405, {"Allow": "POST"}  # a mutation by GET (the spec's 405)
+            if new_type:
+                body.pop("data", None)  # a request error: nothing was executed
+            response = Response(orjson.dumps(body), status, headers, "application/json")
         except Refusal as exc:  # persisted queries (gateway/persisted.py)
             response = JSONResponse(exc.body(), exc.status)
+        response = self._over_http(request, response, new_type)
         await response(scope, receive, send)
+
+    def _over_http(self, request: Request, response: Response, new_type: bool) -> Response:
+        """Media type, status and caching headers of a GraphQL answer (gateway/over_http.py)."""
+        if response.media_type != "application/json":
+            return response  # the GraphiQL page, an event stream
+        state = request.scope.get("state", {})
+        if new_type:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if state.get(_REQUEST_ERROR) and response.status_code == 200:
+                response.status_code = 400
+        tag = state.get(_ETAG)
+        if request.method != "GET" or tag is None or response.status_code != 200:
+            return response
+        caller = state.get("caller")
+        fields = root_fields(_QUERY.get() or "", request.query_params.get("operationName"))
+        cache = {
+            "ETag": tag,
+            "Cache-Control": cache_control(
+                self._max_ages, fields, getattr(caller, "anonymous", True)
+            ),
+            "Vary": "Accept, Authorization, X-Api-Key",
+        }
+        if etag_matches(request.headers.get("if-none-match", ""), tag):
+            return Response(status_code=304, headers=cache)
+        response.headers.update(cache)
+        return response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        body = await super().process_result(request, result)
+        state = request.scope.setdefault("state", {})
+        if is_request_error(result):
+            state[_REQUEST_ERROR] = True
+            if wants_graphql_response(request.headers.get("accept", "")):
+                body.pop("data", None)  # the spec: a request error has no data entry
+        elif request.method == "GET" and not result.errors:
+            state[_ETAG] = etag(body)
+        return body
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         """The request, with a persisted query's hash replaced by its text."""
@@ -184,6 +250,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def _resolve(self, data: GraphQLRequestData) -> GraphQLRequestData:
         query = await self.persisted.resolve(data.query, data.extensions)
+        _QUERY.set(query)  # a hash-only GET is cached by its query's root fields
         return data if query is data.query else dataclasses.replace(data, query=query)
 
     def encode_json(self, data: object) -> bytes:

@@ -110,6 +110,7 @@ class ServerSettings:
     persisted_queries: bool = True  # see gateway/persisted.py
     trusted_documents: str | None = None
     persisted_only: bool = False
+    cache_max_age: tuple[tuple[str, int], ...] = ()  # root field → seconds (gateway/over_http.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ cors_max_age = 600               # seconds a browser may cache a preflight answe
 persisted_queries = true         # Apollo's automatic persisted queries (gateway/persisted.py)
 trusted_documents = "ops.json"   # a manifest written by `revgate persist` (default: none)
 persisted_only = false           # true: run the manifest's documents and nothing else
+cache_max_age = { backends = 300, projects = 60 }   # GET answers: seconds per root field
 ```
 """
 
@@ -19,7 +20,6 @@ from typing import Any
 
 from gateway import settings as base  # circular on purpose: helpers are used at call time
 from gateway.cors import origin_problem
-from gateway.persisted import Manifest
 from gateway.settings_access import _int_in
 
 SERVER_KEYS: tuple[str, ...] = (
@@ -29,8 +29,10 @@ SERVER_KEYS: tuple[str, ...] = (
     "persisted_queries",
     "trusted_documents",
     "persisted_only",
+    "cache_max_age",
 )
 _MAX_AGE = 86_400  # browsers cap it at a day (Firefox) or two hours (Chromium) anyway
+_MAX_CACHE_AGE = 31_536_000  # a year
 
 _At = Callable[[str, str], None]
 
@@ -53,10 +55,28 @@ class BrowserChecks:
                 values[key] = value
             else:
                 at(key, f"{key} must be true or false{base._got(value)}")
+        elif key == "cache_max_age":
+            if not isinstance(value, dict):
+                at(key, f"cache_max_age must be a table of root field = seconds{base._got(value)}")
+                return
+            ages = []
+            for name, seconds in value.items():
+                if (age := _int_in(seconds, 0, _MAX_CACHE_AGE)) is None:
+                    at(
+                        key,
+                        f"cache_max_age.{name} must be seconds 0..{_MAX_CACHE_AGE}"
+                        + base._got(seconds),
+                    )
+                    return
+                ages.append((name, age))
+            values[key] = tuple(ages)
         elif key == "trusted_documents":
             if not isinstance(value, str) or not value:
                 at(key, f"trusted_documents must be a file name{base._got(value)}")
                 return
+            # Imported here: the settings (and the compat layer) import no GraphQL code.
+            from gateway.persisted import Manifest
+
             try:
                 Manifest.load(value)
             except ValueError as exc:

@@ -121,8 +121,10 @@ CASES: dict[str, Case] = {
         {"OPERATION_RESOLUTION_FAILURE"}, _q("query A { backends { name } }", operationName="Z")
     ),
     "subscription over POST": Case({"OPERATION_NOT_ALLOWED"}, _q("subscription { events { id } }")),
-    "query over GET": Case(
-        {"OPERATION_NOT_ALLOWED"}, method="GET", params={"query": "{ backends { name } }"}
+    "mutation over GET": Case(
+        {"OPERATION_NOT_ALLOWED"},
+        method="GET",
+        params={"query": 'mutation { gerritSetTopic(change: "x", topic: "t") { topic } }'},
     ),
     "syntax error": Case({"GRAPHQL_PARSE_FAILED"}, _q("{ backends { ")),
     "blank document": Case({"GRAPHQL_PARSE_FAILED"}, _q("   ")),
