@@ -20,7 +20,10 @@ works on a bounded tree:
    fields at 0, introspection fields not counted; over ``max_depth``: ``QUERY_TOO_DEEP``),
    aliases over the document (``TOO_MANY_ALIASES``), and how many introspection lists nest
    (``types`` → ``fields`` → ``args`` is 3, the most a real introspection query needs; more
-   multiplies the answer by the schema's size at each level: ``QUERY_TOO_COMPLEX``).
+   multiplies the answer by the schema's size at each level: ``QUERY_TOO_COMPLEX``), how
+   many times ``__schema`` is selected (once: aliased copies repeat the whole schema), and
+   the work ``OverlappingFieldsCanBeMergedRule`` would do on fields sharing a response
+   name (quadratic in them: ``max_overlap``).
 
 The outcome (a document or the refusal) is cached by query text, so a repeated text is
 neither parsed nor measured again. A refused text reaches strawberry as a placeholder
@@ -56,6 +59,8 @@ INTROSPECTION_LISTS = frozenset(
     {"types", "fields", "args", "inputFields", "interfaces", "possibleTypes", "enumValues"}
 )
 MAX_INTROSPECTION_LISTS = 3  # __schema.types.fields.args: the standard introspection query
+# The full introspection query costs ~70 ms of CPU on this schema; aliases would repeat it.
+MAX_SCHEMAS = 1
 PLACEHOLDER = parse("{ __typename }")  # what strawberry sees for a refused text
 
 # Strings (block and plain) and comments, whose brackets do not nest, then the brackets.
@@ -127,6 +132,7 @@ class _Size:
     depth: int = 0  # strawberry's depth: levels of fields below this set
     aliases: int = 0
     lists: int = 0  # nested introspection lists
+    schemas: int = 0  # ``__schema`` fields: each aliased copy is the whole schema again
     # Response keys at this level (through inline fragments and spreads): how many fields
     # answer each, and the largest sub-selection among them. Fields sharing a key are
     # compared pairwise, sub-selections included, by OverlappingFieldsCanBeMergedRule.
@@ -198,11 +204,13 @@ class _Measure:
             total.aliases = min(cap, total.aliases + part.aliases)
             total.depth = max(total.depth, part.depth)
             total.lists = max(total.lists, part.lists)
+            total.schemas = min(cap, total.schemas + part.schemas)
         return total
 
     def field(self, sel: FieldNode, introspection: bool) -> _Size:
         name = sel.name.value
         size = _Size(fields=1, aliases=1 if sel.alias is not None else 0)
+        size.schemas = 1 if name == "__schema" else 0
         if sel.selection_set is None:
             return size
         inside = introspection or name.startswith("__")
@@ -213,6 +221,7 @@ class _Measure:
         size.depth = 0 if name.startswith("__") else 1 + child.depth
         size.lists = child.lists + (1 if inside and name in INTROSPECTION_LISTS else 0)
         size.pairs = child.overlap(self.cap)
+        size.schemas = min(self.cap, size.schemas + child.schemas)
         return size
 
 
@@ -247,6 +256,12 @@ def measure(document: DocumentNode, limits: DocumentLimits) -> Refusal | None:
             return Refusal(
                 f"'{label}' nests {size.lists} introspection lists; at most "
                 f"{MAX_INTROSPECTION_LISTS} are allowed (types → fields → args)",
+                "QUERY_TOO_COMPLEX",
+                nodes=[op],
+            )
+        if size.schemas > MAX_SCHEMAS:
+            return Refusal(
+                f"'{label}' selects __schema {size.schemas} times; once is enough",
                 "QUERY_TOO_COMPLEX",
                 nodes=[op],
             )

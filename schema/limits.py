@@ -1,8 +1,12 @@
 """Query limits: depth, aliases, tokens and cost, all checked before anything is executed.
 
-- **Depth**, **aliases** and **tokens** use strawberry's own ``QueryDepthLimiter``,
-  ``MaxAliasesLimiter`` and ``MaxTokensLimiter``; their errors get ``extensions.code``
-  ``QUERY_TOO_DEEP``, ``TOO_MANY_ALIASES`` and ``TOO_MANY_TOKENS``.
+- **Depth**, **aliases**, **tokens**, nesting and the expanded size of a document are
+  checked by ``schema.documents`` (the document gate), in linear time, before any
+  validation rule runs; errors are coded ``QUERY_TOO_DEEP``, ``TOO_MANY_ALIASES``,
+  ``TOO_MANY_TOKENS`` and ``QUERY_TOO_COMPLEX``.
+- Before costing, ``operation_errors`` resolves the operation (several without
+  ``operationName``: ``OPERATION_RESOLUTION_FAILURE``) and coerces the variables
+  (``BAD_USER_INPUT``): a request that cannot run is never charged.
 - **Cost** follows GitHub's model: every connection costs one upstream request per object
   it is nested in, and its children are multiplied by its ``first`` (default 30, counted as
   1..100 — an out-of-range ``first`` is reported by pagination as ``BAD_PAGE_SIZE``). A

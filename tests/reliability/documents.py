@@ -80,6 +80,9 @@ SHAPES: dict[str, Callable[[], str]] = {
         "{__schema{types{...A}}}fragment A on __Type{fields{type{...B}}}"
         "fragment B on __Type{fields{type{fields{type{fields{name}}}}}}"
     ),
+    "aliased __schema copies": lambda: (
+        "{" + " ".join(f"a{i}:__schema{{types{{fields{{args{{name}}}}}}}}" for i in range(30)) + "}"
+    ),
     "aliases in a fragment": lambda: _fill(
         lambda i: f"a{i}:__typename ", "query{...A ...A ...A}fragment A on Query{", "}"
     ),

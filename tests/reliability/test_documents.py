@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
-from graphql import parse
+from graphql import get_introspection_query, parse
 from strawberry.schema.schema import validate_document
 
 import schema.documents as documents
@@ -177,3 +177,16 @@ async def test_websocket_operations_pass_the_same_gate(sim: RunningSimulator) ->
 
 async def _run_complete(ws: aiohttp.ClientWebSocketResponse) -> None:
     assert (await _receive(ws))["type"] == "complete"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        get_introspection_query(descriptions=True),  # what GraphiQL sends
+        """query Review($n: Int) { changes(first: $n) { nodes { ...Change } } }
+        fragment Change on Change { id title state ...Who ... on Patch { series { name } } }
+        fragment Who on Change { author { name email } }""",
+    ],
+)
+def test_real_queries_pass_the_gate(query: str) -> None:
+    assert not isinstance(check(query, DocumentLimits()), documents.Refusal)
