@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+from adapters.errors import BadPayload
 from adapters.model import (
     Bundle,
     Check,
@@ -141,6 +142,18 @@ def _date(value: datetime | None) -> str | None:
 @functools.lru_cache(maxsize=65536)  # datetimes are immutable; lists repeat them per request
 def _format_date(value: datetime) -> str:
     return mapping.format_date(value)
+
+
+def _server_date(value: datetime, raw: Mapping[str, Any], backend: str) -> str:
+    """A server-clock date (check, event) as the server spelled it: in its ``time_zone``."""
+    spelled = raw.get("date")
+    if isinstance(spelled, str):
+        try:
+            if mapping.parse_server_date(spelled, backend) == value:
+                return spelled
+        except BadPayload:  # an unparseable spelling is not reused
+            pass
+    return mapping.format_server_date(value, backend)
 
 
 def _keep(value: Any, raw: Mapping[str, Any], key: str) -> Any:
@@ -312,7 +325,7 @@ class Renderer:
         return {
             "id": _id(check.id),
             "url": self.u.api_url(f"patches/{check.change_id}/checks/{check.id}/"),
-            "date": _date(check.date),
+            "date": _server_date(check.date, check.raw, check.backend),
             "state": check.raw_state,
             "target_url": _keep(check.target_url, check.raw, "target_url"),
             "context": check.context,
@@ -461,7 +474,7 @@ class Renderer:
             "id": _id(event.id),
             "category": event.category,
             "project": self.project_embed(event.project),
-            "date": _date(event.date),
+            "date": _server_date(event.date, event.raw, event.backend),
             "actor": self.user_embed(event.actor),
             "payload": payload,
         }

@@ -387,11 +387,18 @@ async def _update_patch(call: Call, pid: int) -> web.StreamResponse:
         if value in (None, ""):
             changes["delegate"] = None
         else:
+            # DRF's PrimaryKeyRelatedField: a pk (int or digit string), nothing else
             try:
-                did = int(value)
+                if isinstance(value, bool):
+                    raise TypeError
+                did: int | None = int(value)
             except (TypeError, ValueError):
-                did = next((k for k, u in data.users.items() if u["username"] == value), -1)
-            if did not in data.users:
+                kind = type(value).__name__
+                errors["delegate"] = [f"Incorrect type. Expected pk value, received {kind}."]
+                did = None
+            if did is None:
+                pass
+            elif did not in data.users:
                 errors["delegate"] = [f'Invalid pk "{value}" - object does not exist.']
             elif did not in data.projects[patch["project"]]["maintainers"]:
                 user, project = data.users[did]["username"], data.projects[patch["project"]]["name"]
