@@ -55,6 +55,19 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 250  # Patchwork's MAX_REST_RESULTS_PER_PAGE default
 INDEX_NAMES = ("projects", "users", "people", "patches", "covers", "series", "events", "bundles")
 _PLURAL = {"Patch": "patches", "Cover": "covers"}
+# patchwork/api/project.py ProjectSerializer.Meta.fields, around the detail-only fields
+_PROJECT_HEAD = (
+    "id",
+    "url",
+    "name",
+    "link_name",
+    "list_id",
+    "list_email",
+    "web_url",
+    "scm_url",
+    "webscm_url",
+)
+_PROJECT_TAIL = ("list_archive_url", "list_archive_url_format", "commit_url_format")
 
 
 # -- pagination on the wire -----------------------------------------------------------------
@@ -255,15 +268,23 @@ class Renderer:
         return out
 
     def project(self, project: Project) -> Json:
-        """``projects/`` items and detail: adds maintainers and ``subject_match`` (1.1+)."""
-        out = self.project_embed(project)
-        assert out is not None
+        """``projects/`` items and detail: adds maintainers and ``subject_match`` (1.1+), in
+        the serializer's field order (patchwork/api/project.py ``ProjectSerializer.Meta``:
+        ``maintainers`` and ``subject_match`` before the 1.2 URL formats)."""
+        embed = self.project_embed(project)
+        assert embed is not None
+        out: Json = {}
+        for key in _PROJECT_HEAD:
+            out[key] = embed[key]
         maintainers = project.raw.get("maintainers") or []
         out["maintainers"] = [
             self.user_embed(mapping.user(project.backend, m)) for m in maintainers
         ]
         if self.v >= 11:
             out["subject_match"] = project.raw.get("subject_match", "")
+        for key in _PROJECT_TAIL:
+            if key in embed:
+                out[key] = embed[key]
         return out
 
     # -- embedded summaries -----------------------------------------------------------------
@@ -439,9 +460,13 @@ class Renderer:
         return out
 
     def check(self, check: Check) -> Json:
-        """``patches/<id>/checks/`` items and detail."""
-        out = self.check_embed(check)
+        """``patches/<id>/checks/`` items and detail, in the field order of
+        patchwork/api/check.py ``CheckSerializer.Meta`` (``user`` after ``url``)."""
+        embed = self.check_embed(check)
+        out: Json = {"id": embed["id"], "url": embed["url"]}
         out["user"] = self.user_embed(check.user)
+        for key in ("date", "state", "target_url", "context"):
+            out[key] = embed[key]
         out["description"] = _keep(check.description, check.raw, "description")
         return out
 
