@@ -218,6 +218,22 @@ def _allow_for(parts: list[str]) -> str:
     return READ
 
 
+def _view(parts: list[str]) -> str:
+    """Which Patchwork view serves an API path: ``patches``, ``patches/<id>``,
+    ``patches/<id>/checks``, ``patches/<id>/comments/<id>`` …"""
+    names = [p if i % 2 == 0 else "<id>" for i, p in enumerate(parts)]
+    return "/".join(names)
+
+
+# The writes served (what the views behind ``Allow`` implement), each passed on once.
+_WRITES: dict[str, tuple[str, ...]] = {
+    "patches/<id>": ("PATCH", "PUT"),
+    "patches/<id>/checks": ("POST",),
+    "bundles": ("POST",),
+    "bundles/<id>": ("PATCH", "PUT", "DELETE"),
+}
+
+
 def _exists(parts: list[str], version: int) -> bool:
     """Whether Patchwork has a view at this API path (at this version)."""
     resource, n = parts[0], len(parts)
@@ -288,12 +304,13 @@ async def _api(
     if not caller.may_read and not caller.authenticated:
         return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
     path_, head = request.url.path, call.head
-    if method in ("PATCH", "PUT") and len(rest) == 2 and rest[0] == "patches":
-        return await _refusals(_write_patch(call, allow), allow, path_, head)
-    if method == "POST" and len(rest) == 3 and rest[2] == "checks":
-        return await _refusals(_write_check(call, allow), allow, path_, head)
     if method not in ("GET", "HEAD"):
-        return _json({"detail": f'Method "{method}" not allowed.'}, 405, allow)
+        if method not in _WRITES.get(_view(rest), ()):
+            return _json({"detail": f'Method "{method}" not allowed.'}, 405, allow)
+        if rest[0] == "bundles" and version < 12:
+            # patchwork/api/bundle.py BundlePermission: bundle writes are API 1.2+
+            return _json({"detail": f'Method "{method}" not allowed.'}, 405, allow)
+        return await _refusals(_write(call, allow), allow, path_, head)
     if not rest:
         return _json(call.renderer().index(), allow=allow, head=call.head)
     if rest[0] in ("people", "users") and not caller.authenticated:
@@ -402,6 +419,22 @@ def _private_hidden(call: _Call) -> bool:
     return call.parts[0] == "bundles" and not call.caller.authenticated
 
 
+# Many-related fields of Patchwork's writable serializers: a form sends one per value and
+# DRF reads them with ``getlist`` (a bundle's ``patches``), so they stay lists, even of one.
+LIST_FIELDS = frozenset({"patches"})
+
+
+def _form(raw: bytes) -> dict[str, Any]:
+    """An urlencoded form as the JSON object DRF would have read from it."""
+    out: dict[str, Any] = {}
+    for key, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+        if key in LIST_FIELDS:
+            out.setdefault(key, []).append(value)
+        else:
+            out[key] = value  # DRF's QueryDict.get: the last value
+    return out
+
+
 async def _body(request: Request) -> dict[str, Any]:
     """A write's body: JSON or an urlencoded form (git-pw sends forms)."""
     raw = await request.body()
@@ -409,7 +442,7 @@ async def _body(request: Request) -> dict[str, Any]:
     if not raw:
         return {}
     if ctype == "application/x-www-form-urlencoded":
-        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        return _form(raw)
     if ctype in ("application/json", ""):
         try:
             parsed = orjson.loads(raw)
@@ -422,28 +455,36 @@ async def _body(request: Request) -> dict[str, Any]:
     raise _Stop(_json({"detail": f'Unsupported media type "{ctype}" in request.'}, 415))
 
 
-async def _write_patch(call: _Call, allow: str) -> Response:
-    if not call.caller.authenticated:
+async def _write(call: _Call, allow: str) -> Response:
+    """A documented write, passed on once as the caller's backend credential; the answer
+    as Patchwork gives it: 201 + ``Location`` for a creation (DRF's CreateModelMixin: the
+    new object's ``url``), 204 without a body for a deletion, else 200 with the object."""
+    method, caller = call.request.method, call.caller
+    if call.parts[-1] == "checks":
+        # Patchwork's check view answers a caller who may not write with this, signed in or not
+        if not (caller.authenticated and caller.can_write):
+            return _json({"detail": NO_PERMISSION}, 403, allow)
+    elif not caller.authenticated:
         return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
-    if not call.caller.can_write:
+    elif not caller.can_write:
         return _json({"detail": NO_PERMISSION}, 403, allow)
-    body = await _body(call.request)
     version = await call.source.compat_version(call.version_name)
-    parse, render = _kind(call.source.name, call.parts)
     rel = "/".join(call.parts) + "/"
-    record = await call.source.compat_write(call.request.method, rel, body, parse, version)
-    return _json(render(call.renderer(), record), allow=allow)
-
-
-async def _write_check(call: _Call, allow: str) -> Response:
-    if not (call.caller.authenticated and call.caller.can_write):
-        return _json({"detail": NO_PERMISSION}, 403, allow)
+    if method == "DELETE":
+        await call.source.compat_delete(rel, version)
+        headers = [("Allow", allow), ("Vary", "Accept, Cookie")]
+        return PatchworkResponse(b"", 204, headers)  # DRF drops Content-Type with no body
     body = await _body(call.request)
-    version = await call.source.compat_version(call.version_name)
     parse, render = _kind(call.source.name, call.parts)
-    rel = "/".join(call.parts) + "/"
-    record = await call.source.compat_write("POST", rel, body, parse, version)
-    return _json(render(call.renderer(), record), 201, allow)
+    record = await call.source.compat_write(method, rel, body, parse, version)
+    out = render(call.renderer(), record)
+    if method != "POST":
+        return _json(out, allow=allow)
+    resp = _json(out, 201, allow)
+    location = out.get("url")
+    if isinstance(location, str):
+        resp.raw_headers.append((b"Location", location.encode("latin-1")))
+    return resp
 
 
 def _options(parts: list[str], allow: str) -> Response:

@@ -39,6 +39,9 @@ NOT_AUTHENTICATED = "Authentication credentials were not provided."
 NO_PERMISSION = "You do not have permission to perform this action."
 READ = "GET, HEAD, OPTIONS"
 EDIT = "GET, PUT, PATCH, HEAD, OPTIONS"
+BUNDLE_LIST = "GET, POST, HEAD, OPTIONS"
+BUNDLE_DETAIL = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+LIST_FIELDS = ("patches",)  # many-related fields of the writable serializers (bundles)
 
 
 class ApiError(Exception):
@@ -235,7 +238,12 @@ async def _body(request: web.Request) -> dict[str, Any]:
             )
         return parsed
     form = await request.post()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    out: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    # DRF reads a many-field of a form with ``getlist``: every value, even a single one
+    for key in LIST_FIELDS:
+        if key in form:
+            out[key] = [v for v in form.getall(key) if isinstance(v, str)]
+    return out
 
 
 # -- resources -------------------------------------------------------------------------------
@@ -529,7 +537,10 @@ async def _create_check(call: Call, pid: int) -> web.StreamResponse:
     data.add_event(
         "check-created", patch["project"], now_str(), actor=call.ctx.user, patch=pid, check=chid
     )
-    return _detail(call, call.r.check(chid), "GET, POST, HEAD, OPTIONS", status=201)
+    # DRF's CreateModelMixin: Location is the created object's ``url``
+    body = call.r.check(chid)
+    headers = {"Allow": "GET, POST, HEAD, OPTIONS", "Location": body["url"]}
+    return json_response(body, status=201, headers=headers)
 
 
 async def _covers(call: Call) -> web.StreamResponse:
@@ -624,8 +635,108 @@ def _visible_bundles(call: Call) -> list[Record]:
     return [b for b in call.data.bundles.values() if b["public"] or b["owner"] == uid]
 
 
+def _bundle_patches(data: PatchworkData, value: Any, errors: dict[str, list[str]]) -> list[int]:
+    """BundleSerializer.patches: a list of patch pks, not empty, all of one project."""
+    if isinstance(value, str) or not isinstance(value, list):
+        kind = type(value).__name__
+        errors["patches"] = [f'Expected a list of items but got type "{kind}".']
+        return []
+    pks: list[int] = []
+    for item in value:
+        try:
+            if isinstance(item, bool):
+                raise TypeError
+            pk = int(item)
+        except (TypeError, ValueError):
+            kind = type(item).__name__
+            errors["patches"] = [f"Incorrect type. Expected pk value, received {kind}."]
+            return []
+        if pk not in data.patches:
+            errors["patches"] = [f'Invalid pk "{item}" - object does not exist.']
+            return []
+        pks.append(pk)
+    if not pks:
+        errors["patches"] = ["Bundles cannot be empty"]
+    elif len({data.patches[pk]["project"] for pk in pks}) > 1:
+        errors["patches"] = ["Bundle patches must belong to the same project"]
+    return pks
+
+
+def _bundle_fields(call: Call, body: dict[str, Any], partial: bool) -> dict[str, Any]:
+    """The validated fields of a bundle write (patchwork/api/bundle.py BundleSerializer)."""
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, Any] = {}
+    if "name" in body:
+        name = body["name"]
+        if not isinstance(name, str) or not name.strip():
+            errors["name"] = ["This field may not be blank."]
+        elif len(name) > 50:
+            errors["name"] = ["Ensure this field has no more than 50 characters."]
+        else:
+            changes["name"] = name
+    elif not partial:
+        errors["name"] = ["This field is required."]
+    if "patches" in body:
+        pks = _bundle_patches(call.data, body["patches"], errors)
+        if pks:
+            changes["patches"] = list(dict.fromkeys(pks))
+            changes["project"] = call.data.patches[pks[0]]["project"]
+    elif not partial:
+        errors["patches"] = ["This field is required."]
+    if "public" in body:
+        value = body["public"]
+        if isinstance(value, bool):
+            changes["public"] = value
+        elif str(value).lower() in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            changes["public"] = str(value).lower() in ("true", "1", "yes", "on")
+        else:
+            errors["public"] = ["Must be a valid boolean."]
+    if errors:
+        raise ApiError(400, errors)
+    return changes
+
+
+async def _write_bundle(call: Call) -> web.StreamResponse:
+    """POST bundles/, PUT/PATCH/DELETE bundles/<id>/ (BundlePermission: API 1.2+)."""
+    method, data = call.request.method, call.data
+    allow = BUNDLE_LIST if len(call.parts) == 1 else BUNDLE_DETAIL
+    if call.ctx.version < 12:
+        raise _method_not_allowed(call, allow)
+    uid = call.ctx.user
+    if len(call.parts) == 1:
+        if method != "POST":
+            raise _method_not_allowed(call, allow)
+        if uid is None:
+            raise ApiError(403, {"detail": NOT_AUTHENTICATED})
+        fields = _bundle_fields(call, await _body(call.request), partial=False)
+        bid = max(data.bundles, default=0) + 1
+        data.bundles[bid] = {
+            "id": bid,
+            "name": fields["name"],
+            "project": fields["project"],
+            "owner": uid,
+            "public": fields.get("public", False),
+            "patches": fields["patches"],
+        }
+        body = call.r.bundle(bid)
+        headers = {"Allow": allow, "Location": body["url"]}
+        return json_response(body, status=201, headers=headers)
+    bid = _get({b["id"]: b for b in _visible_bundles(call)}, call.parts[1], "Bundle")
+    bundle = data.bundles[bid]
+    if uid is None or bundle["owner"] != uid:  # public but not the caller's
+        raise ApiError(403, {"detail": NOT_AUTHENTICATED if uid is None else NO_PERMISSION})
+    if method == "DELETE":
+        del data.bundles[bid]
+        return web.Response(status=204, headers={"Allow": allow, "Vary": "Accept, Cookie"})
+    fields = _bundle_fields(call, await _body(call.request), partial=method == "PATCH")
+    bundle.update(fields)
+    return _detail(call, call.r.bundle(bid), allow)
+
+
 async def _bundles(call: Call) -> web.StreamResponse:
     data, q = call.data, call.query
+    if call.request.method not in ("GET", "HEAD"):
+        return await _write_bundle(call)
     if len(call.parts) == 1:
         items = _visible_bundles(call)
         if q.all("project"):
@@ -737,7 +848,7 @@ async def handle_api(
             raise not_found_html(request.path)
         if parts[0] == "covers" and len(parts) > 2 and parts[2] != "comments":
             raise not_found_html(request.path)
-        if request.method not in ("GET", "HEAD") and parts[0] != "patches":
+        if request.method not in ("GET", "HEAD") and parts[0] not in ("patches", "bundles"):
             raise _method_not_allowed(call, allow)
         try:
             return await handler(call)

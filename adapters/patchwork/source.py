@@ -424,6 +424,13 @@ class PatchworkSource:
         d = await client_mod.compat_send(self.client, method, rel, body, version)
         return mapping.guarded(self.name, rel, lambda: parse(d))
 
+    async def compat_delete(self, rel: str, version: str) -> None:
+        """A deletion passed on exactly once (204, no body); refusals raise ``Refused``."""
+        resp = await self.http.send(
+            "DELETE", f"/api/{version}/{rel}", allow_status=client_mod.REFUSAL_STATUSES
+        )
+        client_mod._raise_refusal(resp)  # same package (client.py is shared)
+
     async def fetch_web(self, path: str, params: Params) -> Response:
         """A non-API download or redirect (mbox, raw diff), not followed."""
         return await client_mod.compat_web(self.client, path, params)
