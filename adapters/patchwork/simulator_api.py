@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import orjson
 from aiohttp import web
 
+from adapters.patchwork import views
 from adapters.patchwork.simulator_data import (
     CHECK_STATES,
     STATE_SLUGS,
@@ -765,29 +766,10 @@ RESOURCES: dict[str, Handler] = {
     "bundles": _bundles,
 }
 
-OPTION_NAMES = {
-    "projects": "Project",
-    "people": "Person",
-    "users": "User",
-    "patches": "Patch",
-    "covers": "Cover Letter",
-    "series": "Series",
-    "events": "Event",
-    "bundles": "Bundle",
-}
-
 
 def _options(call: Call, allow: str) -> web.Response:
     """DRF metadata for OPTIONS (without field ``actions`` except on patches for editors)."""
     parts = call.parts
-    if not parts:
-        name, description = "Index", ""
-    elif len(parts) == 1:
-        name = f"{OPTION_NAMES.get(parts[0], parts[0].title())} List"
-        description = f"List {parts[0]}." if parts[0] != "series" else "List series."
-    else:
-        name = f"{OPTION_NAMES.get(parts[0], parts[0].title())} Detail"
-        description = f"Show a {OPTION_NAMES.get(parts[0], parts[0]).lower()}."
     if len(parts) == 2 and parts[0] == "patches" and "patch-detail" in call.data.options:
         body = json.loads(json.dumps(call.data.options["patch-detail"]))
         try:
@@ -797,13 +779,7 @@ def _options(call: Call, allow: str) -> web.Response:
         if pid < 0 or not _can_edit_patch(call.data, call.data.patches[pid], call.ctx.user):
             body.pop("actions", None)
         return json_response(body, headers={"Allow": allow})
-    body = {
-        "name": name,
-        "description": description,
-        "renders": ["application/json", "text/html"],
-        "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
-    }
-    return json_response(body, headers={"Allow": allow})
+    return json_response(views.metadata(parts), headers={"Allow": allow})
 
 
 def _allow_for(parts: list[str]) -> str:

@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from adapters.base import ChangeFilter, EventFilter, PatchFilter, SeriesFilter, fetch_each
-from adapters.errors import BadPayload, BadRequest, NotFound
+from adapters.errors import BadPayload, BadRequest, NotFound, UpstreamError
 from adapters.http import HttpClient, Response
 from adapters.model import (
     Bundle,
@@ -430,6 +430,19 @@ class PatchworkSource:
             "DELETE", f"/api/{version}/{rel}", allow_status=client_mod.REFUSAL_STATUSES
         )
         client_mod._raise_refusal(resp)  # same package (client.py is shared)
+
+    async def compat_options(self, rel: str, version: str) -> Any:
+        """The ``actions`` of the backend's OPTIONS answer for ``rel`` (``None``: none, or
+        the backend did not answer with them — OPTIONS is never worth an error)."""
+        try:
+            resp = await self.http.send(
+                "OPTIONS", f"/api/{version}/{rel}", allow_status=client_mod.REFUSAL_STATUSES
+            )
+            body = resp.json() if resp.status == 200 else None
+        except UpstreamError:
+            return None
+        actions = body.get("actions") if isinstance(body, dict) else None
+        return actions if isinstance(actions, dict) else None
 
     async def fetch_web(self, path: str, params: Params) -> Response:
         """A non-API download or redirect (mbox, raw diff), not followed."""
