@@ -223,7 +223,11 @@ def _allow_for(parts: list[str]) -> str:
 
 # The writes served (what the views behind ``Allow`` implement), each passed on once.
 _WRITES: dict[str, tuple[str, ...]] = {
+    "projects/<id>": ("PATCH", "PUT"),
+    "users/<id>": ("PATCH", "PUT"),
     "patches/<id>": ("PATCH", "PUT"),
+    "patches/<id>/comments/<id>": ("PATCH", "PUT"),
+    "covers/<id>/comments/<id>": ("PATCH", "PUT"),
     "patches/<id>/checks": ("POST",),
     "bundles": ("POST",),
     "bundles/<id>": ("PATCH", "PUT", "DELETE"),

@@ -263,9 +263,102 @@ async def _projects(call: Call) -> web.StreamResponse:
     pid = next((k for k, p in data.projects.items() if p["link_name"] == raw), None)
     if pid is None:
         pid = _get(data.projects, raw, "Project")
+    if call.request.method in ("PATCH", "PUT"):
+        return await _update_project(call, pid)
     if call.request.method not in ("GET", "HEAD"):
         raise _method_not_allowed(call, EDIT)
     return _detail(call, call.r.project(pid), EDIT)
+
+
+def _strings(body: dict[str, Any], keys: tuple[str, ...], limit: int) -> dict[str, Any]:
+    """DRF CharFields (blank allowed) of a partial update: validated values by key."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    for key in keys:
+        if key not in body:
+            continue
+        value = body[key]
+        if value is None or isinstance(value, (dict, list, bool)):
+            errors[key] = ["Not a valid string." if value is not None else NULL_FIELD]
+        elif len(str(value)) > limit:
+            errors[key] = [f"Ensure this field has no more than {limit} characters."]
+        else:
+            out[key] = str(value)
+    if errors:
+        raise ApiError(400, errors)
+    return out
+
+
+NULL_FIELD = "This field may not be null."
+# patchwork/api/project.py: writable fields, by the version that has them
+PROJECT_FIELDS = ("web_url", "scm_url", "webscm_url")
+PROJECT_FIELDS_12 = ("list_archive_url", "list_archive_url_format", "commit_url_format")
+
+
+async def _update_project(call: Call, pid: int) -> web.StreamResponse:
+    """PATCH/PUT projects/<id>/: maintainers only (Project.is_editable)."""
+    uid = call.ctx.user
+    if uid is None:
+        raise ApiError(403, {"detail": NOT_AUTHENTICATED})
+    project = call.data.projects[pid]
+    if uid not in project["maintainers"]:
+        raise ApiError(403, {"detail": NO_PERMISSION})
+    keys = PROJECT_FIELDS + (PROJECT_FIELDS_12 if call.ctx.version >= 12 else ())
+    project.update(_strings(await _body(call.request), keys, 2000))
+    return _detail(call, call.r.project(pid), EDIT)
+
+
+async def _update_user(call: Call, uid: int) -> web.StreamResponse:
+    """PATCH/PUT users/<id>/: the user themself (IsOwnerOrReadOnly); names and (1.2) settings."""
+    if call.ctx.user != uid:
+        raise ApiError(403, {"detail": NO_PERMISSION})
+    body = await _body(call.request)
+    user = call.data.users[uid]
+    changes = _strings(body, ("first_name", "last_name"), 150)
+    settings = body.get("settings")
+    if call.ctx.version >= 12 and isinstance(settings, dict):
+        for key in ("send_email", "show_ids"):
+            if isinstance(settings.get(key), bool):
+                user["settings"][key] = settings[key]
+        per_page = settings.get("items_per_page")
+        if isinstance(per_page, int) and not isinstance(per_page, bool) and per_page > 0:
+            user["settings"]["items_per_page"] = per_page
+    user.update(changes)
+    return _detail(call, call.r.user(uid), EDIT)
+
+
+def _comment_editable(data: PatchworkData, kind: str, comment: Record, uid: int | None) -> bool:
+    """PatchComment/CoverComment.is_editable (patchwork/models.py)."""
+    if uid is None:
+        return False
+    if data.people[comment["submitter"]]["user"] == uid:
+        return True
+    if kind == "patch":
+        return _can_edit_patch(data, data.patches[comment["parent"]], uid)
+    cover = data.covers[comment["parent"]]
+    if data.people[cover["submitter"]]["user"] == uid:
+        return True
+    return uid in data.projects[cover["project"]]["maintainers"]
+
+
+async def _update_comment(call: Call, kind: str, cid: int) -> web.StreamResponse:
+    """PATCH/PUT …/comments/<id>/ (1.3): only ``addressed`` is writable."""
+    table = call.data.patch_comments if kind == "patch" else call.data.cover_comments
+    comment = table[cid]
+    if call.ctx.user is None:
+        raise ApiError(403, {"detail": NOT_AUTHENTICATED})
+    if not _comment_editable(call.data, kind, comment, call.ctx.user):
+        raise ApiError(403, {"detail": NO_PERMISSION})
+    body = await _body(call.request)
+    if "addressed" in body:
+        value = body["addressed"]
+        if isinstance(value, bool) or value is None:
+            comment["addressed"] = value
+        elif str(value).lower() in ("true", "false", "1", "0"):
+            comment["addressed"] = str(value).lower() in ("true", "1")
+        else:
+            raise ApiError(400, {"addressed": ["Must be a valid boolean."]})
+    return _detail(call, call.r.comment(kind, cid), EDIT)
 
 
 async def _people(call: Call) -> web.StreamResponse:
@@ -293,6 +386,8 @@ async def _users(call: Call) -> web.StreamResponse:
             items = [u for u in items if any(term in u[f].lower() for f in fields)]
         return _paginate(call, items, call.r.user_item)
     uid = _get(data.users, call.parts[1], "User")
+    if call.request.method in ("PATCH", "PUT"):
+        return await _update_user(call, uid)
     return _detail(call, call.r.user(uid), EDIT)
 
 
@@ -365,7 +460,7 @@ async def _patches(call: Call) -> web.StreamResponse:
             raise _method_not_allowed(call, EDIT)
         return _detail(call, call.r.patch(pid, detail=True), EDIT)
     if call.parts[2] == "comments":
-        return _comments(call, "patch", pid)
+        return await _comments(call, "patch", pid)
     if call.parts[2] == "checks":
         return await _checks(call, pid)
     raise not_found_html(call.request.path)
@@ -459,7 +554,7 @@ async def _update_patch(call: Call, pid: int) -> web.StreamResponse:
     return _detail(call, body, EDIT)
 
 
-def _comments(call: Call, kind: str, parent: int) -> web.StreamResponse:
+async def _comments(call: Call, kind: str, parent: int) -> web.StreamResponse:
     if call.ctx.version < 11:
         raise not_found_html(call.request.path)
     table = call.data.patch_comments if kind == "patch" else call.data.cover_comments
@@ -471,6 +566,8 @@ def _comments(call: Call, kind: str, parent: int) -> web.StreamResponse:
     cid = _get(table, call.parts[3], "PatchComment" if kind == "patch" else "CoverComment")
     if table[cid]["parent"] != parent:
         raise ApiError(404, {"detail": "Not found."})
+    if call.request.method in ("PATCH", "PUT"):
+        return await _update_comment(call, kind, cid)
     return _detail(call, call.r.comment(kind, cid), EDIT)
 
 
@@ -576,7 +673,7 @@ async def _covers(call: Call) -> web.StreamResponse:
     if len(call.parts) == 2:
         return _detail(call, call.r.cover(cid, detail=True))
     if call.parts[2] == "comments":
-        return _comments(call, "cover", cid)
+        return await _comments(call, "cover", cid)
     raise not_found_html(call.request.path)
 
 
@@ -824,7 +921,8 @@ async def handle_api(
             raise not_found_html(request.path)
         if parts[0] == "covers" and len(parts) > 2 and parts[2] != "comments":
             raise not_found_html(request.path)
-        if request.method not in ("GET", "HEAD") and parts[0] not in ("patches", "bundles"):
+        # only what the views behind ``allow`` take (a bundle write checks its version)
+        if request.method not in ("GET", "HEAD") and request.method not in allow.split(", "):
             raise _method_not_allowed(call, allow)
         try:
             return await handler(call)
