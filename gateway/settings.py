@@ -18,6 +18,7 @@ import math
 import os
 import re
 import tomllib
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,7 @@ _BACKEND_KEYS: tuple[str, ...] = (
     "retries",
     "cache_ttl",
     "content_memo",
+    "time_zone",
     *access.BACKEND_KEYS,
 )
 _SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
@@ -89,6 +91,9 @@ class BackendSettings:
     retries: int = 3
     cache_ttl: float = 0.0
     content_memo: bool = True  # reuse what was derived from an unchanged answer (adapters.stamps)
+    # Patchwork kinds: the server's TIME_ZONE, in which its own clock's naive timestamps
+    # (checks, events) are written (USE_TZ = False); UTC unless the operator says otherwise
+    time_zone: str = "UTC"
     anonymous: bool = True  # callers without an API key may use this backend
     max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
 
@@ -321,6 +326,17 @@ class _Locator:
 
 
 # -- validation --------------------------------------------------------------------------
+
+
+def _is_time_zone(value: object) -> bool:
+    """An IANA zone name the system's tz database knows (no paths, no POSIX strings)."""
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return False
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _is_int(value: object) -> bool:
@@ -661,11 +677,19 @@ class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks):
                     values[key] = value
                 else:
                     at(key, f"content_memo must be true or false{_got(value)}")
+            elif key == "time_zone":
+                if _is_time_zone(value):
+                    values[key] = value
+                else:
+                    at(key, f"time_zone must be an IANA zone name such as UTC{_got(value)}")
             elif key in access.BACKEND_KEYS:
                 self._access_key(key, value, values, at)
             else:
                 self._unknown_key((*header, key), key, _BACKEND_KEYS, label, backend=True)
 
+        zoned = ("patchwork", "patchwork-fdo")
+        if "time_zone" in raw and raw.get("kind") in BACKEND_KINDS and raw["kind"] not in zoned:
+            at("time_zone", "time_zone only applies to kinds 'patchwork' and 'patchwork-fdo'")
         if "api_version" in raw and raw.get("kind") in BACKEND_KINDS and raw["kind"] != "patchwork":
             at("api_version", "api_version only applies to kind 'patchwork'")
         if "username_env" in raw and "password_env" not in raw:

@@ -69,16 +69,17 @@ class CreateCheckPayload:
     errors: list[MutationError]
 
 
-def _delegate(value: str | None, backend: str) -> str | None:
+def _delegate(value: str | None, backend: str) -> tuple[str | None, str | None]:
+    """``(native person id, username)``: a Person ID or else a username; ``""`` clears."""
     if not value:
-        return value
+        return value, None
     try:
         gid = node.decode(value, "Person")
     except UserInputError:
-        return value  # a username
+        return None, value
     if gid.backend != backend:
         raise UserInputError(f"delegate belongs to backend {gid.backend!r}, not {backend!r}")
-    return gid.native
+    return gid.native, None
 
 
 @strawberry.type
@@ -88,9 +89,11 @@ class Mutation:
         try:
             gid = node.decode(str(input.id), "Patch")
             src = info.context.capable(gid.backend, base.PatchWriter, "patch updates")
+            delegate, username = _delegate(input.delegate, gid.backend)
             update = model.PatchUpdate(
                 state=input.state,
-                delegate=_delegate(input.delegate, gid.backend),
+                delegate=delegate,
+                delegate_username=username,
                 archived=input.archived,
                 commit_ref=input.commit_ref,
             )

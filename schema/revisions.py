@@ -63,19 +63,56 @@ async def test_results_of(info: Info, backend: str, key: str) -> list[model.Chec
     return result
 
 
-async def series_patches(info: Info, backend: str, series_id: str) -> list[model.Patch]:
-    """An upstream series' patches (one list request, shared within the request)."""
+async def series_patches(
+    info: Info, backend: str, series_id: str, known: model.Series | None = None
+) -> list[model.Patch]:
+    """An upstream series' patches in the series' own order (shared within the request).
+
+    Patchwork lists ``/patches/?series=N`` in patch-id order, which is not the series order
+    (a v2 may reuse older ids for later patches); the series record's ``patches`` array is
+    the order the submitter sent them in, so the listing is arranged by it. ``known`` is the
+    series record when the caller already has it (no second read)."""
     src = info.context.capable(backend, base.PatchReader, "patches")
+    if known is not None:
+        info.context._loader(backend, "series", _series_reader(info, backend)).prime(
+            series_id, known
+        )
 
     async def batch(ids: Sequence[str]) -> list[list[model.Patch]]:
-        out = []
-        for sid in ids:
-            page = await src.list_patches(base.PatchFilter(series=sid), model.PageRequest(0, 100))
-            out.append(list(page.items))
-        return out
+        return [await _in_series_order(info, src, backend, sid) for sid in ids]
 
     result: list[model.Patch] = await _load(info, backend, "series-patches", batch, series_id)
     return result
+
+
+def _series_reader(
+    info: Info, backend: str
+) -> Callable[[Sequence[str]], Awaitable[Sequence[model.Series | None]]]:
+    return info.context.capable(backend, base.SeriesReader, "series").get_series
+
+
+async def _in_series_order(
+    info: Info, src: base.PatchReader, backend: str, series_id: str
+) -> list[model.Patch]:
+    full = (
+        await info.context.series(backend, series_id)
+        if base.provides(info.context.source(backend), base.SeriesReader)
+        else None
+    )
+    order = [ref.id for ref in full.patches] if full is not None else []
+    # every patch of the series in one listing when the record says how many there are
+    count = max(len(order), 100)
+    page = await src.list_patches(base.PatchFilter(series=series_id), model.PageRequest(0, count))
+    if not order:
+        return list(page.items)
+    listed = {p.id: p for p in page.items}
+    out: list[model.Patch] = []
+    for pid in order:
+        found = listed.pop(pid, None) or await info.context.patch(backend, pid)
+        if found is not None:
+            out.append(found)
+    out.extend(listed.values())  # listed but not (yet) in the record: after, in id order
+    return out
 
 
 @strawberry.type(description="How many patches of the latest revision are in one state.")
@@ -131,14 +168,15 @@ class Revision(ChangeRevision):
     @strawberry.field(description="The revision's patches, in order.")
     async def patches(self, info: Info) -> list[Patch]:
         if self._record is None:
-            return [Patch.of(p) for p in await series_patches(info, self._backend, self._series_id)]
+            ordered = await series_patches(info, self._backend, self._series_id, self._series)
+            return [Patch.of(p) for p in ordered]
         found = [await info.context.patch(self._backend, pid) for pid in self._record.patch_ids]
         return [Patch.of(p) for p in found if p is not None]
 
     async def _results(self, info: Info) -> list[model.Check]:
         if self._record is not None:
             return await test_results_of(info, self._backend, self._record.key)
-        patches = await series_patches(info, self._backend, self._series_id)
+        patches = await series_patches(info, self._backend, self._series_id, self._series)
         out: list[model.Check] = []
         for p in patches:
             out.extend(await info.context.checks(self._backend, p.id))
@@ -206,7 +244,7 @@ async def test_state(info: Info, full: model.Series) -> model.CheckState | None:
     """``Series.testState``: fdo's own, else the rollup of the patches' checks."""
     if (t := tracked(full)) is not None:
         return t.test_state
-    patches = await series_patches(info, full.backend, full.id)
+    patches = await series_patches(info, full.backend, full.id, full)
     return model.rollup([p.check_state for p in patches if p.check_state is not None])
 
 
@@ -214,7 +252,7 @@ async def summary(info: Info, full: model.Series) -> list[StateCount]:
     """``Series.stateSummary``."""
     if (t := tracked(full)) is not None:
         return [StateCount(name=s.name, count=s.count, final=s.final) for s in t.state_summary]
-    return state_summary(await series_patches(info, full.backend, full.id))
+    return state_summary(await series_patches(info, full.backend, full.id, full))
 
 
 async def person(info: Info, backend: str, person_id: str | None) -> Person | None:

@@ -664,12 +664,13 @@ class Series(Node):
         cover = await info.context.cover(self._backend, full.cover.id)
         return Cover.of(cover) if cover else None
 
-    @strawberry.field(description="The series' patches (one upstream list request).")
+    @strawberry.field(description="The series' patches in series order (one list request).")
     async def patches(self, info: Info) -> list[Patch] | None:
-        src = info.context.capable(self._backend, base.PatchReader, "patches")
-        flt = base.PatchFilter(series=self._native)
-        page = await src.list_patches(flt, model.PageRequest(0, 100))
-        return [Patch.of(p) for p in page.items]
+        from schema import revisions
+
+        full = await self._full(info)
+        found = await revisions.series_patches(info, self._backend, self._native, full)
+        return [Patch.of(p) for p in found]
 
     @staticmethod
     def of(r: model.Series) -> Series:

@@ -63,7 +63,7 @@ from adapters.model import (
     TrackedPatch,
     TrackedSeries,
 )
-from adapters.patchwork_common import format_date
+from adapters.patchwork_common import format_date, format_server_date, set_time_zone
 from adapters.patchwork_fdo import mapping
 from adapters.patchwork_fdo.client import FdoClient, Params
 
@@ -267,9 +267,9 @@ class FdoSource:
             if flt.name:
                 params["name"] = flt.name
             if flt.updated_since:
-                params["updated_since"] = format_date(flt.updated_since)
+                params["updated_since"] = format_server_date(flt.updated_since, self.name)
             if flt.updated_before:
-                params["updated_before"] = format_date(flt.updated_before)
+                params["updated_before"] = format_server_date(flt.updated_before, self.name)
         return params
 
     async def _patches(self, items: Sequence[dict[str, Any]]) -> list[TrackedPatch]:
@@ -361,7 +361,10 @@ class FdoSource:
         placed: dict[str, Revision] = {}
         for (project, submitter), members in groups.items():
             latest = max(p.date for p in members)
-            params = {"submitter": submitter, "submitted_before": format_date(latest + ONE_SECOND)}
+            params = {
+                "submitter": submitter,
+                "submitted_before": format_server_date(latest + ONE_SECOND, self.name),
+            }
             items = await self.client.all_items(f"projects/{project}/series/", params)
             candidates = sorted(
                 (self._series(d, {}) for d in items),
@@ -391,9 +394,11 @@ class FdoSource:
         params: dict[str, Any] = {}
         if flt.updated_since:
             # "newer than": 1 µs earlier keeps the bound inclusive, as the filter means it.
-            params["updated_since"] = format_date(flt.updated_since - ONE_MICROSECOND)
+            params["updated_since"] = format_server_date(
+                flt.updated_since - ONE_MICROSECOND, self.name
+            )
         if flt.updated_before:
-            params["updated_before"] = format_date(flt.updated_before)
+            params["updated_before"] = format_server_date(flt.updated_before, self.name)
 
         async def load() -> list[TrackedPatch]:
             found = await self._patches(await self.client.all_items(rel, params))
@@ -419,9 +424,9 @@ class FdoSource:
         if (submitter := self._submitter(flt.submitters)) is not None:
             params["submitter"] = submitter
         if flt.since:
-            params["submitted_since"] = format_date(flt.since)
+            params["submitted_since"] = format_server_date(flt.since, self.name)
         if flt.before:
-            params["submitted_before"] = format_date(flt.before)
+            params["submitted_before"] = format_server_date(flt.before, self.name)
         if isinstance(flt, TrackedSeriesFilter):
             if flt.name:
                 params["name"] = flt.name
@@ -430,9 +435,9 @@ class FdoSource:
                     raise BadRequest(self.name, "reviewer must be a person id or 'null'")
                 params["reviewer"] = flt.reviewer
             if flt.updated_since:
-                params["updated_since"] = format_date(flt.updated_since)
+                params["updated_since"] = format_server_date(flt.updated_since, self.name)
             if flt.updated_before:
-                params["updated_before"] = format_date(flt.updated_before)
+                params["updated_before"] = format_server_date(flt.updated_before, self.name)
             if flt.test_states:
                 bad = sorted(set(flt.test_states) - TEST_STATE_VALUES)
                 if bad:
@@ -615,7 +620,7 @@ class FdoSource:
         if flt.patch:
             params["patch"] = _numeric(flt.patch, self.name)
         if since is not None:
-            params["since"] = format_date(since)
+            params["since"] = format_server_date(since, self.name)
         scopes = await self._event_scopes(flt)
         lists = await asyncio.gather(*(self.client.all_items(rel, params) for rel, _ in scopes))
         out: list[tuple[datetime, Event]] = []
@@ -683,6 +688,9 @@ class FdoSource:
         )
 
 
-def create_source(name: str, url: str, http: HttpClient, *, page_size: int = 100) -> FdoSource:
+def create_source(
+    name: str, url: str, http: HttpClient, *, page_size: int = 100, time_zone: str = "UTC"
+) -> FdoSource:
     """The factory ``adapters.registry`` calls for ``kind = "patchwork-fdo"``."""
+    set_time_zone(name, time_zone)
     return FdoSource(name, url, http, FdoClient(http, page_size))
