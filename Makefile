@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server chromium compose-validator graphiql-assets
+.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server chromium compose-validator graphiql-assets screenshot
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -96,6 +96,9 @@ graphiql-assets:
 	cp $$tmp/graphiql-plugin-explorer-1.0.2/package/dist/index.umd.js $(GRAPHIQL_DIR)/plugin-explorer.umd.js && \
 	cp $$tmp/graphiql-plugin-explorer-1.0.2/package/dist/style.css $(GRAPHIQL_DIR)/plugin-explorer.css && \
 	rm -rf $$tmp && git status --short $(GRAPHIQL_DIR)
+
+screenshot: $(STAMP) chromium  ## regenerate docs/graphiql.png (GraphiQL against the demo, in Chromium)
+	$(BIN)/python -m tests.browser.screenshot docs/graphiql.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -24,7 +24,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Send
 
 # What a browser page may send and read; API keys travel as Authorization or X-Api-Key.
 ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
@@ -82,6 +82,15 @@ def cors(
 
 class _CodedCors(CORSMiddleware):
     """Starlette's CORS with its refusals in the gateway's JSON error shape."""
+
+    async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
+        if "origin" not in request_headers:
+            # Not a browser's cross-origin call: the answer is left exactly as written
+            # (Starlette would add "Vary: Origin", which compat clients compare to the
+            # forge's own headers).
+            await send(message)
+            return
+        await super().send(message, send, request_headers)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)

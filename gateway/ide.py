@@ -17,19 +17,23 @@ from starlette.staticfiles import StaticFiles
 
 ASSETS_PATH = "/graphiql"  # where the assets are mounted (open, like the page itself)
 _WELCOME = """\
-# Welcome to revgate: one GraphQL API over Patchwork, Gerrit and ABF.
+# Welcome to revgate: one GraphQL API over
+# Patchwork, Gerrit and ABF.
 #
-# Run a query with Ctrl-Enter (or the ▶ button); Ctrl-Space completes a field.
-# The Docs panel (book icon, top left) describes every type and field, and the
-# Explorer (compass icon) builds a query by ticking fields. Each tab is an example.
+# Ctrl-Enter (or ▶) runs the query; Ctrl-Space
+# completes a field. The Docs panel (left bar)
+# describes every type and field; the Explorer
+# builds a query by ticking fields. Each tab
+# holds an example.
 #
-# Every forge's changes in one list, newest activity first, with their checks:
+# Every forge's changes in one list, newest
+# activity first, with their checks:
 """
 EXAMPLES: tuple[tuple[str, str], ...] = (
     (
         "changes",
         _WELCOME
-        + """{
+        + """query Changes {
   changes(first: 20) {
     missingBackends
     nodes {
@@ -44,8 +48,9 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
     ),
     (
         "series",
-        """# Patch series from every Patchwork backend, with their revisions and test results
-{
+        """# Patch series from every Patchwork backend,
+# with their revisions and test results
+query Series {
   series(first: 10) {
     nodes {
       name version testState backend { name kind }
@@ -58,7 +63,7 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
     (
         "projects",
         """# The projects of every backend you can see
-{
+query Projects {
   projects(first: 20) {
     nodes { name backend { name kind } }
   }

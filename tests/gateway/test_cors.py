@@ -157,3 +157,12 @@ async def test_cors_websocket_origin_check() -> None:
         assert await _socket(gw.url, DASH) == "connection_ack"
         assert await _socket(gw.url, EVIL) == "handshake 403"
         assert await _socket(gw.url, "null") == "handshake 403"
+
+
+async def test_cors_leaves_answers_without_origin_untouched() -> None:
+    """Compat clients compare headers with the forge's own: no ``Vary: Origin`` is added to
+    an answer for a request that carries no ``Origin``."""
+    async with guarded(server={"cors_origins": [DASH]}) as gw:
+        resp = await gw.client.get("/rest/pw/api/1.3/projects/")
+        assert "Origin" not in resp.headers.get("vary", "")
+        assert "access-control-allow-origin" not in resp.headers
