@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -38,6 +40,7 @@ from adapters.base import Source
 from adapters.breaker import Breakers
 from adapters.cache import Cache
 from adapters.registry import RequestHook
+from gateway.callers import Policy
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
 from gateway.guard import Access, Guard
@@ -45,7 +48,7 @@ from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
 from gateway.metrics import CountRequests, Metrics
 from gateway.ratelimit import RateLimiter
-from gateway.reload import Backends, PinGeneration, sighup_reload
+from gateway.reload import Backends, PinGeneration, restart_only_changes, sighup_reload
 from gateway.settings import Settings
 from gateway.tracing import Tracing
 from schema.build import build_schema
@@ -54,6 +57,7 @@ from schema.fastpath import FastPath
 from schema.live import EventHub
 
 GC_YOUNG_THRESHOLD = 20_000
+log = logging.getLogger("revgate.reload")
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -80,7 +84,9 @@ class GraphQLApp(GraphQL[Context, None]):
         tracing: Tracing | None = None,
     ) -> None:
         self.fast_path = FastPath()
-        extensions = [metrics.extension()]
+        # OperationGate (who may write, per-operation rate on sockets) before metrics, so a
+        # refused operation is counted as such.
+        extensions = [access.extension(), metrics.extension()]
         if tracing is not None:
             extensions.insert(0, tracing.extension())  # before metrics: the span covers it
         super().__init__(
@@ -92,6 +98,8 @@ class GraphQLApp(GraphQL[Context, None]):
             ),
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=False,
+            # A socket that never sends connection_init is closed (4408) after this.
+            connection_init_wait_timeout=timedelta(seconds=settings.server.socket_init_timeout),
         )
         self._backends = backends
         self._public_url = settings.server.public_url
@@ -163,14 +171,19 @@ def create_app(
         sources = build_sources(settings, hooks, cache)
     if cache is not None:
         metrics.watch_cache(cache)
-    backends = Backends(sources)
-    metrics.watch_stamps(lambda: backends.sources)
     access = Access(settings, limiter, hooks, cache)
+    backends = Backends(sources, policy=access.policy)
+    metrics.watch_stamps(lambda: backends.sources)
     graphql = GraphQLApp(backends, settings, metrics, access, tracing)
 
-    def load() -> Mapping[str, Source]:
+    def load() -> tuple[Mapping[str, Source], Policy]:
+        # Everything derived from the config is rebuilt (backends, keys, access policy,
+        # per-key sources); what only a restart can change is reported, never half-applied.
         assert reload_settings is not None
-        return build_sources(reload_settings(), hooks, cache)
+        new = reload_settings()
+        if kept := restart_only_changes(settings, new):
+            log.warning("reload: %s changed but need a restart (running values kept)", kept)
+        return build_sources(new, hooks, cache), Policy.build(new, hooks, cache)
 
     async def index(request: Request) -> Response:
         visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
@@ -200,8 +213,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not injected:
-            await backends.open()
+        await backends.open(backends=not injected)  # per-key sources in any case
         # Start-up objects (schema, modules, plans' types) never die: move them out of the
         # collector's generations, or full collections keep re-scanning them (p99, PERFORMANCE)
         gc.collect()
@@ -216,10 +228,9 @@ def create_app(
                 yield
         finally:
             await graphql.hub.close()
-            if not injected:
-                await backends.close()
-                if cache is not None:
-                    await cache.close()
+            await backends.close(backends=not injected)
+            if not injected and cache is not None:
+                await cache.close()
 
     app = Starlette(
         routes=[
@@ -233,8 +244,10 @@ def create_app(
         ],
         middleware=[
             Middleware(CountRequests, metrics=metrics),  # outermost: refusals are counted too
-            Middleware(Guard, access=access),
+            # Pinned before the Guard: a request is authenticated, sees backends and writes
+            # under the access policy of one configuration generation (gateway/reload.py).
             Middleware(PinGeneration, backends=backends),
+            Middleware(Guard, access=access),
         ],
         lifespan=lifespan,
     )
@@ -243,6 +256,8 @@ def create_app(
     app.state.hub = graphql.hub
     app.state.cache = cache
     app.state.fast_path = graphql.fast_path
+    app.state.header_timeout = settings.server.header_timeout  # read by cli.uvicorn_server
+    app.state.reload = load if reload_settings else None
     return app
 
 

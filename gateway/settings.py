@@ -88,6 +88,7 @@ class BackendSettings:
     cache_ttl: float = 0.0
     content_memo: bool = True  # reuse what was derived from an unchanged answer (adapters.stamps)
     anonymous: bool = True  # callers without an API key may use this backend
+    anonymous_writes: bool = False  # ... and write with the backend's credential (mutations)
     max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
 
 
@@ -102,6 +103,11 @@ class ServerSettings:
     anonymous: bool = True  # see gateway/settings_access.py
     introspection: bool = True
     max_body_bytes: int = 1024 * 1024  # request body cap
+    # Slow clients (gateway/settings_access.py): seconds to send the request head, the body,
+    # and a websocket's connection_init.
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    socket_init_timeout: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,14 @@ async def gerrit_gateway(
     """A Gerrit simulator, maybe a Patchwork one, and the gateway over them."""
     running = await start_simulator(data, **sim)
     pw = await start_patchwork(None) if with_patchwork else None
-    entry: dict[str, Any] = {"name": "g", "kind": "gerrit", "url": running.url, "retries": 0}
+    # anonymous_writes: these tests are about the schema; access: tests/reliability/test_access.py
+    entry: dict[str, Any] = {
+        "name": "g",
+        "kind": "gerrit",
+        "url": running.url,
+        "retries": 0,
+        "anonymous_writes": True,
+    }
     if not anonymous:
         entry.update(username_env="G_USER", password_env="G_PASS")
     backends = [entry]
