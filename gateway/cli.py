@@ -28,7 +28,7 @@ from gateway.settings import (
     settings_from_dict,
 )
 from gateway.tracing import Tracing, TracingError, tracing_from_env
-from gateway.wire import CasedHttpToolsProtocol
+from gateway.wire import HEADER_TIMEOUT, http_protocol
 
 log = logging.getLogger("revgate")
 
@@ -75,7 +75,10 @@ def uvicorn_server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Se
     options = {
         "log_config": None,
         "timeout_graceful_shutdown": 30,
-        "http": CasedHttpToolsProtocol,
+        # [server] header_timeout, which create_app leaves on the app's state
+        "http": http_protocol(
+            getattr(getattr(app, "state", None), "header_timeout", HEADER_TIMEOUT)
+        ),
         **options,
     }
     config = uvicorn.Config(app, host=host, port=port, **options)

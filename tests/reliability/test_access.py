@@ -211,7 +211,7 @@ async def _socket(
 def _ws_errors(messages: list[dict[str, Any]]) -> list[str]:
     codes: list[str] = []
     for m in messages:
-        payload = m.get("payload")
+        payload: Any = m.get("payload")
         if m["type"] == "next":
             codes += _codes(payload)
         elif m["type"] == "error":
@@ -350,7 +350,7 @@ def test_every_mutation_field_is_walked() -> None:
     ("who", "code"), [("anonymous", "UNAUTHENTICATED"), ("reader", "FORBIDDEN")]
 )
 async def test_every_mutation_is_refused_before_upstream(who: str, code: str) -> None:
-    keys = [
+    keys: list[dict[str, Any]] = [
         {"name": "alice", "sha256": hash_key(WRITER)},
         {"name": "reader", "sha256": hash_key(READER), "write": False},
     ]
