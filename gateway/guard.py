@@ -9,7 +9,12 @@
    ``/metrics`` (probes and Prometheus) and the GraphiQL page (``GET /graphql``) are open;
 3. takes one token from the caller's request bucket: empty is **429** with ``Retry-After``;
 4. reads the body up to ``[server] max_body_bytes`` — a larger ``Content-Length`` is refused
-   before reading anything, a longer stream as soon as it crosses the cap: **413**.
+   before reading anything, a longer stream as soon as it crosses the cap: **413**; a body
+   not complete within ``[server] body_timeout``: **408** ``REQUEST_TIMEOUT``.
+
+Each GraphQL operation then passes ``OperationGate`` (a schema extension, so every transport
+goes through it): mutations need a caller allowed to write, and each websocket operation
+takes a request token.
 
 A websocket (subscriptions, ``WS /graphql``) is authenticated the same way by its upgrade
 headers — a bad key closes it with 4401, an empty request bucket with 4429 — or, when it sent
@@ -18,7 +23,7 @@ no key, by the key in its ``connection_init`` payload (``Authorization: "Bearer 
 cannot set headers on a websocket. Without a usable key there, it is closed with 4403.
 
 Every refusal is a JSON body ``{"errors": [{"message", "extensions": {"code", "requestId"}}]}``
-(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``); none echoes what the
+(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``, ``REQUEST_TIMEOUT``); none echoes what the
 client sent. The caller and the id are left in ``scope["state"]`` for ``Access.context``, which
 gives the GraphQL request its ``RequestMeta``, its cost budget and the caller's view of the
 backends (``gateway/callers.py``).
@@ -182,6 +187,7 @@ class Access:
             return {}, meta
         if caller is not None:
             meta.caller = caller.name
+            meta.anonymous = caller.anonymous
 
             def refuse(decision: Decision) -> None:
                 if response is not None:
