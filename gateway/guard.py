@@ -23,10 +23,10 @@ no key, by the key in its ``connection_init`` payload (``Authorization: "Bearer 
 cannot set headers on a websocket. Without a usable key there, it is closed with 4403.
 
 Every refusal is a JSON body ``{"errors": [{"message", "extensions": {"code", "requestId"}}]}``
-(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``, ``REQUEST_TIMEOUT``); none echoes what the
-client sent. The caller and the id are left in ``scope["state"]`` for ``Access.context``, which
-gives the GraphQL request its ``RequestMeta``, its cost budget and the caller's view of the
-backends (``gateway/callers.py``).
+(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``, ``REQUEST_TIMEOUT``);
+none echoes what the client sent. The caller and the id are left in ``scope["state"]`` for
+``Access.context``, which gives the GraphQL request its ``RequestMeta``, its cost budget and
+the caller's view of the backends (``gateway/callers.py``).
 """
 
 from __future__ import annotations
