@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -129,7 +130,9 @@ def demo_settings(
     gerrit_url: str | None = None,
 ) -> Settings:
     """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side,
-    and the ABF and Gerrit simulators when their URLs are given."""
+    and the ABF and Gerrit simulators when their URLs are given. Anonymous writes are on:
+    the credentials are the simulators' own demo accounts, and the demo is for trying
+    mutations in GraphiQL (a real config keeps the default, off)."""
     from adapters.abf.simulator import TOKEN as ABF_TOKEN
 
     abf = [{"name": "abf", "kind": "abf", "url": abf_url, "token_env": DEMO_ABF_ENV}]
@@ -142,7 +145,7 @@ def demo_settings(
             "password_env": DEMO_GERRIT_PASSWORD_ENV,
         }
     ]
-    return settings_from_dict(
+    settings = settings_from_dict(
         {
             "server": {"host": host, "port": port},
             "backends": [
@@ -171,6 +174,8 @@ def demo_settings(
         },
         source="<demo>",
     )
+    backends = tuple(dataclasses.replace(b, anonymous_writes=True) for b in settings.backends)
+    return dataclasses.replace(settings, backends=backends)
 
 
 async def _demo(host: str, port: int) -> None:
