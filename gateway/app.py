@@ -20,7 +20,9 @@ import contextlib
 import contextvars
 import dataclasses
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -51,6 +53,7 @@ from adapters.breaker import Breakers
 from adapters.cache import Cache
 from adapters.registry import RequestHook
 from gateway import ide
+from gateway.callers import Policy
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
 from gateway.cors import cors, origin_matcher
@@ -69,7 +72,7 @@ from gateway.over_http import (
 )
 from gateway.persisted import Refusal, persisted_queries, trusted_documents
 from gateway.ratelimit import RateLimiter
-from gateway.reload import Backends, PinGeneration, sighup_reload
+from gateway.reload import Backends, PinGeneration, restart_only_changes, sighup_reload
 from gateway.settings import Settings
 from gateway.tracing import Tracing
 from schema.build import build_schema
@@ -84,6 +87,7 @@ _ETAG = "revgate_etag"
 # The query text a request runs (persisted queries resolved), read back by the caching
 # headers: set and read in the request's own task.
 _QUERY: contextvars.ContextVar[str | None] = contextvars.ContextVar("revgate_query", default=None)
+log = logging.getLogger("revgate.reload")
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -111,7 +115,9 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> None:
         self.fast_path = FastPath()
         self.persisted = persisted_queries(settings)
-        extensions = [metrics.extension()]
+        # OperationGate (who may write, per-operation rate on sockets) before metrics, so a
+        # refused operation is counted as such.
+        extensions = [access.extension(), metrics.extension()]
         if settings.server.persisted_only:
             extensions.append(trusted_documents(self.persisted.manifest))
         if tracing is not None:
@@ -133,6 +139,8 @@ class GraphQLApp(GraphQL[Context, None]):
                 GRAPHQL_SSE_PROTOCOL,
                 MULTIPART_SUBSCRIPTION_PROTOCOL,
             ),
+            # A socket that never sends connection_init is closed (4408) after this.
+            connection_init_wait_timeout=timedelta(seconds=settings.server.socket_init_timeout),
         )
         self._backends = backends
         self._public_url = settings.server.public_url
@@ -296,14 +304,19 @@ def create_app(
         sources = build_sources(settings, hooks, cache)
     if cache is not None:
         metrics.watch_cache(cache)
-    backends = Backends(sources)
-    metrics.watch_stamps(lambda: backends.sources)
     access = Access(settings, limiter, hooks, cache)
+    backends = Backends(sources, policy=access.policy)
+    metrics.watch_stamps(lambda: backends.sources)
     graphql = GraphQLApp(backends, settings, metrics, access, tracing)
 
-    def load() -> Mapping[str, Source]:
+    def load() -> tuple[Mapping[str, Source], Policy]:
+        # Everything derived from the config is rebuilt (backends, keys, access policy,
+        # per-key sources); what only a restart can change is reported, never half-applied.
         assert reload_settings is not None
-        return build_sources(reload_settings(), hooks, cache)
+        new = reload_settings()
+        if kept := restart_only_changes(settings, new):
+            log.warning("reload: %s changed but need a restart (running values kept)", kept)
+        return build_sources(new, hooks, cache), Policy.build(new, hooks, cache)
 
     async def index(request: Request) -> Response:
         visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
@@ -333,8 +346,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not injected:
-            await backends.open()
+        await backends.open(backends=not injected)  # per-key sources in any case
         # Start-up objects (schema, modules, plans' types) never die: move them out of the
         # collector's generations, or full collections keep re-scanning them (p99, PERFORMANCE)
         gc.collect()
@@ -350,10 +362,9 @@ def create_app(
         finally:
             await graphql.hub.close()
             await graphql.persisted.close()
-            if not injected:
-                await backends.close()
-                if cache is not None:
-                    await cache.close()
+            await backends.close(backends=not injected)
+            if not injected and cache is not None:
+                await cache.close()
 
     app = Starlette(
         routes=[
@@ -368,6 +379,9 @@ def create_app(
         ],
         middleware=[
             Middleware(CountRequests, metrics=metrics),  # outermost: refusals are counted too
+            # Pinned before the Guard: a request is authenticated, sees backends and writes
+            # under the access policy of one configuration generation (gateway/reload.py).
+            Middleware(PinGeneration, backends=backends),
             # Before the Guard: preflights carry no credentials, and a refusal (401, 429)
             # must carry CORS headers for the page to read it.
             Middleware(
@@ -377,7 +391,6 @@ def create_app(
                 max_age=settings.server.cors_max_age,
             ),
             Middleware(Guard, access=access),
-            Middleware(PinGeneration, backends=backends),
         ],
         lifespan=lifespan,
     )
@@ -386,6 +399,8 @@ def create_app(
     app.state.hub = graphql.hub
     app.state.cache = cache
     app.state.fast_path = graphql.fast_path
+    app.state.header_timeout = settings.server.header_timeout  # read by cli.uvicorn_server
+    app.state.reload = load if reload_settings else None
     return app
 
 

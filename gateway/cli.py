@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -33,7 +34,7 @@ from gateway.settings import (
     settings_from_dict,
 )
 from gateway.tracing import Tracing, TracingError, tracing_from_env
-from gateway.wire import CasedHttpToolsProtocol
+from gateway.wire import HEADER_TIMEOUT, http_protocol
 
 log = logging.getLogger("revgate")
 
@@ -118,7 +119,10 @@ def uvicorn_server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Se
     options = {
         "log_config": None,
         "timeout_graceful_shutdown": 30,
-        "http": CasedHttpToolsProtocol,
+        # [server] header_timeout, which create_app leaves on the app's state
+        "http": http_protocol(
+            getattr(getattr(app, "state", None), "header_timeout", HEADER_TIMEOUT)
+        ),
         **options,
     }
     config = uvicorn.Config(app, host=host, port=port, **options)
@@ -170,7 +174,9 @@ def demo_settings(
     gerrit_url: str | None = None,
 ) -> Settings:
     """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side,
-    and the ABF and Gerrit simulators when their URLs are given."""
+    and the ABF and Gerrit simulators when their URLs are given. Anonymous writes are on:
+    the credentials are the simulators' own demo accounts, and the demo is for trying
+    mutations in GraphiQL (a real config keeps the default, off)."""
     from adapters.abf.simulator import TOKEN as ABF_TOKEN
 
     abf = [{"name": "abf", "kind": "abf", "url": abf_url, "token_env": DEMO_ABF_ENV}]
@@ -183,7 +189,7 @@ def demo_settings(
             "password_env": DEMO_GERRIT_PASSWORD_ENV,
         }
     ]
-    return settings_from_dict(
+    settings = settings_from_dict(
         {
             "server": {"host": host, "port": port},
             "compat": {
@@ -215,6 +221,8 @@ def demo_settings(
         },
         source="<demo>",
     )
+    backends = tuple(dataclasses.replace(b, anonymous_writes=True) for b in settings.backends)
+    return dataclasses.replace(settings, backends=backends)
 
 
 async def _demo(host: str, port: int) -> None:

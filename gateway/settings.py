@@ -95,6 +95,7 @@ class BackendSettings:
     # (checks, events) are written (USE_TZ = False); UTC unless the operator says otherwise
     time_zone: str = "UTC"
     anonymous: bool = True  # callers without an API key may use this backend
+    anonymous_writes: bool = False  # ... and write with the backend's credential (mutations)
     max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
 
 
@@ -116,6 +117,11 @@ class ServerSettings:
     trusted_documents: str | None = None
     persisted_only: bool = False
     cache_max_age: tuple[tuple[str, int], ...] = ()  # root field → seconds (gateway/over_http.py)
+    # Slow clients (gateway/settings_access.py): seconds to send the request head, the body,
+    # and a websocket's connection_init.
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    socket_init_timeout: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,7 +137,11 @@ class Context:
         return result
 
     async def person(self, backend: str, native_id: str) -> Person | None:
-        """One person or user account, batched per request."""
+        """One person or user account, batched per request. Patchwork shows people and user
+        accounts (their emails) to authenticated users only: not to anonymous callers, whom
+        the gateway's credential must not stand in for."""
+        if self.meta.anonymous and self.source(backend).kind == "patchwork":
+            return None
         src = self.capable(backend, base.PersonReader, "people")
         result: Person | None = await self._loader(backend, "person", src.get_people).load(
             native_id
@@ -150,6 +154,8 @@ class Context:
         result: Bundle | None = await self._loader(backend, "bundle", src.get_bundles).load(
             native_id
         )
+        if result is not None and not result.public and self.meta.anonymous:
+            return None  # the gateway account's private bundle: as Patchwork, not found
         return result
 
 

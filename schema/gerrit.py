@@ -347,11 +347,15 @@ class GerritRevision(Node, ChangeRevision):
 
     @strawberry.field(description="The caller's draft comments on this patch set.")
     async def drafts(self, info: Info) -> list[GerritInlineComment]:
+        if info.context.meta.anonymous:
+            return []  # the gateway account's drafts; an anonymous Gerrit user has none
         src = gerrit_source(info, self._r.backend)
         return [GerritInlineComment.of(c) for c in await src.drafts(self._r.change, self._r.sha)]
 
     @strawberry.field(description="Paths the caller marked as reviewed.")
     async def reviewed_files(self, info: Info) -> list[str]:
+        if info.context.meta.anonymous:
+            return []  # the gateway account's flags, as for drafts
         src = gerrit_source(info, self._r.backend)
         return await src.reviewed_files(self._r.change, self._r.sha)
 

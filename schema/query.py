@@ -360,4 +360,8 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
         name = pick_backend(info, backend, base.BundleReader, "bundles")
         src = info.context.capable(name, base.BundleReader, "bundles")
         page = await src.list_bundles(project, page_request(first, after))
+        if info.context.meta.anonymous:
+            # Listed with the gateway's credential: its private bundles are not the caller's.
+            public = tuple(b for b in page.items if b.public)
+            page = replace(page, items=public, total=None, kept=False)
         return connection(page, Bundle.of)
