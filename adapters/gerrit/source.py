@@ -126,6 +126,10 @@ class GerritSource:
         """Close the pooled HTTP session."""
         await self.http.close()
 
+    async def ping(self) -> None:
+        """One cheap request for readiness probes (``GET /config/server/version``)."""
+        await self.client.get_json("/config/server/version")
+
     def _path(self, fn: Any, *args: str) -> str:
         try:
             path: str = fn(*args)

@@ -140,6 +140,10 @@ class FdoSource:
         """Close the pooled HTTP session."""
         await self.http.close()
 
+    async def ping(self) -> None:
+        """One cheap request for readiness probes (the API root, ``GET /api/1.0/``)."""
+        await self.client.get("")
+
     def with_token(self, token: str) -> FdoSource:
         """This backend as the user owning ``token`` (``Authorization: Token …``), on the same
         pooled session (see ``CallerCredentials``); used by the REST compat layer."""
