@@ -108,6 +108,7 @@ from adapters.errors import (
     UpstreamError,
 )
 from adapters.http_cache import ResponseCache
+from adapters.paths import check_wire_path
 from adapters.stamps import ContentStamps
 
 __all__ = ["Credentials", "HttpClient", "HttpConfig", "Params", "RequestHook", "Response"]
@@ -354,6 +355,10 @@ class HttpClient:
         return str(self._resolve(path_or_url))
 
     def _resolve(self, path_or_url: str) -> URL:
+        # Last line for issue 15 item 7: yarl would remove a dot segment (even ``%2e%2e``)
+        # and drop CR/LF, so a bad path is refused before it is parsed (adapters/paths.py).
+        if (why := check_wire_path(path_or_url)) is not None:
+            raise BadRequest(self.backend, f"refusing the request: {why}")
         try:
             url = URL(path_or_url)
         except (ValueError, TypeError):

@@ -35,6 +35,7 @@ from starlette.types import Scope
 
 from adapters.base import CallerCredentials, Source
 from adapters.compat import Caller, CompatCall, CompatKind
+from adapters.paths import check_wire_path
 from adapters.registry import COMPAT_ROUTERS
 from gateway import auth
 from gateway.reload import Backends
@@ -157,6 +158,11 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
             return JSONResponse({"detail": "Not found."}, status_code=404)
         name, source, kind = found
         path = request.path_params["path"]
+        # The path is percent-decoded here and re-served upstream: a decoded '?', '#', dot
+        # segment or control character would leave its route there (adapters/paths.py).
+        why = "'?' in a path segment" if "?" in path else check_wire_path(path)
+        if why is not None:
+            return JSONResponse({"detail": f"Invalid path: {why}.", "code": "BAD_PATH"}, 400)
         seen = request.scope.get("state", {}).get(SEEN)
         if seen is not None and seen[0] is kind:  # the Guard authenticated it already
             secret, key = seen[1], seen[2]

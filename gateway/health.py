@@ -2,8 +2,11 @@
 
 ``/healthz`` says the process serves requests and touches no backend, so an orchestrator
 never restarts a healthy gateway because a backend is down. ``/readyz`` probes every backend
-concurrently within a short budget and reports each one; it answers 503 only when *no*
-backend is reachable, because revgate serves partial data when some are.
+concurrently within a short budget (one cheap request: every kind's source is a ``Pinger``)
+and reports each one; it answers 503 only when *no* backend answered, because revgate
+serves partial data when some do: then ``status`` is ``degraded`` and ``down`` names the
+backends that did not answer. A backend that cannot be probed counts as not up: it can no
+longer make a gateway whose every backend is down look ready.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ async def _probe(source: Source, budget: float) -> dict[str, Any]:
         return {"status": "down", "kind": source.kind, "code": exc.code, "error": exc.message}
     except TimeoutError:
         return {"status": "down", "kind": source.kind, "code": "UPSTREAM_TIMEOUT"}
+    except Exception:  # a probe must answer, never turn /readyz into a 500
+        return {"status": "down", "kind": source.kind, "code": "PROBE_FAILED"}
     millis = round((time.perf_counter() - start) * 1000, 1)
     return {"status": "up", "kind": source.kind, "ms": millis}
 
@@ -41,6 +46,10 @@ async def readiness(
     names = list(sources)
     results = await asyncio.gather(*(_probe(sources[n], budget) for n in names))
     report = dict(zip(names, results, strict=True))
-    up = [r for r in results if r["status"] != "down"]
-    ready = bool(up) or not names
-    return ready, {"status": "ready" if ready else "unavailable", "backends": report}
+    down = [n for n in names if report[n]["status"] != "up"]
+    ready = len(down) < len(names) or not names
+    status = "unavailable" if not ready else "degraded" if down else "ready"
+    answer: dict[str, Any] = {"status": status, "backends": report}
+    if down:
+        answer["down"] = down
+    return ready, answer

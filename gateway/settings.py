@@ -232,7 +232,7 @@ def _load(path: str, env: Mapping[str, str]) -> tuple[Settings | None, list[Conf
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return None, [_syntax_problem(str(exc), text)]
-    checker = _Checker(_Locator(text), env)
+    checker = _Checker(_Locator(text), env, require_backends=True)
     settings = checker.settings(data, path)
     return settings, checker.sorted_problems()
 
@@ -401,10 +401,15 @@ def _normalise_url(value: str) -> tuple[str | None, str]:
 class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
-    def __init__(self, locator: _Locator, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, locator: _Locator, env: Mapping[str, str], require_backends: bool = False
+    ) -> None:
         self._loc = locator
         self._env = env
         self.problems: list[ConfigProblem] = []
+        # Config files (serve, check-config, reload) must name a backend; dicts built in
+        # code (tests, the demo) may leave them out.
+        self.require_backends = require_backends
 
     def sorted_problems(self) -> list[ConfigProblem]:
         return sorted(self.problems, key=lambda p: (p.line is None, p.line or 0))
@@ -436,6 +441,15 @@ class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks):
                 self._unknown_key((key,), key, _TOP_KEYS, "top level")
         server = self._server(data.get("server"))
         backends = self._backends(data.get("backends"))
+        if self.require_backends and not backends and not data.get("backends"):
+            # An empty file (or one of comments only) parses to {}: starting, passing
+            # check-config or reloading with it would serve nothing (a reload dropped every
+            # backend), so it is refused like any other mistake.
+            self._at(
+                ("backends",),
+                "no backends configured: add at least one [[backends]] table "
+                "(an empty config file is refused)",
+            )
         cache = self._cache(data.get("cache"))
         limits = self._limits(data.get("limits"))
         raw_backends = data.get("backends")

@@ -25,7 +25,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from yarl import URL
 
@@ -33,6 +33,7 @@ from adapters.errors import BadPayload, Forbidden
 from adapters.gerrit import lenient
 from adapters.http import HttpClient, Params, Response
 from adapters.http import _with_params as with_params  # the exact query HttpClient sends
+from adapters.paths import seg
 
 __all__ = ["GerritClient", "change_path", "file_path", "revision_path"]
 
@@ -45,7 +46,7 @@ def change_path(change: str) -> str:
     """
     if not change.strip():
         raise ValueError("empty change id")
-    return "/changes/" + quote(unquote(change), safe="~")
+    return "/changes/" + seg(unquote(change))  # '~' stays as it is (unreserved)
 
 
 def revision_path(change: str, revision: str) -> str:
@@ -62,7 +63,7 @@ def file_path(change: str, revision: str, path: str) -> str:
     """``…/files/<path>`` with the path URL-encoded as one segment."""
     if not path:
         raise ValueError("empty file path")
-    return f"{revision_path(change, revision)}/files/{quote(path, safe='')}"
+    return f"{revision_path(change, revision)}/files/{seg(path)}"
 
 
 @dataclass

@@ -42,6 +42,7 @@ from adapters.patchwork import client as client_mod
 from adapters.patchwork import mapping
 from adapters.patchwork.client import Params, PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
+from adapters.paths import BadSegment, digits, seg
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,9 +51,17 @@ KIND = "patchwork"
 
 
 def _check_id(native_id: str, backend: str) -> str:
-    if not native_id.isdigit():
+    if digits(native_id) is None:
         raise NotFound(backend, f"no such object {native_id[:40]!r}")
     return native_id
+
+
+def _segment(value: str, backend: str) -> str:
+    """A caller value as one encoded path segment (``adapters/paths.py``)."""
+    try:
+        return seg(value)
+    except BadSegment as exc:
+        raise BadRequest(backend, str(exc)) from None
 
 
 class PatchworkSource:
@@ -142,7 +151,7 @@ class PatchworkSource:
 
         async def fetch(key: str) -> Project:
             return await self.client.get_record(
-                f"projects/{key}/",
+                f"projects/{_segment(key, self.name)}/",
                 "project",
                 lambda d: mapping.guarded(
                     self.name, "project", lambda: mapping.project(self.name, d)

@@ -66,6 +66,7 @@ from adapters.model import (
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
 from adapters.patchwork_fdo import mapping
 from adapters.patchwork_fdo.client import FdoClient, Params
+from adapters.paths import BadSegment, digits, seg
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,18 +93,18 @@ def _window(items: Sequence[T], page: PageRequest) -> Page[T]:
 
 
 def _numeric_key(native_id: str) -> int:
-    return int(native_id) if native_id.isdigit() else -1
+    return int(native_id) if digits(native_id) else -1
 
 
 def _numeric(native_id: str, backend: str) -> str:
-    if not native_id.isdigit():
+    if digits(native_id) is None:
         raise NotFound(backend, f"no such object {native_id[:40]!r}")
     return native_id
 
 
 def _revision_key(key: str, backend: str) -> tuple[str, int]:
     series_id, _, version = key.partition("/")
-    if not (series_id.isdigit() and version.isdigit()):
+    if digits(series_id) is None or digits(version) is None:
         raise NotFound(backend, f"no such revision {key[:40]!r} (expected <series>/<version>)")
     return series_id, int(version)
 
@@ -138,6 +139,10 @@ class FdoSource:
     async def close(self) -> None:
         """Close the pooled HTTP session."""
         await self.http.close()
+
+    async def ping(self) -> None:
+        """One cheap request for readiness probes (the API root, ``GET /api/1.0/``)."""
+        await self.client.get("")
 
     def with_token(self, token: str) -> FdoSource:
         """This backend as the user owning ``token`` (``Authorization: Token …``), on the same
@@ -212,16 +217,19 @@ class FdoSource:
             found = table.get(key) or by_link.get(key)
             if found is not None:
                 return found
-            d = await self.client.get(f"projects/{key}/")  # newer than the cached list
+            d = await self.client.get(f"projects/{await self._project_key(key)}/")  # newer
             return mapping.project(self.name, d)
 
         return await fetch_each(ids, fetch)
 
     async def _project_key(self, key: str) -> str:
-        """A project id or link name as the fork's paths take it (either works upstream)."""
-        if not key or "/" in key:
+        """A project id or link name as one encoded path segment (either works upstream)."""
+        if "/" in key:
             raise BadRequest(self.name, f"invalid project {key[:40]!r}")
-        return key
+        try:
+            return seg(key)
+        except BadSegment as exc:
+            raise BadRequest(self.name, f"invalid project: {exc}") from None
 
     # --- patches -----------------------------------------------------------------------
 
@@ -231,7 +239,7 @@ class FdoSource:
         if len(submitters) > 1:
             raise BadRequest(self.name, "the fdo API filters by one submitter id (or 'self')")
         value = submitters[0]
-        if value != "self" and not value.isdigit():
+        if value != "self" and digits(value) is None:
             raise BadRequest(
                 self.name, f"submitter must be a person id or 'self', not {value!r:.40}"
             )
@@ -431,7 +439,7 @@ class FdoSource:
             if flt.name:
                 params["name"] = flt.name
             if flt.reviewer:
-                if flt.reviewer != "null" and not flt.reviewer.isdigit():
+                if flt.reviewer != "null" and digits(flt.reviewer) is None:
                     raise BadRequest(self.name, "reviewer must be a person id or 'null'")
                 params["reviewer"] = flt.reviewer
             if flt.updated_since:
@@ -601,9 +609,9 @@ class FdoSource:
         """The events lists to read: the project's, or (no project) every project's."""
         if flt.project:
             key = await self._project_key(flt.project)
-            [proj] = await self.get_projects([key])
+            [proj] = await self.get_projects([flt.project])
             if proj is None:
-                raise NotFound(self.name, f"no project {key[:40]!r}")
+                raise NotFound(self.name, f"no project {flt.project[:40]!r}")
             return [(f"projects/{key}/events/", proj)]
         table = await self._project_table()
         return [(f"projects/{p.id}/events/", p) for p in table.values()]
