@@ -32,6 +32,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLScalarType,
 )
+from graphql.pyutils import Undefined
 
 from adapters.abf.simulator import TOKEN as ABF_TOKEN
 from adapters.abf.simulator import start_simulator as start_abf
@@ -310,7 +311,7 @@ def _value(typ: GraphQLInputType) -> Any:
         return {
             name: _value(f.type)
             for name, f in typ.fields.items()
-            if isinstance(f.type, GraphQLNonNull) and f.default_value is None
+            if isinstance(f.type, GraphQLNonNull) and f.default_value is Undefined
         }
     assert isinstance(typ, GraphQLScalarType)
     return {
