@@ -43,9 +43,11 @@ from gateway.context import SocketContext, request_context
 from gateway.guard import Access, Guard
 from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
+from gateway.logs import install_scrubbing
 from gateway.metrics import CountRequests, Metrics
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, sighup_reload
+from gateway.scrub import ScrubSecrets, register_settings
 from gateway.settings import Settings
 from gateway.tracing import Tracing
 from schema.build import build_schema
@@ -155,6 +157,9 @@ def create_app(
     ``limiter`` replaces the rate limiter chosen by ``[limits] store`` (in-process or Redis).
     ``tracing`` (optional) records OpenTelemetry spans (see gateway/tracing.py).
     """
+    # Every secret is known before anything can log or answer (gateway/scrub.py).
+    register_settings(settings)
+    install_scrubbing()
     metrics = Metrics()
     hooks = _upstream_hooks(metrics, tracing)
     injected = sources is not None
@@ -170,7 +175,9 @@ def create_app(
 
     def load() -> Mapping[str, Source]:
         assert reload_settings is not None
-        return build_sources(reload_settings(), hooks, cache)
+        fresh = reload_settings()
+        register_settings(fresh)
+        return build_sources(fresh, hooks, cache)
 
     async def index(request: Request) -> Response:
         visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
@@ -232,6 +239,7 @@ def create_app(
             *compat_routes(backends, settings, access),
         ],
         middleware=[
+            Middleware(ScrubSecrets),  # outermost: every byte of every answer is scrubbed
             Middleware(CountRequests, metrics=metrics),  # outermost: refusals are counted too
             Middleware(Guard, access=access),
             Middleware(PinGeneration, backends=backends),
