@@ -304,6 +304,12 @@ def test_the_watch_forms_cover_every_scheme() -> None:
 # -- item 13: say which backend failed and how, not where it lives ---------------------------
 
 KINDS = ("patchwork", "patchwork-fdo", "gerrit", "abf")
+COMPAT_LIST = {
+    "patchwork": "api/1.3/patches/",
+    "patchwork-fdo": "api/1.0/patches/",
+    "gerrit": "changes/?q=status:open",
+    "abf": "api/v1/projects/1/pull_requests.json",
+}
 FAULTS = ("refused", "hang", "500", "truncated", "non-json", "echo-auth", "429")
 WHERE = re.compile(r"127\.0\.0\.1|localhost|:\d{2,5}\b|/api/|/changes/|/a/|\.json|\('")
 
@@ -333,6 +339,7 @@ def messages(body: Any) -> list[str]:
 async def test_messages_name_the_backend_and_the_failure_not_its_location(kind: str) -> None:
     async with fault_gateway(kind=kind) as gw:
         texts: list[str] = []
+        compat_bodies: list[str] = []
         for fault in FAULTS:
             backend = f"f-{fault}"
             for query, variables in (
@@ -356,11 +363,19 @@ async def test_messages_name_the_backend_and_the_failure_not_its_location(kind: 
             texts += messages(resp.json())
             resp = await gw.graphql("query($id: ID!) { node(id: $id) { id } }", {"id": node_id})
             texts += messages(resp.json())
+            # The compat layer's own bodies for an upstream failure (502/504).
+            resp = await gw.request("GET", f"/rest/{backend}/{COMPAT_LIST[kind]}")
+            assert resp.status_code < 500 or resp.status_code in (502, 503, 504), resp.text
+            if resp.status_code in (502, 504):
+                compat_bodies.append(resp.text)
         ready = await gw.request("GET", "/readyz")
         texts += messages(ready.json())
     failures = [t for t in texts if backend_named(t)]
     assert failures, "the faults produced no message naming a backend"
     located = [t for t in texts if WHERE.search(t)]
+    assert not located, located
+    assert compat_bodies, "no compat request failed upstream"
+    located = [t for t in compat_bodies if WHERE.search(t)]
     assert not located, located
 
 
