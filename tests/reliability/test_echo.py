@@ -17,16 +17,20 @@ how, never where it lives (``127.0.0.1:<port>``, upstream API paths).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote_plus
 
+import aiohttp
 import httpx
 import pytest
+import uvicorn
 
 from adapters.abf.simulator import start_simulator as start_abf
 from adapters.abf.simulator_data import TOKEN as ABF_TOKEN
@@ -183,8 +187,8 @@ async def echoed() -> AsyncIterator[Echoed]:
 READS = (
     "{ backends { name kind apiVersion } }",
     "{ changes(first: 5) { nodes { id title } missingBackends } }",
-    '{ patches(first: 3, filter: {backend: "pw"}) { nodes { id name submitter { name } } } }',
-    '{ patches(first: 3, filter: {backend: "fdo"}) { nodes { id name } } }',
+    '{ patches(first: 3, filter: {backend: "pw"}) { nodes { id title author { name } } } }',
+    '{ patches(first: 3, filter: {backend: "fdo"}) { nodes { id title } } }',
     "{ projects(first: 5) { nodes { id name } } }",
 )
 NODES = (
@@ -194,7 +198,7 @@ NODES = (
     node.encode("PullRequest", "abf", "666/11"),
 )
 UPDATE_PATCH = """mutation($id: ID!) { updatePatch(input: {id: $id, state: "accepted"}) {
-    patch { id name } errors { code message backend } } }"""
+    patch { id title } errors { code message backend } } }"""
 SET_TOPIC = """mutation($id: ID!) { gerritSetTopic(input: {change: $id, topic: "echo"}) {
     errors { code message backend } } }"""
 UPDATE_PR = """mutation($id: ID!) { updatePullRequest(input: {id: $id, title: "echo"}) {
@@ -273,6 +277,8 @@ async def test_echoing_backends_of_every_kind_get_no_secret_out(echoed: Echoed) 
     assert any(COMPAT_TOKENS["pw"] in a for a in sent)  # a compat token's
     for proxy in echoed.proxies.values():
         assert sum(proxy.hits.values()) > 10
+    invalid = [t for t in echoed.texts if "GRAPHQL_VALIDATION_FAILED" in t]
+    assert not invalid, invalid[:1]  # every operation ran (none refused before upstream)
     # … the echoes came back to the gateway and were masked, in bodies and in headers …
     everything = [*echoed.texts, *logs.lines]
     assert any("[auth ***" in t for t in echoed.texts)
@@ -410,3 +416,67 @@ def test_the_watch_learns_every_form_from_the_config_alone() -> None:
         env={"U": "watcher", "P": "gerrit-Watch-Pass-Gecko-7"},
     )
     assert base64.b64encode(b"watcher:gerrit-Watch-Pass-Gecko-7").decode() in WATCH.secrets
+
+
+async def test_websocket_answers_carry_no_echoed_secret() -> None:
+    """GraphQL over a real websocket (uvicorn) to an echoing backend: frames are scrubbed."""
+    sim = await start_patchwork()
+    proxy = await start_echo_proxy(sim.url)
+    port = _free_port()
+    try:
+        settings = settings_from_dict(
+            {
+                "backends": [
+                    {"name": "pw", "kind": "patchwork", "url": proxy.url, "token_env": "PW_TOKEN"}
+                    | FAST
+                ]
+            },
+            env=ENV,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None)
+        )
+        task = asyncio.create_task(server.serve())
+        for _ in range(500):  # uvicorn offers no "listening" event; poll, bounded
+            if server.started:
+                break
+            await asyncio.sleep(0.02)
+        assert server.started
+        frames: list[str] = []
+        try:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.ws_connect(
+                    f"ws://127.0.0.1:{port}/graphql", protocols=["graphql-transport-ws"]
+                ) as ws,
+            ):
+                await ws.send_json({"type": "connection_init"})
+                frames.append((await asyncio.wait_for(ws.receive(), 10)).data)
+                for number, mode in enumerate(("200", "403", "500")):
+                    proxy.mode = mode
+                    query = '{ patches(first: 2, filter: {backend: "pw"}) { nodes { title } } }'
+                    await ws.send_json(
+                        {"id": str(number), "type": "subscribe", "payload": {"query": query}}
+                    )
+                    while True:  # "next" (data or errors), then "complete"
+                        frame = (await asyncio.wait_for(ws.receive(), 10)).data
+                        frames.append(frame)
+                        if '"complete"' in frame or '"error"' in frame:
+                            break
+        finally:
+            server.should_exit = True
+            await task
+    finally:
+        await proxy.close()
+        await sim.close()
+    assert f"Token {PW_TOKEN}" in proxy.authorizations, frames
+    assert any("[auth ***" in f for f in frames[1:]), frames  # the 200's data, masked
+    assert any("Invalid credentials: [auth ***" in f for f in frames[1:]), frames
+    assert not {name for f in frames for name in leaks(f)}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
