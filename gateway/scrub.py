@@ -15,7 +15,9 @@ forget it.
   only when a secret is found is it masked, re-encoded and its ``Content-Length`` fixed.
 - Header values (``Location``, ``Link``, ``WWW-Authenticate``, ``Set-Cookie``…) are masked.
 
-A clean answer costs a few substring tests per body (``Secrets.found_bytes``); memoised
+A clean answer costs one scan of its header values and body (``Secrets.found_bytes``: one
+substring test per needle; ~4 µs for a small answer with four secrets, ~0.17 µs per kB and
+needle for large ones) plus ~4 µs of middleware; memoised
 renders stay unscrubbed in their memo and are scrubbed on every way out, so a memo can
 never serve a secret, nor a scrubbed copy be taken for the original.
 """
@@ -43,7 +45,9 @@ class ScrubSecrets:
         self.secrets = secrets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if not self.secrets:  # nothing configured (yet): nothing to hide
+            await self.app(scope, receive, send)
+        elif scope["type"] == "http":
             await self.app(scope, receive, _HttpScrubber(self.secrets, send).send)
         elif scope["type"] == "websocket":
             await self.app(scope, receive, _socket_send(self.secrets, send))
@@ -51,52 +55,79 @@ class ScrubSecrets:
             await self.app(scope, receive, send)
 
 
-def _headers(secrets: Secrets, headers: Any) -> list[tuple[bytes, bytes]]:
+def _headers(secrets: Secrets, headers: Any) -> Any:
+    # One scan over every value (a clean answer is the common case), then mask one by one.
+    if not secrets.found_bytes(b"\n".join(value for _, value in headers)):
+        return headers
     return [(name, secrets.mask(value)) for name, value in headers]
 
 
 class _HttpScrubber:
-    """One response's ``send``: headers masked, body masked chunk by chunk (or whole)."""
+    """One response's ``send``: headers masked, body masked chunk by chunk (or whole).
+
+    The start message is held until the first body message, so that a whole answer (the
+    common case: one body message) is checked in one scan of its header values and body.
+    """
 
     def __init__(self, secrets: Secrets, send: Send) -> None:
         self.secrets = secrets
         self.inner = send
-        self.start: Message | None = None  # held while an encoded body is collected
+        self.start: Message | None = None  # held until the first body message
         self.encoding: bytes | None = None
         self.held = b""  # the tail of the last chunk (identity) or the whole body (encoded)
+
+    async def _flush_start(self) -> None:
+        if self.start is not None:
+            start, self.start = self.start, None
+            raw = start.get("headers", ())
+            headers = _headers(self.secrets, raw)
+            await self.inner(start if headers is raw else {**start, "headers": headers})
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.start":
-            headers = _headers(self.secrets, message.get("headers", ()))
-            message = {**message, "headers": headers}
-            for name, value in headers:
+            for name, value in message.get("headers", ()):
                 if name.lower() == b"content-encoding" and value.strip().lower() in _ENCODED:
                     self.encoding = value.strip().lower()
-            if self.encoding is not None:
-                self.start = message
-                return
-            await self.inner(message)
+            self.start = message
             return
         if kind != "http.response.body":
+            await self._flush_start()
             await self.inner(message)
             return
         more = bool(message.get("more_body", False))
-        data = self.held + bytes(message.get("body", b""))
+        body = bytes(message.get("body", b""))
         if self.encoding is not None:
-            self.held = data
+            self.held += body
             if not more:
                 await self._send_encoded()
             return
-        data = self.secrets.mask(data)
-        cut = max(0, len(data) - max(0, self.secrets.longest - 1)) if more else len(data)
-        self.held = data[cut:]
-        if cut or not more:
-            await self.inner({**message, "body": data[:cut]})
+        if self.start is not None and not more:
+            # A whole answer: one scan of header values and body; clean is the common case.
+            values = [v for _, v in self.start.get("headers", ())]
+            if not self.secrets.found_bytes(b"\n".join([*values, body])):
+                start, self.start = self.start, None
+                await self.inner(start)
+                await self.inner(message)
+                return
+        await self._flush_start()
+        data = self.held + body if self.held else body  # no copy of a whole body
+        masked = self.secrets.mask(data)
+        if not more:
+            self.held = b""
+            await self.inner(message if masked is body else {**message, "body": masked})
+            return
+        cut = max(0, len(masked) - max(0, self.secrets.longest - 1))
+        self.held = masked[cut:]
+        if cut:
+            await self.inner({**message, "body": masked[:cut]})
 
     async def _send_encoded(self) -> None:
         assert self.start is not None and self.encoding is not None
-        start, body = self.start, self.held
+        raw = self.start.get("headers", ())
+        headers = _headers(self.secrets, raw)
+        start = self.start if headers is raw else {**self.start, "headers": headers}
+        self.start, body = None, self.held
         try:
             plain = _decode(body, self.encoding)
         except zlib.error:
