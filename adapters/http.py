@@ -61,9 +61,9 @@ Error mapping (each error gets ``status=`` the HTTP status, or ``None`` without 
     small (``{"detail": "…"}``, ``{"field": ["…"]}`` or short plain text, 200 characters at
     most, secrets and the backend's URL/``host:port`` replaced). They never say where the
     backend lives: the method, full URL and ``host:port`` of a failure go to one INFO line on
-    ``revgate.upstream`` instead. Successful bodies
-    are read with a cap of ``max_body_bytes`` (after decompression, so a gzip bomb is caught);
-    error bodies are read up to 64 KiB and the rest is ignored.
+    ``revgate.upstream`` instead. Successful bodies are read with a cap of ``max_body_bytes``
+    (after decompression, so a gzip bomb is caught); error bodies are read up to 64 KiB and
+    the rest is ignored.
 
 Response cache (``adapters.http_cache``)
     With a ``cache`` store and ``cache_ttl > 0``, ``get`` answers from the cache when it can
