@@ -60,6 +60,7 @@ from gateway.cors import cors, origin_matcher
 from gateway.guard import Access, Guard
 from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
+from gateway.logs import install_scrubbing
 from gateway.metrics import CountRequests, Metrics
 from gateway.over_http import (
     GRAPHQL_RESPONSE,
@@ -73,6 +74,7 @@ from gateway.over_http import (
 from gateway.persisted import Refusal, persisted_queries, trusted_documents
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, restart_only_changes, sighup_reload
+from gateway.scrub import ScrubSecrets, register_settings
 from gateway.settings import Settings
 from gateway.tracing import Tracing
 from schema.build import build_schema
@@ -296,6 +298,9 @@ def create_app(
     ``limiter`` replaces the rate limiter chosen by ``[limits] store`` (in-process or Redis).
     ``tracing`` (optional) records OpenTelemetry spans (see gateway/tracing.py).
     """
+    # Every secret is known before anything can log or answer (gateway/scrub.py).
+    register_settings(settings)
+    install_scrubbing()
     metrics = Metrics()
     hooks = _upstream_hooks(metrics, tracing)
     injected = sources is not None
@@ -314,6 +319,7 @@ def create_app(
         # per-key sources); what only a restart can change is reported, never half-applied.
         assert reload_settings is not None
         new = reload_settings()
+        register_settings(new)  # the new config's secrets are scrubbed from now on
         if kept := restart_only_changes(settings, new):
             log.warning("reload: %s changed but need a restart (running values kept)", kept)
         return build_sources(new, hooks, cache), Policy.build(new, hooks, cache)
@@ -378,7 +384,8 @@ def create_app(
             *compat_routes(backends, settings, access),
         ],
         middleware=[
-            Middleware(CountRequests, metrics=metrics),  # outermost: refusals are counted too
+            Middleware(ScrubSecrets),  # outermost: every byte of every answer is scrubbed
+            Middleware(CountRequests, metrics=metrics),  # refusals are counted too
             # Pinned before the Guard: a request is authenticated, sees backends and writes
             # under the access policy of one configuration generation (gateway/reload.py).
             Middleware(PinGeneration, backends=backends),

@@ -12,6 +12,7 @@ longer make a gateway whose every backend is down look ready.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,25 @@ from adapters.base import Pinger, Source
 from adapters.errors import UpstreamError
 
 PROBE_SECONDS = 3.0
+log = logging.getLogger("revgate")
+
+_HOW = {
+    "UPSTREAM_TIMEOUT": "timed out",
+    "FORBIDDEN": "credentials refused",
+    "NOT_FOUND": "API not found",
+    "BAD_UPSTREAM_PAYLOAD": "bad answer",
+    "BAD_REQUEST": "request rejected",
+    "CONFLICT": "request rejected",
+}
+
+
+def how(exc: UpstreamError) -> str:
+    """A fixed phrase for how a backend failed (and its HTTP status), for public bodies."""
+    if exc.code == "UPSTREAM_UNAVAILABLE":
+        phrase = "upstream error" if exc.status is not None else "unreachable"
+    else:
+        phrase = _HOW.get(exc.code, "failed")
+    return f"{phrase} (HTTP {exc.status})" if exc.status is not None else phrase
 
 
 async def _probe(source: Source, budget: float) -> dict[str, Any]:
@@ -30,7 +50,10 @@ async def _probe(source: Source, budget: float) -> dict[str, Any]:
         async with asyncio.timeout(budget):
             await source.ping()
     except UpstreamError as exc:
-        return {"status": "down", "kind": source.kind, "code": exc.code, "error": exc.message}
+        # /readyz is unauthenticated: say how the backend failed, never where it lives or
+        # what it said (the full message is logged).
+        log.info("readiness: %s is down: %s", source.name, exc)
+        return {"status": "down", "kind": source.kind, "code": exc.code, "error": how(exc)}
     except TimeoutError:
         return {"status": "down", "kind": source.kind, "code": "UPSTREAM_TIMEOUT"}
     except Exception:  # a probe must answer, never turn /readyz into a 500

@@ -198,12 +198,9 @@ class GerritClient:
         return True
 
     def _denied(self, resp: Response) -> Forbidden:
-        text = " ".join(resp.text().split())[:200]
+        text = self.http.scrub(" ".join(resp.text().split())[:200])
         detail = f": {text}" if text and not text.startswith("<") else ""
-        where = URL(resp.url).raw_path
-        return Forbidden(
-            self.backend, f"authentication failed (HTTP 401) for {where}{detail}", status=401
-        )
+        return Forbidden(self.backend, f"authentication failed (HTTP 401){detail}", status=401)
 
     async def get(
         self, rest: str, params: Params | None = None, *, allow_status: Collection[int] = ()
