@@ -14,7 +14,7 @@ socket_init_timeout = 5     # seconds for a websocket's connection_init (else cl
 [limits]                    # 0 turns a limit off
 max_depth = 15
 max_aliases = 30
-max_tokens = 2000               # parsing costs ~5 µs of CPU a token (docs/security-documents.md)
+max_tokens = 2000               # parsing costs ~5 µs of CPU a token (docs/security.md)
 max_cost = 1000             # per query (see schema/limits.py for the cost model)
 requests_per_minute = 600   # per caller: an API key, or one client address when anonymous
 cost_per_minute = 10000

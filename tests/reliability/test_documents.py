@@ -33,7 +33,7 @@ from tests.gateway.test_guard_socket import PROTOCOL, _init, _receive, _run, _se
 from tests.reliability.documents import SHAPES, SIZE, fan_out
 from tests.reliability.harness import ServedGateway, capture_logs, simulator_setup
 
-CPU_BOUND = 1.0  # s per document; the acceptance figure is 50 ms (docs/security-documents.md)
+CPU_BOUND = 1.0  # s per document; the acceptance figure is 50 ms (docs/security.md)
 GATE_CODES = {"QUERY_TOO_COMPLEX", "QUERY_TOO_DEEP", "TOO_MANY_ALIASES", "TOO_MANY_TOKENS"}
 # The default token limit stops most 10 KB shapes at the parser; with 10,000 tokens the
 # other budgets must hold them.
