@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException  # what strawberry's views raise for a 4xx (its dependency)
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -400,6 +401,9 @@ def create_app(
             Middleware(Guard, access=access),
         ],
         lifespan=lifespan,
+        # Starlette's own refusals (no such route, a method a route does not take) in the
+        # gateway's coded JSON, like every other refusal: never text/plain.
+        exception_handlers={StarletteHTTPException: _coded_http_error},
     )
     app.state.metrics = metrics
     app.state.backends = backends
@@ -409,6 +413,16 @@ def create_app(
     app.state.header_timeout = settings.server.header_timeout  # read by cli.uvicorn_server
     app.state.reload = load if reload_settings else None
     return app
+
+
+_ROUTE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def _coded_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _ROUTE_CODES.get(exc.status_code, "BAD_REQUEST")
+    body = {"errors": [{"message": exc.detail, "extensions": {"code": code}}]}
+    return JSONResponse(body, exc.status_code, headers=exc.headers)
 
 
 def _upstream_hooks(metrics: Metrics, tracing: Tracing | None) -> Callable[[str], RequestHook]:

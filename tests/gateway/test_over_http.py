@@ -139,3 +139,24 @@ async def test_apq_over_get_for_short_cacheable_urls() -> None:
         hit = await gw.client.get("/graphql", params={"extensions": extensions}, headers=JSON)
         assert hit.json()["data"] == {"backends": [{"name": "pw"}]}
         assert "etag" in hit.headers and hit.headers["cache-control"] == "public, max-age=30"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("PUT", "/graphql", 405, "METHOD_NOT_ALLOWED"),
+        ("DELETE", "/graphql", 405, "METHOD_NOT_ALLOWED"),
+        ("POST", "/healthz", 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/no/such/route", 404, "NOT_FOUND"),
+    ],
+)
+async def test_transport_refusals_are_coded_json(
+    method: str, path: str, status: int, code: str
+) -> None:
+    async with guarded() as gw:
+        resp = await gw.client.request(method, path, headers=bearer(ALICE_KEY))
+        assert resp.status_code == status
+        assert resp.headers["content-type"] == "application/json"
+        assert resp.json()["errors"][0]["extensions"]["code"] == code
+        if status == 405:
+            assert resp.headers["allow"]
