@@ -37,15 +37,26 @@ CHANGE_TYPES[abf.PullRequestRecord] = abf.PullRequest.of  # ABF
 
 @strawberry.enum(description="Sort direction.")
 class OrderDirection(enum.Enum):
-    ASC = strawberry.enum_value("ASC", description="Oldest (smallest) first.")
-    DESC = strawberry.enum_value("DESC", description="Newest (largest) first.")
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+doc.describe_values(
+    OrderDirection,
+    ASC="Oldest (smallest) first.",
+    DESC="Newest (largest) first.",
+)
 
 
 @strawberry.enum(description="What changes are ordered by.")
 class ChangeOrderField(enum.Enum):
-    UPDATED_AT = strawberry.enum_value(
-        "UPDATED_AT", description="The change's updatedAt (upstream Patchwork: its date)."
-    )
+    UPDATED_AT = "UPDATED_AT"
+
+
+doc.describe_values(
+    ChangeOrderField,
+    UPDATED_AT="The change's updatedAt (upstream Patchwork: its date).",
+)
 
 
 @strawberry.input(description="The order of a change list.")

@@ -56,8 +56,8 @@ After = Annotated[str | None, strawberry.argument(description=AFTER)]
 def describe_values(enum: type[Enum], **descriptions: str) -> None:
     """Give each value of the strawberry enum ``enum`` its description (every value, by name).
 
-    For enums defined outside the schema (``adapters.model``), where
-    ``strawberry.enum_value`` cannot wrap the members.
+    Used rather than ``strawberry.enum_value``: that works only for enums defined in the schema
+    (not ``adapters.model``'s), and mypy then types a member's ``.value`` as its wrapper.
     """
     definition: StrawberryEnumDefinition = enum.__strawberry_definition__  # type: ignore[attr-defined]
     names = {v.name for v in definition.values}

@@ -32,12 +32,19 @@ _REV = "schema.revisions"
 
 @strawberry.enum(description="The kind of code-review system behind a backend.")
 class BackendKind(enum.Enum):
-    PATCHWORK = strawberry.enum_value("patchwork", description="Upstream Patchwork (API 1.0–1.3).")
-    PATCHWORK_FDO = strawberry.enum_value(
-        "patchwork-fdo", description="The freedesktop.org Patchwork fork (series revisions, tests)."
-    )
-    GERRIT = strawberry.enum_value("gerrit", description="Gerrit Code Review.")
-    ABF = strawberry.enum_value("abf", description="ABF (the OpenMandriva build farm's forge).")
+    PATCHWORK = "patchwork"
+    PATCHWORK_FDO = "patchwork-fdo"
+    GERRIT = "gerrit"
+    ABF = "abf"
+
+
+doc.describe_values(
+    BackendKind,
+    PATCHWORK="Upstream Patchwork (API 1.0–1.3).",
+    PATCHWORK_FDO="The freedesktop.org Patchwork fork (series revisions, tests).",
+    GERRIT="Gerrit Code Review.",
+    ABF="ABF, the Automated Build Farm's forge (OpenMandriva, ROSA).",
+)
 
 
 ChangeState = strawberry.enum(model.ChangeState, description="A change's normalized state.")
@@ -142,18 +149,16 @@ class Project(Node):
         info: Info,
         first: First = None,
         after: After = None,
+        # The argument's description is read only from an annotation that evaluates when the
+        # class is decorated: the lazy types are named by strings inside it.
         filter: Annotated[
-            ChangeFilterInput,
-            strawberry.lazy("schema.changes"),
+            Annotated["ChangeFilterInput", strawberry.lazy("schema.changes")] | None,  # noqa: UP037
             strawberry.argument(description="Narrow the list; null: every change."),
-        ]
-        | None = None,
+        ] = None,
         order_by: Annotated[
-            ChangeOrder,
-            strawberry.lazy("schema.changes"),
+            Annotated["ChangeOrder", strawberry.lazy("schema.changes")] | None,  # noqa: UP037
             strawberry.argument(description="Null: newest update first."),
-        ]
-        | None = None,
+        ] = None,
     ) -> Annotated[ChangeConnection, strawberry.lazy("schema.changes")]:
         from schema.changes import resolve_changes
 
@@ -169,7 +174,7 @@ class Project(Node):
         first: First = None,
         after: After = None,
         filter: Annotated[
-            PatchFilterInput | None,
+            Annotated["PatchFilterInput", strawberry.lazy("schema.types")] | None,  # noqa: UP037
             strawberry.argument(description="Narrow the list (its project is this one)."),
         ] = None,
     ) -> Connection[Patch]:
