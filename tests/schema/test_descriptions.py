@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from graphql import (
     GraphQLEnumType,
-    graphql_sync,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
+    graphql_sync,
 )
 
 from schema.build import SCHEMA_DESCRIPTION, build_schema
+from tests.gateway.guarded import BOT_KEY, guarded
 
 
 def undescribed(schema: GraphQLSchema) -> list[str]:
@@ -61,3 +62,20 @@ def test_the_schema_has_a_description() -> None:
     result = graphql_sync(build_schema()._schema, "{ __schema { description } }")
     assert result.errors is None
     assert result.data == {"__schema": {"description": SCHEMA_DESCRIPTION}}
+
+
+async def test_graphiql_gets_the_descriptions_over_http() -> None:
+    # The introspection GraphiQL sends (schemaDescription on), through the whole gateway.
+    query = (
+        "{ __schema { description queryType { description } } "
+        '__type(name: "Patch") { fields { name description args { name description } } } }'
+    )
+    async with guarded() as gw:
+        body = await gw.data(query, key=BOT_KEY)
+    assert "errors" not in body, body["errors"]
+    data = body["data"]
+    assert data["__schema"]["description"] == SCHEMA_DESCRIPTION
+    assert data["__schema"]["queryType"]["description"]
+    fields = {f["name"]: f for f in data["__type"]["fields"]}
+    assert "1..100" in {a["name"]: a for a in fields["comments"]["args"]}["first"]["description"]
+    assert all(f["description"] for f in fields.values())
