@@ -355,8 +355,8 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
         return await resolve_changes(info, first, after, filter, order_by)
 
     @strawberry.field(
-        description="Patches of one Patchwork backend (kinds patchwork and patchwork-fdo), "
-        "newest first unless filter.order says otherwise."
+        description="Patches of one Patchwork backend (kinds patchwork and patchwork-fdo), in "
+        "Patchwork's order: oldest first (by id) unless filter.order says otherwise."
     )
     async def patches(
         self,
