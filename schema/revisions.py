@@ -16,12 +16,13 @@ revisions list per series asked for, one test-results list per revision, and eac
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from adapters import base, model
 from adapters.errors import UpstreamError
+from schema import descriptions as doc
 from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
@@ -117,8 +118,8 @@ async def _in_series_order(
 
 @strawberry.type(description="How many patches of the latest revision are in one state.")
 class StateCount:
-    name: str
-    count: int
+    name: str = strawberry.field(description="The raw state, as the backend names it.")
+    count: int = strawberry.field(description="How many patches are in it.")
     final: bool = strawberry.field(description="Whether the state is a final decision.")
 
 
@@ -133,9 +134,9 @@ def state_summary(patches: Sequence[model.Patch]) -> list[StateCount]:
 
 @strawberry.type(description="One version of a series: cover letter, patches, test results.")
 class Revision(ChangeRevision):
-    version: int
+    version: int = strawberry.field(description="The series version (1, 2 …).")
     cover_letter_text: strawberry.Private[str | None]
-    mbox_url: str | None
+    mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
     _backend: strawberry.Private[str]
     _series_id: strawberry.Private[str]
     _record: strawberry.Private[model.Revision | None]
@@ -155,7 +156,10 @@ class Revision(ChangeRevision):
     def sha(self) -> str | None:
         return None
 
-    @strawberry.field(description="The cover letter's text, if the revision has one.")
+    @strawberry.field(
+        description="The cover letter's text (may read the series and letter, batched; null: "
+        "no cover letter, or a read failed)."
+    )
     async def cover_letter(self, info: Info) -> str | None:
         if self._record is None and self._series is None:
             # Known by reference only (a patch's inline series): read the series once.
@@ -165,7 +169,10 @@ class Revision(ChangeRevision):
         cover = await info.context.cover(self._backend, self._series.cover.id)
         return cover.content if cover else None
 
-    @strawberry.field(description="The revision's patches, in order.")
+    @strawberry.field(
+        description="The revision's patches in series order (one list or batched reads per "
+        "revision)."
+    )
     async def patches(self, info: Info) -> list[Patch]:
         if self._record is None:
             ordered = await series_patches(info, self._backend, self._series_id, self._series)
@@ -182,16 +189,35 @@ class Revision(ChangeRevision):
             out.extend(await info.context.checks(self._backend, p.id))
         return out
 
-    @strawberry.field(description="Test results (fdo) or the checks of its patches (upstream).")
+    @strawberry.field(
+        description="Test results (fdo: one batched list per revision) or the checks of its "
+        "patches (upstream: one list per patch)."
+    )
     async def test_results(self, info: Info) -> list[Check]:
         return [Check.of(c) for c in await self._results(info)]
 
-    @strawberry.field(description="The rollup of testResults (null: no result yet).")
+    @strawberry.field(
+        description="The rollup of testResults: any failure, else pending, else warning, else "
+        "success (null: no result yet)."
+    )
     async def test_state(self, info: Info) -> CheckState | None:  # type: ignore[valid-type]
         return model.rollup([c.state for c in await self._results(info)])
 
-    @strawberry.field(description="The revision as one mbox; `link` adds '<link>: <URL>' tags.")
-    async def mbox(self, info: Info, link: str | None = None) -> str | None:
+    @strawberry.field(
+        description="The revision as one mbox (patchwork-fdo: one download; null elsewhere, "
+        "use Series.mbox)."
+    )
+    async def mbox(
+        self,
+        info: Info,
+        link: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A tag name: each patch gets a '<link>: <its URL>' trailer "
+                "(e.g. Link); null: none."
+            ),
+        ] = None,
+    ) -> str | None:
         if self._record is None:
             return None
         src = info.context.capable(self._backend, base.RevisionReader, "mbox")
@@ -267,27 +293,40 @@ async def person(info: Info, backend: str, person_id: str | None) -> Person | No
 
 @strawberry.input(description="A test result for one revision of a series.")
 class ReportTestResultInput:
-    series_id: strawberry.ID
-    version: int
+    series_id: strawberry.ID = strawberry.field(description="The Series ID (patchwork-fdo).")
+    version: int = strawberry.field(description="The revision's version, 1 or more.")
     test_name: str = strawberry.field(description="Identifies the test; a re-report updates it.")
-    state: CheckState  # type: ignore[valid-type]
-    url: str | None = None
-    summary: str | None = None
+    state: CheckState = strawberry.field(  # type: ignore[valid-type]
+        description="The result."
+    )
+    url: str | None = strawberry.field(
+        default=None, description="Where the test's details are (null: none)."
+    )
+    summary: str | None = strawberry.field(
+        default=None, description="A short text shown with the result (null: none)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What reportTestResult did.")
 class ReportTestResultPayload:
-    test_result: Check | None
-    errors: list[MutationError]
+    test_result: Check | None = strawberry.field(
+        description="The result as stored (null: it was not, see errors)."
+    )
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 @strawberry.type
 class RevisionMutation:
     @strawberry.mutation(
-        description="Create or update (same testName) a test result on a series revision."
+        description="Create or update (same testName) a test result on a series revision "
+        "(patchwork-fdo)."
     )
     async def report_test_result(
-        self, info: Info, input: ReportTestResultInput
+        self,
+        info: Info,
+        input: Annotated[
+            ReportTestResultInput, strawberry.argument(description="The result to report.")
+        ],
     ) -> ReportTestResultPayload:
         try:
             gid = node.decode(str(input.series_id), "Series")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -23,13 +24,18 @@ class LiveEventFilter:
     projects: list[str] | None = strawberry.field(default=None, description="Project link names.")
 
 
-@strawberry.type
+@strawberry.type(description="Live updates; a subscription is costed once, when it starts.")
 class Subscription:
     @strawberry.subscription(
         description="New events as backends report them (polled; newest after subscribing)."
     )
     async def events(
-        self, info: Info, filter: LiveEventFilter | None = None
+        self,
+        info: Info,
+        filter: Annotated[
+            LiveEventFilter | None,
+            strawberry.argument(description="Which events to receive; null: all of them."),
+        ] = None,
     ) -> AsyncGenerator[Event, None]:
         flt = filter or LiveEventFilter()
         ctx = info.context

@@ -45,6 +45,7 @@
       plugins: [explorer],
       onEditQuery: updateURL,
       shouldPersistHeaders: false,
+      schemaDescription: true, // the Docs panel shows the schema's own description
     })
   );
 })();
