@@ -46,6 +46,9 @@ class CompatCall:
     base: str  # "<gateway origin>/rest/<backend>", no trailing slash
     path: str  # the path under ``base``, e.g. "api/1.3/patches/"
     caller: Caller
+    # Pass-through allow-list of this backend (``adapters/passthrough.py``): path prefixes,
+    # None for the kind's documented API root, () for none.
+    passthrough: tuple[str, ...] | None = None
 
 
 CompatRouter = Callable[[CompatCall], Awaitable[Response]]
