@@ -85,16 +85,20 @@ def router(source: Source) -> CompatRouter:
 def _json(request: Request, body: Any, status: int = 200) -> Response:
     """A JSON answer; a 2xx carries an ETag and becomes 304 when the client has it."""
     raw = orjson.dumps(body)
-    headers: dict[str, str] = {}
+    # Header names as rosa-build (Rack) writes them: Starlette lower-cases names given to
+    # Response, so they go to raw_headers as spelled (docs/compat.md).
+    headers: list[tuple[bytes, bytes]] = []
     if 200 <= status < 300:
         etag = 'W/"' + hashlib.md5(raw, usedforsecurity=False).hexdigest() + '"'
-        headers["ETag"] = etag
+        headers.append((b"ETag", etag.encode()))
         wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
         if etag in wanted or "*" in wanted:
-            return Response(b"", 304, headers)
-    if request.method == "HEAD":
-        raw = b""
-    return Response(raw, status, headers, media_type="application/json; charset=utf-8")
+            response = Response(b"", 304)
+            response.raw_headers.extend(headers)
+            return response
+    response = Response(b"" if request.method == "HEAD" else raw, status)
+    response.raw_headers.extend([(b"Content-Type", b"application/json; charset=utf-8"), *headers])
+    return response
 
 
 async def _serve(call: CompatCall, source: AbfSource) -> Response:

@@ -309,3 +309,17 @@ async def test_hop_by_hop_headers_are_dropped() -> None:
     resp = passthrough.respond(call, upstream, "http://b")
     names = {n.decode().lower() for n, _ in resp.raw_headers}
     assert names == {"content-length", "x-fine"}
+
+
+async def test_abf_gateway_answers_keep_rosa_build_header_names(echo: Echo) -> None:
+    async with _gateway(echo.url) as client:
+        missing = await client.get("/rest/abf/users/sign_in")
+        anonymous = await client.get(
+            "/rest/abf/api/v1/arches.json", headers={"Authorization": "Basic Og=="}
+        )
+    names = [n for n, _ in missing.headers.raw]
+    assert b"Content-Type" in names and b"content-type" not in names
+    # an empty Basic credential is anonymous on ABF (not an invalid token): passed through
+    # without a credential
+    assert anonymous.status_code == 200
+    assert echo.seen[-1][1:3] == ("/api/v1/arches.json", None)
