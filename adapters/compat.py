@@ -10,9 +10,10 @@ router factory in ``adapters.registry.COMPAT_ROUTERS`` (one line per kind). Per 
    (``backend_tokens``) gets the source re-bound to that credential (``CallerCredentials``);
 3. calls the kind's router, built for that source, with a ``CompatCall``.
 
-A router renders every answer from unified records (``adapters.model``) through the kind's
-mapping, never from the backend's bytes and never through GraphQL, and never raises: every
-failure is an answer in the kind's own error format. It must not leak the backend's URL or
+A router renders every answer it models from unified records (``adapters.model``) through
+the kind's mapping, never through GraphQL; any other route inside the backend's allow-list
+is passed through (``adapters/passthrough.py``). It never raises: every failure is an
+answer in the kind's own error format. It must not leak the backend's URL or
 credentials; URLs in its answers point at ``CompatCall.base``.
 """
 
@@ -46,6 +47,9 @@ class CompatCall:
     base: str  # "<gateway origin>/rest/<backend>", no trailing slash
     path: str  # the path under ``base``, e.g. "api/1.3/patches/"
     caller: Caller
+    # Pass-through allow-list of this backend (``adapters/passthrough.py``): path prefixes,
+    # None for the kind's documented API root, () for none.
+    passthrough: tuple[str, ...] | None = None
 
 
 CompatRouter = Callable[[CompatCall], Awaitable[Response]]

@@ -279,6 +279,7 @@ class HttpClient:
         self._owns_session = session is None
         self._on_request = on_request
         self._parent: HttpClient | None = None  # set by ``with_credentials``
+        self._anonymous: HttpClient | None = None  # made by ``anonymous``
         self.request_count = 0
         base = URL(config.base_url.rstrip("/"))
         if not base.absolute or base.scheme not in ("http", "https"):
@@ -327,6 +328,29 @@ class HttpClient:
         # an entry, and a write by either client invalidates the backend's entries for both.
         clone.cache = self.cache
         return clone
+
+    def anonymous(self) -> HttpClient:
+        """This backend with no credential at all (pass-through for anonymous callers)."""
+        if self._anonymous is None:
+            self._anonymous = self.with_credentials(Credentials())
+            self._anonymous._headers.pop("Authorization", None)  # not even the URL's user
+        return self._anonymous
+
+    async def forward(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        content: bytes | None,
+        allow_status: Collection[int],
+    ) -> Response:
+        """One pass-through exchange (``adapters/passthrough.py``): a GET as ``get`` (retried,
+        cached, redirects in ``allow_status`` returned), anything else as ``send``."""
+        if method == "GET":
+            return await self.get(target, None, headers, allow_status=allow_status)
+        return await self.send(
+            method, target, content=content, headers=headers, allow_status=allow_status
+        )
 
     @property
     def stamp_owner(self) -> object | None:
@@ -450,13 +474,15 @@ class HttpClient:
         *,
         json: Any = None,
         data: Mapping[str, str] | None = None,
+        content: bytes | None = None,
         params: Params | None = None,
         headers: Mapping[str, str] | None = None,
         allow_status: Collection[int] = (),
     ) -> Response:
         """A write (POST/PUT/PATCH/DELETE): exactly one attempt, never retried.
 
-        A status listed in ``allow_status`` is returned instead of raised (as for ``get``).
+        A status listed in ``allow_status`` is returned instead of raised (as for ``get``),
+        redirects too (pass-through re-serves them). ``content``: raw bytes, sent as given.
         """
         method = method.upper()
         url = _with_params(self._resolve(path), params)
@@ -467,6 +493,8 @@ class HttpClient:
             extra["Content-Type"] = "application/json"
         elif data is not None:
             body = data
+        elif content is not None:
+            body = content
         try:
             resp = await self._attempt(method, url, extra, body, allow_status)
         except _Failure as failure:
@@ -474,7 +502,7 @@ class HttpClient:
         finally:
             if self.cache is not None:
                 await self.cache.invalidate()  # even a failed write may have changed something
-        if resp.status in REDIRECT_STATUSES:
+        if resp.status in REDIRECT_STATUSES and resp.status not in allow_status:
             self._log_failure(method, url, f"redirect (HTTP {resp.status})")
             raise BadRequest(
                 self.backend,

@@ -189,7 +189,9 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
             detail = f"backend {name!r} cannot act with a per-token credential"
             return JSONResponse({"detail": detail}, status_code=501)
         origin = public_url or f"{request.url.scheme}://{request.url.netloc}"
-        call = CompatCall(request, f"{origin}/rest/{name}", path, caller)
+        configured = [b for b in policy.settings.backends if b.name == name]
+        allow = configured[0].passthrough if configured else None
+        call = CompatCall(request, f"{origin}/rest/{name}", path, caller, allow)
         return await kind.router(acting)(call)
 
     return [Route("/rest/{backend}/{path:path}", endpoint, methods=METHODS)]

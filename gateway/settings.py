@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from adapters import passthrough
 from gateway import settings_access as access
 from gateway import settings_browser as browser
 from gateway.settings_access import ApiKeySettings, LimitSettings
@@ -66,6 +67,7 @@ _BACKEND_KEYS: tuple[str, ...] = (
     "cache_ttl",
     "content_memo",
     "time_zone",
+    "passthrough",
     *access.BACKEND_KEYS,
 )
 _SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
@@ -97,6 +99,9 @@ class BackendSettings:
     anonymous: bool = True  # callers without an API key may use this backend
     anonymous_writes: bool = False  # ... and write with the backend's credential (mutations)
     max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
+    # Compat pass-through allow-list (path prefixes, adapters/passthrough.py); None: the
+    # kind's documented API root, () off.
+    passthrough: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -702,11 +707,24 @@ class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks):
                     values[key] = value
                 else:
                     at(key, f"time_zone must be an IANA zone name such as UTC{_got(value)}")
+            elif key == "passthrough":
+                if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                    values[key] = tuple(value)
+                else:
+                    at(
+                        key,
+                        f'passthrough must be a list of path prefixes like ["/api/"]{_got(value)}',
+                    )
             elif key in access.BACKEND_KEYS:
                 self._access_key(key, value, values, at)
             else:
                 self._unknown_key((*header, key), key, _BACKEND_KEYS, label, backend=True)
 
+        kind = raw.get("kind")
+        if "passthrough" in values and kind in BACKEND_KINDS:
+            why = passthrough.check_prefixes(kind, values["passthrough"])
+            if why is not None:
+                at("passthrough", why)
         zoned = ("patchwork", "patchwork-fdo")
         if "time_zone" in raw and raw.get("kind") in BACKEND_KINDS and raw["kind"] not in zoned:
             at("time_zone", "time_zone only applies to kinds 'patchwork' and 'patchwork-fdo'")

@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 
 from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Params, Response
+from adapters.passthrough import ANSWERED, Forward
 
 API = "/api/v1"
 MAX_PER_PAGE = 100  # rosa-build's paginate_params cap
@@ -158,6 +159,12 @@ class AbfClient:
     async def compat_get(self, rel: str, params: Params) -> Response:
         """One GET as the compat layer asked it; ABF's refusals are answers, not errors."""
         return await self.http.get(self.path(rel), params, self._auth, allow_status=REFUSALS)
+
+    async def passthrough(self, forward: Forward, *, anonymous: bool) -> Response:
+        """One raw exchange (``adapters/passthrough.py``), with the token login or none."""
+        http = self.http.anonymous() if anonymous else self.http
+        headers = {**forward.headers, **({} if anonymous else self._auth)}
+        return await http.forward(forward.method, forward.target, headers, forward.body, ANSWERED)
 
     async def compat_send(self, method: str, rel: str, body: Mapping[str, Any]) -> Response:
         """One write, exactly once; ABF's refusals (403, 404, 422…) are answers."""

@@ -35,6 +35,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapters import passthrough
 from adapters.abf import mapping, render
 from adapters.abf.source import AbfSource
 from adapters.base import Source
@@ -44,7 +45,7 @@ from adapters.http import Response as Upstream
 
 UNAUTHORIZED = {"error": "You need to sign in or sign up before continuing."}
 FORBIDDEN = {"message": "Access violation to this page!"}
-NOT_FOUND = {"message": "Not Found"}
+NOT_FOUND = {"status": 404, "message": "Error 404. Resource not found!"}  # rosa-build's
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 REFUSALS = (400, 401, 403, 404, 405, 422)
 
@@ -60,6 +61,8 @@ def presented(request: Request, path: str) -> str | None:
         login, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return ""
+    if not login and not password:
+        return None  # "Basic Og==": what clients send before a login is set; anonymous on ABF
     return password or login
 
 
@@ -82,31 +85,34 @@ def router(source: Source) -> CompatRouter:
 def _json(request: Request, body: Any, status: int = 200) -> Response:
     """A JSON answer; a 2xx carries an ETag and becomes 304 when the client has it."""
     raw = orjson.dumps(body)
-    headers: dict[str, str] = {}
+    # Header names as rosa-build (Rack) writes them: Starlette lower-cases names given to
+    # Response, so they go to raw_headers as spelled (docs/compat.md).
+    headers: list[tuple[bytes, bytes]] = []
     if 200 <= status < 300:
         etag = 'W/"' + hashlib.md5(raw, usedforsecurity=False).hexdigest() + '"'
-        headers["ETag"] = etag
+        headers.append((b"ETag", etag.encode()))
         wanted = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
         if etag in wanted or "*" in wanted:
-            return Response(b"", 304, headers)
-    if request.method == "HEAD":
-        raw = b""
-    return Response(raw, status, headers, media_type="application/json; charset=utf-8")
+            response = Response(b"", 304)
+            response.raw_headers.extend(headers)
+            return response
+    response = Response(b"" if request.method == "HEAD" else raw, status)
+    response.raw_headers.extend([(b"Content-Type", b"application/json; charset=utf-8"), *headers])
+    return response
 
 
 async def _serve(call: CompatCall, source: AbfSource) -> Response:
     request, caller, path = call.request, call.caller, call.path
-    if not (path.startswith("api/v1/") and path.endswith(".json")):
-        return _json(request, NOT_FOUND, 404)
+    method = "GET" if request.method == "HEAD" else request.method
     parts = path[len("api/v1/") : -len(".json")].split("/")
-    if not all(_SEGMENT.fullmatch(p) for p in parts):
-        return _json(request, NOT_FOUND, 404)
+    found = None
+    api = path.startswith("api/v1/") and path.endswith(".json")
+    if api and all(_SEGMENT.fullmatch(p) for p in parts):
+        found = _route(method, parts, source.name)
+    if found is None:
+        return await _pass(call, source)
     if caller.invalid_token or (not caller.may_read and not caller.authenticated):
         return _json(request, UNAUTHORIZED, 401)
-    method = "GET" if request.method == "HEAD" else request.method
-    found = _route(method, parts, source.name)
-    if found is None:
-        return _json(request, NOT_FOUND, 404)
     kind, parse, draw = found
     rel = "/".join(parts)
     params: dict[str, list[str]] = {}
@@ -144,6 +150,33 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
             raise BadPayload(source.name, f"expected a {{{wrapper!r}: {{…}}}} answer")
         out = {**answer, wrapper: render.conform(draw(parse(inner)), inner)}
     return _json(request, render.move_urls(out, _path_of(call.base), source.url), upstream.status)
+
+
+async def _pass(call: CompatCall, source: AbfSource) -> Response:
+    """A route not modelled here: passed through when the allow-list has it (else ABF's 404),
+    with ABF's refusals for callers who may not read or write."""
+    request, caller = call.request, call.caller
+    if not passthrough.allowed("abf", call.path, call.passthrough):
+        return _json(request, NOT_FOUND, 404)
+    if caller.invalid_token or (not caller.may_read and not caller.authenticated):
+        return _json(request, UNAUTHORIZED, 401)
+    if passthrough.is_write(request):
+        if not caller.authenticated:
+            return _json(request, UNAUTHORIZED, 401)
+        if not caller.can_write:
+            return _json(request, FORBIDDEN, 403)
+    prefix = _path_of(call.base)
+
+    def api_paths(body: bytes, content_type: str) -> bytes:
+        # rosa-build writes its own API links as paths ("url": "/api/v1/…")
+        if "json" not in content_type or b'"/api/v1/' not in body:
+            return body
+        try:
+            return orjson.dumps(render.move_urls(orjson.loads(body), prefix, source.url))
+        except orjson.JSONDecodeError:
+            return body
+
+    return await passthrough.forward(call, source, source.url, rewrite_body=api_paths)
 
 
 def _path_of(base: str) -> str:

@@ -63,8 +63,11 @@ class ApiError(Exception):
         self.body = body
 
 
+NOT_FOUND = {"status": 404, "message": "Error 404. Resource not found!"}  # rosa-build's
+
+
 def _not_found() -> ApiError:
-    return ApiError(404, {"message": "Not Found"})
+    return ApiError(404, NOT_FOUND)
 
 
 def _json(body: Any, status: int = 200, request: web.Request | None = None) -> web.Response:
@@ -123,7 +126,15 @@ class Api:
         self.request = request
         self.data = state.data
         self.real = state.real
-        self.user = _user(request, state.data)
+        self._user: User | None = None
+
+    @property
+    def user(self) -> User:
+        """The caller (Devise's 401 without one): asked only by routes that exist, so an
+        unknown route is a 404 for anyone, as Rails routes before authenticating."""
+        if self._user is None:
+            self._user = _user(self.request, self.data)
+        return self._user
 
     def project(self, raw: str) -> Project:
         p = self.data.projects.get(_int(raw))
@@ -153,34 +164,39 @@ class Api:
         return _json(body, status, self.request)
 
     def route(self, method: str, parts: list[str]) -> web.Response:
-        data, user = self.data, self.user
+        listed = self.catalogue(parts)
+        if listed is not None:
+            return listed
+        data = self.data
         match (method, parts):
             case ("GET", ["pull_requests"]):
-                scope = data.scoped_projects(user, "all")
+                scope = data.scoped_projects(self.user, "all")
                 url = "/api/v1/pull_requests.json"
                 return self.pull_list(scope, url, user_wide=True, authored=True)
             case ("GET", ["user", "pull_requests"]):
-                scope = data.scoped_projects(user, "user")
+                scope = data.scoped_projects(self.user, "user")
                 return self.pull_list(scope, "/api/v1/user/pull_requests.json", user_wide=True)
             case ("GET", [spelling, gid, "pull_requests"]) if spelling in ("groups", "group"):
                 if (spelling == "groups") != self.real or _int(gid) not in data.groups:
                     raise _not_found()
-                scope = data.scoped_projects(user, "group", int(gid))
+                scope = data.scoped_projects(self.user, "group", int(gid))
                 url = f"/api/v1/{spelling}/{gid}/pull_requests.json"
                 return self.pull_list(scope, url, user_wide=True)
             case ("GET", ["user"]):
-                return self.ok(render.user_detail(user))
+                return self.ok(render.user_detail(self.user))
             case ("GET", ["users", uid]):
+                self.user  # noqa: B018 - authenticates
                 found = data.users.get(_int(uid))
                 if found is None:
                     raise _not_found()
                 return self.ok(render.user_detail(found))
             case ("GET", ["groups", gid]):
+                self.user  # noqa: B018 - authenticates
                 if _int(gid) not in data.groups:
                     raise _not_found()
                 return self.ok(render.group_detail(data, int(gid)))
             case ("GET", ["projects"]):
-                visible = [p for p in data.projects.values() if data.can_read(user, p)]
+                visible = [p for p in data.projects.values() if data.can_read(self.user, p)]
                 items = [render.project_inline(data, p, True) for p in _page(self.request, visible)]
                 return self.ok({"projects": items, "url": "/api/v1/projects.json"})
             case ("GET", ["projects", "get_id"]):
@@ -207,6 +223,28 @@ class Api:
                 items = [render.file_change(f, self.real) for f in _page(self.request, pull.files)]
                 return self.ok({"files": items, "url": self.request.path})
         raise _not_found()
+
+    def catalogue(self, parts: list[str]) -> web.Response | None:
+        """rosa-build's search, platforms and arches (what abf-console-client reads)."""
+        data = self.data
+        match parts:
+            case ["search"]:
+                self.user  # noqa: B018 - authenticates
+                kind, query = self.request.query.get("type", "all"), self.request.query
+                return self.ok(render.search(data, kind, query.get("query", ""), self.real))
+            case ["platforms"]:
+                self.user  # noqa: B018 - authenticates
+                return self.ok(render.platform_list(data))
+            case ["platforms", pid]:
+                self.user  # noqa: B018 - authenticates
+                found = render.platform_detail(data, _int(pid))
+                if found is None:
+                    raise _not_found()
+                return self.ok(found)
+            case ["arches"]:
+                self.user  # noqa: B018 - authenticates
+                return self.ok(render.arches())
+        return None
 
     async def write(self, method: str, parts: list[str]) -> web.Response:
         data, user = self.data, self.user
@@ -257,11 +295,12 @@ async def _handle(request: web.Request, state: SimulatorState) -> web.StreamResp
     parts = path[len("/api/v1/") : -len(".json")].split("/")
     try:
         api = Api(request, state)
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return api.route("GET", parts)
         return await api.write(request.method, parts)
     except ApiError as exc:
         return _json(exc.body, exc.status)
+    # (unknown non-API paths keep the HTML page above; API 404s are rosa-build's JSON)
 
 
 def create_app(data: AbfData | None = None, *, real: bool = True) -> web.Application:

@@ -156,6 +156,10 @@ def project_detail(data: AbfData, p: Project) -> dict[str, Any]:
             "owner": owner,
             "maintainer": member(data, data.users[p.maintainer], real=True),
             "repositories": [],
+            # per arch (api/v1/projects/show.json.jbuilder); abf-console-client reads it
+            "project_statistics": [
+                {"arch_id": a["id"], "average_build_time": 0, "build_count": 0} for a in ARCHES
+            ],
         }
     )
     return {"project": out}
@@ -222,3 +226,66 @@ def group_detail(data: AbfData, group_id: int) -> dict[str, Any]:
             "html_url": f"/groups/{g.uname}",
         }
     }
+
+
+# The build targets a small ABF instance has (static: the simulator builds nothing).
+ARCHES = [{"id": 1, "name": "i686"}, {"id": 2, "name": "x86_64"}, {"id": 3, "name": "aarch64"}]
+PLATFORMS = [
+    (1, "cooker", "main", "Development tree", ("main", "contrib", "non-free")),
+    (2, "rock", "main", "Stable release", ("main", "contrib")),
+    (3, "personal", "personal", "Personal repositories", ("main",)),
+]
+
+
+def _platform(platform_id: int) -> dict[str, Any]:
+    pid, name, kind, description, repos = next(p for p in PLATFORMS if p[0] == platform_id)
+    return {
+        "id": pid,
+        "name": name,
+        "platform_type": kind,
+        "visibility": "open",
+        "description": description,
+        "repositories": [
+            {"id": pid * 10 + i, "name": r, "url": f"/api/v1/repositories/{pid * 10 + i}.json"}
+            for i, r in enumerate(repos)
+        ],
+        "url": f"/api/v1/platforms/{pid}.json",
+    }
+
+
+def platform_list(data: AbfData) -> dict[str, Any]:
+    """``GET /platforms`` (``api/v1/platforms/index``)."""
+    return {"platforms": [_platform(p[0]) for p in PLATFORMS], "url": "/api/v1/platforms.json"}
+
+
+def platform_detail(data: AbfData, platform_id: int) -> dict[str, Any] | None:
+    """``GET /platforms/:id``; None when there is none."""
+    if not any(p[0] == platform_id for p in PLATFORMS):
+        return None
+    return {"platform": _platform(platform_id)}
+
+
+def arches() -> dict[str, Any]:
+    """``GET /arches`` (``api/v1/arches/index``)."""
+    return {"architectures": ARCHES, "url": "/api/v1/arches.json"}
+
+
+def search(data: AbfData, kind: str, query: str, real: bool) -> dict[str, Any]:
+    """``GET /search?type=&query=`` (``api/v1/search``): names containing ``query``."""
+    q = query.lower()
+    results: dict[str, Any] = {}
+    if kind in ("all", "users"):
+        users = [u for u in data.users.values() if q in u.uname.lower() or q in u.name.lower()]
+        results["users"] = [member(data, u, real) for u in users]
+    if kind in ("all", "groups"):
+        results["groups"] = [
+            {"id": g.id, "uname": g.uname, "url": f"/api/v1/groups/{g.id}.json"}
+            for g in data.groups.values()
+            if q in g.uname.lower()
+        ]
+    if kind in ("all", "projects"):
+        found = [p for p in data.projects.values() if p.visibility == "open"]
+        results["projects"] = [project_inline(data, p, real) for p in found if q in p.name.lower()]
+    if kind in ("all", "platforms"):
+        results["platforms"] = [_platform(p[0]) for p in PLATFORMS if q in p[1]]
+    return {"results": results, "url": "/api/v1/search.json"}

@@ -39,6 +39,7 @@ from adapters.base import ChangeFilter, EventFilter, fetch_each
 from adapters.errors import BadPayload, BadRequest, Conflict, NotFound
 from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, ChangeState, Event, Page, PageRequest, Person, Project
+from adapters.passthrough import Forward
 from adapters.paths import digits
 
 R = TypeVar("R")
@@ -64,6 +65,11 @@ class AbfSource:
         creds = replace(self.http.config.credentials, token=token, username=None, password=None)
         http = self.http.with_credentials(creds)
         return AbfSource(self.name, self.url, http, AbfClient(http))
+
+    async def passthrough(self, forward: Forward, *, anonymous: bool) -> Response:
+        """One raw exchange for a route the compat router does not model
+        (``adapters/passthrough.py``): with ABF's token login, or with none."""
+        return await self.client.passthrough(forward, anonymous=anonymous)
 
     async def compat_get(self, rel: str, params: Params) -> Response:
         """ABF's answer to one compat GET (``rel`` without ``.json``), refusals too."""

@@ -33,6 +33,7 @@ from adapters.errors import BadPayload, Forbidden
 from adapters.gerrit import lenient
 from adapters.http import HttpClient, Params, Response
 from adapters.http import _with_params as with_params  # the exact query HttpClient sends
+from adapters.passthrough import Forward
 from adapters.paths import seg
 
 __all__ = ["GerritClient", "change_path", "file_path", "revision_path"]
@@ -264,6 +265,26 @@ class GerritClient:
                 allow_status=allowed,
             )
             if resp.status != 401 or 401 in allow_status:
+                return resp
+            if attempt == 0 and self._challenge(resp):
+                continue
+            break
+        raise self._denied(resp)
+
+    async def forward(self, forward: Forward, *, allow_status: Collection[int]) -> Response:
+        """One pass-through exchange (``adapters/passthrough.py``): ``forward.target`` is a
+        path without ``/a`` (added when authenticated), answered as ``get``/``send`` do,
+        including the one retry after a digest challenge."""
+        method = forward.method
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            await self._probe()
+        path = self.path(forward.target)
+        url = self.http.resolve(path)
+        allowed = {*allow_status, 401} if self.authenticated else set(allow_status)
+        for attempt in range(2):
+            headers = {**forward.headers, **self._auth_header(method, url)}
+            resp = await self.http.forward(method, path, headers, forward.body, allowed)
+            if resp.status != 401 or not self.authenticated:
                 return resp
             if attempt == 0 and self._challenge(resp):
                 continue

@@ -31,6 +31,7 @@ import binascii
 import gzip
 import io
 import zipfile
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -38,6 +39,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapters import passthrough
 from adapters.base import Source
 from adapters.compat import CompatCall, CompatRouter
 from adapters.errors import Timeout, UpstreamError
@@ -163,7 +165,7 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
             params.setdefault(key, []).append(value)
     endpoint = rest_routes.route(method, rest, source.name, params)
     if endpoint is None:
-        return _text(request, "Not found", 404)
+        return await _pass(call, source, authenticated_path)
     if method != "GET":
         if not authenticated_path:
             return _text(request, "Authentication required", 403)
@@ -185,6 +187,23 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
     assert endpoint.draw is not None  # every endpoint without content draws JSON
     answer = endpoint.draw(source.client.decode(upstream))
     return _json(request, answer, upstream.status)
+
+
+async def _pass(call: CompatCall, source: GerritSource, authenticated_path: bool) -> Response:
+    """A path not modelled here: passed through when the allow-list has it (else Gerrit's
+    404). Only ``/a/`` goes upstream as the caller's backend user, as on Gerrit; writes
+    need ``/a/`` and a caller who may write."""
+    request = call.request
+    if not passthrough.allowed("gerrit", call.path, call.passthrough):
+        return _text(request, "Not found", 404)
+    if passthrough.is_write(request):
+        if not authenticated_path:
+            return _text(request, "Authentication required", 403)
+        if not call.caller.can_write:
+            return _text(request, "not permitted", 403)
+    if not authenticated_path:  # Gerrit serves paths without /a/ as the anonymous user
+        call = replace(call, caller=replace(call.caller, authenticated=False))
+    return await passthrough.forward(call, source, source.url, strip="/a")
 
 
 def _download(request: Request, name: str, upstream: Upstream, zipped: bool) -> Response:

@@ -50,6 +50,7 @@ from adapters.gerrit.records import (
 )
 from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, Event, Page, PageRequest, Project
+from adapters.passthrough import ANSWERED, Forward
 from adapters.paths import seg
 
 KIND = "gerrit"
@@ -92,6 +93,7 @@ class GerritSource:
         self.legacy_paging: bool | None = None  # learnt from the first query answer
         self._learnt_limit: int | None = None  # the query limit, once an answer was capped
         self._sortkeys: OrderedDict[tuple[str, tuple[str, ...], int], str] = OrderedDict()
+        self._anonymous: GerritClient | None = None  # pass-through for anonymous callers
 
     def with_token(self, token: str) -> GerritSource:
         """This backend as another user (REST compat ``backend_tokens``): ``token`` is
@@ -102,6 +104,16 @@ class GerritSource:
         creds = replace(self.http.config.credentials, token=None, username=user, password=password)
         http = self.http.with_credentials(creds)
         return GerritSource(self.name, self.url, http, GerritClient(http), self.batch_size)
+
+    async def passthrough(self, forward: Forward, *, anonymous: bool) -> Response:
+        """One raw exchange for a route the compat router does not model
+        (``adapters/passthrough.py``): under ``/a/`` as this source's user (basic or
+        digest, as for modelled routes), or anonymously without ``/a/``."""
+        client = self.client
+        if anonymous:
+            client = self._anonymous or GerritClient(self.http.anonymous())
+            self._anonymous = client
+        return await client.forward(forward, allow_status=ANSWERED)
 
     async def compat_get(self, rest: str, params: Params) -> Response:
         """Gerrit's answer to one compat GET (a documented path), its refusals too."""

@@ -36,6 +36,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapters import passthrough
 from adapters.base import Source
 from adapters.compat import Caller, CompatCall, CompatRouter
 from adapters.errors import NotFound, Timeout, UpstreamError
@@ -168,6 +169,8 @@ def router(source: Source) -> CompatRouter:
         raise TypeError(f"backend {source.name!r} is not a Patchwork source")
 
     async def serve(call: CompatCall) -> Response:
+        # ``handle`` predates CompatCall; the allow-list travels in the scope to ``_pass``.
+        call.request.scope["revgate_passthrough"] = call.passthrough
         return await handle(call.request, source, call.base, call.caller, call.path)
 
     return serve
@@ -290,12 +293,12 @@ async def _api(
     if rest and rest[0] in VERSIONS:
         version_name, rest = rest[0], rest[1:]
     elif rest and rest[0][:1].isdigit():
-        return _html_404(request.url.path)
+        return await _pass(request, source, base, caller, path)
     call = _Call(request, source, base, caller, path, rest, version_name)
     version = VERSIONS[version_name] if version_name else 13
     allow = _allow_for(rest)
     if rest and not _exists(rest, version):
-        return _html_404(request.url.path)
+        return await _pass(request, source, base, caller, path)
     if caller.invalid_token:
         return _json({"detail": INVALID_TOKEN}, 403, allow)
     method = request.method
@@ -318,6 +321,25 @@ async def _api(
     if len(rest) in (1, 3):
         return await _refusals(_list(call, allow), allow, path_, head)
     return await _refusals(_detail(call, allow), allow, path_, head)
+
+
+async def _pass(
+    request: Request, source: PatchworkSource, base: str, caller: Caller, path: str
+) -> Response:
+    """An API path not modelled here: passed through when the allow-list has it (else
+    Patchwork's 404 page), with DRF's refusals for callers who may not read or write."""
+    allow_list: tuple[str, ...] | None = request.scope.get("revgate_passthrough")
+    if not passthrough.allowed("patchwork", path, allow_list):
+        return _html_404(request.url.path)
+    if caller.invalid_token:
+        return _json({"detail": INVALID_TOKEN}, 403)
+    if not caller.may_read and not caller.authenticated:
+        return _json({"detail": NOT_AUTHENTICATED}, 403)
+    if passthrough.is_write(request) and not caller.can_write:
+        detail = NO_PERMISSION if caller.authenticated else NOT_AUTHENTICATED
+        return _json({"detail": detail}, 403)
+    call = CompatCall(request, base, path, caller, allow_list)
+    return await passthrough.forward(call, source, source.url)
 
 
 async def _refusals(answer: Awaitable[Response], allow: str, path: str, head: bool) -> Response:

@@ -38,6 +38,7 @@ from adapters.model import (
     Project,
     Series,
 )
+from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork import client as client_mod
 from adapters.patchwork import mapping
 from adapters.patchwork.client import Params, PatchworkClient
@@ -109,6 +110,14 @@ class PatchworkSource:
         client = copy.copy(self.client)
         client.http = http
         return PatchworkSource(self.name, self.url, http, client)
+
+    async def passthrough(self, forward: Forward, *, anonymous: bool) -> Response:
+        """One raw exchange for a route the compat router does not model
+        (``adapters/passthrough.py``): as this source's credential, or with none."""
+        http = self.http.anonymous() if anonymous else self.http
+        return await http.forward(
+            forward.method, forward.target, forward.headers, forward.body, ANSWERED
+        )
 
     async def ping(self) -> None:
         """One GET of the API root (the version probe on first use)."""

@@ -34,6 +34,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapters import passthrough
 from adapters.base import Source
 from adapters.compat import Caller, CompatCall, CompatRouter, token_scheme
 from adapters.errors import BadPayload, Timeout, UpstreamError
@@ -111,15 +112,14 @@ async def _serve(call: CompatCall, source: FdoSource) -> Response:
         location = f"{urlsplit(call.base).path}/{path}/{query}"
         return Response(b"", 301, {"Location": location})
     parts = [p for p in path[len(API) :].split("/") if p]
-    if not all(_SEGMENT.fullmatch(p) and p not in (".", "..") for p in parts):
-        return _json(NOT_FOUND, 404)
+    named = all(_SEGMENT.fullmatch(p) and p not in (".", "..") for p in parts)
+    route = _route(parts) if named else None
+    if route is None:
+        return await _pass(call, source)
     if caller.invalid_token:
         return _json(BAD_CREDENTIALS, 401)
     if not caller.may_read and not caller.authenticated:
         return _json(NOT_AUTHENTICATED, 401)
-    route = _route(parts)
-    if route is None:
-        return _json(NOT_FOUND, 404)
     what, allowed = route
     method = request.method
     if method not in (*allowed, "HEAD" if "GET" in allowed else ""):
@@ -161,6 +161,22 @@ async def _serve(call: CompatCall, source: FdoSource) -> Response:
     if not isinstance(body, dict):
         raise BadPayload(name, "expected a JSON object")
     return _json(draw(parse(body)), head=head)
+
+
+async def _pass(call: CompatCall, source: FdoSource) -> Response:
+    """A route not modelled here: passed through when the allow-list has it (else the
+    fork's 404), with its refusals for callers who may not read or write."""
+    caller = call.caller
+    if not passthrough.allowed("patchwork-fdo", call.path + "/", call.passthrough):
+        return _json(NOT_FOUND, 404)
+    if caller.invalid_token:
+        return _json(BAD_CREDENTIALS, 401)
+    if not caller.may_read and not caller.authenticated:
+        return _json(NOT_AUTHENTICATED, 401)
+    if passthrough.is_write(call.request) and not caller.can_write:
+        status = 403 if caller.authenticated else 401
+        return _json(NO_PERMISSION if caller.authenticated else NOT_AUTHENTICATED, status)
+    return await passthrough.forward(call, source, source.url)
 
 
 def _route(parts: list[str]) -> tuple[str, tuple[str, ...]] | None:

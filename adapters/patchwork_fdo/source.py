@@ -63,6 +63,7 @@ from adapters.model import (
     TrackedPatch,
     TrackedSeries,
 )
+from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
 from adapters.patchwork_fdo import mapping
 from adapters.patchwork_fdo.client import FdoClient, Params
@@ -150,6 +151,14 @@ class FdoSource:
         creds = replace(self.http.config.credentials, token=token, username=None, password=None)
         http = self.http.with_credentials(creds)
         return FdoSource(self.name, self.url, http, FdoClient(http, self.client.page_cap))
+
+    async def passthrough(self, forward: Forward, *, anonymous: bool) -> Response:
+        """One raw exchange for a route the compat router does not model
+        (``adapters/passthrough.py``): as this source's credential, or with none."""
+        http = self.http.anonymous() if anonymous else self.http
+        return await http.forward(
+            forward.method, forward.target, forward.headers, forward.body, ANSWERED
+        )
 
     async def compat_get(self, rel: str, params: Params) -> Response:
         """The fork's answer to one compat GET (``rel`` under ``/api/1.0/``), refusals too."""

@@ -158,14 +158,17 @@ async def test_abf_compat_etag_and_304(gw: AbfGateway) -> None:
 
 
 async def test_abf_compat_errors_are_json(gw: AbfGateway) -> None:
-    for path in ("api/v1/nope.json", "api/v1/projects/666", "api/v2/user.json", "x"):
+    # outside the pass-through allow-list (api/v1/): rosa-build's 404, from the gateway
+    for path in ("api/v2/user.json", "x", "api/v1x/user.json"):
         resp = await gw.client.get(f"/rest/abf/{path}")
         assert resp.status_code == 404
-        assert resp.json() == {"message": "Not Found"}
+        assert resp.json() == {"status": 404, "message": "Error 404. Resource not found!"}
     bad = await gw.client.get("/rest/abf/api/v1/user.json", headers=_basic("nobody", "x" * 40))
     assert bad.status_code == 401
     assert bad.json() == {"error": "You need to sign in or sign up before continuing."}
-    assert (await gw.client.delete("/rest/abf/api/v1/projects/666.json")).status_code == 404
+    before = len(gw.sim.state.requests)  # an unmodelled write, anonymous: refused here
+    assert (await gw.client.delete("/rest/abf/api/v1/projects/666.json")).status_code == 401
+    assert gw.sim.state.requests[before:] == []
 
 
 async def test_abf_compat_writes_reach_backend_once(gw: AbfGateway) -> None:
@@ -210,3 +213,37 @@ async def test_abf_compat_write_refusals(gw: AbfGateway) -> None:
     assert invalid.status_code == 422
     assert set(invalid.json()["pull_request"]) >= {"message"}
     assert len(gw.writes(before)) == 1
+
+
+# Routes abf-console-client reads that the compat layer does not model (issue 22): passed
+# through, so `search`, `show build-platforms` and `info` see what the server answers.
+PASSED_THROUGH = [
+    "search.json?type=users&query=iv",
+    "search.json?type=projects&query=tool",
+    "platforms.json",
+    "platforms/1.json",
+    "platforms/99.json",
+    "arches.json",
+]
+
+
+@pytest.mark.parametrize("path", PASSED_THROUGH)
+async def test_abf_unmodelled_reads_pass_through(gw: AbfGateway, path: str) -> None:
+    direct = await gw.direct.get(f"/api/v1/{path}")
+    before = len(gw.sim.state.requests)
+    via = await gw.client.get(f"/rest/abf/api/v1/{path}", headers=_basic(READER))
+    assert len(gw.sim.state.requests) == before + 1
+    assert via.status_code == direct.status_code
+    assert via.json() == _moved(direct.json())
+    if direct.status_code == 200:  # the client requires an ETag on every 2xx
+        assert via.headers["ETag"] == direct.headers["ETag"]
+    else:
+        assert via.json() == {"status": 404, "message": "Error 404. Resource not found!"}
+
+
+async def test_abf_project_has_statistics(gw: AbfGateway) -> None:
+    resp = await gw.client.get("/rest/abf/api/v1/projects/666.json", headers=_basic(READER))
+    stats = (await gw.direct.get("/api/v1/projects/666.json")).json()["project"]
+    assert resp.status_code == 200
+    assert stats["project_statistics"]  # abf-console-client reads it from `info`/`build`
+    assert resp.json()["project"]["project_statistics"] == stats["project_statistics"]

@@ -285,14 +285,25 @@ def probes(v: str) -> list[Probe]:
             " { change { id } } }",
             {"c": _gid("GerritChange", "g", v)},
         ),
-        Probe("gerrit compat change", "g", (rf"a/changes/{ONE}",), compat=f"changes/{q}"),
+        # a value the router does not model is passed through anonymously (no a/), same route
+        Probe(
+            "gerrit compat change",
+            "g",
+            (rf"a/changes/{ONE}", rf"changes/{ONE}"),
+            compat=f"changes/{q}",
+        ),
         Probe(
             "gerrit compat reviewer",
             "g",
-            (rf"a/changes/1/reviewers/{ONE}",),
+            (rf"a/changes/1/reviewers/{ONE}", rf"changes/1/reviewers/{ONE}"),
             compat=f"changes/1/reviewers/{q}",
         ),
-        Probe("gerrit compat project", "g", (rf"a/projects/{ONE}",), compat=f"projects/{q}"),
+        Probe(
+            "gerrit compat project",
+            "g",
+            (rf"a/projects/{ONE}", rf"projects/{ONE}"),
+            compat=f"projects/{q}",
+        ),
         # ABF
         Probe(
             "abf pull request project",
