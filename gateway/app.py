@@ -37,6 +37,7 @@ from strawberry.types.unset import UnsetType
 from adapters.base import Source
 from adapters.breaker import Breakers
 from adapters.cache import Cache
+from adapters.eventlog import open_event_log
 from adapters.registry import RequestHook
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
@@ -51,7 +52,7 @@ from gateway.tracing import Tracing
 from schema.build import build_schema
 from schema.context import Context
 from schema.fastpath import FastPath
-from schema.live import EventHub
+from schema.live import EventHub, event_readers
 
 GC_YOUNG_THRESHOLD = 20_000
 
@@ -97,7 +98,15 @@ class GraphQLApp(GraphQL[Context, None]):
         self._public_url = settings.server.public_url
         self._budget = settings.server.backend_budget
         self.breakers = Breakers()
-        self.hub = EventHub(settings.server.poll_interval)
+        events = settings.events
+        self.hub = EventHub(
+            settings.server.poll_interval,
+            open_event_log(events.store, events.retention_events, events.retention_seconds),
+            lease=events.lease_seconds,
+            # Pollers use the configured credentials (of the current generation), whoever
+            # subscribed: what one poll publishes is read by every subscriber.
+            readers=lambda: event_readers(backends.sources),
+        )
         self._access = access
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:

@@ -1,8 +1,14 @@
-"""The root ``Subscription``: live events from every backend (graphql-transport-ws)."""
+"""The root ``Subscription``: live events from every backend (graphql-transport-ws).
+
+Every event carries ``cursor``; ``events(after: cursor)`` resumes right after it — on any
+replica sharing the event log — without loss or repeats within the retention window
+(schema/live.py, adapters/eventlog.py). An older cursor is ``EVENTS_CURSOR_EXPIRED``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 
@@ -26,10 +32,21 @@ class LiveEventFilter:
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
-        description="New events as backends report them (polled; newest after subscribing)."
+        description="New events as backends report them (polled): from now on, or right "
+        "after `after` (an event's `cursor`)."
     )
     async def events(
-        self, info: Info, filter: LiveEventFilter | None = None
+        self,
+        info: Info,
+        filter: LiveEventFilter | None = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume right after this event's `cursor` (from any replica). "
+                "Too old: EVENTS_CURSOR_EXPIRED (list with the events query, then subscribe "
+                "again without it)."
+            ),
+        ] = None,
     ) -> AsyncGenerator[Event, None]:
         flt = filter or LiveEventFilter()
         ctx = info.context
@@ -45,13 +62,15 @@ class Subscription:
                 raise UserInputError(f"backend {name!r} has no event source", "UNSUPPORTED")
         categories = set(flt.categories or ())
         projects = set(flt.projects or ())
-        async with ctx.hub.subscribe(readers) as queue:
+        async with ctx.hub.subscribe(readers, after) as feed:
             while True:
-                record = await queue.get()
+                entry, cursor = await feed.next()
+                record = entry.event
                 if categories and record.category not in categories:
                     continue
                 if projects and (
                     record.project is None or record.project.link_name not in projects
                 ):
                     continue
-                yield Event.of(record)
+                # The cursor of a skipped event is not shown: resuming re-skips it.
+                yield Event.of(record, cursor)
