@@ -41,6 +41,7 @@ from adapters.eventlog import open_event_log
 from adapters.registry import RequestHook
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
+from gateway.events import EventsCollector
 from gateway.guard import Access, Guard
 from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
@@ -250,6 +251,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.backends = backends
     app.state.hub = graphql.hub
+    metrics.registry.register(EventsCollector(graphql.hub))
     app.state.cache = cache
     app.state.fast_path = graphql.fast_path
     return app

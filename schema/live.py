@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import secrets
 import time
+from collections import Counter as CounterDict
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -249,12 +251,20 @@ class EventHub:
         self._readers = readers
         self.pollers: dict[str, Poller] = {}
         self.tails: dict[str, Tail] = {}
+        # Per backend, for /metrics (they outlive pollers, which stop with their demand).
+        self.polls: CounterDict[str] = CounterDict()
+        self.published: CounterDict[str] = CounterDict()
+        self.fenced: CounterDict[str] = CounterDict()
         # Polling resumes from the stored state unless nobody polled for this long.
         self.stale_after = 2 * lease + 3 * interval
 
     def running(self) -> list[str]:
         """Backends this replica contends for (a running poller task; tests and metrics)."""
         return [n for n, p in self.pollers.items() if p.task and not p.task.done()]
+
+    def feeds(self) -> int:
+        """Live feeds (subscriptions) on this replica."""
+        return len(set().union(*(t.feeds for t in self.tails.values())))
 
     def leading(self) -> list[str]:
         """Backends whose lease this replica holds (it polls them)."""
@@ -272,7 +282,11 @@ class EventHub:
                 poller = self.pollers[name] = Poller(name, reader, self.interval)
             poller.subscribers.add(holder)
             if poller.task is None or poller.task.done():
-                poller.task = asyncio.create_task(self._run(poller), name=f"poll-{name}")
+                # A fresh context: the poller outlives the subscription that started it and
+                # must not log with its request id nor parent its upstream spans under it.
+                poller.task = asyncio.create_task(
+                    self._run(poller), name=f"poll-{name}", context=contextvars.Context()
+                )
             joined.append(poller)
         return joined
 
@@ -313,6 +327,7 @@ class EventHub:
                     await self._publish(poller, poller.fence)
             except Fenced:
                 log.warning("lease of %s lost before publishing: poll discarded", poller.name)
+                self.fenced[poller.name] += 1
                 poller.fence = None
             except EventLogError as exc:
                 log.warning("event log: %s", exc)
@@ -331,9 +346,12 @@ class EventHub:
         except UpstreamError as exc:
             log.warning("event poll of %s failed: %s", poller.name, exc)
             return
+        finally:
+            self.polls[poller.name] += 1
         if resumed:
             await self.log.append(fence, events, poller.dump_state())
             poller.published += len(events)
+            self.published[poller.name] += len(events)
         else:  # a baseline: what happened before it was not recorded
             await self.log.append(fence, [], poller.dump_state(), gap=True)
 
@@ -375,7 +393,9 @@ class EventHub:
             if (raced := self.tails.get(name)) is not None:
                 return raced
             self.tails[name] = tail
-            tail.task = asyncio.create_task(tail.run(self.log), name=f"tail-{name}")
+            tail.task = asyncio.create_task(
+                tail.run(self.log), name=f"tail-{name}", context=contextvars.Context()
+            )
         return tail
 
     @contextlib.asynccontextmanager
