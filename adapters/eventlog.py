@@ -522,6 +522,11 @@ class RedisEventLog:
         try:
             return await coro
         except Exception as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # redis-py may turn a cancellation mid-command into its own error: the
+                # task is being stopped, so stop it rather than report a Redis failure.
+                raise asyncio.CancelledError from None
             if "FENCED" in str(exc):
                 raise Fenced(what) from None
             # Only the type: a redis error message can carry the URL (and its password).

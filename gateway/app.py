@@ -50,6 +50,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, sighup_reload
 from gateway.settings import Settings
 from gateway.tracing import Tracing
+from gateway.webhooks import Webhooks, WebhooksCollector
 from schema.build import build_schema
 from schema.context import Context
 from schema.fastpath import FastPath
@@ -177,6 +178,7 @@ def create_app(
     metrics.watch_stamps(lambda: backends.sources)
     access = Access(settings, limiter, hooks, cache)
     graphql = GraphQLApp(backends, settings, metrics, access, tracing)
+    webhooks = Webhooks(graphql.hub, settings.events.webhooks)
 
     def load() -> Mapping[str, Source]:
         assert reload_settings is not None
@@ -222,7 +224,11 @@ def create_app(
         # (bench/README.md); frozen start-up objects are never scanned either way.
         gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
         try:
-            async with access.opened(), sighup_reload(backends, load if reload_settings else None):
+            async with (
+                access.opened(),
+                sighup_reload(backends, load if reload_settings else None),
+                webhooks.running(),  # after the backends open, stopped before they close
+            ):
                 yield
         finally:
             await graphql.hub.close()
@@ -252,6 +258,8 @@ def create_app(
     app.state.backends = backends
     app.state.hub = graphql.hub
     metrics.registry.register(EventsCollector(graphql.hub))
+    metrics.registry.register(WebhooksCollector(webhooks))
+    app.state.webhooks = webhooks
     app.state.cache = cache
     app.state.fast_path = graphql.fast_path
     return app

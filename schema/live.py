@@ -258,6 +258,10 @@ class EventHub:
         # Polling resumes from the stored state unless nobody polled for this long.
         self.stale_after = 2 * lease + 3 * interval
 
+    def event_readers(self) -> dict[str, EventReader]:
+        """The configured backends with events (empty without a ``readers`` provider)."""
+        return dict(self._readers()) if self._readers is not None else {}
+
     def running(self) -> list[str]:
         """Backends this replica contends for (a running poller task; tests and metrics)."""
         return [n for n, p in self.pollers.items() if p.task and not p.task.done()]
