@@ -136,6 +136,9 @@ class Webhook:
             except EventLogError as exc:
                 log.warning("webhook %s: %s", self.name, exc)
                 await asyncio.sleep(1.0)
+            except Exception as exc:  # never stop delivering for good (the type only: no URL)
+                log.error("webhook %s: %s", self.name, type(exc).__name__)
+                await asyncio.sleep(1.0)
 
     @property
     def name(self) -> str:

@@ -155,9 +155,15 @@ class Feed:
     epoch: str
     positions: dict[str, str]
     log: EventLog
-    queue: asyncio.Queue[Entry] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    queue: asyncio.Queue[Entry | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     pending: deque[Entry] = field(default_factory=deque)
     lagged: bool = False
+
+    def resync(self) -> None:
+        """Re-read from the log (waking ``next`` if it waits: ``None`` is a wake-up)."""
+        self.lagged = True
+        if not self.queue.full():
+            self.queue.put_nowait(None)
 
     def push(self, entry: Entry) -> None:
         if self.lagged:
@@ -193,6 +199,8 @@ class Feed:
                 self.lagged = False
                 await self.catch_up()
             entry = self.pending.popleft() if self.pending else await self.queue.get()
+            if entry is None:
+                continue
             current = self.positions.get(entry.backend)
             if current is None or parse_id(entry.id) <= parse_id(current):
                 continue
@@ -211,10 +219,22 @@ class Tail:
 
     async def run(self, log_: EventLog) -> None:
         while True:
+            before = self.position
             try:
-                entries = await log_.read(self.backend, self.position, READ_BATCH, TAIL_BLOCK)
+                entries = await log_.read(self.backend, before, READ_BATCH, TAIL_BLOCK)
+                if entries:
+                    # More than the retention appended between two reads (a burst) trims
+                    # entries before they are read: the feeds must not skip them silently.
+                    await log_.check(self.backend, before)
+            except CursorExpired:
+                for feed in self.feeds:
+                    feed.resync()  # its catch-up reports EVENTS_CURSOR_EXPIRED
             except EventLogError as exc:
                 log.warning("reading the event stream of %s failed: %s", self.backend, exc)
+                await asyncio.sleep(RETRY)
+                continue
+            except Exception as exc:  # a bug must not stop every feed of this replica
+                log.error("event stream of %s: %s", self.backend, type(exc).__name__)
                 await asyncio.sleep(RETRY)
                 continue
             for entry in entries:
@@ -335,6 +355,8 @@ class EventHub:
                 poller.fence = None
             except EventLogError as exc:
                 log.warning("event log: %s", exc)
+            except Exception as exc:  # a mapping bug must not stop polling for good
+                log.error("event poll of %s failed: %s", poller.name, type(exc).__name__)
             if poller.fence is None:
                 await asyncio.sleep(self.lease / 5)
             else:

@@ -196,3 +196,59 @@ async def test_one_poller_per_backend_across_replicas(
         await stack.aclose()
         for hub in hubs:
             await hub.close()
+
+
+async def test_a_burst_beyond_retention_is_reported_not_skipped() -> None:
+    reader = FakeReader()
+    hub = EventHub(0.02, MemoryEventLog(max_events=2))
+    try:
+        async with hub.subscribe({"pw": reader}) as feed:
+            await until(lambda: hub.pollers["pw"].polls >= 1)
+            for n in range(5):  # one poll appends 5: 3 are trimmed before the tail reads
+                reader.add(n)
+            with pytest.raises(UserInputError) as info:
+                await asyncio.wait_for(feed.next(), 10)
+        assert info.value.code == "EVENTS_CURSOR_EXPIRED"
+    finally:
+        await hub.close()
+
+
+async def test_event_store_down_is_a_coded_error_without_the_url(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.redis_server import free_port
+
+    url = f"redis://:hunter2-secret@127.0.0.1:{free_port()}/0"
+    hub = EventHub(0.02, RedisEventLog.from_url(url, timeout=0.5))
+    try:
+        with pytest.raises(UserInputError) as info:
+            async with hub.subscribe({"pw": FakeReader()}):
+                pass
+        assert info.value.code == "EVENTS_UNAVAILABLE"
+        assert "hunter2" not in info.value.message and "127.0.0.1" not in info.value.message
+        assert hub.pollers == {} and hub.tails == {}
+    finally:
+        await hub.close()
+    assert "hunter2" not in caplog.text
+
+
+class BrokenOnce(FakeReader):
+    """A source whose first poll after the baseline fails with a non-upstream bug."""
+
+    async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
+        if self.polls == 1:
+            self.polls += 1
+            raise KeyError("unexpected payload")
+        return await super().list_events(flt, page)
+
+
+async def test_a_poller_survives_an_unexpected_error() -> None:
+    reader = BrokenOnce()
+    hub = EventHub(0.02, MemoryEventLog())
+    try:
+        async with hub.subscribe({"pw": reader}) as feed:
+            await until(lambda: reader.polls >= 3)  # baseline, the failure, a good poll
+            reader.add(1)
+            assert [i for i, _ in await take(feed, 1)] == ["1"]
+    finally:
+        await hub.close()
