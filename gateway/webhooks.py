@@ -28,6 +28,7 @@ import contextvars
 import hashlib
 import hmac
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ log = logging.getLogger("revgate.webhooks")
 
 RETRY_BASE = 1.0  # seconds before the first retry
 RETRY_CAP = 60.0  # seconds between retries at most
-TIMEOUT = 10.0  # seconds per attempt
+TIMEOUT = 10.0  # seconds per attempt (at most half the lease)
 IDLE = 0.5  # seconds between reads when nothing is new
 DEAD_LETTERS = 1000  # kept per webhook (the oldest are dropped, still counted)
 LOG_SIZE = 100
@@ -170,7 +171,7 @@ class Webhook:
                 return True
             if self.wants(entry):
                 cursor = encode_cursor(await self.hub.log.epoch(), {entry.backend: entry.id})
-                await self._deliver(http, entry, cursor)
+                await self._deliver(http, fence, entry, cursor)
             positions[entry.backend] = entry.id
             # Saved after each delivery: a take-over repeats at most this one.
             await self.hub.log.append(fence, [], orjson.dumps(positions))
@@ -178,7 +179,21 @@ class Webhook:
                 raise Fenced(self.lease_name)
         return bool(entries)
 
-    async def _deliver(self, http: aiohttp.ClientSession, entry: Entry, cursor: str) -> None:
+    async def _keep(self, fence: Fence) -> None:
+        """Renew the lease (between attempts): ``Fenced`` when another replica took over."""
+        if not await self.hub.log.renew(fence, self.hub.lease):
+            raise Fenced(self.lease_name)
+
+    async def _pause(self, fence: Fence, seconds: float) -> None:
+        """Back off, renewing the lease meanwhile: retries may outlast it (1+2+…+60 s)."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, self.hub.lease / 3))
+            await self._keep(fence)
+
+    async def _deliver(
+        self, http: aiohttp.ClientSession, fence: Fence, entry: Entry, cursor: str
+    ) -> None:
         s = self.settings
         body = payload(s.name, entry, cursor)
         delivery = f"{entry.backend}:{entry.id}"
@@ -191,6 +206,7 @@ class Webhook:
         }
         status: int | None = None
         for attempt in range(1, s.max_attempts + 1):
+            await self._keep(fence)  # only the lease holder sends
             self.attempts += 1
             try:
                 async with http.post(s.url, data=body, headers=headers) as resp:
@@ -215,7 +231,7 @@ class Webhook:
             if status is not None and status < 500 and status not in (408, 429):
                 break  # the receiver refuses it: retrying would not help
             if attempt < s.max_attempts:
-                await asyncio.sleep(min(self.retry_base * 2 ** (attempt - 1), RETRY_CAP))
+                await self._pause(fence, min(self.retry_base * 2 ** (attempt - 1), RETRY_CAP))
         dead = Delivery(delivery, status, attempt, "dead")
         self.dead.append(dead)
         self.dead_total += 1
@@ -247,7 +263,9 @@ class Webhooks:
         if not self.hooks:
             yield self
             return
-        timeout = aiohttp.ClientTimeout(total=TIMEOUT)
+        # An attempt ends well within the lease renewed just before it: no other replica can
+        # start sending the same event while this one still may.
+        timeout = aiohttp.ClientTimeout(total=min(TIMEOUT, self.hub.lease / 2))
         self._http = aiohttp.ClientSession(timeout=timeout)
         held = []
         try:

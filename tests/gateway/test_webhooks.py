@@ -186,3 +186,33 @@ async def test_one_deliverer_across_replicas_and_take_over(redis_server: RedisSe
     for hub in hubs:
         await hub.close()
     assert ids(receiver) == [str(n) for n in range(6)]  # none lost, none twice
+
+
+async def test_retries_longer_than_the_lease_keep_one_sender(redis_server: RedisServer) -> None:
+    """Backoff outlasting the lease: the deliverer renews it meanwhile, so the other replica
+    never sends the same event concurrently."""
+    prefix = f"test:{uuid.uuid4().hex}:"
+    logs: list[EventLog] = [
+        RedisEventLog(aioredis.Redis.from_url(redis_server.url), prefix=prefix) for _ in range(2)
+    ]
+    reader = FakeReader()
+    hubs = [
+        EventHub(0.02, log, lease=0.3, readers=lambda: {"pw": reader}, owner=f"r{i}")
+        for i, log in enumerate(logs)
+    ]
+    receiver = Receiver(lambda _, attempt: 500 if attempt <= 3 else 200)
+    async with serve(receiver), contextlib.AsyncExitStack() as stack:
+        webhooks = [hooks_for(hub, receiver.url) for hub in hubs]
+        for w in webhooks:
+            w.hooks[0].retry_base = 0.2  # 0.2 + 0.4 + 0.8 s of backoff: > the 0.3 s lease
+            await stack.enter_async_context(w.running())
+        workers = [w.hooks[0] for w in webhooks]
+        await until(lambda: sum(w.fence is not None for w in workers) == 1)
+        await until(lambda: sum(h.polls["pw"] for h in hubs) >= 1)
+        await asyncio.sleep(0.2)
+        reader.add(0)
+        await until(lambda: sum(w.delivered for w in workers) == 1)
+    for hub in hubs:
+        await hub.close()
+    assert list(receiver.attempts.values()) == [4]  # 3 failures, then delivered; once
+    assert sorted(w.attempts for w in workers) == [0, 4]  # all by one replica
