@@ -19,7 +19,7 @@ from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.revisions import RevisionMutation
-from schema.subscriptions import Subscription
+from schema.subscriptions import Subscription, SubscriptionsNeedAStream
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 from schema.validation import TextValidationCache
 
@@ -54,6 +54,7 @@ def build_schema(
             PartialErrors,
             lambda: ParserCache(maxsize=256),
             TextValidationCache(256).extension(),
+            SubscriptionsNeedAStream,  # before limits and cost: nothing is charged
             *extra,
             *extensions,
             *fast,

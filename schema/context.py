@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
@@ -34,6 +34,7 @@ class Context:
     budget: float = 10.0  # seconds a backend may take in a federated list
     breakers: Breakers | None = None  # shared by every request of the app
     hub: EventHub | None = None  # live-event pollers, shared by every subscription
+    streaming: ClassVar[bool] = False  # a transport for subscriptions (websocket contexts)
     meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
     partial_errors: list[tuple[list[str | int], UpstreamError]] = field(default_factory=list)

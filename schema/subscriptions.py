@@ -7,10 +7,14 @@ replica sharing the event log — without loss or repeats within the retention w
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from adapters import base
 from schema.context import Info
@@ -74,3 +78,22 @@ class Subscription:
                     continue
                 # The cursor of a skipped event is not shown: resuming re-skips it.
                 yield Event.of(record, cursor)
+
+
+class SubscriptionsNeedAStream(SchemaExtension):
+    """A subscription sent as an HTTP query (POST or GET) gets a coded error before anything
+    runs or is charged; strawberry would execute it as a query and answer a masked "null for
+    a non-null field". Only contexts with ``streaming`` (websockets) run subscriptions."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.operation_type is OperationType.SUBSCRIPTION and not getattr(
+            ctx.context, "streaming", False
+        ):
+            error = GraphQLError(
+                "subscriptions are served over WebSocket (graphql-transport-ws at /graphql), "
+                "not as an HTTP request",
+                extensions={"code": "SUBSCRIPTION_NEEDS_WEBSOCKET"},
+            )
+            ctx.result = ExecutionResult(data=None, errors=[error])
+        yield

@@ -178,3 +178,24 @@ async def test_unusable_cursor_is_a_coded_error(
             assert [e["extensions"]["code"] for e in errors] == [code]
             assert "Traceback" not in str(message)
         assert hub.pollers == {}  # a refused subscription polls nothing
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_subscription_over_http_is_a_coded_error(
+    sims: dict[str, RunningSimulator], method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sent as an HTTP query, strawberry would answer a masked null-for-non-null error."""
+    query = 'subscription { events(after: "x") { id cursor } }'
+    async with _serve(sims) as (url, hub), aiohttp.ClientSession() as http:
+        endpoint = url.replace("ws://", "http://")
+        if method == "POST":
+            request = http.post(endpoint, json={"query": query})
+        else:
+            request = http.get(endpoint, params={"query": query})
+        async with request as resp:
+            body = await resp.json()
+        assert hub.pollers == {}
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["SUBSCRIPTION_NEEDS_WEBSOCKET"]
+    assert all(not s.state.requests for s in sims.values())  # nothing went upstream
+    assert "Traceback" not in caplog.text
