@@ -61,6 +61,7 @@ __all__ = [
     "event_from_json",
     "event_to_json",
     "open_event_log",
+    "stop_if_cancelled",
 ]
 
 CURSOR_VERSION = "ev1"
@@ -89,6 +90,18 @@ class CursorExpired(Exception):
     def __init__(self, backend: str | None) -> None:
         super().__init__(backend)
         self.backend = backend
+
+
+def stop_if_cancelled() -> None:
+    """Raise ``CancelledError`` when the current task is being cancelled.
+
+    Libraries (redis-py, aiohttp) may turn a cancellation that lands mid-call into their own
+    error; a loop that catches errors to keep going would then never stop. Long-running loops
+    call this after catching anything, and at the top of each round.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def parse_id(value: str) -> tuple[int, int]:
@@ -522,11 +535,7 @@ class RedisEventLog:
         try:
             return await coro
         except Exception as exc:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # redis-py may turn a cancellation mid-command into its own error: the
-                # task is being stopped, so stop it rather than report a Redis failure.
-                raise asyncio.CancelledError from None
+            stop_if_cancelled()  # not a Redis failure: the task is being stopped
             if "FENCED" in str(exc):
                 raise Fenced(what) from None
             # Only the type: a redis error message can carry the URL (and its password).

@@ -38,7 +38,15 @@ import orjson
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from adapters.eventlog import Entry, EventLogError, Fence, Fenced, encode_cursor, parse_id
+from adapters.eventlog import (
+    Entry,
+    EventLogError,
+    Fence,
+    Fenced,
+    encode_cursor,
+    parse_id,
+    stop_if_cancelled,
+)
 from gateway.settings_events import WebhookSettings
 from schema.live import EventHub
 
@@ -117,6 +125,7 @@ class Webhook:
         hub = self.hub
         positions: dict[str, str] | None = None
         while True:
+            stop_if_cancelled()
             try:
                 if self.fence is None:
                     self.fence = await hub.log.acquire(self.lease_name, hub.owner, hub.lease)
@@ -167,6 +176,7 @@ class Webhook:
             entries += await self.hub.log.read(backend, position, BATCH, 0)
         entries.sort(key=lambda e: parse_id(e.id))
         for entry in entries:
+            stop_if_cancelled()
             if self.fence is not fence:
                 return True
             if self.wants(entry):
@@ -213,6 +223,7 @@ class Webhook:
                     status = resp.status
                     await resp.read()
             except (aiohttp.ClientError, TimeoutError) as exc:
+                stop_if_cancelled()  # aiohttp may report a cancellation as a client error
                 status = None
                 log.info(
                     "webhook %s: %s attempt %d failed (%s)",

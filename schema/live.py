@@ -57,6 +57,7 @@ from adapters.eventlog import (
     decode_cursor,
     encode_cursor,
     parse_id,
+    stop_if_cancelled,
 )
 from adapters.model import Event, EventCursor, PageRequest
 from schema.errors import UserInputError
@@ -219,6 +220,7 @@ class Tail:
 
     async def run(self, log_: EventLog) -> None:
         while True:
+            stop_if_cancelled()
             before = self.position
             try:
                 entries = await log_.read(self.backend, before, READ_BATCH, TAIL_BLOCK)
@@ -338,6 +340,7 @@ class EventHub:
         """Contend for the lease; poll and publish while holding it."""
         due = 0.0
         while True:
+            stop_if_cancelled()
             try:
                 if poller.fence is None:
                     poller.fence = await self.log.acquire(poller.name, self.owner, self.lease)

