@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server compose-validator
+.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server chromium compose-validator graphiql-assets screenshot
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,30 +12,39 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)  ## run the gateway over the embedded demo backends
-	$(BIN)/revgate demo
+demo: $(STAMP)  ## run the gateway over the embedded demo backends (PORT=8001 for another port)
+	$(BIN)/revgate demo $(if $(PORT),--port $(PORT))
 
-test: $(STAMP) redis-server compose-validator  ## run the test suite
+test: $(STAMP) redis-server chromium compose-validator  ## run the test suite
 	$(BIN)/python -m pytest
 
-# The Redis tests (response cache) start a real redis-server on 127.0.0.1 (Debian package),
-# installed here when missing: apt-get as root, else through `sudo -n` if it needs no
-# password. With CI=true a failed install fails the build (and tests/test_ci_redis.py fails
-# the suite), so CI never passes with the Redis tests skipped; elsewhere they skip, saying why.
+# Servers and programs the tests need, from Debian's packages, installed when missing: apt-get
+# as root, else through `sudo -n` if it needs no password. With CI=true a failed install fails
+# the build (and tests/test_ci_*.py fail the suite), so CI never passes with those tests
+# skipped; elsewhere they skip, saying why. redis-server: the Redis tests (cache, rate limits);
+# chromium: the browser tests (playwright-python drives it through executable_path).
 APT_SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
-APT_LOG  ?= /tmp/revgate-apt-redis.log
-redis-server:
-	@if command -v redis-server >/dev/null 2>&1; then exit 0; fi; \
-	echo "installing redis-server (Debian package) for the Redis tests"; \
+# $(call apt_need,COMMAND,PACKAGE,WHAT IT IS FOR)
+define apt_need
+	@if command -v $(1) >/dev/null 2>&1; then exit 0; fi; \
+	log=/tmp/revgate-apt-$(2).log; \
+	echo "installing $(2) (Debian package) for $(3)"; \
 	if { $(APT_SUDO) apt-get update -qq && $(APT_SUDO) env DEBIAN_FRONTEND=noninteractive \
-	       apt-get install -y -qq --no-install-recommends redis-server; } >$(APT_LOG) 2>&1 \
-	   && command -v redis-server >/dev/null 2>&1; then \
-	  echo "installed: $$(redis-server --version)"; \
+	       apt-get install -y -qq --no-install-recommends $(2); } >$$log 2>&1 \
+	   && command -v $(1) >/dev/null 2>&1; then \
+	  echo "installed: $(2)"; \
 	elif [ "$(CI)" = true ]; then \
-	  tail -n 20 $(APT_LOG) >&2; echo "could not install redis-server (see $(APT_LOG))" >&2; exit 1; \
+	  tail -n 20 $$log >&2; echo "could not install $(2) (see $$log)" >&2; exit 1; \
 	else \
-	  echo "could not install redis-server (see $(APT_LOG)): the Redis tests will be skipped"; \
+	  echo "could not install $(2) (see $$log): $(3) will be skipped"; \
 	fi
+endef
+
+redis-server:
+	$(call apt_need,redis-server,redis-server,the Redis tests)
+
+chromium:
+	$(call apt_need,chromium,chromium,the browser tests)
 
 # docker/compose.yaml is validated by `docker compose config` where the client has the compose
 # plugin, else by Debian's docker-compose (v1; needs no daemon), installed here when missing.
@@ -73,6 +82,23 @@ bench-load: $(STAMP)  ## 10,000 mixed queries at concurrency 64 against the demo
 
 bench: $(STAMP)  ## every benchmark: throughput vs Mesh/REST, dashboard, cache, compat, RSS (bench/README.md)
 	$(BIN)/python -m bench.run
+
+# GraphiQL's files shipped in gateway/static/graphiql (its README): the pinned npm packages'
+# own builds, fetched from the npm registry (npm verifies each tarball's integrity) and copied.
+GRAPHIQL_DIR := gateway/static/graphiql
+graphiql-assets:
+	@tmp=$$(mktemp -d) && cd $$tmp && \
+	npm pack --silent react@18.2.0 react-dom@18.2.0 graphiql@3.8.3 @graphiql/plugin-explorer@1.0.2 >/dev/null && \
+	for t in *.tgz; do mkdir -p "$${t%.tgz}" && tar xzf "$$t" -C "$${t%.tgz}"; done && cd - >/dev/null && \
+	cp $$tmp/react-18.2.0/package/umd/react.production.min.js $(GRAPHIQL_DIR)/ && \
+	cp $$tmp/react-dom-18.2.0/package/umd/react-dom.production.min.js $(GRAPHIQL_DIR)/ && \
+	cp $$tmp/graphiql-3.8.3/package/graphiql.min.js $$tmp/graphiql-3.8.3/package/graphiql.min.css $(GRAPHIQL_DIR)/ && \
+	cp $$tmp/graphiql-plugin-explorer-1.0.2/package/dist/index.umd.js $(GRAPHIQL_DIR)/plugin-explorer.umd.js && \
+	cp $$tmp/graphiql-plugin-explorer-1.0.2/package/dist/style.css $(GRAPHIQL_DIR)/plugin-explorer.css && \
+	rm -rf $$tmp && git status --short $(GRAPHIQL_DIR)
+
+screenshot: $(STAMP) chromium  ## regenerate docs/graphiql.png (GraphiQL against the demo, in Chromium)
+	$(BIN)/python -m tests.browser.screenshot docs/graphiql.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -6,6 +6,13 @@
                                                   (probe fails → open again)
 
 Only backend failures count (unavailable, timeout, bad payload); a 404 or a 403 is an answer.
+
+The half-open probe is a token that must come back on every exit path: callers take it with
+``attempt()`` and use the result as a context manager, so a probe that ends in anything but an
+outcome (a bug in mapping, ``asyncio.CancelledError`` from a client that went away, a sibling's
+failure cancelling it) releases the token without changing the state. A token is also only
+leased for ``reset_seconds``: a probe that somehow never comes back cannot keep the backend out
+of every list until restart.
 Written out rather than taken from a library: it is thirty lines with an injectable clock, and
 the libraries on PyPI either wrap calls in ways that fight asyncio cancellation or are unkept.
 """
@@ -15,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import TracebackType
 
 from adapters.errors import BadPayload, Timeout, Unavailable, UpstreamError
 
@@ -31,6 +39,7 @@ class CircuitBreaker:
     failures: int = 0
     opened_at: float | None = None
     probing: bool = False
+    probe_started: float = 0.0
 
     @property
     def state(self) -> str:
@@ -46,10 +55,23 @@ class CircuitBreaker:
         state = self.state
         if state == "closed":
             return True
-        if state == "half-open" and not self.probing:
+        now = self.clock()
+        # A probe out for longer than a reset period is presumed lost (see the module doc).
+        if state == "half-open" and (
+            not self.probing or now - self.probe_started >= self.reset_seconds
+        ):
             self.probing = True
+            self.probe_started = now
             return True
         return False
+
+    def attempt(self) -> Attempt | None:
+        """An admitted request (a context manager releasing the probe), or None if refused."""
+        return Attempt(self) if self.allow() else None
+
+    def release(self) -> None:
+        """The admitted request ended without an outcome: let the next one probe."""
+        self.probing = False
 
     def record(self, error: UpstreamError | None) -> None:
         """Feed the outcome of a request that ``allow`` let through."""
@@ -61,6 +83,33 @@ class CircuitBreaker:
         self.failures += 1
         if self.opened_at is not None or self.failures >= self.threshold:
             self.opened_at = self.clock()
+
+
+class Attempt:
+    """One request let through a breaker; leaving the ``with`` block unrecorded releases it."""
+
+    __slots__ = ("breaker", "done")
+
+    def __init__(self, breaker: CircuitBreaker) -> None:
+        self.breaker = breaker
+        self.done = False
+
+    def record(self, error: UpstreamError | None) -> None:
+        """The request's outcome (``None``: it succeeded)."""
+        self.done = True
+        self.breaker.record(error)
+
+    def __enter__(self) -> Attempt:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self.done:
+            self.breaker.release()
 
 
 @dataclass

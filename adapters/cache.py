@@ -22,9 +22,10 @@ for a conditional request).
 Failure policy
     The cache is an optimisation: a store that cannot reach Redis answers "miss", drops
     writes and counts ``stats.errors`` (each failure logged at WARNING on ``revgate.cache``),
-    so a Redis outage never fails a query. After a failure the Redis store leaves Redis alone
-    for ``REDIS_BACKOFF`` seconds (lookups are misses at once, no timeout paid per GET);
-    invalidations are always attempted.
+    so a Redis outage never fails a query. A call gives up after a short timeout without
+    retrying, and after a failure the Redis store leaves Redis alone for ``REDIS_BACKOFF``
+    seconds (lookups are misses at once, no timeout paid per GET); invalidations are always
+    attempted. The same policy as the rate limiter's (``adapters.redis_store``).
 
 Counters (``stats``) are plain attributes — hits, misses, revalidated, coalesced,
 invalidations, evictions, errors — meant to be scraped (Prometheus is wired elsewhere).
@@ -38,6 +39,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
+
+from adapters.redis_store import REDIS_BACKOFF, REDIS_TIMEOUT, FailOpen, Skipped, redis_client
 
 __all__ = [
     "Cache",
@@ -55,7 +58,6 @@ Clock = Callable[[], float]
 DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 REDIS_PREFIX = "revgate:cache:v1:"
-REDIS_BACKOFF = 5.0
 
 
 @dataclass
@@ -222,6 +224,7 @@ class RedisCache:
         clock: Clock = time.time,
         prefix: str = REDIS_PREFIX,
         owns_client: bool = True,
+        timeout: float = REDIS_TIMEOUT,
     ) -> None:
         self.stats = CacheStats()
         self._redis = client
@@ -229,7 +232,7 @@ class RedisCache:
         self._prefix = prefix
         self._owns_client = owns_client
         self._script = client.register_script(_GET_SCRIPT)
-        self._skip_until = 0.0  # time.monotonic() before which Redis is not asked (backoff)
+        self.redis_calls = FailOpen(backoff=REDIS_BACKOFF, deadline=2 * timeout)
         # Namespaces whose invalidation failed: not read until an INCR for them succeeds.
         self._unflushed: set[str] = set()
 
@@ -238,16 +241,11 @@ class RedisCache:
         cls,
         url: str,
         clock: Clock = time.time,
-        timeout: float = 1.0,
+        timeout: float = REDIS_TIMEOUT,
         prefix: str = REDIS_PREFIX,
     ) -> RedisCache:
         """A store over a new client for ``redis://host:port/db`` (no I/O until first use)."""
-        import redis.asyncio as aioredis  # imported here: only Redis deployments need it
-
-        client = aioredis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
-        return cls(client, clock=clock, prefix=prefix)
+        return cls(redis_client(url, timeout), clock=clock, prefix=prefix, timeout=timeout)
 
     def now(self) -> float:
         """The injected clock (wall-clock by default: replicas share the entries)."""
@@ -261,14 +259,18 @@ class RedisCache:
 
     async def get(self, namespace: str, key: str) -> tuple[int, bytes | None]:
         """See ``Cache.get`` (one ``EVALSHA``)."""
-        if time.monotonic() < self._skip_until:
+        if self.redis_calls.skipping:
             return -1, None
         if namespace in self._unflushed and not await self._incr(namespace):
             return -1, None
         try:
-            generation, value = await self._script(
-                keys=[self._gen_key(namespace)], args=[self._entry_prefix(namespace), key]
+            generation, value = await self.redis_calls.call(
+                lambda: self._script(
+                    keys=[self._gen_key(namespace)], args=[self._entry_prefix(namespace), key]
+                )
             )
+        except Skipped:
+            return -1, None
         except Exception as exc:  # redis errors, OSError, timeouts: a miss, never a failure
             self._failed("get", exc)
             return -1, None
@@ -283,7 +285,9 @@ class RedisCache:
             return
         full = f"{self._entry_prefix(namespace)}{generation}:{key}"
         try:
-            await self._redis.set(full, value, px=millis)
+            await self.redis_calls.call(lambda: self._redis.set(full, value, px=millis))
+        except Skipped:
+            return
         except Exception as exc:
             self._failed("set", exc)
 
@@ -300,8 +304,8 @@ class RedisCache:
         await self._incr(namespace)
 
     async def _incr(self, namespace: str) -> bool:
-        try:
-            await self._redis.incr(self._gen_key(namespace))
+        try:  # forced: a write must try to tell every replica, even inside the skip window
+            await self.redis_calls.call(lambda: self._redis.incr(self._gen_key(namespace)), True)
         except Exception as exc:
             self._failed("invalidate", exc)
             return False
@@ -314,8 +318,7 @@ class RedisCache:
             await self._redis.aclose()
 
     def _failed(self, what: str, exc: BaseException) -> None:
-        self.stats.errors += 1
-        self._skip_until = time.monotonic() + REDIS_BACKOFF
+        self.stats.errors += 1  # (the skip window was started by ``FailOpen.call``)
         # Only the exception type: a redis error message can carry the URL (and its password).
         log.warning("response cache: Redis %s failed (%s)", what, type(exc).__name__)
 

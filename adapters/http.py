@@ -28,8 +28,10 @@ URL allow rule
 Credentials
     ``Credentials.token`` is sent as ``Authorization: <token_scheme> <token>`` (``Token …`` by
     default); otherwise ``username`` + ``password`` are sent as HTTP basic auth. Neither is
-    ever logged, shown by ``repr`` or put in an error message (any echo of a secret in the
-    backend's error text is replaced by ``***``).
+    ever logged, shown by ``repr`` or put in an error message. Every client registers its
+    credentials (and a ``user:pw@`` URL's password) in ``adapters.secrets.SECRETS``, the one
+    registry of every form of every secret: the backend's error text is scrubbed through it
+    here (``***``), and the gateway scrubs every response and log line through it.
 
 Retries (GET only)
     ``get``/``get_json`` make up to ``1 + retries`` attempts. Retried: connection errors
@@ -54,11 +56,14 @@ Error mapping (each error gets ``status=`` the HTTP status, or ``None`` without 
     body over ``max_body_bytes``, invalid JSON       ``BadPayload``
     ===============================================  ===============
 
-    Messages are short and safe to show a client: what failed, ``HTTP <status>``, the method
-    and URL path, and the backend's own error text when it is small (``{"detail": "…"}``,
-    ``{"field": ["…"]}`` or short plain text), truncated to 200 characters. Successful bodies
-    are read with a cap of ``max_body_bytes`` (after decompression, so a gzip bomb is caught);
-    error bodies are read up to 64 KiB and the rest is ignored.
+    Messages are short and safe to show a client: how the backend failed (``HTTP <status>``,
+    timed out connecting, connection refused…) and the backend's own error text when it is
+    small (``{"detail": "…"}``, ``{"field": ["…"]}`` or short plain text, 200 characters at
+    most, secrets and the backend's URL/``host:port`` replaced). They never say where the
+    backend lives: the method, full URL and ``host:port`` of a failure go to one INFO line on
+    ``revgate.upstream`` instead. Successful bodies are read with a cap of ``max_body_bytes``
+    (after decompression, so a gzip bomb is caught); error bodies are read up to 64 KiB and
+    the rest is ignored.
 
 Response cache (``adapters.http_cache``)
     With a ``cache`` store and ``cache_ttl > 0``, ``get`` answers from the cache when it can
@@ -82,9 +87,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
+import errno
 import logging
 import random
 import re
+import socket
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -108,6 +115,8 @@ from adapters.errors import (
     UpstreamError,
 )
 from adapters.http_cache import ResponseCache
+from adapters.paths import check_wire_path
+from adapters.secrets import SECRETS
 from adapters.stamps import ContentStamps
 
 __all__ = ["Credentials", "HttpClient", "HttpConfig", "Params", "RequestHook", "Response"]
@@ -205,7 +214,7 @@ class Response:
         except orjson.JSONDecodeError:
             raise BadPayload(
                 self.backend,
-                f"invalid JSON from upstream (HTTP {self.status}, {_path(self.url)})",
+                f"invalid JSON from upstream (HTTP {self.status})",
                 status=self.status,
             ) from None
 
@@ -276,11 +285,14 @@ class HttpClient:
             raise ValueError(f"backend {config.backend!r}: base_url must be an http(s) URL")
         self._base = base.with_user(None).with_query(None).with_fragment(None)
         self._headers = self._auth_headers(base)
-        secrets = [*config.credentials.secrets(), base.password or ""]
-        auth = self._headers.get("Authorization")
-        if auth:
-            secrets += [auth, *auth.split()[1:]]
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        creds = config.credentials
+        # Every form of these is scrubbed from whatever leaves the gateway (adapters.secrets).
+        SECRETS.add(creds.token, creds.username)
+        SECRETS.add(creds.password, creds.username)
+        SECRETS.add_url(config.base_url)
+        # Where the backend lives: named in the log, never in a client-visible message.
+        self._base_host = self._base.raw_host or "\0"
+        self._located = _located(self._base)
         self._timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=config.connect_timeout, sock_read=config.read_timeout
         )
@@ -354,6 +366,10 @@ class HttpClient:
         return str(self._resolve(path_or_url))
 
     def _resolve(self, path_or_url: str) -> URL:
+        # Last line for issue 15 item 7: yarl would remove a dot segment (even ``%2e%2e``)
+        # and drop CR/LF, so a bad path is refused before it is parsed (adapters/paths.py).
+        if (why := check_wire_path(path_or_url)) is not None:
+            raise BadRequest(self.backend, f"refusing the request: {why}")
         try:
             url = URL(path_or_url)
         except (ValueError, TypeError):
@@ -410,9 +426,8 @@ class HttpClient:
             if resp.status in REDIRECT_STATUSES and resp.status not in allow_status:
                 redirects += 1
                 if redirects > MAX_REDIRECTS:
-                    raise BadRequest(
-                        self.backend, f"too many redirects for {_path(str(url))}", status=None
-                    )
+                    self._log_failure("GET", url, "too many redirects")
+                    raise BadRequest(self.backend, "too many redirects", status=None)
                 url = self._redirect_target(resp)
                 attempt = 0
                 continue
@@ -460,10 +475,11 @@ class HttpClient:
             if self.cache is not None:
                 await self.cache.invalidate()  # even a failed write may have changed something
         if resp.status in REDIRECT_STATUSES:
+            self._log_failure(method, url, f"redirect (HTTP {resp.status})")
             raise BadRequest(
                 self.backend,
-                f"backend answered {method} {_path(str(url))} with a redirect "
-                f"(HTTP {resp.status}); check the configured URL",
+                f"backend answered a {method} with a redirect (HTTP {resp.status}); "
+                "check the configured URL",
                 status=resp.status,
             )
         return resp
@@ -553,19 +569,15 @@ class HttpClient:
             raise
         except TimeoutError as exc:
             timeout = self._timeout_error(method, url, exc, whole=deadline.expired())
+            self._log_failure(method, url, timeout.message)
             raise _Failure(timeout, retryable=True) from None
-        except aiohttp.ClientPayloadError:
-            error = Unavailable(
-                self.backend,
-                f"response body cut off or undecodable for {method} {_path(str(url))}",
-                status=status,
-            )
+        except aiohttp.ClientPayloadError as exc:
+            error = Unavailable(self.backend, "response body cut off or undecodable", status=status)
+            self._log_failure(method, url, f"{error.message}: {exc}")
             raise _Failure(error, retryable=True) from None
         except (aiohttp.ClientError, OSError) as exc:
-            error = Unavailable(
-                self.backend,
-                f"cannot reach the backend for {method} {_path(str(url))}: {_describe(exc)}",
-            )
+            error = Unavailable(self.backend, f"cannot reach the backend: {_describe(exc)}")
+            self._log_failure(method, url, f"{_describe(exc)} ({_where(exc)})")
             raise _Failure(error, retryable=True) from None
         finally:
             elapsed = time.monotonic() - start
@@ -598,10 +610,10 @@ class HttpClient:
         return b"".join(chunks)
 
     def _too_big(self, method: str, url: URL, status: int) -> BadPayload:
+        self._log_failure(method, url, f"answer over {self.config.max_body_bytes} bytes")
         return BadPayload(
             self.backend,
-            f"response to {method} {_path(str(url))} is larger than "
-            f"{self.config.max_body_bytes} bytes",
+            f"the answer is larger than {self.config.max_body_bytes} bytes",
             status=status,
         )
 
@@ -615,7 +627,7 @@ class HttpClient:
             what, limit = "connecting", self.config.connect_timeout
         else:
             what, limit = "waiting for the answer", self.config.read_timeout
-        message = f"timed out {what} ({limit:g}s) for {method} {_path(str(url))}"
+        message = f"timed out {what} ({limit:g}s)"
         if method != "GET" and not connecting:
             message += "; the change may or may not have been applied"
         return Timeout(self.backend, message)
@@ -623,10 +635,11 @@ class HttpClient:
     def _status_failure(self, method: str, resp: Response) -> _Failure:
         status = resp.status
         cls, what = _classify(status)
-        message = f"{what} (HTTP {status}) for {method} {_path(resp.url)}"
-        detail = self._scrub(_detail(resp))
+        message = f"{what} (HTTP {status})"
+        detail = self.scrub(_detail(resp))
         if detail:
             message += f": {detail}"
+        self._log_failure(method, resp.url, f"HTTP {status}")
         retry_after = None
         if status in (429, 503):
             retry_after = _parse_retry_after(
@@ -638,10 +651,17 @@ class HttpClient:
             retry_after=retry_after,
         )
 
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
+    def scrub(self, text: str) -> str:
+        """``text`` (the backend's own words) without any secret or the backend's location:
+        what an adapter may put in a client-visible message."""
+        text = SECRETS.scrub(text)
+        if self._base_host in text:
+            text = self._located.sub("<backend>", text)
         return text
+
+    def _log_failure(self, method: str, url: str | URL, what: str) -> None:
+        # The client-visible error says how the backend failed; where it lives is logged.
+        log.info("%s: %s %s failed: %s", self.backend, method, url, what)
 
 
 def _classify(status: int) -> tuple[type[UpstreamError], str]:
@@ -736,16 +756,6 @@ def _param(value: str | int) -> str:
     return str(value)
 
 
-def _path(url: str) -> str:
-    """The path (and query) of ``url`` for messages: no scheme, host or userinfo."""
-    try:
-        parsed = URL(url)
-    except (ValueError, TypeError):
-        return "?"
-    text = parsed.raw_path_qs
-    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1] + "…"
-
-
 def _basic(username: str, password: str) -> str:
     """An HTTP basic ``Authorization`` value (RFC 7617, UTF-8)."""
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
@@ -759,12 +769,47 @@ def _safe_url(url: str) -> str:
 
 
 def _describe(exc: BaseException) -> str:
-    """A short, credential-free description of a transport error."""
+    """How a transport failed (refused, reset, DNS…), never where: safe for a client.
+
+    An ``OSError``'s text names the address (``Connect call failed ('127.0.0.1', 9)``), so
+    the description comes from the error's type and errno only.
+    """
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return "TLS handshake failed"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "name resolution failed"
     if isinstance(exc, aiohttp.ClientConnectorError):
-        reason = exc.os_error.strerror or type(exc.os_error).__name__
-        return f"{reason} ({exc.host}:{exc.port})"
+        exc = exc.os_error
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return "server disconnected"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return type(exc).__name__
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ConnectionResetError | aiohttp.ClientConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, socket.gaierror):
+        return "name resolution failed"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return f"network error ({errno.errorcode.get(exc.errno, exc.errno)})"
+    return "connection failed"
+
+
+def _where(exc: BaseException) -> str:
+    """Where a transport error happened (``host:port``), for the log only."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"{exc.host}:{exc.port}"
+    return str(exc) or type(exc).__name__
+
+
+def _located(base: URL) -> re.Pattern[str]:
+    """Spellings of ``base``'s location in an upstream's error text: a URL on its host (path
+    and query included), ``host:port`` and Python's ``('host', port)``."""
+    host = re.escape(base.raw_host or "")
+    port = base.explicit_port
+    port_part = rf":{port}(?!\d)" if port is not None else r"(?::\d+)?"
+    spellings = [
+        rf"[a-z][a-z0-9+.-]*://(?:[^@\s/]*@)?{host}{port_part}[^\s\"'<>]*",
+        rf"{host}{port_part}",
+    ]
+    if port is not None:
+        spellings.append(rf"\('{host}', {port}\)")
+    return re.compile("|".join(spellings), re.IGNORECASE)

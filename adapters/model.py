@@ -332,10 +332,14 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class PatchUpdate:
-    """Fields to change on a patch; ``None`` means leave as is (``delegate=""`` clears it)."""
+    """Fields to change on a patch; ``None`` means leave as is (``delegate=""`` clears it).
+
+    ``delegate`` is a native person id (``uN`` a user, ``N`` a person); a user named by
+    username goes in ``delegate_username`` (a username may be all digits)."""
 
     state: str | None = None
     delegate: str | None = None
+    delegate_username: str | None = None
     archived: bool | None = None
     commit_ref: str | None = None
 

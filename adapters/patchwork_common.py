@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from adapters.errors import BadPayload
 from adapters.model import ChangeState
@@ -65,6 +66,52 @@ def parse_date(value: Any, backend: str) -> datetime:
 def _parse_iso(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+# Per backend: the server's ``TIME_ZONE`` (set by each source factory from the backend's
+# ``time_zone`` setting). Patchwork runs Django with ``USE_TZ = False``: what its own clock
+# stamps (checks, events; on the fdo fork also series and ``last_updated``) is naive *local*
+# time of ``TIME_ZONE`` (Patchwork's default: Australia/Canberra), while mail dates are
+# converted to naive UTC by its parser (``parser.find_date``) and are read as UTC.
+_ZONES: dict[str, tzinfo] = {}
+
+
+def set_time_zone(backend: str, zone: str) -> None:
+    """Read ``backend``'s server-clock timestamps as local time of ``zone`` (IANA name)."""
+    if zone == "UTC":
+        _ZONES.pop(backend, None)
+    else:
+        _ZONES[backend] = ZoneInfo(zone)
+
+
+def parse_server_date(value: Any, backend: str) -> datetime:
+    """A timestamp of the server's own clock: naive means the backend's ``time_zone``."""
+    zone = _ZONES.get(backend)
+    if zone is None:
+        return parse_date(value, backend)
+    if not isinstance(value, str):
+        raise BadPayload(backend, f"expected a date string, got {type(value).__name__}")
+    try:
+        return _parse_iso_in(value, zone)
+    except ValueError as exc:
+        raise BadPayload(backend, f"unparseable date {value[:40]!r}") from exc
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_iso_in(value: str, zone: tzinfo) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def format_server_date(value: datetime, backend: str) -> str:
+    """``value`` as the server's clock spells it (a filter on server-clock timestamps)."""
+    zone = _ZONES.get(backend)
+    if zone is None:
+        return format_date(value)
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(zone).replace(tzinfo=None).isoformat()
 
 
 def format_date(value: datetime) -> str:

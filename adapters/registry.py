@@ -40,6 +40,7 @@ class BackendSpec:
     cache_ttl: float = 0.0  # seconds; 0 = this backend's GETs are never cached
     cache: Cache | None = None  # the store shared by every backend (memory or Redis)
     content_memo: bool = True  # content stamps for uncached answers (adapters/stamps.py)
+    time_zone: str = "UTC"  # Patchwork kinds: the server's TIME_ZONE (naive server-clock dates)
 
 
 RequestHook = Callable[[str, str, int | None, float], None]
@@ -47,14 +48,19 @@ RequestHook = Callable[[str, str, int | None, float], None]
 
 def _patchwork(spec: BackendSpec, http: HttpClient) -> Source:
     return create_patchwork(
-        spec.name, spec.url, http, api_version=spec.api_version, page_size=spec.page_size
+        spec.name,
+        spec.url,
+        http,
+        api_version=spec.api_version,
+        page_size=spec.page_size,
+        time_zone=spec.time_zone,
     )
 
 
 FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
     "patchwork": _patchwork,
     "patchwork-fdo": lambda spec, http: create_patchwork_fdo(
-        spec.name, spec.url, http, page_size=spec.page_size
+        spec.name, spec.url, http, page_size=spec.page_size, time_zone=spec.time_zone
     ),
     "abf": lambda spec, http: create_abf(spec.name, spec.url, http),
     "gerrit": lambda spec, http: create_gerrit(spec.name, spec.url, http, page_size=spec.page_size),

@@ -1,7 +1,7 @@
 """``create_app()``: the one composition root — routes, GraphQL endpoint, lifespan.
 
 GET  /            → a short JSON index (links to the endpoints)
-GET  /graphql     → GraphiQL (when enabled)
+GET  /graphql     → GraphiQL (when enabled; its assets under /graphiql/, gateway/ide.py)
 POST /graphql     → GraphQL over HTTP (strawberry), one fresh Context per request
 WS   /graphql     → subscriptions (graphql-transport-ws)
 GET  /healthz     → the process is up (touches no backend)
@@ -17,21 +17,36 @@ also present its API key in the ``connection_init`` payload (``GraphQLApp.on_ws_
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import dataclasses
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from cross_web import HTTPException  # what strawberry's views raise for a 4xx (its dependency)
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
+from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UnsetType
 
 from adapters.base import Source
@@ -39,24 +54,46 @@ from adapters.breaker import Breakers
 from adapters.cache import Cache
 from adapters.eventlog import open_event_log
 from adapters.registry import RequestHook
+from gateway import ide
+from gateway.callers import Policy
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
+from gateway.cors import cors, origin_matcher
 from gateway.events import EventsCollector
 from gateway.guard import Access, Guard
 from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
+from gateway.logs import install_scrubbing
 from gateway.metrics import CountRequests, Metrics
+from gateway.over_http import (
+    GRAPHQL_RESPONSE,
+    cache_control,
+    etag,
+    etag_matches,
+    is_request_error,
+    root_fields,
+    wants_graphql_response,
+)
+from gateway.persisted import Refusal, persisted_queries, trusted_documents
 from gateway.ratelimit import RateLimiter
-from gateway.reload import Backends, PinGeneration, sighup_reload
+from gateway.reload import Backends, PinGeneration, restart_only_changes, sighup_reload
+from gateway.scrub import ScrubSecrets, register_settings
 from gateway.settings import Settings
 from gateway.tracing import Tracing
 from gateway.webhooks import Webhooks, WebhooksCollector
 from schema.build import build_schema
 from schema.context import Context
+from schema.errors import http_error_body
 from schema.fastpath import FastPath
 from schema.live import EventHub, event_readers
 
 GC_YOUNG_THRESHOLD = 20_000
+_REQUEST_ERROR = "revgate_request_error"  # request state: set by process_result
+_ETAG = "revgate_etag"
+# The query text a request runs (persisted queries resolved), read back by the caching
+# headers: set and read in the request's own task.
+_QUERY: contextvars.ContextVar[str | None] = contextvars.ContextVar("revgate_query", default=None)
+log = logging.getLogger("revgate.reload")
 
 
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
@@ -83,7 +120,12 @@ class GraphQLApp(GraphQL[Context, None]):
         tracing: Tracing | None = None,
     ) -> None:
         self.fast_path = FastPath()
-        extensions = [metrics.extension()]
+        self.persisted = persisted_queries(settings)
+        # OperationGate (who may write, per-operation rate on sockets) before metrics, so a
+        # refused operation is counted as such.
+        extensions = [access.extension(), metrics.extension()]
+        if settings.server.persisted_only:
+            extensions.append(trusted_documents(self.persisted.manifest))
         if tracing is not None:
             extensions.insert(0, tracing.extension())  # before metrics: the span covers it
         super().__init__(
@@ -94,7 +136,17 @@ class GraphQLApp(GraphQL[Context, None]):
                 fast_path=self.fast_path,
             ),
             graphql_ide="graphiql" if settings.server.graphiql else None,
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,  # queries only: gateway/over_http.py
+            # Subscriptions over websockets (both protocols), Server-Sent Events (graphql-sse's
+            # distinct connections mode) and multipart HTTP: the same schema, auth and limits.
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,
+            ),
+            # A socket that never sends connection_init is closed (4408) after this.
+            connection_init_wait_timeout=timedelta(seconds=settings.server.socket_init_timeout),
         )
         self._backends = backends
         self._public_url = settings.server.public_url
@@ -110,6 +162,12 @@ class GraphQLApp(GraphQL[Context, None]):
             readers=lambda: event_readers(backends.sources),
         )
         self._access = access
+        self._origin_allowed = origin_matcher(settings.server.cors_origins)
+        self._max_ages = dict(settings.server.cache_max_age)
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        # Only asked for cross-origin handshakes: the same rule as CORS (gateway/cors.py).
+        return self._origin_allowed(origin)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         # The generation pinned by PinGeneration for this request (see gateway/reload.py).
@@ -130,6 +188,92 @@ class GraphQLApp(GraphQL[Context, None]):
             if refusal is not None:
                 raise ConnectionRejectionError({"message": refusal[0], "code": refusal[1]})
         return await super().on_ws_connect(context)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # The shipped page (gateway/ide.py): nothing is loaded from a third-party host.
+        return HTMLResponse(ide.page(request.url.path, request.scope.get("root_path", "")))
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A browser navigating to /graphql?query=… gets GraphiQL with that query prefilled
+        # (strawberry would try to execute it); the Guard uses the same rule (gateway/ide.py).
+        return ide.is_page_request(
+            request.method, request.headers.get("accept", ""), request.query_params
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # strawberry's own __call__, but its refusals (bad JSON, no query, unknown operation,
+        # subscription over POST …) answered as coded GraphQL errors, not plain text.
+        request = Request(scope=scope, receive=receive)
+        _QUERY.set(None)
+        new_type = wants_graphql_response(request.headers.get("accept", ""))
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            body = http_error_body(exc.status_code, exc.reason, exc.__cause__)
+            status, headers = exc.status_code, {}
+            if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                status, headers = 405, {"Allow": "POST"}  # a mutation by GET (the spec's 405)
+            if new_type:
+                body.pop("data", None)  # a request error: nothing was executed
+            response = Response(orjson.dumps(body), status, headers, "application/json")
+        except Refusal as exc:  # persisted queries (gateway/persisted.py)
+            response = JSONResponse(exc.body(), exc.status)
+        response = self._over_http(request, response, new_type)
+        await response(scope, receive, send)
+
+    def _over_http(self, request: Request, response: Response, new_type: bool) -> Response:
+        """Media type, status and caching headers of a GraphQL answer (gateway/over_http.py)."""
+        if response.media_type != "application/json":
+            return response  # the GraphiQL page, an event stream
+        state = request.scope.get("state", {})
+        if new_type:
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            if state.get(_REQUEST_ERROR) and response.status_code == 200:
+                response.status_code = 400
+        tag = state.get(_ETAG)
+        if request.method != "GET" or tag is None or response.status_code != 200:
+            return response
+        caller = state.get("caller")
+        fields = root_fields(_QUERY.get() or "", request.query_params.get("operationName"))
+        cache = {
+            "ETag": tag,
+            "Cache-Control": cache_control(
+                self._max_ages, fields, getattr(caller, "anonymous", True)
+            ),
+            "Vary": "Accept, Authorization, X-Api-Key",
+        }
+        if etag_matches(request.headers.get("if-none-match", ""), tag):
+            return Response(status_code=304, headers=cache)
+        response.headers.update(cache)
+        return response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        body = await super().process_result(request, result)
+        state = request.scope.setdefault("state", {})
+        if is_request_error(result):
+            state[_REQUEST_ERROR] = True
+            if wants_graphql_response(request.headers.get("accept", "")):
+                body.pop("data", None)  # the spec: a request error has no data entry
+        elif request.method == "GET" and not result.errors:
+            state[_ETAG] = etag(body)
+        return body
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """The request, with a persisted query's hash replaced by its text."""
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return [await self._resolve(item) for item in data]
+        return await self._resolve(data)
+
+    async def _resolve(self, data: GraphQLRequestData) -> GraphQLRequestData:
+        query = await self.persisted.resolve(data.query, data.extensions)
+        _QUERY.set(query)  # a hash-only GET is cached by its query's root fields
+        return data if query is data.query else dataclasses.replace(data, query=query)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -166,6 +310,9 @@ def create_app(
     ``limiter`` replaces the rate limiter chosen by ``[limits] store`` (in-process or Redis).
     ``tracing`` (optional) records OpenTelemetry spans (see gateway/tracing.py).
     """
+    # Every secret is known before anything can log or answer (gateway/scrub.py).
+    register_settings(settings)
+    install_scrubbing()
     metrics = Metrics()
     hooks = _upstream_hooks(metrics, tracing)
     injected = sources is not None
@@ -174,15 +321,21 @@ def create_app(
         sources = build_sources(settings, hooks, cache)
     if cache is not None:
         metrics.watch_cache(cache)
-    backends = Backends(sources)
-    metrics.watch_stamps(lambda: backends.sources)
     access = Access(settings, limiter, hooks, cache)
+    backends = Backends(sources, policy=access.policy)
+    metrics.watch_stamps(lambda: backends.sources)
     graphql = GraphQLApp(backends, settings, metrics, access, tracing)
     webhooks = Webhooks(graphql.hub, settings.events.webhooks)
 
-    def load() -> Mapping[str, Source]:
+    def load() -> tuple[Mapping[str, Source], Policy]:
+        # Everything derived from the config is rebuilt (backends, keys, access policy,
+        # per-key sources); what only a restart can change is reported, never half-applied.
         assert reload_settings is not None
-        return build_sources(reload_settings(), hooks, cache)
+        new = reload_settings()
+        register_settings(new)  # the new config's secrets are scrubbed from now on
+        if kept := restart_only_changes(settings, new):
+            log.warning("reload: %s changed but need a restart (running values kept)", kept)
+        return build_sources(new, hooks, cache), Policy.build(new, hooks, cache)
 
     async def index(request: Request) -> Response:
         visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
@@ -212,8 +365,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if not injected:
-            await backends.open()
+        await backends.open(backends=not injected)  # per-key sources in any case
         # Start-up objects (schema, modules, plans' types) never die: move them out of the
         # collector's generations, or full collections keep re-scanning them (p99, PERFORMANCE)
         gc.collect()
@@ -232,10 +384,10 @@ def create_app(
                 yield
         finally:
             await graphql.hub.close()
-            if not injected:
-                await backends.close()
-                if cache is not None:
-                    await cache.close()
+            await graphql.persisted.close()
+            await backends.close(backends=not injected)
+            if not injected and cache is not None:
+                await cache.close()
 
     app = Starlette(
         routes=[
@@ -245,14 +397,29 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", graphql),
+            *([Mount(ide.ASSETS_PATH, ide.assets())] if settings.server.graphiql else []),
             *compat_routes(backends, settings, access),
         ],
         middleware=[
-            Middleware(CountRequests, metrics=metrics),  # outermost: refusals are counted too
-            Middleware(Guard, access=access),
+            Middleware(ScrubSecrets),  # outermost: every byte of every answer is scrubbed
+            Middleware(CountRequests, metrics=metrics),  # refusals are counted too
+            # Pinned before the Guard: a request is authenticated, sees backends and writes
+            # under the access policy of one configuration generation (gateway/reload.py).
             Middleware(PinGeneration, backends=backends),
+            # Before the Guard: preflights carry no credentials, and a refusal (401, 429)
+            # must carry CORS headers for the page to read it.
+            Middleware(
+                cors,
+                origins=settings.server.cors_origins,
+                allow_credentials=settings.server.cors_allow_credentials,
+                max_age=settings.server.cors_max_age,
+            ),
+            Middleware(Guard, access=access),
         ],
         lifespan=lifespan,
+        # Starlette's own refusals (no such route, a method a route does not take) in the
+        # gateway's coded JSON, like every other refusal: never text/plain.
+        exception_handlers={StarletteHTTPException: _coded_http_error},
     )
     app.state.metrics = metrics
     app.state.backends = backends
@@ -262,7 +429,19 @@ def create_app(
     app.state.webhooks = webhooks
     app.state.cache = cache
     app.state.fast_path = graphql.fast_path
+    app.state.header_timeout = settings.server.header_timeout  # read by cli.uvicorn_server
+    app.state.reload = load if reload_settings else None
     return app
+
+
+_ROUTE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def _coded_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _ROUTE_CODES.get(exc.status_code, "BAD_REQUEST")
+    body = {"errors": [{"message": exc.detail, "extensions": {"code": code}}]}
+    return JSONResponse(body, exc.status_code, headers=exc.headers)
 
 
 def _upstream_hooks(metrics: Metrics, tracing: Tracing | None) -> Callable[[str], RequestHook]:

@@ -31,6 +31,9 @@ class Caller:
     requests_per_minute: int
     cost_per_minute: int
     backend_tokens: Mapping[str, str] = field(default_factory=dict, repr=False)
+    # May this caller write (mutations, compat writes)? An API key unless ``write = false``;
+    # never an anonymous caller, except on backends with ``anonymous_writes`` (callers.py).
+    can_write: bool = False
 
     @property
     def anonymous(self) -> bool:
@@ -80,6 +83,7 @@ class Authenticator:
             requests_per_minute=_pick(entry.requests_per_minute, self._limits.requests_per_minute),
             cost_per_minute=_pick(entry.cost_per_minute, self._limits.cost_per_minute),
             backend_tokens=dict(entry.backend_tokens),
+            can_write=entry.write,
         )
 
 

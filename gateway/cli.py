@@ -1,5 +1,7 @@
 """The ``revgate`` command: ``serve``, ``demo``, ``check-config``, ``schema``, ``hash-key``.
 
+``DESCRIPTION`` is what ``revgate --help`` shows (plain text: argparse prints no markup).
+
 argparse (stdlib) is enough for four sub-commands with a handful of options; it keeps the
 runtime dependencies to the fixed set.
 """
@@ -9,15 +11,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import uvicorn
 
 from gateway.app import create_app
+from gateway.auth import hash_key
 from gateway.logs import FORMATS, configure_logging
 from gateway.settings import (
     ConfigError,
@@ -28,17 +34,45 @@ from gateway.settings import (
     settings_from_dict,
 )
 from gateway.tracing import Tracing, TracingError, tracing_from_env
-from gateway.wire import CasedHttpToolsProtocol
+from gateway.wire import HEADER_TIMEOUT, http_protocol
 
 log = logging.getLogger("revgate")
 
 DEMO_TOKEN_ENV = "REVGATE_DEMO_PATCHWORK_TOKEN"
 DEMO_ADMIN_TOKEN = "a0" * 20  # the recorded server's admin token; the simulator accepts it
 DEMO_ABF_ENV = "REVGATE_DEMO_ABF_TOKEN"
+# The demo's REST compat token: public on purpose (the demo listens on loopback over
+# simulators), printed with the client settings so git-pw, pwclient and b4 work at once.
+DEMO_COMPAT_TOKEN = "revgate-demo-compat-token"
+DESCRIPTION = (
+    "revgate: one GraphQL API over Patchwork, Gerrit and ABF, with each system's REST API "
+    "re-served for existing clients. Start with `revgate demo`."
+)
+
+
+class PortInUse(Exception):
+    """The address to listen on is taken (said before any URL is printed)."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` for uvicorn; ``PortInUse`` with a hint if it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUse(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            f"choose another port: --port {port + 1} (make demo PORT={port + 1})"
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="revgate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="revgate", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the gateway over the configured backends")
     serve.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
@@ -59,6 +93,16 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="report every mistake in a config file")
     check.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
+    persist = sub.add_parser(
+        "persist",
+        help="write the trusted-documents manifest of .graphql files (or --list one)",
+        description="Each named operation of the files (with the fragments it uses) becomes "
+        "one trusted document; the manifest goes to stdout or --output. [server] "
+        "trusted_documents names it; persisted_only = true then runs nothing else.",
+    )
+    persist.add_argument("files", nargs="*", help=".graphql files of named operations")
+    persist.add_argument("--output", "-o", help="write the manifest here (default: stdout)")
+    persist.add_argument("--list", metavar="MANIFEST", help="check a manifest and list it")
     sub.add_parser(
         "hash-key", help="print the sha256 for [[api_keys]] of an API key read from stdin"
     )
@@ -75,7 +119,10 @@ def uvicorn_server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Se
     options = {
         "log_config": None,
         "timeout_graceful_shutdown": 30,
-        "http": CasedHttpToolsProtocol,
+        # [server] header_timeout, which create_app leaves on the app's state
+        "http": http_protocol(
+            getattr(getattr(app, "state", None), "header_timeout", HEADER_TIMEOUT)
+        ),
         **options,
     }
     config = uvicorn.Config(app, host=host, port=port, **options)
@@ -89,9 +136,10 @@ def _serve(
         return load_settings(path, os.environ)
 
     app = create_app(settings, reload_settings=reload if path else None, tracing=tracing)
+    sock = listen(host, port)  # before the URL is printed: a taken port is said first
     print(f"revgate: GraphiQL at http://{host}:{port}/graphql", flush=True)
     try:
-        uvicorn_server(app, host, port).run()
+        uvicorn_server(app, host, port).run(sockets=[sock])
     finally:
         if tracing is not None:
             tracing.shutdown()  # flush the spans still buffered
@@ -126,7 +174,9 @@ def demo_settings(
     gerrit_url: str | None = None,
 ) -> Settings:
     """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side,
-    and the ABF and Gerrit simulators when their URLs are given."""
+    and the ABF and Gerrit simulators when their URLs are given. Anonymous writes are on:
+    the credentials are the simulators' own demo accounts, and the demo is for trying
+    mutations in GraphiQL (a real config keeps the default, off)."""
     from adapters.abf.simulator import TOKEN as ABF_TOKEN
 
     abf = [{"name": "abf", "kind": "abf", "url": abf_url, "token_env": DEMO_ABF_ENV}]
@@ -139,9 +189,12 @@ def demo_settings(
             "password_env": DEMO_GERRIT_PASSWORD_ENV,
         }
     ]
-    return settings_from_dict(
+    settings = settings_from_dict(
         {
             "server": {"host": host, "port": port},
+            "compat": {
+                "tokens": [{"name": "demo", "sha256": hash_key(DEMO_COMPAT_TOKEN), "write": True}]
+            },
             "backends": [
                 {
                     "name": "patchwork",
@@ -168,6 +221,8 @@ def demo_settings(
         },
         source="<demo>",
     )
+    backends = tuple(dataclasses.replace(b, anonymous_writes=True) for b in settings.backends)
+    return dataclasses.replace(settings, backends=backends)
 
 
 async def _demo(host: str, port: int) -> None:
@@ -186,6 +241,7 @@ async def _demo(host: str, port: int) -> None:
         settings = demo_settings(
             sim.url, fdo.url, host, port, abf_url=abf.url, gerrit_url=gerrit.url
         )
+        sock = listen(host, port)  # before any URL is printed: a taken port is said first
         server = uvicorn_server(create_app(settings), host, port)
         print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
         print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
@@ -194,12 +250,73 @@ async def _demo(host: str, port: int) -> None:
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         for lead, hint in zip(("try ", "and ", "or  "), DEMO_HINTS, strict=True):
             print(f"revgate demo: {lead} {hint}", flush=True)
-        await server.serve()
+        for line in demo_compat_lines(f"http://{host}:{port}"):
+            print(f"revgate demo: {line}", flush=True)
+        await server.serve(sockets=[sock])
     finally:
         await gerrit.close()
         await abf.close()
         await fdo.close()
         await sim.close()
+
+
+def _persist(files: Sequence[str], output: str | None, listed: str | None) -> int:
+    """``revgate persist``: write a manifest from .graphql files, or check and list one."""
+    from graphql import GraphQLError
+
+    from gateway.persisted import Manifest, manifest_of, split_operations
+
+    if listed is not None:
+        try:
+            manifest = Manifest.load(listed)
+        except ValueError as exc:
+            print(f"revgate persist: {exc}", file=sys.stderr)
+            return 1
+        for digest, body in manifest.documents.items():
+            print(f"{digest}  {body.split('{', 1)[0].strip()}")
+        return 0
+    if not files:
+        print("revgate persist: name .graphql files (or --list MANIFEST)", file=sys.stderr)
+        return 2
+    documents: dict[str, str] = {}
+    for name in files:
+        try:
+            with open(name, encoding="utf-8") as handle:
+                text = handle.read()
+            for op, body in split_operations(text):
+                if op in documents and documents[op] != body:
+                    raise ValueError(f"operation {op!r} is defined twice, differently")
+                documents[op] = body
+        except (OSError, ValueError, GraphQLError) as exc:
+            print(f"revgate persist: {name}: {exc}", file=sys.stderr)
+            return 1
+    text = orjson.dumps(manifest_of(documents), option=orjson.OPT_INDENT_2).decode() + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        print(f"revgate persist: {len(documents)} operation(s) written to {output}")
+    return 0
+
+
+def demo_compat_lines(gateway: str) -> list[str]:
+    """What the demo prints for REST clients: each backend's compat URL, the demo token and
+    the client settings (git-pw, pwclient, b4) that use them."""
+    rest = f"{gateway}/rest"
+    return [
+        f"REST compat (existing clients), token {DEMO_COMPAT_TOKEN}:",
+        f"  patchwork  {rest}/patchwork/api/1.3/   (Authorization: Token <token>)",
+        f"  fdo        {rest}/fdo/api/1.0/projects/   (Token <token>, or Basic: it as password)",
+        f"  gerrit     {rest}/gerrit/a/changes/?q=status:open&n=5   "
+        "(HTTP Basic: any user, the token as password)",
+        f"  abf        {rest}/abf/api/v1/user.json   (HTTP Basic: the token as user)",
+        "  git-pw:  git config pw.server "
+        f"{rest}/patchwork/api/1.3/ && git config pw.token {DEMO_COMPAT_TOKEN} "
+        "&& git config pw.project patchwork",
+        f"  b4:      git config b4.pw-url {rest}/patchwork/ && git config b4.pw-key "
+        f"{DEMO_COMPAT_TOKEN} && git config b4.pw-project patchwork",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -211,9 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(sdl())
         return 0
+    if args.command == "persist":
+        return _persist(args.files, args.output, args.list)
     if args.command == "hash-key":
-        from gateway.auth import hash_key
-
         key = sys.stdin.readline().strip()
         if not key:
             print("revgate: no key on stdin (e.g. revgate hash-key < keyfile)", file=sys.stderr)
@@ -221,8 +338,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(hash_key(key))
         return 0
     if args.command == "demo":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_demo(args.host, args.port))
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_demo(args.host, args.port))
+        except PortInUse as exc:
+            print(f"revgate demo: {exc}", file=sys.stderr)
+            return 2
         return 0
     path = config_path(args.config, os.environ)
     if args.command == "check-config":
@@ -244,7 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     host, port = args.host or settings.server.host, args.port or settings.server.port
-    _serve(path, settings, host, port, tracing)
+    try:
+        _serve(path, settings, host, port, tracing)
+    except PortInUse as exc:
+        print(f"revgate: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

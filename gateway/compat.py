@@ -35,6 +35,7 @@ from starlette.types import Scope
 
 from adapters.base import CallerCredentials, Source
 from adapters.compat import Caller, CompatCall, CompatKind
+from adapters.paths import check_wire_path
 from adapters.registry import COMPAT_ROUTERS
 from gateway import auth
 from gateway.reload import Backends
@@ -107,28 +108,29 @@ class CompatAccess:
             return None
         return name, source, kind
 
-    def api_key(self, secret: str, address: str) -> auth.Caller | None:
-        """The gateway API key ``secret`` is, if it is one."""
-        found = self.access.authenticator.authenticate(
+    def api_key(self, scope: Scope, secret: str, address: str) -> auth.Caller | None:
+        """The gateway API key ``secret`` is, if it is one (under the request's policy)."""
+        found = self.access.policy_of(scope).authenticator.authenticate(
             {"authorization": f"Bearer {secret}"}, address
         )
         return found if isinstance(found, auth.Caller) and not found.anonymous else None
 
     def rate_caller(self, scope: Scope, address: str) -> auth.Caller:
         """Who the Guard counts a compat request against (it never refuses one here)."""
-        limits = self.settings.limits
+        settings = self.access.policy_of(scope).settings  # as reloaded
+        limits = settings.limits
         found = self.kind_of(scope)
         secret: str | None = None
         if found is not None:
             path = scope["path"].removeprefix("/rest/").partition("/")[2]
             secret = found[2].presented(Request(scope), path)
-        key = self.api_key(secret, address) if secret else None
+        key = self.api_key(scope, secret, address) if secret else None
         if found is not None:
             scope.setdefault("state", {})[SEEN] = (found[2], secret, key)
         if secret:
             if key is not None:
                 return key
-            token = find_token(secret, self.settings.compat, found[0]) if found else None
+            token = find_token(secret, settings.compat, found[0]) if found else None
             if token is not None:
                 return auth.Caller(
                     name=f"compat:{token.name}",
@@ -149,7 +151,6 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
     compat = CompatAccess(backends, settings, access)
     access.compat_caller = compat.rate_caller
     public_url = settings.server.public_url
-    anonymous = settings.server.anonymous
 
     async def endpoint(request: Request) -> Response:
         found = compat.kind_of(request.scope)
@@ -157,21 +158,29 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
             return JSONResponse({"detail": "Not found."}, status_code=404)
         name, source, kind = found
         path = request.path_params["path"]
+        # The path is percent-decoded here and re-served upstream: a decoded '?', '#', dot
+        # segment or control character would leave its route there (adapters/paths.py).
+        why = "'?' in a path segment" if "?" in path else check_wire_path(path)
+        if why is not None:
+            return JSONResponse({"detail": f"Invalid path: {why}.", "code": "BAD_PATH"}, 400)
         seen = request.scope.get("state", {}).get(SEEN)
         if seen is not None and seen[0] is kind:  # the Guard authenticated it already
             secret, key = seen[1], seen[2]
         else:
             secret = kind.presented(request, path)
             address = request.client.host if request.client else "-"
-            key = compat.api_key(secret, address) if secret else None
+            key = compat.api_key(request.scope, secret, address) if secret else None
+        policy = access.policy_of(request.scope)  # the generation's: follows reloads
         acting: Source | None
         if key is not None:
-            # A gateway API key: reads and writes, on its own backend credential if it has one.
-            caller = Caller(authenticated=True, can_write=True, name=key.name)
-            acting = access.caller_sources.get(key.name or "", {}).get(name, source)
+            # A gateway API key: reads, writes unless read-only, on its own backend credential
+            # if it has one.
+            caller = Caller(authenticated=True, can_write=key.can_write, name=key.name)
+            acting = policy.caller_sources.get(key.name or "", {}).get(name, source)
         else:
-            caller, token = authenticate(secret, settings.compat, name)
-            if not caller.authenticated and (not anonymous or name in access.hidden):
+            caller, token = authenticate(secret, policy.settings.compat, name)
+            anonymous = policy.settings.server.anonymous
+            if not caller.authenticated and (not anonymous or name in policy.hidden):
                 caller = Caller(invalid_token=caller.invalid_token, may_read=False)
             acting = as_caller(source, token)
         if acting is None:

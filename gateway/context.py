@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from starlette.websockets import WebSocket
 
@@ -43,7 +43,6 @@ class SocketContext(Context):
     connection by the API key found there and replace ``sources`` and ``meta`` accordingly.
     """
 
-    streaming: ClassVar[bool] = True  # subscriptions run here (schema/subscriptions.py)
     pinned: Mapping[str, Source] = field(default_factory=dict)  # the generation, unfiltered
     client: WebSocket | None = None
     connection_params: dict[str, Any] | None = None

@@ -9,7 +9,12 @@
    ``/metrics`` (probes and Prometheus) and the GraphiQL page (``GET /graphql``) are open;
 3. takes one token from the caller's request bucket: empty is **429** with ``Retry-After``;
 4. reads the body up to ``[server] max_body_bytes`` — a larger ``Content-Length`` is refused
-   before reading anything, a longer stream as soon as it crosses the cap: **413**.
+   before reading anything, a longer stream as soon as it crosses the cap: **413**; a body
+   not complete within ``[server] body_timeout``: **408** ``REQUEST_TIMEOUT``.
+
+Each GraphQL operation then passes ``OperationGate`` (a schema extension, so every transport
+goes through it): mutations need a caller allowed to write, and each websocket operation
+takes a request token.
 
 A websocket (subscriptions, ``WS /graphql``) is authenticated the same way by its upgrade
 headers — a bad key closes it with 4401, an empty request bucket with 4429 — or, when it sent
@@ -18,34 +23,42 @@ no key, by the key in its ``connection_init`` payload (``Authorization: "Bearer 
 cannot set headers on a websocket. Without a usable key there, it is closed with 4403.
 
 Every refusal is a JSON body ``{"errors": [{"message", "extensions": {"code", "requestId"}}]}``
-(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``); none echoes what the
-client sent. The caller and the id are left in ``scope["state"]`` for ``Access.context``, which
-gives the GraphQL request its ``RequestMeta``, its cost budget and the caller's view of the
-backends (``gateway/callers.py``).
+(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``, ``REQUEST_TIMEOUT``);
+none echoes what the client sent. The caller and the id are left in ``scope["state"]`` for
+``Access.context``, which gives the GraphQL request its ``RequestMeta``, its cost budget and
+the caller's view of the backends (``gateway/callers.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
+from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from adapters.base import Source
 from adapters.cache import Cache
 from adapters.registry import RequestHook
-from gateway.auth import Authenticator, AuthFailure, Caller
-from gateway.callers import CallerSources, build_caller_sources, hidden_backends
+from gateway.auth import AuthFailure, Caller
+from gateway.callers import WRITING, CallerSources, Policy
 from gateway.context import SocketContext
+from gateway.ide import is_page_request
 from gateway.logs import REQUEST_ID
 from gateway.ratelimit import CallerBudget, Decision, RateLimiter, rate_limiter
 from gateway.settings import Settings
+from schema.context import Context
+from schema.errors import INTERNAL_MESSAGE
 from schema.limits import QueryLimits
 from schema.request import RequestMeta, new_request_id
 
@@ -55,9 +68,9 @@ OPEN_ROUTES = frozenset(
         ("HEAD", "/healthz"),
         ("GET", "/readyz"),
         ("GET", "/metrics"),
-        ("GET", "/graphql"),
     }
 )
+OPEN_ASSETS = "/graphiql/"  # GraphiQL's shipped files (gateway/ide.py), open like its page
 # Where a websocket client may put its key in the connection_init payload.
 _SOCKET_KEY_FIELDS = {
     "authorization": "authorization",
@@ -71,6 +84,12 @@ log = logging.getLogger("revgate.access")
 CompatCaller = Callable[[Scope, str], Caller]
 
 
+def _graphiql_page(scope: Scope, headers: Mapping[str, str]) -> bool:
+    """A request for the GraphiQL page (open), not for the API (GET queries, streams)."""
+    params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    return is_page_request(scope.get("method", ""), headers.get("accept", ""), params)
+
+
 def error_body(message: str, code: str, request_id: str, **extensions: Any) -> bytes:
     """A GraphQL-shaped JSON error body."""
     ext = {"code": code, "requestId": request_id, **extensions}
@@ -78,7 +97,9 @@ def error_body(message: str, code: str, request_id: str, **extensions: Any) -> b
 
 
 class Access:
-    """Who may call and how much, built once from the settings (see the module docstring)."""
+    """Who may call and how much (see the module docstring). The access ``Policy`` is per
+    configuration generation (``gateway/reload.py``): each request uses the one pinned for
+    it by ``PinGeneration``, so a reload applies to every request that starts after it."""
 
     def __init__(
         self,
@@ -87,11 +108,8 @@ class Access:
         hooks: Callable[[str], RequestHook] | None = None,
         cache: Cache | None = None,
     ) -> None:
-        self.authenticator = Authenticator(settings)
+        self.policy = Policy.build(settings, hooks, cache)  # the first generation's
         self.limiter = limiter if limiter is not None else rate_limiter(settings.limits.store)
-        self.max_body_bytes = settings.server.max_body_bytes
-        self.caller_sources = build_caller_sources(settings, hooks, cache)
-        self.hidden = hidden_backends(settings)
         # The REST compat mount (/rest/…) authenticates in each backend kind's own scheme and
         # answers refusals in its format: set by create_app (gateway/compat.py).
         self.compat_caller: CompatCaller | None = None
@@ -103,33 +121,24 @@ class Access:
             max_cost=limits.max_cost,
         )
 
-    def all_caller_sources(self) -> dict[str, Source]:
-        """Every caller-specific source, named ``<backend> (as <key name>)``, to open/close."""
-        return {
-            f"{backend} (as {name})": source
-            for name, own in self.caller_sources.items()
-            for backend, source in own.items()
-        }
+    def policy_of(self, scope: Scope) -> Policy:
+        """The policy of the generation ``scope``'s request pinned (else the first one)."""
+        pinned: Policy | None = (scope.get("state") or {}).get("revgate_policy")
+        return pinned if pinned is not None else self.policy
 
     @contextlib.asynccontextmanager
     async def opened(self) -> AsyncIterator[None]:
-        """Open the caller sources' sessions; close them and the rate limiter at the end.
-
-        API keys and caller tokens are read at start-up: a SIGHUP reload does not change
-        them (``gateway/reload.py`` reloads ``[[backends]]`` only)."""
-        callers = self.all_caller_sources()
-        opened: list[Source] = []
+        """Close the rate limiter at the end (per-key sources live in the backend
+        generations: ``gateway/reload.py``)."""
         try:
-            for source in callers.values():
-                await source.open()
-                opened.append(source)
             yield
         finally:
-            for source in opened:
-                with contextlib.suppress(Exception):
-                    await source.close()
             with contextlib.suppress(Exception):
                 await self.limiter.close()
+
+    def extension(self) -> Callable[[], SchemaExtension]:
+        """The schema extension checking every operation (``OperationGate``)."""
+        return lambda: OperationGate(self)
 
     async def admit_socket(self, context: SocketContext) -> tuple[str, str] | None:
         """Authenticate a websocket by the key in its ``connection_init`` payload, if any.
@@ -155,7 +164,8 @@ class Access:
                 )
         else:
             client = socket.scope.get("client")
-            caller = self.authenticator.authenticate(headers, client[0] if client else "-")
+            authenticator = self.policy_of(socket.scope).authenticator
+            caller = authenticator.authenticate(headers, client[0] if client else "-")
             if isinstance(caller, AuthFailure):
                 refusal = (caller.message, "UNAUTHENTICATED")
             else:
@@ -185,6 +195,7 @@ class Access:
             return {}, meta
         if caller is not None:
             meta.caller = caller.name
+            meta.anonymous = caller.anonymous
 
             def refuse(decision: Decision) -> None:
                 if response is not None:
@@ -194,8 +205,68 @@ class Access:
             meta.budget = CallerBudget(
                 self.limiter, f"cost:{caller.rate_key}", caller.cost_per_minute, refuse
             )
-        view = CallerSources.for_caller(caller, sources, self.caller_sources, self.hidden)
+        view = self.policy_of(request.scope).view(caller, sources)
         return view, meta
+
+
+class OperationGate(SchemaExtension):
+    """Checks each GraphQL operation before it runs, whatever the transport:
+
+    - a mutation needs a caller allowed to write (``gateway/callers.py``): a caller who may
+      write to no visible backend gets one coded error (``UNAUTHENTICATED`` anonymous,
+      ``FORBIDDEN`` read-only key) and nothing runs; otherwise ``WRITING`` is set while it
+      executes, so a field writing to a backend the caller may not write to fails with that
+      code before its upstream request;
+    - every operation on a websocket (each ``subscribe`` message) takes one token from the
+      caller's request bucket, like an HTTP request: the upgrade alone would let one socket
+      run any number of operations. Over the limit it is ``RATE_LIMITED`` (the socket stays
+      open: the client may retry after ``retryAfter`` seconds).
+    """
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        error: GraphQLError | None = None
+        if ctx.result is None:
+            try:
+                error = await self._check(ctx.context, ctx.operation_type)
+            except Exception as exc:  # a bug here must be masked, not leaked: fail closed
+                error = GraphQLError(INTERNAL_MESSAGE, original_error=exc)
+        if error is not None:
+            if ctx.operation_type is OperationType.SUBSCRIPTION:
+                raise error  # strawberry subscribes regardless of ``result`` (limits.py)
+            ctx.result = ExecutionResult(data=None, errors=[error])
+            yield
+            return
+        token = WRITING.set(ctx.operation_type is OperationType.MUTATION)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ValueError):  # finalised in another context: nothing set
+                WRITING.reset(token)
+
+    async def _check(self, context: object, operation: OperationType) -> GraphQLError | None:
+        if isinstance(context, SocketContext) and context.client is not None:
+            caller = (context.client.scope.get("state") or {}).get("caller")
+            if isinstance(caller, Caller):
+                decision = await self.access.limiter.take(
+                    f"req:{caller.rate_key}", 1, caller.requests_per_minute
+                )
+                if not decision.allowed:
+                    retry = decision.retry_after_header()
+                    return GraphQLError(
+                        f"rate limit exceeded: {decision.limit} requests per minute (each "
+                        f"operation on a websocket counts); retry in {retry} s",
+                        extensions={"code": "RATE_LIMITED", "retryAfter": int(retry)},
+                    )
+        if operation is OperationType.MUTATION and isinstance(context, Context):
+            view = context.sources
+            if isinstance(view, CallerSources) and not view.may_write_any():
+                refusal = view.write_refusal()
+                return GraphQLError(refusal.message, extensions={"code": refusal.code})
+        return None
 
 
 class Guard:
@@ -220,6 +291,7 @@ class Guard:
     async def _serve(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        policy = self.access.policy_of(scope)
         extra_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id.encode())]
 
         async def send_with_id(message: Message) -> None:
@@ -229,7 +301,11 @@ class Guard:
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method = scope.get("method", "GET")
-        if scope["type"] == "http" and (method, scope["path"]) in OPEN_ROUTES:
+        if scope["type"] == "http" and (
+            (method, scope["path"]) in OPEN_ROUTES
+            or (method in ("GET", "HEAD") and scope["path"].startswith(OPEN_ASSETS))
+            or (scope["path"] == "/graphql" and _graphiql_page(scope, headers))
+        ):
             await self.app(scope, receive, send_with_id)
             return
 
@@ -239,15 +315,20 @@ class Guard:
         if compat is not None and scope["type"] == "http" and scope["path"].startswith("/rest/"):
             caller: Caller | AuthFailure = compat(scope, address)  # never refuses: see compat.py
         else:
-            caller = self.access.authenticator.authenticate(headers, address)
+            caller = policy.authenticator.authenticate(headers, address)
         if isinstance(caller, AuthFailure):
             if scope["type"] == "websocket":
                 if caller.invalid_token:
                     await _close_socket(scope, receive, send, 4401, caller.message)
                     return
-                # No key in the headers: it may come in the connection_init payload.
+                # No key in the headers: it may come in the connection_init payload, within
+                # socket_init_timeout whatever the subprotocol (legacy graphql-ws has no
+                # init timeout of its own).
                 state["auth_pending"] = True
-                await self.app(scope, receive, send_with_id)
+                deadline = policy.settings.server.socket_init_timeout
+                await self.app(
+                    scope, _pending_deadline(state, deadline, receive, send), send_with_id
+                )
                 return
             challenge = 'Bearer realm="revgate"'
             if caller.invalid_token:
@@ -291,13 +372,30 @@ class Guard:
             await self.app(scope, receive, send_with_id)
             return
 
-        body = await self._read_body(headers, receive)
+        server = policy.settings.server
+        try:
+            # A client that stops sending mid-body would otherwise hold its connection and
+            # this task for as long as it likes.
+            async with asyncio.timeout(server.body_timeout):
+                body = await _read_body(headers, receive, server.max_body_bytes)
+        except TimeoutError:
+            await _respond(
+                send_with_id,
+                408,
+                error_body(
+                    f"request body not received within {server.body_timeout:g} s",
+                    "REQUEST_TIMEOUT",
+                    request_id,
+                ),
+                [(b"connection", b"close")],
+            )
+            return
         if body is None:
             await _respond(
                 send_with_id,
                 413,
                 error_body(
-                    f"request body larger than {self.access.max_body_bytes} bytes",
+                    f"request body larger than {server.max_body_bytes} bytes",
                     "PAYLOAD_TOO_LARGE",
                     request_id,
                 ),
@@ -305,26 +403,54 @@ class Guard:
             return
         await self.app(scope, _replay(body, receive), send_with_id)
 
-    async def _read_body(self, headers: Mapping[str, str], receive: Receive) -> bytes | None:
-        """The whole request body, or ``None`` as soon as it is known to exceed the cap."""
-        cap = self.access.max_body_bytes
-        declared = headers.get("content-length", "").strip()
-        if declared.isdigit() and int(declared) > cap:
+
+async def _read_body(headers: Mapping[str, str], receive: Receive, cap: int) -> bytes | None:
+    """The whole request body, or ``None`` as soon as it is known to exceed ``cap``."""
+    declared = headers.get("content-length", "").strip()
+    if declared.isdigit() and int(declared) > cap:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # disconnected: let the app see an empty body and the disconnect
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > cap:
             return None
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break  # disconnected: let the app see an empty body and the disconnect
-            chunk: bytes = message.get("body", b"")
-            size += len(chunk)
-            if size > cap:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _pending_deadline(
+    state: dict[str, Any], seconds: float, receive: Receive, send: Send
+) -> Receive:
+    """``receive`` for a websocket still to authenticate: once ``seconds`` have passed with
+    its ``auth_pending`` still set, the socket is closed with 4408 and the app told so."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    closed = False
+
+    async def bounded() -> Message:
+        nonlocal closed
+        if closed or not state.get("auth_pending"):
+            return await receive()
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await receive()
+        except TimeoutError:
+            if not state.get("auth_pending"):  # admitted meanwhile
+                return await receive()
+            closed = True
+            log.info("websocket closed: no API key within %g s", seconds)
+            with contextlib.suppress(Exception):  # already closed by the client: fine
+                await send({"type": "websocket.close", "code": 4408, "reason": "no API key"})
+            return {"type": "websocket.disconnect", "code": 4408}
+
+    return bounded
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -74,7 +74,8 @@ class Metrics:
         )
         self.backend_up = Gauge(
             "revgate_backend_up",
-            "1 if the backend answered the last readiness probe, else 0.",
+            "1 if the backend's last answer (readiness probe or real traffic) came back, "
+            "0 if it did not (no answer, timeout, 5xx).",
             ["backend"],
             registry=self.registry,
         )
@@ -113,10 +114,15 @@ class Metrics:
         counter = self.upstream_requests
         histogram = self.upstream_seconds.labels(backend)
         child = self.child
+        up = self.backend_up
 
         def hook(method: str, url: str, status: int | None, seconds: float) -> None:
             child(counter, backend, method, str(status) if status else "error").inc()
             histogram.observe(seconds)
+            # Real traffic keeps revgate_backend_up current between probes (issue 15 item
+            # 10: it read 0 for backends nobody probed); set on first use, not at start-up,
+            # so that a backend never asked shows no sample rather than a false 0.
+            child(up, backend).set(0 if status is None or status >= 500 else 1)
 
         return hook
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from adapters.redis_store import REDIS_TIMEOUT, FailOpen, Skipped, redis_client
 from schema.request import Allowance
 
 
@@ -141,37 +142,44 @@ return {allowed, tostring(tokens)}
 class RedisRateLimiter:
     """Token buckets in Redis (redis-py asyncio), shared by every replica.
 
-    Buckets are hashes named ``<prefix><key>``. When Redis cannot be reached the request is
-    let through (logged as a warning, at most once per ``warn_every`` seconds): a rate
-    limiter outage must not take the gateway down with it.
+    Buckets are hashes named ``<prefix><key>``. When Redis cannot be reached, or does not
+    answer within ``timeout``, the request is let through (logged as a warning, at most once
+    per ``warn_every`` seconds), and Redis is not asked again for ``REDIS_BACKOFF`` seconds
+    (the response cache's policy, ``adapters.redis_store``): a rate limiter outage must
+    neither take the gateway down nor slow every request by a timeout.
     """
 
     def __init__(
-        self, client: Any, *, prefix: str = "revgate:rate:", warn_every: float = 60.0
+        self,
+        client: Any,
+        *,
+        prefix: str = "revgate:rate:",
+        warn_every: float = 60.0,
+        timeout: float = REDIS_TIMEOUT,
     ) -> None:
         self._client = client
         self._prefix = prefix
         self._script = client.register_script(_TAKE_SCRIPT)
-        self._warn_every = warn_every
-        self._warned_at: float | None = None
+        self.redis_calls = FailOpen(deadline=2 * timeout, warn_every=warn_every)
 
     @classmethod
-    def from_url(cls, url: str) -> RedisRateLimiter:
+    def from_url(cls, url: str, timeout: float = REDIS_TIMEOUT) -> RedisRateLimiter:
         """A limiter over the Redis at ``url`` (connections are made lazily)."""
-        import redis.asyncio as redis  # only needed when a Redis store is configured
-
-        return cls(redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0))
+        return cls(redis_client(url, timeout), timeout=timeout)
 
     async def take(self, key: str, amount: int, per_minute: int) -> Decision:
         """See ``RateLimiter.take``; atomic across replicas (one Lua script)."""
         if per_minute <= 0:
             return UNLIMITED
         try:
-            allowed, left = await self._script(keys=[self._prefix + key], args=[amount, per_minute])
+            allowed, left = await self.redis_calls.call(
+                lambda: self._script(keys=[self._prefix + key], args=[amount, per_minute])
+            )
+        except Skipped:
+            return UNLIMITED
         except Exception as exc:  # redis.RedisError, OSError, timeouts: fail open
-            now = time.monotonic()
-            if self._warned_at is None or now - self._warned_at >= self._warn_every:
-                self._warned_at = now
+            if self.redis_calls.should_warn():
+                # the type only: a redis message can carry the URL and its password
                 log.warning("rate limiter store unavailable, not limiting: %s", type(exc).__name__)
             return UNLIMITED
         tokens = float(left)

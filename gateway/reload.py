@@ -6,9 +6,17 @@ done; ``replace`` installs a new generation for every later request and closes t
 pooled sessions once its last pinned request has finished (or after ``drain_seconds``, so a
 stuck request cannot keep old connections forever).
 
+A generation also carries the access ``Policy`` of its configuration (``gateway/callers.py``:
+API keys, hidden backends, anonymous writes, per-key ``backend_tokens`` sources), so a request
+authenticates, sees backends and writes under one configuration from start to end, and the
+per-key sources of a retired generation are closed with its backend sources.
+
 ``revgate serve`` calls ``reload`` on SIGHUP: the config file is read again and validated in
 full first — a config with any problem is rejected, logged, and the running generation stays.
-Only ``[[backends]]`` take effect on reload; server host/port need a restart.
+``[[backends]]``, ``[[api_keys]]``, ``[compat]``, ``[server] anonymous``, ``max_body_bytes``,
+``body_timeout`` and ``[limits]`` rates take effect; what is fixed at start-up (listening
+address, schema limits, stores, the header and websocket timeouts: ``RESTART_ONLY``) keeps
+its running value, and a reload that changes it says so in one WARNING line.
 """
 
 from __future__ import annotations
@@ -18,10 +26,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.base import Source
+from gateway.settings import Settings
+
+if TYPE_CHECKING:  # at run time it would pull the schema into the compat mount's imports
+    from gateway.callers import Policy
 
 log = logging.getLogger("revgate.reload")
 
@@ -32,6 +45,7 @@ class Generation:
 
     sources: Mapping[str, Source]
     number: int
+    policy: Policy | None = None  # None: no gateway access policy (tests of this module)
     in_flight: int = 0
     drained: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -39,8 +53,13 @@ class Generation:
 class Backends:
     """The current backend generation, swappable at run time."""
 
-    def __init__(self, sources: Mapping[str, Source], drain_seconds: float = 60.0) -> None:
-        self.current = Generation(sources, 1)
+    def __init__(
+        self,
+        sources: Mapping[str, Source],
+        drain_seconds: float = 60.0,
+        policy: Policy | None = None,
+    ) -> None:
+        self.current = Generation(sources, 1, policy)
         self.drain_seconds = drain_seconds
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -61,15 +80,18 @@ class Backends:
             if gen.in_flight == 0:
                 gen.drained.set()
 
-    async def open(self) -> None:
-        """Open the first generation's sessions."""
-        await _open_all(self.current.sources)
+    async def open(self, backends: bool = True) -> None:
+        """Open the first generation's sessions (``backends=False``: only the per-key ones,
+        when the backend sources were injected already opened)."""
+        await _open_all(_owned(self.current, backends))
 
-    async def replace(self, sources: Mapping[str, Source]) -> None:
-        """Open ``sources`` and make them current; retire the old generation in the background."""
-        await _open_all(sources)
+    async def replace(self, sources: Mapping[str, Source], policy: Policy | None = None) -> None:
+        """Open ``sources`` (and ``policy``'s per-key sources) and make them current; retire
+        the old generation in the background."""
+        new = Generation(sources, self.current.number + 1, policy)
+        await _open_all(_owned(new, True))
         old = self.current
-        self.current = Generation(sources, old.number + 1)
+        self.current = new
         log.info("backends reloaded (generation %d): %s", self.current.number, ", ".join(sources))
         task = asyncio.create_task(self._retire(old))
         self._closing.add(task)
@@ -80,13 +102,23 @@ class Backends:
             gen.drained.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(gen.drained.wait(), self.drain_seconds)
-        await _close_all(gen.sources)
+        await _close_all(_owned(gen, True))
 
-    async def close(self) -> None:
-        """Close the current generation and wait for retiring ones."""
+    async def close(self, backends: bool = True) -> None:
+        """Close the current generation and wait for retiring ones (``backends=False``: leave
+        the current backend sources open, their owner closes them)."""
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
-        await _close_all(self.current.sources)
+        await _close_all(_owned(self.current, backends))
+
+
+def _owned(gen: Generation, backends: bool) -> dict[str, Source]:
+    """The sources a generation opens and closes: its backends (unless injected) and the
+    per-key sources of its policy."""
+    owned = dict(gen.sources) if backends else {}
+    if gen.policy is not None:
+        owned.update(gen.policy.all_caller_sources())
+    return owned
 
 
 async def _open_all(sources: Mapping[str, Source]) -> None:
@@ -96,12 +128,13 @@ async def _open_all(sources: Mapping[str, Source]) -> None:
             await source.open()
             opened.append(source)
     except BaseException:
-        await _close_all({s.name: s for s in opened})
+        # A list, not a name map: per-key sources share their backend's name.
+        await _close_all(opened)
         raise
 
 
-async def _close_all(sources: Mapping[str, Source]) -> None:
-    for source in sources.values():
+async def _close_all(sources: Mapping[str, Source] | list[Source]) -> None:
+    for source in sources.values() if isinstance(sources, Mapping) else sources:
         with contextlib.suppress(Exception):
             await source.close()
 
@@ -118,14 +151,71 @@ class PinGeneration:
             await self.app(scope, receive, send)
             return
         with self.backends.pin() as gen:
-            scope.setdefault("state", {})["revgate_sources"] = gen.sources
+            state = scope.setdefault("state", {})
+            state["revgate_sources"] = gen.sources
+            state["revgate_policy"] = gen.policy
             await self.app(scope, receive, send)
 
 
+# Settings read once at start-up (listening socket, schema, stores, uvicorn and strawberry
+# options): a reload keeps their running value. ``(section, attribute)`` of ``Settings``.
+RESTART_ONLY: tuple[tuple[str, str], ...] = (
+    *(
+        ("server", key)
+        for key in (
+            "host",
+            "port",
+            "graphiql",
+            "public_url",
+            "backend_budget",
+            "poll_interval",
+            "introspection",
+            "header_timeout",
+            "socket_init_timeout",
+            # browsers (gateway/cors.py, persisted.py, over_http.py): read by the app at start
+            "cors_origins",
+            "cors_allow_credentials",
+            "cors_max_age",
+            "persisted_queries",
+            "trusted_documents",
+            "persisted_only",
+            "cache_max_age",
+        )
+    ),
+    *(("limits", key) for key in ("max_depth", "max_aliases", "max_tokens", "max_cost", "store")),
+    ("cache", ""),
+    ("events", ""),  # [events] and [[webhooks]]: the event log and workers start with the app
+)
+
+Load = Callable[[], "tuple[Mapping[str, Source], Policy | None]"]
+
+
+def restart_only_changes(old: Settings, new: Settings) -> list[str]:
+    """The settings that differ between ``old`` and ``new`` but need a restart (names only,
+    never values: a store URL may hold a password)."""
+    changed: list[str] = []
+    for section, key in RESTART_ONLY:
+        before, after = getattr(old, section), getattr(new, section)
+        if key:
+            before, after = getattr(before, key), getattr(after, key)
+        if before != after:
+            changed.append(f"[{section}] {key}".strip())
+    return changed
+
+
+async def reload_now(backends: Backends, load: Load) -> bool:
+    """Rebuild the generation from ``load()``; ``False`` (logged) when the config is refused."""
+    try:
+        sources, policy = load()
+    except Exception as exc:  # a bad config must never take the running gateway down
+        log.error("reload rejected, keeping the running configuration: %s", exc)
+        return False
+    await backends.replace(sources, policy)
+    return True
+
+
 @contextlib.asynccontextmanager
-async def sighup_reload(
-    backends: Backends, load: Callable[[], Mapping[str, Source]] | None
-) -> AsyncIterator[None]:
+async def sighup_reload(backends: Backends, load: Load | None) -> AsyncIterator[None]:
     """While inside, SIGHUP rebuilds the backends from ``load()`` (a no-op without ``load``)."""
     import signal
 
@@ -136,12 +226,7 @@ async def sighup_reload(
     pending: set[asyncio.Task[None]] = set()
 
     async def reload() -> None:
-        try:
-            sources = load()
-        except Exception as exc:  # a bad config must never take the running gateway down
-            log.error("reload rejected, keeping the running configuration: %s", exc)
-            return
-        await backends.replace(sources)
+        await reload_now(backends, load)
 
     def on_hup() -> None:
         task = loop.create_task(reload())

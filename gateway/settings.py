@@ -18,6 +18,7 @@ import math
 import os
 import re
 import tomllib
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from gateway import settings_access as access
+from gateway import settings_browser as browser
 from gateway.settings_access import ApiKeySettings, LimitSettings
 from gateway.settings_compat import CompatChecks
 from gateway.settings_compat import CompatSettings as CompatSettings
@@ -59,6 +61,7 @@ _SERVER_KEYS: tuple[str, ...] = (
     "backend_budget",
     "poll_interval",
     *access.SERVER_KEYS,
+    *browser.SERVER_KEYS,
 )
 _BACKEND_KEYS: tuple[str, ...] = (
     "name",
@@ -74,6 +77,7 @@ _BACKEND_KEYS: tuple[str, ...] = (
     "retries",
     "cache_ttl",
     "content_memo",
+    "time_zone",
     *access.BACKEND_KEYS,
 )
 _SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
@@ -99,7 +103,11 @@ class BackendSettings:
     retries: int = 3
     cache_ttl: float = 0.0
     content_memo: bool = True  # reuse what was derived from an unchanged answer (adapters.stamps)
+    # Patchwork kinds: the server's TIME_ZONE, in which its own clock's naive timestamps
+    # (checks, events) are written (USE_TZ = False); UTC unless the operator says otherwise
+    time_zone: str = "UTC"
     anonymous: bool = True  # callers without an API key may use this backend
+    anonymous_writes: bool = False  # ... and write with the backend's credential (mutations)
     max_body_bytes: int = 50 * 1024 * 1024  # upstream response cap
 
 
@@ -114,6 +122,18 @@ class ServerSettings:
     anonymous: bool = True  # see gateway/settings_access.py
     introspection: bool = True
     max_body_bytes: int = 1024 * 1024  # request body cap
+    cors_origins: tuple[str, ...] = ()  # see gateway/cors.py: empty = same-origin only
+    cors_allow_credentials: bool = False
+    cors_max_age: int = 600
+    persisted_queries: bool = True  # see gateway/persisted.py
+    trusted_documents: str | None = None
+    persisted_only: bool = False
+    cache_max_age: tuple[tuple[str, int], ...] = ()  # root field → seconds (gateway/over_http.py)
+    # Slow clients (gateway/settings_access.py): seconds to send the request head, the body,
+    # and a websocket's connection_init.
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
+    socket_init_timeout: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +245,7 @@ def _load(path: str, env: Mapping[str, str]) -> tuple[Settings | None, list[Conf
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return None, [_syntax_problem(str(exc), text)]
-    checker = _Checker(_Locator(text), env)
+    checker = _Checker(_Locator(text), env, require_backends=True)
     settings = checker.settings(data, path)
     return settings, checker.sorted_problems()
 
@@ -327,6 +347,17 @@ class _Locator:
 # -- validation --------------------------------------------------------------------------
 
 
+def _is_time_zone(value: object) -> bool:
+    """An IANA zone name the system's tz database knows (no paths, no POSIX strings)."""
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return False
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -380,13 +411,18 @@ def _normalise_url(value: str) -> tuple[str | None, str]:
     return f"{scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}", ""
 
 
-class _Checker(access.AccessChecks, CompatChecks, EventsChecks):
+class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks, EventsChecks):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
-    def __init__(self, locator: _Locator, env: Mapping[str, str]) -> None:
+    def __init__(
+        self, locator: _Locator, env: Mapping[str, str], require_backends: bool = False
+    ) -> None:
         self._loc = locator
         self._env = env
         self.problems: list[ConfigProblem] = []
+        # Config files (serve, check-config, reload) must name a backend; dicts built in
+        # code (tests, the demo) may leave them out.
+        self.require_backends = require_backends
 
     def sorted_problems(self) -> list[ConfigProblem]:
         return sorted(self.problems, key=lambda p: (p.line is None, p.line or 0))
@@ -418,6 +454,15 @@ class _Checker(access.AccessChecks, CompatChecks, EventsChecks):
                 self._unknown_key((key,), key, _TOP_KEYS, "top level")
         server = self._server(data.get("server"))
         backends = self._backends(data.get("backends"))
+        if self.require_backends and not backends and not data.get("backends"):
+            # An empty file (or one of comments only) parses to {}: starting, passing
+            # check-config or reloading with it would serve nothing (a reload dropped every
+            # backend), so it is refused like any other mistake.
+            self._at(
+                ("backends",),
+                "no backends configured: add at least one [[backends]] table "
+                "(an empty config file is refused)",
+            )
         cache = self._cache(data.get("cache"))
         limits = self._limits(data.get("limits"))
         raw_backends = data.get("backends")
@@ -491,8 +536,13 @@ class _Checker(access.AccessChecks, CompatChecks, EventsChecks):
                 self._access_key(
                     key, value, values, lambda k, m: self._at(("server", k), f"[server] {m}")
                 )
+            elif key in browser.SERVER_KEYS:
+                self._browser_key(
+                    key, value, values, lambda k, m: self._at(("server", k), f"[server] {m}")
+                )
             else:
                 self._unknown_key(path, key, _SERVER_KEYS, "[server]")
+        self._browser_consistency(values, lambda k, m: self._at(("server", k), f"[server] {m}"))
         self._server_overrides(values)
         return ServerSettings(**values)
 
@@ -662,11 +712,19 @@ class _Checker(access.AccessChecks, CompatChecks, EventsChecks):
                     values[key] = value
                 else:
                     at(key, f"content_memo must be true or false{_got(value)}")
+            elif key == "time_zone":
+                if _is_time_zone(value):
+                    values[key] = value
+                else:
+                    at(key, f"time_zone must be an IANA zone name such as UTC{_got(value)}")
             elif key in access.BACKEND_KEYS:
                 self._access_key(key, value, values, at)
             else:
                 self._unknown_key((*header, key), key, _BACKEND_KEYS, label, backend=True)
 
+        zoned = ("patchwork", "patchwork-fdo")
+        if "time_zone" in raw and raw.get("kind") in BACKEND_KINDS and raw["kind"] not in zoned:
+            at("time_zone", "time_zone only applies to kinds 'patchwork' and 'patchwork-fdo'")
         if "api_version" in raw and raw.get("kind") in BACKEND_KINDS and raw["kind"] != "patchwork":
             at("api_version", "api_version only applies to kind 'patchwork'")
         if "username_env" in raw and "password_env" not in raw:

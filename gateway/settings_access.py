@@ -7,11 +7,14 @@ access keys of ``[server]`` and ``[[backends]]``. Part of ``gateway.settings`` (
 anonymous = true            # callers without a key are served (only by backends allowing it)
 introspection = true        # false: __schema/__type queries are rejected
 max_body_bytes = 1048576    # larger request bodies get 413
+header_timeout = 10         # seconds to send a request's head (else the connection is closed)
+body_timeout = 10           # seconds to send its body (else 408 REQUEST_TIMEOUT)
+socket_init_timeout = 5     # seconds for a websocket's connection_init (else closed 4408)
 
 [limits]                    # 0 turns a limit off
 max_depth = 15
 max_aliases = 30
-max_tokens = 10000
+max_tokens = 2000               # parsing costs ~5 µs of CPU a token (docs/security.md)
 max_cost = 1000             # per query (see schema/limits.py for the cost model)
 requests_per_minute = 600   # per caller: an API key, or one client address when anonymous
 cost_per_minute = 10000
@@ -25,9 +28,12 @@ sha256 = "…"                # `revgate hash-key` prints it; the key itself is 
 requests_per_minute = 1200  # optional, overrides [limits]
 cost_per_minute = 50000
 backend_tokens = { kernel = "CI_BOT_KERNEL_TOKEN" }   # env var NAMES: this caller's own tokens
+write = true                # false: read-only (mutations FORBIDDEN, compat writes refused)
 
 [[backends]]
 anonymous = false           # only callers with a key may use this backend
+anonymous_writes = false    # true: callers without a key may also write (mutations) with the
+                            # backend's own credential; never the default
 max_body_bytes = 52428800   # upstream response cap
 ```
 
@@ -44,8 +50,10 @@ from urllib.parse import urlsplit
 
 from gateway import settings as base  # circular on purpose: helpers are used at call time
 
-SERVER_KEYS: tuple[str, ...] = ("anonymous", "introspection", "max_body_bytes")
-BACKEND_KEYS: tuple[str, ...] = ("anonymous", "max_body_bytes")
+TIMEOUT_KEYS: tuple[str, ...] = ("header_timeout", "body_timeout", "socket_init_timeout")
+SERVER_KEYS: tuple[str, ...] = ("anonymous", "introspection", "max_body_bytes", *TIMEOUT_KEYS)
+BACKEND_KEYS: tuple[str, ...] = ("anonymous", "anonymous_writes", "max_body_bytes")
+_MAX_TIMEOUT = 3600.0
 LIMIT_KEYS: tuple[str, ...] = (
     "max_depth",
     "max_aliases",
@@ -62,6 +70,7 @@ API_KEY_KEYS: tuple[str, ...] = (
     "requests_per_minute",
     "cost_per_minute",
     "backend_tokens",
+    "write",
 )
 _KEY_SECRETS = ("key", "api_key", "token", "secret", "value")
 _SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
@@ -75,7 +84,7 @@ class LimitSettings:
 
     max_depth: int = 15
     max_aliases: int = 30
-    max_tokens: int = 10_000
+    max_tokens: int = 2_000
     max_cost: int = 1_000
     requests_per_minute: int = 600
     cost_per_minute: int = 10_000
@@ -91,6 +100,7 @@ class ApiKeySettings:
     requests_per_minute: int | None = None
     cost_per_minute: int | None = None
     backend_tokens: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    write: bool = True  # false: a read-only key (no mutation, no compat write)
 
 
 class AccessChecks:
@@ -110,8 +120,18 @@ class AccessChecks:
     # -- [server] and [[backends]] keys
 
     def _access_key(self, key: str, value: object, values: dict[str, Any], at: _At) -> None:
-        """``anonymous``, ``introspection`` (booleans) or ``max_body_bytes`` (bytes > 0)."""
-        if key == "max_body_bytes":
+        """``anonymous``, ``anonymous_writes``, ``introspection`` (booleans), ``max_body_bytes``
+        (bytes > 0) or one of the slow-client ``*_timeout`` (seconds > 0)."""
+        if key in TIMEOUT_KEYS:
+            if (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and 0 < value <= _MAX_TIMEOUT
+            ):
+                values[key] = float(value)
+            else:
+                at(key, f"{key} must be seconds > 0 and <= {_MAX_TIMEOUT:.0f}{base._got(value)}")
+        elif key == "max_body_bytes":
             if (size := _int_in(value, 1, _MAX_BODY)) is not None:
                 values[key] = size
             else:
@@ -252,6 +272,11 @@ class AccessChecks:
                     at(key, f"{key} must be an integer >= 0 (0 = no limit){base._got(value)}")
             elif key == "backend_tokens":
                 values[key] = self._backend_tokens(value, backend_names, at)
+            elif key == "write":
+                if isinstance(value, bool):
+                    values[key] = value
+                else:
+                    at(key, f"write must be true or false{base._got(value)}")
             elif key in _KEY_SECRETS:
                 at(
                     key,

@@ -22,8 +22,10 @@ from adapters import model
 from adapters.abf import ports
 from adapters.abf import records as abf
 from adapters.model import Page
+from schema import descriptions as doc
 from schema import node
 from schema.context import Info
+from schema.descriptions import After, First
 from schema.pagination import Connection, connection, page_request
 from schema.types import (
     Backend,
@@ -41,6 +43,13 @@ PullRequestRecord = abf.PullRequest  # the record ``schema/changes.py`` maps to 
 
 Mergeability = strawberry.enum(
     abf.Mergeability, name="PullRequestMergeability", description="Whether an open PR can merge."
+)
+doc.describe_values(
+    Mergeability,
+    MERGEABLE="It merges cleanly (ABF status ready).",
+    CONFLICTING="It has merge conflicts (ABF status blocked).",
+    UP_TO_DATE="The target already contains it: nothing to merge (ABF status already).",
+    UNKNOWN="Not checked yet (ABF status open), or the pull request is closed.",
 )
 
 
@@ -85,9 +94,13 @@ async def group(info: Info, backend: str, native_id: str) -> abf.Group | None:
 
 @strawberry.type(description="One side of a pull request: a ref of a project at a commit.")
 class PullRequestRef:
-    ref: str
-    sha: str | None
-    project: Project | None
+    ref: str = strawberry.field(description="The branch (or ref) name.")
+    sha: str | None = strawberry.field(
+        description="The commit it points at (null: ABF did not say)."
+    )
+    project: Project | None = strawberry.field(
+        description="The project the ref is in (null: ABF did not say)."
+    )
 
     @staticmethod
     def of(r: abf.Ref) -> PullRequestRef:
@@ -99,9 +112,11 @@ class PullRequestRef:
 
 @strawberry.type(description="A commit's author or committer as git records them.")
 class AbfGitActor:
-    name: str | None
-    email: str | None
-    date: datetime | None
+    name: str | None = strawberry.field(description="The name git recorded (null: none).")
+    email: str | None = strawberry.field(description="The email git recorded (null: none).")
+    date: datetime | None = strawberry.field(
+        description="When they authored or committed it (ISO 8601, UTC; null: not given)."
+    )
 
 
 def _actor(a: abf.GitActor | None) -> AbfGitActor | None:
@@ -110,12 +125,16 @@ def _actor(a: abf.GitActor | None) -> AbfGitActor | None:
 
 @strawberry.type(description="One commit of a pull request.")
 class AbfCommit:
-    sha: str
-    message: str
-    author: AbfGitActor | None
-    committer: AbfGitActor | None
-    parents: list[str]
-    web_url: str | None
+    sha: str = strawberry.field(description="The commit's hash.")
+    message: str = strawberry.field(description="The full commit message.")
+    author: AbfGitActor | None = strawberry.field(
+        description="Who wrote the change (null: not given)."
+    )
+    committer: AbfGitActor | None = strawberry.field(
+        description="Who committed it (null: not given)."
+    )
+    parents: list[str] = strawberry.field(description="The parent commits' hashes.")
+    web_url: str | None = strawberry.field(description=doc.WEB_URL)
 
     @staticmethod
     def of(c: abf.Commit) -> AbfCommit:
@@ -132,14 +151,20 @@ class AbfCommit:
 
 @strawberry.type(description="One file a pull request changes, with its line counts.")
 class AbfFile:
-    filename: str
-    status: str
-    additions: int
-    deletions: int
-    changes: int
-    sha: str | None
-    blob_url: str | None
-    raw_url: str | None
+    filename: str = strawberry.field(description="The file's path in the repository.")
+    status: str = strawberry.field(description="ABF's status: added, modified, removed, renamed.")
+    additions: int = strawberry.field(description="Lines added.")
+    deletions: int = strawberry.field(description="Lines deleted.")
+    changes: int = strawberry.field(description="Lines changed in all (additions + deletions).")
+    sha: str | None = strawberry.field(
+        description="The file's blob hash after the change (null: not given)."
+    )
+    blob_url: str | None = strawberry.field(
+        description="The file's page in ABF's web UI (null: not given)."
+    )
+    raw_url: str | None = strawberry.field(
+        description="The file's raw content after the change (null: not given)."
+    )
 
     @staticmethod
     def of(f: abf.FileChange) -> AbfFile:
@@ -160,7 +185,9 @@ class AbfFile:
     description="What a pull request would merge now: the head of fromRef, its commits and files."
 )
 class PullRequestRevision(Node, ChangeRevision):
-    sha: str | None
+    sha: str | None = strawberry.field(
+        description="The head commit of fromRef (null: ABF did not say)."
+    )
     _backend: strawberry.Private[str]
     _pr: strawberry.Private[str]
 
@@ -179,7 +206,9 @@ class PullRequestRevision(Node, ChangeRevision):
     def number(self) -> int | None:
         return None
 
-    @strawberry.field(description="The commits, oldest first (one upstream list).")
+    @strawberry.field(
+        description="The commits, oldest first (one upstream request per pull request)."
+    )
     async def commits(self, info: Info) -> list[AbfCommit]:
         src = reader(info, self._backend)
         found: list[abf.Commit] = await _load(
@@ -194,29 +223,41 @@ class PullRequestRevision(Node, ChangeRevision):
         )
         return found
 
-    @strawberry.field(description="The changed files (one upstream list).")
+    @strawberry.field(description="The changed files (one upstream request per pull request).")
     async def files(self, info: Info) -> list[AbfFile]:
         return [AbfFile.of(f) for f in await self._files(info)]
 
-    @strawberry.field(description="Lines added over every file.")
+    @strawberry.field(description="Lines added over every file (reads the files, as files).")
     async def additions(self, info: Info) -> int:
         return sum(f.additions for f in await self._files(info))
 
-    @strawberry.field(description="Lines deleted over every file.")
+    @strawberry.field(description="Lines deleted over every file (reads the files, as files).")
     async def deletions(self, info: Info) -> int:
         return sum(f.deletions for f in await self._files(info))
 
 
+_OPENED = "When it was opened (ISO 8601, UTC; a batched detail read for list items)."
+_UPDATED = "The last update (ISO 8601, UTC; a batched detail read for list items)."
+
+
 @strawberry.type(description="An ABF pull request: a Change from one ref into another.")
 class PullRequest(Change):
-    number: int
-    mergeable: bool | None = strawberry.field(description="ABF's own mergeable flag.")
-    mergeability: Mergeability  # type: ignore[valid-type]
-    from_ref: PullRequestRef
-    to_ref: PullRequestRef
-    owner: Person | None
-    assignee: Person | None
-    api_url: str | None
+    number: int = strawberry.field(description="Its number within its project.")
+    mergeable: bool | None = strawberry.field(
+        description="ABF's own mergeable flag (null: ABF did not say)."
+    )
+    mergeability: Mergeability = strawberry.field(  # type: ignore[valid-type]
+        description="Whether it can merge now, from ABF's status."
+    )
+    from_ref: PullRequestRef = strawberry.field(description="What would be merged.")
+    to_ref: PullRequestRef = strawberry.field(description="Where it would be merged.")
+    owner: Person | None = strawberry.field(
+        description="Who opened it (the same as author; null: unknown)."
+    )
+    assignee: Person | None = strawberry.field(description="Who is to review it (null: nobody).")
+    api_url: str | None = strawberry.field(
+        description="The pull request in ABF's REST API (null: not given)."
+    )
     _r: strawberry.Private[abf.PullRequest]
 
     async def _detail(self, info: Info) -> abf.PullRequest:
@@ -225,59 +266,75 @@ class PullRequest(Change):
         found = await pull_request(info, self._r.backend, self._r.id)
         return found or self._r
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field
+    @strawberry.field(description="The project it is merged into.")
     def project(self) -> Project:
         return Project.of(self._r.project)
 
     # Change declares these as plain fields; list items lack them, so here they are resolvers
     # (strawberry allows the override; mypy's dataclass check does not know that).
-    @strawberry.field(description="When it was opened (a detail read for list items).")  # type: ignore[misc]
+    @strawberry.field(description=_OPENED)  # type: ignore[misc]
     async def created_at(self, info: Info) -> datetime:
         detail = await self._detail(info)
         return detail.created_at or detail.updated_at
 
-    @strawberry.field(description="The last update (a detail read for list items).")  # type: ignore[misc]
+    @strawberry.field(description=_UPDATED)  # type: ignore[misc]
     async def updated_at(self, info: Info) -> datetime:
         return (await self._detail(info)).updated_at
 
-    @strawberry.field(description="The description (a detail read for list items).")
+    @strawberry.field(
+        description="The description, as written (a batched detail read for list items; "
+        "null: empty, or the read failed)."
+    )
     async def body(self, info: Info) -> str | None:
         return (await self._detail(info)).body
 
-    @strawberry.field
+    @strawberry.field(
+        description="When it was merged (ISO 8601, UTC; may need a detail read; null: not "
+        "merged, or the read failed)."
+    )
     async def merged_at(self, info: Info) -> datetime | None:
         return self._r.merged_at or (await self._detail(info)).merged_at
 
-    @strawberry.field(description="When it was merged or closed (a detail read).")
+    @strawberry.field(
+        description="When it was merged or closed (ISO 8601, UTC; a detail read; null: open, "
+        "or the read failed)."
+    )
     async def closed_at(self, info: Info) -> datetime | None:
         return (await self._detail(info)).closed_at
 
-    @strawberry.field(description="Who merged it (a detail read).")
+    @strawberry.field(
+        description="Who merged it (a detail read; null: not merged, or the read failed)."
+    )
     async def merged_by(self, info: Info) -> Person | None:
         return Person.of((await self._detail(info)).merged_by)
 
-    @strawberry.field(description="Who closed (or merged) it (a detail read).")
+    @strawberry.field(
+        description="Who closed (or merged) it (a detail read; null: open, or the read failed)."
+    )
     async def closed_by(self, info: Info) -> Person | None:
         return Person.of((await self._detail(info)).closed_by)
 
-    @strawberry.field(description="ABF's merge check: mergeable passes, conflicts fail.")
+    @strawberry.field(
+        description="ABF's merge check while open: mergeable passes, conflicts fail, not yet "
+        "checked is pending (no upstream request; empty once closed)."
+    )
     async def checks(self, info: Info) -> list[Check] | None:
         found = abf.merge_check(self._r)
         return [Check.of(found)] if found else []
 
     @strawberry.field(description="ABF's pull request API has no comments: always empty.")
     async def comments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[Comment] | None:
         request = page_request(first, after)
         empty: Page[model.Comment] = Page(items=(), offset=request.offset, has_next=False, total=0)
         return connection(empty, Comment.of)
 
-    @strawberry.field(description="What it would merge now: the head of fromRef.")
+    @strawberry.field(description="What it would merge now: the head of fromRef (no request).")
     def revision(self) -> PullRequestRevision:
         return PullRequestRevision.of(self._r)
 
@@ -285,12 +342,14 @@ class PullRequest(Change):
     async def current_revision(self, info: Info) -> PullRequestRevision | None:
         return PullRequestRevision.of(self._r)
 
-    @strawberry.field(description="Its commits, oldest first (one upstream list).")
+    @strawberry.field(
+        description="Its commits, oldest first (one upstream request per pull request)."
+    )
     async def commits(self, info: Info) -> list[AbfCommit]:
         found: list[AbfCommit] = await self.revision().commits(info)
         return found
 
-    @strawberry.field(description="Its changed files (one upstream list).")
+    @strawberry.field(description="Its changed files (one upstream request per pull request).")
     async def files(self, info: Info) -> list[AbfFile]:
         found: list[AbfFile] = await self.revision().files(info)
         return found

@@ -9,12 +9,14 @@ backend named, like every expected failure (see ``schema/mutations.py``).
 from __future__ import annotations
 
 import enum
+from typing import Annotated
 
 import strawberry
 
 from adapters.abf import ports
 from adapters.abf import records as abf
 from adapters.errors import UpstreamError
+from schema import descriptions as doc
 from schema import node
 from schema.abf import PullRequest
 from schema.context import Info
@@ -54,8 +56,8 @@ class CreatePullRequestInput:
     project: str = strawberry.field(
         description="The target project: a Project ID, or a native id/owner/name with backend."
     )
-    title: str
-    body: str = ""
+    title: str = strawberry.field(description="The title (not empty).")
+    body: str = strawberry.field(default="", description="The description (default empty).")
     to_ref: str = strawberry.field(description="The branch to merge into.")
     from_ref: str = strawberry.field(description="The branch to merge from.")
     from_project: str | None = strawberry.field(
@@ -75,27 +77,40 @@ class PullRequestStatusAction(enum.Enum):
     REOPEN = "reopen"
 
 
+doc.describe_values(
+    PullRequestStatusAction,
+    CLOSE="Close it without merging.",
+    REOPEN="Open a closed one again.",
+)
+
+
 @strawberry.input(description="Fields of a pull request to change; omitted ones stay.")
 class UpdatePullRequestInput:
-    id: strawberry.ID
-    title: str | None = None
-    body: str | None = None
+    id: strawberry.ID = strawberry.field(description="The PullRequest ID.")
+    title: str | None = strawberry.field(default=None, description="A new title.")
+    body: str | None = strawberry.field(default=None, description="A new description.")
     assignee: str | None = strawberry.field(
         default=None, description='A Person ID, a native user id, or "" to unassign.'
     )
-    status: PullRequestStatusAction | None = None
+    status: PullRequestStatusAction | None = strawberry.field(
+        default=None, description="Close or reopen it."
+    )
 
 
 @strawberry.input(description="A pull request to merge.")
 class MergePullRequestInput:
-    id: strawberry.ID
-    commit_message: str | None = None
+    id: strawberry.ID = strawberry.field(description="The PullRequest ID.")
+    commit_message: str | None = strawberry.field(
+        default=None, description="The merge commit's message (null: ABF's default)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What a pull request mutation did.")
 class PullRequestPayload:
-    pull_request: PullRequest | None
-    errors: list[MutationError]
+    pull_request: PullRequest | None = strawberry.field(
+        description="The pull request afterwards (null: the write failed, see errors)."
+    )
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 def _failed(exc: Exception) -> PullRequestPayload:
@@ -106,7 +121,11 @@ def _failed(exc: Exception) -> PullRequestPayload:
 class AbfMutation:
     @strawberry.mutation(description="Open a pull request on an ABF project.")
     async def create_pull_request(
-        self, info: Info, input: CreatePullRequestInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreatePullRequestInput, strawberry.argument(description="The pull request.")
+        ],
     ) -> PullRequestPayload:
         try:
             backend, project = _project(input.project, input.backend, "project")
@@ -131,7 +150,11 @@ class AbfMutation:
 
     @strawberry.mutation(description="Change a pull request's title, body, assignee or status.")
     async def update_pull_request(
-        self, info: Info, input: UpdatePullRequestInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdatePullRequestInput, strawberry.argument(description="What to change.")
+        ],
     ) -> PullRequestPayload:
         try:
             gid = node.decode(str(input.id), "PullRequest")
@@ -151,7 +174,9 @@ class AbfMutation:
 
     @strawberry.mutation(description="Merge a pull request (ABF merges only mergeable ones).")
     async def merge_pull_request(
-        self, info: Info, input: MergePullRequestInput
+        self,
+        info: Info,
+        input: Annotated[MergePullRequestInput, strawberry.argument(description="What to merge.")],
     ) -> PullRequestPayload:
         try:
             gid = node.decode(str(input.id), "PullRequest")

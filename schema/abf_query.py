@@ -14,9 +14,11 @@ import strawberry
 
 from adapters.abf import ports
 from adapters.abf import records as abf
+from schema import descriptions as doc
 from schema import node
 from schema.abf import PullRequest, group, pull_request, reader
 from schema.context import Info
+from schema.descriptions import After, First
 from schema.errors import UserInputError
 from schema.pagination import Connection, connection, page_request
 from schema.types import Backend, Node, Person, backend_of
@@ -30,11 +32,28 @@ class PullRequestScope(enum.Enum):
     PROJECT = "project"
 
 
+doc.describe_values(
+    PullRequestScope,
+    ALL="Every project the credentials can see.",
+    USER="The projects the credentials' user owns or is a member of.",
+    GROUP="One group's projects (filter.group).",
+    PROJECT="One project (filter.project).",
+)
+
+
 @strawberry.enum(description="ABF's filter of the user-wide lists.")
 class PullRequestInvolvement(enum.Enum):
     ASSIGNED = "assigned"
     CREATED = "created"
     ALL = "all"
+
+
+doc.describe_values(
+    PullRequestInvolvement,
+    ASSIGNED="Assigned to the user.",
+    CREATED="Opened by the user.",
+    ALL="Either.",
+)
 
 
 @strawberry.enum(description="ABF's list status: open (open, ready, already, blocked) or closed.")
@@ -43,10 +62,24 @@ class PullRequestListStatus(enum.Enum):
     CLOSED = "closed"
 
 
+doc.describe_values(
+    PullRequestListStatus,
+    OPEN="Not merged or closed yet.",
+    CLOSED="Merged or closed.",
+)
+
+
 @strawberry.enum(description="ABF's list order.")
 class PullRequestSort(enum.Enum):
     SUBMITTED = "submitted"
     UPDATED = "updated"
+
+
+doc.describe_values(
+    PullRequestSort,
+    SUBMITTED="By when they were opened.",
+    UPDATED="By their last update.",
+)
 
 
 @strawberry.enum(description="ABF's sort direction.")
@@ -55,12 +88,21 @@ class PullRequestDirection(enum.Enum):
     DESC = "desc"
 
 
+doc.describe_values(
+    PullRequestDirection,
+    ASC="Oldest first.",
+    DESC="Newest first.",
+)
+
+
 @strawberry.input(description="ABF pull request list filters; each maps onto ABF's own.")
 class PullRequestFilterInput:
     backend: str | None = strawberry.field(
         default=None, description="Backend name; needed when several ABF backends are set up."
     )
-    scope: PullRequestScope = PullRequestScope.ALL
+    scope: PullRequestScope = strawberry.field(
+        default=PullRequestScope.ALL, description="Which list to read (default ALL)."
+    )
     group: str | None = strawberry.field(
         default=None, description="An AbfGroup ID or native group id (scope GROUP)."
     )
@@ -71,14 +113,22 @@ class PullRequestFilterInput:
         default=None,
         description="ABF's filter (not PROJECT): assigned (its default), created, all.",
     )
-    status: PullRequestListStatus | None = None
+    status: PullRequestListStatus | None = strawberry.field(
+        default=None, description="Open or closed ones; null: ABF's default."
+    )
     assignee: str | None = strawberry.field(
         default=None, description='PROJECT only: a nickname, "none" or "*".'
     )
     creator: str | None = strawberry.field(default=None, description="PROJECT only: a nickname.")
-    sort: PullRequestSort | None = None
-    direction: PullRequestDirection | None = None
-    since: datetime | None = None
+    sort: PullRequestSort | None = strawberry.field(
+        default=None, description="The order; null: ABF's default."
+    )
+    direction: PullRequestDirection | None = strawberry.field(
+        default=None, description="Which way; null: ABF's default."
+    )
+    since: datetime | None = strawberry.field(
+        default=None, description="Only those updated since this time (ISO 8601, UTC)."
+    )
 
     def to_filter(self) -> abf.PullRequestFilter:
         """The adapter-level filter (IDs decoded to native ids)."""
@@ -136,27 +186,40 @@ def split_id(value: str, type_name: str) -> tuple[str, str]:
 
 @strawberry.type(description="An ABF group: an organisation owning projects.")
 class AbfGroup(Node):
-    uname: str
-    description: str | None
-    own_projects_count: int | None
-    owner: Person | None
-    created_at: datetime | None
-    web_url: str | None
-    avatar_url: str | None
+    uname: str = strawberry.field(description="The group's unique name (owner part of owner/name).")
+    description: str | None = strawberry.field(description="The group's description (null: none).")
+    own_projects_count: int | None = strawberry.field(
+        description="How many projects it owns (null: ABF did not say)."
+    )
+    owner: Person | None = strawberry.field(description="The group's owner (null: not given).")
+    created_at: datetime | None = strawberry.field(
+        description="When it was created (ISO 8601, UTC; null: not given)."
+    )
+    web_url: str | None = strawberry.field(description=doc.WEB_URL)
+    avatar_url: str | None = strawberry.field(description="The group's picture (null: none).")
     _r: strawberry.Private[abf.Group]
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field(description="Pull requests of the group's projects (ABF's group list).")
+    @strawberry.field(
+        description="Pull requests of the group's projects (ABF's group list; one upstream "
+        "request per group)."
+    )
     async def pull_requests(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        involvement: PullRequestInvolvement | None = None,
-        status: PullRequestListStatus | None = None,
+        first: First = None,
+        after: After = None,
+        involvement: Annotated[
+            PullRequestInvolvement | None,
+            strawberry.argument(description="The user's part in them; null: ABF's default."),
+        ] = None,
+        status: Annotated[
+            PullRequestListStatus | None,
+            strawberry.argument(description="Open or closed ones; null: ABF's default."),
+        ] = None,
     ) -> Connection[PullRequest]:
         flt = abf.PullRequestFilter(
             scope=abf.Scope.GROUP,
@@ -196,17 +259,25 @@ async def resolve_abf_node(info: Info, type_name: str, backend: str, native: str
 @strawberry.type
 class AbfQuery:
     @strawberry.field(
-        description="An ABF pull request by global ID, or by backend, project and number."
+        description="An ABF pull request by global ID, or by backend, project and number "
+        "(null: no such pull request)."
     )
     async def pull_request(
         self,
         info: Info,
-        id: strawberry.ID | None = None,
-        backend: str | None = None,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A PullRequest ID.")
+        ] = None,
+        backend: Annotated[
+            str | None,
+            strawberry.argument(description="Backend name; needed with several ABF backends."),
+        ] = None,
         project: Annotated[
             str | None, strawberry.argument(description="Native project id or owner/name.")
         ] = None,
-        number: int | None = None,
+        number: Annotated[
+            int | None, strawberry.argument(description="The pull request's number (with project).")
+        ] = None,
     ) -> PullRequest | None:
         if id is not None:
             name, native = split_id(str(id), "PullRequest")
@@ -219,13 +290,18 @@ class AbfQuery:
         found = await pull_request(info, name, native)
         return PullRequest.of(found) if found else None
 
-    @strawberry.field(description="One of ABF's pull request lists, with ABF's own filters.")
+    @strawberry.field(
+        description="One of ABF's pull request lists, with ABF's own filters (kind abf)."
+    )
     async def pull_requests(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: PullRequestFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            PullRequestFilterInput | None,
+            strawberry.argument(description="Which list and how; null: scope ALL."),
+        ] = None,
     ) -> Connection[PullRequest]:
         flt = filter or PullRequestFilterInput()
         name = pick_backend(info, flt.backend, ports.PullRequestReader, "pull requests")
@@ -234,9 +310,19 @@ class AbfQuery:
         )
         return connection(page, PullRequest.of)
 
-    @strawberry.field(description="An ABF group by global ID, or by backend and native id.")
+    @strawberry.field(
+        description="An ABF group by global ID, or by backend and native id (null: no such group)."
+    )
     async def abf_group(
-        self, info: Info, id: strawberry.ID | None = None, backend: str | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="An AbfGroup ID, or a native id with backend."),
+        ] = None,
+        backend: Annotated[
+            str | None, strawberry.argument(description="Backend name, when id is native.")
+        ] = None,
     ) -> AbfGroup | None:
         if id is None or backend is not None:
             if not (id and backend):
@@ -247,8 +333,17 @@ class AbfQuery:
         found = await group(info, name, native)
         return AbfGroup.of(found) if found else None
 
-    @strawberry.field(description="The user an ABF backend's credentials belong to.")
-    async def abf_viewer(self, info: Info, backend: str | None = None) -> Person | None:
+    @strawberry.field(
+        description="The user an ABF backend's credentials belong to (one upstream request)."
+    )
+    async def abf_viewer(
+        self,
+        info: Info,
+        backend: Annotated[
+            str | None,
+            strawberry.argument(description="Backend name; needed with several ABF backends."),
+        ] = None,
+    ) -> Person | None:
         name = pick_backend(info, backend, ports.GroupReader, "the authenticated user")
         src = info.context.capable(name, ports.GroupReader, "the authenticated user")
         return Person.of(await src.viewer())

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
 from schema.abf_mutations import AbfMutation
@@ -19,11 +19,39 @@ from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.revisions import RevisionMutation
-from schema.subscriptions import Subscription, SubscriptionsNeedAStream
+from schema.scalars import SCALAR_OVERRIDES
+from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 from schema.validation import TextValidationCache
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+# Shown atop GraphiQL's Docs panel (introspection's ``__schema { description }``).
+SCHEMA_DESCRIPTION = (
+    "revgate: one GraphQL API over code-review systems — Patchwork (upstream and the "
+    "freedesktop fork), Gerrit and ABF. Objects carry opaque global IDs (`node(id:)`); lists "
+    "are Relay connections (`first` 1..100, default 30; `after` a cursor). Times are ISO 8601 "
+    "in UTC. A query's cost is one upstream request per connection per parent object "
+    "(`rateLimit`, `extensions.cost`). A backend's failure is a coded error in `errors`; the "
+    "lists merged across backends still answer with the others."
+)
+
+QUERY_DESCRIPTION = (
+    "What can be read: any object by ID, the backends, and each kind's lists. `changes` "
+    "merges every backend's changes into one list."
+)
+MUTATION_DESCRIPTION = (
+    "Writes, with the caller's credentials. Expected failures (bad ID, refusal, backend down) "
+    "come back coded in the payload's `errors`; writes are never retried."
+)
+
+
+def _root(name: str, description: str, types: tuple[type, ...]) -> type:
+    """The root type merged from each area's fields, with its description (``merge_types``
+    takes none)."""
+    merged = merge_types(name, types)
+    merged.__strawberry_definition__.description = description  # type: ignore[attr-defined]
+    return merged
 
 
 def build_schema(
@@ -33,8 +61,9 @@ def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
     fast_path: FastPath | None = None,
 ) -> strawberry.Schema:
-    """The revgate schema with error masking, query limits, parse and validation caches
-    (validation keyed by query text: ``schema/validation.py``) and ``extensions`` (metrics).
+    """The revgate schema with error masking, query limits (documents parsed, measured and
+    cached by text before any validation rule: ``schema/documents.py``), a validation cache
+    (keyed by query text: ``schema/validation.py``) and ``extensions`` (metrics).
 
     ``fast_path`` (see ``schema/fastpath.py``) runs supported queries from compiled plans; its
     extension goes last so that every check of the extensions before it (limits, cost) applies
@@ -44,22 +73,28 @@ def build_schema(
     if not introspection:
         extra.append(no_introspection)
     fast = [fast_path.extension()] if fast_path is not None else []
-    return LoggingSchema(
-        query=merge_types("Query", (Query, AbfQuery, GerritQuery)),
-        mutation=merge_types("Mutation", (Mutation, RevisionMutation, AbfMutation, GerritMutation)),
+    schema = LoggingSchema(
+        query=_root("Query", QUERY_DESCRIPTION, (Query, AbfQuery, GerritQuery)),
+        mutation=_root(
+            "Mutation",
+            MUTATION_DESCRIPTION,
+            (Mutation, RevisionMutation, AbfMutation, GerritMutation),
+        ),
         subscription=Subscription,
+        scalar_overrides=SCALAR_OVERRIDES,
         types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
         extensions=[
             mask_errors,
             PartialErrors,
-            lambda: ParserCache(maxsize=256),
             TextValidationCache(256).extension(),
-            SubscriptionsNeedAStream,  # before limits and cost: nothing is charged
             *extra,
             *extensions,
             *fast,
         ],
     )
+    # strawberry 0.341 takes no schema description (its printer leaves it out of the SDL too)
+    schema._schema.description = SCHEMA_DESCRIPTION
+    return schema
 
 
 def sdl() -> str:

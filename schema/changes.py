@@ -17,6 +17,7 @@ import strawberry
 from adapters import base, model
 from adapters.gerrit.records import GerritChange as GerritChangeRecord
 from schema import abf, node
+from schema import descriptions as doc
 from schema.context import Info
 from schema.errors import UserInputError
 from schema.gerrit import GerritChange, check_query
@@ -40,15 +41,32 @@ class OrderDirection(enum.Enum):
     DESC = "DESC"
 
 
+doc.describe_values(
+    OrderDirection,
+    ASC="Oldest (smallest) first.",
+    DESC="Newest (largest) first.",
+)
+
+
 @strawberry.enum(description="What changes are ordered by.")
 class ChangeOrderField(enum.Enum):
     UPDATED_AT = "UPDATED_AT"
 
 
+doc.describe_values(
+    ChangeOrderField,
+    UPDATED_AT="The change's updatedAt (upstream Patchwork: its date).",
+)
+
+
 @strawberry.input(description="The order of a change list.")
 class ChangeOrder:
-    field: ChangeOrderField = ChangeOrderField.UPDATED_AT
-    direction: OrderDirection = OrderDirection.DESC
+    field: ChangeOrderField = strawberry.field(
+        default=ChangeOrderField.UPDATED_AT, description="What to order by."
+    )
+    direction: OrderDirection = strawberry.field(
+        default=OrderDirection.DESC, description="Which way (default: newest first)."
+    )
 
 
 @strawberry.input(description="A filter that means the same on every forge.")
@@ -59,12 +77,18 @@ class ChangeFilterInput:
     projects: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Only these projects (Project IDs); implies their backends."
     )
-    states: list[ChangeState] | None = None  # type: ignore[valid-type]
+    states: list[ChangeState] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only changes in one of these states; null: any state."
+    )
     author: str | None = strawberry.field(
         default=None, description="Email, username or name (case-insensitive, exact)."
     )
-    updated_since: datetime | None = strawberry.field(default=None, description="Inclusive.")
-    updated_before: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    updated_since: datetime | None = strawberry.field(
+        default=None, description="Only changes updated at or after this time (ISO 8601, UTC)."
+    )
+    updated_before: datetime | None = strawberry.field(
+        default=None, description="Only changes updated before this time (ISO 8601, UTC)."
+    )
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the title."
     )
@@ -76,9 +100,9 @@ class ChangeFilterInput:
 
 @strawberry.type(description="A page of changes merged across backends.")
 class ChangeConnection:
-    edges: list[Edge[Change]]
-    nodes: list[Change]
-    page_info: PageInfo
+    edges: list[Edge[Change]] = strawberry.field(description=doc.EDGES)
+    nodes: list[Change] = strawberry.field(description=doc.NODES)
+    page_info: PageInfo = strawberry.field(description=doc.PAGE_INFO)
     total_count: int | None = strawberry.field(description="Not known for merged lists (null).")
     missing_backends: list[str] = strawberry.field(
         description="Backends that failed or ran out of time: their changes are not in this page."

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from aiodataloader import DataLoader
@@ -34,7 +34,6 @@ class Context:
     budget: float = 10.0  # seconds a backend may take in a federated list
     breakers: Breakers | None = None  # shared by every request of the app
     hub: EventHub | None = None  # live-event pollers, shared by every subscription
-    streaming: ClassVar[bool] = False  # a transport for subscriptions (websocket contexts)
     meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
     partial_errors: list[tuple[list[str | int], UpstreamError]] = field(default_factory=list)
@@ -138,7 +137,11 @@ class Context:
         return result
 
     async def person(self, backend: str, native_id: str) -> Person | None:
-        """One person or user account, batched per request."""
+        """One person or user account, batched per request. Patchwork shows people and user
+        accounts (their emails) to authenticated users only: not to anonymous callers, whom
+        the gateway's credential must not stand in for."""
+        if self.meta.anonymous and self.source(backend).kind == "patchwork":
+            return None
         src = self.capable(backend, base.PersonReader, "people")
         result: Person | None = await self._loader(backend, "person", src.get_people).load(
             native_id
@@ -151,6 +154,8 @@ class Context:
         result: Bundle | None = await self._loader(backend, "bundle", src.get_bundles).load(
             native_id
         )
+        if result is not None and not result.public and self.meta.anonymous:
+            return None  # the gateway account's private bundle: as Patchwork, not found
         return result
 
 

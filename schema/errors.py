@@ -19,9 +19,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from adapters.errors import UpstreamError
 from schema.hooks import CachedHooksRunner
@@ -128,6 +132,11 @@ class LoggingSchema(strawberry.Schema):
         return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        # ``execute`` answers once: a subscription there would be a masked 500. strawberry
+        # then raises InvalidOperationTypeError, which the HTTP view answers with a 400
+        # (coded by ``http_error_body``); subscriptions go over the websocket.
+        allowed = kwargs.get("allowed_operation_types") or DEFAULT_ALLOWED_OPERATION_TYPES
+        kwargs["allowed_operation_types"] = set(allowed) - {OperationType.SUBSCRIPTION}
         result = await super().execute(*args, **kwargs)
         for error in result.errors or ():
             if isinstance(error, GraphQLSyntaxError):
@@ -156,3 +165,23 @@ class LoggingSchema(strawberry.Schema):
                     path,
                     exc_info=(type(original), original, original.__traceback__),
                 )
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+def http_error_body(status: int, reason: str, cause: BaseException | None) -> dict[str, Any]:
+    """The GraphQL-shaped body of a request strawberry refuses before executing it (bad JSON,
+    no query, unknown operation name, an operation type the method does not allow …), so
+    that these errors are coded like every other: strawberry answers them in plain text."""
+    if isinstance(cause, CannotGetOperationTypeError):
+        code = "OPERATION_RESOLUTION_FAILURE"
+    elif isinstance(cause, InvalidOperationTypeError):
+        code = "OPERATION_NOT_ALLOWED"
+        if cause.operation_type is OperationType.SUBSCRIPTION:
+            reason += " (subscribe over the websocket: graphql-transport-ws on this URL)"
+    elif isinstance(cause, MissingQueryError):
+        code = "BAD_REQUEST"
+    else:
+        code = _HTTP_CODES.get(status, "BAD_REQUEST")
+    return {"data": None, "errors": [{"message": reason, "extensions": {"code": code}}]}

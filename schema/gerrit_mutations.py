@@ -11,13 +11,14 @@ accepts (``current``, a patch-set number, a sha or an abbreviated sha).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 
 from adapters.errors import UpstreamError
 from adapters.gerrit import records as gr
 from adapters.gerrit.source import GerritSource
+from schema import descriptions as doc
 from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
@@ -28,6 +29,10 @@ from schema.types import Person
 
 T = TypeVar("T")
 CURRENT = "current"
+
+_CHANGE = "The GerritChange ID."
+_REVISION = "The patch set: current (the default), its number, its sha or 4+ characters of it."
+_INPUT = strawberry.argument(description="The write's parameters (see the input type).")
 
 
 def _target(info: Info, change: strawberry.ID) -> tuple[GerritSource, str]:
@@ -55,68 +60,87 @@ async def _reloaded(src: GerritSource, native: str) -> gr.GerritChange:
 
 @strawberry.type(description="A change after a write (null when the write failed or deleted it).")
 class GerritChangePayload:
-    change: GerritChange | None
-    errors: list[MutationError]
+    change: GerritChange | None = strawberry.field(
+        description="The change afterwards (revert, cherry-pick: the new change; null: the "
+        "write failed)."
+    )
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 @strawberry.type(description="Whether a write that returns nothing happened.")
 class GerritDonePayload:
-    done: bool
-    errors: list[MutationError]
+    done: bool = strawberry.field(description="Whether it happened (false: see errors).")
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 @strawberry.type(description="Reviewers added, or why not (confirm: ask again with confirmed).")
 class GerritAddReviewerPayload:
-    reviewers: list[GerritReviewer]
+    reviewers: list[GerritReviewer] = strawberry.field(
+        description="The reviewers added (empty: none, see confirm and errors)."
+    )
     confirm: bool = strawberry.field(
         description="A big group: repeat with confirmed: true to add all its members."
     )
     message: str | None = strawberry.field(description="Gerrit's own explanation, if any.")
-    errors: list[MutationError]
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 @strawberry.type(description="A label and the value a review applied.")
 class GerritAppliedLabel:
-    label: str
-    value: int
+    label: str = strawberry.field(description="The label, e.g. Code-Review.")
+    value: int = strawberry.field(description="The value now applied, e.g. 1.")
 
 
 @strawberry.type(description="The labels a review applied.")
 class GerritReviewPayload:
-    labels: list[GerritAppliedLabel]
-    errors: list[MutationError]
+    labels: list[GerritAppliedLabel] = strawberry.field(
+        description="The votes Gerrit applied (empty: none, or the review failed)."
+    )
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 @strawberry.type(description="A draft comment after a write.")
 class GerritDraftPayload:
-    draft: GerritInlineComment | None
-    errors: list[MutationError]
+    draft: GerritInlineComment | None = strawberry.field(
+        description="The draft as saved (null: the write failed)."
+    )
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 @strawberry.type(description="What a submit type rule answers.")
 class GerritSubmitTypePayload:
-    submit_type: str | None
-    errors: list[MutationError]
+    submit_type: str | None = strawberry.field(
+        description="The submit type, e.g. MERGE_IF_NECESSARY (null: the rule failed)."
+    )
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 @strawberry.type(description="One label's standing in a submit record.")
 class GerritSubmitLabel:
-    label: str
+    label: str = strawberry.field(description="The label, e.g. Code-Review.")
     status: str = strawberry.field(description="ok, reject, need, may or impossible.")
-    account: Person | None
+    account: Person | None = strawberry.field(
+        description="Who gave the deciding vote (null: nobody yet)."
+    )
 
 
 @strawberry.type(description="One outcome of a submit rule.")
 class GerritSubmitRecord:
-    status: str
-    labels: list[GerritSubmitLabel]
-    error_message: str | None
+    status: str = strawberry.field(
+        description="OK, NOT_READY, CLOSED, FORCED or RULE_ERROR, as Gerrit says."
+    )
+    labels: list[GerritSubmitLabel] = strawberry.field(description="Each label's standing.")
+    error_message: str | None = strawberry.field(
+        description="The rule's error (RULE_ERROR; null otherwise)."
+    )
 
 
 @strawberry.type(description="What a submit rule answers.")
 class GerritSubmitRulePayload:
-    records: list[GerritSubmitRecord]
-    errors: list[MutationError]
+    records: list[GerritSubmitRecord] = strawberry.field(
+        description="The submit records (empty: the rule failed, see errors)."
+    )
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 def _submit_record(r: gr.SubmitRecord) -> GerritSubmitRecord:
@@ -139,70 +163,90 @@ def _submit_record(r: gr.SubmitRecord) -> GerritSubmitRecord:
 
 @strawberry.input(description="A change and an optional message (abandon, restore, revert).")
 class GerritChangeMessageInput:
-    change: strawberry.ID
-    message: str | None = None
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    message: str | None = strawberry.field(
+        default=None, description="A message to post on the change (null: Gerrit's default)."
+    )
 
 
 @strawberry.input(description="A change.")
 class GerritChangeInput:
-    change: strawberry.ID
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
 
 
 @strawberry.input(description="A change's new topic (empty deletes it).")
 class GerritSetTopicInput:
-    change: strawberry.ID
-    topic: str
-    message: str | None = None
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    topic: str = strawberry.field(description="The new topic; empty deletes it.")
+    message: str | None = strawberry.field(
+        default=None, description="A message to post on the change (null: none)."
+    )
 
 
 @strawberry.input(description="A change, or one of its patch sets when revision is given.")
 class GerritChangeRevisionInput:
-    change: strawberry.ID
-    revision: str | None = None
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    revision: str | None = strawberry.field(
+        default=None, description="A patch set as in revision fields; null: the whole change."
+    )
 
 
 @strawberry.input(description="Submit a change (or one patch set).")
 class GerritSubmitInput:
-    change: strawberry.ID
-    revision: str | None = None
-    wait_for_merge: bool = False
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    revision: str | None = strawberry.field(
+        default=None, description="A patch set as in revision fields; null: the whole change."
+    )
+    wait_for_merge: bool = strawberry.field(
+        default=False, description="Gerrit's wait_for_merge: answer once the merge is done."
+    )
 
 
 @strawberry.input(description="Add an account or group as reviewer.")
 class GerritAddReviewerInput:
-    change: strawberry.ID
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
     reviewer: str = strawberry.field(description="Account id, username, email, name or group.")
-    confirmed: bool = False
+    confirmed: bool = strawberry.field(
+        default=False, description="Add a big group anyway (after a confirm answer)."
+    )
 
 
 @strawberry.input(description="Remove a reviewer.")
 class GerritDeleteReviewerInput:
-    change: strawberry.ID
-    account: str
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    account: str = strawberry.field(description="Account id, username or email.")
 
 
 @strawberry.input(description="A vote on one label.")
 class GerritLabelInput:
-    label: str
-    value: int
+    label: str = strawberry.field(description="The label, e.g. Code-Review.")
+    value: int = strawberry.field(description="The vote, within the label's range (e.g. -2..2).")
 
 
 @strawberry.input(description="An inline comment (in a review, or a draft).")
 class GerritCommentInput:
-    path: str
-    message: str
-    line: int | None = None
+    path: str = strawberry.field(description="The file (/PATCHSET_LEVEL: the whole patch set).")
+    message: str = strawberry.field(description="The comment's text (not empty).")
+    line: int | None = strawberry.field(default=None, description="The line, from 1; null: file.")
     side: str | None = strawberry.field(default=None, description="REVISION (default) or PARENT.")
-    in_reply_to: str | None = None
+    in_reply_to: str | None = strawberry.field(
+        default=None, description="The id of the comment it answers (null: a new thread)."
+    )
 
 
 @strawberry.input(description="A review: a message, votes and inline comments.")
 class GerritSetReviewInput:
-    change: strawberry.ID
-    revision: str = CURRENT
-    message: str | None = None
-    labels: list[GerritLabelInput] = strawberry.field(default_factory=list)
-    comments: list[GerritCommentInput] = strawberry.field(default_factory=list)
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    revision: str = strawberry.field(default=CURRENT, description=_REVISION)
+    message: str | None = strawberry.field(
+        default=None, description="The review's message (null: none)."
+    )
+    labels: list[GerritLabelInput] = strawberry.field(
+        default_factory=list, description="Votes to cast."
+    )
+    comments: list[GerritCommentInput] = strawberry.field(
+        default_factory=list, description="Inline comments to publish."
+    )
     drafts: str | None = strawberry.field(default=None, description="DELETE, PUBLISH or KEEP.")
     notify: str | None = strawberry.field(
         default=None, description="NONE, OWNER, OWNER_REVIEWERS or ALL."
@@ -211,47 +255,51 @@ class GerritSetReviewInput:
 
 @strawberry.input(description="A draft comment to create, or (with draftId) to update.")
 class GerritDraftInput:
-    change: strawberry.ID
-    comment: GerritCommentInput
-    revision: str = CURRENT
-    draft_id: str | None = None
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    comment: GerritCommentInput = strawberry.field(description="The draft's content.")
+    revision: str = strawberry.field(default=CURRENT, description=_REVISION)
+    draft_id: str | None = strawberry.field(
+        default=None, description="The draft to update; null: create one."
+    )
 
 
 @strawberry.input(description="One draft comment.")
 class GerritDeleteDraftCommentInput:
-    change: strawberry.ID
-    draft_id: str
-    revision: str = CURRENT
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    draft_id: str = strawberry.field(description="The draft comment's id.")
+    revision: str = strawberry.field(default=CURRENT, description=_REVISION)
 
 
 @strawberry.input(description="A file of a patch set (reviewed flag).")
 class GerritFileInput:
-    change: strawberry.ID
-    path: str
-    revision: str = CURRENT
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    path: str = strawberry.field(description="The file's path.")
+    revision: str = strawberry.field(default=CURRENT, description=_REVISION)
 
 
 @strawberry.input(description="Cherry-pick a patch set onto another branch.")
 class GerritCherryPickInput:
-    change: strawberry.ID
-    destination: str
-    message: str
-    revision: str = CURRENT
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    destination: str = strawberry.field(description="The branch to cherry-pick onto.")
+    message: str = strawberry.field(description="The new change's commit message.")
+    revision: str = strawberry.field(default=CURRENT, description=_REVISION)
 
 
 @strawberry.input(description="A patch set's new commit message.")
 class GerritEditMessageInput:
-    change: strawberry.ID
-    message: str
-    revision: str = CURRENT
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    message: str = strawberry.field(description="The new commit message (keep the Change-Id).")
+    revision: str = strawberry.field(default=CURRENT, description=_REVISION)
 
 
 @strawberry.input(description="A Prolog rule to try on a patch set.")
 class GerritTestRuleInput:
-    change: strawberry.ID
-    rule: str
-    revision: str = CURRENT
-    skip_filters: bool = False
+    change: strawberry.ID = strawberry.field(description=_CHANGE)
+    rule: str = strawberry.field(description="The Prolog rule's source.")
+    revision: str = strawberry.field(default=CURRENT, description=_REVISION)
+    skip_filters: bool = strawberry.field(
+        default=False, description="Skip the parent projects' submit filters."
+    )
 
 
 def _comment(c: GerritCommentInput, draft_id: str | None = None) -> gr.CommentInput:
@@ -284,7 +332,9 @@ class GerritMutation:
     """Gerrit's writes."""
 
     @strawberry.mutation(description="Set (or, with an empty topic, delete) a change's topic.")
-    async def gerrit_set_topic(self, info: Info, input: GerritSetTopicInput) -> GerritChangePayload:
+    async def gerrit_set_topic(
+        self, info: Info, input: Annotated[GerritSetTopicInput, _INPUT]
+    ) -> GerritChangePayload:
         async def op(src: GerritSource, c: str) -> gr.GerritChange:
             await src.set_topic(c, input.topic, input.message)
             return await _reloaded(src, c)
@@ -293,7 +343,7 @@ class GerritMutation:
 
     @strawberry.mutation(description="Delete a change's topic.")
     async def gerrit_delete_topic(
-        self, info: Info, input: GerritChangeInput
+        self, info: Info, input: Annotated[GerritChangeInput, _INPUT]
     ) -> GerritChangePayload:
         async def op(src: GerritSource, c: str) -> gr.GerritChange:
             await src.delete_topic(c)
@@ -303,34 +353,36 @@ class GerritMutation:
 
     @strawberry.mutation(description="Abandon an open change (CONFLICT when it is not open).")
     async def gerrit_abandon(
-        self, info: Info, input: GerritChangeMessageInput
+        self, info: Info, input: Annotated[GerritChangeMessageInput, _INPUT]
     ) -> GerritChangePayload:
         found = await _attempt(info, input.change, lambda s, c: s.abandon(c, input.message))
         return _change_payload(*found)
 
     @strawberry.mutation(description="Restore an abandoned change (CONFLICT otherwise).")
     async def gerrit_restore(
-        self, info: Info, input: GerritChangeMessageInput
+        self, info: Info, input: Annotated[GerritChangeMessageInput, _INPUT]
     ) -> GerritChangePayload:
         found = await _attempt(info, input.change, lambda s, c: s.restore(c, input.message))
         return _change_payload(*found)
 
     @strawberry.mutation(description="Rebase a change, or one of its patch sets.")
     async def gerrit_rebase(
-        self, info: Info, input: GerritChangeRevisionInput
+        self, info: Info, input: Annotated[GerritChangeRevisionInput, _INPUT]
     ) -> GerritChangePayload:
         found = await _attempt(info, input.change, lambda s, c: s.rebase(c, input.revision))
         return _change_payload(*found)
 
     @strawberry.mutation(description="Revert a merged change: the new reverting change.")
     async def gerrit_revert(
-        self, info: Info, input: GerritChangeMessageInput
+        self, info: Info, input: Annotated[GerritChangeMessageInput, _INPUT]
     ) -> GerritChangePayload:
         found = await _attempt(info, input.change, lambda s, c: s.revert(c, input.message))
         return _change_payload(*found)
 
     @strawberry.mutation(description="Submit a change or patch set (CONFLICT: blocked by …).")
-    async def gerrit_submit(self, info: Info, input: GerritSubmitInput) -> GerritChangePayload:
+    async def gerrit_submit(
+        self, info: Info, input: Annotated[GerritSubmitInput, _INPUT]
+    ) -> GerritChangePayload:
         async def op(src: GerritSource, c: str) -> gr.GerritChange:
             if input.revision is None:
                 return await src.submit(c, input.wait_for_merge)
@@ -341,7 +393,7 @@ class GerritMutation:
 
     @strawberry.mutation(description="Publish a draft change, or one draft patch set.")
     async def gerrit_publish_draft(
-        self, info: Info, input: GerritChangeRevisionInput
+        self, info: Info, input: Annotated[GerritChangeRevisionInput, _INPUT]
     ) -> GerritChangePayload:
         async def op(src: GerritSource, c: str) -> gr.GerritChange:
             await src.publish(c, input.revision)
@@ -351,7 +403,7 @@ class GerritMutation:
 
     @strawberry.mutation(description="Delete a draft change, or one draft patch set.")
     async def gerrit_delete_draft(
-        self, info: Info, input: GerritChangeRevisionInput
+        self, info: Info, input: Annotated[GerritChangeRevisionInput, _INPUT]
     ) -> GerritDonePayload:
         found = await _attempt(info, input.change, lambda s, c: s.delete_draft(c, input.revision))
         return _done(*found)
@@ -361,7 +413,7 @@ class GerritMutation:
         "asked again with confirmed: true."
     )
     async def gerrit_add_reviewer(
-        self, info: Info, input: GerritAddReviewerInput
+        self, info: Info, input: Annotated[GerritAddReviewerInput, _INPUT]
     ) -> GerritAddReviewerPayload:
         result, errors = await _attempt(
             info, input.change, lambda s, c: s.add_reviewer(c, input.reviewer, input.confirmed)
@@ -378,14 +430,14 @@ class GerritMutation:
 
     @strawberry.mutation(description="Remove a reviewer and their votes.")
     async def gerrit_delete_reviewer(
-        self, info: Info, input: GerritDeleteReviewerInput
+        self, info: Info, input: Annotated[GerritDeleteReviewerInput, _INPUT]
     ) -> GerritDonePayload:
         done = await _attempt(info, input.change, lambda s, c: s.delete_reviewer(c, input.account))
         return _done(*done)
 
     @strawberry.mutation(description="Review a patch set: a message, votes, inline comments.")
     async def gerrit_set_review(
-        self, info: Info, input: GerritSetReviewInput
+        self, info: Info, input: Annotated[GerritSetReviewInput, _INPUT]
     ) -> GerritReviewPayload:
         async def op(src: GerritSource, c: str) -> dict[str, int]:
             if not (input.message or input.labels or input.comments):
@@ -404,7 +456,9 @@ class GerritMutation:
         return GerritReviewPayload(labels=labels, errors=errors)
 
     @strawberry.mutation(description="Create a draft comment, or update one (draftId).")
-    async def gerrit_save_draft(self, info: Info, input: GerritDraftInput) -> GerritDraftPayload:
+    async def gerrit_save_draft(
+        self, info: Info, input: Annotated[GerritDraftInput, _INPUT]
+    ) -> GerritDraftPayload:
         async def op(src: GerritSource, c: str) -> gr.InlineComment:
             body = _comment(input.comment, input.draft_id)
             if input.draft_id is None:
@@ -418,7 +472,7 @@ class GerritMutation:
 
     @strawberry.mutation(description="Delete a draft comment.")
     async def gerrit_delete_draft_comment(
-        self, info: Info, input: GerritDeleteDraftCommentInput
+        self, info: Info, input: Annotated[GerritDeleteDraftCommentInput, _INPUT]
     ) -> GerritDonePayload:
         done = await _attempt(
             info,
@@ -428,14 +482,18 @@ class GerritMutation:
         return _done(*done)
 
     @strawberry.mutation(description="Mark a file of a patch set as reviewed by the caller.")
-    async def gerrit_set_reviewed(self, info: Info, input: GerritFileInput) -> GerritDonePayload:
+    async def gerrit_set_reviewed(
+        self, info: Info, input: Annotated[GerritFileInput, _INPUT]
+    ) -> GerritDonePayload:
         done = await _attempt(
             info, input.change, lambda s, c: s.set_reviewed(c, input.revision, input.path)
         )
         return _done(*done)
 
     @strawberry.mutation(description="Clear a file's reviewed mark.")
-    async def gerrit_delete_reviewed(self, info: Info, input: GerritFileInput) -> GerritDonePayload:
+    async def gerrit_delete_reviewed(
+        self, info: Info, input: Annotated[GerritFileInput, _INPUT]
+    ) -> GerritDonePayload:
         done = await _attempt(
             info, input.change, lambda s, c: s.delete_reviewed(c, input.revision, input.path)
         )
@@ -443,7 +501,7 @@ class GerritMutation:
 
     @strawberry.mutation(description="Cherry-pick a patch set: the new change on destination.")
     async def gerrit_cherry_pick(
-        self, info: Info, input: GerritCherryPickInput
+        self, info: Info, input: Annotated[GerritCherryPickInput, _INPUT]
     ) -> GerritChangePayload:
         found = await _attempt(
             info,
@@ -454,7 +512,7 @@ class GerritMutation:
 
     @strawberry.mutation(description="Edit a patch set's commit message (a new patch set).")
     async def gerrit_edit_commit_message(
-        self, info: Info, input: GerritEditMessageInput
+        self, info: Info, input: Annotated[GerritEditMessageInput, _INPUT]
     ) -> GerritChangePayload:
         found = await _attempt(
             info, input.change, lambda s, c: s.edit_message(c, input.revision, input.message)
@@ -463,7 +521,7 @@ class GerritMutation:
 
     @strawberry.mutation(description="The submit type a Prolog rule gives (test.submit_type).")
     async def gerrit_test_submit_type(
-        self, info: Info, input: GerritTestRuleInput
+        self, info: Info, input: Annotated[GerritTestRuleInput, _INPUT]
     ) -> GerritSubmitTypePayload:
         found, errors = await _attempt(
             info,
@@ -474,7 +532,7 @@ class GerritMutation:
 
     @strawberry.mutation(description="The submit records a Prolog rule gives (test.submit_rule).")
     async def gerrit_test_submit_rule(
-        self, info: Info, input: GerritTestRuleInput
+        self, info: Info, input: Annotated[GerritTestRuleInput, _INPUT]
     ) -> GerritSubmitRulePayload:
         found, errors = await _attempt(
             info,

@@ -1,8 +1,12 @@
 """Query limits: depth, aliases, tokens and cost, all checked before anything is executed.
 
-- **Depth**, **aliases** and **tokens** use strawberry's own ``QueryDepthLimiter``,
-  ``MaxAliasesLimiter`` and ``MaxTokensLimiter``; their errors get ``extensions.code``
-  ``QUERY_TOO_DEEP``, ``TOO_MANY_ALIASES`` and ``TOO_MANY_TOKENS``.
+- **Depth**, **aliases**, **tokens**, nesting and the expanded size of a document are
+  checked by ``schema.documents`` (the document gate), in linear time, before any
+  validation rule runs; errors are coded ``QUERY_TOO_DEEP``, ``TOO_MANY_ALIASES``,
+  ``TOO_MANY_TOKENS`` and ``QUERY_TOO_COMPLEX``.
+- Before costing, ``operation_errors`` resolves the operation (several without
+  ``operationName``: ``OPERATION_RESOLUTION_FAILURE``) and coerces the variables
+  (``BAD_USER_INPUT``): a request that cannot run is never charged.
 - **Cost** follows GitHub's model: every connection costs one upstream request per object
   it is nested in, and its children are multiplied by its ``first`` (default 30, counted as
   1..100 — an out-of-range ``first`` is reported by pagination as ``BAD_PAGE_SIZE``). A
@@ -33,16 +37,16 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import strawberry
 from graphql import (
-    ASTValidationRule,
     DocumentNode,
     ExecutionResult,
     FieldNode,
@@ -57,29 +61,25 @@ from graphql import (
     GraphQLUnionType,
     InlineFragmentNode,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
     get_named_type,
     get_nullable_type,
     get_operation_ast,
     value_from_ast_untyped,
 )
+from graphql.execution.values import get_variable_values
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context, Info
+from schema.documents import DocumentGate, DocumentLimits
 from schema.errors import INTERNAL_MESSAGE, default_code
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE
 from schema.request import Allowance, CostReport
 
-_MAX_WALK = 64  # fragment-spread recursion guard; validation already rejects cycles
+MAX_NESTING = 200  # bracket nesting that every recursive pass still handles (schema.documents)
+MAX_VARIABLE_ERRORS = 20  # graphql-core's own default is 50; a few tell the client enough
 # Root fields that ask every backend they span (see the module docstring).
 FEDERATED_FIELDS = frozenset({"changes", "projects", "series", "events"})
 
@@ -90,8 +90,9 @@ class QueryLimits:
 
     max_depth: int = 15
     max_aliases: int = 30
-    max_tokens: int = 10_000
+    max_tokens: int = 2_000
     max_cost: int = 1_000
+    max_selections: int = 2_000  # fields once fragments are expanded (``schema.documents``)
 
 
 # -- cost ----------------------------------------------------------------------------------
@@ -115,32 +116,42 @@ class _CostWalker:
         self.fragments = fragments
         self.variables = variables
         self.backends = backends
+        self.memo: dict[str, int] = {}
+        self.active: set[str] = set()
 
     def selections(
-        self,
-        selection_set: SelectionSetNode,
-        parent: GraphQLNamedType | None,
-        mult: int,
-        depth: int,
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, mult: int
     ) -> int:
-        if depth > _MAX_WALK:
-            return 0
         cost = 0
         for sel in selection_set.selections:
             if isinstance(sel, FieldNode):
-                cost += self.field(sel, parent, mult, depth)
+                cost += self.field(sel, parent, mult)
             elif isinstance(sel, InlineFragmentNode):
                 cond = sel.type_condition
                 target = self.schema.get_type(cond.name.value) if cond is not None else parent
-                cost += self.selections(sel.selection_set, target, mult, depth + 1)
+                cost += self.selections(sel.selection_set, target, mult)
             elif isinstance(sel, FragmentSpreadNode):
-                fragment = self.fragments.get(sel.name.value)
-                if fragment is not None:
-                    target = self.schema.get_type(fragment.type_condition.name.value)
-                    cost += self.selections(fragment.selection_set, target, mult, depth + 1)
+                cost += mult * self.fragment(sel.name.value)
         return cost
 
-    def field(self, sel: FieldNode, parent: GraphQLNamedType | None, mult: int, depth: int) -> int:
+    def fragment(self, name: str) -> int:
+        """A fragment's cost per parent object, computed once however often it is spread
+        (costs are linear in the multiplier): without this, fragments that spread the next
+        one twice cost 2^n steps (issue 15)."""
+        cost = self.memo.get(name)
+        if cost is not None:
+            return cost
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.active:
+            return 0  # unknown or cyclic: validation refuses the document
+        self.active.add(name)
+        target = self.schema.get_type(fragment.type_condition.name.value)
+        cost = self.selections(fragment.selection_set, target, 1)
+        self.active.discard(name)
+        self.memo[name] = cost
+        return cost
+
+    def field(self, sel: FieldNode, parent: GraphQLNamedType | None, mult: int) -> int:
         name = sel.name.value
         if name.startswith("__") or not isinstance(
             parent, GraphQLObjectType | GraphQLInterfaceType
@@ -163,7 +174,7 @@ class _CostWalker:
         ):
             cost += mult
         if sel.selection_set is not None:
-            cost += self.selections(sel.selection_set, named, child_mult, depth + 1)
+            cost += self.selections(sel.selection_set, named, child_mult)
         return cost
 
     def fan_out(self, sel: FieldNode, parent: GraphQLNamedType) -> int:
@@ -216,7 +227,7 @@ def query_cost(
             )
     values.update(variables or {})
     walker = _CostWalker(schema, fragments, values, backends)
-    return max(1, walker.selections(operation.selection_set, root, 1, 0))
+    return max(1, walker.selections(operation.selection_set, root, 1))
 
 
 class CostCache:
@@ -262,6 +273,36 @@ class CostCache:
         return cost
 
 
+def operation_errors(
+    schema: GraphQLSchema, document: DocumentNode, ctx: ExecutionContext
+) -> list[GraphQLError]:
+    """Why the operation of a validated ``document`` cannot run, as coded errors: no or an
+    ambiguous operation (``OPERATION_RESOLUTION_FAILURE``: the spec requires a name when a
+    document holds several), or variables that do not coerce (``BAD_USER_INPUT``). graphql-core
+    would report the same at execution, without a code and after the cost was charged."""
+    # strawberry's ``operation_name`` falls back to the first operation's name, which would
+    # run the first of several operations; the spec requires the client to choose.
+    name: str | None = getattr(ctx, "_provided_operation_name", ctx.operation_name)
+    operation = get_operation_ast(document, name)
+    if operation is None:
+        if name is not None:
+            message = f"Unknown operation named '{name}'."
+        else:
+            message = "Must provide operation name if query contains multiple operations."
+        return [GraphQLError(message, extensions={"code": "OPERATION_RESOLUTION_FAILURE"})]
+    raw = ctx.variables
+    if raw is not None and not isinstance(raw, Mapping):
+        return [GraphQLError("variables must be an object", extensions={"code": "BAD_USER_INPUT"})]
+    coerced = get_variable_values(
+        schema, operation.variable_definitions or (), raw or {}, max_errors=MAX_VARIABLE_ERRORS
+    )
+    if isinstance(coerced, list):
+        for error in coerced:
+            default_code(error, "BAD_USER_INPUT")
+        return coerced
+    return []
+
+
 class CostLimiter(SchemaExtension):
     """Rejects an operation over ``max_cost`` and charges the caller's budget, pre-execution."""
 
@@ -275,27 +316,35 @@ class CostLimiter(SchemaExtension):
         document = ctx.graphql_document
         if document is not None and ctx.result is None:
             try:
-                context = ctx.context
-                backends = len(context.sources) if isinstance(context, Context) else 1
-                cost = self.costs.cost(
-                    ctx.schema._schema,
-                    ctx.query,
-                    document,
-                    ctx.operation_name,
-                    ctx.variables,
-                    backends,
-                )
-                error = await self._admit(cost, ctx.context)
+                # An operation that cannot run (ambiguous, bad variables) is refused before
+                # it is costed: a client's mistake is not charged.
+                errors = operation_errors(ctx.schema._schema, document, ctx)
+                error = errors[0] if errors else await self._charge(ctx)
             except Exception as exc:  # a bug here must be masked, not leaked
                 # Raised from a hook, it would reach the client unmasked; fail closed instead.
                 error = GraphQLError(INTERNAL_MESSAGE, original_error=exc)
+                errors = []
             if error is not None:
                 if ctx.operation_type is OperationType.SUBSCRIPTION:
                     # strawberry subscribes regardless of ``result``; an error raised from
                     # this hook ends the stream with it before the resolver starts.
                     raise error
-                ctx.result = ExecutionResult(data=None, errors=[error])
+                ctx.result = ExecutionResult(data=None, errors=errors or [error])
         yield
+
+    async def _charge(self, ctx: ExecutionContext) -> GraphQLError | None:
+        assert ctx.graphql_document is not None
+        context = ctx.context
+        backends = len(context.sources) if isinstance(context, Context) else 1
+        cost = self.costs.cost(
+            ctx.schema._schema,
+            ctx.query,
+            ctx.graphql_document,
+            ctx.operation_name,
+            ctx.variables,
+            backends,
+        )
+        return await self._admit(cost, ctx.context)
 
     async def _admit(self, cost: int, context: object) -> GraphQLError | None:
         max_cost = self.max_cost or None
@@ -328,43 +377,21 @@ class CostLimiter(SchemaExtension):
         return {"cost": self._report.as_extension()} if self._report is not None else {}
 
 
-# -- coded strawberry validators -------------------------------------------------------------
+# -- validation codes, introspection, the document gate -------------------------------------
+
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
-class _CodingContext:
-    """A ``ValidationContext`` stand-in that stamps ``extensions.code`` on reported errors."""
-
-    def __init__(self, context: ValidationContext, code: str) -> None:
-        self._context = context
-        self._code = code
-
-    def report_error(self, error: GraphQLError) -> None:
-        error.extensions = {**(error.extensions or {}), "code": self._code}
-        self._context.report_error(error)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._context, name)
-
-
-def _coded(rules: list[type[ASTValidationRule]], code: str) -> list[type[ASTValidationRule]]:
-    """Wrap strawberry's depth and alias validators to add ``code`` to their errors. Only
-    for rules that do all their work in ``__init__`` (no visitor methods), as those do."""
-
-    def wrap(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
-        class Coded(ValidationRule):
-            def __init__(self, context: ValidationContext) -> None:
-                super().__init__(context)
-                rule(cast(ValidationContext, _CodingContext(context, code)))
-
-        return Coded
-
-    return [wrap(r) for r in rules]
+def hide_suggestions(errors: Iterable[GraphQLError]) -> None:
+    """Drop graphql-core's "Did you mean …?" from ``errors``: with introspection off the
+    suggestions would list the schema's fields, arguments, types and enum values."""
+    for error in errors:
+        error.message = _SUGGESTION.sub("", error.message)
 
 
 class ValidationErrorCodes(SchemaExtension):
     """Gives validation errors ``extensions.code = GRAPHQL_VALIDATION_FAILED`` like every
-    other error, unless a coded rule already set one. (Parse errors are coded in
-    ``schema.errors.LoggingSchema.execute``: ``ParserCache`` raises them past every hook.)"""
+    other error, unless a coded check (``schema.documents``) already set one."""
 
     def on_validate(self) -> Iterator[None]:
         yield
@@ -380,26 +407,51 @@ class _NoIntrospection(NoSchemaIntrospectionCustomRule):
         super().report_error(error)
 
 
-def no_introspection() -> AddValidationRules:
-    """Strawberry's ``DisableIntrospection``, its errors coded ``INTROSPECTION_DISABLED``."""
-    return AddValidationRules([_NoIntrospection])
+class NoIntrospection(AddValidationRules):
+    """Strawberry's ``DisableIntrospection`` (errors coded ``INTROSPECTION_DISABLED``), and
+    no schema names in suggestions: a client without introspection learns nothing from a
+    misspelt field, argument, type or enum value either."""
+
+    def __init__(self) -> None:
+        super().__init__([_NoIntrospection])
+
+    def on_operation(self) -> Iterator[None]:
+        yield from super().on_operation()
+        ctx = self.execution_context
+        hide_suggestions(ctx.pre_execution_errors or ())
+        if ctx.result is not None:
+            hide_suggestions(ctx.result.errors or ())
+
+
+def no_introspection() -> SchemaExtension:
+    """The per-request ``NoIntrospection`` extension."""
+    return NoIntrospection()
+
+
+def document_limits(limits: QueryLimits) -> DocumentLimits:
+    """What ``schema.documents`` enforces for ``limits``: nesting follows the depth limit
+    (a field level is a ``{``, arguments add a few), within what recursion allows."""
+    nesting = min(MAX_NESTING, max(64, 2 * limits.max_depth + 16))
+    return DocumentLimits(
+        max_tokens=limits.max_tokens,
+        max_depth=limits.max_depth,
+        max_aliases=limits.max_aliases,
+        max_selections=limits.max_selections,
+        max_nesting=nesting,
+    )
 
 
 def limit_extensions(limits: QueryLimits) -> list[Callable[[], SchemaExtension]]:
-    """Strawberry extension factories enforcing ``limits`` (a fresh instance per request)."""
-    depth = _coded(QueryDepthLimiter(max_depth=limits.max_depth).validation_rules, "QUERY_TOO_DEEP")
-    aliases = _coded(
-        MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules, "TOO_MANY_ALIASES"
-    )
-    factories: list[Callable[[], SchemaExtension]] = [ValidationErrorCodes]
-    if limits.max_tokens:
-        factories.append(lambda: MaxTokensLimiter(limits.max_tokens))
-    rules = (depth if limits.max_depth else []) + (aliases if limits.max_aliases else [])
-    if rules:
-        factories.append(lambda: AddValidationRules(rules))
+    """Strawberry extension factories enforcing ``limits`` (a fresh instance per request):
+    the document gate (parse, tokens, nesting, expanded size, depth, aliases — linear, before
+    any validation rule), validation codes and the cost limiter."""
+    gate = DocumentGate(document_limits(limits))
     costs = CostCache()  # shared by this schema's per-request limiters
-    factories.append(lambda: CostLimiter(limits.max_cost, costs))
-    return factories
+    return [
+        gate.extension(),
+        ValidationErrorCodes,
+        lambda: CostLimiter(limits.max_cost, costs),
+    ]
 
 
 # -- the rateLimit field ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -30,12 +31,13 @@ from typing import Any
 import orjson
 
 from adapters.base import ChangeFilter, ChangeLister
-from adapters.breaker import Breakers, CircuitBreaker
+from adapters.breaker import Attempt, Breakers, CircuitBreaker
 from adapters.errors import Timeout, Unavailable, UpstreamError
 from adapters.model import ChangeRecord, Page, PageRequest
 from schema.errors import UserInputError
 
 CURSOR_VERSION = 1
+_NO_BREAKER = contextlib.nullcontext()
 
 
 def matches(record: ChangeRecord, flt: ChangeFilter) -> bool:
@@ -102,24 +104,16 @@ class Stream:
     async def fill(self, deadline: float) -> None:
         """Make sure the buffer holds a matching head, unless the stream is exhausted."""
         while not self.buffer and self.more and self.failed is None:
-            if self.breaker is not None and not self.breaker.allow():
+            attempt = self.breaker.attempt() if self.breaker is not None else None
+            if self.breaker is not None and attempt is None:
                 self.failed = Unavailable(self.name, "skipped: failing repeatedly (circuit open)")
                 return
-            remaining = deadline - time.monotonic()
-            try:
-                if remaining <= 0:
-                    raise TimeoutError
-                async with asyncio.timeout(remaining):
-                    page = await self.feed.fetch(PageRequest(self.fetched_to, self.window))
-            except TimeoutError:
-                self.failed = Timeout(self.name, "exceeded its time budget for this query")
-                self._record(self.failed)
-                return
-            except UpstreamError as exc:
-                self.failed = exc
-                self._record(exc)
-                return
-            self._record(None)
+            # The attempt's exit releases a half-open probe on every path that records no
+            # outcome (cancellation, a non-upstream exception), so the circuit cannot stick.
+            with attempt or _NO_BREAKER:
+                page = await self._fetch(deadline, attempt)
+                if page is None:
+                    return
             start = self.fetched_to
             self.fetched_to += len(page.items)
             self.more = page.has_next and bool(page.items)
@@ -127,9 +121,21 @@ class Stream:
             if not self.buffer and not self.more:
                 self.position = self.fetched_to
 
-    def _record(self, error: UpstreamError | None) -> None:
-        if self.breaker is not None:
-            self.breaker.record(error)
+    async def _fetch(self, deadline: float, attempt: Attempt | None) -> Page[Any] | None:
+        """The next window, or None after recording the failure on ``self.failed``."""
+        remaining = deadline - time.monotonic()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(remaining):
+                page = await self.feed.fetch(PageRequest(self.fetched_to, self.window))
+        except TimeoutError:
+            self.failed = Timeout(self.name, "exceeded its time budget for this query")
+        except UpstreamError as exc:
+            self.failed = exc
+        if attempt is not None:
+            attempt.record(self.failed)
+        return None if self.failed is not None else page
 
     def pop(self) -> Any:
         """Consume the head."""
@@ -200,6 +206,20 @@ async def merge_page(
     return await merge_feeds(feeds, _updated_at, first, after, digest, descending, budget, breakers)
 
 
+async def _fill_all(streams: Sequence[Stream], deadline: float) -> None:
+    """Fill every stream concurrently; one failing with a non-upstream error stops the rest.
+
+    ``gather`` alone would leave the siblings running detached (holding their breaker probes
+    until their own deadline); cancelling them ends each through its ``finally``.
+    """
+    tasks = [asyncio.ensure_future(s.fill(deadline)) for s in streams]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
 def _updated_at(record: ChangeRecord) -> datetime:
     return record.updated_at
 
@@ -226,7 +246,7 @@ async def merge_feeds(
         for n in names
     ]
     deadline = time.monotonic() + budget
-    await asyncio.gather(*(s.fill(deadline) for s in streams))
+    await _fill_all(streams, deadline)
     edges: list[tuple[Any, str]] = []
     while len(edges) < first:
         heads = [s for s in streams if s.buffer]

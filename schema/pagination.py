@@ -16,6 +16,7 @@ from typing import Generic, TypeVar, cast
 import strawberry
 
 from adapters.model import Page, PageRequest
+from schema import descriptions as doc
 from schema.errors import UserInputError
 from schema.projection import LazyList, RecordList
 
@@ -26,34 +27,34 @@ DEFAULT_PAGE = 30
 MAX_PAGE = 100
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in its list.")
 class PageInfo:
-    """Where this page sits in the list."""
-
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class Edge(Generic[T]):
-    """One item and the cursor that points at it."""
-
-    cursor: str
-    node: T
-
-
-@strawberry.type
-class Connection(Generic[T]):
-    """A page of a list, Relay style."""
-
-    edges: list[Edge[T]]
-    nodes: list[T]
-    page_info: PageInfo
-    total_count: int | None = strawberry.field(
-        description="The list's size where the backend can tell it without extra requests."
+    has_next_page: bool = strawberry.field(
+        description="Whether more items follow: ask again with `after: endCursor`."
     )
+    has_previous_page: bool = strawberry.field(
+        description="Whether items come before this page (it was asked for with `after`)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first item's cursor (null: the page is empty)."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The last item's cursor, the next page's `after` (null: the page is empty)."
+    )
+
+
+@strawberry.type(description=doc.EDGE)
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description=doc.CURSOR)
+    node: T = strawberry.field(description=doc.NODE)
+
+
+@strawberry.type(description=doc.CONNECTION)
+class Connection(Generic[T]):
+    edges: list[Edge[T]] = strawberry.field(description=doc.EDGES)
+    nodes: list[T] = strawberry.field(description=doc.NODES)
+    page_info: PageInfo = strawberry.field(description=doc.PAGE_INFO)
+    total_count: int | None = strawberry.field(description=doc.TOTAL_COUNT)
 
 
 def _b64(text: str) -> str:

@@ -7,15 +7,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
 from adapters import base
+from schema import descriptions as doc
 from schema import node
 from schema.abf_query import resolve_abf_node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
+from schema.descriptions import After, First
 from schema.errors import UserInputError
 from schema.gerrit import resolve_gerrit_node
 from schema.limits import RateLimitQuery
@@ -49,12 +51,18 @@ T = TypeVar("T")
 
 @strawberry.input(description="Series list filters.")
 class SeriesFilterInput:
-    backend: str | None = None
-    project: str | None = None
-    submitters: list[str] | None = None
-    since: datetime | None = None
-    before: datetime | None = None
-    q: str | None = None
+    backend: str | None = strawberry.field(
+        default=None, description="Only this backend (by name); null: every one with series."
+    )
+    project: str | None = strawberry.field(
+        default=None, description="Project link name or native id."
+    )
+    submitters: list[str] | None = strawberry.field(
+        default=None, description="Submitter emails or native person ids."
+    )
+    since: datetime | None = strawberry.field(default=None, description=doc.SINCE)
+    before: datetime | None = strawberry.field(default=None, description=doc.BEFORE)
+    q: str | None = strawberry.field(default=None, description="Substring of the series name.")
     order: str | None = strawberry.field(
         default=None, description='"-date" (newest first, the default) or "date".'
     )
@@ -63,8 +71,12 @@ class SeriesFilterInput:
     reviewer: str | None = strawberry.field(
         default=None, description='Reviewer person id, or "null" for none (fdo).'
     )
-    updated_since: datetime | None = None
-    updated_before: datetime | None = None
+    updated_since: datetime | None = strawberry.field(
+        default=None, description="Only series updated at or after this time (fdo; ISO 8601)."
+    )
+    updated_before: datetime | None = strawberry.field(
+        default=None, description="Only series updated before this time (fdo; ISO 8601)."
+    )
     test_states: list[str] | None = strawberry.field(
         default=None, description="pending, info, success, warning, failure or null (fdo)."
     )
@@ -93,16 +105,26 @@ class SeriesFilterInput:
 
 @strawberry.input(description="Event list filters.")
 class EventFilterInput:
-    backend: str | None = None
-    project: str | None = None
+    backend: str | None = strawberry.field(
+        default=None, description="Only this backend (by name); null: every one with events."
+    )
+    project: str | None = strawberry.field(
+        default=None, description="Project link name or native id."
+    )
     categories: list[str] | None = strawberry.field(
         default=None, description="e.g. patch-created, patch-state-changed, check-created."
     )
-    patch: strawberry.ID | None = None
-    series: strawberry.ID | None = None
-    cover: strawberry.ID | None = None
-    since: datetime | None = None
-    before: datetime | None = None
+    patch: strawberry.ID | None = strawberry.field(
+        default=None, description="Only events about this Patch (a Patch ID)."
+    )
+    series: strawberry.ID | None = strawberry.field(
+        default=None, description="Only events about this Series (a Series ID)."
+    )
+    cover: strawberry.ID | None = strawberry.field(
+        default=None, description="Only events about this Cover (a Cover ID)."
+    )
+    since: datetime | None = strawberry.field(default=None, description=doc.SINCE)
+    before: datetime | None = strawberry.field(default=None, description=doc.BEFORE)
 
     def to_filter(self) -> base.EventFilter:
         """The adapter-level filter (IDs decoded to native ids)."""
@@ -227,32 +249,61 @@ async def _wrap(pending: Awaitable[Any], convert: Callable[[Any], Any]) -> Node 
 
 @strawberry.type
 class Query(RateLimitQuery):  # rateLimit: schema/limits.py
-    @strawberry.field(description="Any object by its global ID.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    @strawberry.field(
+        description="Any object by its global ID (one batched read; null: the backend has no "
+        "such object)."
+    )
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")],
+    ) -> Node | None:
         return await resolve_node(info, str(id))
 
-    @strawberry.field(description="Several objects by global ID (at most 100), in order.")
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    @strawberry.field(
+        description="Several objects by global ID, in the order asked (null where the backend "
+        "has no such object)."
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="Global IDs, at most 100.")
+        ],
+    ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise UserInputError(f"at most {MAX_NODES} ids per call, got {len(ids)}")
         return list(await asyncio.gather(*(resolve_node(info, str(i)) for i in ids)))
 
-    @strawberry.field(description="Every configured backend.")
+    @strawberry.field(description="Every configured backend (no upstream request).")
     def backends(self, info: Info) -> list[Backend]:
         return [Backend.of(s) for s in info.context.sources.values()]
 
-    @strawberry.field(description="One configured backend by name.")
-    def backend(self, info: Info, name: str) -> Backend | None:
+    @strawberry.field(description="One configured backend by name (null: no such backend).")
+    def backend(
+        self,
+        info: Info,
+        name: Annotated[str, strawberry.argument(description="The backend's configured name.")],
+    ) -> Backend | None:
         src = info.context.sources.get(name)
         return Backend.of(src) if src else None
 
-    @strawberry.field(description="A project by global ID, or by backend and link name.")
+    @strawberry.field(
+        description="A project by global ID, or by backend and link name (null: no such project)."
+    )
     async def project(
         self,
         info: Info,
-        id: strawberry.ID | None = None,
-        backend: str | None = None,
-        link_name: str | None = None,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="A Project ID.")
+        ] = None,
+        backend: Annotated[
+            str | None, strawberry.argument(description="Backend name (with linkName).")
+        ] = None,
+        link_name: Annotated[
+            str | None,
+            strawberry.argument(description="The project's linkName or native id (with backend)."),
+        ] = None,
     ) -> Project | None:
         if id is not None:
             gid = node.decode(str(id), "Project")
@@ -263,13 +314,19 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
             raise UserInputError("give either id, or backend and linkName")
         return Project.of(found) if found else None
 
-    @strawberry.field(description="Projects of every backend (or of those named), in order.")
+    @strawberry.field(
+        description="Projects of every backend (or of those named), one backend after the "
+        "other; costs one upstream request per backend."
+    )
     async def projects(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        backends: list[str] | None = None,
+        first: First = None,
+        after: After = None,
+        backends: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Only these backends, in this order; null: all."),
+        ] = None,
     ) -> Connection[Project]:
         ctx = info.context
         names = backends if backends is not None else list(ctx.sources)
@@ -279,25 +336,37 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
 
     @strawberry.field(
         description="Changes of every backend (patches, Gerrit changes, pull requests) in one "
-        "list ordered by update time; failed backends are reported, not fatal."
+        "list ordered by update time; failed backends are listed in missingBackends, not "
+        "fatal. Costs one upstream request per backend."
     )
     async def changes(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: ChangeFilterInput | None = None,
-        order_by: ChangeOrder | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            ChangeFilterInput | None,
+            strawberry.argument(description="Narrow the list; null: every change."),
+        ] = None,
+        order_by: Annotated[
+            ChangeOrder | None, strawberry.argument(description="Null: newest update first.")
+        ] = None,
     ) -> ChangeConnection:
         return await resolve_changes(info, first, after, filter, order_by)
 
-    @strawberry.field(description="Patches of one Patchwork backend, with its filters.")
+    @strawberry.field(
+        description="Patches of one Patchwork backend (kinds patchwork and patchwork-fdo), in "
+        "Patchwork's order: oldest first (by id) unless filter.order says otherwise."
+    )
     async def patches(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: PatchFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            PatchFilterInput | None,
+            strawberry.argument(description="Narrow the list; backend is needed with several."),
+        ] = None,
     ) -> Connection[Patch]:
         flt = filter or PatchFilterInput()
         name = pick_backend(info, flt.backend, base.PatchReader, "patches")
@@ -305,13 +374,19 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
         page = await src.list_patches(flt.to_filter(), page_request(first, after))
         return connection(page, Patch.of)
 
-    @strawberry.field(description="Series of one Patchwork backend.")
+    @strawberry.field(
+        description="Series of the Patchwork backends (or the one named), merged by date; "
+        "costs one upstream request per backend."
+    )
     async def series(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: SeriesFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            SeriesFilterInput | None,
+            strawberry.argument(description="Narrow the list; null: every series."),
+        ] = None,
     ) -> Connection[Series]:
         flt = filter or SeriesFilterInput()
         native = flt.to_filter()
@@ -331,13 +406,20 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
         digest = fingerprint("series", list(feeds), ordered)
         return await merged(info, feeds, _date, first, after, digest, descending, Series.of)
 
-    @strawberry.field(description="Events of one backend, newest first.")
+    @strawberry.field(
+        description="Events of every backend (or the one named), newest first; Gerrit and "
+        "ABF keep no event log: their changes' latest updates. Costs one upstream request per "
+        "backend."
+    )
     async def events(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: EventFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            EventFilterInput | None,
+            strawberry.argument(description="Narrow the list; null: every event."),
+        ] = None,
     ) -> Connection[Event]:
         flt = filter or EventFilterInput()
         native = flt.to_filter()
@@ -348,16 +430,25 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
         digest = fingerprint("events", list(feeds), native)
         return await merged(info, feeds, _date, first, after, digest, True, Event.of)
 
-    @strawberry.field(description="Bundles of one backend visible to its credentials.")
+    @strawberry.field(
+        description="Bundles of one Patchwork backend that its credentials can see (for an "
+        "anonymous caller: the public ones only)."
+    )
     async def bundles(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        backend: str | None = None,
-        project: str | None = None,
+        first: First = None,
+        after: After = None,
+        backend: Annotated[str | None, strawberry.argument(description=doc.FILTER_BACKEND)] = None,
+        project: Annotated[
+            str | None, strawberry.argument(description="Project link name or native id.")
+        ] = None,
     ) -> Connection[Bundle]:
         name = pick_backend(info, backend, base.BundleReader, "bundles")
         src = info.context.capable(name, base.BundleReader, "bundles")
         page = await src.list_bundles(project, page_request(first, after))
+        if info.context.meta.anonymous:
+            # Listed with the gateway's credential: its private bundles are not the caller's.
+            public = tuple(b for b in page.items if b.public)
+            page = replace(page, items=public, total=None, kept=False)
         return connection(page, Bundle.of)

@@ -74,5 +74,9 @@ class RequestMeta:
 
     request_id: str = field(default_factory=new_request_id)
     caller: str | None = None
+    # Set by the gateway for a caller without an API key: upstream reads use the gateway's
+    # own credential, so the schema hides what only that account may see (private bundles,
+    # Patchwork people and users, Gerrit drafts): schema/context.py, query.py, gerrit.py.
+    anonymous: bool = False
     budget: CostBudget | None = None
     cost: CostReport | None = None

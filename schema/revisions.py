@@ -16,12 +16,13 @@ revisions list per series asked for, one test-results list per revision, and eac
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from adapters import base, model
 from adapters.errors import UpstreamError
+from schema import descriptions as doc
 from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
@@ -63,25 +64,62 @@ async def test_results_of(info: Info, backend: str, key: str) -> list[model.Chec
     return result
 
 
-async def series_patches(info: Info, backend: str, series_id: str) -> list[model.Patch]:
-    """An upstream series' patches (one list request, shared within the request)."""
+async def series_patches(
+    info: Info, backend: str, series_id: str, known: model.Series | None = None
+) -> list[model.Patch]:
+    """An upstream series' patches in the series' own order (shared within the request).
+
+    Patchwork lists ``/patches/?series=N`` in patch-id order, which is not the series order
+    (a v2 may reuse older ids for later patches); the series record's ``patches`` array is
+    the order the submitter sent them in, so the listing is arranged by it. ``known`` is the
+    series record when the caller already has it (no second read)."""
     src = info.context.capable(backend, base.PatchReader, "patches")
+    if known is not None:
+        info.context._loader(backend, "series", _series_reader(info, backend)).prime(
+            series_id, known
+        )
 
     async def batch(ids: Sequence[str]) -> list[list[model.Patch]]:
-        out = []
-        for sid in ids:
-            page = await src.list_patches(base.PatchFilter(series=sid), model.PageRequest(0, 100))
-            out.append(list(page.items))
-        return out
+        return [await _in_series_order(info, src, backend, sid) for sid in ids]
 
     result: list[model.Patch] = await _load(info, backend, "series-patches", batch, series_id)
     return result
 
 
+def _series_reader(
+    info: Info, backend: str
+) -> Callable[[Sequence[str]], Awaitable[Sequence[model.Series | None]]]:
+    return info.context.capable(backend, base.SeriesReader, "series").get_series
+
+
+async def _in_series_order(
+    info: Info, src: base.PatchReader, backend: str, series_id: str
+) -> list[model.Patch]:
+    full = (
+        await info.context.series(backend, series_id)
+        if base.provides(info.context.source(backend), base.SeriesReader)
+        else None
+    )
+    order = [ref.id for ref in full.patches] if full is not None else []
+    # every patch of the series in one listing when the record says how many there are
+    count = max(len(order), 100)
+    page = await src.list_patches(base.PatchFilter(series=series_id), model.PageRequest(0, count))
+    if not order:
+        return list(page.items)
+    listed = {p.id: p for p in page.items}
+    out: list[model.Patch] = []
+    for pid in order:
+        found = listed.pop(pid, None) or await info.context.patch(backend, pid)
+        if found is not None:
+            out.append(found)
+    out.extend(listed.values())  # listed but not (yet) in the record: after, in id order
+    return out
+
+
 @strawberry.type(description="How many patches of the latest revision are in one state.")
 class StateCount:
-    name: str
-    count: int
+    name: str = strawberry.field(description="The raw state, as the backend names it.")
+    count: int = strawberry.field(description="How many patches are in it.")
     final: bool = strawberry.field(description="Whether the state is a final decision.")
 
 
@@ -96,9 +134,9 @@ def state_summary(patches: Sequence[model.Patch]) -> list[StateCount]:
 
 @strawberry.type(description="One version of a series: cover letter, patches, test results.")
 class Revision(ChangeRevision):
-    version: int
+    version: int = strawberry.field(description="The series version (1, 2 …).")
     cover_letter_text: strawberry.Private[str | None]
-    mbox_url: str | None
+    mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
     _backend: strawberry.Private[str]
     _series_id: strawberry.Private[str]
     _record: strawberry.Private[model.Revision | None]
@@ -118,7 +156,10 @@ class Revision(ChangeRevision):
     def sha(self) -> str | None:
         return None
 
-    @strawberry.field(description="The cover letter's text, if the revision has one.")
+    @strawberry.field(
+        description="The cover letter's text (may read the series and letter, batched; null: "
+        "no cover letter, or a read failed)."
+    )
     async def cover_letter(self, info: Info) -> str | None:
         if self._record is None and self._series is None:
             # Known by reference only (a patch's inline series): read the series once.
@@ -128,32 +169,55 @@ class Revision(ChangeRevision):
         cover = await info.context.cover(self._backend, self._series.cover.id)
         return cover.content if cover else None
 
-    @strawberry.field(description="The revision's patches, in order.")
+    @strawberry.field(
+        description="The revision's patches in series order (one list or batched reads per "
+        "revision)."
+    )
     async def patches(self, info: Info) -> list[Patch]:
         if self._record is None:
-            return [Patch.of(p) for p in await series_patches(info, self._backend, self._series_id)]
+            ordered = await series_patches(info, self._backend, self._series_id, self._series)
+            return [Patch.of(p) for p in ordered]
         found = [await info.context.patch(self._backend, pid) for pid in self._record.patch_ids]
         return [Patch.of(p) for p in found if p is not None]
 
     async def _results(self, info: Info) -> list[model.Check]:
         if self._record is not None:
             return await test_results_of(info, self._backend, self._record.key)
-        patches = await series_patches(info, self._backend, self._series_id)
+        patches = await series_patches(info, self._backend, self._series_id, self._series)
         out: list[model.Check] = []
         for p in patches:
             out.extend(await info.context.checks(self._backend, p.id))
         return out
 
-    @strawberry.field(description="Test results (fdo) or the checks of its patches (upstream).")
+    @strawberry.field(
+        description="Test results (fdo: one batched list per revision) or the checks of its "
+        "patches (upstream: one list per patch)."
+    )
     async def test_results(self, info: Info) -> list[Check]:
         return [Check.of(c) for c in await self._results(info)]
 
-    @strawberry.field(description="The rollup of testResults (null: no result yet).")
+    @strawberry.field(
+        description="The rollup of testResults: any failure, else pending, else warning, else "
+        "success (null: no result yet)."
+    )
     async def test_state(self, info: Info) -> CheckState | None:  # type: ignore[valid-type]
         return model.rollup([c.state for c in await self._results(info)])
 
-    @strawberry.field(description="The revision as one mbox; `link` adds '<link>: <URL>' tags.")
-    async def mbox(self, info: Info, link: str | None = None) -> str | None:
+    @strawberry.field(
+        description="The revision as one mbox (patchwork-fdo: one download; null elsewhere, "
+        "use Series.mbox)."
+    )
+    async def mbox(
+        self,
+        info: Info,
+        link: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A tag name: each patch gets a '<link>: <its URL>' trailer "
+                "(e.g. Link); null: none."
+            ),
+        ] = None,
+    ) -> str | None:
         if self._record is None:
             return None
         src = info.context.capable(self._backend, base.RevisionReader, "mbox")
@@ -206,7 +270,7 @@ async def test_state(info: Info, full: model.Series) -> model.CheckState | None:
     """``Series.testState``: fdo's own, else the rollup of the patches' checks."""
     if (t := tracked(full)) is not None:
         return t.test_state
-    patches = await series_patches(info, full.backend, full.id)
+    patches = await series_patches(info, full.backend, full.id, full)
     return model.rollup([p.check_state for p in patches if p.check_state is not None])
 
 
@@ -214,7 +278,7 @@ async def summary(info: Info, full: model.Series) -> list[StateCount]:
     """``Series.stateSummary``."""
     if (t := tracked(full)) is not None:
         return [StateCount(name=s.name, count=s.count, final=s.final) for s in t.state_summary]
-    return state_summary(await series_patches(info, full.backend, full.id))
+    return state_summary(await series_patches(info, full.backend, full.id, full))
 
 
 async def person(info: Info, backend: str, person_id: str | None) -> Person | None:
@@ -229,27 +293,40 @@ async def person(info: Info, backend: str, person_id: str | None) -> Person | No
 
 @strawberry.input(description="A test result for one revision of a series.")
 class ReportTestResultInput:
-    series_id: strawberry.ID
-    version: int
+    series_id: strawberry.ID = strawberry.field(description="The Series ID (patchwork-fdo).")
+    version: int = strawberry.field(description="The revision's version, 1 or more.")
     test_name: str = strawberry.field(description="Identifies the test; a re-report updates it.")
-    state: CheckState  # type: ignore[valid-type]
-    url: str | None = None
-    summary: str | None = None
+    state: CheckState = strawberry.field(  # type: ignore[valid-type]
+        description="The result."
+    )
+    url: str | None = strawberry.field(
+        default=None, description="Where the test's details are (null: none)."
+    )
+    summary: str | None = strawberry.field(
+        default=None, description="A short text shown with the result (null: none)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What reportTestResult did.")
 class ReportTestResultPayload:
-    test_result: Check | None
-    errors: list[MutationError]
+    test_result: Check | None = strawberry.field(
+        description="The result as stored (null: it was not, see errors)."
+    )
+    errors: list[MutationError] = strawberry.field(description=doc.PAYLOAD_ERRORS)
 
 
 @strawberry.type
 class RevisionMutation:
     @strawberry.mutation(
-        description="Create or update (same testName) a test result on a series revision."
+        description="Create or update (same testName) a test result on a series revision "
+        "(patchwork-fdo)."
     )
     async def report_test_result(
-        self, info: Info, input: ReportTestResultInput
+        self,
+        info: Info,
+        input: Annotated[
+            ReportTestResultInput, strawberry.argument(description="The result to report.")
+        ],
     ) -> ReportTestResultPayload:
         try:
             gid = node.decode(str(input.series_id), "Series")

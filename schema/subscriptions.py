@@ -7,14 +7,10 @@ replica sharing the event log — without loss or repeats within the retention w
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
-from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType
 
 from adapters import base
 from schema.context import Info
@@ -33,7 +29,7 @@ class LiveEventFilter:
     projects: list[str] | None = strawberry.field(default=None, description="Project link names.")
 
 
-@strawberry.type
+@strawberry.type(description="Live updates; a subscription is costed once, when it starts.")
 class Subscription:
     @strawberry.subscription(
         description="New events as backends report them (polled): from now on, or right "
@@ -42,7 +38,10 @@ class Subscription:
     async def events(
         self,
         info: Info,
-        filter: LiveEventFilter | None = None,
+        filter: Annotated[
+            LiveEventFilter | None,
+            strawberry.argument(description="Which events to receive; null: all of them."),
+        ] = None,
         after: Annotated[
             str | None,
             strawberry.argument(
@@ -78,22 +77,3 @@ class Subscription:
                     continue
                 # The cursor of a skipped event is not shown: resuming re-skips it.
                 yield Event.of(record, cursor)
-
-
-class SubscriptionsNeedAStream(SchemaExtension):
-    """A subscription sent as an HTTP query (POST or GET) gets a coded error before anything
-    runs or is charged; strawberry would execute it as a query and answer a masked "null for
-    a non-null field". Only contexts with ``streaming`` (websockets) run subscriptions."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if ctx.operation_type is OperationType.SUBSCRIPTION and not getattr(
-            ctx.context, "streaming", False
-        ):
-            error = GraphQLError(
-                "subscriptions are served over WebSocket (graphql-transport-ws at /graphql), "
-                "not as an HTTP request",
-                extensions={"code": "SUBSCRIPTION_NEEDS_WEBSOCKET"},
-            )
-            ctx.result = ExecutionResult(data=None, errors=[error])
-        yield

@@ -15,8 +15,10 @@ import strawberry
 from strawberry.types.nodes import SelectedField
 
 from adapters import base, model
+from schema import descriptions as doc
 from schema import node
 from schema.context import Info
+from schema.descriptions import After, First
 from schema.pagination import Connection, connection, page_request
 from schema.projection import register
 
@@ -36,23 +38,54 @@ class BackendKind(enum.Enum):
     ABF = "abf"
 
 
+doc.describe_values(
+    BackendKind,
+    PATCHWORK="Upstream Patchwork (API 1.0–1.3).",
+    PATCHWORK_FDO="The freedesktop.org Patchwork fork (series revisions, tests).",
+    GERRIT="Gerrit Code Review.",
+    ABF="ABF, the Automated Build Farm's forge (OpenMandriva, ROSA).",
+)
+
+
 ChangeState = strawberry.enum(model.ChangeState, description="A change's normalized state.")
 CheckState = strawberry.enum(model.CheckState, description="A check's (or rollup's) outcome.")
+doc.describe_values(
+    ChangeState,
+    OPEN="Waiting for review or merge (Patchwork new/under-review, Gerrit NEW, ABF open).",
+    CHANGES_REQUESTED="The reviewers asked for a new version (Patchwork changes-requested).",
+    DEFERRED="Put aside for later (Patchwork deferred).",
+    DRAFT="Not ready for review: Patchwork rfc, a Gerrit draft.",
+    MERGED="Applied or merged (Patchwork accepted).",
+    CLOSED="Dropped without merging: Patchwork rejected/not-applicable, Gerrit abandoned.",
+    SUPERSEDED="Replaced by a newer version (Patchwork superseded).",
+)
+doc.describe_values(
+    CheckState,
+    PENDING="Not finished yet.",
+    SUCCESS="Passed.",
+    WARNING="Passed with warnings.",
+    FAILURE="Failed.",
+)
 
 
 @strawberry.interface(description="An object with a global, opaque ID.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description=doc.ID)
 
 
 @strawberry.type(description="A configured backend instance.")
 class Backend(Node):
-    name: str
-    kind: BackendKind
-    url: str
+    name: str = strawberry.field(
+        description="The backend's name in the gateway's configuration (used in filters)."
+    )
+    kind: BackendKind = strawberry.field(description="Which code-review system it is.")
+    url: str = strawberry.field(description="The backend's base URL, as configured.")
     _source: strawberry.Private[base.Source]
 
-    @strawberry.field(description="The API version in use (Patchwork: detected or configured).")
+    @strawberry.field(
+        description="The API version in use (Patchwork: detected or configured; one upstream "
+        "request the first time); null: the kind has no versions or detection failed."
+    )
     async def api_version(self) -> str | None:
         client = getattr(self._source, "client", None)
         version = getattr(client, "version", None)
@@ -80,40 +113,70 @@ def backend_of(info: Info, name: str) -> Backend:
 
 @strawberry.type(description="A project on one backend.")
 class Project(Node):
-    name: str
-    link_name: str
-    web_url: str | None
-    list_email: str | None
-    list_id: str | None
-    scm_url: str | None
-    webscm_url: str | None
-    list_archive_url: str | None
+    name: str = strawberry.field(description="The project's display name.")
+    link_name: str = strawberry.field(
+        description="The project's short name on its backend (Patchwork link name, Gerrit "
+        "project, ABF owner/name): `project(backend:, linkName:)` finds it."
+    )
+    web_url: str | None = strawberry.field(description=doc.WEB_URL)
+    list_email: str | None = strawberry.field(
+        description="The mailing list patches are sent to (Patchwork; null elsewhere)."
+    )
+    list_id: str | None = strawberry.field(
+        description="The mailing list's List-Id (Patchwork; null elsewhere)."
+    )
+    scm_url: str | None = strawberry.field(
+        description="The repository's clone URL (null: the backend gives none)."
+    )
+    webscm_url: str | None = strawberry.field(
+        description="The repository's web browser URL (null: the backend gives none)."
+    )
+    list_archive_url: str | None = strawberry.field(
+        description="The mailing list archive (Patchwork 1.2+; null elsewhere)."
+    )
     _r: strawberry.Private[model.Project]
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field(description="This project's changes, newest update first.")
+    @strawberry.field(
+        description="This project's changes, newest update first (one upstream request per "
+        "project)."
+    )
     async def changes(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: Annotated[ChangeFilterInput, strawberry.lazy("schema.changes")] | None = None,
-        order_by: Annotated[ChangeOrder, strawberry.lazy("schema.changes")] | None = None,
+        first: First = None,
+        after: After = None,
+        # The argument's description is read only from an annotation that evaluates when the
+        # class is decorated: the lazy types are named by strings inside it.
+        filter: Annotated[
+            Annotated["ChangeFilterInput", strawberry.lazy("schema.changes")] | None,  # noqa: UP037
+            strawberry.argument(description="Narrow the list; null: every change."),
+        ] = None,
+        order_by: Annotated[
+            Annotated["ChangeOrder", strawberry.lazy("schema.changes")] | None,  # noqa: UP037
+            strawberry.argument(description="Null: newest update first."),
+        ] = None,
     ) -> Annotated[ChangeConnection, strawberry.lazy("schema.changes")]:
         from schema.changes import resolve_changes
 
         return await resolve_changes(info, first, after, filter, order_by, self._r)
 
-    @strawberry.field(description="Patches of this project (Patchwork backends).")
+    @strawberry.field(
+        description="Patches of this project (Patchwork kinds only; an UNSUPPORTED error "
+        "elsewhere). One upstream request per project."
+    )
     async def patches(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: PatchFilterInput | None = None,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            Annotated["PatchFilterInput", strawberry.lazy("schema.types")] | None,  # noqa: UP037
+            strawberry.argument(description="Narrow the list (its project is this one)."),
+        ] = None,
     ) -> Connection[Patch]:
         src = info.context.capable(self._r.backend, base.PatchReader, "patches")
         flt = (filter or PatchFilterInput()).to_filter(project=self._r.id)
@@ -159,16 +222,20 @@ register(
 
 @strawberry.type(description="A person: a mail sender, an account, a reviewer.")
 class Person(Node):
-    name: str | None
-    email: str | None
-    username: str | None
+    name: str | None = strawberry.field(description="Full name (null: the backend gives none).")
+    email: str | None = strawberry.field(
+        description="Email address (null: the backend does not show it to this caller)."
+    )
+    username: str | None = strawberry.field(
+        description="Account name (null: a mail sender without an account)."
+    )
     _r: strawberry.Private[model.Person]
 
-    @strawberry.field
+    @strawberry.field(description="What to show: the name, else the username, else the email.")
     def display_name(self) -> str:
         return self._r.display_name
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
@@ -203,13 +270,23 @@ register(
 
 @strawberry.type(description="A CI result attached to a change.")
 class Check(Node):
-    context: str
-    state: CheckState  # type: ignore[valid-type]
-    raw_state: str
-    date: datetime
-    target_url: str | None
-    description: str | None
-    user: Person | None
+    context: str = strawberry.field(
+        description="What was checked: the CI job's name (a re-report of a context replaces it)."
+    )
+    state: CheckState = strawberry.field(  # type: ignore[valid-type]
+        description="The outcome, normalized across kinds."
+    )
+    raw_state: str = strawberry.field(description=doc.RAW_STATE)
+    date: datetime = strawberry.field(description="When it was reported (ISO 8601, UTC).")
+    target_url: str | None = strawberry.field(
+        description="Where the CI job's details are (null: none given)."
+    )
+    description: str | None = strawberry.field(
+        description="A one-line summary from the CI job (null: none given)."
+    )
+    user: Person | None = strawberry.field(
+        description="Who reported it (null: unknown or not shown by the backend)."
+    )
 
     @staticmethod
     def of(r: model.Check) -> Check:
@@ -228,14 +305,18 @@ class Check(Node):
 
 @strawberry.type(description="A reply to a change or cover letter.")
 class Comment(Node):
-    subject: str | None
-    content: str | None
-    date: datetime
-    msgid: str | None
-    web_url: str | None
-    list_archive_url: str | None
-    addressed: bool | None
-    author: Person | None
+    subject: str | None = strawberry.field(
+        description="The mail's subject (null: the backend gives none)."
+    )
+    content: str | None = strawberry.field(description="The comment's text (plain text).")
+    date: datetime = strawberry.field(description=doc.DATE)
+    msgid: str | None = strawberry.field(description=doc.MSGID + " Null: not a mail.")
+    web_url: str | None = strawberry.field(description=doc.WEB_URL)
+    list_archive_url: str | None = strawberry.field(description=doc.ARCHIVE_URL)
+    addressed: bool | None = strawberry.field(
+        description="Whether it was marked as addressed (Patchwork 1.3; null elsewhere)."
+    )
+    author: Person | None = strawberry.field(description="Who wrote it (null: unknown).")
 
     @staticmethod
     def of(r: model.Comment) -> Comment:
@@ -255,8 +336,8 @@ class Comment(Node):
 
 @strawberry.type(description="A mail header.")
 class Header:
-    name: str
-    value: str
+    name: str = strawberry.field(description="The header's name, as sent.")
+    value: str = strawberry.field(description="One value (a repeated header is several Headers).")
 
 
 async def _download(info: Info, backend: str, url: str | None) -> str | None:
@@ -298,34 +379,49 @@ class ChangeRevision:
 
 @strawberry.interface(description="A proposed change on any forge: patch, Gerrit change, PR.")
 class Change(Node):
-    title: str
-    state: ChangeState  # type: ignore[valid-type]
-    raw_state: str
-    created_at: datetime
-    updated_at: datetime
-    web_url: str | None
-    check_state: CheckState | None  # type: ignore[valid-type]
-    author: Person | None
+    title: str = strawberry.field(description=doc.TITLE)
+    state: ChangeState = strawberry.field(description=doc.STATE)  # type: ignore[valid-type]
+    raw_state: str = strawberry.field(description=doc.RAW_STATE)
+    created_at: datetime = strawberry.field(description=doc.CREATED)
+    updated_at: datetime = strawberry.field(
+        description="When it last changed (ISO 8601, UTC); upstream Patchwork keeps no such "
+        "time: the mail's date."
+    )
+    web_url: str | None = strawberry.field(description=doc.WEB_URL)
+    check_state: CheckState | None = strawberry.field(  # type: ignore[valid-type]
+        description=doc.CHECK_STATE
+    )
+    author: Person | None = strawberry.field(
+        description="Who proposed it (null: unknown or hidden)."
+    )
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         raise NotImplementedError
 
-    @strawberry.field
+    @strawberry.field(description="The project it targets.")
     def project(self) -> Project:
         raise NotImplementedError
 
-    @strawberry.field(description="Every check on this change, with their rollup in checkState.")
+    @strawberry.field(
+        description="Every check on this change, with their rollup in checkState (may cost an "
+        "upstream request per change; null: that read failed)."
+    )
     async def checks(self, info: Info) -> list[Check] | None:
         raise NotImplementedError
 
-    @strawberry.field(description="The change's newest version (null: none known).")
+    @strawberry.field(
+        description="The change's newest version (null: none known, or its read failed)."
+    )
     async def current_revision(self, info: Info) -> ChangeRevision | None:
         raise NotImplementedError
 
-    @strawberry.field
+    @strawberry.field(
+        description="Replies to the change, oldest first (one upstream request per change; "
+        "null: that read failed)."
+    )
     async def comments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[Comment] | None:
         raise NotImplementedError
 
@@ -362,21 +458,32 @@ class Patch(Change):
     check_state: CheckState | None = strawberry.field(  # type: ignore[valid-type]
         resolver=_patch_check_state, description="The rollup of the checks (null: none yet)."
     )
-    msgid: str
-    archived: bool
-    hash: str | None
-    commit_ref: str | None
-    pull_url: str | None
-    mbox_url: str | None
-    list_archive_url: str | None
-    delegate: Person | None
+    msgid: str = strawberry.field(description=doc.MSGID)
+    archived: bool = strawberry.field(
+        description="Whether it is archived (hidden from Patchwork's default lists)."
+    )
+    hash: str | None = strawberry.field(
+        description="Patchwork's hash of the diff, to find the same change elsewhere (null: "
+        "no diff)."
+    )
+    commit_ref: str | None = strawberry.field(
+        description="The commit it was applied as (null: not recorded)."
+    )
+    pull_url: str | None = strawberry.field(
+        description="The git pull request URL the mail carries (null: a plain patch)."
+    )
+    mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
+    list_archive_url: str | None = strawberry.field(description=doc.ARCHIVE_URL)
+    delegate: Person | None = strawberry.field(
+        description="The maintainer it is delegated to (null: nobody)."
+    )
     _r: strawberry.Private[model.Patch]
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field
+    @strawberry.field(description="The project it was sent to.")
     def project(self) -> Project:
         return Project.of(self._r.project)
 
@@ -390,29 +497,47 @@ class Patch(Change):
         detail = await info.context.patch(self._r.backend, self._r.id)
         return detail or self._r
 
-    @strawberry.field(description="The commit message part of the mail (needs a detail read).")
+    @strawberry.field(
+        description="The commit message part of the mail (a batched detail read for list items; "
+        "null: none, or the read failed)."
+    )
     async def content(self, info: Info) -> str | None:
         return (await self._detail(info)).content
 
-    @strawberry.field(description="The diff (needs a detail read).")
+    @strawberry.field(
+        description="The diff, unified format (a batched detail read for list items; null: "
+        "none, or the read failed)."
+    )
     async def diff(self, info: Info) -> str | None:
         return (await self._detail(info)).diff
 
-    @strawberry.field(description="The mail headers (needs a detail read).")
+    @strawberry.field(
+        description="The mail headers (a batched detail read for list items; null: the read "
+        "failed)."
+    )
     async def headers(self, info: Info) -> list[Header] | None:
         return _headers((await self._detail(info)).headers)
 
-    @strawberry.field(description="The patch as an mbox, ready for `git am` (one download).")
+    @strawberry.field(
+        description="The patch as an mbox, ready for `git am` (one download per patch; null: "
+        "no mbox URL, or the download failed)."
+    )
     async def mbox(self, info: Info) -> str | None:
         return await _download(info, self._r.backend, self._r.mbox_url)
 
-    @strawberry.field(description="Every check on this patch (one upstream list per patch).")
+    @strawberry.field(
+        description="Every check on this patch; fdo: the test results of its latest revision "
+        "(one upstream list per patch; null: the read failed)."
+    )
     async def checks(self, info: Info) -> list[Check] | None:
         return [Check.of(c) for c in await info.context.checks(self._r.backend, self._r.id)]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Replies to the patch, oldest first (one upstream request per patch; null: "
+        "the read failed)."
+    )
     async def comments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[Comment] | None:
         src = info.context.capable(self._r.backend, base.PatchReader, "comments")
         page = await src.patch_comments(self._r.id, page_request(first, after))
@@ -435,7 +560,10 @@ class Patch(Change):
             return None
         return Revision.of_ref(max(r.series, key=lambda ref: ref.version))
 
-    @strawberry.field(description="The series this patch belongs to.")
+    @strawberry.field(
+        description="The series this patch was sent in (usually one). Free for id, name, "
+        "version, date, webUrl and mboxUrl; other fields read each series (batched)."
+    )
     async def series(self, info: Info) -> list[Series] | None:
         refs = self._r.series
         if _only_ref_fields(info):
@@ -501,34 +629,37 @@ register(
 
 @strawberry.type(description="A series' cover letter.")
 class Cover(Node):
-    title: str
-    msgid: str
-    date: datetime
-    web_url: str | None
-    mbox_url: str | None
-    list_archive_url: str | None
-    author: Person | None
+    title: str = strawberry.field(description="The cover letter's subject.")
+    msgid: str = strawberry.field(description=doc.MSGID)
+    date: datetime = strawberry.field(description=doc.DATE)
+    web_url: str | None = strawberry.field(description=doc.WEB_URL)
+    mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
+    list_archive_url: str | None = strawberry.field(description=doc.ARCHIVE_URL)
+    author: Person | None = strawberry.field(description="Who sent it (null: unknown or hidden).")
     _r: strawberry.Private[model.Cover]
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field
+    @strawberry.field(description="The project it was sent to.")
     def project(self) -> Project:
         return Project.of(self._r.project)
 
-    @strawberry.field
+    @strawberry.field(description="The letter's text (null: the backend gave none).")
     def content(self) -> str | None:
         return self._r.content
 
-    @strawberry.field
+    @strawberry.field(description="The mail headers (null: the backend gave none).")
     def headers(self) -> list[Header] | None:
         return _headers(self._r.headers)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Replies to the cover letter, oldest first (one upstream request per "
+        "cover; null: the read failed)."
+    )
     async def comments(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> Connection[Comment] | None:
         src = info.context.capable(self._r.backend, base.SeriesReader, "comments")
         page = await src.cover_comments(self._r.id, page_request(first, after))
@@ -552,11 +683,15 @@ class Cover(Node):
 
 @strawberry.type(description="Patches sent together, with a version and a completeness state.")
 class Series(Node):
-    name: str | None
-    version: int
-    date: datetime | None
-    web_url: str | None
-    mbox_url: str | None
+    name: str | None = strawberry.field(
+        description="The series' name, usually its cover letter's subject (null: unnamed)."
+    )
+    version: int = strawberry.field(description="Its version: 1, then 2 for a v2 …")
+    date: datetime | None = strawberry.field(
+        description="When it was sent (ISO 8601, UTC; null: unknown)."
+    )
+    web_url: str | None = strawberry.field(description=doc.WEB_URL)
+    mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
     _backend: strawberry.Private[str]
     _native: strawberry.Private[str]
     _project: strawberry.Private[model.Project | None]
@@ -567,17 +702,23 @@ class Series(Node):
             self._r = await info.context.series(self._backend, self._native)
         return self._r
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._backend)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The project it was sent to (may read the series, batched; null: unknown "
+        "or the read failed)."
+    )
     async def project(self, info: Info) -> Project | None:
         full = await self._full(info)
         proj = full.project if full and full.project else self._project
         return Project.of(proj) if proj else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="Who sent it (may read the series, batched; null: unknown, hidden, or "
+        "the read failed)."
+    )
     async def submitter(self, info: Info) -> Person | None:
         full = await self._full(info)
         if isinstance(full, model.TrackedSeries) and full.submitter is None:
@@ -586,7 +727,10 @@ class Series(Node):
             return await revisions.person(info, self._backend, full.submitter_id)
         return Person.of(full.submitter) if full else None
 
-    @strawberry.field(description="The reviewer assigned to the series (fdo only).")
+    @strawberry.field(
+        description="The reviewer assigned to the series (patchwork-fdo only; null elsewhere, "
+        "when nobody is, or the read failed)."
+    )
     async def reviewer(self, info: Info) -> Person | None:
         full = await self._full(info)
         if not isinstance(full, model.TrackedSeries):
@@ -595,19 +739,26 @@ class Series(Node):
 
         return await revisions.person(info, self._backend, full.reviewer_id)
 
-    @strawberry.field(description="When the series last changed (fdo only).")
+    @strawberry.field(
+        description="When the series last changed (ISO 8601, UTC; patchwork-fdo only, null "
+        "elsewhere)."
+    )
     async def updated_at(self, info: Info) -> datetime | None:
         full = await self._full(info)
         return full.updated if isinstance(full, model.TrackedSeries) else None
 
     @strawberry.field(
-        description="The series' progress on fdo: initial, in progress, done or incomplete."
+        description="The series' progress on patchwork-fdo: initial, in progress, done or "
+        "incomplete (null elsewhere)."
     )
     async def progress(self, info: Info) -> str | None:
         full = await self._full(info)
         return full.state if isinstance(full, model.TrackedSeries) else None
 
-    @strawberry.field(description="Versions of the series, oldest first (upstream: itself).")
+    @strawberry.field(
+        description="Versions of the series, oldest first (fdo: one batched request per "
+        "series; upstream: the series itself). Null: the read failed."
+    )
     async def revisions(
         self, info: Info
     ) -> list[Annotated[Revision, strawberry.lazy(_REV)]] | None:
@@ -616,19 +767,28 @@ class Series(Node):
         full = await self._full(info)
         return await revisions.revisions(info, full) if full else None
 
-    @strawberry.field(description="Test state of the latest revision (upstream: checks rollup).")
+    @strawberry.field(
+        description="Test state of the latest revision (upstream: the rollup of its patches' "
+        "checks, one patch list per series). Null: no result yet, or a read failed."
+    )
     async def test_state(self, info: Info) -> CheckState | None:  # type: ignore[valid-type]
         from schema import revisions
 
         full = await self._full(info)
         return await revisions.test_state(info, full) if full else None
 
-    @strawberry.field(description="The raw test state (fdo: pending, info, success …).")
+    @strawberry.field(
+        description="The raw test state (patchwork-fdo: pending, info, success, warning, "
+        "failure; null elsewhere)."
+    )
     async def raw_test_state(self, info: Info) -> str | None:
         full = await self._full(info)
         return full.raw_test_state if isinstance(full, model.TrackedSeries) else None
 
-    @strawberry.field(description="How many patches of the latest revision are in each state.")
+    @strawberry.field(
+        description="How many patches of the latest revision are in each state (upstream: "
+        "one patch list per series; null: a read failed)."
+    )
     async def state_summary(
         self, info: Info
     ) -> list[Annotated[StateCount, strawberry.lazy(_REV)]] | None:
@@ -637,26 +797,40 @@ class Series(Node):
         full = await self._full(info)
         return await revisions.summary(info, full) if full else None
 
-    @strawberry.field(description="How many patches the series announces.")
+    @strawberry.field(
+        description="How many patches the series announces (the N of [PATCH i/N]; reads the "
+        "series, batched; null: the read failed)."
+    )
     async def total(self, info: Info) -> int | None:
         full = await self._full(info)
         return full.total if full else None
 
-    @strawberry.field(description="How many of them have arrived.")
+    @strawberry.field(
+        description="How many of them have arrived (reads the series; null: the read failed)."
+    )
     async def received_total(self, info: Info) -> int | None:
         full = await self._full(info)
         return full.received_total if full else None
 
-    @strawberry.field(description="Whether every announced patch has arrived.")
+    @strawberry.field(
+        description="Whether every announced patch has arrived (reads the series; null: the "
+        "read failed)."
+    )
     async def complete(self, info: Info) -> bool | None:
         full = await self._full(info)
         return full.received_all if full else None
 
-    @strawberry.field(description="The whole series as one mbox (one download).")
+    @strawberry.field(
+        description="The whole series as one mbox, for `git am` (one download per series; "
+        "null: no mbox URL, or the download failed)."
+    )
     async def mbox(self, info: Info) -> str | None:
         return await _download(info, self._backend, self.mbox_url)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The cover letter (reads the series and the letter, batched; null: none, "
+        "or a read failed)."
+    )
     async def cover(self, info: Info) -> Cover | None:
         full = await self._full(info)
         if full is None or full.cover is None:
@@ -664,12 +838,16 @@ class Series(Node):
         cover = await info.context.cover(self._backend, full.cover.id)
         return Cover.of(cover) if cover else None
 
-    @strawberry.field(description="The series' patches (one upstream list request).")
+    @strawberry.field(
+        description="The series' patches in the order they were sent (one patch list per "
+        "series; null: the read failed)."
+    )
     async def patches(self, info: Info) -> list[Patch] | None:
-        src = info.context.capable(self._backend, base.PatchReader, "patches")
-        flt = base.PatchFilter(series=self._native)
-        page = await src.list_patches(flt, model.PageRequest(0, 100))
-        return [Patch.of(p) for p in page.items]
+        from schema import revisions
+
+        full = await self._full(info)
+        found = await revisions.series_patches(info, self._backend, self._native, full)
+        return [Patch.of(p) for p in found]
 
     @staticmethod
     def of(r: model.Series) -> Series:
@@ -706,13 +884,27 @@ class Series(Node):
 
 @strawberry.type(description="Something that happened on a backend.")
 class Event(Node):
-    category: str
-    date: datetime
-    actor: Person | None
-    previous_state: str | None
-    current_state: str | None
-    previous_delegate: Person | None
-    current_delegate: Person | None
+    category: str = strawberry.field(
+        description="What happened: Patchwork's category (patch-created, "
+        "patch-state-changed, check-created …); Gerrit change-updated/-merged/-abandoned; "
+        "ABF pull-request-created/-updated/-merged/-closed."
+    )
+    date: datetime = strawberry.field(description="When it happened (ISO 8601, UTC).")
+    actor: Person | None = strawberry.field(
+        description="Who did it (Patchwork 1.2+; null: unknown or a mail)."
+    )
+    previous_state: str | None = strawberry.field(
+        description="patch-state-changed: the raw state before (null for other categories)."
+    )
+    current_state: str | None = strawberry.field(
+        description="patch-state-changed: the raw state after (null for other categories)."
+    )
+    previous_delegate: Person | None = strawberry.field(
+        description="patch-delegated: the delegate before (null: none, or another category)."
+    )
+    current_delegate: Person | None = strawberry.field(
+        description="patch-delegated: the delegate after (null: none, or another category)."
+    )
     _r: strawberry.Private[model.Event]
     _cursor: strawberry.Private[str | None] = None  # set on live events only (schema/live.py)
 
@@ -723,29 +915,36 @@ class Event(Node):
     def cursor(self) -> str | None:
         return self._cursor
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field
+    @strawberry.field(description="The project it happened in (null: not given).")
     def project(self) -> Project | None:
         return Project.of(self._r.project) if self._r.project else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The patch it is about (one batched read; null: none, or the read failed)."
+    )
     async def patch(self, info: Info) -> Patch | None:
         if self._r.patch_id is None:
             return None
         found = await info.context.patch(self._r.backend, self._r.patch_id)
         return Patch.of(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The series it is about (one batched read; null: none, or the read failed)."
+    )
     async def series(self, info: Info) -> Series | None:
         if self._r.series_id is None:
             return None
         found = await info.context.series(self._r.backend, self._r.series_id)
         return Series.of(found) if found else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The cover letter it is about (one batched read; null: none, or the read "
+        "failed)."
+    )
     async def cover(self, info: Info) -> Cover | None:
         if self._r.cover_id is None:
             return None
@@ -771,22 +970,25 @@ class Event(Node):
 
 @strawberry.type(description="A named collection of patches.")
 class Bundle(Node):
-    name: str
-    public: bool
-    web_url: str | None
-    mbox_url: str | None
-    owner: Person | None
+    name: str = strawberry.field(description="The bundle's name, chosen by its owner.")
+    public: bool = strawberry.field(description="Whether anyone may see it (else its owner only).")
+    web_url: str | None = strawberry.field(description=doc.WEB_URL)
+    mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
+    owner: Person | None = strawberry.field(description="Who made it (null: hidden).")
     _r: strawberry.Private[model.Bundle]
 
-    @strawberry.field
+    @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field
+    @strawberry.field(description="The project its patches belong to (null: not given).")
     def project(self) -> Project | None:
         return Project.of(self._r.project) if self._r.project else None
 
-    @strawberry.field(description="The bundle's patches (one detail read each).")
+    @strawberry.field(
+        description="The bundle's patches (one detail read per patch; ones gone upstream "
+        "are left out; null: a read failed)."
+    )
     async def patches(self, info: Info) -> list[Patch] | None:
         out = []
         for ref in self._r.patches:
@@ -811,26 +1013,30 @@ class Bundle(Node):
 
 @strawberry.input(description="Patch list filters; each maps onto Patchwork's own.")
 class PatchFilterInput:
-    backend: str | None = strawberry.field(
-        default=None, description="Backend name; needed when several serve patches."
-    )
+    backend: str | None = strawberry.field(default=None, description=doc.FILTER_BACKEND)
     project: str | None = strawberry.field(
-        default=None, description="Project link name or native id."
+        default=None, description="Project link name or native id (ignored on Project.patches)."
     )
     states: list[str] | None = strawberry.field(
         default=None, description="Raw state slugs, e.g. new, under-review, accepted."
     )
-    archived: bool | None = None
+    archived: bool | None = strawberry.field(
+        default=None, description="Only archived (true) or unarchived (false); null: both."
+    )
     submitters: list[str] | None = strawberry.field(
         default=None, description="Submitter emails or native person ids."
     )
     delegate: str | None = strawberry.field(default=None, description="Username or user id.")
     series: strawberry.ID | None = strawberry.field(default=None, description="A Series ID.")
-    since: datetime | None = None
-    before: datetime | None = None
+    since: datetime | None = strawberry.field(default=None, description=doc.SINCE)
+    before: datetime | None = strawberry.field(default=None, description=doc.BEFORE)
     q: str | None = strawberry.field(default=None, description="Substring of the patch name.")
-    msgid: str | None = None
-    hash: str | None = None
+    msgid: str | None = strawberry.field(
+        default=None, description="The patch with this Message-ID (Patchwork 1.1+)."
+    )
+    hash: str | None = strawberry.field(
+        default=None, description="Patches with this diff hash (Patchwork 1.2+)."
+    )
     order: str | None = strawberry.field(
         default=None, description="Patchwork ordering: id, name, date, state …; '-' reverses."
     )

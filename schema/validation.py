@@ -57,6 +57,10 @@ class TextValidationCache:
         class ValidationByText(SchemaExtension):
             def on_validate(self) -> Iterator[None]:
                 ctx = self.execution_context
+                if ctx.pre_execution_errors is not None:
+                    # Refused before validation (``schema/documents.py``): no rule runs.
+                    yield
+                    return
                 ctx.pre_execution_errors = cache.validate(
                     ctx.schema._schema, ctx.graphql_document, ctx.query, ctx.validation_rules
                 )

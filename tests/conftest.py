@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +26,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SecretsWatch(), "revgate-secrets-watch")
 
 
+def anonymous_writes(settings: Settings) -> Settings:
+    """``settings`` with ``anonymous_writes = true`` on every backend: for schema tests that
+    send mutations without an API key (access itself: tests/reliability/test_access.py)."""
+    backends = tuple(dataclasses.replace(b, anonymous_writes=True) for b in settings.backends)
+    return dataclasses.replace(settings, backends=backends)
+
+
 def gateway_settings(url: str, *, token: bool = True, **backend: Any) -> Settings:
-    """Settings with one Patchwork backend ``pw`` at ``url``."""
-    entry: dict[str, Any] = {"name": "pw", "kind": "patchwork", "url": url, "retries": 1}
+    """Settings with one Patchwork backend ``pw`` at ``url``; anonymous callers may write
+    (these tests are about the schema, not about access)."""
+    entry: dict[str, Any] = {
+        "name": "pw",
+        "kind": "patchwork",
+        "url": url,
+        "retries": 1,
+        "anonymous_writes": True,
+    }
     env = {}
     if token:
         entry["token_env"] = "PW_TOKEN"

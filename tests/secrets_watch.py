@@ -2,11 +2,16 @@
 
 Registered by ``tests/conftest.py`` for the whole suite. It watches:
 
-* every *credential configured anywhere in the suite*: each ``adapters.http.HttpClient``
-  built by any test registers the secrets of its ``Credentials`` (token, password, the
-  ``Authorization`` header value) and of its URL (``user:password@``); ``KNOWN_SECRETS`` and
-  ``watch()`` add more (strings shorter than ``MIN_SECRET`` are ignored: too likely to occur
-  by chance);
+* every *credential configured anywhere in the suite*, in every form it can travel in: the
+  config of each ``adapters.http.HttpClient`` built by any test (its ``Credentials`` and the
+  password of a ``user:password@`` URL) and every ``Settings`` the suite builds (backend
+  tokens and passwords, API keys' and compat tokens' ``backend_tokens``, the cache and rate
+  store URLs); ``KNOWN_SECRETS`` and ``watch()`` add more. The forms are computed here, from
+  the configured values alone — never from what the production code sends or scrubs, so a
+  blind spot there (a client building its own ``Authorization`` header) is not shared:
+  raw, ``Token x``, ``Bearer x``, HTTP Basic ``base64(user:x)`` and ``base64(x:)`` (standard
+  and URL-safe, with and without padding) and URL-encoded (``quote``/``quote_plus``). Forms
+  shorter than ``MIN_SECRET`` are ignored (too likely to occur by chance);
 * every *response* a test receives through httpx (``Client.send``/``AsyncClient.send``:
   status line, headers and body) and every WebSocket message received through aiohttp;
 * every *log record* of any logger at DEBUG and above (the root logger is set to DEBUG for
@@ -21,17 +26,20 @@ scanned, so a silent no-op would show.
 
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 import aiohttp
 import httpx
 import pytest
 
 from adapters import http as upstream_http
+from gateway import settings as gateway_settings
 
 MIN_SECRET = 8
 # Credentials the suite configures by name (see tests/conftest.py and tests/reliability/).
@@ -63,6 +71,23 @@ class Watch:
         if secret and len(secret) >= MIN_SECRET:
             self.secrets.setdefault(secret, owner)
 
+    def add_credential(self, secret: str | None, owner: str, user: str | None = None) -> None:
+        """Watch ``secret`` in every form it travels in (``user``: its HTTP Basic user)."""
+        if not secret:
+            return
+        for form in encoded_forms(secret, user):
+            self.add(form, owner)
+
+    def add_url(self, url: str | None, owner: str) -> None:
+        """Watch the password of a ``user:password@`` URL."""
+        try:
+            parts = urlsplit(url or "")
+            user, password = parts.username, parts.password
+        except ValueError:
+            return
+        if password:
+            self.add_credential(unquote(password), owner, unquote(user or ""))
+
     def scan(self, where: str, text: str) -> None:
         """Record a leak for every watched credential that occurs in ``text``."""
         for secret, owner in self.secrets.items():
@@ -79,6 +104,49 @@ class Watch:
 
 
 WATCH = Watch()
+
+
+def _b64(text: str) -> list[str]:
+    raw = text.encode()
+    out = []
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        value = encoded.decode("ascii")
+        out += [value, value.rstrip("=")]
+    return out
+
+
+def encoded_forms(secret: str, user: str | None = None) -> list[str]:
+    """``secret`` as it may travel or be echoed (computed here, independently of the
+    production scrubber): raw, header forms, HTTP Basic and URL-encoded."""
+    forms = [
+        secret,
+        f"Token {secret}",
+        f"Bearer {secret}",
+        quote(secret, safe=""),
+        quote_plus(secret),
+        *_b64(f"{secret}:"),  # a token as the Basic user name (ABF)
+        *_b64(secret),  # a "user:password" token sent as Basic (Gerrit compat tokens)
+    ]
+    if user is not None:
+        forms += _b64(f"{user}:{secret}")
+    return forms
+
+
+def watch_settings(settings: Any) -> None:
+    """Watch every credential a ``gateway.settings.Settings`` holds."""
+    for backend in settings.backends:
+        owner = f"credentials of backend {backend.name!r}"
+        WATCH.add_credential(backend.token, owner, backend.username)
+        WATCH.add_credential(backend.password, owner, backend.username)
+        WATCH.add_url(backend.url, owner)
+    for key in settings.api_keys:
+        for backend, token in key.backend_tokens:
+            WATCH.add_credential(token, f"API key {key.name!r}'s token for {backend!r}")
+    for compat in settings.compat.tokens:
+        for backend, token in compat.backend_tokens:
+            WATCH.add_credential(token, f"compat token {compat.name!r}'s token for {backend!r}")
+    WATCH.add_url(settings.cache.url, "the [cache] URL")
+    WATCH.add_url(settings.limits.store, "the [limits] store URL")
 
 
 def watch(secret: str, owner: str = "a credential configured by a test") -> None:
@@ -142,7 +210,7 @@ class SecretsWatch:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         for secret, owner in KNOWN_SECRETS.items():
-            WATCH.add(secret, owner)
+            WATCH.add_credential(secret, owner)
         self._root_level = logging.getLogger().level
         self._attach()
 
@@ -151,10 +219,22 @@ class SecretsWatch:
             def init(client: upstream_http.HttpClient, config: Any, *a: Any, **kw: Any) -> None:
                 original(client, config, *a, **kw)
                 owner = f"credentials of backend {config.backend!r}"
-                for secret in client._secrets:  # token, password, Authorization value
-                    WATCH.add(secret, owner)
+                creds = config.credentials
+                WATCH.add_credential(creds.token, owner, creds.username)
+                WATCH.add_credential(creds.password, owner, creds.username)
+                WATCH.add_url(config.base_url, owner)
 
             return init
+
+        def checked(original: Any) -> Any:
+            @functools.wraps(original)
+            def settings(checker: Any, *a: Any, **kw: Any) -> Any:
+                found = original(checker, *a, **kw)
+                if found is not None:
+                    watch_settings(found)
+                return found
+
+            return settings
 
         def sync_send(original: Any) -> Any:
             @functools.wraps(original)
@@ -187,6 +267,7 @@ class SecretsWatch:
             return receive
 
         self._patch(upstream_http.HttpClient, "__init__", client_init)
+        self._patch(gateway_settings._Checker, "settings", checked)
         self._patch(httpx.Client, "send", sync_send)
         self._patch(httpx.AsyncClient, "send", async_send)
         self._patch(aiohttp.ClientWebSocketResponse, "receive", ws_receive)

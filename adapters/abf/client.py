@@ -2,8 +2,10 @@
 
 - **Paths**: every resource is ``/api/v1/<rel>.json``.
 - **Auth**: HTTP basic with ``login:password``; a configured *token* is sent as the basic-auth
-  user name with an empty password, which is how ABF takes API tokens. The token also stays
-  in the shared client's list of secrets, so it is scrubbed from any error text.
+  user name with an empty password, which is how ABF takes API tokens. ``HttpClient``
+  registers the token in ``adapters.secrets.SECRETS``, which knows that form
+  (``Basic base64(token:)``) too, so the header this client builds is scrubbed from every
+  error, response and log line like any other credential.
 - **Conditional GETs**: ABF answers every 2xx with an ``ETag`` and a matching
   ``If-None-Match`` with ``304 Not Modified``. The client keeps a small LRU cache of
   (ETag, decoded body) per URL for its backend and revalidates instead of re-downloading;
@@ -89,7 +91,7 @@ class AbfClient:
         resp = await self.http.get(path, params, headers, allow_status=(304,))
         if resp.status == 304:
             if cached is None:
-                raise BadPayload(self.backend, f"304 without a cached copy for {path}", status=304)
+                raise BadPayload(self.backend, "304 without a cached copy", status=304)
             self.not_modified += 1
             self._cache.move_to_end(key)
             return cached[1]

@@ -39,6 +39,7 @@ from adapters.base import ChangeFilter, EventFilter, fetch_each
 from adapters.errors import BadPayload, BadRequest, Conflict, NotFound
 from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, ChangeState, Event, Page, PageRequest, Person, Project
+from adapters.paths import digits
 
 R = TypeVar("R")
 
@@ -88,13 +89,13 @@ class AbfSource:
     # --- ids ---------------------------------------------------------------------------
 
     def _number_id(self, value: str, what: str) -> str:
-        if not value.isdigit():
+        if digits(value) is None:
             raise NotFound(self.name, f"no such {what} {value[:40]!r}")
         return value
 
     def _pr_key(self, pr_id: str) -> tuple[str, str]:
         project, _, number = pr_id.partition("/")
-        if not (project.isdigit() and number.isdigit()):
+        if digits(project) is None or digits(number) is None:
             raise NotFound(self.name, f"no such pull request {pr_id[:40]!r}")
         return project, number
 
@@ -108,13 +109,16 @@ class AbfSource:
 
     async def project_id(self, key: str) -> str:
         """A project's numeric id from its id or ``owner/name`` (``GET /projects/get_id``)."""
-        if key.isdigit():
+        if digits(key) is not None:
             return key
         owner, _, name = key.partition("/")
         if not owner or not name or "/" in name:
             raise NotFound(self.name, f"no such project {key[:60]!r} (expected owner/name)")
         d = await self.client.get("projects/get_id", {"name": name, "owner": owner})
-        return mapping.project(self.name, d, self.web_base).id
+        found = mapping.project(self.name, d, self.web_base).id
+        if digits(found) is None:  # it goes into paths: never trust it to be a number
+            raise BadPayload(self.name, "project id is not a number")
+        return found
 
     async def get_projects(self, ids: Sequence[str]) -> list[Project | None]:
         """Projects by id or ``owner/name``."""

@@ -25,7 +25,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from yarl import URL
 
@@ -33,6 +33,7 @@ from adapters.errors import BadPayload, Forbidden
 from adapters.gerrit import lenient
 from adapters.http import HttpClient, Params, Response
 from adapters.http import _with_params as with_params  # the exact query HttpClient sends
+from adapters.paths import seg
 
 __all__ = ["GerritClient", "change_path", "file_path", "revision_path"]
 
@@ -45,7 +46,7 @@ def change_path(change: str) -> str:
     """
     if not change.strip():
         raise ValueError("empty change id")
-    return "/changes/" + quote(unquote(change), safe="~")
+    return "/changes/" + seg(unquote(change))  # '~' stays as it is (unreserved)
 
 
 def revision_path(change: str, revision: str) -> str:
@@ -62,7 +63,7 @@ def file_path(change: str, revision: str, path: str) -> str:
     """``…/files/<path>`` with the path URL-encoded as one segment."""
     if not path:
         raise ValueError("empty file path")
-    return f"{revision_path(change, revision)}/files/{quote(path, safe='')}"
+    return f"{revision_path(change, revision)}/files/{seg(path)}"
 
 
 @dataclass
@@ -197,12 +198,9 @@ class GerritClient:
         return True
 
     def _denied(self, resp: Response) -> Forbidden:
-        text = " ".join(resp.text().split())[:200]
+        text = self.http.scrub(" ".join(resp.text().split())[:200])
         detail = f": {text}" if text and not text.startswith("<") else ""
-        where = URL(resp.url).raw_path
-        return Forbidden(
-            self.backend, f"authentication failed (HTTP 401) for {where}{detail}", status=401
-        )
+        return Forbidden(self.backend, f"authentication failed (HTTP 401){detail}", status=401)
 
     async def get(
         self, rest: str, params: Params | None = None, *, allow_status: Collection[int] = ()

@@ -23,6 +23,7 @@ from adapters.errors import BadPayload
 from adapters.gerrit import mapping, render
 from adapters.gerrit.records import Capabilities
 from adapters.model import Project
+from adapters.paths import BadSegment, seg
 
 Draw = Callable[[Any], Any]
 """The backend's decoded JSON answer → the compat answer (through the records)."""
@@ -85,13 +86,25 @@ def _query(name: str, queries: int) -> Draw:
 
 
 def _seg(value: str) -> str:
-    return quote(value, safe="")
+    return seg(value)
 
 
 def route(
     method: str, parts: Sequence[str], name: str, params: Mapping[str, Sequence[str]]
 ) -> Endpoint | None:
-    """The endpoint for ``method`` on the decoded path segments ``parts``, or ``None``."""
+    """The endpoint for ``method`` on the decoded path segments ``parts``, or ``None``.
+
+    A segment that cannot go upstream (``adapters/paths.py``: ``..``, control characters)
+    matches no endpoint: the client gets Gerrit's own 404, nothing is sent."""
+    try:
+        return _route(method, parts, name, params)
+    except BadSegment:
+        return None
+
+
+def _route(
+    method: str, parts: Sequence[str], name: str, params: Mapping[str, Sequence[str]]
+) -> Endpoint | None:
     if not parts:
         return None
     head = parts[0]
@@ -133,7 +146,7 @@ def _changes(
         return Endpoint("/changes/", _query(name, len(params.get("q", ()))))
     if not rest[0]:
         return None
-    base = "/changes/" + quote(rest[0], safe="~")
+    base = "/changes/" + seg(rest[0])  # '~' stays as it is (unreserved)
     tail = [p for p in rest[1:] if p]
     change = _change(name)
     if not tail:

@@ -14,6 +14,8 @@ from aiohttp import web
 from adapters.gerrit.simulator_api import Api, ApiError, json_body
 from adapters.gerrit.simulator_data import ChangeData, GerritData, Json, RevisionData
 
+SERVER_VERSION = "3.9.1"
+
 _json = json_body
 Route = Callable[[], web.StreamResponse]
 
@@ -46,6 +48,8 @@ async def handle(
         return _json({"id": name.replace("/", "%2F"), "name": name} | data.projects[name])
     if parts == ["accounts", "self", "capabilities"] and method == "GET":
         return api.capabilities()
+    if parts == ["config", "server", "version"] and method == "GET":
+        return json_body(SERVER_VERSION)  # what readiness probes ask
     if head != "changes":
         raise ApiError(404, "Not found")
     if len(parts) == 1:

@@ -24,7 +24,6 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote
 
 from adapters.base import ChangeFilter, EventFilter
 from adapters.errors import BadPayload, BadRequest, NotFound
@@ -51,6 +50,7 @@ from adapters.gerrit.records import (
 )
 from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, Event, Page, PageRequest, Project
+from adapters.paths import seg
 
 KIND = "gerrit"
 
@@ -126,6 +126,10 @@ class GerritSource:
         """Close the pooled HTTP session."""
         await self.http.close()
 
+    async def ping(self) -> None:
+        """One cheap request for readiness probes (``GET /config/server/version``)."""
+        await self.client.get_json("/config/server/version")
+
     def _path(self, fn: Any, *args: str) -> str:
         try:
             path: str = fn(*args)
@@ -143,7 +147,7 @@ class GerritSource:
 
     async def projects(self, prefix: str | None = None, descriptions: bool = True) -> list[Project]:
         """``/projects/`` (``/projects/<prefix>/`` to filter by prefix), with ``d``."""
-        rest = "/projects/" if not prefix else f"/projects/{prefix.strip('/')}/"
+        rest = "/projects/" if not prefix else f"/projects/{self._path(seg, prefix.strip('/'))}/"
         params = {"d": ""} if descriptions else None
         d = await self.client.get_json(rest, params)
         return mapping.guarded(self.name, "projects", lambda: mapping.projects(self.name, d))
@@ -384,7 +388,9 @@ class GerritSource:
 
     async def reviewer(self, change: str, account: str) -> Reviewer:
         """``/reviewers/{account}``."""
-        d = await self.client.get_json(f"{self._change(change)}/reviewers/{_seg(account)}")
+        d = await self.client.get_json(
+            f"{self._change(change)}/reviewers/{self._path(seg, account)}"
+        )
         return mapping.guarded(self.name, "reviewer", lambda: mapping.reviewer(self.name, d))
 
     async def suggest_reviewers(
@@ -482,7 +488,9 @@ class GerritSource:
 
     async def draft(self, change: str, revision: str, draft_id: str) -> InlineComment:
         """``/drafts/{id}``."""
-        d = await self.client.get_json(f"{self._rev(change, revision)}/drafts/{_seg(draft_id)}")
+        d = await self.client.get_json(
+            f"{self._rev(change, revision)}/drafts/{self._path(seg, draft_id)}"
+        )
         return mapping.one_comment(self.name, d)
 
     async def comments(self, change: str, revision: str) -> list[InlineComment]:
@@ -492,7 +500,9 @@ class GerritSource:
 
     async def comment(self, change: str, revision: str, comment_id: str) -> InlineComment:
         """``/comments/{id}``."""
-        d = await self.client.get_json(f"{self._rev(change, revision)}/comments/{_seg(comment_id)}")
+        d = await self.client.get_json(
+            f"{self._rev(change, revision)}/comments/{self._path(seg, comment_id)}"
+        )
         return mapping.one_comment(self.name, d)
 
     # --- writes (never retried) ------------------------------------------------------------
@@ -575,7 +585,9 @@ class GerritSource:
 
     async def delete_reviewer(self, change: str, account: str) -> None:
         """``DELETE /reviewers/{account}``."""
-        await self.client.send("DELETE", f"{self._change(change)}/reviewers/{_seg(account)}")
+        await self.client.send(
+            "DELETE", f"{self._change(change)}/reviewers/{self._path(seg, account)}"
+        )
 
     async def set_review(self, change: str, revision: str, review: ReviewInput) -> dict[str, int]:
         """``POST /revisions/{rev}/review``: the labels applied."""
@@ -599,13 +611,15 @@ class GerritSource:
         self, change: str, revision: str, draft_id: str, draft: CommentInput
     ) -> InlineComment:
         """``PUT /revisions/{rev}/drafts/{id}``."""
-        rest = f"{self._rev(change, revision)}/drafts/{_seg(draft_id)}"
+        rest = f"{self._rev(change, revision)}/drafts/{self._path(seg, draft_id)}"
         d = await self.client.send_json("PUT", rest, mapping.comment_body(draft))
         return mapping.one_comment(self.name, d)
 
     async def delete_draft_comment(self, change: str, revision: str, draft_id: str) -> None:
         """``DELETE /revisions/{rev}/drafts/{id}``."""
-        await self.client.send("DELETE", f"{self._rev(change, revision)}/drafts/{_seg(draft_id)}")
+        await self.client.send(
+            "DELETE", f"{self._rev(change, revision)}/drafts/{self._path(seg, draft_id)}"
+        )
 
     async def set_reviewed(self, change: str, revision: str, path: str) -> bool:
         """``PUT /files/{path}/reviewed``; whether it was newly marked (201, not 200)."""
@@ -656,13 +670,6 @@ class GerritSource:
 
 def _number(value: str) -> bool:
     return value.isascii() and value.isdigit()
-
-
-def _seg(value: str) -> str:
-    """One URL path segment (account ids like ``John Doe``, comment UUIDs)."""
-    if not value:
-        raise ValueError("empty path segment")
-    return quote(value, safe="")
 
 
 # Gerrit's own answers to a bad request, re-served by the compat layer as they are.

@@ -130,7 +130,7 @@ class PatchworkClient:
         if resp.status == 404:
             if _is_invalid_page(resp):
                 return Window(items=[], has_next=False, total=offset if page == 1 else None)
-            raise NotFound(self.backend, f"{rel} not found (HTTP 404)", status=404)
+            raise NotFound(self.backend, "not found (HTTP 404)", status=404)
         route = (skip, count)
         known = self._windows.get(resp.cache_stamp, route)
         if known is not None:
@@ -191,7 +191,7 @@ def _is_invalid_page(resp: Response) -> bool:
 def _as_list(resp: Response, backend: str) -> list[dict[str, Any]]:
     body = resp.json()
     if not isinstance(body, list):
-        raise BadPayload(backend, f"expected a JSON list from {resp.url}")
+        raise BadPayload(backend, f"expected a JSON list (HTTP {resp.status})", status=resp.status)
     return body
 
 

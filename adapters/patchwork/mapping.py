@@ -35,13 +35,23 @@ from adapters.patchwork_common import (
     STATE_MAP,
     change_state,
     format_date,
+    format_server_date,
     guarded,
     parse_date,
+    parse_server_date,
     shape_error,
 )
 
 # Re-exported: the state table, dates and the shape guard are shared with the fdo fork.
-__all__ = ["STATE_MAP", "change_state", "format_date", "guarded", "parse_date"]
+__all__ = [
+    "STATE_MAP",
+    "change_state",
+    "format_date",
+    "format_server_date",
+    "guarded",
+    "parse_date",
+    "parse_server_date",
+]
 
 CHECK_MAP: Mapping[str, CheckState] = {
     "pending": CheckState.PENDING,
@@ -262,7 +272,7 @@ def check(backend: str, d: Mapping[str, Any], patch_id: str) -> Check:
             context=d.get("context") or "default",
             state=CHECK_MAP.get(raw_state, CheckState.WARNING),
             raw_state=raw_state,
-            date=parse_date(d["date"], backend),
+            date=parse_server_date(d["date"], backend),  # the server's clock, local time
             user=user(backend, d.get("user")),
             target_url=d.get("target_url") or None,
             description=d.get("description") or None,
@@ -287,7 +297,7 @@ def event(backend: str, d: Mapping[str, Any]) -> Event:
             backend=backend,
             id=str(d["id"]),
             category=d["category"],
-            date=parse_date(d["date"], backend),
+            date=parse_server_date(d["date"], backend),  # the server's clock, local time
             project=project(backend, proj) if proj else None,
             actor=user(backend, d.get("actor")),
             patch_id=_payload_id(payload, "patch"),
@@ -329,12 +339,18 @@ def bundle(backend: str, d: Mapping[str, Any]) -> Bundle:
 # --- records → payloads (the write direction) ---------------------------------------------
 
 
-def patch_update_body(update: PatchUpdate) -> dict[str, Any]:
-    """The JSON body of a partial ``PATCH /patches/<id>/``; user ids lose their ``u`` prefix."""
+def patch_update_body(update: PatchUpdate, delegate_pk: int | None = None) -> dict[str, Any]:
+    """The JSON body of a partial ``PATCH /patches/<id>/``.
+
+    Patchwork's ``delegate`` takes only a user's pk ("Expected pk value, received str"), so
+    the source resolves a username or person first and passes ``delegate_pk``; without it a
+    ``uN`` user id loses its prefix and ``""`` clears the delegate."""
     body: dict[str, Any] = {}
     if update.state is not None:
         body["state"] = update.state
-    if update.delegate is not None:
+    if delegate_pk is not None:
+        body["delegate"] = delegate_pk
+    elif update.delegate is not None:
         delegate = update.delegate.removeprefix("u")
         body["delegate"] = int(delegate) if delegate.isdigit() else (delegate or None)
     if update.archived is not None:

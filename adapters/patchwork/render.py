@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+from adapters.errors import BadPayload
 from adapters.model import (
     Bundle,
     Check,
@@ -54,6 +55,19 @@ DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 250  # Patchwork's MAX_REST_RESULTS_PER_PAGE default
 INDEX_NAMES = ("projects", "users", "people", "patches", "covers", "series", "events", "bundles")
 _PLURAL = {"Patch": "patches", "Cover": "covers"}
+# patchwork/api/project.py ProjectSerializer.Meta.fields, around the detail-only fields
+_PROJECT_HEAD = (
+    "id",
+    "url",
+    "name",
+    "link_name",
+    "list_id",
+    "list_email",
+    "web_url",
+    "scm_url",
+    "webscm_url",
+)
+_PROJECT_TAIL = ("list_archive_url", "list_archive_url_format", "commit_url_format")
 
 
 # -- pagination on the wire -----------------------------------------------------------------
@@ -141,6 +155,18 @@ def _date(value: datetime | None) -> str | None:
 @functools.lru_cache(maxsize=65536)  # datetimes are immutable; lists repeat them per request
 def _format_date(value: datetime) -> str:
     return mapping.format_date(value)
+
+
+def _server_date(value: datetime, raw: Mapping[str, Any], backend: str) -> str:
+    """A server-clock date (check, event) as the server spelled it: in its ``time_zone``."""
+    spelled = raw.get("date")
+    if isinstance(spelled, str):
+        try:
+            if mapping.parse_server_date(spelled, backend) == value:
+                return spelled
+        except BadPayload:  # an unparseable spelling is not reused
+            pass
+    return mapping.format_server_date(value, backend)
 
 
 def _keep(value: Any, raw: Mapping[str, Any], key: str) -> Any:
@@ -242,15 +268,23 @@ class Renderer:
         return out
 
     def project(self, project: Project) -> Json:
-        """``projects/`` items and detail: adds maintainers and ``subject_match`` (1.1+)."""
-        out = self.project_embed(project)
-        assert out is not None
+        """``projects/`` items and detail: adds maintainers and ``subject_match`` (1.1+), in
+        the serializer's field order (patchwork/api/project.py ``ProjectSerializer.Meta``:
+        ``maintainers`` and ``subject_match`` before the 1.2 URL formats)."""
+        embed = self.project_embed(project)
+        assert embed is not None
+        out: Json = {}
+        for key in _PROJECT_HEAD:
+            out[key] = embed[key]
         maintainers = project.raw.get("maintainers") or []
         out["maintainers"] = [
             self.user_embed(mapping.user(project.backend, m)) for m in maintainers
         ]
         if self.v >= 11:
             out["subject_match"] = project.raw.get("subject_match", "")
+        for key in _PROJECT_TAIL:
+            if key in embed:
+                out[key] = embed[key]
         return out
 
     # -- embedded summaries -----------------------------------------------------------------
@@ -312,7 +346,7 @@ class Renderer:
         return {
             "id": _id(check.id),
             "url": self.u.api_url(f"patches/{check.change_id}/checks/{check.id}/"),
-            "date": _date(check.date),
+            "date": _server_date(check.date, check.raw, check.backend),
             "state": check.raw_state,
             "target_url": _keep(check.target_url, check.raw, "target_url"),
             "context": check.context,
@@ -426,9 +460,13 @@ class Renderer:
         return out
 
     def check(self, check: Check) -> Json:
-        """``patches/<id>/checks/`` items and detail."""
-        out = self.check_embed(check)
+        """``patches/<id>/checks/`` items and detail, in the field order of
+        patchwork/api/check.py ``CheckSerializer.Meta`` (``user`` after ``url``)."""
+        embed = self.check_embed(check)
+        out: Json = {"id": embed["id"], "url": embed["url"]}
         out["user"] = self.user_embed(check.user)
+        for key in ("date", "state", "target_url", "context"):
+            out[key] = embed[key]
         out["description"] = _keep(check.description, check.raw, "description")
         return out
 
@@ -461,7 +499,7 @@ class Renderer:
             "id": _id(event.id),
             "category": event.category,
             "project": self.project_embed(event.project),
-            "date": _date(event.date),
+            "date": _server_date(event.date, event.raw, event.backend),
             "actor": self.user_embed(event.actor),
             "payload": payload,
         }

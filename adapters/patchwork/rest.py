@@ -24,6 +24,7 @@ sees.
 
 from __future__ import annotations
 
+import html
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from starlette.responses import Response
 from adapters.base import Source
 from adapters.compat import Caller, CompatCall, CompatRouter
 from adapters.errors import NotFound, Timeout, UpstreamError
-from adapters.patchwork import mapping, pages
+from adapters.patchwork import mapping, pages, views
 from adapters.patchwork.client import Refused
 from adapters.patchwork.render import Json, Renderer, Urls, link_header, per_page_of
 from adapters.patchwork.source import PatchworkSource
@@ -52,16 +53,6 @@ BUNDLE_DETAIL = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 NO_PERMISSION = "You do not have permission to perform this action."
 INVALID_TOKEN = "Invalid token."
-OPTION_NAMES = {
-    "projects": "Project",
-    "people": "Person",
-    "users": "User",
-    "patches": "Patch",
-    "covers": "Cover Letter",
-    "series": "Series",
-    "events": "Event",
-    "bundles": "Bundle",
-}
 
 Parse = Callable[[dict[str, Any]], Any]
 Render = Callable[[Renderer, Any], Json]
@@ -112,10 +103,18 @@ def _json_bytes(
 
 
 def _html_404(path: str) -> PatchworkResponse:
+    """Patchwork's own 404 page (DEBUG off: templates/404.html) says, in its title and body,
+    "404: File not found" and "The page URL requested (<code>path</code>) does not exist.",
+    the path quoted as Django's ``page_not_found`` does, then HTML-escaped. Only those words
+    are kept: the site's navigation, styles and version (templates/base.html, GPL) are not
+    copied into the gateway (docs/compat.md)."""
+    shown = html.escape(quote(path, safe="/:@!$&'()*+,;=~"))
     body = (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n  <meta http-equiv="content-type" '
-        'content="text/html; charset=utf-8">\n  <title>Page not found</title>\n</head>\n<body>\n'
-        "  <h1>Page not found <small>(404)</small></h1>\n</body>\n</html>\n"
+        '<!DOCTYPE html>\n<html lang="en">\n  <head>\n    <meta http-equiv="Content-Type" '
+        'content="text/html; charset=UTF-8"/>\n    <title>404: File not found - Patchwork</title>\n'
+        "  </head>\n  <body>\n    <h1>404: File not found</h1>\n"
+        f"<p>The page URL requested (<code>{shown}</code>) does not exist.</p>\n"
+        "  </body>\n</html>\n"
     )
     return PatchworkResponse(body.encode(), 404, [("Content-Type", "text/html; charset=utf-8")])
 
@@ -139,6 +138,10 @@ class _Call:
     path: str  # the path under the base, e.g. "api/1.3/patches/"
     parts: list[str]
     version_name: str | None  # "1.3", or None for the unversioned /api/
+
+    def path_under_api(self) -> str:
+        """The API path without ``api/<version>/``, e.g. ``patches/3/``."""
+        return "/".join(self.parts) + "/" if self.parts else ""
 
     @property
     def head(self) -> bool:
@@ -218,6 +221,19 @@ def _allow_for(parts: list[str]) -> str:
     return READ
 
 
+# The writes served (what the views behind ``Allow`` implement), each passed on once.
+_WRITES: dict[str, tuple[str, ...]] = {
+    "projects/<id>": ("PATCH", "PUT"),
+    "users/<id>": ("PATCH", "PUT"),
+    "patches/<id>": ("PATCH", "PUT"),
+    "patches/<id>/comments/<id>": ("PATCH", "PUT"),
+    "covers/<id>/comments/<id>": ("PATCH", "PUT"),
+    "patches/<id>/checks": ("POST",),
+    "bundles": ("POST",),
+    "bundles/<id>": ("PATCH", "PUT", "DELETE"),
+}
+
+
 def _exists(parts: list[str], version: int) -> bool:
     """Whether Patchwork has a view at this API path (at this version)."""
     resource, n = parts[0], len(parts)
@@ -284,16 +300,17 @@ async def _api(
         return _json({"detail": INVALID_TOKEN}, 403, allow)
     method = request.method
     if method == "OPTIONS":
-        return _options(rest, allow)
+        return await _options(call, allow)
     if not caller.may_read and not caller.authenticated:
         return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
     path_, head = request.url.path, call.head
-    if method in ("PATCH", "PUT") and len(rest) == 2 and rest[0] == "patches":
-        return await _refusals(_write_patch(call, allow), allow, path_, head)
-    if method == "POST" and len(rest) == 3 and rest[2] == "checks":
-        return await _refusals(_write_check(call, allow), allow, path_, head)
     if method not in ("GET", "HEAD"):
-        return _json({"detail": f'Method "{method}" not allowed.'}, 405, allow)
+        if method not in _WRITES.get(views.view_key(rest), ()):
+            return _json({"detail": f'Method "{method}" not allowed.'}, 405, allow)
+        if rest[0] == "bundles" and version < 12:
+            # patchwork/api/bundle.py BundlePermission: bundle writes are API 1.2+
+            return _json({"detail": f'Method "{method}" not allowed.'}, 405, allow)
+        return await _refusals(_write(call, allow), allow, path_, head)
     if not rest:
         return _json(call.renderer().index(), allow=allow, head=call.head)
     if rest[0] in ("people", "users") and not caller.authenticated:
@@ -313,7 +330,7 @@ async def _refusals(answer: Awaitable[Response], allow: str, path: str, head: bo
         return _json(refused.body, refused.status, allow, head=head)
 
 
-def _upstream_params(request: Request) -> dict[str, list[str]]:
+def _upstream_params(request: Request, allow: str) -> dict[str, list[str]]:
     """The request's filters for the backend, with Patchwork's page rules applied here."""
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
@@ -321,7 +338,8 @@ def _upstream_params(request: Request) -> dict[str, list[str]]:
             params.setdefault(key, []).append(value)
     raw_page = request.query_params.get("page")
     if raw_page not in (None, "last") and (not raw_page.isdigit() or int(raw_page) < 1):
-        raise _Stop(_json({"detail": "Invalid page."}, 404))
+        # DRF's paginator raises NotFound inside the view: the view's Allow goes with it
+        raise _Stop(_json({"detail": "Invalid page."}, 404, allow, head=request.method == "HEAD"))
     if raw_page:
         params["page"] = [raw_page]
     if "per_page" in request.query_params:
@@ -356,7 +374,7 @@ def _route(call: _Call) -> tuple[str, str, str, bool]:
 
 async def _list(call: _Call, allow: str) -> Response:
     source, parts = call.source, call.parts
-    params = _upstream_params(call.request)
+    params = _upstream_params(call.request, allow)
     version = await source.compat_version(call.version_name)
     rel = "/".join(parts) + "/"
     answer = await source.fetch_answer(rel, params, version)
@@ -402,6 +420,22 @@ def _private_hidden(call: _Call) -> bool:
     return call.parts[0] == "bundles" and not call.caller.authenticated
 
 
+# Many-related fields of Patchwork's writable serializers: a form sends one per value and
+# DRF reads them with ``getlist`` (a bundle's ``patches``), so they stay lists, even of one.
+LIST_FIELDS = frozenset({"patches"})
+
+
+def _form(raw: bytes) -> dict[str, Any]:
+    """An urlencoded form as the JSON object DRF would have read from it."""
+    out: dict[str, Any] = {}
+    for key, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+        if key in LIST_FIELDS:
+            out.setdefault(key, []).append(value)
+        else:
+            out[key] = value  # DRF's QueryDict.get: the last value
+    return out
+
+
 async def _body(request: Request) -> dict[str, Any]:
     """A write's body: JSON or an urlencoded form (git-pw sends forms)."""
     raw = await request.body()
@@ -409,7 +443,7 @@ async def _body(request: Request) -> dict[str, Any]:
     if not raw:
         return {}
     if ctype == "application/x-www-form-urlencoded":
-        return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        return _form(raw)
     if ctype in ("application/json", ""):
         try:
             parsed = orjson.loads(raw)
@@ -422,46 +456,50 @@ async def _body(request: Request) -> dict[str, Any]:
     raise _Stop(_json({"detail": f'Unsupported media type "{ctype}" in request.'}, 415))
 
 
-async def _write_patch(call: _Call, allow: str) -> Response:
-    if not call.caller.authenticated:
+async def _write(call: _Call, allow: str) -> Response:
+    """A documented write, passed on once as the caller's backend credential; the answer
+    as Patchwork gives it: 201 + ``Location`` for a creation (DRF's CreateModelMixin: the
+    new object's ``url``), 204 without a body for a deletion, else 200 with the object."""
+    method, caller = call.request.method, call.caller
+    if call.parts[-1] == "checks":
+        # Patchwork's check view answers a caller who may not write with this, signed in or not
+        if not (caller.authenticated and caller.can_write):
+            return _json({"detail": NO_PERMISSION}, 403, allow)
+    elif not caller.authenticated:
         return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
-    if not call.caller.can_write:
+    elif not caller.can_write:
         return _json({"detail": NO_PERMISSION}, 403, allow)
-    body = await _body(call.request)
     version = await call.source.compat_version(call.version_name)
-    parse, render = _kind(call.source.name, call.parts)
     rel = "/".join(call.parts) + "/"
-    record = await call.source.compat_write(call.request.method, rel, body, parse, version)
-    return _json(render(call.renderer(), record), allow=allow)
-
-
-async def _write_check(call: _Call, allow: str) -> Response:
-    if not (call.caller.authenticated and call.caller.can_write):
-        return _json({"detail": NO_PERMISSION}, 403, allow)
+    if method == "DELETE":
+        await call.source.compat_delete(rel, version)
+        headers = [("Allow", allow), ("Vary", "Accept, Cookie")]
+        return PatchworkResponse(b"", 204, headers)  # DRF drops Content-Type with no body
     body = await _body(call.request)
-    version = await call.source.compat_version(call.version_name)
     parse, render = _kind(call.source.name, call.parts)
-    rel = "/".join(call.parts) + "/"
-    record = await call.source.compat_write("POST", rel, body, parse, version)
-    return _json(render(call.renderer(), record), 201, allow)
+    record = await call.source.compat_write(method, rel, body, parse, version)
+    out = render(call.renderer(), record)
+    if method != "POST":
+        return _json(out, allow=allow)
+    resp = _json(out, 201, allow)
+    location = out.get("url")
+    if isinstance(location, str):
+        resp.raw_headers.append((b"Location", location.encode("latin-1")))
+    return resp
 
 
-def _options(parts: list[str], allow: str) -> Response:
-    """DRF's metadata answer to OPTIONS (names and formats; no per-user field ``actions``)."""
-    if not parts:
-        name, description = "Index", ""
-    elif len(parts) == 1:
-        name = f"{OPTION_NAMES.get(parts[0], parts[0].title())} List"
-        description = f"List {parts[0]}."
-    else:
-        name = f"{OPTION_NAMES.get(parts[0], parts[0].title())} Detail"
-        description = f"Show a {OPTION_NAMES.get(parts[0], parts[0]).lower()}."
-    body = {
-        "name": name,
-        "description": description,
-        "renders": ["application/json", "text/html"],
-        "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
-    }
+async def _options(call: _Call, allow: str) -> Response:
+    """DRF's metadata answer to OPTIONS: the view's name and description (views.py) and, for
+    a caller who may write where the view takes PUT or POST, the backend's own ``actions``
+    (field metadata, computed by the backend for the caller's mapped user; DRF leaves them
+    out when that user may not write, and so does the answer)."""
+    body: dict[str, Any] = views.metadata(call.parts)
+    writable = any(m in allow.split(", ") for m in ("PUT", "POST"))
+    if writable and call.caller.authenticated and call.caller.can_write:
+        version = await call.source.compat_version(call.version_name)
+        actions = await call.source.compat_options(call.path_under_api(), version)
+        if actions is not None:
+            body["actions"] = actions
     return _json(body, allow=allow)
 
 
@@ -517,9 +555,11 @@ async def _web(
             b"", resp.status, [("Content-Type", "text/html; charset=utf-8"), ("Location", location)]
         )
     headers = [("Content-Type", resp.headers.get("Content-Type", "text/plain"))]
-    disposition = resp.headers.get("Content-Disposition")
-    if disposition:
-        headers.append(("Content-Disposition", disposition))
+    # the backend's Vary too: a bundle download varies by session cookie (Vary: Cookie)
+    for name in ("Content-Disposition", "Vary"):
+        kept = resp.headers.get(name)
+        if kept:
+            headers.append((name, kept))
     return PatchworkResponse(resp.body, resp.status, headers, head=head)
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import orjson
 from aiohttp import web
 
+from adapters.patchwork import views
 from adapters.patchwork.simulator_data import (
     CHECK_STATES,
     STATE_SLUGS,
@@ -39,6 +40,9 @@ NOT_AUTHENTICATED = "Authentication credentials were not provided."
 NO_PERMISSION = "You do not have permission to perform this action."
 READ = "GET, HEAD, OPTIONS"
 EDIT = "GET, PUT, PATCH, HEAD, OPTIONS"
+BUNDLE_LIST = "GET, POST, HEAD, OPTIONS"
+BUNDLE_DETAIL = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+LIST_FIELDS = ("patches",)  # many-related fields of the writable serializers (bundles)
 
 
 class ApiError(Exception):
@@ -235,7 +239,12 @@ async def _body(request: web.Request) -> dict[str, Any]:
             )
         return parsed
     form = await request.post()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    out: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+    # DRF reads a many-field of a form with ``getlist``: every value, even a single one
+    for key in LIST_FIELDS:
+        if key in form:
+            out[key] = [v for v in form.getall(key) if isinstance(v, str)]
+    return out
 
 
 # -- resources -------------------------------------------------------------------------------
@@ -254,9 +263,102 @@ async def _projects(call: Call) -> web.StreamResponse:
     pid = next((k for k, p in data.projects.items() if p["link_name"] == raw), None)
     if pid is None:
         pid = _get(data.projects, raw, "Project")
+    if call.request.method in ("PATCH", "PUT"):
+        return await _update_project(call, pid)
     if call.request.method not in ("GET", "HEAD"):
         raise _method_not_allowed(call, EDIT)
     return _detail(call, call.r.project(pid), EDIT)
+
+
+def _strings(body: dict[str, Any], keys: tuple[str, ...], limit: int) -> dict[str, Any]:
+    """DRF CharFields (blank allowed) of a partial update: validated values by key."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    for key in keys:
+        if key not in body:
+            continue
+        value = body[key]
+        if value is None or isinstance(value, (dict, list, bool)):
+            errors[key] = ["Not a valid string." if value is not None else NULL_FIELD]
+        elif len(str(value)) > limit:
+            errors[key] = [f"Ensure this field has no more than {limit} characters."]
+        else:
+            out[key] = str(value)
+    if errors:
+        raise ApiError(400, errors)
+    return out
+
+
+NULL_FIELD = "This field may not be null."
+# patchwork/api/project.py: writable fields, by the version that has them
+PROJECT_FIELDS = ("web_url", "scm_url", "webscm_url")
+PROJECT_FIELDS_12 = ("list_archive_url", "list_archive_url_format", "commit_url_format")
+
+
+async def _update_project(call: Call, pid: int) -> web.StreamResponse:
+    """PATCH/PUT projects/<id>/: maintainers only (Project.is_editable)."""
+    uid = call.ctx.user
+    if uid is None:
+        raise ApiError(403, {"detail": NOT_AUTHENTICATED})
+    project = call.data.projects[pid]
+    if uid not in project["maintainers"]:
+        raise ApiError(403, {"detail": NO_PERMISSION})
+    keys = PROJECT_FIELDS + (PROJECT_FIELDS_12 if call.ctx.version >= 12 else ())
+    project.update(_strings(await _body(call.request), keys, 2000))
+    return _detail(call, call.r.project(pid), EDIT)
+
+
+async def _update_user(call: Call, uid: int) -> web.StreamResponse:
+    """PATCH/PUT users/<id>/: the user themself (IsOwnerOrReadOnly); names and (1.2) settings."""
+    if call.ctx.user != uid:
+        raise ApiError(403, {"detail": NO_PERMISSION})
+    body = await _body(call.request)
+    user = call.data.users[uid]
+    changes = _strings(body, ("first_name", "last_name"), 150)
+    settings = body.get("settings")
+    if call.ctx.version >= 12 and isinstance(settings, dict):
+        for key in ("send_email", "show_ids"):
+            if isinstance(settings.get(key), bool):
+                user["settings"][key] = settings[key]
+        per_page = settings.get("items_per_page")
+        if isinstance(per_page, int) and not isinstance(per_page, bool) and per_page > 0:
+            user["settings"]["items_per_page"] = per_page
+    user.update(changes)
+    return _detail(call, call.r.user(uid), EDIT)
+
+
+def _comment_editable(data: PatchworkData, kind: str, comment: Record, uid: int | None) -> bool:
+    """PatchComment/CoverComment.is_editable (patchwork/models.py)."""
+    if uid is None:
+        return False
+    if data.people[comment["submitter"]]["user"] == uid:
+        return True
+    if kind == "patch":
+        return _can_edit_patch(data, data.patches[comment["parent"]], uid)
+    cover = data.covers[comment["parent"]]
+    if data.people[cover["submitter"]]["user"] == uid:
+        return True
+    return uid in data.projects[cover["project"]]["maintainers"]
+
+
+async def _update_comment(call: Call, kind: str, cid: int) -> web.StreamResponse:
+    """PATCH/PUT …/comments/<id>/ (1.3): only ``addressed`` is writable."""
+    table = call.data.patch_comments if kind == "patch" else call.data.cover_comments
+    comment = table[cid]
+    if call.ctx.user is None:
+        raise ApiError(403, {"detail": NOT_AUTHENTICATED})
+    if not _comment_editable(call.data, kind, comment, call.ctx.user):
+        raise ApiError(403, {"detail": NO_PERMISSION})
+    body = await _body(call.request)
+    if "addressed" in body:
+        value = body["addressed"]
+        if isinstance(value, bool) or value is None:
+            comment["addressed"] = value
+        elif str(value).lower() in ("true", "false", "1", "0"):
+            comment["addressed"] = str(value).lower() in ("true", "1")
+        else:
+            raise ApiError(400, {"addressed": ["Must be a valid boolean."]})
+    return _detail(call, call.r.comment(kind, cid), EDIT)
 
 
 async def _people(call: Call) -> web.StreamResponse:
@@ -284,6 +386,8 @@ async def _users(call: Call) -> web.StreamResponse:
             items = [u for u in items if any(term in u[f].lower() for f in fields)]
         return _paginate(call, items, call.r.user_item)
     uid = _get(data.users, call.parts[1], "User")
+    if call.request.method in ("PATCH", "PUT"):
+        return await _update_user(call, uid)
     return _detail(call, call.r.user(uid), EDIT)
 
 
@@ -356,7 +460,7 @@ async def _patches(call: Call) -> web.StreamResponse:
             raise _method_not_allowed(call, EDIT)
         return _detail(call, call.r.patch(pid, detail=True), EDIT)
     if call.parts[2] == "comments":
-        return _comments(call, "patch", pid)
+        return await _comments(call, "patch", pid)
     if call.parts[2] == "checks":
         return await _checks(call, pid)
     raise not_found_html(call.request.path)
@@ -387,11 +491,18 @@ async def _update_patch(call: Call, pid: int) -> web.StreamResponse:
         if value in (None, ""):
             changes["delegate"] = None
         else:
+            # DRF's PrimaryKeyRelatedField: a pk (int or digit string), nothing else
             try:
-                did = int(value)
+                if isinstance(value, bool):
+                    raise TypeError
+                did: int | None = int(value)
             except (TypeError, ValueError):
-                did = next((k for k, u in data.users.items() if u["username"] == value), -1)
-            if did not in data.users:
+                kind = type(value).__name__
+                errors["delegate"] = [f"Incorrect type. Expected pk value, received {kind}."]
+                did = None
+            if did is None:
+                pass
+            elif did not in data.users:
                 errors["delegate"] = [f'Invalid pk "{value}" - object does not exist.']
             elif did not in data.projects[patch["project"]]["maintainers"]:
                 user, project = data.users[did]["username"], data.projects[patch["project"]]["name"]
@@ -443,7 +554,7 @@ async def _update_patch(call: Call, pid: int) -> web.StreamResponse:
     return _detail(call, body, EDIT)
 
 
-def _comments(call: Call, kind: str, parent: int) -> web.StreamResponse:
+async def _comments(call: Call, kind: str, parent: int) -> web.StreamResponse:
     if call.ctx.version < 11:
         raise not_found_html(call.request.path)
     table = call.data.patch_comments if kind == "patch" else call.data.cover_comments
@@ -455,6 +566,8 @@ def _comments(call: Call, kind: str, parent: int) -> web.StreamResponse:
     cid = _get(table, call.parts[3], "PatchComment" if kind == "patch" else "CoverComment")
     if table[cid]["parent"] != parent:
         raise ApiError(404, {"detail": "Not found."})
+    if call.request.method in ("PATCH", "PUT"):
+        return await _update_comment(call, kind, cid)
     return _detail(call, call.r.comment(kind, cid), EDIT)
 
 
@@ -522,7 +635,10 @@ async def _create_check(call: Call, pid: int) -> web.StreamResponse:
     data.add_event(
         "check-created", patch["project"], now_str(), actor=call.ctx.user, patch=pid, check=chid
     )
-    return _detail(call, call.r.check(chid), "GET, POST, HEAD, OPTIONS", status=201)
+    # DRF's CreateModelMixin: Location is the created object's ``url``
+    body = call.r.check(chid)
+    headers = {"Allow": "GET, POST, HEAD, OPTIONS", "Location": body["url"]}
+    return json_response(body, status=201, headers=headers)
 
 
 async def _covers(call: Call) -> web.StreamResponse:
@@ -557,7 +673,7 @@ async def _covers(call: Call) -> web.StreamResponse:
     if len(call.parts) == 2:
         return _detail(call, call.r.cover(cid, detail=True))
     if call.parts[2] == "comments":
-        return _comments(call, "cover", cid)
+        return await _comments(call, "cover", cid)
     raise not_found_html(call.request.path)
 
 
@@ -617,8 +733,108 @@ def _visible_bundles(call: Call) -> list[Record]:
     return [b for b in call.data.bundles.values() if b["public"] or b["owner"] == uid]
 
 
+def _bundle_patches(data: PatchworkData, value: Any, errors: dict[str, list[str]]) -> list[int]:
+    """BundleSerializer.patches: a list of patch pks, not empty, all of one project."""
+    if isinstance(value, str) or not isinstance(value, list):
+        kind = type(value).__name__
+        errors["patches"] = [f'Expected a list of items but got type "{kind}".']
+        return []
+    pks: list[int] = []
+    for item in value:
+        try:
+            if isinstance(item, bool):
+                raise TypeError
+            pk = int(item)
+        except (TypeError, ValueError):
+            kind = type(item).__name__
+            errors["patches"] = [f"Incorrect type. Expected pk value, received {kind}."]
+            return []
+        if pk not in data.patches:
+            errors["patches"] = [f'Invalid pk "{item}" - object does not exist.']
+            return []
+        pks.append(pk)
+    if not pks:
+        errors["patches"] = ["Bundles cannot be empty"]
+    elif len({data.patches[pk]["project"] for pk in pks}) > 1:
+        errors["patches"] = ["Bundle patches must belong to the same project"]
+    return pks
+
+
+def _bundle_fields(call: Call, body: dict[str, Any], partial: bool) -> dict[str, Any]:
+    """The validated fields of a bundle write (patchwork/api/bundle.py BundleSerializer)."""
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, Any] = {}
+    if "name" in body:
+        name = body["name"]
+        if not isinstance(name, str) or not name.strip():
+            errors["name"] = ["This field may not be blank."]
+        elif len(name) > 50:
+            errors["name"] = ["Ensure this field has no more than 50 characters."]
+        else:
+            changes["name"] = name
+    elif not partial:
+        errors["name"] = ["This field is required."]
+    if "patches" in body:
+        pks = _bundle_patches(call.data, body["patches"], errors)
+        if pks:
+            changes["patches"] = list(dict.fromkeys(pks))
+            changes["project"] = call.data.patches[pks[0]]["project"]
+    elif not partial:
+        errors["patches"] = ["This field is required."]
+    if "public" in body:
+        value = body["public"]
+        if isinstance(value, bool):
+            changes["public"] = value
+        elif str(value).lower() in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            changes["public"] = str(value).lower() in ("true", "1", "yes", "on")
+        else:
+            errors["public"] = ["Must be a valid boolean."]
+    if errors:
+        raise ApiError(400, errors)
+    return changes
+
+
+async def _write_bundle(call: Call) -> web.StreamResponse:
+    """POST bundles/, PUT/PATCH/DELETE bundles/<id>/ (BundlePermission: API 1.2+)."""
+    method, data = call.request.method, call.data
+    allow = BUNDLE_LIST if len(call.parts) == 1 else BUNDLE_DETAIL
+    if call.ctx.version < 12:
+        raise _method_not_allowed(call, allow)
+    uid = call.ctx.user
+    if len(call.parts) == 1:
+        if method != "POST":
+            raise _method_not_allowed(call, allow)
+        if uid is None:
+            raise ApiError(403, {"detail": NOT_AUTHENTICATED})
+        fields = _bundle_fields(call, await _body(call.request), partial=False)
+        bid = max(data.bundles, default=0) + 1
+        data.bundles[bid] = {
+            "id": bid,
+            "name": fields["name"],
+            "project": fields["project"],
+            "owner": uid,
+            "public": fields.get("public", False),
+            "patches": fields["patches"],
+        }
+        body = call.r.bundle(bid)
+        headers = {"Allow": allow, "Location": body["url"]}
+        return json_response(body, status=201, headers=headers)
+    bid = _get({b["id"]: b for b in _visible_bundles(call)}, call.parts[1], "Bundle")
+    bundle = data.bundles[bid]
+    if uid is None or bundle["owner"] != uid:  # public but not the caller's
+        raise ApiError(403, {"detail": NOT_AUTHENTICATED if uid is None else NO_PERMISSION})
+    if method == "DELETE":
+        del data.bundles[bid]
+        return web.Response(status=204, headers={"Allow": allow, "Vary": "Accept, Cookie"})
+    fields = _bundle_fields(call, await _body(call.request), partial=method == "PATCH")
+    bundle.update(fields)
+    return _detail(call, call.r.bundle(bid), allow)
+
+
 async def _bundles(call: Call) -> web.StreamResponse:
     data, q = call.data, call.query
+    if call.request.method not in ("GET", "HEAD"):
+        return await _write_bundle(call)
     if len(call.parts) == 1:
         items = _visible_bundles(call)
         if q.all("project"):
@@ -647,29 +863,10 @@ RESOURCES: dict[str, Handler] = {
     "bundles": _bundles,
 }
 
-OPTION_NAMES = {
-    "projects": "Project",
-    "people": "Person",
-    "users": "User",
-    "patches": "Patch",
-    "covers": "Cover Letter",
-    "series": "Series",
-    "events": "Event",
-    "bundles": "Bundle",
-}
-
 
 def _options(call: Call, allow: str) -> web.Response:
     """DRF metadata for OPTIONS (without field ``actions`` except on patches for editors)."""
     parts = call.parts
-    if not parts:
-        name, description = "Index", ""
-    elif len(parts) == 1:
-        name = f"{OPTION_NAMES.get(parts[0], parts[0].title())} List"
-        description = f"List {parts[0]}." if parts[0] != "series" else "List series."
-    else:
-        name = f"{OPTION_NAMES.get(parts[0], parts[0].title())} Detail"
-        description = f"Show a {OPTION_NAMES.get(parts[0], parts[0]).lower()}."
     if len(parts) == 2 and parts[0] == "patches" and "patch-detail" in call.data.options:
         body = json.loads(json.dumps(call.data.options["patch-detail"]))
         try:
@@ -679,13 +876,7 @@ def _options(call: Call, allow: str) -> web.Response:
         if pid < 0 or not _can_edit_patch(call.data, call.data.patches[pid], call.ctx.user):
             body.pop("actions", None)
         return json_response(body, headers={"Allow": allow})
-    body = {
-        "name": name,
-        "description": description,
-        "renders": ["application/json", "text/html"],
-        "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
-    }
-    return json_response(body, headers={"Allow": allow})
+    return json_response(views.metadata(parts), headers={"Allow": allow})
 
 
 def _allow_for(parts: list[str]) -> str:
@@ -730,7 +921,8 @@ async def handle_api(
             raise not_found_html(request.path)
         if parts[0] == "covers" and len(parts) > 2 and parts[2] != "comments":
             raise not_found_html(request.path)
-        if request.method not in ("GET", "HEAD") and parts[0] != "patches":
+        # only what the views behind ``allow`` take (a bundle write checks its version)
+        if request.method not in ("GET", "HEAD") and request.method not in allow.split(", "):
             raise _method_not_allowed(call, allow)
         try:
             return await handler(call)

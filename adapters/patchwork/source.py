@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from adapters.base import ChangeFilter, EventFilter, PatchFilter, SeriesFilter, fetch_each
-from adapters.errors import BadPayload, BadRequest, NotFound
+from adapters.errors import BadPayload, BadRequest, NotFound, UpstreamError
 from adapters.http import HttpClient, Response
 from adapters.model import (
     Bundle,
@@ -41,6 +41,8 @@ from adapters.model import (
 from adapters.patchwork import client as client_mod
 from adapters.patchwork import mapping
 from adapters.patchwork.client import Params, PatchworkClient
+from adapters.patchwork_common import format_server_date, set_time_zone
+from adapters.paths import BadSegment, digits, seg
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,9 +51,17 @@ KIND = "patchwork"
 
 
 def _check_id(native_id: str, backend: str) -> str:
-    if not native_id.isdigit():
+    if digits(native_id) is None:
         raise NotFound(backend, f"no such object {native_id[:40]!r}")
     return native_id
+
+
+def _segment(value: str, backend: str) -> str:
+    """A caller value as one encoded path segment (``adapters/paths.py``)."""
+    try:
+        return seg(value)
+    except BadSegment as exc:
+        raise BadRequest(backend, str(exc)) from None
 
 
 class PatchworkSource:
@@ -141,7 +151,7 @@ class PatchworkSource:
 
         async def fetch(key: str) -> Project:
             return await self.client.get_record(
-                f"projects/{key}/",
+                f"projects/{_segment(key, self.name)}/",
                 "project",
                 lambda d: mapping.guarded(
                     self.name, "project", lambda: mapping.project(self.name, d)
@@ -200,7 +210,8 @@ class PatchworkSource:
             since=flt.updated_since,
             before=flt.updated_before,
             q=flt.search,
-            order="-date" if descending else "date",
+            # ties in date come back in id order (SQL leaves them unordered between pages)
+            order="-date,id" if descending else "date,id",
         )
         found = await self.list_patches(pushed, page)
         return Page(
@@ -248,12 +259,34 @@ class PatchworkSource:
 
     async def update_patch(self, patch_id: str, update: PatchUpdate) -> Patch:
         """Partial update (``PATCH``) of state, delegate, archived, commit_ref."""
-        body = mapping.patch_update_body(update)
+        body = mapping.patch_update_body(update, await self._delegate_pk(update))
         if not body:
             raise BadRequest(self.name, "nothing to update")
         rel = f"patches/{_check_id(patch_id, self.name)}/"
         d = await self.client.send("PATCH", rel, body)
         return mapping.patch(self.name, d)
+
+    async def _delegate_pk(self, update: PatchUpdate) -> int | None:
+        """The user pk Patchwork's ``delegate`` needs, from a username, a person or a user id.
+
+        ``None``: nothing to resolve (no delegate, a ``uN`` user id, or clearing it)."""
+        if update.delegate_username is not None:
+            wanted = update.delegate_username
+            # ``q`` matches username, names and email by substring: keep the exact username
+            for d in await self.client.all_items("users/", {"q": wanted}):
+                if isinstance(d, dict) and d.get("username") == wanted:
+                    return int(d["id"])
+            raise BadRequest(self.name, f"delegate: no user named {wanted[:80]!r}")
+        native = update.delegate
+        if native and native.isdigit():  # a person (mail sender): their linked account
+            d = await self.client.get(f"people/{native}/")
+            linked = d.get("user") if isinstance(d, dict) else None
+            if not isinstance(linked, dict) or "id" not in linked:
+                raise BadRequest(self.name, f"delegate: person {native} has no user account")
+            return int(linked["id"])
+        if native and not (native.startswith("u") and native[1:].isdigit()):
+            raise BadRequest(self.name, f"delegate: not a person id {native[:40]!r}")
+        return None
 
     async def create_check(self, patch_id: str, check: NewCheck) -> Check:
         """``POST /patches/<id>/checks/``."""
@@ -331,10 +364,11 @@ class PatchworkSource:
         for key in ("patch", "series", "cover"):
             if value := getattr(flt, key):
                 params[key] = value
+        # event dates are the server's local time (``time_zone``): filter in it too
         if flt.since:
-            params["since"] = mapping.format_date(flt.since)
+            params["since"] = format_server_date(flt.since, self.name)
         if flt.before:
-            params["before"] = mapping.format_date(flt.before)
+            params["before"] = format_server_date(flt.before, self.name)
         return await self._page("events/", params, page, lambda d: mapping.event(self.name, d))
 
     async def list_bundles(self, project: str | None, page: PageRequest) -> Page[Bundle]:
@@ -399,13 +433,40 @@ class PatchworkSource:
         d = await client_mod.compat_send(self.client, method, rel, body, version)
         return mapping.guarded(self.name, rel, lambda: parse(d))
 
+    async def compat_delete(self, rel: str, version: str) -> None:
+        """A deletion passed on exactly once (204, no body); refusals raise ``Refused``."""
+        resp = await self.http.send(
+            "DELETE", f"/api/{version}/{rel}", allow_status=client_mod.REFUSAL_STATUSES
+        )
+        client_mod._raise_refusal(resp)  # same package (client.py is shared)
+
+    async def compat_options(self, rel: str, version: str) -> Any:
+        """The ``actions`` of the backend's OPTIONS answer for ``rel`` (``None``: none, or
+        the backend did not answer with them — OPTIONS is never worth an error)."""
+        try:
+            resp = await self.http.send(
+                "OPTIONS", f"/api/{version}/{rel}", allow_status=client_mod.REFUSAL_STATUSES
+            )
+            body = resp.json() if resp.status == 200 else None
+        except UpstreamError:
+            return None
+        actions = body.get("actions") if isinstance(body, dict) else None
+        return actions if isinstance(actions, dict) else None
+
     async def fetch_web(self, path: str, params: Params) -> Response:
         """A non-API download or redirect (mbox, raw diff), not followed."""
         return await client_mod.compat_web(self.client, path, params)
 
 
 def create_source(
-    name: str, url: str, http: HttpClient, *, api_version: str = "auto", page_size: int = 100
+    name: str,
+    url: str,
+    http: HttpClient,
+    *,
+    api_version: str = "auto",
+    page_size: int = 100,
+    time_zone: str = "UTC",
 ) -> PatchworkSource:
     """The factory ``adapters.registry`` calls for ``kind = "patchwork"``."""
+    set_time_zone(name, time_zone)
     return PatchworkSource(name, url, http, PatchworkClient(http, api_version, page_size))

@@ -75,7 +75,7 @@ class FdoClient:
         if resp.status == 404:
             if _is_invalid_page(resp):
                 return Window(items=[], has_next=False, total=None)
-            raise NotFound(self.backend, f"{rel} not found (HTTP 404)", status=404)
+            raise NotFound(self.backend, "not found (HTTP 404)", status=404)
         results, total, nxt = mapping.envelope(self.backend, resp.json())
         items = results[skip:]
         while len(items) < count and nxt is not None:

@@ -39,7 +39,13 @@ from adapters.model import (
     TrackedPatch,
     TrackedSeries,
 )
-from adapters.patchwork_common import change_state, guarded, parse_date, state_slug
+from adapters.patchwork_common import (
+    change_state,
+    guarded,
+    parse_date,
+    parse_server_date,
+    state_slug,
+)
 
 # Patchwork's default states fixture (patchwork/fixtures/default_states.xml), by primary key.
 STATE_IDS: Mapping[int, str] = {
@@ -82,7 +88,8 @@ def _id(value: Any) -> str | None:
 
 
 def _opt_date(value: Any, backend: str) -> datetime | None:
-    return None if value is None else parse_date(value, backend)
+    # only ``last_updated`` is optional: the server's clock (``time_zone``)
+    return None if value is None else parse_server_date(value, backend)
 
 
 def envelope(backend: str, body: Any) -> tuple[list[dict[str, Any]], int | None, str | None]:
@@ -144,7 +151,7 @@ def series(
             id=str(d["id"]),
             project=proj,
             name=d.get("name"),
-            date=parse_date(d["submitted"], backend),
+            date=parse_server_date(d["submitted"], backend),  # server clock
             submitter=None,
             version=int(d.get("version") or 1),
             total=n_patches,
@@ -208,7 +215,7 @@ def test_result(backend: str, revision_key: str, d: Mapping[str, Any]) -> Check:
             context=d["test_name"],
             state=state,
             raw_state=raw_state,
-            date=parse_date(d["date"], backend),
+            date=parse_server_date(d["date"], backend),  # server clock
             target_url=d.get("url") or None,
             description=d.get("summary") or None,
             raw=d,
@@ -297,7 +304,7 @@ def event(backend: str, d: Mapping[str, Any], proj: Project | None) -> Event:
             backend=backend,
             id=event_id(d),
             category=d["name"],
-            date=parse_date(d["event_time"], backend),
+            date=parse_server_date(d["event_time"], backend),
             project=proj,
             actor=person_stub(backend, _id(d.get("user"))),
             patch_id=_id(d.get("patch")),
@@ -312,7 +319,7 @@ def event(backend: str, d: Mapping[str, Any], proj: Project | None) -> Event:
 
 def event_time(d: Mapping[str, Any], backend: str) -> datetime:
     """An event payload's time (for polling cursors)."""
-    return guarded(backend, "event", lambda: parse_date(d["event_time"], backend))
+    return guarded(backend, "event", lambda: parse_server_date(d["event_time"], backend))
 
 
 def api_revision(backend: str, body: Any) -> int:

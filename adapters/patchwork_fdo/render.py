@@ -22,7 +22,12 @@ from typing import Any
 
 from adapters.errors import BadPayload
 from adapters.model import Check, Event, Project, Revision, TrackedPatch, TrackedSeries
-from adapters.patchwork_common import format_date, parse_date
+from adapters.patchwork_common import (
+    format_date,
+    format_server_date,
+    parse_date,
+    parse_server_date,
+)
 from adapters.patchwork_fdo.mapping import STATE_IDS, TEST_UNMAP
 
 Json = dict[str, Any]
@@ -36,16 +41,17 @@ def _int(value: str | None) -> int | str | None:
     return int(value) if value.isdigit() else value
 
 
-def _date(value: datetime | None, raw: Any) -> Any:
+def _date(value: datetime | None, raw: Any, backend: str = "") -> Any:
     if value is None:
         return raw if raw is None else None
     if isinstance(raw, str):
         try:
-            if parse_date(raw, "") == value:
+            # a server-clock date was read in the backend's ``time_zone``
+            if value in (parse_date(raw, ""), parse_server_date(raw, backend)):
                 return raw
         except BadPayload:  # an unparseable raw date just isn't reused
             pass
-    return format_date(value)
+    return format_server_date(value, backend) if backend else format_date(value)
 
 
 def _fit(out: Json, raw: Mapping[str, Any]) -> Json:
@@ -86,8 +92,8 @@ def series(s: TrackedSeries) -> Json:
         "name": s.name,
         "n_patches": s.total,
         "submitter": _int(s.submitter_id),
-        "submitted": _date(s.date, raw.get("submitted")),
-        "last_updated": _date(s.updated, raw.get("last_updated")),
+        "submitted": _date(s.date, raw.get("submitted"), s.backend),
+        "last_updated": _date(s.updated, raw.get("last_updated"), s.backend),
         "version": s.version,
         "reviewer": _int(s.reviewer_id),
         "test_state": s.raw_test_state,
@@ -122,7 +128,7 @@ def patch(p: TrackedPatch) -> Json:
         "project": _int(p.project.id) if p.project.id else raw.get("project"),
         "name": p.title,
         "date": _date(p.date, raw.get("date")),
-        "last_updated": _date(p.updated, raw.get("last_updated")),
+        "last_updated": _date(p.updated, raw.get("last_updated"), p.backend),
         "submitter": _int(p.submitter.id) if p.submitter is not None else None,
         "state": state,
         "content": p.content,
@@ -135,7 +141,7 @@ def event(e: Event) -> Json:
     raw = e.raw
     out = {
         "name": e.category,
-        "event_time": _date(e.date, raw.get("event_time")),
+        "event_time": _date(e.date, raw.get("event_time"), e.backend),
         "series": _int(e.series_id),
         "patch": _int(e.patch_id),
         "user": _int(e.actor.id) if e.actor is not None else None,
@@ -147,7 +153,7 @@ def event(e: Event) -> Json:
 def test_result(c: Check) -> Json:
     """A test result of a revision."""
     out = {
-        "date": _date(c.date, c.raw.get("date")),
+        "date": _date(c.date, c.raw.get("date"), c.backend),
         "state": c.raw_state if c.raw_state else TEST_UNMAP.get(c.state),
         "summary": c.description,
         "test_name": c.context,

@@ -159,7 +159,7 @@ async def _serve(call: CompatCall, source: FdoSource) -> Response:
         }
         return _json(out, head=head)
     if not isinstance(body, dict):
-        raise BadPayload(name, f"expected an object at {rel}")
+        raise BadPayload(name, "expected a JSON object")
     return _json(draw(parse(body)), head=head)
 
 

@@ -63,9 +63,10 @@ from adapters.model import (
     TrackedPatch,
     TrackedSeries,
 )
-from adapters.patchwork_common import format_date
+from adapters.patchwork_common import format_date, format_server_date, set_time_zone
 from adapters.patchwork_fdo import mapping
 from adapters.patchwork_fdo.client import FdoClient, Params
+from adapters.paths import BadSegment, digits, seg
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,18 +93,18 @@ def _window(items: Sequence[T], page: PageRequest) -> Page[T]:
 
 
 def _numeric_key(native_id: str) -> int:
-    return int(native_id) if native_id.isdigit() else -1
+    return int(native_id) if digits(native_id) else -1
 
 
 def _numeric(native_id: str, backend: str) -> str:
-    if not native_id.isdigit():
+    if digits(native_id) is None:
         raise NotFound(backend, f"no such object {native_id[:40]!r}")
     return native_id
 
 
 def _revision_key(key: str, backend: str) -> tuple[str, int]:
     series_id, _, version = key.partition("/")
-    if not (series_id.isdigit() and version.isdigit()):
+    if digits(series_id) is None or digits(version) is None:
         raise NotFound(backend, f"no such revision {key[:40]!r} (expected <series>/<version>)")
     return series_id, int(version)
 
@@ -138,6 +139,10 @@ class FdoSource:
     async def close(self) -> None:
         """Close the pooled HTTP session."""
         await self.http.close()
+
+    async def ping(self) -> None:
+        """One cheap request for readiness probes (the API root, ``GET /api/1.0/``)."""
+        await self.client.get("")
 
     def with_token(self, token: str) -> FdoSource:
         """This backend as the user owning ``token`` (``Authorization: Token …``), on the same
@@ -212,16 +217,19 @@ class FdoSource:
             found = table.get(key) or by_link.get(key)
             if found is not None:
                 return found
-            d = await self.client.get(f"projects/{key}/")  # newer than the cached list
+            d = await self.client.get(f"projects/{await self._project_key(key)}/")  # newer
             return mapping.project(self.name, d)
 
         return await fetch_each(ids, fetch)
 
     async def _project_key(self, key: str) -> str:
-        """A project id or link name as the fork's paths take it (either works upstream)."""
-        if not key or "/" in key:
+        """A project id or link name as one encoded path segment (either works upstream)."""
+        if "/" in key:
             raise BadRequest(self.name, f"invalid project {key[:40]!r}")
-        return key
+        try:
+            return seg(key)
+        except BadSegment as exc:
+            raise BadRequest(self.name, f"invalid project: {exc}") from None
 
     # --- patches -----------------------------------------------------------------------
 
@@ -231,7 +239,7 @@ class FdoSource:
         if len(submitters) > 1:
             raise BadRequest(self.name, "the fdo API filters by one submitter id (or 'self')")
         value = submitters[0]
-        if value != "self" and not value.isdigit():
+        if value != "self" and digits(value) is None:
             raise BadRequest(
                 self.name, f"submitter must be a person id or 'self', not {value!r:.40}"
             )
@@ -267,9 +275,9 @@ class FdoSource:
             if flt.name:
                 params["name"] = flt.name
             if flt.updated_since:
-                params["updated_since"] = format_date(flt.updated_since)
+                params["updated_since"] = format_server_date(flt.updated_since, self.name)
             if flt.updated_before:
-                params["updated_before"] = format_date(flt.updated_before)
+                params["updated_before"] = format_server_date(flt.updated_before, self.name)
         return params
 
     async def _patches(self, items: Sequence[dict[str, Any]]) -> list[TrackedPatch]:
@@ -361,7 +369,10 @@ class FdoSource:
         placed: dict[str, Revision] = {}
         for (project, submitter), members in groups.items():
             latest = max(p.date for p in members)
-            params = {"submitter": submitter, "submitted_before": format_date(latest + ONE_SECOND)}
+            params = {
+                "submitter": submitter,
+                "submitted_before": format_server_date(latest + ONE_SECOND, self.name),
+            }
             items = await self.client.all_items(f"projects/{project}/series/", params)
             candidates = sorted(
                 (self._series(d, {}) for d in items),
@@ -391,9 +402,11 @@ class FdoSource:
         params: dict[str, Any] = {}
         if flt.updated_since:
             # "newer than": 1 µs earlier keeps the bound inclusive, as the filter means it.
-            params["updated_since"] = format_date(flt.updated_since - ONE_MICROSECOND)
+            params["updated_since"] = format_server_date(
+                flt.updated_since - ONE_MICROSECOND, self.name
+            )
         if flt.updated_before:
-            params["updated_before"] = format_date(flt.updated_before)
+            params["updated_before"] = format_server_date(flt.updated_before, self.name)
 
         async def load() -> list[TrackedPatch]:
             found = await self._patches(await self.client.all_items(rel, params))
@@ -419,20 +432,20 @@ class FdoSource:
         if (submitter := self._submitter(flt.submitters)) is not None:
             params["submitter"] = submitter
         if flt.since:
-            params["submitted_since"] = format_date(flt.since)
+            params["submitted_since"] = format_server_date(flt.since, self.name)
         if flt.before:
-            params["submitted_before"] = format_date(flt.before)
+            params["submitted_before"] = format_server_date(flt.before, self.name)
         if isinstance(flt, TrackedSeriesFilter):
             if flt.name:
                 params["name"] = flt.name
             if flt.reviewer:
-                if flt.reviewer != "null" and not flt.reviewer.isdigit():
+                if flt.reviewer != "null" and digits(flt.reviewer) is None:
                     raise BadRequest(self.name, "reviewer must be a person id or 'null'")
                 params["reviewer"] = flt.reviewer
             if flt.updated_since:
-                params["updated_since"] = format_date(flt.updated_since)
+                params["updated_since"] = format_server_date(flt.updated_since, self.name)
             if flt.updated_before:
-                params["updated_before"] = format_date(flt.updated_before)
+                params["updated_before"] = format_server_date(flt.updated_before, self.name)
             if flt.test_states:
                 bad = sorted(set(flt.test_states) - TEST_STATE_VALUES)
                 if bad:
@@ -596,9 +609,9 @@ class FdoSource:
         """The events lists to read: the project's, or (no project) every project's."""
         if flt.project:
             key = await self._project_key(flt.project)
-            [proj] = await self.get_projects([key])
+            [proj] = await self.get_projects([flt.project])
             if proj is None:
-                raise NotFound(self.name, f"no project {key[:40]!r}")
+                raise NotFound(self.name, f"no project {flt.project[:40]!r}")
             return [(f"projects/{key}/events/", proj)]
         table = await self._project_table()
         return [(f"projects/{p.id}/events/", p) for p in table.values()]
@@ -615,7 +628,7 @@ class FdoSource:
         if flt.patch:
             params["patch"] = _numeric(flt.patch, self.name)
         if since is not None:
-            params["since"] = format_date(since)
+            params["since"] = format_server_date(since, self.name)
         scopes = await self._event_scopes(flt)
         lists = await asyncio.gather(*(self.client.all_items(rel, params) for rel, _ in scopes))
         out: list[tuple[datetime, Event]] = []
@@ -683,6 +696,9 @@ class FdoSource:
         )
 
 
-def create_source(name: str, url: str, http: HttpClient, *, page_size: int = 100) -> FdoSource:
+def create_source(
+    name: str, url: str, http: HttpClient, *, page_size: int = 100, time_zone: str = "UTC"
+) -> FdoSource:
     """The factory ``adapters.registry`` calls for ``kind = "patchwork-fdo"``."""
+    set_time_zone(name, time_zone)
     return FdoSource(name, url, http, FdoClient(http, page_size))

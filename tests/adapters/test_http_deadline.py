@@ -60,9 +60,8 @@ async def test_dripping_answer_times_out_and_is_retried(base_url: str) -> None:
     finally:
         await client.close()
     assert time.monotonic() - start < 3  # 2 attempts x 0.6 s, not 2 x 50 s
-    assert str(info.value) == (
-        "pw: timed out waiting for the whole answer (0.6s) for GET /drip?count=1000&every=0.05"
-    )
+    # How it failed, not where: the path stays in the log (issue 15 item 13).
+    assert str(info.value) == "pw: timed out waiting for the whole answer (0.6s)"
     assert info.value.status is None
     assert len(attempts) == 2
 

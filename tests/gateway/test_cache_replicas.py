@@ -19,7 +19,7 @@ from adapters.patchwork.simulator import PatchworkData, RunningSimulator, start_
 from gateway.app import create_app
 from gateway.settings import Settings, settings_from_dict
 from schema import node
-from tests.conftest import ADMIN_TOKEN, Gateway
+from tests.conftest import ADMIN_TOKEN, Gateway, anonymous_writes
 from tests.redis_server import RedisServer, free_port
 
 BOT_TOKEN = "b0" * 20  # the simulator's second user
@@ -42,7 +42,7 @@ def settings(sim: RunningSimulator, cache_url: str, token: str = ADMIN_TOKEN) ->
         "cache_ttl": 60,
     }
     env = {"PW_TOKEN": token, "REVGATE_CACHE_URL": cache_url}
-    return settings_from_dict({"backends": [entry]}, env=env)
+    return anonymous_writes(settings_from_dict({"backends": [entry]}, env=env))
 
 
 @contextlib.asynccontextmanager

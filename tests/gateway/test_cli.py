@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import socket
 import sys
@@ -15,7 +16,8 @@ import aiohttp
 import pytest
 
 from adapters.patchwork.simulator import start_simulator
-from gateway.cli import DEMO_HINTS, DEMO_QUERY, main
+from gateway.cli import DEMO_COMPAT_TOKEN, DEMO_HINTS, DEMO_QUERY, demo_compat_lines, main
+from gateway.ide import EXAMPLES
 from schema.build import SDL_PATH
 
 QUERY = """{ backends { name apiVersion }
@@ -162,6 +164,8 @@ async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
         body = await _post(url, QUERY)
         side_by_side = await _post(url, DEMO_QUERY.replace("first: 10", "first: 100"))
         hinted = [await _post(url, hint) for hint in DEMO_HINTS]
+        examples = [await _post(url, query) for _, query in EXAMPLES]
+        compat = await _compat_reads(url.removesuffix("/graphql"))
         async with (
             aiohttp.ClientSession() as http,
             http.get(url, headers={"Accept": "text/html"}) as resp,
@@ -181,3 +185,63 @@ async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
     for hint, answer in zip(DEMO_HINTS, hinted, strict=True):
         assert "errors" not in answer, (hint, answer)
         assert all(v["nodes"] for v in answer["data"].values()), (hint, answer)
+    # The REST clients' lines it prints work as printed: each URL with the demo token.
+    assert compat == {"patchwork": 200, "fdo": 200, "gerrit": 200, "abf": 200}, compat
+    # So does every example tab of the shipped GraphiQL, with no backend missing.
+    for (name, _), answer in zip(EXAMPLES, examples, strict=True):
+        assert "errors" not in answer, (name, answer)
+        (listed,) = answer["data"].values()
+        assert listed["nodes"] and not listed.get("missingBackends"), (name, answer)
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+async def _compat_reads(gateway: str) -> dict[str, int]:
+    """GET each compat URL the demo prints, authenticated with the demo token as printed."""
+    token = DEMO_COMPAT_TOKEN
+    auth = {
+        "patchwork": {"Authorization": f"Token {token}"},
+        "fdo": {"Authorization": f"Token {token}"},
+        "gerrit": {"Authorization": _basic("me", token)},
+        "abf": {"Authorization": _basic(token, "")},
+    }
+    statuses: dict[str, int] = {}
+    lines = demo_compat_lines(gateway)
+    assert token in lines[0]
+    async with aiohttp.ClientSession() as http:
+        for line in lines[1:5]:
+            name, url = line.split()[:2]
+            async with http.get(url, headers=auth[name]) as resp:
+                statuses[name] = resp.status
+    return statuses
+
+
+async def test_cli_demo_says_the_port_is_taken_before_any_url() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "demo",
+            "--port",
+            str(port),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err.decode()
+    assert f"--port {port + 1}" in err.decode() and "Traceback" not in err.decode()
+    assert "GraphiQL at" not in out.decode()
+
+
+def test_cli_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "revgate demo" in text and "``" not in text

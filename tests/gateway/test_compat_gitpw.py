@@ -211,3 +211,32 @@ async def test_gitpw_patch_download_diff_follows_raw(gitpw: GitPw, tmp_path: Pat
     target = tmp_path / "v2-1-2-test-Add-some-lorem-ipsum.diff"
     assert f"Downloaded patch to {target}" in log
     assert target.read_bytes() == gitpw.gateway.sim.state.data.patch_raw(3)
+
+
+async def test_gitpw_bundle_round_trip(gitpw: GitPw) -> None:
+    """``git pw bundle create|add|remove|delete`` (issue 20): each one write, as Patchwork."""
+    data = gitpw.gateway.sim.state.data
+    requests = gitpw.gateway.sim.state.requests
+    before = len(requests)
+    out, _ = await gitpw.run(
+        "bundle", "create", "--public", "round-trip", "5", "6", "--format", "simple"
+    )
+    [bid] = [b for b, v in data.bundles.items() if v["name"] == "round-trip"]
+    assert data.bundles[bid]["patches"] == [5, 6] and data.bundles[bid]["public"] is True
+    assert "round-trip" in out and gitpw.gateway.sim.url not in out
+    await gitpw.run("bundle", "add", str(bid), "7")
+    assert sorted(data.bundles[bid]["patches"]) == [5, 6, 7]
+    await gitpw.run("bundle", "remove", str(bid), "5")
+    assert sorted(data.bundles[bid]["patches"]) == [6, 7]
+    out, _ = await gitpw.run("bundle", "show", str(bid))
+    assert "round-trip" in out
+    await gitpw.run("bundle", "delete", str(bid))
+    assert bid not in data.bundles
+    writes = [r for r in requests[before:] if r[0] not in ("GET", "HEAD")]
+    path = f"/api/1.2/bundles/{bid}/"
+    assert writes == [
+        ("POST", "/api/1.2/bundles/"),
+        ("PATCH", path),
+        ("PATCH", path),
+        ("DELETE", path),
+    ]

@@ -146,10 +146,20 @@ def test_backend_lookup_raises_key_error(tmp_path: Path) -> None:
         settings.backend("nope")
 
 
-def test_empty_file_is_valid_with_no_backends(tmp_path: Path) -> None:
-    settings = load_settings(write(tmp_path, "# nothing yet\n"), {})
-    assert settings.backends == ()
-    assert settings.server == ServerSettings()
+@pytest.mark.parametrize(
+    "text", ["", "\n\n", "   \t\n", "# nothing yet\n", "[server]\nport = 8080\n", "backends = []\n"]
+)
+def test_config_file_without_backends_is_refused(tmp_path: Path, text: str) -> None:
+    """Issue 15 item 10: an empty config used to start (and reload) serving nothing."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, {})
+    assert "no backends configured" in str(info.value)
+    assert [p.message for p in check_config(path, {})] == [
+        "no backends configured: add at least one [[backends]] table "
+        "(an empty config file is refused)"
+    ]
+    assert settings_from_dict({}).backends == ()  # configs built in code may have none
 
 
 def test_example_config_is_valid() -> None:
@@ -331,13 +341,13 @@ def test_wrong_type_or_range(tmp_path: Path, line: str, message: str) -> None:
     ],
 )
 def test_server_problems(tmp_path: Path, line: str, message: str) -> None:
-    problem = only_problem(tmp_path, f"[server]\n\n{line}\n")
+    problem = only_problem(tmp_path, f"[server]\n\n{line}\n\n{MINIMAL}")
     assert problem.line == 3
     assert problem.message.startswith(message)
 
 
 def test_server_must_be_a_table(tmp_path: Path) -> None:
-    problem = only_problem(tmp_path, "server = 5\n")
+    problem = only_problem(tmp_path, "server = 5\n" + MINIMAL)
     assert (problem.line, problem.message) == (1, "[server] must be a table, not an integer")
 
 
@@ -474,7 +484,8 @@ def test_env_overrides(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [("true", True), ("1", True), ("FALSE", False)])
 def test_graphiql_override_values(tmp_path: Path, value: str, expected: bool) -> None:
-    path = write(tmp_path, "[server]\ngraphiql = " + ("false" if expected else "true") + "\n")
+    server = "[server]\ngraphiql = " + ("false" if expected else "true") + "\n"
+    path = write(tmp_path, server + MINIMAL)
     assert load_settings(path, {"REVGATE_GRAPHIQL": value}).server.graphiql is expected
 
 

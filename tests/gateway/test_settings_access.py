@@ -47,9 +47,14 @@ max_body_bytes = 1000000
 """
 
 
+BACKEND = '\n[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "http://127.0.0.1:8080"\n'
+
+
 def _write(tmp_path: Path, text: str) -> str:
     path = tmp_path / "revgate.toml"
-    path.write_text(textwrap.dedent(text))
+    text = textwrap.dedent(text)
+    # a config file must name a backend (issue 15 item 10); these tests are about the rest
+    path.write_text(text if "[[backends]]" in text else text + BACKEND)
     return str(path)
 
 

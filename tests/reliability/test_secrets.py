@@ -27,7 +27,7 @@ from schema import node
 from tests.reliability.faultserver import FaultServer, start_fault_server
 from tests.reliability.fuzz import any_request, collect
 from tests.reliability.harness import capture_logs
-from tests.secrets_watch import WATCH
+from tests.secrets_watch import WATCH, encoded_forms
 
 TOKEN = "tok-Quokka-7f3a9c1e5b2d"  # accepted by the simulator (admin)
 PASSWORD = "pw-Narwhal-0c4e8a6f"  # HTTP Basic password of the simulator's admin
@@ -51,9 +51,8 @@ FAST = {"timeout": 0.5, "connect_timeout": 0.5, "retries": 0}
 
 
 def forms(secret: str, user: str = "admin") -> list[str]:
-    """``secret`` and the ways it travels: the Basic header value of ``user:secret``."""
-    basic = base64.b64encode(f"{user}:{secret}".encode()).decode()
-    return [secret, basic]
+    """``secret`` and the ways it travels (computed by the watch, not by production code)."""
+    return encoded_forms(secret, user)
 
 
 @dataclass
@@ -103,7 +102,9 @@ async def scene() -> AsyncIterator[Scene]:
         {"name": "failing", "url": failing.url, "token_env": "FAILING", **FAST},
     ]
     settings = settings_from_dict(
-        {"backends": [{"kind": "patchwork", **b} for b in backends]}, env=ENV
+        # anonymous_writes: the writes below must reach every credential, echoing ones too
+        {"backends": [{"kind": "patchwork", "anonymous_writes": True, **b} for b in backends]},
+        env=ENV,
     )
     app = create_app(settings)
     try:
@@ -157,7 +158,8 @@ async def test_secrets_never_leave_through_responses_or_logs(scene: Scene) -> No
         assert secret in WATCH.secrets, "the suite-wide watch must know every credential"
     sent = scene.echo.authorizations + scene.failing.authorizations
     assert f"Token {ECHOED_TOKEN}" in sent and f"Token {FAILING_TOKEN}" in sent
-    assert f"Basic {forms(ECHOED_PASSWORD)[1]}" in sent
+    basic = base64.b64encode(f"admin:{ECHOED_PASSWORD}".encode()).decode()
+    assert f"Basic {basic}" in sent
     writes = [r for r in scene.sim.state.requests if r[0] == "PATCH"]
     assert writes, "the writes reached the simulator"
     # … and none of them came back, in any form.

@@ -23,7 +23,7 @@ from gateway.settings import settings_from_dict
 from schema import node
 from schema.live import Poller
 from tests.adapters.abf.conftest import make_source
-from tests.conftest import ADMIN_TOKEN
+from tests.conftest import ADMIN_TOKEN, anonymous_writes
 
 PR_11 = node.encode("PullRequest", "abf", "666/11")
 
@@ -67,7 +67,7 @@ async def _gateway(token: str | None) -> AsyncIterator[AbfGateway]:
         abf_entry["token_env"] = "ABF_TOKEN"
         env["ABF_TOKEN"] = token
     pw_entry = {"name": "pw", "kind": "patchwork", "url": pw.url, "token_env": "PW_TOKEN"}
-    settings = settings_from_dict({"backends": [pw_entry, abf_entry]}, env=env)
+    settings = anonymous_writes(settings_from_dict({"backends": [pw_entry, abf_entry]}, env=env))
     app = create_app(settings)
     backends = app.state.backends
     try:

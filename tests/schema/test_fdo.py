@@ -25,6 +25,7 @@ from gateway.app import create_app
 from gateway.cli import DEMO_QUERY, demo_settings
 from schema import node
 from schema.live import Poller
+from tests.conftest import anonymous_writes
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Duo:
 async def duo() -> AsyncIterator[Duo]:
     upstream = await start_upstream()
     fdo = await start_fdo(FdoData.generated(12))
-    app = create_app(demo_settings(upstream.url, fdo.url, "127.0.0.1", 8000))
+    app = create_app(anonymous_writes(demo_settings(upstream.url, fdo.url, "127.0.0.1", 8000)))
     backends = app.state.backends
     await backends.open()
     try:

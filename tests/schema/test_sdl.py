@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import graphql
+
 from schema.build import SDL_PATH, sdl
 
 
@@ -16,7 +18,16 @@ def test_sdl_has_the_design_core() -> None:
         "interface Change implements Node",
         "type Patch implements Change & Node",
         "enum BackendKind",
-        "updatePatch(input: UpdatePatchInput!): UpdatePatchPayload!",
-        "createCheck(input: CreateCheckInput!): CreateCheckPayload!",
     ):
         assert needle in text, needle
+    # Described arguments print on lines of their own: compare the parsed signatures.
+    mutation = graphql.build_schema(text).mutation_type
+    assert mutation is not None
+    for name, argument, payload in (
+        ("updatePatch", "UpdatePatchInput!", "UpdatePatchPayload!"),
+        ("createCheck", "CreateCheckInput!", "CreateCheckPayload!"),
+    ):
+        field = mutation.fields[name]
+        assert list(field.args) == ["input"], name
+        assert str(field.args["input"].type) == argument, name
+        assert str(field.type) == payload, name

@@ -184,7 +184,8 @@ async def test_unusable_cursor_is_a_coded_error(
 async def test_subscription_over_http_is_a_coded_error(
     sims: dict[str, RunningSimulator], method: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Sent as an HTTP query, strawberry would answer a masked null-for-non-null error."""
+    """Sent as an HTTP query, strawberry would answer a masked null-for-non-null error; the
+    HTTP layer refuses it with a code (gateway/over_http.py), before any event machinery."""
     query = 'subscription { events(after: "x") { id cursor } }'
     async with _serve(sims) as (url, hub), aiohttp.ClientSession() as http:
         endpoint = url.replace("ws://", "http://")
@@ -196,6 +197,6 @@ async def test_subscription_over_http_is_a_coded_error(
             body = await resp.json()
         assert hub.pollers == {}
     assert body["data"] is None
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["SUBSCRIPTION_NEEDS_WEBSOCKET"]
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["OPERATION_NOT_ALLOWED"]
     assert all(not s.state.requests for s in sims.values())  # nothing went upstream
     assert "Traceback" not in caplog.text

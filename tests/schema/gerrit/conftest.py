@@ -15,10 +15,12 @@ from adapters.gerrit.simulator import GerritData, RunningSimulator, start_simula
 from adapters.patchwork.simulator import RunningSimulator as PatchworkSimulator
 from adapters.patchwork.simulator import start_simulator as start_patchwork
 from gateway.app import create_app
+from gateway.auth import hash_key
 from gateway.settings import settings_from_dict
 from tests.conftest import ADMIN_TOKEN
 
 ENV = {"G_USER": "admin", "G_PASS": "secret", "PW_TOKEN": ADMIN_TOKEN}
+KEY = "rgk-tester-Gerrit-5150-Alder"  # the gateway API key the test client sends
 
 
 @dataclass
@@ -55,23 +57,37 @@ async def gerrit_gateway(
     *,
     with_patchwork: bool = False,
     anonymous: bool = False,
+    keyed: bool = True,
     **sim: Any,
 ) -> AsyncIterator[GerritGateway]:
-    """A Gerrit simulator, maybe a Patchwork one, and the gateway over them."""
+    """A Gerrit simulator, maybe a Patchwork one, and the gateway over them. ``keyed``: the
+    client sends an API key (the account's drafts are hidden from anonymous callers);
+    ``anonymous``: the backend has no credential."""
     running = await start_simulator(data, **sim)
     pw = await start_patchwork(None) if with_patchwork else None
-    entry: dict[str, Any] = {"name": "g", "kind": "gerrit", "url": running.url, "retries": 0}
+    # anonymous_writes: these tests are about the schema; access: tests/reliability/test_access.py
+    entry: dict[str, Any] = {
+        "name": "g",
+        "kind": "gerrit",
+        "url": running.url,
+        "retries": 0,
+        "anonymous_writes": True,
+    }
     if not anonymous:
         entry.update(username_env="G_USER", password_env="G_PASS")
     backends = [entry]
     if pw is not None:
         backends.append({"name": "pw", "kind": "patchwork", "url": pw.url, "token_env": "PW_TOKEN"})
-    app = create_app(settings_from_dict({"backends": backends}, env=ENV))
+    keys = [{"name": "tester", "sha256": hash_key(KEY)}]
+    app = create_app(settings_from_dict({"api_keys": keys, "backends": backends}, env=ENV))
     opened = app.state.backends
     try:
         await opened.open()
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
+        headers = {"Authorization": f"Bearer {KEY}"} if keyed else {}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://revgate", headers=headers
+        ) as client:
             yield GerritGateway(client, dict(opened.sources), running, pw)
     finally:
         await opened.close()

@@ -1,0 +1,107 @@
+"""GraphiQL served from the gateway itself: the page, its assets and the example tabs.
+
+The assets (React, GraphiQL, the explorer plugin) are the npm packages' own builds, shipped
+in ``gateway/static/graphiql`` (versions, licences and how they are fetched: its README), so
+the page loads with no network beyond the gateway. The page's first tabs are ``EXAMPLES``:
+queries that work against any configuration (tests run each against the demo).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Collection
+from importlib import resources
+
+import orjson
+from starlette.staticfiles import StaticFiles
+
+ASSETS_PATH = "/graphiql"  # where the assets are mounted (open, like the page itself)
+_WELCOME = """\
+# Welcome to revgate: one GraphQL API over
+# Patchwork, Gerrit and ABF.
+#
+# Ctrl-Enter (or ▶) runs the query; Ctrl-Space
+# completes a field. The Docs panel (left bar)
+# describes every type and field; the Explorer
+# builds a query by ticking fields. Each tab
+# holds an example.
+#
+# Every forge's changes in one list, newest
+# activity first, with their checks:
+"""
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    (
+        "changes",
+        _WELCOME
+        + """query Changes {
+  changes(first: 20) {
+    missingBackends
+    nodes {
+      __typename title state updatedAt checkState
+      author { name email } project { name } backend { name kind }
+      checks { context state }
+      currentRevision { number sha }
+    }
+  }
+}
+""",
+    ),
+    (
+        "series",
+        """# Patch series from every Patchwork backend,
+# with their revisions and test results
+query Series {
+  series(first: 10) {
+    nodes {
+      name version testState backend { name kind }
+      revisions { version testResults { context state } }
+    }
+  }
+}
+""",
+    ),
+    (
+        "projects",
+        """# The projects of every backend you can see
+query Projects {
+  projects(first: 20) {
+    nodes { name backend { name kind } }
+  }
+}
+""",
+    ),
+)
+
+
+def is_page_request(method: str, accept: str, params: Collection[str]) -> bool:
+    """Whether a request to the GraphQL endpoint asks for the GraphiQL page (open to anyone,
+    holds no data) rather than for the API (behind the Guard): a browser navigating there,
+    ``?query=`` links included; not a stream (SSE, multipart) nor a GET query."""
+    if method not in ("GET", "HEAD"):
+        return False
+    if "text/event-stream" in accept or "multipart/mixed" in accept:
+        return False
+    if "text/html" in accept:
+        return True
+    return "*/*" in accept and "query" not in params and "extensions" not in params
+
+
+def _static_dir() -> str:
+    return str(resources.files("gateway") / "static" / "graphiql")
+
+
+def assets() -> StaticFiles:
+    """The ASGI app serving the shipped GraphiQL files under ``ASSETS_PATH``."""
+    return StaticFiles(directory=_static_dir())
+
+
+def page(endpoint: str, root_path: str = "") -> str:
+    """The GraphiQL page for ``endpoint`` (a path or URL), assets under ``root_path``."""
+    template = (resources.files("gateway") / "static" / "graphiql" / "index.html").read_text()
+    config = orjson.dumps(
+        {"endpoint": endpoint, "tabs": [{"name": n, "query": q} for n, q in EXAMPLES]}
+    ).decode()
+    # JSON inside <script type="application/json">: only "</" could end the element early.
+    config = config.replace("</", "<\\/")
+    base = html.escape(root_path + ASSETS_PATH, quote=True)
+    return template.replace("{{ base }}", base).replace("{{ config }}", config)

@@ -1,0 +1,126 @@
+"""GraphQL over HTTP, as the GraphQL-over-HTTP spec and browsers and CDNs expect it.
+
+- **GET** runs queries (``?query=&variables=&operationName=&extensions=``), never mutations
+  (405 with ``Allow: POST``): shareable links, and answers a browser or CDN can cache.
+- **Media types**: a client whose ``Accept`` names ``application/graphql-response+json`` gets
+  that type, and a *request error* (the document does not parse or validate, its variables do
+  not coerce, a limit refuses it — nothing was executed) is a 400 whose body has no ``data``
+  entry. Other clients keep ``application/json`` with 200 for every GraphQL answer (the spec's
+  legacy behaviour, what existing clients expect).
+- **Caching GET answers**: ``[server] cache_max_age`` gives a max-age per root field
+  (``{ backends = 300, projects = 60 }``; a query gets the smallest of its root fields', 0
+  when one is not listed). The answer says ``Cache-Control: public, max-age=N`` to anonymous
+  callers and ``private, max-age=N`` to identified ones (never shared between API keys), and
+  ``no-cache`` at 0. Every successful GET answer has an ``ETag`` over its ``data`` (not over
+  ``extensions``, whose cost report changes on every request); a matching ``If-None-Match``
+  is a 304 with no body (the query still ran: freshness, not cost, is what it saves).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Errors that stop a request before anything executes (the spec's "request errors").
+REQUEST_ERROR_CODES = frozenset(
+    {
+        "GRAPHQL_PARSE_FAILED",
+        "GRAPHQL_VALIDATION_FAILED",
+        "BAD_USER_INPUT",
+        "QUERY_TOO_DEEP",
+        "TOO_MANY_ALIASES",
+        "TOO_MANY_TOKENS",
+        "QUERY_TOO_COMPLEX",
+        "QUERY_TOO_COSTLY",
+        "PERSISTED_QUERY_REQUIRED",
+        "OPERATION_RESOLUTION_FAILURE",
+    }
+)
+
+
+def wants_graphql_response(accept: str) -> bool:
+    """Whether ``Accept`` asks for ``application/graphql-response+json`` (not with q=0)."""
+    for part in accept.split(","):
+        media, *params = part.split(";")
+        if media.strip().lower() != GRAPHQL_RESPONSE:
+            continue
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Nothing was executed: a pre-execution error, or only request-error codes and no data."""
+    if isinstance(result, PreExecutionError):
+        return True
+    if result.data is not None or not result.errors:
+        return False
+    return all(_code(e) in REQUEST_ERROR_CODES for e in result.errors)
+
+
+def _code(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
+
+
+def etag(body: Mapping[str, Any]) -> str:
+    """A weak validator over an answer's ``data`` and ``errors``."""
+    content = orjson.dumps(
+        {"data": body.get("data"), "errors": body.get("errors")}, option=orjson.OPT_SORT_KEYS
+    )
+    return f'W/"{hashlib.sha256(content).hexdigest()[:32]}"'
+
+
+def etag_matches(if_none_match: str, tag: str) -> bool:
+    """``If-None-Match`` compared weakly (RFC 9110 13.1.2)."""
+    if if_none_match.strip() == "*":
+        return True
+    bare = tag.removeprefix("W/")
+    return any(t.strip().removeprefix("W/") == bare for t in if_none_match.split(","))
+
+
+@functools.lru_cache(maxsize=512)
+def root_fields(query: str, operation_name: str | None) -> tuple[str, ...] | None:
+    """The root field names of the operation a GET runs (None: not a plain query)."""
+    try:
+        document = parse(query, no_location=True, max_tokens=10_000)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [
+        op
+        for op in operations
+        if operation_name is None or (op.name is not None and op.name.value == operation_name)
+    ]
+    if len(chosen) != 1 or chosen[0].operation.value != "query":
+        return None
+    names = []
+    for selection in chosen[0].selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None  # fragments at the root: no per-field policy, no caching
+        names.append(selection.name.value)
+    return tuple(names)
+
+
+def cache_control(
+    max_ages: Mapping[str, int], fields: tuple[str, ...] | None, anonymous: bool
+) -> str:
+    """The ``Cache-Control`` of a successful GET answer selecting ``fields``."""
+    if not fields:
+        return "no-cache"
+    age = min(max_ages.get(f, 0) for f in fields)
+    if age <= 0:
+        return "no-cache"
+    return f"{'public' if anonymous else 'private'}, max-age={age}"

@@ -1,0 +1,73 @@
+"""Take the README's GraphiQL screenshot against the demo backends: ``make screenshot``.
+
+Starts the four demo simulators and the gateway (as ``revgate demo`` does) on loopback,
+opens GraphiQL in Debian's Chromium, runs the welcome tab's query and saves a PNG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from pathlib import Path
+
+from playwright.async_api import async_playwright
+
+from gateway.app import create_app
+from gateway.cli import demo_settings, uvicorn_server
+from tests.browser.conftest import chromium_path
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def shoot(out: Path) -> None:
+    from adapters.abf.simulator import start_simulator as start_abf
+    from adapters.gerrit.simulator import GerritData
+    from adapters.gerrit.simulator import start_simulator as start_gerrit
+    from adapters.patchwork.simulator import start_simulator
+    from adapters.patchwork_fdo.simulator import FdoData
+    from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
+
+    browser_path = chromium_path()
+    if browser_path is None:
+        raise SystemExit("chromium is not installed (make test installs it)")
+    pw_sim, fdo, abf = (
+        await start_simulator(),
+        await start_fdo(FdoData.generated()),
+        await start_abf(),
+    )
+    gerrit = await start_gerrit(GerritData.generated(40))
+    port = _port()
+    settings = demo_settings(
+        pw_sim.url, fdo.url, "127.0.0.1", port, abf_url=abf.url, gerrit_url=gerrit.url
+    )
+    server = uvicorn_server(create_app(settings), "127.0.0.1", port, log_level="warning")
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # noqa: ASYNC110 (uvicorn has no start-up event)
+            await asyncio.sleep(0.05)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+            page = await browser.new_page(viewport={"width": 1400, "height": 820})
+            await page.goto(f"http://127.0.0.1:{port}/graphql")
+            await page.locator(".graphiql-query-editor").wait_for(timeout=20_000)
+            await page.locator(".graphiql-execute-button").click()
+            await page.get_by_text('"missingBackends"').wait_for(timeout=20_000)
+            await page.screenshot(path=str(out))
+            await browser.close()
+    finally:
+        server.should_exit = True
+        await task
+        for close in (pw_sim.close, fdo.close, abf.close, gerrit.close):
+            await close()
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/graphiql.png")
+    asyncio.run(shoot(target))
+    print(f"wrote {target}")
