@@ -52,12 +52,14 @@ from strawberry.types.unset import UnsetType
 from adapters.base import Source
 from adapters.breaker import Breakers
 from adapters.cache import Cache
+from adapters.eventlog import open_event_log
 from adapters.registry import RequestHook
 from gateway import ide
 from gateway.callers import Policy
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
 from gateway.cors import cors, origin_matcher
+from gateway.events import EventsCollector
 from gateway.guard import Access, Guard
 from gateway.health import readiness
 from gateway.lifespan import build_cache, build_sources
@@ -78,11 +80,12 @@ from gateway.reload import Backends, PinGeneration, restart_only_changes, sighup
 from gateway.scrub import ScrubSecrets, register_settings
 from gateway.settings import Settings
 from gateway.tracing import Tracing
+from gateway.webhooks import Webhooks, WebhooksCollector
 from schema.build import build_schema
 from schema.context import Context
 from schema.errors import http_error_body
 from schema.fastpath import FastPath
-from schema.live import EventHub
+from schema.live import EventHub, event_readers
 
 GC_YOUNG_THRESHOLD = 20_000
 _REQUEST_ERROR = "revgate_request_error"  # request state: set by process_result
@@ -149,7 +152,15 @@ class GraphQLApp(GraphQL[Context, None]):
         self._public_url = settings.server.public_url
         self._budget = settings.server.backend_budget
         self.breakers = Breakers()
-        self.hub = EventHub(settings.server.poll_interval)
+        events = settings.events
+        self.hub = EventHub(
+            settings.server.poll_interval,
+            open_event_log(events.store, events.retention_events, events.retention_seconds),
+            lease=events.lease_seconds,
+            # Pollers use the configured credentials (of the current generation), whoever
+            # subscribed: what one poll publishes is read by every subscriber.
+            readers=lambda: event_readers(backends.sources),
+        )
         self._access = access
         self._origin_allowed = origin_matcher(settings.server.cors_origins)
         self._max_ages = dict(settings.server.cache_max_age)
@@ -314,6 +325,7 @@ def create_app(
     backends = Backends(sources, policy=access.policy)
     metrics.watch_stamps(lambda: backends.sources)
     graphql = GraphQLApp(backends, settings, metrics, access, tracing)
+    webhooks = Webhooks(graphql.hub, settings.events.webhooks)
 
     def load() -> tuple[Mapping[str, Source], Policy]:
         # Everything derived from the config is rebuilt (backends, keys, access policy,
@@ -364,7 +376,11 @@ def create_app(
         # (bench/README.md); frozen start-up objects are never scanned either way.
         gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
         try:
-            async with access.opened(), sighup_reload(backends, load if reload_settings else None):
+            async with (
+                access.opened(),
+                sighup_reload(backends, load if reload_settings else None),
+                webhooks.running(),  # after the backends open, stopped before they close
+            ):
                 yield
         finally:
             await graphql.hub.close()
@@ -408,6 +424,9 @@ def create_app(
     app.state.metrics = metrics
     app.state.backends = backends
     app.state.hub = graphql.hub
+    metrics.registry.register(EventsCollector(graphql.hub))
+    metrics.registry.register(WebhooksCollector(webhooks))
+    app.state.webhooks = webhooks
     app.state.cache = cache
     app.state.fast_path = graphql.fast_path
     app.state.header_timeout = settings.server.header_timeout  # read by cli.uvicorn_server

@@ -184,6 +184,7 @@ RESTART_ONLY: tuple[tuple[str, str], ...] = (
     ),
     *(("limits", key) for key in ("max_depth", "max_aliases", "max_tokens", "max_cost", "store")),
     ("cache", ""),
+    ("events", ""),  # [events] and [[webhooks]]: the event log and workers start with the app
 )
 
 Load = Callable[[], "tuple[Mapping[str, Source], Policy | None]"]

@@ -32,6 +32,9 @@ from gateway.settings_access import ApiKeySettings, LimitSettings
 from gateway.settings_compat import CompatChecks
 from gateway.settings_compat import CompatSettings as CompatSettings
 from gateway.settings_compat import CompatToken as CompatToken
+from gateway.settings_events import EventsChecks
+from gateway.settings_events import EventsSettings as EventsSettings
+from gateway.settings_events import WebhookSettings as WebhookSettings
 
 BACKEND_KINDS: tuple[str, ...] = ("patchwork", "patchwork-fdo", "gerrit", "abf")
 PATCHWORK_API_VERSIONS: tuple[str, ...] = ("auto", "1.0", "1.1", "1.2", "1.3")
@@ -41,7 +44,16 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 # Upper-case only: a lower-case "name" is far more likely to be a pasted token, which we
 # must not echo back in "is not set" messages.
 _ENV_NAME_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
-_TOP_KEYS: tuple[str, ...] = ("server", "backends", "cache", "limits", "api_keys", "compat")
+_TOP_KEYS: tuple[str, ...] = (
+    "server",
+    "backends",
+    "cache",
+    "limits",
+    "api_keys",
+    "compat",
+    "events",
+    "webhooks",
+)
 _SERVER_KEYS: tuple[str, ...] = (
     "host",
     "port",
@@ -139,6 +151,7 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     api_keys: tuple[ApiKeySettings, ...] = ()
     compat: CompatSettings = field(default_factory=CompatSettings)
+    events: EventsSettings = field(default_factory=EventsSettings)  # and [[webhooks]]
 
     def backend(self, name: str) -> BackendSettings:
         """The backend called ``name``; ``KeyError`` if there is none."""
@@ -403,7 +416,7 @@ def _normalise_url(value: str) -> tuple[str | None, str]:
     return f"{scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}", ""
 
 
-class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks):
+class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks, EventsChecks):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
     def __init__(
@@ -465,6 +478,7 @@ class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks):
         ]
         api_keys = self._api_keys(data.get("api_keys"), names, limits)
         compat = self._compat(data.get("compat"), names)
+        events = self._events(data.get("events"), data.get("webhooks"), names)
         if self.problems:
             return None
         return Settings(
@@ -475,6 +489,7 @@ class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks):
             limits=limits,
             api_keys=tuple(api_keys),
             compat=compat,
+            events=events,
         )
 
     # -- [server]

@@ -1,4 +1,9 @@
-"""The root ``Subscription``: live events from every backend (graphql-transport-ws)."""
+"""The root ``Subscription``: live events from every backend (graphql-transport-ws).
+
+Every event carries ``cursor``; ``events(after: cursor)`` resumes right after it — on any
+replica sharing the event log — without loss or repeats within the retention window
+(schema/live.py, adapters/eventlog.py). An older cursor is ``EVENTS_CURSOR_EXPIRED``.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +32,8 @@ class LiveEventFilter:
 @strawberry.type(description="Live updates; a subscription is costed once, when it starts.")
 class Subscription:
     @strawberry.subscription(
-        description="New events as backends report them (polled; newest after subscribing)."
+        description="New events as backends report them (polled): from now on, or right "
+        "after `after` (an event's `cursor`)."
     )
     async def events(
         self,
@@ -35,6 +41,14 @@ class Subscription:
         filter: Annotated[
             LiveEventFilter | None,
             strawberry.argument(description="Which events to receive; null: all of them."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume right after this event's `cursor` (from any replica). "
+                "Too old: EVENTS_CURSOR_EXPIRED (list with the events query, then subscribe "
+                "again without it)."
+            ),
         ] = None,
     ) -> AsyncGenerator[Event, None]:
         flt = filter or LiveEventFilter()
@@ -51,13 +65,15 @@ class Subscription:
                 raise UserInputError(f"backend {name!r} has no event source", "UNSUPPORTED")
         categories = set(flt.categories or ())
         projects = set(flt.projects or ())
-        async with ctx.hub.subscribe(readers) as queue:
+        async with ctx.hub.subscribe(readers, after) as feed:
             while True:
-                record = await queue.get()
+                entry, cursor = await feed.next()
+                record = entry.event
                 if categories and record.category not in categories:
                     continue
                 if projects and (
                     record.project is None or record.project.link_name not in projects
                 ):
                     continue
-                yield Event.of(record)
+                # The cursor of a skipped event is not shown: resuming re-skips it.
+                yield Event.of(record, cursor)

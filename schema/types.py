@@ -906,6 +906,14 @@ class Event(Node):
         description="patch-delegated: the delegate after (null: none, or another category)."
     )
     _r: strawberry.Private[model.Event]
+    _cursor: strawberry.Private[str | None] = None  # set on live events only (schema/live.py)
+
+    @strawberry.field(
+        description="Live events (subscription) only: pass it as `events(after:)` to resume "
+        "right after this event, without loss or repeats, within the retention window."
+    )
+    def cursor(self) -> str | None:
+        return self._cursor
 
     @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
@@ -944,8 +952,8 @@ class Event(Node):
         return Cover.of(found) if found else None
 
     @staticmethod
-    def of(r: model.Event) -> Event:
-        """GraphQL view of an event record."""
+    def of(r: model.Event, cursor: str | None = None) -> Event:
+        """GraphQL view of an event record (``cursor``: its live-feed position)."""
         return Event(
             id=strawberry.ID(node.encode("Event", r.backend, r.id)),
             category=r.category,
@@ -956,6 +964,7 @@ class Event(Node):
             previous_delegate=Person.of(r.previous_delegate),
             current_delegate=Person.of(r.current_delegate),
             _r=r,
+            _cursor=cursor,
         )
 
 

@@ -12,8 +12,11 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from adapters.simclock import SimClock
 
 SEED = Path(__file__).with_name("seed")
 TOKEN = "abf" * 8  # user 1's API token, sent as the basic-auth login
@@ -95,7 +98,9 @@ class AbfData:
     projects: dict[int, Project] = field(default_factory=dict)
     pulls: dict[tuple[int, int], Pull] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
-    clock: int = BASE_TIME + 86400 * 30
+    # The present, forward only, after every seeded time (adapters/simclock.py).
+    clock: SimClock = field(default_factory=lambda: SimClock(timedelta(seconds=1)))
+    clock_started: bool = False
     next_db_id: int = 4000
 
     # -- building -----------------------------------------------------------------------
@@ -151,9 +156,13 @@ class AbfData:
         return self.next_db_id
 
     def tick(self) -> int:
-        """The simulator's clock: strictly increasing Unix seconds."""
-        self.clock += 60
-        return self.clock
+        """The simulator's clock: strictly increasing Unix seconds from the present on, newer
+        than every seeded or generated pull request (``updated_at`` never goes backwards)."""
+        if not self.clock_started:
+            self.clock_started = True
+            for pull in self.pulls.values():
+                self.clock.advance_past(datetime.fromtimestamp(pull.updated_at, UTC))
+        return self.clock.now_seconds()
 
     def _generate(self, count: int) -> None:
         rng = random.Random(20120920)

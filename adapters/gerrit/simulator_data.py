@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from adapters.simclock import SimClock
+
 SEED = Path(__file__).with_name("seed") / "seed.json"
 COMMIT_MSG = "/COMMIT_MSG"
 QUERY_LIMIT = 500
@@ -115,7 +117,8 @@ class GerritData:
         self.labels: dict[str, dict[int, str]] = {}
         self.changes: dict[int, ChangeData] = {}
         self.query_limit = QUERY_LIMIT
-        self.clock = datetime(2014, 1, 1, tzinfo=UTC)
+        self.clock = SimClock(timedelta(seconds=1))  # the present, forward only
+        self._clock_started = False
 
     # -- construction ---------------------------------------------------------------------
 
@@ -245,9 +248,13 @@ class GerritData:
     # -- helpers used by the API ----------------------------------------------------------
 
     def now(self) -> datetime:
-        """A monotonic simulated clock (one second per write)."""
-        self.clock += timedelta(seconds=1)
-        return self.clock
+        """The server clock: the present, strictly increasing, after every seeded time."""
+        if not self._clock_started:
+            # Generated and seeded data may carry any dates; a write must be newer than all.
+            self._clock_started = True
+            for change in self.changes.values():
+                self.clock.advance_past(change.updated)
+        return self.clock.now()
 
     def next_number(self) -> int:
         return max(self.changes, default=0) + 1

@@ -16,6 +16,8 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from adapters.simclock import SimClock
+
 SEED_DIR = Path(__file__).resolve().parent / "seed"
 
 Record = dict[str, Any]
@@ -73,8 +75,13 @@ def format_date(value: datetime) -> str:
     return value.isoformat()
 
 
+# The wall clock, but never backwards nor twice the same (a step of the system clock must not
+# reorder events for a poller asking ``since``): adapters/simclock.py.
+_CLOCK = SimClock(timedelta(microseconds=1))
+
+
 def now_str() -> str:
-    return format_date(datetime.now(UTC).replace(tzinfo=None))
+    return format_date(_CLOCK.now_naive())
 
 
 def filename(name: str, suffix: str) -> str:

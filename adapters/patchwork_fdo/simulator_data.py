@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
+from adapters.simclock import SimClock
+
 Record = dict[str, Any]
 
 STATE_NAMES = {
@@ -55,7 +57,9 @@ class FdoData:
     series: dict[int, Record]
     patches: dict[int, Record]
     events: list[Record]
-    clock: datetime = field(default_factory=lambda: datetime(2017, 8, 10, 12, 0, 0))
+    # The present, forward only, after every seeded time (adapters/simclock.py).
+    clock: SimClock = field(default_factory=lambda: SimClock(timedelta(milliseconds=1)))
+    clock_started: bool = False
 
     @classmethod
     def from_seed(cls) -> FdoData:
@@ -167,9 +171,18 @@ class FdoData:
         return next((r for r in series["revisions"] if r["version"] == version), None)
 
     def now(self) -> str:
-        """The server clock, advancing by a millisecond per call (distinct, ordered times)."""
-        self.clock += timedelta(milliseconds=1)
-        return format_time(self.clock)
+        """The server clock: distinct, ordered times from the present on (a millisecond apart
+        at least), newer than every seeded event, series and patch."""
+        if not self.clock_started:
+            self.clock_started = True
+            for event in self.events:
+                self.clock.advance_past(parse_time(event["event_time"]))
+            for series in self.series.values():
+                self.clock.advance_past(parse_time(series["last_updated"]))
+            for patch in self.patches.values():
+                if patch.get("last_updated"):
+                    self.clock.advance_past(parse_time(patch["last_updated"]))
+        return format_time(self.clock.now_naive())
 
     # -- renderings ----------------------------------------------------------------------
 

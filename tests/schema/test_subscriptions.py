@@ -112,3 +112,91 @@ async def test_subscription_events_from_two_backends_in_order(
                 break
             await asyncio.sleep(0.02)
         assert hub.running() == [] and hub.pollers == {}
+
+
+RESUMABLE = """subscription($after: String) { events(after: $after) {
+    category currentState cursor backend { name } } }"""
+
+
+async def _subscribe(ws: aiohttp.ClientWebSocketResponse, after: str | None, op: str = "1") -> None:
+    await ws.send_json({"type": "connection_init"})
+    assert (await ws.receive_json())["type"] == "connection_ack"
+    payload = {"query": RESUMABLE, "variables": {"after": after}}
+    await ws.send_json({"id": op, "type": "subscribe", "payload": payload})
+
+
+async def test_reconnect_with_the_last_cursor_loses_and_repeats_nothing(
+    sims: dict[str, RunningSimulator],
+) -> None:
+    """graphql-transport-ws: a client drops, events happen, it resubscribes with ``after``."""
+    async with _serve(sims) as (url, hub), aiohttp.ClientSession() as http:
+        async with http.ws_connect(url, protocols=["graphql-transport-ws"]) as ws:
+            await _subscribe(ws, None)
+            for _ in range(250):  # both pollers have taken their baseline
+                if len(hub.pollers) == 2 and all(p.polls >= 1 for p in hub.pollers.values()):
+                    break
+                await asyncio.sleep(0.02)
+            await _set_state(sims["a"], 1, "accepted")
+            first = await _next(ws)
+        assert first["cursor"] and first["currentState"] == "accepted"
+        # Disconnected: two changes on two backends.
+        await _set_state(sims["b"], 2, "rejected")
+        await _set_state(sims["a"], 3, "deferred")
+        await asyncio.sleep(0.3)  # polled and published while nobody listens here
+        async with http.ws_connect(url, protocols=["graphql-transport-ws"]) as ws:
+            await _subscribe(ws, first["cursor"])
+            got = [await _next(ws), await _next(ws)]
+            await _set_state(sims["b"], 4, "accepted")
+            got.append(await _next(ws))
+            with pytest.raises(TimeoutError):  # nothing repeated
+                await asyncio.wait_for(ws.receive_json(), 0.3)
+        states = sorted((e["backend"]["name"], e["currentState"]) for e in got)
+        assert states == [("a", "deferred"), ("b", "accepted"), ("b", "rejected")]
+        assert len({e["cursor"] for e in got}) == 3
+
+
+@pytest.mark.parametrize(
+    ("after", "code"),
+    [
+        ("not-a-cursor", "BAD_CURSOR"),
+        ("ev1.0123456789abcdef.a=1-0", "EVENTS_CURSOR_EXPIRED"),  # another epoch
+        ("ev1." + "a" * 5000, "BAD_CURSOR"),
+        ("\u0000\n", "BAD_CURSOR"),
+    ],
+)
+async def test_unusable_cursor_is_a_coded_error(
+    sims: dict[str, RunningSimulator], after: str, code: str
+) -> None:
+    async with _serve(sims) as (url, hub), aiohttp.ClientSession() as http:
+        async with http.ws_connect(url, protocols=["graphql-transport-ws"]) as ws:
+            await _subscribe(ws, after)
+            message = await asyncio.wait_for(ws.receive_json(), 10)
+            assert message["type"] in ("error", "next"), message
+            errors = (
+                message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+            )
+            assert [e["extensions"]["code"] for e in errors] == [code]
+            assert "Traceback" not in str(message)
+        assert hub.pollers == {}  # a refused subscription polls nothing
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+async def test_subscription_over_http_is_a_coded_error(
+    sims: dict[str, RunningSimulator], method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Sent as an HTTP query, strawberry would answer a masked null-for-non-null error; the
+    HTTP layer refuses it with a code (gateway/over_http.py), before any event machinery."""
+    query = 'subscription { events(after: "x") { id cursor } }'
+    async with _serve(sims) as (url, hub), aiohttp.ClientSession() as http:
+        endpoint = url.replace("ws://", "http://")
+        if method == "POST":
+            request = http.post(endpoint, json={"query": query})
+        else:
+            request = http.get(endpoint, params={"query": query})
+        async with request as resp:
+            body = await resp.json()
+        assert hub.pollers == {}
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["OPERATION_NOT_ALLOWED"]
+    assert all(not s.state.requests for s in sims.values())  # nothing went upstream
+    assert "Traceback" not in caplog.text
