@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server chromium compose-validator graphiql-assets screenshot
+.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server chromium haproxy compose-validator graphiql-assets screenshot
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,14 +15,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the gateway over the embedded demo backends (PORT=8001 for another port)
 	$(BIN)/revgate demo $(if $(PORT),--port $(PORT))
 
-test: $(STAMP) redis-server chromium compose-validator  ## run the test suite
+test: $(STAMP) redis-server chromium haproxy compose-validator  ## run the test suite
 	$(BIN)/python -m pytest
 
 # Servers and programs the tests need, from Debian's packages, installed when missing: apt-get
 # as root, else through `sudo -n` if it needs no password. With CI=true a failed install fails
 # the build (and tests/test_ci_*.py fail the suite), so CI never passes with those tests
 # skipped; elsewhere they skip, saying why. redis-server: the Redis tests (cache, rate limits);
-# chromium: the browser tests (playwright-python drives it through executable_path).
+# chromium: the browser tests (playwright-python drives it through executable_path);
+# haproxy: checks docker/haproxy.cfg (the replicas' load balancer).
 APT_SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
 # $(call apt_need,COMMAND,PACKAGE,WHAT IT IS FOR)
 define apt_need
@@ -45,6 +46,9 @@ redis-server:
 
 chromium:
 	$(call apt_need,chromium,chromium,the browser tests)
+
+haproxy:
+	$(call apt_need,haproxy,haproxy,the load-balancer config test (docker/haproxy.cfg))
 
 # docker/compose.yaml is validated by `docker compose config` where the client has the compose
 # plugin, else by Debian's docker-compose (v1; needs no daemon), installed here when missing.
