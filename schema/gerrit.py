@@ -17,7 +17,7 @@ import strawberry
 
 from adapters import model
 from adapters.gerrit import records as gr
-from adapters.gerrit.query import QueryError, validate
+from adapters.gerrit.query import QueryError, about_caller, parse
 from adapters.gerrit.source import REVISION_OPTIONS, GerritSource
 from schema import node
 from schema.context import Info
@@ -61,12 +61,21 @@ async def load_change(
     return result
 
 
-def check_query(text: str) -> str:
-    """A native Gerrit query, validated before anything is sent upstream."""
+def check_query(info: Info, text: str) -> str:
+    """A native Gerrit query, validated before anything is sent upstream. A term naming the
+    signed-in user (``owner:self``, ``is:starred`` …) would run as the gateway's account:
+    an anonymous caller gets ``UNAUTHENTICATED`` instead."""
     try:
-        return validate(text)
+        tree = parse(text)
     except QueryError as exc:
         raise UserInputError(f"invalid gerritQuery: {exc}", "BAD_USER_INPUT") from None
+    if info.context.meta.anonymous and (term := about_caller(tree)) is not None:
+        raise UserInputError(
+            f"gerritQuery: {term.operator}:{term.value} names the signed-in user; "
+            "send an API key to use it",
+            "UNAUTHENTICATED",
+        )
+    return text
 
 
 @strawberry.type(description="One git command to fetch or apply a patch set.")
@@ -212,12 +221,19 @@ class GerritVote:
     account: Person | None
 
 
+def _permitted(root: GerritLabel, info: Info) -> list[int]:
+    # The gateway account's rights; an anonymous Gerrit user may vote nothing.
+    return [] if info.context.meta.anonymous else root._permitted
+
+
 @strawberry.type(description="A label: its votes, its value range and what the caller may vote.")
 class GerritLabel:
     name: str
     optional: bool
     values: list[GerritLabelValue]
-    permitted: list[int] = strawberry.field(description="Values the caller may vote.")
+    permitted: list[int] = strawberry.field(
+        description="Values the caller may vote.", resolver=_permitted
+    )
     min_value: int | None
     max_value: int | None
     votes: list[GerritVote]
@@ -225,6 +241,7 @@ class GerritLabel:
     rejected: Person | None
     recommended: Person | None
     disliked: Person | None
+    _permitted: strawberry.Private[list[int]]
 
     @staticmethod
     def of(label: gr.Label) -> GerritLabel:
@@ -234,7 +251,7 @@ class GerritLabel:
             values=[
                 GerritLabelValue(value=v, description=d) for v, d in sorted(label.values.items())
             ],
-            permitted=list(label.permitted),
+            _permitted=list(label.permitted),
             min_value=min(label.values) if label.values else None,
             max_value=max(label.values) if label.values else None,
             votes=[
@@ -590,7 +607,7 @@ class GerritQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[GerritChange]:
-        query = check_query(gerrit_query)
+        query = check_query(info, gerrit_query)
         if backend is None:
             names = [n for n, _ in info.context.all_capable(GerritSource)]
             if len(names) != 1:

@@ -1,17 +1,23 @@
 """What only the gateway's own account may see stays hidden from anonymous callers
 (issue 15 item 11), as the compat layer hides it: the account's private bundles (listed, by
 node id, through a fragment), Patchwork people and user accounts (Patchwork shows them to
-authenticated users only), Gerrit drafts and reviewed flags (the account's own). An API key
-caller still sees them (it is trusted with the backend credential it maps to).
+authenticated users only), Gerrit drafts and reviewed flags (the account's own), Gerrit
+queries naming the signed-in user and permitted votes, the Gerrit compat layer's anonymous
+view (paths without ``/a/``). An API key caller still sees them (it is trusted with the
+backend credential it maps to). Every refusal is made before any upstream request.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from adapters.patchwork.simulator_data import PatchworkData
 from schema import node
+from tests.gateway.gerrit_support import WRITER, basic, decode
+from tests.gateway.gerrit_support import gerrit_gateway as compat_gateway
 from tests.gateway.guarded import BOT_KEY, ENV, guarded
+from tests.schema.gerrit.conftest import KEY as GERRIT_KEY
 from tests.schema.gerrit.conftest import gerrit_gateway
 
 ADMIN_TOKEN = "a0" * 20
@@ -70,3 +76,151 @@ async def test_gerrit_drafts_and_reviewed_flags_are_hidden_from_anonymous_caller
         assert body["node"] == {"drafts": [], "reviewedFiles": []}, body
         sent = [r[1] for r in gw.sim.state.requests[before:]]
         assert not any("/drafts" in p or "/reviewed" in p for p in sent), sent
+
+
+# --- Gerrit queries naming the caller (GraphQL) -------------------------------------------
+
+# Every shape of "the signed-in user" in a Gerrit query: account operators given self/me
+# (quoted, braced, negated, nested, any case), user-relative is:/has: values, label votes by
+# self, star:, and a named query (the caller's own when no user= is given).
+CALLER_QUERIES = [
+    "owner:self",
+    "status:open reviewer:self",
+    "-owner:self",
+    "status:open AND NOT (project:demo OR uploader:me)",
+    'owner:"self"',
+    "owner:{self}",
+    "cc:SELF",
+    "label:Code-Review=+2,user=self",
+    "label:Verified=1,self",
+    "is:owner",
+    "is:REVIEWER",
+    "(is:open OR is:starred)",
+    "is:watched",
+    "is:mine",
+    "is:attention",
+    "is:cc",
+    "is:ignored",
+    "has:draft",
+    "has:star",
+    "has:stars",
+    "has:edit",
+    "star:ignore",
+    "starredby:self",
+    "watchedby:me",
+    "visibleto:self",
+    "draftby:self",
+    "commentby:self",
+    "reviewedby:me",
+    "query:mine",
+    "query:name=mine,user=self",
+]
+GERRIT_CHANGES = """query($q: String!) {
+    gerritChanges(backend: "g", gerritQuery: $q) { nodes { number } } }"""
+FEDERATED = """query($q: String!) {
+    changes(filter: {gerritQuery: $q, backends: ["g"]}) { nodes { id } } }"""
+LABELS = """{ gerritChange(backend: "g", id: "3965") { labels { name permitted } } }"""
+
+
+def _codes(body: dict[str, Any]) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+async def test_gerrit_queries_naming_the_caller_are_refused_to_anonymous_callers() -> None:
+    keyed = {"Authorization": f"Bearer {GERRIT_KEY}"}
+    async with gerrit_gateway(keyed=False) as gw:
+        for q in CALLER_QUERIES:
+            for doc in (GERRIT_CHANGES, FEDERATED):
+                before = len(gw.sim.state.requests)
+                body = await gw.query(doc, {"q": q})
+                assert _codes(body) == ["UNAUTHENTICATED"], (q, body)
+                assert "gateway" not in str(body) and "admin" not in str(body)
+                assert gw.sim.state.requests[before:] == [], q  # refused before any request
+        # With a key the caller is trusted with the backend credential: the query runs.
+        resp = await gw.client.post(
+            "/graphql",
+            json={"query": GERRIT_CHANGES, "variables": {"q": "owner:self"}},
+            headers=keyed,
+        )
+        assert [n["number"] for n in resp.json()["data"]["gerritChanges"]["nodes"]] == [9, 4801]
+        # Queries about other accounts, or a value "self" where no account is meant, run.
+        for q in ("owner:jdoe", "is:open", "label:Code-Review=+2,owner", "topic:me", "self"):
+            before = len(gw.sim.state.requests)
+            body = await gw.query(GERRIT_CHANGES, {"q": q})
+            assert "UNAUTHENTICATED" not in _codes(body), (q, body)
+            assert len(gw.sim.state.requests) > before, q
+
+
+async def test_federated_author_self_is_not_sent_as_owner_self() -> None:
+    # `author: "self"` is a name the gateway matches on the records; pushed down as
+    # owner:self it would list the gateway account's changes.
+    doc = """{ changes(filter: {author: "self", backends: ["g"]}) { nodes { id } } }"""
+    async with gerrit_gateway(keyed=False) as gw:
+        before = len(gw.sim.state.requests)
+        body = await gw.data(doc)
+        assert body["changes"]["nodes"] == []
+        sent = [unquote(r[1]) for r in gw.sim.state.requests[before:]]
+        assert sent and not any("self" in p for p in sent), sent
+
+
+async def test_gerrit_permitted_votes_are_hidden_from_anonymous_callers() -> None:
+    keyed = {"Authorization": f"Bearer {GERRIT_KEY}"}
+    async with gerrit_gateway(keyed=False) as gw:
+        anon = await gw.data(LABELS)
+        assert anon["gerritChange"]["labels"]
+        assert all(label["permitted"] == [] for label in anon["gerritChange"]["labels"]), anon
+        resp = await gw.client.post("/graphql", json={"query": LABELS}, headers=keyed)
+        labels = resp.json()["data"]["gerritChange"]["labels"]
+        assert any(label["permitted"] for label in labels), labels
+
+
+# --- Gerrit compat: a path without /a/ is an anonymous user's ------------------------------
+
+PERSONAL_PATHS = [
+    "changes/3965/revisions/2/drafts/",
+    "changes/3965/revisions/current/drafts",
+    "changes/3965/revisions/2/drafts/TvcXrmjN",
+    "changes/3965/revisions/2/files/?reviewed",
+    "changes/3965/revisions/2/files?reviewed=true",
+    "accounts/self/capabilities",
+    "accounts/self/capabilities?q=createAccount",
+    "changes/3965/suggest_reviewers?q=J",
+]
+SELF_QUERIES = [
+    "changes/?q=owner:self",
+    "changes/?q=is:open+owner:self&q=is:open+reviewer:self",
+    "changes/?q=status:open&q=is:starred",  # only the second query names the caller
+    "changes/?q=label:Code-Review%3D%2B2,user%3Dself",
+    "changes/?q=-has:draft&n=2",
+    "changes/?q=(status:open+OR+watchedby:me)",
+]
+
+
+async def test_gerrit_compat_anonymous_view_never_serves_the_gateway_account() -> None:
+    async with compat_gateway() as gw:
+        gw.sim.state.data.changes[3965].starred_by.add(1000000)  # the gateway's account
+        for paths, status, text in (
+            (PERSONAL_PATHS, 403, "Authentication required"),
+            (SELF_QUERIES, 400, "Must be signed-in to use this operator"),
+        ):
+            for path in paths:
+                before = len(gw.sim.state.requests)
+                anon = await gw.client.get(f"/rest/gerrit/{path}")
+                assert (anon.status_code, anon.text.strip()) == (status, text), path
+                assert gw.sim.state.requests[before:] == [], path
+                keyed = await gw.client.get(f"/rest/gerrit/a/{path}", headers=basic("me", WRITER))
+                assert len(gw.sim.state.requests) == before + 1, path  # asked as the account
+                # the simulator evaluates some operators only (else its own 400)
+                assert (keyed.status_code, keyed.text.strip()) != (status, text), path
+        # Change answers lose the account's own flags (stars, reviewed, permitted votes …).
+        path = "changes/3965?o=DETAILED_LABELS&o=REVIEWED&o=ALL_REVISIONS&o=DRAFT_COMMENTS"
+        anon_change = decode(await gw.client.get(f"/rest/gerrit/{path}"))
+        own = decode(await gw.client.get(f"/rest/gerrit/a/{path}", headers=basic("me", WRITER)))
+        assert own["starred"] is True and own["permitted_labels"]
+        assert any(r.get("has_draft_comments") for r in own["revisions"].values())
+        assert "starred" not in anon_change and "reviewed" not in anon_change
+        assert anon_change["permitted_labels"] == {}
+        assert not any("has_draft_comments" in r for r in anon_change["revisions"].values())
+        assert anon_change["labels"] == own["labels"]  # everything else as the backend sent
+        listed = decode(await gw.client.get("/rest/gerrit/changes/?q=change:3965&o=REVIEWED"))
+        assert listed and all("starred" not in c and "reviewed" not in c for c in listed)
