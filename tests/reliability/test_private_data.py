@@ -4,17 +4,30 @@ node id, through a fragment), Patchwork people and user accounts (Patchwork show
 authenticated users only), Gerrit drafts and reviewed flags (the account's own), Gerrit
 queries naming the signed-in user and permitted votes, the Gerrit compat layer's anonymous
 view (paths without ``/a/``). An API key caller still sees them (it is trusted with the
-backend credential it maps to). Every refusal is made before any upstream request.
+backend credential it maps to). Every refusal is made before any upstream request. ABF:
+hidden projects and their pull requests, and what ABF keeps for "the authenticated user";
+fdo's ``submitter=self``.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import unquote
 
+import httpx
+
+from adapters.abf.simulator import AbfData
+from adapters.abf.simulator import RunningSimulator as AbfSim
+from adapters.abf.simulator import start_simulator as start_abf
 from adapters.patchwork.simulator_data import PatchworkData
+from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
+from gateway.app import create_app
+from gateway.auth import hash_key
+from gateway.settings import settings_from_dict
 from schema import node
-from tests.gateway.gerrit_support import WRITER, basic, decode
+from tests.gateway.gerrit_support import WRITER, basic, decode, sha
 from tests.gateway.gerrit_support import gerrit_gateway as compat_gateway
 from tests.gateway.guarded import BOT_KEY, ENV, guarded
 from tests.schema.gerrit.conftest import KEY as GERRIT_KEY
@@ -224,3 +237,195 @@ async def test_gerrit_compat_anonymous_view_never_serves_the_gateway_account() -
         assert anon_change["labels"] == own["labels"]  # everything else as the backend sent
         listed = decode(await gw.client.get("/rest/gerrit/changes/?q=change:3965&o=REVIEWED"))
         assert listed and all("starred" not in c and "reviewed" not in c for c in listed)
+
+
+# --- ABF: hidden projects and "the authenticated user" -------------------------------------
+
+READER = "a2" * 20  # an ABF compat token
+
+OLGA = "olga-token-" + "0" * 20  # a member of the hidden project 700 "secret" (the sim's)
+ABF_KEY = "rgk-tester-Hidden-7000-Larch"
+SECRET_PROJECT = node.encode("Project", "abf", "700")
+SECRET_PR = node.encode("PullRequest", "abf", "700/1")
+ABF_QUERIES = {
+    "projects": '{ projects(first: 100, backends: ["abf"]) { nodes { id linkName } } }',
+    "byName": '{ project(backend: "abf", linkName: "olga/secret") { id name } }',
+    "byId": '{ node(id: "' + SECRET_PROJECT + '") { id ... on Project { name } } }',
+    "pr": '{ node(id: "' + SECRET_PR + '") { id ... on PullRequest { title commits { sha } } } }',
+    "prByNumber": '{ pullRequest(project: "700", number: 1) { title project { name } } }',
+    "prs": """{ pullRequests(first: 100, filter: {involvement: ALL}) {
+        totalCount nodes { id project { linkName } } } }""",
+    "changes": """{ changes(first: 100, filter: {backends: ["abf"]}) {
+        nodes { id project { linkName } } } }""",
+}
+
+
+@asynccontextmanager
+async def abf_gateway() -> AsyncIterator[tuple[httpx.AsyncClient, AbfSim]]:
+    data = AbfData.from_seed()
+    data.tokens[OLGA] = 3
+    sim = await start_abf(data)
+    settings = settings_from_dict(
+        {
+            "backends": [{"name": "abf", "kind": "abf", "url": sim.url, "token_env": "ABF"}],
+            "api_keys": [{"name": "tester", "sha256": hash_key(ABF_KEY)}],
+            "compat": {"tokens": [{"name": "reader", "sha256": sha(READER), "write": False}]},
+        },
+        env={"ABF": OLGA},
+    )
+    app = create_app(settings)
+    await app.state.backends.open()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
+            yield client, sim
+    finally:
+        await app.state.backends.close()
+        await sim.close()
+
+
+async def _graphql(client: httpx.AsyncClient, query: str, key: str | None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    resp = await client.post("/graphql", json={"query": query}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+async def test_abf_hidden_projects_are_hidden_from_anonymous_graphql_callers() -> None:
+    async with abf_gateway() as (client, _):
+        for name, query in ABF_QUERIES.items():
+            anon = await _graphql(client, query, None)
+            keyed = await _graphql(client, query, ABF_KEY)
+            assert "errors" not in keyed, (name, keyed)
+            assert "secret" in str(keyed) or SECRET_PR in str(keyed), (name, keyed)  # it exists
+            text = str(anon.get("data"))
+            assert "secret" not in text and SECRET_PR not in text, (name, anon)
+            assert SECRET_PROJECT not in text, (name, anon)
+            codes = set(_codes(anon))
+            assert codes <= {"NOT_FOUND"}, (name, anon)  # a hidden project is not found
+        # Lists count visible items only: every public pull request, once, across pages.
+        prs = """query($after: String) { pullRequests(first: 7, after: $after,
+            filter: {involvement: ALL}) { pageInfo { hasNextPage endCursor } nodes { id } } }"""
+        seen: list[str] = []
+        after = None
+        while True:
+            resp = await client.post("/graphql", json={"query": prs, "variables": {"after": after}})
+            page = resp.json()["data"]["pullRequests"]
+            seen += [n["id"] for n in page["nodes"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        everything = (await _graphql(client, ABF_QUERIES["prs"], ABF_KEY))["data"]
+        public = [n["id"] for n in everything["pullRequests"]["nodes"] if "secret" not in str(n)]
+        assert seen == public and len(public) < everything["pullRequests"]["totalCount"]
+
+
+async def test_abf_lists_of_the_signed_in_user_are_refused_to_anonymous_callers() -> None:
+    queries = [
+        "{ pullRequests { nodes { id } } }",  # ABF's default: assigned to the signed-in user
+        "{ pullRequests(filter: {involvement: CREATED}) { nodes { id } } }",
+        "{ pullRequests(filter: {scope: USER, involvement: ALL}) { nodes { id } } }",
+        '{ pullRequests(filter: {scope: GROUP, group: "4"}) { nodes { id } } }',
+        "{ abfViewer { username email } }",
+    ]
+    async with abf_gateway() as (client, sim):
+        for query in queries:
+            before = len(sim.state.requests)
+            anon = await _graphql(client, query, None)
+            assert _codes(anon) == ["UNAUTHENTICATED"], (query, anon)
+            assert "olga" not in str(anon), anon
+            assert sim.state.requests[before:] == [], query  # refused before any request
+            keyed = await _graphql(client, query, ABF_KEY)
+            assert "errors" not in keyed, (query, keyed)
+
+
+ABF_HIDDEN = [
+    "projects/700.json",
+    "projects/700/pull_requests.json",
+    "projects/700/pull_requests/1.json",
+    "projects/700/pull_requests/1/commits.json",
+    "projects/700/pull_requests/1/files.json",
+    "projects/get_id.json?name=secret&owner=olga",
+]
+ABF_SIGNED_IN = [
+    "user.json",
+    "user/pull_requests.json",
+    "pull_requests.json",
+    "pull_requests.json?filter=created",
+    "groups/4/pull_requests.json",
+]
+
+
+async def test_abf_compat_anonymous_callers_do_not_get_the_gateway_account_data() -> None:
+    async with abf_gateway() as (client, sim):
+        token = basic(READER, "")
+        for paths, status, body in (
+            (ABF_HIDDEN, 404, {"message": "Not Found"}),
+            (ABF_SIGNED_IN, 401, {"error": "You need to sign in or sign up before continuing."}),
+        ):
+            for path in paths:
+                before = len(sim.state.requests)
+                anon = await client.get(f"/rest/abf/api/v1/{path}")
+                assert (anon.status_code, anon.json()) == (status, body), path
+                sent = {p for _, p, _ in sim.state.requests[before:]}
+                # at most the project's own detail or id lookup (its visibility), never the
+                # data asked for
+                assert sent <= {"/api/v1/projects/700.json", f"/api/v1/{path}"}, sent
+                assert "pull_requests" not in str(sent) and "user" not in str(sent), sent
+                keyed = await client.get(f"/rest/abf/api/v1/{path}", headers=token)
+                assert keyed.status_code == 200, (path, keyed.text)
+        for path in ("projects.json?per_page=100", "pull_requests.json?filter=all&per_page=100"):
+            anon = await client.get(f"/rest/abf/api/v1/{path}")
+            keyed = await client.get(f"/rest/abf/api/v1/{path}", headers=token)
+            assert anon.status_code == keyed.status_code == 200, anon.text
+            assert "secret" not in anon.text and "secret" in keyed.text, path
+
+
+# --- fdo: submitter "self" ------------------------------------------------------------------
+
+FDO_TOKEN = "fd" * 20  # the simulator's maintainer (person 21)
+FDO_KEY = "rgk-tester-Forked-2121-Rowan"
+FDO_SELF = [
+    '{ patches(filter: {backend: "fdo", submitters: ["self"]}) { nodes { id } } }',
+    '{ series(filter: {backend: "fdo", submitters: ["self"]}) { nodes { id } } }',
+]
+
+
+async def test_fdo_submitter_self_is_refused_to_anonymous_callers() -> None:
+    sim = await start_fdo()
+    settings = settings_from_dict(
+        {
+            "backends": [
+                {"name": "fdo", "kind": "patchwork-fdo", "url": sim.url, "token_env": "FDO"}
+            ],
+            "api_keys": [{"name": "tester", "sha256": hash_key(FDO_KEY)}],
+            "compat": {"tokens": [{"name": "reader", "sha256": sha(READER), "write": False}]},
+        },
+        env={"FDO": FDO_TOKEN},
+    )
+    app = create_app(settings)
+    await app.state.backends.open()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
+            for query in FDO_SELF:
+                before = len(sim.state.requests)
+                anon = await _graphql(client, query, None)
+                assert _codes(anon) == ["UNAUTHENTICATED"], (query, anon)
+                assert sim.state.requests[before:] == [], query
+                keyed = await _graphql(client, query, FDO_KEY)
+                assert "errors" not in keyed and "UNAUTHENTICATED" not in str(keyed), keyed
+            for path in ("patches/?submitter=self", "series/?submitter=self&perpage=2"):
+                before = len(sim.state.requests)
+                anon_rest = await client.get(f"/rest/fdo/api/1.0/{path}")
+                assert anon_rest.status_code == 403, anon_rest.text
+                assert anon_rest.json() == {"detail": "'self' needs an authenticated user."}
+                assert sim.state.requests[before:] == [], path
+                keyed_rest = await client.get(
+                    f"/rest/fdo/api/1.0/{path}", headers={"Authorization": f"Token {READER}"}
+                )
+                assert keyed_rest.status_code == 200, keyed_rest.text
+    finally:
+        await app.state.backends.close()
+        await sim.close()
