@@ -13,10 +13,8 @@ requests of the real server do not, so a project whose visibility is unknown is 
 detail (its answer is ETag-cached by the client) and remembered for ``TTL`` seconds: a project
 hidden meanwhile may show for that long.
 
-List positions count visible items only (position *k* is the *k*-th visible item), so a
-hidden item never shifts a cursor: a window is read from the head of ABF's list in steps,
-skipping hidden items, until it is full and one more visible item is seen or proves absent
-(``has_next`` stays exact, as ``ChangeLister`` requires).
+List positions count visible items only, so a hidden item never shifts a cursor
+(``adapters/visible.py``).
 
 What ABF only answers about "the authenticated user" is the gateway account's own: its
 identity (``viewer``), ``/user/pull_requests`` (its projects) and the ``assigned``/``created``
@@ -28,7 +26,7 @@ user-wide and group lists is served without hidden projects.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from adapters.abf import mapping
@@ -46,6 +44,7 @@ from adapters.abf.source import AbfSource
 from adapters.base import fetch_each
 from adapters.errors import NotFound, SignInRequired
 from adapters.model import Page, PageRequest, Person, Project
+from adapters.visible import Fetch, shown_window
 
 T = TypeVar("T")
 
@@ -94,29 +93,12 @@ class AnonymousAbfSource(AbfSource):
         return project_id
 
     async def _window(
-        self,
-        fetch: Callable[[PageRequest], Awaitable[Page[T]]],
-        project: Callable[[T], Project],
-        page: PageRequest,
+        self, fetch: Fetch[T], project: Callable[[T], Project], page: PageRequest
     ) -> Page[T]:
-        out: list[T] = []
-        visible = 0  # visible items read so far
-        pos = 0  # upstream position
-        step = max(1, min(MAX_PER_PAGE, page.offset + page.count + 1))
-        while True:
-            got = await fetch(PageRequest(pos, step))
-            flags = await self.are_public([project(x) for x in got.items])
-            for item, public in zip(got.items, flags, strict=True):
-                if not public:
-                    continue
-                if len(out) == page.count:  # one more visible item: the window is not the end
-                    return Page(items=tuple(out), offset=page.offset, has_next=True)
-                if visible >= page.offset:
-                    out.append(item)
-                visible += 1
-            pos += len(got.items)
-            if not got.has_next or not got.items:
-                return Page(items=tuple(out), offset=page.offset, has_next=False, total=visible)
+        async def shown(items: Sequence[T]) -> list[bool]:
+            return await self.are_public([project(x) for x in items])
+
+        return await shown_window(fetch, shown, page, MAX_PER_PAGE)
 
     # --- projects ----------------------------------------------------------------------
 

@@ -189,6 +189,8 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
     assert endpoint.draw is not None  # every endpoint without content draws JSON
     decoded = source.client.decode(upstream)
     if not authenticated_path:
+        if rest_routes.hidden_change(decoded):
+            return _text(request, "Not found", 404)  # Gerrit's answer to anonymous users
         decoded = rest_routes.anonymous_form(decoded)
     return _json(request, endpoint.draw(decoded), upstream.status)
 

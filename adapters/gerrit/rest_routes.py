@@ -78,20 +78,34 @@ def anonymous_refusal(endpoint: Endpoint) -> tuple[int, str] | None:
     return None
 
 
+def _is_change(d: Any) -> bool:
+    return isinstance(d, dict) and "_number" in d and "change_id" in d
+
+
+def hidden_change(d: Any) -> bool:
+    """A ChangeInfo only its owner and reviewers may see (a draft or private change)."""
+    return _is_change(d) and (d.get("status") == "DRAFT" or d.get("is_private") is True)
+
+
 def anonymous_form(d: Any) -> Any:
     """A decoded answer as an anonymous user sees it: each ChangeInfo (alone, in a list, in
     lists of lists) without the signed-in user's stars, reviewed flag, permitted votes,
-    removable reviewers, actions and draft markers."""
+    removable reviewers, actions, draft markers and draft patch sets; lists without draft
+    and private changes (a single one is ``hidden_change``: 404)."""
     if isinstance(d, list):
-        return [anonymous_form(x) for x in d]
-    if not (isinstance(d, dict) and "_number" in d and "change_id" in d):
+        kept = [anonymous_form(x) for x in d if not hidden_change(x)]
+        if d and _is_change(d[-1]) and d[-1].get("_more_changes") and kept and _is_change(kept[-1]):
+            kept[-1]["_more_changes"] = True  # the last one shown says more follow
+        return kept
+    if not _is_change(d):
         return d
     out = _without(d, _CHANGE_SELF)
     revisions = out.get("revisions")
     if isinstance(revisions, dict):
         out["revisions"] = {
-            sha: _without(r, _REVISION_SELF) if isinstance(r, dict) else r
+            sha: _without(r, _REVISION_SELF)
             for sha, r in revisions.items()
+            if isinstance(r, dict) and r.get("draft") is not True
         }
     return out
 

@@ -92,6 +92,16 @@ class GerritSource:
         self.legacy_paging: bool | None = None  # learnt from the first query answer
         self._learnt_limit: int | None = None  # the query limit, once an answer was capped
         self._sortkeys: OrderedDict[tuple[str, tuple[str, ...], int], str] = OrderedDict()
+        self._anonymous: GerritSource | None = None
+
+    def anonymous_view(self) -> GerritSource:
+        """This backend as an anonymous user sees it (no draft or private changes), on the
+        same client; one view per source (``adapters/gerrit/anonymous.py``)."""
+        if self._anonymous is None:
+            from adapters.gerrit.anonymous import AnonymousGerritSource  # subclasses this one
+
+            self._anonymous = AnonymousGerritSource(self)
+        return self._anonymous
 
     def with_token(self, token: str) -> GerritSource:
         """This backend as another user (REST compat ``backend_tokens``): ``token`` is

@@ -107,18 +107,30 @@ def unzip(data: bytes) -> dict[str, bytes]:
 
 
 def anonymous_json(d: Any) -> Any:
-    """A ChangeInfo as an anonymous user gets it: none of the signed-in user's flags."""
+    """A ChangeInfo as an anonymous user gets it: none of the signed-in user's flags, no
+    draft patch sets; lists without draft and private changes."""
     if isinstance(d, list):
-        return [anonymous_json(x) for x in d]
+        shown = [anonymous_json(x) for x in d if not _draft_change(x)]
+        if d and isinstance(d[-1], dict) and d[-1].get("_more_changes") and shown:
+            shown[-1]["_more_changes"] = True
+        return shown
     if not isinstance(d, dict) or "change_id" not in d:
         return d
     out = {k: v for k, v in d.items() if k not in ("starred", "stars", "reviewed")}
     for key, empty in (("permitted_labels", {}), ("removable_reviewers", []), ("actions", {})):
         if key in out:
             out[key] = empty
-    for sha, rev in (out.get("revisions") or {}).items():
-        out["revisions"][sha] = {k: v for k, v in rev.items() if k != "has_draft_comments"}
+    if "revisions" in out:
+        out["revisions"] = {
+            sha: {k: v for k, v in rev.items() if k != "has_draft_comments"}
+            for sha, rev in out["revisions"].items()
+            if not rev.get("draft")
+        }
     return out
+
+
+def _draft_change(d: Any) -> bool:
+    return isinstance(d, dict) and (d.get("status") == "DRAFT" or d.get("is_private") is True)
 
 
 def same_answer(

@@ -429,3 +429,63 @@ async def test_fdo_submitter_self_is_refused_to_anonymous_callers() -> None:
     finally:
         await app.state.backends.close()
         await sim.close()
+
+
+# --- Gerrit draft (and private) changes -----------------------------------------------------
+
+OPEN_PAGE = """query($after: String) { gerritChanges(backend: "g", gerritQuery: "status:open",
+    first: 2, after: $after) { pageInfo { hasNextPage endCursor } nodes { number } } }"""
+DRAFT_CHANGE = node.encode("GerritChange", "g", "4801")  # a draft change of the gateway's account
+
+
+async def _numbers(gw: Any, headers: dict[str, str]) -> list[int]:
+    """Every change of the open list, page by page."""
+    seen: list[int] = []
+    after = None
+    while True:
+        resp = await gw.client.post(
+            "/graphql", json={"query": OPEN_PAGE, "variables": {"after": after}}, headers=headers
+        )
+        page = resp.json()["data"]["gerritChanges"]
+        seen += [n["number"] for n in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return seen
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_gerrit_draft_changes_are_hidden_from_anonymous_callers() -> None:
+    keyed = {"Authorization": f"Bearer {GERRIT_KEY}"}
+    queries = [
+        '{ gerritChanges(backend: "g", gerritQuery: "status:draft") { nodes { number } } }',
+        '{ gerritChange(backend: "g", id: "4801") { number } }',
+        '{ gerritChangesByNumber(backend: "g", numbers: [4801]) { number } }',
+        '{ node(id: "' + DRAFT_CHANGE + '") { id ... on GerritChange { title } } }',
+        '{ changes(first: 50, filter: {backends: ["g"]}) { nodes { id title } } }',
+    ]
+    async with gerrit_gateway(keyed=False) as gw:
+        for query in queries:
+            anon = await gw.data(query)
+            resp = await gw.client.post("/graphql", json={"query": query}, headers=keyed)
+            own = resp.json()["data"]
+            assert "4801" in str(own) or DRAFT_CHANGE in str(own), own  # the account sees it
+            assert "4801" not in str(anon) and DRAFT_CHANGE not in str(anon), anon
+        # Pages count shown changes only: nothing skipped, nothing twice.
+        shown, everything = await _numbers(gw, {}), await _numbers(gw, keyed)
+        assert 4801 in everything and shown == [n for n in everything if n != 4801]
+
+
+async def test_gerrit_compat_anonymous_view_hides_draft_changes() -> None:
+    async with compat_gateway() as gw:
+        for path in ("changes/4801", "changes/4801/detail", "changes/4801/revisions/1/review"):
+            anon = await gw.client.get(f"/rest/gerrit/{path}")
+            assert (anon.status_code, anon.text.strip()) == (404, "Not found"), path
+            own = await gw.client.get(f"/rest/gerrit/a/{path}", headers=basic("me", WRITER))
+            assert own.status_code == 200, path
+        listed = decode(await gw.client.get("/rest/gerrit/changes/?q=status:open"))
+        own_list = decode(
+            await gw.client.get(
+                "/rest/gerrit/a/changes/?q=status:open", headers=basic("me", WRITER)
+            )
+        )
+        numbers = [c["_number"] for c in listed]
+        assert 4801 in [c["_number"] for c in own_list] and 4801 not in numbers
