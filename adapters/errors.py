@@ -45,6 +45,13 @@ class Forbidden(UpstreamError):
     code = "FORBIDDEN"
 
 
+class SignInRequired(UpstreamError):
+    """What only the backend's signed-in user has (the gateway's account), asked for an
+    anonymous caller: refused before any upstream request."""
+
+    code = "UNAUTHENTICATED"
+
+
 class Conflict(UpstreamError):
     """The backend refused a write because of the object's current state."""
 

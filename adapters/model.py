@@ -92,6 +92,7 @@ class Project:
     scm_url: str | None = None
     webscm_url: str | None = None
     list_archive_url: str | None = None
+    public: bool = True  # False: visible to its members only (ABF "hidden"), never anonymously
     raw: Raw = field(default_factory=dict, repr=False, compare=False)
 
 

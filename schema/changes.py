@@ -131,7 +131,7 @@ def _plan(
         if projects and name not in projects:
             continue
         listers[name] = lister
-        native = {"gerrit_query": check_query(flt.gerrit_query)} if flt.gerrit_query else {}
+        native = {"gerrit_query": check_query(info, flt.gerrit_query)} if flt.gerrit_query else {}
         filters[name] = base.ChangeFilter(
             projects=tuple(projects.get(name, ())),
             states=tuple(flt.states or ()),

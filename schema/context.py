@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import strawberry
 from aiodataloader import DataLoader
@@ -23,6 +23,16 @@ from schema.live import EventHub
 from schema.request import RequestMeta
 
 P = TypeVar("P")
+
+
+@runtime_checkable
+class AnonymousViewing(Protocol):
+    """A source that can show a backend as its anonymous users see it (ABF: without hidden
+    projects), where the gateway's own credential sees more."""
+
+    def anonymous_view(self) -> base.Source:
+        """The view (the same object each time, so pollers and caches are shared)."""
+        ...
 
 
 @dataclass
@@ -43,14 +53,21 @@ class Context:
         self.partial_errors.append((info.path.as_list(), error))
 
     def source(self, name: str) -> base.Source:
-        """The backend called ``name``, or a ``BACKEND_NOT_FOUND`` error."""
+        """The backend called ``name``, or a ``BACKEND_NOT_FOUND`` error. An anonymous
+        caller gets the backend as its anonymous users see it, where the kind has such a
+        view: the one place every resolver reaches a backend through."""
         try:
-            return self.sources[name]
+            src = self.sources[name]
         except KeyError:
             known = ", ".join(sorted(self.sources)) or "none"
             raise UserInputError(
                 f"no backend named {name!r} (configured: {known})", "BACKEND_NOT_FOUND"
             ) from None
+        return self._anonymous(src) if self.meta.anonymous else src
+
+    @staticmethod
+    def _anonymous(src: base.Source) -> base.Source:
+        return src.anonymous_view() if base.provides(src, AnonymousViewing) else src
 
     def capable(self, name: str, port: type[P], what: str) -> P:
         """Backend ``name`` as a ``port`` implementation, or a clear error that it is not one."""
@@ -63,7 +80,10 @@ class Context:
 
     def all_capable(self, port: type[P]) -> list[tuple[str, P]]:
         """Every backend implementing ``port``, in configuration order."""
-        return [(n, s) for n, s in self.sources.items() if base.provides(s, port)]
+        if not self.meta.anonymous:
+            return [(n, s) for n, s in self.sources.items() if base.provides(s, port)]
+        views = [(n, self._anonymous(s)) for n, s in self.sources.items()]
+        return [(n, v) for n, v in views if base.provides(v, port)]
 
     def _loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[str]], Awaitable[Any]]

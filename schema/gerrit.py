@@ -17,7 +17,7 @@ import strawberry
 
 from adapters import model
 from adapters.gerrit import records as gr
-from adapters.gerrit.query import QueryError, validate
+from adapters.gerrit.query import QueryError, about_caller, parse
 from adapters.gerrit.source import REVISION_OPTIONS, GerritSource
 from schema import descriptions as doc
 from schema import node
@@ -63,12 +63,21 @@ async def load_change(
     return result
 
 
-def check_query(text: str) -> str:
-    """A native Gerrit query, validated before anything is sent upstream."""
+def check_query(info: Info, text: str) -> str:
+    """A native Gerrit query, validated before anything is sent upstream. A term naming the
+    signed-in user (``owner:self``, ``is:starred`` …) would run as the gateway's account:
+    an anonymous caller gets ``UNAUTHENTICATED`` instead."""
     try:
-        return validate(text)
+        tree = parse(text)
     except QueryError as exc:
         raise UserInputError(f"invalid gerritQuery: {exc}", "BAD_USER_INPUT") from None
+    if info.context.meta.anonymous and (term := about_caller(tree)) is not None:
+        raise UserInputError(
+            f"gerritQuery: {term.operator}:{term.value} names the signed-in user; "
+            "send an API key to use it",
+            "UNAUTHENTICATED",
+        )
+    return text
 
 
 @strawberry.type(description="One git command to fetch or apply a patch set.")
@@ -249,6 +258,11 @@ class GerritVote:
     account: Person | None = strawberry.field(description="Who voted (null: unknown).")
 
 
+def _permitted(root: GerritLabel, info: Info) -> list[int]:
+    # The gateway account's rights; an anonymous Gerrit user may vote nothing.
+    return [] if info.context.meta.anonymous else root._permitted
+
+
 @strawberry.type(description="A label: its votes, its value range and what the caller may vote.")
 class GerritLabel:
     name: str = strawberry.field(description="The label, e.g. Code-Review, Verified.")
@@ -256,7 +270,10 @@ class GerritLabel:
     values: list[GerritLabelValue] = strawberry.field(
         description="Every value of the label, lowest first, with its meaning."
     )
-    permitted: list[int] = strawberry.field(description="Values the caller may vote.")
+    permitted: list[int] = strawberry.field(
+        description="Values the caller may vote (empty for anonymous callers).",
+        resolver=_permitted,
+    )
     min_value: int | None = strawberry.field(
         description="The lowest value (null: the label has no values)."
     )
@@ -276,6 +293,7 @@ class GerritLabel:
     disliked: Person | None = strawberry.field(
         description="Who gave a negative, not lowest, vote (null: nobody)."
     )
+    _permitted: strawberry.Private[list[int]]
 
     @staticmethod
     def of(label: gr.Label) -> GerritLabel:
@@ -285,7 +303,7 @@ class GerritLabel:
             values=[
                 GerritLabelValue(value=v, description=d) for v, d in sorted(label.values.items())
             ],
-            permitted=list(label.permitted),
+            _permitted=list(label.permitted),
             min_value=min(label.values) if label.values else None,
             max_value=max(label.values) if label.values else None,
             votes=[
@@ -743,7 +761,7 @@ class GerritQuery:
         first: First = None,
         after: After = None,
     ) -> Connection[GerritChange]:
-        query = check_query(gerrit_query)
+        query = check_query(info, gerrit_query)
         if backend is None:
             names = [n for n, _ in info.context.all_capable(GerritSource)]
             if len(names) != 1:

@@ -167,6 +167,9 @@ def _project(backend: str, d: Mapping[str, Any], web_base: str) -> Project:
         web_url=f"{web_base}/{fullname}" if web_base else None,
         scm_url=_text(d.get("git_url")),
         webscm_url=f"{web_base}/{fullname}" if web_base else None,
+        # Only details say it ("open" or "hidden"); list items and inline projects of the
+        # real server do not (adapters/abf/anonymous.py asks then).
+        public=d.get("visibility", "open") == "open",
         raw=d,
     )
 

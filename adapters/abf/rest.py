@@ -18,6 +18,12 @@ reach the backend exactly once; its 403/404/422 answers are re-served.
 
 Callers authenticate as ABF clients do, with HTTP basic auth: a gateway compat token as the
 password (``login:token``) or as the login with an empty password (ABF's token style).
+
+An anonymous caller (``[compat] anonymous_reads``) is answered over the gateway's account
+but never with that account's own data: a hidden project and everything under it is ABF's
+404, lists leave their items out, and what ABF answers about "the authenticated user"
+(``user``, ``user/pull_requests``, the assigned/created lists) is its 401 — the checks
+of ``adapters/abf/anonymous.py``, made before the request that would read the data.
 """
 
 from __future__ import annotations
@@ -37,11 +43,14 @@ from starlette.responses import Response
 
 from adapters import passthrough
 from adapters.abf import mapping, render
+from adapters.abf.anonymous import AnonymousAbfSource
+from adapters.abf.records import PullRequest
 from adapters.abf.source import AbfSource
 from adapters.base import Source
 from adapters.compat import CompatCall, CompatRouter
-from adapters.errors import BadPayload, Timeout, UpstreamError
+from adapters.errors import BadPayload, NotFound, Timeout, UpstreamError
 from adapters.http import Response as Upstream
+from adapters.model import Project
 
 UNAUTHORIZED = {"error": "You need to sign in or sign up before continuing."}
 FORBIDDEN = {"message": "Access violation to this page!"}
@@ -118,6 +127,11 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
+    view = None if caller.authenticated else source.anonymous_view()
+    if isinstance(view, AnonymousAbfSource) and method == "GET":
+        refusal = await _anonymous_refusal(view, parts, params)
+        if refusal is not None:
+            return _json(request, *refusal)
     if method != "GET":
         if not caller.authenticated:
             return _json(request, UNAUTHORIZED, 401)
@@ -141,13 +155,20 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
         items = answer.get(key) if isinstance(answer, dict) else None
         if not isinstance(items, list):
             raise BadPayload(source.name, f"expected a {{{key!r}: [...]}} list answer")
-        rendered = [render.conform(draw(parse(d)), d) for d in items]
-        out = {**answer, key: rendered}
+        records = [parse(d) for d in items]
+        if isinstance(view, AnonymousAbfSource) and key in ("projects", "pull_requests"):
+            shown = await view.are_public([_project_of(r) for r in records])
+            pairs = [(r, d) for r, d, ok in zip(records, items, shown, strict=True) if ok]
+        else:
+            pairs = list(zip(records, items, strict=True))
+        out = {**answer, key: [render.conform(draw(r), d) for r, d in pairs]}
     else:
         wrapper = kind  # "pull_request", "project", "user", "group"
         inner = answer.get(wrapper) if isinstance(answer, dict) else None
         if not isinstance(inner, dict):
             raise BadPayload(source.name, f"expected a {{{wrapper!r}: {{…}}}} answer")
+        if view is not None and wrapper == "project" and inner.get("visibility", "open") != "open":
+            return _json(request, NOT_FOUND, 404)  # get_id of a hidden project
         out = {**answer, wrapper: render.conform(draw(parse(inner)), inner)}
     return _json(request, render.move_urls(out, _path_of(call.base), source.url), upstream.status)
 
@@ -177,6 +198,26 @@ async def _pass(call: CompatCall, source: AbfSource) -> Response:
             return body
 
     return await passthrough.forward(call, source, source.url, rewrite_body=api_paths)
+
+
+async def _anonymous_refusal(
+    view: AnonymousAbfSource, parts: list[str], params: dict[str, list[str]]
+) -> tuple[Any, int] | None:
+    """ABF's answer to an anonymous user where it differs from the gateway account's."""
+    lists = parts[-1] == "pull_requests" and parts[0] != "projects"
+    involvement = (params.get("filter") or ["assigned"])[-1]
+    if parts[:1] == ["user"] or (lists and involvement != "all"):
+        return UNAUTHORIZED, 401  # "the authenticated user's": there is none
+    if parts[0] == "projects" and len(parts) > 1 and parts[1].isdigit():
+        try:
+            await view.check_visible(parts[1])
+        except NotFound:
+            return NOT_FOUND, 404  # hidden, as ABF answers a project one may not see
+    return None
+
+
+def _project_of(record: Any) -> Project:
+    return record.project if isinstance(record, PullRequest) else record
 
 
 def _path_of(base: str) -> str:

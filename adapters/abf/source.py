@@ -58,6 +58,7 @@ class AbfSource:
         self.http = http
         self.client = client
         self.web_base = url.rstrip("/")
+        self._anonymous: AbfSource | None = None
 
     def with_token(self, token: str) -> AbfSource:
         """This backend as the user owning ``token`` (sent as ABF's basic-auth login), on the
@@ -70,6 +71,16 @@ class AbfSource:
         """One raw exchange for a route the compat router does not model
         (``adapters/passthrough.py``): with ABF's token login, or with none."""
         return await self.client.passthrough(forward, anonymous=anonymous)
+
+    def anonymous_view(self) -> AbfSource:
+        """This backend as an anonymous user sees it (no hidden projects), on the same client:
+        one view per source, so anonymous callers share what it learnt of visibility and
+        their event poller (``adapters/abf/anonymous.py``)."""
+        if self._anonymous is None:
+            from adapters.abf.anonymous import AnonymousAbfSource  # it subclasses this class
+
+            self._anonymous = AnonymousAbfSource(self)
+        return self._anonymous
 
     async def compat_get(self, rel: str, params: Params) -> Response:
         """ABF's answer to one compat GET (``rel`` without ``.json``), refusals too."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from adapters.base import ChangeFilter, EventFilter
-from adapters.gerrit.query import QueryError, validate
+from adapters.gerrit.query import SELF, QueryError, validate
 from adapters.gerrit.records import GerritChange
 from adapters.model import ChangeState, Event
 
@@ -75,7 +75,9 @@ def change_query(flt: ChangeFilter) -> str | None:
         parts.append(_any(wanted))
     if flt.projects:
         parts.append(_any([f"project:{_quote(p)}" for p in flt.projects]))
-    if flt.author:
+    if flt.author and flt.author.strip().lower() not in SELF:
+        # owner:self (or me) would mean the gateway's account upstream; the gateway still
+        # matches an author literally called "self" on the records.
         parts.append(f"owner:{_quote(flt.author)}")
     if flt.updated_since:
         parts.append(f"after:{_time(flt.updated_since, up=False)}")

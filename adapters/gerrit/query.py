@@ -10,6 +10,10 @@
 ``parse`` raises ``QueryError`` with a message a client can act on: unbalanced parentheses, an
 unterminated quote, a dangling ``OR``, an operator without a value, an unknown operator.
 The simulator evaluates the same tree, so both sides agree on what a query means.
+
+``about_caller`` finds the terms that name the signed-in user (``owner:self``, ``is:starred``,
+``has:draft``, ``label:…,user=self`` …): upstream they would run as the gateway's account, so
+they are refused to anonymous callers (GraphQL ``UNAUTHENTICATED``, compat Gerrit's own 400).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 MAX_QUERY = 2000
+MAX_NESTING = 50  # parentheses and negations; the parser recurses once per level
 
 # Operators Gerrit has understood from 2.x to today; a typo is better caught here than
 # answered by the server with an empty list or a 400.
@@ -29,7 +34,7 @@ OPERATORS = frozenset(
     mergedin message onlyexts onlyextensions owner ownerin parentof parentproject path
     project projects query ref repo repository reviewedby reviewer reviewerin revertof rule
     since size star starredby status submissionid submittable topic tr unresolved until
-    uploader uploaderin visibleto watchedby change prefix
+    uploader uploaderin visibleto watchedby change prefix draftby
     """.split()  # noqa: SIM905 - a word list reads better than 75 quoted strings
 )
 
@@ -111,6 +116,7 @@ class _Parser:
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -143,13 +149,19 @@ class _Parser:
         token = self.peek()
         if token is None:
             raise QueryError("the query ends where a search term was expected")
-        if token in ("-", "NOT"):
-            self.take()
-            return Not(self.parse_unary())
         if token in ("OR", "AND"):
             raise QueryError(f"{token} needs a search term before it")
-        if token == "(":
-            self.take()
+        if token == ")":
+            raise QueryError("unbalanced parentheses: unexpected ')'")
+        self.take()
+        if token not in ("-", "NOT", "("):
+            return _term(token)
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QueryError(f"the query nests deeper than {MAX_NESTING} levels")
+        try:
+            if token != "(":
+                return Not(self.parse_unary())
             if self.peek() == ")":
                 raise QueryError("empty parentheses in the query")
             inner = self.parse_or()
@@ -157,10 +169,8 @@ class _Parser:
                 raise QueryError("unbalanced parentheses: missing ')'")
             self.take()
             return inner
-        if token == ")":
-            raise QueryError("unbalanced parentheses: unexpected ')'")
-        self.take()
-        return _term(token)
+        finally:
+            self.depth -= 1
 
 
 def _term(token: str) -> Term:
@@ -198,6 +208,51 @@ def terms(tree: Expr) -> list[Term]:
     if isinstance(tree, Not):
         return terms(tree.inner)
     return [t for part in tree.parts for t in terms(part)]
+
+
+# Operators taking an account, where Gerrit reads "self" and "me" as the signed-in user.
+ACCOUNT_OPERATORS = frozenset(
+    """
+    assignee attention author cc commentby committer draftby from owner reviewedby reviewer
+    starredby uploader visibleto watchedby
+    """.split()  # noqa: SIM905
+)
+SELF = frozenset({"self", "me"})
+# ``is:``/``has:`` values relative to the signed-in user (its changes, stars, drafts, edits …).
+CALLER_IS = frozenset(
+    {"owner", "reviewer", "uploader", "author", "committer", "starred", "watched", "mine"}
+    | {"attention", "cc", "ignored", "visible"}
+)
+CALLER_HAS = frozenset({"draft", "star", "stars", "edit"})
+SIGNED_IN_ONLY = "Must be signed-in to use this operator"  # Gerrit's own text (400)
+
+
+def _names_caller(t: Term) -> bool:
+    op, value = t.operator, t.value.strip().lower()
+    if not op:
+        return False  # a bare word is free text, not an account
+    if op == "is":
+        return value in CALLER_IS
+    if op == "has":
+        return value in CALLER_HAS
+    if op == "star":
+        return True  # star:<label> is "starred by me with that label"
+    args = [a.strip() for a in value.split(",")]
+    if op == "query":
+        # A named query of one user: without user=, the signed-in user's.
+        users = [a.partition("=")[2] for a in args if a.startswith("user=")]
+        return not users or any(u in SELF for u in users)
+    if op == "label":
+        # label:Name=value,user=self (or ",self"): votes of the signed-in user.
+        return any(a in SELF or (a.startswith("user=") and a[5:] in SELF) for a in args[1:])
+    if op in ACCOUNT_OPERATORS:
+        return value in SELF
+    return value == "self"  # any other operator given "self" is read as naming the caller
+
+
+def about_caller(tree: Expr) -> Term | None:
+    """The first term of ``tree`` relative to the signed-in user, or ``None``."""
+    return next((t for t in terms(tree) if _names_caller(t)), None)
 
 
 def validate(text: str) -> str:

@@ -21,7 +21,9 @@ field (``topic``, ``message``, ``reviewer``, ``rule``), as Gerrit's ``@DefaultIn
 Auth as Gerrit: only ``/a/…`` paths authenticate, with HTTP basic auth whose password is a
 gateway compat token (or API key); a wrong one is ``401`` with a ``WWW-Authenticate:
 Basic`` challenge. Writes need ``/a/`` (else 403 ``Authentication required``) and a token
-that may write.
+that may write. A path without ``/a/`` is an anonymous user's, as in Gerrit: what only the
+signed-in user has (drafts, ``?reviewed``, ``self`` queries, stars …) is answered as Gerrit
+answers anonymous users, never with the gateway account's (``rest_routes.anonymous_*``).
 """
 
 from __future__ import annotations
@@ -166,6 +168,8 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
     endpoint = rest_routes.route(method, rest, source.name, params)
     if endpoint is None:
         return await _pass(call, source, authenticated_path)
+    if not authenticated_path and (refusal := rest_routes.anonymous_refusal(endpoint)):
+        return _text(request, refusal[1], refusal[0])  # before any upstream request
     if method != "GET":
         if not authenticated_path:
             return _text(request, "Authentication required", 403)
@@ -185,8 +189,12 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
     if endpoint.content is not None:
         return _download(request, source.name, upstream, "zip" in params)
     assert endpoint.draw is not None  # every endpoint without content draws JSON
-    answer = endpoint.draw(source.client.decode(upstream))
-    return _json(request, answer, upstream.status)
+    decoded = source.client.decode(upstream)
+    if not authenticated_path:
+        if rest_routes.hidden_change(decoded):
+            return _text(request, "Not found", 404)  # Gerrit's answer to anonymous users
+        decoded = rest_routes.anonymous_form(decoded)
+    return _json(request, endpoint.draw(decoded), upstream.status)
 
 
 async def _pass(call: CompatCall, source: GerritSource, authenticated_path: bool) -> Response:

@@ -8,6 +8,11 @@ back by ``render`` (``render.conform`` gives it the form the server used). Downl
 content, formatted patch) are parsed into ``BinaryContent`` records and re-encoded by
 ``rest.py``. Paths not documented (accounts other than ``self/capabilities``, groups …) are
 ``None``: 404 ``Not found``, as Gerrit answers them.
+
+Gerrit treats every path without ``/a/`` as an anonymous user's, but the gateway asks the
+backend with its own account: ``anonymous_refusal`` and ``anonymous_form`` give such a caller
+Gerrit's anonymous answer instead of that account's own data (drafts, reviewed flags, stars,
+``self`` queries, suggestions, capabilities; docs/security.md).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from adapters.errors import BadPayload
-from adapters.gerrit import mapping, render
+from adapters.gerrit import mapping, query, render
 from adapters.gerrit.records import Capabilities
 from adapters.model import Project
 from adapters.paths import BadSegment, seg
@@ -39,6 +44,80 @@ class Endpoint:
     draw: Draw | None = None  # JSON answers; None for downloads
     content: str | None = None  # "base64" (file content, patch) or "zip" (patch?zip)
     text_input: str | None = None  # the input field a text/plain body fills (@DefaultInput)
+    personal: bool = False  # the signed-in user's own data: Gerrit refuses it to anonymous users
+    queries: tuple[str, ...] = ()  # the change queries (q=) the request runs
+
+
+AUTH_REQUIRED = "Authentication required"
+# What an answer shows of the signed-in user (key → its anonymous form; None: left out).
+_CHANGE_SELF: dict[str, Any] = {
+    "starred": None,
+    "stars": None,
+    "reviewed": None,
+    "permitted_labels": {},
+    "removable_reviewers": [],
+    "actions": {},
+}
+_REVISION_SELF: dict[str, Any] = {"has_draft_comments": None, "actions": {}}
+
+
+def anonymous_refusal(endpoint: Endpoint) -> tuple[int, str] | None:
+    """Gerrit's answer to an anonymous user for ``endpoint`` when it differs from the
+    gateway account's (status, text), or ``None`` when the account's answer may be served
+    (after ``anonymous_form``). A query the gateway cannot read is refused too: it might
+    hide an operator naming the caller."""
+    if endpoint.personal:
+        return 403, AUTH_REQUIRED
+    for text in endpoint.queries:
+        try:
+            tree = query.parse(text)
+        except query.QueryError as exc:
+            return 400, str(exc)
+        if query.about_caller(tree) is not None:
+            return 400, query.SIGNED_IN_ONLY
+    return None
+
+
+def _is_change(d: Any) -> bool:
+    return isinstance(d, dict) and "_number" in d and "change_id" in d
+
+
+def hidden_change(d: Any) -> bool:
+    """A ChangeInfo only its owner and reviewers may see (a draft or private change)."""
+    return _is_change(d) and (d.get("status") == "DRAFT" or d.get("is_private") is True)
+
+
+def anonymous_form(d: Any) -> Any:
+    """A decoded answer as an anonymous user sees it: each ChangeInfo (alone, in a list, in
+    lists of lists) without the signed-in user's stars, reviewed flag, permitted votes,
+    removable reviewers, actions, draft markers and draft patch sets; lists without draft
+    and private changes (a single one is ``hidden_change``: 404)."""
+    if isinstance(d, list):
+        kept = [anonymous_form(x) for x in d if not hidden_change(x)]
+        if d and _is_change(d[-1]) and d[-1].get("_more_changes") and kept and _is_change(kept[-1]):
+            kept[-1]["_more_changes"] = True  # the last one shown says more follow
+        return kept
+    if not _is_change(d):
+        return d
+    out = _without(d, _CHANGE_SELF)
+    revisions = out.get("revisions")
+    if isinstance(revisions, dict):
+        out["revisions"] = {
+            sha: _without(r, _REVISION_SELF)
+            for sha, r in revisions.items()
+            if isinstance(r, dict) and r.get("draft") is not True
+        }
+    return out
+
+
+def _without(d: dict[str, Any], personal: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        if key not in personal:
+            out[key] = value
+        elif personal[key] is not None:
+            out[key] = type(personal[key])()  # a fresh empty map or list
+    return out
 
 
 def _drawn(parse: Callable[[Any], Any], draw: Callable[[Any], Any]) -> Draw:
@@ -118,6 +197,7 @@ def _route(
         return Endpoint(
             "/accounts/self/capabilities",
             _drawn(_guarded(name, "capabilities", mapping.capabilities), _capabilities),
+            personal=True,  # "self" is the signed-in user
         )
     return None
 
@@ -143,7 +223,8 @@ def _changes(
     if not rest or rest == [""]:
         if method != "GET":
             return None
-        return Endpoint("/changes/", _query(name, len(params.get("q", ()))))
+        queries = tuple(params.get("q", ()))
+        return Endpoint("/changes/", _query(name, len(queries)), queries=queries)
     if not rest[0]:
         return None
     base = "/changes/" + seg(rest[0])  # '~' stays as it is (unreserved)
@@ -186,6 +267,7 @@ def _changes(
             ("GET", "suggest_reviewers"): Endpoint(
                 f"{base}/suggest_reviewers",
                 _list(partial(mapping.suggested_reviewers, name), render.suggested_json),
+                personal=True,  # accounts as the signed-in user sees them
             ),
         }
         return simple.get((method, what))
@@ -196,7 +278,7 @@ def _changes(
             return Endpoint(account, _drawn(reviewer, render.reviewer_json))
         return Endpoint(account) if method == "DELETE" else None
     if what == "revisions":
-        return _revision(method, tail[1:], f"{base}/revisions", name)
+        return _revision(method, tail[1:], f"{base}/revisions", name, "reviewed" in params)
     return None
 
 
@@ -205,7 +287,9 @@ def _map_parse(name: str, what: str, parse: Callable[[str, Any], Any]) -> Callab
     return _guarded(name, what, lambda d: parse(name, check(d)))
 
 
-def _revision(method: str, tail: Sequence[str], base: str, name: str) -> Endpoint | None:
+def _revision(
+    method: str, tail: Sequence[str], base: str, name: str, reviewed: bool
+) -> Endpoint | None:
     if not tail or not re.fullmatch(REVISION_ID, tail[0]):
         return None
     rev = f"{base}/{tail[0]}"
@@ -247,10 +331,10 @@ def _revision(method: str, tail: Sequence[str], base: str, name: str) -> Endpoin
                 _list(partial(mapping.submit_records, name), render.submit_record_json),
                 text_input="rule",
             ),
-            ("GET", "drafts"): Endpoint(f"{rev}/drafts/", comments),
+            ("GET", "drafts"): Endpoint(f"{rev}/drafts/", comments, personal=True),
             ("PUT", "drafts"): Endpoint(f"{rev}/drafts", comment),
             ("GET", "comments"): Endpoint(f"{rev}/comments/", comments),
-            ("GET", "files"): Endpoint(f"{rev}/files/", _files(name)),
+            ("GET", "files"): Endpoint(f"{rev}/files/", _files(name), personal=reviewed),
             ("POST", "cherrypick"): Endpoint(f"{rev}/cherrypick", change),
             ("POST", "message"): Endpoint(f"{rev}/message", change, text_input="message"),
         }
@@ -258,7 +342,7 @@ def _revision(method: str, tail: Sequence[str], base: str, name: str) -> Endpoin
     if what in ("drafts", "comments") and len(sub) == 2:
         one = f"{rev}/{what}/{_seg(sub[1])}"
         if method == "GET":
-            return Endpoint(one, comment)
+            return Endpoint(one, comment, personal=what == "drafts")
         if what == "drafts" and method == "PUT":
             return Endpoint(one, comment)
         if what == "drafts" and method == "DELETE":

@@ -93,7 +93,17 @@ class GerritSource:
         self.legacy_paging: bool | None = None  # learnt from the first query answer
         self._learnt_limit: int | None = None  # the query limit, once an answer was capped
         self._sortkeys: OrderedDict[tuple[str, tuple[str, ...], int], str] = OrderedDict()
-        self._anonymous: GerritClient | None = None  # pass-through for anonymous callers
+        self._anonymous_client: GerritClient | None = None  # pass-through, anonymous callers
+        self._anonymous: GerritSource | None = None
+
+    def anonymous_view(self) -> GerritSource:
+        """This backend as an anonymous user sees it (no draft or private changes), on the
+        same client; one view per source (``adapters/gerrit/anonymous.py``)."""
+        if self._anonymous is None:
+            from adapters.gerrit.anonymous import AnonymousGerritSource  # subclasses this one
+
+            self._anonymous = AnonymousGerritSource(self)
+        return self._anonymous
 
     def with_token(self, token: str) -> GerritSource:
         """This backend as another user (REST compat ``backend_tokens``): ``token`` is
@@ -111,8 +121,8 @@ class GerritSource:
         digest, as for modelled routes), or anonymously without ``/a/``."""
         client = self.client
         if anonymous:
-            client = self._anonymous or GerritClient(self.http.anonymous())
-            self._anonymous = client
+            client = self._anonymous_client or GerritClient(self.http.anonymous())
+            self._anonymous_client = client
         return await client.forward(forward, allow_status=ANSWERED)
 
     async def compat_get(self, rest: str, params: Params) -> Response:

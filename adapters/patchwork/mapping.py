@@ -94,6 +94,7 @@ def project(backend: str, d: Mapping[str, Any]) -> Project:
         get("scm_url") or None,
         get("webscm_url") or None,
         get("list_archive_url") or None,
+        True,  # public: Patchwork projects are
         d,
     )
 

@@ -131,6 +131,9 @@ async def _serve(call: CompatCall, source: FdoSource) -> Response:
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
+    if not caller.authenticated and "self" in params.get("submitter", ()):
+        # The gateway's account is no anonymous caller's "self": the fork's own refusal.
+        return _json({"detail": "'self' needs an authenticated user."}, 403, head=head)
     upstream = await source.compat_get(rel, params)
     if upstream.status >= 400:
         return _refusal(upstream, head)

@@ -45,7 +45,7 @@ from adapters.base import (
     TrackedSeriesFilter,
     fetch_each,
 )
-from adapters.errors import BadPayload, BadRequest, NotFound
+from adapters.errors import BadPayload, BadRequest, NotFound, SignInRequired
 from adapters.http import HttpClient, Response
 from adapters.model import (
     Check,
@@ -114,6 +114,7 @@ class FdoSource:
     """One configured freedesktop Patchwork server."""
 
     kind = KIND
+    anonymous = False  # the view for anonymous callers (no signed-in user)
 
     def __init__(self, name: str, url: str, http: HttpClient, client: FdoClient) -> None:
         self.name = name
@@ -127,6 +128,7 @@ class FdoSource:
         # Patches seen in lists or details, for placing them in revisions without reading
         # each again: only their project, submitter and date are used, which never change.
         self._seen: OrderedDict[str, Patch] = OrderedDict()
+        self._anonymous: FdoSource | None = None
 
     @property
     def request_count(self) -> int:
@@ -144,6 +146,13 @@ class FdoSource:
     async def ping(self) -> None:
         """One cheap request for readiness probes (the API root, ``GET /api/1.0/``)."""
         await self.client.get("")
+
+    def anonymous_view(self) -> FdoSource:
+        """This backend for anonymous callers (``schema/context.py``): ``submitter=self``
+        would name the gateway's account, so it is refused; everything else is shared."""
+        if self._anonymous is None:
+            self._anonymous = AnonymousFdoSource(self)
+        return self._anonymous
 
     def with_token(self, token: str) -> FdoSource:
         """This backend as the user owning ``token`` (``Authorization: Token …``), on the same
@@ -243,6 +252,14 @@ class FdoSource:
     # --- patches -----------------------------------------------------------------------
 
     def _submitter(self, submitters: Sequence[str]) -> str | None:
+        value = self._any_submitter(submitters)
+        if value == "self" and self.anonymous:
+            raise SignInRequired(
+                self.name, "submitter 'self' is the signed-in user: send an API key"
+            )
+        return value
+
+    def _any_submitter(self, submitters: Sequence[str]) -> str | None:
         if not submitters:
             return None
         if len(submitters) > 1:
@@ -703,6 +720,16 @@ class FdoSource:
         return [ev for _, ev in fresh], EventCursor(
             since=newest, seen_at_since=frozenset(at_newest)
         )
+
+
+class AnonymousFdoSource(FdoSource):
+    """An ``FdoSource`` for anonymous callers, sharing the backend's client and caches."""
+
+    anonymous = True
+
+    def __init__(self, source: FdoSource) -> None:
+        self.__dict__.update(source.__dict__)  # the same client, project table, seen patches
+        self._anonymous = self
 
 
 def create_source(

@@ -118,7 +118,9 @@ SAME_AS_BACKEND = [
 async def test_abf_compat_answers_as_the_backend(gw: AbfGateway, path: str, real: bool) -> None:
     gw.sim.state.real = real
     direct = await gw.direct.get(f"/api/v1/{path}")
-    resp = await gw.client.get(f"/rest/abf/api/v1/{path}")
+    # A token caller: answered with the gateway's account (anonymous callers do not get its
+    # own data: tests/reliability/test_private_data.py).
+    resp = await gw.client.get(f"/rest/abf/api/v1/{path}", headers=_basic(READER))
     assert resp.status_code == direct.status_code, resp.text[:300]
     assert resp.headers["content-type"] == "application/json; charset=utf-8"
     assert resp.json() == _moved(direct.json())
@@ -131,7 +133,7 @@ async def test_abf_compat_answers_as_the_backend(gw: AbfGateway, path: str, real
 async def test_abf_compat_group_lists(gw: AbfGateway, real: bool, path: str) -> None:
     gw.sim.state.real = real
     direct = await gw.direct.get(f"/api/v1/{path}")
-    resp = await gw.client.get(f"/rest/abf/api/v1/{path}")
+    resp = await gw.client.get(f"/rest/abf/api/v1/{path}", headers=_basic(READER))
     assert resp.status_code == direct.status_code == 200
     assert resp.json() == _moved(direct.json())
 
@@ -152,7 +154,8 @@ async def test_abf_compat_etag_and_304(gw: AbfGateway) -> None:
     )
     assert other.status_code == 200
     for path in ("pull_requests.json", "projects.json", "user.json", "groups/3.json"):
-        assert (await gw.client.get(f"/rest/abf/api/v1/{path}")).headers["etag"]
+        resp = await gw.client.get(f"/rest/abf/api/v1/{path}", headers=_basic(READER))
+        assert resp.headers["etag"]
     missing = await gw.client.get("/rest/abf/api/v1/projects/999.json")
     assert "etag" not in missing.headers
 

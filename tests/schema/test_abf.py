@@ -19,11 +19,15 @@ from adapters.abf.simulator import start_simulator as start_abf
 from adapters.patchwork.simulator import RunningSimulator as PwSim
 from adapters.patchwork.simulator import start_simulator as start_pw
 from gateway.app import create_app
+from gateway.auth import hash_key
 from gateway.settings import settings_from_dict
 from schema import node
 from schema.live import Poller
 from tests.adapters.abf.conftest import make_source
 from tests.conftest import ADMIN_TOKEN, anonymous_writes
+from tests.gateway.guarded import bearer
+
+KEY = "rgk-tester-Abf-4242-Birch"  # the gateway API key the test client sends
 
 PR_11 = node.encode("PullRequest", "abf", "666/11")
 
@@ -67,13 +71,19 @@ async def _gateway(token: str | None) -> AsyncIterator[AbfGateway]:
         abf_entry["token_env"] = "ABF_TOKEN"
         env["ABF_TOKEN"] = token
     pw_entry = {"name": "pw", "kind": "patchwork", "url": pw.url, "token_env": "PW_TOKEN"}
-    settings = anonymous_writes(settings_from_dict({"backends": [pw_entry, abf_entry]}, env=env))
+    # The caller sends an API key: these tests are about the schema over the gateway's
+    # account; what an anonymous caller sees: tests/reliability/test_private_data.py.
+    keys = [{"name": "tester", "sha256": hash_key(KEY)}]
+    config = {"backends": [pw_entry, abf_entry], "api_keys": keys}
+    settings = anonymous_writes(settings_from_dict(config, env=env))
     app = create_app(settings)
     backends = app.state.backends
     try:
         await backends.open()
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://revgate", headers=bearer(KEY)
+        ) as client:
             yield AbfGateway(client, abf, pw)
     finally:
         await backends.close()
