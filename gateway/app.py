@@ -39,6 +39,7 @@ from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.streaming import HTTPStreamTransport
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_SSE_PROTOCOL,
@@ -67,6 +68,7 @@ from gateway.logs import install_scrubbing
 from gateway.metrics import CountRequests, Metrics
 from gateway.over_http import (
     GRAPHQL_RESPONSE,
+    ResumableSSETransport,
     cache_control,
     etag,
     etag_matches,
@@ -110,6 +112,10 @@ class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI app with revgate's context and orjson encoding."""
 
     websocket_adapter_class = TextWebSocketAdapter
+    stream_transport_classes_by_protocol: Mapping[str, type[HTTPStreamTransport]] = {
+        **GraphQL.stream_transport_classes_by_protocol,
+        GRAPHQL_SSE_PROTOCOL: ResumableSSETransport,  # event cursors as SSE ids
+    }
 
     def __init__(
         self,
@@ -178,6 +184,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if isinstance(request, WebSocket):
             # One context per connection; on_ws_connect may still change its caller.
             return SocketContext(view, *parts, pinned=sources, client=request)
+        meta.resume_after = request.headers.get("last-event-id")  # SSE reconnects
         return request_context(view, *parts)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

@@ -25,6 +25,8 @@ from typing import Any
 
 import orjson
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.streaming import JSONEncoder, SSETransport
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -124,3 +126,26 @@ def cache_control(
     if age <= 0:
         return "no-cache"
     return f"{'public' if anonymous else 'private'}, max-age={age}"
+
+
+class ResumableSSETransport(SSETransport):
+    """Server-Sent Events whose events carry their cursor as the SSE ``id`` (when the
+    subscription selects ``cursor``), so a browser's ``EventSource`` reconnects with
+    ``Last-Event-ID`` and the ``events`` subscription resumes after it, losing nothing."""
+
+    def encode_next(self, response: GraphQLHTTPResponse, encode_json: JSONEncoder) -> str:
+        event = super().encode_next(response, encode_json)
+        cursor = _cursor(response)
+        return f"id: {cursor}\r\n{event}" if cursor else event
+
+
+def _cursor(response: GraphQLHTTPResponse) -> str | None:
+    data = response.get("data")
+    if not isinstance(data, dict):
+        return None
+    for value in data.values():
+        cursor = value.get("cursor") if isinstance(value, dict) else None
+        # An SSE field ends at a line break: only a one-line cursor can be an id.
+        if isinstance(cursor, str) and cursor and not any(c in cursor for c in "\r\n\0"):
+            return cursor
+    return None

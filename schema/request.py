@@ -80,3 +80,6 @@ class RequestMeta:
     anonymous: bool = False
     budget: CostBudget | None = None
     cost: CostReport | None = None
+    # An SSE client's Last-Event-ID (the last event cursor it saw): ``events`` resumes after
+    # it when its ``after`` argument is not given (gateway/over_http.py).
+    resume_after: str | None = None

@@ -53,6 +53,8 @@ class Subscription:
     ) -> AsyncGenerator[Event, None]:
         flt = filter or LiveEventFilter()
         ctx = info.context
+        if after is None:
+            after = ctx.meta.resume_after  # an EventSource reconnecting (Last-Event-ID)
         if ctx.hub is None:
             raise UserInputError("live events are not enabled on this server", "UNSUPPORTED")
         names = flt.backends if flt.backends is not None else list(ctx.sources)

@@ -160,3 +160,47 @@ async def test_multipart_subscription_delivers_events() -> None:
             finally:
                 changer.cancel()
     assert b'"payload"' in seen and b"--graphql" in seen
+
+
+RESUMABLE = """subscription { events(filter: {categories: ["patch-state-changed"]}) {
+    cursor category patch { id } } }"""
+
+
+async def _ids(resp: aiohttp.ClientResponse, count: int) -> list[tuple[str, str]]:
+    """The first ``count`` (SSE id, event cursor) pairs of a stream."""
+    got: list[tuple[str, str]] = []
+    sse_id = ""
+    async for raw in resp.content:
+        line = raw.decode().rstrip("\r\n")
+        if line.startswith("id:"):
+            sse_id = line[3:].strip()
+        elif line.startswith("data:") and sse_id:
+            got.append((sse_id, json.loads(line[5:])["data"]["events"]["cursor"]))
+            sse_id = ""
+            if len(got) == count:
+                break
+    return got
+
+
+async def test_sse_event_ids_are_cursors_and_last_event_id_resumes() -> None:
+    """An EventSource reconnecting with ``Last-Event-ID`` gets the events after it, from the
+    event log: nothing lost, nothing twice."""
+    sim = Sim()
+    stream = {"Accept": "text/event-stream"}
+    with ServedGateway(_setup(sim)) as gw:
+        url = f"{gw.url}/graphql"
+        async with aiohttp.ClientSession() as http:
+            async with http.get(url, params={"query": RESUMABLE}, headers=stream) as resp:
+                changer = asyncio.create_task(_changer(sim))
+                try:
+                    async with asyncio.timeout(20):
+                        first_two = await _ids(resp, 2)
+                finally:
+                    changer.cancel()
+            (id1, cursor1), (id2, cursor2) = first_two
+            assert id1 == cursor1 and id2 == cursor2 and id1 != id2
+            resumed_headers = {**stream, "Last-Event-ID": id1}
+            async with http.get(url, params={"query": RESUMABLE}, headers=resumed_headers) as r:
+                async with asyncio.timeout(20):
+                    (resumed,) = await _ids(r, 1)
+    assert resumed == (id2, cursor2)  # the event right after the last one seen
