@@ -140,6 +140,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 introspection=settings.server.introspection,
                 extensions=extensions,
                 fast_path=self.fast_path,
+                batch_max_operations=settings.server.batch_max_operations,
             ),
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=True,  # queries only: gateway/over_http.py
@@ -227,7 +228,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 body.pop("data", None)  # a request error: nothing was executed
             response = Response(orjson.dumps(body), status, headers, "application/json")
         except Refusal as exc:  # persisted queries (gateway/persisted.py)
-            response = JSONResponse(exc.body(), exc.status)
+            response = JSONResponse(exc.body(), exc.status, headers=dict(exc.headers))
         response = self._over_http(request, response, new_type)
         await response(scope, receive, send)
 
@@ -269,6 +270,23 @@ class GraphQLApp(GraphQL[Context, None]):
         elif request.method == "GET" and not result.errors:
             state[_ETAG] = etag(body)
         return body
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        if isinstance(request_data, list) and len(request_data) > 1:
+            # A batch is one HTTP request but several operations: each beyond the first takes
+            # a request token too (as each operation on a websocket does), before any runs.
+            await self._access.charge_batch(request.scope, len(request_data) - 1)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         """The request, with a persisted query's hash replaced by its text."""

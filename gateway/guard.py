@@ -126,6 +126,27 @@ class Access:
         pinned: Policy | None = (scope.get("state") or {}).get("revgate_policy")
         return pinned if pinned is not None else self.policy
 
+    async def charge_batch(self, scope: Scope, extra: int) -> None:
+        """Take ``extra`` more request tokens for a batch's further operations; a refusal
+        (``gateway.persisted.Refusal``, answered 429) runs none of them."""
+        caller = (scope.get("state") or {}).get("caller")
+        if not isinstance(caller, Caller) or extra <= 0:
+            return
+        decision = await self.limiter.take(
+            f"req:{caller.rate_key}", extra, caller.requests_per_minute
+        )
+        if not decision.allowed:
+            from gateway.persisted import Refusal  # imported here: GraphQL code, not the Guard's
+
+            retry = decision.retry_after_header()
+            raise Refusal(
+                429,
+                "RATE_LIMITED",
+                f"rate limit exceeded: {decision.limit} requests per minute (each operation "
+                f"of a batch counts); retry in {retry} s",
+                (("Retry-After", str(retry)),),
+            )
+
     @contextlib.asynccontextmanager
     async def opened(self) -> AsyncIterator[None]:
         """Close the rate limiter at the end (per-key sources live in the backend

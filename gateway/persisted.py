@@ -58,6 +58,7 @@ class Refusal(Exception):
     status: int
     code: str
     message: str
+    headers: tuple[tuple[str, str], ...] = ()
 
     def body(self) -> dict[str, Any]:
         return {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}

@@ -180,6 +180,7 @@ RESTART_ONLY: tuple[tuple[str, str], ...] = (
             "trusted_documents",
             "persisted_only",
             "cache_max_age",
+            "batch_max_operations",
         )
     ),
     *(("limits", key) for key in ("max_depth", "max_aliases", "max_tokens", "max_cost", "store")),

@@ -134,6 +134,7 @@ class ServerSettings:
     trusted_documents: str | None = None
     persisted_only: bool = False
     cache_max_age: tuple[tuple[str, int], ...] = ()  # root field → seconds (gateway/over_http.py)
+    batch_max_operations: int = 0  # opt-in batching (docs/browsers.md); 0: off
     # Slow clients (gateway/settings_access.py): seconds to send the request head, the body,
     # and a websocket's connection_init.
     header_timeout: float = 10.0

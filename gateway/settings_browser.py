@@ -10,6 +10,7 @@ persisted_queries = true         # Apollo's automatic persisted queries (gateway
 trusted_documents = "ops.json"   # a manifest written by `revgate persist` (default: none)
 persisted_only = false           # true: run the manifest's documents and nothing else
 cache_max_age = { backends = 300, projects = 60 }   # GET answers: seconds per root field
+batch_max_operations = 0         # > 0: a POST may carry a JSON list of up to this many operations
 ```
 """
 
@@ -30,9 +31,11 @@ SERVER_KEYS: tuple[str, ...] = (
     "trusted_documents",
     "persisted_only",
     "cache_max_age",
+    "batch_max_operations",
 )
 _MAX_AGE = 86_400  # browsers cap it at a day (Firefox) or two hours (Chromium) anyway
 _MAX_CACHE_AGE = 31_536_000  # a year
+_MAX_BATCH = 100
 
 _At = Callable[[str, str], None]
 
@@ -55,6 +58,11 @@ class BrowserChecks:
                 values[key] = value
             else:
                 at(key, f"{key} must be true or false{base._got(value)}")
+        elif key == "batch_max_operations":
+            if (count := _int_in(value, 0, _MAX_BATCH)) is not None:
+                values[key] = count
+            else:
+                at(key, f"batch_max_operations must be 0..{_MAX_BATCH}{base._got(value)}")
         elif key == "cache_max_age":
             if not isinstance(value, dict):
                 at(key, f"cache_max_age must be a table of root field = seconds{base._got(value)}")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import strawberry
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.abf_mutations import AbfMutation
@@ -60,6 +61,7 @@ def build_schema(
     introspection: bool = True,
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
     fast_path: FastPath | None = None,
+    batch_max_operations: int = 0,
 ) -> strawberry.Schema:
     """The revgate schema with error masking, query limits (documents parsed, measured and
     cached by text before any validation rule: ``schema/documents.py``), a validation cache
@@ -91,6 +93,10 @@ def build_schema(
             *extensions,
             *fast,
         ],
+        # Opt-in batching (a JSON list of operations in one POST); 0: refused.
+        config=StrawberryConfig(batching_config={"max_operations": batch_max_operations})
+        if batch_max_operations
+        else None,
     )
     # strawberry 0.341 takes no schema description (its printer leaves it out of the SDL too)
     schema._schema.description = SCHEMA_DESCRIPTION

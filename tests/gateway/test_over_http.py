@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway.auth import hash_key
 from tests.gateway.guarded import ALICE_KEY, bearer, guarded
 
 QUERY = "{ backends { name } }"
@@ -160,3 +161,34 @@ async def test_transport_refusals_are_coded_json(
         assert resp.json()["errors"][0]["extensions"]["code"] == code
         if status == 405:
             assert resp.headers["allow"]
+
+
+BATCH = [{"query": QUERY}, {"query": "{ projects(first: 1) { nodes { name } } }"}]
+
+
+async def test_batching_is_off_by_default() -> None:
+    async with guarded() as gw:
+        resp = await gw.client.post("/graphql", json=BATCH, headers=bearer(ALICE_KEY))
+        assert resp.status_code == 400
+        assert resp.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        assert gw.upstream_requests() == 0
+
+
+async def test_opt_in_batching_runs_each_operation_and_counts_each() -> None:
+    keys = [{"name": "alice", "sha256": hash_key(ALICE_KEY), "requests_per_minute": 4}]
+    async with guarded(server={"batch_max_operations": 3}, api_keys=keys) as gw:
+        resp = await gw.client.post("/graphql", json=BATCH, headers=bearer(ALICE_KEY))
+        assert resp.status_code == 200, resp.text
+        first, second = resp.json()
+        assert first["data"] == {"backends": [{"name": "pw"}]}
+        assert len(second["data"]["projects"]["nodes"]) == 1
+        too_many = await gw.client.post("/graphql", json=BATCH * 2, headers=bearer(ALICE_KEY))
+        assert too_many.status_code == 400  # over batch_max_operations
+        # 4 requests a minute: the batch of 2 took 2 tokens, the refused batch of 4 one; the
+        # next batch passes the Guard (its 4th) but not its second operation's charge
+        before = gw.upstream_requests()
+        limited = await gw.client.post("/graphql", json=BATCH, headers=bearer(ALICE_KEY))
+        assert limited.status_code == 429 and limited.headers["retry-after"]
+        assert limited.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert "batch" in limited.json()["errors"][0]["message"]
+        assert gw.upstream_requests() == before
