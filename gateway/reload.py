@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.base import Source
+from gateway import settings_browser
 from gateway.settings import Settings
 
 if TYPE_CHECKING:  # at run time it would pull the schema into the compat mount's imports
@@ -172,15 +173,8 @@ RESTART_ONLY: tuple[tuple[str, str], ...] = (
             "introspection",
             "header_timeout",
             "socket_init_timeout",
-            # browsers (gateway/cors.py, persisted.py, over_http.py): read by the app at start
-            "cors_origins",
-            "cors_allow_credentials",
-            "cors_max_age",
-            "persisted_queries",
-            "trusted_documents",
-            "persisted_only",
-            "cache_max_age",
-            "batch_max_operations",
+            # browsers (gateway/settings_browser.py): read by the app at start-up
+            *settings_browser.SERVER_KEYS,
         )
     ),
     *(("limits", key) for key in ("max_depth", "max_aliases", "max_tokens", "max_cost", "store")),
