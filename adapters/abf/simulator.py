@@ -254,6 +254,16 @@ class Api:
                 if repo is None:
                     raise _not_found()
                 return self.ok(repo)
+            case ["repositories", rid, "projects"]:
+                if render.repository_detail(_int(rid)) is None:
+                    raise _not_found()
+                listed = [
+                    p
+                    for p in data.projects.values()
+                    if int(rid) in render.project_repositories(p) and data.can_read(self.user, p)
+                ]
+                page = _page(self.request, listed)
+                return self.ok(render.repository_projects(data, int(rid), page))
             case ["build_lists"]:
                 return self.build_lists(None)
             case ["projects", pid, "build_lists"]:

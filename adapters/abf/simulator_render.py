@@ -164,7 +164,10 @@ def project_detail(data: AbfData, p: Project) -> dict[str, Any]:
             "updated_at": p.created_at,
             "owner": owner,
             "maintainer": member(data, data.users[p.maintainer], real=True),
-            "repositories": [],
+            "repositories": [
+                {**_repository_short(r), "platform": _platform_short(r // 10)}
+                for r in project_repositories(p)
+            ],
             # per arch (api/v1/projects/show.json.jbuilder); abf-console-client reads it
             "project_statistics": [
                 {"arch_id": a["id"], "average_build_time": 0, "build_count": 0} for a in ARCHES
@@ -334,6 +337,25 @@ def repository_detail(repo_id: int) -> dict[str, Any] | None:
         }
     )
     return {"repository": out}
+
+
+def project_repositories(p: Project) -> list[int]:
+    """The repositories a project is in: open packages in both main platforms' ``main``,
+    the kernel in cooker's ``contrib``, a hidden project in its owner's personal one."""
+    if p.visibility != "open":
+        return [30]
+    return [11] if p.name == "kernel" else [10, 20]
+
+
+def repository_projects(data: AbfData, repo_id: int, page: list[Project]) -> Any:
+    """``GET /repositories/:id/projects`` (``api/v1/repositories/projects``)."""
+    return {
+        "repository": {
+            **_repository_short(repo_id),
+            "projects": [project_inline(data, p, real=True) for p in page],
+        },
+        "url": f"/api/v1/repositories/{repo_id}/projects.json",
+    }
 
 
 def build_list_item(bl: BuildList) -> dict[str, Any]:

@@ -230,6 +230,7 @@ PASSED_THROUGH = [
     "platforms/platforms_for_build.json",
     "repositories/10.json",
     "repositories/99.json",
+    "repositories/10/projects.json",
     "build_lists.json?per_page=5",
     "build_lists.json?filter[status]=666&filter[project_id]=666",
     "projects/667/build_lists.json",
