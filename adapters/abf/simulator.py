@@ -294,7 +294,8 @@ class Api:
         if q.get("filter[ownership]") == "owned":
             found = [b for b in found if b.user == user.id]
         found.sort(key=lambda b: (b.updated_at, b.id), reverse=True)
-        return self.ok(render.build_list_index(_page(self.request, found), q.get("filter")))
+        filters = {k[7:-1]: v for k, v in q.items() if k.startswith("filter[") and k[-1] == "]"}
+        return self.ok(render.build_list_index(_page(self.request, found), filters))
 
     async def write(self, method: str, parts: list[str]) -> web.Response:
         data, user = self.data, self.user

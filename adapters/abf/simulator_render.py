@@ -10,6 +10,7 @@ booleans, empty optional fields left out, ``type`` on people, write answers with
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from adapters.abf.simulator_data import (
     BASE_TIME,
@@ -363,10 +364,11 @@ def build_list_item(bl: BuildList) -> dict[str, Any]:
     return {"id": bl.id, "status": bl.status, "url": f"/api/v1/build_lists/{bl.id}.json"}
 
 
-def build_list_index(items: list[BuildList], filter_: str | None) -> dict[str, Any]:
+def build_list_index(items: list[BuildList], filters: dict[str, str]) -> dict[str, Any]:
     """``GET /build_lists`` and ``/projects/:id/build_lists``; rosa-build's list URL keeps
-    only the ``filter`` parameter."""
-    url = "/api/v1/build_lists.json" + (f"?filter={filter_}" if filter_ else "")
+    only the ``filter[…]`` parameters (Rails' ``to_query``: sorted, brackets escaped)."""
+    query = urlencode(sorted((f"filter[{k}]", v) for k, v in filters.items()))
+    url = "/api/v1/build_lists.json" + (f"?{query}" if query else "")
     return {"build_lists": [build_list_item(b) for b in items], "url": url}
 
 

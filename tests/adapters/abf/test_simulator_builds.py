@@ -76,6 +76,7 @@ async def test_build_list_filters(sim: httpx.AsyncClient) -> None:
         return [b["id"] for b in body["build_lists"]]
 
     failed = await _get(sim, "build_lists.json?filter[status]=666&per_page=100")
+    assert failed["url"] == "/api/v1/build_lists.json?filter%5Bstatus%5D=666"
     assert ids(failed) and all(b["status"] == 666 for b in failed["build_lists"])
     in_project = await _get(sim, "projects/667/build_lists.json?per_page=100")
     by_filter = await _get(sim, "build_lists.json?filter[project_id]=667&per_page=100")
