@@ -225,7 +225,8 @@ class Api:
         raise _not_found()
 
     def catalogue(self, parts: list[str]) -> web.Response | None:
-        """rosa-build's search, platforms and arches (what abf-console-client reads)."""
+        """rosa-build's search, platforms, arches, repositories and build lists (what
+        abf-console-client reads)."""
         data = self.data
         match parts:
             case ["search"]:
@@ -235,6 +236,9 @@ class Api:
             case ["platforms"]:
                 self.user  # noqa: B018 - authenticates
                 return self.ok(render.platform_list(data))
+            case ["platforms", "platforms_for_build"]:
+                self.user  # noqa: B018 - authenticates
+                return self.ok(render.platforms_for_build())
             case ["platforms", pid]:
                 self.user  # noqa: B018 - authenticates
                 found = render.platform_detail(data, _int(pid))
@@ -244,7 +248,54 @@ class Api:
             case ["arches"]:
                 self.user  # noqa: B018 - authenticates
                 return self.ok(render.arches())
+            case ["repositories", rid]:
+                self.user  # noqa: B018 - authenticates
+                repo = render.repository_detail(_int(rid))
+                if repo is None:
+                    raise _not_found()
+                return self.ok(repo)
+            case ["repositories", rid, "projects"]:
+                if render.repository_detail(_int(rid)) is None:
+                    raise _not_found()
+                listed = [
+                    p
+                    for p in data.projects.values()
+                    if int(rid) in render.project_repositories(p) and data.can_read(self.user, p)
+                ]
+                page = _page(self.request, listed)
+                return self.ok(render.repository_projects(data, int(rid), page))
+            case ["build_lists"]:
+                return self.build_lists(None)
+            case ["projects", pid, "build_lists"]:
+                return self.build_lists(self.project(pid).id)
+            case ["build_lists", bid]:
+                bl = data.build_lists.get(_int(bid))
+                if bl is None:
+                    raise _not_found()
+                self.project(str(bl.project))  # a hidden project's builds: 403
+                return self.ok(render.build_list_detail(data, bl))
         return None
+
+    def build_lists(self, project: int | None) -> web.Response:
+        """rosa-build's ``BuildListsController#index``: build lists of readable projects,
+        newest update first, filtered by ``filter[project_id|status|arch_id|ownership]``."""
+        q, user = self.request.query, self.user
+        found = [
+            b
+            for b in self.data.build_lists.values()
+            if self.data.can_read(user, self.data.projects[b.project])
+            and (project is None or b.project == project)
+        ]
+        for key, attr in (("project_id", "project"), ("status", "status"), ("arch_id", "arch_id")):
+            wanted = q.get(f"filter[{key}]", "")
+            if wanted:
+                # A non-numeric filter matches nothing, as the SQL comparison does.
+                found = [b for b in found if str(getattr(b, attr)) == wanted]
+        if q.get("filter[ownership]") == "owned":
+            found = [b for b in found if b.user == user.id]
+        found.sort(key=lambda b: (b.updated_at, b.id), reverse=True)
+        filters = {k[7:-1]: v for k, v in q.items() if k.startswith("filter[") and k[-1] == "]"}
+        return self.ok(render.build_list_index(_page(self.request, found), filters))
 
     async def write(self, method: str, parts: list[str]) -> web.Response:
         data, user = self.data, self.user

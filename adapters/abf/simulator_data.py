@@ -90,6 +90,39 @@ class Pull:
 
 
 @dataclass
+class BuildList:
+    """A build task (rosa-build's ``build_lists`` row); the simulator builds nothing."""
+
+    id: int
+    project: int
+    user: int
+    arch_id: int
+    platform_id: int  # build_for_platform
+    repository_id: int  # save_to_repository
+    status: int
+    commit_hash: str
+    created_at: int
+    updated_at: int
+    duration: int | None = None
+    update_type: str = "bugfix"
+    priority: int = 0
+    include_repos: list[int] = field(default_factory=list)
+
+
+# rosa-build's BuildList status codes (app/models/build_list.rb) and the words
+# abf-console-client prints for them.
+BUILD_STATUSES = {
+    0: "build complete",
+    666: "build error",
+    2000: "build pending",
+    3000: "build started",
+    5000: "build canceled",
+    6000: "build has been published",
+    8000: "publishing error",
+}
+
+
+@dataclass
 class AbfData:
     """Everything a simulator serves; mutated by writes."""
 
@@ -98,6 +131,7 @@ class AbfData:
     projects: dict[int, Project] = field(default_factory=dict)
     pulls: dict[tuple[int, int], Pull] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
+    build_lists: dict[int, BuildList] = field(default_factory=dict)
     # The present, forward only, after every seeded time (adapters/simclock.py).
     clock: SimClock = field(default_factory=lambda: SimClock(timedelta(seconds=1)))
     clock_started: bool = False
@@ -206,6 +240,31 @@ class AbfData:
             pull.commits = [self._commit(pull, k) for k in range(1 + i % 3)]
             pull.files = [self._file(pull, k, rng) for k in range(1 + i % 2)]
             self.pulls[(project, number)] = pull
+        self._generate_build_lists(rng)
+
+    def _generate_build_lists(self, rng: random.Random) -> None:
+        """Build lists of every project over every status, arch and build platform (ids from
+        rosa-build's sequence range so they never look like pull request numbers)."""
+        codes = list(BUILD_STATUSES)
+        for i in range(24):
+            project = sorted(self.projects)[i % len(self.projects)]
+            platform = 1 + i % 2  # cooker, rock: the main platforms one builds for
+            created = BASE_TIME + 1800 * (i + 1)
+            status = codes[i % len(codes)]
+            self.build_lists[100 + i] = BuildList(
+                id=100 + i,
+                project=project,
+                user=self.projects[project].maintainer,
+                arch_id=1 + i % 3,
+                platform_id=platform,
+                repository_id=platform * 10,
+                status=status,
+                commit_hash=sha(project, "build", i),
+                created_at=created,
+                updated_at=created + rng.randrange(60, 7200),
+                duration=None if status in (2000, 3000) else 60 + 37 * i,
+                include_repos=[platform * 10],
+            )
 
     def _commit(self, pull: Pull, k: int) -> dict[str, Any]:
         digest = sha(pull.project, pull.number, "commit", k)

@@ -10,8 +10,18 @@ booleans, empty optional fields left out, ``type`` on people, write answers with
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from adapters.abf.simulator_data import CLOSED_STATES, AbfData, Project, Pull, User
+from adapters.abf.simulator_data import (
+    BASE_TIME,
+    CLOSED_STATES,
+    AbfData,
+    BuildList,
+    Project,
+    Pull,
+    User,
+    sha,
+)
 
 
 def _n(value: int | None, real: bool) -> int | str | None:
@@ -155,7 +165,10 @@ def project_detail(data: AbfData, p: Project) -> dict[str, Any]:
             "updated_at": p.created_at,
             "owner": owner,
             "maintainer": member(data, data.users[p.maintainer], real=True),
-            "repositories": [],
+            "repositories": [
+                {**_repository_short(r), "platform": _platform_short(r // 10)}
+                for r in project_repositories(p)
+            ],
             # per arch (api/v1/projects/show.json.jbuilder); abf-console-client reads it
             "project_statistics": [
                 {"arch_id": a["id"], "average_build_time": 0, "build_count": 0} for a in ARCHES
@@ -259,10 +272,160 @@ def platform_list(data: AbfData) -> dict[str, Any]:
 
 
 def platform_detail(data: AbfData, platform_id: int) -> dict[str, Any] | None:
-    """``GET /platforms/:id``; None when there is none."""
+    """``GET /platforms/:id`` (``api/v1/platforms/show``: the fields abf-console-client's
+    Platform model requires); None when there is none."""
     if not any(p[0] == platform_id for p in PLATFORMS):
         return None
-    return {"platform": _platform(platform_id)}
+    out = _platform(platform_id)
+    owner = data.groups[3]
+    out.update(
+        {
+            "parent_platform_id": None,
+            "created_at": BASE_TIME - 86400 * 500,
+            "updated_at": BASE_TIME - 86400 * 500,
+            "released": out["platform_type"] == "main" and out["name"] != "cooker",
+            "distrib_type": "mdv",
+            "owner": {
+                "id": owner.id,
+                "name": owner.uname,
+                "type": "Group",
+                "url": f"/api/v1/groups/{owner.id}.json",
+            },
+        }
+    )
+    return {"platform": out}
+
+
+def platforms_for_build() -> dict[str, Any]:
+    """``GET /platforms/platforms_for_build`` (main platforms: what one may build for)."""
+    found = [_platform(p[0]) for p in PLATFORMS if p[2] == "main"]
+    return {"platforms": found, "url": "/api/v1/platforms/platforms_for_build.json"}
+
+
+def _repository_ref(repo_id: int) -> tuple[int, str] | None:
+    """(platform id, repository name) of a repository id, or None."""
+    for pid, _name, _kind, _description, repos in PLATFORMS:
+        if pid * 10 <= repo_id < pid * 10 + len(repos):
+            return pid, repos[repo_id - pid * 10]
+    return None
+
+
+def _platform_short(platform_id: int) -> dict[str, Any]:
+    name = next(p[1] for p in PLATFORMS if p[0] == platform_id)
+    return {"id": platform_id, "name": name, "url": f"/api/v1/platforms/{platform_id}.json"}
+
+
+def _repository_short(repo_id: int) -> dict[str, Any]:
+    ref = _repository_ref(repo_id)
+    assert ref is not None
+    return {"id": repo_id, "name": ref[1], "url": f"/api/v1/repositories/{repo_id}.json"}
+
+
+def repository_detail(repo_id: int) -> dict[str, Any] | None:
+    """``GET /repositories/:id`` (``api/v1/repositories/show``); None when there is none."""
+    ref = _repository_ref(repo_id)
+    if ref is None:
+        return None
+    pid, name = ref
+    out = _repository_short(repo_id)
+    out.update(
+        {
+            "description": f"{name} of {_platform_short(pid)['name']}",
+            "publish_without_qa": name != "main",
+            "created_at": BASE_TIME - 86400 * 500,
+            "updated_at": BASE_TIME - 86400 * 500,
+            "platform": _platform_short(pid),
+        }
+    )
+    return {"repository": out}
+
+
+def project_repositories(p: Project) -> list[int]:
+    """The repositories a project is in: open packages in both main platforms' ``main``,
+    the kernel in cooker's ``contrib``, a hidden project in its owner's personal one."""
+    if p.visibility != "open":
+        return [30]
+    return [11] if p.name == "kernel" else [10, 20]
+
+
+def repository_projects(data: AbfData, repo_id: int, page: list[Project]) -> Any:
+    """``GET /repositories/:id/projects`` (``api/v1/repositories/projects``)."""
+    return {
+        "repository": {
+            **_repository_short(repo_id),
+            "projects": [project_inline(data, p, real=True) for p in page],
+        },
+        "url": f"/api/v1/repositories/{repo_id}/projects.json",
+    }
+
+
+def build_list_item(bl: BuildList) -> dict[str, Any]:
+    """A list item (``api/v1/build_lists/index``)."""
+    return {"id": bl.id, "status": bl.status, "url": f"/api/v1/build_lists/{bl.id}.json"}
+
+
+def build_list_index(items: list[BuildList], filters: dict[str, str]) -> dict[str, Any]:
+    """``GET /build_lists`` and ``/projects/:id/build_lists``; rosa-build's list URL keeps
+    only the ``filter[…]`` parameters (Rails' ``to_query``: sorted, brackets escaped)."""
+    query = urlencode(sorted((f"filter[{k}]", v) for k, v in filters.items()))
+    url = "/api/v1/build_lists.json" + (f"?{query}" if query else "")
+    return {"build_lists": [build_list_item(b) for b in items], "url": url}
+
+
+def build_list_detail(data: AbfData, bl: BuildList) -> dict[str, Any]:
+    """``GET /build_lists/:id`` (``api/v1/build_lists/show``, new core)."""
+    p = data.projects[bl.project]
+    published = bl.status == 6000
+    arch = next(a for a in ARCHES if a["id"] == bl.arch_id)
+    repo = _repository_short(bl.repository_id)
+    repo["platform"] = _platform_short(bl.platform_id)
+    logs = []
+    if bl.status not in (2000, 3000):
+        logs = [
+            {
+                "file_name": name,
+                "size": 1024 + 17 * bl.id,
+                "url": f"https://file-store.abf.example/api/v1/file_stores/{sha(bl.id, name)}",
+            }
+            for name in ("build.log", "chroot-tree.log")
+        ]
+    return {
+        "build_list": {
+            "id": bl.id,
+            "container_status": 6000 if published else 4000,
+            "status": bl.status,
+            "duration": bl.duration,
+            "update_type": bl.update_type,
+            "priority": bl.priority,
+            "new_core": True,
+            "advisory": None,
+            "mass_build": None,
+            "auto_publish": True,
+            "package_version": f"{p.name}-1.0-{bl.id}",
+            "commit_hash": bl.commit_hash,
+            "last_published_commit_hash": None,
+            "auto_create_container": False,
+            "build_log_url": f"/build_lists/{bl.id}/log",
+            "container_path": f"/{data.fullname(p)}/container/{bl.id}" if published else "",
+            "arch": dict(arch),
+            "created_at": bl.created_at,
+            "updated_at": bl.updated_at,
+            "project": project_inline(data, p, real=True),
+            "save_to_repository": repo,
+            "build_for_platform": _platform_short(bl.platform_id),
+            "user": member(data, data.users[bl.user], real=True),
+            "include_repos": [
+                {**_repository_short(r), "platform": _platform_short(bl.platform_id)}
+                for r in bl.include_repos
+            ],
+            "extra_repositories": [],
+            "extra_build_lists": [],
+            "extra_params": {},
+            "logs": logs,
+            "packages": [],
+            "url": f"/api/v1/build_lists/{bl.id}.json",
+        }
+    }
 
 
 def arches() -> dict[str, Any]:

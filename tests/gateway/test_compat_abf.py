@@ -227,6 +227,15 @@ PASSED_THROUGH = [
     "platforms/1.json",
     "platforms/99.json",
     "arches.json",
+    "platforms/platforms_for_build.json",
+    "repositories/10.json",
+    "repositories/99.json",
+    "repositories/10/projects.json",
+    "build_lists.json?per_page=5",
+    "build_lists.json?filter[status]=666&filter[project_id]=666",
+    "projects/667/build_lists.json",
+    "build_lists/100.json",
+    "build_lists/1.json",
 ]
 
 
