@@ -68,6 +68,7 @@ from gateway.logs import install_scrubbing
 from gateway.metrics import CountRequests, Metrics
 from gateway.over_http import (
     GRAPHQL_RESPONSE,
+    MultipartTransport,
     ResumableSSETransport,
     cache_control,
     etag,
@@ -115,6 +116,7 @@ class GraphQLApp(GraphQL[Context, None]):
     stream_transport_classes_by_protocol: Mapping[str, type[HTTPStreamTransport]] = {
         **GraphQL.stream_transport_classes_by_protocol,
         GRAPHQL_SSE_PROTOCOL: ResumableSSETransport,  # event cursors as SSE ids
+        MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartTransport,  # any operation, coded errors
     }
 
     def __init__(
@@ -309,11 +311,18 @@ class GraphQLApp(GraphQL[Context, None]):
         return orjson.loads(data)
 
     def parse_json(self, data: str | bytes) -> Any:
-        """The decoded body; 400 unless it is an object (or a list, refused as a batch)."""
+        """The decoded body; 400 unless it is an object, or a non-empty list of objects (a
+        batch: refused unless ``batch_max_operations`` allows it)."""
         value = super().parse_json(data)
-        # strawberry calls .get() on anything that is not a list: `null`, `1` or `"x"` as a
-        # body would be a 500 (found by tests/reliability/test_fuzz.py).
-        if not isinstance(value, dict | list):
+        # strawberry calls .get() on the body, or on each item of a list: `null`, `1`, `"x"`
+        # or `[1]` would be a 500 (found by tests/reliability/test_fuzz.py and a probe).
+        if isinstance(value, list):
+            if not value or not all(isinstance(item, dict) for item in value):
+                raise HTTPException(
+                    400,
+                    "Expected a JSON object (a batch: a non-empty list of JSON objects)",
+                )
+        elif not isinstance(value, dict):
             raise HTTPException(400, "The request body must be a JSON object")
         return value
 

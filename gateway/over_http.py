@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.http.streaming import JSONEncoder, SSETransport
+from strawberry.http.streaming import JSONEncoder, MultipartSubscriptionTransport, SSETransport
 from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.types.graphql import OperationType
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Errors that stop a request before anything executes (the spec's "request errors").
@@ -149,3 +150,14 @@ def _cursor(response: GraphQLHTTPResponse) -> str | None:
         if isinstance(cursor, str) and cursor and not any(c in cursor for c in "\r\n\0"):
             return cursor
     return None
+
+
+class MultipartTransport(MultipartSubscriptionTransport):
+    """Multipart HTTP (``Accept: multipart/mixed;subscriptionSpec=1.0``) for any operation
+    the method allows, answered in one part when it is not a subscription: strawberry's own
+    allows subscriptions only, and a query sent so raised inside the stream (a traceback)."""
+
+    def allowed_operation_types(
+        self, allowed_operation_types: set[OperationType]
+    ) -> Iterable[OperationType]:
+        return {*allowed_operation_types, OperationType.SUBSCRIPTION}

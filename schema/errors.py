@@ -179,7 +179,10 @@ def http_error_body(status: int, reason: str, cause: BaseException | None) -> di
     elif isinstance(cause, InvalidOperationTypeError):
         code = "OPERATION_NOT_ALLOWED"
         if cause.operation_type is OperationType.SUBSCRIPTION:
-            reason += " (subscribe over the websocket: graphql-transport-ws on this URL)"
+            reason += (
+                " (subscribe over the websocket, graphql-transport-ws on this URL, or over HTTP"
+                " with Accept: text/event-stream)"
+            )
     elif isinstance(cause, MissingQueryError):
         code = "BAD_REQUEST"
     else:

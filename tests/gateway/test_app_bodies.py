@@ -20,7 +20,9 @@ from tests.conftest import Gateway
         (b"true", "must be a JSON object"),
         (b"\xff\xfe{}", "Unable to parse request body as JSON"),
         (b'{"query": "\xc3"}', "Unable to parse request body as JSON"),
-        (b"[]", "Batching is not enabled"),
+        (b"[]", "a non-empty list of JSON objects"),
+        (b"[1, 2]", "a non-empty list of JSON objects"),
+        (b'[{"query": "{ backends { name } }"}]', "Batching is not enabled"),
     ],
 )
 async def test_app_non_object_json_body_is_400(gateway: Gateway, body: bytes, message: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 from adapters.patchwork.simulator import start_simulator
 from gateway.auth import hash_key
 from gateway.settings import Settings, settings_from_dict
-from tests.reliability.harness import ADMIN_TOKEN, ServedGateway
+from tests.reliability.harness import ADMIN_TOKEN, ServedGateway, capture_logs
 
 SUBSCRIBE = """subscription { events(filter: {categories: ["patch-state-changed"]}) {
     category currentState patch { id } } }"""
@@ -204,3 +204,23 @@ async def test_sse_event_ids_are_cursors_and_last_event_id_resumes() -> None:
                 async with asyncio.timeout(20):
                     (resumed,) = await _ids(r, 1)
     assert resumed == (id2, cursor2)  # the event right after the last one seen
+
+
+async def test_multipart_query_is_answered_in_one_part_without_a_traceback() -> None:
+    """A query (not a subscription) sent with the multipart subscription Accept: its result
+    in one part, no internal error logged (strawberry's transport raised inside the stream)."""
+    sim = Sim()
+    accept = 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0,application/json'
+    with capture_logs() as logs, ServedGateway(_setup(sim)) as gw:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{gw.url}/graphql",
+                json={"query": "{ backends { name } }"},
+                headers={"Accept": accept},
+            ) as resp,
+        ):
+            async with asyncio.timeout(10):
+                body = await resp.read()
+    assert b'"backends":[{"name":"pw"}]' in body.replace(b" ", b"")
+    assert not [line for line in logs.lines if "Traceback" in line or "unexpected" in line]
