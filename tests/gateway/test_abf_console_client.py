@@ -6,7 +6,6 @@ included), ``If-None-Match`` revalidation and its error-text → exception mappi
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -15,14 +14,10 @@ import pytest
 import pytest_asyncio
 
 from adapters.abf.simulator import TOKEN, RunningSimulator, start_simulator
-from gateway.app import create_app
-from gateway.settings import settings_from_dict
 from tests.gateway.abf_console import AbfApiError, AbfConsole, Exit, MissingETagError
+from tests.gateway.test_compat_abf import READER, WRITER, compat_app  # the client's login
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-WRITER = "c1" * 20  # gateway compat tokens, the client's login
-READER = "c2" * 20
 
 
 @dataclass
@@ -45,28 +40,10 @@ def _unmoved(lines: list[str]) -> list[str]:
     return [line.replace("/rest/abf/api/v1/", "/api/v1/") for line in lines]
 
 
-def _sha(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def both() -> AsyncIterator[Both]:
     sim = await start_simulator()
-    settings = settings_from_dict(
-        {
-            "backends": [
-                {"name": "abf", "kind": "abf", "url": sim.url, "retries": 0, "token_env": "ABF"}
-            ],
-            "compat": {
-                "tokens": [
-                    {"name": "writer", "sha256": _sha(WRITER)},
-                    {"name": "reader", "sha256": _sha(READER), "write": False},
-                ]
-            },
-        },
-        env={"ABF": TOKEN},
-    )
-    app = create_app(settings)
+    app = compat_app(sim)  # the same gateway as the compat tests
     await app.state.backends.open()
     try:
         transport = httpx.ASGITransport(app=app)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from starlette.applications import Starlette
 
 from adapters.abf.simulator import TOKEN, RunningSimulator, start_simulator
 from gateway.app import create_app
@@ -44,9 +45,8 @@ def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def gw() -> AsyncIterator[AbfGateway]:
-    sim = await start_simulator()
+def compat_app(sim: RunningSimulator) -> Starlette:
+    """The gateway over one ABF simulator with a writer and a reader compat token."""
     settings = settings_from_dict(
         {
             "backends": [
@@ -61,7 +61,13 @@ async def gw() -> AsyncIterator[AbfGateway]:
         },
         env={"ABF": TOKEN},
     )
-    app = create_app(settings)
+    return create_app(settings)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def gw() -> AsyncIterator[AbfGateway]:
+    sim = await start_simulator()
+    app = compat_app(sim)
     await app.state.backends.open()
     try:
         transport = httpx.ASGITransport(app=app)
