@@ -3,11 +3,15 @@
 Each type keeps its record in a private field and exposes what the record already holds as
 plain attributes (cheap to resolve); only what needs another upstream read is a resolver, and
 those go through the request's loaders. GraphQL types never build URLs or call HTTP.
+
+The leaf types (``BackendKind``, ``ChangeState``, ``CheckState``, ``Node``, ``Backend``,
+``backend_of``, ``Person``, ``Check``, ``Comment``) live in ``schema/types_base.py`` and are
+re-exported here; this module keeps projects, changes, patches, cover letters, series, events,
+bundles and the patch filter.
 """
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,6 +25,15 @@ from schema.context import Info
 from schema.descriptions import After, First
 from schema.pagination import Connection, connection, page_request
 from schema.projection import register
+from schema.types_base import Backend as Backend
+from schema.types_base import BackendKind as BackendKind
+from schema.types_base import ChangeState as ChangeState
+from schema.types_base import Check as Check
+from schema.types_base import CheckState as CheckState
+from schema.types_base import Comment as Comment
+from schema.types_base import Node as Node
+from schema.types_base import Person as Person
+from schema.types_base import backend_of as backend_of
 
 if TYPE_CHECKING:
     from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
@@ -28,87 +41,6 @@ if TYPE_CHECKING:
 
 # Revisions, test state and state summary live in schema/revisions.py (the fdo fork's model).
 _REV = "schema.revisions"
-
-
-@strawberry.enum(description="The kind of code-review system behind a backend.")
-class BackendKind(enum.Enum):
-    PATCHWORK = "patchwork"
-    PATCHWORK_FDO = "patchwork-fdo"
-    GERRIT = "gerrit"
-    ABF = "abf"
-
-
-doc.describe_values(
-    BackendKind,
-    PATCHWORK="Upstream Patchwork (API 1.0–1.3).",
-    PATCHWORK_FDO="The freedesktop.org Patchwork fork (series revisions, tests).",
-    GERRIT="Gerrit Code Review.",
-    ABF="ABF, the Automated Build Farm's forge (OpenMandriva, ROSA).",
-)
-
-
-ChangeState = strawberry.enum(model.ChangeState, description="A change's normalized state.")
-CheckState = strawberry.enum(model.CheckState, description="A check's (or rollup's) outcome.")
-doc.describe_values(
-    ChangeState,
-    OPEN="Waiting for review or merge (Patchwork new/under-review, Gerrit NEW, ABF open).",
-    CHANGES_REQUESTED="The reviewers asked for a new version (Patchwork changes-requested).",
-    DEFERRED="Put aside for later (Patchwork deferred).",
-    DRAFT="Not ready for review: Patchwork rfc, a Gerrit draft.",
-    MERGED="Applied or merged (Patchwork accepted).",
-    CLOSED="Dropped without merging: Patchwork rejected/not-applicable, Gerrit abandoned.",
-    SUPERSEDED="Replaced by a newer version (Patchwork superseded).",
-)
-doc.describe_values(
-    CheckState,
-    PENDING="Not finished yet.",
-    SUCCESS="Passed.",
-    WARNING="Passed with warnings.",
-    FAILURE="Failed.",
-)
-
-
-@strawberry.interface(description="An object with a global, opaque ID.")
-class Node:
-    id: strawberry.ID = strawberry.field(description=doc.ID)
-
-
-@strawberry.type(description="A configured backend instance.")
-class Backend(Node):
-    name: str = strawberry.field(
-        description="The backend's name in the gateway's configuration (used in filters)."
-    )
-    kind: BackendKind = strawberry.field(description="Which code-review system it is.")
-    url: str = strawberry.field(description="The backend's base URL, as configured.")
-    _source: strawberry.Private[base.Source]
-
-    @strawberry.field(
-        description="The API version in use (Patchwork: detected or configured; one upstream "
-        "request the first time); null: the kind has no versions or detection failed."
-    )
-    async def api_version(self) -> str | None:
-        client = getattr(self._source, "client", None)
-        version = getattr(client, "version", None)
-        if version is None:
-            return None
-        result: str = await version()
-        return result
-
-    @staticmethod
-    def of(source: base.Source) -> Backend:
-        """The GraphQL view of a configured backend."""
-        return Backend(
-            id=strawberry.ID(node.encode("Backend", source.name, source.name)),
-            name=source.name,
-            kind=BackendKind(source.kind),
-            url=source.url,
-            _source=source,
-        )
-
-
-def backend_of(info: Info, name: str) -> Backend:
-    """The ``Backend`` object for a record's backend name."""
-    return Backend.of(info.context.source(name))
 
 
 @strawberry.type(description="A project on one backend.")
@@ -218,120 +150,6 @@ register(
     },
     resolvers=("backend",),
 )
-
-
-@strawberry.type(description="A person: a mail sender, an account, a reviewer.")
-class Person(Node):
-    name: str | None = strawberry.field(description="Full name (null: the backend gives none).")
-    email: str | None = strawberry.field(
-        description="Email address (null: the backend does not show it to this caller)."
-    )
-    username: str | None = strawberry.field(
-        description="Account name (null: a mail sender without an account)."
-    )
-    _r: strawberry.Private[model.Person]
-
-    @strawberry.field(description="What to show: the name, else the username, else the email.")
-    def display_name(self) -> str:
-        return self._r.display_name
-
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
-
-    @staticmethod
-    def of(r: model.Person | None) -> Person | None:
-        """GraphQL view of a person record."""
-        if r is None:
-            return None
-        return Person(
-            id=strawberry.ID(node.encode("Person", r.backend, r.id)),
-            name=r.name,
-            email=r.email,
-            username=r.username,
-            _r=r,
-        )
-
-
-# Each field as Person.of sets it (schema/projection.py).
-register(
-    Person,
-    model.Person,
-    Person.of,
-    {
-        "id": lambda r: node.encode("Person", r.backend, r.id),
-        "name": lambda r: r.name,
-        "email": lambda r: r.email,
-        "username": lambda r: r.username,
-    },
-    resolvers=("display_name", "backend"),
-)
-
-
-@strawberry.type(description="A CI result attached to a change.")
-class Check(Node):
-    context: str = strawberry.field(
-        description="What was checked: the CI job's name (a re-report of a context replaces it)."
-    )
-    state: CheckState = strawberry.field(  # type: ignore[valid-type]
-        description="The outcome, normalized across kinds."
-    )
-    raw_state: str = strawberry.field(description=doc.RAW_STATE)
-    date: datetime = strawberry.field(description="When it was reported (ISO 8601, UTC).")
-    target_url: str | None = strawberry.field(
-        description="Where the CI job's details are (null: none given)."
-    )
-    description: str | None = strawberry.field(
-        description="A one-line summary from the CI job (null: none given)."
-    )
-    user: Person | None = strawberry.field(
-        description="Who reported it (null: unknown or not shown by the backend)."
-    )
-
-    @staticmethod
-    def of(r: model.Check) -> Check:
-        """GraphQL view of a check record."""
-        return Check(
-            id=strawberry.ID(node.encode("Check", r.backend, f"{r.change_id}/{r.id}")),
-            context=r.context,
-            state=r.state,
-            raw_state=r.raw_state,
-            date=r.date,
-            target_url=r.target_url,
-            description=r.description,
-            user=Person.of(r.user),
-        )
-
-
-@strawberry.type(description="A reply to a change or cover letter.")
-class Comment(Node):
-    subject: str | None = strawberry.field(
-        description="The mail's subject (null: the backend gives none)."
-    )
-    content: str | None = strawberry.field(description="The comment's text (plain text).")
-    date: datetime = strawberry.field(description=doc.DATE)
-    msgid: str | None = strawberry.field(description=doc.MSGID + " Null: not a mail.")
-    web_url: str | None = strawberry.field(description=doc.WEB_URL)
-    list_archive_url: str | None = strawberry.field(description=doc.ARCHIVE_URL)
-    addressed: bool | None = strawberry.field(
-        description="Whether it was marked as addressed (Patchwork 1.3; null elsewhere)."
-    )
-    author: Person | None = strawberry.field(description="Who wrote it (null: unknown).")
-
-    @staticmethod
-    def of(r: model.Comment) -> Comment:
-        """GraphQL view of a comment record."""
-        return Comment(
-            id=strawberry.ID(node.encode("Comment", r.backend, f"{r.parent_id}/{r.id}")),
-            subject=r.subject,
-            content=r.content,
-            date=r.date,
-            msgid=r.msgid,
-            web_url=r.web_url,
-            list_archive_url=r.list_archive_url,
-            addressed=r.addressed,
-            author=Person.of(r.submitter),
-        )
 
 
 @strawberry.type(description="A mail header.")
