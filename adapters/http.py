@@ -80,41 +80,54 @@ Content stamps (``adapters.stamps``)
 ``on_request(method, url, status_or_None, seconds)`` is called once per attempt (including
 redirect hops); ``request_count`` counts attempts. Each attempt logs one debug line on the
 ``revgate.upstream`` logger: method, URL, status and milliseconds — never headers.
+
+Layout
+    This module is the client (``HttpClient``: sessions, URL rule, credentials, retries,
+    reads). The values it takes and returns (``Credentials``, ``HttpConfig``, ``Response``,
+    ``parse_link_header``, ``Params``, ``RequestHook``) live in ``adapters/http_model.py``; the
+    error mapping (status → ``UpstreamError``, the backend's error text, ``Retry-After``, how
+    and where a transport failed) lives in ``adapters/http_failures.py``. Every name is still
+    importable from here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
-import errno
 import logging
 import random
-import re
-import socket
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 import orjson
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDictProxy
 from yarl import URL
 
 from adapters.cache import Cache
-from adapters.errors import (
-    BadPayload,
-    BadRequest,
-    Conflict,
-    Forbidden,
-    NotFound,
-    Timeout,
-    Unavailable,
-    UpstreamError,
-)
+from adapters.errors import BadPayload, BadRequest, Timeout, Unavailable
 from adapters.http_cache import ResponseCache
+from adapters.http_failures import DETAIL_LIMIT as DETAIL_LIMIT
+from adapters.http_failures import RETRY_STATUSES as RETRY_STATUSES
+from adapters.http_failures import _classify as _classify
+from adapters.http_failures import _describe as _describe
+from adapters.http_failures import _detail as _detail
+from adapters.http_failures import _Failure as _Failure
+from adapters.http_failures import _json_detail as _json_detail
+from adapters.http_failures import _located as _located
+from adapters.http_failures import _parse_retry_after as _parse_retry_after
+from adapters.http_failures import _where as _where
+from adapters.http_model import _LINK as _LINK
+from adapters.http_model import _LINK_PARAM as _LINK_PARAM
+from adapters.http_model import Credentials as Credentials
+from adapters.http_model import HttpConfig as HttpConfig
+from adapters.http_model import Params as Params
+from adapters.http_model import RequestHook as RequestHook
+from adapters.http_model import Response as Response
+from adapters.http_model import _safe_url as _safe_url
+from adapters.http_model import parse_link_header as parse_link_header
 from adapters.paths import check_wire_path
 from adapters.secrets import SECRETS
 from adapters.stamps import ContentStamps
@@ -123,145 +136,10 @@ __all__ = ["Credentials", "HttpClient", "HttpConfig", "Params", "RequestHook", "
 
 log = logging.getLogger("revgate.upstream")
 
-Params = Mapping[str, str | int | Sequence[str | int]]
-RequestHook = Callable[[str, str, int | None, float], None]
-
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
 ERROR_BODY_LIMIT = 64 * 1024
-DETAIL_LIMIT = 200
 _CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """How to authenticate to one backend. ``repr`` only says which secrets are set."""
-
-    token: str | None = None
-    username: str | None = None
-    password: str | None = None
-    token_scheme: str = "Token"
-
-    def __repr__(self) -> str:
-        token = "<set>" if self.token else None
-        password = "<set>" if self.password else None
-        return (
-            f"Credentials(token={token}, username={self.username!r}, "
-            f"password={password}, token_scheme={self.token_scheme!r})"
-        )
-
-    def secrets(self) -> list[str]:
-        """The secret strings that must never appear in a message."""
-        return [s for s in (self.token, self.password) if s]
-
-
-@dataclass(frozen=True)
-class HttpConfig:
-    """One backend's connection settings."""
-
-    backend: str
-    base_url: str
-    credentials: Credentials = field(default_factory=Credentials)
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    retries: int = 3
-    backoff: float = 0.2
-    max_backoff: float = 5.0
-    max_body_bytes: int = 50 * 1024 * 1024
-    user_agent: str = "revgate/0.1"
-    total_timeout: float | None = None  # per attempt; None: connect_timeout + 2 * read_timeout
-
-    @property
-    def attempt_deadline(self) -> float:
-        """Seconds one attempt may take from connecting to the last byte of the answer."""
-        if self.total_timeout is not None:
-            return self.total_timeout
-        return self.connect_timeout + 2 * self.read_timeout
-
-    cache_ttl: float = 0.0  # seconds a GET answer stays fresh; 0 = no response cache
-    content_memo: bool = True  # uncached answers get content stamps (adapters.stamps)
-
-    def __repr__(self) -> str:
-        return (
-            f"HttpConfig(backend={self.backend!r}, base_url={_safe_url(self.base_url)!r}, "
-            f"credentials={self.credentials!r}, connect_timeout={self.connect_timeout}, "
-            f"read_timeout={self.read_timeout}, retries={self.retries}, "
-            f"backoff={self.backoff}, max_backoff={self.max_backoff}, "
-            f"max_body_bytes={self.max_body_bytes}, user_agent={self.user_agent!r}, "
-            f"total_timeout={self.total_timeout}, cache_ttl={self.cache_ttl}, "
-            f"content_memo={self.content_memo})"
-        )
-
-
-@dataclass(frozen=True)
-class Response:
-    """A fully read upstream answer."""
-
-    status: int
-    url: str
-    headers: Mapping[str, str]
-    body: bytes
-    backend: str = ""
-    # Names this answer's content (``adapters.stamps``): the response-cache entry it is, or,
-    # uncached, its content stamp (200 GETs with ``content_memo``); None otherwise.
-    cache_stamp: str | None = None
-
-    def json(self) -> Any:
-        """The body decoded as JSON; ``BadPayload`` when it is not JSON."""
-        try:
-            return orjson.loads(self.body)
-        except orjson.JSONDecodeError:
-            raise BadPayload(
-                self.backend,
-                f"invalid JSON from upstream (HTTP {self.status})",
-                status=self.status,
-            ) from None
-
-    def text(self) -> str:
-        """The body decoded as UTF-8 (undecodable bytes replaced)."""
-        return self.body.decode("utf-8", "replace")
-
-    def links(self) -> dict[str, str]:
-        """The RFC 5988 ``Link`` header as ``{rel: absolute URL}``; ``{}`` without one."""
-        if isinstance(self.headers, CIMultiDictProxy | CIMultiDict):
-            values: list[str] = list(self.headers.getall("Link", []))
-        else:
-            value = self.headers.get("Link")
-            values = [value] if value else []
-        return parse_link_header(", ".join(values), self.url)
-
-
-_LINK = re.compile(r'<([^>]*)>\s*((?:;(?:[^;,"]|"[^"]*")*)*)')
-_LINK_PARAM = re.compile(r';\s*([^\s=;,]+)\s*=\s*(?:"([^"]*)"|([^\s;,]*))')
-
-
-def parse_link_header(value: str, base: str = "") -> dict[str, str]:
-    """Parse a ``Link`` header value; relative targets are resolved against ``base``."""
-    links: dict[str, str] = {}
-    for match in _LINK.finditer(value):
-        target = match.group(1).strip()
-        if base:
-            target = str(URL(base).join(URL(target)))
-        for param in _LINK_PARAM.finditer(match.group(2)):
-            if param.group(1).lower() != "rel":
-                continue
-            rels = param.group(2) if param.group(2) is not None else param.group(3)
-            for rel in rels.split():
-                links.setdefault(rel.lower(), target)
-    return links
-
-
-class _Failure(Exception):
-    """One failed attempt: the error to raise if it is the last, and whether to try again."""
-
-    def __init__(
-        self, error: UpstreamError, *, retryable: bool, retry_after: float | None = None
-    ) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retryable = retryable
-        self.retry_after = retry_after
 
 
 class HttpClient:
@@ -692,82 +570,6 @@ class HttpClient:
         log.info("%s: %s %s failed: %s", self.backend, method, url, what)
 
 
-def _classify(status: int) -> tuple[type[UpstreamError], str]:
-    if status in (401, 403):
-        return Forbidden, "access denied" if status == 403 else "authentication failed"
-    if status == 404:
-        return NotFound, "not found"
-    if status == 409:
-        return Conflict, "conflict"
-    if status == 408:
-        return Timeout, "backend timed out"
-    if status == 429:
-        return Unavailable, "rate limited"
-    if status >= 500:
-        return Unavailable, "backend error"
-    if status == 405:
-        return BadRequest, "method not allowed"
-    return BadRequest, "request rejected"
-
-
-def _detail(resp: Response) -> str:
-    """The backend's own short error text from an error body, or ``""``."""
-    body = resp.body.strip()
-    if not body:
-        return ""
-    ctype = resp.headers.get("Content-Type", "").lower()
-    text = ""
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        if "html" in ctype or body.startswith(b"<"):
-            return ""
-        text = body.decode("utf-8", "replace")
-    else:
-        text = _json_detail(parsed)
-    text = " ".join(text.split())
-    if len(text) > DETAIL_LIMIT:
-        text = text[: DETAIL_LIMIT - 1].rstrip() + "…"
-    return text
-
-
-def _json_detail(parsed: Any) -> str:
-    if isinstance(parsed, str):
-        return parsed
-    if isinstance(parsed, list):
-        return "; ".join(_json_detail(item) for item in parsed if _json_detail(item))
-    if isinstance(parsed, dict):
-        for key in ("detail", "message", "error", "error_description"):
-            value = parsed.get(key)
-            if isinstance(value, str):
-                return value
-        parts = []
-        for key, value in parsed.items():
-            text = _json_detail(value)
-            if text:
-                parts.append(f"{key}: {text}")
-        return "; ".join(parts)
-    return ""
-
-
-def _parse_retry_after(value: str | None, cap: float) -> float | None:
-    """``Retry-After`` as seconds to wait (delta-seconds or HTTP-date), within ``[0, cap]``."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return max(0.0, min(seconds, cap))
-
-
 def _with_params(url: URL, params: Params | None) -> URL:
     if not params:
         return url
@@ -787,57 +589,3 @@ def _param(value: str | int) -> str:
 def _basic(username: str, password: str) -> str:
     """An HTTP basic ``Authorization`` value (RFC 7617, UTF-8)."""
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-
-
-def _safe_url(url: str) -> str:
-    try:
-        return str(URL(url).with_user(None))
-    except (ValueError, TypeError):
-        return "<invalid URL>"
-
-
-def _describe(exc: BaseException) -> str:
-    """How a transport failed (refused, reset, DNS…), never where: safe for a client.
-
-    An ``OSError``'s text names the address (``Connect call failed ('127.0.0.1', 9)``), so
-    the description comes from the error's type and errno only.
-    """
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-        return "TLS handshake failed"
-    if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return "name resolution failed"
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        exc = exc.os_error
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "server disconnected"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ConnectionResetError | aiohttp.ClientConnectionResetError):
-        return "connection reset"
-    if isinstance(exc, socket.gaierror):
-        return "name resolution failed"
-    if isinstance(exc, OSError) and exc.errno is not None:
-        return f"network error ({errno.errorcode.get(exc.errno, exc.errno)})"
-    return "connection failed"
-
-
-def _where(exc: BaseException) -> str:
-    """Where a transport error happened (``host:port``), for the log only."""
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return f"{exc.host}:{exc.port}"
-    return str(exc) or type(exc).__name__
-
-
-def _located(base: URL) -> re.Pattern[str]:
-    """Spellings of ``base``'s location in an upstream's error text: a URL on its host (path
-    and query included), ``host:port`` and Python's ``('host', port)``."""
-    host = re.escape(base.raw_host or "")
-    port = base.explicit_port
-    port_part = rf":{port}(?!\d)" if port is not None else r"(?::\d+)?"
-    spellings = [
-        rf"[a-z][a-z0-9+.-]*://(?:[^@\s/]*@)?{host}{port_part}[^\s\"'<>]*",
-        rf"{host}{port_part}",
-    ]
-    if port is not None:
-        spellings.append(rf"\('{host}', {port}\)")
-    return re.compile("|".join(spellings), re.IGNORECASE)
