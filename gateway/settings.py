@@ -9,16 +9,19 @@ Secrets never live in the file: a backend names the *environment variables* that
 token or basic-auth credentials (``token_env`` ...). No secret value is ever put in a
 problem message, an exception or a ``repr``; URLs are never echoed either (a URL can carry
 credentials or a token in its query).
+
+Split by role: the line locator (``_Locator``, ``Path_``) lives in
+``gateway/settings_locator.py``; the value checks and message helpers (``_got``,
+``_normalise_url``, ``_suggest`` ...) in ``gateway/settings_values.py``. Both are re-exported
+here, so ``gateway.settings`` still offers every name it did.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
 import tomllib
-import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +38,17 @@ from gateway.settings_compat import CompatToken as CompatToken
 from gateway.settings_events import EventsChecks
 from gateway.settings_events import EventsSettings as EventsSettings
 from gateway.settings_events import WebhookSettings as WebhookSettings
+from gateway.settings_locator import Path_ as Path_
+from gateway.settings_locator import _Locator as _Locator
+from gateway.settings_values import _env_key as _env_key
+from gateway.settings_values import _got as _got
+from gateway.settings_values import _is_int as _is_int
+from gateway.settings_values import _is_number as _is_number
+from gateway.settings_values import _is_time_zone as _is_time_zone
+from gateway.settings_values import _normalise_url as _normalise_url
+from gateway.settings_values import _parse_int as _parse_int
+from gateway.settings_values import _suggest as _suggest
+from gateway.settings_values import _type_name as _type_name
 
 BACKEND_KINDS: tuple[str, ...] = ("patchwork", "patchwork-fdo", "gerrit", "abf")
 PATCHWORK_API_VERSIONS: tuple[str, ...] = ("auto", "1.0", "1.1", "1.2", "1.3")
@@ -277,144 +291,7 @@ def _syntax_problem(message: str, text: str) -> ConfigProblem:
     return ConfigProblem(None, f"TOML syntax error: {message}")
 
 
-# -- line locator --------------------------------------------------------------------------
-
-Path_ = tuple[str | int, ...]
-
-_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"\\\n]*"|'[^'\n]*')"""
-_KEY_LINE_RE = re.compile(rf"\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
-_ARRAY_HEADER_RE = re.compile(
-    rf"\s*\[\[\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*\]\]\s*(?:#.*)?$"
-)
-_TABLE_HEADER_RE = re.compile(rf"\s*\[\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*\]\s*(?:#.*)?$")
-_KEY_PART_RE = re.compile(_KEY_PART)
-
-
-def _key_parts(dotted: str) -> list[str]:
-    return [p[1:-1] if p[0] in "\"'" else p for p in _KEY_PART_RE.findall(dotted)]
-
-
-class _Locator:
-    """Maps a path such as ``("backends", 1, "url")`` to the line that defines it.
-
-    Array-of-tables entries are numbered in file order, so ``("backends", 1)`` is the second
-    ``[[backends]]`` header. ``line()`` falls back to the closest enclosing path it knows
-    (a missing key -> its table header). Keys inside multi-line strings are skipped; entries
-    written as inline tables (``backends = [{...}]``) map to the ``backends =`` line.
-    """
-
-    def __init__(self, text: str) -> None:
-        self._lines: dict[Path_, int] = {}
-        counts: dict[Path_, int] = {}
-        table: Path_ = ()
-        in_string: str | None = None
-        for number, line in enumerate(text.split("\n"), start=1):
-            if in_string is not None:
-                if line.count(in_string) % 2 == 1:
-                    in_string = None
-                continue
-            if match := _ARRAY_HEADER_RE.match(line):
-                *parents, last = _key_parts(match.group(1))
-                name = (*self._resolve(parents, counts), last)
-                index = counts.get(name, 0)
-                counts[name] = index + 1
-                self._lines.setdefault(name, number)
-                table = (*name, index)
-                self._lines[table] = number
-            elif match := _TABLE_HEADER_RE.match(line):
-                table = self._resolve(_key_parts(match.group(1)), counts)
-                self._lines.setdefault(table, number)
-            elif match := _KEY_LINE_RE.match(line):
-                self._lines.setdefault((*table, *_key_parts(match.group(1))), number)
-                rest = line[match.end() :]
-                for quote in ('"""', "'''"):
-                    if rest.count(quote) % 2 == 1:
-                        in_string = quote
-                        break
-
-    @staticmethod
-    def _resolve(parts: list[str], counts: dict[Path_, int]) -> Path_:
-        """A header's dotted name as a path: ``backends.x`` is inside the latest backend."""
-        path: Path_ = ()
-        for part in parts:
-            path = (*path, part)
-            if path in counts:
-                path = (*path, counts[path] - 1)
-        return path
-
-    def line(self, path: Path_) -> int | None:
-        while path:
-            if path in self._lines:
-                return self._lines[path]
-            path = path[:-1]
-        return None
-
-
-# -- validation --------------------------------------------------------------------------
-
-
-def _is_time_zone(value: object) -> bool:
-    """An IANA zone name the system's tz database knows (no paths, no POSIX strings)."""
-    if not isinstance(value, str) or not value or len(value) > 64:
-        return False
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _type_name(value: object) -> str:
-    return {
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-        str: "a string",
-        list: "an array",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
-def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _env_key(name: str) -> str:
-    """A backend name as it appears in override variables: upper-case, ``-`` -> ``_``."""
-    return name.upper().replace("-", "_")
-
-
-def _normalise_url(value: str) -> tuple[str | None, str]:
-    """``(normalised, "")`` or ``(None, reason)``; the reason never repeats the URL."""
-    if not value or any(c.isspace() for c in value):
-        return None, "must be a non-empty URL without whitespace"
-    try:
-        parts = urlsplit(value)
-        _ = parts.port  # raises ValueError on a malformed or out-of-range port
-    except ValueError:
-        return None, "is not a valid URL"
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        return None, "must start with http:// or https://"
-    if "@" in parts.netloc:
-        return None, (
-            "must not contain credentials (user:password@); "
-            "use token_env or username_env/password_env"
-        )
-    if not parts.hostname:
-        return None, "has no host"
-    if "?" in value or "#" in value:
-        return None, "must not have a query (?...) or fragment (#...)"
-    return f"{scheme}://{parts.netloc.lower()}{parts.path.rstrip('/')}", ""
+# -- validation (value helpers: gateway/settings_values.py) ----------------------------
 
 
 class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks, EventsChecks):
@@ -907,19 +784,3 @@ def _check_cache(checker: _Checker, raw: object) -> CacheSettings:
         else:
             values["url"] = env_url
     return CacheSettings(**values)
-
-
-def _got(value: object) -> str:
-    """``", got 5"`` for numbers and booleans; only the type for anything else."""
-    if isinstance(value, bool):
-        return f", got {'true' if value else 'false'}"
-    if _is_number(value):
-        return f", got {value!r}"
-    return f", got {_type_name(value)}"
-
-
-def _parse_int(text: str) -> int | None:
-    text = text.strip()
-    if not re.fullmatch(r"[+-]?[0-9]+", text):
-        return None
-    return int(text)
