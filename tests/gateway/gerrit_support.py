@@ -11,12 +11,14 @@ import json
 import zipfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 
 from adapters.gerrit.simulator import RunningSimulator, start_simulator
+from adapters.simclock import SimClock, utc_now
 from gateway.app import create_app
 from gateway.settings import settings_from_dict
 
@@ -58,6 +60,12 @@ async def gerrit_gateway(
     ``legacy``/``auth="digest"``: a Gerrit 2.8-like server."""
     sim = await start_simulator(legacy=legacy, auth=auth)
     other = await start_simulator(legacy=legacy, auth=auth) if twin else sim
+    if twin:
+        # The twins answer the same writes in the same order: one frozen present for both, so
+        # their clocks step alike whatever the wall clock does between the two calls.
+        present = utc_now()
+        for running in (sim, other):
+            running.state.data.clock = SimClock(timedelta(seconds=1), wall=lambda: present)
     settings = settings_from_dict(
         {
             "backends": [
