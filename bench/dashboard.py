@@ -100,7 +100,7 @@ async def record_direct_calls() -> dict[str, list[str]]:
     from adapters.gerrit.simulator import GerritData
     from adapters.gerrit.simulator import start_simulator as start_gerrit
     from adapters.patchwork.simulator import start_simulator as start_pw
-    from adapters.patchwork.simulator_data import PatchworkData
+    from adapters.patchwork.simulator.data import PatchworkData
     from adapters.patchwork_fdo.simulator import FdoData
     from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
     from gateway.app import create_app

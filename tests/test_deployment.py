@@ -115,6 +115,6 @@ def test_deployment_wheel_carries_package_data(tmp_path: Path) -> None:
     [wheel] = tmp_path.glob("revgate-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "schema/schema.graphql" in names
-    assert "adapters/patchwork/seed/seed.json" in names
-    assert any(n.startswith("adapters/patchwork/seed/mbox/") for n in names)
+    assert "adapters/patchwork/simulator/seed/seed.json" in names
+    assert any(n.startswith("adapters/patchwork/simulator/seed/mbox/") for n in names)
     assert not any(n.startswith("tests/") for n in names)

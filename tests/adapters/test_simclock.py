@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.abf.simulator_data import AbfData
-from adapters.gerrit.simulator_data import GerritData
-from adapters.patchwork.simulator_data import now_str
-from adapters.patchwork_fdo.simulator_data import FdoData, parse_time
+from adapters.abf.simulator.data import AbfData
+from adapters.gerrit.simulator.data import GerritData
+from adapters.patchwork.simulator.data import now_str
+from adapters.patchwork_fdo.simulator.data import FdoData, parse_time
 from adapters.simclock import SimClock
 
 SLACK = timedelta(seconds=5)  # readings are truncated to the backend's resolution

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from adapters.patchwork.simulator import start_simulator
-from adapters.patchwork.simulator_data import PatchworkData
+from adapters.patchwork.simulator.data import PatchworkData
 from gateway.app import create_app
 from tests.gateway.compat_support import BOT, compat_settings, sha
 

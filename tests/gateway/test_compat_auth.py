@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from adapters.base import Source
-from adapters.patchwork.simulator_data import PatchworkData
+from adapters.patchwork.simulator.data import PatchworkData
 from gateway.compat import as_caller
 from gateway.settings import CompatToken
 from tests.gateway.compat_support import ADMIN, BOT, CompatGateway, compat_gateway, sha

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from adapters.patchwork.simulator_data import PatchworkData
+from adapters.patchwork.simulator.data import PatchworkData
 from tests.gateway.compat_support import ADMIN, BOT, LiveGateway, live_gateway
 
 GIT_PW = Path(sys.executable).parent / "git-pw"

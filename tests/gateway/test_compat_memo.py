@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from adapters.patchwork import rest
-from adapters.patchwork.simulator_data import PatchworkData
+from adapters.patchwork.simulator.data import PatchworkData
 from adapters.patchwork.source import PatchworkSource
 from adapters.stamps import StampMemo
 from tests.gateway.compat_support import ADMIN, BOT, CompatGateway, compat_gateway, sha

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from adapters.patchwork.simulator_data import PatchworkData
+from adapters.patchwork.simulator.data import PatchworkData
 from tests.gateway.compat_support import ADMIN, LiveGateway, live_gateway
 
 PWCLIENT = Path(sys.executable).parent / "pwclient"

@@ -33,7 +33,7 @@ import pytest
 import uvicorn
 
 from adapters.abf.simulator import start_simulator as start_abf
-from adapters.abf.simulator_data import TOKEN as ABF_TOKEN
+from adapters.abf.simulator.data import TOKEN as ABF_TOKEN
 from adapters.gerrit.simulator import start_simulator as start_gerrit
 from adapters.http import Credentials
 from adapters.patchwork.simulator import start_simulator as start_patchwork

@@ -21,7 +21,7 @@ import httpx
 from adapters.abf.simulator import AbfData
 from adapters.abf.simulator import RunningSimulator as AbfSim
 from adapters.abf.simulator import start_simulator as start_abf
-from adapters.patchwork.simulator_data import PatchworkData
+from adapters.patchwork.simulator.data import PatchworkData
 from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
 from gateway.app import create_app
 from gateway.auth import hash_key

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from adapters.abf.simulator import TOKEN, start_simulator
-from adapters.abf.simulator_data import BUILD_STATUSES
+from adapters.abf.simulator.data import BUILD_STATUSES
 
 # abf-console-client's abf/model.py `required_fields` (what its models raise without) and
 # the JSON keys its BuildList.load reads to fill the derived ones.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.patchwork.simulator_data import PatchworkData, Record, strip_msgid
+from adapters.patchwork.simulator.data import PatchworkData, Record, strip_msgid
 
 Json = dict[str, Any]
 _PLURAL = {"patch": "patches", "cover": "covers"}

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from adapters.gerrit.query import And, Expr, Not, Or, QueryError, Term
-from adapters.gerrit.simulator_data import (
+from adapters.gerrit.simulator.data import (
     COMMIT_MSG,
     ChangeData,
     FileData,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from adapters import simulator_common
-from adapters.patchwork.simulator_api import (
+from adapters.patchwork.simulator.api import (
     NO_PERMISSION,
     VERSIONS,
     ApiError,
@@ -28,7 +28,7 @@ from adapters.patchwork.simulator_api import (
     json_response,
     not_found_html,
 )
-from adapters.patchwork.simulator_data import PatchworkData, Record, filename, strip_msgid
+from adapters.patchwork.simulator.data import PatchworkData, Record, filename, strip_msgid
 
 __all__ = [
     "SIM_STATE",

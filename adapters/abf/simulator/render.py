@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from adapters.abf.simulator_data import (
+from adapters.abf.simulator.data import (
     BASE_TIME,
     CLOSED_STATES,
     AbfData,

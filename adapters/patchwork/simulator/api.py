@@ -14,7 +14,7 @@ import orjson
 from aiohttp import web
 
 from adapters.patchwork import views
-from adapters.patchwork.simulator_data import (
+from adapters.patchwork.simulator.data import (
     CHECK_STATES,
     STATE_SLUGS,
     STATES,
@@ -22,7 +22,7 @@ from adapters.patchwork.simulator_data import (
     Record,
     now_str,
 )
-from adapters.patchwork.simulator_query import (
+from adapters.patchwork.simulator.query import (
     EmptyResult,
     Query,
     _bool_param,
@@ -31,7 +31,7 @@ from adapters.patchwork.simulator_query import (
     _replace_query,
     _time_filter,
 )
-from adapters.patchwork.simulator_render import Ctx, Json, Renderer
+from adapters.patchwork.simulator.render import Ctx, Json, Renderer
 
 VERSIONS = {"1.0": 10, "1.1": 11, "1.2": 12, "1.3": 13}
 DEFAULT_PER_PAGE = 30

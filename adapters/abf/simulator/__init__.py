@@ -9,7 +9,7 @@ and the API's 403 body. The group list is served at ``/groups/:id/pull_requests`
 mode and at the documented ``/group/:id/pull_requests`` in documented mode.
 
 ``python -m adapters.abf.simulator --port 8900 [--documented]``.
-Credentials: see ``adapters/abf/seed/README.md``.
+Credentials: see ``adapters/abf/simulator/seed/README.md``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import orjson
 from aiohttp import web
 
 from adapters import simulator_common
-from adapters.abf import simulator_render as render
-from adapters.abf.simulator_data import TOKEN, AbfData, Project, Pull, User
+from adapters.abf.simulator import render
+from adapters.abf.simulator.data import TOKEN, AbfData, Project, Pull, User
 
 __all__ = ["SIM_STATE", "TOKEN", "AbfData", "RunningSimulator", "SimulatorState", "create_app"]
 

@@ -15,7 +15,7 @@ import orjson
 from aiohttp import web
 
 from adapters.gerrit.query import QueryError, parse
-from adapters.gerrit.simulator_data import (
+from adapters.gerrit.simulator.data import (
     CONFIRM_ABOVE,
     ChangeData,
     FileData,
@@ -25,7 +25,7 @@ from adapters.gerrit.simulator_data import (
     fake_sha,
     ts,
 )
-from adapters.gerrit.simulator_render import (
+from adapters.gerrit.simulator.render import (
     CLOSED,
     Renderer,
     Unsupported,

@@ -25,9 +25,9 @@ from typing import Any
 from aiohttp import web
 
 from adapters import simulator_common
-from adapters.gerrit.simulator_api import ApiError, json_body
-from adapters.gerrit.simulator_data import GerritData
-from adapters.gerrit.simulator_routes import handle
+from adapters.gerrit.simulator.api import ApiError, json_body
+from adapters.gerrit.simulator.data import GerritData
+from adapters.gerrit.simulator.routes import handle
 
 __all__ = [
     "SIM_STATE",

@@ -25,7 +25,7 @@ import orjson
 from aiohttp import web
 
 from adapters import simulator_common
-from adapters.patchwork_fdo.simulator_data import (
+from adapters.patchwork_fdo.simulator.data import (
     POST_STATES,
     TEST_STATES,
     FdoData,

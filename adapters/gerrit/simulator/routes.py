@@ -11,8 +11,8 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from adapters.gerrit.simulator_api import Api, ApiError, json_body
-from adapters.gerrit.simulator_data import ChangeData, GerritData, Json, RevisionData
+from adapters.gerrit.simulator.api import Api, ApiError, json_body
+from adapters.gerrit.simulator.data import ChangeData, GerritData, Json, RevisionData
 
 SERVER_VERSION = "3.9.1"
 

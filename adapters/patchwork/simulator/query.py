@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
-from adapters.patchwork.simulator_data import Record, parse_date
+from adapters.patchwork.simulator.data import Record, parse_date
 
 
 def _replace_query(url: str, key: str, value: str | None) -> str:
