@@ -64,7 +64,11 @@ class FdoData:
     @classmethod
     def from_seed(cls) -> FdoData:
         """The data built from the API document's examples (see ``seed/README.md``)."""
-        text = resources.files("adapters.patchwork_fdo").joinpath("seed/seed.json").read_text()
+        text = (
+            resources.files("adapters.patchwork_fdo.simulator")
+            .joinpath("seed/seed.json")
+            .read_text()
+        )
         seed = json.loads(text)
         return cls(
             projects=seed["projects"],
