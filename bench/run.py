@@ -1,7 +1,9 @@
 """``make bench``: every benchmark, one after the other, each in its own process.
 
 (a)+(b)+(f) ``bench.throughput`` — list and single queries: revgate vs GraphQL Mesh vs direct
-REST, c=1 and c=32, and RSS over 10,000 requests; (c) ``bench.dashboard`` — the cross-forge
+REST, c=1 and c=32, and RSS over 10,000 requests; ``bench.fresh`` — the same servers when the
+upstream answer changes per request (one item, every item) for list-100, list-20 and one
+object; (c) ``bench.dashboard`` — the cross-forge
 dashboard query; (d) ``bench.cache`` — cold vs warm response cache; (e) ``bench.compat`` — the
 REST compat layer vs the backend and vs a bare pass-through proxy (the floor), against the
 simulator as it is and answering 5 ms late (skipped with a message while it is not in the tree);
@@ -17,6 +19,7 @@ from importlib.util import find_spec
 
 BENCHES = [
     ("throughput (revgate vs Mesh vs direct REST, RSS)", ["bench.throughput"]),
+    ("fresh data (upstream changing per request) vs Mesh", ["bench.fresh"]),
     ("CPU per request in-process (fast path off/on)", ["bench.profile"]),
     ("dashboard (cross-forge changes(first: 100))", ["bench.dashboard"]),
     ("response cache cold vs warm", ["bench.cache"]),

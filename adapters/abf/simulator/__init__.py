@@ -381,7 +381,3 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--documented", action="store_true", help="the documented shapes")
     args = parser.parse_args(list(argv) if argv is not None else None)
     web.run_app(create_app(real=not args.documented), host=args.host, port=args.port)
-
-
-if __name__ == "__main__":
-    main()

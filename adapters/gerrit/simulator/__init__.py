@@ -176,7 +176,3 @@ def main(argv: Iterable[str] | None = None) -> None:
     data = GerritData.generated(args.generated) if args.generated else GerritData.from_seed()
     app = create_app(data, auth="digest" if args.digest else "basic", legacy=args.legacy)
     web.run_app(app, host=args.host, port=args.port)
-
-
-if __name__ == "__main__":
-    main()

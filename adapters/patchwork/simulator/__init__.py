@@ -237,7 +237,3 @@ def add_latency(app: web.Application, ms: float) -> None:
     if ms > 0:
         app[SIM_STATE].faults["/api/"] = "slow"
         app[SIM_STATE].slow_seconds = ms / 1000
-
-
-if __name__ == "__main__":
-    main()

@@ -404,7 +404,3 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--generated", type=int, default=12, help="generated series to add")
     args = parser.parse_args(list(argv) if argv is not None else None)
     web.run_app(create_app(FdoData.generated(args.generated)), host=args.host, port=args.port)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Regenerate ``seed.json`` and the mbox files from the recorded Patchwork 3.2.1 responses.
 
-Run from the repository root: ``python -m adapters.patchwork.seed.build_seed``.  Needs the
+Run from the repository root: ``python -m adapters.patchwork.simulator.seed.build_seed``.  Needs the
 recordings under ``tests/fixtures/patchwork-3.2.1`` (not shipped with the package).
 """
 

@@ -1,0 +1,5 @@
+"""Serve it: ``python -m adapters.patchwork_fdo.simulator`` (see the package docstring)."""
+
+from adapters.patchwork_fdo.simulator import main
+
+main()
