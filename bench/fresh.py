@@ -26,12 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -39,9 +36,9 @@ import orjson
 from aiohttp import web
 
 from bench import queries as q
-from bench.load import Result, Target, count_requests, have_wrk, measure
-from bench.procs import cpu_seconds, free_port, spawn, stop
-from bench.throughput import REVGATES, Fleet, _graphql, _median, _mesh
+from bench.load import Result, Target, count_requests, have_wrk
+from bench.procs import free_port, spawn, stop
+from bench.throughput import Fleet, _graphql, _mesh, measure_point, start_revgates
 
 SERVER_CPU, CLIENT_CPU = 0, 1
 MODES = ("static", "one", "all")
@@ -117,29 +114,16 @@ def _queries(first: int) -> tuple[str, str]:
 
 async def _start(upstream: str, with_mesh: bool, procs: list[Any]) -> Fleet:
     out = Fleet()
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, extra in REVGATES:
-            config = Path(tmp) / f"revgate-{len(procs)}.toml"
-            config.write_text(
-                f'[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "{upstream}"\n'
-                f'token_env = "BENCH_TOKEN"\n{extra}' + q.access_toml()
-            )
-            port = free_port()
-            serve = ["serve", "--config", str(config), "--port", str(port)]
-            gw = await spawn(
-                ["-m", "gateway.cli", *serve],
-                f"http://127.0.0.1:{port}/healthz",
-                cpu=SERVER_CPU,
-                env={"BENCH_TOKEN": q.TOKEN},
-            )
-            procs.append(gw)
-            out.pids[name] = gw.pid
-            url = f"http://127.0.0.1:{port}/graphql"
-            out.targets[name] = {
-                "list-100": _graphql(url, q.LIST_QUERY, q.BENCH_AUTH),
-                "list-20": _graphql(url, _queries(20)[0], q.BENCH_AUTH),
-                "single": _graphql(url, q.SINGLE_QUERY, q.BENCH_AUTH),
-            }
+    await start_revgates(
+        upstream,
+        procs,
+        out,
+        lambda url: {
+            "list-100": _graphql(url, q.LIST_QUERY, q.BENCH_AUTH),
+            "list-20": _graphql(url, _queries(20)[0], q.BENCH_AUTH),
+            "single": _graphql(url, q.SINGLE_QUERY, q.BENCH_AUTH),
+        },
+    )
     if with_mesh:
         await _mesh(upstream, procs, out)
         if "mesh" in out.targets:
@@ -213,18 +197,9 @@ async def _point(
     cpu: dict[tuple[str, str, str, int], float],
 ) -> None:
     mode, what, conns = point
-    runs: dict[str, list[Result]] = {n: [] for n in fleet.targets}
-    cpus: dict[str, list[float]] = {n: [] for n in fleet.targets}
-    for _ in range(rounds):
-        for name, targets in fleet.targets.items():
-            before = cpu_seconds(fleet.pids[name])
-            result = await measure(targets[what], conns, seconds, CLIENT_CPU)
-            used = cpu_seconds(fleet.pids[name]) - before
-            runs[name].append(result)
-            cpus[name].append(used * 1000 / max(1, result.requests))
-    for name in fleet.targets:
-        table[(name, mode, what, conns)] = _median(runs[name])
-        cpu[(name, mode, what, conns)] = statistics.median(cpus[name])
+    for name, (result, ms) in (await measure_point(fleet, what, conns, seconds, rounds)).items():
+        table[(name, mode, what, conns)] = result
+        cpu[(name, mode, what, conns)] = ms
 
 
 def _print(

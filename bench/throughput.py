@@ -23,7 +23,7 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +106,34 @@ async def _mesh(sim_url: str, procs: list[asyncio.subprocess.Process], fleet: Fl
     }
 
 
+async def start_revgates(
+    upstream: str,
+    procs: list[asyncio.subprocess.Process],
+    out: Fleet,
+    targets: Callable[[str], dict[str, Target]],
+) -> None:
+    """Start one revgate per ``REVGATES`` entry over ``upstream`` (one Patchwork backend);
+    ``targets`` gives each one's queries from its GraphQL URL."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, extra in REVGATES:
+            config = Path(tmp) / f"revgate-{len(procs)}.toml"
+            config.write_text(
+                f'[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "{upstream}"\n'
+                f'token_env = "BENCH_TOKEN"\n{extra}' + q.access_toml()
+            )
+            gw_port = free_port()
+            serve = ["serve", "--config", str(config), "--port", str(gw_port)]
+            gw = await spawn(
+                ["-m", "gateway.cli", *serve],
+                f"http://127.0.0.1:{gw_port}/healthz",
+                cpu=SERVER_CPU,
+                env={"BENCH_TOKEN": q.TOKEN},
+            )
+            procs.append(gw)
+            out.pids[name] = gw.pid
+            out.targets[name] = targets(f"http://127.0.0.1:{gw_port}/graphql")
+
+
 @asynccontextmanager
 async def fleet(with_mesh: bool) -> AsyncIterator[Fleet]:
     """Start the simulator, revgate and (when possible) Mesh; stop them afterwards."""
@@ -123,34 +151,21 @@ async def fleet(with_mesh: bool) -> AsyncIterator[Fleet]:
             "list": Target(sim + q.REST_LIST_PATH, headers=auth),
             "single": Target(sim + q.REST_SINGLE_PATH, headers=auth),
         }
-        with tempfile.TemporaryDirectory() as tmp:
-            for name, extra in REVGATES:
-                config = Path(tmp) / f"revgate-{len(procs)}.toml"
-                config.write_text(
-                    f'[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "{sim}"\n'
-                    f'token_env = "BENCH_TOKEN"\n{extra}' + q.access_toml()
-                )
-                gw_port = free_port()
-                serve = ["serve", "--config", str(config), "--port", str(gw_port)]
-                gw = await spawn(
-                    ["-m", "gateway.cli", *serve],
-                    f"http://127.0.0.1:{gw_port}/healthz",
-                    cpu=SERVER_CPU,
-                    env={"BENCH_TOKEN": q.TOKEN},
-                )
-                procs.append(gw)
-                out.pids[name] = gw.pid
-                url = f"http://127.0.0.1:{gw_port}/graphql"
-                out.targets[name] = {
-                    "list": _graphql(url, q.LIST_QUERY, q.BENCH_AUTH),
-                    "single": _graphql(url, q.SINGLE_QUERY, q.BENCH_AUTH),
-                }
-            out.revgate_pid = out.pids["revgate"]
-            if with_mesh:
-                await _mesh(sim, procs, out)
-            else:
-                out.notes.append("GraphQL Mesh skipped (--no-mesh)")
-            yield out
+        await start_revgates(
+            sim,
+            procs,
+            out,
+            lambda url: {
+                "list": _graphql(url, q.LIST_QUERY, q.BENCH_AUTH),
+                "single": _graphql(url, q.SINGLE_QUERY, q.BENCH_AUTH),
+            },
+        )
+        out.revgate_pid = out.pids["revgate"]
+        if with_mesh:
+            await _mesh(sim, procs, out)
+        else:
+            out.notes.append("GraphQL Mesh skipped (--no-mesh)")
+        yield out
     finally:
         await stop(procs)
 
@@ -183,6 +198,23 @@ def _median(results: list[Result]) -> Result:
     )
 
 
+async def measure_point(
+    f: Fleet, what: str, conns: int, seconds: float, rounds: int
+) -> dict[str, tuple[Result, float]]:
+    """Each server's median result and CPU ms per request for query ``what`` at ``conns``
+    connections: ``rounds`` rounds, each loading every server once, in turn."""
+    runs: dict[str, list[Result]] = {n: [] for n in f.targets}
+    cpus: dict[str, list[float]] = {n: [] for n in f.targets}
+    for _ in range(rounds):
+        for name, targets in f.targets.items():
+            before = cpu_seconds(f.pids[name])
+            result = await measure(targets[what], conns, seconds, CLIENT_CPU)
+            used = cpu_seconds(f.pids[name]) - before
+            runs[name].append(result)
+            cpus[name].append(used * 1000 / max(1, result.requests))
+    return {n: (_median(runs[n]), statistics.median(cpus[n])) for n in f.targets}
+
+
 async def run(seconds: float, rounds: int, with_mesh: bool, rss_requests: int) -> None:
     """Measure and print the tables."""
     async with fleet(with_mesh) as f:
@@ -199,18 +231,11 @@ async def run(seconds: float, rounds: int, with_mesh: bool, rss_requests: int) -
         cpu: dict[tuple[str, str, int], float] = {}
         for what in ("list", "single"):
             for conns in (1, 32):
-                runs: dict[str, list[Result]] = {n: [] for n in f.targets}
-                cpus: dict[str, list[float]] = {n: [] for n in f.targets}
-                for _ in range(rounds):
-                    for name, targets in f.targets.items():
-                        before = cpu_seconds(f.pids[name])
-                        result = await measure(targets[what], conns, seconds, CLIENT_CPU)
-                        used = cpu_seconds(f.pids[name]) - before
-                        runs[name].append(result)
-                        cpus[name].append(used * 1000 / max(1, result.requests))
-                for name, results in runs.items():
-                    table[(name, what, conns)] = _median(results)
-                    cpu[(name, what, conns)] = statistics.median(cpus[name])
+                for name, (result, ms) in (
+                    await measure_point(f, what, conns, seconds, rounds)
+                ).items():
+                    table[(name, what, conns)] = result
+                    cpu[(name, what, conns)] = ms
         _print_table(table, cpu, list(f.targets))
         await _rss(f, rss_requests)
 
