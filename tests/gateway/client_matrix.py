@@ -13,6 +13,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -68,3 +69,12 @@ async def gerrit_pair() -> AsyncIterator[GerritPair]:
     async with gerrit_gateway(twin=True) as gw, serve_app(gw.app, lifespan="off") as url:
         # The fixture opened the app's backends: uvicorn runs no lifespan for it.
         yield GerritPair(gw, gw.twin.url, f"{url}/rest/gerrit")
+
+
+async def run(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """A client's command line as a subprocess: (exit status, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        *args, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode(), err.decode()

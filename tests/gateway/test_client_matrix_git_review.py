@@ -10,7 +10,6 @@ that needs git's smart HTTP protocol, which neither the simulator nor the gatewa
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.gateway.client_matrix import GerritPair, gerrit_pair
+from tests.gateway.client_matrix import GerritPair, gerrit_pair, run
 
 GIT_REVIEW = Path(sys.executable).parent / "git-review"
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -55,16 +54,7 @@ def _env(home: Path) -> dict[str, str]:
 
 
 async def _git_review(repo: Path, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        str(GIT_REVIEW),
-        *args,
-        cwd=repo,
-        env=_env(repo),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+    return await run([str(GIT_REVIEW), *args], repo, _env(repo))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
