@@ -208,9 +208,12 @@ def _projects(rest: Sequence[str], name: str) -> Endpoint | None:
             "/projects/",
             _drawn(_guarded(name, "projects", partial(mapping.projects, name)), _project_map),
         )
-    project = "/".join(p for p in rest if p)
-    if not project:
+    names = [p for p in rest if p]
+    if len(names) != 1:
+        # Gerrit reads one (encoded) segment as the project; what follows (``branches/``,
+        # ``description`` …) is a view this layer does not model: passed through.
         return None
+    project = names[0]
     return Endpoint(
         "/projects/" + _seg(project),
         _drawn(_guarded(name, "project", partial(mapping.project_info, name)), _project),

@@ -1,5 +1,8 @@
 """A reference simulator of the documented Gerrit REST API (changes, revisions, reviewers,
-projects, capabilities) over in-memory data, served by aiohttp.web.
+projects, capabilities) and of what real clients call besides (server version and info,
+accounts, groups, branches: ``meta.py``) over in-memory data, served by aiohttp.web.
+Modules by role: ``routes`` (paths), ``api`` (request context, reads), ``writes``, ``meta``,
+``render`` (JSON entities, queries), ``data`` (the seed).
 
 Speaks like a real server: ``)]}'`` before every JSON body with ``application/json;
 charset=UTF-8``, gzip when asked, text/plain error bodies (``409 change is merged``), the

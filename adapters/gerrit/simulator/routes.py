@@ -1,4 +1,5 @@
-"""The simulator's routing: which ``Api`` method answers which documented path.
+"""The simulator's routing: which ``Writes``/``Api`` method or ``meta`` endpoint answers
+which documented path.
 
 Paths arrive without ``/a`` and still URL-encoded; each segment is decoded on its own so a
 file path or a ``project~branch~Change-Id`` with ``%2F`` stays one segment.
@@ -11,10 +12,10 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from adapters.gerrit.simulator.api import Api, ApiError, json_body
+from adapters.gerrit.simulator import meta
+from adapters.gerrit.simulator.api import ApiError, json_body
 from adapters.gerrit.simulator.data import ChangeData, GerritData, Json, RevisionData
-
-SERVER_VERSION = "3.9.1"
+from adapters.gerrit.simulator.writes import Writes
 
 _json = json_body
 Route = Callable[[], web.StreamResponse]
@@ -29,7 +30,7 @@ async def handle(
     base: str,
 ) -> web.StreamResponse:
     """Answer one request (``raw_path`` without ``/a``, still URL-encoded)."""
-    api = Api(request, data, caller, legacy, base)
+    api = Writes(request, data, caller, legacy, base)
     method = request.method
     trailing = raw_path.endswith("/")
     parts = [unquote(p) for p in raw_path.strip("/").split("/")] if raw_path.strip("/") else []
@@ -38,30 +39,39 @@ async def handle(
         api.need_auth()
     if not parts:
         raise ApiError(404, "Not found")
+    answer = meta.route(api, parts, trailing)
+    if answer is not None:
+        return answer
     head = parts[0]
     if head == "projects" and method == "GET":
-        if trailing or len(parts) == 1:
-            return api.projects("/".join(parts[1:]))
-        name = "/".join(parts[1:])
-        if name not in data.projects:
-            raise ApiError(404, "Not found")
-        return _json({"id": name.replace("/", "%2F"), "name": name} | data.projects[name])
+        return _project(api, parts[1:], trailing)
     if parts == ["accounts", "self", "capabilities"] and method == "GET":
         return api.capabilities()
-    if parts == ["config", "server", "version"] and method == "GET":
-        return json_body(SERVER_VERSION)  # what readiness probes ask
     if head != "changes":
         raise ApiError(404, "Not found")
     if len(parts) == 1:
         if method != "GET":
             raise ApiError(405, "Method Not Allowed")
         return api.query()
-    c = api.change(parts[1])
-    rest = parts[2:]
-    route = (method, rest[0] if rest else "")
+    return _change_route(api, api.change(parts[1]), parts[2:], trailing)
+
+
+def _project(api: Writes, rest: list[str], trailing: bool) -> web.StreamResponse:
+    if trailing or not rest:
+        return api.projects("/".join(rest))
+    name = "/".join(rest)  # an unencoded name with slashes is still one project
+    if name not in api.data.projects:
+        raise ApiError(404, "Not found")
+    return _json({"id": name.replace("/", "%2F"), "name": name} | api.data.projects[name])
+
+
+def _change_route(
+    api: Writes, c: ChangeData, rest: list[str], trailing: bool
+) -> web.StreamResponse:
+    method = api.request.method
     if not rest:
         if method == "GET":
-            return _json(api.render.change(c, request.query.getall("o", [])))
+            return _json(api.render.change(c, api.request.query.getall("o", [])))
         if method == "DELETE":
             return api.delete_draft(c, None)
     elif len(rest) == 1:
@@ -79,15 +89,15 @@ async def handle(
             ("POST", "submit"): lambda: api.submit(c, None),
             ("POST", "publish"): lambda: api.publish(c, None),
             ("GET", "in"): lambda: _json(
-                ({"kind": "gerritcodereview#includedininfo"} if legacy else {})
+                ({"kind": "gerritcodereview#includedininfo"} if api.legacy else {})
                 | {"branches": [c.branch] if c.status == "MERGED" else [], "tags": []}
             ),
             ("GET", "reviewers"): lambda: api.reviewers(c),
             ("POST", "reviewers"): lambda: api.add_reviewer(c),
             ("GET", "suggest_reviewers"): lambda: api.suggest(c),
         }
-        if route in simple:
-            return simple[route]()
+        if (method, rest[0]) in simple:
+            return simple[(method, rest[0])]()
     elif rest[0] == "reviewers" and len(rest) == 2:
         if method == "GET":
             return api.reviewer(c, rest[1])
@@ -98,7 +108,9 @@ async def handle(
     raise ApiError(404, "Not found")
 
 
-def _revision_route(api: Api, c: ChangeData, rest: list[str], trailing: bool) -> web.StreamResponse:
+def _revision_route(
+    api: Writes, c: ChangeData, rest: list[str], trailing: bool
+) -> web.StreamResponse:
     method = api.request.method
     if not rest:
         raise ApiError(404, "Not found")
@@ -155,13 +167,13 @@ def _revision_route(api: Api, c: ChangeData, rest: list[str], trailing: bool) ->
     raise ApiError(404, "Not found")
 
 
-def _files(api: Api, r: RevisionData) -> web.Response:
+def _files(api: Writes, r: RevisionData) -> web.Response:
     if "reviewed" in api.request.query:
         return _json(sorted(r.reviewed.get(api.need_auth(), set())))
     return _json(api.render.files(r))
 
 
-def _review(api: Api, c: ChangeData, r: RevisionData) -> Json:
+def _review(api: Writes, c: ChangeData, r: RevisionData) -> Json:
     out = api.render.change(c, ["LABELS", "DETAILED_LABELS", "DETAILED_ACCOUNTS"])
     out["revisions"] = {r.sha: api.render.revision(c, r, set())}
     if r is c.current:
