@@ -19,7 +19,7 @@ from schema import descriptions as doc
 from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
-from schema.gerrit import check_query
+from schema.gerrit_base import check_query
 from schema.merge import merge_page
 from schema.pagination import Edge, PageInfo, page_size
 from schema.plugin import composition_of
