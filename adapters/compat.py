@@ -1,7 +1,7 @@
 """The REST compatibility framework: what a backend kind provides to re-serve its own REST API.
 
 The gateway mounts ``/rest/<backend>/{path}`` for every configured backend whose kind has a
-router factory in ``adapters.registry.COMPAT_ROUTERS`` (one line per kind). Per request it:
+router factory in its descriptor (``AdapterKind.compat``, ``adapters/plugin.py``). Per request it:
 
 1. asks the kind which secret the client presented, in the kind's own scheme
    (``CompatKind.presented``: Patchwork ``Authorization: Token …``, Gerrit/ABF HTTP basic…);

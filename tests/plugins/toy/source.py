@@ -38,7 +38,7 @@ class ToyReader(Protocol):
 
 
 class ToySource:
-    """Implements ``Source``, ``ChangeLister`` and ``ToyReader``."""
+    """Implements ``Source``, ``Pinger``, ``ChangeLister`` and ``ToyReader``."""
 
     kind = KIND
 
@@ -71,6 +71,10 @@ class ToySource:
     @property
     def request_count(self) -> int:
         return self.requests
+
+    async def ping(self) -> None:
+        """``Pinger``: what ``/readyz`` asks every backend (always up, in memory)."""
+        return None
 
     async def list_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool

@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -91,6 +92,19 @@ async def test_toy_backend_lists_its_changes_and_loads_them_by_id(
     assert (await _query(client, "query($id: ID!) { node(id: $id) { id } }", id=missing)) == {
         "node": None
     }
+
+
+async def test_toy_backend_is_ready_measured_and_has_no_compat_mount(
+    client: httpx.AsyncClient,
+) -> None:
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["backends"]["box"] == {"status": "up", "kind": "toy", "ms": ANY}
+    await _query(client, CHANGES)
+    metrics = (await client.get("/metrics")).text
+    assert 'backend="box"' in metrics
+    rest = await client.get("/rest/box/api/")
+    assert rest.status_code == 404 and "Traceback" not in rest.text
 
 
 async def test_toy_backend_id_of_another_type_is_a_coded_error(client: httpx.AsyncClient) -> None:
