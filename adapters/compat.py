@@ -74,3 +74,8 @@ class CompatKind:
 
     router: RouterFactory
     presented: Presented = token_scheme
+    # Its documented API roots as path prefixes under the mount (the pass-through default and
+    # bound, adapters/passthrough.py), and the prefix its clients put before a path to ask
+    # for it authenticated (Gerrit's "/a").
+    roots: tuple[str, ...] = ()
+    auth_prefix: str = ""

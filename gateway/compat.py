@@ -3,9 +3,10 @@
 Existing clients (git-pw, pwclient, pygerrit2, scripts) keep working when pointed at
 ``<gateway>/rest/<backend>/`` instead of the backend. Each backend *kind* names its router
 factory in its descriptor (``AdapterKind.compat``, ``adapters/plugin.py``; see
-``adapters/compat.py`` and docs/compat.md); this module finds the backend (in the generation pinned for the request,
-see ``gateway/reload.py``), works out the gateway's base URL for the links in the answers,
-authenticates the caller, and picks the backend credential the caller maps to.
+``adapters/compat.py`` and docs/compat.md); this module finds the backend (in the generation
+pinned for the request, see ``gateway/reload.py``), works out the gateway's base URL for the
+links in the answers, authenticates the caller, and picks the backend credential the caller
+maps to.
 
 Who a caller is: the secret it presents in its kind's own scheme (Patchwork ``Token``, HTTP
 basic…) is either

@@ -276,9 +276,11 @@ class BackendChecks:
         self, raw: Mapping[str, Any], values: dict[str, Any], at: Callable[[str, str], None]
     ) -> None:
         """What one key says about another: prefixes inside the kind's API, basic auth."""
-        kind = raw.get("kind")
-        if "passthrough" in values and isinstance(kind, str) and kind in self.kinds:
-            why = passthrough.check_prefixes(kind, values["passthrough"])
+        name = raw.get("kind")
+        kind = self.kinds.get(name) if isinstance(name, str) else None
+        if "passthrough" in values and kind is not None:
+            roots = kind.compat.roots if kind.compat is not None else ()
+            why = passthrough.check_prefixes(kind.name, roots, values["passthrough"])
             if why is not None:
                 at("passthrough", why)
         for one, other in (("username_env", "password_env"), ("password_env", "username_env")):

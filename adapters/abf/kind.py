@@ -34,7 +34,7 @@ KIND = AdapterKind(
     description="ABF, the Automated Build Farm's forge (OpenMandriva, ROSA).",
     factory=_factory,
     schema="schema.kinds.abf:PART",
-    compat=CompatKind(router=rest.router, presented=rest.presented),
+    compat=CompatKind(router=rest.router, presented=rest.presented, roots=rest.API_ROOTS),
     demo=Demo(
         label="ABF simulator",
         start=_simulator,

@@ -29,7 +29,12 @@ KIND = AdapterKind(
     description="Gerrit Code Review.",
     factory=_factory,
     schema="schema.kinds.gerrit:PART",
-    compat=CompatKind(router=rest.router, presented=rest.presented),
+    compat=CompatKind(
+        router=rest.router,
+        presented=rest.presented,
+        roots=rest.API_ROOTS,
+        auth_prefix=rest.AUTH_PREFIX,
+    ),
     demo=Demo(
         label="Gerrit simulator",
         start=_simulator,

@@ -48,7 +48,7 @@ KIND = AdapterKind(
     description="Upstream Patchwork (API 1.0–1.3).",
     factory=_factory,
     schema="schema.kinds.patchwork:PART",
-    compat=CompatKind(router=rest.router),
+    compat=CompatKind(router=rest.router, roots=rest.API_ROOTS),
     config={
         "api_version": ConfigKey(_api_version_problem, show_got=False),
         "time_zone": TIME_ZONE,

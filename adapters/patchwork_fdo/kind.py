@@ -32,7 +32,7 @@ KIND = AdapterKind(
     description="The freedesktop.org Patchwork fork (series revisions, tests).",
     factory=_factory,
     schema="schema.kinds.patchwork_fdo:PART",
-    compat=CompatKind(router=rest.router, presented=rest.presented),
+    compat=CompatKind(router=rest.router, presented=rest.presented, roots=rest.API_ROOTS),
     config={"time_zone": ConfigKey(time_zone_problem)},
     demo=Demo(
         label="freedesktop Patchwork simulator",
