@@ -13,7 +13,10 @@ credentials or a token in its query).
 Split by role: the line locator (``_Locator``, ``Path_``) lives in
 ``gateway/settings_locator.py``; the value checks and message helpers (``_got``,
 ``_normalise_url``, ``_suggest`` ...) in ``gateway/settings_values.py``. Both are re-exported
-here, so ``gateway.settings`` still offers every name it did.
+here, so ``gateway.settings`` still offers every name it did. ``[[backends]]`` is checked by
+``gateway/settings_backends.py`` against the backend kinds the checker is given
+(``adapters/kinds.py`` unless ``kinds=`` says otherwise; each kind's own keys come from its
+descriptor); the result carries them (``Settings.kinds``).
 """
 
 from __future__ import annotations
