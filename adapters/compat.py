@@ -1,7 +1,7 @@
 """The REST compatibility framework: what a backend kind provides to re-serve its own REST API.
 
 The gateway mounts ``/rest/<backend>/{path}`` for every configured backend whose kind has a
-router factory in ``adapters.registry.COMPAT_ROUTERS`` (one line per kind). Per request it:
+router factory in its descriptor (``AdapterKind.compat``, ``adapters/plugin.py``). Per request it:
 
 1. asks the kind which secret the client presented, in the kind's own scheme
    (``CompatKind.presented``: Patchwork ``Authorization: Token …``, Gerrit/ABF HTTP basic…);
@@ -74,3 +74,8 @@ class CompatKind:
 
     router: RouterFactory
     presented: Presented = token_scheme
+    # Its documented API roots as path prefixes under the mount (the pass-through default and
+    # bound, adapters/passthrough.py), and the prefix its clients put before a path to ask
+    # for it authenticated (Gerrit's "/a").
+    roots: tuple[str, ...] = ()
+    auth_prefix: str = ""

@@ -7,9 +7,9 @@ allow-list it asks its source for a *raw* exchange (``PassThrough.passthrough``:
 adapter's client speaks HTTP) and re-serves the answer with ``respond``:
 
 - the allow-list: the backend setting ``passthrough`` (path prefixes under the mount, e.g.
-  ``["/api/"]``), default the kind's documented API root (``ROOTS``), never outside it, so
-  the gateway is not an open proxy; ``[]`` turns pass-through off. Outside it the kind
-  answers its native 404 without asking the backend. Gerrit's ``/a/`` (its authenticated
+  ``["/api/"]``), default the kind's documented API root (``CompatKind.roots``), never
+  outside it, so the gateway is not an open proxy; ``[]`` turns pass-through off. Outside it
+  the kind answers its native 404 without asking the backend. Gerrit's ``/a/`` (its authenticated
   twin of every path) is matched without the ``a``;
 - the caller: a read goes upstream as the caller's mapped credential (an authenticated
   caller without one: the backend's configured credential, as modelled routes), an
@@ -47,26 +47,6 @@ from starlette.responses import Response
 
 from adapters.compat import CompatCall
 from adapters.http import Response as Upstream
-
-# Each kind's documented API root(s), as path prefixes under the mount: the default
-# allow-list and the bound of any configured one.
-ROOTS: dict[str, tuple[str, ...]] = {
-    "patchwork": ("/api/",),
-    "patchwork-fdo": ("/api/1.0/",),
-    "abf": ("/api/v1/",),
-    # Gerrit has no API prefix: its REST collections (Documentation/rest-api.html).
-    "gerrit": (
-        "/access/",
-        "/accounts/",
-        "/changes/",
-        "/config/",
-        "/groups/",
-        "/plugins/",
-        "/projects/",
-    ),
-}
-# The prefix a kind puts before any path to ask for it authenticated (matched without it).
-AUTH_PREFIX: dict[str, str] = {"gerrit": "/a"}
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Redirects and client errors are the backend's answers, re-served; 5xx stay errors.
@@ -120,9 +100,9 @@ class PassThrough(Protocol):
         ...
 
 
-def check_prefixes(kind: str, prefixes: Sequence[str]) -> str | None:
-    """Why ``prefixes`` cannot be kind's pass-through allow-list, or None."""
-    roots = ROOTS.get(kind, ())
+def check_prefixes(kind: str, roots: Sequence[str], prefixes: Sequence[str]) -> str | None:
+    """Why ``prefixes`` cannot be the pass-through allow-list of a backend of ``kind``, whose
+    documented API roots are ``roots`` (``CompatKind.roots``), or None."""
     for prefix in prefixes:
         if not prefix.startswith("/"):
             return f"passthrough prefix {prefix[:60]!r} must start with '/'"
@@ -135,13 +115,18 @@ def check_prefixes(kind: str, prefixes: Sequence[str]) -> str | None:
     return None
 
 
-def allowed(kind: str, path: str, prefixes: Sequence[str] | None) -> bool:
-    """Whether ``path`` (decoded, under the mount, no leading '/') may be passed through."""
+def allowed(
+    path: str, prefixes: Sequence[str] | None, *, roots: Sequence[str], auth_prefix: str = ""
+) -> bool:
+    """Whether ``path`` (decoded, under the mount, no leading '/') may be passed through.
+
+    ``roots`` are the kind's documented API roots as path prefixes under the mount: the
+    default allow-list (``prefixes`` None) and the bound of a configured one. ``auth_prefix``
+    is what the kind's clients put before any path to ask for it authenticated (Gerrit's
+    ``/a``), matched without it."""
     key = "/" + path
-    auth = AUTH_PREFIX.get(kind)
-    if auth is not None and key.startswith(auth + "/"):
-        key = key[len(auth) :]
-    roots = ROOTS.get(kind, ())
+    if auth_prefix and key.startswith(auth_prefix + "/"):
+        key = key[len(auth_prefix) :]
     chosen = roots if prefixes is None else prefixes
     # A configured prefix is bounded by the roots again (check-config refuses others).
     return any(key.startswith(p) for p in chosen) and any(key.startswith(r) for r in roots)

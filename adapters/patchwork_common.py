@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.errors import BadPayload
 from adapters.model import ChangeState
@@ -74,6 +74,18 @@ def _parse_iso(value: str) -> datetime:
 # time of ``TIME_ZONE`` (Patchwork's default: Australia/Canberra), while mail dates are
 # converted to naive UTC by its parser (``parser.find_date``) and are read as UTC.
 _ZONES: dict[str, tzinfo] = {}
+
+
+def time_zone_problem(value: object) -> str | None:
+    """Why ``value`` is no ``time_zone`` setting: an IANA zone name the system's tz database
+    knows (no paths, no POSIX strings); ``None`` when it is one."""
+    if isinstance(value, str) and value and len(value) <= 64:
+        try:
+            ZoneInfo(value)
+            return None
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return "time_zone must be an IANA zone name such as UTC"
 
 
 def set_time_zone(backend: str, zone: str) -> None:

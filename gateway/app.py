@@ -143,6 +143,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 extensions=extensions,
                 fast_path=self.fast_path,
                 batch_max_operations=settings.server.batch_max_operations,
+                kinds=settings.kinds,
             ),
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=True,  # queries only: gateway/over_http.py

@@ -62,6 +62,7 @@ def build_caller_sources(
             own[backend] = build_source(
                 dataclasses.replace(spec, credentials=credentials),
                 hooks(backend) if hooks else None,
+                settings.kinds,
             )
         if own:
             result[key.name] = own

@@ -16,12 +16,16 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 import uvicorn
 
+from adapters.kinds import KINDS
+from adapters.patchwork import kind as patchwork_kind
+from adapters.patchwork_fdo import kind as fdo_kind
+from adapters.plugin import AdapterKind, Demo, Simulator
 from gateway.app import create_app
 from gateway.auth import hash_key
 from gateway.logs import FORMATS, configure_logging
@@ -38,12 +42,12 @@ from gateway.wire import HEADER_TIMEOUT, http_protocol
 
 log = logging.getLogger("revgate")
 
-DEMO_TOKEN_ENV = "REVGATE_DEMO_PATCHWORK_TOKEN"
-DEMO_ADMIN_TOKEN = "a0" * 20  # the recorded server's admin token; the simulator accepts it
-DEMO_ABF_ENV = "REVGATE_DEMO_ABF_TOKEN"
 # The demo's REST compat token: public on purpose (the demo listens on loopback over
 # simulators), printed with the client settings so git-pw, pwclient and b4 work at once.
 DEMO_COMPAT_TOKEN = "revgate-demo-compat-token"
+# The simulators' demo credentials (each kind's Demo), named here for the tests that use them.
+DEMO_ADMIN_TOKEN = patchwork_kind.DEMO_ADMIN_TOKEN
+DEMO_FDO_CI_TOKEN = fdo_kind.DEMO_CI_TOKEN
 DESCRIPTION = (
     "revgate: one GraphQL API over Patchwork, Gerrit and ABF, with each system's REST API "
     "re-served for existing clients. Start with `revgate demo`."
@@ -145,10 +149,6 @@ def _serve(
             tracing.shutdown()  # flush the spans still buffered
 
 
-DEMO_FDO_TOKEN_ENV = "REVGATE_DEMO_FDO_TOKEN"
-DEMO_FDO_CI_TOKEN = "fd" * 20  # the fdo simulator's CI user (may report test results)
-DEMO_GERRIT_USER_ENV = "REVGATE_DEMO_GERRIT_USER"
-DEMO_GERRIT_PASSWORD_ENV = "REVGATE_DEMO_GERRIT_PASSWORD"
 DEMO_QUERY = (
     "{ series(first: 10) { nodes { name backend { name kind } version testState "
     "revisions { version testResults { context state } } } } }"
@@ -165,6 +165,33 @@ DEMO_HINTS = (
 )
 
 
+def demo_settings_for(
+    urls: Mapping[str, str], host: str, port: int, kinds: Sequence[AdapterKind] = KINDS
+) -> Settings:
+    """The demo's backends: one per kind in ``urls`` (kind name → its simulator's URL), each
+    as its kind's descriptor says (``Demo.backend``, with the simulator's demo credentials).
+    Anonymous writes are on: the credentials are the simulators' own demo accounts, and the
+    demo is for trying mutations in GraphiQL (a real config keeps the default, off)."""
+    demos = [(k, k.demo) for k in kinds if k.demo is not None and k.name in urls]
+    env: dict[str, str] = {}
+    for _, demo in demos:
+        env.update(demo.env())
+    settings = settings_from_dict(
+        {
+            "server": {"host": host, "port": port},
+            "compat": {
+                "tokens": [{"name": "demo", "sha256": hash_key(DEMO_COMPAT_TOKEN), "write": True}]
+            },
+            "backends": [{**demo.backend, "url": urls[k.name]} for k, demo in demos],
+        },
+        env=env,
+        source="<demo>",
+        kinds=kinds,
+    )
+    backends = tuple(dataclasses.replace(b, anonymous_writes=True) for b in settings.backends)
+    return dataclasses.replace(settings, backends=backends)
+
+
 def demo_settings(
     patchwork_url: str,
     fdo_url: str,
@@ -173,91 +200,35 @@ def demo_settings(
     abf_url: str | None = None,
     gerrit_url: str | None = None,
 ) -> Settings:
-    """The demo's backends: the upstream Patchwork simulator and the fdo one, side by side,
-    and the ABF and Gerrit simulators when their URLs are given. Anonymous writes are on:
-    the credentials are the simulators' own demo accounts, and the demo is for trying
-    mutations in GraphiQL (a real config keeps the default, off)."""
-    from adapters.abf.simulator import TOKEN as ABF_TOKEN
-
-    abf = [{"name": "abf", "kind": "abf", "url": abf_url, "token_env": DEMO_ABF_ENV}]
-    gerrit = [
-        {
-            "name": "gerrit",
-            "kind": "gerrit",
-            "url": gerrit_url,
-            "username_env": DEMO_GERRIT_USER_ENV,
-            "password_env": DEMO_GERRIT_PASSWORD_ENV,
-        }
-    ]
-    settings = settings_from_dict(
-        {
-            "server": {"host": host, "port": port},
-            "compat": {
-                "tokens": [{"name": "demo", "sha256": hash_key(DEMO_COMPAT_TOKEN), "write": True}]
-            },
-            "backends": [
-                {
-                    "name": "patchwork",
-                    "kind": "patchwork",
-                    "url": patchwork_url,
-                    "token_env": DEMO_TOKEN_ENV,
-                },
-                {
-                    "name": "fdo",
-                    "kind": "patchwork-fdo",
-                    "url": fdo_url,
-                    "token_env": DEMO_FDO_TOKEN_ENV,
-                },
-                *(abf if abf_url else []),
-                *(gerrit if gerrit_url else []),
-            ],
-        },
-        env={
-            DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN,
-            DEMO_FDO_TOKEN_ENV: DEMO_FDO_CI_TOKEN,
-            DEMO_ABF_ENV: ABF_TOKEN,
-            DEMO_GERRIT_USER_ENV: "admin",  # the Gerrit simulator's seeded account
-            DEMO_GERRIT_PASSWORD_ENV: "secret",
-        },
-        source="<demo>",
-    )
-    backends = tuple(dataclasses.replace(b, anonymous_writes=True) for b in settings.backends)
-    return dataclasses.replace(settings, backends=backends)
+    """``demo_settings_for`` the two Patchwork simulators, and ABF's and Gerrit's when their
+    URLs are given."""
+    urls = {"patchwork": patchwork_url, "patchwork-fdo": fdo_url}
+    urls.update({k: u for k, u in (("abf", abf_url), ("gerrit", gerrit_url)) if u})
+    return demo_settings_for(urls, host, port)
 
 
-async def _demo(host: str, port: int) -> None:
-    from adapters.abf.simulator import start_simulator as start_abf
-    from adapters.gerrit.simulator import GerritData
-    from adapters.gerrit.simulator import start_simulator as start_gerrit
-    from adapters.patchwork.simulator import start_simulator
-    from adapters.patchwork_fdo.simulator import FdoData
-    from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
-
-    sim = await start_simulator()
-    fdo = await start_fdo(FdoData.generated())
-    abf = await start_abf()
-    gerrit = await start_gerrit(GerritData.generated(40))  # seed + changes with patch sets
+async def _demo(host: str, port: int, kinds: Sequence[AdapterKind] = KINDS) -> None:
+    running: list[tuple[AdapterKind, Demo, Simulator]] = []
     try:
-        settings = demo_settings(
-            sim.url, fdo.url, host, port, abf_url=abf.url, gerrit_url=gerrit.url
-        )
+        for kind in kinds:
+            if kind.demo is not None:
+                running.append((kind, kind.demo, await kind.demo.start()))
+        urls = {kind.name: sim.url for kind, _, sim in running}
+        settings = demo_settings_for(urls, host, port, kinds)
         sock = listen(host, port)  # before any URL is printed: a taken port is said first
         server = uvicorn_server(create_app(settings), host, port)
-        print(f"revgate demo: Patchwork simulator at {sim.url}", flush=True)
-        print(f"revgate demo: freedesktop Patchwork simulator at {fdo.url}", flush=True)
-        print(f"revgate demo: ABF simulator at {abf.url}", flush=True)
-        print(f"revgate demo: Gerrit simulator at {gerrit.url} (admin / secret)", flush=True)
+        for _, demo, sim in running:
+            note = f" {demo.note}" if demo.note else ""
+            print(f"revgate demo: {demo.label} at {sim.url}{note}", flush=True)
         print(f"revgate demo: GraphiQL at http://{host}:{port}/graphql", flush=True)
         for lead, hint in zip(("try ", "and ", "or  "), DEMO_HINTS, strict=True):
             print(f"revgate demo: {lead} {hint}", flush=True)
-        for line in demo_compat_lines(f"http://{host}:{port}"):
+        for line in demo_compat_lines(f"http://{host}:{port}", kinds):
             print(f"revgate demo: {line}", flush=True)
         await server.serve(sockets=[sock])
     finally:
-        await gerrit.close()
-        await abf.close()
-        await fdo.close()
-        await sim.close()
+        for _, _, sim in reversed(running):
+            await sim.close()
 
 
 def _persist(files: Sequence[str], output: str | None, listed: str | None) -> int:
@@ -300,23 +271,16 @@ def _persist(files: Sequence[str], output: str | None, listed: str | None) -> in
     return 0
 
 
-def demo_compat_lines(gateway: str) -> list[str]:
+def demo_compat_lines(gateway: str, kinds: Sequence[AdapterKind] = KINDS) -> list[str]:
     """What the demo prints for REST clients: each backend's compat URL, the demo token and
-    the client settings (git-pw, pwclient, b4) that use them."""
+    the client settings (git-pw, pwclient, b4) that use them (``Demo.compat``/``clients``)."""
     rest = f"{gateway}/rest"
-    return [
-        f"REST compat (existing clients), token {DEMO_COMPAT_TOKEN}:",
-        f"  patchwork  {rest}/patchwork/api/1.3/   (Authorization: Token <token>)",
-        f"  fdo        {rest}/fdo/api/1.0/projects/   (Token <token>, or Basic: it as password)",
-        f"  gerrit     {rest}/gerrit/a/changes/?q=status:open&n=5   "
-        "(HTTP Basic: any user, the token as password)",
-        f"  abf        {rest}/abf/api/v1/user.json   (HTTP Basic: the token as user)",
-        "  git-pw:  git config pw.server "
-        f"{rest}/patchwork/api/1.3/ && git config pw.token {DEMO_COMPAT_TOKEN} "
-        "&& git config pw.project patchwork",
-        f"  b4:      git config b4.pw-url {rest}/patchwork/ && git config b4.pw-key "
-        f"{DEMO_COMPAT_TOKEN} && git config b4.pw-project patchwork",
+    demos = [k.demo for k in kinds if k.demo is not None and k.demo.compat]
+    mounts = [f"  {d.backend['name']!s:<10} {d.compat.format(rest=rest)}" for d in demos]
+    clients = [
+        "  " + line.format(rest=rest, token=DEMO_COMPAT_TOKEN) for d in demos for line in d.clients
     ]
+    return [f"REST compat (existing clients), token {DEMO_COMPAT_TOKEN}:", *mounts, *clients]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,11 +1,12 @@
 """The REST compatibility mount: ``/rest/<backend>/…`` re-serves each backend's own REST API.
 
 Existing clients (git-pw, pwclient, pygerrit2, scripts) keep working when pointed at
-``<gateway>/rest/<backend>/`` instead of the backend. Each backend *kind* registers its
-router factory in ``adapters.registry.COMPAT_ROUTERS`` (see ``adapters/compat.py`` and
-docs/compat.md); this module finds the backend (in the generation pinned for the request,
-see ``gateway/reload.py``), works out the gateway's base URL for the links in the answers,
-authenticates the caller, and picks the backend credential the caller maps to.
+``<gateway>/rest/<backend>/`` instead of the backend. Each backend *kind* names its router
+factory in its descriptor (``AdapterKind.compat``, ``adapters/plugin.py``; see
+``adapters/compat.py`` and docs/compat.md); this module finds the backend (in the generation
+pinned for the request, see ``gateway/reload.py``), works out the gateway's base URL for the
+links in the answers, authenticates the caller, and picks the backend credential the caller
+maps to.
 
 Who a caller is: the secret it presents in its kind's own scheme (Patchwork ``Token``, HTTP
 basic…) is either
@@ -36,7 +37,7 @@ from starlette.types import Scope
 from adapters.base import CallerCredentials, Source
 from adapters.compat import Caller, CompatCall, CompatKind
 from adapters.paths import check_wire_path
-from adapters.registry import COMPAT_ROUTERS
+from adapters.registry import compat_routers
 from gateway import auth
 from gateway.reload import Backends
 from gateway.settings import CompatSettings, CompatToken, Settings
@@ -95,6 +96,7 @@ class CompatAccess:
         self.backends = backends
         self.settings = settings
         self.access = access
+        self.routers = compat_routers(settings.kinds)  # kinds are fixed for the app's life
 
     def kind_of(self, scope: Scope) -> tuple[str, Source, CompatKind] | None:
         """The backend a ``/rest/<backend>/…`` request is for, and its kind's registration."""
@@ -103,7 +105,7 @@ class CompatAccess:
             "revgate_sources", self.backends.sources
         )
         source = sources.get(name)
-        kind = COMPAT_ROUTERS.get(source.kind) if source is not None else None
+        kind = self.routers.get(source.kind) if source is not None else None
         if source is None or kind is None:
             return None
         return name, source, kind

@@ -32,6 +32,7 @@ def spec_of(backend: BackendSettings, cache: Cache | None = None) -> BackendSpec
         cache_ttl=backend.cache_ttl,
         content_memo=backend.content_memo,
         time_zone=backend.time_zone,
+        options=backend.options,
         cache=cache,
     )
 
@@ -58,6 +59,6 @@ def build_sources(
     is the store used by the backends whose ``cache_ttl`` is > 0 (none: nothing is cached).
     """
     return {
-        b.name: build_source(spec_of(b, cache), hooks(b.name) if hooks else None)
+        b.name: build_source(spec_of(b, cache), hooks(b.name) if hooks else None, settings.kinds)
         for b in settings.backends
     }

@@ -13,25 +13,30 @@ credentials or a token in its query).
 Split by role: the line locator (``_Locator``, ``Path_``) lives in
 ``gateway/settings_locator.py``; the value checks and message helpers (``_got``,
 ``_normalise_url``, ``_suggest`` ...) in ``gateway/settings_values.py``. Both are re-exported
-here, so ``gateway.settings`` still offers every name it did.
+here, so ``gateway.settings`` still offers every name it did. ``[[backends]]`` is checked by
+``gateway/settings_backends.py`` against the backend kinds the checker is given
+(``adapters/kinds.py`` unless ``kinds=`` says otherwise; each kind's own keys come from its
+descriptor); the result carries them (``Settings.kinds``).
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters import passthrough
+from adapters.kinds import KINDS
+from adapters.plugin import AdapterKind, by_name
 from gateway import settings_access as access
 from gateway import settings_browser as browser
 from gateway.settings_access import ApiKeySettings, LimitSettings
+from gateway.settings_backends import MAX_CACHE_TTL as MAX_CACHE_TTL
+from gateway.settings_backends import BackendChecks
 from gateway.settings_compat import CompatChecks
 from gateway.settings_compat import CompatSettings as CompatSettings
 from gateway.settings_compat import CompatToken as CompatToken
@@ -44,14 +49,12 @@ from gateway.settings_values import _env_key as _env_key
 from gateway.settings_values import _got as _got
 from gateway.settings_values import _is_int as _is_int
 from gateway.settings_values import _is_number as _is_number
-from gateway.settings_values import _is_time_zone as _is_time_zone
 from gateway.settings_values import _normalise_url as _normalise_url
 from gateway.settings_values import _parse_int as _parse_int
 from gateway.settings_values import _suggest as _suggest
 from gateway.settings_values import _type_name as _type_name
 
-BACKEND_KINDS: tuple[str, ...] = ("patchwork", "patchwork-fdo", "gerrit", "abf")
-PATCHWORK_API_VERSIONS: tuple[str, ...] = ("auto", "1.0", "1.1", "1.2", "1.3")
+BACKEND_KINDS: tuple[str, ...] = tuple(k.name for k in KINDS)  # the registered kinds' names
 CONFIG_ENV = "REVGATE_CONFIG"
 
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -78,28 +81,7 @@ _SERVER_KEYS: tuple[str, ...] = (
     *access.SERVER_KEYS,
     *browser.SERVER_KEYS,
 )
-_BACKEND_KEYS: tuple[str, ...] = (
-    "name",
-    "kind",
-    "url",
-    "api_version",
-    "token_env",
-    "username_env",
-    "password_env",
-    "timeout",
-    "connect_timeout",
-    "page_size",
-    "retries",
-    "cache_ttl",
-    "content_memo",
-    "time_zone",
-    "passthrough",
-    *access.BACKEND_KEYS,
-)
 _SECRET_KEYS = {"token": "token_env", "username": "username_env", "password": "password_env"}
-_CREDENTIAL_ENV_KEYS: tuple[str, ...] = ("token_env", "username_env", "password_env")
-_OVERRIDE_SUFFIXES: tuple[str, ...] = ("URL", "TIMEOUT", "PAGE_SIZE")
-_BACKEND_OVERRIDE_PREFIX = "REVGATE_BACKEND_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +110,11 @@ class BackendSettings:
     # Compat pass-through allow-list (path prefixes, adapters/passthrough.py); None: the
     # kind's documented API root, () off.
     passthrough: tuple[str, ...] | None = None
+    # The kind's own config keys (AdapterKind.config) that have no field above.
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+_BACKEND_FIELDS = frozenset(f.name for f in fields(BackendSettings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +145,9 @@ class ServerSettings:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    # The backend kinds the config was checked against; the app derives everything per kind
+    # from them (sources, compat routers, the schema). Default: adapters/kinds.py.
+    kinds: tuple[AdapterKind, ...] = KINDS
     server: ServerSettings = field(default_factory=ServerSettings)
     backends: tuple[BackendSettings, ...] = ()
     source: str | None = None
@@ -215,8 +205,11 @@ def config_path(explicit: str | None, env: Mapping[str, str]) -> str | None:
     return env.get(CONFIG_ENV) or None
 
 
-def load_settings(path: str | None, env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the TOML file at ``path`` plus ``env`` overrides (default ``os.environ``).
+def load_settings(
+    path: str | None, env: Mapping[str, str] | None = None, kinds: Sequence[AdapterKind] = KINDS
+) -> Settings:
+    """Settings from the TOML file at ``path`` plus ``env`` overrides (default ``os.environ``),
+    for the backend ``kinds`` (default: ``adapters/kinds.py``).
 
     Raises ``ConfigError`` carrying every problem; ``path=None`` is itself a problem.
     """
@@ -224,22 +217,27 @@ def load_settings(path: str | None, env: Mapping[str, str] | None = None) -> Set
         raise ConfigError(
             [ConfigProblem(None, f"no config file given (--config or {CONFIG_ENV})")], None
         )
-    settings, problems = _load(path, os.environ if env is None else env)
+    settings, problems = _load(path, os.environ if env is None else env, kinds)
     if settings is None:
         raise ConfigError(problems, path)
     return settings
 
 
-def check_config(path: str, env: Mapping[str, str] | None = None) -> list[ConfigProblem]:
+def check_config(
+    path: str, env: Mapping[str, str] | None = None, kinds: Sequence[AdapterKind] = KINDS
+) -> list[ConfigProblem]:
     """Every problem in the config at ``path`` (with ``env`` overrides); ``[]`` when fine."""
-    return _load(path, os.environ if env is None else env)[1]
+    return _load(path, os.environ if env is None else env, kinds)[1]
 
 
 def settings_from_dict(
-    data: Mapping[str, Any], env: Mapping[str, str] | None = None, source: str | None = None
+    data: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+    source: str | None = None,
+    kinds: Sequence[AdapterKind] = KINDS,
 ) -> Settings:
     """Settings from an already-parsed config (same shape as the TOML file); no line numbers."""
-    checker = _Checker(_Locator(""), os.environ if env is None else env)
+    checker = _Checker(_Locator(""), os.environ if env is None else env, kinds=kinds)
     settings = checker.settings(data, source)
     if settings is None:
         raise ConfigError(checker.sorted_problems(), source)
@@ -252,7 +250,9 @@ _TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_END_RE = re.compile(r"\s*\(at end of document\)\s*$")
 
 
-def _load(path: str, env: Mapping[str, str]) -> tuple[Settings | None, list[ConfigProblem]]:
+def _load(
+    path: str, env: Mapping[str, str], kinds: Sequence[AdapterKind]
+) -> tuple[Settings | None, list[ConfigProblem]]:
     try:
         text = Path(path).read_bytes().decode("utf-8")
     except OSError as exc:
@@ -265,7 +265,7 @@ def _load(path: str, env: Mapping[str, str]) -> tuple[Settings | None, list[Conf
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         return None, [_syntax_problem(str(exc), text)]
-    checker = _Checker(_Locator(text), env, require_backends=True)
+    checker = _Checker(_Locator(text), env, require_backends=True, kinds=kinds)
     settings = checker.settings(data, path)
     return settings, checker.sorted_problems()
 
@@ -294,14 +294,27 @@ def _syntax_problem(message: str, text: str) -> ConfigProblem:
 # -- validation (value helpers: gateway/settings_values.py) ----------------------------
 
 
-class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks, EventsChecks):
+# BackendChecks last: its stand-ins for the others' methods must not shadow them.
+class _Checker(
+    access.AccessChecks, browser.BrowserChecks, CompatChecks, EventsChecks, BackendChecks
+):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
     def __init__(
-        self, locator: _Locator, env: Mapping[str, str], require_backends: bool = False
+        self,
+        locator: _Locator,
+        env: Mapping[str, str],
+        require_backends: bool = False,
+        kinds: Sequence[AdapterKind] = KINDS,
     ) -> None:
         self._loc = locator
         self._env = env
+        self.kinds = by_name(kinds)
+        # Each kind-specific key (AdapterKind.config) → the kinds that take it, in order.
+        self._kind_keys: dict[str, list[str]] = {}
+        for kind in kinds:
+            for key in kind.config:
+                self._kind_keys.setdefault(key, []).append(kind.name)
         self.problems: list[ConfigProblem] = []
         # Config files (serve, check-config, reload) must name a backend; dicts built in
         # code (tests, the demo) may leave them out.
@@ -360,6 +373,7 @@ class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks, EventsC
         if self.problems:
             return None
         return Settings(
+            kinds=tuple(self.kinds.values()),
             server=server,
             backends=tuple(backends),
             source=source,
@@ -466,184 +480,6 @@ class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks, EventsC
     def _cache(self, raw: object) -> CacheSettings:
         return _check_cache(self, raw)
 
-    # -- [[backends]]
-
-    def _backends(self, raw: object) -> list[BackendSettings]:
-        if raw is None:
-            return []
-        if not isinstance(raw, list):
-            self._at(
-                ("backends",),
-                f"backends must be an array of tables ([[backends]]), not {_type_name(raw)}",
-            )
-            return []
-        result: list[BackendSettings] = []
-        first_by_name: dict[str, int] = {}
-        first_by_env_key: dict[str, str] = {}
-        for index, entry in enumerate(raw):
-            if not isinstance(entry, Mapping):
-                self._at(
-                    ("backends", index),
-                    f"backends entry {index + 1} must be a table, not {_type_name(entry)}",
-                )
-                continue
-            backend = self._backend(index, entry, first_by_name, first_by_env_key)
-            if backend is not None:
-                result.append(backend)
-        self._unknown_backend_overrides(raw)
-        return result
-
-    def _backend(
-        self,
-        index: int,
-        raw: Mapping[str, Any],
-        first_by_name: dict[str, int],
-        first_by_env_key: dict[str, str],
-    ) -> BackendSettings | None:
-        start = len(self.problems)
-        header: Path_ = ("backends", index)
-        name = raw.get("name")
-        label = f"backend {name!r}" if isinstance(name, str) else f"backend #{index + 1}"
-        values: dict[str, Any] = {}
-
-        def at(key: str, message: str) -> None:
-            self._at((*header, key), f"{label}: {message}")
-
-        for key, value in raw.items():
-            if key == "name":
-                if not isinstance(value, str):
-                    at(key, f"name must be a string{_got(value)}")
-                elif not _NAME_RE.fullmatch(value):
-                    at(
-                        key,
-                        "name must start with a lower-case letter or digit and contain only "
-                        "a-z, 0-9, '_' and '-'",
-                    )
-                elif value in first_by_name:
-                    first = self._loc.line((*header[:1], first_by_name[value], "name"))
-                    where = f" (first defined at line {first})" if first is not None else ""
-                    at(key, f"duplicate backend name {value!r}{where}")
-                elif _env_key(value) in first_by_env_key:
-                    other = first_by_env_key[_env_key(value)]
-                    at(
-                        key,
-                        f"name {value!r} clashes with backend {other!r}: both use "
-                        f"{_BACKEND_OVERRIDE_PREFIX}{_env_key(value)}_* overrides",
-                    )
-                else:
-                    first_by_name[value] = index
-                    first_by_env_key[_env_key(value)] = value
-                    values["name"] = value
-            elif key == "kind":
-                if not isinstance(value, str):
-                    at(key, f"kind must be a string{_got(value)}")
-                elif value not in BACKEND_KINDS:
-                    at(
-                        key,
-                        f"unknown kind {value!r:.40} (valid kinds: {', '.join(BACKEND_KINDS)})"
-                        f"{_suggest(value, BACKEND_KINDS)}",
-                    )
-                else:
-                    values["kind"] = value
-            elif key == "url":
-                if not isinstance(value, str):
-                    at(key, f"url must be a string{_got(value)}")
-                else:
-                    url, reason = _normalise_url(value)
-                    if url is None:
-                        at(key, f"url {reason}")
-                    else:
-                        values["url"] = url
-            elif key == "api_version":
-                if isinstance(value, str) and value in PATCHWORK_API_VERSIONS:
-                    values["api_version"] = value
-                else:
-                    hint = f' (quote it: "{value}")' if _is_number(value) else ""
-                    at(
-                        key,
-                        f"api_version must be one of {', '.join(PATCHWORK_API_VERSIONS)}{hint}",
-                    )
-            elif key in _CREDENTIAL_ENV_KEYS:
-                secret = self._credential(value, key, at)
-                if secret is not None:
-                    values[key.removesuffix("_env")] = secret
-            elif key in ("timeout", "connect_timeout"):
-                if _is_number(value) and math.isfinite(value) and value > 0:
-                    values[key] = float(value)
-                else:
-                    at(key, f"{key} must be a number of seconds > 0{_got(value)}")
-            elif key == "page_size":
-                if _is_int(value) and 1 <= value <= 250:
-                    values[key] = value
-                else:
-                    at(key, f"page_size must be an integer 1..250{_got(value)}")
-            elif key == "retries":
-                if _is_int(value) and 0 <= value <= 10:
-                    values[key] = value
-                else:
-                    at(key, f"retries must be an integer 0..10{_got(value)}")
-            elif key == "cache_ttl":
-                if _is_number(value) and math.isfinite(value) and 0 <= value <= MAX_CACHE_TTL:
-                    values[key] = float(value)
-                else:
-                    at(
-                        key,
-                        f"cache_ttl must be a number of seconds 0..{MAX_CACHE_TTL}{_got(value)}",
-                    )
-            elif key == "content_memo":
-                if isinstance(value, bool):
-                    values[key] = value
-                else:
-                    at(key, f"content_memo must be true or false{_got(value)}")
-            elif key == "time_zone":
-                if _is_time_zone(value):
-                    values[key] = value
-                else:
-                    at(key, f"time_zone must be an IANA zone name such as UTC{_got(value)}")
-            elif key == "passthrough":
-                if isinstance(value, list) and all(isinstance(v, str) for v in value):
-                    values[key] = tuple(value)
-                else:
-                    at(
-                        key,
-                        f'passthrough must be a list of path prefixes like ["/api/"]{_got(value)}',
-                    )
-            elif key in access.BACKEND_KEYS:
-                self._access_key(key, value, values, at)
-            else:
-                self._unknown_key((*header, key), key, _BACKEND_KEYS, label, backend=True)
-
-        kind = raw.get("kind")
-        if "passthrough" in values and kind in BACKEND_KINDS:
-            why = passthrough.check_prefixes(kind, values["passthrough"])
-            if why is not None:
-                at("passthrough", why)
-        zoned = ("patchwork", "patchwork-fdo")
-        if "time_zone" in raw and raw.get("kind") in BACKEND_KINDS and raw["kind"] not in zoned:
-            at("time_zone", "time_zone only applies to kinds 'patchwork' and 'patchwork-fdo'")
-        if "api_version" in raw and raw.get("kind") in BACKEND_KINDS and raw["kind"] != "patchwork":
-            at("api_version", "api_version only applies to kind 'patchwork'")
-        if "username_env" in raw and "password_env" not in raw:
-            at(
-                "username_env",
-                "username_env is set but password_env is not (basic auth needs both)",
-            )
-        if "password_env" in raw and "username_env" not in raw:
-            at(
-                "password_env",
-                "password_env is set but username_env is not (basic auth needs both)",
-            )
-
-        if isinstance(name, str) and "name" in values:
-            self._backend_overrides(name, values)
-        for key in ("name", "kind", "url"):
-            if key not in raw and key not in values:
-                self._at(header, f"{label}: missing required key {key!r}")
-
-        if len(self.problems) > start:
-            return None
-        return BackendSettings(**values)
-
     def _credential(self, value: object, key: str, at: Callable[[str, str], None]) -> str | None:
         """The secret held by the variable that ``value`` names, or None (problem recorded)."""
         if not isinstance(value, str) or not _ENV_NAME_RE.fullmatch(value):
@@ -663,57 +499,9 @@ class _Checker(access.AccessChecks, browser.BrowserChecks, CompatChecks, EventsC
             return None
         return secret
 
-    def _backend_overrides(self, name: str, values: dict[str, Any]) -> None:
-        prefix = f"{_BACKEND_OVERRIDE_PREFIX}{_env_key(name)}_"
-        if (raw_url := self._env.get(prefix + "URL")) is not None:
-            url, reason = _normalise_url(raw_url)
-            if url is None:
-                self._env_problem(f"{prefix}URL {reason}")
-            else:
-                values["url"] = url
-        if (raw_timeout := self._env.get(prefix + "TIMEOUT")) is not None:
-            try:
-                timeout = float(raw_timeout.strip())
-            except ValueError:
-                timeout = math.nan
-            if math.isfinite(timeout) and timeout > 0:
-                values["timeout"] = timeout
-            else:
-                self._env_problem(
-                    f"{prefix}TIMEOUT must be a number of seconds > 0, got {raw_timeout!r:.40}"
-                )
-        if (raw_size := self._env.get(prefix + "PAGE_SIZE")) is not None:
-            size = _parse_int(raw_size)
-            if size is not None and 1 <= size <= 250:
-                values["page_size"] = size
-            else:
-                self._env_problem(
-                    f"{prefix}PAGE_SIZE must be an integer 1..250, got {raw_size!r:.40}"
-                )
-
-    def _unknown_backend_overrides(self, raw: list[Any]) -> None:
-        """``REVGATE_BACKEND_<X>_URL`` & co. where no backend is called X: a silent typo."""
-        names = [
-            e["name"] for e in raw if isinstance(e, Mapping) and isinstance(e.get("name"), str)
-        ]
-        known = [
-            f"{_BACKEND_OVERRIDE_PREFIX}{_env_key(n)}_{s}"
-            for n in names
-            for s in _OVERRIDE_SUFFIXES
-        ]
-        for var in sorted(self._env):
-            if not var.startswith(_BACKEND_OVERRIDE_PREFIX) or var in known:
-                continue
-            middle = var.removeprefix(_BACKEND_OVERRIDE_PREFIX)
-            if any(
-                middle.endswith(f"_{s}") and len(middle) > len(s) + 1 for s in _OVERRIDE_SUFFIXES
-            ):
-                self._env_problem(f"{var} names no configured backend{_suggest(var, known)}")
-
 
 # -- [cache] (the upstream response cache; see adapters/cache.py) -------------------------
 
-MAX_CACHE_TTL = 86_400
 CACHE_URL_ENV = "REVGATE_CACHE_URL"
 _CACHE_KEYS: tuple[str, ...] = ("url", "max_entries", "max_bytes")
 

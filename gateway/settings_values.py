@@ -8,19 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-import zoneinfo
 from urllib.parse import urlsplit
-
-
-def _is_time_zone(value: object) -> bool:
-    """An IANA zone name the system's tz database knows (no paths, no POSIX strings)."""
-    if not isinstance(value, str) or not value or len(value) > 64:
-        return False
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _is_int(value: object) -> bool:

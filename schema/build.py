@@ -6,23 +6,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import strawberry
+from graphql import GraphQLEnumType, GraphQLEnumValue
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-from schema.abf_mutations import AbfMutation
-from schema.abf_query import AbfQuery
-from schema.errors import LoggingSchema, PartialErrors, mask_errors
+from adapters.kinds import KINDS
+from adapters.plugin import AdapterKind
+from schema.errors import PartialErrors, mask_errors
 from schema.fastpath import FastPath
-from schema.gerrit import GERRIT_TYPES, GerritQuery
-from schema.gerrit_mutations import GerritMutation
+from schema.kinds.core import CORE
 from schema.limits import QueryLimits, limit_extensions, no_introspection
-from schema.mutations import Mutation
-from schema.query import Query
-from schema.revisions import RevisionMutation
+from schema.plugin import KindSchema, compose
 from schema.scalars import SCALAR_OVERRIDES
 from schema.subscriptions import Subscription
-from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
 from schema.validation import TextValidationCache
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -55,6 +52,20 @@ def _root(name: str, description: str, types: tuple[type, ...]) -> type:
     return merged
 
 
+def _kind_values(schema: strawberry.Schema, kinds: Sequence[AdapterKind]) -> None:
+    """``BackendKind`` lists exactly the schema's kinds. Its Python enum (schema/types_base.py)
+    is fixed at import, from ``adapters/kinds.py``; a schema built with other kinds (a test's
+    plugin) gets its own values here, on its own GraphQL type (one per schema)."""
+    enum_type = schema._schema.type_map["BackendKind"]
+    assert isinstance(enum_type, GraphQLEnumType)
+    old = enum_type.values
+    enum_type.values = {
+        k.enum_name: old.get(k.enum_name) or GraphQLEnumValue(k.name, description=k.description)
+        for k in kinds
+    }
+    enum_type.__dict__.pop("_value_lookup", None)  # graphql-core's cached value → name table
+
+
 def build_schema(
     limits: QueryLimits | None = None,
     *,
@@ -62,6 +73,7 @@ def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
     fast_path: FastPath | None = None,
     batch_max_operations: int = 0,
+    kinds: Sequence[AdapterKind] = KINDS,
 ) -> strawberry.Schema:
     """The revgate schema with error masking, query limits (documents parsed, measured and
     cached by text before any validation rule: ``schema/documents.py``), a validation cache
@@ -70,21 +82,21 @@ def build_schema(
     ``fast_path`` (see ``schema/fastpath.py``) runs supported queries from compiled plans; its
     extension goes last so that every check of the extensions before it (limits, cost) applies
     first.
+
+    ``kinds`` (default: ``adapters/kinds.py``) decide the root types' kind fields, the node
+    loaders, the change types and ``BackendKind`` (``schema/plugin.py``).
     """
+    composition = compose(CORE, kinds)
     extra = limit_extensions(limits or QueryLimits())
     if not introspection:
         extra.append(no_introspection)
     fast = [fast_path.extension()] if fast_path is not None else []
-    schema = LoggingSchema(
-        query=_root("Query", QUERY_DESCRIPTION, (Query, AbfQuery, GerritQuery)),
-        mutation=_root(
-            "Mutation",
-            MUTATION_DESCRIPTION,
-            (Mutation, RevisionMutation, AbfMutation, GerritMutation),
-        ),
+    schema = KindSchema(
+        query=_root("Query", QUERY_DESCRIPTION, composition.query),
+        mutation=_root("Mutation", MUTATION_DESCRIPTION, composition.mutation),
         subscription=Subscription,
         scalar_overrides=SCALAR_OVERRIDES,
-        types=[Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle, *GERRIT_TYPES],
+        types=list(composition.types),
         extensions=[
             mask_errors,
             PartialErrors,
@@ -97,7 +109,9 @@ def build_schema(
         config=StrawberryConfig(batching_config={"max_operations": batch_max_operations})
         if batch_max_operations
         else None,
+        composition=composition,
     )
+    _kind_values(schema, kinds)
     # strawberry 0.341 takes no schema description (its printer leaves it out of the SDL too)
     schema._schema.description = SCHEMA_DESCRIPTION
     return schema

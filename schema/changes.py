@@ -1,8 +1,8 @@
 """``changes``: every configured forge's changes in one connection (see ``schema/merge.py``).
 
-A backend kind takes part by implementing ``adapters.base.ChangeLister`` and registering how
-its change records become GraphQL types (``CHANGE_TYPES``, one line per kind); nothing here
-changes when a kind is added.
+A backend kind takes part by implementing ``adapters.base.ChangeLister`` and saying in its
+schema part how its change records become GraphQL types (``SchemaPart.changes``,
+``schema/plugin.py``); nothing here changes when a kind is added.
 """
 
 from __future__ import annotations
@@ -15,24 +15,15 @@ from typing import Any
 import strawberry
 
 from adapters import base, model
-from adapters.gerrit.records import GerritChange as GerritChangeRecord
-from schema import abf, node
 from schema import descriptions as doc
+from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
-from schema.gerrit import GerritChange, check_query
+from schema.gerrit_base import check_query
 from schema.merge import merge_page
 from schema.pagination import Edge, PageInfo, page_size
-from schema.types import Change, ChangeState, Patch
-
-# How each kind's change record becomes its GraphQL type. One line per kind.
-CHANGE_TYPES: dict[type[Any], Callable[[Any], Change]] = {
-    model.Patch: Patch.of,
-    model.TrackedPatch: Patch.of,  # patchwork-fdo: a patch with its own last_updated
-    GerritChangeRecord: GerritChange.of,
-}
-
-CHANGE_TYPES[abf.PullRequestRecord] = abf.PullRequest.of  # ABF
+from schema.plugin import composition_of
+from schema.types import Change, ChangeState
 
 
 @strawberry.enum(description="Sort direction.")
@@ -146,11 +137,17 @@ def _plan(
     return listers, filters
 
 
-def _convert(record: Any) -> Change:
-    convert = CHANGE_TYPES.get(type(record))
-    if convert is None:  # a kind that lists changes but registered no GraphQL type
-        raise TypeError(f"no GraphQL type registered for {type(record).__name__}")
-    return convert(record)
+def _converter(info: Info) -> Callable[[Any], Change]:
+    """Change record → its GraphQL type, from the schema's kinds (``SchemaPart.changes``)."""
+    types = composition_of(info).changes
+
+    def convert(record: Any) -> Change:
+        found = types.get(type(record))
+        if found is None:  # a kind that lists changes but registered no GraphQL type
+            raise TypeError(f"no GraphQL type registered for {type(record).__name__}")
+        return found(record)
+
+    return convert
 
 
 async def resolve_changes(
@@ -170,7 +167,8 @@ async def resolve_changes(
     page = await merge_page(listers, filters, count, after, descending, budget, breakers)
     for error in page.missing.values():
         info.context.report(info, error)
-    edges = [Edge(cursor=cursor, node=_convert(record)) for record, cursor in page.edges]
+    convert = _converter(info)
+    edges = [Edge(cursor=cursor, node=convert(record)) for record, cursor in page.edges]
     return ChangeConnection(
         edges=edges,
         nodes=[e.node for e in edges],

@@ -17,12 +17,14 @@ import strawberry
 
 from adapters.errors import UpstreamError
 from adapters.gerrit import records as gr
-from adapters.gerrit.source import GerritSource
+from adapters.gerrit.ports import GerritWriter
 from schema import descriptions as doc
 from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
-from schema.gerrit import GerritChange, GerritInlineComment, GerritReviewer, gerrit_source
+from schema.gerrit import GerritChange
+from schema.gerrit_base import writer
+from schema.gerrit_review import GerritInlineComment, GerritReviewer
 from schema.mutations import MutationError
 from schema.mutations import _error as mutation_error
 from schema.types import Person
@@ -35,13 +37,13 @@ _REVISION = "The patch set: current (the default), its number, its sha or 4+ cha
 _INPUT = strawberry.argument(description="The write's parameters (see the input type).")
 
 
-def _target(info: Info, change: strawberry.ID) -> tuple[GerritSource, str]:
+def _target(info: Info, change: strawberry.ID) -> tuple[GerritWriter, str]:
     gid = node.decode(str(change), "GerritChange")
-    return gerrit_source(info, gid.backend), gid.native
+    return writer(info, gid.backend), gid.native
 
 
 async def _attempt(
-    info: Info, change: strawberry.ID, op: Callable[[GerritSource, str], Awaitable[T]]
+    info: Info, change: strawberry.ID, op: Callable[[GerritWriter, str], Awaitable[T]]
 ) -> tuple[T | None, list[MutationError]]:
     """Run one write; expected failures become payload errors."""
     try:
@@ -51,7 +53,7 @@ async def _attempt(
         return None, [mutation_error(exc)]
 
 
-async def _reloaded(src: GerritSource, native: str) -> gr.GerritChange:
+async def _reloaded(src: GerritWriter, native: str) -> gr.GerritChange:
     return await src.change(native, ("LABELS", "DETAILED_LABELS", "DETAILED_ACCOUNTS"))
 
 
@@ -335,7 +337,7 @@ class GerritMutation:
     async def gerrit_set_topic(
         self, info: Info, input: Annotated[GerritSetTopicInput, _INPUT]
     ) -> GerritChangePayload:
-        async def op(src: GerritSource, c: str) -> gr.GerritChange:
+        async def op(src: GerritWriter, c: str) -> gr.GerritChange:
             await src.set_topic(c, input.topic, input.message)
             return await _reloaded(src, c)
 
@@ -345,7 +347,7 @@ class GerritMutation:
     async def gerrit_delete_topic(
         self, info: Info, input: Annotated[GerritChangeInput, _INPUT]
     ) -> GerritChangePayload:
-        async def op(src: GerritSource, c: str) -> gr.GerritChange:
+        async def op(src: GerritWriter, c: str) -> gr.GerritChange:
             await src.delete_topic(c)
             return await _reloaded(src, c)
 
@@ -383,7 +385,7 @@ class GerritMutation:
     async def gerrit_submit(
         self, info: Info, input: Annotated[GerritSubmitInput, _INPUT]
     ) -> GerritChangePayload:
-        async def op(src: GerritSource, c: str) -> gr.GerritChange:
+        async def op(src: GerritWriter, c: str) -> gr.GerritChange:
             if input.revision is None:
                 return await src.submit(c, input.wait_for_merge)
             await src.submit_revision(c, input.revision, input.wait_for_merge)
@@ -395,7 +397,7 @@ class GerritMutation:
     async def gerrit_publish_draft(
         self, info: Info, input: Annotated[GerritChangeRevisionInput, _INPUT]
     ) -> GerritChangePayload:
-        async def op(src: GerritSource, c: str) -> gr.GerritChange:
+        async def op(src: GerritWriter, c: str) -> gr.GerritChange:
             await src.publish(c, input.revision)
             return await _reloaded(src, c)
 
@@ -439,7 +441,7 @@ class GerritMutation:
     async def gerrit_set_review(
         self, info: Info, input: Annotated[GerritSetReviewInput, _INPUT]
     ) -> GerritReviewPayload:
-        async def op(src: GerritSource, c: str) -> dict[str, int]:
+        async def op(src: GerritWriter, c: str) -> dict[str, int]:
             if not (input.message or input.labels or input.comments):
                 raise UserInputError("a review needs a message, labels or comments")
             review = gr.ReviewInput(
@@ -459,7 +461,7 @@ class GerritMutation:
     async def gerrit_save_draft(
         self, info: Info, input: Annotated[GerritDraftInput, _INPUT]
     ) -> GerritDraftPayload:
-        async def op(src: GerritSource, c: str) -> gr.InlineComment:
+        async def op(src: GerritWriter, c: str) -> gr.InlineComment:
             body = _comment(input.comment, input.draft_id)
             if input.draft_id is None:
                 return await src.create_draft(c, input.revision, body)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -14,12 +14,10 @@ import strawberry
 from adapters import base
 from schema import descriptions as doc
 from schema import node
-from schema.abf_query import resolve_abf_node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
 from schema.context import Info
 from schema.descriptions import After, First
 from schema.errors import UserInputError
-from schema.gerrit import resolve_gerrit_node
 from schema.limits import RateLimitQuery
 from schema.merge import Feed, fingerprint, merge_feeds
 from schema.pagination import (
@@ -31,15 +29,14 @@ from schema.pagination import (
     page_request,
     page_size,
 )
+from schema.plugin import composition_of
 from schema.types import (
     Backend,
     Bundle,
-    Cover,
     Event,
     Node,
     Patch,
     PatchFilterInput,
-    Person,
     Project,
     Series,
 )
@@ -212,39 +209,14 @@ async def merged(
 
 
 async def resolve_node(info: Info, value: str) -> Node | None:
-    """Fetch any object by its global ID (``None`` when the backend has no such object)."""
+    """Fetch any object by its global ID (``None`` when the backend has no such object),
+    with the loader the schema's kinds register for its type (``SchemaPart.nodes``)."""
     gid = node.decode(value)
-    ctx = info.context
-    ctx.source(gid.backend)
-    loaders: dict[str, Callable[[], Awaitable[Node | None]]] = {
-        "Backend": lambda: _ready(Backend.of(ctx.source(gid.backend))),
-        "PullRequest": lambda: resolve_abf_node(info, gid.type, gid.backend, gid.native),
-        "AbfGroup": lambda: resolve_abf_node(info, gid.type, gid.backend, gid.native),
-        "Patch": lambda: _wrap(ctx.patch(gid.backend, gid.native), Patch.of),
-        "Series": lambda: _wrap(ctx.series(gid.backend, gid.native), Series.of),
-        "Cover": lambda: _wrap(ctx.cover(gid.backend, gid.native), Cover.of),
-        "Project": lambda: _wrap(ctx.project(gid.backend, gid.native), Project.of),
-        "Person": lambda: _wrap(ctx.person(gid.backend, gid.native), Person.of),
-        "Bundle": lambda: _wrap(ctx.bundle(gid.backend, gid.native), Bundle.of),
-        "GerritChange": lambda: resolve_gerrit_node(info, gid.backend, gid.type, gid.native),
-        "GerritRevision": lambda: resolve_gerrit_node(info, gid.backend, gid.type, gid.native),
-    }
-    load = loaders.get(gid.type)
+    info.context.source(gid.backend)
+    load = composition_of(info).nodes.get(gid.type)
     if load is None:
         raise UserInputError(f"objects of type {gid.type} cannot be fetched by ID", "BAD_ID")
-    return await load()
-
-
-async def _ready(value: Node) -> Node:
-    return value
-
-
-async def _wrap(pending: Awaitable[Any], convert: Callable[[Any], Any]) -> Node | None:
-    record = await pending
-    if record is None:
-        return None
-    result: Node | None = convert(record)
-    return result
+    return await load(info, gid)
 
 
 @strawberry.type

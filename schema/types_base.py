@@ -9,31 +9,28 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
 import strawberry
 
 from adapters import base, model
+from adapters.kinds import KINDS
 from schema import descriptions as doc
 from schema import node
 from schema.context import Info
 from schema.projection import register
 
+if TYPE_CHECKING:
 
-@strawberry.enum(description="The kind of code-review system behind a backend.")
-class BackendKind(enum.Enum):
-    PATCHWORK = "patchwork"
-    PATCHWORK_FDO = "patchwork-fdo"
-    GERRIT = "gerrit"
-    ABF = "abf"
+    class BackendKind(enum.Enum):
+        """One value per registered kind (``adapters/kinds.py``)."""
 
-
-doc.describe_values(
-    BackendKind,
-    PATCHWORK="Upstream Patchwork (API 1.0–1.3).",
-    PATCHWORK_FDO="The freedesktop.org Patchwork fork (series revisions, tests).",
-    GERRIT="Gerrit Code Review.",
-    ABF="ABF, the Automated Build Farm's forge (OpenMandriva, ROSA).",
-)
+else:  # derived from the kind descriptors; a schema's own kinds: schema/build.py
+    BackendKind = strawberry.enum(
+        enum.Enum("BackendKind", [(k.enum_name, k.name) for k in KINDS]),
+        description="The kind of code-review system behind a backend.",
+    )
+    doc.describe_values(BackendKind, **{k.enum_name: k.description for k in KINDS})
 
 
 ChangeState = strawberry.enum(model.ChangeState, description="A change's normalized state.")
@@ -89,7 +86,8 @@ class Backend(Node):
         return Backend(
             id=strawberry.ID(node.encode("Backend", source.name, source.name)),
             name=source.name,
-            kind=BackendKind(source.kind),
+            # the value: each schema's BackendKind type maps it (it may list a plugin kind)
+            kind=cast(BackendKind, source.kind),
             url=source.url,
             _source=source,
         )

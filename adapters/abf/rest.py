@@ -57,6 +57,7 @@ FORBIDDEN = {"message": "Access violation to this page!"}
 NOT_FOUND = {"status": 404, "message": "Error 404. Resource not found!"}  # rosa-build's
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 REFUSALS = (400, 401, 403, 404, 405, 422)
+API_ROOTS = ("/api/v1/",)  # what pass-through may reach (CompatKind.roots)
 
 Parse = Callable[[Any], Any]
 
@@ -177,7 +178,7 @@ async def _pass(call: CompatCall, source: AbfSource) -> Response:
     """A route not modelled here: passed through when the allow-list has it (else ABF's 404),
     with ABF's refusals for callers who may not read or write."""
     request, caller = call.request, call.caller
-    if not passthrough.allowed("abf", call.path, call.passthrough):
+    if not passthrough.allowed(call.path, call.passthrough, roots=API_ROOTS):
         return _json(request, NOT_FOUND, 404)
     if caller.invalid_token or (not caller.may_read and not caller.authenticated):
         return _json(request, UNAUTHORIZED, 401)

@@ -55,6 +55,18 @@ JSON = "application/json; charset=UTF-8"
 CHALLENGE = 'Basic realm="Gerrit Code Review"'
 DOWNLOAD = "text/plain; charset=ISO-8859-1"
 _FORMAT_PARAMS = ("format", "pp")
+# What pass-through may reach (CompatKind.roots): Gerrit has no API prefix, so its REST
+# collections (Documentation/rest-api.html); "/a" asks for any of them authenticated.
+API_ROOTS = (
+    "/access/",
+    "/accounts/",
+    "/changes/",
+    "/config/",
+    "/groups/",
+    "/plugins/",
+    "/projects/",
+)
+AUTH_PREFIX = "/a"
 
 
 def presented(request: Request, path: str) -> str | None:
@@ -202,7 +214,9 @@ async def _pass(call: CompatCall, source: GerritSource, authenticated_path: bool
     404). Only ``/a/`` goes upstream as the caller's backend user, as on Gerrit; writes
     need ``/a/`` and a caller who may write."""
     request = call.request
-    if not passthrough.allowed("gerrit", call.path, call.passthrough):
+    if not passthrough.allowed(
+        call.path, call.passthrough, roots=API_ROOTS, auth_prefix=AUTH_PREFIX
+    ):
         return _text(request, "Not found", 404)
     if passthrough.is_write(request):
         if not authenticated_path:

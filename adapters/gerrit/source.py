@@ -29,6 +29,7 @@ from adapters.base import ChangeFilter, EventFilter
 from adapters.errors import BadPayload, BadRequest, NotFound
 from adapters.gerrit import federation, mapping
 from adapters.gerrit.client import GerritClient, change_path, file_path, revision_path
+from adapters.gerrit.ports import REVISION_OPTIONS
 from adapters.gerrit.query import QueryError, validate
 from adapters.gerrit.records import (
     AddReviewerResult,
@@ -57,16 +58,6 @@ KIND = "gerrit"
 
 # What a change needs for the common Change fields and its check rollup, in one request.
 LIST_OPTIONS = ("LABELS", "DETAILED_LABELS", "DETAILED_ACCOUNTS", "CURRENT_REVISION")
-REVISION_OPTIONS = (
-    "LABELS",
-    "DETAILED_LABELS",
-    "DETAILED_ACCOUNTS",
-    "ALL_REVISIONS",
-    "ALL_COMMITS",
-    "ALL_FILES",
-    "DOWNLOAD_COMMANDS",
-    "MESSAGES",
-)
 DEFAULT_BATCH = 100
 # Ascending lists read the whole result (Gerrit only sorts newest first); this bounds it.
 MAX_ASCENDING = 5000

@@ -47,6 +47,7 @@ from adapters.patchwork.source import PatchworkSource
 from adapters.stamps import StampMemo
 
 VERSIONS = {"1.0": 10, "1.1": 11, "1.2": 12, "1.3": 13}
+API_ROOTS = ("/api/",)  # what pass-through may reach (CompatKind.roots)
 READ = "GET, HEAD, OPTIONS"
 EDIT = "GET, PUT, PATCH, HEAD, OPTIONS"
 POSTABLE = "GET, POST, HEAD, OPTIONS"
@@ -329,7 +330,7 @@ async def _pass(
     """An API path not modelled here: passed through when the allow-list has it (else
     Patchwork's 404 page), with DRF's refusals for callers who may not read or write."""
     allow_list: tuple[str, ...] | None = request.scope.get("revgate_passthrough")
-    if not passthrough.allowed("patchwork", path, allow_list):
+    if not passthrough.allowed(path, allow_list, roots=API_ROOTS):
         return _html_404(request.url.path)
     if caller.invalid_token:
         return _json({"detail": INVALID_TOKEN}, 403)

@@ -44,6 +44,7 @@ from adapters.patchwork_fdo import mapping, render
 from adapters.patchwork_fdo.source import FdoSource
 
 API = "api/1.0"
+API_ROOTS = ("/api/1.0/",)  # what pass-through may reach (CompatKind.roots)
 NOT_FOUND = {"detail": "Not found."}
 NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided."}
 NO_PERMISSION = {"detail": "You do not have permission to perform this action."}
@@ -170,7 +171,7 @@ async def _pass(call: CompatCall, source: FdoSource) -> Response:
     """A route not modelled here: passed through when the allow-list has it (else the
     fork's 404), with its refusals for callers who may not read or write."""
     caller = call.caller
-    if not passthrough.allowed("patchwork-fdo", call.path + "/", call.passthrough):
+    if not passthrough.allowed(call.path + "/", call.passthrough, roots=API_ROOTS):
         return _json(NOT_FOUND, 404)
     if caller.invalid_token:
         return _json(BAD_CREDENTIALS, 401)

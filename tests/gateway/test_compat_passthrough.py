@@ -22,6 +22,7 @@ import pytest_asyncio
 from aiohttp import web
 
 from adapters import passthrough
+from adapters.registry import COMPAT_ROUTERS
 from gateway.app import create_app
 from gateway.settings import ConfigError, settings_from_dict
 
@@ -271,13 +272,21 @@ async def test_allow_list_narrows_and_is_bounded_by_the_api_root(echo: Echo) -> 
     assert ok.status_code == 200
     _native_404("abf", refused)
     assert [s[1] for s in echo.seen[before:]] == ["/api/v1/search.json"]
-    assert passthrough.check_prefixes("abf", ["/"]) is not None
-    assert passthrough.check_prefixes("gerrit", ["/a/"]) is not None
-    assert passthrough.check_prefixes("patchwork", ["/api/1.3/"]) is None
+    assert passthrough.check_prefixes("abf", _roots("abf"), ["/"]) is not None
+    assert passthrough.check_prefixes("gerrit", _roots("gerrit"), ["/a/"]) is not None
+    assert passthrough.check_prefixes("patchwork", _roots("patchwork"), ["/api/1.3/"]) is None
     with pytest.raises(ConfigError, match="outside the abf API"):
         _settings(echo.url, allow=["/users/"], only="abf")
-    assert not passthrough.allowed("abf", "users/sign_in", None)
-    assert passthrough.allowed("gerrit", "a/config/server/version", None)
+    assert not passthrough.allowed("users/sign_in", None, roots=_roots("abf"))
+    gerrit = COMPAT_ROUTERS["gerrit"]
+    assert passthrough.allowed(
+        "a/config/server/version", None, roots=gerrit.roots, auth_prefix=gerrit.auth_prefix
+    )
+    assert not passthrough.allowed("a/config/server/version", None, roots=gerrit.roots)
+
+
+def _roots(kind: str) -> tuple[str, ...]:
+    return COMPAT_ROUTERS[kind].roots
 
 
 async def test_hop_by_hop_headers_are_dropped() -> None:

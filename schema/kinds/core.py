@@ -1,0 +1,59 @@
+"""The kind-independent part of the schema: the unified model's root fields, types and node
+loaders. Every schema has it (``schema/build.py``); the unified readers reach a backend through
+its ports (``adapters/base.py``), so any kind implementing them takes part."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from schema.context import Context, Info
+from schema.mutations import Mutation
+from schema.node import GlobalId
+from schema.plugin import NodeLoader, SchemaPart
+from schema.query import Query
+from schema.types import (
+    Backend,
+    Bundle,
+    Check,
+    Comment,
+    Cover,
+    Event,
+    Node,
+    Patch,
+    Person,
+    Project,
+    Series,
+)
+
+Read = Callable[[Context, str, str], Awaitable[Any]]
+
+
+def _record(read: Read, convert: Callable[[Any], Node | None]) -> NodeLoader:
+    """A loader reading one record through the request's batching loaders."""
+
+    async def load(info: Info, gid: GlobalId) -> Node | None:
+        found = await read(info.context, gid.backend, gid.native)
+        return None if found is None else convert(found)
+
+    return load
+
+
+async def _backend(info: Info, gid: GlobalId) -> Node | None:
+    return Backend.of(info.context.source(gid.backend))
+
+
+CORE = SchemaPart(
+    query=(Query,),
+    mutation=(Mutation,),
+    types=(Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle),
+    nodes={
+        "Backend": _backend,
+        "Patch": _record(Context.patch, Patch.of),
+        "Series": _record(Context.series, Series.of),
+        "Cover": _record(Context.cover, Cover.of),
+        "Project": _record(Context.project, Project.of),
+        "Person": _record(Context.person, Person.of),
+        "Bundle": _record(Context.bundle, Bundle.of),
+    },
+)

@@ -1,0 +1,10 @@
+"""The ``patchwork`` kind's schema part: upstream Patchwork is the unified model itself
+(patches, series, covers, bundles in ``schema/kinds/core.py``); its patches join ``changes``."""
+
+from __future__ import annotations
+
+from adapters import model
+from schema.plugin import SchemaPart
+from schema.types import Patch
+
+PART = SchemaPart(changes={model.Patch: Patch.of})
