@@ -27,7 +27,7 @@ from typing import Any
 
 from adapters.base import ChangeFilter, EventFilter
 from adapters.errors import BadPayload, BadRequest, NotFound
-from adapters.gerrit import federation, mapping
+from adapters.gerrit import bodies, federation, mapping
 from adapters.gerrit.client import GerritClient, change_path, file_path, revision_path
 from adapters.gerrit.query import QueryError, validate
 from adapters.gerrit.records import (
@@ -538,7 +538,7 @@ class GerritSource:
     async def set_topic(self, change: str, topic: str, message: str | None = None) -> str | None:
         """``PUT /topic``; an empty topic deletes it. Returns the new topic."""
         d = await self.client.send_json(
-            "PUT", f"{self._change(change)}/topic", mapping.topic_body(topic, message)
+            "PUT", f"{self._change(change)}/topic", bodies.topic_body(topic, message)
         )
         if d is None:
             return None
@@ -551,12 +551,12 @@ class GerritSource:
     async def abandon(self, change: str, message: str | None = None) -> GerritChange:
         """``POST /abandon`` (409 when the change is not open)."""
         rest = f"{self._change(change)}/abandon"
-        return await self._change_write("POST", rest, mapping.message_body(message))
+        return await self._change_write("POST", rest, bodies.message_body(message))
 
     async def restore(self, change: str, message: str | None = None) -> GerritChange:
         """``POST /restore`` (409 unless abandoned)."""
         rest = f"{self._change(change)}/restore"
-        return await self._change_write("POST", rest, mapping.message_body(message))
+        return await self._change_write("POST", rest, bodies.message_body(message))
 
     async def rebase(self, change: str, revision: str | None = None) -> GerritChange:
         """``POST /rebase`` of the change, or of one revision."""
@@ -566,19 +566,19 @@ class GerritSource:
     async def revert(self, change: str, message: str | None = None) -> GerritChange:
         """``POST /revert``: the new reverting change."""
         rest = f"{self._change(change)}/revert"
-        return await self._change_write("POST", rest, mapping.message_body(message))
+        return await self._change_write("POST", rest, bodies.message_body(message))
 
     async def submit(self, change: str, wait_for_merge: bool = False) -> GerritChange:
         """``POST /submit`` (409 ``blocked by …`` when the submit rule says no)."""
         rest = f"{self._change(change)}/submit"
-        return await self._change_write("POST", rest, mapping.submit_body(wait_for_merge))
+        return await self._change_write("POST", rest, bodies.submit_body(wait_for_merge))
 
     async def submit_revision(
         self, change: str, revision: str, wait_for_merge: bool = False
     ) -> str:
         """``POST /revisions/{rev}/submit``: the change's status afterwards."""
         d = await self.client.send_json(
-            "POST", f"{self._rev(change, revision)}/submit", mapping.submit_body(wait_for_merge)
+            "POST", f"{self._rev(change, revision)}/submit", bodies.submit_body(wait_for_merge)
         )
         return mapping.submit_status(self.name, d)
 
@@ -599,7 +599,7 @@ class GerritSource:
         if not reviewer.strip():
             raise BadRequest(self.name, "reviewer must not be empty")
         d = await self.client.send_json(
-            "POST", f"{self._change(change)}/reviewers", mapping.reviewer_body(reviewer, confirmed)
+            "POST", f"{self._change(change)}/reviewers", bodies.reviewer_body(reviewer, confirmed)
         )
         if not isinstance(d, dict):
             raise BadPayload(self.name, "expected an AddReviewerResult")
@@ -614,7 +614,7 @@ class GerritSource:
     async def set_review(self, change: str, revision: str, review: ReviewInput) -> dict[str, int]:
         """``POST /revisions/{rev}/review``: the labels applied."""
         try:
-            body = mapping.review_body(review)
+            body = bodies.review_body(review)
         except ValueError as exc:
             raise _bad(self.name, exc) from None
         d = await self.client.send_json("POST", f"{self._rev(change, revision)}/review", body)
@@ -625,7 +625,7 @@ class GerritSource:
         if not draft.path:
             raise BadRequest(self.name, "a draft comment needs a path")
         d = await self.client.send_json(
-            "PUT", f"{self._rev(change, revision)}/drafts", mapping.comment_body(draft)
+            "PUT", f"{self._rev(change, revision)}/drafts", bodies.comment_body(draft)
         )
         return mapping.one_comment(self.name, d)
 
@@ -634,7 +634,7 @@ class GerritSource:
     ) -> InlineComment:
         """``PUT /revisions/{rev}/drafts/{id}``."""
         rest = f"{self._rev(change, revision)}/drafts/{self._path(seg, draft_id)}"
-        d = await self.client.send_json("PUT", rest, mapping.comment_body(draft))
+        d = await self.client.send_json("PUT", rest, bodies.comment_body(draft))
         return mapping.one_comment(self.name, d)
 
     async def delete_draft_comment(self, change: str, revision: str, draft_id: str) -> None:
@@ -662,9 +662,7 @@ class GerritSource:
         if not destination.strip() or not message.strip():
             raise BadRequest(self.name, "cherry-pick needs a destination branch and a message")
         rest = f"{self._rev(change, revision)}/cherrypick"
-        return await self._change_write(
-            "POST", rest, mapping.cherry_pick_body(message, destination)
-        )
+        return await self._change_write("POST", rest, bodies.cherry_pick_body(message, destination))
 
     async def edit_message(self, change: str, revision: str, message: str) -> GerritChange:
         """``POST /revisions/{rev}/message``."""
@@ -678,7 +676,7 @@ class GerritSource:
     ) -> str:
         """``POST /test.submit_type`` with a RuleInput."""
         rest = f"{self._rev(change, revision)}/test.submit_type"
-        d = await self.client.send_json("POST", rest, mapping.rule_body(rule, skip_filters))
+        d = await self.client.send_json("POST", rest, bodies.rule_body(rule, skip_filters))
         return mapping.string(self.name, d, "submit type")
 
     async def test_submit_rule(
@@ -686,7 +684,7 @@ class GerritSource:
     ) -> list[SubmitRecord]:
         """``POST /test.submit_rule`` with a RuleInput."""
         rest = f"{self._rev(change, revision)}/test.submit_rule"
-        d = await self.client.send_json("POST", rest, mapping.rule_body(rule, skip_filters))
+        d = await self.client.send_json("POST", rest, bodies.rule_body(rule, skip_filters))
         return mapping.submit_records(self.name, d)
 
 
