@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from adapters.base import ChangeFilter, EventFilter
+from adapters.base import ChangeFilter, EventFilter, PooledSource
 from adapters.errors import BadPayload, BadRequest, NotFound
 from adapters.gerrit import bodies, federation, mapping
 from adapters.gerrit.client import GerritClient, change_path, file_path, revision_path
@@ -77,7 +77,7 @@ def _bad(backend: str, exc: ValueError) -> BadRequest:
     return BadRequest(backend, str(exc))
 
 
-class GerritSource:
+class GerritSource(PooledSource):
     """One configured Gerrit server."""
 
     kind = KIND
@@ -134,19 +134,6 @@ class GerritSource:
     ) -> Response:
         """Gerrit's answer to one compat write, sent exactly once."""
         return await self.client.send(method, rest, body, params, allow_status=REFUSALS)
-
-    @property
-    def request_count(self) -> int:
-        """Upstream requests made so far."""
-        return self.http.request_count
-
-    async def open(self) -> None:
-        """Open the pooled HTTP session."""
-        await self.http.open()
-
-    async def close(self) -> None:
-        """Close the pooled HTTP session."""
-        await self.http.close()
 
     async def ping(self) -> None:
         """One cheap request for readiness probes (``GET /config/server/version``)."""

@@ -18,7 +18,14 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
-from adapters.base import ChangeFilter, EventFilter, PatchFilter, SeriesFilter, fetch_each
+from adapters.base import (
+    ChangeFilter,
+    EventFilter,
+    PatchFilter,
+    PooledSource,
+    SeriesFilter,
+    fetch_each,
+)
 from adapters.errors import BadPayload, BadRequest, NotFound, UpstreamError
 from adapters.http import HttpClient, Response
 from adapters.model import (
@@ -65,7 +72,7 @@ def _segment(value: str, backend: str) -> str:
         raise BadRequest(backend, str(exc)) from None
 
 
-class PatchworkSource:
+class PatchworkSource(PooledSource):
     """One configured upstream Patchwork server."""
 
     kind = KIND
@@ -88,19 +95,6 @@ class PatchworkSource:
 
     def _bundle(self, d: dict[str, Any]) -> Bundle:
         return mapping.bundle(self.name, d)
-
-    @property
-    def request_count(self) -> int:
-        """Upstream requests made so far."""
-        return self.http.request_count
-
-    async def open(self) -> None:
-        """Open the pooled HTTP session."""
-        await self.http.open()
-
-    async def close(self) -> None:
-        """Close the pooled HTTP session."""
-        await self.http.close()
 
     def with_token(self, token: str) -> PatchworkSource:
         """This backend as the user owning ``token`` (``Authorization: Token …``), on the same

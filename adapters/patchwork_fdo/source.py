@@ -40,6 +40,7 @@ from adapters.base import (
     ChangeFilter,
     EventFilter,
     PatchFilter,
+    PooledSource,
     SeriesFilter,
     TrackedPatchFilter,
     TrackedSeriesFilter,
@@ -110,7 +111,7 @@ def _revision_key(key: str, backend: str) -> tuple[str, int]:
     return series_id, int(version)
 
 
-class FdoSource:
+class FdoSource(PooledSource):
     """One configured freedesktop Patchwork server."""
 
     kind = KIND
@@ -129,19 +130,6 @@ class FdoSource:
         # each again: only their project, submitter and date are used, which never change.
         self._seen: OrderedDict[str, Patch] = OrderedDict()
         self._anonymous: FdoSource | None = None
-
-    @property
-    def request_count(self) -> int:
-        """Upstream requests made so far."""
-        return self.http.request_count
-
-    async def open(self) -> None:
-        """Open the pooled HTTP session."""
-        await self.http.open()
-
-    async def close(self) -> None:
-        """Close the pooled HTTP session."""
-        await self.http.close()
 
     async def ping(self) -> None:
         """One cheap request for readiness probes (the API root, ``GET /api/1.0/``)."""
