@@ -2,9 +2,10 @@
 mixed in from ``writes.py``.
 
 Implements ``Source``, ``ProjectReader``, ``ChangeLister`` and ``EventReader``
-(``adapters/base.py``) plus Gerrit's own reads below and writes. Method names follow the REST endpoints; change ids may be given in every form
-Gerrit accepts (number, Change-Id, ``project~branch~Change-Id``) and revision ids as
-``current``, a sha, an abbreviated sha or a patch-set number.
+(``adapters/base.py``) plus Gerrit's own reads below and writes. Method names follow the
+REST endpoints; change ids may be given in every form Gerrit accepts (number, Change-Id,
+``project~branch~Change-Id``) and revision ids as ``current``, a sha, an abbreviated sha or a
+patch-set number.
 
 Batching: ``get_changes`` resolves N change numbers with ``q=change:1 OR change:2 …`` — one
 request per chunk of at most ``batch_size`` (the server's ``queryLimit`` when known); if the
