@@ -19,6 +19,8 @@ credentials; URLs in its answers point at ``CompatCall.base``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -66,6 +68,32 @@ def token_scheme(request: Request, path: str) -> str | None:
     """Patchwork's (DRF's) scheme: ``Authorization: Token <key>``; other schemes anonymous."""
     scheme, _, credential = request.headers.get("authorization", "").strip().partition(" ")
     return credential.strip() if scheme.lower() == "token" else None
+
+
+def basic_key(request: Request, *, or_login: bool = False) -> str | None:
+    """The key in HTTP basic auth: the password, or with ``or_login`` the login when the
+    password is empty (ABF takes its token either way). ``None`` without basic auth; ``""``
+    (presented, and wrong) when the credential does not decode."""
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        login, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    if not or_login:
+        return password
+    if not login and not password:
+        return None  # "Basic Og==": what clients send before a login is set; anonymous on ABF
+    return password or login
+
+
+def query_lists(request: Request) -> dict[str, list[str]]:
+    """The request's query as the backend is asked it: every value of a repeated key, in order."""
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    return params
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters.compat import Caller
+from adapters.compat import Caller, query_lists
 from adapters.errors import NotFound
 from adapters.patchwork import mapping, pages
 from adapters.patchwork.client import Refused
@@ -59,9 +59,7 @@ async def web(
             return await _page(request, source, base, parts)
         except (Refused, NotFound):
             return html_404(request.url.path)
-    params: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, []).append(value)
+    params = query_lists(request)
     if parts[0] == "bundle" and not caller.authenticated:
         # As for the API: an anonymous caller downloads public bundles only.
         version = await source.compat_version(None)
