@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from yarl import URL
 
 from adapters.errors import BadPayload, NotFound
-from adapters.http import HttpClient, Response
+from adapters.http import HttpClient, Params, Response
 from adapters.patchwork_common import choose_per_page
 from adapters.stamps import StampMemo
 
@@ -33,8 +33,6 @@ MAX_PER_PAGE = 250  # Patchwork's default MAX_REST_RESULTS_PER_PAGE
 WINDOW_MEMO_ENTRIES = 32  # windows (with their records) kept by stamp, per backend
 RECORD_MEMO_ENTRIES = 256  # object records kept by stamp, per backend …
 RECORD_MEMO_BYTES = 16 * 1024 * 1024  # … and at most this many bytes of their answers
-
-Params = Mapping[str, str | int | Sequence[str | int]]
 
 
 @dataclass(frozen=True, slots=True)

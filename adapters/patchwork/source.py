@@ -27,7 +27,7 @@ from adapters.base import (
     fetch_each,
 )
 from adapters.errors import BadPayload, BadRequest, NotFound, UpstreamError
-from adapters.http import HttpClient, Response
+from adapters.http import HttpClient, Params, Response
 from adapters.model import (
     Bundle,
     ChangeRecord,
@@ -48,7 +48,7 @@ from adapters.model import (
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork import client as client_mod
 from adapters.patchwork import mapping
-from adapters.patchwork.client import Params, PatchworkClient
+from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
 from adapters.paths import BadSegment, digits, seg
 

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.errors import BadPayload, NotFound
-from adapters.http import HttpClient, Response
+from adapters.http import HttpClient, Params, Response
 from adapters.patchwork_common import choose_per_page
 from adapters.patchwork_fdo import mapping
 
 API = "/api/1.0/"
 MAX_PER_PAGE = 100  # the fork's max_paginate_by
-
-Params = Mapping[str, str | int | Sequence[str | int]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ from adapters.base import (
     fetch_each,
 )
 from adapters.errors import BadPayload, BadRequest, NotFound, SignInRequired
-from adapters.http import HttpClient, Response
+from adapters.http import HttpClient, Params, Response
 from adapters.model import (
     Check,
     Comment,
@@ -67,7 +67,7 @@ from adapters.model import (
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
 from adapters.patchwork_fdo import mapping
-from adapters.patchwork_fdo.client import FdoClient, Params
+from adapters.patchwork_fdo.client import FdoClient
 from adapters.paths import BadSegment, digits, seg
 
 T = TypeVar("T")
