@@ -1,7 +1,7 @@
-"""What upstream Patchwork and its freedesktop fork really share: states, dates, windows.
+"""What upstream Patchwork and its freedesktop fork really share: states and dates.
 
 Both kinds speak Patchwork's vocabulary (the same default patch states, naive-UTC ISO 8601
-dates) and page lists by page number, so the pieces below serve both ``adapters/patchwork``
+dates), so the pieces below serve both ``adapters/patchwork``
 and ``adapters/patchwork_fdo`` — which never import each other.
 """
 
@@ -138,16 +138,3 @@ def guarded(backend: str, what: str, parse: Callable[[], R]) -> R:
         raise
     except SHAPE_ERRORS as exc:
         raise shape_error(backend, what, exc) from exc
-
-
-def choose_per_page(offset: int, count: int, cap: int) -> int:
-    """The smallest page size ≥ ``count`` whose pages hold ``[offset, offset+count)`` whole.
-
-    Falls back to ``count`` (two upstream pages) when no size up to ``cap`` aligns.
-    """
-    count = max(1, min(count, cap))
-    last = offset + count - 1
-    for size in range(count, cap + 1):
-        if offset // size == last // size:
-            return size
-    return count

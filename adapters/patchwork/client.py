@@ -21,10 +21,10 @@ from yarl import URL
 
 from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Params, Response
-from adapters.patchwork_common import choose_per_page
+from adapters.paging import page_span
 from adapters.stamps import StampMemo
 
-__all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window", "choose_per_page"]
+__all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window"]
 
 T = TypeVar("T")
 
@@ -116,9 +116,7 @@ class PatchworkClient:
 
     async def window(self, rel: str, params: Params, offset: int, count: int) -> Window:
         """List items ``offset … offset+count-1`` of ``rel`` with ``params`` as filters."""
-        per_page = choose_per_page(offset, count, self.page_cap)
-        page = offset // per_page + 1
-        skip = offset - (page - 1) * per_page
+        page, per_page, skip = page_span(offset, count, self.page_cap)
         query: dict[str, str | int | Sequence[str | int]] = {
             **params,
             "page": page,

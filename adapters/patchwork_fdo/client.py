@@ -17,7 +17,7 @@ from typing import Any
 
 from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Params, Response
-from adapters.patchwork_common import choose_per_page
+from adapters.paging import page_span
 from adapters.patchwork_fdo import mapping
 
 API = "/api/1.0/"
@@ -61,9 +61,7 @@ class FdoClient:
 
     async def window(self, rel: str, params: Params, offset: int, count: int) -> Window:
         """List items ``offset … offset+count-1`` of ``rel`` with ``params`` as filters."""
-        per_page = choose_per_page(offset, count, self.page_cap)
-        page = offset // per_page + 1
-        skip = offset - (page - 1) * per_page
+        page, per_page, skip = page_span(offset, count, self.page_cap)
         query: dict[str, str | int | Sequence[str | int]] = {
             **params,
             "page": page,
