@@ -23,11 +23,15 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.base import Source
+from adapters.errors import Timeout, UpstreamError
+
+S = TypeVar("S", bound=Source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,30 @@ def token_scheme(request: Request, path: str) -> str | None:
     """Patchwork's (DRF's) scheme: ``Authorization: Token <key>``; other schemes anonymous."""
     scheme, _, credential = request.headers.get("authorization", "").strip().partition(" ")
     return credential.strip() if scheme.lower() == "token" else None
+
+
+def kind_router(
+    source: Source,
+    kind: type[S],
+    serve: Callable[[CompatCall, S], Awaitable[Response]],
+    failed: Callable[[CompatCall, str, int], Response],
+) -> CompatRouter:
+    """The router of one backend of ``kind``: ``serve`` for it, with an upstream failure
+    answered in the kind's own error format (``failed``: 504 for a timeout, else 502, the
+    backend named), never raised. ``TypeError`` for a source of another kind."""
+    if not isinstance(source, kind):
+        raise TypeError(f"backend {source.name!r} is no {kind.__name__} (another kind's router)")
+    own: S = source
+
+    async def route(call: CompatCall) -> Response:
+        try:
+            return await serve(call, own)
+        except Timeout as exc:
+            return failed(call, str(exc), 504)
+        except UpstreamError as exc:
+            return failed(call, str(exc), 502)
+
+    return route
 
 
 def basic_key(request: Request, *, or_login: bool = False) -> str | None:

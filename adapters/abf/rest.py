@@ -45,8 +45,8 @@ from adapters.abf.anonymous import AnonymousAbfSource
 from adapters.abf.records import PullRequest
 from adapters.abf.source import AbfSource
 from adapters.base import Source
-from adapters.compat import CompatCall, CompatRouter, basic_key, query_lists
-from adapters.errors import BadPayload, NotFound, Timeout, UpstreamError
+from adapters.compat import CompatCall, CompatRouter, basic_key, kind_router, query_lists
+from adapters.errors import BadPayload, NotFound
 from adapters.http import Response as Upstream
 from adapters.model import Project
 
@@ -66,18 +66,11 @@ def presented(request: Request, path: str) -> str | None:
 
 def router(source: Source) -> CompatRouter:
     """The compat router of one ABF backend (the factory in ``COMPAT_ROUTERS``)."""
-    if not isinstance(source, AbfSource):
-        raise TypeError(f"backend {source.name!r} is not an ABF source")
+    return kind_router(source, AbfSource, _serve, _failed)
 
-    async def serve(call: CompatCall) -> Response:
-        try:
-            return await _serve(call, source)
-        except Timeout as exc:
-            return _json(call.request, {"message": str(exc)}, 504)
-        except UpstreamError as exc:
-            return _json(call.request, {"message": str(exc)}, 502)
 
-    return serve
+def _failed(call: CompatCall, detail: str, status: int) -> Response:
+    return _json(call.request, {"message": detail}, status)
 
 
 def _json(request: Request, body: Any, status: int = 200) -> Response:

@@ -42,8 +42,7 @@ from starlette.responses import Response
 
 from adapters import passthrough
 from adapters.base import Source
-from adapters.compat import CompatCall, CompatRouter, basic_key
-from adapters.errors import Timeout, UpstreamError
+from adapters.compat import CompatCall, CompatRouter, basic_key, kind_router
 from adapters.gerrit import mapping, render, rest_routes
 from adapters.gerrit.rest_routes import Endpoint
 from adapters.gerrit.source import GerritSource
@@ -63,18 +62,11 @@ def presented(request: Request, path: str) -> str | None:
 
 def router(source: Source) -> CompatRouter:
     """The compat router of one Gerrit backend (the factory in ``COMPAT_ROUTERS``)."""
-    if not isinstance(source, GerritSource):
-        raise TypeError(f"backend {source.name!r} is not a Gerrit source")
+    return kind_router(source, GerritSource, _serve, _failed)
 
-    async def serve(call: CompatCall) -> Response:
-        try:
-            return await _serve(call, source)
-        except Timeout as exc:
-            return _text(call.request, str(exc), 504)
-        except UpstreamError as exc:
-            return _text(call.request, str(exc), 502)
 
-    return serve
+def _failed(call: CompatCall, detail: str, status: int) -> Response:
+    return _text(call.request, detail, status)
 
 
 def _gzip(request: Request, body: bytes, headers: dict[str, str]) -> bytes:

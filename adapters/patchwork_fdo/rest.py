@@ -34,8 +34,16 @@ from starlette.responses import Response
 
 from adapters import passthrough
 from adapters.base import Source
-from adapters.compat import Caller, CompatCall, CompatRouter, basic_key, query_lists, token_scheme
-from adapters.errors import BadPayload, Timeout, UpstreamError
+from adapters.compat import (
+    Caller,
+    CompatCall,
+    CompatRouter,
+    basic_key,
+    kind_router,
+    query_lists,
+    token_scheme,
+)
+from adapters.errors import BadPayload
 from adapters.http import Response as Upstream
 from adapters.model import Project
 from adapters.patchwork_fdo import mapping, render
@@ -61,18 +69,11 @@ def presented(request: Request, path: str) -> str | None:
 
 def router(source: Source) -> CompatRouter:
     """The compat router of one fdo backend (the factory in ``COMPAT_ROUTERS``)."""
-    if not isinstance(source, FdoSource):
-        raise TypeError(f"backend {source.name!r} is not a freedesktop Patchwork source")
+    return kind_router(source, FdoSource, _serve, _failed)
 
-    async def serve(call: CompatCall) -> Response:
-        try:
-            return await _serve(call, source)
-        except Timeout as exc:
-            return _json({"detail": str(exc)}, 504)
-        except UpstreamError as exc:
-            return _json({"detail": str(exc)}, 502)
 
-    return serve
+def _failed(call: CompatCall, detail: str, status: int) -> Response:
+    return _json({"detail": detail}, status)
 
 
 def _json(body: Any, status: int = 200, head: bool = False) -> Response:
