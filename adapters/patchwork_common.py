@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from adapters.errors import BadPayload
+from adapters.http_model import Response
 from adapters.model import ChangeState
 
 R = TypeVar("R")
@@ -138,3 +139,13 @@ def guarded(backend: str, what: str, parse: Callable[[], R]) -> R:
         raise
     except SHAPE_ERRORS as exc:
         raise shape_error(backend, what, exc) from exc
+
+
+def is_invalid_page(resp: Response) -> bool:
+    """Whether a 404 is DRF's paginator past the last page (an empty window, not a missing
+    list): both kinds answer it with ``{"detail": "Invalid page."}``."""
+    try:
+        body = resp.json()
+    except BadPayload:
+        return False
+    return isinstance(body, dict) and body.get("detail") == "Invalid page."

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 
 from adapters.gerrit.records import Label
-from adapters.model import Check, CheckState
+from adapters.model import Check, CheckState, Person
 
 # Labels whose votes are CI results rather than human review.
 _CHECK_LABEL = re.compile(
@@ -44,23 +44,39 @@ def label_checks(backend: str, change: str, label: Label, when: datetime) -> lis
     approved/recommended → success, rejected → failure, disliked → warning. A required label
     nobody has voted on yet is one pending check; an optional one is no check at all.
     """
-    checks: list[Check] = []
-    for vote in label.votes:
-        if not vote.value:
-            continue
-        checks.append(
-            Check(
-                backend=backend,
-                id=f"{label.name}/{vote.account.id}",
-                change_id=change,
-                context=label.name,
-                state=_vote_state(vote.value, label),
-                raw_state=format_vote(vote.value).strip(),
-                date=vote.date or when,
-                user=vote.account,
-                description=label.values.get(vote.value),
-            )
+
+    def check(
+        who: str,
+        state: CheckState,
+        raw_state: str,
+        date: datetime,
+        user: Person | None = None,
+        description: str | None = None,
+    ) -> Check:
+        return Check(
+            backend=backend,
+            id=f"{label.name}/{who}",
+            change_id=change,
+            context=label.name,
+            state=state,
+            raw_state=raw_state,
+            date=date,
+            user=user,
+            description=description,
         )
+
+    checks = [
+        check(
+            vote.account.id,
+            _vote_state(vote.value, label),
+            format_vote(vote.value).strip(),
+            vote.date or when,
+            user=vote.account,
+            description=label.values.get(vote.value),
+        )
+        for vote in label.votes
+        if vote.value
+    ]
     if not checks:
         summary = (
             (label.rejected, CheckState.FAILURE, "rejected"),
@@ -70,29 +86,8 @@ def label_checks(backend: str, change: str, label: Label, when: datetime) -> lis
         )
         for who, state, raw_state in summary:
             if who is not None:
-                checks.append(
-                    Check(
-                        backend=backend,
-                        id=f"{label.name}/{who.id}",
-                        change_id=change,
-                        context=label.name,
-                        state=state,
-                        raw_state=raw_state,
-                        date=when,
-                        user=who,
-                    )
-                )
+                checks.append(check(who.id, state, raw_state, when, user=who))
                 break
     if not checks and not label.optional:
-        checks.append(
-            Check(
-                backend=backend,
-                id=f"{label.name}/pending",
-                change_id=change,
-                context=label.name,
-                state=CheckState.PENDING,
-                raw_state="",
-                date=when,
-            )
-        )
+        checks.append(check("pending", CheckState.PENDING, "", when))
     return checks

@@ -473,27 +473,29 @@ class GerritSource(PooledSource, GerritWrites):
 
     async def drafts(self, change: str, revision: str) -> list[InlineComment]:
         """``/drafts/``: the caller's draft comments."""
-        d = await self.client.get_json(f"{self._rev(change, revision)}/drafts/")
-        return mapping.comment_map(self.name, d)
+        return await self._inline(change, revision, "drafts")
 
     async def draft(self, change: str, revision: str, draft_id: str) -> InlineComment:
         """``/drafts/{id}``."""
-        d = await self.client.get_json(
-            f"{self._rev(change, revision)}/drafts/{self._path(seg, draft_id)}"
-        )
-        return mapping.one_comment(self.name, d)
+        return await self._inline_one(change, revision, "drafts", draft_id)
 
     async def comments(self, change: str, revision: str) -> list[InlineComment]:
         """``/comments/``: published inline comments."""
-        d = await self.client.get_json(f"{self._rev(change, revision)}/comments/")
-        return mapping.comment_map(self.name, d)
+        return await self._inline(change, revision, "comments")
 
     async def comment(self, change: str, revision: str, comment_id: str) -> InlineComment:
         """``/comments/{id}``."""
-        d = await self.client.get_json(
-            f"{self._rev(change, revision)}/comments/{self._path(seg, comment_id)}"
-        )
-        return mapping.one_comment(self.name, d)
+        return await self._inline_one(change, revision, "comments", comment_id)
+
+    async def _inline(self, change: str, revision: str, which: str) -> list[InlineComment]:
+        d = await self.client.get_json(f"{self._rev(change, revision)}/{which}/")
+        return mapping.comment_map(self.name, d)
+
+    async def _inline_one(
+        self, change: str, revision: str, which: str, comment_id: str
+    ) -> InlineComment:
+        rest = f"{self._rev(change, revision)}/{which}/{self._path(seg, comment_id)}"
+        return mapping.one_comment(self.name, await self.client.get_json(rest))
 
 
 def _number(value: str) -> bool:

@@ -22,6 +22,7 @@ from yarl import URL
 from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Params, Response
 from adapters.paging import page_span
+from adapters.patchwork_common import is_invalid_page
 from adapters.stamps import StampMemo
 
 __all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window"]
@@ -124,7 +125,7 @@ class PatchworkClient:
         }
         resp = await self.http.get(await self.path(rel), query, allow_status=(404,))
         if resp.status == 404:
-            if _is_invalid_page(resp):
+            if is_invalid_page(resp):
                 return Window(items=[], has_next=False, total=offset if page == 1 else None)
             raise NotFound(self.backend, "not found (HTTP 404)", status=404)
         route = (skip, count)
@@ -174,14 +175,6 @@ class PatchworkClient:
     async def text(self, url: str) -> Response:
         """Fetch a non-API resource (mbox, raw diff) by URL on this backend."""
         return await self.http.get(url)
-
-
-def _is_invalid_page(resp: Response) -> bool:
-    try:
-        body = resp.json()
-    except BadPayload:
-        return False
-    return isinstance(body, dict) and body.get("detail") == "Invalid page."
 
 
 def _as_list(resp: Response, backend: str) -> list[dict[str, Any]]:

@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.errors import BadPayload, NotFound
+from adapters.errors import NotFound
 from adapters.http import HttpClient, Params, Response
 from adapters.paging import page_span
+from adapters.patchwork_common import is_invalid_page
 from adapters.patchwork_fdo import mapping
 
 API = "/api/1.0/"
@@ -69,7 +70,7 @@ class FdoClient:
         }
         resp = await self.http.get(f"{API}{rel}", query, allow_status=(404,))
         if resp.status == 404:
-            if _is_invalid_page(resp):
+            if is_invalid_page(resp):
                 return Window(items=[], has_next=False, total=None)
             raise NotFound(self.backend, "not found (HTTP 404)", status=404)
         results, total, nxt = mapping.envelope(self.backend, resp.json())
@@ -116,11 +117,3 @@ class FdoClient:
 
 # The fork's own answers to a bad request, re-served by the compat layer as they are.
 REFUSALS = (400, 401, 403, 404, 405)
-
-
-def _is_invalid_page(resp: Response) -> bool:
-    try:
-        body = resp.json()
-    except BadPayload:
-        return False
-    return isinstance(body, dict) and body.get("detail") == "Invalid page."
