@@ -24,7 +24,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.base import ChangeFilter, EventFilter, PooledSource
 from adapters.errors import BadRequest, NotFound
@@ -52,6 +52,7 @@ from adapters.passthrough import ANSWERED, Forward
 from adapters.paths import seg
 
 KIND = "gerrit"
+T = TypeVar("T")
 
 # What a change needs for the common Change fields and its check rollup, in one request.
 LIST_OPTIONS = ("LABELS", "DETAILED_LABELS", "DETAILED_ACCOUNTS", "CURRENT_REVISION")
@@ -144,14 +145,7 @@ class GerritSource(PooledSource, GerritWrites):
 
     async def list_projects(self, page: PageRequest) -> Page[Project]:
         """Projects in name order (Gerrit answers the whole map at once)."""
-        everything = await self.projects()
-        items = tuple(everything[page.offset : page.offset + page.count])
-        return Page(
-            items=items,
-            offset=page.offset,
-            has_next=page.offset + page.count < len(everything),
-            total=len(everything),
-        )
+        return _window(await self.projects(), page)
 
     async def get_projects(self, ids: Sequence[str]) -> list[Project | None]:
         """Projects by name (one ``/projects/`` request for the lot)."""
@@ -277,13 +271,7 @@ class GerritSource(PooledSource, GerritWrites):
             if not part.has_next or not part.items:
                 break
         everything.reverse()
-        window = tuple(everything[page.offset : page.offset + page.count])
-        return Page(
-            items=window,
-            offset=page.offset,
-            has_next=page.offset + page.count < len(everything),
-            total=len(everything),
-        )
+        return _window(everything, page)
 
     async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
         """``EventReader``: each change's latest update (by update time), newest first."""
@@ -496,6 +484,16 @@ class GerritSource(PooledSource, GerritWrites):
     ) -> InlineComment:
         rest = f"{self._rev(change, revision)}/{which}/{self._path(seg, comment_id)}"
         return mapping.one_comment(self.name, await self.client.get_json(rest))
+
+
+def _window(everything: Sequence[T], page: PageRequest) -> Page[T]:
+    """The window ``page`` asks for of a list read whole."""
+    return Page(
+        items=tuple(everything[page.offset : page.offset + page.count]),
+        offset=page.offset,
+        has_next=page.offset + page.count < len(everything),
+        total=len(everything),
+    )
 
 
 def _number(value: str) -> bool:
