@@ -44,6 +44,8 @@ from adapters.model import (
 if TYPE_CHECKING:
     from typing_extensions import TypeIs  # narrows as isinstance does (typing.TypeIs: 3.13)
 
+    from adapters.http import HttpClient
+
 P = TypeVar("P")
 R = TypeVar("R")
 
@@ -139,6 +141,26 @@ class Source(Protocol):
     @property
     def request_count(self) -> int:
         """Upstream requests made so far (attempts, including retries)."""
+
+
+class PooledSource:
+    """``Source``'s lifecycle for a source that speaks through one pooled ``HttpClient``
+    (``self.http``): every kind's source inherits it rather than repeating it."""
+
+    http: HttpClient
+
+    @property
+    def request_count(self) -> int:
+        """Upstream requests made so far (attempts, including retries)."""
+        return self.http.request_count
+
+    async def open(self) -> None:
+        """Open the pooled HTTP session."""
+        await self.http.open()
+
+    async def close(self) -> None:
+        """Close the pooled HTTP session."""
+        await self.http.close()
 
 
 @runtime_checkable

@@ -19,13 +19,19 @@ credentials; URLs in its answers point at ``CompatCall.base``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.base import Source
+from adapters.errors import Timeout, UpstreamError
+
+S = TypeVar("S", bound=Source)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,56 @@ def token_scheme(request: Request, path: str) -> str | None:
     """Patchwork's (DRF's) scheme: ``Authorization: Token <key>``; other schemes anonymous."""
     scheme, _, credential = request.headers.get("authorization", "").strip().partition(" ")
     return credential.strip() if scheme.lower() == "token" else None
+
+
+def kind_router(
+    source: Source,
+    kind: type[S],
+    serve: Callable[[CompatCall, S], Awaitable[Response]],
+    failed: Callable[[CompatCall, str, int], Response],
+) -> CompatRouter:
+    """The router of one backend of ``kind``: ``serve`` for it, with an upstream failure
+    answered in the kind's own error format (``failed``: 504 for a timeout, else 502, the
+    backend named), never raised. ``TypeError`` for a source of another kind."""
+    if not isinstance(source, kind):
+        raise TypeError(f"backend {source.name!r} is no {kind.__name__} (another kind's router)")
+    own: S = source
+
+    async def route(call: CompatCall) -> Response:
+        try:
+            return await serve(call, own)
+        except Timeout as exc:
+            return failed(call, str(exc), 504)
+        except UpstreamError as exc:
+            return failed(call, str(exc), 502)
+
+    return route
+
+
+def basic_key(request: Request, *, or_login: bool = False) -> str | None:
+    """The key in HTTP basic auth: the password, or with ``or_login`` the login when the
+    password is empty (ABF takes its token either way). ``None`` without basic auth; ``""``
+    (presented, and wrong) when the credential does not decode."""
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        login, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    if not or_login:
+        return password
+    if not login and not password:
+        return None  # "Basic Og==": what clients send before a login is set; anonymous on ABF
+    return password or login
+
+
+def query_lists(request: Request) -> dict[str, list[str]]:
+    """The request's query as the backend is asked it: every value of a repeated key, in order."""
+    params: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, []).append(value)
+    return params
 
 
 @dataclass(frozen=True, slots=True)

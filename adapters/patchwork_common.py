@@ -1,7 +1,7 @@
-"""What upstream Patchwork and its freedesktop fork really share: states, dates, windows.
+"""What upstream Patchwork and its freedesktop fork really share: states and dates.
 
 Both kinds speak Patchwork's vocabulary (the same default patch states, naive-UTC ISO 8601
-dates) and page lists by page number, so the pieces below serve both ``adapters/patchwork``
+dates), so the pieces below serve both ``adapters/patchwork``
 and ``adapters/patchwork_fdo`` — which never import each other.
 """
 
@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.errors import BadPayload
+from adapters.http_model import Response
 from adapters.model import ChangeState
 
 R = TypeVar("R")
@@ -152,14 +153,11 @@ def guarded(backend: str, what: str, parse: Callable[[], R]) -> R:
         raise shape_error(backend, what, exc) from exc
 
 
-def choose_per_page(offset: int, count: int, cap: int) -> int:
-    """The smallest page size ≥ ``count`` whose pages hold ``[offset, offset+count)`` whole.
-
-    Falls back to ``count`` (two upstream pages) when no size up to ``cap`` aligns.
-    """
-    count = max(1, min(count, cap))
-    last = offset + count - 1
-    for size in range(count, cap + 1):
-        if offset // size == last // size:
-            return size
-    return count
+def is_invalid_page(resp: Response) -> bool:
+    """Whether a 404 is DRF's paginator past the last page (an empty window, not a missing
+    list): both kinds answer it with ``{"detail": "Invalid page."}``."""
+    try:
+        body = resp.json()
+    except BadPayload:
+        return False
+    return isinstance(body, dict) and body.get("detail") == "Invalid page."

@@ -271,7 +271,14 @@ class AccessChecks:
                 else:
                     at(key, f"{key} must be an integer >= 0 (0 = no limit){base._got(value)}")
             elif key == "backend_tokens":
-                values[key] = self._backend_tokens(value, backend_names, at)
+                values[key] = backend_tokens_of(
+                    value,
+                    backend_names,
+                    at,
+                    lambda env, where: self._credential(
+                        env, where, lambda _, m: at("backend_tokens", m)
+                    ),
+                )
             elif key == "write":
                 if isinstance(value, bool):
                     values[key] = value
@@ -298,33 +305,34 @@ class AccessChecks:
             return None
         return ApiKeySettings(**values)
 
-    def _backend_tokens(
-        self, raw: object, backend_names: list[str], at: _At
-    ) -> tuple[tuple[str, str], ...]:
-        if not isinstance(raw, Mapping):
-            at(
-                "backend_tokens",
-                "backend_tokens must be a table of backend name = environment variable NAME",
-            )
-            return ()
-        tokens: list[tuple[str, str]] = []
-        for backend, env_name in raw.items():
-            if backend not in backend_names:
-                at(
-                    "backend_tokens",
-                    f"backend_tokens names no configured backend {backend!r:.40}"
-                    f"{base._suggest(backend, backend_names)}",
-                )
-                continue
-            secret = self._credential(
-                env_name, f"backend_tokens.{backend}", lambda _, m: at("backend_tokens", m)
-            )
-            if secret is not None:
-                tokens.append((backend, secret))
-        return tuple(tokens)
-
 
 _At = Callable[[str, str], None]
+
+
+def backend_tokens_of(
+    raw: object, backend_names: list[str], at: _At, secret: Callable[[object, str], str | None]
+) -> tuple[tuple[str, str], ...]:
+    """``backend_tokens = { <backend> = "<ENV VAR NAME>" }`` → ((backend, secret), …), for
+    API keys and compat tokens alike; ``secret`` reads one variable (``_credential``)."""
+    if not isinstance(raw, Mapping):
+        at(
+            "backend_tokens",
+            "backend_tokens must be a table of backend name = environment variable NAME",
+        )
+        return ()
+    tokens: list[tuple[str, str]] = []
+    for backend, env_name in raw.items():
+        if backend not in backend_names:
+            at(
+                "backend_tokens",
+                f"backend_tokens names no configured backend {backend!r:.40}"
+                f"{base._suggest(backend, backend_names)}",
+            )
+            continue
+        found = secret(env_name, f"backend_tokens.{backend}")
+        if found is not None:
+            tokens.append((backend, found))
+    return tuple(tokens)
 
 
 def store_url_problem(value: str, from_env: bool) -> str:

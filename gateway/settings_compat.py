@@ -151,7 +151,9 @@ class CompatChecks:
                     )
                 values["backends"] = tuple(value)
             elif key == "backend_tokens":
-                values[key] = self._compat_backend_tokens(value, backend_names, at)
+                values[key] = backend_tokens_of(
+                    value, backend_names, at, lambda env, where: self._credential(env, where, at)
+                )
             elif key == "token":
                 at(
                     key,
@@ -166,31 +168,8 @@ class CompatChecks:
             return None
         return CompatToken(**values)
 
-    def _compat_backend_tokens(
-        self, raw: object, backend_names: list[str], at: Callable[[str, str], None]
-    ) -> tuple[tuple[str, str], ...]:
-        """``backend_tokens = { <backend> = "<ENV VAR NAME>" }`` → ((backend, secret), …)."""
-        if not isinstance(raw, Mapping):
-            at(
-                "backend_tokens",
-                "backend_tokens must be a table of backend name = environment variable NAME",
-            )
-            return ()
-        tokens: list[tuple[str, str]] = []
-        for backend, env_name in raw.items():
-            if backend not in backend_names:
-                at(
-                    "backend_tokens",
-                    f"backend_tokens names no configured backend {backend!r:.40}"
-                    f"{base._suggest(backend, backend_names)}",
-                )
-                continue
-            secret = self._credential(env_name, f"backend_tokens.{backend}", at)
-            if secret is not None:
-                tokens.append((backend, secret))
-        return tuple(tokens)
-
 
 # Last, and circular on purpose: the checker's helpers are used at call time only, and
 # importing here lets either module be imported first.
 from gateway import settings as base  # noqa: E402
+from gateway.settings_access import backend_tokens_of  # noqa: E402

@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 
 from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Params, Response
+from adapters.paging import page_span
 from adapters.passthrough import ANSWERED, Forward
 
 API = "/api/v1"
@@ -42,16 +43,6 @@ class Window:
     items: list[dict[str, Any]]
     has_next: bool
     total: int | None
-
-
-def choose_per_page(offset: int, count: int, cap: int = MAX_PER_PAGE) -> int:
-    """The smallest page size ≥ ``count`` whose pages hold ``[offset, offset+count)`` whole."""
-    count = max(1, min(count, cap))
-    last = offset + count - 1
-    for size in range(count, cap + 1):
-        if offset // size == last // size:
-            return size
-    return count
 
 
 def _basic(user: str, password: str) -> str:
@@ -112,9 +103,7 @@ class AbfClient:
     ) -> Window:
         """Items ``offset … offset+count-1`` of the list ``rel`` (items under ``key``)."""
         need = count + 1  # one more, to know whether a next page exists
-        per_page = choose_per_page(offset, need)
-        page = offset // per_page + 1
-        skip = offset - (page - 1) * per_page
+        page, per_page, skip = page_span(offset, need, MAX_PER_PAGE)
         items: list[dict[str, Any]] = []
         while True:
             body = await self.get(rel, {**params, "page": page, "per_page": per_page})

@@ -28,8 +28,6 @@ of ``adapters/abf/anonymous.py``, made before the request that would read the da
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Callable
@@ -47,8 +45,8 @@ from adapters.abf.anonymous import AnonymousAbfSource
 from adapters.abf.records import PullRequest
 from adapters.abf.source import AbfSource
 from adapters.base import Source
-from adapters.compat import CompatCall, CompatRouter
-from adapters.errors import BadPayload, NotFound, Timeout, UpstreamError
+from adapters.compat import CompatCall, CompatRouter, basic_key, kind_router, query_lists
+from adapters.errors import BadPayload, NotFound
 from adapters.http import Response as Upstream
 from adapters.model import Project
 
@@ -64,32 +62,16 @@ Parse = Callable[[Any], Any]
 
 def presented(request: Request, path: str) -> str | None:
     """The key in HTTP basic auth: the password, or the login when the password is empty."""
-    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        login, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-    if not login and not password:
-        return None  # "Basic Og==": what clients send before a login is set; anonymous on ABF
-    return password or login
+    return basic_key(request, or_login=True)
 
 
 def router(source: Source) -> CompatRouter:
     """The compat router of one ABF backend (the factory in ``COMPAT_ROUTERS``)."""
-    if not isinstance(source, AbfSource):
-        raise TypeError(f"backend {source.name!r} is not an ABF source")
+    return kind_router(source, AbfSource, _serve, _failed)
 
-    async def serve(call: CompatCall) -> Response:
-        try:
-            return await _serve(call, source)
-        except Timeout as exc:
-            return _json(call.request, {"message": str(exc)}, 504)
-        except UpstreamError as exc:
-            return _json(call.request, {"message": str(exc)}, 502)
 
-    return serve
+def _failed(call: CompatCall, detail: str, status: int) -> Response:
+    return _json(call.request, {"message": detail}, status)
 
 
 def _json(request: Request, body: Any, status: int = 200) -> Response:
@@ -123,11 +105,8 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
         return await _pass(call, source)
     if caller.invalid_token or (not caller.may_read and not caller.authenticated):
         return _json(request, UNAUTHORIZED, 401)
-    kind, parse, draw = found
     rel = "/".join(parts)
-    params: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, []).append(value)
+    params = query_lists(request)
     view = None if caller.authenticated else source.anonymous_view()
     if isinstance(view, AnonymousAbfSource) and method == "GET":
         refusal = await _anonymous_refusal(view, parts, params)
@@ -147,7 +126,22 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
         upstream = await source.compat_get(rel, params)
     if upstream.status in REFUSALS:
         return _refusal(request, upstream)
-    answer = upstream.json()
+    out = await _answer(source, view, found, parts, upstream.json())
+    if out is None:
+        return _json(request, NOT_FOUND, 404)  # get_id of a hidden project
+    return _json(request, render.move_urls(out, _path_of(call.base), source.url), upstream.status)
+
+
+async def _answer(
+    source: AbfSource,
+    view: AbfSource | None,
+    found: tuple[str, Parse, render.Render],
+    parts: list[str],
+    answer: Any,
+) -> Any:
+    """The backend's answer re-drawn from its records (each item keeps the form the server
+    used); ``None`` when an anonymous caller may not see the project asked for."""
+    kind, parse, draw = found
     if kind == "write":
         number, message = mapping.write_answer(source.name, answer)
         out = render.conform(render.write_json(number, message), answer)
@@ -169,9 +163,9 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
         if not isinstance(inner, dict):
             raise BadPayload(source.name, f"expected a {{{wrapper!r}: {{…}}}} answer")
         if view is not None and wrapper == "project" and inner.get("visibility", "open") != "open":
-            return _json(request, NOT_FOUND, 404)  # get_id of a hidden project
+            return None  # get_id of a hidden project
         out = {**answer, wrapper: render.conform(draw(parse(inner)), inner)}
-    return _json(request, render.move_urls(out, _path_of(call.base), source.url), upstream.status)
+    return out
 
 
 async def _pass(call: CompatCall, source: AbfSource) -> Response:

@@ -35,7 +35,7 @@ from adapters.abf.records import (
     PullRequestUpdate,
     Scope,
 )
-from adapters.base import ChangeFilter, EventFilter, fetch_each
+from adapters.base import ChangeFilter, EventFilter, PooledSource, fetch_each
 from adapters.errors import BadPayload, BadRequest, Conflict, NotFound
 from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, ChangeState, Event, Page, PageRequest, Person, Project
@@ -47,7 +47,7 @@ R = TypeVar("R")
 KIND = "abf"
 
 
-class AbfSource:
+class AbfSource(PooledSource):
     """One configured ABF server."""
 
     kind = KIND
@@ -89,19 +89,6 @@ class AbfSource:
     async def compat_send(self, method: str, rel: str, body: Mapping[str, Any]) -> Response:
         """ABF's answer to one compat write, sent exactly once."""
         return await self.client.compat_send(method, rel, body)
-
-    @property
-    def request_count(self) -> int:
-        """Upstream requests made so far."""
-        return self.http.request_count
-
-    async def open(self) -> None:
-        """Open the pooled HTTP session."""
-        await self.http.open()
-
-    async def close(self) -> None:
-        """Close the pooled HTTP session."""
-        await self.http.close()
 
     # --- ids ---------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Gerrit payloads ⇄ records: the only module that knows Gerrit's JSON shapes.
+"""Gerrit payloads → records: with ``bodies.py`` (records → request bodies), the only code
+that knows Gerrit's JSON shapes.
 
 Both eras are accepted: Gerrit 2.x (``kind``, ``_sortkey``, ``id`` = bare Change-Id, messages
 with ``updated``/``revision_number``) and today's (``_more_changes`` only, ``change_id``,
@@ -26,11 +27,11 @@ from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
 from adapters.errors import BadPayload
+from adapters.gerrit.checks import is_check_label, label_checks
 from adapters.gerrit.records import (
     AddReviewerResult,
     BinaryContent,
     Capabilities,
-    CommentInput,
     CommentRange,
     Commit,
     Diff,
@@ -46,13 +47,12 @@ from adapters.gerrit.records import (
     Mergeable,
     Message,
     Reviewer,
-    ReviewInput,
     Revision,
     SubmitRecord,
     SuggestedReviewer,
     Vote,
 )
-from adapters.model import ChangeState, Check, CheckState, Person, Project, rollup
+from adapters.model import ChangeState, Person, Project, rollup
 
 T = TypeVar("T")
 
@@ -64,10 +64,6 @@ STATES: dict[str, ChangeState] = {
     "DRAFT": ChangeState.DRAFT,
 }
 
-# Labels whose votes are CI results rather than human review.
-_CHECK_LABEL = re.compile(
-    r"^(?:Verified|.*-Verified|(?:.*[-_ ])?CI(?:[-_ ].*)?|Continuous-Integration)$"
-)
 _TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$")
 
 
@@ -109,11 +105,6 @@ def vote_value(value: Any) -> int | None:
         return value
     text = str(value).strip()
     return int(text) if text else None
-
-
-def format_vote(value: int) -> str:
-    """A vote the way Gerrit writes label value keys: ``"+1"``, ``" 0"``, ``"-1"``."""
-    return f"+{value}" if value > 0 else (" 0" if value == 0 else str(value))
 
 
 # --- accounts and projects -----------------------------------------------------------------
@@ -264,80 +255,6 @@ def _label(backend: str, name: str, d: Mapping[str, Any], permitted: Iterable[An
     )
 
 
-def is_check_label(name: str) -> bool:
-    """Whether votes on this label are CI results (Verified, ``*-CI``, ``CI-*`` …)."""
-    return bool(_CHECK_LABEL.match(name))
-
-
-def _vote_state(value: int, label: Label) -> CheckState:
-    if value > 0:
-        return CheckState.SUCCESS
-    lowest = min(label.values) if label.values else value
-    return CheckState.FAILURE if value <= lowest else CheckState.WARNING
-
-
-def label_checks(backend: str, change: str, label: Label, when: datetime) -> list[Check]:
-    """The CI results a check label carries.
-
-    With DETAILED_LABELS every non-zero vote is one check (positive: success; the lowest
-    value: failure; other negatives: warning). With LABELS only the summary is known:
-    approved/recommended → success, rejected → failure, disliked → warning. A required label
-    nobody has voted on yet is one pending check; an optional one is no check at all.
-    """
-    checks: list[Check] = []
-    for vote in label.votes:
-        if not vote.value:
-            continue
-        checks.append(
-            Check(
-                backend=backend,
-                id=f"{label.name}/{vote.account.id}",
-                change_id=change,
-                context=label.name,
-                state=_vote_state(vote.value, label),
-                raw_state=format_vote(vote.value).strip(),
-                date=vote.date or when,
-                user=vote.account,
-                description=label.values.get(vote.value),
-            )
-        )
-    if not checks:
-        summary = (
-            (label.rejected, CheckState.FAILURE, "rejected"),
-            (label.approved, CheckState.SUCCESS, "approved"),
-            (label.disliked, CheckState.WARNING, "disliked"),
-            (label.recommended, CheckState.SUCCESS, "recommended"),
-        )
-        for who, state, raw_state in summary:
-            if who is not None:
-                checks.append(
-                    Check(
-                        backend=backend,
-                        id=f"{label.name}/{who.id}",
-                        change_id=change,
-                        context=label.name,
-                        state=state,
-                        raw_state=raw_state,
-                        date=when,
-                        user=who,
-                    )
-                )
-                break
-    if not checks and not label.optional:
-        checks.append(
-            Check(
-                backend=backend,
-                id=f"{label.name}/pending",
-                change_id=change,
-                context=label.name,
-                state=CheckState.PENDING,
-                raw_state="",
-                date=when,
-            )
-        )
-    return checks
-
-
 def message(backend: str, d: Mapping[str, Any]) -> Message:
     """A ChangeMessageInfo (either era's field names)."""
     number = d.get("_revision_number", d.get("revision_number"))
@@ -355,33 +272,39 @@ def messages(backend: str, d: Any) -> list[Message]:
     return guarded(backend, "messages", lambda: [message(backend, m) for m in d])
 
 
-def _change(backend: str, d: Mapping[str, Any], web_base: str | None) -> GerritChange:
-    number = int(d["_number"])
-    native = str(number)
-    project_name = d["project"]
-    branch = d["branch"]
+def _triplet(d: Mapping[str, Any]) -> tuple[str, str]:
+    """The ``project~branch~Change-Id`` triplet and the Change-Id, from either era's ``id``."""
     raw_id = d.get("id", "")
     change_id = d.get("change_id") or raw_id.rsplit("~", 1)[-1]
-    triplet = (
-        raw_id if raw_id.count("~") >= 2 else f"{quote(project_name, safe='')}~{branch}~{change_id}"
-    )
-    status = d["status"]
-    updated = parse_timestamp(d["updated"])
+    if raw_id.count("~") >= 2:
+        return raw_id, change_id
+    return f"{quote(d['project'], safe='')}~{d['branch']}~{change_id}", change_id
+
+
+def _labels(backend: str, d: Mapping[str, Any]) -> tuple[Label, ...]:
     permitted = d.get("permitted_labels") or {}
-    labels = tuple(
+    return tuple(
         _label(backend, name, info or {}, permitted.get(name) or ())
         for name, info in (d.get("labels") or {}).items()
     )
+
+
+def _revisions(backend: str, native: str, d: Mapping[str, Any]) -> tuple[Revision, ...]:
     current_sha = d.get("current_revision")
-    revisions = tuple(
-        sorted(
-            (
-                revision(backend, native, sha, info, sha == current_sha)
-                for sha, info in (d.get("revisions") or {}).items()
-            ),
-            key=lambda r: r.number,
-        )
+    found = (
+        revision(backend, native, sha, info, sha == current_sha)
+        for sha, info in (d.get("revisions") or {}).items()
     )
+    return tuple(sorted(found, key=lambda r: r.number))
+
+
+def _change(backend: str, d: Mapping[str, Any], web_base: str | None) -> GerritChange:
+    number = int(d["_number"])
+    native = str(number)
+    triplet, change_id = _triplet(d)
+    status = d["status"]
+    updated = parse_timestamp(d["updated"])
+    labels = _labels(backend, d)
     checks = tuple(
         check
         for label in labels
@@ -395,8 +318,8 @@ def _change(backend: str, d: Mapping[str, Any], web_base: str | None) -> GerritC
         number=number,
         triplet=triplet,
         change_id=change_id,
-        project=project(backend, project_name),
-        branch=branch,
+        project=project(backend, d["project"]),
+        branch=d["branch"],
         subject=d["subject"],
         state=STATES.get(status, ChangeState.OPEN),
         raw_state=status,
@@ -416,8 +339,8 @@ def _change(backend: str, d: Mapping[str, Any], web_base: str | None) -> GerritC
         has_labels="labels" in d,
         removable_reviewers=tuple(account(backend, a) for a in d.get("removable_reviewers") or ()),
         messages=tuple(message(backend, m) for m in msgs) if isinstance(msgs, list) else None,
-        current_revision=current_sha,
-        revisions=revisions,
+        current_revision=d.get("current_revision"),
+        revisions=_revisions(backend, native, d),
         more_changes=bool(d.get("_more_changes", False)),
         web_url=f"{web_base.rstrip('/')}/{number}" if web_base else None,
         raw=d,
@@ -634,89 +557,6 @@ def zipped_content(backend: str, body: bytes) -> BinaryContent:
             return BinaryContent(archive.read(names[0]), "application/mbox", names[0])
     except zipfile.BadZipFile:
         raise BadPayload(backend, "expected a zip archive from Gerrit") from None
-
-
-# --- what writes send ----------------------------------------------------------------------
-
-
-def _drop_none(d: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None}
-
-
-def message_body(message: str | None) -> dict[str, Any] | None:
-    """AbandonInput / RestoreInput / RevertInput: an optional message."""
-    return {"message": message} if message else None
-
-
-def topic_body(topic: str, message: str | None = None) -> dict[str, Any]:
-    """A TopicInput."""
-    return _drop_none({"topic": topic, "message": message})
-
-
-def submit_body(wait_for_merge: bool) -> dict[str, Any] | None:
-    """A SubmitInput (only sent when waiting for the merge)."""
-    return {"wait_for_merge": True} if wait_for_merge else None
-
-
-def reviewer_body(reviewer: str, confirmed: bool = False) -> dict[str, Any]:
-    """A ReviewerInput."""
-    return {"reviewer": reviewer, "confirmed": True} if confirmed else {"reviewer": reviewer}
-
-
-def _range_body(r: CommentRange | None) -> dict[str, int] | None:
-    if r is None:
-        return None
-    return {
-        "start_line": r.start_line,
-        "start_character": r.start_character,
-        "end_line": r.end_line,
-        "end_character": r.end_character,
-    }
-
-
-def comment_body(c: CommentInput, *, with_path: bool = True) -> dict[str, Any]:
-    """A CommentInput (in a review the path is the map key, so it is left out)."""
-    return _drop_none(
-        {
-            "id": c.id,
-            "path": c.path if with_path else None,
-            "side": c.side,
-            "line": c.line,
-            "range": _range_body(c.range),
-            "in_reply_to": c.in_reply_to,
-            "message": c.message,
-        }
-    )
-
-
-def review_body(r: ReviewInput) -> dict[str, Any]:
-    """A ReviewInput."""
-    comments: dict[str, list[dict[str, Any]]] = {}
-    for c in r.comments:
-        if not c.path:
-            raise ValueError("every inline comment of a review needs a path")
-        comments.setdefault(c.path, []).append(comment_body(c, with_path=False))
-    return _drop_none(
-        {
-            "message": r.message,
-            "labels": dict(r.labels) or None,
-            "comments": comments or None,
-            "strict_labels": r.strict_labels,
-            "drafts": r.drafts,
-            "notify": r.notify,
-            "on_behalf_of": r.on_behalf_of,
-        }
-    )
-
-
-def cherry_pick_body(message: str, destination: str) -> dict[str, Any]:
-    """A CherryPickInput."""
-    return {"message": message, "destination": destination}
-
-
-def rule_body(rule: str, skip_filters: bool = False) -> dict[str, Any]:
-    """A RuleInput."""
-    return {"rule": rule, "filters": "SKIP"} if skip_filters else {"rule": rule}
 
 
 def submit_status(backend: str, d: Any) -> str:

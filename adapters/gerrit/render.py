@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from adapters.errors import BadPayload
-from adapters.gerrit import mapping
+from adapters.gerrit import checks, mapping
 from adapters.gerrit.records import (
     AddReviewerResult,
     Commit,
@@ -64,7 +64,7 @@ def _label(label: Label) -> Json:
     out["all"] = [
         {**(account_json(v.account) or {}), "value": v.value, "date": v.date} for v in label.votes
     ]
-    out["values"] = {mapping.format_vote(k): text for k, text in label.values.items()}
+    out["values"] = {checks.format_vote(k): text for k, text in label.values.items()}
     return out
 
 
@@ -196,7 +196,7 @@ def comments_json(comments: Iterable[InlineComment]) -> Json:
 def reviewer_json(r: Reviewer) -> Json:
     """A ReviewerInfo: the account's fields and its approvals (``" 0"``, ``"+1"``)."""
     approvals = {
-        name: mapping.format_vote(v) if v is not None else None for name, v in r.approvals.items()
+        name: checks.format_vote(v) if v is not None else None for name, v in r.approvals.items()
     }
     return {"approvals": approvals, **(account_json(r.account) or {})}
 

@@ -29,7 +29,6 @@ answers anonymous users, never with the gateway account's (``rest_routes.anonymo
 from __future__ import annotations
 
 import base64
-import binascii
 import gzip
 import io
 import zipfile
@@ -43,8 +42,7 @@ from starlette.responses import Response
 
 from adapters import passthrough
 from adapters.base import Source
-from adapters.compat import CompatCall, CompatRouter
-from adapters.errors import Timeout, UpstreamError
+from adapters.compat import CompatCall, CompatRouter, basic_key, kind_router
 from adapters.gerrit import mapping, render, rest_routes
 from adapters.gerrit.rest_routes import Endpoint
 from adapters.gerrit.source import GerritSource
@@ -71,32 +69,16 @@ AUTH_PREFIX = "/a"
 
 def presented(request: Request, path: str) -> str | None:
     """The password of HTTP basic auth, on ``/a/`` paths only (Gerrit ignores it elsewhere)."""
-    if not path.startswith("a/"):
-        return None
-    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-    return decoded.partition(":")[2]
+    return basic_key(request) if path.startswith("a/") else None
 
 
 def router(source: Source) -> CompatRouter:
     """The compat router of one Gerrit backend (the factory in ``COMPAT_ROUTERS``)."""
-    if not isinstance(source, GerritSource):
-        raise TypeError(f"backend {source.name!r} is not a Gerrit source")
+    return kind_router(source, GerritSource, _serve, _failed)
 
-    async def serve(call: CompatCall) -> Response:
-        try:
-            return await _serve(call, source)
-        except Timeout as exc:
-            return _text(call.request, str(exc), 504)
-        except UpstreamError as exc:
-            return _text(call.request, str(exc), 502)
 
-    return serve
+def _failed(call: CompatCall, detail: str, status: int) -> Response:
+    return _text(call.request, detail, status)
 
 
 def _gzip(request: Request, body: bytes, headers: dict[str, str]) -> bytes:

@@ -232,48 +232,13 @@ def _changes(
         return None
     base = "/changes/" + seg(rest[0])  # '~' stays as it is (unreserved)
     tail = [p for p in rest[1:] if p]
-    change = _change(name)
     if not tail:
         if method == "GET":
-            return Endpoint(base, change)
+            return Endpoint(base, _change(name))
         return Endpoint(base) if method == "DELETE" else None
     what = tail[0]
     if len(tail) == 1:
-        simple: dict[tuple[str, str], Endpoint] = {
-            ("GET", "detail"): Endpoint(f"{base}/detail", change),
-            ("GET", "topic"): Endpoint(f"{base}/topic", _string(name, "topic")),
-            ("PUT", "topic"): Endpoint(f"{base}/topic", _string(name, "topic"), text_input="topic"),
-            ("DELETE", "topic"): Endpoint(f"{base}/topic", text_input="topic"),
-            ("POST", "abandon"): Endpoint(f"{base}/abandon", change, text_input="message"),
-            ("POST", "restore"): Endpoint(f"{base}/restore", change, text_input="message"),
-            ("POST", "rebase"): Endpoint(f"{base}/rebase", change),
-            ("POST", "revert"): Endpoint(f"{base}/revert", change, text_input="message"),
-            ("POST", "submit"): Endpoint(f"{base}/submit", change),
-            ("POST", "publish"): Endpoint(f"{base}/publish"),
-            ("GET", "in"): Endpoint(
-                f"{base}/in",
-                _drawn(
-                    _map_parse(name, "included-in", mapping.included_in), render.included_in_json
-                ),
-            ),
-            ("GET", "reviewers"): Endpoint(
-                f"{base}/reviewers/", _list(partial(mapping.reviewers, name), render.reviewer_json)
-            ),
-            ("POST", "reviewers"): Endpoint(
-                f"{base}/reviewers",
-                _drawn(
-                    _map_parse(name, "add-reviewer result", mapping.add_reviewer_result),
-                    render.add_reviewer_json,
-                ),
-                text_input="reviewer",
-            ),
-            ("GET", "suggest_reviewers"): Endpoint(
-                f"{base}/suggest_reviewers",
-                _list(partial(mapping.suggested_reviewers, name), render.suggested_json),
-                personal=True,  # accounts as the signed-in user sees them
-            ),
-        }
-        return simple.get((method, what))
+        return _change_actions(base, name).get((method, what))
     if what == "reviewers" and len(tail) == 2:
         account = f"{base}/reviewers/{_seg(tail[1])}"
         if method == "GET":
@@ -283,6 +248,43 @@ def _changes(
     if what == "revisions":
         return _revision(method, tail[1:], f"{base}/revisions", name, "reviewed" in params)
     return None
+
+
+def _change_actions(base: str, name: str) -> dict[tuple[str, str], Endpoint]:
+    """The one-segment actions on a change (``/changes/<id>/<action>``), by method."""
+    change = _change(name)
+    return {
+        ("GET", "detail"): Endpoint(f"{base}/detail", change),
+        ("GET", "topic"): Endpoint(f"{base}/topic", _string(name, "topic")),
+        ("PUT", "topic"): Endpoint(f"{base}/topic", _string(name, "topic"), text_input="topic"),
+        ("DELETE", "topic"): Endpoint(f"{base}/topic", text_input="topic"),
+        ("POST", "abandon"): Endpoint(f"{base}/abandon", change, text_input="message"),
+        ("POST", "restore"): Endpoint(f"{base}/restore", change, text_input="message"),
+        ("POST", "rebase"): Endpoint(f"{base}/rebase", change),
+        ("POST", "revert"): Endpoint(f"{base}/revert", change, text_input="message"),
+        ("POST", "submit"): Endpoint(f"{base}/submit", change),
+        ("POST", "publish"): Endpoint(f"{base}/publish"),
+        ("GET", "in"): Endpoint(
+            f"{base}/in",
+            _drawn(_map_parse(name, "included-in", mapping.included_in), render.included_in_json),
+        ),
+        ("GET", "reviewers"): Endpoint(
+            f"{base}/reviewers/", _list(partial(mapping.reviewers, name), render.reviewer_json)
+        ),
+        ("POST", "reviewers"): Endpoint(
+            f"{base}/reviewers",
+            _drawn(
+                _map_parse(name, "add-reviewer result", mapping.add_reviewer_result),
+                render.add_reviewer_json,
+            ),
+            text_input="reviewer",
+        ),
+        ("GET", "suggest_reviewers"): Endpoint(
+            f"{base}/suggest_reviewers",
+            _list(partial(mapping.suggested_reviewers, name), render.suggested_json),
+            personal=True,  # accounts as the signed-in user sees them
+        ),
+    }
 
 
 def _map_parse(name: str, what: str, parse: Callable[[str, Any], Any]) -> Callable[[Any], Any]:
@@ -299,55 +301,64 @@ def _revision(
     sub = tail[1:]
     if not sub:
         return Endpoint(rev) if method == "DELETE" else None
-    what = sub[0]
-    comment = _drawn(partial(mapping.one_comment, name), render.comment_json)
+    if len(sub) == 1:
+        return _revision_actions(rev, name, reviewed).get((method, sub[0]))
+    return _revision_item(method, sub, rev, name)
+
+
+def _revision_actions(rev: str, name: str, reviewed: bool) -> dict[tuple[str, str], Endpoint]:
+    """The one-segment actions on a revision (``…/revisions/<rev>/<action>``), by method."""
+    comment = _comment(name)
     comments = _drawn(partial(mapping.comment_map, name), render.comments_json)
     change = _change(name)
-    if len(sub) == 1:
-        simple: dict[tuple[str, str], Endpoint] = {
-            ("GET", "commit"): Endpoint(
-                f"{rev}/commit",
-                _drawn(_map_parse(name, "commit", mapping.commit), render.commit_json),
-            ),
-            ("GET", "review"): Endpoint(f"{rev}/review", change),
-            ("POST", "review"): Endpoint(
-                f"{rev}/review",
-                _drawn(partial(mapping.review_labels, name), _review),
-                text_input="message",
-            ),
-            ("POST", "rebase"): Endpoint(f"{rev}/rebase", change),
-            ("POST", "submit"): Endpoint(
-                f"{rev}/submit", _drawn(partial(mapping.submit_status, name), _submit_info)
-            ),
-            ("POST", "publish"): Endpoint(f"{rev}/publish"),
-            ("GET", "patch"): Endpoint(f"{rev}/patch", content="base64"),
-            ("GET", "mergeable"): Endpoint(
-                f"{rev}/mergeable",
-                _drawn(_map_parse(name, "mergeable", mapping.mergeable), render.mergeable_json),
-            ),
-            ("GET", "submit_type"): Endpoint(f"{rev}/submit_type", _string(name, "submit type")),
-            ("POST", "test.submit_type"): Endpoint(
-                f"{rev}/test.submit_type", _string(name, "submit type"), text_input="rule"
-            ),
-            ("POST", "test.submit_rule"): Endpoint(
-                f"{rev}/test.submit_rule",
-                _list(partial(mapping.submit_records, name), render.submit_record_json),
-                text_input="rule",
-            ),
-            ("GET", "drafts"): Endpoint(f"{rev}/drafts/", comments, personal=True),
-            ("PUT", "drafts"): Endpoint(f"{rev}/drafts", comment),
-            ("GET", "comments"): Endpoint(f"{rev}/comments/", comments),
-            ("GET", "files"): Endpoint(f"{rev}/files/", _files(name), personal=reviewed),
-            ("POST", "cherrypick"): Endpoint(f"{rev}/cherrypick", change),
-            ("POST", "message"): Endpoint(f"{rev}/message", change, text_input="message"),
-        }
-        return simple.get((method, what))
+    return {
+        ("GET", "commit"): Endpoint(
+            f"{rev}/commit",
+            _drawn(_map_parse(name, "commit", mapping.commit), render.commit_json),
+        ),
+        ("GET", "review"): Endpoint(f"{rev}/review", change),
+        ("POST", "review"): Endpoint(
+            f"{rev}/review",
+            _drawn(partial(mapping.review_labels, name), _review),
+            text_input="message",
+        ),
+        ("POST", "rebase"): Endpoint(f"{rev}/rebase", change),
+        ("POST", "submit"): Endpoint(
+            f"{rev}/submit", _drawn(partial(mapping.submit_status, name), _submit_info)
+        ),
+        ("POST", "publish"): Endpoint(f"{rev}/publish"),
+        ("GET", "patch"): Endpoint(f"{rev}/patch", content="base64"),
+        ("GET", "mergeable"): Endpoint(
+            f"{rev}/mergeable",
+            _drawn(_map_parse(name, "mergeable", mapping.mergeable), render.mergeable_json),
+        ),
+        ("GET", "submit_type"): Endpoint(f"{rev}/submit_type", _string(name, "submit type")),
+        ("POST", "test.submit_type"): Endpoint(
+            f"{rev}/test.submit_type", _string(name, "submit type"), text_input="rule"
+        ),
+        ("POST", "test.submit_rule"): Endpoint(
+            f"{rev}/test.submit_rule",
+            _list(partial(mapping.submit_records, name), render.submit_record_json),
+            text_input="rule",
+        ),
+        ("GET", "drafts"): Endpoint(f"{rev}/drafts/", comments, personal=True),
+        ("PUT", "drafts"): Endpoint(f"{rev}/drafts", comment),
+        ("GET", "comments"): Endpoint(f"{rev}/comments/", comments),
+        ("GET", "files"): Endpoint(f"{rev}/files/", _files(name), personal=reviewed),
+        ("POST", "cherrypick"): Endpoint(f"{rev}/cherrypick", change),
+        ("POST", "message"): Endpoint(f"{rev}/message", change, text_input="message"),
+    }
+
+
+def _revision_item(method: str, sub: Sequence[str], rev: str, name: str) -> Endpoint | None:
+    """One draft or comment (``…/drafts/<id>``), or a file's action (``…/files/<path>/…``)."""
+    what = sub[0]
     if what in ("drafts", "comments") and len(sub) == 2:
         one = f"{rev}/{what}/{_seg(sub[1])}"
         if method == "GET":
-            return Endpoint(one, comment, personal=what == "drafts")
+            return Endpoint(one, _comment(name), personal=what == "drafts")
         if what == "drafts" and method == "PUT":
-            return Endpoint(one, comment)
+            return Endpoint(one, _comment(name))
         if what == "drafts" and method == "DELETE":
             return Endpoint(one)
         return None
@@ -363,6 +374,10 @@ def _revision(
         if method in ("PUT", "DELETE") and action == "reviewed":
             return Endpoint(where)
     return None
+
+
+def _comment(name: str) -> Draw:
+    return _drawn(partial(mapping.one_comment, name), render.comment_json)
 
 
 def _files(name: str) -> Draw:

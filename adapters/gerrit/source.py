@@ -1,10 +1,11 @@
-"""A Gerrit backend instance: reads, the batch function and every documented write.
+"""A Gerrit backend instance: reads and the batch function; the documented writes are
+mixed in from ``writes.py``.
 
 Implements ``Source``, ``ProjectReader``, ``ChangeLister`` and ``EventReader``
-(``adapters/base.py``) plus Gerrit's own reads and
-writes below. Method names follow the REST endpoints; change ids may be given in every form
-Gerrit accepts (number, Change-Id, ``project~branch~Change-Id``) and revision ids as
-``current``, a sha, an abbreviated sha or a patch-set number.
+(``adapters/base.py``) plus Gerrit's own reads below and writes. Method names follow the
+REST endpoints; change ids may be given in every form Gerrit accepts (number, Change-Id,
+``project~branch~Change-Id``) and revision ids as ``current``, a sha, an abbreviated sha or a
+patch-set number.
 
 Batching: ``get_changes`` resolves N change numbers with ``q=change:1 OR change:2 …`` — one
 request per chunk of at most ``batch_size`` (the server's ``queryLimit`` when known); if the
@@ -23,19 +24,17 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
-from adapters.base import ChangeFilter, EventFilter
-from adapters.errors import BadPayload, BadRequest, NotFound
+from adapters.base import ChangeFilter, EventFilter, PooledSource
+from adapters.errors import BadRequest, NotFound
 from adapters.gerrit import federation, mapping
-from adapters.gerrit.client import GerritClient, change_path, file_path, revision_path
+from adapters.gerrit.client import GerritClient, file_path
 from adapters.gerrit.ports import REVISION_OPTIONS
 from adapters.gerrit.query import QueryError, validate
 from adapters.gerrit.records import (
-    AddReviewerResult,
     BinaryContent,
     Capabilities,
-    CommentInput,
     Commit,
     Diff,
     FileChange,
@@ -45,16 +44,16 @@ from adapters.gerrit.records import (
     Mergeable,
     Message,
     Reviewer,
-    ReviewInput,
-    SubmitRecord,
     SuggestedReviewer,
 )
+from adapters.gerrit.writes import GerritWrites
 from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, Event, Page, PageRequest, Project
 from adapters.passthrough import ANSWERED, Forward
 from adapters.paths import seg
 
 KIND = "gerrit"
+T = TypeVar("T")
 
 # What a change needs for the common Change fields and its check rollup, in one request.
 LIST_OPTIONS = ("LABELS", "DETAILED_LABELS", "DETAILED_ACCOUNTS", "CURRENT_REVISION")
@@ -64,11 +63,7 @@ MAX_ASCENDING = 5000
 _SORTKEY_MEMORY = 2000
 
 
-def _bad(backend: str, exc: ValueError) -> BadRequest:
-    return BadRequest(backend, str(exc))
-
-
-class GerritSource:
+class GerritSource(PooledSource, GerritWrites):
     """One configured Gerrit server."""
 
     kind = KIND
@@ -126,35 +121,9 @@ class GerritSource:
         """Gerrit's answer to one compat write, sent exactly once."""
         return await self.client.send(method, rest, body, params, allow_status=REFUSALS)
 
-    @property
-    def request_count(self) -> int:
-        """Upstream requests made so far."""
-        return self.http.request_count
-
-    async def open(self) -> None:
-        """Open the pooled HTTP session."""
-        await self.http.open()
-
-    async def close(self) -> None:
-        """Close the pooled HTTP session."""
-        await self.http.close()
-
     async def ping(self) -> None:
         """One cheap request for readiness probes (``GET /config/server/version``)."""
         await self.client.get_json("/config/server/version")
-
-    def _path(self, fn: Any, *args: str) -> str:
-        try:
-            path: str = fn(*args)
-        except ValueError as exc:
-            raise _bad(self.name, exc) from None
-        return path
-
-    def _change(self, change: str) -> str:
-        return self._path(change_path, change)
-
-    def _rev(self, change: str, revision: str) -> str:
-        return self._path(revision_path, change, revision)
 
     # --- projects and capabilities ---------------------------------------------------------
 
@@ -167,14 +136,7 @@ class GerritSource:
 
     async def list_projects(self, page: PageRequest) -> Page[Project]:
         """Projects in name order (Gerrit answers the whole map at once)."""
-        everything = await self.projects()
-        items = tuple(everything[page.offset : page.offset + page.count])
-        return Page(
-            items=items,
-            offset=page.offset,
-            has_next=page.offset + page.count < len(everything),
-            total=len(everything),
-        )
+        return _window(await self.projects(), page)
 
     async def get_projects(self, ids: Sequence[str]) -> list[Project | None]:
         """Projects by name (one ``/projects/`` request for the lot)."""
@@ -300,13 +262,7 @@ class GerritSource:
             if not part.has_next or not part.items:
                 break
         everything.reverse()
-        window = tuple(everything[page.offset : page.offset + page.count])
-        return Page(
-            items=window,
-            offset=page.offset,
-            has_next=page.offset + page.count < len(everything),
-            total=len(everything),
-        )
+        return _window(everything, page)
 
     async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
         """``EventReader``: each change's latest update (by update time), newest first."""
@@ -496,189 +452,39 @@ class GerritSource:
 
     async def drafts(self, change: str, revision: str) -> list[InlineComment]:
         """``/drafts/``: the caller's draft comments."""
-        d = await self.client.get_json(f"{self._rev(change, revision)}/drafts/")
-        return mapping.comment_map(self.name, d)
+        return await self._inline(change, revision, "drafts")
 
     async def draft(self, change: str, revision: str, draft_id: str) -> InlineComment:
         """``/drafts/{id}``."""
-        d = await self.client.get_json(
-            f"{self._rev(change, revision)}/drafts/{self._path(seg, draft_id)}"
-        )
-        return mapping.one_comment(self.name, d)
+        return await self._inline_one(change, revision, "drafts", draft_id)
 
     async def comments(self, change: str, revision: str) -> list[InlineComment]:
         """``/comments/``: published inline comments."""
-        d = await self.client.get_json(f"{self._rev(change, revision)}/comments/")
-        return mapping.comment_map(self.name, d)
+        return await self._inline(change, revision, "comments")
 
     async def comment(self, change: str, revision: str, comment_id: str) -> InlineComment:
         """``/comments/{id}``."""
-        d = await self.client.get_json(
-            f"{self._rev(change, revision)}/comments/{self._path(seg, comment_id)}"
-        )
-        return mapping.one_comment(self.name, d)
+        return await self._inline_one(change, revision, "comments", comment_id)
 
-    # --- writes (never retried) ------------------------------------------------------------
+    async def _inline(self, change: str, revision: str, which: str) -> list[InlineComment]:
+        d = await self.client.get_json(f"{self._rev(change, revision)}/{which}/")
+        return mapping.comment_map(self.name, d)
 
-    async def _change_write(
-        self, method: str, rest: str, body: dict[str, Any] | None = None
-    ) -> GerritChange:
-        d = await self.client.send_json(method, rest, body)
-        return mapping.change(self.name, d, self.url)
-
-    async def set_topic(self, change: str, topic: str, message: str | None = None) -> str | None:
-        """``PUT /topic``; an empty topic deletes it. Returns the new topic."""
-        d = await self.client.send_json(
-            "PUT", f"{self._change(change)}/topic", mapping.topic_body(topic, message)
-        )
-        if d is None:
-            return None
-        return mapping.string(self.name, d, "topic") or None
-
-    async def delete_topic(self, change: str) -> None:
-        """``DELETE /topic``."""
-        await self.client.send("DELETE", f"{self._change(change)}/topic")
-
-    async def abandon(self, change: str, message: str | None = None) -> GerritChange:
-        """``POST /abandon`` (409 when the change is not open)."""
-        rest = f"{self._change(change)}/abandon"
-        return await self._change_write("POST", rest, mapping.message_body(message))
-
-    async def restore(self, change: str, message: str | None = None) -> GerritChange:
-        """``POST /restore`` (409 unless abandoned)."""
-        rest = f"{self._change(change)}/restore"
-        return await self._change_write("POST", rest, mapping.message_body(message))
-
-    async def rebase(self, change: str, revision: str | None = None) -> GerritChange:
-        """``POST /rebase`` of the change, or of one revision."""
-        rest = f"{self._rev(change, revision) if revision else self._change(change)}/rebase"
-        return await self._change_write("POST", rest)
-
-    async def revert(self, change: str, message: str | None = None) -> GerritChange:
-        """``POST /revert``: the new reverting change."""
-        rest = f"{self._change(change)}/revert"
-        return await self._change_write("POST", rest, mapping.message_body(message))
-
-    async def submit(self, change: str, wait_for_merge: bool = False) -> GerritChange:
-        """``POST /submit`` (409 ``blocked by …`` when the submit rule says no)."""
-        rest = f"{self._change(change)}/submit"
-        return await self._change_write("POST", rest, mapping.submit_body(wait_for_merge))
-
-    async def submit_revision(
-        self, change: str, revision: str, wait_for_merge: bool = False
-    ) -> str:
-        """``POST /revisions/{rev}/submit``: the change's status afterwards."""
-        d = await self.client.send_json(
-            "POST", f"{self._rev(change, revision)}/submit", mapping.submit_body(wait_for_merge)
-        )
-        return mapping.submit_status(self.name, d)
-
-    async def publish(self, change: str, revision: str | None = None) -> None:
-        """Publish a draft change (or one draft revision)."""
-        target = self._rev(change, revision) if revision else self._change(change)
-        await self.client.send("POST", f"{target}/publish")
-
-    async def delete_draft(self, change: str, revision: str | None = None) -> None:
-        """Delete a draft change (or one draft revision)."""
-        target = self._rev(change, revision) if revision else self._change(change)
-        await self.client.send("DELETE", target)
-
-    async def add_reviewer(
-        self, change: str, reviewer: str, confirmed: bool = False
-    ) -> AddReviewerResult:
-        """``POST /reviewers``; a big group answers ``confirm`` until sent ``confirmed``."""
-        if not reviewer.strip():
-            raise BadRequest(self.name, "reviewer must not be empty")
-        d = await self.client.send_json(
-            "POST", f"{self._change(change)}/reviewers", mapping.reviewer_body(reviewer, confirmed)
-        )
-        if not isinstance(d, dict):
-            raise BadPayload(self.name, "expected an AddReviewerResult")
-        return mapping.add_reviewer_result(self.name, d)
-
-    async def delete_reviewer(self, change: str, account: str) -> None:
-        """``DELETE /reviewers/{account}``."""
-        await self.client.send(
-            "DELETE", f"{self._change(change)}/reviewers/{self._path(seg, account)}"
-        )
-
-    async def set_review(self, change: str, revision: str, review: ReviewInput) -> dict[str, int]:
-        """``POST /revisions/{rev}/review``: the labels applied."""
-        try:
-            body = mapping.review_body(review)
-        except ValueError as exc:
-            raise _bad(self.name, exc) from None
-        d = await self.client.send_json("POST", f"{self._rev(change, revision)}/review", body)
-        return mapping.review_labels(self.name, d or {})
-
-    async def create_draft(self, change: str, revision: str, draft: CommentInput) -> InlineComment:
-        """``PUT /revisions/{rev}/drafts``."""
-        if not draft.path:
-            raise BadRequest(self.name, "a draft comment needs a path")
-        d = await self.client.send_json(
-            "PUT", f"{self._rev(change, revision)}/drafts", mapping.comment_body(draft)
-        )
-        return mapping.one_comment(self.name, d)
-
-    async def update_draft(
-        self, change: str, revision: str, draft_id: str, draft: CommentInput
+    async def _inline_one(
+        self, change: str, revision: str, which: str, comment_id: str
     ) -> InlineComment:
-        """``PUT /revisions/{rev}/drafts/{id}``."""
-        rest = f"{self._rev(change, revision)}/drafts/{self._path(seg, draft_id)}"
-        d = await self.client.send_json("PUT", rest, mapping.comment_body(draft))
-        return mapping.one_comment(self.name, d)
+        rest = f"{self._rev(change, revision)}/{which}/{self._path(seg, comment_id)}"
+        return mapping.one_comment(self.name, await self.client.get_json(rest))
 
-    async def delete_draft_comment(self, change: str, revision: str, draft_id: str) -> None:
-        """``DELETE /revisions/{rev}/drafts/{id}``."""
-        await self.client.send(
-            "DELETE", f"{self._rev(change, revision)}/drafts/{self._path(seg, draft_id)}"
-        )
 
-    async def set_reviewed(self, change: str, revision: str, path: str) -> bool:
-        """``PUT /files/{path}/reviewed``; whether it was newly marked (201, not 200)."""
-        rest = f"{self._path(file_path, change, revision, path)}/reviewed"
-        resp = await self.client.send("PUT", rest)
-        return resp.status == 201
-
-    async def delete_reviewed(self, change: str, revision: str, path: str) -> None:
-        """``DELETE /files/{path}/reviewed``."""
-        await self.client.send(
-            "DELETE", f"{self._path(file_path, change, revision, path)}/reviewed"
-        )
-
-    async def cherry_pick(
-        self, change: str, revision: str, destination: str, message: str
-    ) -> GerritChange:
-        """``POST /revisions/{rev}/cherrypick``: the new change on ``destination``."""
-        if not destination.strip() or not message.strip():
-            raise BadRequest(self.name, "cherry-pick needs a destination branch and a message")
-        rest = f"{self._rev(change, revision)}/cherrypick"
-        return await self._change_write(
-            "POST", rest, mapping.cherry_pick_body(message, destination)
-        )
-
-    async def edit_message(self, change: str, revision: str, message: str) -> GerritChange:
-        """``POST /revisions/{rev}/message``."""
-        if not message.strip():
-            raise BadRequest(self.name, "the commit message must not be empty")
-        rest = f"{self._rev(change, revision)}/message"
-        return await self._change_write("POST", rest, {"message": message})
-
-    async def test_submit_type(
-        self, change: str, revision: str, rule: str, skip_filters: bool = False
-    ) -> str:
-        """``POST /test.submit_type`` with a RuleInput."""
-        rest = f"{self._rev(change, revision)}/test.submit_type"
-        d = await self.client.send_json("POST", rest, mapping.rule_body(rule, skip_filters))
-        return mapping.string(self.name, d, "submit type")
-
-    async def test_submit_rule(
-        self, change: str, revision: str, rule: str, skip_filters: bool = False
-    ) -> list[SubmitRecord]:
-        """``POST /test.submit_rule`` with a RuleInput."""
-        rest = f"{self._rev(change, revision)}/test.submit_rule"
-        d = await self.client.send_json("POST", rest, mapping.rule_body(rule, skip_filters))
-        return mapping.submit_records(self.name, d)
+def _window(everything: Sequence[T], page: PageRequest) -> Page[T]:
+    """The window ``page`` asks for of a list read whole."""
+    return Page(
+        items=tuple(everything[page.offset : page.offset + page.count]),
+        offset=page.offset,
+        has_next=page.offset + page.count < len(everything),
+        total=len(everything),
+    )
 
 
 def _number(value: str) -> bool:

@@ -20,11 +20,12 @@ from typing import Any, TypeVar
 from yarl import URL
 
 from adapters.errors import BadPayload, NotFound
-from adapters.http import HttpClient, Response
-from adapters.patchwork_common import choose_per_page
+from adapters.http import HttpClient, Params, Response
+from adapters.paging import page_span
+from adapters.patchwork_common import is_invalid_page
 from adapters.stamps import StampMemo
 
-__all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window", "choose_per_page"]
+__all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window"]
 
 T = TypeVar("T")
 
@@ -33,8 +34,6 @@ MAX_PER_PAGE = 250  # Patchwork's default MAX_REST_RESULTS_PER_PAGE
 WINDOW_MEMO_ENTRIES = 32  # windows (with their records) kept by stamp, per backend
 RECORD_MEMO_ENTRIES = 256  # object records kept by stamp, per backend …
 RECORD_MEMO_BYTES = 16 * 1024 * 1024  # … and at most this many bytes of their answers
-
-Params = Mapping[str, str | int | Sequence[str | int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +117,7 @@ class PatchworkClient:
 
     async def window(self, rel: str, params: Params, offset: int, count: int) -> Window:
         """List items ``offset … offset+count-1`` of ``rel`` with ``params`` as filters."""
-        per_page = choose_per_page(offset, count, self.page_cap)
-        page = offset // per_page + 1
-        skip = offset - (page - 1) * per_page
+        page, per_page, skip = page_span(offset, count, self.page_cap)
         query: dict[str, str | int | Sequence[str | int]] = {
             **params,
             "page": page,
@@ -128,7 +125,7 @@ class PatchworkClient:
         }
         resp = await self.http.get(await self.path(rel), query, allow_status=(404,))
         if resp.status == 404:
-            if _is_invalid_page(resp):
+            if is_invalid_page(resp):
                 return Window(items=[], has_next=False, total=offset if page == 1 else None)
             raise NotFound(self.backend, "not found (HTTP 404)", status=404)
         route = (skip, count)
@@ -178,14 +175,6 @@ class PatchworkClient:
     async def text(self, url: str) -> Response:
         """Fetch a non-API resource (mbox, raw diff) by URL on this backend."""
         return await self.http.get(url)
-
-
-def _is_invalid_page(resp: Response) -> bool:
-    try:
-        body = resp.json()
-    except BadPayload:
-        return False
-    return isinstance(body, dict) and body.get("detail") == "Invalid page."
 
 
 def _as_list(resp: Response, backend: str) -> list[dict[str, Any]]:

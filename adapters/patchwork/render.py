@@ -30,7 +30,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from adapters.errors import BadPayload
@@ -148,6 +148,19 @@ def _id(native: str) -> int | str:
     return int(bare) if bare.isdigit() else native
 
 
+class _Mail(Protocol):
+    """A mail-backed record (patch, cover, comment, or their summaries)."""
+
+    @property
+    def msgid(self) -> str | None: ...
+
+    @property
+    def list_archive_url(self) -> str | None: ...
+
+    @property
+    def date(self) -> datetime | None: ...
+
+
 def _date(value: datetime | None) -> str | None:
     return None if value is None else _format_date(value)
 
@@ -194,6 +207,13 @@ class Renderer:
         if url is not None and (url.startswith(self._upstream_dir) or url == self._upstream):
             return self._base + url[self._cut :]
         return url
+
+    def _mail(self, out: Json, m: _Mail) -> None:
+        """The fields every mail-backed object carries, in Patchwork's order."""
+        out["msgid"] = m.msgid
+        if self.v >= 12:
+            out["list_archive_url"] = m.list_archive_url
+        out["date"] = _date(m.date)
 
     # -- people and projects ----------------------------------------------------------------
 
@@ -294,10 +314,7 @@ class Renderer:
         out: Json = {"id": _id(ref.id), "url": self.u.api_url(f"patches/{ref.id}/")}
         if self.v >= 11:
             out["web_url"] = self.u.web(ref.web_url)
-        out["msgid"] = ref.msgid
-        if self.v >= 12:
-            out["list_archive_url"] = ref.list_archive_url
-        out["date"] = _date(ref.date)
+        self._mail(out, ref)
         out["name"] = ref.name
         out["mbox"] = self.u.web(ref.mbox_url)
         return out
@@ -309,10 +326,7 @@ class Renderer:
         out: Json = {"id": _id(ref.id), "url": self.u.api_url(f"covers/{ref.id}/")}
         if self.v >= 11:
             out["web_url"] = self.u.web(ref.web_url)
-        out["msgid"] = ref.msgid
-        if self.v >= 12:
-            out["list_archive_url"] = ref.list_archive_url
-        out["date"] = _date(ref.date)
+        self._mail(out, ref)
         out["name"] = ref.name
         if self.v >= 11:
             out["mbox"] = self.u.web(ref.mbox_url)
@@ -364,10 +378,7 @@ class Renderer:
         if v >= 11:
             out["web_url"] = web(patch.web_url)
         out["project"] = self.project_embed(patch.project)
-        out["msgid"] = patch.msgid
-        if v >= 12:
-            out["list_archive_url"] = patch.list_archive_url
-        out["date"] = _date(patch.date)
+        self._mail(out, patch)
         out["name"] = patch.title
         out["commit_ref"] = patch.commit_ref
         out["pull_url"] = patch.pull_url
@@ -404,10 +415,7 @@ class Renderer:
         if self.v >= 11:
             out["web_url"] = self.u.web(cover.web_url)
         out["project"] = self.project_embed(cover.project)
-        out["msgid"] = cover.msgid
-        if self.v >= 12:
-            out["list_archive_url"] = cover.list_archive_url
-        out["date"] = _date(cover.date)
+        self._mail(out, cover)
         out["name"] = cover.title
         out["submitter"] = self.person_embed(cover.submitter)
         if self.v >= 11:
@@ -447,10 +455,7 @@ class Renderer:
             out["url"] = self.u.api_url(f"{parent}/{comment.parent_id}/comments/{comment.id}/")
         if self.v >= 11:
             out["web_url"] = self.u.web(comment.web_url)
-        out["msgid"] = comment.msgid
-        if self.v >= 12:
-            out["list_archive_url"] = comment.list_archive_url
-        out["date"] = _date(comment.date)
+        self._mail(out, comment)
         out["subject"] = comment.subject
         out["submitter"] = self.person_embed(comment.submitter)
         out["content"] = comment.content

@@ -7,7 +7,7 @@ The gateway mounts this at ``/rest/<backend>/`` for every backend of kind ``patc
   series, comments, checks (GET and POST), events, bundles; PATCH/PUT of a patch.
 * the web routes the payloads' ``mbox`` fields point at: ``project/<p>/{patch,cover}/<msgid>/
   {mbox,raw}/``, the ``patch/<id>/…`` and ``cover/<id>/…`` redirects, ``series/<id>/mbox/``,
-  ``bundle/<owner>/<name>/mbox/``.
+  ``bundle/<owner>/<name>/mbox/`` (``rest_web.py``).
 
 Every API answer is *rendered* from unified records (``render.py``), never the backend's bytes:
 one upstream request per compat request — the same page and ``per_page`` upstream, whose
@@ -24,9 +24,8 @@ sees.
 
 from __future__ import annotations
 
-import html
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -40,9 +39,19 @@ from adapters import passthrough
 from adapters.base import Source
 from adapters.compat import Caller, CompatCall, CompatRouter
 from adapters.errors import NotFound, Timeout, UpstreamError
-from adapters.patchwork import mapping, pages, views
+from adapters.patchwork import mapping, rest_web, views
 from adapters.patchwork.client import Refused
 from adapters.patchwork.render import Json, Renderer, Urls, link_header, per_page_of
+from adapters.patchwork.responses import (
+    INVALID_TOKEN,
+    NO_PERMISSION,
+    NOT_AUTHENTICATED,
+    PatchworkResponse,
+    html_404,
+    json_bytes,
+    json_response,
+)
+from adapters.patchwork.rest_web import Parse
 from adapters.patchwork.source import PatchworkSource
 from adapters.stamps import StampMemo
 
@@ -52,73 +61,8 @@ READ = "GET, HEAD, OPTIONS"
 EDIT = "GET, PUT, PATCH, HEAD, OPTIONS"
 POSTABLE = "GET, POST, HEAD, OPTIONS"
 BUNDLE_DETAIL = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
-NOT_AUTHENTICATED = "Authentication credentials were not provided."
-NO_PERMISSION = "You do not have permission to perform this action."
-INVALID_TOKEN = "Invalid token."
 
-Parse = Callable[[dict[str, Any]], Any]
 Render = Callable[[Renderer, Any], Json]
-
-
-class PatchworkResponse(Response):
-    """A response whose headers keep Patchwork's spelling on the wire (``Link``, ``Allow``).
-
-    Starlette lower-cases header names given to ``Response``; some clients match ``Link``
-    case-sensitively, so the headers are appended to ``raw_headers`` as written.
-    """
-
-    def __init__(
-        self,
-        body: bytes,
-        status: int = 200,
-        headers: Sequence[tuple[str, str]] = (),
-        *,
-        head: bool = False,
-    ) -> None:
-        super().__init__(b"" if head else body, status_code=status)
-        self.raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers)
-
-
-def _json(
-    body: Any,
-    status: int = 200,
-    allow: str | None = None,
-    link: str | None = None,
-    head: bool = False,
-) -> PatchworkResponse:
-    return _json_bytes(orjson.dumps(body), status, allow, link, head)
-
-
-def _json_bytes(
-    body: bytes,
-    status: int = 200,
-    allow: str | None = None,
-    link: str | None = None,
-    head: bool = False,
-) -> PatchworkResponse:
-    headers = [("Content-Type", "application/json"), ("Vary", "Accept, Cookie")]
-    if allow is not None:
-        headers.append(("Allow", allow))
-    if link is not None:
-        headers.append(("Link", link))
-    return PatchworkResponse(body, status, headers, head=head)
-
-
-def _html_404(path: str) -> PatchworkResponse:
-    """Patchwork's own 404 page (DEBUG off: templates/404.html) says, in its title and body,
-    "404: File not found" and "The page URL requested (<code>path</code>) does not exist.",
-    the path quoted as Django's ``page_not_found`` does, then HTML-escaped. Only those words
-    are kept: the site's navigation, styles and version (templates/base.html, GPL) are not
-    copied into the gateway (docs/compat.md)."""
-    shown = html.escape(quote(path, safe="/:@!$&'()*+,;=~"))
-    body = (
-        '<!DOCTYPE html>\n<html lang="en">\n  <head>\n    <meta http-equiv="Content-Type" '
-        'content="text/html; charset=UTF-8"/>\n    <title>404: File not found - Patchwork</title>\n'
-        "  </head>\n  <body>\n    <h1>404: File not found</h1>\n"
-        f"<p>The page URL requested (<code>{shown}</code>) does not exist.</p>\n"
-        "  </body>\n</html>\n"
-    )
-    return PatchworkResponse(body.encode(), 404, [("Content-Type", "text/html; charset=utf-8")])
 
 
 class _Stop(Exception):
@@ -192,19 +136,19 @@ async def handle(
             raise _Stop(PatchworkResponse(b"", 301, headers))
         if parts and parts[0] == "api":
             return await _api(request, source, base, caller, path, parts[1:])
-        return await _web(request, source, base, caller, parts)
+        return await rest_web.web(request, source, base, caller, parts)
     except _Stop as stop:
         return stop.response
     except Refused as refused:
         if refused.body is None:
-            return _html_404(request.url.path)
-        return _json(refused.body, refused.status, head=request.method == "HEAD")
+            return html_404(request.url.path)
+        return json_response(refused.body, refused.status, head=request.method == "HEAD")
     except NotFound:
-        return _json({"detail": "Not found."}, 404)
+        return json_response({"detail": "Not found."}, 404)
     except Timeout as exc:
-        return _json({"detail": str(exc)}, 504)
+        return json_response({"detail": str(exc)}, 504)
     except UpstreamError as exc:
-        return _json({"detail": str(exc)}, 502)
+        return json_response({"detail": str(exc)}, 502)
 
 
 # -- the API ----------------------------------------------------------------------------------
@@ -301,24 +245,24 @@ async def _api(
     if rest and not _exists(rest, version):
         return await _pass(request, source, base, caller, path)
     if caller.invalid_token:
-        return _json({"detail": INVALID_TOKEN}, 403, allow)
+        return json_response({"detail": INVALID_TOKEN}, 403, allow)
     method = request.method
     if method == "OPTIONS":
         return await _options(call, allow)
     if not caller.may_read and not caller.authenticated:
-        return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
+        return json_response({"detail": NOT_AUTHENTICATED}, 403, allow)
     path_, head = request.url.path, call.head
     if method not in ("GET", "HEAD"):
         if method not in _WRITES.get(views.view_key(rest), ()):
-            return _json({"detail": f'Method "{method}" not allowed.'}, 405, allow)
+            return json_response({"detail": f'Method "{method}" not allowed.'}, 405, allow)
         if rest[0] == "bundles" and version < 12:
             # patchwork/api/bundle.py BundlePermission: bundle writes are API 1.2+
-            return _json({"detail": f'Method "{method}" not allowed.'}, 405, allow)
+            return json_response({"detail": f'Method "{method}" not allowed.'}, 405, allow)
         return await _refusals(_write(call, allow), allow, path_, head)
     if not rest:
-        return _json(call.renderer().index(), allow=allow, head=call.head)
+        return json_response(call.renderer().index(), allow=allow, head=call.head)
     if rest[0] in ("people", "users") and not caller.authenticated:
-        return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
+        return json_response({"detail": NOT_AUTHENTICATED}, 403, allow)
     if len(rest) in (1, 3):
         return await _refusals(_list(call, allow), allow, path_, head)
     return await _refusals(_detail(call, allow), allow, path_, head)
@@ -331,14 +275,14 @@ async def _pass(
     Patchwork's 404 page), with DRF's refusals for callers who may not read or write."""
     allow_list: tuple[str, ...] | None = request.scope.get("revgate_passthrough")
     if not passthrough.allowed(path, allow_list, roots=API_ROOTS):
-        return _html_404(request.url.path)
+        return html_404(request.url.path)
     if caller.invalid_token:
-        return _json({"detail": INVALID_TOKEN}, 403)
+        return json_response({"detail": INVALID_TOKEN}, 403)
     if not caller.may_read and not caller.authenticated:
-        return _json({"detail": NOT_AUTHENTICATED}, 403)
+        return json_response({"detail": NOT_AUTHENTICATED}, 403)
     if passthrough.is_write(request) and not caller.can_write:
         detail = NO_PERMISSION if caller.authenticated else NOT_AUTHENTICATED
-        return _json({"detail": detail}, 403)
+        return json_response({"detail": detail}, 403)
     call = CompatCall(request, base, path, caller, allow_list)
     return await passthrough.forward(call, source, source.url)
 
@@ -349,8 +293,8 @@ async def _refusals(answer: Awaitable[Response], allow: str, path: str, head: bo
         return await answer
     except Refused as refused:
         if refused.body is None:
-            return _html_404(path)
-        return _json(refused.body, refused.status, allow, head=head)
+            return html_404(path)
+        return json_response(refused.body, refused.status, allow, head=head)
 
 
 def _upstream_params(request: Request, allow: str) -> dict[str, list[str]]:
@@ -362,7 +306,9 @@ def _upstream_params(request: Request, allow: str) -> dict[str, list[str]]:
     raw_page = request.query_params.get("page")
     if raw_page not in (None, "last") and (not raw_page.isdigit() or int(raw_page) < 1):
         # DRF's paginator raises NotFound inside the view: the view's Allow goes with it
-        raise _Stop(_json({"detail": "Invalid page."}, 404, allow, head=request.method == "HEAD"))
+        raise _Stop(
+            json_response({"detail": "Invalid page."}, 404, allow, head=request.method == "HEAD")
+        )
     if raw_page:
         params["page"] = [raw_page]
     if "per_page" in request.query_params:
@@ -415,7 +361,7 @@ async def _list(call: _Call, allow: str) -> Response:
         rendered = orjson.dumps([render(renderer, record) for record in records]), link
         if memo is not None:
             memo.put(answer.cache_stamp, route, rendered)
-    return _json_bytes(rendered[0], allow=allow, link=rendered[1], head=call.head)
+    return json_bytes(rendered[0], allow=allow, link=rendered[1], head=call.head)
 
 
 async def _detail(call: _Call, allow: str) -> Response:
@@ -429,11 +375,11 @@ async def _detail(call: _Call, allow: str) -> Response:
         parse, render = _kind(source.name, parts)
         record = source.record(answer, rel, parse)
         if _private_hidden(call) and not record.public:
-            return _json({"detail": "Not found."}, 404, allow)
+            return json_response({"detail": "Not found."}, 404, allow)
         rendered = orjson.dumps(render(call.renderer(), record)), None
         if memo is not None:
             memo.put(answer.cache_stamp, route, rendered)
-    return _json_bytes(rendered[0], allow=allow, head=call.head)
+    return json_bytes(rendered[0], allow=allow, head=call.head)
 
 
 def _private_hidden(call: _Call) -> bool:
@@ -471,12 +417,12 @@ async def _body(request: Request) -> dict[str, Any]:
         try:
             parsed = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise _Stop(_json({"detail": f"JSON parse error - {exc}"}, 400)) from None
+            raise _Stop(json_response({"detail": f"JSON parse error - {exc}"}, 400)) from None
         if not isinstance(parsed, dict):
             detail = {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
-            raise _Stop(_json(detail, 400))
+            raise _Stop(json_response(detail, 400))
         return parsed
-    raise _Stop(_json({"detail": f'Unsupported media type "{ctype}" in request.'}, 415))
+    raise _Stop(json_response({"detail": f'Unsupported media type "{ctype}" in request.'}, 415))
 
 
 async def _write(call: _Call, allow: str) -> Response:
@@ -487,11 +433,11 @@ async def _write(call: _Call, allow: str) -> Response:
     if call.parts[-1] == "checks":
         # Patchwork's check view answers a caller who may not write with this, signed in or not
         if not (caller.authenticated and caller.can_write):
-            return _json({"detail": NO_PERMISSION}, 403, allow)
+            return json_response({"detail": NO_PERMISSION}, 403, allow)
     elif not caller.authenticated:
-        return _json({"detail": NOT_AUTHENTICATED}, 403, allow)
+        return json_response({"detail": NOT_AUTHENTICATED}, 403, allow)
     elif not caller.can_write:
-        return _json({"detail": NO_PERMISSION}, 403, allow)
+        return json_response({"detail": NO_PERMISSION}, 403, allow)
     version = await call.source.compat_version(call.version_name)
     rel = "/".join(call.parts) + "/"
     if method == "DELETE":
@@ -503,8 +449,8 @@ async def _write(call: _Call, allow: str) -> Response:
     record = await call.source.compat_write(method, rel, body, parse, version)
     out = render(call.renderer(), record)
     if method != "POST":
-        return _json(out, allow=allow)
-    resp = _json(out, 201, allow)
+        return json_response(out, allow=allow)
+    resp = json_response(out, 201, allow)
     location = out.get("url")
     if isinstance(location, str):
         resp.raw_headers.append((b"Location", location.encode("latin-1")))
@@ -523,118 +469,4 @@ async def _options(call: _Call, allow: str) -> Response:
         actions = await call.source.compat_options(call.path_under_api(), version)
         if actions is not None:
             body["actions"] = actions
-    return _json(body, allow=allow)
-
-
-# -- the web routes the payloads' mbox fields point at -------------------------------------
-
-
-def _web_route(parts: list[str]) -> bool:
-    """Whether ``parts`` is one of the download/redirect routes the compat layer serves."""
-    n = len(parts)
-    if n in (2, 3) and parts[0] in ("patch", "cover") and parts[1].isdigit():
-        allowed = ("mbox", "raw") if parts[0] == "patch" else ("mbox",)
-        return n == 2 or parts[2] in allowed
-    if n == 5 and parts[0] == "project" and parts[2] in ("patch", "cover"):
-        return parts[4] in (("mbox", "raw") if parts[2] == "patch" else ("mbox",))
-    if _is_page(parts):
-        return True
-    if n == 3 and parts[0] == "series" and parts[1].isdigit():
-        return parts[2] == "mbox"
-    return n == 4 and parts[0] == "bundle" and parts[3] == "mbox"
-
-
-async def _web(
-    request: Request, source: PatchworkSource, base: str, caller: Caller, parts: list[str]
-) -> Response:
-    if request.method not in ("GET", "HEAD") or not _web_route(parts):
-        return _html_404(request.url.path)
-    if caller.invalid_token:
-        return _json({"detail": INVALID_TOKEN}, 403)
-    if not caller.may_read and not caller.authenticated:
-        return _json({"detail": NOT_AUTHENTICATED}, 403)
-    if _is_page(parts):
-        try:
-            return await _page(request, source, base, parts)
-        except (Refused, NotFound):
-            return _html_404(request.url.path)
-    params: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, []).append(value)
-    if parts[0] == "bundle" and not caller.authenticated:
-        # As for the API: an anonymous caller downloads public bundles only.
-        version = await source.compat_version(None)
-        parse = partial(mapping.bundle, source.name)
-        found, _ = await source.fetch_page("bundles/", {"owner": [parts[1]]}, parse, version)
-        if not any(b.name == parts[2] and b.public for b in found):
-            return _html_404(request.url.path)
-    resp = await source.fetch_web("/" + "/".join(parts) + "/", params)
-    if resp.status == 404:
-        return _html_404(request.url.path)
-    head = request.method == "HEAD"
-    if resp.status in (301, 302):
-        location = _gateway_location(resp.headers.get("Location", ""), source.url, base)
-        return PatchworkResponse(
-            b"", resp.status, [("Content-Type", "text/html; charset=utf-8"), ("Location", location)]
-        )
-    headers = [("Content-Type", resp.headers.get("Content-Type", "text/plain"))]
-    # the backend's Vary too: a bundle download varies by session cookie (Vary: Cookie)
-    for name in ("Content-Disposition", "Vary"):
-        kept = resp.headers.get(name)
-        if kept:
-            headers.append((name, kept))
-    return PatchworkResponse(resp.body, resp.status, headers, head=head)
-
-
-def _is_page(parts: list[str]) -> bool:
-    """``project/<p>/{patch,cover}/<msgid>/`` or ``project/<p>/list/`` (pages.py)."""
-    if len(parts) == 4 and parts[0] == "project":
-        return parts[2] in ("patch", "cover")
-    return len(parts) == 3 and parts[0] == "project" and parts[2] == "list"
-
-
-async def _page(request: Request, source: PatchworkSource, base: str, parts: list[str]) -> Response:
-    """A ``web_url`` page rendered from records (see pages.py); 404 when there is none."""
-    urls = Urls(base=base, upstream=source.url, version=13, api="/api")
-    version = await source.compat_version(None)
-    link, name = parts[1], source.name
-    body: bytes | None = None
-    if parts[2] == "list":
-        sid = request.query_params.get("series", "")
-        if sid.isdigit():
-            series = await source.fetch_one(
-                f"series/{sid}/", partial(mapping.series, name), version
-            )
-            if series.project is not None and series.project.link_name == link:
-                body = pages.series_page(urls, series)
-    else:
-        resource = "patches" if parts[2] == "patch" else "covers"
-        parse: Parse = partial(mapping.patch if resource == "patches" else mapping.cover, name)
-        params = {"project": [link], "msgid": [parts[3]]}
-        found, _ = await source.fetch_page(f"{resource}/", params, parse, version)
-        # An old backend ignores the msgid filter: match here as well.
-        hits = [r for r in found if r.msgid.strip("<>") == parts[3]]
-        if hits:
-            record = await source.fetch_one(f"{resource}/{hits[0].id}/", parse, version)
-            if resource == "patches":
-                body = pages.patch_page(urls, record)
-            else:
-                body = pages.cover_page(urls, record)
-    if body is None:
-        return _html_404(request.url.path)
-    headers = [("Content-Type", "text/html; charset=utf-8")]
-    return PatchworkResponse(body, 200, headers, head=request.method == "HEAD")
-
-
-def _gateway_location(location: str, upstream: str, base: str) -> str:
-    """A backend redirect target, moved under the gateway (relative, as Patchwork sends it)."""
-    upstream = upstream.rstrip("/")
-    upstream_path = urlsplit(upstream).path
-    if location.startswith(upstream + "/"):
-        location = location[len(upstream) :]
-    elif upstream_path and location.startswith(upstream_path + "/"):
-        location = location[len(upstream_path) :]
-    if not location.startswith("/"):
-        # Not on the backend: never send a client to an arbitrary place on our authority.
-        return f"{urlsplit(base).path}/"
-    return f"{urlsplit(base).path}{location}"
+    return json_response(body, allow=allow)

@@ -18,9 +18,16 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
-from adapters.base import ChangeFilter, EventFilter, PatchFilter, SeriesFilter, fetch_each
+from adapters.base import (
+    ChangeFilter,
+    EventFilter,
+    PatchFilter,
+    PooledSource,
+    SeriesFilter,
+    fetch_each,
+)
 from adapters.errors import BadPayload, BadRequest, NotFound, UpstreamError
-from adapters.http import HttpClient, Response
+from adapters.http import HttpClient, Params, Response
 from adapters.model import (
     Bundle,
     ChangeRecord,
@@ -41,7 +48,7 @@ from adapters.model import (
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork import client as client_mod
 from adapters.patchwork import mapping
-from adapters.patchwork.client import Params, PatchworkClient
+from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
 from adapters.paths import BadSegment, digits, seg
 
@@ -65,7 +72,19 @@ def _segment(value: str, backend: str) -> str:
         raise BadRequest(backend, str(exc)) from None
 
 
-class PatchworkSource:
+def _span_and_search(flt: PatchFilter | SeriesFilter) -> dict[str, Any]:
+    """The date span and free-text search both list filters push down, in Patchwork's terms."""
+    params: dict[str, Any] = {}
+    if flt.since:
+        params["since"] = mapping.format_date(flt.since)
+    if flt.before:
+        params["before"] = mapping.format_date(flt.before)
+    if flt.q:
+        params["q"] = flt.q
+    return params
+
+
+class PatchworkSource(PooledSource):
     """One configured upstream Patchwork server."""
 
     kind = KIND
@@ -88,19 +107,6 @@ class PatchworkSource:
 
     def _bundle(self, d: dict[str, Any]) -> Bundle:
         return mapping.bundle(self.name, d)
-
-    @property
-    def request_count(self) -> int:
-        """Upstream requests made so far."""
-        return self.http.request_count
-
-    async def open(self) -> None:
-        """Open the pooled HTTP session."""
-        await self.http.open()
-
-    async def close(self) -> None:
-        """Close the pooled HTTP session."""
-        await self.http.close()
 
     def with_token(self, token: str) -> PatchworkSource:
         """This backend as the user owning ``token`` (``Authorization: Token …``), on the same
@@ -145,6 +151,17 @@ class PatchworkSource:
             window.derived[rel] = built
         return built
 
+    async def _details(
+        self, ids: Sequence[str], resource: str, what: str, parse: Callable[[dict[str, Any]], T]
+    ) -> list[T | None]:
+        """Objects by id: one detail request each (the API has no multi-id lookup)."""
+
+        async def fetch(native_id: str) -> T:
+            rel = f"{resource}/{_check_id(native_id, self.name)}/"
+            return await self.client.get_record(rel, what, parse)
+
+        return await fetch_each(ids, fetch)
+
     async def _require(self, minimum: str, what: str) -> None:
         if await self.client.version() < minimum:
             raise BadRequest(self.name, f"{what} needs Patchwork API {minimum} or newer")
@@ -185,12 +202,7 @@ class PatchworkSource:
             params["delegate"] = flt.delegate.removeprefix("u")
         if flt.series:
             params["series"] = flt.series
-        if flt.since:
-            params["since"] = mapping.format_date(flt.since)
-        if flt.before:
-            params["before"] = mapping.format_date(flt.before)
-        if flt.q:
-            params["q"] = flt.q
+        params.update(_span_and_search(flt))
         if flt.msgid:
             await self._require("1.2", "filtering by msgid")
             params["msgid"] = flt.msgid.strip().removeprefix("<").removesuffix(">")
@@ -229,12 +241,7 @@ class PatchworkSource:
 
     async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
         """Patch details, one request each (the API has no multi-id lookup)."""
-
-        async def fetch(native_id: str) -> Patch:
-            rel = f"patches/{_check_id(native_id, self.name)}/"
-            return await self.client.get_record(rel, "patch", self._patch)
-
-        return await fetch_each(ids, fetch)
+        return await self._details(ids, "patches", "patch", self._patch)
 
     async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
         """Each patch's checks, one list request per patch (forced by the API)."""
@@ -314,33 +321,18 @@ class PatchworkSource:
             params["project"] = flt.project
         if flt.submitters:
             params["submitter"] = list(flt.submitters)
-        if flt.since:
-            params["since"] = mapping.format_date(flt.since)
-        if flt.before:
-            params["before"] = mapping.format_date(flt.before)
-        if flt.q:
-            params["q"] = flt.q
+        params.update(_span_and_search(flt))
         if flt.order:
             params["order"] = flt.order
         return await self._page("series/", params, page, lambda d: mapping.series(self.name, d))
 
     async def get_series(self, ids: Sequence[str]) -> list[Series | None]:
         """Series by id."""
-
-        async def fetch(native_id: str) -> Series:
-            rel = f"series/{_check_id(native_id, self.name)}/"
-            return await self.client.get_record(rel, "series", self._series)
-
-        return await fetch_each(ids, fetch)
+        return await self._details(ids, "series", "series", self._series)
 
     async def get_covers(self, ids: Sequence[str]) -> list[Cover | None]:
         """Cover letters by id."""
-
-        async def fetch(native_id: str) -> Cover:
-            rel = f"covers/{_check_id(native_id, self.name)}/"
-            return await self.client.get_record(rel, "cover", self._cover)
-
-        return await fetch_each(ids, fetch)
+        return await self._details(ids, "covers", "cover", self._cover)
 
     async def cover_comments(self, cover_id: str, page: PageRequest) -> Page[Comment]:
         """Replies to a cover letter."""
@@ -387,12 +379,7 @@ class PatchworkSource:
 
     async def get_bundles(self, ids: Sequence[str]) -> list[Bundle | None]:
         """Bundles by id."""
-
-        async def fetch(native_id: str) -> Bundle:
-            rel = f"bundles/{_check_id(native_id, self.name)}/"
-            return await self.client.get_record(rel, "bundle", self._bundle)
-
-        return await fetch_each(ids, fetch)
+        return await self._details(ids, "bundles", "bundle", self._bundle)
 
     # --- compat: page-based reads and writes for the REST compatibility layer (rest.py) -----
 

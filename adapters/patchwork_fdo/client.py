@@ -15,15 +15,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.errors import BadPayload, NotFound
-from adapters.http import HttpClient, Response
-from adapters.patchwork_common import choose_per_page
+from adapters.errors import NotFound
+from adapters.http import HttpClient, Params, Response
+from adapters.paging import page_span
+from adapters.patchwork_common import is_invalid_page
 from adapters.patchwork_fdo import mapping
 
 API = "/api/1.0/"
 MAX_PER_PAGE = 100  # the fork's max_paginate_by
-
-Params = Mapping[str, str | int | Sequence[str | int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +62,7 @@ class FdoClient:
 
     async def window(self, rel: str, params: Params, offset: int, count: int) -> Window:
         """List items ``offset … offset+count-1`` of ``rel`` with ``params`` as filters."""
-        per_page = choose_per_page(offset, count, self.page_cap)
-        page = offset // per_page + 1
-        skip = offset - (page - 1) * per_page
+        page, per_page, skip = page_span(offset, count, self.page_cap)
         query: dict[str, str | int | Sequence[str | int]] = {
             **params,
             "page": page,
@@ -73,7 +70,7 @@ class FdoClient:
         }
         resp = await self.http.get(f"{API}{rel}", query, allow_status=(404,))
         if resp.status == 404:
-            if _is_invalid_page(resp):
+            if is_invalid_page(resp):
                 return Window(items=[], has_next=False, total=None)
             raise NotFound(self.backend, "not found (HTTP 404)", status=404)
         results, total, nxt = mapping.envelope(self.backend, resp.json())
@@ -120,11 +117,3 @@ class FdoClient:
 
 # The fork's own answers to a bad request, re-served by the compat layer as they are.
 REFUSALS = (400, 401, 403, 404, 405)
-
-
-def _is_invalid_page(resp: Response) -> bool:
-    try:
-        body = resp.json()
-    except BadPayload:
-        return False
-    return isinstance(body, dict) and body.get("detail") == "Invalid page."

@@ -22,8 +22,6 @@ Callers authenticate as the fork's clients do — ``Authorization: Token <key>``
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable
 from functools import partial
@@ -36,8 +34,16 @@ from starlette.responses import Response
 
 from adapters import passthrough
 from adapters.base import Source
-from adapters.compat import Caller, CompatCall, CompatRouter, token_scheme
-from adapters.errors import BadPayload, Timeout, UpstreamError
+from adapters.compat import (
+    Caller,
+    CompatCall,
+    CompatRouter,
+    basic_key,
+    kind_router,
+    query_lists,
+    token_scheme,
+)
+from adapters.errors import BadPayload
 from adapters.http import Response as Upstream
 from adapters.model import Project
 from adapters.patchwork_fdo import mapping, render
@@ -59,32 +65,16 @@ Render = Callable[[Any], dict[str, Any]]
 def presented(request: Request, path: str) -> str | None:
     """The key a client sent: ``Token <key>``, or the password of HTTP basic auth."""
     token = token_scheme(request, path)
-    if token is not None:
-        return token
-    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return ""  # presented, and wrong
-    return decoded.partition(":")[2]
+    return token if token is not None else basic_key(request)
 
 
 def router(source: Source) -> CompatRouter:
     """The compat router of one fdo backend (the factory in ``COMPAT_ROUTERS``)."""
-    if not isinstance(source, FdoSource):
-        raise TypeError(f"backend {source.name!r} is not a freedesktop Patchwork source")
+    return kind_router(source, FdoSource, _serve, _failed)
 
-    async def serve(call: CompatCall) -> Response:
-        try:
-            return await _serve(call, source)
-        except Timeout as exc:
-            return _json({"detail": str(exc)}, 504)
-        except UpstreamError as exc:
-            return _json({"detail": str(exc)}, 502)
 
-    return serve
+def _failed(call: CompatCall, detail: str, status: int) -> Response:
+    return _json({"detail": detail}, status)
 
 
 def _json(body: Any, status: int = 200, head: bool = False) -> Response:
@@ -129,18 +119,30 @@ async def _serve(call: CompatCall, source: FdoSource) -> Response:
     if method == "POST":
         return await _post_result(call, source, parts, rel)
     head = method == "HEAD"
-    params: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, []).append(value)
+    params = query_lists(request)
     if not caller.authenticated and "self" in params.get("submitter", ()):
         # The gateway's account is no anonymous caller's "self": the fork's own refusal.
         return _json({"detail": "'self' needs an authenticated user."}, 403, head=head)
     upstream = await source.compat_get(rel, params)
     if upstream.status >= 400:
         return _refusal(upstream, head)
+    return _answer(call, source, what, parts, upstream, "link" in params)
+
+
+def _answer(
+    call: CompatCall,
+    source: FdoSource,
+    what: str,
+    parts: list[str],
+    upstream: Upstream,
+    links: bool,
+) -> Response:
+    """The backend's answer to a read re-drawn from its records (an mbox passes as it is,
+    with its links moved under the gateway when ``?link`` asked for them)."""
+    head = call.request.method == "HEAD"
     if what == "mbox":
         headers = {k: upstream.headers[k] for k in _FORWARDED_HEADERS if k in upstream.headers}
-        body = _mbox_links(upstream.body, source, call) if "link" in params else upstream.body
+        body = _mbox_links(upstream.body, source, call) if links else upstream.body
         return Response(b"" if head else body, 200, headers)
     body = upstream.json()
     name = source.name

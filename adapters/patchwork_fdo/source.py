@@ -40,13 +40,14 @@ from adapters.base import (
     ChangeFilter,
     EventFilter,
     PatchFilter,
+    PooledSource,
     SeriesFilter,
     TrackedPatchFilter,
     TrackedSeriesFilter,
     fetch_each,
 )
 from adapters.errors import BadPayload, BadRequest, NotFound, SignInRequired
-from adapters.http import HttpClient, Response
+from adapters.http import HttpClient, Params, Response
 from adapters.model import (
     Check,
     Comment,
@@ -66,7 +67,7 @@ from adapters.model import (
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
 from adapters.patchwork_fdo import mapping
-from adapters.patchwork_fdo.client import FdoClient, Params
+from adapters.patchwork_fdo.client import FdoClient
 from adapters.paths import BadSegment, digits, seg
 
 T = TypeVar("T")
@@ -110,7 +111,7 @@ def _revision_key(key: str, backend: str) -> tuple[str, int]:
     return series_id, int(version)
 
 
-class FdoSource:
+class FdoSource(PooledSource):
     """One configured freedesktop Patchwork server."""
 
     kind = KIND
@@ -129,19 +130,6 @@ class FdoSource:
         # each again: only their project, submitter and date are used, which never change.
         self._seen: OrderedDict[str, Patch] = OrderedDict()
         self._anonymous: FdoSource | None = None
-
-    @property
-    def request_count(self) -> int:
-        """Upstream requests made so far."""
-        return self.http.request_count
-
-    async def open(self) -> None:
-        """Open the pooled HTTP session."""
-        await self.http.open()
-
-    async def close(self) -> None:
-        """Close the pooled HTTP session."""
-        await self.http.close()
 
     async def ping(self) -> None:
         """One cheap request for readiness probes (the API root, ``GET /api/1.0/``)."""

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.errors import BadPayload
-from adapters.gerrit import lenient, mapping
+from adapters.gerrit import bodies, checks, lenient, mapping
 from adapters.gerrit.records import CommentInput, GerritChange, ReviewInput
 from adapters.model import ChangeState, CheckState
 
@@ -271,12 +271,12 @@ def _input(name: str) -> Any:
 def test_mapping_every_doc_input_example() -> None:
     inputs = sorted(p.name for p in DOCS.glob("*.input.txt"))
     assert len(inputs) == 11
-    assert mapping.topic_body("Documentation") == _input("changes-L130-")
-    assert mapping.submit_body(True) == _input("changes-L193-") == _input("changes-L302-")
-    assert mapping.submit_body(False) is None
-    assert mapping.reviewer_body("john.doe@example.com") == _input("changes-L242-")
-    assert mapping.reviewer_body("MyProjectVerifiers") == _input("changes-L247-")
-    assert mapping.reviewer_body("MyProjectVerifiers", True) == _input("changes-L252-")
+    assert bodies.topic_body("Documentation") == _input("changes-L130-")
+    assert bodies.submit_body(True) == _input("changes-L193-") == _input("changes-L302-")
+    assert bodies.submit_body(False) is None
+    assert bodies.reviewer_body("john.doe@example.com") == _input("changes-L242-")
+    assert bodies.reviewer_body("MyProjectVerifiers") == _input("changes-L247-")
+    assert bodies.reviewer_body("MyProjectVerifiers", True) == _input("changes-L252-")
     path = "gerrit-server/src/main/java/com/google/gerrit/server/project/RefControl.java"
     review = ReviewInput(
         message="Some nits need to be fixed.",
@@ -286,10 +286,10 @@ def test_mapping_every_doc_input_example() -> None:
             CommentInput(path=path, line=49, message="[nit] s/conrtol/control"),
         ),
     )
-    assert mapping.review_body(review) == _input("changes-L284-")
+    assert bodies.review_body(review) == _input("changes-L284-")
     draft = CommentInput(path=path, line=23, message="[nit] trailing whitespace")
-    assert mapping.comment_body(draft) == _input("changes-L383-") == _input("changes-L396-")
-    assert mapping.cherry_pick_body("Implementing Feature X", "release-branch") == _input(
+    assert bodies.comment_body(draft) == _input("changes-L383-") == _input("changes-L396-")
+    assert bodies.cherry_pick_body("Implementing Feature X", "release-branch") == _input(
         "changes-L477-"
     )
     assert _input("changes-L484-") == {"message": "Reword Implementing Feature X"}
@@ -363,9 +363,9 @@ def test_mapping_capture_details() -> None:
 
 def test_mapping_check_labels() -> None:
     for name in ("Verified", "CI", "Build-CI", "CI-Tests", "Zuul-Verified"):
-        assert mapping.is_check_label(name), name
+        assert checks.is_check_label(name), name
     for name in ("Code-Review", "Library-Compliance", "Commit-Queue"):
-        assert not mapping.is_check_label(name), name
+        assert not checks.is_check_label(name), name
     base = dict(load("changes-L108-"))
     voter = {"_account_id": 7, "name": "ci-bot"}
     values = {"-1": "Fails", " 0": "No score", "+1": "Verified"}

@@ -10,7 +10,8 @@ from adapters.base import PatchFilter
 from adapters.errors import NotFound
 from adapters.http import HttpClient, HttpConfig
 from adapters.model import PageRequest
-from adapters.patchwork.client import PatchworkClient, choose_per_page
+from adapters.paging import choose_per_page
+from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork.source import PatchworkSource, create_source
 from tests.replay import ReplayState, start_replay
 

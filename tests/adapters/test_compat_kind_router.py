@@ -1,0 +1,82 @@
+"""``kind_router``: the frame every basic-auth kind's compat router is built on — the type check
+and the upstream failure answered in the kind's own format (504 timeout, 502 otherwise)."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapters.compat import Caller, CompatCall, kind_router
+from adapters.errors import NotFound, Timeout, Unavailable, UpstreamError
+
+
+class _Kind:
+    kind = "toy"
+    url = "http://toy.invalid"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    @property
+    def request_count(self) -> int:
+        return 0
+
+
+class _Other(_Kind):
+    kind = "other"
+
+
+def _call() -> CompatCall:
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": []})
+    return CompatCall(request, "http://gw/rest/t", "x", Caller())
+
+
+def _failed(call: CompatCall, detail: str, status: int) -> Response:
+    return Response(f"toy says: {detail}", status)
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"),
+    [
+        (Timeout("t", "backend 't' did not answer in time"), 504),
+        (Unavailable("t", "backend 't' is unavailable"), 502),
+        (NotFound("t", "backend 't': no such thing"), 502),
+    ],
+)
+async def test_kind_router_answers_upstream_failures_in_the_kinds_format(
+    raised: UpstreamError, status: int
+) -> None:
+    async def serve(call: CompatCall, source: _Kind) -> Response:
+        raise raised
+
+    route = kind_router(_Kind("t"), _Kind, serve, _failed)
+    resp = await route(_call())
+    assert resp.status_code == status
+    assert bytes(resp.body) == f"toy says: {raised}".encode()
+
+
+async def test_kind_router_serves_with_its_own_source() -> None:
+    seen: list[_Kind] = []
+
+    async def serve(call: CompatCall, source: _Kind) -> Response:
+        seen.append(source)
+        return Response(b"ok", 200)
+
+    source = _Kind("t")
+    resp = await kind_router(source, _Kind, serve, _failed)(_call())
+    assert resp.status_code == 200 and seen == [source]
+
+
+def test_kind_router_refuses_another_kinds_source() -> None:
+    async def serve(call: CompatCall, source: _Other) -> Response:
+        return Response(b"", 200)
+
+    with pytest.raises(TypeError, match="'t'"):
+        kind_router(_Kind("t"), _Other, serve, _failed)
