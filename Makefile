@@ -78,7 +78,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy gateway schema adapters tests bench
+	$(BIN)/mypy gateway schema adapters tests bench revgate.py
 
 check: lint typecheck test  ## everything CI and reviewers rely on
 
