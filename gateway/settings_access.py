@@ -14,7 +14,7 @@ socket_init_timeout = 5     # seconds for a websocket's connection_init (else cl
 [limits]                    # 0 turns a limit off
 max_depth = 15
 max_aliases = 30
-max_tokens = 2000               # parsing costs ~5 µs of CPU a token (docs/security.md)
+max_tokens = 2000               # parsing costs CPU per token (docs/security.md)
 max_cost = 1000             # per query (see schema/limits.py for the cost model)
 requests_per_minute = 600   # per caller: an API key, or one client address when anonymous
 cost_per_minute = 10000
@@ -244,47 +244,7 @@ class AccessChecks:
             self._at((*header, key), f"{label}: {message}")
 
         for key, value in raw.items():
-            if key == "name":
-                if not isinstance(value, str) or not base._NAME_RE.fullmatch(value):
-                    at(key, "name must be a string of a-z, 0-9, '_' and '-'")
-                elif value in names:
-                    at(key, f"duplicate api key name {value!r}")
-                else:
-                    names.add(value)
-                    values["name"] = value
-            elif key == "sha256":
-                # Never echo the value: it may be the key itself, pasted by mistake.
-                if not isinstance(value, str) or not _SHA256_RE.fullmatch(value):
-                    at(
-                        key,
-                        "sha256 must be the 64 hex digits printed by `revgate hash-key` "
-                        "(the key itself never goes in the config)",
-                    )
-                elif value.lower() in hashes:
-                    at(key, "the same key hash is configured twice")
-                else:
-                    hashes.add(value.lower())
-                    values["sha256"] = value.lower()
-            elif key in ("requests_per_minute", "cost_per_minute"):
-                if (number := _int_in(value, 0, _MAX_LIMIT)) is not None:
-                    values[key] = number
-                else:
-                    at(key, f"{key} must be an integer >= 0 (0 = no limit){base._got(value)}")
-            elif key == "backend_tokens":
-                values[key] = self._backend_tokens(value, backend_names, at)
-            elif key == "write":
-                if isinstance(value, bool):
-                    values[key] = value
-                else:
-                    at(key, f"write must be true or false{base._got(value)}")
-            elif key in _KEY_SECRETS:
-                at(
-                    key,
-                    f"{key!r} is not allowed: the key itself is never stored; put its hash in "
-                    f"'sha256' (`revgate hash-key` prints it)",
-                )
-            else:
-                at(key, f"unknown key {key!r}{base._suggest(key, API_KEY_KEYS)}")
+            self._api_key_field(key, value, values, at, backend_names, names, hashes)
         for key in ("name", "sha256"):
             if key not in raw:
                 at(key, f"missing required key {key!r}")
@@ -297,6 +257,60 @@ class AccessChecks:
         if problems:
             return None
         return ApiKeySettings(**values)
+
+    def _api_key_field(
+        self,
+        key: str,
+        value: object,
+        values: dict[str, Any],
+        at: _At,
+        backend_names: list[str],
+        names: set[str],
+        hashes: set[str],
+    ) -> None:
+        """Checks one key of an ``[[api_keys]]`` entry: a valid value goes into ``values``, a
+        problem to ``at``; ``names`` and ``hashes`` gather what earlier entries used."""
+        if key == "name":
+            if not isinstance(value, str) or not base._NAME_RE.fullmatch(value):
+                at(key, "name must be a string of a-z, 0-9, '_' and '-'")
+            elif value in names:
+                at(key, f"duplicate api key name {value!r}")
+            else:
+                names.add(value)
+                values["name"] = value
+        elif key == "sha256":
+            # Never echo the value: it may be the key itself, pasted by mistake.
+            if not isinstance(value, str) or not _SHA256_RE.fullmatch(value):
+                at(
+                    key,
+                    "sha256 must be the 64 hex digits printed by `revgate hash-key` "
+                    "(the key itself never goes in the config)",
+                )
+            elif value.lower() in hashes:
+                at(key, "the same key hash is configured twice")
+            else:
+                hashes.add(value.lower())
+                values["sha256"] = value.lower()
+        elif key in ("requests_per_minute", "cost_per_minute"):
+            if (number := _int_in(value, 0, _MAX_LIMIT)) is not None:
+                values[key] = number
+            else:
+                at(key, f"{key} must be an integer >= 0 (0 = no limit){base._got(value)}")
+        elif key == "backend_tokens":
+            values[key] = self._backend_tokens(value, backend_names, at)
+        elif key == "write":
+            if isinstance(value, bool):
+                values[key] = value
+            else:
+                at(key, f"write must be true or false{base._got(value)}")
+        elif key in _KEY_SECRETS:
+            at(
+                key,
+                f"{key!r} is not allowed: the key itself is never stored; put its hash in "
+                f"'sha256' (`revgate hash-key` prints it)",
+            )
+        else:
+            at(key, f"unknown key {key!r}{base._suggest(key, API_KEY_KEYS)}")
 
     def _backend_tokens(
         self, raw: object, backend_names: list[str], at: _At
