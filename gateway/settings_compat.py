@@ -67,6 +67,10 @@ class CompatChecks:
     _at: Callable[..., None]
     _unknown_key: Callable[..., None]
     _credential: Callable[[object, str, Callable[[str, str], None]], str | None]
+    # ``backend_tokens = { <backend> = "<ENV VAR NAME>" }``, as on ``[[api_keys]]``.
+    _backend_tokens: Callable[
+        [object, list[str], Callable[[str, str], None]], tuple[tuple[str, str], ...]
+    ]
 
     def _compat(self, raw: object, backend_names: list[str]) -> CompatSettings:
         """``[compat]`` with ``anonymous_reads`` and ``[[compat.tokens]]`` entries."""
@@ -172,7 +176,7 @@ class CompatChecks:
                 )
             values["backends"] = tuple(value)
         elif key == "backend_tokens":
-            values[key] = self._compat_backend_tokens(value, backend_names, at)
+            values[key] = self._backend_tokens(value, backend_names, at)
         elif key == "token":
             at(
                 key,
@@ -180,30 +184,6 @@ class CompatChecks:
             )
         else:
             self._unknown_key((*header, key), key, COMPAT_TOKEN_KEYS, label)
-
-    def _compat_backend_tokens(
-        self, raw: object, backend_names: list[str], at: Callable[[str, str], None]
-    ) -> tuple[tuple[str, str], ...]:
-        """``backend_tokens = { <backend> = "<ENV VAR NAME>" }`` → ((backend, secret), …)."""
-        if not isinstance(raw, Mapping):
-            at(
-                "backend_tokens",
-                "backend_tokens must be a table of backend name = environment variable NAME",
-            )
-            return ()
-        tokens: list[tuple[str, str]] = []
-        for backend, env_name in raw.items():
-            if backend not in backend_names:
-                at(
-                    "backend_tokens",
-                    f"backend_tokens names no configured backend {backend!r:.40}"
-                    f"{base._suggest(backend, backend_names)}",
-                )
-                continue
-            secret = self._credential(env_name, f"backend_tokens.{backend}", at)
-            if secret is not None:
-                tokens.append((backend, secret))
-        return tuple(tokens)
 
 
 # Last, and circular on purpose: the checker's helpers are used at call time only, and
