@@ -68,7 +68,7 @@ FACTORIES: dict[str, Callable[[BackendSpec, HttpClient], Source]] = {
 
 
 def build_source(spec: BackendSpec, on_request: RequestHook | None = None) -> Source:
-    """A source for ``spec``; its HTTP session is opened by ``open_source``."""
+    """A source for ``spec``; its HTTP session is opened by its ``open()`` (the app's lifespan)."""
     try:
         factory = FACTORIES[spec.kind]
     except KeyError:
