@@ -4,13 +4,24 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean bench bench-dashboard bench-load redis-server chromium haproxy compose-validator graphiql-assets screenshot
+.PHONY: demo test check lint typecheck format schema clean lock bench bench-dashboard bench-load redis-server chromium haproxy compose-validator graphiql-assets screenshot
 
-$(STAMP): pyproject.toml
+# The venv installs exactly the locked versions (hash-checked), then revgate itself without
+# resolving again, so every developer, CI and the image run what was tested.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
+
+# Re-resolve the locks from pyproject.toml's ranges (existing pins are kept unless a range
+# excludes them; UPGRADE=1 takes the newest allowed). Python 3.11 on linux x86_64: CI and the image.
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+	--custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade)
+lock: $(STAMP)  ## regenerate requirements.lock and requirements-dev.lock (hashes)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.lock
 
 demo: $(STAMP)  ## run the gateway over the embedded demo backends (PORT=8001 for another port)
 	$(BIN)/revgate demo $(if $(PORT),--port $(PORT))
@@ -67,7 +78,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy gateway schema adapters tests bench
+	$(BIN)/mypy gateway schema adapters tests bench revgate.py
 
 check: lint typecheck test  ## everything CI and reviewers rely on
 

@@ -1,6 +1,6 @@
 """What every backend simulator shares: serving its aiohttp app on a loopback port.
 
-The simulators (``adapters/<kind>/simulator.py``) serve a kind's documented API over in-memory
+The simulators (``adapters/<kind>/simulator/``) serve a kind's documented API over in-memory
 data for the demo, the tests and the benches; each keeps its state under its own ``AppKey``.
 """
 

@@ -15,8 +15,9 @@ cache hit costs, the memo-off one what the compat layer itself costs on a change
 Beside them runs the floor (``bench.bare_proxy``): a pass-through proxy that only forwards
 bytes (aiohttp server and client on uvloop; no authentication, metrics, logging, parsing or
 translation). Its ratio is the least any proxy adds to this backend's latency on this
-machine — against a simulator that answers one patch in 0.07 ms it is far above 1.3x by
-itself — and each revgate row also prints its latency as a multiple of the floor's.
+machine — against a simulator that answers in a fraction of a millisecond it is far above
+the 1.3x target by itself (bench/README.md) — and each revgate row also prints its latency as
+a multiple of the floor's.
 
 The compat caller presents the bench API key in Patchwork's ``Token`` scheme, so the whole
 access path (authentication, request-rate bucket) runs per request; every run counts

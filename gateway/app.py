@@ -361,16 +361,65 @@ def create_app(
     metrics.watch_stamps(lambda: backends.sources)
     graphql = GraphQLApp(backends, settings, metrics, access, tracing)
     webhooks = Webhooks(graphql.hub, settings.events.webhooks)
+    load = _reloader(settings, reload_settings, hooks, cache)
+    lifespan = _lifespan(backends, access, graphql, webhooks, load, cache, built=not injected)
+    app = Starlette(
+        routes=[
+            *_probe_routes(access, backends, graphql, metrics),
+            Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+            WebSocketRoute("/graphql", graphql),
+            *([Mount(ide.ASSETS_PATH, ide.assets())] if settings.server.graphiql else []),
+            *compat_routes(backends, settings, access),
+        ],
+        middleware=_middleware(settings, metrics, backends, access),
+        lifespan=lifespan,
+        # Starlette's own refusals (no such route, a method a route does not take) in the
+        # gateway's coded JSON, like every other refusal: never text/plain.
+        exception_handlers={StarletteHTTPException: _coded_http_error},
+    )
+    app.state.metrics = metrics
+    app.state.backends = backends
+    app.state.hub = graphql.hub
+    metrics.registry.register(EventsCollector(graphql.hub))
+    metrics.registry.register(WebhooksCollector(webhooks))
+    app.state.webhooks = webhooks
+    app.state.cache = cache
+    app.state.fast_path = graphql.fast_path
+    app.state.header_timeout = settings.server.header_timeout  # read by cli.uvicorn_server
+    app.state.reload = load
+    return app
+
+
+Reload = Callable[[], tuple[Mapping[str, Source], Policy]]
+
+
+def _reloader(
+    settings: Settings,
+    reload_settings: Callable[[], Settings] | None,
+    hooks: Callable[[str], RequestHook],
+    cache: Cache | None,
+) -> Reload | None:
+    """What SIGHUP runs: the next generation's backends and access policy (None: no reload)."""
+    if reload_settings is None:
+        return None
+    read = reload_settings
 
     def load() -> tuple[Mapping[str, Source], Policy]:
         # Everything derived from the config is rebuilt (backends, keys, access policy,
         # per-key sources); what only a restart can change is reported, never half-applied.
-        assert reload_settings is not None
-        new = reload_settings()
+        new = read()
         register_settings(new)  # the new config's secrets are scrubbed from now on
         if kept := restart_only_changes(settings, new):
             log.warning("reload: %s changed but need a restart (running values kept)", kept)
         return build_sources(new, hooks, cache), Policy.build(new, hooks, cache)
+
+    return load
+
+
+def _probe_routes(
+    access: Access, backends: Backends, graphql: GraphQLApp, metrics: Metrics
+) -> list[Route]:
+    """``/`` (an index), ``/healthz``, ``/readyz`` and ``/metrics``."""
 
     async def index(request: Request) -> Response:
         visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
@@ -398,75 +447,81 @@ def create_app(
             metrics.breaker_open.labels(name).set(0 if breaker.state == "closed" else 1)
         return Response(metrics.render(), media_type=metrics.content_type)
 
+    return [
+        Route("/", index),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+    ]
+
+
+def _lifespan(
+    backends: Backends,
+    access: Access,
+    graphql: GraphQLApp,
+    webhooks: Webhooks,
+    load: Reload | None,
+    cache: Cache | None,
+    *,
+    built: bool,
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
+    """Opens the backends (``built``: the app's own, else only per-key sources) and the access
+    stores, runs SIGHUP reloads and webhooks while serving, and closes what it opened, with
+    the cache if the app built it (an injected cache is closed by its caller)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await backends.open(backends=not injected)  # per-key sources in any case
-        # Start-up objects (schema, modules, plans' types) never die: move them out of the
-        # collector's generations, or full collections keep re-scanning them (p99, PERFORMANCE)
-        gc.collect()
-        gc.freeze()
-        # A list request allocates ~10,000 short-lived containers (payload dicts, records,
-        # response dicts): with the default young-generation threshold (700) that is a dozen
-        # collections per request. 20,000 cut CPU per list request ~10 % at 32 connections
-        # (bench/README.md); frozen start-up objects are never scanned either way.
-        gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
+        await backends.open(backends=built)  # per-key sources in any case
+        _tune_collector()
         try:
             async with (
                 access.opened(),
-                sighup_reload(backends, load if reload_settings else None),
+                sighup_reload(backends, load),
                 webhooks.running(),  # after the backends open, stopped before they close
             ):
                 yield
         finally:
             await graphql.hub.close()
             await graphql.persisted.close()
-            await backends.close(backends=not injected)
-            if not injected and cache is not None:
+            await backends.close(backends=built)
+            if built and cache is not None:
                 await cache.close()
 
-    app = Starlette(
-        routes=[
-            Route("/", index),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
-            Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
-            WebSocketRoute("/graphql", graphql),
-            *([Mount(ide.ASSETS_PATH, ide.assets())] if settings.server.graphiql else []),
-            *compat_routes(backends, settings, access),
-        ],
-        middleware=[
-            Middleware(ScrubSecrets),  # outermost: every byte of every answer is scrubbed
-            Middleware(CountRequests, metrics=metrics),  # refusals are counted too
-            # Pinned before the Guard: a request is authenticated, sees backends and writes
-            # under the access policy of one configuration generation (gateway/reload.py).
-            Middleware(PinGeneration, backends=backends),
-            # Before the Guard: preflights carry no credentials, and a refusal (401, 429)
-            # must carry CORS headers for the page to read it.
-            Middleware(
-                cors,
-                origins=settings.server.cors_origins,
-                allow_credentials=settings.server.cors_allow_credentials,
-                max_age=settings.server.cors_max_age,
-            ),
-            Middleware(Guard, access=access),
-        ],
-        lifespan=lifespan,
-        # Starlette's own refusals (no such route, a method a route does not take) in the
-        # gateway's coded JSON, like every other refusal: never text/plain.
-        exception_handlers={StarletteHTTPException: _coded_http_error},
-    )
-    app.state.metrics = metrics
-    app.state.backends = backends
-    app.state.hub = graphql.hub
-    metrics.registry.register(EventsCollector(graphql.hub))
-    metrics.registry.register(WebhooksCollector(webhooks))
-    app.state.webhooks = webhooks
-    app.state.cache = cache
-    app.state.fast_path = graphql.fast_path
-    app.state.header_timeout = settings.server.header_timeout  # read by cli.uvicorn_server
-    app.state.reload = load if reload_settings else None
-    return app
+    return lifespan
+
+
+def _tune_collector() -> None:
+    # Start-up objects (schema, modules, plans' types) never die: move them out of the
+    # collector's generations, or full collections keep re-scanning them (p99)
+    gc.collect()
+    gc.freeze()
+    # A list request allocates ~10,000 short-lived containers (payload dicts, records,
+    # response dicts): with the default young-generation threshold (700) that is a dozen
+    # collections per request; a higher one cuts CPU per list request (bench/README.md);
+    # frozen start-up objects are never scanned either way.
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
+
+
+def _middleware(
+    settings: Settings, metrics: Metrics, backends: Backends, access: Access
+) -> list[Middleware]:
+    """Outermost first."""
+    return [
+        Middleware(ScrubSecrets),  # outermost: every byte of every answer is scrubbed
+        Middleware(CountRequests, metrics=metrics),  # refusals are counted too
+        # Pinned before the Guard: a request is authenticated, sees backends and writes
+        # under the access policy of one configuration generation (gateway/reload.py).
+        Middleware(PinGeneration, backends=backends),
+        # Before the Guard: preflights carry no credentials, and a refusal (401, 429)
+        # must carry CORS headers for the page to read it.
+        Middleware(
+            cors,
+            origins=settings.server.cors_origins,
+            allow_credentials=settings.server.cors_allow_credentials,
+            max_age=settings.server.cors_max_age,
+        ),
+        Middleware(Guard, access=access),
+    ]
 
 
 _ROUTE_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}

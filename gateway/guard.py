@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
@@ -56,7 +57,7 @@ from gateway.context import SocketContext
 from gateway.ide import is_page_request
 from gateway.logs import REQUEST_ID
 from gateway.ratelimit import CallerBudget, Decision, RateLimiter, rate_limiter
-from gateway.settings import Settings
+from gateway.settings import ServerSettings, Settings
 from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE
 from schema.limits import QueryLimits
@@ -313,116 +314,146 @@ class Guard:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         policy = self.access.policy_of(scope)
-        extra_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id.encode())]
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *extra_headers]
-            await send(message)
-
+        x = _Exchange(scope, receive, send, request_id, [(b"x-request-id", request_id.encode())])
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        method = scope.get("method", "GET")
-        if scope["type"] == "http" and (
-            (method, scope["path"]) in OPEN_ROUTES
-            or (method in ("GET", "HEAD") and scope["path"].startswith(OPEN_ASSETS))
-            or (scope["path"] == "/graphql" and _graphiql_page(scope, headers))
-        ):
-            await self.app(scope, receive, send_with_id)
+        if _is_open(scope, headers):
+            await self.app(scope, receive, x.send_with_id)
             return
+        caller = await self._authenticate(x, headers, policy)
+        if caller is None:
+            return  # refused, or a websocket left to authenticate in connection_init
+        state["caller"] = caller
+        if not await self._take_request(x, caller):
+            return
+        if x.socket:
+            await self.app(scope, receive, x.send_with_id)
+            return
+        body = await _bounded_body(x, headers, policy.settings.server)
+        if body is not None:
+            await self.app(scope, _replay(body, receive), x.send_with_id)
 
-        client = scope.get("client")
+    async def _authenticate(
+        self, x: _Exchange, headers: Mapping[str, str], policy: Policy
+    ) -> Caller | None:
+        """The caller, or None once the request is refused (401, a 4401 close) or a keyless
+        websocket is handed to the app to authenticate in its connection_init."""
+        client = x.scope.get("client")
         address = client[0] if client else "-"
         compat = self.access.compat_caller
-        if compat is not None and scope["type"] == "http" and scope["path"].startswith("/rest/"):
-            caller: Caller | AuthFailure = compat(scope, address)  # never refuses: see compat.py
+        if compat is not None and not x.socket and x.scope["path"].startswith("/rest/"):
+            caller: Caller | AuthFailure = compat(x.scope, address)  # never refuses: compat.py
         else:
             caller = policy.authenticator.authenticate(headers, address)
-        if isinstance(caller, AuthFailure):
-            if scope["type"] == "websocket":
-                if caller.invalid_token:
-                    await _close_socket(scope, receive, send, 4401, caller.message)
-                    return
-                # No key in the headers: it may come in the connection_init payload, within
-                # socket_init_timeout whatever the subprotocol (legacy graphql-ws has no
-                # init timeout of its own).
-                state["auth_pending"] = True
-                deadline = policy.settings.server.socket_init_timeout
-                await self.app(
-                    scope, _pending_deadline(state, deadline, receive, send), send_with_id
-                )
-                return
+        if not isinstance(caller, AuthFailure):
+            return caller
+        if x.socket and caller.invalid_token:
+            await x.close_socket(4401, caller.message)
+        elif x.socket:
+            # No key in the headers: it may come in the connection_init payload, within
+            # socket_init_timeout whatever the subprotocol (legacy graphql-ws has no init
+            # timeout of its own).
+            state = x.scope["state"]
+            state["auth_pending"] = True
+            deadline = policy.settings.server.socket_init_timeout
+            receive = _pending_deadline(state, deadline, x.receive, x.send)
+            await self.app(x.scope, receive, x.send_with_id)
+        else:
             challenge = 'Bearer realm="revgate"'
             if caller.invalid_token:
                 challenge += ', error="invalid_token"'
-            await _respond(
-                send_with_id,
-                401,
-                error_body(caller.message, "UNAUTHENTICATED", request_id),
-                [(b"www-authenticate", challenge.encode())],
+            await x.refuse(
+                401, caller.message, "UNAUTHENTICATED", [(b"www-authenticate", challenge.encode())]
             )
-            return
-        state["caller"] = caller
+        return None
 
+    async def _take_request(self, x: _Exchange, caller: Caller) -> bool:
+        """One token from the caller's request bucket; False once refused (429, a 4429 close)."""
         decision = await self.access.limiter.take(
             f"req:{caller.rate_key}", 1, caller.requests_per_minute
         )
         if decision.limit is not None:
-            extra_headers += [
+            x.extra_headers += [
                 (b"x-ratelimit-limit", str(decision.limit).encode()),
                 (b"x-ratelimit-remaining", str(decision.remaining).encode()),
             ]
-        if not decision.allowed:
-            if scope["type"] == "websocket":
-                await _close_socket(scope, receive, send, 4429, "rate limit exceeded")
-                return
-            retry = decision.retry_after_header()
-            await _respond(
-                send_with_id,
-                429,
-                error_body(
-                    f"rate limit exceeded: {decision.limit} requests per minute; "
-                    f"retry in {retry} s",
-                    "RATE_LIMITED",
-                    request_id,
-                    retryAfter=int(retry),
-                ),
-                [(b"retry-after", retry.encode())],
-            )
-            return
-        if scope["type"] == "websocket":
-            await self.app(scope, receive, send_with_id)
-            return
+        if decision.allowed:
+            return True
+        if x.socket:
+            await x.close_socket(4429, "rate limit exceeded")
+            return False
+        retry = decision.retry_after_header()
+        await x.refuse(
+            429,
+            f"rate limit exceeded: {decision.limit} requests per minute; retry in {retry} s",
+            "RATE_LIMITED",
+            [(b"retry-after", retry.encode())],
+            retryAfter=int(retry),
+        )
+        return False
 
-        server = policy.settings.server
-        try:
-            # A client that stops sending mid-body would otherwise hold its connection and
-            # this task for as long as it likes.
-            async with asyncio.timeout(server.body_timeout):
-                body = await _read_body(headers, receive, server.max_body_bytes)
-        except TimeoutError:
-            await _respond(
-                send_with_id,
-                408,
-                error_body(
-                    f"request body not received within {server.body_timeout:g} s",
-                    "REQUEST_TIMEOUT",
-                    request_id,
-                ),
-                [(b"connection", b"close")],
-            )
-            return
-        if body is None:
-            await _respond(
-                send_with_id,
-                413,
-                error_body(
-                    f"request body larger than {server.max_body_bytes} bytes",
-                    "PAYLOAD_TOO_LARGE",
-                    request_id,
-                ),
-            )
-            return
-        await self.app(scope, _replay(body, receive), send_with_id)
+
+@dataclasses.dataclass(slots=True)
+class _Exchange:
+    """One request as the Guard serves it: every response it starts carries the request id
+    and the ``extra_headers`` gathered on the way (rate-limit figures)."""
+
+    scope: Scope
+    receive: Receive
+    send: Send
+    request_id: str
+    extra_headers: list[tuple[bytes, bytes]]
+
+    @property
+    def socket(self) -> bool:
+        return bool(self.scope["type"] == "websocket")
+
+    async def send_with_id(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *self.extra_headers]
+        await self.send(message)
+
+    async def refuse(
+        self,
+        status: int,
+        message: str,
+        code: str,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        **extensions: Any,
+    ) -> None:
+        body = error_body(message, code, self.request_id, **extensions)
+        await _respond(self.send_with_id, status, body, headers)
+
+    async def close_socket(self, code: int, reason: str) -> None:
+        await _close_socket(self.scope, self.receive, self.send, code, reason)
+
+
+def _is_open(scope: Scope, headers: Mapping[str, str]) -> bool:
+    """Probes, metrics, GraphiQL's page and files: served to anyone, outside every limit."""
+    method = scope.get("method", "GET")
+    return scope["type"] == "http" and (
+        (method, scope["path"]) in OPEN_ROUTES
+        or (method in ("GET", "HEAD") and scope["path"].startswith(OPEN_ASSETS))
+        or (scope["path"] == "/graphql" and _graphiql_page(scope, headers))
+    )
+
+
+async def _bounded_body(
+    x: _Exchange, headers: Mapping[str, str], server: ServerSettings
+) -> bytes | None:
+    """The request body, or None once refused: too slow (408) or too large (413)."""
+    try:
+        # A client that stops sending mid-body would otherwise hold its connection and
+        # this task for as long as it likes.
+        async with asyncio.timeout(server.body_timeout):
+            body = await _read_body(headers, x.receive, server.max_body_bytes)
+    except TimeoutError:
+        message = f"request body not received within {server.body_timeout:g} s"
+        await x.refuse(408, message, "REQUEST_TIMEOUT", [(b"connection", b"close")])
+        return None
+    if body is None:
+        message = f"request body larger than {server.max_body_bytes} bytes"
+        await x.refuse(413, message, "PAYLOAD_TOO_LARGE")
+    return body
 
 
 async def _read_body(headers: Mapping[str, str], receive: Receive, cap: int) -> bytes | None:

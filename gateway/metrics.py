@@ -119,8 +119,8 @@ class Metrics:
         def hook(method: str, url: str, status: int | None, seconds: float) -> None:
             child(counter, backend, method, str(status) if status else "error").inc()
             histogram.observe(seconds)
-            # Real traffic keeps revgate_backend_up current between probes (issue 15 item
-            # 10: it read 0 for backends nobody probed); set on first use, not at start-up,
+            # Real traffic keeps revgate_backend_up current between probes (else it reads 0
+            # for backends nobody probed); set on first use, not at start-up,
             # so that a backend never asked shows no sample rather than a false 0.
             child(up, backend).set(0 if status is None or status >= 500 else 1)
 

@@ -16,8 +16,7 @@ forget it.
 - Header values (``Location``, ``Link``, ``WWW-Authenticate``, ``Set-Cookie``…) are masked.
 
 A clean answer costs one scan of its header values and body (``Secrets.found_bytes``: one
-substring test per needle; ~4 µs for a small answer with four secrets, ~0.17 µs per kB and
-needle for large ones) plus ~4 µs of middleware; memoised
+substring test per needle; figures in docs/security.md) plus the middleware's own; memoised
 renders stay unscrubbed in their memo and are scrubbed on every way out, so a memo can
 never serve a secret, nor a scrubbed copy be taken for the original.
 """

@@ -14,7 +14,7 @@ socket_init_timeout = 5     # seconds for a websocket's connection_init (else cl
 [limits]                    # 0 turns a limit off
 max_depth = 15
 max_aliases = 30
-max_tokens = 2000               # parsing costs ~5 µs of CPU a token (docs/security.md)
+max_tokens = 2000               # parsing costs CPU per token (docs/security.md)
 max_cost = 1000             # per query (see schema/limits.py for the cost model)
 requests_per_minute = 600   # per caller: an API key, or one client address when anonymous
 cost_per_minute = 10000
@@ -244,54 +244,7 @@ class AccessChecks:
             self._at((*header, key), f"{label}: {message}")
 
         for key, value in raw.items():
-            if key == "name":
-                if not isinstance(value, str) or not base._NAME_RE.fullmatch(value):
-                    at(key, "name must be a string of a-z, 0-9, '_' and '-'")
-                elif value in names:
-                    at(key, f"duplicate api key name {value!r}")
-                else:
-                    names.add(value)
-                    values["name"] = value
-            elif key == "sha256":
-                # Never echo the value: it may be the key itself, pasted by mistake.
-                if not isinstance(value, str) or not _SHA256_RE.fullmatch(value):
-                    at(
-                        key,
-                        "sha256 must be the 64 hex digits printed by `revgate hash-key` "
-                        "(the key itself never goes in the config)",
-                    )
-                elif value.lower() in hashes:
-                    at(key, "the same key hash is configured twice")
-                else:
-                    hashes.add(value.lower())
-                    values["sha256"] = value.lower()
-            elif key in ("requests_per_minute", "cost_per_minute"):
-                if (number := _int_in(value, 0, _MAX_LIMIT)) is not None:
-                    values[key] = number
-                else:
-                    at(key, f"{key} must be an integer >= 0 (0 = no limit){base._got(value)}")
-            elif key == "backend_tokens":
-                values[key] = backend_tokens_of(
-                    value,
-                    backend_names,
-                    at,
-                    lambda env, where: self._credential(
-                        env, where, lambda _, m: at("backend_tokens", m)
-                    ),
-                )
-            elif key == "write":
-                if isinstance(value, bool):
-                    values[key] = value
-                else:
-                    at(key, f"write must be true or false{base._got(value)}")
-            elif key in _KEY_SECRETS:
-                at(
-                    key,
-                    f"{key!r} is not allowed: the key itself is never stored; put its hash in "
-                    f"'sha256' (`revgate hash-key` prints it)",
-                )
-            else:
-                at(key, f"unknown key {key!r}{base._suggest(key, API_KEY_KEYS)}")
+            self._api_key_field(key, value, values, at, backend_names, names, hashes)
         for key in ("name", "sha256"):
             if key not in raw:
                 at(key, f"missing required key {key!r}")
@@ -305,34 +258,87 @@ class AccessChecks:
             return None
         return ApiKeySettings(**values)
 
+    def _api_key_field(
+        self,
+        key: str,
+        value: object,
+        values: dict[str, Any],
+        at: _At,
+        backend_names: list[str],
+        names: set[str],
+        hashes: set[str],
+    ) -> None:
+        """Checks one key of an ``[[api_keys]]`` entry: a valid value goes into ``values``, a
+        problem to ``at``; ``names`` and ``hashes`` gather what earlier entries used."""
+        if key == "name":
+            if not isinstance(value, str) or not base._NAME_RE.fullmatch(value):
+                at(key, "name must be a string of a-z, 0-9, '_' and '-'")
+            elif value in names:
+                at(key, f"duplicate api key name {value!r}")
+            else:
+                names.add(value)
+                values["name"] = value
+        elif key == "sha256":
+            # Never echo the value: it may be the key itself, pasted by mistake.
+            if not isinstance(value, str) or not _SHA256_RE.fullmatch(value):
+                at(
+                    key,
+                    "sha256 must be the 64 hex digits printed by `revgate hash-key` "
+                    "(the key itself never goes in the config)",
+                )
+            elif value.lower() in hashes:
+                at(key, "the same key hash is configured twice")
+            else:
+                hashes.add(value.lower())
+                values["sha256"] = value.lower()
+        elif key in ("requests_per_minute", "cost_per_minute"):
+            if (number := _int_in(value, 0, _MAX_LIMIT)) is not None:
+                values[key] = number
+            else:
+                at(key, f"{key} must be an integer >= 0 (0 = no limit){base._got(value)}")
+        elif key == "backend_tokens":
+            values[key] = self._backend_tokens(value, backend_names, at)
+        elif key == "write":
+            if isinstance(value, bool):
+                values[key] = value
+            else:
+                at(key, f"write must be true or false{base._got(value)}")
+        elif key in _KEY_SECRETS:
+            at(
+                key,
+                f"{key!r} is not allowed: the key itself is never stored; put its hash in "
+                f"'sha256' (`revgate hash-key` prints it)",
+            )
+        else:
+            at(key, f"unknown key {key!r}{base._suggest(key, API_KEY_KEYS)}")
 
-_At = Callable[[str, str], None]
-
-
-def backend_tokens_of(
-    raw: object, backend_names: list[str], at: _At, secret: Callable[[object, str], str | None]
-) -> tuple[tuple[str, str], ...]:
-    """``backend_tokens = { <backend> = "<ENV VAR NAME>" }`` → ((backend, secret), …), for
-    API keys and compat tokens alike; ``secret`` reads one variable (``_credential``)."""
-    if not isinstance(raw, Mapping):
-        at(
-            "backend_tokens",
-            "backend_tokens must be a table of backend name = environment variable NAME",
-        )
-        return ()
-    tokens: list[tuple[str, str]] = []
-    for backend, env_name in raw.items():
-        if backend not in backend_names:
+    def _backend_tokens(
+        self, raw: object, backend_names: list[str], at: _At
+    ) -> tuple[tuple[str, str], ...]:
+        if not isinstance(raw, Mapping):
             at(
                 "backend_tokens",
-                f"backend_tokens names no configured backend {backend!r:.40}"
-                f"{base._suggest(backend, backend_names)}",
+                "backend_tokens must be a table of backend name = environment variable NAME",
             )
-            continue
-        found = secret(env_name, f"backend_tokens.{backend}")
-        if found is not None:
-            tokens.append((backend, found))
-    return tuple(tokens)
+            return ()
+        tokens: list[tuple[str, str]] = []
+        for backend, env_name in raw.items():
+            if backend not in backend_names:
+                at(
+                    "backend_tokens",
+                    f"backend_tokens names no configured backend {backend!r:.40}"
+                    f"{base._suggest(backend, backend_names)}",
+                )
+                continue
+            secret = self._credential(
+                env_name, f"backend_tokens.{backend}", lambda _, m: at("backend_tokens", m)
+            )
+            if secret is not None:
+                tokens.append((backend, secret))
+        return tuple(tokens)
+
+
+_At = Callable[[str, str], None]
 
 
 def store_url_problem(value: str, from_env: bool) -> str:

@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.settings_values import _name_problem
+
 
 @dataclass(frozen=True, slots=True)
 class CompatToken:
@@ -65,6 +67,10 @@ class CompatChecks:
     _at: Callable[..., None]
     _unknown_key: Callable[..., None]
     _credential: Callable[[object, str, Callable[[str, str], None]], str | None]
+    # ``backend_tokens = { <backend> = "<ENV VAR NAME>" }``, as on ``[[api_keys]]``.
+    _backend_tokens: Callable[
+        [object, list[str], Callable[[str, str], None]], tuple[tuple[str, str], ...]
+    ]
 
     def _compat(self, raw: object, backend_names: list[str]) -> CompatSettings:
         """``[compat]`` with ``anonymous_reads`` and ``[[compat.tokens]]`` entries."""
@@ -117,50 +123,7 @@ class CompatChecks:
 
         values: dict[str, Any] = {}
         for key, value in raw.items():
-            if key == "name":
-                if not isinstance(value, str) or not value.strip():
-                    at(key, f"name must be a non-empty string{base._got(value)}")
-                elif any(t.name == value for t in seen):
-                    at(key, f"duplicate compat token name {value!r}")
-                else:
-                    values["name"] = value
-            elif key == "sha256":
-                # Never echo the value: a token pasted here by mistake is a secret.
-                if not isinstance(value, str) or not _SHA256_RE.fullmatch(value.strip()):
-                    at(
-                        key,
-                        "sha256 must be the 64 hex digits of the token's SHA-256 "
-                        '(e.g. printf %s "$TOKEN" | sha256sum), not the token itself',
-                    )
-                else:
-                    values["sha256"] = value.strip().lower()
-            elif key == "write":
-                if isinstance(value, bool):
-                    values["write"] = value
-                else:
-                    at(key, f"write must be true or false{base._got(value)}")
-            elif key == "backends":
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    at(key, "backends must be an array of backend names")
-                    continue
-                for unknown in [v for v in value if v not in backend_names]:
-                    at(
-                        key,
-                        f"backends: no backend is called {unknown!r:.40}"
-                        f"{base._suggest(unknown, backend_names)}",
-                    )
-                values["backends"] = tuple(value)
-            elif key == "backend_tokens":
-                values[key] = backend_tokens_of(
-                    value, backend_names, at, lambda env, where: self._credential(env, where, at)
-                )
-            elif key == "token":
-                at(
-                    key,
-                    "'token' is not allowed: give its sha256 (secrets stay out of the file)",
-                )
-            else:
-                self._unknown_key((*header, key), key, COMPAT_TOKEN_KEYS, label)
+            self._compat_token_field(key, value, values, at, (header, label), backend_names, seen)
         for key in ("name", "sha256"):
             if key not in raw:
                 self._at(header, f"{label}: missing required key {key!r}")
@@ -168,8 +131,61 @@ class CompatChecks:
             return None
         return CompatToken(**values)
 
+    def _compat_token_field(
+        self,
+        key: str,
+        value: object,
+        values: dict[str, Any],
+        at: Callable[[str, str], None],
+        where: tuple[base.Path_, str],
+        backend_names: list[str],
+        seen: list[CompatToken],
+    ) -> None:
+        """Checks one key of a ``[[compat.tokens]]`` entry (at ``where``: its path and label): a
+        valid value goes into ``values``, a problem to ``at``."""
+        header, label = where
+        if key == "name":
+            if problem := _name_problem(value, (t.name for t in seen), "compat token"):
+                at(key, problem)
+            else:
+                values["name"] = value
+        elif key == "sha256":
+            # Never echo the value: a token pasted here by mistake is a secret.
+            if not isinstance(value, str) or not _SHA256_RE.fullmatch(value.strip()):
+                at(
+                    key,
+                    "sha256 must be the 64 hex digits of the token's SHA-256 "
+                    '(e.g. printf %s "$TOKEN" | sha256sum), not the token itself',
+                )
+            else:
+                values["sha256"] = value.strip().lower()
+        elif key == "write":
+            if isinstance(value, bool):
+                values["write"] = value
+            else:
+                at(key, f"write must be true or false{base._got(value)}")
+        elif key == "backends":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                at(key, "backends must be an array of backend names")
+                return
+            for unknown in [v for v in value if v not in backend_names]:
+                at(
+                    key,
+                    f"backends: no backend is called {unknown!r:.40}"
+                    f"{base._suggest(unknown, backend_names)}",
+                )
+            values["backends"] = tuple(value)
+        elif key == "backend_tokens":
+            values[key] = self._backend_tokens(value, backend_names, at)
+        elif key == "token":
+            at(
+                key,
+                "'token' is not allowed: give its sha256 (secrets stay out of the file)",
+            )
+        else:
+            self._unknown_key((*header, key), key, COMPAT_TOKEN_KEYS, label)
+
 
 # Last, and circular on purpose: the checker's helpers are used at call time only, and
 # importing here lets either module be imported first.
 from gateway import settings as base  # noqa: E402
-from gateway.settings_access import backend_tokens_of  # noqa: E402

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from gateway.settings_values import _name_problem
+
 EVENTS_URL_ENV = "REVGATE_EVENTS_URL"
 EVENTS_KEYS: tuple[str, ...] = (
     "store",
@@ -139,10 +141,8 @@ class EventsChecks:
         values: dict[str, Any] = {}
         for key, value in raw.items():
             if key == "name":
-                if not isinstance(value, str) or not value.strip():
-                    at(key, f"name must be a non-empty string{base._got(value)}")
-                elif any(h.name == value for h in seen):
-                    at(key, f"duplicate webhook name {value!r}")
+                if problem := _name_problem(value, (h.name for h in seen), "webhook"):
+                    at(key, problem)
                 else:
                     values["name"] = value
             elif key == "url":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 
@@ -71,6 +72,15 @@ def _got(value: object) -> str:
     if _is_number(value):
         return f", got {value!r}"
     return f", got {_type_name(value)}"
+
+
+def _name_problem(value: object, taken: Iterable[str], what: str) -> str:
+    """Why ``value`` cannot name one more ``what`` beside ``taken`` (``""``: it can)."""
+    if not isinstance(value, str) or not value.strip():
+        return f"name must be a non-empty string{_got(value)}"
+    if value in taken:
+        return f"duplicate {what} name {value!r}"
+    return ""
 
 
 def _parse_int(text: str) -> int | None:

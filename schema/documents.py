@@ -59,7 +59,7 @@ INTROSPECTION_LISTS = frozenset(
     {"types", "fields", "args", "inputFields", "interfaces", "possibleTypes", "enumValues"}
 )
 MAX_INTROSPECTION_LISTS = 3  # __schema.types.fields.args: the standard introspection query
-# The full introspection query costs ~70 ms of CPU on this schema; aliases would repeat it.
+# The full introspection query is this schema's costliest (docs/security.md); aliases repeat it.
 MAX_SCHEMAS = 1
 PLACEHOLDER = parse("{ __typename }")  # what strawberry sees for a refused text
 
@@ -85,7 +85,7 @@ class DocumentLimits:
     max_selections: int = 2_000
     max_nesting: int = 64
     # Fields sharing a response name, squared, times their size (``_Size.overlap``): what
-    # OverlappingFieldsCanBeMergedRule compares. ~1.3 µs a unit; real queries score < 100.
+    # OverlappingFieldsCanBeMergedRule compares; real queries score < 100.
     max_overlap: int = 5_000
 
 

@@ -1,8 +1,8 @@
 """An execution fast path: a validated query compiled once into a plan that builds the response.
 
 Normal execution (graphql-core under strawberry) dispatches every field of every object
-through the executor: ~3 µs a field, so a list of 100 patches with ten fields costs ~7 ms of
-CPU before any I/O (see ``bench/README.md``). A plan does the same work without the per-field
+through the executor, a cost per field that dominates a list's CPU before any I/O (figures:
+``bench/README.md``). A plan does the same work without the per-field
 dispatch: for each selection set it knows, per concrete type, the response keys, how to read
 each value (an attribute, or a synchronous resolver) and how to complete it (leaf coercion,
 list, object, abstract type), so a request runs the root resolvers — strawberry's own, with

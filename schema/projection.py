@@ -2,7 +2,7 @@
 
 A connection's items are converted from records to strawberry objects (``Patch.of``, which
 also builds ``Person.of`` and friends) only to have the fast path read a few attributes back
-(``bench/README.md``: ~10 % of a list request's CPU). So ``connection()`` keeps the records in a
+(a share of a list request's CPU: ``bench/README.md``). So ``connection()`` keeps the records in a
 ``RecordList`` that converts on first use (normal execution iterates it as any list), and a type
 registers, next to its definition, how each of its fields reads from its record
 (``register``): a plan (``schema/fastpath.py``) whose selection on the type uses only

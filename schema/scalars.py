@@ -8,8 +8,7 @@ guarantees every resolver and adapter relies on:
   (comparing a naive time with a backend's aware one raises ``TypeError``);
 - it lies **a day inside** ``datetime.min``/``datetime.max`` once in UTC, so the
   conversions and the ±1 µs arithmetic of the adapters cannot overflow
-  (``0001-01-01T00:00:00+14:00`` is year 0 in UTC: it raised ``OverflowError``, a masked
-  500 — issue 15, item 12).
+  (``0001-01-01T00:00:00+14:00`` is year 0 in UTC: ``OverflowError``, a masked 500).
 
 Anything else is the coercion error graphql-core reports for any bad scalar (coded
 ``BAD_USER_INPUT`` for a variable, ``GRAPHQL_VALIDATION_FAILED`` for a literal).

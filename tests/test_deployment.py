@@ -118,3 +118,4 @@ def test_deployment_wheel_carries_package_data(tmp_path: Path) -> None:
     assert "adapters/patchwork/simulator/seed/seed.json" in names
     assert any(n.startswith("adapters/patchwork/simulator/seed/mbox/") for n in names)
     assert not any(n.startswith("tests/") for n in names)
+    assert "revgate.py" in names  # the console script: checks the import names first

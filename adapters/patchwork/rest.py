@@ -130,7 +130,7 @@ async def handle(
         if request.method in ("GET", "HEAD") and not path.endswith("/"):
             query = f"?{request.url.query}" if request.url.query else ""
             # The path arrives decoded: re-quote it, as a header must be Latin-1 (a path with
-            # "Ā" was a 500, found by tests/reliability/test_fuzz.py).
+            # "Ā" would be a 500: tests/reliability/test_fuzz.py).
             location = quote(f"{urlsplit(base).path}/{path}/", safe="/:@!$&'()*+,;=~") + query
             headers = [("Content-Type", "text/html; charset=utf-8"), ("Location", location)]
             raise _Stop(PatchworkResponse(b"", 301, headers))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gateway.settings import ConfigError, settings_from_dict
+from gateway.settings import ConfigError, check_config, settings_from_dict
 from tests.gateway.compat_support import BOT, sha
 
 CI = "c1" * 20
@@ -51,3 +52,20 @@ def test_auth_settings_token_itself_refused() -> None:
         _settings({"token": CI}, {})
     assert "'token' is not allowed" in str(info.value)
     assert CI not in str(info.value)
+
+
+@pytest.mark.parametrize("table", ["compat.tokens", "api_keys"])
+def test_auth_settings_backend_tokens_problem_points_at_its_line(
+    tmp_path: Path, table: str
+) -> None:
+    """Both tables read backend_tokens the same way: a missing variable is reported on the
+    ``backend_tokens`` line itself, not on the entry's header."""
+    config = tmp_path / "revgate.toml"
+    config.write_text(
+        '[[backends]]\nname = "pw"\nkind = "patchwork"\nurl = "http://127.0.0.1:1/"\n\n'
+        f'[[{table}]]\nname = "ci"\nsha256 = "{sha(CI)}"\n'
+        'backend_tokens = { pw = "NOT_SET_ANYWHERE" }\n'
+    )
+    [problem] = check_config(str(config), {})
+    assert problem.line == 9, problem
+    assert "environment variable NOT_SET_ANYWHERE (backend_tokens.pw) is not set" in problem.message

@@ -3,7 +3,7 @@
 Built from the document's examples (``seed/``) plus deterministic generated data; the
 queries here follow rosa-build's ``Api::V1::PullRequestsController`` (which projects each
 list covers, the ``filter``/``status``/``assignee``/``sort``/``direction``/``since`` rules).
-Shapes are rendered by ``simulator_render.py``.
+Shapes are rendered by ``render.py``.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def json_response(
     body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     # orjson writes what ``json.dumps(ensure_ascii=False, separators=(",", ":"))`` writes for
-    # this data (strings, ints, bools, null), 10x faster: the simulator is a benchmark upstream.
+    # this data (strings, ints, bools, null), faster: the simulator is a benchmark upstream.
     resp = web.Response(
         body=orjson.dumps(body), status=status, content_type="application/json", charset="utf-8"
     )
