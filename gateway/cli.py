@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 import uvicorn
 
+from adapters import simulator_common
 from gateway.app import create_app
 from gateway.auth import hash_key
 from gateway.logs import FORMATS, configure_logging
@@ -90,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
+    simulator_common.latency_argument(demo, "the demo's simulators answer")
     check = sub.add_parser("check-config", help="report every mistake in a config file")
     check.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
@@ -225,7 +227,7 @@ def demo_settings(
     return dataclasses.replace(settings, backends=backends)
 
 
-async def _demo(host: str, port: int) -> None:
+async def _demo(host: str, port: int, latency_ms: float = 0.0) -> None:
     from adapters.abf.simulator import start_simulator as start_abf
     from adapters.gerrit.simulator import GerritData
     from adapters.gerrit.simulator import start_simulator as start_gerrit
@@ -233,10 +235,11 @@ async def _demo(host: str, port: int) -> None:
     from adapters.patchwork_fdo.simulator import FdoData
     from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
 
-    sim = await start_simulator()
-    fdo = await start_fdo(FdoData.generated())
-    abf = await start_abf()
-    gerrit = await start_gerrit(GerritData.generated(40))  # seed + changes with patch sets
+    sim = await start_simulator(latency_ms=latency_ms)
+    fdo = await start_fdo(FdoData.generated(), latency_ms=latency_ms)
+    abf = await start_abf(latency_ms=latency_ms)
+    # seed + changes with patch sets
+    gerrit = await start_gerrit(GerritData.generated(40), latency_ms=latency_ms)
     try:
         settings = demo_settings(
             sim.url, fdo.url, host, port, abf_url=abf.url, gerrit_url=gerrit.url
@@ -340,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         try:
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(_demo(args.host, args.port))
+                asyncio.run(_demo(args.host, args.port, args.latency_ms))
         except PortInUse as exc:
             print(f"revgate demo: {exc}", file=sys.stderr)
             return 2
