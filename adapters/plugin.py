@@ -84,7 +84,9 @@ class Demo:
     """What ``revgate demo`` runs and configures for a kind."""
 
     label: str  # what the demo prints: "<label> at <url>"
-    start: Callable[[], Awaitable[Simulator]]  # imports the simulator lazily (not served code)
+    # Starts the simulator answering API requests ``latency_ms`` late; imports it lazily (the
+    # simulators are not served code).
+    start: Callable[[float], Awaitable[Simulator]]
     # The ``[[backends]]`` entry for a simulator at ``url`` (``url`` itself is added), and
     # the environment its ``*_env`` keys name (the simulator's own demo credentials).
     backend: Mapping[str, object]

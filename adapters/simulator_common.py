@@ -1,4 +1,5 @@
-"""What every backend simulator shares: serving its aiohttp app on a loopback port.
+"""What every backend simulator shares: serving its aiohttp app on a loopback port, and
+answering its API requests late (``--latency-ms``).
 
 The simulators (``adapters/<kind>/simulator/``) serve a kind's documented API over in-memory
 data for the demo, the tests and the benches; each keeps its state under its own ``AppKey``.
@@ -6,12 +7,72 @@ data for the demo, the tests and the benches; each keeps its state under its own
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from aiohttp import web
 
 S = TypeVar("S")
+
+# (seconds, path prefix): how late the app answers requests under that prefix.
+LATENCY: web.AppKey[tuple[float, str]] = web.AppKey("LATENCY")
+
+
+@web.middleware
+async def _late(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    seconds, prefix = request.app[LATENCY]
+    if request.path.startswith(prefix):
+        await asyncio.sleep(seconds)
+    return await handler(request)
+
+
+def add_latency(app: web.Application, ms: float, prefix: str = "/") -> None:
+    """Answer every request under ``prefix`` ``ms`` milliseconds late (0: at once), as a
+    real server with that service time would (``revgate demo --latency-ms``, the benches).
+    Call before the app starts: aiohttp freezes its middlewares then."""
+    if not 0 <= ms <= MAX_LATENCY_MS:
+        raise ValueError(f"latency must be 0 to {MAX_LATENCY_MS:g} ms, got {ms:g}")
+    app[LATENCY] = (ms / 1000, prefix)
+    if ms > 0 and _late not in app.middlewares:
+        app.middlewares.append(_late)
+
+
+def latency_of(app: web.Application) -> float:
+    """The latency (ms) ``add_latency`` installed on ``app``; 0 when none."""
+    if _late not in app.middlewares:
+        return 0.0
+    return app[LATENCY][0] * 1000
+
+
+MAX_LATENCY_MS = 60_000.0
+
+
+def latency_ms(text: str) -> float:
+    """An argparse type: milliseconds, finite, 0 to ``MAX_LATENCY_MS`` (a usage error, not a
+    traceback, otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {text[:40]!r}") from None
+    if not 0 <= value <= MAX_LATENCY_MS:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_LATENCY_MS:g} ms, got {text[:40]}")
+    return value
+
+
+def latency_argument(parser: argparse.ArgumentParser, what: str = "answer") -> None:
+    """``--latency-ms N`` on a command line (a simulator's, ``revgate demo``'s)."""
+    parser.add_argument(
+        "--latency-ms",
+        type=latency_ms,
+        default=0.0,
+        metavar="N",
+        help=f"{what} every API request N ms late (a real server's service time)",
+    )
 
 
 @dataclass

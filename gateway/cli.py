@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 import uvicorn
 
+from adapters import simulator_common
 from adapters.kinds import KINDS
 from adapters.patchwork import kind as patchwork_kind
 from adapters.patchwork_fdo import kind as fdo_kind
@@ -94,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
+    simulator_common.latency_argument(demo, "the demo's simulators answer")
     check = sub.add_parser("check-config", help="report every mistake in a config file")
     check.add_argument("--config", help="TOML config file (default: $REVGATE_CONFIG)")
     sub.add_parser("schema", help="print the GraphQL schema (SDL)")
@@ -207,12 +209,14 @@ def demo_settings(
     return demo_settings_for(urls, host, port)
 
 
-async def _demo(host: str, port: int, kinds: Sequence[AdapterKind] = KINDS) -> None:
+async def _demo(
+    host: str, port: int, kinds: Sequence[AdapterKind] = KINDS, latency_ms: float = 0.0
+) -> None:
     running: list[tuple[AdapterKind, Demo, Simulator]] = []
     try:
         for kind in kinds:
             if kind.demo is not None:
-                running.append((kind, kind.demo, await kind.demo.start()))
+                running.append((kind, kind.demo, await kind.demo.start(latency_ms)))
         urls = {kind.name: sim.url for kind, _, sim in running}
         settings = demo_settings_for(urls, host, port, kinds)
         sock = listen(host, port)  # before any URL is printed: a taken port is said first
@@ -304,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         try:
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(_demo(args.host, args.port))
+                asyncio.run(_demo(args.host, args.port, latency_ms=args.latency_ms))
         except PortInUse as exc:
             print(f"revgate demo: {exc}", file=sys.stderr)
             return 2

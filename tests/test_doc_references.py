@@ -47,8 +47,6 @@ def _prose(path: Path) -> Iterator[tuple[int, str]]:
                 yield node.body[0].lineno, doc
 
 
-
-
 def _exists(name: str, near: Path) -> bool:
     """A file or folder (from the root, beside the text, or in docs/), a module named without
     its ``.py`` (``tests/schema/test_fastpath`` for its family), or ``module.attribute``."""

@@ -23,10 +23,10 @@ def _demo_env() -> dict[str, str]:
     return {DEMO_TOKEN_ENV: TOKEN}
 
 
-async def _simulator() -> Simulator:
+async def _simulator(latency_ms: float = 0.0) -> Simulator:
     from adapters.abf.simulator import start_simulator
 
-    return await start_simulator()
+    return await start_simulator(latency_ms=latency_ms)
 
 
 KIND = AdapterKind(

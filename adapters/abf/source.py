@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from adapters.abf import mapping
+from adapters.abf import changes, mapping
 from adapters.abf.client import MAX_PER_PAGE, AbfClient
 from adapters.abf.records import (
     Commit,
@@ -59,6 +59,7 @@ class AbfSource(PooledSource):
         self.client = client
         self.web_base = url.rstrip("/")
         self._anonymous: AbfSource | None = None
+        self._walks = changes.Walks()  # the lists of each ``changes`` walk (its later windows)
 
     def with_token(self, token: str) -> AbfSource:
         """This backend as the user owning ``token`` (sent as ABF's basic-auth login), on the
@@ -292,9 +293,32 @@ class AbfSource(PooledSource):
     async def list_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool
     ) -> Page[ChangeRecord]:
-        """Pull requests (details) by update time, for the federated ``changes`` list."""
-        found = await self.list_pull_request_changes(flt, page, descending)
+        """Pull requests by update time for the federated ``changes`` list, reading details
+        only as far as the merge can use them (``adapters/abf/changes.py``)."""
+        lists = self._change_lists(flt, descending)
+        if not lists:
+            return Page(items=(), offset=page.offset, has_next=False, total=page.offset)
+
+        async def read_lists(need: int) -> list[tuple[list[PullRequest], bool]]:
+            reads = [self.list_pull_requests(f, PageRequest(0, need)) for f in lists]
+            return await changes.gather_lists(reads)
+
+        async def read_details(items: Sequence[PullRequest]) -> list[PullRequest]:
+            found = await self.get_pull_requests([p.id for p in items])
+            # A pull request that vanished between the list and its detail keeps its item.
+            return [d or p for d, p in zip(found, items, strict=True)]
+
+        key = tuple(lists)  # per source: the anonymous view and each caller have their own
+        found = await self._walks.window(key, page, descending, read_lists, read_details)
         return Page(items=found.items, offset=found.offset, has_next=found.has_next)
+
+    def _change_lists(self, flt: ChangeFilter, descending: bool) -> list[PullRequestFilter]:
+        """The ABF lists holding ``flt``'s changes: open and/or closed, sorted by update."""
+        direction = "desc" if descending else "asc"
+        base = PullRequestFilter(scope=Scope.ALL, filter="all", sort="updated", direction=direction)
+        if len(flt.projects) == 1:
+            base = replace(base, scope=Scope.PROJECT, project=flt.projects[0], filter=None)
+        return [replace(base, status=s) for s in mapping.list_statuses(flt.states)]
 
     async def list_pull_request_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool
@@ -309,11 +333,7 @@ class AbfSource(PooledSource):
         Without a state filter the open and the closed lists are merged here, which reads
         ``offset + count`` items of each.
         """
-        direction = "desc" if descending else "asc"
-        base = PullRequestFilter(scope=Scope.ALL, filter="all", sort="updated", direction=direction)
-        if len(flt.projects) == 1:
-            base = replace(base, scope=Scope.PROJECT, project=flt.projects[0], filter=None)
-        lists = [replace(base, status=s) for s in mapping.list_statuses(flt.states)]
+        lists = self._change_lists(flt, descending)
         if not lists:
             return Page(items=(), offset=page.offset, has_next=False, total=page.offset)
         if len(lists) == 1:

@@ -18,10 +18,12 @@ def _factory(spec: BackendSpec, http: HttpClient) -> Source:
     return create_source(spec.name, spec.url, http, page_size=spec.page_size)
 
 
-async def _simulator() -> Simulator:
+async def _simulator(latency_ms: float = 0.0) -> Simulator:
     from adapters.gerrit.simulator import GerritData, start_simulator
 
-    return await start_simulator(GerritData.generated(40))  # seed + changes with patch sets
+    return await start_simulator(
+        GerritData.generated(40), latency_ms=latency_ms
+    )  # seed + changes with patch sets
 
 
 KIND = AdapterKind(

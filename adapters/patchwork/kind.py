@@ -35,10 +35,10 @@ def _api_version_problem(value: object) -> str | None:
     return f"api_version must be one of {', '.join(API_VERSIONS)}{hint}"
 
 
-async def _simulator() -> Simulator:
+async def _simulator(latency_ms: float = 0.0) -> Simulator:
     from adapters.patchwork.simulator import start_simulator
 
-    return await start_simulator()
+    return await start_simulator(latency_ms=latency_ms)
 
 
 TIME_ZONE = ConfigKey(time_zone_problem)  # shared with patchwork-fdo (adapters/patchwork_common)

@@ -21,10 +21,10 @@ def _factory(spec: BackendSpec, http: HttpClient) -> Source:
     )
 
 
-async def _simulator() -> Simulator:
+async def _simulator(latency_ms: float = 0.0) -> Simulator:
     from adapters.patchwork_fdo.simulator import FdoData, start_simulator
 
-    return await start_simulator(FdoData.generated())
+    return await start_simulator(FdoData.generated(), latency_ms=latency_ms)
 
 
 KIND = AdapterKind(

@@ -21,9 +21,13 @@ and ``EventPoller`` (see ``adapters/base.py``).
   newest first, patches as changes by ``last_updated``) read the filtered list whole and sort
   it here, once per walk (see ``_snapshot``).
 - **Checks**: test results belong to revisions; a patch's checks are those of the latest
-  revision holding it (see ``patch_revisions``).
+  revision holding it (see ``revisions.patch_revisions``).
 - Filters are pushed down to the fork's own query parameters; patch filters it does not have
   raise ``BadRequest`` instead of being dropped.
+
+Layout: this module holds the class and the reads of projects, patches, series and people;
+``events.py`` the event log reads, ``revisions.py`` revision placement (issued concurrently:
+see its doc) and test results, ``keys.py`` the helpers they share.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from adapters.base import (
@@ -46,7 +49,7 @@ from adapters.base import (
     TrackedSeriesFilter,
     fetch_each,
 )
-from adapters.errors import BadPayload, BadRequest, NotFound, SignInRequired
+from adapters.errors import BadPayload, BadRequest, SignInRequired
 from adapters.http import HttpClient, Params, Response
 from adapters.model import (
     Check,
@@ -66,8 +69,13 @@ from adapters.model import (
 )
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
-from adapters.patchwork_fdo import mapping
+from adapters.patchwork_fdo import events, mapping, revisions
 from adapters.patchwork_fdo.client import FdoClient
+from adapters.patchwork_fdo.keys import ONE_MICROSECOND
+from adapters.patchwork_fdo.keys import numeric as _numeric
+from adapters.patchwork_fdo.keys import numeric_key as _numeric_key
+from adapters.patchwork_fdo.keys import revision_key as _revision_key
+from adapters.patchwork_fdo.keys import window as _window
 from adapters.paths import BadSegment, digits, seg
 
 T = TypeVar("T")
@@ -77,38 +85,8 @@ KIND = "patchwork-fdo"
 PROJECT_TTL = 60.0
 SEEN_PATCHES = 20_000  # patches remembered for placing them in revisions (LRU)
 TEST_STATE_VALUES = frozenset({"pending", "info", "success", "warning", "failure", "null"})
-ONE_MICROSECOND = timedelta(microseconds=1)
-ONE_SECOND = timedelta(seconds=1)
 SNAPSHOT_TTL = 60.0  # how long a walk's later windows may reuse the list its first read
 SNAPSHOTS = 32  # sorted lists kept at most
-
-
-def _window(items: Sequence[T], page: PageRequest) -> Page[T]:
-    """One window of a list held whole."""
-    end = page.offset + page.count
-    return Page(
-        items=tuple(items[page.offset : end]),
-        offset=page.offset,
-        has_next=end < len(items),
-        total=len(items),
-    )
-
-
-def _numeric_key(native_id: str) -> int:
-    return int(native_id) if digits(native_id) else -1
-
-
-def _numeric(native_id: str, backend: str) -> str:
-    if digits(native_id) is None:
-        raise NotFound(backend, f"no such object {native_id[:40]!r}")
-    return native_id
-
-
-def _revision_key(key: str, backend: str) -> tuple[str, int]:
-    series_id, _, version = key.partition("/")
-    if digits(series_id) is None or digits(version) is None:
-        raise NotFound(backend, f"no such revision {key[:40]!r} (expected <series>/<version>)")
-    return series_id, int(version)
 
 
 class FdoSource(PooledSource):
@@ -361,48 +339,12 @@ class FdoSource(PooledSource):
     async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
         """The test results of the latest revision holding each patch: the fork attaches
         results to revisions, and they are what a patch's checks roll up to."""
-        keys = [r.key if r is not None else None for r in await self.patch_revisions(ids)]
-        wanted = sorted({k for k in keys if k is not None})
-        results = dict(zip(wanted, await self.revision_test_results(wanted), strict=True))
-        return [results.get(k, []) if k is not None else [] for k in keys]
+        return await revisions.patch_checks(self, ids)
 
     async def patch_revisions(self, ids: Sequence[str]) -> list[Revision | None]:
-        """The latest revision holding each patch (``None``: in none).
-
-        A patch names no series, but its series was submitted by the same person no later
-        than the patch: one list of that submitter's series per (project, submitter) of the
-        batch, then their revisions newest series first, until every patch is placed.
-        """
-        unseen = [i for i in ids if i not in self._seen]
-        fetched = dict(zip(unseen, await self.get_patches(unseen), strict=True)) if unseen else {}
-        patches = [self._seen.get(i) if i in self._seen else fetched.get(i) for i in ids]
-        groups: dict[tuple[str, str], list[Patch]] = {}
-        for p in patches:
-            if p is not None and p.submitter is not None:
-                groups.setdefault((p.project.id, p.submitter.id), []).append(p)
-        placed: dict[str, Revision] = {}
-        for (project, submitter), members in groups.items():
-            latest = max(p.date for p in members)
-            params = {
-                "submitter": submitter,
-                "submitted_before": format_server_date(latest + ONE_SECOND, self.name),
-            }
-            items = await self.client.all_items(f"projects/{project}/series/", params)
-            candidates = sorted(
-                (self._series(d, {}) for d in items),
-                key=lambda x: (x.date, _numeric_key(x.id)),
-                reverse=True,
-            )
-            pending = {p.id for p in members}
-            for series in candidates:
-                if not pending:
-                    break
-                [revisions] = await self.series_revisions([series.id])
-                for rev in sorted(revisions, key=lambda r: r.version, reverse=True):
-                    for pid in pending & set(rev.patch_ids):
-                        placed[pid] = rev
-                    pending -= set(rev.patch_ids)
-        return [placed.get(p.id) if p is not None else None for p in patches]
+        """The latest revision holding each patch (``None``: in none); see
+        ``revisions.patch_revisions``."""
+        return await revisions.patch_revisions(self, ids)
 
     async def list_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool
@@ -579,23 +521,8 @@ class FdoSource(PooledSource):
         return await self.client.text(f"series/{series_id}/revisions/{version}/mbox/", params)
 
     async def report_test_result(self, key: str, result: NewTestResult) -> Check:
-        """``POST …/test-results/``; the stored result is read back (one GET) when the answer
-        does not carry it, so the caller always gets what the server now holds."""
-        series_id, version = _revision_key(key, self.name)
-        if not result.test_name.strip():
-            raise BadRequest(self.name, "test_name must not be empty")
-        rel = f"series/{series_id}/revisions/{version}/test-results/"
-        answer = await self.client.send("POST", rel, mapping.test_result_body(result))
-        if (
-            isinstance(answer, dict)
-            and answer.get("test_name") == result.test_name
-            and {"date", "state"} <= answer.keys()
-        ):
-            return mapping.test_result(self.name, key, answer)
-        for check in mapping.test_results(self.name, key, await self.client.get(rel)):
-            if check.context == result.test_name:
-                return check
-        raise BadPayload(self.name, "the reported test result is not in the revision's results")
+        """``POST …/test-results/``, the stored result read back when the answer lacks it."""
+        return await revisions.report_test_result(self, key, result)
 
     # --- people ------------------------------------------------------------------------
 
@@ -617,97 +544,17 @@ class FdoSource(PooledSource):
 
         return await fetch_each(ids, fetch)
 
-    # --- events ------------------------------------------------------------------------
-
-    async def _event_scopes(self, flt: EventFilter) -> list[tuple[str, Project]]:
-        """The events lists to read: the project's, or (no project) every project's."""
-        if flt.project:
-            key = await self._project_key(flt.project)
-            [proj] = await self.get_projects([flt.project])
-            if proj is None:
-                raise NotFound(self.name, f"no project {flt.project[:40]!r}")
-            return [(f"projects/{key}/events/", proj)]
-        table = await self._project_table()
-        return [(f"projects/{p.id}/events/", p) for p in table.values()]
-
-    async def _read_events(
-        self, flt: EventFilter, since: datetime | None
-    ) -> list[tuple[datetime, Event]]:
-        """Every event matching ``flt`` strictly newer than ``since``, in no set order."""
-        params: dict[str, Any] = {}
-        if flt.categories:
-            params["name"] = ",".join(flt.categories)
-        if flt.series:
-            params["series"] = _numeric(flt.series, self.name)
-        if flt.patch:
-            params["patch"] = _numeric(flt.patch, self.name)
-        if since is not None:
-            params["since"] = format_server_date(since, self.name)
-        scopes = await self._event_scopes(flt)
-        lists = await asyncio.gather(*(self.client.all_items(rel, params) for rel, _ in scopes))
-        out: list[tuple[datetime, Event]] = []
-        for (_, proj), items in zip(scopes, lists, strict=True):
-            for d in items:
-                out.append((mapping.event_time(d, self.name), mapping.event(self.name, d, proj)))
-        return out
+    # --- events (adapters/patchwork_fdo/events.py) ----------------------------------------
 
     async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
-        """Events newest first: a project's, or every project's merged (no project).
-
-        The API orders nothing and filters by ``since`` only: the list is read whole, sorted
-        here, and ``before`` is applied here. Events never concern a cover letter (covers are
-        text inside revisions in this fork), so a ``cover`` filter matches none.
-        """
-        if flt.cover:
-            return Page(items=(), offset=page.offset, has_next=False, total=0)
-
-        async def load() -> list[Event]:
-            # ``since`` is inclusive here, as on upstream Patchwork: ask from 1 µs earlier.
-            since = flt.since - ONE_MICROSECOND if flt.since else None
-            found = [ev for _, ev in await self._read_events(flt, since)]
-            if flt.before is not None:
-                found = [ev for ev in found if ev.date < flt.before]
-            found.sort(key=lambda ev: (ev.date, ev.id), reverse=True)
-            return found
-
-        return _window(await self._snapshot(("events", flt), page.offset, load), page)
+        """Events newest first: a project's, or every project's merged (no project)."""
+        return await events.list_events(self, flt, page)
 
     async def poll_events(
         self, flt: EventFilter, cursor: EventCursor | None
     ) -> tuple[list[Event], EventCursor]:
         """Every event after ``cursor``, oldest first, each exactly once (see module doc)."""
-        # A first poll takes ``flt.since`` as the API does (strictly newer); later polls
-        # re-read their cursor's microsecond and drop what they already delivered there.
-        first = cursor is None
-        cursor = cursor or EventCursor(since=flt.since)
-        scope = EventFilter(
-            project=flt.project, categories=flt.categories, patch=flt.patch, series=flt.series
-        )
-        since = cursor.since
-        if since is not None and not first:
-            since -= ONE_MICROSECOND  # ``since`` is strictly newer: see the boundary again
-        fresh: list[tuple[datetime, Event]] = []
-        delivered: set[str] = set()
-        for when, ev in await self._read_events(scope, since):
-            if cursor.since is not None and (
-                when < cursor.since
-                or (when == cursor.since and (first or ev.id in cursor.seen_at_since))
-            ):
-                continue
-            if ev.id in delivered:
-                continue  # the same event on two pages (the list moved under us)
-            delivered.add(ev.id)
-            fresh.append((when, ev))
-        fresh.sort(key=lambda pair: pair[0])
-        if not fresh:
-            return [], cursor
-        newest = fresh[-1][0]
-        at_newest = {ev.id for when, ev in fresh if when == newest}
-        if newest == cursor.since:
-            at_newest |= cursor.seen_at_since
-        return [ev for _, ev in fresh], EventCursor(
-            since=newest, seen_at_since=frozenset(at_newest)
-        )
+        return await events.poll_events(self, flt, cursor)
 
 
 class AnonymousFdoSource(FdoSource):

@@ -367,17 +367,29 @@ RunningSimulator = simulator_common.RunningSimulator[SimulatorState]
 
 
 async def start_simulator(
-    data: AbfData | None = None, host: str = "127.0.0.1", port: int = 0, *, real: bool = True
+    data: AbfData | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    real: bool = True,
+    latency_ms: float = 0.0,
 ) -> RunningSimulator:
-    """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash."""
-    return await simulator_common.serve(create_app(data, real=real), SIM_STATE, host, port)
+    """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash.
+    ``latency_ms``: every API request is answered that late."""
+    app = create_app(data, real=real)
+    simulator_common.add_latency(app, latency_ms, "/api/")
+    return await simulator_common.serve(app, SIM_STATE, host, port)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
-    """``python -m adapters.abf.simulator [--host H] [--port P] [--documented]``."""
+    """``python -m adapters.abf.simulator [--host H] [--port P] [--documented]
+    [--latency-ms N]``."""
     parser = argparse.ArgumentParser(description="ABF /api/v1 simulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8900)
     parser.add_argument("--documented", action="store_true", help="the documented shapes")
+    simulator_common.latency_argument(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
-    web.run_app(create_app(real=not args.documented), host=args.host, port=args.port)
+    app = create_app(real=not args.documented)
+    simulator_common.add_latency(app, args.latency_ms, "/api/")
+    web.run_app(app, host=args.host, port=args.port)

@@ -160,22 +160,28 @@ async def start_simulator(
     *,
     auth: str = "basic",
     legacy: bool = False,
+    latency_ms: float = 0.0,
 ) -> RunningSimulator:
-    """Start on ``host:port`` (0: any free port); the URL has no trailing slash."""
-    return await simulator_common.serve(
-        create_app(data, auth=auth, legacy=legacy), SIM_STATE, host, port
-    )
+    """Start on ``host:port`` (0: any free port); the URL has no trailing slash.
+    ``latency_ms``: every request (Gerrit's REST API is the whole server) is answered that
+    late."""
+    app = create_app(data, auth=auth, legacy=legacy)
+    simulator_common.add_latency(app, latency_ms)
+    return await simulator_common.serve(app, SIM_STATE, host, port)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
-    """``python -m adapters.gerrit.simulator [--port P] [--generated N] [--digest] [--legacy]``."""
+    """``python -m adapters.gerrit.simulator [--port P] [--generated N] [--digest] [--legacy]
+    [--latency-ms N]``."""
     parser = argparse.ArgumentParser(description="Gerrit REST API simulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8810)
     parser.add_argument("--generated", type=int, default=0, help="add N generated changes")
     parser.add_argument("--digest", action="store_true", help="digest instead of basic auth")
     parser.add_argument("--legacy", action="store_true", help="behave like Gerrit 2.8")
+    simulator_common.latency_argument(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
     data = GerritData.generated(args.generated) if args.generated else GerritData.from_seed()
     app = create_app(data, auth="digest" if args.digest else "basic", legacy=args.legacy)
+    simulator_common.add_latency(app, args.latency_ms)
     web.run_app(app, host=args.host, port=args.port)

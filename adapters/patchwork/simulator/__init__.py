@@ -40,6 +40,7 @@ __all__ = [
     "start_simulator",
 ]
 
+API_PREFIX = "/api/"  # what --latency-ms delays (the web downloads answer at once)
 FAULT_KINDS = frozenset({"500", "404", "403", "hang", "garbage", "slow"})
 
 
@@ -206,34 +207,29 @@ RunningSimulator = simulator_common.RunningSimulator[SimulatorState]
 
 
 async def start_simulator(
-    data: PatchworkData | None = None, host: str = "127.0.0.1", port: int = 0
+    data: PatchworkData | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    latency_ms: float = 0.0,
 ) -> RunningSimulator:
-    """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash."""
-    return await simulator_common.serve(create_app(data), SIM_STATE, host, port)
+    """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash.
+    ``latency_ms``: every API request is answered that late."""
+    app = create_app(data)
+    simulator_common.add_latency(app, latency_ms, API_PREFIX)
+    return await simulator_common.serve(app, SIM_STATE, host, port)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
-    """``python -m adapters.patchwork.simulator [--host H] [--port P] [--generated N]``."""
+    """``python -m adapters.patchwork.simulator [--host H] [--port P] [--generated N]
+    [--latency-ms N]``."""
     parser = argparse.ArgumentParser(description="Patchwork 3.2.1 REST API simulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8800)
     parser.add_argument("--generated", type=int, default=0, help="add N generated patches")
-    parser.add_argument(
-        "--latency-ms",
-        type=float,
-        default=0.0,
-        help="answer every /api/ request this many ms late (a real server's service time)",
-    )
+    simulator_common.latency_argument(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
     data = PatchworkData.generated(args.generated) if args.generated else PatchworkData.from_seed()
     app = create_app(data)
-    add_latency(app, args.latency_ms)
+    simulator_common.add_latency(app, args.latency_ms, API_PREFIX)
     web.run_app(app, host=args.host, port=args.port)
-
-
-def add_latency(app: web.Application, ms: float) -> None:
-    """Answer every ``/api/`` request ``ms`` milliseconds late (0: at once), as a real server
-    with that service time would (``bench.compat --backend-latency-ms``)."""
-    if ms > 0:
-        app[SIM_STATE].faults["/api/"] = "slow"
-        app[SIM_STATE].slow_seconds = ms / 1000

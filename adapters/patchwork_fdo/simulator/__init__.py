@@ -390,17 +390,28 @@ RunningFdoSimulator = simulator_common.RunningSimulator[FdoSimState]
 
 
 async def start_simulator(
-    data: FdoData | None = None, host: str = "127.0.0.1", port: int = 0
+    data: FdoData | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    latency_ms: float = 0.0,
 ) -> RunningFdoSimulator:
-    """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash."""
-    return await simulator_common.serve(create_app(data), FDO_STATE, host, port)
+    """Start the simulator on ``host:port`` (0: any free port); its URL has no trailing slash.
+    ``latency_ms``: every API request is answered that late."""
+    app = create_app(data)
+    simulator_common.add_latency(app, latency_ms, "/api/")
+    return await simulator_common.serve(app, FDO_STATE, host, port)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
-    """``python -m adapters.patchwork_fdo.simulator [--host H] [--port P] [--generated N]``."""
+    """``python -m adapters.patchwork_fdo.simulator [--host H] [--port P] [--generated N]
+    [--latency-ms N]``."""
     parser = argparse.ArgumentParser(description="freedesktop Patchwork API 1.0 simulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8801)
     parser.add_argument("--generated", type=int, default=12, help="generated series to add")
+    simulator_common.latency_argument(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
-    web.run_app(create_app(FdoData.generated(args.generated)), host=args.host, port=args.port)
+    app = create_app(FdoData.generated(args.generated))
+    simulator_common.add_latency(app, args.latency_ms, "/api/")
+    web.run_app(app, host=args.host, port=args.port)

@@ -83,3 +83,33 @@ async def test_federation_events_by_update_time(abf: Abf) -> None:
     assert len(recent.items) < len(page.items) and not recent.has_next
     ids = {e.id for e in page.items}
     assert len(ids) == len(page.items)
+
+
+async def test_federation_changes_first_window_reads_only_the_heads_details(abf: Abf) -> None:
+    # ABF's lists carry no update time: a walk's first window reads each list's head detail
+    # only (2 lists + 2 details, however long the lists), enough for the merge to know
+    # whether ABF reaches a page at all (issue 21).
+    before = len(abf.sim.state.requests)
+    page = await abf.source.list_changes(ChangeFilter(), PageRequest(0, 50), True)
+    paths = abf.paths(before)
+    details = [p for p in paths if "/pull_requests/" in p]
+    assert len([p for p in paths if "pull_requests.json?" in p]) == 2
+    assert len(details) == 2 and len(page.items) == 1 and page.has_next
+    whole = await abf.source.list_pull_request_changes(ChangeFilter(), PageRequest(0, 100), True)
+    assert page.items[0].id == whole.items[0].id
+    assert page.items[0].updated_at == whole.items[0].updated_at  # the detail's time
+    # The next window reuses the walk's lists: details only, every one that can reach it.
+    mark = len(abf.sim.state.requests)
+    rest = await abf.source.list_changes(ChangeFilter(), PageRequest(1, 50), True)
+    assert not [p for p in abf.paths(mark) if "pull_requests.json" in p]
+    assert [r.id for r in rest.items] == [r.id for r in whole.items[1:51]]
+
+
+async def test_federation_changes_lazy_walks_equal_the_whole_list(abf: Abf) -> None:
+    for desc in (True, False):
+        for states in ((), (ChangeState.OPEN,), (ChangeState.MERGED, ChangeState.CLOSED)):
+            flt = ChangeFilter(states=states)
+            whole = await abf.source.list_pull_request_changes(flt, PageRequest(0, 100), desc)
+            for size in (1, 3, 50):
+                walked = await _walk(abf.source, flt, size, desc)
+                assert walked == [r.id for r in whole.items], (desc, states, size)

@@ -398,10 +398,10 @@ def test_create_app_exposes_state() -> None:
 
 
 def test_add_latency_delays_api_requests_only_when_asked() -> None:
-    from adapters.patchwork.simulator import add_latency
+    from adapters import simulator_common
 
     app = create_app()
-    add_latency(app, 0)
-    assert app[SIM_STATE].faults == {}
-    add_latency(app, 5)
-    assert app[SIM_STATE].faults == {"/api/": "slow"} and app[SIM_STATE].slow_seconds == 0.005
+    simulator_common.add_latency(app, 0, "/api/")
+    assert simulator_common.latency_of(app) == 0 and app[SIM_STATE].faults == {}
+    simulator_common.add_latency(app, 5, "/api/")
+    assert simulator_common.latency_of(app) == 5 and app[SIM_STATE].faults == {}

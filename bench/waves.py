@@ -1,0 +1,281 @@
+"""Bench: the cross-forge dashboard page's upstream requests and *waves*, per kind (issue 21).
+
+A wave is a round trip the page has to wait for: a request's wave is one more than the
+highest wave among the requests that had already answered when it was issued (1 when none
+had). The page's waves are the highest wave; with every backend answering L ms late the page
+cannot answer in less than waves × L ms. Each request's issue and answer are taken from the
+gateway's own ``HttpClient`` hook (``on_request``: the attempt's end and duration, on one
+monotonic clock), so the count is a fact of the code's ordering, not of the machine's speed.
+
+Two parts:
+
+- ``count``: in-process over the four demo simulators (the seeds ``revgate demo`` serves), the
+  warm query's upstream requests and waves per backend (the test suite asserts these:
+  tests/schema/test_dashboard_waves.py);
+- ``--latency-ms L`` (default 20): the simulators as processes answering L ms late and the
+  gateway in its own process, the p50 of the query against waves × L + 15 ms, 3 rounds,
+  medians.
+
+Run: ``.venv/bin/python -m bench.waves`` (``--requests N`` per round, default 30).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import aiohttp
+import httpx
+
+from adapters.registry import RequestHook
+from bench.procs import free_port, spawn
+
+FIELDS = """__typename id title state updatedAt webUrl checkState
+  author { name email } project { name linkName } backend { name }
+  currentRevision { number sha }"""
+QUERIES = {
+    "changes(first: 50)": "query Page { changes(first: 50) { nodes { " + FIELDS + " } } }",
+    "changes(first: 50) + checks": "query Page { changes(first: 50) { nodes { "
+    + FIELDS
+    + " ... on Patch { checks { context state } } } } }",
+    "changes(first: 100)": "query Page { changes(first: 100) { nodes { " + FIELDS + " } } }",
+}
+# The demo's data: what `revgate demo` serves (gateway/cli.py `_demo`).
+DEMO_GERRIT_CHANGES, DEMO_FDO_SERIES = 40, 12
+BACKENDS = ("patchwork", "fdo", "gerrit", "abf")
+
+
+@dataclass
+class WaveLog:
+    """Upstream attempts as (backend, issued, answered) on the monotonic clock."""
+
+    attempts: list[tuple[str, float, float]] = field(default_factory=list)
+
+    def hook(self, backend: str, then: RequestHook | None = None) -> RequestHook:
+        """An ``on_request`` hook recording ``backend``'s attempts (and calling ``then``)."""
+
+        def record(method: str, url: str, status: int | None, seconds: float) -> None:
+            # No await between the attempt's end and this call: "now" is its answer time.
+            end = time.monotonic()
+            self.attempts.append((backend, end - seconds, end))
+            if then is not None:
+                then(method, url, status, seconds)
+
+        return record
+
+    def clear(self) -> None:
+        self.attempts.clear()
+
+    def requests(self, backend: str | None = None) -> int:
+        return sum(1 for b, _, _ in self.attempts if backend in (None, b))
+
+    def waves(self, backend: str | None = None) -> int:
+        """The critical path in round trips of ``backend``'s attempts (all when None)."""
+        spans = sorted((s, e) for b, s, e in self.attempts if backend in (None, b))
+        depth: list[tuple[float, int]] = []  # (answered, wave) of the attempts seen
+        for start, end in spans:
+            wave = 1 + max((w for answered, w in depth if answered <= start), default=0)
+            depth.append((end, wave))
+        return max((w for _, w in depth), default=0)
+
+
+@contextmanager
+def recording() -> Iterator[WaveLog]:
+    """Record every upstream attempt of the gateways created inside (their metrics hook)."""
+    from gateway.metrics import Metrics
+
+    log = WaveLog()
+    original = Metrics.upstream_hook
+
+    def upstream_hook(self: Metrics, backend: str) -> RequestHook:
+        return log.hook(backend, original(self, backend))
+
+    with mock.patch.object(Metrics, "upstream_hook", upstream_hook):
+        yield log
+
+
+@asynccontextmanager
+async def demo_gateway(latency_ms: float = 0.0) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """The demo's four simulators (in-process, ``latency_ms`` late) and the gateway over them
+    as an in-process client; also yields the simulators by backend name."""
+    from adapters.abf.simulator import start_simulator as start_abf
+    from adapters.gerrit.simulator import GerritData
+    from adapters.gerrit.simulator import start_simulator as start_gerrit
+    from adapters.patchwork.simulator import start_simulator as start_pw
+    from adapters.patchwork_fdo.simulator import FdoData
+    from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
+    from gateway.app import create_app
+    from gateway.cli import demo_settings
+
+    sims: dict[str, Any] = {
+        "patchwork": await start_pw(latency_ms=latency_ms),
+        "fdo": await start_fdo(FdoData.generated(DEMO_FDO_SERIES), latency_ms=latency_ms),
+        "gerrit": await start_gerrit(
+            GerritData.generated(DEMO_GERRIT_CHANGES), latency_ms=latency_ms
+        ),
+        "abf": await start_abf(latency_ms=latency_ms),
+    }
+    try:
+        urls = {name: sim.url for name, sim in sims.items()}
+        settings = demo_settings(
+            urls["patchwork"], urls["fdo"], "127.0.0.1", 8000, urls["abf"], urls["gerrit"]
+        )
+        app = create_app(settings)
+        transport = httpx.ASGITransport(app=app)
+        await app.state.backends.open()
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as c:
+                yield c, sims
+        finally:
+            await app.state.backends.close()
+    finally:
+        for sim in sims.values():
+            await sim.close()
+
+
+async def count(query: str, latency_ms: float = 0.0) -> dict[str, tuple[int, int]]:
+    """Per backend (and ``"all"``): (upstream requests, waves) of the warm ``query``."""
+    with recording() as log:
+        async with demo_gateway(latency_ms) as (client, _):
+            for _ in range(2):  # the first also detects versions and warms pools
+                log.clear()
+                body = (await client.post("/graphql", json={"query": query})).json()
+                assert not body.get("errors"), body["errors"]
+    counts = {b: (log.requests(b), log.waves(b)) for b in BACKENDS}
+    counts["all"] = (log.requests(), log.waves())
+    return counts
+
+
+CONFIG = """
+[[backends]]
+name = "patchwork"
+kind = "patchwork"
+url = "{patchwork}"
+token_env = "REVGATE_DEMO_TOKEN"
+
+[[backends]]
+name = "fdo"
+kind = "patchwork-fdo"
+url = "{fdo}"
+token_env = "REVGATE_DEMO_FDO_TOKEN"
+
+[[backends]]
+name = "gerrit"
+kind = "gerrit"
+url = "{gerrit}"
+username_env = "REVGATE_DEMO_GERRIT_USER"
+password_env = "REVGATE_DEMO_GERRIT_PASSWORD"
+
+[[backends]]
+name = "abf"
+kind = "abf"
+url = "{abf}"
+token_env = "REVGATE_DEMO_ABF_TOKEN"
+"""
+
+
+@asynccontextmanager
+async def fleet(latency_ms: float) -> AsyncIterator[str]:
+    """The demo's simulators as processes answering ``latency_ms`` late, and the gateway in
+    its own process over them; yields the gateway's URL."""
+    from adapters.abf.simulator import TOKEN as ABF_TOKEN
+    from gateway.cli import DEMO_ADMIN_TOKEN, DEMO_FDO_CI_TOKEN
+
+    late = ["--latency-ms", str(latency_ms)]
+    servers = {
+        "patchwork": (["-m", "adapters.patchwork.simulator"], "/api/"),
+        "fdo": (["-m", "adapters.patchwork_fdo.simulator"], "/"),
+        "gerrit": (["-m", "adapters.gerrit.simulator", "--generated", "40"], "/"),
+        "abf": (["-m", "adapters.abf.simulator"], "/"),
+    }
+    procs: list[asyncio.subprocess.Process] = []
+    urls: dict[str, str] = {}
+    try:
+        for name, (args, ready) in servers.items():
+            port = free_port()
+            urls[name] = f"http://127.0.0.1:{port}"
+            procs.append(await spawn([*args, *late, "--port", str(port)], urls[name] + ready))
+        with tempfile.TemporaryDirectory() as tmp:
+            config = Path(tmp) / "revgate.toml"
+            config.write_text(CONFIG.format(**urls))
+            env = {
+                "REVGATE_DEMO_TOKEN": DEMO_ADMIN_TOKEN,
+                "REVGATE_DEMO_FDO_TOKEN": DEMO_FDO_CI_TOKEN,
+                "REVGATE_DEMO_GERRIT_USER": "admin",
+                "REVGATE_DEMO_GERRIT_PASSWORD": "secret",
+                "REVGATE_DEMO_ABF_TOKEN": ABF_TOKEN,
+            }
+            port = free_port()
+            args = ["-m", "gateway.cli", "serve", "--config", str(config), "--port", str(port)]
+            procs.append(await spawn(args, f"http://127.0.0.1:{port}/healthz", env=env))
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            await proc.wait()
+
+
+async def timed(gateway: str, query: str, requests: int) -> float:
+    """Median of 3 rounds' median latency (ms) of ``query``."""
+    rounds = []
+    async with aiohttp.ClientSession() as http:
+        for _ in range(3):
+            samples = []
+            for _ in range(requests):
+                start = time.perf_counter()
+                async with http.post(f"{gateway}/graphql", json={"query": query}) as resp:
+                    body = await resp.json()
+                samples.append((time.perf_counter() - start) * 1000)
+                assert not body.get("errors"), body["errors"]
+            rounds.append(statistics.median(samples))
+    return statistics.median(rounds)
+
+
+def _row(name: str, counts: Mapping[str, tuple[int, int]]) -> str:
+    cells = ", ".join(f"{b} {counts[b][0]}/{counts[b][1]}" for b in BACKENDS)
+    total = counts["all"]
+    return f"{name}: requests/waves {cells}; all {total[0]} in {total[1]} waves"
+
+
+async def run(latency_ms: float, requests: int) -> None:
+    """Count, then time, and print the table."""
+    counted = {name: await count(query) for name, query in QUERIES.items()}
+    for name, counts in counted.items():
+        print(_row(name, counts))
+    if requests <= 0:
+        return
+    async with fleet(latency_ms) as gateway:
+        for name, query in QUERIES.items():
+            await timed(gateway, query, 2)  # warm-up: versions, pools
+            p50 = await timed(gateway, query, requests)
+            floor = counted[name]["all"][1] * latency_ms + 15
+            print(f"{name}: p50 {p50:.1f} ms with {latency_ms:g} ms latency (goal ≤ {floor:g})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--requests", type=int, default=30, help="per round; 0: count only")
+    args = parser.parse_args()
+    os.environ.setdefault("REVGATE_LOG_LEVEL", "WARNING")
+
+    async def bounded() -> None:
+        async with asyncio.timeout(900):
+            await run(args.latency_ms, args.requests)
+
+    asyncio.run(bounded())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The cross-forge dashboard page's upstream requests and waves, per kind (issue 21).
+
+Counted from the gateway's own ``on_request`` hook over the four demo simulators
+(``bench.waves``): a wave is a round trip the page waits for, so the figures are facts of the
+code's ordering (what is issued together, what waits for what), not timings. A regression
+(a request more, or requests issued one after another again) fails here.
+
+What each API forces (bench/README.md "The dashboard page's upstream waves"):
+- Patchwork: one list request carries every field of the page; ``checks`` add one per patch
+  (no multi-patch checks endpoint), all in the second wave.
+- Gerrit: one query with ``o=`` options.
+- ABF: the open and the closed list (no update time in list items), then the detail of each
+  list's head only: none of ABF's pull requests reaches this page, so nothing more is read.
+- fdo: the patch list (with the merge), then for ``currentRevision``/``checkState`` each
+  (project, submitter)'s series list, the candidate series' revisions and the placed
+  revisions' test results: 4 of its own, the page's waves 3–5 (they start once the merge,
+  2 waves because of ABF, has chosen the page's patches).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.waves import QUERIES, count
+
+# query → backend → (requests, waves); "all" is the page's critical path.
+EXPECTED = {
+    "changes(first: 50)": dict(
+        patchwork=(1, 1), fdo=(23, 4), gerrit=(1, 1), abf=(4, 2), all=(29, 5)
+    ),
+    "changes(first: 50) + checks": dict(
+        patchwork=(30, 2), fdo=(23, 4), gerrit=(1, 1), abf=(4, 2), all=(58, 5)
+    ),
+    "changes(first: 100)": dict(
+        patchwork=(1, 1), fdo=(45, 4), gerrit=(1, 1), abf=(4, 2), all=(51, 5)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(QUERIES))
+async def test_dashboard_page_upstream_requests_and_waves_per_kind(name: str) -> None:
+    # 20 ms per upstream answer, as in the bench: requests issued together overlap for sure.
+    assert await count(QUERIES[name], latency_ms=20) == EXPECTED[name]
