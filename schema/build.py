@@ -13,7 +13,7 @@ from strawberry.tools import merge_types
 from schema.abf_mutations import AbfMutation
 from schema.abf_query import AbfQuery
 from schema.errors import LoggingSchema, PartialErrors, mask_errors
-from schema.fastpath import FastPath
+from schema.execution import FastPath, TextValidationCache, graphql_schema
 from schema.gerrit import GERRIT_TYPES, GerritQuery
 from schema.gerrit_mutations import GerritMutation
 from schema.limits import QueryLimits, limit_extensions, no_introspection
@@ -23,7 +23,6 @@ from schema.revisions import RevisionMutation
 from schema.scalars import SCALAR_OVERRIDES
 from schema.subscriptions import Subscription
 from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
-from schema.validation import TextValidationCache
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
@@ -65,9 +64,9 @@ def build_schema(
 ) -> strawberry.Schema:
     """The revgate schema with error masking, query limits (documents parsed, measured and
     cached by text before any validation rule: ``schema/documents.py``), a validation cache
-    (keyed by query text: ``schema/validation.py``) and ``extensions`` (metrics).
+    (keyed by query text: ``schema/execution/validation.py``) and ``extensions`` (metrics).
 
-    ``fast_path`` (see ``schema/fastpath.py``) runs supported queries from compiled plans; its
+    ``fast_path`` (see ``schema/execution/``) runs supported queries from compiled plans; its
     extension goes last so that every check of the extensions before it (limits, cost) applies
     first.
     """
@@ -99,7 +98,7 @@ def build_schema(
         else None,
     )
     # strawberry 0.341 takes no schema description (its printer leaves it out of the SDL too)
-    schema._schema.description = SCHEMA_DESCRIPTION
+    graphql_schema(schema).description = SCHEMA_DESCRIPTION
     return schema
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.model import Page
+from schema.execution import LazyList, RecordList
 from schema.pagination import connection, offset_cursor
-from schema.projection import LazyList, RecordList
 from tests.schema.test_fastpath import Harness
 
 
