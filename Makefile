@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean lock bench bench-dashboard bench-load redis-server chromium haproxy compose-validator graphiql-assets screenshot
+.PHONY: demo test check lint typecheck format schema clean lock test-random bench bench-dashboard bench-load redis-server chromium haproxy compose-validator graphiql-assets screenshot
 
 # The venv installs exactly the locked versions (hash-checked), then revgate itself without
 # resolving again, so every developer, CI and the image run what was tested.
@@ -80,7 +80,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy gateway schema adapters tests bench revgate.py
 
-check: lint typecheck test  ## everything CI and reviewers rely on
+# The schema tests once more in a random order (pytest-random-order: modules shuffled, and the
+# tests within each): no test may rely on another having run first. The seed is printed;
+# rerun a failure with --random-order-seed=N.
+test-random: $(STAMP)  ## tests/schema in random order
+	$(BIN)/python -m pytest tests/schema -p no:cacheprovider --random-order
+
+check: lint typecheck test test-random  ## everything CI and reviewers rely on
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -14,6 +14,7 @@ exactly the shape an aiodataloader batch function needs.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -341,19 +342,18 @@ class TrackedPatchFilter(PatchFilter):
 
 # -- capability checks -----------------------------------------------------------------------
 
-_PROVIDES: dict[tuple[type, type], bool] = {}
-
 
 def provides(source: object, port: type[P]) -> TypeIs[P]:
     """``isinstance(source, port)`` for a port above (a method-only protocol), answered once per
     source class: a runtime protocol check walks the protocol's members on every call, and
     the GraphQL resolvers ask it several times per request. A source's ports are its class's
     methods, never attributes set on one instance, so the class decides."""
-    key = (type(source), port)
-    found = _PROVIDES.get(key)
-    if found is None:
-        found = _PROVIDES[key] = isinstance(source, port)
-    return found
+    return _class_provides(type(source), port)  # type: ignore[arg-type]  # classes hash
+
+
+@functools.lru_cache(maxsize=512)  # (source class, port) pairs: a few dozen in a process
+def _class_provides(cls: type, port: type) -> bool:
+    return issubclass(cls, port)
 
 
 # -- per-id reads --------------------------------------------------------------------------

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import hashlib
 import os
 import pstats
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -63,11 +65,14 @@ async def _asgi_post(app: Any, body: bytes) -> tuple[int, bytes]:
     return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
 
-async def run(requests: int, profile: bool, fast: bool) -> None:
-    """Measure (and optionally profile) both queries."""
+@contextlib.asynccontextmanager
+async def bench_app(fast: bool) -> AsyncIterator[Any]:
+    """The app over a simulator child process (100 generated patches), its backends open."""
     port = free_port()
+    # the simulator package has no ``__main__`` since it became a sub-package
+    run_simulator = "from adapters.patchwork.simulator import main; main()"
     sim = await spawn(
-        ["-m", "adapters.patchwork.simulator", "--port", str(port), "--generated", "100"],
+        ["-c", run_simulator, "--port", str(port), "--generated", "100"],
         f"http://127.0.0.1:{port}/api/",
     )
     try:
@@ -96,32 +101,45 @@ async def run(requests: int, profile: bool, fast: bool) -> None:
         app.state.fast_path.enabled = fast
         await app.state.backends.open()
         try:
-            for name, query in (("list-100", LIST_QUERY), ("single", SINGLE_QUERY)):
-                body = orjson.dumps({"query": query})
-                for _ in range(20):  # warm-up: connections, version detection, caches
-                    status, out = await _asgi_post(app, body)
-                    assert status == 200 and b'"errors"' not in out, out[:300]
-                gc.collect()
-                prof = cProfile.Profile() if profile else None
-                start = time.process_time()
-                if prof:
-                    prof.enable()
-                for _ in range(requests):
-                    status, _ = await _asgi_post(app, body)
-                    assert status == 200, status
-                if prof:
-                    prof.disable()
-                cpu = (time.process_time() - start) * 1000 / requests
-                mode = "fast path" if fast else "normal execution"
-                print(f"{name:9} {mode:17} {cpu:6.2f} ms CPU per request (gateway process)")
-                if prof:
-                    pstats.Stats(prof).sort_stats(
-                        os.environ.get("BENCH_SORT", "tottime")
-                    ).print_stats(int(os.environ.get("BENCH_TOP", "25")))
+            yield app
         finally:
             await app.state.backends.close()
     finally:
         await stop([sim])
+
+
+async def warm(app: Any, query: str) -> bytes:
+    """The request body of ``query``, after 20 warm-up requests (connections, version
+    detection, caches)."""
+    body = orjson.dumps({"query": query})
+    for _ in range(20):
+        status, out = await _asgi_post(app, body)
+        assert status == 200 and b'"errors"' not in out, out[:300]
+    gc.collect()
+    return body
+
+
+async def run(requests: int, profile: bool, fast: bool) -> None:
+    """Measure (and optionally profile) both queries."""
+    async with bench_app(fast) as app:
+        for name, query in (("list-100", LIST_QUERY), ("single", SINGLE_QUERY)):
+            body = await warm(app, query)
+            prof = cProfile.Profile() if profile else None
+            start = time.process_time()
+            if prof:
+                prof.enable()
+            for _ in range(requests):
+                status, _ = await _asgi_post(app, body)
+                assert status == 200, status
+            if prof:
+                prof.disable()
+            cpu = (time.process_time() - start) * 1000 / requests
+            mode = "fast path" if fast else "normal execution"
+            print(f"{name:9} {mode:17} {cpu:6.2f} ms CPU per request (gateway process)")
+            if prof:
+                pstats.Stats(prof).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+                    int(os.environ.get("BENCH_TOP", "25"))
+                )
 
 
 def main() -> None:

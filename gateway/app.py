@@ -87,7 +87,7 @@ from gateway.webhooks import Webhooks, WebhooksCollector
 from schema.build import build_schema
 from schema.context import Context
 from schema.errors import http_error_body
-from schema.fastpath import FastPath
+from schema.execution import FastPath
 from schema.live import EventHub, event_readers
 
 GC_YOUNG_THRESHOLD = 20_000

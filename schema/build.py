@@ -14,13 +14,12 @@ from strawberry.tools import merge_types
 from adapters.kinds import KINDS
 from adapters.plugin import AdapterKind
 from schema.errors import PartialErrors, mask_errors
-from schema.fastpath import FastPath
+from schema.execution import FastPath, TextValidationCache, graphql_schema
 from schema.kinds.core import CORE
 from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.plugin import KindSchema, compose
 from schema.scalars import SCALAR_OVERRIDES
 from schema.subscriptions import Subscription
-from schema.validation import TextValidationCache
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
@@ -56,7 +55,7 @@ def _kind_values(schema: strawberry.Schema, kinds: Sequence[AdapterKind]) -> Non
     """``BackendKind`` lists exactly the schema's kinds. Its Python enum (schema/types_base.py)
     is fixed at import, from ``adapters/kinds.py``; a schema built with other kinds (a test's
     plugin) gets its own values here, on its own GraphQL type (one per schema)."""
-    enum_type = schema._schema.type_map["BackendKind"]
+    enum_type = graphql_schema(schema).type_map["BackendKind"]
     assert isinstance(enum_type, GraphQLEnumType)
     old = enum_type.values
     enum_type.values = {
@@ -77,9 +76,9 @@ def build_schema(
 ) -> strawberry.Schema:
     """The revgate schema with error masking, query limits (documents parsed, measured and
     cached by text before any validation rule: ``schema/documents.py``), a validation cache
-    (keyed by query text: ``schema/validation.py``) and ``extensions`` (metrics).
+    (keyed by query text: ``schema/execution/validation.py``) and ``extensions`` (metrics).
 
-    ``fast_path`` (see ``schema/fastpath.py``) runs supported queries from compiled plans; its
+    ``fast_path`` (see ``schema/execution/``) runs supported queries from compiled plans; its
     extension goes last so that every check of the extensions before it (limits, cost) applies
     first.
 
@@ -113,7 +112,7 @@ def build_schema(
     )
     _kind_values(schema, kinds)
     # strawberry 0.341 takes no schema description (its printer leaves it out of the SDL too)
-    schema._schema.description = SCHEMA_DESCRIPTION
+    graphql_schema(schema).description = SCHEMA_DESCRIPTION
     return schema
 
 

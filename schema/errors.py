@@ -17,18 +17,16 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
-from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from adapters.errors import UpstreamError
-from schema.hooks import CachedHooksRunner
+from schema.execution.hooks import HookCachingSchema
 from schema.request import RequestMeta
 
 INTERNAL_MESSAGE = "Internal server error"
@@ -118,18 +116,12 @@ def default_code(error: GraphQLError, code: str) -> None:
         error.extensions = {**(error.extensions or {}), "code": code}
 
 
-class LoggingSchema(strawberry.Schema):
+class LoggingSchema(HookCachingSchema):
     """A schema that logs each error once: unexpected ones with traceback and request id.
 
     It also codes syntax errors (``GRAPHQL_PARSE_FAILED``, or ``TOO_MANY_TOKENS`` when
     ``MaxTokensLimiter`` stopped the parser): they escape every extension hook.
     """
-
-    def create_extensions_runner(
-        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
-    ) -> SchemaExtensionsRunner:
-        # The same hooks, looked up once per extension class instead of per request.
-        return CachedHooksRunner(execution_context=execution_context, extensions=extensions)
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         # ``execute`` answers once: a subscription there would be a masked 500. strawberry

@@ -75,6 +75,7 @@ from strawberry.types.graphql import OperationType
 from schema.context import Context, Info
 from schema.documents import DocumentGate, DocumentLimits
 from schema.errors import INTERNAL_MESSAGE, default_code
+from schema.execution import graphql_schema
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE
 from schema.request import Allowance, CostReport
 
@@ -318,7 +319,7 @@ class CostLimiter(SchemaExtension):
             try:
                 # An operation that cannot run (ambiguous, bad variables) is refused before
                 # it is costed: a client's mistake is not charged.
-                errors = operation_errors(ctx.schema._schema, document, ctx)
+                errors = operation_errors(graphql_schema(ctx.schema), document, ctx)
                 error = errors[0] if errors else await self._charge(ctx)
             except Exception as exc:  # a bug here must be masked, not leaked
                 # Raised from a hook, it would reach the client unmasked; fail closed instead.
@@ -337,7 +338,7 @@ class CostLimiter(SchemaExtension):
         context = ctx.context
         backends = len(context.sources) if isinstance(context, Context) else 1
         cost = self.costs.cost(
-            ctx.schema._schema,
+            graphql_schema(ctx.schema),
             ctx.query,
             ctx.graphql_document,
             ctx.operation_name,

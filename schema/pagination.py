@@ -18,7 +18,7 @@ import strawberry
 from adapters.model import Page, PageRequest
 from schema import descriptions as doc
 from schema.errors import UserInputError
-from schema.projection import LazyList, RecordList
+from schema.execution.projection import LazyList, RecordList
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -103,7 +103,7 @@ def page_request(first: int | None, after: str | None) -> PageRequest:
 
 def connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
     """Wrap one backend window as a connection."""
-    # The items stay records until something reads them (schema/projection.py): the fast
+    # The items stay records until something reads them (schema/execution/projection.py): the fast
     # path projects them straight into the response; normal execution converts on iteration.
     nodes: RecordList[R, T] = RecordList(page.items, convert, page.kept)
     offset = page.offset

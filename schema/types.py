@@ -132,7 +132,7 @@ class Project(Node):
         )
 
 
-# Each field as Project.of sets it (schema/projection.py: what the fast path reads instead).
+# Each field as Project.of sets it (what the fast path reads: schema/execution/projection.py).
 register(
     Project,
     model.Project,
@@ -259,7 +259,7 @@ def _only_ref_fields(info: Info) -> bool:
 
 def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: ignore[valid-type]
     # Synchronous unless there is I/O to do: most patches carry their state, and a sync
-    # resolver costs no coroutine per item (the fast path reads it directly, schema/fastpath.py)
+    # resolver costs no coroutine per item (the fast path reads it directly, schema/execution/)
     r = root._r
     if r.check_state is None and base.provides(info.context.source(r.backend), base.RevisionReader):
         return _rollup_checks(info, r)  # graphql-core awaits it
@@ -417,7 +417,7 @@ class Patch(Change):
 
 
 # Each field as Patch.of sets it; ``author``/``delegate`` give the nested records, projected
-# as Person (schema/projection.py).
+# as Person (schema/execution/projection.py).
 register(
     Patch,
     model.Patch,

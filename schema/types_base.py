@@ -131,7 +131,7 @@ class Person(Node):
         )
 
 
-# Each field as Person.of sets it (schema/projection.py).
+# Each field as Person.of sets it (schema/execution/projection.py).
 register(
     Person,
     model.Person,

@@ -58,6 +58,7 @@ class Gateway:
     client: httpx.AsyncClient
     sources: dict[str, Source]
     sim: RunningSimulator
+    app: Any = None  # the Starlette app (its ``state``: fast path, backends …)
 
     async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST a GraphQL request; the decoded response body."""
@@ -80,7 +81,7 @@ async def _gateway(data: PatchworkData | None, **backend: Any) -> AsyncIterator[
         await backends.open()
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
-            yield Gateway(client, dict(backends.sources), sim)
+            yield Gateway(client, dict(backends.sources), sim, app)
     finally:
         await backends.close()
         await sim.close()

@@ -35,3 +35,8 @@ def test_provides_refuses_what_is_no_source() -> None:
     assert len(PORTS) >= 10
     for _ in range(2):
         assert not any(base.provides(object(), port) for port in PORTS)
+
+
+def test_the_answers_are_kept_per_class_and_bounded() -> None:
+    """No unbounded process-wide table: the answers live in a bounded LRU keyed by class."""
+    assert base._class_provides.cache_info().maxsize is not None

@@ -22,8 +22,8 @@ from graphql import get_introspection_query, parse
 from strawberry.schema.schema import validate_document
 
 import schema.documents as documents
+import schema.execution.validation as validation
 import schema.limits as limits
-import schema.validation as validation
 from adapters.patchwork.simulator import RunningSimulator, start_simulator
 from schema.build import build_schema
 from schema.documents import DocumentLimits, check

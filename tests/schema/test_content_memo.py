@@ -2,8 +2,8 @@
 
 ``adapters/stamps.py`` stamps uncached answers by content; the Patchwork client keeps the
 window (and the source its page of records) per stamp, and the fast path keeps the list it
-built from a page of records (``schema.fastpath.ListMemo``). Every query still makes its
-upstream request; a change on the backend shows in the very next answer.
+built from a page of records (``schema.execution.ListMemo``, one per app). Every query still
+makes its upstream request; a change on the backend shows in the very next answer.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import pytest
 
 from adapters.patchwork import mapping
 from adapters.patchwork.simulator import PatchworkData
-from schema.fastpath import LIST_MEMO, ListMemo, _build_list
+from schema.execution import ListMemo
+from schema.execution.runtime import Awaited, build_list
 from schema.node import encode
 from tests.conftest import Gateway, _gateway
 
@@ -63,11 +64,12 @@ async def test_unchanged_list_is_fetched_but_not_mapped_or_built_again(
 ) -> None:
     first, upstream = await _list(gw)
     assert upstream >= 1 and len(first) == 100 and mapped[0] == 100
-    hits = LIST_MEMO.hits
+    memo = _memo(gw)
+    hits = memo.hits
     second, upstream = await _list(gw)
     assert upstream == 1  # the upstream is asked every time
     assert mapped[0] == 100  # … but its unchanged answer is not parsed or mapped again
-    assert LIST_MEMO.hits == hits + 1  # and the response list is not built again
+    assert memo.hits == hits + 1  # and the response list is not built again
     assert second == first
     metrics = (await gw.client.get("/metrics")).text
     assert 'revgate_content_answers_total{backend="pw"}' in metrics
@@ -81,9 +83,10 @@ async def test_a_change_on_the_backend_shows_in_the_next_answer(
     first, _ = await _list(gw)
     [native] = [k for k, p in data.patches.items() if p["name"] == first[0]["title"]]
     data.patches[native]["name"] = "renamed on the backend"
-    hits = LIST_MEMO.hits
+    memo = _memo(gw)
+    hits = memo.hits
     second, upstream = await _list(gw)
-    assert upstream == 1 and mapped[0] == 200 and LIST_MEMO.hits == hits
+    assert upstream == 1 and mapped[0] == 200 and memo.hits == hits
     assert second[0]["title"] == "renamed on the backend"
     assert second[1:] == first[1:]
     third, _ = await _list(gw)
@@ -93,24 +96,28 @@ async def test_a_change_on_the_backend_shows_in_the_next_answer(
 async def test_content_memo_off_rebuilds_every_time(data: PatchworkData, mapped: list[int]) -> None:
     async for gw in _gateway(data, content_memo=False):
         first, _ = await _list(gw)
-        hits, kept = LIST_MEMO.hits, len(LIST_MEMO)
+        memo = _memo(gw)
+        hits, kept = memo.hits, len(memo)
         second, upstream = await _list(gw)
-        assert upstream == 1 and mapped[0] == 200 and LIST_MEMO.hits == hits
-        assert len(LIST_MEMO) == kept  # pages that never come back: their lists are not kept
+        assert upstream == 1 and mapped[0] == 200 and memo.hits == hits
+        assert len(memo) == kept  # pages that never come back: their lists are not kept
         assert second == first
 
 
+def _memo(gw: Gateway) -> ListMemo:
+    """The app's list memo (owned by its fast path)."""
+    memo: ListMemo = gw.app.state.fast_path.list_memo
+    return memo
+
+
 class _Run:
-    def __init__(self) -> None:
+    def __init__(self, memo: ListMemo) -> None:
         self.errors: list[Any] = []
-        self.pending: list[Any] = []
+        self.memo = memo
 
 
-def test_list_memo_keeps_only_clean_builds_and_is_bounded(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_list_memo_keeps_only_clean_builds_and_is_bounded() -> None:
     memo = ListMemo(entries=2)
-    monkeypatch.setattr("schema.fastpath.LIST_MEMO", memo)
     records = ("a", "b")
 
     def fails_on_b(value: Any, path: Any, run: Any) -> Any:
@@ -118,29 +125,30 @@ def test_list_memo_keeps_only_clean_builds_and_is_bounded(
             raise ValueError("broken")
         return {"v": value}
 
-    run = _Run()
-    out = _build_list(records, fails_on_b, None, run, [], True, 1)  # type: ignore[arg-type]
+    run = _Run(memo)
+    out = build_list(records, fails_on_b, None, run, [], True, 1)  # type: ignore[arg-type]
     assert out == [{"v": "a"}, None] and len(run.errors) == 1
     assert memo.get(1, records) is None  # an error: not kept
 
-    def defers(value: Any, path: Any, run: Any) -> Any:
-        run.pending.append(object())  # I/O left to do: the items are filled in later
-        return {"v": value}
+    def stops(value: Any, path: Any, run: Any) -> Any:
+        raise Awaited(None)  # a synchronous resolver returned an awaitable: runs normally
 
-    _build_list(records, defers, None, _Run(), [], True, 2)  # type: ignore[arg-type]
+    with pytest.raises(Awaited):
+        build_list(records, stops, None, _Run(memo), [], True, 2)  # type: ignore[arg-type]
     assert memo.get(2, records) is None
 
     def clean(value: Any, path: Any, run: Any) -> Any:
         return {"v": value}
 
-    built = _build_list(records, clean, None, _Run(), [], True, 3)  # type: ignore[arg-type]
-    assert memo.get(3, records) is built
+    built = build_list(records, clean, None, _Run(memo), [], True, 3)  # type: ignore[arg-type]
+    assert memo.get(3, records) is built and built == ({"v": "a"}, {"v": "b"})
+    assert isinstance(built, tuple)  # what is kept is immutable by type
     assert memo.get(3, tuple(["a", "b"])) is None  # equal records, but not these: no hit
     assert memo.get(4, records) is None  # another selection
     other = ("c",)
     memo.put(5, other, [])
     memo.put(6, other, [])  # over 2 entries: the least recently used (3) goes
-    assert memo.get(3, records) is None and memo.get(6, other) == []
+    assert memo.get(3, records) is None and memo.get(6, other) == ()
 
 
 def _single(native: str) -> str:

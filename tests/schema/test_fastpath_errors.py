@@ -4,7 +4,7 @@ The patch list of the simulator is replaced by records with wrong values — nul
 fields, strings where enums and dates belong, numbers where strings
 belong (coerced, not errors), a missing project (its resolver raises) — mixed with good
 ones, and generated queries over them run three ways: normally, through plans walked
-generically, and through plans with generated builders (``schema/fastpath_codegen.py``).
+generically, and through plans with generated builders (``schema/execution/codegen.py``).
 Data (with ``null`` propagated to the same parents), errors (messages, paths) and upstream
 request counts must be identical.
 """

@@ -9,6 +9,7 @@ request (the second request is answered from the per-class table).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -18,8 +19,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
-from schema import hooks
-from schema.hooks import CachedHooksRunner
+from schema.execution.hooks import CachedHooksRunner, HookCachingSchema, HookTables
 
 EVENTS: list[str] = []
 
@@ -148,14 +148,26 @@ async def test_cached_runner_calls_every_hook_as_strawberry_does(query: str) -> 
         assert expected[1][2] == {"sync": 1, "async": 2, "shared": "async"}
 
 
-async def test_tables_stay_bounded_and_right_across_schema_builds(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Each reload builds new extension classes; past MAX_ENTRIES the tables start over,
+async def test_tables_stay_bounded_and_right_across_schema_builds() -> None:
+    """Each reload builds new extension classes; past ``max_entries`` the tables start over,
     and every schema still runs exactly strawberry's hooks."""
-    monkeypatch.setattr(hooks, "MAX_ENTRIES", 3)
+    tables = HookTables(max_entries=3)  # one schema's tables, shared by every runner below
+    cached = functools.partial(CachedHooksRunner, tables=tables)
     for combination in [(Generators,), (Plain, Raising), (Child, Nothing), (AsyncGenerators,)] * 2:
         fresh = [type(f"Fresh{cls.__name__}", (cls,), {}) for cls in combination]
         expected = await _events(SchemaExtensionsRunner, "{ hello }", *fresh)
-        assert await _events(CachedHooksRunner, "{ hello }", *fresh) == expected
-        assert len(hooks._PLANS) <= 3 and len(hooks._KINDS) <= 3
+        assert await _events(cached, "{ hello }", *fresh) == expected  # type: ignore[arg-type]
+        assert len(tables.stages) <= 3 and len(tables.kinds) <= 3
+
+
+async def test_each_schema_owns_its_tables() -> None:
+    """The tables belong to the schema that filled them (a reload's new schema starts
+    afresh, the old one's go with it): no process-wide table."""
+    from schema.build import build_schema
+
+    first, second = build_schema(), build_schema()
+    for schema in (first, second):
+        assert (await schema.execute("{ __typename }")).data == {"__typename": "Query"}
+    assert isinstance(first, HookCachingSchema) and isinstance(second, HookCachingSchema)
+    tables = first._hook_tables
+    assert tables is not None and tables.stages and tables is not second._hook_tables

@@ -1,4 +1,4 @@
-"""Record → response projections (schema/projection.py): lazy pages and the record path.
+"""Record → response projections (schema/execution/projection.py): lazy pages and the record path.
 
 That projected responses equal normal execution is the differential tests' job
 (``test_fastpath.py`` and ``test_fastpath_errors.py`` run the record builders); these check
@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.model import Page
+from schema.execution import LazyList, RecordList
 from schema.pagination import connection, offset_cursor
-from schema.projection import LazyList, RecordList
 from tests.schema.test_fastpath import Harness
 
 

@@ -1,24 +1,24 @@
 """Code generation for the execution fast path: one Python function per object plan.
 
-``schema.fastpath`` compiles a selection set on a concrete type into an ``_Object`` plan (the
+``compiler.py`` compiles a selection set on a concrete type into an ``ObjectPlan`` (the
 response keys, how to read each value and how to complete it). Walking that plan generically
 costs a loop iteration, several attribute reads and branches per field; for a list of 100
 patches with ten fields that is most of the plan's CPU. ``generate`` turns one ``_Object``
 into straight-line Python source — one ``try`` block per field, the branches decided at
 compile time — and ``exec``-compiles it once per plan.
 
-The generated function does exactly what the generic walk (``fastpath._complete_object``)
+The generated function does exactly what the generic walk (``runtime.complete_object``)
 does, statement for statement: the same reads in the same order, the same leaf shortcut
 (values of the exact Python class a scalar returns unchanged), the same completion calls with
-the same paths, the same deferral of awaitables returned by synchronous resolvers, and the
+the same paths, the same stop on an awaitable returned by a synchronous resolver, and the
 same error handling (``_fail``: located at the field, raised when the field is non-null,
-else recorded with ``null``). The differential test runs both (``tests/schema/test_fastpath``).
+else recorded with ``null``). The differential tests run both (``tests/schema/test_fastpath*``).
 """
 
 from __future__ import annotations
 
 import keyword
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Mapping
 from typing import Any
 
 
@@ -139,9 +139,9 @@ def _plain_classes(f: Any, names: dict[str, Any]) -> frozenset[type[Any]]:
 
 
 def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
-    """The source of the builder of ``obj`` (an ``_Object``) and the names it refers to.
+    """The source of the builder of ``obj`` (an ``ObjectPlan``) and the names it refers to.
 
-    With ``projection`` (``schema.projection.Projection``), the builder reads a record of
+    With ``projection`` (``projection.Projection``), the builder reads a record of
     ``projection.record`` instead: projected fields through their function, record-only
     resolvers with a ``RecordView``, nested records with the target's record builder; any
     other value is converted with ``projection.of`` and built from the object."""
@@ -166,41 +166,11 @@ def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
             continue
         names[f"F{i}"] = f
         names[f"C{i}"] = f.complete
-        body: list[str] = []
         if projection is not None and f.project is not None:
             names[f"P{i}"] = f.project
-            body.append(f"raw = P{i}(value)")
-            body.extend(_complete(f, i, key, typename, names, records=True))
-            lines.append("    try:")
-            lines.extend("        " + line for line in body)
-            lines.append("    except Exception as exc:")
-            lines.append(f"        _fail(run, F{i}, exc, path, {typename}, out)")
-            continue
-        subject = "value" if projection is None else "view"
-        if f.call is None:
-            attr = f.attr
-            if attr.isidentifier() and not keyword.iskeyword(attr) and not attr.startswith("__"):
-                body.append(f"raw = value.{attr}")
-            else:
-                names[f"A{i}"] = attr
-                body.append(f"raw = getattr(value, A{i})")
+            body = [f"raw = P{i}(value)", *_complete(f, i, key, typename, names, records=True)]
         else:
-            names[f"R{i}"] = f.call
-            if f.info_arg is None:
-                body.append(f"raw = R{i}({subject})")
-            else:
-                names[f"I{i}"] = f.info_arg
-                body.append(f"raw = R{i}({subject}, **{{I{i}: _info(run, F{i}, GTYPE, path)}})")
-        complete = _complete(f, i, key, typename, names)
-        if f.call is not None:
-            known = _plain_classes(f, names)
-            names[f"K{i}"] = known
-            body.append(f"if raw.__class__ not in K{i} and _is_awaitable(raw):")
-            body.append(f"    _defer(run, F{i}, GTYPE, out, raw, path)")
-            body.append("else:")
-            body.extend("    " + line for line in complete)
-        else:
-            body.extend(complete)
+            body = _read(f, i, key, typename, names, "value" if projection is None else "view")
         lines.append("    try:")
         lines.extend("        " + line for line in body)
         lines.append("    except Exception as exc:")
@@ -209,8 +179,38 @@ def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines) + "\n", names
 
 
+def _read(
+    f: Any, i: int, key: str, typename: str, names: dict[str, Any], subject: str
+) -> list[str]:
+    """Statements that read field ``f`` of ``value`` (a resolver gets ``subject``) and store
+    its completion; an awaitable from a synchronous resolver stops the walk (``Awaited``)."""
+    body: list[str] = []
+    if f.call is None:
+        attr = f.attr
+        if attr.isidentifier() and not keyword.iskeyword(attr) and not attr.startswith("__"):
+            body.append(f"raw = value.{attr}")
+        else:
+            names[f"A{i}"] = attr
+            body.append(f"raw = getattr(value, A{i})")
+        return body + _complete(f, i, key, typename, names)
+    names[f"R{i}"] = f.call
+    if f.info_arg is None:
+        body.append(f"raw = R{i}({subject})")
+    else:
+        names[f"I{i}"] = f.info_arg
+        body.append(f"raw = R{i}({subject}, **{{I{i}: _info(run, F{i}, GTYPE, path)}})")
+    names[f"K{i}"] = _plain_classes(f, names)
+    return [
+        *body,
+        f"if raw.__class__ not in K{i} and _is_awaitable(raw):",
+        "    _awaited(raw)",
+        "else:",
+        *("    " + line for line in _complete(f, i, key, typename, names)),
+    ]
+
+
 def generate(
-    obj: Any, helpers: dict[str, Any], projection: Any = None
+    obj: Any, helpers: Mapping[str, Any], projection: Any = None
 ) -> Callable[..., dict[str, Any]]:
     """``exec``-compile the builder of ``obj`` (of its records with ``projection``);
     ``helpers`` are the fast path's functions."""

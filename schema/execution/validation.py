@@ -18,7 +18,8 @@ from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+
+from schema.execution.strawberry_private import graphql_schema, validate_document
 
 DEFAULT_SIZE = 256
 
@@ -28,7 +29,8 @@ class TextValidationCache:
 
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self.size = size
-        self._errors: OrderedDict[tuple[str, Any], list[GraphQLError]] = OrderedDict()
+        # kept as tuples: each request gets its own list (extensions may add to it)
+        self._errors: OrderedDict[tuple[str, Any], tuple[GraphQLError, ...]] = OrderedDict()
         self.hits = 0
 
     def validate(self, schema: Any, document: Any, text: str | None, rules: Any) -> list[Any]:
@@ -36,13 +38,13 @@ class TextValidationCache:
         if text is None:
             return validate_document(schema, document, rules)
         key = (text, rules)
-        errors = self._errors.get(key)
-        if errors is not None:
+        known = self._errors.get(key)
+        if known is not None:
             self._errors.move_to_end(key)
             self.hits += 1
-            return errors
+            return list(known)
         errors = validate_document(schema, document, rules)
-        self._errors[key] = errors
+        self._errors[key] = tuple(errors)
         if len(self._errors) > self.size:
             self._errors.popitem(last=False)
         return errors
@@ -62,7 +64,10 @@ class TextValidationCache:
                     yield
                     return
                 ctx.pre_execution_errors = cache.validate(
-                    ctx.schema._schema, ctx.graphql_document, ctx.query, ctx.validation_rules
+                    graphql_schema(ctx.schema),
+                    ctx.graphql_document,
+                    ctx.query,
+                    ctx.validation_rules,
                 )
                 yield
 

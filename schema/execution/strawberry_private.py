@@ -1,0 +1,91 @@
+"""Every use of strawberry's private API, in one place, with why it is needed.
+
+strawberry offers no public way to build a resolve info outside its executor, to hand its
+extension runner ready-made hooks, or to reach the graphql-core schema it wraps. The fast
+path and the caches need all three, so they are taken from strawberry's internals here and
+nowhere else; ``pyproject.toml`` pins strawberry-graphql to the range these were tested
+with. On an upgrade, re-check this module against strawberry's ``schema/schema.py`` and
+``extensions/context.py`` and run ``tests/schema`` (the differential tests compare plans
+with strawberry's own execution; ``test_hooks.py`` compares the hook runner with its own).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import FieldNode, GraphQLField, GraphQLObjectType, GraphQLSchema
+from graphql.pyutils import Path
+from strawberry.execution import optimized_is_awaitable
+
+# One hook of one extension, as strawberry's context managers hold them: the cached hook
+# runner builds them once per extension class instead of once per request.
+from strawberry.extensions.context import WrappedHook
+
+# ``_OperationContextAwareGraphQLResolveInfo``: the resolve info strawberry's executor passes
+# to resolvers (it carries the operation's extensions): plans must pass the same class so
+# resolvers see the same object. ``validate_document``: strawberry's own validation entry
+# point (what its ``ValidationCache`` extension calls).
+from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo, validate_document
+
+__all__ = [
+    "WrappedHook",
+    "graphql_schema",
+    "resolve_info",
+    "strawberry_execute_options",
+    "validate_document",
+]
+
+
+def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """The graphql-core schema a strawberry schema wraps (``Schema._schema``): plans and the
+    validation cache work on graphql-core's types."""
+    inner: GraphQLSchema = schema._schema
+    return inner
+
+
+def resolve_info(
+    plan: Any,
+    fdef: GraphQLField,
+    nodes: list[FieldNode],
+    parent: GraphQLObjectType,
+    path: Path,
+    root: Any,
+    variables: dict[str, Any],
+    context: Any,
+    extensions: dict[str, Any] | None,
+    is_awaitable: Any,
+) -> Any:
+    """The resolve info graphql-core (as strawberry configures it) would pass."""
+    return _OperationContextAwareGraphQLResolveInfo(
+        nodes[0].name.value,
+        nodes,
+        fdef.type,
+        parent,
+        path,
+        plan.schema,
+        plan.fragments,
+        root,
+        plan.operation,
+        variables,
+        context,
+        is_awaitable,
+        None,
+        None,
+        extensions,  # type: ignore[arg-type]  # None, as strawberry passes it too
+    )
+
+
+def strawberry_execute_options(
+    schema: strawberry.Schema, operation_extensions: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The options strawberry passes to graphql-core's ``execute`` besides the request's
+    own values (``Schema._execute_operation``): its executor class (which builds the resolve
+    info above), its awaitable test and the operation's extensions."""
+    options: dict[str, Any] = {
+        "is_awaitable": optimized_is_awaitable,
+        "operation_extensions": operation_extensions,
+    }
+    if schema.execution_context_class is not None:
+        options["executor_class"] = schema.execution_context_class
+    return options
