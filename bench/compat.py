@@ -71,6 +71,85 @@ def _errors(results: list[Result]) -> str:
     return f"errors {failed}/{total}" + (" — FAILED RUN, ignore its figures" if failed else "")
 
 
+AUTH = (("Authorization", f"Token {q.TOKEN}"),)  # the backend's own token
+# A compat client presents a gateway API key in Patchwork's own scheme (docs/compat.md)
+GW_AUTH = (("Authorization", f"Token {q.BENCH_KEY}"),)
+
+
+async def _gateways(sim: str, tmp: str, procs: list[asyncio.subprocess.Process]) -> dict[str, str]:
+    """One revgate per ``SERVERS`` entry over ``sim``: label → its compat mount URL."""
+    gateways: dict[str, str] = {}
+    for label, ttl, memo in SERVERS:
+        config = Path(tmp) / f"revgate-{len(procs)}.toml"
+        config.write_text(_config(sim, ttl, memo))
+        gw_port = free_port()
+        procs.append(
+            await spawn(
+                [
+                    *("-m", "gateway.cli", "serve", "--config", str(config)),
+                    *("--port", str(gw_port)),
+                ],
+                f"http://127.0.0.1:{gw_port}/healthz",
+                cpu=SERVER_CPU,
+                env={"BENCH_TOKEN": q.TOKEN},
+            )
+        )
+        gateways[label] = f"http://127.0.0.1:{gw_port}/rest/pw"
+    return gateways
+
+
+async def _warmed(gateways: dict[str, str]) -> bool:
+    """One request per gateway and path (also warms the cache of the warm server); False,
+    saying why, when one does not answer 200."""
+    async with aiohttp.ClientSession() as http:
+        for gw in gateways.values():
+            for path in (q.REST_LIST_PATH, q.REST_SINGLE_PATH):
+                async with http.get(gw + path, headers=dict(GW_AUTH)) as resp:
+                    await resp.read()
+                    if resp.status != 200:
+                        print(f"compat layer: {gw}{path} answered {resp.status}; skipped")
+                        return False
+    return True
+
+
+async def _point(
+    urls: tuple[str, str, dict[str, str]],
+    path: str,
+    what: str,
+    conns: int,
+    timing: tuple[float, int],
+) -> None:
+    """One (query, concurrency) point: backend, floor and every gateway side by side."""
+    sim, floor, gateways = urls
+    seconds, rounds = timing
+    direct: list[Result] = []
+    bare: list[Result] = []
+    compat: dict[str, list[Result]] = {label: [] for label in gateways}
+    for _ in range(rounds):
+        direct.append(await measure(Target(sim + path, headers=AUTH), conns, seconds, 1))
+        bare.append(await measure(Target(floor + path, headers=AUTH), conns, seconds, 1))
+        for label, gw in gateways.items():
+            target = Target(gw + path, headers=GW_AUTH)
+            compat[label].append(await measure(target, conns, seconds, 1))
+    d = statistics.median(r.rps for r in direct)
+    dl = statistics.median(r.p50_ms for r in direct)
+    print(f"{what} c={conns}: backend {d:,.0f} req/s (p50 {dl:.2f} ms) [{_errors(direct)}]")
+    f = statistics.median(r.rps for r in bare)
+    fl = statistics.median(r.p50_ms for r in bare)
+    print(
+        f"  floor, bare proxy : {f:,.0f} req/s (p50 {fl:.2f} ms);"
+        f" latency {fl / dl:.2f}x, throughput {f / d:.2f}x [{_errors(bare)}]"
+    )
+    for label, results in compat.items():
+        c = statistics.median(r.rps for r in results)
+        cl = statistics.median(r.p50_ms for r in results)
+        print(
+            f"  compat, {label:10}: {c:,.0f} req/s (p50 {cl:.2f} ms);"
+            f" latency {cl / dl:.2f}x, throughput {c / d:.2f}x;"
+            f" {cl / fl:.2f}x the floor's latency [{_errors(results)}]"
+        )
+
+
 async def run(seconds: float, rounds: int, latency_ms: float = 0.0) -> None:
     """Measure and print (``latency_ms``: the simulator answers API requests that late)."""
     port = free_port()
@@ -84,24 +163,8 @@ async def run(seconds: float, rounds: int, latency_ms: float = 0.0) -> None:
     ]
     try:
         sim = f"http://127.0.0.1:{port}"
-        gateways: dict[str, str] = {}
         with tempfile.TemporaryDirectory() as tmp:
-            for label, ttl, memo in SERVERS:
-                config = Path(tmp) / f"revgate-{len(procs)}.toml"
-                config.write_text(_config(sim, ttl, memo))
-                gw_port = free_port()
-                procs.append(
-                    await spawn(
-                        [
-                            *("-m", "gateway.cli", "serve", "--config", str(config)),
-                            *("--port", str(gw_port)),
-                        ],
-                        f"http://127.0.0.1:{gw_port}/healthz",
-                        cpu=SERVER_CPU,
-                        env={"BENCH_TOKEN": q.TOKEN},
-                    )
-                )
-                gateways[label] = f"http://127.0.0.1:{gw_port}/rest/pw"
+            gateways = await _gateways(sim, tmp, procs)
             floor_port = free_port()
             procs.append(
                 await spawn(
@@ -111,17 +174,8 @@ async def run(seconds: float, rounds: int, latency_ms: float = 0.0) -> None:
                 )
             )
             floor = f"http://127.0.0.1:{floor_port}/rest/pw"
-            auth = (("Authorization", f"Token {q.TOKEN}"),)  # the backend's own token
-            # A compat client presents a gateway API key in Patchwork's own scheme (docs/compat.md)
-            gw_auth = (("Authorization", f"Token {q.BENCH_KEY}"),)
-            async with aiohttp.ClientSession() as http:
-                for gw in gateways.values():
-                    for path in (q.REST_LIST_PATH, q.REST_SINGLE_PATH):
-                        async with http.get(gw + path, headers=dict(gw_auth)) as resp:
-                            await resp.read()  # also warms the cache of the warm server
-                            if resp.status != 200:
-                                print(f"compat layer: {gw}{path} answered {resp.status}; skipped")
-                                return
+            if not await _warmed(gateways):
+                return
             print(
                 "compat vs backend: p50 latency ratio (goal <= 1.3) and throughput ratio;"
                 f" {rounds} rounds x {seconds:g} s, medians"
@@ -129,39 +183,7 @@ async def run(seconds: float, rounds: int, latency_ms: float = 0.0) -> None:
             )
             for what, path in (("list", q.REST_LIST_PATH), ("single", q.REST_SINGLE_PATH)):
                 for conns in (1, 32):
-                    direct: list[Result] = []
-                    bare: list[Result] = []
-                    compat: dict[str, list[Result]] = {label: [] for label in gateways}
-                    for _ in range(rounds):
-                        direct.append(
-                            await measure(Target(sim + path, headers=auth), conns, seconds, 1)
-                        )
-                        bare.append(
-                            await measure(Target(floor + path, headers=auth), conns, seconds, 1)
-                        )
-                        for label, gw in gateways.items():
-                            target = Target(gw + path, headers=gw_auth)
-                            compat[label].append(await measure(target, conns, seconds, 1))
-                    d = statistics.median(r.rps for r in direct)
-                    dl = statistics.median(r.p50_ms for r in direct)
-                    print(
-                        f"{what} c={conns}: backend {d:,.0f} req/s (p50 {dl:.2f} ms)"
-                        f" [{_errors(direct)}]"
-                    )
-                    f = statistics.median(r.rps for r in bare)
-                    fl = statistics.median(r.p50_ms for r in bare)
-                    print(
-                        f"  floor, bare proxy : {f:,.0f} req/s (p50 {fl:.2f} ms);"
-                        f" latency {fl / dl:.2f}x, throughput {f / d:.2f}x [{_errors(bare)}]"
-                    )
-                    for label, results in compat.items():
-                        c = statistics.median(r.rps for r in results)
-                        cl = statistics.median(r.p50_ms for r in results)
-                        print(
-                            f"  compat, {label:10}: {c:,.0f} req/s (p50 {cl:.2f} ms);"
-                            f" latency {cl / dl:.2f}x, throughput {c / d:.2f}x;"
-                            f" {cl / fl:.2f}x the floor's latency [{_errors(results)}]"
-                        )
+                    await _point((sim, floor, gateways), path, what, conns, (seconds, rounds))
     finally:
         await stop(procs)
 
