@@ -189,10 +189,12 @@ def _gid(kind: str, backend: str, value: str) -> str:
     return node.encode(kind, backend, value)
 
 
-def probes(v: str) -> list[Probe]:
-    q = quote(v, safe="")
-    node_q = "query($id: ID!) { node(id: $id) { id } }"
-    out = [
+NODE_Q = "query($id: ID!) { node(id: $id) { id } }"
+
+
+def _patchwork_probes(v: str, q: str) -> list[Probe]:
+    """Upstream Patchwork's entry points."""
+    return [
         # Patchwork (upstream)
         Probe(
             "pw project linkName",
@@ -217,6 +219,12 @@ def probes(v: str) -> list[Probe]:
         ),
         Probe("pw compat project", "pw", (rf"projects/{ONE}/",), compat=f"api/1.3/projects/{q}/"),
         Probe("pw compat patch", "pw", (rf"patches/{ONE}/",), compat=f"api/1.3/patches/{q}/"),
+    ]
+
+
+def _fdo_probes(v: str, q: str) -> list[Probe]:
+    """freedesktop Patchwork's entry points."""
+    return [
         # freedesktop Patchwork
         Probe(
             "fdo project linkName",
@@ -246,6 +254,12 @@ def probes(v: str) -> list[Probe]:
             (rf"series/{ONE}/revisions/{ONE}/",),
             compat=f"api/1.0/series/{q}/revisions/1/",
         ),
+    ]
+
+
+def _gerrit_probes(v: str, q: str) -> list[Probe]:
+    """Gerrit's entry points."""
+    return [
         # Gerrit
         Probe(
             "gerrit change id",
@@ -304,6 +318,12 @@ def probes(v: str) -> list[Probe]:
             (rf"a/projects/{ONE}", rf"projects/{ONE}"),
             compat=f"projects/{q}",
         ),
+    ]
+
+
+def _abf_probes(v: str, q: str) -> list[Probe]:
+    """ABF's entry points."""
+    return [
         # ABF
         Probe(
             "abf pull request project",
@@ -350,7 +370,12 @@ def probes(v: str) -> list[Probe]:
             compat=f"api/v1/projects/{q}.json",
         ),
     ]
-    # Every type fetched by global id, on every backend that serves it.
+
+
+def _node_probes(v: str) -> list[Probe]:
+    """Every type fetched by global id, on every backend that serves it."""
+    node_q = NODE_Q
+    out: list[Probe] = []
     for kind, backend, routes in (
         ("Patch", "pw", (rf"patches/{ONE}/",)),
         ("Series", "pw", (rf"series/{ONE}/",)),
@@ -385,6 +410,12 @@ def probes(v: str) -> list[Probe]:
             )
         )
     return out
+
+
+def probes(v: str) -> list[Probe]:
+    q = quote(v, safe="")
+    out = _patchwork_probes(v, q) + _fdo_probes(v, q) + _gerrit_probes(v, q)
+    return out + _abf_probes(v, q) + _node_probes(v)
 
 
 def _check_target(raw: str, probe: Probe, value: str) -> None:
