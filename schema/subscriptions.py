@@ -78,4 +78,4 @@ class Subscription:
                 ):
                     continue
                 # The cursor of a skipped event is not shown: resuming re-skips it.
-                yield Event.of(record, cursor)
+                yield Event.of_live(record, cursor)

@@ -12,8 +12,10 @@ bundles and the patch filter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import strawberry
 from strawberry.types.nodes import SelectedField
@@ -24,7 +26,6 @@ from schema import node
 from schema.context import Info
 from schema.descriptions import After, First
 from schema.pagination import Connection, connection, page_request
-from schema.projection import register
 from schema.types_base import Backend as Backend
 from schema.types_base import BackendKind as BackendKind
 from schema.types_base import ChangeState as ChangeState
@@ -33,7 +34,9 @@ from schema.types_base import CheckState as CheckState
 from schema.types_base import Comment as Comment
 from schema.types_base import Node as Node
 from schema.types_base import Person as Person
+from schema.types_base import backend_field
 from schema.types_base import backend_of as backend_of
+from schema.unified import record_field, unified
 
 if TYPE_CHECKING:
     from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
 _REV = "schema.revisions"
 
 
+@unified(model.Project, node_kind="Project", resolvers=("backend",))
 @strawberry.type(description="A project on one backend.")
 class Project(Node):
     name: str = strawberry.field(description="The project's display name.")
@@ -68,9 +72,7 @@ class Project(Node):
     )
     _r: strawberry.Private[model.Project]
 
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
+    backend: Backend = backend_field()
 
     @strawberry.field(
         description="This project's changes, newest update first (one upstream request per "
@@ -115,41 +117,7 @@ class Project(Node):
         page = await src.list_patches(flt, page_request(first, after))
         return connection(page, Patch.of)
 
-    @staticmethod
-    def of(r: model.Project) -> Project:
-        """GraphQL view of a project record."""
-        return Project(
-            id=strawberry.ID(node.encode("Project", r.backend, r.id)),
-            name=r.name,
-            link_name=r.link_name,
-            web_url=r.web_url,
-            list_email=r.list_email,
-            list_id=r.list_id,
-            scm_url=r.scm_url,
-            webscm_url=r.webscm_url,
-            list_archive_url=r.list_archive_url,
-            _r=r,
-        )
-
-
-# Each field as Project.of sets it (schema/projection.py: what the fast path reads instead).
-register(
-    Project,
-    model.Project,
-    Project.of,
-    {
-        "id": lambda r: node.encode("Project", r.backend, r.id),
-        "name": lambda r: r.name,
-        "link_name": lambda r: r.link_name,
-        "web_url": lambda r: r.web_url,
-        "list_email": lambda r: r.list_email,
-        "list_id": lambda r: r.list_id,
-        "scm_url": lambda r: r.scm_url,
-        "webscm_url": lambda r: r.webscm_url,
-        "list_archive_url": lambda r: r.list_archive_url,
-    },
-    resolvers=("backend",),
-)
+    of: ClassVar[Callable[[model.Project], Project]]  # built by @unified
 
 
 @strawberry.type(description="A mail header.")
@@ -271,6 +239,12 @@ async def _rollup_checks(info: Info, r: model.Patch) -> model.CheckState | None:
     return model.rollup([c.state for c in await info.context.checks(r.backend, r.id)])
 
 
+@unified(
+    model.Patch,
+    node_kind="Patch",
+    rename={"created_at": "date", "author": "submitter"},
+    resolvers=("backend", "check_state"),
+)
 @strawberry.type(description="A Patchwork patch: one mail carrying a diff.")
 class Patch(Change):
     check_state: CheckState | None = strawberry.field(  # type: ignore[valid-type]
@@ -297,13 +271,9 @@ class Patch(Change):
     )
     _r: strawberry.Private[model.Patch]
 
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
+    backend: Backend = backend_field()
 
-    @strawberry.field(description="The project it was sent to.")
-    def project(self) -> Project:
-        return Project.of(self._r.project)
+    project: Project = record_field("project", "The project it was sent to.")
 
     @strawberry.field(description="The submitter (alias of author).")
     def submitter(self) -> Person | None:
@@ -392,59 +362,10 @@ class Patch(Change):
             out.append(Series.of(full) if full else Series.of_ref(ref, self._r.project))
         return out
 
-    @staticmethod
-    def of(r: model.Patch) -> Patch:
-        """GraphQL view of a patch record."""
-        return Patch(
-            id=strawberry.ID(node.encode("Patch", r.backend, r.id)),
-            title=r.title,
-            state=r.state,
-            raw_state=r.raw_state,
-            created_at=r.date,
-            updated_at=r.updated_at,
-            web_url=r.web_url,
-            author=Person.of(r.submitter),
-            msgid=r.msgid,
-            archived=r.archived,
-            hash=r.hash,
-            commit_ref=r.commit_ref,
-            pull_url=r.pull_url,
-            mbox_url=r.mbox_url,
-            list_archive_url=r.list_archive_url,
-            delegate=Person.of(r.delegate),
-            _r=r,
-        )
+    of: ClassVar[Callable[[model.Patch], Patch]]  # built by @unified
 
 
-# Each field as Patch.of sets it; ``author``/``delegate`` give the nested records, projected
-# as Person (schema/projection.py).
-register(
-    Patch,
-    model.Patch,
-    Patch.of,
-    {
-        "id": lambda r: node.encode("Patch", r.backend, r.id),
-        "title": lambda r: r.title,
-        "state": lambda r: r.state,
-        "raw_state": lambda r: r.raw_state,
-        "created_at": lambda r: r.date,
-        "updated_at": lambda r: r.updated_at,
-        "web_url": lambda r: r.web_url,
-        "author": lambda r: r.submitter,
-        "msgid": lambda r: r.msgid,
-        "archived": lambda r: r.archived,
-        "hash": lambda r: r.hash,
-        "commit_ref": lambda r: r.commit_ref,
-        "pull_url": lambda r: r.pull_url,
-        "mbox_url": lambda r: r.mbox_url,
-        "list_archive_url": lambda r: r.list_archive_url,
-        "delegate": lambda r: r.delegate,
-        "project": lambda r: r.project,  # the resolver returns Project.of(self._r.project)
-    },
-    resolvers=("backend", "check_state"),
-)
-
-
+@unified(model.Cover, node_kind="Cover", rename={"author": "submitter"}, resolvers=("backend",))
 @strawberry.type(description="A series' cover letter.")
 class Cover(Node):
     title: str = strawberry.field(description="The cover letter's subject.")
@@ -456,13 +377,9 @@ class Cover(Node):
     author: Person | None = strawberry.field(description="Who sent it (null: unknown or hidden).")
     _r: strawberry.Private[model.Cover]
 
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
+    backend: Backend = backend_field()
 
-    @strawberry.field(description="The project it was sent to.")
-    def project(self) -> Project:
-        return Project.of(self._r.project)
+    project: Project = record_field("project", "The project it was sent to.")
 
     @strawberry.field(description="The letter's text (null: the backend gave none).")
     def content(self) -> str | None:
@@ -483,22 +400,26 @@ class Cover(Node):
         page = await src.cover_comments(self._r.id, page_request(first, after))
         return connection(page, Comment.of)
 
-    @staticmethod
-    def of(r: model.Cover) -> Cover:
-        """GraphQL view of a cover letter record."""
-        return Cover(
-            id=strawberry.ID(node.encode("Cover", r.backend, r.id)),
-            title=r.title,
-            msgid=r.msgid,
-            date=r.date,
-            web_url=r.web_url,
-            mbox_url=r.mbox_url,
-            list_archive_url=r.list_archive_url,
-            author=Person.of(r.submitter),
-            _r=r,
-        )
+    of: ClassVar[Callable[[model.Cover], Cover]]  # built by @unified
 
 
+# A series keeps its backend and id apart from its record: an inline reference has no record.
+_SERIES_PRIVATE: dict[str, Callable[[Any], Any]] = {
+    "_backend": attrgetter("backend"),
+    "_native": attrgetter("id"),
+}
+
+
+@unified(
+    model.Series, node_kind="Series", private={**_SERIES_PRIVATE, "_project": attrgetter("project")}
+)
+@unified(
+    model.SeriesRef,
+    node_kind="Series",
+    keep=None,
+    private={**_SERIES_PRIVATE, "_project": lambda r: None, "_r": lambda r: None},
+    name="of_summary",
+)
 @strawberry.type(description="Patches sent together, with a version and a completeness state.")
 class Series(Node):
     name: str | None = strawberry.field(
@@ -667,39 +588,22 @@ class Series(Node):
         found = await revisions.series_patches(info, self._backend, self._native, full)
         return [Patch.of(p) for p in found]
 
-    @staticmethod
-    def of(r: model.Series) -> Series:
-        """GraphQL view of a full series record."""
-        return Series(
-            id=strawberry.ID(node.encode("Series", r.backend, r.id)),
-            name=r.name,
-            version=r.version,
-            date=r.date,
-            web_url=r.web_url,
-            mbox_url=r.mbox_url,
-            _backend=r.backend,
-            _native=r.id,
-            _project=r.project,
-            _r=r,
-        )
+    of: ClassVar[Callable[[model.Series], Series]]  # built by @unified
+    of_summary: ClassVar[Callable[[model.SeriesRef], Series]]  # without its project
 
     @staticmethod
     def of_ref(ref: model.SeriesRef, project: model.Project | None) -> Series:
         """GraphQL view of a series summary; other fields load the series on demand."""
-        return Series(
-            id=strawberry.ID(node.encode("Series", ref.backend, ref.id)),
-            name=ref.name,
-            version=ref.version,
-            date=ref.date,
-            web_url=ref.web_url,
-            mbox_url=ref.mbox_url,
-            _backend=ref.backend,
-            _native=ref.id,
-            _project=project,
-            _r=None,
-        )
+        found = Series.of_summary(ref)
+        found._project = project
+        return found
 
 
+def _event_cursor(root: Event) -> str | None:
+    return root._cursor
+
+
+@unified(model.Event, node_kind="Event", resolvers=("backend",))
 @strawberry.type(description="Something that happened on a backend.")
 class Event(Node):
     category: str = strawberry.field(
@@ -726,20 +630,17 @@ class Event(Node):
     _r: strawberry.Private[model.Event]
     _cursor: strawberry.Private[str | None] = None  # set on live events only (schema/live.py)
 
-    @strawberry.field(
+    cursor: str | None = strawberry.field(
+        resolver=_event_cursor,
         description="Live events (subscription) only: pass it as `events(after:)` to resume "
-        "right after this event, without loss or repeats, within the retention window."
+        "right after this event, without loss or repeats, within the retention window.",
     )
-    def cursor(self) -> str | None:
-        return self._cursor
 
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
+    backend: Backend = backend_field()
 
-    @strawberry.field(description="The project it happened in (null: not given).")
-    def project(self) -> Project | None:
-        return Project.of(self._r.project) if self._r.project else None
+    project: Project | None = record_field(
+        "project", "The project it happened in (null: not given)."
+    )
 
     @strawberry.field(
         description="The patch it is about (one batched read; null: none, or the read failed)."
@@ -769,23 +670,17 @@ class Event(Node):
         found = await info.context.cover(self._r.backend, self._r.cover_id)
         return Cover.of(found) if found else None
 
+    of: ClassVar[Callable[[model.Event], Event]]  # built by @unified
+
     @staticmethod
-    def of(r: model.Event, cursor: str | None = None) -> Event:
-        """GraphQL view of an event record (``cursor``: its live-feed position)."""
-        return Event(
-            id=strawberry.ID(node.encode("Event", r.backend, r.id)),
-            category=r.category,
-            date=r.date,
-            actor=Person.of(r.actor),
-            previous_state=r.previous_state,
-            current_state=r.current_state,
-            previous_delegate=Person.of(r.previous_delegate),
-            current_delegate=Person.of(r.current_delegate),
-            _r=r,
-            _cursor=cursor,
-        )
+    def of_live(r: model.Event, cursor: str) -> Event:
+        """GraphQL view of a live event at feed position ``cursor``."""
+        found = Event.of(r)
+        found._cursor = cursor
+        return found
 
 
+@unified(model.Bundle, node_kind="Bundle", resolvers=("backend",))
 @strawberry.type(description="A named collection of patches.")
 class Bundle(Node):
     name: str = strawberry.field(description="The bundle's name, chosen by its owner.")
@@ -795,13 +690,11 @@ class Bundle(Node):
     owner: Person | None = strawberry.field(description="Who made it (null: hidden).")
     _r: strawberry.Private[model.Bundle]
 
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
+    backend: Backend = backend_field()
 
-    @strawberry.field(description="The project its patches belong to (null: not given).")
-    def project(self) -> Project | None:
-        return Project.of(self._r.project) if self._r.project else None
+    project: Project | None = record_field(
+        "project", "The project its patches belong to (null: not given)."
+    )
 
     @strawberry.field(
         description="The bundle's patches (one detail read per patch; ones gone upstream "
@@ -815,18 +708,7 @@ class Bundle(Node):
                 out.append(Patch.of(found))
         return out
 
-    @staticmethod
-    def of(r: model.Bundle) -> Bundle:
-        """GraphQL view of a bundle record."""
-        return Bundle(
-            id=strawberry.ID(node.encode("Bundle", r.backend, r.id)),
-            name=r.name,
-            public=r.public,
-            web_url=r.web_url,
-            mbox_url=r.mbox_url,
-            owner=Person.of(r.owner),
-            _r=r,
-        )
+    of: ClassVar[Callable[[model.Bundle], Bundle]]  # built by @unified
 
 
 @strawberry.input(description="Patch list filters; each maps onto Patchwork's own.")

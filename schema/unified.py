@@ -1,0 +1,228 @@
+"""One declaration per unified type: the strawberry class's own fields say how it is built
+from its record (``of``) and what the execution fast path reads instead (``schema/projection.py``).
+
+A unified type is a strawberry class decorated with ``@unified(Record, …)`` and given an
+``of: ClassVar[…]`` annotation. Every plain field (no resolver) is read from the record
+attribute of the same python name, unless ``rename`` names another attribute or a function of
+the record; a field typed as another unified type (or a list of them) is converted with that
+type's ``of``; a list of scalars is copied into a list. ``node="Kind"`` makes ``id`` the global
+ID ``node.encode(Kind, r.backend, native(r))``. A field whose value is a nested record converted
+only when selected is declared with ``record_field``. Everything is checked when the class is
+decorated: a field the record cannot answer is an import-time ``TypeError``, not a hand-synced
+table that drifts.
+
+The projection registered for the fast path follows from the same walk: every plain field that
+is a scalar, an enum or a unified object, plus the ``record_field``s and the record-only
+resolvers named in ``resolvers``. Lists are left to ``of`` (the fast path converts then).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from operator import attrgetter
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
+from strawberry.types.lazy_type import LazyType
+from strawberry.types.private import is_private
+
+from schema import node
+from schema.projection import register
+
+C = TypeVar("C", bound=type[Any])
+Reader = Callable[[Any], Any]
+
+# The declared conversions (type → ``of``): how a field typed as that type is converted.
+_OF: dict[type[Any], Reader] = {}
+# The attribute a ``record_field`` resolver reads (resolver function → record attribute).
+_RECORD_FIELDS: dict[Callable[..., Any], str] = {}
+
+
+def record_field(attr: str, description: str) -> Any:
+    """A field whose value is the record's ``attr`` converted by its unified type, on demand.
+
+    A resolver rather than a plain field so that a list item converts it only when selected;
+    the fast path reads ``attr`` from the record instead."""
+
+    def resolve(self: Any) -> Any:
+        return type(self).__unified_record_fields__[attr](getattr(self._r, attr))
+
+    _RECORD_FIELDS[resolve] = attr
+    # No return annotation: strawberry then types the field by the class annotation.
+    del resolve.__annotations__["return"]
+    return strawberry.field(resolver=resolve, description=description)
+
+
+@dataclasses.dataclass
+class _Walk:
+    """What the walk over a class's fields found."""
+
+    attrs: dict[str, str] = dataclasses.field(default_factory=dict)  # field → record attribute
+    computed: dict[str, Reader] = dataclasses.field(default_factory=dict)  # field → function
+    converters: dict[str, Reader] = dataclasses.field(default_factory=dict)
+    projected: dict[str, Reader] = dataclasses.field(default_factory=dict)
+    on_demand: dict[str, Reader] = dataclasses.field(default_factory=dict)  # record_field attr
+
+
+def unified(
+    record: type[Any],
+    *,
+    node_kind: str | None = None,
+    native: Reader = attrgetter("id"),
+    rename: Mapping[str, str | Reader] | None = None,
+    keep: str | None = "_r",
+    private: Mapping[str, Reader] | None = None,
+    resolvers: tuple[str, ...] = (),
+    nullable: bool = False,
+    name: str = "of",
+) -> Callable[[C], C]:
+    """Give the strawberry class ``of(record)`` and register its fast-path projection.
+
+    ``rename``: python field → record attribute, or a function of the record, where they
+    differ. ``keep``: the private field holding the record. ``private``: other private fields,
+    each a function of the record. ``resolvers``: synchronous resolvers that read nothing but
+    ``self._r`` (the fast path calls them with the record). ``nullable``: ``of(None)`` is
+    ``None``. ``name``: another name than ``of`` declares a second conversion, from another
+    record (a series from its inline reference), that is neither nested nor projected."""
+
+    def declare(cls: C) -> C:
+        walk = _walk(cls, record, node_kind, native, rename or {})
+        of = _make_of(cls, walk, _computed(walk, keep, private), nullable)
+        setattr(cls, name, of)
+        if name == "of":
+            cls.__unified_record_fields__ = walk.on_demand
+            _OF[cls] = of
+            register(cls, record, of, walk.projected, resolvers)
+        return cls
+
+    return declare
+
+
+def _computed(
+    walk: _Walk, keep: str | None, private: Mapping[str, Reader] | None
+) -> dict[str, Reader]:
+    """The fields set by a function of the record: computed public ones, private ones."""
+    computed = dict(walk.computed)
+    computed.update(private or {})
+    if keep is not None:
+        computed[keep] = _identity
+    return computed
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _walk(
+    cls: type[Any],
+    record: type[Any],
+    node_kind: str | None,
+    native: Reader,
+    rename: Mapping[str, str | Reader],
+) -> _Walk:
+    """Per field: how ``of`` reads and converts it, and what the projection reads."""
+    walk = _Walk()
+    for f in cls.__strawberry_definition__.fields:
+        name = f.python_name
+        if f.type_annotation is not None and is_private(f.type_annotation.annotation):
+            continue
+        owner = f"{cls.__name__}.{name}"
+        if f.base_resolver is not None:
+            attr = _RECORD_FIELDS.get(f.base_resolver.wrapped_func)
+            if attr is not None:
+                _check(record, owner, attr)
+                walk.on_demand[attr] = _converter(f.type, owner) or _identity
+                walk.projected[name] = attrgetter(attr)
+            continue
+        convert = _converter(f.type, owner)
+        source = rename.get(name, name)
+        if name == "id" and node_kind is not None and name not in rename:
+            source = _global_id(node_kind, native)
+        if callable(source):
+            walk.computed[name] = read = source
+        else:
+            _check(record, owner, source)
+            read = attrgetter(source)
+            walk.attrs[name] = source
+        if convert is not None:
+            walk.converters[name] = convert
+        if convert is None or _unified_target(f.type):
+            walk.projected[name] = read  # a nested record is projected by its own type
+    return walk
+
+
+def _global_id(kind: str, native: Reader) -> Reader:
+    return lambda r: node.encode(kind, r.backend, native(r))
+
+
+def _check(record: type[Any], owner: str, attr: str) -> None:
+    if not hasattr(record, attr):
+        raise TypeError(
+            f"{owner}: {record.__name__} has no attribute {attr!r} "
+            "(name the record's attribute or a function in rename=)"
+        )
+
+
+def _converter(gql: Any, owner: str) -> Reader | None:
+    """How a record value becomes the field's value: ``None`` means as it is."""
+    if isinstance(gql, StrawberryOptional):
+        inner = _converter(gql.of_type, owner)
+        if inner is None:
+            return None
+        return lambda v: None if v is None else inner(v)
+    if isinstance(gql, StrawberryList):
+        item = _converter(gql.of_type, owner)
+        if item is None:
+            return list
+        return lambda v: [item(x) for x in v]
+    if isinstance(gql, LazyType):
+        raise TypeError(f"{owner}: a lazy type (name a function in rename=)")
+    if isinstance(gql, type) and has_object_definition(gql):
+        found = _OF.get(gql)
+        if found is None:
+            raise TypeError(f"{owner}: {gql.__name__} is not a unified type (name a function)")
+        return found
+    return None
+
+
+def _unified_target(gql: Any) -> bool:
+    """Whether the field holds one object of a unified type (not a list)."""
+    while isinstance(gql, StrawberryOptional):
+        gql = gql.of_type
+    return isinstance(gql, type) and gql in _OF
+
+
+def _make_of(cls: type[Any], walk: _Walk, computed: dict[str, Reader], nullable: bool) -> Reader:
+    # The plain attributes in one C call (attrgetter of several names answers a tuple); the
+    # computed and converted fields after it.
+    plain = [n for n in walk.attrs if n not in walk.converters]
+    post: list[tuple[str, Reader, Reader]] = [
+        (n, attrgetter(walk.attrs[n]), c) for n, c in walk.converters.items() if n in walk.attrs
+    ]
+    post += [(n, read, walk.converters.get(n, _identity)) for n, read in computed.items()]
+    init = {f.name for f in dataclasses.fields(cls) if f.init}
+    missing = sorted({n for n, _, _ in post} - init)
+    if missing:
+        raise TypeError(f"{cls.__name__}: no field {missing[0]!r} to set")
+    get = _getter([walk.attrs[n] for n in plain])
+
+    def of(r: Any) -> Any:
+        if r is None and nullable:
+            return None
+        kw = dict(zip(plain, get(r), strict=True))
+        for name, read, convert in post:
+            kw[name] = convert(read(r))
+        return cls(**kw)
+
+    return of
+
+
+def _getter(attrs: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    if not attrs:
+        return lambda r: ()
+    if len(attrs) == 1:
+        one = attrgetter(attrs[0])
+        return lambda r: (one(r),)
+    return attrgetter(*attrs)
