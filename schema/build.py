@@ -22,7 +22,9 @@ from schema.query import Query
 from schema.revisions import RevisionMutation
 from schema.scalars import SCALAR_OVERRIDES
 from schema.subscriptions import Subscription
-from schema.types import Bundle, Check, Comment, Cover, Event, Patch, Person, Project, Series
+from schema.types import Check, Comment, Patch, Person, Project
+from schema.types_events import Event
+from schema.types_series import Bundle, Cover, Series
 from schema.validation import TextValidationCache
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")

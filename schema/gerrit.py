@@ -10,8 +10,9 @@ sets, commits, files and messages come from a second batched query with the revi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import strawberry
 
@@ -36,6 +37,7 @@ from schema.types import (
     Project,
     backend_of,
 )
+from schema.unified import record_field, unified
 
 GERRIT = "gerrit changes"
 MAX_NUMBERS = 500
@@ -96,6 +98,7 @@ class GerritFetch:
     )
 
 
+@unified(gr.GitPerson, keep=None, nullable=True)
 @strawberry.type(description="A commit's author or committer.")
 class GerritGitPerson:
     name: str = strawberry.field(description="The name git recorded.")
@@ -106,6 +109,7 @@ class GerritGitPerson:
     tz: int | None = strawberry.field(
         description="Their time zone, in minutes east of UTC (null: not given)."
     )
+    of: ClassVar[Callable[[gr.GitPerson | None], GerritGitPerson | None]]  # built by @unified
 
 
 @strawberry.type(description="A parsed commit.")
@@ -121,19 +125,17 @@ class GerritCommit:
 
     @staticmethod
     def of(c: gr.Commit, sha: str | None = None) -> GerritCommit:
-        def person(p: gr.GitPerson | None) -> GerritGitPerson | None:
-            return GerritGitPerson(name=p.name, email=p.email, date=p.date, tz=p.tz) if p else None
-
         return GerritCommit(
             sha=c.sha or sha,
             subject=c.subject,
             message=c.message,
             parents=[p[0] for p in c.parents],
-            author=person(c.author),
-            committer=person(c.committer),
+            author=GerritGitPerson.of(c.author),
+            committer=GerritGitPerson.of(c.committer),
         )
 
 
+@unified(gr.FileChange, keep=None)
 @strawberry.type(description="A file of a patch set.")
 class GerritFile:
     path: str = strawberry.field(description="The file's path (/COMMIT_MSG: the message).")
@@ -148,16 +150,7 @@ class GerritFile:
     lines_inserted: int = strawberry.field(description="Lines added.")
     lines_deleted: int = strawberry.field(description="Lines deleted.")
 
-    @staticmethod
-    def of(f: gr.FileChange) -> GerritFile:
-        return GerritFile(
-            path=f.path,
-            status=f.status,
-            binary=f.binary,
-            old_path=f.old_path,
-            lines_inserted=f.lines_inserted,
-            lines_deleted=f.lines_deleted,
-        )
+    of: ClassVar[Callable[[gr.FileChange], GerritFile]]  # built by @unified
 
 
 @strawberry.type(description="One region of a file diff: lines only in A, only in B, or both.")
@@ -207,6 +200,7 @@ class GerritDiff:
         )
 
 
+@unified(gr.InlineComment, keep=None)
 @strawberry.type(description="An inline comment on a file of a patch set (published or draft).")
 class GerritInlineComment:
     id: str = strawberry.field(description="Gerrit's comment id (a UUID), unique in the change.")
@@ -228,18 +222,7 @@ class GerritInlineComment:
         description="Who wrote it (null: not given, as for the caller's drafts)."
     )
 
-    @staticmethod
-    def of(c: gr.InlineComment) -> GerritInlineComment:
-        return GerritInlineComment(
-            id=c.id,
-            path=c.path,
-            line=c.line,
-            side=c.side,
-            message=c.message,
-            updated=c.updated,
-            in_reply_to=c.in_reply_to,
-            author=Person.of(c.author),
-        )
+    of: ClassVar[Callable[[gr.InlineComment], GerritInlineComment]]  # built by @unified
 
 
 @strawberry.type(description="A label value and what it means.")
@@ -526,6 +509,18 @@ def _inline_comment(c: gr.GerritChange, rev: int, x: gr.InlineComment) -> model.
     )
 
 
+@unified(
+    gr.GerritChange,
+    node_kind="GerritChange",
+    rename={
+        "title": "subject",
+        "created_at": "created",
+        "updated_at": "updated",
+        "author": "owner",
+        "labels": lambda r: [GerritLabel.of(label) for label in r.labels],
+    },
+    resolvers=("backend",),
+)
 @strawberry.type(description="A Gerrit change: a Change with patch sets, labels and reviewers.")
 class GerritChange(Change):
     number: int = strawberry.field(description="The change number (the one in its URL).")
@@ -551,9 +546,7 @@ class GerritChange(Change):
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field(description="The project it targets.")
-    def project(self) -> Project:
-        return Project.of(self._r.project)
+    project: Project = record_field("project", "The project it targets.")
 
     @strawberry.field(description="The owner (alias of author).")
     def owner(self) -> Person | None:
@@ -659,30 +652,7 @@ class GerritChange(Change):
         )
         return connection(page, Comment.of)
 
-    @staticmethod
-    def of(r: gr.GerritChange) -> GerritChange:
-        """GraphQL view of a Gerrit change record."""
-        return GerritChange(
-            id=strawberry.ID(node.encode("GerritChange", r.backend, r.id)),
-            title=r.subject,
-            state=r.state,
-            raw_state=r.raw_state,
-            created_at=r.created,
-            updated_at=r.updated,
-            web_url=r.web_url,
-            check_state=r.check_state,
-            author=Person.of(r.owner),
-            number=r.number,
-            change_id=r.change_id,
-            triplet=r.triplet,
-            branch=r.branch,
-            topic=r.topic,
-            mergeable=r.mergeable,
-            insertions=r.insertions,
-            deletions=r.deletions,
-            labels=[GerritLabel.of(label) for label in r.labels],
-            _r=r,
-        )
+    of: ClassVar[Callable[[gr.GerritChange], GerritChange]]  # built by @unified
 
 
 async def resolve_gerrit_node(info: Info, backend: str, type_name: str, native: str) -> Node | None:

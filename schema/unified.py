@@ -5,11 +5,11 @@ A unified type is a strawberry class decorated with ``@unified(Record, …)`` an
 ``of: ClassVar[…]`` annotation. Every plain field (no resolver) is read from the record
 attribute of the same python name, unless ``rename`` names another attribute or a function of
 the record; a field typed as another unified type (or a list of them) is converted with that
-type's ``of``; a list of scalars is copied into a list. ``node="Kind"`` makes ``id`` the global
-ID ``node.encode(Kind, r.backend, native(r))``. A field whose value is a nested record converted
-only when selected is declared with ``record_field``. Everything is checked when the class is
-decorated: a field the record cannot answer is an import-time ``TypeError``, not a hand-synced
-table that drifts.
+type's ``of``; a list of scalars is copied into a list. ``node_kind="Kind"`` makes ``id`` the
+global ID ``node.encode(Kind, r.backend, native(r))``. A field whose value is a nested record
+converted only when selected is declared with ``record_field``. Everything is checked when the
+class is decorated: a field the record cannot answer is an import-time ``TypeError``, not a
+hand-synced table that drifts.
 
 The projection registered for the fast path follows from the same walk: every plain field that
 is a scalar, an enum or a unified object, plus the ``record_field``s and the record-only
@@ -34,10 +34,11 @@ from schema.projection import register
 C = TypeVar("C", bound=type[Any])
 Reader = Callable[[Any], Any]
 
-# The declared conversions (type → ``of``): how a field typed as that type is converted.
-_OF: dict[type[Any], Reader] = {}
-# The attribute a ``record_field`` resolver reads (resolver function → record attribute).
-_RECORD_FIELDS: dict[Callable[..., Any], str] = {}
+# Markers instead of registries: a declared class carries its on-demand conversions under
+# _ON_DEMAND (so "is it unified" is a look at the class), a record_field resolver its
+# attribute under _ATTR.
+_ON_DEMAND = "__unified_record_fields__"
+_ATTR = "__unified_attr__"
 
 
 def record_field(attr: str, description: str) -> Any:
@@ -49,7 +50,7 @@ def record_field(attr: str, description: str) -> Any:
     def resolve(self: Any) -> Any:
         return type(self).__unified_record_fields__[attr](getattr(self._r, attr))
 
-    _RECORD_FIELDS[resolve] = attr
+    setattr(resolve, _ATTR, attr)
     # No return annotation: strawberry then types the field by the class annotation.
     del resolve.__annotations__["return"]
     return strawberry.field(resolver=resolve, description=description)
@@ -92,8 +93,7 @@ def unified(
         of = _make_of(cls, walk, _computed(walk, keep, private), nullable)
         setattr(cls, name, of)
         if name == "of":
-            cls.__unified_record_fields__ = walk.on_demand
-            _OF[cls] = of
+            setattr(cls, _ON_DEMAND, walk.on_demand)
             register(cls, record, of, walk.projected, resolvers)
         return cls
 
@@ -130,26 +130,27 @@ def _walk(
             continue
         owner = f"{cls.__name__}.{name}"
         if f.base_resolver is not None:
-            attr = _RECORD_FIELDS.get(f.base_resolver.wrapped_func)
+            attr = getattr(f.base_resolver.wrapped_func, _ATTR, None)
             if attr is not None:
                 _check(record, owner, attr)
                 walk.on_demand[attr] = _converter(f.type, owner) or _identity
                 walk.projected[name] = attrgetter(attr)
             continue
-        convert = _converter(f.type, owner)
         source = rename.get(name, name)
         if name == "id" and node_kind is not None and name not in rename:
             source = _global_id(node_kind, native)
-        if callable(source):
-            walk.computed[name] = read = source
-        else:
-            _check(record, owner, source)
-            read = attrgetter(source)
-            walk.attrs[name] = source
+        if callable(source):  # computed: its value as the function gives it
+            walk.computed[name] = source
+            if _is_leaf(f.type):
+                walk.projected[name] = source
+            continue
+        _check(record, owner, source)
+        walk.attrs[name] = source
+        convert = _converter(f.type, owner)
         if convert is not None:
             walk.converters[name] = convert
         if convert is None or _unified_target(f.type):
-            walk.projected[name] = read  # a nested record is projected by its own type
+            walk.projected[name] = attrgetter(source)  # a nested record: projected by its type
     return walk
 
 
@@ -180,18 +181,29 @@ def _converter(gql: Any, owner: str) -> Reader | None:
     if isinstance(gql, LazyType):
         raise TypeError(f"{owner}: a lazy type (name a function in rename=)")
     if isinstance(gql, type) and has_object_definition(gql):
-        found = _OF.get(gql)
-        if found is None:
+        if not _is_unified(gql):
             raise TypeError(f"{owner}: {gql.__name__} is not a unified type (name a function)")
+        found: Reader = getattr(gql, "of")  # noqa: B009  # set by unified(), unknown to mypy
         return found
     return None
+
+
+def _is_leaf(gql: Any) -> bool:
+    """Whether the field holds a scalar or an enum (possibly null)."""
+    while isinstance(gql, StrawberryOptional):
+        gql = gql.of_type
+    return not isinstance(gql, StrawberryList | LazyType) and not has_object_definition(gql)
 
 
 def _unified_target(gql: Any) -> bool:
     """Whether the field holds one object of a unified type (not a list)."""
     while isinstance(gql, StrawberryOptional):
         gql = gql.of_type
-    return isinstance(gql, type) and gql in _OF
+    return isinstance(gql, type) and _is_unified(gql)
+
+
+def _is_unified(cls: type[Any]) -> bool:
+    return _ON_DEMAND in cls.__dict__  # declared itself, not inherited from a declared base
 
 
 def _make_of(cls: type[Any], walk: _Walk, computed: dict[str, Reader], nullable: bool) -> Reader:
