@@ -4,11 +4,11 @@ A connection's items are converted from records to strawberry objects (``Patch.o
 also builds ``Person.of`` and friends) only to have the fast path read a few attributes back
 (``bench/README.md``: ~10 % of a list request's CPU). So ``connection()`` keeps the records in a
 ``RecordList`` that converts on first use (normal execution iterates it as any list), and a type
-registers, next to its definition, how each of its fields reads from its record
-(``register``): a plan (``schema/fastpath.py``) whose selection on the type uses only
-registered fields builds the response straight from the records, and converts (``of``)
-otherwise. The differential tests (``tests/schema/test_fastpath*.py``) compare both with
-normal execution.
+registers how each of its fields reads from its record (``register``, called by
+``schema/unified.py`` from the type's own declaration): a plan (``schema/fastpath.py``) whose
+selection on the type uses only registered fields builds the response straight from the
+records, and converts (``of``) otherwise. The differential tests
+(``tests/schema/test_fastpath*.py``) compare both with normal execution.
 """
 
 from __future__ import annotations

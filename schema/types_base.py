@@ -2,7 +2,8 @@
 ``Check`` and ``Comment``.
 
 They reference no other object type of the model, so ``schema/types.py`` (projects, changes,
-patches, series, events, bundles) builds on them; re-exported from there.
+patches), ``schema/types_series.py`` and ``schema/types_events.py`` build on them; re-exported
+from ``schema/types.py``. Each is declared once with ``@unified`` (``schema/unified.py``).
 """
 
 from __future__ import annotations
