@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any
+from operator import attrgetter
+from typing import Any, ClassVar
 
 import strawberry
 
@@ -23,7 +24,6 @@ from adapters.abf import ports
 from adapters.abf import records as abf
 from adapters.model import Page
 from schema import descriptions as doc
-from schema import node
 from schema.context import Info
 from schema.descriptions import After, First
 from schema.pagination import Connection, connection, page_request
@@ -38,6 +38,7 @@ from schema.types import (
     Project,
     backend_of,
 )
+from schema.unified import record_field, unified
 
 PullRequestRecord = abf.PullRequest  # the record ``schema/changes.py`` maps to ``PullRequest``
 
@@ -51,17 +52,6 @@ doc.describe_values(
     UP_TO_DATE="The target already contains it: nothing to merge (ABF status already).",
     UNKNOWN="Not checked yet (ABF status open), or the pull request is closed.",
 )
-
-
-async def _load(
-    info: Info,
-    backend: str,
-    entity: str,
-    batch: Callable[[Sequence[str]], Awaitable[Any]],
-    key: str,
-) -> Any:
-    # The context's per-request loader table: batching and de-duplication per (backend, entity).
-    return await info.context._loader(backend, entity, batch).load(key)
 
 
 def _each(fetch: Callable[[str], Awaitable[Any]]) -> Callable[[Sequence[str]], Awaitable[Any]]:
@@ -79,8 +69,8 @@ def reader(info: Info, backend: str) -> ports.PullRequestReader:
 async def pull_request(info: Info, backend: str, native_id: str) -> abf.PullRequest | None:
     """One pull request's detail, batched per request."""
     src = reader(info, backend)
-    found: abf.PullRequest | None = await _load(
-        info, backend, "abf-pull", src.get_pull_requests, native_id
+    found: abf.PullRequest | None = await info.context.load(
+        backend, "abf-pull", src.get_pull_requests, native_id
     )
     return found
 
@@ -88,10 +78,13 @@ async def pull_request(info: Info, backend: str, native_id: str) -> abf.PullRequ
 async def group(info: Info, backend: str, native_id: str) -> abf.Group | None:
     """One group, batched per request."""
     src = info.context.capable(backend, ports.GroupReader, "groups")
-    found: abf.Group | None = await _load(info, backend, "abf-group", src.get_groups, native_id)
+    found: abf.Group | None = await info.context.load(
+        backend, "abf-group", src.get_groups, native_id
+    )
     return found
 
 
+@unified(abf.Ref, keep=None)
 @strawberry.type(description="One side of a pull request: a ref of a project at a commit.")
 class PullRequestRef:
     ref: str = strawberry.field(description="The branch (or ref) name.")
@@ -102,14 +95,10 @@ class PullRequestRef:
         description="The project the ref is in (null: ABF did not say)."
     )
 
-    @staticmethod
-    def of(r: abf.Ref) -> PullRequestRef:
-        """GraphQL view of a ref."""
-        return PullRequestRef(
-            ref=r.ref, sha=r.sha, project=Project.of(r.project) if r.project else None
-        )
+    of: ClassVar[Callable[[abf.Ref], PullRequestRef]]  # built by @unified
 
 
+@unified(abf.GitActor, keep=None)
 @strawberry.type(description="A commit's author or committer as git records them.")
 class AbfGitActor:
     name: str | None = strawberry.field(description="The name git recorded (null: none).")
@@ -119,10 +108,7 @@ class AbfGitActor:
     )
 
 
-def _actor(a: abf.GitActor | None) -> AbfGitActor | None:
-    return AbfGitActor(name=a.name, email=a.email, date=a.date) if a else None
-
-
+@unified(abf.Commit, keep=None)
 @strawberry.type(description="One commit of a pull request.")
 class AbfCommit:
     sha: str = strawberry.field(description="The commit's hash.")
@@ -136,19 +122,10 @@ class AbfCommit:
     parents: list[str] = strawberry.field(description="The parent commits' hashes.")
     web_url: str | None = strawberry.field(description=doc.WEB_URL)
 
-    @staticmethod
-    def of(c: abf.Commit) -> AbfCommit:
-        """GraphQL view of a commit."""
-        return AbfCommit(
-            sha=c.sha,
-            message=c.message,
-            author=_actor(c.author),
-            committer=_actor(c.committer),
-            parents=list(c.parents),
-            web_url=c.web_url,
-        )
+    of: ClassVar[Callable[[abf.Commit], AbfCommit]]  # built by @unified
 
 
+@unified(abf.FileChange, keep=None)
 @strawberry.type(description="One file a pull request changes, with its line counts.")
 class AbfFile:
     filename: str = strawberry.field(description="The file's path in the repository.")
@@ -166,21 +143,17 @@ class AbfFile:
         description="The file's raw content after the change (null: not given)."
     )
 
-    @staticmethod
-    def of(f: abf.FileChange) -> AbfFile:
-        """GraphQL view of a changed file."""
-        return AbfFile(
-            filename=f.filename,
-            status=f.status,
-            additions=f.additions,
-            deletions=f.deletions,
-            changes=f.changes,
-            sha=f.sha,
-            blob_url=f.blob_url,
-            raw_url=f.raw_url,
-        )
+    of: ClassVar[Callable[[abf.FileChange], AbfFile]]  # built by @unified
 
 
+@unified(
+    abf.PullRequest,
+    node_kind="PullRequestRevision",
+    native=lambda r: f"{r.id}@{r.from_ref.sha or ''}",
+    rename={"sha": lambda r: r.from_ref.sha},
+    keep=None,
+    private={"_backend": attrgetter("backend"), "_pr": attrgetter("id")},
+)
 @strawberry.type(
     description="What a pull request would merge now: the head of fromRef, its commits and files."
 )
@@ -191,16 +164,7 @@ class PullRequestRevision(Node, ChangeRevision):
     _backend: strawberry.Private[str]
     _pr: strawberry.Private[str]
 
-    @staticmethod
-    def of(r: abf.PullRequest) -> PullRequestRevision:
-        """The revision a pull request would merge now."""
-        native = f"{r.id}@{r.from_ref.sha or ''}"
-        return PullRequestRevision(
-            id=strawberry.ID(node.encode("PullRequestRevision", r.backend, native)),
-            sha=r.from_ref.sha,
-            _backend=r.backend,
-            _pr=r.id,
-        )
+    of: ClassVar[Callable[[abf.PullRequest], PullRequestRevision]]  # built by @unified
 
     @strawberry.field(description="Pull requests have no revision numbers: always null.")
     def number(self) -> int | None:
@@ -211,15 +175,15 @@ class PullRequestRevision(Node, ChangeRevision):
     )
     async def commits(self, info: Info) -> list[AbfCommit]:
         src = reader(info, self._backend)
-        found: list[abf.Commit] = await _load(
-            info, self._backend, "abf-commits", _each(src.pull_request_commits), self._pr
+        found: list[abf.Commit] = await info.context.load(
+            self._backend, "abf-commits", _each(src.pull_request_commits), self._pr
         )
         return [AbfCommit.of(c) for c in found]
 
     async def _files(self, info: Info) -> list[abf.FileChange]:
         src = reader(info, self._backend)
-        found: list[abf.FileChange] = await _load(
-            info, self._backend, "abf-files", _each(src.pull_request_files), self._pr
+        found: list[abf.FileChange] = await info.context.load(
+            self._backend, "abf-files", _each(src.pull_request_files), self._pr
         )
         return found
 
@@ -240,6 +204,17 @@ _OPENED = "When it was opened (ISO 8601, UTC; a batched detail read for list ite
 _UPDATED = "The last update (ISO 8601, UTC; a batched detail read for list items)."
 
 
+def _check_state(r: abf.PullRequest) -> model.CheckState | None:
+    check = abf.merge_check(r)
+    return model.rollup([check.state]) if check else None
+
+
+@unified(
+    abf.PullRequest,
+    node_kind="PullRequest",
+    rename={"author": "owner", "check_state": _check_state},
+    resolvers=("backend",),
+)
 @strawberry.type(description="An ABF pull request: a Change from one ref into another.")
 class PullRequest(Change):
     number: int = strawberry.field(description="Its number within its project.")
@@ -270,9 +245,7 @@ class PullRequest(Change):
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field(description="The project it is merged into.")
-    def project(self) -> Project:
-        return Project.of(self._r.project)
+    project: Project = record_field("project", "The project it is merged into.")
 
     # Change declares these as plain fields; list items lack them, so here they are resolvers
     # (strawberry allows the override; mypy's dataclass check does not know that).
@@ -354,25 +327,4 @@ class PullRequest(Change):
         found: list[AbfFile] = await self.revision().files(info)
         return found
 
-    @staticmethod
-    def of(r: abf.PullRequest) -> PullRequest:
-        """GraphQL view of a pull request record."""
-        check = abf.merge_check(r)
-        return PullRequest(  # type: ignore[call-arg]  # createdAt/updatedAt are resolvers
-            id=strawberry.ID(node.encode("PullRequest", r.backend, r.id)),
-            title=r.title,
-            state=r.state,
-            raw_state=r.raw_state,
-            web_url=r.web_url,
-            check_state=model.rollup([check.state]) if check else None,
-            author=Person.of(r.owner),
-            number=r.number,
-            mergeable=r.mergeable,
-            mergeability=r.mergeability,
-            from_ref=PullRequestRef.of(r.from_ref),
-            to_ref=PullRequestRef.of(r.to_ref),
-            owner=Person.of(r.owner),
-            assignee=Person.of(r.assignee),
-            api_url=r.api_url,
-            _r=r,
-        )
+    of: ClassVar[Callable[[abf.PullRequest], PullRequest]]  # built by @unified

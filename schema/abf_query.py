@@ -7,8 +7,9 @@ onto one of ABF's own query parameters; which list is read follows ``scope``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import strawberry
 
@@ -17,11 +18,12 @@ from adapters.abf import records as abf
 from schema import descriptions as doc
 from schema import node
 from schema.abf import PullRequest, group, pull_request, reader
-from schema.context import Info
+from schema.context import Info, pick_backend
 from schema.descriptions import After, First
 from schema.errors import UserInputError
 from schema.pagination import Connection, connection, page_request
 from schema.types import Backend, Node, Person, backend_of
+from schema.unified import unified
 
 
 @strawberry.enum(description="Which of ABF's pull request lists to read.")
@@ -162,20 +164,7 @@ def _native(value: str | None, type_name: str) -> str | None:
         return value
 
 
-def pick_backend(info: Info, name: str | None, port: type[object], what: str) -> str:
-    """The named backend, or the only one providing ``what``."""
-    if name:
-        info.context.capable(name, port, what)
-        return name
-    capable = [n for n, _ in info.context.all_capable(port)]
-    if len(capable) == 1:
-        return capable[0]
-    if not capable:
-        raise UserInputError(f"no configured backend provides {what}", "UNSUPPORTED")
-    raise UserInputError(
-        f"several backends provide {what} ({', '.join(capable)}): give backend",
-        "BACKEND_REQUIRED",
-    )
+_GIVE = "give backend"  # ABF's lists take the backend as an argument
 
 
 def split_id(value: str, type_name: str) -> tuple[str, str]:
@@ -184,6 +173,7 @@ def split_id(value: str, type_name: str) -> tuple[str, str]:
     return gid.backend, gid.native
 
 
+@unified(abf.Group, node_kind="AbfGroup", resolvers=("backend",))
 @strawberry.type(description="An ABF group: an organisation owning projects.")
 class AbfGroup(Node):
     uname: str = strawberry.field(description="The group's unique name (owner part of owner/name).")
@@ -231,20 +221,7 @@ class AbfGroup(Node):
         page = await src.list_pull_requests(flt, page_request(first, after))
         return connection(page, PullRequest.of)
 
-    @staticmethod
-    def of(r: abf.Group) -> AbfGroup:
-        """GraphQL view of a group record."""
-        return AbfGroup(
-            id=strawberry.ID(node.encode("AbfGroup", r.backend, r.id)),
-            uname=r.uname,
-            description=r.description,
-            own_projects_count=r.own_projects_count,
-            owner=Person.of(r.owner),
-            created_at=r.created_at,
-            web_url=r.web_url,
-            avatar_url=r.avatar_url,
-            _r=r,
-        )
+    of: ClassVar[Callable[[abf.Group], AbfGroup]]  # built by @unified
 
 
 async def resolve_abf_node(info: Info, type_name: str, backend: str, native: str) -> Node | None:
@@ -282,7 +259,7 @@ class AbfQuery:
         if id is not None:
             name, native = split_id(str(id), "PullRequest")
         elif project and number is not None:
-            name = pick_backend(info, backend, ports.PullRequestReader, "pull requests")
+            name = pick_backend(info, backend, ports.PullRequestReader, "pull requests", _GIVE)
             src = reader(info, name)
             native = f"{await src.project_id(project)}/{number}"
         else:
@@ -304,7 +281,7 @@ class AbfQuery:
         ] = None,
     ) -> Connection[PullRequest]:
         flt = filter or PullRequestFilterInput()
-        name = pick_backend(info, flt.backend, ports.PullRequestReader, "pull requests")
+        name = pick_backend(info, flt.backend, ports.PullRequestReader, "pull requests", _GIVE)
         page = await reader(info, name).list_pull_requests(
             flt.to_filter(), page_request(first, after)
         )
@@ -344,6 +321,6 @@ class AbfQuery:
             strawberry.argument(description="Backend name; needed with several ABF backends."),
         ] = None,
     ) -> Person | None:
-        name = pick_backend(info, backend, ports.GroupReader, "the authenticated user")
+        name = pick_backend(info, backend, ports.GroupReader, "the authenticated user", _GIVE)
         src = info.context.capable(name, ports.GroupReader, "the authenticated user")
         return Person.of(await src.viewer())

@@ -21,7 +21,7 @@ from schema.context import Info
 from schema.errors import UserInputError
 from schema.gerrit_base import check_query
 from schema.merge import merge_page
-from schema.pagination import Edge, PageInfo, page_size
+from schema.pagination import Edge, PageInfo, merged_edges, page_size
 from schema.plugin import composition_of
 from schema.types import Change, ChangeState
 
@@ -165,19 +165,11 @@ async def resolve_changes(
     budget = info.context.budget
     breakers = info.context.breakers
     page = await merge_page(listers, filters, count, after, descending, budget, breakers)
-    for error in page.missing.values():
-        info.context.report(info, error)
-    convert = _converter(info)
-    edges = [Edge(cursor=cursor, node=convert(record)) for record, cursor in page.edges]
+    edges, page_info = merged_edges(info, page, _converter(info))
     return ChangeConnection(
         edges=edges,
         nodes=[e.node for e in edges],
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_info,
         total_count=None,
         missing_backends=sorted(page.missing),
     )

@@ -85,6 +85,17 @@ class Context:
         views = [(n, self._anonymous(s)) for n, s in self.sources.items()]
         return [(n, v) for n, v in views if base.provides(v, port)]
 
+    async def load(
+        self,
+        backend: str,
+        entity: str,
+        batch: Callable[[Sequence[str]], Awaitable[Any]],
+        key: str,
+    ) -> Any:
+        """``key`` through the request's loader for ``(backend, entity)``: batched and
+        de-duplicated within the request."""
+        return await self._loader(backend, entity, batch).load(key)
+
     def _loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[str]], Awaitable[Any]]
     ) -> DataLoader[str, Any]:
@@ -180,3 +191,21 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
+
+
+def pick_backend(
+    info: Info, name: str | None, port: type[Any], what: str, hint: str = "set filter.backend"
+) -> str:
+    """The backend a single-backend list runs on: the named one, or the only capable one
+    (``hint``: how the caller names one when several are)."""
+    if name:
+        info.context.capable(name, port, what)
+        return name
+    capable = [n for n, _ in info.context.all_capable(port)]
+    if len(capable) == 1:
+        return capable[0]
+    if not capable:
+        raise UserInputError(f"no configured backend provides {what}", "UNSUPPORTED")
+    raise UserInputError(
+        f"several backends provide {what} ({', '.join(capable)}): {hint}", "BACKEND_REQUIRED"
+    )

@@ -10,7 +10,8 @@ sets, commits, files and messages come from a second batched query with the revi
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar
 
 import strawberry
 
@@ -52,6 +53,7 @@ from schema.types import (
     Project,
     backend_of,
 )
+from schema.unified import record_field, unified
 
 
 @strawberry.type(description="A Gerrit patch set.")
@@ -234,6 +236,18 @@ def _inline_comment(c: gr.GerritChange, rev: int, x: gr.InlineComment) -> model.
     )
 
 
+@unified(
+    gr.GerritChange,
+    node_kind="GerritChange",
+    rename={
+        "title": "subject",
+        "created_at": "created",
+        "updated_at": "updated",
+        "author": "owner",
+        "labels": lambda r: [GerritLabel.of(label) for label in r.labels],
+    },
+    resolvers=("backend",),
+)
 @strawberry.type(description="A Gerrit change: a Change with patch sets, labels and reviewers.")
 class GerritChange(Change):
     number: int = strawberry.field(description="The change number (the one in its URL).")
@@ -259,9 +273,7 @@ class GerritChange(Change):
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @strawberry.field(description="The project it targets.")
-    def project(self) -> Project:
-        return Project.of(self._r.project)
+    project: Project = record_field("project", "The project it targets.")
 
     @strawberry.field(description="The owner (alias of author).")
     def owner(self) -> Person | None:
@@ -367,30 +379,7 @@ class GerritChange(Change):
         )
         return connection(page, Comment.of)
 
-    @staticmethod
-    def of(r: gr.GerritChange) -> GerritChange:
-        """GraphQL view of a Gerrit change record."""
-        return GerritChange(
-            id=strawberry.ID(node.encode("GerritChange", r.backend, r.id)),
-            title=r.subject,
-            state=r.state,
-            raw_state=r.raw_state,
-            created_at=r.created,
-            updated_at=r.updated,
-            web_url=r.web_url,
-            check_state=r.check_state,
-            author=Person.of(r.owner),
-            number=r.number,
-            change_id=r.change_id,
-            triplet=r.triplet,
-            branch=r.branch,
-            topic=r.topic,
-            mergeable=r.mergeable,
-            insertions=r.insertions,
-            deletions=r.deletions,
-            labels=[GerritLabel.of(label) for label in r.labels],
-            _r=r,
-        )
+    of: ClassVar[Callable[[gr.GerritChange], GerritChange]]  # built by @unified
 
 
 async def resolve_gerrit_node(info: Info, backend: str, type_name: str, native: str) -> Node | None:

@@ -4,7 +4,9 @@ change and patch set types that use them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import ClassVar
 
 import strawberry
 
@@ -13,6 +15,7 @@ from schema.context import Info
 from schema.types import (
     Person,
 )
+from schema.unified import unified
 
 
 @strawberry.type(description="One git command to fetch or apply a patch set.")
@@ -31,6 +34,7 @@ class GerritFetch:
     )
 
 
+@unified(gr.GitPerson, keep=None, nullable=True)
 @strawberry.type(description="A commit's author or committer.")
 class GerritGitPerson:
     name: str = strawberry.field(description="The name git recorded.")
@@ -41,6 +45,7 @@ class GerritGitPerson:
     tz: int | None = strawberry.field(
         description="Their time zone, in minutes east of UTC (null: not given)."
     )
+    of: ClassVar[Callable[[gr.GitPerson | None], GerritGitPerson | None]]  # built by @unified
 
 
 @strawberry.type(description="A parsed commit.")
@@ -56,19 +61,17 @@ class GerritCommit:
 
     @staticmethod
     def of(c: gr.Commit, sha: str | None = None) -> GerritCommit:
-        def person(p: gr.GitPerson | None) -> GerritGitPerson | None:
-            return GerritGitPerson(name=p.name, email=p.email, date=p.date, tz=p.tz) if p else None
-
         return GerritCommit(
             sha=c.sha or sha,
             subject=c.subject,
             message=c.message,
             parents=[p[0] for p in c.parents],
-            author=person(c.author),
-            committer=person(c.committer),
+            author=GerritGitPerson.of(c.author),
+            committer=GerritGitPerson.of(c.committer),
         )
 
 
+@unified(gr.FileChange, keep=None)
 @strawberry.type(description="A file of a patch set.")
 class GerritFile:
     path: str = strawberry.field(description="The file's path (/COMMIT_MSG: the message).")
@@ -83,16 +86,7 @@ class GerritFile:
     lines_inserted: int = strawberry.field(description="Lines added.")
     lines_deleted: int = strawberry.field(description="Lines deleted.")
 
-    @staticmethod
-    def of(f: gr.FileChange) -> GerritFile:
-        return GerritFile(
-            path=f.path,
-            status=f.status,
-            binary=f.binary,
-            old_path=f.old_path,
-            lines_inserted=f.lines_inserted,
-            lines_deleted=f.lines_deleted,
-        )
+    of: ClassVar[Callable[[gr.FileChange], GerritFile]]  # built by @unified
 
 
 @strawberry.type(description="One region of a file diff: lines only in A, only in B, or both.")
@@ -142,6 +136,7 @@ class GerritDiff:
         )
 
 
+@unified(gr.InlineComment, keep=None)
 @strawberry.type(description="An inline comment on a file of a patch set (published or draft).")
 class GerritInlineComment:
     id: str = strawberry.field(description="Gerrit's comment id (a UUID), unique in the change.")
@@ -163,18 +158,7 @@ class GerritInlineComment:
         description="Who wrote it (null: not given, as for the caller's drafts)."
     )
 
-    @staticmethod
-    def of(c: gr.InlineComment) -> GerritInlineComment:
-        return GerritInlineComment(
-            id=c.id,
-            path=c.path,
-            line=c.line,
-            side=c.side,
-            message=c.message,
-            updated=c.updated,
-            in_reply_to=c.in_reply_to,
-            author=Person.of(c.author),
-        )
+    of: ClassVar[Callable[[gr.InlineComment], GerritInlineComment]]  # built by @unified
 
 
 @strawberry.type(description="A label value and what it means.")

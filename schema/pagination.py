@@ -11,7 +11,7 @@ import base64
 import binascii
 import functools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import strawberry
 
@@ -19,6 +19,9 @@ from adapters.model import Page, PageRequest
 from schema import descriptions as doc
 from schema.errors import UserInputError
 from schema.execution.projection import LazyList, RecordList
+
+if TYPE_CHECKING:
+    from schema.merge import MergedPage
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -171,4 +174,20 @@ async def concatenated(
             end_cursor=edges[-1].cursor if edges else None,
         ),
         total_count=None,
+    )
+
+
+def merged_edges(
+    info: Any, page: MergedPage, convert: Callable[[Any], T]
+) -> tuple[list[Edge[T]], PageInfo]:
+    """The edges and page info of a page merged across backends (``schema/merge.py``); the
+    backends that failed are reported on ``info`` (not fatal: the page holds the others)."""
+    for error in page.missing.values():
+        info.context.report(info, error)
+    edges = [Edge(cursor=cursor, node=convert(record)) for record, cursor in page.edges]
+    return edges, PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=page.has_previous,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
     )

@@ -15,31 +15,23 @@ from adapters import base
 from schema import descriptions as doc
 from schema import node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
-from schema.context import Info
+from schema.context import Info, pick_backend
 from schema.descriptions import After, First
 from schema.errors import UserInputError
 from schema.limits import RateLimitQuery
 from schema.merge import Feed, fingerprint, merge_feeds
 from schema.pagination import (
     Connection,
-    Edge,
-    PageInfo,
     concatenated,
     connection,
+    merged_edges,
     page_request,
     page_size,
 )
 from schema.plugin import composition_of
-from schema.types import (
-    Backend,
-    Bundle,
-    Event,
-    Node,
-    Patch,
-    PatchFilterInput,
-    Project,
-    Series,
-)
+from schema.types import Backend, Node, Patch, PatchFilterInput, Project
+from schema.types_events import Event
+from schema.types_series import Bundle, Series
 
 MAX_NODES = 100
 P = TypeVar("P")
@@ -140,22 +132,6 @@ class EventFilterInput:
         )
 
 
-def pick_backend(info: Info, name: str | None, port: type[Any], what: str) -> str:
-    """The backend a single-backend list runs on: the named one, or the only capable one."""
-    if name:
-        info.context.capable(name, port, what)
-        return name
-    capable = [n for n, _ in info.context.all_capable(port)]
-    if len(capable) == 1:
-        return capable[0]
-    if not capable:
-        raise UserInputError(f"no configured backend provides {what}", "UNSUPPORTED")
-    raise UserInputError(
-        f"several backends provide {what} ({', '.join(capable)}): set filter.backend",
-        "BACKEND_REQUIRED",
-    )
-
-
 def _readers(info: Info, name: str | None, port: type[P], what: str) -> list[tuple[str, P]]:
     """The named backend, or every backend implementing ``port``."""
     if name:
@@ -192,19 +168,9 @@ async def merged(
         info.context.budget,
         info.context.breakers,
     )
-    for error in page.missing.values():
-        info.context.report(info, error)
-    edges = [Edge(cursor=cursor, node=convert(record)) for record, cursor in page.edges]
+    edges, page_info = merged_edges(info, page, convert)
     return Connection(
-        edges=edges,
-        nodes=[e.node for e in edges],
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=None,
+        edges=edges, nodes=[e.node for e in edges], page_info=page_info, total_count=None
     )
 
 

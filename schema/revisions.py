@@ -16,7 +16,8 @@ revisions list per series asked for, one test-results list per revision, and eac
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any
+from operator import attrgetter
+from typing import Annotated, ClassVar
 
 import strawberry
 
@@ -29,28 +30,18 @@ from schema.errors import UserInputError
 from schema.mutations import MutationError
 from schema.mutations import _error as mutation_error
 from schema.types import ChangeRevision, Check, CheckState, Patch, Person
+from schema.unified import unified
 
 FINAL = frozenset(
     {model.ChangeState.MERGED, model.ChangeState.CLOSED, model.ChangeState.SUPERSEDED}
 )
 
 
-async def _load(
-    info: Info,
-    backend: str,
-    entity: str,
-    batch: Callable[[Sequence[str]], Awaitable[Any]],
-    key: str,
-) -> Any:
-    # The context's per-request loader table: batching and de-duplication per (backend, entity).
-    return await info.context._loader(backend, entity, batch).load(key)
-
-
 async def revisions_of(info: Info, backend: str, series_id: str) -> list[model.Revision]:
     """Every revision of a series on a revision-tracking backend (batched per request)."""
     src = info.context.capable(backend, base.RevisionReader, "revisions")
-    result: list[model.Revision] = await _load(
-        info, backend, "revisions", src.series_revisions, series_id
+    result: list[model.Revision] = await info.context.load(
+        backend, "revisions", src.series_revisions, series_id
     )
     return result
 
@@ -58,8 +49,8 @@ async def revisions_of(info: Info, backend: str, series_id: str) -> list[model.R
 async def test_results_of(info: Info, backend: str, key: str) -> list[model.Check]:
     """A revision's test results (batched per request)."""
     src = info.context.capable(backend, base.RevisionReader, "test results")
-    result: list[model.Check] = await _load(
-        info, backend, "test-results", src.revision_test_results, key
+    result: list[model.Check] = await info.context.load(
+        backend, "test-results", src.revision_test_results, key
     )
     return result
 
@@ -82,7 +73,7 @@ async def series_patches(
     async def batch(ids: Sequence[str]) -> list[list[model.Patch]]:
         return [await _in_series_order(info, src, backend, sid) for sid in ids]
 
-    result: list[model.Patch] = await _load(info, backend, "series-patches", batch, series_id)
+    result: list[model.Patch] = await info.context.load(backend, "series-patches", batch, series_id)
     return result
 
 
@@ -132,6 +123,28 @@ def state_summary(patches: Sequence[model.Patch]) -> list[StateCount]:
     return [StateCount(name=k, count=n, final=f) for k, (n, f) in counts.items()]
 
 
+@unified(
+    model.Revision,
+    keep="_record",
+    private={
+        "cover_letter_text": attrgetter("cover_letter"),
+        "_backend": attrgetter("backend"),
+        "_series_id": attrgetter("series_id"),
+        "_series": lambda r: None,
+    },
+)
+@unified(
+    model.SeriesRef,
+    keep=None,
+    private={
+        "cover_letter_text": lambda r: None,
+        "_backend": attrgetter("backend"),
+        "_series_id": attrgetter("id"),
+        "_record": lambda r: None,
+        "_series": lambda r: r if isinstance(r, model.Series) else None,
+    },
+    name="of_ref",
+)
 @strawberry.type(description="One version of a series: cover letter, patches, test results.")
 class Revision(ChangeRevision):
     version: int = strawberry.field(description="The series version (1, 2 …).")
@@ -223,35 +236,13 @@ class Revision(ChangeRevision):
         src = info.context.capable(self._backend, base.RevisionReader, "mbox")
         return await src.revision_mbox(self._record.key, link)
 
-    @staticmethod
-    def of(r: model.Revision) -> Revision:
-        """GraphQL view of a revision record."""
-        return Revision(
-            version=r.version,
-            cover_letter_text=r.cover_letter,
-            mbox_url=r.mbox_url,
-            _backend=r.backend,
-            _series_id=r.series_id,
-            _record=r,
-            _series=None,
-        )
-
-    @staticmethod
-    def of_ref(ref: model.SeriesRef | model.Series) -> Revision:
-        """An upstream series as its own single revision: from a full record, or from an
-        inline reference (the series is then read only if a field needs it)."""
-        return Revision(
-            version=ref.version,
-            cover_letter_text=None,
-            mbox_url=ref.mbox_url,
-            _backend=ref.backend,
-            _series_id=ref.id,
-            _record=None,
-            _series=ref if isinstance(ref, model.Series) else None,
-        )
+    of: ClassVar[Callable[[model.Revision], Revision]]  # built by @unified
+    # An upstream series as its own single revision, from a full record or an inline
+    # reference (the series is then read only if a field needs it).
+    of_ref: ClassVar[Callable[[model.SeriesRef | model.Series], Revision]]
 
 
-# --- the Series fields (called from schema.types.Series) ------------------------------------
+# --- the Series fields (called from schema.types_series.Series) -----------------------------
 
 
 def tracked(full: model.Series | None) -> model.TrackedSeries | None:

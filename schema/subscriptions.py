@@ -15,7 +15,7 @@ import strawberry
 from adapters import base
 from schema.context import Info
 from schema.errors import UserInputError
-from schema.types import Event
+from schema.types_events import Event
 
 
 @strawberry.input(description="Which live events to receive.")
@@ -78,4 +78,4 @@ class Subscription:
                 ):
                     continue
                 # The cursor of a skipped event is not shown: resuming re-skips it.
-                yield Event.of(record, cursor)
+                yield Event.of_live(record, cursor)

@@ -6,14 +6,16 @@ those go through the request's loaders. GraphQL types never build URLs or call H
 
 The leaf types (``BackendKind``, ``ChangeState``, ``CheckState``, ``Node``, ``Backend``,
 ``backend_of``, ``Person``, ``Check``, ``Comment``) live in ``schema/types_base.py`` and are
-re-exported here; this module keeps projects, changes, patches, cover letters, series, events,
-bundles and the patch filter.
+re-exported here; this module keeps projects, changes, patches and the patch filter. Cover
+letters, series and bundles are in ``schema/types_series.py``, events in
+``schema/types_events.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import strawberry
 from strawberry.types.nodes import SelectedField
@@ -24,7 +26,6 @@ from schema import node
 from schema.context import Info
 from schema.descriptions import After, First
 from schema.pagination import Connection, connection, page_request
-from schema.projection import register
 from schema.types_base import Backend as Backend
 from schema.types_base import BackendKind as BackendKind
 from schema.types_base import ChangeState as ChangeState
@@ -33,16 +34,17 @@ from schema.types_base import CheckState as CheckState
 from schema.types_base import Comment as Comment
 from schema.types_base import Node as Node
 from schema.types_base import Person as Person
+from schema.types_base import backend_field
 from schema.types_base import backend_of as backend_of
+from schema.unified import record_field, unified
 
 if TYPE_CHECKING:
     from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
-    from schema.revisions import Revision, StateCount
-
-# Revisions, test state and state summary live in schema/revisions.py (the fdo fork's model).
-_REV = "schema.revisions"
+    from schema.revisions import Revision
+    from schema.types_series import Series
 
 
+@unified(model.Project, node_kind="Project", resolvers=("backend",))
 @strawberry.type(description="A project on one backend.")
 class Project(Node):
     name: str = strawberry.field(description="The project's display name.")
@@ -68,9 +70,7 @@ class Project(Node):
     )
     _r: strawberry.Private[model.Project]
 
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
+    backend: Backend = backend_field()
 
     @strawberry.field(
         description="This project's changes, newest update first (one upstream request per "
@@ -115,41 +115,7 @@ class Project(Node):
         page = await src.list_patches(flt, page_request(first, after))
         return connection(page, Patch.of)
 
-    @staticmethod
-    def of(r: model.Project) -> Project:
-        """GraphQL view of a project record."""
-        return Project(
-            id=strawberry.ID(node.encode("Project", r.backend, r.id)),
-            name=r.name,
-            link_name=r.link_name,
-            web_url=r.web_url,
-            list_email=r.list_email,
-            list_id=r.list_id,
-            scm_url=r.scm_url,
-            webscm_url=r.webscm_url,
-            list_archive_url=r.list_archive_url,
-            _r=r,
-        )
-
-
-# Each field as Project.of sets it (what the fast path reads: schema/execution/projection.py).
-register(
-    Project,
-    model.Project,
-    Project.of,
-    {
-        "id": lambda r: node.encode("Project", r.backend, r.id),
-        "name": lambda r: r.name,
-        "link_name": lambda r: r.link_name,
-        "web_url": lambda r: r.web_url,
-        "list_email": lambda r: r.list_email,
-        "list_id": lambda r: r.list_id,
-        "scm_url": lambda r: r.scm_url,
-        "webscm_url": lambda r: r.webscm_url,
-        "list_archive_url": lambda r: r.list_archive_url,
-    },
-    resolvers=("backend",),
-)
+    of: ClassVar[Callable[[model.Project], Project]]  # built by @unified
 
 
 @strawberry.type(description="A mail header.")
@@ -158,14 +124,16 @@ class Header:
     value: str = strawberry.field(description="One value (a repeated header is several Headers).")
 
 
-async def _download(info: Info, backend: str, url: str | None) -> str | None:
+async def download(info: Info, backend: str, url: str | None) -> str | None:
+    """The mbox at ``url`` (``None``: no URL), through the backend's mbox reader."""
     if url is None:
         return None
     src = info.context.capable(backend, base.MboxReader, "mbox downloads")
     return await src.download(url)
 
 
-def _headers(headers: Any) -> list[Header] | None:
+def header_list(headers: Any) -> list[Header] | None:
+    """Mail headers as ``Header`` objects, a repeated header as several."""
     if headers is None:
         return None
     out: list[Header] = []
@@ -271,6 +239,12 @@ async def _rollup_checks(info: Info, r: model.Patch) -> model.CheckState | None:
     return model.rollup([c.state for c in await info.context.checks(r.backend, r.id)])
 
 
+@unified(
+    model.Patch,
+    node_kind="Patch",
+    rename={"created_at": "date", "author": "submitter"},
+    resolvers=("backend", "check_state"),
+)
 @strawberry.type(description="A Patchwork patch: one mail carrying a diff.")
 class Patch(Change):
     check_state: CheckState | None = strawberry.field(  # type: ignore[valid-type]
@@ -297,13 +271,9 @@ class Patch(Change):
     )
     _r: strawberry.Private[model.Patch]
 
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
+    backend: Backend = backend_field()
 
-    @strawberry.field(description="The project it was sent to.")
-    def project(self) -> Project:
-        return Project.of(self._r.project)
+    project: Project = record_field("project", "The project it was sent to.")
 
     @strawberry.field(description="The submitter (alias of author).")
     def submitter(self) -> Person | None:
@@ -334,14 +304,14 @@ class Patch(Change):
         "failed)."
     )
     async def headers(self, info: Info) -> list[Header] | None:
-        return _headers((await self._detail(info)).headers)
+        return header_list((await self._detail(info)).headers)
 
     @strawberry.field(
         description="The patch as an mbox, ready for `git am` (one download per patch; null: "
         "no mbox URL, or the download failed)."
     )
     async def mbox(self, info: Info) -> str | None:
-        return await _download(info, self._r.backend, self._r.mbox_url)
+        return await download(info, self._r.backend, self._r.mbox_url)
 
     @strawberry.field(
         description="Every check on this patch; fdo: the test results of its latest revision "
@@ -382,7 +352,11 @@ class Patch(Change):
         description="The series this patch was sent in (usually one). Free for id, name, "
         "version, date, webUrl and mboxUrl; other fields read each series (batched)."
     )
-    async def series(self, info: Info) -> list[Series] | None:
+    async def series(
+        self, info: Info
+    ) -> list[Annotated[Series, strawberry.lazy("schema.types_series")]] | None:
+        from schema.types_series import Series
+
         refs = self._r.series
         if _only_ref_fields(info):
             return [Series.of_ref(ref, self._r.project) for ref in refs]
@@ -392,441 +366,7 @@ class Patch(Change):
             out.append(Series.of(full) if full else Series.of_ref(ref, self._r.project))
         return out
 
-    @staticmethod
-    def of(r: model.Patch) -> Patch:
-        """GraphQL view of a patch record."""
-        return Patch(
-            id=strawberry.ID(node.encode("Patch", r.backend, r.id)),
-            title=r.title,
-            state=r.state,
-            raw_state=r.raw_state,
-            created_at=r.date,
-            updated_at=r.updated_at,
-            web_url=r.web_url,
-            author=Person.of(r.submitter),
-            msgid=r.msgid,
-            archived=r.archived,
-            hash=r.hash,
-            commit_ref=r.commit_ref,
-            pull_url=r.pull_url,
-            mbox_url=r.mbox_url,
-            list_archive_url=r.list_archive_url,
-            delegate=Person.of(r.delegate),
-            _r=r,
-        )
-
-
-# Each field as Patch.of sets it; ``author``/``delegate`` give the nested records, projected
-# as Person (schema/execution/projection.py).
-register(
-    Patch,
-    model.Patch,
-    Patch.of,
-    {
-        "id": lambda r: node.encode("Patch", r.backend, r.id),
-        "title": lambda r: r.title,
-        "state": lambda r: r.state,
-        "raw_state": lambda r: r.raw_state,
-        "created_at": lambda r: r.date,
-        "updated_at": lambda r: r.updated_at,
-        "web_url": lambda r: r.web_url,
-        "author": lambda r: r.submitter,
-        "msgid": lambda r: r.msgid,
-        "archived": lambda r: r.archived,
-        "hash": lambda r: r.hash,
-        "commit_ref": lambda r: r.commit_ref,
-        "pull_url": lambda r: r.pull_url,
-        "mbox_url": lambda r: r.mbox_url,
-        "list_archive_url": lambda r: r.list_archive_url,
-        "delegate": lambda r: r.delegate,
-        "project": lambda r: r.project,  # the resolver returns Project.of(self._r.project)
-    },
-    resolvers=("backend", "check_state"),
-)
-
-
-@strawberry.type(description="A series' cover letter.")
-class Cover(Node):
-    title: str = strawberry.field(description="The cover letter's subject.")
-    msgid: str = strawberry.field(description=doc.MSGID)
-    date: datetime = strawberry.field(description=doc.DATE)
-    web_url: str | None = strawberry.field(description=doc.WEB_URL)
-    mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
-    list_archive_url: str | None = strawberry.field(description=doc.ARCHIVE_URL)
-    author: Person | None = strawberry.field(description="Who sent it (null: unknown or hidden).")
-    _r: strawberry.Private[model.Cover]
-
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
-
-    @strawberry.field(description="The project it was sent to.")
-    def project(self) -> Project:
-        return Project.of(self._r.project)
-
-    @strawberry.field(description="The letter's text (null: the backend gave none).")
-    def content(self) -> str | None:
-        return self._r.content
-
-    @strawberry.field(description="The mail headers (null: the backend gave none).")
-    def headers(self) -> list[Header] | None:
-        return _headers(self._r.headers)
-
-    @strawberry.field(
-        description="Replies to the cover letter, oldest first (one upstream request per "
-        "cover; null: the read failed)."
-    )
-    async def comments(
-        self, info: Info, first: First = None, after: After = None
-    ) -> Connection[Comment] | None:
-        src = info.context.capable(self._r.backend, base.SeriesReader, "comments")
-        page = await src.cover_comments(self._r.id, page_request(first, after))
-        return connection(page, Comment.of)
-
-    @staticmethod
-    def of(r: model.Cover) -> Cover:
-        """GraphQL view of a cover letter record."""
-        return Cover(
-            id=strawberry.ID(node.encode("Cover", r.backend, r.id)),
-            title=r.title,
-            msgid=r.msgid,
-            date=r.date,
-            web_url=r.web_url,
-            mbox_url=r.mbox_url,
-            list_archive_url=r.list_archive_url,
-            author=Person.of(r.submitter),
-            _r=r,
-        )
-
-
-@strawberry.type(description="Patches sent together, with a version and a completeness state.")
-class Series(Node):
-    name: str | None = strawberry.field(
-        description="The series' name, usually its cover letter's subject (null: unnamed)."
-    )
-    version: int = strawberry.field(description="Its version: 1, then 2 for a v2 …")
-    date: datetime | None = strawberry.field(
-        description="When it was sent (ISO 8601, UTC; null: unknown)."
-    )
-    web_url: str | None = strawberry.field(description=doc.WEB_URL)
-    mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
-    _backend: strawberry.Private[str]
-    _native: strawberry.Private[str]
-    _project: strawberry.Private[model.Project | None]
-    _r: strawberry.Private[model.Series | None]
-
-    async def _full(self, info: Info) -> model.Series | None:
-        if self._r is None:
-            self._r = await info.context.series(self._backend, self._native)
-        return self._r
-
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._backend)
-
-    @strawberry.field(
-        description="The project it was sent to (may read the series, batched; null: unknown "
-        "or the read failed)."
-    )
-    async def project(self, info: Info) -> Project | None:
-        full = await self._full(info)
-        proj = full.project if full and full.project else self._project
-        return Project.of(proj) if proj else None
-
-    @strawberry.field(
-        description="Who sent it (may read the series, batched; null: unknown, hidden, or "
-        "the read failed)."
-    )
-    async def submitter(self, info: Info) -> Person | None:
-        full = await self._full(info)
-        if isinstance(full, model.TrackedSeries) and full.submitter is None:
-            from schema import revisions
-
-            return await revisions.person(info, self._backend, full.submitter_id)
-        return Person.of(full.submitter) if full else None
-
-    @strawberry.field(
-        description="The reviewer assigned to the series (patchwork-fdo only; null elsewhere, "
-        "when nobody is, or the read failed)."
-    )
-    async def reviewer(self, info: Info) -> Person | None:
-        full = await self._full(info)
-        if not isinstance(full, model.TrackedSeries):
-            return None
-        from schema import revisions
-
-        return await revisions.person(info, self._backend, full.reviewer_id)
-
-    @strawberry.field(
-        description="When the series last changed (ISO 8601, UTC; patchwork-fdo only, null "
-        "elsewhere)."
-    )
-    async def updated_at(self, info: Info) -> datetime | None:
-        full = await self._full(info)
-        return full.updated if isinstance(full, model.TrackedSeries) else None
-
-    @strawberry.field(
-        description="The series' progress on patchwork-fdo: initial, in progress, done or "
-        "incomplete (null elsewhere)."
-    )
-    async def progress(self, info: Info) -> str | None:
-        full = await self._full(info)
-        return full.state if isinstance(full, model.TrackedSeries) else None
-
-    @strawberry.field(
-        description="Versions of the series, oldest first (fdo: one batched request per "
-        "series; upstream: the series itself). Null: the read failed."
-    )
-    async def revisions(
-        self, info: Info
-    ) -> list[Annotated[Revision, strawberry.lazy(_REV)]] | None:
-        from schema import revisions
-
-        full = await self._full(info)
-        return await revisions.revisions(info, full) if full else None
-
-    @strawberry.field(
-        description="Test state of the latest revision (upstream: the rollup of its patches' "
-        "checks, one patch list per series). Null: no result yet, or a read failed."
-    )
-    async def test_state(self, info: Info) -> CheckState | None:  # type: ignore[valid-type]
-        from schema import revisions
-
-        full = await self._full(info)
-        return await revisions.test_state(info, full) if full else None
-
-    @strawberry.field(
-        description="The raw test state (patchwork-fdo: pending, info, success, warning, "
-        "failure; null elsewhere)."
-    )
-    async def raw_test_state(self, info: Info) -> str | None:
-        full = await self._full(info)
-        return full.raw_test_state if isinstance(full, model.TrackedSeries) else None
-
-    @strawberry.field(
-        description="How many patches of the latest revision are in each state (upstream: "
-        "one patch list per series; null: a read failed)."
-    )
-    async def state_summary(
-        self, info: Info
-    ) -> list[Annotated[StateCount, strawberry.lazy(_REV)]] | None:
-        from schema import revisions
-
-        full = await self._full(info)
-        return await revisions.summary(info, full) if full else None
-
-    @strawberry.field(
-        description="How many patches the series announces (the N of [PATCH i/N]; reads the "
-        "series, batched; null: the read failed)."
-    )
-    async def total(self, info: Info) -> int | None:
-        full = await self._full(info)
-        return full.total if full else None
-
-    @strawberry.field(
-        description="How many of them have arrived (reads the series; null: the read failed)."
-    )
-    async def received_total(self, info: Info) -> int | None:
-        full = await self._full(info)
-        return full.received_total if full else None
-
-    @strawberry.field(
-        description="Whether every announced patch has arrived (reads the series; null: the "
-        "read failed)."
-    )
-    async def complete(self, info: Info) -> bool | None:
-        full = await self._full(info)
-        return full.received_all if full else None
-
-    @strawberry.field(
-        description="The whole series as one mbox, for `git am` (one download per series; "
-        "null: no mbox URL, or the download failed)."
-    )
-    async def mbox(self, info: Info) -> str | None:
-        return await _download(info, self._backend, self.mbox_url)
-
-    @strawberry.field(
-        description="The cover letter (reads the series and the letter, batched; null: none, "
-        "or a read failed)."
-    )
-    async def cover(self, info: Info) -> Cover | None:
-        full = await self._full(info)
-        if full is None or full.cover is None:
-            return None
-        cover = await info.context.cover(self._backend, full.cover.id)
-        return Cover.of(cover) if cover else None
-
-    @strawberry.field(
-        description="The series' patches in the order they were sent (one patch list per "
-        "series; null: the read failed)."
-    )
-    async def patches(self, info: Info) -> list[Patch] | None:
-        from schema import revisions
-
-        full = await self._full(info)
-        found = await revisions.series_patches(info, self._backend, self._native, full)
-        return [Patch.of(p) for p in found]
-
-    @staticmethod
-    def of(r: model.Series) -> Series:
-        """GraphQL view of a full series record."""
-        return Series(
-            id=strawberry.ID(node.encode("Series", r.backend, r.id)),
-            name=r.name,
-            version=r.version,
-            date=r.date,
-            web_url=r.web_url,
-            mbox_url=r.mbox_url,
-            _backend=r.backend,
-            _native=r.id,
-            _project=r.project,
-            _r=r,
-        )
-
-    @staticmethod
-    def of_ref(ref: model.SeriesRef, project: model.Project | None) -> Series:
-        """GraphQL view of a series summary; other fields load the series on demand."""
-        return Series(
-            id=strawberry.ID(node.encode("Series", ref.backend, ref.id)),
-            name=ref.name,
-            version=ref.version,
-            date=ref.date,
-            web_url=ref.web_url,
-            mbox_url=ref.mbox_url,
-            _backend=ref.backend,
-            _native=ref.id,
-            _project=project,
-            _r=None,
-        )
-
-
-@strawberry.type(description="Something that happened on a backend.")
-class Event(Node):
-    category: str = strawberry.field(
-        description="What happened: Patchwork's category (patch-created, "
-        "patch-state-changed, check-created …); Gerrit change-updated/-merged/-abandoned; "
-        "ABF pull-request-created/-updated/-merged/-closed."
-    )
-    date: datetime = strawberry.field(description="When it happened (ISO 8601, UTC).")
-    actor: Person | None = strawberry.field(
-        description="Who did it (Patchwork 1.2+; null: unknown or a mail)."
-    )
-    previous_state: str | None = strawberry.field(
-        description="patch-state-changed: the raw state before (null for other categories)."
-    )
-    current_state: str | None = strawberry.field(
-        description="patch-state-changed: the raw state after (null for other categories)."
-    )
-    previous_delegate: Person | None = strawberry.field(
-        description="patch-delegated: the delegate before (null: none, or another category)."
-    )
-    current_delegate: Person | None = strawberry.field(
-        description="patch-delegated: the delegate after (null: none, or another category)."
-    )
-    _r: strawberry.Private[model.Event]
-    _cursor: strawberry.Private[str | None] = None  # set on live events only (schema/live.py)
-
-    @strawberry.field(
-        description="Live events (subscription) only: pass it as `events(after:)` to resume "
-        "right after this event, without loss or repeats, within the retention window."
-    )
-    def cursor(self) -> str | None:
-        return self._cursor
-
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
-
-    @strawberry.field(description="The project it happened in (null: not given).")
-    def project(self) -> Project | None:
-        return Project.of(self._r.project) if self._r.project else None
-
-    @strawberry.field(
-        description="The patch it is about (one batched read; null: none, or the read failed)."
-    )
-    async def patch(self, info: Info) -> Patch | None:
-        if self._r.patch_id is None:
-            return None
-        found = await info.context.patch(self._r.backend, self._r.patch_id)
-        return Patch.of(found) if found else None
-
-    @strawberry.field(
-        description="The series it is about (one batched read; null: none, or the read failed)."
-    )
-    async def series(self, info: Info) -> Series | None:
-        if self._r.series_id is None:
-            return None
-        found = await info.context.series(self._r.backend, self._r.series_id)
-        return Series.of(found) if found else None
-
-    @strawberry.field(
-        description="The cover letter it is about (one batched read; null: none, or the read "
-        "failed)."
-    )
-    async def cover(self, info: Info) -> Cover | None:
-        if self._r.cover_id is None:
-            return None
-        found = await info.context.cover(self._r.backend, self._r.cover_id)
-        return Cover.of(found) if found else None
-
-    @staticmethod
-    def of(r: model.Event, cursor: str | None = None) -> Event:
-        """GraphQL view of an event record (``cursor``: its live-feed position)."""
-        return Event(
-            id=strawberry.ID(node.encode("Event", r.backend, r.id)),
-            category=r.category,
-            date=r.date,
-            actor=Person.of(r.actor),
-            previous_state=r.previous_state,
-            current_state=r.current_state,
-            previous_delegate=Person.of(r.previous_delegate),
-            current_delegate=Person.of(r.current_delegate),
-            _r=r,
-            _cursor=cursor,
-        )
-
-
-@strawberry.type(description="A named collection of patches.")
-class Bundle(Node):
-    name: str = strawberry.field(description="The bundle's name, chosen by its owner.")
-    public: bool = strawberry.field(description="Whether anyone may see it (else its owner only).")
-    web_url: str | None = strawberry.field(description=doc.WEB_URL)
-    mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
-    owner: Person | None = strawberry.field(description="Who made it (null: hidden).")
-    _r: strawberry.Private[model.Bundle]
-
-    @strawberry.field(description=doc.BACKEND)
-    def backend(self, info: Info) -> Backend:
-        return backend_of(info, self._r.backend)
-
-    @strawberry.field(description="The project its patches belong to (null: not given).")
-    def project(self) -> Project | None:
-        return Project.of(self._r.project) if self._r.project else None
-
-    @strawberry.field(
-        description="The bundle's patches (one detail read per patch; ones gone upstream "
-        "are left out; null: a read failed)."
-    )
-    async def patches(self, info: Info) -> list[Patch] | None:
-        out = []
-        for ref in self._r.patches:
-            found = await info.context.patch(self._r.backend, ref.id)
-            if found:
-                out.append(Patch.of(found))
-        return out
-
-    @staticmethod
-    def of(r: model.Bundle) -> Bundle:
-        """GraphQL view of a bundle record."""
-        return Bundle(
-            id=strawberry.ID(node.encode("Bundle", r.backend, r.id)),
-            name=r.name,
-            public=r.public,
-            web_url=r.web_url,
-            mbox_url=r.mbox_url,
-            owner=Person.of(r.owner),
-            _r=r,
-        )
+    of: ClassVar[Callable[[model.Patch], Patch]]  # built by @unified
 
 
 @strawberry.input(description="Patch list filters; each maps onto Patchwork's own.")

@@ -2,14 +2,16 @@
 ``Check`` and ``Comment``.
 
 They reference no other object type of the model, so ``schema/types.py`` (projects, changes,
-patches, series, events, bundles) builds on them; re-exported from there.
+patches), ``schema/types_series.py`` and ``schema/types_events.py`` build on them; re-exported
+from ``schema/types.py``. Each is declared once with ``@unified`` (``schema/unified.py``).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import strawberry
 
@@ -18,7 +20,7 @@ from adapters.kinds import KINDS
 from schema import descriptions as doc
 from schema import node
 from schema.context import Info
-from schema.projection import register
+from schema.unified import unified
 
 if TYPE_CHECKING:
 
@@ -98,6 +100,17 @@ def backend_of(info: Info, name: str) -> Backend:
     return Backend.of(info.context.source(name))
 
 
+def _record_backend(root: Any, info: Info) -> Backend:
+    return backend_of(info, root._r.backend)
+
+
+def backend_field() -> Any:
+    """``backend`` of a type that keeps its record in ``_r`` (record-only: the fast path
+    calls it with the record, ``schema/unified.py`` ``resolvers=``)."""
+    return strawberry.field(resolver=_record_backend, description=doc.BACKEND)
+
+
+@unified(model.Person, node_kind="Person", resolvers=("display_name", "backend"), nullable=True)
 @strawberry.type(description="A person: a mail sender, an account, a reviewer.")
 class Person(Node):
     name: str | None = strawberry.field(description="Full name (null: the backend gives none).")
@@ -117,35 +130,10 @@ class Person(Node):
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
 
-    @staticmethod
-    def of(r: model.Person | None) -> Person | None:
-        """GraphQL view of a person record."""
-        if r is None:
-            return None
-        return Person(
-            id=strawberry.ID(node.encode("Person", r.backend, r.id)),
-            name=r.name,
-            email=r.email,
-            username=r.username,
-            _r=r,
-        )
+    of: ClassVar[Callable[[model.Person | None], Person | None]]
 
 
-# Each field as Person.of sets it (schema/execution/projection.py).
-register(
-    Person,
-    model.Person,
-    Person.of,
-    {
-        "id": lambda r: node.encode("Person", r.backend, r.id),
-        "name": lambda r: r.name,
-        "email": lambda r: r.email,
-        "username": lambda r: r.username,
-    },
-    resolvers=("display_name", "backend"),
-)
-
-
+@unified(model.Check, node_kind="Check", native=lambda r: f"{r.change_id}/{r.id}", keep=None)
 @strawberry.type(description="A CI result attached to a change.")
 class Check(Node):
     context: str = strawberry.field(
@@ -166,21 +154,16 @@ class Check(Node):
         description="Who reported it (null: unknown or not shown by the backend)."
     )
 
-    @staticmethod
-    def of(r: model.Check) -> Check:
-        """GraphQL view of a check record."""
-        return Check(
-            id=strawberry.ID(node.encode("Check", r.backend, f"{r.change_id}/{r.id}")),
-            context=r.context,
-            state=r.state,
-            raw_state=r.raw_state,
-            date=r.date,
-            target_url=r.target_url,
-            description=r.description,
-            user=Person.of(r.user),
-        )
+    of: ClassVar[Callable[[model.Check], Check]]
 
 
+@unified(
+    model.Comment,
+    node_kind="Comment",
+    native=lambda r: f"{r.parent_id}/{r.id}",
+    rename={"author": "submitter"},
+    keep=None,
+)
 @strawberry.type(description="A reply to a change or cover letter.")
 class Comment(Node):
     subject: str | None = strawberry.field(
@@ -196,17 +179,4 @@ class Comment(Node):
     )
     author: Person | None = strawberry.field(description="Who wrote it (null: unknown).")
 
-    @staticmethod
-    def of(r: model.Comment) -> Comment:
-        """GraphQL view of a comment record."""
-        return Comment(
-            id=strawberry.ID(node.encode("Comment", r.backend, f"{r.parent_id}/{r.id}")),
-            subject=r.subject,
-            content=r.content,
-            date=r.date,
-            msgid=r.msgid,
-            web_url=r.web_url,
-            list_archive_url=r.list_archive_url,
-            addressed=r.addressed,
-            author=Person.of(r.submitter),
-        )
+    of: ClassVar[Callable[[model.Comment], Comment]]

@@ -12,19 +12,9 @@ from schema.mutations import Mutation
 from schema.node import GlobalId
 from schema.plugin import NodeLoader, SchemaPart
 from schema.query import Query
-from schema.types import (
-    Backend,
-    Bundle,
-    Check,
-    Comment,
-    Cover,
-    Event,
-    Node,
-    Patch,
-    Person,
-    Project,
-    Series,
-)
+from schema.types import Backend, Check, Comment, Node, Patch, Person, Project
+from schema.types_events import Event
+from schema.types_series import Bundle, Cover, Series
 
 Read = Callable[[Context, str, str], Awaitable[Any]]
 
