@@ -4,9 +4,10 @@ fork's revisions and test state through ``schema/revisions.py``) and bundles (``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from operator import attrgetter
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import strawberry
@@ -78,10 +79,9 @@ class Cover(Node):
 
 
 # A series keeps its backend and id apart from its record: an inline reference has no record.
-_SERIES_PRIVATE: dict[str, Callable[[Any], Any]] = {
-    "_backend": attrgetter("backend"),
-    "_native": attrgetter("id"),
-}
+_SERIES_PRIVATE: Mapping[str, Callable[[Any], Any]] = MappingProxyType(
+    {"_backend": attrgetter("backend"), "_native": attrgetter("id")}
+)
 
 
 @unified(

@@ -18,7 +18,7 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_PARTY = {"gateway", "schema", "adapters"}
+FIRST_PARTY = {"gateway", "schema", "adapters", "revgate"}  # revgate.py: the console script
 
 
 def _normal(name: str) -> str:

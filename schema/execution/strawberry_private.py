@@ -4,8 +4,8 @@ strawberry offers no public way to build a resolve info outside its executor, to
 extension runner ready-made hooks, or to reach the graphql-core schema it wraps. The fast
 path and the caches need all three, so they are taken from strawberry's internals here and
 nowhere else; ``pyproject.toml`` pins strawberry-graphql to the range these were tested
-with. On an upgrade, re-check this module against strawberry's ``schema/schema.py`` and
-``extensions/context.py`` and run ``tests/schema`` (the differential tests compare plans
+with. On an upgrade, re-check this module against ``strawberry.schema.schema`` and
+``strawberry.extensions.context`` and run ``tests/schema`` (the differential tests compare plans
 with strawberry's own execution; ``test_hooks.py`` compares the hook runner with its own).
 """
 
