@@ -23,10 +23,13 @@ no key, by the key in its ``connection_init`` payload (``Authorization: "Bearer 
 cannot set headers on a websocket. Without a usable key there, it is closed with 4403.
 
 Every refusal is a JSON body ``{"errors": [{"message", "extensions": {"code", "requestId"}}]}``
-(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``, ``REQUEST_TIMEOUT``);
-none echoes what the client sent. The caller and the id are left in ``scope["state"]`` for
-``Access.context``, which gives the GraphQL request its ``RequestMeta``, its cost budget and
-the caller's view of the backends (``gateway/callers.py``).
+(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``, ``REQUEST_TIMEOUT``) —
+except on a REST compat mount (``/rest/<backend>/``), where legacy clients read their
+server's errors: there it is the backend kind's own answer (``adapters/native.py``, through
+``Access.compat_refusal``); none echoes what the client sent. The caller and the id are
+left in ``scope["state"]`` for ``Access.context``, which gives the GraphQL request its
+``RequestMeta``, its cost budget and the caller's view of the backends
+(``gateway/callers.py``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from strawberry.types.graphql import OperationType
 
 from adapters.base import Source
 from adapters.cache import Cache
+from adapters.native import Detail, Native, Reason
 from adapters.registry import RequestHook
 from gateway.auth import AuthFailure, Caller
 from gateway.callers import WRITING, CallerSources, Policy
@@ -82,6 +86,8 @@ log = logging.getLogger("revgate.access")
 
 # (scope, client address) → the caller a REST compat request is counted against.
 CompatCaller = Callable[[Scope, str], Caller]
+# (scope, why, what to say) → that refusal as the compat backend's kind answers it, or None.
+CompatRefusal = Callable[[Scope, Reason, Detail], Native | None]
 
 
 def _graphiql_page(scope: Scope, headers: Mapping[str, str]) -> bool:
@@ -113,6 +119,8 @@ class Access:
         # The REST compat mount (/rest/…) authenticates in each backend kind's own scheme and
         # answers refusals in its format: set by create_app (gateway/compat.py).
         self.compat_caller: CompatCaller | None = None
+        # ... and gives the Guard's own refusals there in the kind's form (adapters/native.py).
+        self.compat_refusal: CompatRefusal | None = None
         limits = settings.limits
         self.query_limits = QueryLimits(
             max_depth=limits.max_depth,
@@ -376,7 +384,10 @@ class Guard:
                 await _close_socket(scope, receive, send, 4429, "rate limit exceeded")
                 return
             retry = decision.retry_after_header()
-            await _respond(
+            await self._refuse(
+                scope,
+                Reason.RATE_LIMITED,
+                Detail(retry_after=retry),
                 send_with_id,
                 429,
                 error_body(
@@ -400,7 +411,11 @@ class Guard:
             async with asyncio.timeout(server.body_timeout):
                 body = await _read_body(headers, receive, server.max_body_bytes)
         except TimeoutError:
-            await _respond(
+            message = f"request body not received within {server.body_timeout:g} s"
+            await self._refuse(
+                scope,
+                Reason.BODY_TIMEOUT,
+                Detail(message=message),
                 send_with_id,
                 408,
                 error_body(
@@ -412,7 +427,11 @@ class Guard:
             )
             return
         if body is None:
-            await _respond(
+            message = f"request body larger than {server.max_body_bytes} bytes"
+            await self._refuse(
+                scope,
+                Reason.TOO_LARGE,
+                Detail(message=message),
                 send_with_id,
                 413,
                 error_body(
@@ -423,6 +442,32 @@ class Guard:
             )
             return
         await self.app(scope, _replay(body, receive), send_with_id)
+
+    async def _refuse(
+        self,
+        scope: Scope,
+        reason: Reason,
+        detail: Detail,
+        send: Send,
+        status: int,
+        body: bytes,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """Refuse with ``status``: on a compat mount as the backend's kind would (a legacy
+        client reads its server's errors), elsewhere the gateway's coded JSON ``body``."""
+        hook = self.access.compat_refusal
+        native = None
+        if hook is not None and scope["type"] == "http" and scope["path"].startswith("/rest/"):
+            native = hook(scope, reason, detail)
+        if native is None:
+            await _respond(send, status, body, headers)
+            return
+        payload = b"" if scope.get("method") == "HEAD" else native.body
+        kept = [(n, v) for n, v in headers or [] if n == b"connection"]
+        length = (b"Content-Length", str(len(payload)).encode())
+        start = [*native.raw_headers(), length, *kept]
+        await send({"type": "http.response.start", "status": native.status, "headers": start})
+        await send({"type": "http.response.body", "body": payload})
 
 
 async def _read_body(headers: Mapping[str, str], receive: Receive, cap: int) -> bytes | None:

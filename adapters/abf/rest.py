@@ -41,20 +41,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters import passthrough
+from adapters import native, passthrough
 from adapters.abf import mapping, render
 from adapters.abf.anonymous import AnonymousAbfSource
 from adapters.abf.records import PullRequest
 from adapters.abf.source import AbfSource
 from adapters.base import Source
 from adapters.compat import CompatCall, CompatRouter
-from adapters.errors import BadPayload, NotFound, Timeout, UpstreamError
+from adapters.errors import BadPayload, NotFound, UpstreamError
 from adapters.http import Response as Upstream
 from adapters.model import Project
+from adapters.native import Reason
 
-UNAUTHORIZED = {"error": "You need to sign in or sign up before continuing."}
-FORBIDDEN = {"message": "Access violation to this page!"}
-NOT_FOUND = {"status": 404, "message": "Error 404. Resource not found!"}  # rosa-build's
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 REFUSALS = (400, 401, 403, 404, 405, 422)
 
@@ -83,10 +81,8 @@ def router(source: Source) -> CompatRouter:
     async def serve(call: CompatCall) -> Response:
         try:
             return await _serve(call, source)
-        except Timeout as exc:
-            return _json(call.request, {"message": str(exc)}, 504)
         except UpstreamError as exc:
-            return _json(call.request, {"message": str(exc)}, 502)
+            return native.upstream_failure("abf", exc, head=call.request.method == "HEAD")
 
     return serve
 
@@ -110,6 +106,10 @@ def _json(request: Request, body: Any, status: int = 200) -> Response:
     return response
 
 
+def _native(request: Request, reason: Reason) -> Response:
+    return native.answer("abf", reason).response(head=request.method == "HEAD")
+
+
 async def _serve(call: CompatCall, source: AbfSource) -> Response:
     request, caller, path = call.request, call.caller, call.path
     method = "GET" if request.method == "HEAD" else request.method
@@ -121,7 +121,7 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
     if found is None:
         return await _pass(call, source)
     if caller.invalid_token or (not caller.may_read and not caller.authenticated):
-        return _json(request, UNAUTHORIZED, 401)
+        return _native(request, Reason.BAD_CREDENTIALS)
     kind, parse, draw = found
     rel = "/".join(parts)
     params: dict[str, list[str]] = {}
@@ -131,12 +131,12 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
     if isinstance(view, AnonymousAbfSource) and method == "GET":
         refusal = await _anonymous_refusal(view, parts, params)
         if refusal is not None:
-            return _json(request, *refusal)
+            return _native(request, refusal)
     if method != "GET":
         if not caller.authenticated:
-            return _json(request, UNAUTHORIZED, 401)
+            return _native(request, Reason.ANONYMOUS_WRITE)
         if not caller.can_write:
-            return _json(request, FORBIDDEN, 403)
+            return _native(request, Reason.READ_ONLY)
         try:
             body = orjson.loads(await request.body())
         except orjson.JSONDecodeError:
@@ -168,7 +168,7 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
         if not isinstance(inner, dict):
             raise BadPayload(source.name, f"expected a {{{wrapper!r}: {{…}}}} answer")
         if view is not None and wrapper == "project" and inner.get("visibility", "open") != "open":
-            return _json(request, NOT_FOUND, 404)  # get_id of a hidden project
+            return _native(request, Reason.NOT_FOUND)  # get_id of a hidden project
         out = {**answer, wrapper: render.conform(draw(parse(inner)), inner)}
     return _json(request, render.move_urls(out, _path_of(call.base), source.url), upstream.status)
 
@@ -178,14 +178,14 @@ async def _pass(call: CompatCall, source: AbfSource) -> Response:
     with ABF's refusals for callers who may not read or write."""
     request, caller = call.request, call.caller
     if not passthrough.allowed("abf", call.path, call.passthrough):
-        return _json(request, NOT_FOUND, 404)
+        return _native(request, Reason.NOT_FOUND)
     if caller.invalid_token or (not caller.may_read and not caller.authenticated):
-        return _json(request, UNAUTHORIZED, 401)
+        return _native(request, Reason.BAD_CREDENTIALS)
     if passthrough.is_write(request):
         if not caller.authenticated:
-            return _json(request, UNAUTHORIZED, 401)
+            return _native(request, Reason.ANONYMOUS_WRITE)
         if not caller.can_write:
-            return _json(request, FORBIDDEN, 403)
+            return _native(request, Reason.READ_ONLY)
     prefix = _path_of(call.base)
 
     def api_paths(body: bytes, content_type: str) -> bytes:
@@ -202,17 +202,17 @@ async def _pass(call: CompatCall, source: AbfSource) -> Response:
 
 async def _anonymous_refusal(
     view: AnonymousAbfSource, parts: list[str], params: dict[str, list[str]]
-) -> tuple[Any, int] | None:
+) -> Reason | None:
     """ABF's answer to an anonymous user where it differs from the gateway account's."""
     lists = parts[-1] == "pull_requests" and parts[0] != "projects"
     involvement = (params.get("filter") or ["assigned"])[-1]
     if parts[:1] == ["user"] or (lists and involvement != "all"):
-        return UNAUTHORIZED, 401  # "the authenticated user's": there is none
+        return Reason.NO_CREDENTIALS  # "the authenticated user's": there is none
     if parts[0] == "projects" and len(parts) > 1 and parts[1].isdigit():
         try:
             await view.check_visible(parts[1])
         except NotFound:
-            return NOT_FOUND, 404  # hidden, as ABF answers a project one may not see
+            return Reason.NOT_FOUND  # hidden, as ABF answers a project one may not see
     return None
 
 

@@ -41,18 +41,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters import passthrough
+from adapters import native, passthrough
 from adapters.base import Source
 from adapters.compat import CompatCall, CompatRouter
-from adapters.errors import Timeout, UpstreamError
+from adapters.errors import UpstreamError
 from adapters.gerrit import mapping, render, rest_routes
 from adapters.gerrit.rest_routes import Endpoint
 from adapters.gerrit.source import GerritSource
 from adapters.http import Response as Upstream
+from adapters.native import Reason
 
 TEXT = "text/plain; charset=UTF-8"
 JSON = "application/json; charset=UTF-8"
-CHALLENGE = 'Basic realm="Gerrit Code Review"'
 DOWNLOAD = "text/plain; charset=ISO-8859-1"
 _FORMAT_PARAMS = ("format", "pp")
 
@@ -79,10 +79,8 @@ def router(source: Source) -> CompatRouter:
     async def serve(call: CompatCall) -> Response:
         try:
             return await _serve(call, source)
-        except Timeout as exc:
-            return _text(call.request, str(exc), 504)
         except UpstreamError as exc:
-            return _text(call.request, str(exc), 502)
+            return native.upstream_failure("gerrit", exc, head=call.request.method == "HEAD")
 
     return serve
 
@@ -99,6 +97,10 @@ def _text(request: Request, text: str, status: int, **extra: str) -> Response:
     headers = dict(extra)
     body = _gzip(request, (text.rstrip("\n") + "\n").encode(), headers)
     return Response(body, status, headers, media_type=TEXT)
+
+
+def _native(request: Request, reason: Reason) -> Response:
+    return native.answer("gerrit", reason).response(head=request.method == "HEAD")
 
 
 def _json(request: Request, value: Any, status: int = 200) -> Response:
@@ -157,9 +159,10 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
     authenticated_path = parts[:1] == ["a"]
     rest = parts[1:] if authenticated_path else parts
     if authenticated_path and (caller.invalid_token or not caller.authenticated):
-        return _text(request, "Unauthorized", 401, **{"WWW-Authenticate": CHALLENGE})
+        reason = Reason.BAD_CREDENTIALS if caller.invalid_token else Reason.NO_CREDENTIALS
+        return _native(request, reason)
     if not authenticated_path and not caller.may_read:
-        return _text(request, "Authentication required", 403)
+        return _native(request, Reason.ANONYMOUS_WRITE)  # Gerrit's "Authentication required"
     method = "GET" if request.method == "HEAD" else request.method
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
@@ -172,9 +175,9 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
         return _text(request, refusal[1], refusal[0])  # before any upstream request
     if method != "GET":
         if not authenticated_path:
-            return _text(request, "Authentication required", 403)
+            return _native(request, Reason.ANONYMOUS_WRITE)
         if not caller.can_write:
-            return _text(request, "not permitted", 403)
+            return _native(request, Reason.READ_ONLY)
         try:
             body = await _input(request, endpoint)
         except _Refused as exc:
@@ -203,12 +206,12 @@ async def _pass(call: CompatCall, source: GerritSource, authenticated_path: bool
     need ``/a/`` and a caller who may write."""
     request = call.request
     if not passthrough.allowed("gerrit", call.path, call.passthrough):
-        return _text(request, "Not found", 404)
+        return _native(request, Reason.NOT_FOUND)
     if passthrough.is_write(request):
         if not authenticated_path:
-            return _text(request, "Authentication required", 403)
+            return _native(request, Reason.ANONYMOUS_WRITE)
         if not call.caller.can_write:
-            return _text(request, "not permitted", 403)
+            return _native(request, Reason.READ_ONLY)
     if not authenticated_path:  # Gerrit serves paths without /a/ as the anonymous user
         call = replace(call, caller=replace(call.caller, authenticated=False))
     return await passthrough.forward(call, source, source.url, strip="/a")

@@ -24,7 +24,6 @@ sees.
 
 from __future__ import annotations
 
-import html
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -36,10 +35,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters import passthrough
+from adapters import native, passthrough
 from adapters.base import Source
 from adapters.compat import Caller, CompatCall, CompatRouter
-from adapters.errors import NotFound, Timeout, UpstreamError
+from adapters.errors import NotFound, UpstreamError
 from adapters.patchwork import mapping, pages, views
 from adapters.patchwork.client import Refused
 from adapters.patchwork.render import Json, Renderer, Urls, link_header, per_page_of
@@ -51,9 +50,9 @@ READ = "GET, HEAD, OPTIONS"
 EDIT = "GET, PUT, PATCH, HEAD, OPTIONS"
 POSTABLE = "GET, POST, HEAD, OPTIONS"
 BUNDLE_DETAIL = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
-NOT_AUTHENTICATED = "Authentication credentials were not provided."
-NO_PERMISSION = "You do not have permission to perform this action."
-INVALID_TOKEN = "Invalid token."
+NOT_AUTHENTICATED = native.DRF_NOT_AUTHENTICATED
+NO_PERMISSION = native.DRF_NO_PERMISSION
+INVALID_TOKEN = native.PW_INVALID_TOKEN
 
 Parse = Callable[[dict[str, Any]], Any]
 Render = Callable[[Renderer, Any], Json]
@@ -103,21 +102,8 @@ def _json_bytes(
     return PatchworkResponse(body, status, headers, head=head)
 
 
-def _html_404(path: str) -> PatchworkResponse:
-    """Patchwork's own 404 page (DEBUG off: templates/404.html) says, in its title and body,
-    "404: File not found" and "The page URL requested (<code>path</code>) does not exist.",
-    the path quoted as Django's ``page_not_found`` does, then HTML-escaped. Only those words
-    are kept: the site's navigation, styles and version (templates/base.html, GPL) are not
-    copied into the gateway (docs/compat.md)."""
-    shown = html.escape(quote(path, safe="/:@!$&'()*+,;=~"))
-    body = (
-        '<!DOCTYPE html>\n<html lang="en">\n  <head>\n    <meta http-equiv="Content-Type" '
-        'content="text/html; charset=UTF-8"/>\n    <title>404: File not found - Patchwork</title>\n'
-        "  </head>\n  <body>\n    <h1>404: File not found</h1>\n"
-        f"<p>The page URL requested (<code>{shown}</code>) does not exist.</p>\n"
-        "  </body>\n</html>\n"
-    )
-    return PatchworkResponse(body.encode(), 404, [("Content-Type", "text/html; charset=utf-8")])
+def _html_404(path: str) -> Response:
+    return native.patchwork_404_page(path).response()
 
 
 class _Stop(Exception):
@@ -200,10 +186,8 @@ async def handle(
         return _json(refused.body, refused.status, head=request.method == "HEAD")
     except NotFound:
         return _json({"detail": "Not found."}, 404)
-    except Timeout as exc:
-        return _json({"detail": str(exc)}, 504)
     except UpstreamError as exc:
-        return _json({"detail": str(exc)}, 502)
+        return native.upstream_failure("patchwork", exc, head=request.method == "HEAD")
 
 
 # -- the API ----------------------------------------------------------------------------------
