@@ -4,7 +4,8 @@ The gateway mounts ``/rest/<backend>/{path}`` for every configured backend whose
 router factory in ``adapters.registry.COMPAT_ROUTERS`` (one line per kind). Per request it:
 
 1. asks the kind which secret the client presented, in the kind's own scheme
-   (``CompatKind.presented``: Patchwork ``Authorization: Token …``, Gerrit/ABF HTTP basic…);
+   (``CompatKind.presented``: Patchwork ``Token …`` or basic, Gerrit/ABF HTTP basic…), by
+   that kind's conventions for an empty one (docs/compat.md "Anonymous, per kind");
 2. looks that secret up among the configured compat tokens (``[[compat.tokens]]``, by
    sha256) and derives the ``Caller``; a token mapped to its own backend credential
    (``backend_tokens``) gets the source re-bound to that credential (``CallerCredentials``);
@@ -19,6 +20,8 @@ credentials; URLs in its answers point at ``CompatCall.base``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -63,9 +66,45 @@ Presented = Callable[[Request, str], str | None]
 
 
 def token_scheme(request: Request, path: str) -> str | None:
-    """Patchwork's (DRF's) scheme: ``Authorization: Token <key>``; other schemes anonymous."""
+    """DRF's token scheme: ``Authorization: Token <key>``; other schemes anonymous."""
     scheme, _, credential = request.headers.get("authorization", "").strip().partition(" ")
     return credential.strip() if scheme.lower() == "token" else None
+
+
+def basic_pair(request: Request) -> tuple[str, str] | None:
+    """``(login, password)`` of HTTP basic auth, None for another scheme or none; a header
+    that is not one base64 word of UTF-8 raises ``ValueError``."""
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise ValueError("not base64 of UTF-8") from None
+    login, _, password = decoded.partition(":")
+    return login, password
+
+
+def drf_scheme(request: Request, path: str) -> str | None:
+    """What a DRF server (both Patchworks) authenticates: ``Token <key>``, or HTTP basic
+    with the gateway token as the password of a named user. DRF tries basic on any basic
+    header, so an empty login (``Basic Og==``, ``Basic :<password>``) or a malformed one is a
+    failed login (``""``: presented and wrong), never anonymous; other schemes are ignored."""
+    token = token_scheme(request, path)
+    return token if token is not None else basic_password(request)
+
+
+def basic_password(request: Request) -> str | None:
+    """The password of a named login in HTTP basic auth (None: no basic header). A server
+    that looks the login up fails an empty one or a malformed header: ``""``."""
+    try:
+        pair = basic_pair(request)
+    except ValueError:
+        return ""
+    if pair is None:
+        return None
+    login, password = pair
+    return password if login else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,4 +112,4 @@ class CompatKind:
     """What one backend kind registers to get ``/rest/<backend>/`` mounts."""
 
     router: RouterFactory
-    presented: Presented = token_scheme
+    presented: Presented = drf_scheme

@@ -33,6 +33,8 @@ credential; ``gateway/scrub.py`` scrubs every answer besides.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -202,6 +204,34 @@ _DRF_AUTH = {
 }
 
 
+def drf_credential_text(kind: str, authorization: str) -> str:
+    """DRF's words for the credential in ``authorization`` that did not authenticate
+    (rest_framework/authentication.py: TokenAuthentication, BasicAuthentication)."""
+    scheme, _, rest = authorization.strip().partition(" ")
+    words = rest.split()
+    if scheme.lower() == "token" and kind == "patchwork-fdo":
+        # The fork authenticates with basic (its CI clients): Token is the gateway's
+        # extension there, refused with the fork's one text.
+        return FDO_BAD_CREDENTIALS
+    if scheme.lower() == "token":
+        if not words:
+            return "Invalid token header. No credentials provided."
+        if len(words) > 1:
+            return "Invalid token header. Token string should not contain spaces."
+        return PW_INVALID_TOKEN
+    if scheme.lower() == "basic":
+        if not words:
+            return "Invalid basic header. No credentials provided."
+        if len(words) > 1:
+            return "Invalid basic header. Credentials string should not contain spaces."
+        try:
+            base64.b64decode(words[0], validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return "Invalid basic header. Credentials not correctly base64 encoded."
+        return FDO_BAD_CREDENTIALS  # "Invalid username/password."
+    return PW_INVALID_TOKEN if kind == "patchwork" else FDO_BAD_CREDENTIALS
+
+
 def _drf_kind(kind: str, reason: Reason, d: Detail) -> Native:
     """Patchwork's or its fork's answer (both DRF: ``{"detail": …}``)."""
     fdo = kind == "patchwork-fdo"
@@ -214,6 +244,8 @@ def _drf_kind(kind: str, reason: Reason, d: Detail) -> Native:
         text = (405, f'Method "{d.method}" not allowed.')
     elif reason is Reason.RATE_LIMITED:
         text = (429, _drf_throttled(d.retry_after))
+    elif reason is Reason.BAD_CREDENTIALS and d.message:  # drf_credential_text's words
+        text = (_DRF_AUTH[kind][reason][0], d.message)
     else:
         text = (
             _DRF_AUTH[kind].get(reason)

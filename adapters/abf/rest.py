@@ -28,8 +28,6 @@ of ``adapters/abf/anonymous.py``, made before the request that would read the da
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Callable
@@ -47,7 +45,7 @@ from adapters.abf.anonymous import AnonymousAbfSource
 from adapters.abf.records import PullRequest
 from adapters.abf.source import AbfSource
 from adapters.base import Source
-from adapters.compat import CompatCall, CompatRouter
+from adapters.compat import CompatCall, CompatRouter, basic_pair
 from adapters.errors import BadPayload, NotFound, UpstreamError
 from adapters.http import Response as Upstream
 from adapters.model import Project
@@ -60,16 +58,17 @@ Parse = Callable[[Any], Any]
 
 
 def presented(request: Request, path: str) -> str | None:
-    """The key in HTTP basic auth: the password, or the login when the password is empty."""
-    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
+    """The key in HTTP basic auth: the password, or the login when the password is empty
+    (ABF's token style). Devise only tries HTTP auth with a login: an empty one
+    (``Basic Og==``, what clients send before a login is set, or ``Basic :<password>``) is
+    anonymous on ABF, and so is any other scheme."""
     try:
-        login, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+        pair = basic_pair(request)
+    except ValueError:
         return ""
-    if not login and not password:
-        return None  # "Basic Og==": what clients send before a login is set; anonymous on ABF
+    if pair is None or not pair[0]:
+        return None
+    login, password = pair
     return password or login
 
 

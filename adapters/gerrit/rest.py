@@ -29,7 +29,6 @@ answers anonymous users, never with the gateway account's (``rest_routes.anonymo
 from __future__ import annotations
 
 import base64
-import binascii
 import gzip
 import io
 import zipfile
@@ -43,7 +42,7 @@ from starlette.responses import Response
 
 from adapters import native, passthrough
 from adapters.base import Source
-from adapters.compat import CompatCall, CompatRouter
+from adapters.compat import CompatCall, CompatRouter, basic_password
 from adapters.errors import UpstreamError
 from adapters.gerrit import mapping, render, rest_routes
 from adapters.gerrit.rest_routes import Endpoint
@@ -58,17 +57,11 @@ _FORMAT_PARAMS = ("format", "pp")
 
 
 def presented(request: Request, path: str) -> str | None:
-    """The password of HTTP basic auth, on ``/a/`` paths only (Gerrit ignores it elsewhere)."""
-    if not path.startswith("a/"):
-        return None
-    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return ""
-    return decoded.partition(":")[2]
+    """The password of HTTP basic auth, on ``/a/`` paths only (Gerrit ignores it elsewhere).
+
+    Gerrit looks the login up: an empty one (``Basic Og==``, ``Basic :<password>``) or a
+    malformed header is a failed login (``""``), never anonymous on ``/a/``."""
+    return basic_password(request) if path.startswith("a/") else None
 
 
 def router(source: Source) -> CompatRouter:

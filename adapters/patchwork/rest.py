@@ -52,7 +52,6 @@ POSTABLE = "GET, POST, HEAD, OPTIONS"
 BUNDLE_DETAIL = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
 NOT_AUTHENTICATED = native.DRF_NOT_AUTHENTICATED
 NO_PERMISSION = native.DRF_NO_PERMISSION
-INVALID_TOKEN = native.PW_INVALID_TOKEN
 
 Parse = Callable[[dict[str, Any]], Any]
 Render = Callable[[Renderer, Any], Json]
@@ -100,6 +99,10 @@ def _json_bytes(
     if link is not None:
         headers.append(("Link", link))
     return PatchworkResponse(body, status, headers, head=head)
+
+
+def _credential_text(request: Request) -> str:
+    return native.drf_credential_text("patchwork", request.headers.get("authorization", ""))
 
 
 def _html_404(path: str) -> Response:
@@ -284,7 +287,7 @@ async def _api(
     if rest and not _exists(rest, version):
         return await _pass(request, source, base, caller, path)
     if caller.invalid_token:
-        return _json({"detail": INVALID_TOKEN}, 403, allow)
+        return _json({"detail": _credential_text(request)}, 403, allow)
     method = request.method
     if method == "OPTIONS":
         return await _options(call, allow)
@@ -316,7 +319,7 @@ async def _pass(
     if not passthrough.allowed("patchwork", path, allow_list):
         return _html_404(request.url.path)
     if caller.invalid_token:
-        return _json({"detail": INVALID_TOKEN}, 403)
+        return _json({"detail": _credential_text(request)}, 403)
     if not caller.may_read and not caller.authenticated:
         return _json({"detail": NOT_AUTHENTICATED}, 403)
     if passthrough.is_write(request) and not caller.can_write:
@@ -533,7 +536,7 @@ async def _web(
     if request.method not in ("GET", "HEAD") or not _web_route(parts):
         return _html_404(request.url.path)
     if caller.invalid_token:
-        return _json({"detail": INVALID_TOKEN}, 403)
+        return _json({"detail": _credential_text(request)}, 403)
     if not caller.may_read and not caller.authenticated:
         return _json({"detail": NOT_AUTHENTICATED}, 403)
     if _is_page(parts):

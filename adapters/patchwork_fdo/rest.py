@@ -22,8 +22,6 @@ Callers authenticate as the fork's clients do — ``Authorization: Token <key>``
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable
 from functools import partial
@@ -36,7 +34,7 @@ from starlette.responses import Response
 
 from adapters import native, passthrough
 from adapters.base import Source
-from adapters.compat import Caller, CompatCall, CompatRouter, token_scheme
+from adapters.compat import Caller, CompatCall, CompatRouter, drf_scheme
 from adapters.errors import BadPayload, UpstreamError
 from adapters.http import Response as Upstream
 from adapters.model import Project
@@ -53,19 +51,8 @@ _PATCH_PAGE = re.compile(r"patch/(\d+)/?")
 Render = Callable[[Any], dict[str, Any]]
 
 
-def presented(request: Request, path: str) -> str | None:
-    """The key a client sent: ``Token <key>``, or the password of HTTP basic auth."""
-    token = token_scheme(request, path)
-    if token is not None:
-        return token
-    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return ""  # presented, and wrong
-    return decoded.partition(":")[2]
+# Token, or the gateway token as a named user's basic password (both DRF authenticators).
+presented = drf_scheme
 
 
 def router(source: Source) -> CompatRouter:
@@ -89,6 +76,11 @@ def _json(body: Any, status: int = 200, head: bool = False) -> Response:
     if head:
         response.headers["Content-Length"] = str(len(orjson.dumps(body)))
     return response
+
+
+def _credential_detail(request: Request) -> Detail:
+    text = native.drf_credential_text(KIND, request.headers.get("authorization", ""))
+    return Detail(message=text)
 
 
 def _html_404() -> Response:
@@ -118,7 +110,7 @@ async def _serve(call: CompatCall, source: FdoSource) -> Response:
         return await _pass(call, source)
     head = request.method == "HEAD"
     if caller.invalid_token:
-        return _native(Reason.BAD_CREDENTIALS, head)
+        return _native(Reason.BAD_CREDENTIALS, head, _credential_detail(call.request))
     if not caller.may_read and not caller.authenticated:
         return _native(Reason.NO_CREDENTIALS, head)
     what, allowed = route
@@ -174,7 +166,7 @@ async def _pass(call: CompatCall, source: FdoSource) -> Response:
     if not passthrough.allowed("patchwork-fdo", call.path + "/", call.passthrough):
         return _native(Reason.NOT_FOUND, head)
     if caller.invalid_token:
-        return _native(Reason.BAD_CREDENTIALS, head)
+        return _native(Reason.BAD_CREDENTIALS, head, _credential_detail(call.request))
     if not caller.may_read and not caller.authenticated:
         return _native(Reason.NO_CREDENTIALS, head)
     if passthrough.is_write(call.request) and not caller.can_write:
