@@ -4,7 +4,8 @@ The gateway mounts ``/rest/<backend>/{path}`` for every configured backend whose
 router factory in its descriptor (``AdapterKind.compat``, ``adapters/plugin.py``). Per request it:
 
 1. asks the kind which secret the client presented, in the kind's own scheme
-   (``CompatKind.presented``: Patchwork ``Authorization: Token …``, Gerrit/ABF HTTP basic…);
+   (``CompatKind.presented``: Patchwork ``Token …`` or basic, Gerrit/ABF HTTP basic…), by
+   that kind's conventions for an empty one (docs/compat.md "Anonymous, per kind");
 2. looks that secret up among the configured compat tokens (``[[compat.tokens]]``, by
    sha256) and derives the ``Caller``; a token mapped to its own backend credential
    (``backend_tokens``) gets the source re-bound to that credential (``CallerCredentials``);
@@ -29,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.base import Source
-from adapters.errors import Timeout, UpstreamError
+from adapters.errors import UpstreamError
 
 S = TypeVar("S", bound=Source)
 
@@ -69,7 +70,7 @@ Presented = Callable[[Request, str], str | None]
 
 
 def token_scheme(request: Request, path: str) -> str | None:
-    """Patchwork's (DRF's) scheme: ``Authorization: Token <key>``; other schemes anonymous."""
+    """DRF's token scheme: ``Authorization: Token <key>``; other schemes anonymous."""
     scheme, _, credential = request.headers.get("authorization", "").strip().partition(" ")
     return credential.strip() if scheme.lower() == "token" else None
 
@@ -78,11 +79,11 @@ def kind_router(
     source: Source,
     kind: type[S],
     serve: Callable[[CompatCall, S], Awaitable[Response]],
-    failed: Callable[[CompatCall, str, int], Response],
+    failed: Callable[[CompatCall, UpstreamError], Response],
 ) -> CompatRouter:
     """The router of one backend of ``kind``: ``serve`` for it, with an upstream failure
-    answered in the kind's own error format (``failed``: 504 for a timeout, else 502, the
-    backend named), never raised. ``TypeError`` for a source of another kind."""
+    answered in the kind's own error format (``failed``, adapters/native.py: 503 unreachable,
+    504 timed out, 502 otherwise), never raised. ``TypeError`` for a source of another kind."""
     if not isinstance(source, kind):
         raise TypeError(f"backend {source.name!r} is no {kind.__name__} (another kind's router)")
     own: S = source
@@ -90,30 +91,46 @@ def kind_router(
     async def route(call: CompatCall) -> Response:
         try:
             return await serve(call, own)
-        except Timeout as exc:
-            return failed(call, str(exc), 504)
         except UpstreamError as exc:
-            return failed(call, str(exc), 502)
+            return failed(call, exc)
 
     return route
 
 
-def basic_key(request: Request, *, or_login: bool = False) -> str | None:
-    """The key in HTTP basic auth: the password, or with ``or_login`` the login when the
-    password is empty (ABF takes its token either way). ``None`` without basic auth; ``""``
-    (presented, and wrong) when the credential does not decode."""
+def basic_pair(request: Request) -> tuple[str, str] | None:
+    """``(login, password)`` of HTTP basic auth, None for another scheme or none; a header
+    that is not one base64 word of UTF-8 raises ``ValueError``."""
     scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        login, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
+        raise ValueError("not base64 of UTF-8") from None
+    login, _, password = decoded.partition(":")
+    return login, password
+
+
+def drf_scheme(request: Request, path: str) -> str | None:
+    """What a DRF server (both Patchworks) authenticates: ``Token <key>``, or HTTP basic
+    with the gateway token as the password of a named user. DRF tries basic on any basic
+    header, so an empty login (``Basic Og==``, ``Basic :<password>``) or a malformed one is a
+    failed login (``""``: presented and wrong), never anonymous; other schemes are ignored."""
+    token = token_scheme(request, path)
+    return token if token is not None else basic_password(request)
+
+
+def basic_password(request: Request) -> str | None:
+    """The password of a named login in HTTP basic auth (None: no basic header). A server
+    that looks the login up fails an empty one or a malformed header: ``""``."""
+    try:
+        pair = basic_pair(request)
+    except ValueError:
         return ""
-    if not or_login:
-        return password
-    if not login and not password:
-        return None  # "Basic Og==": what clients send before a login is set; anonymous on ABF
-    return password or login
+    if pair is None:
+        return None
+    login, password = pair
+    return password if login else ""
 
 
 def query_lists(request: Request) -> dict[str, list[str]]:
@@ -129,7 +146,7 @@ class CompatKind:
     """What one backend kind registers to get ``/rest/<backend>/`` mounts."""
 
     router: RouterFactory
-    presented: Presented = token_scheme
+    presented: Presented = drf_scheme
     # Its documented API roots as path prefixes under the mount (the pass-through default and
     # bound, adapters/passthrough.py), and the prefix its clients put before a path to ask
     # for it authenticated (Gerrit's "/a").

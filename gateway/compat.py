@@ -19,7 +19,9 @@ basic…) is either
 
 Anything else presented is an invalid token, answered in the kind's own format. The Guard
 (``gateway/guard.py``) counts compat requests against the same caller (``CompatAccess``)
-but leaves refusals to the kind. A client never sees a backend credential.
+but leaves refusals to the kind; its own (429, 413, 408) and this mount's (a method no
+route takes, a bad path) are the kind's too (``adapters/native.py``). A client never sees
+a backend credential.
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import Scope
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapters import native
 from adapters.base import CallerCredentials, Source
 from adapters.compat import Caller, CompatCall, CompatKind
+from adapters.native import Reason
 from adapters.paths import check_wire_path
 from adapters.registry import compat_routers
 from gateway import auth
@@ -110,6 +114,12 @@ class CompatAccess:
             return None
         return name, source, kind
 
+    def refusal(self, scope: Scope, reason: Reason, detail: native.Detail) -> native.Native | None:
+        """The Guard's refusal of a compat request as the backend's kind writes it (None:
+        no such backend, the gateway's own form)."""
+        found = self.kind_of(scope)
+        return native.answer(found[1].kind, reason, detail) if found is not None else None
+
     def api_key(self, scope: Scope, secret: str, address: str) -> auth.Caller | None:
         """The gateway API key ``secret`` is, if it is one (under the request's policy)."""
         found = self.access.policy_of(scope).authenticator.authenticate(
@@ -152,6 +162,7 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
     """The ``/rest/<backend>/{path}`` route for ``create_app``; wires the Guard's hook."""
     compat = CompatAccess(backends, settings, access)
     access.compat_caller = compat.rate_caller
+    access.compat_refusal = compat.refusal
     public_url = settings.server.public_url
 
     async def endpoint(request: Request) -> Response:
@@ -159,12 +170,17 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
         if found is None:
             return JSONResponse({"detail": "Not found."}, status_code=404)
         name, source, kind = found
+        head = request.method == "HEAD"
+        if request.method not in METHODS:  # every method reaches here: answer as the kind
+            detail = native.Detail(method=request.method[:32])
+            return native.answer(source.kind, Reason.METHOD, detail).response()
         path = request.path_params["path"]
         # The path is percent-decoded here and re-served upstream: a decoded '?', '#', dot
         # segment or control character would leave its route there (adapters/paths.py).
         why = "'?' in a path segment" if "?" in path else check_wire_path(path)
         if why is not None:
-            return JSONResponse({"detail": f"Invalid path: {why}.", "code": "BAD_PATH"}, 400)
+            detail = native.Detail(message=f"Invalid path: {why}.")
+            return native.answer(source.kind, Reason.BAD_PATH, detail).response(head=head)
         seen = request.scope.get("state", {}).get(SEEN)
         if seen is not None and seen[0] is kind:  # the Guard authenticated it already
             secret, key = seen[1], seen[2]
@@ -188,12 +204,25 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
         if acting is None:
             # Configured but impossible for this kind: refuse rather than fall back to the
             # gateway's own (usually more privileged) credential.
-            detail = f"backend {name!r} cannot act with a per-token credential"
-            return JSONResponse({"detail": detail}, status_code=501)
+            message = f"backend {name!r} cannot act with a per-token credential"
+            answer = native.answer(source.kind, Reason.NOT_IMPLEMENTED, native.Detail(message))
+            return answer.response(head=head)
         origin = public_url or f"{request.url.scheme}://{request.url.netloc}"
         configured = [b for b in policy.settings.backends if b.name == name]
         allow = configured[0].passthrough if configured else None
         call = CompatCall(request, f"{origin}/rest/{name}", path, caller, allow)
         return await kind.router(acting)(call)
 
-    return [Route("/rest/{backend}/{path:path}", endpoint, methods=METHODS)]
+    # Every method reaches ``endpoint`` (Starlette's own 405 would not be the kind's): an
+    # ASGI app, not a function, is what Route leaves without a method list.
+    return [Route("/rest/{backend}/{path:path}", _AnyMethod(request_response(endpoint)))]
+
+
+class _AnyMethod:
+    """An ASGI app Starlette's ``Route`` does not restrict to GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)

@@ -23,10 +23,13 @@ no key, by the key in its ``connection_init`` payload (``Authorization: "Bearer 
 cannot set headers on a websocket. Without a usable key there, it is closed with 4403.
 
 Every refusal is a JSON body ``{"errors": [{"message", "extensions": {"code", "requestId"}}]}``
-(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``, ``REQUEST_TIMEOUT``);
-none echoes what the client sent. The caller and the id are left in ``scope["state"]`` for
-``Access.context``, which gives the GraphQL request its ``RequestMeta``, its cost budget and
-the caller's view of the backends (``gateway/callers.py``).
+(codes ``UNAUTHENTICATED``, ``RATE_LIMITED``, ``PAYLOAD_TOO_LARGE``, ``REQUEST_TIMEOUT``) —
+except on a REST compat mount (``/rest/<backend>/``), where legacy clients read their
+server's errors: there it is the backend kind's own answer (``adapters/native.py``, through
+``Access.compat_refusal``); none echoes what the client sent. The caller and the id are
+left in ``scope["state"]`` for ``Access.context``, which gives the GraphQL request its
+``RequestMeta``, its cost budget and the caller's view of the backends
+(``gateway/callers.py``).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from strawberry.types.graphql import OperationType
 
 from adapters.base import Source
 from adapters.cache import Cache
+from adapters.native import Detail, Native, Reason
 from adapters.registry import RequestHook
 from gateway.auth import AuthFailure, Caller
 from gateway.callers import WRITING, CallerSources, Policy
@@ -83,6 +87,8 @@ log = logging.getLogger("revgate.access")
 
 # (scope, client address) → the caller a REST compat request is counted against.
 CompatCaller = Callable[[Scope, str], Caller]
+# (scope, why, what to say) → that refusal as the compat backend's kind answers it, or None.
+CompatRefusal = Callable[[Scope, Reason, Detail], Native | None]
 
 
 def _graphiql_page(scope: Scope, headers: Mapping[str, str]) -> bool:
@@ -114,6 +120,8 @@ class Access:
         # The REST compat mount (/rest/…) authenticates in each backend kind's own scheme and
         # answers refusals in its format: set by create_app (gateway/compat.py).
         self.compat_caller: CompatCaller | None = None
+        # ... and gives the Guard's own refusals there in the kind's form (adapters/native.py).
+        self.compat_refusal: CompatRefusal | None = None
         limits = settings.limits
         self.query_limits = QueryLimits(
             max_depth=limits.max_depth,
@@ -314,7 +322,14 @@ class Guard:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         policy = self.access.policy_of(scope)
-        x = _Exchange(scope, receive, send, request_id, [(b"x-request-id", request_id.encode())])
+        x = _Exchange(
+            scope,
+            receive,
+            send,
+            request_id,
+            [(b"x-request-id", request_id.encode())],
+            self.access.compat_refusal,
+        )
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if _is_open(scope, headers):
             await self.app(scope, receive, x.send_with_id)
@@ -387,6 +402,7 @@ class Guard:
             f"rate limit exceeded: {decision.limit} requests per minute; retry in {retry} s",
             "RATE_LIMITED",
             [(b"retry-after", retry.encode())],
+            (Reason.RATE_LIMITED, Detail(retry_after=retry)),
             retryAfter=int(retry),
         )
         return False
@@ -402,6 +418,7 @@ class _Exchange:
     send: Send
     request_id: str
     extra_headers: list[tuple[bytes, bytes]]
+    compat_refusal: CompatRefusal | None = None
 
     @property
     def socket(self) -> bool:
@@ -418,10 +435,33 @@ class _Exchange:
         message: str,
         code: str,
         headers: list[tuple[bytes, bytes]] | None = None,
+        why: tuple[Reason, Detail] | None = None,
         **extensions: Any,
     ) -> None:
-        body = error_body(message, code, self.request_id, **extensions)
-        await _respond(self.send_with_id, status, body, headers)
+        """Refuse with ``status`` and the gateway's coded JSON — except on a compat mount,
+        where a legacy client reads its server's errors: there as the backend's kind would
+        answer ``why`` (adapters/native.py)."""
+        native = self._native(why)
+        if native is None:
+            body = error_body(message, code, self.request_id, **extensions)
+            await _respond(self.send_with_id, status, body, headers)
+            return
+        payload = b"" if self.scope.get("method") == "HEAD" else native.body
+        kept = [(n, v) for n, v in headers or [] if n == b"connection"]
+        length = (b"Content-Length", str(len(payload)).encode())
+        start = [*native.raw_headers(), length, *kept]
+        await self.send_with_id(
+            {"type": "http.response.start", "status": native.status, "headers": start}
+        )
+        await self.send_with_id({"type": "http.response.body", "body": payload})
+
+    def _native(self, why: tuple[Reason, Detail] | None) -> Native | None:
+        hook = self.compat_refusal
+        if why is None or hook is None or self.socket:
+            return None
+        if not self.scope["path"].startswith("/rest/"):
+            return None
+        return hook(self.scope, *why)
 
     async def close_socket(self, code: int, reason: str) -> None:
         await _close_socket(self.scope, self.receive, self.send, code, reason)
@@ -448,11 +488,14 @@ async def _bounded_body(
             body = await _read_body(headers, x.receive, server.max_body_bytes)
     except TimeoutError:
         message = f"request body not received within {server.body_timeout:g} s"
-        await x.refuse(408, message, "REQUEST_TIMEOUT", [(b"connection", b"close")])
+        why = (Reason.BODY_TIMEOUT, Detail(message=message))
+        await x.refuse(408, message, "REQUEST_TIMEOUT", [(b"connection", b"close")], why)
         return None
     if body is None:
         message = f"request body larger than {server.max_body_bytes} bytes"
-        await x.refuse(413, message, "PAYLOAD_TOO_LARGE")
+        await x.refuse(
+            413, message, "PAYLOAD_TOO_LARGE", why=(Reason.TOO_LARGE, Detail(message=message))
+        )
     return body
 
 

@@ -39,20 +39,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters import passthrough
+from adapters import native, passthrough
 from adapters.abf import mapping, render
 from adapters.abf.anonymous import AnonymousAbfSource
 from adapters.abf.records import PullRequest
 from adapters.abf.source import AbfSource
 from adapters.base import Source
-from adapters.compat import CompatCall, CompatRouter, basic_key, kind_router, query_lists
-from adapters.errors import BadPayload, NotFound
+from adapters.compat import CompatCall, CompatRouter, basic_pair, kind_router, query_lists
+from adapters.errors import BadPayload, NotFound, UpstreamError
 from adapters.http import Response as Upstream
 from adapters.model import Project
+from adapters.native import Reason
 
-UNAUTHORIZED = {"error": "You need to sign in or sign up before continuing."}
-FORBIDDEN = {"message": "Access violation to this page!"}
-NOT_FOUND = {"status": 404, "message": "Error 404. Resource not found!"}  # rosa-build's
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 REFUSALS = (400, 401, 403, 404, 405, 422)
 API_ROOTS = ("/api/v1/",)  # what pass-through may reach (CompatKind.roots)
@@ -61,8 +59,18 @@ Parse = Callable[[Any], Any]
 
 
 def presented(request: Request, path: str) -> str | None:
-    """The key in HTTP basic auth: the password, or the login when the password is empty."""
-    return basic_key(request, or_login=True)
+    """The key in HTTP basic auth: the password, or the login when the password is empty
+    (ABF's token style). Devise only tries HTTP auth with a login: an empty one
+    (``Basic Og==``, what clients send before a login is set, or ``Basic :<password>``) is
+    anonymous on ABF, and so is any other scheme."""
+    try:
+        pair = basic_pair(request)
+    except ValueError:
+        return ""
+    if pair is None or not pair[0]:
+        return None
+    login, password = pair
+    return password or login
 
 
 def router(source: Source) -> CompatRouter:
@@ -70,8 +78,12 @@ def router(source: Source) -> CompatRouter:
     return kind_router(source, AbfSource, _serve, _failed)
 
 
-def _failed(call: CompatCall, detail: str, status: int) -> Response:
-    return _json(call.request, {"message": detail}, status)
+def _failed(call: CompatCall, exc: UpstreamError) -> Response:
+    return native.upstream_failure("abf", exc, head=call.request.method == "HEAD")
+
+
+def _native(request: Request, reason: Reason) -> Response:
+    return native.answer("abf", reason).response(head=request.method == "HEAD")
 
 
 def _json(request: Request, body: Any, status: int = 200) -> Response:
@@ -104,19 +116,19 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
     if found is None:
         return await _pass(call, source)
     if caller.invalid_token or (not caller.may_read and not caller.authenticated):
-        return _json(request, UNAUTHORIZED, 401)
+        return _native(request, Reason.BAD_CREDENTIALS)
     rel = "/".join(parts)
     params = query_lists(request)
     view = None if caller.authenticated else source.anonymous_view()
     if isinstance(view, AnonymousAbfSource) and method == "GET":
         refusal = await _anonymous_refusal(view, parts, params)
         if refusal is not None:
-            return _json(request, *refusal)
+            return _native(request, refusal)
     if method != "GET":
         if not caller.authenticated:
-            return _json(request, UNAUTHORIZED, 401)
+            return _native(request, Reason.ANONYMOUS_WRITE)
         if not caller.can_write:
-            return _json(request, FORBIDDEN, 403)
+            return _native(request, Reason.READ_ONLY)
         try:
             body = orjson.loads(await request.body())
         except orjson.JSONDecodeError:
@@ -128,7 +140,7 @@ async def _serve(call: CompatCall, source: AbfSource) -> Response:
         return _refusal(request, upstream)
     out = await _answer(source, view, found, parts, upstream.json())
     if out is None:
-        return _json(request, NOT_FOUND, 404)  # get_id of a hidden project
+        return _native(request, Reason.NOT_FOUND)  # get_id of a hidden project
     return _json(request, render.move_urls(out, _path_of(call.base), source.url), upstream.status)
 
 
@@ -173,14 +185,14 @@ async def _pass(call: CompatCall, source: AbfSource) -> Response:
     with ABF's refusals for callers who may not read or write."""
     request, caller = call.request, call.caller
     if not passthrough.allowed(call.path, call.passthrough, roots=API_ROOTS):
-        return _json(request, NOT_FOUND, 404)
+        return _native(request, Reason.NOT_FOUND)
     if caller.invalid_token or (not caller.may_read and not caller.authenticated):
-        return _json(request, UNAUTHORIZED, 401)
+        return _native(request, Reason.BAD_CREDENTIALS)
     if passthrough.is_write(request):
         if not caller.authenticated:
-            return _json(request, UNAUTHORIZED, 401)
+            return _native(request, Reason.ANONYMOUS_WRITE)
         if not caller.can_write:
-            return _json(request, FORBIDDEN, 403)
+            return _native(request, Reason.READ_ONLY)
     prefix = _path_of(call.base)
 
     def api_paths(body: bytes, content_type: str) -> bytes:
@@ -197,17 +209,17 @@ async def _pass(call: CompatCall, source: AbfSource) -> Response:
 
 async def _anonymous_refusal(
     view: AnonymousAbfSource, parts: list[str], params: dict[str, list[str]]
-) -> tuple[Any, int] | None:
+) -> Reason | None:
     """ABF's answer to an anonymous user where it differs from the gateway account's."""
     lists = parts[-1] == "pull_requests" and parts[0] != "projects"
     involvement = (params.get("filter") or ["assigned"])[-1]
     if parts[:1] == ["user"] or (lists and involvement != "all"):
-        return UNAUTHORIZED, 401  # "the authenticated user's": there is none
+        return Reason.NO_CREDENTIALS  # "the authenticated user's": there is none
     if parts[0] == "projects" and len(parts) > 1 and parts[1].isdigit():
         try:
             await view.check_visible(parts[1])
         except NotFound:
-            return NOT_FOUND, 404  # hidden, as ABF answers a project one may not see
+            return Reason.NOT_FOUND  # hidden, as ABF answers a project one may not see
     return None
 
 

@@ -40,17 +40,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters import passthrough
+from adapters import native, passthrough
 from adapters.base import Source
-from adapters.compat import CompatCall, CompatRouter, basic_key, kind_router
+from adapters.compat import CompatCall, CompatRouter, basic_password, kind_router
+from adapters.errors import UpstreamError
 from adapters.gerrit import mapping, render, rest_routes
 from adapters.gerrit.rest_routes import Endpoint
 from adapters.gerrit.source import GerritSource
 from adapters.http import Response as Upstream
+from adapters.native import Reason
 
 TEXT = "text/plain; charset=UTF-8"
 JSON = "application/json; charset=UTF-8"
-CHALLENGE = 'Basic realm="Gerrit Code Review"'
 DOWNLOAD = "text/plain; charset=ISO-8859-1"
 _FORMAT_PARAMS = ("format", "pp")
 # What pass-through may reach (CompatKind.roots): Gerrit has no API prefix, so its REST
@@ -68,8 +69,11 @@ AUTH_PREFIX = "/a"
 
 
 def presented(request: Request, path: str) -> str | None:
-    """The password of HTTP basic auth, on ``/a/`` paths only (Gerrit ignores it elsewhere)."""
-    return basic_key(request) if path.startswith("a/") else None
+    """The password of HTTP basic auth, on ``/a/`` paths only (Gerrit ignores it elsewhere).
+
+    Gerrit looks the login up: an empty one (``Basic Og==``, ``Basic :<password>``) or a
+    malformed header is a failed login (``""``), never anonymous on ``/a/``."""
+    return basic_password(request) if path.startswith("a/") else None
 
 
 def router(source: Source) -> CompatRouter:
@@ -77,8 +81,12 @@ def router(source: Source) -> CompatRouter:
     return kind_router(source, GerritSource, _serve, _failed)
 
 
-def _failed(call: CompatCall, detail: str, status: int) -> Response:
-    return _text(call.request, detail, status)
+def _failed(call: CompatCall, exc: UpstreamError) -> Response:
+    return native.upstream_failure("gerrit", exc, head=call.request.method == "HEAD")
+
+
+def _native(request: Request, reason: Reason) -> Response:
+    return native.answer("gerrit", reason).response(head=request.method == "HEAD")
 
 
 def _gzip(request: Request, body: bytes, headers: dict[str, str]) -> bytes:
@@ -151,9 +159,10 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
     authenticated_path = parts[:1] == ["a"]
     rest = parts[1:] if authenticated_path else parts
     if authenticated_path and (caller.invalid_token or not caller.authenticated):
-        return _text(request, "Unauthorized", 401, **{"WWW-Authenticate": CHALLENGE})
+        reason = Reason.BAD_CREDENTIALS if caller.invalid_token else Reason.NO_CREDENTIALS
+        return _native(request, reason)
     if not authenticated_path and not caller.may_read:
-        return _text(request, "Authentication required", 403)
+        return _native(request, Reason.ANONYMOUS_WRITE)  # Gerrit's "Authentication required"
     method = "GET" if request.method == "HEAD" else request.method
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
@@ -166,9 +175,9 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
         return _text(request, refusal[1], refusal[0])  # before any upstream request
     if method != "GET":
         if not authenticated_path:
-            return _text(request, "Authentication required", 403)
+            return _native(request, Reason.ANONYMOUS_WRITE)
         if not caller.can_write:
-            return _text(request, "not permitted", 403)
+            return _native(request, Reason.READ_ONLY)
         try:
             body = await _input(request, endpoint)
         except _Refused as exc:
@@ -199,12 +208,12 @@ async def _pass(call: CompatCall, source: GerritSource, authenticated_path: bool
     if not passthrough.allowed(
         call.path, call.passthrough, roots=API_ROOTS, auth_prefix=AUTH_PREFIX
     ):
-        return _text(request, "Not found", 404)
+        return _native(request, Reason.NOT_FOUND)
     if passthrough.is_write(request):
         if not authenticated_path:
-            return _text(request, "Authentication required", 403)
+            return _native(request, Reason.ANONYMOUS_WRITE)
         if not call.caller.can_write:
-            return _text(request, "not permitted", 403)
+            return _native(request, Reason.READ_ONLY)
     if not authenticated_path:  # Gerrit serves paths without /a/ as the anonymous user
         call = replace(call, caller=replace(call.caller, authenticated=False))
     return await passthrough.forward(call, source, source.url, strip="/a")

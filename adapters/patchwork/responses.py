@@ -4,17 +4,17 @@ DRF's refusal texts — shared by the API (``rest.py``) and the web routes (``re
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
 
-NOT_AUTHENTICATED = "Authentication credentials were not provided."
-NO_PERMISSION = "You do not have permission to perform this action."
-INVALID_TOKEN = "Invalid token."
+from adapters import native
+
+NOT_AUTHENTICATED = native.DRF_NOT_AUTHENTICATED
+NO_PERMISSION = native.DRF_NO_PERMISSION
 
 
 class PatchworkResponse(Response):
@@ -61,18 +61,11 @@ def json_bytes(
     return PatchworkResponse(body, status, headers, head=head)
 
 
-def html_404(path: str) -> PatchworkResponse:
-    """Patchwork's own 404 page (DEBUG off: templates/404.html) says, in its title and body,
-    "404: File not found" and "The page URL requested (<code>path</code>) does not exist.",
-    the path quoted as Django's ``page_not_found`` does, then HTML-escaped. Only those words
-    are kept: the site's navigation, styles and version (templates/base.html, GPL) are not
-    copied into the gateway (docs/compat.md)."""
-    shown = html.escape(quote(path, safe="/:@!$&'()*+,;=~"))
-    body = (
-        '<!DOCTYPE html>\n<html lang="en">\n  <head>\n    <meta http-equiv="Content-Type" '
-        'content="text/html; charset=UTF-8"/>\n    <title>404: File not found - Patchwork</title>\n'
-        "  </head>\n  <body>\n    <h1>404: File not found</h1>\n"
-        f"<p>The page URL requested (<code>{shown}</code>) does not exist.</p>\n"
-        "  </body>\n</html>\n"
-    )
-    return PatchworkResponse(body.encode(), 404, [("Content-Type", "text/html; charset=utf-8")])
+def html_404(path: str) -> Response:
+    """Patchwork's own 404 page (adapters/native.py ``patchwork_404_page``)."""
+    return native.patchwork_404_page(path).response()
+
+
+def credential_text(request: Request) -> str:
+    """DRF's text for the credential this request presented and the gateway refused."""
+    return native.drf_credential_text("patchwork", request.headers.get("authorization", ""))

@@ -35,18 +35,18 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters import passthrough
+from adapters import native, passthrough
 from adapters.base import Source
 from adapters.compat import Caller, CompatCall, CompatRouter
-from adapters.errors import NotFound, Timeout, UpstreamError
+from adapters.errors import NotFound, UpstreamError
 from adapters.patchwork import mapping, rest_web, views
 from adapters.patchwork.client import Refused
 from adapters.patchwork.render import Json, Renderer, Urls, link_header, per_page_of
 from adapters.patchwork.responses import (
-    INVALID_TOKEN,
     NO_PERMISSION,
     NOT_AUTHENTICATED,
     PatchworkResponse,
+    credential_text,
     html_404,
     json_bytes,
     json_response,
@@ -145,10 +145,8 @@ async def handle(
         return json_response(refused.body, refused.status, head=request.method == "HEAD")
     except NotFound:
         return json_response({"detail": "Not found."}, 404)
-    except Timeout as exc:
-        return json_response({"detail": str(exc)}, 504)
     except UpstreamError as exc:
-        return json_response({"detail": str(exc)}, 502)
+        return native.upstream_failure("patchwork", exc, head=request.method == "HEAD")
 
 
 # -- the API ----------------------------------------------------------------------------------
@@ -245,7 +243,7 @@ async def _api(
     if rest and not _exists(rest, version):
         return await _pass(request, source, base, caller, path)
     if caller.invalid_token:
-        return json_response({"detail": INVALID_TOKEN}, 403, allow)
+        return json_response({"detail": credential_text(request)}, 403, allow)
     method = request.method
     if method == "OPTIONS":
         return await _options(call, allow)
@@ -277,7 +275,7 @@ async def _pass(
     if not passthrough.allowed(path, allow_list, roots=API_ROOTS):
         return html_404(request.url.path)
     if caller.invalid_token:
-        return json_response({"detail": INVALID_TOKEN}, 403)
+        return json_response({"detail": credential_text(request)}, 403)
     if not caller.may_read and not caller.authenticated:
         return json_response({"detail": NOT_AUTHENTICATED}, 403)
     if passthrough.is_write(request) and not caller.can_write:

@@ -19,9 +19,9 @@ from adapters.patchwork import mapping, pages
 from adapters.patchwork.client import Refused
 from adapters.patchwork.render import Urls
 from adapters.patchwork.responses import (
-    INVALID_TOKEN,
     NOT_AUTHENTICATED,
     PatchworkResponse,
+    credential_text,
     html_404,
     json_response,
 )
@@ -51,7 +51,7 @@ async def web(
     if request.method not in ("GET", "HEAD") or not _web_route(parts):
         return html_404(request.url.path)
     if caller.invalid_token:
-        return json_response({"detail": INVALID_TOKEN}, 403)
+        return json_response({"detail": credential_text(request)}, 403)
     if not caller.may_read and not caller.authenticated:
         return json_response({"detail": NOT_AUTHENTICATED}, 403)
     if _is_page(parts):

@@ -32,29 +32,19 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters import passthrough
+from adapters import native, passthrough
 from adapters.base import Source
-from adapters.compat import (
-    Caller,
-    CompatCall,
-    CompatRouter,
-    basic_key,
-    kind_router,
-    query_lists,
-    token_scheme,
-)
-from adapters.errors import BadPayload
+from adapters.compat import Caller, CompatCall, CompatRouter, drf_scheme, kind_router, query_lists
+from adapters.errors import BadPayload, UpstreamError
 from adapters.http import Response as Upstream
 from adapters.model import Project
+from adapters.native import Detail, Reason
 from adapters.patchwork_fdo import mapping, render
 from adapters.patchwork_fdo.source import FdoSource
 
 API = "api/1.0"
 API_ROOTS = ("/api/1.0/",)  # what pass-through may reach (CompatKind.roots)
-NOT_FOUND = {"detail": "Not found."}
-NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided."}
-NO_PERMISSION = {"detail": "You do not have permission to perform this action."}
-BAD_CREDENTIALS = {"detail": "Invalid username/password."}
+KIND = "patchwork-fdo"
 _SEGMENT = re.compile(r"[A-Za-z0-9_.+-]+")
 _FORWARDED_HEADERS = ("Content-Type", "Content-Disposition")
 _PATCH_PAGE = re.compile(r"patch/(\d+)/?")
@@ -62,10 +52,8 @@ _PATCH_PAGE = re.compile(r"patch/(\d+)/?")
 Render = Callable[[Any], dict[str, Any]]
 
 
-def presented(request: Request, path: str) -> str | None:
-    """The key a client sent: ``Token <key>``, or the password of HTTP basic auth."""
-    token = token_scheme(request, path)
-    return token if token is not None else basic_key(request)
+# Token, or the gateway token as a named user's basic password (both DRF authenticators).
+presented = drf_scheme
 
 
 def router(source: Source) -> CompatRouter:
@@ -73,8 +61,8 @@ def router(source: Source) -> CompatRouter:
     return kind_router(source, FdoSource, _serve, _failed)
 
 
-def _failed(call: CompatCall, detail: str, status: int) -> Response:
-    return _json({"detail": detail}, status)
+def _failed(call: CompatCall, exc: UpstreamError) -> Response:
+    return native.upstream_failure(KIND, exc, head=call.request.method == "HEAD")
 
 
 def _json(body: Any, status: int = 200, head: bool = False) -> Response:
@@ -86,8 +74,17 @@ def _json(body: Any, status: int = 200, head: bool = False) -> Response:
     return response
 
 
+def _credential_detail(request: Request) -> Detail:
+    text = native.drf_credential_text(KIND, request.headers.get("authorization", ""))
+    return Detail(message=text)
+
+
 def _html_404() -> Response:
-    return Response("<h1>Not Found</h1>", 404, media_type="text/html")
+    return _native(Reason.NOT_FOUND, detail=Detail(api=False))
+
+
+def _native(reason: Reason, head: bool = False, detail: Detail = native.NO_DETAIL) -> Response:
+    return native.answer(KIND, reason, detail).response(head=head)
 
 
 async def _serve(call: CompatCall, source: FdoSource) -> Response:
@@ -107,18 +104,18 @@ async def _serve(call: CompatCall, source: FdoSource) -> Response:
     route = _route(parts) if named else None
     if route is None:
         return await _pass(call, source)
+    head = request.method == "HEAD"
     if caller.invalid_token:
-        return _json(BAD_CREDENTIALS, 401)
+        return _native(Reason.BAD_CREDENTIALS, head, _credential_detail(call.request))
     if not caller.may_read and not caller.authenticated:
-        return _json(NOT_AUTHENTICATED, 401)
+        return _native(Reason.NO_CREDENTIALS, head)
     what, allowed = route
     method = request.method
     if method not in (*allowed, "HEAD" if "GET" in allowed else ""):
-        return _json({"detail": f'Method "{method}" not allowed.'}, 405)
+        return _native(Reason.METHOD, detail=Detail(method=method))
     rel = "/".join(parts) + "/" if parts else ""
     if method == "POST":
         return await _post_result(call, source, parts, rel)
-    head = method == "HEAD"
     params = query_lists(request)
     if not caller.authenticated and "self" in params.get("submitter", ()):
         # The gateway's account is no anonymous caller's "self": the fork's own refusal.
@@ -173,15 +170,15 @@ async def _pass(call: CompatCall, source: FdoSource) -> Response:
     """A route not modelled here: passed through when the allow-list has it (else the
     fork's 404), with its refusals for callers who may not read or write."""
     caller = call.caller
+    head = call.request.method == "HEAD"
     if not passthrough.allowed(call.path + "/", call.passthrough, roots=API_ROOTS):
-        return _json(NOT_FOUND, 404)
+        return _native(Reason.NOT_FOUND, head)
     if caller.invalid_token:
-        return _json(BAD_CREDENTIALS, 401)
+        return _native(Reason.BAD_CREDENTIALS, head, _credential_detail(call.request))
     if not caller.may_read and not caller.authenticated:
-        return _json(NOT_AUTHENTICATED, 401)
+        return _native(Reason.NO_CREDENTIALS, head)
     if passthrough.is_write(call.request) and not caller.can_write:
-        status = 403 if caller.authenticated else 401
-        return _json(NO_PERMISSION if caller.authenticated else NOT_AUTHENTICATED, status)
+        return _native(Reason.READ_ONLY if caller.authenticated else Reason.ANONYMOUS_WRITE)
     return await passthrough.forward(call, source, source.url)
 
 
@@ -309,9 +306,9 @@ def _refusal(upstream: Upstream, head: bool) -> Response:
 async def _post_result(call: CompatCall, source: FdoSource, parts: list[str], rel: str) -> Response:
     caller: Caller = call.caller
     if not caller.authenticated:
-        return _json(NOT_AUTHENTICATED, 401)
+        return _native(Reason.ANONYMOUS_WRITE)
     if not caller.can_write:
-        return _json(NO_PERMISSION, 403)
+        return _native(Reason.READ_ONLY)
     try:
         body = orjson.loads(await call.request.body())
     except orjson.JSONDecodeError:

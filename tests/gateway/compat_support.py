@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from adapters.patchwork.simulator import PatchworkData, RunningSimulator, start_simulator
 from gateway.app import create_app
 from gateway.cli import uvicorn_server
-from gateway.settings import settings_from_dict
+from gateway.settings import Settings, settings_from_dict
 
 ADMIN = "a0" * 20  # the simulator's admin token; also a compat token that may write
 BOT = "b0" * 20  # a compat token that may only read
@@ -70,6 +70,19 @@ class CompatGateway:
     def upstream(self) -> list[tuple[str, str]]:
         """The requests the simulator has received so far (method, path+query)."""
         return self.sim.state.requests
+
+
+@contextlib.asynccontextmanager
+async def settings_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client on the gateway built from ``settings`` (in-process, backends open)."""
+    app = create_app(settings)
+    await app.state.backends.open()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
+            yield client
+    finally:
+        await app.state.backends.close()
 
 
 @contextlib.asynccontextmanager

@@ -23,8 +23,8 @@ from aiohttp import web
 
 from adapters import passthrough
 from adapters.registry import COMPAT_ROUTERS
-from gateway.app import create_app
 from gateway.settings import ConfigError, settings_from_dict
+from tests.gateway.compat_support import settings_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -126,14 +126,8 @@ def _settings(url: str, allow: list[str] | None = None, only: str | None = None)
 async def _gateway(
     url: str, allow: list[str] | None = None, only: str | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(_settings(url, allow, only))
-    await app.state.backends.open()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
-            yield client
-    finally:
-        await app.state.backends.close()
+    async with settings_client(_settings(url, allow, only)) as client:
+        yield client
 
 
 # kind: (backend, unmodelled route, what the backend is asked, the caller's auth header for a

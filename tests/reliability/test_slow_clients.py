@@ -98,10 +98,13 @@ async def test_half_sent_bodies_get_408_and_the_loop_stays_responsive() -> None:
         assert (await _read_all(reader)).startswith(b"HTTP/1.1 200")
         writer.close()
         results = await asyncio.gather(*tasks)
-    for elapsed, answer in results:
+    for (elapsed, answer), path in zip(results, paths, strict=True):
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
         body = orjson.loads(answer.split(b"\r\n\r\n", 1)[1])
-        assert body["errors"][0]["extensions"]["code"] == "REQUEST_TIMEOUT"
+        if path.startswith("/rest/"):  # the kind's own form there (adapters/native.py)
+            assert body["detail"].startswith("request body not received within")
+        else:
+            assert body["errors"][0]["extensions"]["code"] == "REQUEST_TIMEOUT"
         assert 0.5 < elapsed < BOUND
 
 

@@ -350,7 +350,10 @@ async def _handle(request: web.Request, state: SimulatorState) -> web.StreamResp
             return api.route("GET", parts)
         return await api.write(request.method, parts)
     except ApiError as exc:
-        return _json(exc.body, exc.status)
+        answer = _json(exc.body, exc.status)
+        if exc.status == 401:  # Devise's HTTP basic challenge (its default realm)
+            answer.headers["WWW-Authenticate"] = 'Basic realm="Application"'
+        return answer
     # (unknown non-API paths keep the HTML page above; API 404s are rosa-build's JSON)
 
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from adapters import simulator_common
-from adapters.patchwork.simulator.api import (
+from adapters.patchwork.simulator.api import handle_api
+from adapters.patchwork.simulator.calls import (
     NO_PERMISSION,
     VERSIONS,
     ApiError,
-    handle_api,
     html_404,
     json_response,
     not_found_html,

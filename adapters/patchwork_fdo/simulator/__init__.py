@@ -374,7 +374,10 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
     try:
         return await _api(request, state, parts)
     except ApiError as exc:
-        return _json(exc.body, status=exc.status)
+        answer = _json(exc.body, status=exc.status)
+        if exc.status == 401:  # DRF's BasicAuthentication.authenticate_header
+            answer.headers["WWW-Authenticate"] = 'Basic realm="api"'
+        return answer
 
 
 def create_app(data: FdoData | None = None) -> web.Application:
