@@ -135,3 +135,6 @@ class CompatKind:
     # for it authenticated (Gerrit's "/a").
     roots: tuple[str, ...] = ()
     auth_prefix: str = ""
+    # The kind's native 404 for a path the mount refuses before routing (dot segments,
+    # control characters): its clients understand that answer; None keeps ``BAD_PATH``.
+    not_found: Callable[[Request], Response] | None = None

@@ -29,6 +29,7 @@ import hmac
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -148,6 +149,16 @@ class CompatAccess:
         )
 
 
+class _AnyPath(PathConvertor):
+    """Starlette's ``path`` that also matches a decoded newline (``%0a``), so such a path
+    reaches the mount's own refusal (the kind's 404) instead of the app's."""
+
+    regex = "(?s:.*)"
+
+
+register_url_convertor("compat_path", _AnyPath())
+
+
 def compat_routes(backends: Backends, settings: Settings, access: Access) -> list[Route]:
     """The ``/rest/<backend>/{path}`` route for ``create_app``; wires the Guard's hook."""
     compat = CompatAccess(backends, settings, access)
@@ -164,6 +175,8 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
         # segment or control character would leave its route there (adapters/paths.py).
         why = "'?' in a path segment" if "?" in path else check_wire_path(path)
         if why is not None:
+            if kind.not_found is not None:
+                return kind.not_found(request)
             return JSONResponse({"detail": f"Invalid path: {why}.", "code": "BAD_PATH"}, 400)
         seen = request.scope.get("state", {}).get(SEEN)
         if seen is not None and seen[0] is kind:  # the Guard authenticated it already
@@ -196,4 +209,4 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
         call = CompatCall(request, f"{origin}/rest/{name}", path, caller, allow)
         return await kind.router(acting)(call)
 
-    return [Route("/rest/{backend}/{path:path}", endpoint, methods=METHODS)]
+    return [Route("/rest/{backend}/{path:compat_path}", endpoint, methods=METHODS)]

@@ -34,8 +34,9 @@ KIND = AdapterKind(
     compat=CompatKind(
         router=rest.router,
         presented=rest.presented,
-        roots=rest.API_ROOTS,
+        roots=rest.PASSTHROUGH_ROOTS,
         auth_prefix=rest.AUTH_PREFIX,
+        not_found=rest.not_found,
     ),
     demo=Demo(
         label="Gerrit simulator",
