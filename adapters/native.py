@@ -261,6 +261,8 @@ def _drf_kind(kind: str, reason: Reason, d: Detail) -> Native:
 
 
 def _gerrit(reason: Reason, d: Detail) -> Native:
+    if reason is Reason.BAD_PATH:
+        reason = Reason.NOT_FOUND  # Gerrit answers a path it cannot route "Not found"
     if reason in (Reason.NO_CREDENTIALS, Reason.BAD_CREDENTIALS):
         # Its auth filter's sendError(401), written by Jetty's (hidden) error handler.
         headers = (("Content-Type", JETTY_TEXT), ("WWW-Authenticate", GERRIT_CHALLENGE))

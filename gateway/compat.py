@@ -31,6 +31,7 @@ import hmac
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
@@ -158,6 +159,16 @@ class CompatAccess:
         )
 
 
+class _AnyPath(PathConvertor):
+    """Starlette's ``path`` that also matches a decoded newline (``%0a``), so such a path
+    reaches the mount's own refusal (the kind's 404) instead of the app's."""
+
+    regex = "(?s:.*)"
+
+
+register_url_convertor("compat_path", _AnyPath())
+
+
 def compat_routes(backends: Backends, settings: Settings, access: Access) -> list[Route]:
     """The ``/rest/<backend>/{path}`` route for ``create_app``; wires the Guard's hook."""
     compat = CompatAccess(backends, settings, access)
@@ -215,7 +226,7 @@ def compat_routes(backends: Backends, settings: Settings, access: Access) -> lis
 
     # Every method reaches ``endpoint`` (Starlette's own 405 would not be the kind's): an
     # ASGI app, not a function, is what Route leaves without a method list.
-    return [Route("/rest/{backend}/{path:path}", _AnyMethod(request_response(endpoint)))]
+    return [Route("/rest/{backend}/{path:compat_path}", _AnyMethod(request_response(endpoint)))]
 
 
 class _AnyMethod:

@@ -34,7 +34,7 @@ KIND = AdapterKind(
     compat=CompatKind(
         router=rest.router,
         presented=rest.presented,
-        roots=rest.API_ROOTS,
+        roots=rest.PASSTHROUGH_ROOTS,
         auth_prefix=rest.AUTH_PREFIX,
     ),
     demo=Demo(

@@ -40,11 +40,11 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters import native, passthrough
+from adapters import native, passthrough, paths
 from adapters.base import Source
 from adapters.compat import CompatCall, CompatRouter, basic_password, kind_router
 from adapters.errors import UpstreamError
-from adapters.gerrit import mapping, render, rest_routes
+from adapters.gerrit import mapping, render, rest_routes, smart_http
 from adapters.gerrit.rest_routes import Endpoint
 from adapters.gerrit.source import GerritSource
 from adapters.http import Response as Upstream
@@ -66,6 +66,14 @@ API_ROOTS = (
     "/projects/",
 )
 AUTH_PREFIX = "/a"
+# Git's smart HTTP read paths (``<project>/info/refs?service=git-upload-pack``, ``POST
+# <project>/git-upload-pack``) as a separate class of the allow-list: they sit under no
+# REST root, so they are matched as ``/git-upload-pack/<project>/`` (docs/compat.md).
+GIT_ROOT = "/git-upload-pack/"
+PASSTHROUGH_ROOTS = (*API_ROOTS, GIT_ROOT)
+# What of a git client's headers goes upstream: the pack negotiation needs its protocol
+# version and the (maybe gzipped) request body's encoding.
+_GIT_HEADERS = ("Accept", "Content-Type", "Content-Encoding", "Git-Protocol")
 
 
 def presented(request: Request, path: str) -> str | None:
@@ -163,6 +171,9 @@ async def _serve(call: CompatCall, source: GerritSource) -> Response:
         return _native(request, reason)
     if not authenticated_path and not caller.may_read:
         return _native(request, Reason.ANONYMOUS_WRITE)  # Gerrit's "Authentication required"
+    smart = smart_http.classify(rest, request.method, request.query_params.get("service"))
+    if smart is not None:
+        return await _git(call, source, smart, authenticated_path)
     method = "GET" if request.method == "HEAD" else request.method
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
@@ -217,6 +228,37 @@ async def _pass(call: CompatCall, source: GerritSource, authenticated_path: bool
     if not authenticated_path:  # Gerrit serves paths without /a/ as the anonymous user
         call = replace(call, caller=replace(call.caller, authenticated=False))
     return await passthrough.forward(call, source, source.url, strip="/a")
+
+
+async def _git(
+    call: CompatCall, source: GerritSource, git: smart_http.GitPath, authenticated_path: bool
+) -> Response:
+    """Git's smart HTTP: fetch and clone passed through (as the caller's backend user on
+    ``/a/``, else anonymously, as Gerrit serves them), pushes refused before the backend is
+    asked. The project is encoded segment by segment (``adapters/paths.py``)."""
+    request = call.request
+    try:
+        project = "/".join(paths.seg(p) for p in git.project)
+    except paths.BadSegment:
+        return _native(request, Reason.NOT_FOUND)
+    key = GIT_ROOT + "/".join(git.project) + "/"
+    if not passthrough.allowed(key[1:], call.passthrough, roots=(GIT_ROOT,)):
+        return _native(request, Reason.NOT_FOUND)
+    if not git.read:
+        return _native(request, Reason.READ_ONLY)  # the gateway is a read-only mirror
+    headers = {n: v for n in _GIT_HEADERS if (v := request.headers.get(n)) is not None}
+    if git.advertisement:
+        headers.pop("Content-Type", None)
+        forward = passthrough.Forward(
+            "GET", f"/{project}/info/refs?service={git.service}", headers, None
+        )
+    else:
+        forward = passthrough.Forward(
+            "POST", f"/{project}/{git.tail}", headers, await request.body()
+        )
+    anonymous = not authenticated_path or not call.caller.authenticated
+    upstream = await source.passthrough(forward, anonymous=anonymous)
+    return passthrough.respond(call, upstream, source.url)
 
 
 def _download(request: Request, name: str, upstream: Upstream, zipped: bool) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,19 @@ async def gerrit_pair() -> AsyncIterator[GerritPair]:
     async with gerrit_gateway(twin=True) as gw, serve_app(gw.app, lifespan="off") as url:
         # The fixture opened the app's backends: uvicorn runs no lifespan for it.
         yield GerritPair(gw, gw.twin.url, f"{url}/rest/gerrit")
+
+
+def git_env(home: Path) -> dict[str, str]:
+    """The environment of a git (or git-review) subprocess: ``home``'s config only, never a
+    prompt, no proxy for the loopback servers."""
+    return {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", ""),
+        "LANG": "C.UTF-8",
+        "NO_PROXY": "127.0.0.1",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
 
 
 async def run(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:

@@ -54,10 +54,16 @@ class GerritGateway:
 
 @contextlib.asynccontextmanager
 async def gerrit_gateway(
-    twin: bool = False, *, legacy: bool = False, auth: str = "basic"
+    twin: bool = False,
+    *,
+    legacy: bool = False,
+    auth: str = "basic",
+    backend: dict[str, Any] | None = None,
+    server: dict[str, Any] | None = None,
 ) -> AsyncIterator[GerritGateway]:
     """The gateway in front of a fresh Gerrit simulator (and a twin for the direct client);
-    ``legacy``/``auth="digest"``: a Gerrit 2.8-like server."""
+    ``legacy``/``auth="digest"``: a Gerrit 2.8-like server; ``backend``/``server``: more
+    settings of the backend and of ``[server]``."""
     sim = await start_simulator(legacy=legacy, auth=auth)
     other = await start_simulator(legacy=legacy, auth=auth) if twin else sim
     if twin:
@@ -76,8 +82,10 @@ async def gerrit_gateway(
                     "retries": 0,
                     "username_env": "G_USER",
                     "password_env": "G_PASSWORD",
+                    **(backend or {}),
                 }
             ],
+            **({"server": server} if server else {}),
             "compat": {
                 "tokens": [
                     {"name": "writer", "sha256": sha(WRITER)},

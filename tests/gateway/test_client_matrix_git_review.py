@@ -4,13 +4,13 @@ an http URL — the simulator's, or the gateway's compat mount — on 127.0.0.1 
 
 ``git review --list`` (``-l``, and ``-ll`` with topics) asks ``changes/?q=project:… status:
 open`` anonymously and prints the same both ways. ``git review -d`` first asks for the
-change's current revision (same answer both ways), then runs ``git fetch <remote> <ref>``:
-that needs git's smart HTTP protocol, which neither the simulator nor the gateway serves.
+change's current revision (same answer both ways), then runs ``git fetch <remote> <ref>``
+over git's smart HTTP (the simulator's ``git http-backend``, passed through by the gateway)
+and checks the patch set out on ``review/<number>``.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.gateway.client_matrix import GerritPair, gerrit_pair, run
+from tests.gateway.client_matrix import GerritPair, gerrit_pair, git_env, run
 
 GIT_REVIEW = Path(sys.executable).parent / "git-review"
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 def _repo(root: Path, server: str) -> Path:
     """A repository set up as git-review expects after ``git review -s``."""
-    env = {**_env(root), "GIT_DIR": str(root / ".git")}
+    env = {**git_env(root), "GIT_DIR": str(root / ".git")}
     for args in (
         ["init", "-q", "-b", "master", str(root)],
         ["-C", str(root), "config", "user.name", "Matrix"],
@@ -43,18 +43,8 @@ def _repo(root: Path, server: str) -> Path:
     return root
 
 
-def _env(home: Path) -> dict[str, str]:
-    return {
-        "HOME": str(home),
-        "PATH": os.environ.get("PATH", ""),
-        "LANG": "C.UTF-8",
-        "NO_PROXY": "127.0.0.1",
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-
-
 async def _git_review(repo: Path, *args: str) -> tuple[int, str, str]:
-    return await run([str(GIT_REVIEW), *args], repo, _env(repo))
+    return await run([str(GIT_REVIEW), *args], repo, git_env(repo))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -100,12 +90,19 @@ async def test_git_review_list_prints_the_same(
     assert through == straight
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="git review -d runs `git fetch <remote> refs/changes/…`, which needs git smart "
-    "HTTP: neither the Gerrit simulator nor the gateway serves git (docs/compat.md)",
-)
 async def test_git_review_download(repos: tuple[GerritPair, Path, Path]) -> None:
     straight, through = await _both(repos, "-d", "3965")
     assert straight[0] == 0, straight
+    assert "Downloading refs/changes/65/3965/2" in straight[1]
     assert through == straight
+    pair, direct, via = repos
+    ref = "refs/changes/65/3965/2"  # the current patch set
+    heads = []
+    for repo, url in ((direct, pair.direct_url), (via, pair.gateway_url)):
+        branch = await run(["git", "branch", "--show-current"], repo, git_env(repo))
+        assert branch[1].strip() == "review/3965"  # git-review 2.5's name for the change
+        head = (await run(["git", "rev-parse", "HEAD"], repo, git_env(repo)))[1].split()
+        served = await run(["git", "ls-remote", f"{url}/myProject", ref], repo, git_env(repo))
+        assert head == served[1].split()[:1], served
+        heads.append(head)
+    assert heads[0] == heads[1]  # the same commit, straight and through the gateway

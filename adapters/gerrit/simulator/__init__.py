@@ -1,8 +1,9 @@
 """A reference simulator of the documented Gerrit REST API (changes, revisions, reviewers,
 projects, capabilities) and of what real clients call besides (server version and info,
-accounts, groups, branches: ``meta.py``) over in-memory data, served by aiohttp.web.
+accounts, groups, branches: ``meta.py``) over in-memory data, served by aiohttp.web, and
+git's smart HTTP read-only for every project (``git.py``: ``git fetch``, ``git review -d``).
 Modules by role: ``routes`` (paths), ``api`` (request context, reads), ``writes``, ``meta``,
-``render`` (JSON entities, queries), ``data`` (the seed).
+``render`` (JSON entities, queries), ``data`` (the seed), ``git`` (smart HTTP).
 
 Speaks like a real server: ``)]}'`` before every JSON body with ``application/json;
 charset=UTF-8``, gzip when asked, text/plain error bodies (``409 change is merged``), the
@@ -24,10 +25,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
 from adapters import simulator_common
+from adapters.gerrit import smart_http
+from adapters.gerrit.simulator import git
 from adapters.gerrit.simulator.api import ApiError, json_body
 from adapters.gerrit.simulator.data import GerritData
 from adapters.gerrit.simulator.routes import handle
@@ -53,6 +57,7 @@ class SimulatorState:
     legacy: bool = False
     requests: list[tuple[str, str]] = field(default_factory=list)
     nonces: set[str] = field(default_factory=set)
+    mirror: git.GitMirror | None = None  # the projects' repositories (``git.py``)
 
 
 SIM_STATE = web.AppKey("SIM_STATE", SimulatorState)
@@ -128,6 +133,10 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         raw = raw[2:] or "/"
     base = f"{request.scheme}://{request.host}"
     try:
+        segments = [unquote(p) for p in raw.strip("/").split("/")]
+        smart = smart_http.classify(segments, request.method, request.query.get("service"))
+        if smart is not None and state.mirror is not None:
+            return await git.serve(request, state.mirror, smart)
         resp = await handle(request, state.data, raw, caller, state.legacy, base)
     except ApiError as exc:
         return _text(exc.status, exc.text)
@@ -142,9 +151,12 @@ def create_app(
 ) -> web.Application:
     """The simulator as an aiohttp application; ``app[SIM_STATE]`` holds its state."""
     app = web.Application()
-    app[SIM_STATE] = SimulatorState(
+    state = SimulatorState(
         data if data is not None else GerritData.from_seed(), auth=auth, legacy=legacy
     )
+    state.mirror = git.GitMirror(state.data)
+    app[SIM_STATE] = state
+    app.on_cleanup.append(state.mirror.close)
     app.router.add_route("*", "/{tail:.*}", _dispatch)
     return app
 
