@@ -77,29 +77,31 @@ def _download(body: bytes, name: str, content_type: str) -> web.Response:
     return resp
 
 
+def _by_id(table: dict[int, Record], raw: str, path: str) -> Record:
+    try:
+        return table[int(raw)]
+    except (ValueError, KeyError):
+        raise not_found_html(path) from None
+
+
+def _by_msgid(data: PatchworkData, table: dict[int, Record], parts: list[str], path: str) -> Record:
+    """``/project/<link>/<kind>/<msgid>/…``'s item."""
+    link, msgid = parts[1], parts[3]
+    project = next((p for p in data.projects.values() if p["link_name"] == link), None)
+    for item in table.values():
+        if project and item["project"] == project["id"] and strip_msgid(item["msgid"]) == msgid:
+            return item
+    raise not_found_html(path)
+
+
 def _web_routes(
     request: web.Request, state: SimulatorState, parts: list[str]
 ) -> web.StreamResponse:
     data = state.data
     path = request.path
-
-    def by_id(table: dict[int, Record], raw: str) -> Record:
-        try:
-            return table[int(raw)]
-        except (ValueError, KeyError):
-            raise not_found_html(path) from None
-
-    def by_msgid(table: dict[int, Record], link: str, msgid: str) -> Record:
-        project = next((p for p in data.projects.values() if p["link_name"] == link), None)
-        for item in table.values():
-            if project and item["project"] == project["id"] and strip_msgid(item["msgid"]) == msgid:
-                return item
-        raise not_found_html(path)
-
     # /patch/<id>/[mbox|raw/], /cover/<id>/[mbox/]  -> 302 to the msgid URL
     if len(parts) in (2, 3) and parts[0] in ("patch", "cover"):
-        table = data.patches if parts[0] == "patch" else data.covers
-        item = by_id(table, parts[1])
+        item = _by_id(data.patches if parts[0] == "patch" else data.covers, parts[1], path)
         suffix = "" if len(parts) == 2 else f"{parts[2]}/"
         if suffix not in ("", "mbox/", "raw/") or (parts[0] == "cover" and suffix == "raw/"):
             raise not_found_html(path)
@@ -110,27 +112,9 @@ def _web_routes(
         raise web.HTTPFound(location, content_type="text/html", text="")
     # /project/<link>/{patch,cover}/<msgid>/{mbox,raw}/
     if len(parts) == 5 and parts[0] == "project" and parts[2] in ("patch", "cover"):
-        kind, what = parts[2], parts[4]
-        if kind == "patch":
-            patch = by_msgid(data.patches, parts[1], parts[3])
-            if what == "mbox":
-                with_series = request.query.get("series") is not None
-                return _download(
-                    data.patch_mbox(patch["id"], with_series),
-                    filename(patch["name"], ".patch"),
-                    "text/plain; charset=utf-8",
-                )
-            if what == "raw":
-                return _download(
-                    data.patch_raw(patch["id"]), filename(patch["name"], ".diff"), "text/x-patch"
-                )
-        elif what == "mbox":
-            cover = by_msgid(data.covers, parts[1], parts[3])
-            return _download(
-                data.cover_mbox(cover["id"]), filename(cover["name"], ".mbox"), "text/plain"
-            )
+        return _msgid_download(request, data, parts)
     if len(parts) == 3 and parts[0] == "series" and parts[2] == "mbox":
-        series = by_id(data.series, parts[1])
+        series = _by_id(data.series, parts[1], path)
         name = filename(series["name"] or f"series-{series['id']}", ".patch")
         return _download(data.series_mbox(series["id"]), name, "text/plain")
     if len(parts) == 4 and parts[0] == "bundle" and parts[3] == "mbox":
@@ -140,6 +124,31 @@ def _web_routes(
                 resp = _download(data.bundle_mbox(bundle["id"]), name, "text/plain")
                 resp.headers["Vary"] = "Cookie"
                 return resp
+    raise not_found_html(path)
+
+
+def _msgid_download(
+    request: web.Request, data: PatchworkData, parts: list[str]
+) -> web.StreamResponse:
+    kind, what, path = parts[2], parts[4], request.path
+    if kind == "patch":
+        patch = _by_msgid(data, data.patches, parts, path)
+        if what == "mbox":
+            with_series = request.query.get("series") is not None
+            return _download(
+                data.patch_mbox(patch["id"], with_series),
+                filename(patch["name"], ".patch"),
+                "text/plain; charset=utf-8",
+            )
+        if what == "raw":
+            return _download(
+                data.patch_raw(patch["id"]), filename(patch["name"], ".diff"), "text/x-patch"
+            )
+    elif what == "mbox":
+        cover = _by_msgid(data, data.covers, parts, path)
+        return _download(
+            data.cover_mbox(cover["id"]), filename(cover["name"], ".mbox"), "text/plain"
+        )
     raise not_found_html(path)
 
 

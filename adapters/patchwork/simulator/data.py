@@ -105,6 +105,9 @@ def strip_msgid(msgid: str) -> str:
     return msgid[1:-1] if msgid.startswith("<") and msgid.endswith(">") else msgid
 
 
+GENERATED_TOPICS = ["net", "mm", "fs", "sched", "crypto", "docs", "test", "build"]
+
+
 class PatchworkData:
     """The simulator's in-memory store, keyed by id, plus tokens and passwords for auth."""
 
@@ -154,8 +157,21 @@ class PatchworkData:
         """
         data = cls.from_seed()
         rng = random.Random(seed)
-        pid = max(data.projects) + 1
-        data.projects[pid] = {
+        pid = data._generated_project()
+        submitters = data._generated_people(max(1, min(20, patches // 5)))
+        start = datetime(2024, 1, 1, 9, 0, 0)
+        made = 0
+        while made < patches:
+            size = min(rng.randint(1, 5), patches - made)
+            data._generated_series(
+                rng, pid, rng.choice(submitters), size, start + timedelta(hours=made)
+            )
+            made += size
+        return data
+
+    def _generated_project(self) -> int:
+        pid = max(self.projects) + 1
+        self.projects[pid] = {
             "id": pid,
             "name": "Generated",
             "link_name": "generated",
@@ -170,101 +186,107 @@ class PatchworkData:
             "list_archive_url_format": "https://lore.example.org/generated/{}/",
             "commit_url_format": "https://example.org/generated/commit/{}",
         }
+        return pid
+
+    def _generated_people(self, count: int) -> list[int]:
         submitters = []
-        for i in range(max(1, min(20, patches // 5))):
-            person_id = max(data.people) + 1
-            data.people[person_id] = {
+        for i in range(count):
+            person_id = max(self.people) + 1
+            self.people[person_id] = {
                 "id": person_id,
                 "name": f"Generated Author {i + 1}",
                 "email": f"author{i + 1}@generated.example.org",
                 "user": None,
             }
             submitters.append(person_id)
-        start = datetime(2024, 1, 1, 9, 0, 0)
-        made = 0
-        topics = ["net", "mm", "fs", "sched", "crypto", "docs", "test", "build"]
-        while made < patches:
-            size = min(rng.randint(1, 5), patches - made)
-            submitter = rng.choice(submitters)
-            topic = rng.choice(topics)
-            version = rng.randint(1, 3)
-            sdate = start + timedelta(hours=made)
-            series_id = max(data.series) + 1
-            title = f"{topic}: generated change set {series_id}"
-            cover_id: int | None = None
-            vprefix = f"v{version}," if version > 1 else ""
-            if size > 1 and rng.random() < 0.5:
-                cover_id = max(data.covers) + 1
-                data.covers[cover_id] = data._complete_cover(
-                    {
-                        "id": cover_id,
-                        "project": pid,
-                        "msgid": f"<gen-{series_id}-0@generated.example.org>",
-                        "date": format_date(sdate),
-                        "name": f"[{vprefix}0/{size}] {title}",
-                        "submitter": submitter,
-                        "series": [series_id],
-                    }
-                )
-            data.series[series_id] = {
-                "id": series_id,
-                "project": pid,
-                "name": title,
-                "date": format_date(sdate),
-                "submitter": submitter,
-                "version": version,
-                "total": size,
-                "received_total": size,
-                "received_all": True,
-                "cover_letter": cover_id,
-                "patches": [],
-            }
-            data.add_event("series-created", pid, sdate, series=series_id)
-            for n in range(1, size + 1):
-                patch_id = max(data.patches) + 1
-                pdate = sdate + timedelta(minutes=n)
-                prefix = f"[{vprefix}{n}/{size}] " if size > 1 or version > 1 else ""
-                if size == 1 and version > 1:
-                    prefix = f"[v{version}] "
-                patch = {
-                    "id": patch_id,
+        return submitters
+
+    def _generated_series(
+        self, rng: random.Random, pid: int, submitter: int, size: int, sdate: datetime
+    ) -> None:
+        """One series of ``size`` patches (the random draws in the order they always were)."""
+        topic = rng.choice(GENERATED_TOPICS)
+        version = rng.randint(1, 3)
+        series_id = max(self.series) + 1
+        title = f"{topic}: generated change set {series_id}"
+        cover_id: int | None = None
+        vprefix = f"v{version}," if version > 1 else ""
+        if size > 1 and rng.random() < 0.5:
+            cover_id = max(self.covers) + 1
+            self.covers[cover_id] = self._complete_cover(
+                {
+                    "id": cover_id,
                     "project": pid,
-                    "msgid": f"<gen-{series_id}-{n}@generated.example.org>",
-                    "date": format_date(pdate),
-                    "name": f"{prefix}{topic}: generated change {patch_id}",
-                    "commit_ref": None,
-                    "pull_url": None,
-                    "state": rng.choice(["new", "new", "new", "under-review", "accepted"]),
-                    "archived": False,
-                    "hash": f"{rng.getrandbits(160):040x}",
+                    "msgid": f"<gen-{series_id}-0@generated.example.org>",
+                    "date": format_date(sdate),
+                    "name": f"[{vprefix}0/{size}] {title}",
                     "submitter": submitter,
-                    "delegate": 1 if rng.random() < 0.2 else None,
                     "series": [series_id],
-                    "related": [],
                 }
-                data.patches[patch_id] = data._complete_patch(patch)
-                data.series[series_id]["patches"].append(patch_id)
-                data.add_event("patch-created", pid, pdate, patch=patch_id)
-                data.add_event("patch-completed", pid, pdate, patch=patch_id, series=series_id)
-                for context in rng.sample(["build", "test", "checkpatch"], rng.randint(0, 3)):
-                    check_id = max(data.checks, default=0) + 1
-                    cdate = pdate + timedelta(seconds=30 + check_id % 30)
-                    data.checks[check_id] = {
-                        "id": check_id,
-                        "patch": patch_id,
-                        "user": 2,
-                        "date": format_date(cdate),
-                        "state": rng.choice(CHECK_STATES),
-                        "target_url": f"https://ci.example.org/{context}/{check_id}",
-                        "context": context,
-                        "description": f"{context} run {check_id}",
-                    }
-                    data.add_event("check-created", pid, cdate, patch=patch_id, check=check_id)
-                made += 1
-            data.add_event(
-                "series-completed", pid, sdate + timedelta(minutes=size), series=series_id
             )
-        return data
+        self.series[series_id] = {
+            "id": series_id,
+            "project": pid,
+            "name": title,
+            "date": format_date(sdate),
+            "submitter": submitter,
+            "version": version,
+            "total": size,
+            "received_total": size,
+            "received_all": True,
+            "cover_letter": cover_id,
+            "patches": [],
+        }
+        self.add_event("series-created", pid, sdate, series=series_id)
+        for n in range(1, size + 1):
+            prefix = f"[{vprefix}{n}/{size}] " if size > 1 or version > 1 else ""
+            if size == 1 and version > 1:
+                prefix = f"[v{version}] "
+            self._generated_patch(
+                rng, series_id, n, f"{prefix}{topic}", sdate + timedelta(minutes=n)
+            )
+        self.add_event("series-completed", pid, sdate + timedelta(minutes=size), series=series_id)
+
+    def _generated_patch(
+        self, rng: random.Random, series_id: int, n: int, subject: str, pdate: datetime
+    ) -> None:
+        series = self.series[series_id]
+        pid, submitter = series["project"], series["submitter"]
+        patch_id = max(self.patches) + 1
+        patch = {
+            "id": patch_id,
+            "project": pid,
+            "msgid": f"<gen-{series_id}-{n}@generated.example.org>",
+            "date": format_date(pdate),
+            "name": f"{subject}: generated change {patch_id}",
+            "commit_ref": None,
+            "pull_url": None,
+            "state": rng.choice(["new", "new", "new", "under-review", "accepted"]),
+            "archived": False,
+            "hash": f"{rng.getrandbits(160):040x}",
+            "submitter": submitter,
+            "delegate": 1 if rng.random() < 0.2 else None,
+            "series": [series_id],
+            "related": [],
+        }
+        self.patches[patch_id] = self._complete_patch(patch)
+        series["patches"].append(patch_id)
+        self.add_event("patch-created", pid, pdate, patch=patch_id)
+        self.add_event("patch-completed", pid, pdate, patch=patch_id, series=series_id)
+        for context in rng.sample(["build", "test", "checkpatch"], rng.randint(0, 3)):
+            check_id = max(self.checks, default=0) + 1
+            cdate = pdate + timedelta(seconds=30 + check_id % 30)
+            self.checks[check_id] = {
+                "id": check_id,
+                "patch": patch_id,
+                "user": 2,
+                "date": format_date(cdate),
+                "state": rng.choice(CHECK_STATES),
+                "target_url": f"https://ci.example.org/{context}/{check_id}",
+                "context": context,
+                "description": f"{context} run {check_id}",
+            }
+            self.add_event("check-created", pid, cdate, patch=patch_id, check=check_id)
 
     def add_event(self, category: str, project: int, date: datetime | str, **refs: Any) -> Record:
         """Append an event; ``refs``: patch/series/cover/comment/check ids, state changes."""

@@ -147,28 +147,51 @@ async def _update_patch(call: Call, pid: int) -> web.StreamResponse:
         else:
             changes["state"] = value
     if "delegate" in body:
-        value = body["delegate"]
-        if value in (None, ""):
-            changes["delegate"] = None
-        else:
-            # DRF's PrimaryKeyRelatedField: a pk (int or digit string), nothing else
-            try:
-                if isinstance(value, bool):
-                    raise TypeError
-                did: int | None = int(value)
-            except (TypeError, ValueError):
-                kind = type(value).__name__
-                errors["delegate"] = [f"Incorrect type. Expected pk value, received {kind}."]
-                did = None
-            if did is None:
-                pass
-            elif did not in data.users:
-                errors["delegate"] = [f'Invalid pk "{value}" - object does not exist.']
-            elif did not in data.projects[patch["project"]]["maintainers"]:
-                user, project = data.users[did]["username"], data.projects[patch["project"]]["name"]
-                errors["delegate"] = [f"User '{user}' is not a maintainer for project '{project}'"]
-            else:
-                changes["delegate"] = did
+        _delegate_change(data, patch, body["delegate"], changes, errors)
+    _flag_changes(body, changes, errors)
+    if errors:
+        raise ApiError(400, errors)
+    _patch_events(data, patch, changes, uid)
+    patch.update(changes)
+    body = call.r.patch(pid, detail=True)
+    body.pop("related", None)  # the real server's update response omits it
+    return _detail(call, body, EDIT)
+
+
+def _delegate_change(
+    data: PatchworkData,
+    patch: dict[str, Any],
+    value: Any,
+    changes: dict[str, Any],
+    errors: dict[str, list[str]],
+) -> None:
+    """A new delegate as DRF's PrimaryKeyRelatedField reads it: a pk (int or digit string),
+    nothing else, and a maintainer of the patch's project."""
+    if value in (None, ""):
+        changes["delegate"] = None
+        return
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        did = int(value)
+    except (TypeError, ValueError):
+        errors["delegate"] = [
+            f"Incorrect type. Expected pk value, received {type(value).__name__}."
+        ]
+        return
+    if did not in data.users:
+        errors["delegate"] = [f'Invalid pk "{value}" - object does not exist.']
+    elif did not in data.projects[patch["project"]]["maintainers"]:
+        user, project = data.users[did]["username"], data.projects[patch["project"]]["name"]
+        errors["delegate"] = [f"User '{user}' is not a maintainer for project '{project}'"]
+    else:
+        changes["delegate"] = did
+
+
+def _flag_changes(
+    body: dict[str, Any], changes: dict[str, Any], errors: dict[str, list[str]]
+) -> None:
+    """``archived`` (a boolean as DRF reads one) and the two strings."""
     if "archived" in body:
         value = body["archived"]
         if isinstance(value, bool):
@@ -186,15 +209,19 @@ async def _update_patch(call: Call, pid: int) -> web.StreamResponse:
                 errors[key] = ["Ensure this field has no more than 255 characters."]
             else:
                 changes[key] = value or None
-    if errors:
-        raise ApiError(400, errors)
+
+
+def _patch_events(
+    data: PatchworkData, patch: dict[str, Any], changes: dict[str, Any], uid: int
+) -> None:
+    """The events an update makes: a state change, a new delegate."""
     if "state" in changes and changes["state"] != patch["state"]:
         data.add_event(
             "patch-state-changed",
             patch["project"],
             now_str(),
             actor=uid,
-            patch=pid,
+            patch=patch["id"],
             previous_state=patch["state"],
             current_state=changes["state"],
         )
@@ -204,14 +231,10 @@ async def _update_patch(call: Call, pid: int) -> web.StreamResponse:
             patch["project"],
             now_str(),
             actor=uid,
-            patch=pid,
+            patch=patch["id"],
             previous_delegate=patch["delegate"],
             current_delegate=changes["delegate"],
         )
-    patch.update(changes)
-    body = call.r.patch(pid, detail=True)
-    body.pop("related", None)  # the real server's update response omits it
-    return _detail(call, body, EDIT)
 
 
 async def _create_check(call: Call, pid: int) -> web.StreamResponse:

@@ -276,84 +276,104 @@ async def _post_result(call: Call, series: Record, revision: Record, user: Recor
     return _json(dict(sorted(result.items())), status=201 if created else 200)
 
 
+def _only(method: str, *allowed: str) -> None:
+    if method not in allowed:
+        raise ApiError(405, {"detail": f'Method "{method}" not allowed.'})
+
+
 async def _api(request: web.Request, state: FdoSimState, parts: list[str]) -> web.StreamResponse:
-    data = state.data
-    call = Call(request, data)
-    user = _user(request, data)
-    method = request.method
-    base = str(request.url.origin())
-
-    def only(*allowed: str) -> None:
-        if method not in allowed:
-            raise ApiError(405, {"detail": f'Method "{method}" not allowed.'})
-
+    call = Call(request, state.data)
+    user = _user(request, state.data)
     if not parts:
-        only("GET")
+        _only(request.method, "GET")
         return _json({"revision": API_REVISION})
     head, rest = parts[0], parts[1:]
     if head == "projects":
-        only("GET")
-        if not rest:
-            return call.page(sorted(data.projects, key=lambda p: p["id"]))
-        project = data.project(rest[0])
-        if project is None:
-            raise _not_found()
-        sub: dict[str, Callable[[], web.Response]] = {
-            "": lambda: _json(project),
-            "series": lambda: _series_list(call, project, user),
-            "patches": lambda: _patch_list(call, project, user),
-            "events": lambda: _events(call, project),
-        }
-        key = rest[1] if len(rest) > 1 else ""
-        if len(rest) > 2 or key not in sub:
-            raise _not_found()
-        return sub[key]()
+        _only(request.method, "GET")
+        return _projects(call, rest, user)
     if head == "series":
-        if not rest:
-            only("GET")
-            return _series_list(call, None, user)
-        series = data.series.get(_int(rest[0]))
-        if series is None:
-            raise _not_found()
-        if len(rest) == 1:
-            only("GET")
-            return _json(data.render_series(series))
-        if rest[1] != "revisions":
-            raise _not_found()
-        if len(rest) == 2:
-            only("GET")
-            return call.page([data.render_revision(r) for r in series["revisions"]])
-        revision = data.revision(series, _int(rest[2]))
-        if revision is None:
-            raise _not_found()
-        what = rest[3] if len(rest) > 3 else ""
-        if len(rest) > 4 or what not in ("", "mbox", "test-results"):
-            raise _not_found()
-        if what == "":
-            only("GET")
-            return _json(data.render_revision(revision))
-        if what == "mbox":
-            only("GET")
-            text = data.mbox(revision["patches"], request.query.get("link"), base)
-            return _download(text, f"series-{series['id']}-v{revision['version']}.mbox")
-        only("GET", "POST")
-        if method == "POST":
-            response: web.StreamResponse = await _post_result(call, series, revision, user)
-            return response
-        results = sorted(revision.get("test_results", []), key=lambda r: r["date"])
-        return _json([dict(sorted(r.items())) for r in results])
+        return await _series(call, rest, user)
     if head == "patches":
-        only("GET")
-        if not rest:
-            return _patch_list(call, None, user)
-        patch = data.patches.get(_int(rest[0]))
-        if patch is None or len(rest) > 2 or (len(rest) == 2 and rest[1] != "mbox"):
-            raise _not_found()
-        if len(rest) == 2:
-            text = data.mbox([patch["id"]], request.query.get("link"), base)
-            return _download(text, f"{patch['id']}.patch")
-        return _json(patch)
+        _only(request.method, "GET")
+        return _patches(call, rest, user)
     raise _not_found()
+
+
+def _projects(call: Call, rest: list[str], user: Record | None) -> web.StreamResponse:
+    data = call.data
+    if not rest:
+        return call.page(sorted(data.projects, key=lambda p: p["id"]))
+    project = data.project(rest[0])
+    if project is None:
+        raise _not_found()
+    sub: dict[str, Callable[[], web.Response]] = {
+        "": lambda: _json(project),
+        "series": lambda: _series_list(call, project, user),
+        "patches": lambda: _patch_list(call, project, user),
+        "events": lambda: _events(call, project),
+    }
+    key = rest[1] if len(rest) > 1 else ""
+    if len(rest) > 2 or key not in sub:
+        raise _not_found()
+    return sub[key]()
+
+
+async def _series(call: Call, rest: list[str], user: Record | None) -> web.StreamResponse:
+    data, method = call.data, call.request.method
+    if not rest:
+        _only(method, "GET")
+        return _series_list(call, None, user)
+    series = data.series.get(_int(rest[0]))
+    if series is None:
+        raise _not_found()
+    if len(rest) == 1:
+        _only(method, "GET")
+        return _json(data.render_series(series))
+    if rest[1] != "revisions":
+        raise _not_found()
+    if len(rest) == 2:
+        _only(method, "GET")
+        return call.page([data.render_revision(r) for r in series["revisions"]])
+    return await _revision(call, series, rest[2:], user)
+
+
+async def _revision(
+    call: Call, series: Record, rest: list[str], user: Record | None
+) -> web.StreamResponse:
+    data, request, method = call.data, call.request, call.request.method
+    revision = data.revision(series, _int(rest[0]))
+    if revision is None:
+        raise _not_found()
+    what = rest[1] if len(rest) > 1 else ""
+    if len(rest) > 2 or what not in ("", "mbox", "test-results"):
+        raise _not_found()
+    if what == "":
+        _only(method, "GET")
+        return _json(data.render_revision(revision))
+    if what == "mbox":
+        _only(method, "GET")
+        base = str(request.url.origin())
+        text = data.mbox(revision["patches"], request.query.get("link"), base)
+        return _download(text, f"series-{series['id']}-v{revision['version']}.mbox")
+    _only(method, "GET", "POST")
+    if method == "POST":
+        response: web.StreamResponse = await _post_result(call, series, revision, user)
+        return response
+    results = sorted(revision.get("test_results", []), key=lambda r: r["date"])
+    return _json([dict(sorted(r.items())) for r in results])
+
+
+def _patches(call: Call, rest: list[str], user: Record | None) -> web.StreamResponse:
+    data, request = call.data, call.request
+    if not rest:
+        return _patch_list(call, None, user)
+    patch = data.patches.get(_int(rest[0]))
+    if patch is None or len(rest) > 2 or (len(rest) == 2 and rest[1] != "mbox"):
+        raise _not_found()
+    if len(rest) == 2:
+        text = data.mbox([patch["id"]], request.query.get("link"), str(request.url.origin()))
+        return _download(text, f"{patch['id']}.patch")
+    return _json(patch)
 
 
 async def _dispatch(request: web.Request) -> web.StreamResponse:

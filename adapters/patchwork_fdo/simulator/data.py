@@ -91,45 +91,12 @@ class FdoData:
         start = datetime(2017, 1, 2, 9, 0, 0)
         next_patch = 1000
         for n in range(count):
-            sid = 1000 + n
-            submitter = (1, 10, 21, 77)[n % 4]
             submitted = start + timedelta(hours=n)
             revisions = []
             for version in range(1, 2 + n % 3):
-                ids = []
-                for i in range(1, 3 + n % 2):
-                    ids.append(next_patch)
-                    total = 2 + n % 2
-                    data.patches[next_patch] = {
-                        "id": next_patch,
-                        "project": 1,
-                        "name": f"[v{version},{i}/{total}] drm/i915: generated change {n}.{i}",
-                        "date": format_time(submitted + timedelta(days=version - 1, seconds=i)),
-                        "last_updated": format_time(submitted + timedelta(days=version)),
-                        "submitter": submitter,
-                        "state": 9 if version < 1 + n % 3 else (1, 2, 3, 7)[n % 4],
-                        "content": f"diff --git a/gen{n}.c b/gen{n}.c\n+/* v{version} */\n",
-                    }
-                    next_patch += 1
-                results = []
-                if n % 3 == 0 and version == 1 + n % 3:
-                    results = [
-                        {
-                            "date": format_time(submitted + timedelta(days=version, minutes=5)),
-                            "state": ("success", "failure", "warning", "pending")[n % 4],
-                            "summary": f"generated run {n}",
-                            "test_name": "Fi.CI.BAT",
-                            "url": f"http://ci.example.com/runs/{n}/",
-                        }
-                    ]
-                revisions.append(
-                    {
-                        "version": version,
-                        "cover_letter": f"Generated series {n}, v{version}." if n % 2 else None,
-                        "patches": ids,
-                        "test_results": results,
-                    }
-                )
+                ids = data._generated_patches(n, version, submitted, next_patch)
+                next_patch += len(ids)
+                revisions.append(_generated_revision(n, version, submitted, ids))
                 # Series 2k and 2k+1 publish their revisions at the same microsecond.
                 when = start + timedelta(days=version - 1, hours=(n // 2) * 2, microseconds=123456)
                 data.events.append(
@@ -137,17 +104,17 @@ class FdoData:
                         "project": 1,
                         "name": "series-new-revision",
                         "event_time": format_time(when),
-                        "series": sid,
+                        "series": 1000 + n,
                         "patch": None,
                         "user": None,
                         "parameters": {"revision": version},
                     }
                 )
-            data.series[sid] = {
-                "id": sid,
+            data.series[1000 + n] = {
+                "id": 1000 + n,
                 "project": 1,
                 "name": f"drm/i915: generated series {n}",
-                "submitter": submitter,
+                "submitter": GENERATED_SUBMITTERS[n % 4],
                 "submitted": format_time(submitted),
                 "last_updated": format_time(submitted + timedelta(days=len(revisions))),
                 "reviewer": (None, 77)[n % 2],
@@ -156,6 +123,27 @@ class FdoData:
             }
         data.events.sort(key=lambda e: e["event_time"])
         return data
+
+    def _generated_patches(
+        self, n: int, version: int, submitted: datetime, first: int
+    ) -> list[int]:
+        """Generated series ``n``'s patches of revision ``version``, ids from ``first``."""
+        ids = []
+        total = 2 + n % 2
+        for i in range(1, 3 + n % 2):
+            pid = first + i - 1
+            ids.append(pid)
+            self.patches[pid] = {
+                "id": pid,
+                "project": 1,
+                "name": f"[v{version},{i}/{total}] drm/i915: generated change {n}.{i}",
+                "date": format_time(submitted + timedelta(days=version - 1, seconds=i)),
+                "last_updated": format_time(submitted + timedelta(days=version)),
+                "submitter": GENERATED_SUBMITTERS[n % 4],
+                "state": 9 if version < 1 + n % 3 else (1, 2, 3, 7)[n % 4],
+                "content": f"diff --git a/gen{n}.c b/gen{n}.c\n+/* v{version} */\n",
+            }
+        return ids
 
     def copy(self) -> FdoData:
         """An independent deep copy (tests mutate their own)."""
@@ -250,3 +238,28 @@ class FdoData:
                 f"{body}---\n{p['content']}\n"
             )
         return "\n".join(out)
+
+
+GENERATED_SUBMITTERS = (1, 10, 21, 77)
+
+
+def _generated_revision(n: int, version: int, submitted: datetime, ids: list[int]) -> Record:
+    """Revision ``version`` of generated series ``n``: every third series' latest revision
+    carries a test result."""
+    results = []
+    if n % 3 == 0 and version == 1 + n % 3:
+        results = [
+            {
+                "date": format_time(submitted + timedelta(days=version, minutes=5)),
+                "state": ("success", "failure", "warning", "pending")[n % 4],
+                "summary": f"generated run {n}",
+                "test_name": "Fi.CI.BAT",
+                "url": f"http://ci.example.com/runs/{n}/",
+            }
+        ]
+    return {
+        "version": version,
+        "cover_letter": f"Generated series {n}, v{version}." if n % 2 else None,
+        "patches": ids,
+        "test_results": results,
+    }
