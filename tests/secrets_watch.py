@@ -187,6 +187,64 @@ def _scan_response(response: httpx.Response) -> None:
     WATCH.scan(f"response to {request.method} {request.url.path}", _response_text(response))
 
 
+# -- the wrappers the plugin installs at session start (scan what passes through) ---------
+
+
+def _client_init(original: Any) -> Any:
+    @functools.wraps(original)
+    def init(client: upstream_http.HttpClient, config: Any, *a: Any, **kw: Any) -> None:
+        original(client, config, *a, **kw)
+        owner = f"credentials of backend {config.backend!r}"
+        creds = config.credentials
+        WATCH.add_credential(creds.token, owner, creds.username)
+        WATCH.add_credential(creds.password, owner, creds.username)
+        WATCH.add_url(config.base_url, owner)
+
+    return init
+
+
+def _checked(original: Any) -> Any:
+    @functools.wraps(original)
+    def settings(checker: Any, *a: Any, **kw: Any) -> Any:
+        found = original(checker, *a, **kw)
+        if found is not None:
+            watch_settings(found)
+        return found
+
+    return settings
+
+
+def _sync_send(original: Any) -> Any:
+    @functools.wraps(original)
+    def send(client: httpx.Client, request: httpx.Request, **kw: Any) -> httpx.Response:
+        response: httpx.Response = original(client, request, **kw)
+        _scan_response(response)
+        return response
+
+    return send
+
+
+def _async_send(original: Any) -> Any:
+    @functools.wraps(original)
+    async def send(client: httpx.AsyncClient, request: httpx.Request, **kw: Any) -> httpx.Response:
+        response: httpx.Response = await original(client, request, **kw)
+        _scan_response(response)
+        return response
+
+    return send
+
+
+def _ws_receive(original: Any) -> Any:
+    @functools.wraps(original)
+    async def receive(ws: aiohttp.ClientWebSocketResponse, *a: Any, **kw: Any) -> Any:
+        message = await original(ws, *a, **kw)
+        WATCH.responses += 1
+        WATCH.scan("WebSocket message", str(message.data))
+        return message
+
+    return receive
+
+
 class SecretsWatch:
     """The plugin object (hooks below); installs its patches for the session."""
 
@@ -214,63 +272,11 @@ class SecretsWatch:
         self._root_level = logging.getLogger().level
         self._attach()
 
-        def client_init(original: Any) -> Any:
-            @functools.wraps(original)
-            def init(client: upstream_http.HttpClient, config: Any, *a: Any, **kw: Any) -> None:
-                original(client, config, *a, **kw)
-                owner = f"credentials of backend {config.backend!r}"
-                creds = config.credentials
-                WATCH.add_credential(creds.token, owner, creds.username)
-                WATCH.add_credential(creds.password, owner, creds.username)
-                WATCH.add_url(config.base_url, owner)
-
-            return init
-
-        def checked(original: Any) -> Any:
-            @functools.wraps(original)
-            def settings(checker: Any, *a: Any, **kw: Any) -> Any:
-                found = original(checker, *a, **kw)
-                if found is not None:
-                    watch_settings(found)
-                return found
-
-            return settings
-
-        def sync_send(original: Any) -> Any:
-            @functools.wraps(original)
-            def send(client: httpx.Client, request: httpx.Request, **kw: Any) -> httpx.Response:
-                response: httpx.Response = original(client, request, **kw)
-                _scan_response(response)
-                return response
-
-            return send
-
-        def async_send(original: Any) -> Any:
-            @functools.wraps(original)
-            async def send(
-                client: httpx.AsyncClient, request: httpx.Request, **kw: Any
-            ) -> httpx.Response:
-                response: httpx.Response = await original(client, request, **kw)
-                _scan_response(response)
-                return response
-
-            return send
-
-        def ws_receive(original: Any) -> Any:
-            @functools.wraps(original)
-            async def receive(ws: aiohttp.ClientWebSocketResponse, *a: Any, **kw: Any) -> Any:
-                message = await original(ws, *a, **kw)
-                WATCH.responses += 1
-                WATCH.scan("WebSocket message", str(message.data))
-                return message
-
-            return receive
-
-        self._patch(upstream_http.HttpClient, "__init__", client_init)
-        self._patch(gateway_settings._Checker, "settings", checked)
-        self._patch(httpx.Client, "send", sync_send)
-        self._patch(httpx.AsyncClient, "send", async_send)
-        self._patch(aiohttp.ClientWebSocketResponse, "receive", ws_receive)
+        self._patch(upstream_http.HttpClient, "__init__", _client_init)
+        self._patch(gateway_settings._Checker, "settings", _checked)
+        self._patch(httpx.Client, "send", _sync_send)
+        self._patch(httpx.AsyncClient, "send", _async_send)
+        self._patch(aiohttp.ClientWebSocketResponse, "receive", _ws_receive)
 
     # -- per test -------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
-"""The gateway's code stays readable in one sitting: modules ≤ 600 lines, functions ≤ 60.
+"""The code stays readable in one sitting: modules ≤ 600 lines, functions ≤ 60 — the
+production packages, their simulators, the tests and the benches.
 
 Lines are counted from a function's first decorator to its last line, docstring included.
-``KNOWN`` lists what is still over, owned by work in progress elsewhere: remove an entry when
-its split lands (the test then keeps it split).
+``KNOWN`` lists what may stay over (nothing today).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 MAX_MODULE, MAX_FUNCTION = 600, 60
-CHECKED = ["gateway", "revgate.py"]
-# (module, function or "" for the module's own length): being split in another branch.
+CHECKED = ["gateway", "schema", "adapters", "tests", "bench", "revgate.py"]
+# (module, function or "" for the module's own length) allowed over the limits.
 KNOWN: set[tuple[str, str]] = set()
 
 
@@ -40,7 +40,7 @@ def too_long(path: Path) -> list[str]:
     return found
 
 
-def test_code_shape_gateway_modules_and_functions_are_short() -> None:
+def test_code_shape_modules_and_functions_are_short() -> None:
     found = [entry for path in _files() for entry in too_long(path)]
     assert not found, "\n".join(found)
 

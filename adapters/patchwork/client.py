@@ -36,20 +36,37 @@ RECORD_MEMO_ENTRIES = 256  # object records kept by stamp, per backend …
 RECORD_MEMO_BYTES = 16 * 1024 * 1024  # … and at most this many bytes of their answers
 
 
+class BuiltPages:
+    """The pages of records a source built from one memoised window, one per mapping (the
+    list resource ``rel`` names it). Written once per route, then only read: a page is a
+    frozen ``Page`` of frozen records, a pure function of the window's answer."""
+
+    __slots__ = ("_by_route",)
+
+    def __init__(self) -> None:
+        self._by_route: dict[str, Any] = {}
+
+    def get(self, route: str) -> Any:
+        return self._by_route.get(route)
+
+    def keep(self, route: str, page: Any) -> None:
+        self._by_route.setdefault(route, page)
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     """Items ``offset …`` of a list, whether more follow, and the total when it is known.
 
     A window read from one stamped answer is memoised by stamp (``adapters.stamps``): the same
-    answer again gives back this very object, and ``derived`` holds what a caller built from
-    it (the source's page of records, by kind), so nothing is parsed or mapped twice. Its
-    items must therefore never be modified."""
+    answer again gives back this very object (``memoised``), and ``pages`` holds what a
+    source built from it, so nothing is parsed or mapped twice. Its items are a tuple; the
+    JSON objects in it are shared and never modified."""
 
-    items: list[dict[str, Any]]
+    items: tuple[dict[str, Any], ...]
     has_next: bool
     total: int | None
-    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    kept: bool = False  # memoised by stamp: the same answer again gives this object back
+    pages: BuiltPages = field(default_factory=BuiltPages, compare=False, repr=False)
+    memoised: bool = False  # memoised by stamp: the same answer again gives this object back
 
 
 class PatchworkClient:
@@ -126,7 +143,7 @@ class PatchworkClient:
         resp = await self.http.get(await self.path(rel), query, allow_status=(404,))
         if resp.status == 404:
             if is_invalid_page(resp):
-                return Window(items=[], has_next=False, total=offset if page == 1 else None)
+                return Window(items=(), has_next=False, total=offset if page == 1 else None)
             raise NotFound(self.backend, "not found (HTTP 404)", status=404)
         route = (skip, count)
         known = self._windows.get(resp.cache_stamp, route)
@@ -151,9 +168,9 @@ class PatchworkClient:
         items = items[:count]
         total = offset + len(items) if reached_end and len(items) <= count else None
         # a window over several answers has no one stamp
-        kept = pages == 1 and resp.cache_stamp is not None
-        window = Window(items=items, has_next=has_next, total=total, kept=kept)
-        if kept:
+        memoised = pages == 1 and resp.cache_stamp is not None
+        window = Window(items=tuple(items), has_next=has_next, total=total, memoised=memoised)
+        if memoised:
             self._windows.put(resp.cache_stamp, route, window)
         return window
 

@@ -136,7 +136,7 @@ class PatchworkSource(PooledSource):
         # A window memoised by stamp (same upstream answer as before) keeps the page built
         # from it: the records are a function of the answer's bytes, the backend name and
         # which mapping ran (``rel`` names it: one mapping per list resource).
-        known: Page[T] | None = window.derived.get(rel)
+        known: Page[T] | None = window.pages.get(rel)
         if known is not None:
             return known
         items = tuple(parse(d) for d in window.items)
@@ -145,10 +145,10 @@ class PatchworkSource(PooledSource):
             offset=page.offset,
             has_next=window.has_next,
             total=window.total,
-            kept=window.kept,
+            kept=window.memoised,
         )
-        if window.kept:
-            window.derived[rel] = built
+        if window.memoised:
+            window.pages.keep(rel, built)
         return built
 
     async def _details(

@@ -108,6 +108,20 @@ def build_app(up: Upstream) -> web.Application:
     async def garbage(request: web.Request) -> web.Response:
         return web.Response(body=b"{not json", content_type="application/json")
 
+    app = web.Application()
+    app.router.add_get("/json", ok)
+    app.router.add_route("*", "/echo", echo)
+    app.router.add_route("*", "/status/{code}", status)
+    app.router.add_get("/flaky/{code}/{times}", flaky)
+    app.router.add_route("*", "/slow", slow)
+    app.router.add_get("/garbage", garbage)
+    _error_routes(app)
+    return app
+
+
+def _error_routes(app: web.Application) -> None:
+    """Large and compressed bodies, redirects and error pages."""
+
     async def big(request: web.Request) -> web.Response:
         return _json({"blob": "x" * 5000})
 
@@ -143,13 +157,6 @@ def build_app(up: Upstream) -> web.Application:
     async def html_error(request: web.Request) -> web.Response:
         return web.Response(status=502, text="<html><body>Bad gateway</body></html>")
 
-    app = web.Application()
-    app.router.add_get("/json", ok)
-    app.router.add_route("*", "/echo", echo)
-    app.router.add_route("*", "/status/{code}", status)
-    app.router.add_get("/flaky/{code}/{times}", flaky)
-    app.router.add_route("*", "/slow", slow)
-    app.router.add_get("/garbage", garbage)
     app.router.add_get("/big", big)
     app.router.add_get("/big-stream", big_stream)
     app.router.add_get("/gzip", gzipped)
@@ -158,7 +165,6 @@ def build_app(up: Upstream) -> web.Application:
     app.router.add_get("/redirect-out", redirect_out)
     app.router.add_get("/long-error", long_error)
     app.router.add_get("/html-error", html_error)
-    return app
 
 
 @pytest.fixture

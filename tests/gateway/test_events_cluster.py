@@ -247,6 +247,61 @@ def _requests(sims: dict[str, Any]) -> dict[str, int]:
     return {name: len(sim.state.requests) for name, sim in sims.items()}
 
 
+async def _one_poller_each(
+    http: aiohttp.ClientSession,
+    sims: dict[str, Any],
+    replicas: list[Replica],
+    leaders: dict[str, list[int]],
+) -> None:
+    """Each backend polled by exactly one replica (its leader) over WINDOW seconds, and every
+    upstream request of the window one of the leader's polls."""
+    before_metrics = [await _metrics(http, r) for r in replicas]
+    before_requests = _requests(sims)
+    await asyncio.sleep(WINDOW)
+    after_metrics = [await _metrics(http, r) for r in replicas]
+    requests = {b: n - before_requests[b] for b, n in _requests(sims).items()}
+    most = WINDOW / INTERVAL + 1  # one poller cannot poll more often than this
+    for backend in BACKENDS:
+        key = ("revgate_events_polls_total", backend)
+        polls = [
+            a.get(key, 0) - b.get(key, 0)
+            for a, b in zip(after_metrics, before_metrics, strict=True)
+        ]
+        [leader] = leaders[backend]
+        assert [i for i, p in enumerate(polls) if p > 0] == [leader], (backend, polls)
+        assert 1 <= polls[leader] <= most, (backend, polls)
+        # Every upstream request of the window is one of the leader's polls.
+        per_poll = requests[backend] / polls[leader]
+        print(
+            f"\n{backend}: {polls[leader]:.0f} polls by one replica, "
+            f"{requests[backend]} upstream requests ({per_poll:.1f}/poll)"
+        )
+        assert requests[backend] <= most * {"abf": 40, "fdo": 4}.get(backend, 1), backend
+
+
+async def _resumed_once(
+    http: aiohttp.ClientSession,
+    subs: list[Subscriber],
+    victim: int,
+    survivors: list[Replica],
+    cursor: str,
+) -> None:
+    """The survivors' subscribers get the 8 new events once; the killed replica's client
+    resumes on a survivor with its last cursor and gets exactly what it missed."""
+    for i, sub in enumerate(subs):
+        if i != victim:
+            await sub.take(8)
+    resumed = await _subscribe(http, survivors[0], after=cursor)
+    missed = await resumed.take(8)
+    assert {i for i, _ in missed} == {i for i, _ in subs[(victim + 1) % 3].got[8:]}
+    with pytest.raises(TimeoutError):  # nothing more, nothing twice
+        await asyncio.wait_for(resumed.ws.receive_json(), 2 * INTERVAL + 1)
+    for i, sub in enumerate(subs):
+        if i != victim:
+            assert len(sub.got) == len({e for e, _ in sub.got}) == 16
+    await resumed.ws.close()
+
+
 async def test_three_replicas_one_poller_each_and_resume_after_sigkill(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
@@ -264,29 +319,7 @@ async def test_three_replicas_one_poller_each_and_resume_after_sigkill(
         leaders = await _leaders(http, replicas)
         await asyncio.sleep(2 * INTERVAL)  # every leader has taken its baseline
 
-        # -- each backend polled by exactly one replica over WINDOW seconds
-        before_metrics = [await _metrics(http, r) for r in replicas]
-        before_requests = _requests(sims)
-        await asyncio.sleep(WINDOW)
-        after_metrics = [await _metrics(http, r) for r in replicas]
-        requests = {b: n - before_requests[b] for b, n in _requests(sims).items()}
-        most = WINDOW / INTERVAL + 1  # one poller cannot poll more often than this
-        for backend in BACKENDS:
-            key = ("revgate_events_polls_total", backend)
-            polls = [
-                a.get(key, 0) - b.get(key, 0)
-                for a, b in zip(after_metrics, before_metrics, strict=True)
-            ]
-            [leader] = leaders[backend]
-            assert [i for i, p in enumerate(polls) if p > 0] == [leader], (backend, polls)
-            assert 1 <= polls[leader] <= most, (backend, polls)
-            # Every upstream request of the window is one of the leader's polls.
-            per_poll = requests[backend] / polls[leader]
-            print(
-                f"\n{backend}: {polls[leader]:.0f} polls by one replica, "
-                f"{requests[backend]} upstream requests ({per_poll:.1f}/poll)"
-            )
-            assert requests[backend] <= most * {"abf": 40, "fdo": 4}.get(backend, 1), backend
+        await _one_poller_each(http, sims, replicas, leaders)
 
         # -- every subscriber receives every event once
         _written = 0
@@ -321,19 +354,6 @@ async def test_three_replicas_one_poller_each_and_resume_after_sigkill(
         # A lease period, a retry and scheduling; generous: the machine is shared and noisy.
         assert took <= LEASE + LEASE / 5 + 5.0
 
-        # The survivors' subscribers get the 8 new events once; the killed replica's
-        # client resumes on a survivor with its last cursor and gets exactly what it missed.
-        for i, sub in enumerate(subs):
-            if i != victim:
-                await sub.take(8)
-        resumed = await _subscribe(http, survivors[0], after=cursor)
-        missed = await resumed.take(8)
-        assert {i for i, _ in missed} == {i for i, _ in subs[(victim + 1) % 3].got[8:]}
-        with pytest.raises(TimeoutError):  # nothing more, nothing twice
-            await asyncio.wait_for(resumed.ws.receive_json(), 2 * INTERVAL + 1)
-        for i, sub in enumerate(subs):
-            if i != victim:
-                assert len(sub.got) == len({e for e, _ in sub.got}) == 16
-        await resumed.ws.close()
+        await _resumed_once(http, subs, victim, survivors, cursor)
         for sub in subs:
             await sub.ws.close()

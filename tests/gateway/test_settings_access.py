@@ -82,73 +82,78 @@ def test_access_settings_defaults(tmp_path: Path) -> None:
     assert settings.backend("pw").anonymous and settings.backend("pw").max_body_bytes > 0
 
 
+# Every kind of problem an access configuration can have, each on its own line.
+EVERY_PROBLEM_TOML = f"""\
+[server]
+anonymous = "no"
+introspection = 1
+max_body_bytes = 0
+
+[limits]
+max_depth = -1
+max_cost = 500
+cost_per_minute = 100
+max_deepness = 3
+
+[[api_keys]]
+name = "alice"
+sha256 = "{KEY}"
+key = "{KEY}"
+requests_per_minute = true
+backend_tokens = {{ kernel = "{TOKEN}", elsewhere = "X_TOKEN", kernel2 = "UNSET_VAR" }}
+
+[[api_keys]]
+name = "alice"
+sha256 = "{"a" * 64}"
+cost_per_minute = 5
+colour = "blue"
+
+[[api_keys]]
+sha256 = "{"A" * 64}"
+
+[[backends]]
+name = "kernel"
+kind = "patchwork"
+url = "http://127.0.0.1:8080"
+anonymous = "false"
+max_body_bytes = 1.5
+
+[[backends]]
+name = "kernel2"
+kind = "patchwork"
+url = "http://127.0.0.1:8081"
+"""
+
+
+EVERY_PROBLEM = [
+    (2, "[server] anonymous must be true or false, got a string"),
+    (3, "[server] introspection must be true or false, got 1"),
+    (4, "[server] max_body_bytes must be a number of bytes > 0, got 0"),
+    (7, "[limits] max_depth must be an integer >= 0 (0 = no limit), got -1"),
+    (9, "[limits] cost_per_minute (100) is below max_cost (500)"),
+    (10, "[limits]: unknown key 'max_deepness'; did you mean 'max_depth'?"),
+    (14, "api key 'alice': sha256 must be the 64 hex digits"),
+    (15, "api key 'alice': 'key' is not allowed"),
+    (16, "api key 'alice': requests_per_minute must be an integer >= 0"),
+    (17, "backend_tokens.kernel must be the NAME of an environment variable"),
+    (17, "backend_tokens names no configured backend 'elsewhere'"),
+    (17, "environment variable UNSET_VAR (backend_tokens.kernel2) is not set"),
+    (20, "api key 'alice': duplicate api key name 'alice'"),
+    (22, "api key 'alice': cost_per_minute (5) is below [limits] max_cost (500)"),
+    (23, "api key 'alice': unknown key 'colour'"),
+    (25, "api key #3: missing required key 'name'"),
+    (26, "the same key hash is configured twice"),
+    (32, "backend 'kernel': anonymous must be true or false, got a string"),
+    (33, "backend 'kernel': max_body_bytes must be a number of bytes > 0, got 1.5"),
+]
+
+
 def test_access_settings_every_problem_with_its_line(tmp_path: Path) -> None:
-    text = f"""\
-    [server]
-    anonymous = "no"
-    introspection = 1
-    max_body_bytes = 0
-
-    [limits]
-    max_depth = -1
-    max_cost = 500
-    cost_per_minute = 100
-    max_deepness = 3
-
-    [[api_keys]]
-    name = "alice"
-    sha256 = "{KEY}"
-    key = "{KEY}"
-    requests_per_minute = true
-    backend_tokens = {{ kernel = "{TOKEN}", elsewhere = "X_TOKEN", kernel2 = "UNSET_VAR" }}
-
-    [[api_keys]]
-    name = "alice"
-    sha256 = "{"a" * 64}"
-    cost_per_minute = 5
-    colour = "blue"
-
-    [[api_keys]]
-    sha256 = "{"A" * 64}"
-
-    [[backends]]
-    name = "kernel"
-    kind = "patchwork"
-    url = "http://127.0.0.1:8080"
-    anonymous = "false"
-    max_body_bytes = 1.5
-
-    [[backends]]
-    name = "kernel2"
-    kind = "patchwork"
-    url = "http://127.0.0.1:8081"
-    """
-    problems = check_config(_write(tmp_path, text), {})
+    problems = check_config(_write(tmp_path, EVERY_PROBLEM_TOML), {})
     lines = [(p.line, p.message) for p in problems]
-    expected = [
-        (2, "[server] anonymous must be true or false, got a string"),
-        (3, "[server] introspection must be true or false, got 1"),
-        (4, "[server] max_body_bytes must be a number of bytes > 0, got 0"),
-        (7, "[limits] max_depth must be an integer >= 0 (0 = no limit), got -1"),
-        (9, "[limits] cost_per_minute (100) is below max_cost (500)"),
-        (10, "[limits]: unknown key 'max_deepness'; did you mean 'max_depth'?"),
-        (14, "api key 'alice': sha256 must be the 64 hex digits"),
-        (15, "api key 'alice': 'key' is not allowed"),
-        (16, "api key 'alice': requests_per_minute must be an integer >= 0"),
-        (17, "backend_tokens.kernel must be the NAME of an environment variable"),
-        (17, "backend_tokens names no configured backend 'elsewhere'"),
-        (17, "environment variable UNSET_VAR (backend_tokens.kernel2) is not set"),
-        (20, "api key 'alice': duplicate api key name 'alice'"),
-        (22, "api key 'alice': cost_per_minute (5) is below [limits] max_cost (500)"),
-        (23, "api key 'alice': unknown key 'colour'"),
-        (25, "api key #3: missing required key 'name'"),
-        (26, "the same key hash is configured twice"),
-        (32, "backend 'kernel': anonymous must be true or false, got a string"),
-        (33, "backend 'kernel': max_body_bytes must be a number of bytes > 0, got 1.5"),
-    ]
-    for line, message in expected:
+    for line, message in EVERY_PROBLEM:
         assert any(ln == line and message in m for ln, m in lines), (line, message, lines)
-    assert len(problems) == len(expected), lines
+    assert len(problems) == len(EVERY_PROBLEM), lines
     everything = "\n".join(m for _, m in lines)
     assert KEY not in everything and TOKEN not in everything
 

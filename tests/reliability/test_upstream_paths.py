@@ -299,6 +299,12 @@ def _gerrit_probes(v: str, q: str) -> list[Probe]:
             " { change { id } } }",
             {"c": _gid("GerritChange", "g", v)},
         ),
+    ]
+
+
+def _gerrit_passthrough_probes(v: str, q: str) -> list[Probe]:
+    """Gerrit routes the compat router does not model: passed through."""
+    return [
         # a value the router does not model is passed through anonymously (no a/), same route
         Probe(
             "gerrit compat change",
@@ -414,8 +420,8 @@ def _node_probes(v: str) -> list[Probe]:
 
 def probes(v: str) -> list[Probe]:
     q = quote(v, safe="")
-    out = _patchwork_probes(v, q) + _fdo_probes(v, q) + _gerrit_probes(v, q)
-    return out + _abf_probes(v, q) + _node_probes(v)
+    kinds = (_patchwork_probes, _fdo_probes, _gerrit_probes, _gerrit_passthrough_probes)
+    return [p for by_kind in (*kinds, _abf_probes) for p in by_kind(v, q)] + _node_probes(v)
 
 
 def _check_target(raw: str, probe: Probe, value: str) -> None:

@@ -53,26 +53,64 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
     )
 
 
-def build_app(up: Upstream) -> web.Application:
-    async def count(request: web.Request) -> None:
-        up.hits[request.path] = up.hits.get(request.path, 0) + 1
-        for name in ("If-None-Match", "If-Modified-Since"):
-            if name in request.headers:
-                up.conditional.append((name, request.headers[name]))
+async def _count(up: Upstream, request: web.Request) -> None:
+    up.hits[request.path] = up.hits.get(request.path, 0) + 1
+    for name in ("If-None-Match", "If-Modified-Since"):
+        if name in request.headers:
+            up.conditional.append((name, request.headers[name]))
 
+
+def build_app(up: Upstream) -> web.Application:
     async def items(request: web.Request) -> web.Response:
-        await count(request)
+        await _count(up, request)
         nxt = f'<http://{request.host}/items/?page=2>; rel="next"'
         return _json(
             [{"n": up.hits[request.path], "q": request.query_string}], headers={"Link": nxt}
         )
 
     async def whoami(request: web.Request) -> web.Response:
-        await count(request)
+        await _count(up, request)
         return _json({"auth": request.headers.get("Authorization")})
 
+    async def slow(request: web.Request) -> web.Response:
+        await _count(up, request)
+        await up.release.wait()
+        return _json({"n": up.hits[request.path]})
+
+    async def fail(request: web.Request) -> web.Response:
+        await _count(up, request)
+        await up.release.wait()
+        return _json({"detail": "down"}, status=500)
+
+    async def missing(request: web.Request) -> web.Response:
+        await _count(up, request)
+        return _json({"detail": "Not found."}, status=404)
+
+    async def no_store(request: web.Request) -> web.Response:
+        await _count(up, request)
+        return _json({"n": up.hits[request.path]}, headers={"Cache-Control": "no-store"})
+
+    async def write(request: web.Request) -> web.Response:
+        await _count(up, request)
+        return _json({"ok": True}, status=int(request.query.get("status", "200")))
+
+    app = web.Application()
+    app.router.add_get("/items/", items)
+    app.router.add_get("/whoami", whoami)
+    _validator_routes(app, up)
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/fail", fail)
+    app.router.add_get("/missing", missing)
+    app.router.add_get("/nostore", no_store)
+    app.router.add_patch("/items/1/", write)
+    return app
+
+
+def _validator_routes(app: web.Application, up: Upstream) -> None:
+    """``/etag`` and ``/modified``: answers a client revalidates (304 when unchanged)."""
+
     async def etag(request: web.Request) -> web.Response:
-        await count(request)
+        await _count(up, request)
         if request.headers.get("If-None-Match") == up.etag:
             up.not_modified += 1
             return web.Response(status=304, headers={"ETag": up.etag})
@@ -81,45 +119,14 @@ def build_app(up: Upstream) -> web.Application:
     modified = "Wed, 21 Oct 2026 07:28:00 GMT"
 
     async def last_modified(request: web.Request) -> web.Response:
-        await count(request)
+        await _count(up, request)
         if request.headers.get("If-Modified-Since") == modified:
             up.not_modified += 1
             return web.Response(status=304)
         return _json({"n": up.hits[request.path]}, headers={"Last-Modified": modified})
 
-    async def slow(request: web.Request) -> web.Response:
-        await count(request)
-        await up.release.wait()
-        return _json({"n": up.hits[request.path]})
-
-    async def fail(request: web.Request) -> web.Response:
-        await count(request)
-        await up.release.wait()
-        return _json({"detail": "down"}, status=500)
-
-    async def missing(request: web.Request) -> web.Response:
-        await count(request)
-        return _json({"detail": "Not found."}, status=404)
-
-    async def no_store(request: web.Request) -> web.Response:
-        await count(request)
-        return _json({"n": up.hits[request.path]}, headers={"Cache-Control": "no-store"})
-
-    async def write(request: web.Request) -> web.Response:
-        await count(request)
-        return _json({"ok": True}, status=int(request.query.get("status", "200")))
-
-    app = web.Application()
-    app.router.add_get("/items/", items)
-    app.router.add_get("/whoami", whoami)
     app.router.add_get("/etag", etag)
     app.router.add_get("/modified", last_modified)
-    app.router.add_get("/slow", slow)
-    app.router.add_get("/fail", fail)
-    app.router.add_get("/missing", missing)
-    app.router.add_get("/nostore", no_store)
-    app.router.add_patch("/items/1/", write)
-    return app
 
 
 MakeClient = Callable[..., Awaitable[HttpClient]]
