@@ -522,24 +522,11 @@ class CacheSettings:
 
 def _cache_url_problem(value: str, from_env: bool) -> str:
     """Why ``value`` is not a usable cache URL, or ``""``; never repeats the URL."""
-    try:
-        parts = urlsplit(value)
-        _ = parts.port
-    except ValueError:
-        return "is not a valid URL"
-    scheme = parts.scheme.lower()
-    if value.strip() != value or not value:
-        return "must be a non-empty URL without surrounding whitespace"
-    if scheme == "memory":
-        return "" if value.lower() == "memory://" else "must be exactly memory:// for memory"
-    if scheme not in ("redis", "rediss", "unix"):
-        return "must start with memory://, redis://, rediss:// or unix://"
-    if scheme != "unix" and not parts.hostname:
-        return "has no host"
-    if "@" in parts.netloc and not from_env:
-        return f"must not contain a password in the config file; set {CACHE_URL_ENV} instead"
+    if problem := access.store_url_problem(value, from_env, env=CACHE_URL_ENV):
+        return problem
+    parts = urlsplit(value)
     db = parts.path.strip("/")
-    if scheme != "unix" and db and not db.isdigit():
+    if parts.scheme.lower() not in ("unix", "memory") and db and not db.isdigit():
         return "database must be a number (redis://host:port/0)"
     return ""
 

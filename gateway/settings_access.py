@@ -341,8 +341,9 @@ class AccessChecks:
 _At = Callable[[str, str], None]
 
 
-def store_url_problem(value: str, from_env: bool) -> str:
-    """Why ``value`` is not a usable rate-limit store URL, or ``""``; never repeats it."""
+def store_url_problem(value: str, from_env: bool, env: str = STORE_ENV) -> str:
+    """Why ``value`` is not a usable store URL (memory, Redis), or ``""``; never repeats it.
+    ``env``: the variable a URL with a password belongs in (the rate-limit store's default)."""
     try:
         parts = urlsplit(value)
         _ = parts.port
@@ -358,7 +359,7 @@ def store_url_problem(value: str, from_env: bool) -> str:
     if scheme != "unix" and not parts.hostname:
         return "has no host"
     if "@" in parts.netloc and not from_env:
-        return f"must not contain a password in the config file; set {STORE_ENV} instead"
+        return f"must not contain a password in the config file; set {env} instead"
     return ""
 
 

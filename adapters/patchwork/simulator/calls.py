@@ -13,13 +13,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from adapters.patchwork.render import replace_query_param
 from adapters.patchwork.simulator.data import (
     PatchworkData,
     Record,
 )
 from adapters.patchwork.simulator.query import (
     Query,
-    _replace_query,
 )
 from adapters.patchwork.simulator.render import Ctx, Json, Renderer
 
@@ -144,12 +144,12 @@ def _paginate(
     url = f"{call.ctx.origin}{req.raw_path}"
     links = []
     if page < pages:
-        links.append(f'<{_replace_query(url, "page", str(page + 1))}>; rel="next"')
+        links.append(f'<{replace_query_param(url, "page", str(page + 1))}>; rel="next"')
     if page > 1:
-        prev = _replace_query(url, "page", None if page == 2 else str(page - 1))
+        prev = replace_query_param(url, "page", None if page == 2 else str(page - 1))
         links.append(f'<{prev}>; rel="prev"')
-    links.append(f'<{_replace_query(url, "page", "1")}>; rel="first"')
-    links.append(f'<{_replace_query(url, "page", str(pages))}>; rel="last"')
+    links.append(f'<{replace_query_param(url, "page", "1")}>; rel="first"')
+    links.append(f'<{replace_query_param(url, "page", str(pages))}>; rel="last"')
     body = [render(int(i["id"])) for i in items[(page - 1) * per_page : page * per_page]]
     headers = {"Link": ", ".join(links), "Allow": allow}
     if _wants_html(call):

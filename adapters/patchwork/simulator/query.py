@@ -5,24 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
 from adapters.patchwork.simulator.data import Record, parse_date
-
-
-def _replace_query(url: str, key: str, value: str | None) -> str:
-    """DRF's replace_query_param/remove_query_param: sorted keys, urlencoded."""
-    scheme, netloc, path, query, fragment = urlsplit(url)
-    params = parse_qs(query, keep_blank_values=True)
-    if value is None:
-        params.pop(key, None)
-    else:
-        params[key] = [value]
-    return urlunsplit(
-        (scheme, netloc, path, urlencode(sorted(params.items()), doseq=True), fragment)
-    )
 
 
 class Query:
