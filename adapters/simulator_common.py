@@ -75,6 +75,23 @@ def latency_argument(parser: argparse.ArgumentParser, what: str = "answer") -> N
     )
 
 
+def command_line(description: str, port: int) -> argparse.ArgumentParser:
+    """A simulator's ``python -m`` options: ``--host``, ``--port`` (its default ``port``) and
+    ``--latency-ms``; the kind adds its own."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=port)
+    latency_argument(parser)
+    return parser
+
+
+def run(app: web.Application, args: argparse.Namespace, prefix: str = "/") -> None:
+    """Serve ``app`` in the foreground as ``command_line``'s ``args`` say (API requests under
+    ``prefix`` answered ``--latency-ms`` late)."""
+    add_latency(app, args.latency_ms, prefix)
+    web.run_app(app, host=args.host, port=args.port)
+
+
 @dataclass
 class RunningSimulator(Generic[S]):
     """A simulator listening on a TCP port; ``state`` is its in-memory data and log."""

@@ -14,7 +14,6 @@ Credentials: see ``adapters/abf/simulator/seed/README.md``.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import hashlib
@@ -387,12 +386,8 @@ async def start_simulator(
 def main(argv: Iterable[str] | None = None) -> None:
     """``python -m adapters.abf.simulator [--host H] [--port P] [--documented]
     [--latency-ms N]``."""
-    parser = argparse.ArgumentParser(description="ABF /api/v1 simulator")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8900)
+    parser = simulator_common.command_line("ABF /api/v1 simulator", 8900)
     parser.add_argument("--documented", action="store_true", help="the documented shapes")
-    simulator_common.latency_argument(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
     app = create_app(real=not args.documented)
-    simulator_common.add_latency(app, args.latency_ms, "/api/")
-    web.run_app(app, host=args.host, port=args.port)
+    simulator_common.run(app, args, "/api/")

@@ -17,7 +17,6 @@ Gerrit 2.x default) and anonymous access without it. ``legacy=True`` makes it a 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import os
@@ -185,15 +184,11 @@ async def start_simulator(
 def main(argv: Iterable[str] | None = None) -> None:
     """``python -m adapters.gerrit.simulator [--port P] [--generated N] [--digest] [--legacy]
     [--latency-ms N]``."""
-    parser = argparse.ArgumentParser(description="Gerrit REST API simulator")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8810)
+    parser = simulator_common.command_line("Gerrit REST API simulator", 8810)
     parser.add_argument("--generated", type=int, default=0, help="add N generated changes")
     parser.add_argument("--digest", action="store_true", help="digest instead of basic auth")
     parser.add_argument("--legacy", action="store_true", help="behave like Gerrit 2.8")
-    simulator_common.latency_argument(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
     data = GerritData.generated(args.generated) if args.generated else GerritData.from_seed()
     app = create_app(data, auth="digest" if args.digest else "basic", legacy=args.legacy)
-    simulator_common.add_latency(app, args.latency_ms)
-    web.run_app(app, host=args.host, port=args.port)
+    simulator_common.run(app, args)

@@ -11,7 +11,6 @@ HTTP Basic ``admin:admin`` (recorded) and ``bot:bot``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -232,13 +231,9 @@ async def start_simulator(
 def main(argv: Iterable[str] | None = None) -> None:
     """``python -m adapters.patchwork.simulator [--host H] [--port P] [--generated N]
     [--latency-ms N]``."""
-    parser = argparse.ArgumentParser(description="Patchwork 3.2.1 REST API simulator")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8800)
+    parser = simulator_common.command_line("Patchwork 3.2.1 REST API simulator", 8800)
     parser.add_argument("--generated", type=int, default=0, help="add N generated patches")
-    simulator_common.latency_argument(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
     data = PatchworkData.generated(args.generated) if args.generated else PatchworkData.from_seed()
     app = create_app(data)
-    simulator_common.add_latency(app, args.latency_ms, API_PREFIX)
-    web.run_app(app, host=args.host, port=args.port)
+    simulator_common.run(app, args, API_PREFIX)

@@ -13,7 +13,6 @@ Credentials: token ``"fd" * 20`` or HTTP Basic ``ci:ci`` (a maintainer, person 2
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 from collections.abc import Callable, Iterable
@@ -429,12 +428,8 @@ async def start_simulator(
 def main(argv: Iterable[str] | None = None) -> None:
     """``python -m adapters.patchwork_fdo.simulator [--host H] [--port P] [--generated N]
     [--latency-ms N]``."""
-    parser = argparse.ArgumentParser(description="freedesktop Patchwork API 1.0 simulator")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8801)
+    parser = simulator_common.command_line("freedesktop Patchwork API 1.0 simulator", 8801)
     parser.add_argument("--generated", type=int, default=12, help="generated series to add")
-    simulator_common.latency_argument(parser)
     args = parser.parse_args(list(argv) if argv is not None else None)
     app = create_app(FdoData.generated(args.generated))
-    simulator_common.add_latency(app, args.latency_ms, "/api/")
-    web.run_app(app, host=args.host, port=args.port)
+    simulator_common.run(app, args, "/api/")
