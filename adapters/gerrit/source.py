@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from adapters.base import ChangeFilter, EventFilter, PooledSource
 from adapters.errors import BadRequest, NotFound
-from adapters.gerrit import federation, mapping
+from adapters.gerrit import federation, links, mapping
 from adapters.gerrit.client import GerritClient, file_path
 from adapters.gerrit.ports import REVISION_OPTIONS
 from adapters.gerrit.query import QueryError, validate
@@ -48,6 +48,7 @@ from adapters.gerrit.records import (
 )
 from adapters.gerrit.writes import GerritWrites
 from adapters.http import HttpClient, Params, Response
+from adapters.links import Linked, LinkKeys, LinkQuery
 from adapters.model import ChangeRecord, Event, Page, PageRequest, Project
 from adapters.passthrough import ANSWERED, Forward
 from adapters.paths import seg
@@ -318,6 +319,14 @@ class GerritSource(PooledSource, GerritWrites):
         chunks = [numbers[i : i + size] for i in range(0, len(numbers), size)]
         await asyncio.gather(*(chunk(c) for c in chunks), *(single(o) for o in others))
         return [found.get(i) for i in ids]
+
+    async def link_keys(self, changes: Sequence[Any]) -> list[LinkKeys]:
+        """``LinkKeyReader`` (``links.py``)."""
+        return await links.link_keys(self, changes)
+
+    async def find_linked(self, query: LinkQuery) -> list[Linked]:
+        """``LinkFinder`` (``links.py``)."""
+        return await links.find_linked(self, query)
 
     # --- one change ------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from adapters.base import (
 )
 from adapters.errors import BadPayload, BadRequest, NotFound, UpstreamError
 from adapters.http import HttpClient, Params, Response
+from adapters.links import Linked, LinkKeys, LinkQuery
 from adapters.model import (
     Bundle,
     ChangeRecord,
@@ -47,7 +48,7 @@ from adapters.model import (
 )
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork import client as client_mod
-from adapters.patchwork import mapping
+from adapters.patchwork import links, mapping
 from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
 from adapters.paths import BadSegment, digits, seg
@@ -238,6 +239,14 @@ class PatchworkSource(PooledSource):
         return Page(
             items=found.items, offset=found.offset, has_next=found.has_next, kept=found.kept
         )
+
+    async def link_keys(self, changes: Sequence[Any]) -> list[LinkKeys]:
+        """``LinkKeyReader`` (``links.py``)."""
+        return await links.link_keys(self, changes)
+
+    async def find_linked(self, query: LinkQuery) -> list[Linked]:
+        """``LinkFinder`` (``links.py``)."""
+        return await links.find_linked(self, query)
 
     async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
         """Patch details, one request each (the API has no multi-id lookup)."""

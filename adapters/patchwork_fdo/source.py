@@ -51,6 +51,7 @@ from adapters.base import (
 )
 from adapters.errors import BadPayload, BadRequest, SignInRequired
 from adapters.http import HttpClient, Params, Response
+from adapters.links import Linked, LinkKeys, LinkQuery
 from adapters.model import (
     Check,
     Comment,
@@ -69,7 +70,7 @@ from adapters.model import (
 )
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
-from adapters.patchwork_fdo import events, mapping, revisions
+from adapters.patchwork_fdo import events, links, mapping, revisions
 from adapters.patchwork_fdo.client import FdoClient
 from adapters.patchwork_fdo.keys import ONE_MICROSECOND
 from adapters.patchwork_fdo.keys import numeric as _numeric
@@ -375,6 +376,14 @@ class FdoSource(PooledSource):
     async def patch_comments(self, patch_id: str, page: PageRequest) -> Page[Comment]:
         """The API exposes no comments: always empty."""
         return Page(items=(), offset=page.offset, has_next=False, total=0)
+
+    async def link_keys(self, changes: Sequence[Any]) -> list[LinkKeys]:
+        """``LinkKeyReader`` (``links.py``)."""
+        return await links.link_keys(self, changes)
+
+    async def find_linked(self, query: LinkQuery) -> list[Linked]:
+        """``LinkFinder`` (``links.py``)."""
+        return await links.find_linked(self, query)
 
     async def patch_mbox(self, patch_id: str, link: str | None = None) -> str:
         """``GET patches/<id>/mbox/`` (``?link=<tag>`` adds a link to each commit message)."""
