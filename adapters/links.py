@@ -80,6 +80,14 @@ class LinkQuery:
     def __bool__(self) -> bool:
         return bool(self.message_ids or self.change_ids or self.shas or self.titles)
 
+    def without(self, other: LinkQuery) -> LinkQuery:
+        """The keys of this query that ``other`` does not hold (titles: none)."""
+        return LinkQuery(
+            self.message_ids - other.message_ids,
+            self.change_ids - other.change_ids,
+            self.shas - other.shas,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Linked:

@@ -83,6 +83,11 @@ class ChangeFilterInput:
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the title."
     )
+    related_to: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only the changes linked to this Change ID (see Change.related; costs "
+        "its reads), on the selected backends and matching the other filters.",
+    )
     gerrit_query: str | None = strawberry.field(
         default=None,
         description="A native Gerrit query added on Gerrit backends (ignored by other kinds).",
@@ -164,6 +169,19 @@ async def resolve_changes(
     descending = (order_by or ChangeOrder()).direction is OrderDirection.DESC
     budget = info.context.budget
     breakers = info.context.breakers
+    if filter is not None and filter.related_to is not None:
+        from schema.related import related_page
+
+        edges, info_ = await related_page(
+            info, str(filter.related_to), filters, descending, first, after
+        )
+        return ChangeConnection(
+            edges=edges,
+            nodes=[e.node for e in edges],
+            page_info=info_,
+            total_count=None,
+            missing_backends=[],
+        )
     page = await merge_page(listers, filters, count, after, descending, budget, breakers)
     edges, page_info = merged_edges(info, page, _converter(info))
     return ChangeConnection(

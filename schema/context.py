@@ -96,6 +96,13 @@ class Context:
         de-duplicated within the request."""
         return await self._loader(backend, entity, batch).load(key)
 
+    def loader(
+        self, backend: str, entity: str, batch: Callable[[Sequence[Any]], Awaitable[Any]]
+    ) -> DataLoader[Any, Any]:
+        """The request's loader for ``(backend, entity)``, for keys that are not plain ids
+        (``schema/related.py``: one loader across backends, ``backend="*"``)."""
+        return self._loader(backend, entity, batch)
+
     def _loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[str]], Awaitable[Any]]
     ) -> DataLoader[str, Any]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 import strawberry
 from strawberry.types.nodes import SelectedField
 
-from adapters import base, model
+from adapters import base, links, model
 from schema import descriptions as doc
 from schema import node
 from schema.context import Info
@@ -40,6 +40,7 @@ from schema.unified import record_field, unified
 
 if TYPE_CHECKING:
     from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
+    from schema.related import ChangeLink
     from schema.revisions import Revision
     from schema.types_series import Series
 
@@ -211,6 +212,20 @@ class Change(Node):
     ) -> Connection[Comment] | None:
         raise NotImplementedError
 
+    @strawberry.field(
+        description="The same work on other backends or elsewhere on this one (a list "
+        "posting and its Gerrit change, a pull request of the same commit), strongest "
+        "evidence first. Costs reads (batched per request: keys of the changes asked about, "
+        'then one search per backend; docs/federation.md "Linked changes"); null: a read '
+        "failed."
+    )
+    async def related(
+        self, info: Info
+    ) -> list[Annotated[ChangeLink, strawberry.lazy("schema.related")]] | None:
+        from schema.related import resolve_related
+
+        return await resolve_related(info, getattr(self, "_r"))  # noqa: B009  (every kind's)
+
 
 # Fields of Series that a patch's inline series summary already answers.
 _SERIES_REF_FIELDS = frozenset({"id", "name", "version", "date", "webUrl", "mboxUrl", "__typename"})
@@ -343,10 +358,13 @@ class Patch(Change):
         r = self._r
         rev = await info.context.patch_revision(r.backend, r.id)
         if rev is not None:
-            return Revision.of(rev)
-        if not r.series:
+            found = Revision.of(rev)
+        elif r.series:
+            found = Revision.of_ref(max(r.series, key=lambda ref: ref.version))
+        else:
             return None
-        return Revision.of_ref(max(r.series, key=lambda ref: ref.version))
+        found._sha = links.sha(r.commit_ref)  # the applied commit: what other forges know
+        return found
 
     @strawberry.field(
         description="The series this patch was sent in (usually one). Free for id, name, "

@@ -4,8 +4,8 @@
 The fork's API sends no Message-Id and keeps only the diff in a patch's ``content``: a patch's
 keys come from its mbox (``patches/<id>/mbox/``, one download each, concurrently), which
 carries the ``Message-Id`` header, the commit message (``Change-Id:``/``Link:`` trailers) and
-the diff (patch-id). Search: the exact ``name=`` filter with the title without its mail
-prefixes (one list request per title); the API cannot search Message-Ids, Change-Ids or shas.
+the diff (patch-id). Search: the exact ``name=`` filter with each title as given and without its
+mail prefixes (one list request per name); the API cannot search Message-Ids, Change-Ids or shas.
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ async def link_keys(src: FdoSource, changes: Sequence[Any]) -> list[LinkKeys]:
 
 async def find_linked(src: FdoSource, query: LinkQuery) -> list[Linked]:
     """Patches named like one of the titles."""
-    names = sorted({plain_title(t) for t in query.titles} - {""})
+    # exact names: as the other forge titled it, and without its mail prefixes
+    names = sorted(
+        ({t.strip() for t in query.titles} | {plain_title(t) for t in query.titles}) - {""}
+    )
     pages: list[Page[TrackedPatch]] = await asyncio.gather(
         *(src.list_patches(TrackedPatchFilter(name=n), PageRequest(0, CANDIDATES)) for n in names)
     )

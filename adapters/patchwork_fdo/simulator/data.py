@@ -234,7 +234,7 @@ class FdoData:
             # fork's mbox is the mail for `git am` (patchwork-fdo API 1.0, "patches/<id>/mbox/"),
             # built like upstream Patchwork 1.x's patch_to_mbox, Message-Id header included.
             mail = self.mails.get(pid, {})
-            body = mail.get("message") or f"{p['name']}\n"
+            body = (mail.get("message") or p["name"]).rstrip("\n") + "\n"
             if link:
                 body += f"\n{link}: {base_url}/patch/{pid}/\n"
             msgid = f"Message-Id: {mail['msgid']}\n" if mail.get("msgid") else ""
