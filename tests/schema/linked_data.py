@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from adapters.abf.simulator.data import AbfData, Pull
 from adapters.gerrit.simulator.data import ChangeData, FileData, GerritData, RevisionData
@@ -74,7 +75,9 @@ class Twins:
     pr: str  # "<project id>/<number>"
 
 
-def _pw_patch(data: PatchworkData, pid: int, name: str, msgid: str, when: datetime) -> dict:  # type: ignore[type-arg]
+def _pw_patch(
+    data: PatchworkData, pid: int, name: str, msgid: str, when: datetime
+) -> dict[str, Any]:
     patch = {
         "id": pid,
         "project": 1,
@@ -92,7 +95,8 @@ def _pw_patch(data: PatchworkData, pid: int, name: str, msgid: str, when: dateti
         "related": [],
     }
     data.patches[pid] = data._complete_patch(patch)
-    return data.patches[pid]
+    found: dict[str, Any] = data.patches[pid]
+    return found
 
 
 def patchwork(data: PatchworkData, now: datetime) -> tuple[int, int, int]:
@@ -104,6 +108,7 @@ def patchwork(data: PatchworkData, now: datetime) -> tuple[int, int, int]:
         diff=D1,
         commit_ref=S1,
         state="accepted",
+        series=[1],  # a series of the seed: currentRevision is its version, sha the commit
     )
     p2 = _pw_patch(data, base + 1, f"[2/2] {TITLE2}", M2, now - timedelta(hours=3))
     p2.update(content=message(TITLE2, f"Change-Id: {C2}"), diff=D2)
@@ -195,7 +200,7 @@ def abf(data: AbfData, now: datetime) -> str:
     number = max(n for (_, n) in data.pulls) + 1
     stamp = int(now.timestamp())
 
-    def commit(sha: str, msg: str) -> dict:  # type: ignore[type-arg]
+    def commit(sha: str, msg: str) -> dict[str, Any]:
         who = {"name": "Ada Lovelace", "email": "ada@example.org", "date": stamp - 7200}
         return {
             "sha": sha,
