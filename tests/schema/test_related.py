@@ -13,19 +13,14 @@ import pytest
 
 from adapters.abf.simulator import AbfData
 from adapters.abf.simulator import RunningSimulator as AbfSim
-from adapters.abf.simulator import start_simulator as start_abf
 from adapters.gerrit.simulator import GerritData
 from adapters.gerrit.simulator import RunningSimulator as GerritSim
-from adapters.gerrit.simulator import start_simulator as start_gerrit
 from adapters.patchwork.simulator import PatchworkData
 from adapters.patchwork.simulator import RunningSimulator as PwSim
-from adapters.patchwork.simulator import start_simulator as start_pw
 from adapters.patchwork_fdo.simulator import FdoData, RunningFdoSimulator
-from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
-from gateway.app import create_app
-from gateway.cli import demo_settings
 from schema import node
 from tests.schema import linked_data
+from tests.schema.four_kinds import four_kinds
 from tests.schema.linked_data import S1, Twins
 
 RELATED = """query($id: ID!) { node(id: $id) { ... on Change {
@@ -87,22 +82,8 @@ async def fleet() -> AsyncIterator[Fleet]:
     pw_data, fdo_data = PatchworkData.from_seed(), FdoData.from_seed()
     gerrit_data, abf_data = GerritData.from_seed(), AbfData.from_seed(generated=5)
     twins = linked_data.build(pw_data, fdo_data, gerrit_data, abf_data)
-    pw, fdo = await start_pw(pw_data), await start_fdo(fdo_data)
-    gerrit, abf = await start_gerrit(gerrit_data), await start_abf(abf_data)
-    settings = demo_settings(
-        pw.url, fdo.url, "127.0.0.1", 8000, abf_url=abf.url, gerrit_url=gerrit.url
-    )
-    app = create_app(settings)
-    backends = app.state.backends
-    await backends.open()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
-            yield Fleet(client, twins, pw, fdo, gerrit, abf)
-    finally:
-        await backends.close()
-        for sim in (pw, fdo, gerrit, abf):
-            await sim.close()
+    async with four_kinds(pw_data, fdo_data, gerrit_data, abf_data) as sims:
+        yield Fleet(sims.client, twins, sims.pw, sims.fdo, sims.gerrit, sims.abf)
 
 
 def links_of(change: dict[str, Any]) -> dict[str, tuple[float, list[str]]]:
