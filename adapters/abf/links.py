@@ -57,7 +57,7 @@ async def find_linked(src: AbfSource, query: LinkQuery) -> list[Linked]:
     if not query.shas:
         return []
     lists = [
-        PullRequestFilter(scope=Scope.ALL, filter="all", status=s, sort="updated")
+        PullRequestFilter(scope=Scope.ALL, filter="all", status=s, sort="updated", direction="desc")
         for s in ("open", "closed")
     ]
     pages = await asyncio.gather(*(src.list_pull_requests(f, PageRequest(0, SCAN)) for f in lists))
