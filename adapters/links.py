@@ -120,7 +120,7 @@ class LinkFinder(Protocol):
 
 
 def evidence(a: LinkKeys, b: LinkKeys) -> list[Evidence]:
-    """Why ``a`` and ``b`` are the same work (empty: they are not), in ``Evidence`` order."""
+    """Why ``a`` and ``b`` are the same work (empty: they are not), strongest first."""
     found: list[Evidence] = []
     if a.message_ids & b.message_ids:
         found.append(Evidence.MESSAGE_ID)
@@ -136,7 +136,7 @@ def evidence(a: LinkKeys, b: LinkKeys) -> list[Evidence]:
         or a.link_msgids & b.link_msgids
     ):
         found.append(Evidence.LINK_TRAILER)
-    return found
+    return sorted(found, key=lambda e: -CONFIDENCE[e])  # strongest first (a stable sort)
 
 
 def confidence(found: Iterable[Evidence]) -> float:

@@ -118,8 +118,8 @@ def test_evidence_kinds_and_confidence() -> None:
     assert found == [
         Evidence.CHANGE_ID_TRAILER,
         Evidence.COMMIT_SHA,
-        Evidence.PATCH_ID,
         Evidence.LINK_TRAILER,
+        Evidence.PATCH_ID,
     ]
     assert links.evidence(gerrit, patch) == found  # symmetric
     assert links.confidence(found) == 1.0

@@ -95,7 +95,7 @@ def links_of(change: dict[str, Any]) -> dict[str, tuple[float, list[str]]]:
 async def test_a_patch_finds_its_gerrit_change_and_fdo_copy(fleet: Fleet) -> None:
     g = ids(fleet.twins)
     found = links_of(await fleet.related(g["p1"]))
-    assert found[g["g1"]] == (1.0, ["CHANGE_ID_TRAILER", "COMMIT_SHA", "PATCH_ID", "LINK_TRAILER"])
+    assert found[g["g1"]] == (1.0, ["CHANGE_ID_TRAILER", "COMMIT_SHA", "LINK_TRAILER", "PATCH_ID"])
     assert found[g["f1"]] == (1.0, ["MESSAGE_ID", "CHANGE_ID_TRAILER", "PATCH_ID"])
     # Decoys: same title, other diff, Change-Id only quoted, a prefix of the sha; a Gerrit
     # change naming the mail in its text, not in a Link trailer.
@@ -107,10 +107,10 @@ async def test_a_patch_finds_its_gerrit_change_and_fdo_copy(fleet: Fleet) -> Non
 async def test_links_are_symmetric_and_reach_the_pull_request(fleet: Fleet) -> None:
     g = ids(fleet.twins)
     from_g1 = links_of(await fleet.related(g["g1"]))
-    assert from_g1[g["p1"]][1] == ["CHANGE_ID_TRAILER", "COMMIT_SHA", "PATCH_ID", "LINK_TRAILER"]
-    assert from_g1[g["f1"]] == (1.0, ["CHANGE_ID_TRAILER", "PATCH_ID", "LINK_TRAILER"])
+    assert from_g1[g["p1"]][1] == ["CHANGE_ID_TRAILER", "COMMIT_SHA", "LINK_TRAILER", "PATCH_ID"]
+    assert from_g1[g["f1"]] == (1.0, ["CHANGE_ID_TRAILER", "LINK_TRAILER", "PATCH_ID"])
     from_p2 = links_of(await fleet.related(g["p2"]))
-    assert from_p2[g["g2"]] == (1.0, ["CHANGE_ID_TRAILER", "PATCH_ID", "LINK_TRAILER"])
+    assert from_p2[g["g2"]] == (1.0, ["CHANGE_ID_TRAILER", "LINK_TRAILER", "PATCH_ID"])
     # The pull request is found through G2's sha (ABF searches shas only); the evidence is
     # direct: its head commit carries P2's Change-Id.
     assert from_p2[g["pr"]] == (1.0, ["CHANGE_ID_TRAILER"])
