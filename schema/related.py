@@ -22,6 +22,7 @@ from aiodataloader import DataLoader
 
 from adapters import base, links
 from adapters.base import ChangeFilter
+from adapters.errors import UpstreamError
 from adapters.links import Evidence, Linked, LinkKeys
 from schema import descriptions as doc
 from schema import node
@@ -105,8 +106,16 @@ async def _keys(info: Info, asks: Sequence[_Ask]) -> dict[_Ask, LinkKeys]:
 
 
 async def _search(info: Info, query: links.LinkQuery) -> list[Linked]:
+    async def one(finder: links.LinkFinder) -> list[Linked]:
+        try:
+            return await finder.find_linked(query)
+        except UpstreamError as exc:
+            # One forge down hides its links only: reported (extensions.backend), not fatal.
+            info.context.report(info, exc)
+            return []
+
     finders = info.context.all_capable(links.LinkFinder)
-    results = await asyncio.gather(*(f.find_linked(query) for _, f in finders))
+    results = await asyncio.gather(*(one(f) for _, f in finders))
     return [linked for found in results for linked in found]
 
 

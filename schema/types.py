@@ -216,8 +216,9 @@ class Change(Node):
         description="The same work on other backends or elsewhere on this one (a list "
         "posting and its Gerrit change, a pull request of the same commit), strongest "
         "evidence first. Costs reads (batched per request: keys of the changes asked about, "
-        'then one search per backend; docs/federation.md "Linked changes"); null: a read '
-        "failed."
+        'then one search per backend; docs/federation.md "Linked changes"). A backend whose '
+        "search fails is left out and named in errors; null: this change's keys could not be "
+        "read."
     )
     async def related(
         self, info: Info

@@ -185,3 +185,16 @@ async def test_a_list_asking_related_searches_each_backend_once_per_hop(fleet: F
     assert len([q for q in gerrit_queries if "message" in q]) <= 2, gerrit_queries
     abf_lists = [r for r in reads["abf"] if "/pull_requests.json" in r or "pull_requests?" in r]
     assert len(abf_lists) <= 4, reads["abf"]  # open and closed, per hop
+
+
+async def test_a_forge_that_fails_hides_only_its_links(fleet: Fleet) -> None:
+    g = ids(fleet.twins)
+    await fleet.abf.close()
+    resp = await fleet.client.post(
+        "/graphql", json={"query": RELATED, "variables": {"id": g["p2"]}}
+    )
+    body = resp.json()
+    found = links_of(body["data"]["node"])
+    assert g["g2"] in found and g["pr"] not in found
+    assert {e["extensions"]["backend"] for e in body["errors"]} == {"abf"}
+    assert all(e["extensions"]["code"].startswith("UPSTREAM") for e in body["errors"])
