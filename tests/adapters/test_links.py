@@ -165,3 +165,14 @@ def test_recorded_patchwork_patch_keys() -> None:
     assert keys.change_ids == frozenset() and keys.shas == frozenset()
     assert links.patch_keys(replace(patch, commit_ref=SHA)).shas == {SHA}
     assert links.patch_keys(replace(patch, commit_ref=SHA[:12])).shas == frozenset()
+
+
+def test_every_kind_provides_the_link_ports() -> None:
+    from adapters.abf.source import AbfSource
+    from adapters.gerrit.source import GerritSource
+    from adapters.patchwork.source import PatchworkSource
+    from adapters.patchwork_fdo.source import AnonymousFdoSource, FdoSource
+
+    for cls in (PatchworkSource, FdoSource, AnonymousFdoSource, GerritSource, AbfSource):
+        assert issubclass(cls, links.LinkKeyReader), cls
+        assert issubclass(cls, links.LinkFinder), cls
