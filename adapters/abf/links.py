@@ -29,11 +29,10 @@ SCAN = 100  # newest pull requests of each list looked through for a head sha
 
 def _keys(pr: PullRequest, commits: list[Commit] | None) -> LinkKeys:
     head = sha(pr.from_ref.sha)
-    message = None
-    for c in commits or ():
-        if c.sha.lower() == head or message is None:
-            message = c.message  # the head commit's, else the newest (the list is oldest first)
-    change_ids, links = keys_of_message(message)
+    commits = commits or []
+    # the head commit's message, else the newest's (the list is oldest first)
+    chosen = next((c for c in commits if c.sha.lower() == head), commits[-1] if commits else None)
+    change_ids, links = keys_of_message(chosen.message if chosen else None)
     return LinkKeys(
         change_ids=change_ids, link_msgids=links, shas=frozenset({head} if head else ())
     )

@@ -3,9 +3,10 @@ several queries of one request, values Gerrit cannot quote left out."""
 
 from __future__ import annotations
 
-from adapters.gerrit import links
+from adapters.gerrit import links, mapping
 from adapters.gerrit.query import validate
 from adapters.links import LinkQuery
+from tests.adapters.gerrit.test_mapping import load
 
 CID = "I" + "ab" * 20
 SHA = "cd" * 20
@@ -44,3 +45,14 @@ def test_long_searches_are_split_into_valid_queries() -> None:
         validate(q)
     joined = " ".join(queries)
     assert all(t in joined for t in terms)
+
+
+def test_keys_of_the_documented_change_with_its_current_commit() -> None:
+    """Gerrit's own example of ``o=CURRENT_REVISION&o=CURRENT_COMMIT`` (the docs' change 97):
+    its Change-Id and current sha count; its (abridged) message has no trailers."""
+    (change,) = mapping.changes("gerrit", load("changes-L97-"), "https://review.example.org")
+    (keys,) = [links._keys(change, None)]
+    assert keys.change_ids == {"I7ea46d2e2ee5c64c0d807677859cfb7d90b8966a"}
+    assert keys.shas == {"184ebe53805e102605d11f6b143486d15c23a09c"}
+    assert keys.link_msgids == frozenset() and keys.patch_id is None
+    assert links._message(change) is not None  # no second query for it
