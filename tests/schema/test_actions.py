@@ -536,3 +536,39 @@ async def test_access_policy_refuses_before_any_request(guarded: Forges) -> None
     guarded.key = WRITER
     payload = await guarded.act(REVIEW, PATCH3, verdict="REJECT")
     assert payload["errors"] == [] and payload["change"]["rawState"] == "rejected"
+
+
+async def test_viewer_can_is_planned_by_the_fast_path(forges: Forges) -> None:
+    """viewerCan is a synchronous resolver of the record's backend: a planned list keeps it
+    (no fall-back to normal execution), and both give the same answer."""
+    fast = forges.client._transport.app.state.fast_path  # type: ignore[attr-defined]
+    planned = _viewer_by_backend(await forges.query(VIEWER, {"first": 50}))
+    hits, replays = fast.hits, fast.replays
+    assert _viewer_by_backend(await forges.query(VIEWER, {"first": 50})) == planned
+    assert (fast.hits - hits, fast.replays - replays) == (1, 0)
+    fast.enabled = False
+    assert _viewer_by_backend(await forges.query(VIEWER, {"first": 50})) == planned
+
+
+async def test_each_action_costs_what_docs_say(forges: Forges) -> None:
+    """docs/actions.md "upstream requests": one write, plus one read back where the write's
+    answer is not the change (Patchwork states: the PATCH answers the patch)."""
+    gerrit = await _unblocked_gerrit_change(forges)
+    abf = (await forges.open_changes("abf"))[0]["id"]
+    await forges.query("{ backends { apiVersion } }")  # one-time probes (API versions)
+    for backend, query, change, fields, cost in (
+        ("patchwork", REVIEW, PATCH3, {"verdict": "APPROVE"}, 1),
+        ("patchwork", SET_STATE, PATCH3, {"action": "REOPEN"}, 1),
+        ("patchwork", REPORT, PATCH3, {"context": "c", "state": "SUCCESS"}, 2),
+        ("gerrit", COMMENT, gerrit, {"body": "hi"}, 2),
+        ("gerrit", REVIEW, gerrit, {"verdict": "APPROVE"}, 2),
+        ("gerrit", REPORT, gerrit, {"context": "c", "state": "SUCCESS"}, 2),
+        ("gerrit", SET_STATE, gerrit, {"action": "ABANDON"}, 2),
+        ("abf", SET_STATE, abf, {"action": "CLOSE"}, 2),
+    ):
+        query = query.replace("checks { context state }", "")  # the change's own fields only
+        before = forges.counts()
+        payload = await forges.act(query, change, **fields)
+        assert payload["errors"] == [], payload
+        spent = {k: v - before[k] for k, v in forges.counts().items() if v != before[k]}
+        assert spent == {backend: cost}, (query.split("(")[0], fields, spent)
