@@ -164,6 +164,17 @@ async def _act(
         return None, None, [mutation_error(exc)]
 
 
+def _payload(
+    info: Info,
+    acted: tuple[model.ChangeRecord | None, ActionSupport | None, list[MutationError]],
+    message: str | None = None,
+) -> ChangePayload:
+    found, support, errors = acted
+    if found is None or support is None:
+        return ChangePayload(change=None, errors=errors)
+    return ChangePayload(change=_change(info, found), errors=_message_note(support, message))
+
+
 def _not_blank(value: str, field: str) -> None:
     if not value.strip():
         raise UserInputError(f"{field} must not be empty")
@@ -184,8 +195,7 @@ class ActionMutation:
             _not_blank(input.body, "body")
             return await actor.comment_on_change(native, input.body)
 
-        found, _, errors = await _act(info, input.change, act)
-        return ChangePayload(change=_change(info, found) if found else None, errors=errors)
+        return _payload(info, await _act(info, input.change, act))
 
     @strawberry.mutation(
         description="Record a verdict on any change: Patchwork state, Gerrit Code-Review vote "
@@ -197,12 +207,7 @@ class ActionMutation:
         async def act(actor: ChangeActor, native: str, _: Any) -> model.ChangeRecord:
             return await actor.review_change(native, input.verdict, input.message)
 
-        found, support, errors = await _act(info, input.change, act)
-        if found is None or support is None:
-            return ChangePayload(change=None, errors=errors)
-        return ChangePayload(
-            change=_change(info, found), errors=_message_note(support, input.message)
-        )
+        return _payload(info, await _act(info, input.change, act), input.message)
 
     @strawberry.mutation(
         description="Close, reopen, merge or abandon any change: Patchwork state, Gerrit "
@@ -214,12 +219,7 @@ class ActionMutation:
         async def act(actor: ChangeActor, native: str, _: Any) -> model.ChangeRecord:
             return await actor.set_change_state(native, input.action, input.message)
 
-        found, support, errors = await _act(info, input.change, act)
-        if found is None or support is None:
-            return ChangePayload(change=None, errors=errors)
-        return ChangePayload(
-            change=_change(info, found), errors=_message_note(support, input.message)
-        )
+        return _payload(info, await _act(info, input.change, act), input.message)
 
     @strawberry.mutation(
         description="Report a CI result on any change: a Patchwork check, an fdo test result "
