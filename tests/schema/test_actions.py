@@ -33,6 +33,7 @@ from schema import node
 
 WRITER = "rgk-actions-writer-Heron-5120"
 READER = "rgk-actions-reader-Lynx-8841"
+BOT = "rgk-actions-bot-Wren-3317"
 GERRIT_ADMIN = ("admin", "secret")  # the Gerrit simulator's demo account (its kind.py)
 
 COMMENT = """mutation($input: CommentOnChangeInput!) { commentOnChange(input: $input) {
@@ -103,6 +104,10 @@ def _settings(urls: dict[str, str], keys: bool, anonymous_writes: frozenset[str]
     api_keys = (
         ApiKeySettings(name="writer", sha256=hash_key(WRITER)),
         ApiKeySettings(name="reader", sha256=hash_key(READER), write=False),
+        # writes to Patchwork as the recorded server's bot user: not a maintainer
+        ApiKeySettings(
+            name="bot", sha256=hash_key(BOT), backend_tokens=(("patchwork", "b0" * 20),)
+        ),
     )
     return dataclasses.replace(settings, backends=backends, api_keys=api_keys)
 
@@ -572,3 +577,18 @@ async def test_each_action_costs_what_docs_say(forges: Forges) -> None:
         assert payload["errors"] == [], payload
         spent = {k: v - before[k] for k, v in forges.counts().items() if v != before[k]}
         assert spent == {backend: cost}, (query.split("(")[0], fields, spent)
+
+
+async def test_a_callers_own_credential_acts_and_the_forge_decides(guarded: Forges) -> None:
+    """A key with its own Patchwork token (backend_tokens) writes as that user: viewerCan
+    cannot know its rights without a read (true), and Patchwork's refusal comes back coded."""
+    guarded.key = BOT
+    viewer = _viewer_by_backend(await guarded.query(VIEWER, {"first": 100}))
+    assert all(a == EXPECTED_VIEWER["patchwork"] for a in viewer["patchwork"])
+    before = guarded.counts()["patchwork"]
+    payload = await guarded.act(REVIEW, PATCH3, verdict="APPROVE")
+    assert payload["change"] is None
+    [error] = payload["errors"]
+    assert error["code"] == "FORBIDDEN" and error["backend"] == "patchwork"
+    assert guarded.counts()["patchwork"] - before == 1
+    assert (await _pw_patch(guarded, "3"))["state"] != "accepted"
