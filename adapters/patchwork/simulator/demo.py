@@ -40,9 +40,53 @@ def _at(name: str, now: datetime, seconds: int = 0) -> str:
 
 def add_timeline(data: PatchworkData, now: datetime) -> None:
     """Ada, the twin series on netdev, its checks, a review and the accepted first patch."""
-    t = twin()
     ada = max(data.people) + 1
     data.people[ada] = {"id": ada, "name": ADA_NAME, "email": ADA_EMAIL, "user": None}
+    series_id = _series(data, ada, now)
+    first = data.series[series_id]["patches"][0]
+    for n, commit in enumerate(twin().commits, 1):
+        date = _at("posted", now, seconds=n)
+        patch = data._complete_patch(
+            {
+                "id": first + n - 1,
+                "project": NETDEV,
+                "msgid": commit.msgid,
+                "date": date,
+                "name": f"[{n}/2] {commit.subject}",
+                "commit_ref": None,
+                "pull_url": None,
+                "state": "under-review",
+                "archived": False,
+                "hash": commit.hash,
+                "submitter": ada,
+                "delegate": ADMIN,
+                "series": [series_id],
+                "related": [],
+            }
+        )
+        patch["content"], patch["diff"] = commit.content, commit.diff
+        data.patches[patch["id"]] = patch
+        data.add_event("patch-created", NETDEV, date, patch=patch["id"])
+        data.add_event("patch-completed", NETDEV, date, patch=patch["id"], series=series_id)
+    data.add_event("series-completed", NETDEV, _at("posted", now, 2), series=series_id)
+    _checks(data, first, now)
+    _review(data, first + 1, now)
+    accepted = data.patches[first]
+    accepted["state"], accepted["commit_ref"] = "accepted", twin().commits[0].sha
+    data.add_event(
+        "patch-state-changed",
+        NETDEV,
+        _at("merged", now, 60),
+        actor=ADMIN,
+        patch=first,
+        previous_state="under-review",
+        current_state="accepted",
+    )
+
+
+def _series(data: PatchworkData, ada: int, now: datetime) -> int:
+    """The series and its cover letter (the patches' ids follow the seed's)."""
+    t = twin()
     series_id, cover_id = max(data.series) + 1, max(data.covers) + 1
     first = max(data.patches) + 1
     posted = _at("posted", now)
@@ -74,44 +118,7 @@ def add_timeline(data: PatchworkData, now: datetime) -> None:
     }
     data.add_event("series-created", NETDEV, posted, series=series_id)
     data.add_event("cover-created", NETDEV, posted, cover=cover_id)
-    for n, commit in enumerate(t.commits, 1):
-        date = _at("posted", now, seconds=n)
-        patch = data._complete_patch(
-            {
-                "id": first + n - 1,
-                "project": NETDEV,
-                "msgid": commit.msgid,
-                "date": date,
-                "name": f"[{n}/2] {commit.subject}",
-                "commit_ref": None,
-                "pull_url": None,
-                "state": "under-review",
-                "archived": False,
-                "hash": commit.hash,
-                "submitter": ada,
-                "delegate": ADMIN,
-                "series": [series_id],
-                "related": [],
-            }
-        )
-        patch["content"], patch["diff"] = commit.content, commit.diff
-        data.patches[patch["id"]] = patch
-        data.add_event("patch-created", NETDEV, date, patch=patch["id"])
-        data.add_event("patch-completed", NETDEV, date, patch=patch["id"], series=series_id)
-    data.add_event("series-completed", NETDEV, _at("posted", now, 2), series=series_id)
-    _checks(data, first, now)
-    _review(data, first + 1, now)
-    accepted = data.patches[first]
-    accepted["state"], accepted["commit_ref"] = "accepted", t.commits[0].sha
-    data.add_event(
-        "patch-state-changed",
-        NETDEV,
-        _at("merged", now, 60),
-        actor=ADMIN,
-        patch=first,
-        previous_state="under-review",
-        current_state="accepted",
-    )
+    return series_id
 
 
 def _checks(data: PatchworkData, first: int, now: datetime) -> None:
