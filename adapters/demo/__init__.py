@@ -42,7 +42,14 @@ MOMENTS: dict[str, float] = {
     "voted": 4.0,  # Gerrit: John Doe votes Code-Review+1 on the second change
     "assigned": 2.0,  # ABF: the pull request is assigned for review
     "tested": 1.0,  # fdo: the second test result of the series arrives
+    # Other people's recent work beside Ada's, one item per forge:
+    "grace_posted": 3.0,  # Patchwork: Grace Hopper posts a netdev patch (its build fails)
+    "jane_pushed": 6.0,  # Gerrit: Jane Roe pushes a change (CI Bot's Verified-1 at 3.5)
+    "vic_posted": 8.0,  # fdo: Vic Vma posts an intel-gfx series (a failed test run at 7)
+    "petr_opened": 10.0,  # ABF: petr opens a pull request on hwinfo (updated at 6)
 }
+# Grace Hopper, Ada's neighbour on upstream Patchwork.
+GRACE_NAME, GRACE_EMAIL = "Grace Hopper", "grace@example.org"
 
 
 def moment(name: str, now: datetime, seconds: int = 0) -> datetime:

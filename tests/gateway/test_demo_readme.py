@@ -71,14 +71,20 @@ def test_demo_people_entry_names_accounts_of_every_demo_backend() -> None:
     assert accounts["abf"] == "ada" and "ada" in accounts["gerrit"]
 
 
-async def test_the_demo_person_authors_changes_on_every_backend_of_the_people_entry() -> None:
-    # What the [[people]] entry joins exists: each account authors changes in the demo.
+async def test_the_demo_person_and_others_author_the_newest_changes() -> None:
+    # What the [[people]] entry joins exists, among other people's recent work.
     query = "{ changes(first: 20) { nodes { backend { name } author { name email } } } }"
     body = await _ask(query)
     assert "errors" not in body, body
-    by_backend = {n["backend"]["name"]: n["author"] for n in body["data"]["changes"]["nodes"]}
-    assert by_backend["gerrit"] == {"name": "Ada Lovelace", "email": "ada@example.org"}
-    assert by_backend["abf"]["name"] == "Ada Lovelace"
+    authors: dict[str, set[tuple[str | None, str | None]]] = {}
+    for n in body["data"]["changes"]["nodes"]:
+        authors.setdefault(n["backend"]["name"], set()).add(
+            (n["author"]["name"], n["author"]["email"])
+        )
+    assert ("Ada Lovelace", "ada@example.org") in authors["gerrit"] | authors["patchwork"]
+    assert ("Ada Lovelace", None) in authors["abf"]  # ABF shows no emails
+    assert ("Jane Roe", "jane.roe@example.com") in authors["gerrit"]
+    assert ("Grace Hopper", "grace@example.org") in authors["patchwork"]
 
 
 @pytest.mark.skipif(not MERGED_16, reason="needs issue 16's people/related fields (merge)")

@@ -8,6 +8,7 @@ with both commits and the changed file, assigned for review, and the build of it
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,6 +83,34 @@ def add_timeline(data: AbfData, now: datetime) -> None:
         duration=_seconds("built", now) - opened - 600,
         include_repos=[10],
     )
+    _neighbour(data, now)
+
+
+PETR, HWINFO = 2, 667  # the seed's petr and his project hwinfo
+
+
+def _neighbour(data: AbfData, now: datetime) -> None:
+    """petr's pull request on hwinfo, opened hours ago and updated since: recent work that is
+    not Ada's."""
+    number = 1 + max(n for (pid, n) in data.pulls if pid == HWINFO)
+    pull = Pull(
+        db_id=data._db_id(),
+        project=HWINFO,
+        number=number,
+        title="Update to 2.1.4",
+        body="New upstream release: reads the DMI tables of newer boards.",
+        status="open",
+        owner=PETR,
+        to_ref="master",
+        from_ref="devel",
+        from_project=HWINFO,
+        created_at=_seconds("petr_opened", now),
+        updated_at=_seconds("petr_opened", now) + 4 * 3600,
+        assignee=None,
+    )
+    pull.commits = [data._commit(pull, 0)]
+    pull.files = [data._file(pull, 0, random.Random(pull.db_id))]
+    data.pulls[(HWINFO, number)] = pull
 
 
 def _commit(c: TwinCommit, author_date: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from adapters.gerrit.simulator.data import (
 )
 
 ADA = 1000400
-ADMIN, JOHN, CI_BOT = 1000000, 1000096, 1000200  # the seed's accounts
+ADMIN, JOHN, JANE, CI_BOT = 1000000, 1000096, 1000097, 1000200  # the seed's accounts
 PROJECT = "kernel/net"
 TOPIC = "skb-release-uaf"
 BASE_SUBJECT = "net: skbuff: import the release path"
@@ -60,6 +60,43 @@ def add_timeline(data: GerritData, now: datetime) -> None:
         change = _change(data, commit, n, parent, author, now)
         data.changes[change.number] = change
         parent = (commit.sha, commit.subject)
+    _neighbour(data, now)
+
+
+def _neighbour(data: GerritData, now: datetime) -> None:
+    """Jane Roe's change of a few hours ago on the project ``gerrit``, which CI Bot fails:
+    recent work that is not Ada's."""
+    number = data.next_number()
+    pushed = moment("jane_pushed", now)
+    subject = "Suggest groups as reviewers only when they are visible"
+    old = ["def suggest(account, query):", "    return accounts(query) + groups(query)"]
+    new = [old[0], "    return accounts(query) + visible_groups(account, query)"]
+    change = ChangeData(
+        number=number,
+        project="gerrit",
+        branch="master",
+        change_id=f"I{fake_sha('demo', 'jane', number)}",
+        subject=subject,
+        status="NEW",
+        created=pushed,
+        updated=pushed,
+        owner=JANE,
+        revisions=[
+            RevisionData(
+                sha=fake_sha("demo", "jane", number, 1),
+                number=1,
+                created=pushed,
+                uploader=JANE,
+                files={"reviewers/suggest.py": FileData(old, new)},
+                parent=(fake_sha("gerrit", "base"), "Base commit"),
+                message=f"{subject}\n\nChange-Id: I{fake_sha('demo', 'jane', number)}\n",
+            )
+        ],
+    )
+    _message(change, JANE, pushed, "Uploaded patch set 1.")
+    failed = moment("jane_pushed", now, seconds=9000)
+    _vote(change, CI_BOT, "Verified", -1, failed, "Build failed: 2 tests fail")
+    data.changes[number] = change
 
 
 def _change(

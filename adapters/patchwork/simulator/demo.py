@@ -10,9 +10,10 @@ moment the data is built, so ``changes`` lists the series among the newest.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
-from adapters.demo import ADA_EMAIL, ADA_NAME, moment, naive_now, twin
+from adapters.demo import ADA_EMAIL, ADA_NAME, GRACE_EMAIL, GRACE_NAME, moment, naive_now, twin
 from adapters.patchwork.simulator.data import PatchworkData, Record, format_date
 
 NETDEV = 2  # the seed's "Linux Netdev" project
@@ -71,6 +72,7 @@ def add_timeline(data: PatchworkData, now: datetime) -> None:
     data.add_event("series-completed", NETDEV, _at("posted", now, 2), series=series_id)
     _checks(data, first, now)
     _review(data, first + 1, now)
+    _neighbour(data, now)
     accepted = data.patches[first]
     accepted["state"], accepted["commit_ref"] = "accepted", twin().commits[0].sha
     data.add_event(
@@ -119,6 +121,63 @@ def _series(data: PatchworkData, ada: int, now: datetime) -> int:
     data.add_event("series-created", NETDEV, posted, series=series_id)
     data.add_event("cover-created", NETDEV, posted, cover=cover_id)
     return series_id
+
+
+def _neighbour(data: PatchworkData, now: datetime) -> None:
+    """Grace Hopper's netdev patch of a few hours ago (synthesized content), its build
+    failing: recent work that is not Ada's."""
+    grace = max(data.people) + 1
+    data.people[grace] = {"id": grace, "name": GRACE_NAME, "email": GRACE_EMAIL, "user": None}
+    series_id, patch_id = max(data.series) + 1, max(data.patches) + 1
+    posted = _at("grace_posted", now)
+    title = "net: sched: reset the qdisc backlog with its queue"
+    data.series[series_id] = {
+        "id": series_id,
+        "project": NETDEV,
+        "name": title,
+        "date": posted,
+        "submitter": grace,
+        "version": 1,
+        "total": 1,
+        "received_total": 1,
+        "received_all": True,
+        "cover_letter": None,
+        "patches": [patch_id],
+    }
+    data.patches[patch_id] = data._complete_patch(
+        {
+            "id": patch_id,
+            "project": NETDEV,
+            "msgid": "<20261206-qdisc-backlog-v1-1-grace@example.org>",
+            "date": posted,
+            "name": f"[net-next] {title}",
+            "commit_ref": None,
+            "pull_url": None,
+            "state": "new",
+            "archived": False,
+            "hash": hashlib.sha1(title.encode()).hexdigest(),
+            "submitter": grace,
+            "delegate": None,
+            "series": [series_id],
+            "related": [],
+        }
+    )
+    data.add_event("series-created", NETDEV, posted, series=series_id)
+    data.add_event("patch-created", NETDEV, posted, patch=patch_id)
+    data.add_event("patch-completed", NETDEV, posted, patch=patch_id, series=series_id)
+    data.add_event("series-completed", NETDEV, posted, series=series_id)
+    check_id, checked = max(data.checks) + 1, _at("grace_posted", now, 900)
+    data.checks[check_id] = {
+        "id": check_id,
+        "patch": patch_id,
+        "user": BOT,
+        "date": checked,
+        "state": "fail",
+        "target_url": f"https://ci.example.org/netdev/build/{check_id}",
+        "context": "build",
+        "description": "net/sched/sch_generic.c: error: 'backlog' undeclared",
+    }
+    data.add_event("check-created", NETDEV, checked, patch=patch_id, check=check_id)
 
 
 def _checks(data: PatchworkData, first: int, now: datetime) -> None:

@@ -95,6 +95,60 @@ def add_timeline(data: FdoData, now: datetime) -> None:
         ],
     }
     _events(data, now, posted)
+    _neighbour(data, now)
+
+
+VIC, INTEL_GFX = 77, 1  # the seed's Vic Vma and intel-gfx
+
+
+def _neighbour(data: FdoData, now: datetime) -> None:
+    """Vic Vma's intel-gfx series of a few hours ago, whose CI run fails: recent work that
+    is not Ada's."""
+    pid, posted = FIRST_PATCH + 2, _at("vic_posted", now)
+    name = "drm/i915: release the GuC log relay on driver unload"
+    data.patches[pid] = {
+        "id": pid,
+        "project": INTEL_GFX,
+        "name": name,
+        "date": posted,
+        "last_updated": posted,
+        "submitter": VIC,
+        "state": 1,  # New
+        "content": "diff --git a/drivers/gpu/drm/i915/gt/uc/intel_guc_log.c "
+        "b/drivers/gpu/drm/i915/gt/uc/intel_guc_log.c\n+\tintel_guc_log_relay_close(log);\n",
+    }
+    result = {
+        "date": _at("vic_posted", now, 3600),
+        "state": "failure",
+        "summary": "Possible regressions: igt@i915_module_load@reload",
+        "test_name": "Fi.CI.BAT",
+        "url": f"https://intel-gfx-ci.example.org/series/{SERIES + 1}/",
+    }
+    data.series[SERIES + 1] = {
+        "id": SERIES + 1,
+        "project": INTEL_GFX,
+        "name": name,
+        "submitter": VIC,
+        "submitted": posted,
+        "last_updated": result["date"],
+        "reviewer": None,
+        "state": "initial",
+        "revisions": [
+            {"version": 1, "cover_letter": None, "patches": [pid], "test_results": [result]}
+        ],
+    }
+    data.events.append(
+        {
+            "project": INTEL_GFX,
+            "name": "series-new-revision",
+            "event_time": posted,
+            "series": SERIES + 1,
+            "patch": None,
+            "user": None,
+            "parameters": {"revision": 1},
+        }
+    )
+    data.events.sort(key=lambda e: e["event_time"])
 
 
 def _result(name: str, when: str, now: datetime, state: str, summary: str) -> Record:
