@@ -35,6 +35,16 @@ class AnonymousViewing(Protocol):
         ...
 
 
+@runtime_checkable
+class WriteAccess(Protocol):
+    """The gateway's access policy as the caller's view of the backends carries it
+    (``gateway/callers.py`` ``CallerSources``)."""
+
+    def may_write(self, name: str) -> bool:
+        """Whether the caller's writes to backend ``name`` are let through."""
+        ...
+
+
 @dataclass
 class Context:
     """What a resolver may use: the configured backends and this request's loaders."""
@@ -77,6 +87,12 @@ class Context:
                 f"backend {name!r} ({src.kind}) does not provide {what}", "UNSUPPORTED"
             )
         return src
+
+    def may_write(self, name: str) -> bool:
+        """Whether the access policy lets this caller write to backend ``name`` (no policy:
+        every write is; the backend still decides with the credential used)."""
+        policy = self.sources
+        return policy.may_write(name) if base.provides(policy, WriteAccess) else True
 
     def all_capable(self, port: type[P]) -> list[tuple[str, P]]:
         """Every backend implementing ``port``, in configuration order."""

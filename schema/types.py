@@ -37,6 +37,7 @@ from schema.types_base import Person as Person
 from schema.types_base import backend_field
 from schema.types_base import backend_of as backend_of
 from schema.unified import record_field, unified
+from schema.viewer import ViewerCan, resolve_viewer_can
 
 if TYPE_CHECKING:
     from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
@@ -179,6 +180,11 @@ class Change(Node):
     )
     author: Person | None = strawberry.field(
         description="Who proposed it (null: unknown or hidden)."
+    )
+    viewer_can: ViewerCan = strawberry.field(
+        resolver=resolve_viewer_can,
+        description="Which kind-neutral actions (commentOnChange, reviewChange, "
+        "setChangeState, reportCheck) the caller may take on it (no upstream request).",
     )
 
     @strawberry.field(description=doc.BACKEND)

@@ -2,7 +2,8 @@
 
 Implements ``Source``, ``Pinger``, ``ProjectReader``, ``PersonReader``, ``ChangeLister``,
 ``EventReader`` (``adapters/base.py``) and
-``PullRequestReader``, ``PullRequestWriter``, ``GroupReader`` (``adapters/abf/ports.py``).
+``PullRequestReader``, ``PullRequestWriter``, ``GroupReader`` (``adapters/abf/ports.py``) and
+``ChangeActor`` (``adapters/actions.py``, in ``actions.py``).
 
 ABF has no multi-id lookups, so a batch of ids becomes concurrent detail requests; the ETag
 cache in the client turns repeated reads of unchanged objects into ``304`` answers. Filters
@@ -24,6 +25,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from adapters.abf import changes, mapping
+from adapters.abf.actions import AbfActions
 from adapters.abf.client import MAX_PER_PAGE, AbfClient
 from adapters.abf.records import (
     Commit,
@@ -47,7 +49,7 @@ R = TypeVar("R")
 KIND = "abf"
 
 
-class AbfSource(PooledSource):
+class AbfSource(PooledSource, AbfActions):
     """One configured ABF server."""
 
     kind = KIND

@@ -2,7 +2,8 @@
 mixed in from ``writes.py``.
 
 Implements ``Source``, ``ProjectReader``, ``ChangeLister`` and ``EventReader``
-(``adapters/base.py``) plus Gerrit's own reads below and writes. Method names follow the
+(``adapters/base.py``) plus Gerrit's own reads below and writes, and ``ChangeActor``
+(``actions.py``). Method names follow the
 REST endpoints; change ids may be given in every form Gerrit accepts (number, Change-Id,
 ``project~branch~Change-Id``) and revision ids as ``current``, a sha, an abbreviated sha or a
 patch-set number.
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 from adapters.base import ChangeFilter, EventFilter, PooledSource
 from adapters.errors import BadRequest, NotFound
 from adapters.gerrit import federation, mapping
+from adapters.gerrit.actions import GerritActions
 from adapters.gerrit.client import GerritClient, file_path
 from adapters.gerrit.ports import REVISION_OPTIONS
 from adapters.gerrit.query import QueryError, validate
@@ -63,7 +65,7 @@ MAX_ASCENDING = 5000
 _SORTKEY_MEMORY = 2000
 
 
-class GerritSource(PooledSource, GerritWrites):
+class GerritSource(PooledSource, GerritWrites, GerritActions):
     """One configured Gerrit server."""
 
     kind = KIND

@@ -1,7 +1,8 @@
 """An upstream Patchwork backend instance: reads, batch functions and writes over its client.
 
 Implements ``Source``, ``ProjectReader``, ``PatchReader``, ``PatchWriter``, ``SeriesReader``,
-``PersonReader``, ``EventReader`` and ``BundleReader`` (see ``adapters/base.py``).
+``PersonReader``, ``EventReader`` and ``BundleReader`` (see ``adapters/base.py``), and
+``ChangeActor`` (``adapters/actions.py``, in ``actions.py``).
 
 Patchwork has no multi-id lookups, so a batch of ids becomes concurrent detail requests — the
 API forces one request per object — while list responses already carry every nested object
@@ -48,6 +49,7 @@ from adapters.model import (
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork import client as client_mod
 from adapters.patchwork import mapping
+from adapters.patchwork.actions import PatchworkActions
 from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
 from adapters.paths import BadSegment, digits, seg
@@ -84,7 +86,7 @@ def _span_and_search(flt: PatchFilter | SeriesFilter) -> dict[str, Any]:
     return params
 
 
-class PatchworkSource(PooledSource):
+class PatchworkSource(PooledSource, PatchworkActions):
     """One configured upstream Patchwork server."""
 
     kind = KIND

@@ -2,7 +2,7 @@
 
 Implements ``Source``, ``ProjectReader``, ``PatchReader``, ``SeriesReader``,
 ``PersonReader``, ``EventReader``, ``ChangeLister``, ``RevisionReader``, ``ResultReporter``
-and ``EventPoller`` (see ``adapters/base.py``).
+and ``EventPoller`` (see ``adapters/base.py``); ``ChangeActor`` in ``actions.py``.
 
 - **Projects** are few and referenced by id from every series, patch and event: the source
   reads the whole project list in one request and keeps it ``PROJECT_TTL`` seconds, so a page
@@ -70,6 +70,7 @@ from adapters.model import (
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
 from adapters.patchwork_fdo import events, mapping, revisions
+from adapters.patchwork_fdo.actions import FdoActions
 from adapters.patchwork_fdo.client import FdoClient
 from adapters.patchwork_fdo.keys import ONE_MICROSECOND
 from adapters.patchwork_fdo.keys import numeric as _numeric
@@ -89,7 +90,7 @@ SNAPSHOT_TTL = 60.0  # how long a walk's later windows may reuse the list its fi
 SNAPSHOTS = 32  # sorted lists kept at most
 
 
-class FdoSource(PooledSource):
+class FdoSource(PooledSource, FdoActions):
     """One configured freedesktop Patchwork server."""
 
     kind = KIND

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from schema.actions import ActionMutation
 from schema.context import Context, Info
 from schema.mutations import Mutation
 from schema.node import GlobalId
@@ -35,7 +36,7 @@ async def _backend(info: Info, gid: GlobalId) -> Node | None:
 
 CORE = SchemaPart(
     query=(Query,),
-    mutation=(Mutation,),
+    mutation=(Mutation, ActionMutation),
     types=(Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle),
     nodes={
         "Backend": _backend,
