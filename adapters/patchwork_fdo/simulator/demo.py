@@ -79,6 +79,8 @@ def add_timeline(data: FdoData, now: datetime) -> None:
             "state": 3 if n == 1 else 2,  # Accepted, Under Review
             "content": commit.diff,
         }
+        # the same mail, cross-posted: its Message-Id and trailers reach the fork's mbox
+        data.mails[pid] = {"patch": pid, "msgid": commit.msgid, "message": commit.content}
     results = [_result("Fi.CI.BAT", "checked", now, "success", "Build and boot: no regressions")]
     results.append(_result("Fi.CI.IGT", "tested", now, "success", "IGT: 0 regressions, 2 fixes"))
     data.series[SERIES] = {
