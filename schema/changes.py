@@ -17,7 +17,7 @@ import strawberry
 from adapters import base, model
 from schema import descriptions as doc
 from schema import node
-from schema.context import Info
+from schema.context import Info, selects
 from schema.errors import UserInputError
 from schema.gerrit_base import check_query
 from schema.merge import merge_page
@@ -165,6 +165,8 @@ async def resolve_changes(
     budget = info.context.budget
     breakers = info.context.breakers
     page = await merge_page(listers, filters, count, after, descending, budget, breakers)
+    if selects(info, "checkState"):
+        await info.context.prefetch_check_presence(record for record, _ in page.edges)
     edges, page_info = merged_edges(info, page, _converter(info))
     return ChangeConnection(
         edges=edges,

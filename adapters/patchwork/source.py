@@ -1,7 +1,8 @@
 """An upstream Patchwork backend instance: reads, batch functions and writes over its client.
 
 Implements ``Source``, ``ProjectReader``, ``PatchReader``, ``PatchWriter``, ``SeriesReader``,
-``PersonReader``, ``EventReader`` and ``BundleReader`` (see ``adapters/base.py``).
+``CoverLister``, ``PersonReader``, ``UserLister``, ``EventReader``, ``BundleReader`` and
+``CheckPresence`` (see ``adapters/base.py``).
 
 Patchwork has no multi-id lookups, so a batch of ids becomes concurrent detail requests — the
 API forces one request per object — while list responses already carry every nested object
@@ -15,6 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -56,6 +58,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 KIND = "patchwork"
+# A mail's Date can run ahead of its arrival (a sender's clock): checks are looked for from
+# this much before the oldest patch's date.
+CHECK_EVENT_SLACK = timedelta(hours=1)
 
 
 def _check_id(native_id: str, backend: str) -> str:
@@ -326,6 +331,18 @@ class PatchworkSource(PooledSource):
             params["order"] = flt.order
         return await self._page("series/", params, page, lambda d: mapping.series(self.name, d))
 
+    async def list_covers(self, flt: SeriesFilter, page: PageRequest) -> Page[Cover]:
+        """Cover letters matching ``flt``, filters pushed down as for series."""
+        params: dict[str, Any] = {}
+        if flt.project:
+            params["project"] = flt.project
+        if flt.submitters:
+            params["submitter"] = list(flt.submitters)
+        params.update(_span_and_search(flt))
+        if flt.order:
+            params["order"] = flt.order
+        return await self._page("covers/", params, page, self._cover)
+
     async def get_series(self, ids: Sequence[str]) -> list[Series | None]:
         """Series by id."""
         return await self._details(ids, "series", "series", self._series)
@@ -354,6 +371,35 @@ class PatchworkSource(PooledSource):
         return await fetch_each(ids, fetch)
 
     # --- events and bundles ----------------------------------------------------------
+
+    async def list_users(self, search: str | None, page: PageRequest) -> Page[Person]:
+        """User accounts (``users/``, authenticated only upstream); ``q`` pushed down."""
+        params = {"q": search} if search else {}
+        return await self._page("users/", params, page, self._user)
+
+    def _user(self, d: dict[str, Any]) -> Person:
+        found = mapping.user(self.name, d)
+        if found is None:  # pragma: no cover - a list item is never null
+            raise BadPayload(self.name, "null user in a list")
+        return found
+
+    async def patches_with_checks(self, patches: Sequence[Patch]) -> list[bool]:
+        """Which patches have checks: ONE read of the ``check-created`` events since the
+        oldest patch's date (less ``CHECK_EVENT_SLACK``, for mail dates ahead of arrival),
+        pushed down to the project when they share one; every page of it is read."""
+        if not patches:
+            return []
+        since = min(p.date for p in patches) - CHECK_EVENT_SLACK
+        params: dict[str, Any] = {
+            "category": "check-created",
+            "since": format_server_date(since, self.name),
+        }
+        projects = {p.project.id if p.project else None for p in patches}
+        if len(projects) == 1 and None not in projects:
+            params["project"] = projects.pop()
+        items = await self.client.all_items("events/", params)
+        checked = {mapping.event(self.name, d).patch_id for d in items}
+        return [p.id in checked for p in patches]
 
     async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
         """Events, newest first (Patchwork's default order)."""
