@@ -184,7 +184,7 @@ class Context:
         pending = [
             r
             for r in records
-            if isinstance(r, Patch)
+            if r.__class__ is Patch  # a change list's patches (TrackedPatch) come with it told
             and r.check_state is CheckState.PENDING
             and base.provides(self.source(r.backend), base.CheckPresence)
         ]

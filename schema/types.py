@@ -243,8 +243,10 @@ def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: i
     r = root._r
     if r.check_state is None and base.provides(info.context.source(r.backend), base.RevisionReader):
         return _rollup_checks(info, r)  # graphql-core awaits it
-    if r.check_state is model.CheckState.PENDING and base.provides(
-        info.context.source(r.backend), base.CheckPresence
+    if (
+        r.check_state is model.CheckState.PENDING
+        and r.__class__ is model.Patch  # a change list's patches come with it told
+        and base.provides(info.context.source(r.backend), base.CheckPresence)
     ):
         # "pending" may mean no checks at all upstream; a list asked for them already
         known = info.context.known_checks(r)

@@ -48,8 +48,8 @@ from adapters.model import (
     Series,
 )
 from adapters.passthrough import ANSWERED, Forward
+from adapters.patchwork import activity, mapping
 from adapters.patchwork import client as client_mod
-from adapters.patchwork import mapping
 from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
 from adapters.paths import BadSegment, digits, seg
@@ -226,7 +226,8 @@ class PatchworkSource(PooledSource):
     async def list_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool
     ) -> Page[ChangeRecord]:
-        """Patches by date as changes; filters pushed down where Patchwork has them."""
+        """Patches as changes by last activity (``adapters/patchwork/activity.py``); filters
+        pushed down where Patchwork has them."""
         raw_states = tuple(slug for slug, state in mapping.STATE_MAP.items() if state in flt.states)
         pushed = PatchFilter(
             project=flt.projects[0] if len(flt.projects) == 1 else None,
@@ -239,10 +240,12 @@ class PatchworkSource(PooledSource):
             # ties in date come back in id order (SQL leaves them unordered between pages)
             order="-date,id" if descending else "date,id",
         )
-        found = await self.list_patches(pushed, page)
-        return Page(
-            items=found.items, offset=found.offset, has_next=found.has_next, kept=found.kept
-        )
+        # ordered by last activity (the event log), not by mail date: adapters/patchwork/activity.py
+        if descending:
+            found = await activity.list_by_activity(self, flt, pushed, page)
+        else:
+            found = await activity.list_by_activity_ascending(self, flt, pushed, page)
+        return Page(items=found.items, offset=found.offset, has_next=found.has_next)
 
     async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
         """Patch details, one request each (the API has no multi-id lookup)."""

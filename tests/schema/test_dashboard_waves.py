@@ -6,8 +6,10 @@ code's ordering (what is issued together, what waits for what), not timings. A r
 (a request more, or requests issued one after another again) fails here.
 
 What each API forces (bench/README.md "The dashboard page's upstream waves"):
-- Patchwork: one list request carries every field of the page; ``checks`` add one per patch
-  (no multi-patch checks endpoint), all in the second wave.
+- Patchwork: one list request carries every field of the page, then ONE read of the events
+  since the page's oldest patch (its pages one after the other: 2 here) orders the patches by
+  last activity and tells "pending" from no checks (adapters/patchwork/activity.py);
+  ``checks`` add one per patch (no multi-patch checks endpoint), all in the next wave.
 - Gerrit: one query with ``o=`` options.
 - ABF: the open and the closed list (no update time in list items), then the detail of each
   list's head only: none of ABF's pull requests reaches this page, so nothing more is read.
@@ -26,13 +28,13 @@ from bench.waves import QUERIES, count
 # query → backend → (requests, waves); "all" is the page's critical path.
 EXPECTED = {
     "changes(first: 50)": dict(
-        patchwork=(1, 1), fdo=(23, 4), gerrit=(1, 1), abf=(4, 2), all=(29, 5)
+        patchwork=(3, 3), fdo=(19, 4), gerrit=(1, 1), abf=(4, 2), all=(27, 6)
     ),
     "changes(first: 50) + checks": dict(
-        patchwork=(30, 2), fdo=(23, 4), gerrit=(1, 1), abf=(4, 2), all=(58, 5)
+        patchwork=(36, 4), fdo=(19, 4), gerrit=(1, 1), abf=(4, 2), all=(60, 6)
     ),
     "changes(first: 100)": dict(
-        patchwork=(1, 1), fdo=(45, 4), gerrit=(1, 1), abf=(4, 2), all=(51, 5)
+        patchwork=(3, 3), fdo=(45, 4), gerrit=(1, 1), abf=(4, 2), all=(53, 6)
     ),
 }
 
