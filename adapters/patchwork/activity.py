@@ -89,6 +89,21 @@ async def read_activity(src: PatchworkSource, since: datetime, project: str | No
     return found
 
 
+async def _read_list(
+    src: PatchworkSource, pushed: PatchFilter, wanted: int | None
+) -> tuple[list[Patch], bool]:
+    """The first ``wanted`` patches of the list (``None``: all) and whether more follow; a
+    window may come back short of a server's cap, so read on until there are enough."""
+    items: list[Patch] = []
+    while wanted is None or len(items) < wanted:
+        count = 100 if wanted is None else wanted - len(items)
+        got = await src.list_patches(pushed, PageRequest(len(items), count))
+        items += got.items
+        if not got.has_next or not got.items:
+            return items, False
+    return items, True
+
+
 def _key(p: TrackedPatch) -> tuple[datetime, datetime, int]:
     """Newest activity first, then the list's own order (date desc, id asc)."""
     return (p.updated_at, p.date, -int(p.id) if p.id.isdigit() else 0)
@@ -113,9 +128,8 @@ async def list_by_activity(
 ) -> Page[TrackedPatch]:
     """The newest-activity-first window ``page`` of the patches ``pushed`` lists."""
     wanted = page.offset + page.count
-    listed = await src.list_patches(pushed, PageRequest(0, wanted))
-    items = listed.items
-    full = len(items) >= wanted and listed.has_next
+    items, more = await _read_list(src, pushed, wanted)
+    full = len(items) >= wanted and more
     if full:
         boundary = items[-1].date
     elif flt.updated_since is not None:
@@ -136,20 +150,13 @@ async def list_by_activity_ascending(
     src: PatchworkSource, flt: ChangeFilter, pushed: PatchFilter, page: PageRequest
 ) -> Page[TrackedPatch]:
     """Oldest activity first: the whole filtered list and the events since its oldest."""
-    items: list[Patch] = []
-    offset = 0
-    while True:  # every page (Patchwork caps per_page)
-        got = await src.list_patches(pushed, PageRequest(offset, 100))
-        items += got.items
-        offset += len(got.items)
-        if not got.has_next or not got.items:
-            break
-    if not items:
-        return Page(items=(), offset=page.offset, has_next=False)
-    since = min(p.date for p in items)
+    items, _ = await _read_list(src, pushed, None)
+    starts = [p.date for p in items]
     if flt.updated_since is not None:
-        since = min(since, flt.updated_since)
-    activity = await read_activity(src, since, pushed.project)
+        starts.append(flt.updated_since)
+    if not starts:
+        return Page(items=(), offset=page.offset, has_next=False)
+    activity = await read_activity(src, min(starts), pushed.project)
     # Without updatedSince the list holds every patch; with it, older mails with activity
     # since then are promoted as newest first does.
     bound = flt.updated_since
