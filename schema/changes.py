@@ -46,7 +46,7 @@ class ChangeOrderField(enum.Enum):
 
 doc.describe_values(
     ChangeOrderField,
-    UPDATED_AT="The change's updatedAt (upstream Patchwork: its date).",
+    UPDATED_AT="The change's updatedAt: its last activity (upstream Patchwork: from its events).",
 )
 
 

@@ -181,8 +181,9 @@ class Change(Node):
     raw_state: str = strawberry.field(description=doc.RAW_STATE)
     created_at: datetime = strawberry.field(description=doc.CREATED)
     updated_at: datetime = strawberry.field(
-        description="When it last changed (ISO 8601, UTC); upstream Patchwork keeps no such "
-        "time: the mail's date."
+        description="Its last activity the backend tells without a read per change (ISO 8601, "
+        "UTC): upstream Patchwork in change lists the newest of the mail date and its events "
+        "(state, delegate, checks, comments), elsewhere its mail date; see docs/federation.md."
     )
     web_url: str | None = strawberry.field(description=doc.WEB_URL)
     check_state: CheckState | None = strawberry.field(  # type: ignore[valid-type]
