@@ -61,6 +61,7 @@ KIND = "patchwork"
 # A mail's Date can run ahead of its arrival (a sender's clock): checks are looked for from
 # this much before the oldest patch's date.
 CHECK_EVENT_SLACK = timedelta(hours=1)
+CHECK_EVENT_PAGES = 3  # then the patches older than the events read are asked one by one
 
 
 def _check_id(native_id: str, backend: str) -> str:
@@ -389,7 +390,10 @@ class PatchworkSource(PooledSource):
     async def patches_with_checks(self, patches: Sequence[Patch]) -> list[bool]:
         """Which patches have checks: ONE read of the ``check-created`` events since the
         oldest patch's date (less ``CHECK_EVENT_SLACK``, for mail dates ahead of arrival),
-        pushed down to the project when they share one; every page of it is read."""
+        pushed down to the project when they share one. The read stops after
+        ``CHECK_EVENT_PAGES`` pages (newest first): a patch older than the oldest event read
+        is then asked about alone (its checks list, one item), so an old page cannot make it
+        read a whole event log."""
         if not patches:
             return []
         since = min(p.date for p in patches) - CHECK_EVENT_SLACK
@@ -400,9 +404,26 @@ class PatchworkSource(PooledSource):
         projects = {p.project.id if p.project else None for p in patches}
         if len(projects) == 1 and None not in projects:
             params["project"] = projects.pop()
-        items = await self.client.all_items("events/", params)
-        checked = {mapping.event(self.name, d).patch_id for d in items}
+        items, complete = await self.client.first_items("events/", params, CHECK_EVENT_PAGES)
+        events = [mapping.event(self.name, d) for d in items]
+        checked = {e.patch_id for e in events}
+        covered = min((e.date for e in events), default=None)
+        unsure = [
+            p.id
+            for p in patches
+            if not complete
+            and p.id not in checked
+            and (covered is None or p.date - CHECK_EVENT_SLACK <= covered)
+        ]
+        if unsure:
+            found = await fetch_each(unsure, self._has_a_check)
+            checked |= {pid for pid, has in zip(unsure, found, strict=True) if has}
         return [p.id in checked for p in patches]
+
+    async def _has_a_check(self, patch_id: str) -> bool:
+        rel = f"patches/{_check_id(patch_id, self.name)}/checks/"
+        window = await self.client.window(rel, {}, 0, 1)
+        return bool(window.items)
 
     async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
         """Events, newest first (Patchwork's default order)."""

@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from adapters.patchwork import source as pw_source
 from schema import node
 from tests.conftest import Gateway
 from tests.schema.test_federation_all import Fleet, fleet  # noqa: F401  (the fixture)
@@ -153,3 +156,22 @@ async def test_projects_of_every_backend_answer_data(fleet: Fleet) -> None:  # n
     notices = body["extensions"]["notices"]
     assert notices and {x["code"] for x in notices} == {"NO_PATCHES"}
     assert all(x["path"][-1] == "patches" for x in notices)
+
+
+async def test_check_presence_read_is_bounded_and_agrees(
+    big_gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past CHECK_EVENT_PAGES pages of events, the older patches are asked one by one: the
+    answer is the same as from the whole events read."""
+    query = "{ patches(first: 100) { nodes { id checkState rawCheckState } } }"
+    whole = await big_gateway.query(query)
+    assert "errors" not in whole, whole["errors"]
+    monkeypatch.setattr(pw_source, "CHECK_EVENT_PAGES", 1)
+    before = len(big_gateway.sim.state.requests)
+    bounded = await big_gateway.query(query)
+    paths = [p for _, p in big_gateway.sim.state.requests[before:]]
+    assert bounded["data"] == whole["data"]
+    assert len([p for p in paths if "/events/" in p]) == 1
+    assert [p for p in paths if "/checks/" in p], "older patches asked one by one"
+    nodes = whole["data"]["patches"]["nodes"]
+    assert {n["checkState"] for n in nodes if n["rawCheckState"] == "pending"} == {None, "PENDING"}
