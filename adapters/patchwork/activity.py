@@ -20,7 +20,8 @@ Oldest first has no such bound (a patch's activity only grows): the filtered lis
 whole with the events since its oldest patch. ``updatedSince`` bounds both reads.
 
 The same events tell which patches the server calls ``pending`` have no checks at all: their
-``check_state`` becomes ``None`` (the server's word stays in ``raw['check']``).
+``check_state`` becomes ``None`` (the server's word stays in ``raw['check']``). A server that
+answers the events read with 404 (no event log) is listed by mail date, its words as sent.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import ChangeFilter, PatchFilter
+from adapters.errors import NotFound
 from adapters.model import CheckState, Page, PageRequest, Patch, TrackedPatch
 from adapters.patchwork import mapping
 from adapters.patchwork_common import format_server_date
@@ -60,11 +62,12 @@ class Activity:
 
     latest: dict[str, datetime] = field(default_factory=dict)
     checked: set[str] = field(default_factory=set)
+    known: bool = True  # False: the server has no event log (its words are kept as sent)
 
     def of(self, patch: Patch) -> TrackedPatch:
         """``patch`` as a change: ``updated`` its activity, no-checks ``pending`` → None."""
         values: dict[str, Any] = {name: getattr(patch, name) for name in _PATCH_FIELDS}
-        if patch.check_state is CheckState.PENDING and patch.id not in self.checked:
+        if self.known and patch.check_state is CheckState.PENDING and patch.id not in self.checked:
             values["check_state"] = None
         latest = self.latest.get(patch.id)
         updated = latest if latest is not None and latest > patch.date else patch.date
@@ -77,7 +80,11 @@ async def read_activity(src: PatchworkSource, since: datetime, project: str | No
     if project:
         params["project"] = project
     found = Activity()
-    for d in await src.client.all_items("events/", params):
+    try:
+        items = await src.client.all_items("events/", params)
+    except NotFound:  # a server without an event log: mail dates, the server's check words
+        return Activity(known=False)
+    for d in items:
         event = mapping.event(src.name, d)
         if event.patch_id is None or event.category not in ACTIVITY:
             continue
@@ -104,9 +111,19 @@ async def _read_list(
     return items, True
 
 
+def _number(p: Patch) -> int:
+    return int(p.id) if p.id.isdigit() else 0
+
+
 def _key(p: TrackedPatch) -> tuple[datetime, datetime, int]:
-    """Newest activity first, then the list's own order (date desc, id asc)."""
-    return (p.updated_at, p.date, -int(p.id) if p.id.isdigit() else 0)
+    """Sorted descending: newest activity first, then the list's own order (date desc, id
+    asc)."""
+    return (p.updated_at, p.date, -_number(p))
+
+
+def _ascending_key(p: TrackedPatch) -> tuple[datetime, datetime, int]:
+    """Oldest activity first, then the ascending list's order (date, id)."""
+    return (p.updated_at, p.date, _number(p))
 
 
 def _matches(p: TrackedPatch, flt: ChangeFilter) -> bool:
@@ -164,7 +181,7 @@ async def list_by_activity_ascending(
         await _with_promoted(src, flt, activity, items, bound)
         if bound
         else map(activity.of, items),
-        key=_key,
+        key=_ascending_key,
     )
     end = page.offset + page.count
     return Page(

@@ -404,7 +404,10 @@ class PatchworkSource(PooledSource):
         projects = {p.project.id if p.project else None for p in patches}
         if len(projects) == 1 and None not in projects:
             params["project"] = projects.pop()
-        items, complete = await self.client.first_items("events/", params, CHECK_EVENT_PAGES)
+        try:
+            items, complete = await self.client.first_items("events/", params, CHECK_EVENT_PAGES)
+        except NotFound:  # no event log on this server: keep its own word ("pending")
+            return [True] * len(patches)
         events = [mapping.event(self.name, d) for d in items]
         checked = {e.patch_id for e in events}
         covered = min((e.date for e in events), default=None)

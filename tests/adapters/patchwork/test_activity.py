@@ -14,11 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.base import ChangeFilter, PatchFilter
+from adapters.errors import NotFound
 from adapters.model import ChangeRecord, ChangeState, CheckState, Page, PageRequest, Patch, Project
 from adapters.patchwork import activity
 from adapters.patchwork_common import format_date, parse_date
 from schema.merge import merge_page
-from tests.schema.test_merge import FakeLister, _backend
+from tests.schema.test_merge import _backend
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PROJECT = Project(backend="pw", id="1", name="p", link_name="p")
@@ -199,5 +200,15 @@ def test_an_old_patch_with_recent_activity_is_read_once_and_comes_first() -> Non
     page = asyncio.run(pw.list_changes(ChangeFilter(), PageRequest(0, 2), True))
     assert [r.id for r in page.items] == ["0", "3"] and page.has_next
     assert pw.client.reads == 1 and pw.details == 1  # promoted: its one detail read
-    unrelated = FakeLister([], 1)
-    assert asyncio.run(unrelated.list_changes(ChangeFilter(), PageRequest(), True)).items == ()
+
+
+def test_a_server_without_an_event_log_is_listed_by_mail_date() -> None:
+    pw, _ = _fleet([0, 10, 20], [(0, 50, False)], 10)
+
+    async def no_log(rel: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        raise NotFound("pw", "no events here")
+
+    pw.client.all_items = no_log  # type: ignore[method-assign]
+    page = asyncio.run(pw.list_changes(ChangeFilter(), PageRequest(0, 10), True))
+    assert [r.id for r in page.items] == ["2", "1", "0"]
+    assert all(r.check_state is CheckState.PENDING for r in page.items)  # type: ignore[attr-defined]
