@@ -17,7 +17,7 @@ import strawberry
 from adapters import base, model
 from schema import descriptions as doc
 from schema import node
-from schema.context import Info
+from schema.context import Info, selects
 from schema.errors import UserInputError
 from schema.gerrit_base import check_query
 from schema.merge import merge_page
@@ -46,7 +46,7 @@ class ChangeOrderField(enum.Enum):
 
 doc.describe_values(
     ChangeOrderField,
-    UPDATED_AT="The change's updatedAt (upstream Patchwork: its date).",
+    UPDATED_AT="The change's updatedAt: its last activity (upstream Patchwork: from its events).",
 )
 
 
@@ -183,6 +183,8 @@ async def resolve_changes(
             missing_backends=[],
         )
     page = await merge_page(listers, filters, count, after, descending, budget, breakers)
+    if selects(info, "checkState"):
+        await info.context.prefetch_check_presence(record for record, _ in page.edges)
     edges, page_info = merged_edges(info, page, _converter(info))
     return ChangeConnection(
         edges=edges,

@@ -29,7 +29,7 @@ from schema.context import Info
 from schema.errors import UserInputError
 from schema.mutations import MutationError
 from schema.mutations import _error as mutation_error
-from schema.types import ChangeRevision, Check, CheckState, Patch, Person
+from schema.types import ChangeRevision, Check, CheckState, Node, Patch, Person
 from schema.unified import unified
 
 FINAL = frozenset(
@@ -148,7 +148,7 @@ def state_summary(patches: Sequence[model.Patch]) -> list[StateCount]:
     name="of_ref",
 )
 @strawberry.type(description="One version of a series: cover letter, patches, test results.")
-class Revision(ChangeRevision):
+class Revision(Node, ChangeRevision):
     version: int = strawberry.field(description="The series version (1, 2 …).")
     cover_letter_text: strawberry.Private[str | None]
     mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
@@ -158,7 +158,7 @@ class Revision(ChangeRevision):
     _series: strawberry.Private[model.Series | None]
     _sha: strawberry.Private[str | None]  # set by Patch.currentRevision: the commit_ref
 
-    @strawberry.field(description="Global ID of the revision.")
+    @strawberry.field(description="Global ID of the revision.")  # type: ignore[misc]
     def id(self) -> strawberry.ID:
         return strawberry.ID(
             node.encode("Revision", self._backend, f"{self._series_id}/{self.version}")

@@ -250,7 +250,6 @@ class FdoSource(PooledSource, FdoActions):
                 ("q", flt.q),
                 ("msgid", flt.msgid),
                 ("hash", flt.hash),
-                ("order", flt.order),
             )
             if value not in (None, ())
         ]
@@ -283,9 +282,13 @@ class FdoSource(PooledSource, FdoActions):
             if proj is None:
                 raise BadPayload(self.name, f"patch refers to unknown project {pid!r}")
             mbox = self.client.url(f"patches/{d.get('id')}/mbox/")
-            out.append(mapping.patch(self.name, d, proj, mbox))
+            out.append(mapping.patch(self.name, d, proj, mbox, self._web_url(d)))
         self._remember(out)
         return out
+
+    def _web_url(self, d: Mapping[str, Any]) -> str:
+        """The fork's own page of a patch (``<site>/patch/<id>/``, as its mbox links name it)."""
+        return f"{self.url.rstrip('/')}/patch/{d.get('id')}/"
 
     def _remember(self, patches: Sequence[Patch | None]) -> None:
         for p in patches:
@@ -303,6 +306,20 @@ class FdoSource(PooledSource, FdoActions):
             if flt.project
             else "patches/"
         )
+        if flt.order:
+            # The API documents no order: a date order (the merged root ``patches``) reads
+            # the filtered list whole and sorts it here, as series are.
+            order = flt.order.strip().removesuffix(",id")
+            if order not in ("-date", "date"):
+                raise BadRequest(self.name, f"patch order must be -date or date, not {order!r:.40}")
+
+            async def load() -> list[TrackedPatch]:
+                found = await self._patches(await self.client.all_items(rel, params))
+                found.sort(key=lambda x: (x.date, _numeric_key(x.id)), reverse=order == "-date")
+                return found
+
+            key = ("patches", rel, tuple(sorted(params.items())), order)
+            return _window(await self._snapshot(key, page.offset, load), page)
         window = await self.client.window(rel, params, page.offset, page.count)
         items = tuple(await self._patches(window.items))
         return Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
@@ -334,7 +351,7 @@ class FdoSource(PooledSource, FdoActions):
             if proj is None:
                 raise BadPayload(self.name, f"patch {d.get('id')} has no known project")
             mbox = self.client.url(f"patches/{d.get('id')}/mbox/")
-            out.append(mapping.patch(self.name, d, proj, mbox))
+            out.append(mapping.patch(self.name, d, proj, mbox, self._web_url(d)))
         self._remember(out)
         return out
 

@@ -6,8 +6,10 @@ code's ordering (what is issued together, what waits for what), not timings. A r
 (a request more, or requests issued one after another again) fails here.
 
 What each API forces (bench/README.md "The dashboard page's upstream waves"):
-- Patchwork: one list request carries every field of the page; ``checks`` add one per patch
-  (no multi-patch checks endpoint), all in the second wave.
+- Patchwork: one list request carries every field of the page, then ONE read of the events
+  since the page's oldest patch (its pages one after the other: 2 here) orders the patches by
+  last activity and tells "pending" from no checks (adapters/patchwork/activity.py);
+  ``checks`` add one per patch (no multi-patch checks endpoint), all in the next wave.
 - Gerrit: one query with ``o=`` options.
 - ABF: the open and the closed list (no update time in list items), then the detail of each
   list's head; the demo's pull requests (adapters/demo) are among the page's newest changes, so the
@@ -28,13 +30,13 @@ from bench.waves import QUERIES, count
 # query → backend → (requests, waves); "all" is the page's critical path.
 EXPECTED = {
     "changes(first: 50)": dict(
-        patchwork=(1, 1), fdo=(19, 4), gerrit=(1, 1), abf=(37, 3), all=(58, 6)
+        patchwork=(3, 3), fdo=(15, 4), gerrit=(1, 1), abf=(37, 3), all=(56, 7)
     ),
     "changes(first: 50) + checks": dict(
-        patchwork=(33, 2), fdo=(19, 4), gerrit=(1, 1), abf=(37, 3), all=(90, 6)
+        patchwork=(39, 4), fdo=(15, 4), gerrit=(1, 1), abf=(37, 3), all=(92, 7)
     ),
     "changes(first: 100)": dict(
-        patchwork=(1, 1), fdo=(46, 4), gerrit=(1, 1), abf=(37, 3), all=(85, 6)
+        patchwork=(3, 3), fdo=(45, 4), gerrit=(1, 1), abf=(37, 3), all=(86, 7)
     ),
 }
 
