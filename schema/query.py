@@ -178,7 +178,8 @@ async def resolve_node(info: Info, value: str) -> Node | None:
     """Fetch any object by its global ID (``None`` when the backend has no such object),
     with the loader the schema's kinds register for its type (``SchemaPart.nodes``)."""
     gid = node.decode(value)
-    info.context.source(gid.backend)
+    if gid.backend != "*":  # "*": an object spanning backends (an Identity)
+        info.context.source(gid.backend)
     load = composition_of(info).nodes.get(gid.type)
     if load is None:
         raise UserInputError(f"objects of type {gid.type} cannot be fetched by ID", "BAD_ID")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, cast
 
 import strawberry
 
@@ -23,6 +23,7 @@ from schema.context import Info
 from schema.unified import unified
 
 if TYPE_CHECKING:
+    from schema.identity import Identity
 
     class BackendKind(enum.Enum):
         """One value per registered kind (``adapters/kinds.py``)."""
@@ -129,6 +130,25 @@ class Person(Node):
     @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
+
+    @strawberry.field(
+        description="The human behind this account across forges (joined by email and the "
+        "[[people]] map; a singleton when nothing joins it). No upstream read."
+    )
+    def identity(self, info: Info) -> Annotated[Identity, strawberry.lazy("schema.identity")]:
+        from schema.identity import identity_of
+
+        return identity_of(info.context.people, self._r)
+
+    @strawberry.field(
+        description="Every account of this account's human (identity.accounts, this one "
+        "included): searching the other backends costs one request per backend and term."
+    )
+    async def accounts(self, info: Info) -> list[Person]:
+        from schema.identity import converted_accounts, identity_of
+
+        found = identity_of(info.context.people, self._r)
+        return await converted_accounts(info, found._key, found._known)
 
     of: ClassVar[Callable[[model.Person | None], Person | None]]
 

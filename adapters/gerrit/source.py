@@ -48,7 +48,7 @@ from adapters.gerrit.records import (
 )
 from adapters.gerrit.writes import GerritWrites
 from adapters.http import HttpClient, Params, Response
-from adapters.model import ChangeRecord, Event, Page, PageRequest, Project
+from adapters.model import ChangeRecord, Event, Page, PageRequest, Person, Project
 from adapters.passthrough import ANSWERED, Forward
 from adapters.paths import seg
 
@@ -124,6 +124,23 @@ class GerritSource(PooledSource, GerritWrites):
     async def ping(self) -> None:
         """One cheap request for readiness probes (``GET /config/server/version``)."""
         await self.client.get_json("/config/server/version")
+
+    # --- people ----------------------------------------------------------------------------
+
+    async def search_people(self, term: str, limit: int) -> list[Person]:
+        """``GET /accounts/?q=<term>&o=DETAILS&n=<limit>``: accounts whose name, email or
+        username match (Gerrit's default account search; words are ANDed)."""
+        words = " ".join(w.replace('"', "") for w in term.split())
+        if not words:
+            return []
+        params = {"q": words, "o": "DETAILS", "n": str(max(1, min(limit, 100)))}
+        found = await self.client.get_json("/accounts/", params)
+        items = found if isinstance(found, list) else []
+        return [mapping.account(self.name, d) for d in items if isinstance(d, Mapping)][:limit]
+
+    def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
+        """Everything: ``owner:`` resolves an email, a username or an account id."""
+        return tuple(dict.fromkeys([*emails, *accounts]))
 
     # --- projects and capabilities ---------------------------------------------------------
 

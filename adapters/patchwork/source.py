@@ -47,7 +47,7 @@ from adapters.model import (
 )
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork import client as client_mod
-from adapters.patchwork import mapping
+from adapters.patchwork import mapping, people
 from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
 from adapters.paths import BadSegment, digits, seg
@@ -94,6 +94,7 @@ class PatchworkSource(PooledSource):
         self.url = url
         self.http = http
         self.client = client
+        self.person_ids: dict[str, tuple[str, ...]] = {}  # email → person ids (people.py)
 
     # Object mappings bound to this backend's name (the record memo keys them by kind).
     def _patch(self, d: dict[str, Any]) -> Patch:
@@ -223,11 +224,17 @@ class PatchworkSource(PooledSource):
     ) -> Page[ChangeRecord]:
         """Patches by date as changes; filters pushed down where Patchwork has them."""
         raw_states = tuple(slug for slug, state in mapping.STATE_MAP.items() if state in flt.states)
+        submitters: tuple[str, ...] = (flt.author,) if flt.author and "@" in flt.author else ()
+        if flt.people:
+            ids = await people.submitters(self, flt.people)
+            if ids is None:  # nobody asked for has a person here: nothing to list
+                return Page(items=(), offset=page.offset, has_next=False)
+            submitters = ids
         pushed = PatchFilter(
             project=flt.projects[0] if len(flt.projects) == 1 else None,
             # a custom state maps to OPEN too: only push states down when OPEN is not asked
             states=raw_states if flt.states and ChangeState.OPEN not in flt.states else (),
-            submitters=(flt.author,) if flt.author and "@" in flt.author else (),
+            submitters=submitters,
             since=flt.updated_since,
             before=flt.updated_before,
             q=flt.search,
@@ -352,6 +359,18 @@ class PatchworkSource(PooledSource):
             return mapping.guarded(self.name, "person", lambda: mapping.person(self.name, d))
 
         return await fetch_each(ids, fetch)
+
+    async def search_people(self, term: str, limit: int) -> list[Person]:
+        """People and users whose name, email (or username) contains ``term``."""
+        return await people.search(self, term, limit)
+
+    def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
+        """Emails and person ids (submitters are people, see ``people.py``)."""
+        return people.author_keys(emails, accounts)
+
+    def people_are_private(self) -> bool:
+        """Patchwork shows people and users to authenticated users only."""
+        return True
 
     # --- events and bundles ----------------------------------------------------------
 

@@ -364,12 +364,19 @@ class FdoSource(PooledSource):
         if flt.updated_before:
             params["updated_before"] = format_server_date(flt.updated_before, self.name)
 
+        # people: the API filters by one submitter id; several are one list each (together)
+        submitters = tuple(k for k in flt.people if k.isdigit())
+        if flt.people and not submitters:
+            return Page(items=(), offset=page.offset, has_next=False)
+
         async def load() -> list[TrackedPatch]:
-            found = await self._patches(await self.client.all_items(rel, params))
+            asks = [{**params, "submitter": k} for k in submitters] or [params]
+            lists = await asyncio.gather(*(self.client.all_items(rel, p) for p in asks))
+            found = await self._patches([d for items in lists for d in items])
             found.sort(key=lambda x: (x.updated_at, _numeric_key(x.id)), reverse=descending)
             return found
 
-        key = ("changes", rel, tuple(sorted(params.items())), descending)
+        key = ("changes", rel, tuple(sorted(params.items())), submitters, descending)
         return _window(await self._snapshot(key, page.offset, load), page)
 
     async def patch_comments(self, patch_id: str, page: PageRequest) -> Page[Comment]:
@@ -543,6 +550,10 @@ class FdoSource(PooledSource):
             return Person(backend=self.name, id=pid, name=name, email=email)
 
         return await fetch_each(ids, fetch)
+
+    def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
+        """Person ids only: the fork's payloads name submitters by id, never by email."""
+        return tuple(dict.fromkeys(a for a in accounts if a.isdigit()))
 
     # --- events (adapters/patchwork_fdo/events.py) ----------------------------------------
 

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from schema.context import Context, Info
+from schema.identity import Identity, PeopleQuery, load_identity
 from schema.mutations import Mutation
 from schema.node import GlobalId
 from schema.plugin import NodeLoader, SchemaPart
@@ -34,9 +35,9 @@ async def _backend(info: Info, gid: GlobalId) -> Node | None:
 
 
 CORE = SchemaPart(
-    query=(Query,),
+    query=(Query, PeopleQuery),
     mutation=(Mutation,),
-    types=(Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle),
+    types=(Patch, Series, Cover, Project, Person, Identity, Check, Comment, Event, Bundle),
     nodes={
         "Backend": _backend,
         "Patch": _record(Context.patch, Patch.of),
@@ -45,5 +46,6 @@ CORE = SchemaPart(
         "Project": _record(Context.project, Project.of),
         "Person": _record(Context.person, Person.of),
         "Bundle": _record(Context.bundle, Bundle.of),
+        "Identity": load_identity,
     },
 )
