@@ -185,10 +185,10 @@ async def converted_accounts(info: Info, key: str, known: Sequence[model.Person]
 
 
 def _named(backend: str, value: str) -> model.Person:
+    """An account as the map names it: an email, a native id (digits) or a username."""
     email = value if "@" in value else None
-    return model.Person(
-        backend=backend, id=value, name=None, email=email, username=None if email else value
-    )
+    username = None if email or value.isdigit() else value
+    return model.Person(backend=backend, id=value, name=None, email=email, username=username)
 
 
 def _unique(people: Iterable[model.Person]) -> list[model.Person]:
