@@ -32,7 +32,7 @@ from adapters.people import IdentityEntry
 from gateway.app import create_app
 from gateway.auth import hash_key
 from gateway.cli import demo_settings
-from gateway.settings import ApiKeySettings
+from gateway.settings_access import ApiKeySettings
 from schema import node
 
 API_KEY = "people-test-key-" + "k" * 24
@@ -74,8 +74,8 @@ class Fleet:
         self, query: str, variables: dict[str, Any] | None = None, anonymous: bool = False
     ) -> dict[str, Any]:
         headers = {} if anonymous else {"X-Api-Key": API_KEY}
-        body = {"query": query, "variables": variables}
-        resp = await self.client.post("/graphql", json=body, headers=headers)
+        sent = {"query": query, "variables": variables}
+        resp = await self.client.post("/graphql", json=sent, headers=headers)
         assert resp.status_code == 200, resp.text
         body: dict[str, Any] = resp.json()
         return body
