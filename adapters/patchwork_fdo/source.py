@@ -8,11 +8,9 @@ and ``EventPoller`` (see ``adapters/base.py``).
   reads the whole project list in one request and keeps it ``PROJECT_TTL`` seconds, so a page
   of series resolves all its projects with at most one extra request.
 - **People**: the API documents no people entry point and sends submitters as bare ids. A
-  person is resolved from the ``From:`` of the mbox of one of their patches
-  (``patches/?submitter=<id>&perpage=1`` then ``patches/<id>/mbox/``); the answer is checked
-  to really be that submitter's patch, and a person without patches stays a bare id. The
-  GraphQL layer calls this through a per-request DataLoader, so each person costs at most two
-  requests per query however often they appear.
+  person is named from the ``From:`` of the mbox of one of their patches, one request when a
+  patch of theirs was seen in a list, and kept an hour (``people.py``). The GraphQL layer
+  calls this through a per-request DataLoader, only when a name or email is selected.
 - **Events** have no id (``mapping.event_id`` derives one) and ``since`` is strictly newer
   than a microsecond timestamp; ``poll_events`` asks from 1 µs before its cursor and drops the
   events already delivered at the cursor's timestamp, so a poll loses and repeats nothing.
@@ -69,7 +67,7 @@ from adapters.model import (
 )
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
-from adapters.patchwork_fdo import events, mapping, revisions
+from adapters.patchwork_fdo import events, mapping, people, revisions
 from adapters.patchwork_fdo.client import FdoClient
 from adapters.patchwork_fdo.keys import ONE_MICROSECOND
 from adapters.patchwork_fdo.keys import numeric as _numeric
@@ -107,6 +105,7 @@ class FdoSource(PooledSource):
         # Patches seen in lists or details, for placing them in revisions without reading
         # each again: only their project, submitter and date are used, which never change.
         self._seen: OrderedDict[str, Patch] = OrderedDict()
+        self.people = people.PeopleCache()  # named submitters (people.py)
         self._anonymous: FdoSource | None = None
 
     async def ping(self) -> None:
@@ -290,6 +289,8 @@ class FdoSource(PooledSource):
             if p is not None:
                 self._seen[p.id] = p
                 self._seen.move_to_end(p.id)
+                if p.submitter is not None:
+                    self.people.saw(p.submitter.id, p.id)
         while len(self._seen) > SEEN_PATCHES:
             self._seen.popitem(last=False)
 
@@ -534,26 +535,12 @@ class FdoSource(PooledSource):
     # --- people ------------------------------------------------------------------------
 
     async def get_people(self, ids: Sequence[str]) -> list[Person | None]:
-        """People by id, named from the ``From:`` of one of their patches (see module doc)."""
-
-        async def fetch(person_id: str) -> Person:
-            pid = _numeric(person_id, self.name)
-            body = await self.client.get("patches/", {"submitter": pid, "perpage": 1})
-            results, _, _ = mapping.envelope(self.name, body)
-            stub = Person(backend=self.name, id=pid, name=None, email=None)
-            if not results or str(results[0].get("submitter")) != pid:
-                return stub  # no patch of theirs (or a server ignoring the filter)
-            mbox = await self.client.text(f"patches/{results[0].get('id')}/mbox/")
-            name, email = mapping.mbox_sender(mbox)
-            if not email:
-                return stub
-            return Person(backend=self.name, id=pid, name=name, email=email)
-
-        return await fetch_each(ids, fetch)
+        """People by id, named from the ``From:`` of one of their patches (``people.py``)."""
+        return await people.get_people(self, ids)
 
     def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
         """Person ids only: the fork's payloads name submitters by id, never by email."""
-        return tuple(dict.fromkeys(a for a in accounts if a.isdigit()))
+        return people.author_keys(accounts)
 
     # --- events (adapters/patchwork_fdo/events.py) ----------------------------------------
 

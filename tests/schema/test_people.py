@@ -293,3 +293,33 @@ async def test_people_search_groups_accounts_into_humans(fleet: Fleet) -> None:
     listed = await fleet.data("{ people { nodes { displayName } } }")
     assert listed["people"]["nodes"] == [{"displayName": "Stephen Finucane"}]
     assert fleet.requests() == before
+
+
+async def test_fdo_submitters_are_named_lazily_once_per_person(fleet: Fleet) -> None:
+    query = """{ changes(first: 40, filter: {backends: ["fdo"]}) {
+        nodes { author { id displayName name email } } } }"""
+    ids_only = """{ changes(first: 40, filter: {backends: ["fdo"]}) { nodes { author { id } } } }"""
+    before = fleet.requests()
+    await fleet.data(ids_only)
+    sent = _since(before, fleet.requests())["fdo"]
+    assert not [p for p in sent if "/mbox/" in p]  # ids alone: nobody is named
+
+    before = fleet.requests()
+    found = await fleet.data(query)
+    sent = _since(before, fleet.requests())["fdo"]
+    people = fleet.fdo.state.data.people
+    authors = [n["author"] for n in found["changes"]["nodes"]]
+    distinct = {node.decode(a["id"]).native for a in authors}
+    for a in authors:
+        person = people[int(node.decode(a["id"]).native)]
+        assert (a["name"], a["email"]) == (person["name"], person["email"])
+        assert a["displayName"] == person["name"]  # not "10" any more
+    # one mbox per distinct submitter (a patch of theirs was in the list), none to find one
+    mboxes = [p for p in sent if "/mbox/" in p]
+    assert len(mboxes) == len(distinct)
+    assert not [p for p in sent if _params(p).get("perpage") == ["1"]]
+
+    before = fleet.requests()
+    await fleet.data(query)
+    sent = _since(before, fleet.requests())["fdo"]
+    assert not [p for p in sent if "/mbox/" in p]  # named people are kept (an hour)
