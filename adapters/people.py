@@ -9,7 +9,7 @@ each backend's usernames, emails or ids. The key of the identity an account belo
 - ``email:<lowercased email>`` — otherwise, the account's email;
 - ``account:<backend>:<native id>`` — an account with no email (a singleton).
 
-The schema (``schema/people.py``) encodes that key in the ``Identity`` global ID.
+The schema (``schema/identity.py``) encodes that key in the ``Identity`` global ID.
 """
 
 from __future__ import annotations
