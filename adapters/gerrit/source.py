@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from adapters.base import ChangeFilter, EventFilter, PooledSource
 from adapters.errors import BadRequest, NotFound
-from adapters.gerrit import federation, mapping
+from adapters.gerrit import federation, mapping, people
 from adapters.gerrit.client import GerritClient, file_path
 from adapters.gerrit.ports import REVISION_OPTIONS
 from adapters.gerrit.query import QueryError, validate
@@ -81,6 +81,7 @@ class GerritSource(PooledSource, GerritWrites):
         self._sortkeys: OrderedDict[tuple[str, tuple[str, ...], int], str] = OrderedDict()
         self._anonymous_client: GerritClient | None = None  # pass-through, anonymous callers
         self._anonymous: GerritSource | None = None
+        self.account_ids: dict[str, str] = {}  # account key → id (people.py)
 
     def anonymous_view(self) -> GerritSource:
         """This backend as an anonymous user sees it (no draft or private changes), on the
@@ -128,15 +129,8 @@ class GerritSource(PooledSource, GerritWrites):
     # --- people ----------------------------------------------------------------------------
 
     async def search_people(self, term: str, limit: int) -> list[Person]:
-        """``GET /accounts/?q=<term>&o=DETAILS&n=<limit>``: accounts whose name, email or
-        username match (Gerrit's default account search; words are ANDed)."""
-        words = " ".join(w.replace('"', "") for w in term.split())
-        if not words:
-            return []
-        params = {"q": words, "o": "DETAILS", "n": str(max(1, min(limit, 100)))}
-        found = await self.client.get_json("/accounts/", params)
-        items = found if isinstance(found, list) else []
-        return [mapping.account(self.name, d) for d in items if isinstance(d, Mapping)][:limit]
+        """Accounts matching ``term`` (``people.py``)."""
+        return await people.search(self, term, limit)
 
     def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
         """Everything: ``owner:`` resolves an email, a username or an account id."""
@@ -262,6 +256,10 @@ class GerritSource(PooledSource, GerritWrites):
         Gerrit sorts newest first only, so an ascending list reads the whole result (up to
         ``MAX_ASCENDING`` changes) and windows it from the oldest end.
         """
+        if flt.people:  # as account ids: owner:<unknown> fails the whole query (people.py)
+            flt = replace(flt, people=await people.owner_ids(self, flt.people))
+            if not flt.people:
+                return Page(items=(), offset=page.offset, has_next=False, total=0)
         try:
             query = federation.change_query(flt)
         except QueryError as exc:
