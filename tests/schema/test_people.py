@@ -326,3 +326,34 @@ async def test_fdo_submitters_are_named_lazily_once_per_person(fleet: Fleet) -> 
     await fleet.data(query)
     sent = _since(before, fleet.requests())["fdo"]
     assert not [p for p in sent if "/mbox/" in p]  # named people are kept (an hour)
+
+
+async def test_people_search_asks_each_kind_with_its_own_api(fleet: Fleet) -> None:
+    query = """query($s: String, $after: String) { people(search: $s, first: 2, after: $after) {
+        pageInfo { hasNextPage endCursor } nodes { displayName } } }"""
+    before = fleet.requests()
+    found = await fleet.data(query, {"s": "o"})
+    sent = _since(before, fleet.requests())
+    searches = [p for p in sent["patchwork"] if "?" in p]  # (the first also detects versions)
+    assert sorted(p.split("?")[0] for p in searches) == ["/api/1.3/people/", "/api/1.3/users/"]
+    assert all(_params(p)["q"] == ["o"] for p in searches)
+    (gerrit,) = sent["gerrit"]
+    assert gerrit.startswith("/a/accounts/?") and _params(gerrit)["q"] == ["o"]
+    assert _params(gerrit)["o"] == ["DETAILS"]
+    (abf,) = sent["abf"]
+    assert _params(abf) == {"type": ["users"], "query": ["o"]}
+    assert sent["fdo"] == []  # no people search in the fork's API
+    # paged: every identity once across the pages
+    page = found["people"]
+    names = [n["displayName"] for n in page["nodes"]]
+    while page["pageInfo"]["hasNextPage"]:
+        after = page["pageInfo"]["endCursor"]
+        page = (await fleet.data(query, {"s": "o", "after": after}))["people"]
+        names += [n["displayName"] for n in page["nodes"]]
+    assert len(names) == len(set(names)) > 2
+    assert "Olga Ivanova" in names and "Stephen Finucane" in names  # ABF; map (+Patchwork)
+
+    # anonymous: Patchwork shows people to authenticated users only, so it is not asked
+    before = fleet.requests()
+    await fleet.data(query, {"s": "o"}, anonymous=True)
+    assert _since(before, fleet.requests())["patchwork"] == []
