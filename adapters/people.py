@@ -15,6 +15,7 @@ The schema (``schema/identity.py``) encodes that key in the ``Identity`` global 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -101,3 +102,31 @@ def author_matches(author: Person | None, keys: Sequence[str]) -> bool:
     wanted = {k.casefold() for k in keys}
     values = (author.id, author.username, author.email)
     return any(v is not None and v.casefold() in wanted for v in values)
+
+
+class KeyCache:
+    """Account keys (emails, usernames) resolved to native ids on one backend, for the
+    pushdown of ``changes(filter: {people})``: found ids are kept for the source's life (an
+    account's id never changes), "unknown here" for ``UNKNOWN_TTL`` seconds (an account may
+    appear); at most ``KEPT`` keys (then it starts over)."""
+
+    UNKNOWN_TTL = 600.0
+    KEPT = 4096
+
+    def __init__(self) -> None:
+        self._ids: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+    def get(self, key: str) -> tuple[str, ...] | None:
+        """The ids ``key`` resolved to (``()``: unknown here); ``None``: not asked yet."""
+        found = self._ids.get(key.casefold())
+        if found is None:
+            return None
+        at, ids = found
+        if not ids and time.monotonic() - at > self.UNKNOWN_TTL:
+            return None
+        return ids
+
+    def put(self, key: str, ids: tuple[str, ...]) -> None:
+        if len(self._ids) >= self.KEPT:
+            self._ids.clear()
+        self._ids[key.casefold()] = (time.monotonic(), ids)

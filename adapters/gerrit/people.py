@@ -5,7 +5,7 @@ behind ``changes(filter: {people})``.
 (``QueryParseException``: 400 "Account 'x' not found"), and a person's map entry or emails
 need not all have an account here. So each key is resolved first with
 ``GET /accounts/<key>`` (Gerrit's account identifier: id, username, email or "Full Name
-<email>"; one request per key, issued together, answers kept for the source's life), keys
+<email>"; one request per key, issued together, answers kept: ``adapters.people.KeyCache``), keys
 Gerrit does not know are dropped, and the query names account ids (``owner:1000096``).
 Reference: Gerrit's REST documentation (``/accounts/``, account identifiers, query
 operators ``owner:``).
@@ -25,7 +25,6 @@ from adapters.paths import BadSegment, seg
 if TYPE_CHECKING:
     from adapters.gerrit.source import GerritSource
 
-ACCOUNTS_KEPT = 4096  # resolved account keys kept per source
 SELF = frozenset({"self", "me"})  # the signed-in account upstream: never the gateway's
 
 
@@ -52,19 +51,16 @@ async def _account_id(src: GerritSource, key: str) -> str | None:
         return key
     if key.strip().casefold() in SELF:
         return None
-    known = src.account_ids.get(key.casefold())
+    known = src.account_ids.get(key)
     if known is not None:
-        return known
+        return known[0] if known else None
     try:
         d = await src.client.get_json(f"/accounts/{seg(key)}")
     except (NotFound, BadSegment):
-        return None
+        d = None
     except UpstreamError:  # accounts hidden from this caller: the key as it is
         return key
     account_id = d.get("_account_id") if isinstance(d, Mapping) else None
-    if account_id is None:
-        return None
-    if len(src.account_ids) >= ACCOUNTS_KEPT:
-        src.account_ids.clear()
-    src.account_ids[key.casefold()] = str(account_id)
-    return str(account_id)
+    found = (str(account_id),) if account_id is not None else ()
+    src.account_ids.put(key, found)
+    return found[0] if found else None

@@ -51,6 +51,7 @@ from adapters.http import HttpClient, Params, Response
 from adapters.model import ChangeRecord, Event, Page, PageRequest, Person, Project
 from adapters.passthrough import ANSWERED, Forward
 from adapters.paths import seg
+from adapters.people import KeyCache
 
 KIND = "gerrit"
 T = TypeVar("T")
@@ -81,7 +82,7 @@ class GerritSource(PooledSource, GerritWrites):
         self._sortkeys: OrderedDict[tuple[str, tuple[str, ...], int], str] = OrderedDict()
         self._anonymous_client: GerritClient | None = None  # pass-through, anonymous callers
         self._anonymous: GerritSource | None = None
-        self.account_ids: dict[str, str] = {}  # account key → id (people.py)
+        self.account_ids = KeyCache()  # account key → id (people.py)
 
     def anonymous_view(self) -> GerritSource:
         """This backend as an anonymous user sees it (no draft or private changes), on the

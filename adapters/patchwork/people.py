@@ -6,8 +6,8 @@ Both lists take ``q`` (a substring of the name or email; users also the username
 authentication. The patch list's ``submitter`` filter is multi-valued (OR) and takes person
 ids or emails (``iexact``), but one value Patchwork does not know empties the whole answer
 (its ``ModelMultipleChoiceField`` refuses the form). So one key is pushed down as it is, and
-several are first resolved to person ids (one ``people/?q=<email>`` each, concurrently, kept
-for the source's life: a person's id never changes), dropping those Patchwork does not know.
+several are first resolved to person ids (one ``people/?q=<email>`` each, concurrently, kept:
+``adapters.people.KeyCache``), dropping those Patchwork does not know.
 Reference: Patchwork's ``patchwork/api/filters.py`` (``PersonFilter``) and its REST API
 documentation (``/api/people/``, ``/api/users/``).
 """
@@ -73,6 +73,5 @@ async def _person_ids(src: PatchworkSource, key: str) -> tuple[str, ...]:
         return known
     body = await src.client.get("people/", {"q": key, "per_page": 100})
     ids = tuple(str(d["id"]) for d in _items(body) if str(d.get("email") or "").casefold() == key)
-    if ids:
-        src.person_ids[key] = ids
+    src.person_ids.put(key, ids)
     return ids

@@ -51,6 +51,7 @@ from adapters.patchwork import mapping, people
 from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
 from adapters.paths import BadSegment, digits, seg
+from adapters.people import KeyCache
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -94,7 +95,7 @@ class PatchworkSource(PooledSource):
         self.url = url
         self.http = http
         self.client = client
-        self.person_ids: dict[str, tuple[str, ...]] = {}  # email → person ids (people.py)
+        self.person_ids = KeyCache()  # email → person ids (people.py)
 
     # Object mappings bound to this backend's name (the record memo keys them by kind).
     def _patch(self, d: dict[str, Any]) -> Patch:

@@ -357,3 +357,31 @@ async def test_people_search_asks_each_kind_with_its_own_api(fleet: Fleet) -> No
     before = fleet.requests()
     await fleet.data(query, {"s": "o"}, anonymous=True)
     assert _since(before, fleet.requests())["patchwork"] == []
+
+
+async def test_open_changes_of_a_person_across_forges_reads_lists_only(fleet: Fleet) -> None:
+    """The dashboard question for one person (docs/federation.md "People"): once the
+    person's keys are resolved (first run), Patchwork and Gerrit answer with one list request
+    each, fdo with its one person-id list (plus the revision placement of checkState), and
+    no backend reads a change one by one for the list itself."""
+    query = """query($people: [ID!]) { changes(first: 20, filter: {people: $people,
+        states: [OPEN]}) { missingBackends nodes { __typename title updatedAt checkState
+        state backend { name } } } }"""
+    variables = {"people": [identity_id("map:stephen-finucane")]}
+    await fleet.data(query, variables)
+    before = fleet.requests()
+    found = (await fleet.data(query, variables))["changes"]
+    sent = _since(before, fleet.requests())
+    assert found["missingBackends"] == []
+    assert {n["state"] for n in found["nodes"]} == {"OPEN"}
+    stamps = [n["updatedAt"] for n in found["nodes"]]
+    assert stamps == sorted(stamps, reverse=True)
+    assert len(sent["patchwork"]) == 1 and "submitter=" in sent["patchwork"][0]
+    assert len(sent["gerrit"]) == 1 and "owner:1000097" in sent["gerrit"][0]
+    fdo_lists = [p for p in sent["fdo"] if p.startswith("/api/1.0/patches/")]
+    assert len(fdo_lists) == 1 and _params(fdo_lists[0])["submitter"] == ["10"]
+    assert not [p for p in sent["fdo"] if "/patches/" in p and "/mbox/" in p]
+    # ABF lists carry no timestamps: details of the open list's pull requests, as without
+    # the filter (adapters/abf/changes.py), and nothing else
+    abf_lists = [p for p in sent["abf"] if "pull_requests?" in p or "pull_requests.json?" in p]
+    assert abf_lists and all("status=open" in p for p in abf_lists)
