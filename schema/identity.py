@@ -171,7 +171,8 @@ async def accounts_of(info: Info, key: str, known: Sequence[model.Person]) -> li
                 if backend in can_search:
                     asks.append((backend, can_search[backend], value))
                 else:  # no search there: the account as the map names it
-                    named.append(_named(backend, value))
+                    readable = base.provides(ctx.sources[backend], base.PersonReader)
+                    named.append(_named(backend, value, readable))
     asks += [(b, s, e) for e in emails for b, s in searchers(ctx)]
     found = await asyncio.gather(*(search(info, b, s, v) for b, s, v in asks))
     hits = [p for (_, _, v), people in zip(asks, found, strict=True) for p in _exact(people, v)]
@@ -184,11 +185,19 @@ async def converted_accounts(info: Info, key: str, known: Sequence[model.Person]
     return [p for p in (Person.of(r) for r in found) if p is not None]
 
 
-def _named(backend: str, value: str) -> model.Person:
-    """An account as the map names it: an email, a native id (digits) or a username."""
+def _named(backend: str, value: str, readable: bool) -> model.Person:
+    """An account as the map names it: an email, a native id (digits: ``partial`` where the
+    backend reads people, so its name is read when selected) or a username."""
     email = value if "@" in value else None
-    username = None if email or value.isdigit() else value
-    return model.Person(backend=backend, id=value, name=None, email=email, username=username)
+    native = value.isdigit()
+    return model.Person(
+        backend=backend,
+        id=value,
+        name=None,
+        email=email,
+        username=None if email or native else value,
+        partial=native and readable,
+    )
 
 
 def _unique(people: Iterable[model.Person]) -> list[model.Person]:
