@@ -9,6 +9,7 @@ from ``schema/types.py``. Each is declared once with ``@unified`` (``schema/unif
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, cast
@@ -135,6 +136,20 @@ async def _named(info: Info, r: model.Person, read: Callable[[model.Person], T])
     return read(found or r)
 
 
+# name and email spelled out (not _of_person): one call per field on every list of people
+def _person_name(root: Any, info: Info) -> Any:
+    r: model.Person = root._r
+    return _named(info, r, _NAME) if r.partial else r.name
+
+
+def _person_email(root: Any, info: Info) -> Any:
+    r: model.Person = root._r
+    return _named(info, r, _EMAIL) if r.partial else r.email
+
+
+_NAME, _EMAIL = operator.attrgetter("name"), operator.attrgetter("email")
+
+
 def _person_identity(root: Any, info: Info) -> Any:
     from schema.identity import identity_of
 
@@ -150,11 +165,11 @@ def _person_identity(root: Any, info: Info) -> Any:
 @strawberry.type(description="A person: a mail sender, an account, a reviewer.")
 class Person(Node):
     name: str | None = strawberry.field(
-        resolver=_of_person(lambda r: r.name),
+        resolver=_person_name,
         description="Full name (null: the backend gives none).",
     )
     email: str | None = strawberry.field(
-        resolver=_of_person(lambda r: r.email),
+        resolver=_person_email,
         description="Email address (null: the backend does not show it to this caller).",
     )
     username: str | None = strawberry.field(
