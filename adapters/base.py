@@ -313,6 +313,26 @@ class RevisionReader(Protocol):
         """The latest revision holding each patch (``None``: in none)."""
 
 
+class Placement(Protocol):
+    """One request's placement of patches in revisions (``WarmPlacer.placement``)."""
+
+    def warm(self, patches: Sequence[Patch]) -> None:
+        """Start, without waiting, the reads placing these listed patches that do not depend
+        on which of them reach the page (a federated list's window, before the merge)."""
+
+    async def patch_revisions(self, patch_ids: Sequence[str]) -> list[Revision | None]:
+        """As ``RevisionReader.patch_revisions``, reusing the reads ``warm`` started."""
+
+
+@runtime_checkable
+class WarmPlacer(Protocol):
+    """A revision-tracking source that can start placing a list's patches while the merge
+    still waits for other backends (one wave less on a dashboard page)."""
+
+    def placement(self) -> Placement:
+        """A placement for one request (its warmed reads are that request's only)."""
+
+
 @runtime_checkable
 class ResultReporter(Protocol):
     """Reports test results on revisions. Writes are never retried."""

@@ -57,6 +57,7 @@ class Context:
     meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
     partial_errors: list[tuple[list[str | int], UpstreamError]] = field(default_factory=list)
+    _placements: dict[str, base.Placement] = field(default_factory=dict)
 
     def report(self, info: Any, error: UpstreamError) -> None:
         """Record a backend failure that must not fail the field (federated lists)."""
@@ -156,10 +157,21 @@ class Context:
         src = self.source(backend)
         if not base.provides(src, base.RevisionReader):
             return None
-        rev: Revision | None = await self._loader(
-            backend, "patch-revision", src.patch_revisions
-        ).load(patch_id)
+        placement = self.placement(backend)
+        batch = placement.patch_revisions if placement is not None else src.patch_revisions
+        rev: Revision | None = await self._loader(backend, "patch-revision", batch).load(patch_id)
         return rev
+
+    def placement(self, backend: str) -> base.Placement | None:
+        """This request's placement on ``backend`` where its kind can warm one (a federated
+        list warms it, ``schema/changes.py``; the patch-revision loader reuses its reads)."""
+        found = self._placements.get(backend)
+        if found is None:
+            src = self.source(backend)
+            if not base.provides(src, base.WarmPlacer):
+                return None
+            found = self._placements[backend] = src.placement()
+        return found
 
     async def series(self, backend: str, native_id: str) -> Series | None:
         """One series, batched per request."""

@@ -69,13 +69,22 @@ class Feed:
 
     fetch: Callable[[PageRequest], Awaitable[Page[Any]]]
     keep: Callable[[Any], bool] = lambda _: True
+    # Told each window's kept items as soon as they are read, while the merge may still wait
+    # for slower backends: any of them can reach the page (see ``adapters.base.Placement``).
+    warm: Callable[[Sequence[Any]], None] | None = None
 
 
-def change_feed(lister: ChangeLister, flt: ChangeFilter, descending: bool) -> Feed:
+def change_feed(
+    lister: ChangeLister,
+    flt: ChangeFilter,
+    descending: bool,
+    warm: Callable[[Sequence[Any]], None] | None = None,
+) -> Feed:
     """A backend's changes matching ``flt`` as a feed."""
     return Feed(
         fetch=lambda page: lister.list_changes(flt, page, descending),
         keep=lambda record: matches(record, flt),
+        warm=warm,
     )
 
 
@@ -118,6 +127,8 @@ class Stream:
             self.fetched_to += len(page.items)
             self.more = page.has_next and bool(page.items)
             self.buffer = [(start + i, r) for i, r in enumerate(page.items) if self.feed.keep(r)]
+            if self.feed.warm is not None and self.buffer:
+                self.feed.warm([r for _, r in self.buffer])
             if not self.buffer and not self.more:
                 self.position = self.fetched_to
 
@@ -197,9 +208,14 @@ async def merge_page(
     descending: bool = True,
     budget: float = 10.0,
     breakers: Breakers | None = None,
+    warm: Mapping[str, Callable[[Sequence[Any]], None]] | None = None,
 ) -> MergedPage:
-    """``first`` changes after ``after`` across ``listers`` (in configuration order)."""
-    feeds = {n: change_feed(lister, filters[n], descending) for n, lister in listers.items()}
+    """``first`` changes after ``after`` across ``listers`` (in configuration order);
+    ``warm`` by backend: see ``Feed.warm``."""
+    warm = warm or {}
+    feeds = {
+        n: change_feed(lister, filters[n], descending, warm.get(n)) for n, lister in listers.items()
+    }
     digest = fingerprint(
         list(listers), sorted((n, repr(f)) for n, f in filters.items()), descending
     )

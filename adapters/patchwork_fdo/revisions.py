@@ -37,43 +37,107 @@ async def patch_checks(src: FdoSource, ids: Sequence[str]) -> list[list[Check]]:
     return [results.get(k, []) if k is not None else [] for k in keys]
 
 
-async def patch_revisions(src: FdoSource, ids: Sequence[str]) -> list[Revision | None]:
-    """The latest revision holding each patch (``None``: in none).
+# A group's series list as read (or being read) for the span (latest, oldest) of its patches.
+Warmed = dict[tuple[str, str], tuple[datetime, datetime, "asyncio.Future[list[TrackedSeries]]"]]
 
-    A patch names no series, but its series was submitted by the same person no later than
-    the patch: one list of that submitter's series per (project, submitter) of the batch (all
-    groups at once), then their revisions newest series first until every patch is placed.
-    """
-    unseen = [i for i in ids if i not in src._seen]
-    fetched = dict(zip(unseen, await src.get_patches(unseen), strict=True)) if unseen else {}
-    patches = [src._seen.get(i) if i in src._seen else fetched.get(i) for i in ids]
+
+class Placement:
+    """One request's placement (``adapters.base.WarmPlacer``): ``warm`` starts each (project,
+    submitter) group's series list for a federated list's window as soon as the window is
+    read; ``patch_revisions`` then places the page's patches from those lists (narrowed to
+    the page's own span, so the result is the one a fresh read would give) and reads the
+    rest. The window's patches may all reach the page, so nothing read cannot reach it."""
+
+    def __init__(self, src: FdoSource) -> None:
+        self._src = src
+        self._warmed: Warmed = {}
+
+    def warm(self, patches: Sequence[Patch]) -> None:
+        for key, members in _groups(patches).items():
+            if key in self._warmed:
+                continue
+            latest, oldest = _span(members)
+            task = asyncio.ensure_future(_series_list(self._src, *key, latest, oldest))
+            task.add_done_callback(_retrieved)
+            self._warmed[key] = (latest, oldest, task)
+
+    async def patch_revisions(self, ids: Sequence[str]) -> list[Revision | None]:
+        return await patch_revisions(self._src, ids, self._warmed)
+
+
+def _retrieved(task: asyncio.Future[list[TrackedSeries]]) -> None:
+    # A warmed list nobody awaits (its patches left the page) must not log its failure.
+    if not task.cancelled():
+        task.exception()
+
+
+def _groups(patches: Sequence[Patch | None]) -> dict[tuple[str, str], list[Patch]]:
     groups: dict[tuple[str, str], list[Patch]] = {}
     for p in patches:
         if p is not None and p.submitter is not None:
             groups.setdefault((p.project.id, p.submitter.id), []).append(p)
+    return groups
+
+
+def _span(members: Sequence[Patch]) -> tuple[datetime, datetime]:
+    return max(p.date for p in members), min(p.date for p in members)
+
+
+async def patch_revisions(
+    src: FdoSource, ids: Sequence[str], warmed: Warmed | None = None
+) -> list[Revision | None]:
+    """The latest revision holding each patch (``None``: in none).
+
+    A patch names no series, but its series was submitted by the same person no later than
+    the patch: one list of that submitter's series per (project, submitter) of the batch (all
+    groups at once, or the ones ``warmed`` already started), then their revisions newest
+    series first until every patch is placed.
+    """
+    unseen = [i for i in ids if i not in src._seen]
+    fetched = dict(zip(unseen, await src.get_patches(unseen), strict=True)) if unseen else {}
+    patches = [src._seen.get(i) if i in src._seen else fetched.get(i) for i in ids]
+    groups = _groups(patches)
     placed: dict[str, Revision] = {}
-    for found in await asyncio.gather(*(_place(src, *key, ms) for key, ms in groups.items())):
+    warm = warmed or {}
+    for found in await asyncio.gather(
+        *(_place(src, *key, ms, warm.get(key)) for key, ms in groups.items())
+    ):
         placed.update(found)
     return [placed.get(p.id) if p is not None else None for p in patches]
 
 
-async def _place(
-    src: FdoSource, project: str, submitter: str, members: Sequence[Patch]
-) -> dict[str, Revision]:
-    """One (project, submitter) group's patches → their latest revision."""
-    latest, oldest = max(p.date for p in members), min(p.date for p in members)
+async def _series_list(
+    src: FdoSource, project: str, submitter: str, latest: datetime, oldest: datetime
+) -> list[TrackedSeries]:
+    """``submitter``'s series that can hold a patch of theirs sent between ``oldest`` and
+    ``latest``: submitted no later, updated since (see ``_may_hold``)."""
     params = {
         "submitter": submitter,
         "submitted_before": format_server_date(latest + ONE_SECOND, src.name),
-        "updated_since": format_server_date(oldest - ONE_SECOND, src.name),  # see _may_hold
+        "updated_since": format_server_date(oldest - ONE_SECOND, src.name),
     }
     items = await src.client.all_items(f"projects/{project}/series/", params)
+    return [src._series(d, {}) for d in items]
+
+
+async def _place(
+    src: FdoSource,
+    project: str,
+    submitter: str,
+    members: Sequence[Patch],
+    warm: tuple[datetime, datetime, asyncio.Future[list[TrackedSeries]]] | None = None,
+) -> dict[str, Revision]:
+    """One (project, submitter) group's patches → their latest revision."""
+    latest, oldest = _span(members)
+    if warm is not None and warm[0] >= latest and warm[1] <= oldest:
+        listed = await warm[2]  # a wider span: narrowed below as the server would have
+    else:
+        listed = await _series_list(src, project, submitter, latest, oldest)
     candidates = sorted(
-        (src._series(d, {}) for d in items),
+        (c for c in listed if c.date < latest + ONE_SECOND and _may_hold(c, oldest)),
         key=lambda x: (x.date, numeric_key(x.id)),
         reverse=True,
-    )
-    candidates = [c for c in candidates if _may_hold(c, oldest)]  # also if the filter is ignored
+    )  # also filtered here if the server ignores the filters
     pending = {p.id for p in members}
     placed: dict[str, Revision] = {}
     while pending and candidates:
@@ -89,9 +153,10 @@ async def _place(
 
 def _may_hold(series: TrackedSeries, oldest: datetime) -> bool:
     """Whether ``series`` can hold a patch sent at ``oldest`` or later: its last update (a new
-    revision, a test result) is no earlier than the revision that brought the patch. Unknown
-    update times keep the series."""
-    return series.updated is None or series.updated + ONE_SECOND >= oldest
+    revision, a test result) is no earlier than the revision that brought the patch (within
+    the second, as ``updated_since`` asks the server: strictly newer). Unknown update times
+    keep the series."""
+    return series.updated is None or series.updated > oldest - ONE_SECOND
 
 
 async def report_test_result(src: FdoSource, key: str, result: NewTestResult) -> Check:

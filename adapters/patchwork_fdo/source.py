@@ -347,6 +347,10 @@ class FdoSource(PooledSource, FdoActions):
         ``revisions.patch_revisions``."""
         return await revisions.patch_revisions(self, ids)
 
+    def placement(self) -> revisions.Placement:
+        """One request's placement, warmed by a federated list (``adapters.base.WarmPlacer``)."""
+        return revisions.Placement(self)
+
     async def list_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool
     ) -> Page[TrackedPatch]:
