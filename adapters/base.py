@@ -316,12 +316,21 @@ class RevisionReader(Protocol):
 class Placement(Protocol):
     """One request's placement of patches in revisions (``WarmPlacer.placement``)."""
 
-    def warm(self, patches: Sequence[Patch]) -> None:
-        """Start, without waiting, the reads placing these listed patches that do not depend
-        on which of them reach the page (a federated list's window, before the merge)."""
+    def warm(
+        self,
+        patches: Sequence[Patch],
+        reachable: Callable[[Sequence[Patch]], Sequence[Patch]],
+        results: bool,
+    ) -> None:
+        """Start, without waiting, placing these listed patches (a federated list's window,
+        before the merge has chosen the page); ``reachable`` keeps, when asked, those that
+        can still reach the page; ``results``: their test results will be asked too."""
 
     async def patch_revisions(self, patch_ids: Sequence[str]) -> list[Revision | None]:
         """As ``RevisionReader.patch_revisions``, reusing the reads ``warm`` started."""
+
+    async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
+        """As ``RevisionReader.revision_test_results``, reusing the reads ``warm`` started."""
 
 
 @runtime_checkable

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,7 +23,7 @@ from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
 from schema.gerrit_base import check_query
-from schema.merge import merge_page
+from schema.merge import Warm, merge_page
 from schema.pagination import Edge, PageInfo, merged_edges, page_size
 from schema.plugin import composition_of
 from schema.types import Change, ChangeState
@@ -181,15 +182,27 @@ def _node_fields(info: Info) -> set[str]:
     return names
 
 
-def _warmers(
-    info: Info, names: Iterable[str], fields: set[str]
-) -> dict[str, Callable[[Sequence[Any]], None]]:
-    """Backends whose placement reads can start as their window is read, when the page's
-    fields need them (``schema/context.py`` ``Context.placement``)."""
+def _warmers(info: Info, names: Iterable[str], fields: set[str]) -> dict[str, Warm]:
+    """Backends whose placement can run ahead of the merge (their window's patches placed as
+    the window is read), when the page's fields need it (``Context.placement``)."""
     if not PLACED_FIELDS & fields:
         return {}
-    placements = ((n, info.context.placement(n)) for n in names)
-    return {n: p.warm for n, p in placements if p is not None}
+    results = bool({"checks", "checkState"} & fields)
+    warm: dict[str, Warm] = {}
+    for name in names:
+        placement = info.context.placement(name)
+        if placement is not None:
+            warm[name] = functools.partial(_warm, placement, results=results)
+    return warm
+
+
+def _warm(
+    placement: base.Placement,
+    items: Sequence[Any],
+    reachable: Callable[[Sequence[Any]], Sequence[Any]],
+    results: bool,
+) -> None:
+    placement.warm([r for r in items if isinstance(r, model.Patch)], reachable, results)
 
 
 def _start_placing(info: Info, records: Iterable[Any], fields: set[str]) -> None:

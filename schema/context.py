@@ -143,9 +143,13 @@ class Context:
             rev = await self.patch_revision(backend, patch_id)
             if rev is None:
                 return []
-            found: list[Check] = await self._loader(
-                backend, "test-results", tracking.revision_test_results
-            ).load(rev.key)
+            placement = self.placement(backend)
+            batch = (
+                placement.revision_test_results
+                if placement is not None
+                else tracking.revision_test_results
+            )
+            found: list[Check] = await self._loader(backend, "test-results", batch).load(rev.key)
             return found
         src = self.capable(backend, base.PatchReader, "checks")
         result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(patch_id)

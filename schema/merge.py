@@ -23,6 +23,7 @@ import binascii
 import contextlib
 import hashlib
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,6 +64,10 @@ def matches(record: ChangeRecord, flt: ChangeFilter) -> bool:
     return True
 
 
+# A feed's warm-up: its window's items and a filter of those that can still reach the page.
+Warm = Callable[[Sequence[Any], Callable[[Sequence[Any]], list[Any]]], None]
+
+
 @dataclass(frozen=True)
 class Feed:
     """One backend's part in a merged list: how to fetch a window and what to keep."""
@@ -70,15 +75,15 @@ class Feed:
     fetch: Callable[[PageRequest], Awaitable[Page[Any]]]
     keep: Callable[[Any], bool] = lambda _: True
     # Told each window's kept items as soon as they are read, while the merge may still wait
-    # for slower backends: any of them can reach the page (see ``adapters.base.Placement``).
-    warm: Callable[[Sequence[Any]], None] | None = None
+    # for slower backends, with a filter keeping those that can still reach the page.
+    warm: Warm | None = None
 
 
 def change_feed(
     lister: ChangeLister,
     flt: ChangeFilter,
     descending: bool,
-    warm: Callable[[Sequence[Any]], None] | None = None,
+    warm: Warm | None = None,
 ) -> Feed:
     """A backend's changes matching ``flt`` as a feed."""
     return Feed(
@@ -101,6 +106,7 @@ class Stream:
     more: bool = True
     failed: UpstreamError | None = None
     breaker: CircuitBreaker | None = None
+    reachable: Callable[[Sequence[Any]], list[Any]] | None = None  # see ``Reach``
 
     def __post_init__(self) -> None:
         self.fetched_to = self.position
@@ -127,8 +133,8 @@ class Stream:
             self.fetched_to += len(page.items)
             self.more = page.has_next and bool(page.items)
             self.buffer = [(start + i, r) for i, r in enumerate(page.items) if self.feed.keep(r)]
-            if self.feed.warm is not None and self.buffer:
-                self.feed.warm([r for _, r in self.buffer])
+            if self.feed.warm is not None and self.buffer and self.reachable is not None:
+                self.feed.warm([r for _, r in self.buffer], self.reachable)
             if not self.buffer and not self.more:
                 self.position = self.fetched_to
 
@@ -208,7 +214,7 @@ async def merge_page(
     descending: bool = True,
     budget: float = 10.0,
     breakers: Breakers | None = None,
-    warm: Mapping[str, Callable[[Sequence[Any]], None]] | None = None,
+    warm: Mapping[str, Warm] | None = None,
 ) -> MergedPage:
     """``first`` changes after ``after`` across ``listers`` (in configuration order);
     ``warm`` by backend: see ``Feed.warm``."""
@@ -236,6 +242,34 @@ async def _fill_all(streams: Sequence[Stream], deadline: float) -> None:
             task.cancel()
 
 
+@dataclass
+class Reach:
+    """Which items can still reach the page: those with fewer than a page of known items
+    (every stream's unconsumed window) strictly ahead of them, then, once the page is
+    chosen, its items. Streams not yet answered are unknown, so this only ever keeps too
+    many; a warm-up (``Feed.warm``) reads nothing for an item it drops."""
+
+    streams: Sequence[Stream]
+    key: Callable[[Any], datetime]
+    first: int
+    descending: bool
+    chosen: set[int] | None = None
+
+    def __call__(self, records: Sequence[Any]) -> list[Any]:
+        if self.chosen is not None:
+            return [r for r in records if id(r) in self.chosen]
+        known = sorted(self.key(r) for s in self.streams for _, r in s.buffer)
+        out = []
+        for r in records:
+            k = self.key(r)
+            ahead = (
+                len(known) - bisect_right(known, k) if self.descending else bisect_left(known, k)
+            )
+            if ahead < self.first:
+                out.append(r)
+        return out
+
+
 def _updated_at(record: ChangeRecord) -> datetime:
     return record.updated_at
 
@@ -261,6 +295,9 @@ async def merge_feeds(
         Stream(n, feeds[n], positions.get(n, 0), first, breaker=breakers(n) if breakers else None)
         for n in names
     ]
+    reach = Reach(streams, key, first, descending)
+    for s in streams:
+        s.reachable = reach
     deadline = time.monotonic() + budget
     await _fill_all(streams, deadline)
     edges: list[tuple[Any, str]] = []
@@ -279,6 +316,7 @@ async def merge_feeds(
         edges.append((record, encode_cursor({s.name: s.position for s in streams}, digest)))
         if len(edges) < first:  # refill only when the page needs more: has_next needs no read
             await best.fill(deadline)
+    reach.chosen = {id(record) for record, _ in edges}
     return MergedPage(
         edges=edges,
         has_next=any(s.live for s in streams),

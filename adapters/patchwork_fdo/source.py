@@ -77,6 +77,7 @@ from adapters.patchwork_fdo.keys import numeric as _numeric
 from adapters.patchwork_fdo.keys import numeric_key as _numeric_key
 from adapters.patchwork_fdo.keys import revision_key as _revision_key
 from adapters.patchwork_fdo.keys import window as _window
+from adapters.patchwork_fdo.placement import Placement
 from adapters.paths import BadSegment, digits, seg
 
 T = TypeVar("T")
@@ -347,9 +348,9 @@ class FdoSource(PooledSource, FdoActions):
         ``revisions.patch_revisions``."""
         return await revisions.patch_revisions(self, ids)
 
-    def placement(self) -> revisions.Placement:
+    def placement(self) -> Placement:
         """One request's placement, warmed by a federated list (``adapters.base.WarmPlacer``)."""
-        return revisions.Placement(self)
+        return Placement(self)
 
     async def list_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool
