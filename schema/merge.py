@@ -107,6 +107,7 @@ class Stream:
     failed: UpstreamError | None = None
     breaker: CircuitBreaker | None = None
     reachable: Callable[[Sequence[Any]], list[Any]] | None = None  # see ``Reach``
+    ahead: asyncio.Future[Page[Any]] | None = None  # the next window, read ahead
 
     def __post_init__(self) -> None:
         self.fetched_to = self.position
@@ -135,6 +136,7 @@ class Stream:
             self.buffer = [(start + i, r) for i, r in enumerate(page.items) if self.feed.keep(r)]
             if self.feed.warm is not None and self.buffer and self.reachable is not None:
                 self.feed.warm([r for _, r in self.buffer], self.reachable)
+            self._read_ahead(len(page.items))
             if not self.buffer and not self.more:
                 self.position = self.fetched_to
 
@@ -145,7 +147,8 @@ class Stream:
             if remaining <= 0:
                 raise TimeoutError
             async with asyncio.timeout(remaining):
-                page = await self.feed.fetch(PageRequest(self.fetched_to, self.window))
+                ahead, self.ahead = self.ahead, None
+                page = await (ahead or self.feed.fetch(PageRequest(self.fetched_to, self.window)))
         except TimeoutError:
             self.failed = Timeout(self.name, "exceeded its time budget for this query")
         except UpstreamError as exc:
@@ -153,6 +156,27 @@ class Stream:
         if attempt is not None:
             attempt.record(self.failed)
         return None if self.failed is not None else page
+
+    def _read_ahead(self, got: int) -> None:
+        """Start reading the next window now when this one came short (the backend offers
+        what it can order so far: ABF, ``adapters/abf/changes.py``) and its last item can
+        still reach the page: the page then needs the next one, and waiting until the
+        merge has heard from every backend would put a slower backend's waves before it."""
+        if not self.more or got >= self.window or self.reachable is None:
+            return
+        tail = [r for _, r in self.buffer[-1:]]
+        if tail and not self.reachable(tail):
+            return
+        self.ahead = asyncio.ensure_future(
+            self.feed.fetch(PageRequest(self.fetched_to, self.window))
+        )
+        self.ahead.add_done_callback(_retrieved)
+
+    def close(self) -> None:
+        """Drop a window read ahead that the page did not need."""
+        if self.ahead is not None:
+            self.ahead.cancel()
+            self.ahead = None
 
     def pop(self) -> Any:
         """Consume the head."""
@@ -270,6 +294,12 @@ class Reach:
         return out
 
 
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    # A read-ahead's failure is met again by the fetch that uses it, or not needed.
+    if not task.cancelled():
+        task.exception()
+
+
 def _updated_at(record: ChangeRecord) -> datetime:
     return record.updated_at
 
@@ -298,24 +328,28 @@ async def merge_feeds(
     reach = Reach(streams, key, first, descending)
     for s in streams:
         s.reachable = reach
-    deadline = time.monotonic() + budget
-    await _fill_all(streams, deadline)
-    edges: list[tuple[Any, str]] = []
-    while len(edges) < first:
-        heads = [s for s in streams if s.buffer]
-        if not heads:
-            break
-        best = heads[0]
-        for s in heads[1:]:
-            a, b = key(s.buffer[0][1]), key(best.buffer[0][1])
-            if (a > b) if descending else (a < b):
-                best = s
-        record = best.pop()
+    try:
+        deadline = time.monotonic() + budget
+        await _fill_all(streams, deadline)
+        edges: list[tuple[Any, str]] = []
+        while len(edges) < first:
+            heads = [s for s in streams if s.buffer]
+            if not heads:
+                break
+            best = heads[0]
+            for s in heads[1:]:
+                a, b = key(s.buffer[0][1]), key(best.buffer[0][1])
+                if (a > b) if descending else (a < b):
+                    best = s
+            record = best.pop()
+            for s in streams:
+                s.settle()
+            edges.append((record, encode_cursor({s.name: s.position for s in streams}, digest)))
+            if len(edges) < first:  # refill only when the page needs more: has_next needs no read
+                await best.fill(deadline)
+    finally:
         for s in streams:
-            s.settle()
-        edges.append((record, encode_cursor({s.name: s.position for s in streams}, digest)))
-        if len(edges) < first:  # refill only when the page needs more: has_next needs no read
-            await best.fill(deadline)
+            s.close()
     reach.chosen = {id(record) for record, _ in edges}
     return MergedPage(
         edges=edges,

@@ -27,9 +27,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from adapters.base import ChangeFilter, EventFilter, PooledSource
+from adapters.base import ChangeFilter, EventFilter, PooledSource, fetch_each
 from adapters.errors import BadRequest, NotFound
-from adapters.gerrit import federation, mapping
+from adapters.gerrit import federation, links, mapping
 from adapters.gerrit.actions import GerritActions
 from adapters.gerrit.client import GerritClient, file_path
 from adapters.gerrit.ports import REVISION_OPTIONS
@@ -50,7 +50,8 @@ from adapters.gerrit.records import (
 )
 from adapters.gerrit.writes import GerritWrites
 from adapters.http import HttpClient, Params, Response
-from adapters.model import ChangeRecord, Event, Page, PageRequest, Project
+from adapters.links import Linked, LinkKeys, LinkQuery
+from adapters.model import ChangeRecord, Event, Page, PageRequest, Person, Project
 from adapters.passthrough import ANSWERED, Forward
 from adapters.paths import seg
 
@@ -321,6 +322,14 @@ class GerritSource(PooledSource, GerritWrites, GerritActions):
         await asyncio.gather(*(chunk(c) for c in chunks), *(single(o) for o in others))
         return [found.get(i) for i in ids]
 
+    async def link_keys(self, changes: Sequence[Any]) -> list[LinkKeys]:
+        """``LinkKeyReader`` (``links.py``)."""
+        return await links.link_keys(self, changes)
+
+    async def find_linked(self, query: LinkQuery) -> list[Linked]:
+        """``LinkFinder`` (``links.py``)."""
+        return await links.find_linked(self, query)
+
     # --- one change ------------------------------------------------------------------------
 
     async def change(self, change: str, options: Sequence[str] = ()) -> GerritChange:
@@ -351,6 +360,15 @@ class GerritSource(PooledSource, GerritWrites, GerritActions):
     async def messages(self, change: str) -> list[Message]:
         """The change's messages (from ``/detail``)."""
         return list((await self.change_detail(change)).messages or ())
+
+    async def get_people(self, ids: Sequence[str]) -> list[Person | None]:
+        """Accounts by id (``/accounts/{id}``, one request each: ``node(id)`` of a Person)."""
+
+        async def fetch(native_id: str) -> Person:
+            d = await self.client.get_json(f"/accounts/{self._path(seg, native_id)}")
+            return mapping.guarded(self.name, "account", lambda: mapping.account(self.name, d))
+
+        return await fetch_each(ids, fetch)
 
     async def reviewers(self, change: str) -> list[Reviewer]:
         """``/reviewers/``."""
