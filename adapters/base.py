@@ -372,6 +372,35 @@ class RevisionReader(Protocol):
         """The latest revision holding each patch (``None``: in none)."""
 
 
+class Placement(Protocol):
+    """One request's placement of patches in revisions (``WarmPlacer.placement``)."""
+
+    def warm(
+        self,
+        patches: Sequence[Patch],
+        reachable: Callable[[Sequence[Patch]], Sequence[Patch]],
+        results: bool,
+    ) -> None:
+        """Start, without waiting, placing these listed patches (a federated list's window,
+        before the merge has chosen the page); ``reachable`` keeps, when asked, those that
+        can still reach the page; ``results``: their test results will be asked too."""
+
+    async def patch_revisions(self, patch_ids: Sequence[str]) -> list[Revision | None]:
+        """As ``RevisionReader.patch_revisions``, reusing the reads ``warm`` started."""
+
+    async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
+        """As ``RevisionReader.revision_test_results``, reusing the reads ``warm`` started."""
+
+
+@runtime_checkable
+class WarmPlacer(Protocol):
+    """A revision-tracking source that can start placing a list's patches while the merge
+    still waits for other backends (one wave less on a dashboard page)."""
+
+    def placement(self) -> Placement:
+        """A placement for one request (its warmed reads are that request's only)."""
+
+
 @runtime_checkable
 class ResultReporter(Protocol):
     """Reports test results on revisions. Writes are never retried."""

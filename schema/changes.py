@@ -7,12 +7,15 @@ schema part how its change records become GraphQL types (``SchemaPart.changes``,
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from adapters import base, model
 from schema import descriptions as doc
@@ -21,7 +24,7 @@ from schema.context import Info, selects
 from schema.errors import UserInputError
 from schema.gerrit_base import check_query
 from schema.identity import people_keys
-from schema.merge import merge_page
+from schema.merge import Warm, merge_page
 from schema.pagination import Edge, PageInfo, merged_edges, page_size
 from schema.plugin import composition_of
 from schema.types import Change, ChangeState
@@ -167,6 +170,78 @@ def _converter(info: Info) -> Callable[[Any], Change]:
     return convert
 
 
+# Change fields answered by placing a patch in its revisions on revision-tracking kinds.
+PLACED_FIELDS = frozenset({"currentRevision", "checkState", "checks"})
+
+
+def _node_fields(info: Info) -> set[str]:
+    """The names of the fields selected on the connection's nodes (``nodes`` or
+    ``edges { node }``, through fragments)."""
+
+    def flat(selections: Any) -> list[SelectedField]:
+        out: list[SelectedField] = []
+        for sel in selections:
+            if isinstance(sel, SelectedField):
+                out.append(sel)
+            elif isinstance(sel, InlineFragment | FragmentSpread):
+                out.extend(flat(sel.selections))
+        return out
+
+    names: set[str] = set()
+    for connection in info.selected_fields:
+        for field in flat(connection.selections):
+            if field.name == "nodes":
+                names.update(f.name for f in flat(field.selections))
+            elif field.name == "edges":
+                for edge in flat(field.selections):
+                    if edge.name == "node":
+                        names.update(f.name for f in flat(edge.selections))
+    return names
+
+
+def _warmers(info: Info, names: Iterable[str], fields: set[str]) -> dict[str, Warm]:
+    """Backends whose placement can run ahead of the merge (their window's patches placed as
+    the window is read), when the page's fields need it (``Context.placement``)."""
+    if not PLACED_FIELDS & fields:
+        return {}
+    results = bool({"checks", "checkState"} & fields)
+    warm: dict[str, Warm] = {}
+    for name in names:
+        placement = info.context.placement(name)
+        if placement is not None:
+            warm[name] = functools.partial(_warm, placement, results=results)
+    return warm
+
+
+def _warm(
+    placement: base.Placement,
+    items: Sequence[Any],
+    reachable: Callable[[Sequence[Any]], Sequence[Any]],
+    results: bool,
+) -> None:
+    placement.warm([r for r in items if isinstance(r, model.Patch)], reachable, results)
+
+
+def _start_placing(info: Info, records: Iterable[Any], fields: set[str]) -> None:
+    """Load, as soon as the page is chosen, what its placed fields will load (the same
+    request loaders, so nothing is read twice): the revisions go out before the page's
+    objects are built rather than after."""
+    ctx = info.context
+    for r in records:
+        if not isinstance(r, model.Patch) or ctx.placement(r.backend) is None:
+            continue
+        checks = "checks" in fields or ("checkState" in fields and r.check_state is None)
+        load = ctx.checks if checks else ctx.patch_revision
+        task = asyncio.ensure_future(load(r.backend, r.id))
+        task.add_done_callback(_retrieved)
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    # The resolvers await the same loader futures and report any failure.
+    if not task.cancelled():
+        task.exception()
+
+
 async def resolve_changes(
     info: Info,
     first: int | None,
@@ -196,7 +271,11 @@ async def resolve_changes(
             total_count=None,
             missing_backends=[],
         )
-    page = await merge_page(listers, filters, count, after, descending, budget, breakers)
+    fields = _node_fields(info)
+    warm = _warmers(info, listers, fields)
+    page = await merge_page(listers, filters, count, after, descending, budget, breakers, warm)
+    if warm:
+        _start_placing(info, (record for record, _ in page.edges), fields)
     if selects(info, "checkState"):
         await info.context.prefetch_check_presence(record for record, _ in page.edges)
     edges, page_info = merged_edges(info, page, _converter(info))

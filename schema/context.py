@@ -76,6 +76,7 @@ class Context:
     notices: list[dict[str, Any]] = field(default_factory=list)
     _asked_patches: dict[str, dict[str, Patch]] = field(default_factory=dict)
     _check_presence: dict[tuple[str, str], bool | Exception] = field(default_factory=dict)
+    _placements: dict[str, base.Placement] = field(default_factory=dict)
 
     def notice(self, info: Any, code: str, message: str) -> None:
         """Say something about a field's answer that is not an error (``extensions.notices``)."""
@@ -173,9 +174,13 @@ class Context:
             rev = await self.patch_revision(backend, patch_id)
             if rev is None:
                 return []
-            found: list[Check] = await self._loader(
-                backend, "test-results", tracking.revision_test_results
-            ).load(rev.key)
+            placement = self.placement(backend)
+            batch = (
+                placement.revision_test_results
+                if placement is not None
+                else tracking.revision_test_results
+            )
+            found: list[Check] = await self._loader(backend, "test-results", batch).load(rev.key)
             return found
         src = self.capable(backend, base.PatchReader, "checks")
         result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(patch_id)
@@ -227,10 +232,21 @@ class Context:
         src = self.source(backend)
         if not base.provides(src, base.RevisionReader):
             return None
-        rev: Revision | None = await self._loader(
-            backend, "patch-revision", src.patch_revisions
-        ).load(patch_id)
+        placement = self.placement(backend)
+        batch = placement.patch_revisions if placement is not None else src.patch_revisions
+        rev: Revision | None = await self._loader(backend, "patch-revision", batch).load(patch_id)
         return rev
+
+    def placement(self, backend: str) -> base.Placement | None:
+        """This request's placement on ``backend`` where its kind can warm one (a federated
+        list warms it, ``schema/changes.py``; the patch-revision loader reuses its reads)."""
+        found = self._placements.get(backend)
+        if found is None:
+            src = self.source(backend)
+            if not base.provides(src, base.WarmPlacer):
+                return None
+            found = self._placements[backend] = src.placement()
+        return found
 
     async def series(self, backend: str, native_id: str) -> Series | None:
         """One series, batched per request."""

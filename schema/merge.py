@@ -23,6 +23,7 @@ import binascii
 import contextlib
 import hashlib
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,19 +65,32 @@ def matches(record: ChangeRecord, flt: ChangeFilter) -> bool:
     return not flt.people or author_matches(record.author, flt.people)
 
 
+# A feed's warm-up: its window's items and a filter of those that can still reach the page.
+Warm = Callable[[Sequence[Any], Callable[[Sequence[Any]], list[Any]]], None]
+
+
 @dataclass(frozen=True)
 class Feed:
     """One backend's part in a merged list: how to fetch a window and what to keep."""
 
     fetch: Callable[[PageRequest], Awaitable[Page[Any]]]
     keep: Callable[[Any], bool] = lambda _: True
+    # Told each window's kept items as soon as they are read, while the merge may still wait
+    # for slower backends, with a filter keeping those that can still reach the page.
+    warm: Warm | None = None
 
 
-def change_feed(lister: ChangeLister, flt: ChangeFilter, descending: bool) -> Feed:
+def change_feed(
+    lister: ChangeLister,
+    flt: ChangeFilter,
+    descending: bool,
+    warm: Warm | None = None,
+) -> Feed:
     """A backend's changes matching ``flt`` as a feed."""
     return Feed(
         fetch=lambda page: lister.list_changes(flt, page, descending),
         keep=lambda record: matches(record, flt),
+        warm=warm,
     )
 
 
@@ -93,6 +107,8 @@ class Stream:
     more: bool = True
     failed: UpstreamError | None = None
     breaker: CircuitBreaker | None = None
+    reachable: Callable[[Sequence[Any]], list[Any]] | None = None  # see ``Reach``
+    ahead: asyncio.Future[Page[Any]] | None = None  # the next window, read ahead
 
     def __post_init__(self) -> None:
         self.fetched_to = self.position
@@ -119,6 +135,9 @@ class Stream:
             self.fetched_to += len(page.items)
             self.more = page.has_next and bool(page.items)
             self.buffer = [(start + i, r) for i, r in enumerate(page.items) if self.feed.keep(r)]
+            if self.feed.warm is not None and self.buffer and self.reachable is not None:
+                self.feed.warm([r for _, r in self.buffer], self.reachable)
+            self._read_ahead(len(page.items))
             if not self.buffer and not self.more:
                 self.position = self.fetched_to
 
@@ -129,7 +148,8 @@ class Stream:
             if remaining <= 0:
                 raise TimeoutError
             async with asyncio.timeout(remaining):
-                page = await self.feed.fetch(PageRequest(self.fetched_to, self.window))
+                ahead, self.ahead = self.ahead, None
+                page = await (ahead or self.feed.fetch(PageRequest(self.fetched_to, self.window)))
         except TimeoutError:
             self.failed = Timeout(self.name, "exceeded its time budget for this query")
         except UpstreamError as exc:
@@ -137,6 +157,27 @@ class Stream:
         if attempt is not None:
             attempt.record(self.failed)
         return None if self.failed is not None else page
+
+    def _read_ahead(self, got: int) -> None:
+        """Start reading the next window now when this one came short (the backend offers
+        what it can order so far: ABF, ``adapters/abf/changes.py``) and its last item can
+        still reach the page: the page then needs the next one, and waiting until the
+        merge has heard from every backend would put a slower backend's waves before it."""
+        if not self.more or got >= self.window or self.reachable is None:
+            return
+        tail = [r for _, r in self.buffer[-1:]]
+        if tail and not self.reachable(tail):
+            return
+        self.ahead = asyncio.ensure_future(
+            self.feed.fetch(PageRequest(self.fetched_to, self.window))
+        )
+        self.ahead.add_done_callback(_retrieved)
+
+    def close(self) -> None:
+        """Drop a window read ahead that the page did not need."""
+        if self.ahead is not None:
+            self.ahead.cancel()
+            self.ahead = None
 
     def pop(self) -> Any:
         """Consume the head."""
@@ -198,9 +239,14 @@ async def merge_page(
     descending: bool = True,
     budget: float = 10.0,
     breakers: Breakers | None = None,
+    warm: Mapping[str, Warm] | None = None,
 ) -> MergedPage:
-    """``first`` changes after ``after`` across ``listers`` (in configuration order)."""
-    feeds = {n: change_feed(lister, filters[n], descending) for n, lister in listers.items()}
+    """``first`` changes after ``after`` across ``listers`` (in configuration order);
+    ``warm`` by backend: see ``Feed.warm``."""
+    warm = warm or {}
+    feeds = {
+        n: change_feed(lister, filters[n], descending, warm.get(n)) for n, lister in listers.items()
+    }
     digest = fingerprint(
         list(listers), sorted((n, repr(f)) for n, f in filters.items()), descending
     )
@@ -219,6 +265,40 @@ async def _fill_all(streams: Sequence[Stream], deadline: float) -> None:
     finally:
         for task in tasks:
             task.cancel()
+
+
+@dataclass
+class Reach:
+    """Which items can still reach the page: those with fewer than a page of known items
+    (every stream's unconsumed window) strictly ahead of them, then, once the page is
+    chosen, its items. Streams not yet answered are unknown, so this only ever keeps too
+    many; a warm-up (``Feed.warm``) reads nothing for an item it drops."""
+
+    streams: Sequence[Stream]
+    key: Callable[[Any], datetime]
+    first: int
+    descending: bool
+    chosen: set[int] | None = None
+
+    def __call__(self, records: Sequence[Any]) -> list[Any]:
+        if self.chosen is not None:
+            return [r for r in records if id(r) in self.chosen]
+        known = sorted(self.key(r) for s in self.streams for _, r in s.buffer)
+        out = []
+        for r in records:
+            k = self.key(r)
+            ahead = (
+                len(known) - bisect_right(known, k) if self.descending else bisect_left(known, k)
+            )
+            if ahead < self.first:
+                out.append(r)
+        return out
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    # A read-ahead's failure is met again by the fetch that uses it, or not needed.
+    if not task.cancelled():
+        task.exception()
 
 
 def _updated_at(record: ChangeRecord) -> datetime:
@@ -246,24 +326,32 @@ async def merge_feeds(
         Stream(n, feeds[n], positions.get(n, 0), first, breaker=breakers(n) if breakers else None)
         for n in names
     ]
-    deadline = time.monotonic() + budget
-    await _fill_all(streams, deadline)
-    edges: list[tuple[Any, str]] = []
-    while len(edges) < first:
-        heads = [s for s in streams if s.buffer]
-        if not heads:
-            break
-        best = heads[0]
-        for s in heads[1:]:
-            a, b = key(s.buffer[0][1]), key(best.buffer[0][1])
-            if (a > b) if descending else (a < b):
-                best = s
-        record = best.pop()
+    reach = Reach(streams, key, first, descending)
+    for s in streams:
+        s.reachable = reach
+    try:
+        deadline = time.monotonic() + budget
+        await _fill_all(streams, deadline)
+        edges: list[tuple[Any, str]] = []
+        while len(edges) < first:
+            heads = [s for s in streams if s.buffer]
+            if not heads:
+                break
+            best = heads[0]
+            for s in heads[1:]:
+                a, b = key(s.buffer[0][1]), key(best.buffer[0][1])
+                if (a > b) if descending else (a < b):
+                    best = s
+            record = best.pop()
+            for s in streams:
+                s.settle()
+            edges.append((record, encode_cursor({s.name: s.position for s in streams}, digest)))
+            if len(edges) < first:  # refill only when the page needs more: has_next needs no read
+                await best.fill(deadline)
+    finally:
         for s in streams:
-            s.settle()
-        edges.append((record, encode_cursor({s.name: s.position for s in streams}, digest)))
-        if len(edges) < first:  # refill only when the page needs more: has_next needs no read
-            await best.fill(deadline)
+            s.close()
+    reach.chosen = {id(record) for record, _ in edges}
     return MergedPage(
         edges=edges,
         has_next=any(s.live for s in streams),

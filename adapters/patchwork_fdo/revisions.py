@@ -13,9 +13,10 @@ applied in the same newest-first order as one-by-one reading, so the placement i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from asyncio import Future
+from collections.abc import Awaitable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from adapters.errors import BadPayload, BadRequest
 from adapters.model import Check, NewTestResult, Patch, Revision, TrackedSeries
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from adapters.patchwork_fdo.source import FdoSource
 
 REVISION_READS = 8  # candidate series' revision lists read at once per group (a bound)
+T = TypeVar("T")
+Listed = list[TrackedSeries]
 
 
 async def patch_checks(src: FdoSource, ids: Sequence[str]) -> list[list[Check]]:
@@ -37,61 +40,167 @@ async def patch_checks(src: FdoSource, ids: Sequence[str]) -> list[list[Check]]:
     return [results.get(k, []) if k is not None else [] for k in keys]
 
 
-async def patch_revisions(src: FdoSource, ids: Sequence[str]) -> list[Revision | None]:
-    """The latest revision holding each patch (``None``: in none).
-
-    A patch names no series, but its series was submitted by the same person no later than
-    the patch: one list of that submitter's series per (project, submitter) of the batch (all
-    groups at once), then their revisions newest series first until every patch is placed.
-    """
-    unseen = [i for i in ids if i not in src._seen]
-    fetched = dict(zip(unseen, await src.get_patches(unseen), strict=True)) if unseen else {}
-    patches = [src._seen.get(i) if i in src._seen else fetched.get(i) for i in ids]
+def groups_of(patches: Iterable[Patch | None]) -> dict[tuple[str, str], list[Patch]]:
+    """Patches by (project, submitter): each group is placed from one series list."""
     groups: dict[tuple[str, str], list[Patch]] = {}
     for p in patches:
         if p is not None and p.submitter is not None:
             groups.setdefault((p.project.id, p.submitter.id), []).append(p)
+    return groups
+
+
+def span(members: Sequence[Patch]) -> tuple[datetime, datetime]:
+    """The (latest, oldest) date of a group's patches."""
+    return max(p.date for p in members), min(p.date for p in members)
+
+
+class Reads:
+    """One request's placement reads, each issued once and shared (per-id futures): a
+    group's series list (reused for any span inside the one it was read for), each series'
+    revisions, each revision's test results. A placement without a request scope uses its
+    own, so it reads what it always read."""
+
+    def __init__(self, src: FdoSource) -> None:
+        self.src = src
+        self._lists: dict[tuple[str, str], tuple[datetime, datetime, Future[Listed]]] = {}
+        self._revisions: dict[str, Future[list[Revision]]] = {}
+        self._results: dict[str, Future[list[Check]]] = {}
+
+    def series_list(
+        self, project: str, submitter: str, latest: datetime, oldest: datetime
+    ) -> Future[Listed]:
+        """The group's series list for a span; one read for a wider span serves it (narrowed
+        by ``_place`` as the server would have)."""
+        hit = self._lists.get((project, submitter))
+        if hit is not None and hit[0] >= latest and hit[1] <= oldest:
+            return hit[2]
+        read = started(_series_list(self.src, project, submitter, latest, oldest))
+        if hit is None:
+            self._lists[(project, submitter)] = (latest, oldest, read)
+        return read
+
+    def has_revisions(self, series_id: str) -> bool:
+        return series_id in self._revisions
+
+    async def series_revisions(self, series_ids: Sequence[str]) -> list[list[Revision]]:
+        missing = [i for i in dict.fromkeys(series_ids) if i not in self._revisions]
+        if missing:
+            self._revisions.update(_split(missing, self.src.series_revisions(missing)))
+        return [await self._revisions[i] for i in series_ids]
+
+    async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
+        missing = [k for k in dict.fromkeys(keys) if k not in self._results]
+        if missing:
+            self._results.update(_split(missing, self.src.revision_test_results(missing)))
+        return [await self._results[k] for k in keys]
+
+
+def started(work: Awaitable[T]) -> Future[T]:
+    """``work`` running on its own; a failure nobody awaits (its patches left the page) is
+    not logged as never retrieved."""
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(_retrieved)
+    return task
+
+
+def _retrieved(task: Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _split(ids: Sequence[str], batch: Awaitable[Sequence[T]]) -> dict[str, Future[T]]:
+    """One future per id of a batch read (in the order of ``ids``)."""
+    loop = asyncio.get_running_loop()
+    futures: dict[str, Future[T]] = {i: loop.create_future() for i in ids}
+    for f in futures.values():
+        f.add_done_callback(_retrieved)
+
+    def settle(task: Future[Sequence[T]]) -> None:
+        error = None if task.cancelled() else task.exception()
+        for n, f in enumerate(futures.values()):
+            if task.cancelled():
+                f.cancel()
+            elif error is not None:
+                f.set_exception(error)
+            else:
+                f.set_result(task.result()[n])
+
+    started(batch).add_done_callback(settle)
+    return futures
+
+
+async def patch_revisions(
+    src: FdoSource, ids: Sequence[str], reads: Reads | None = None
+) -> list[Revision | None]:
+    """The latest revision holding each patch (``None``: in none).
+
+    A patch names no series, but its series was submitted by the same person no later than
+    the patch: one list of that submitter's series per (project, submitter) of the batch (all
+    groups at once), then their revisions newest series first until every patch is placed
+    (through ``reads``: a warmed placement's, ``adapters/patchwork_fdo/placement.py``).
+    """
+    unseen = [i for i in ids if i not in src._seen]
+    fetched = dict(zip(unseen, await src.get_patches(unseen), strict=True)) if unseen else {}
+    patches = [src._seen.get(i) if i in src._seen else fetched.get(i) for i in ids]
+    shared = reads or Reads(src)
     placed: dict[str, Revision] = {}
-    for found in await asyncio.gather(*(_place(src, *key, ms) for key, ms in groups.items())):
+    groups = groups_of(patches).items()
+    for found in await asyncio.gather(*(place(shared, *key, ms) for key, ms in groups)):
         placed.update(found)
     return [placed.get(p.id) if p is not None else None for p in patches]
 
 
-async def _place(
-    src: FdoSource, project: str, submitter: str, members: Sequence[Patch]
-) -> dict[str, Revision]:
-    """One (project, submitter) group's patches → their latest revision."""
-    latest, oldest = max(p.date for p in members), min(p.date for p in members)
+async def _series_list(
+    src: FdoSource, project: str, submitter: str, latest: datetime, oldest: datetime
+) -> Listed:
+    """``submitter``'s series that can hold a patch of theirs sent between ``oldest`` and
+    ``latest``: submitted no later, updated since (see ``_may_hold``)."""
     params = {
         "submitter": submitter,
         "submitted_before": format_server_date(latest + ONE_SECOND, src.name),
-        "updated_since": format_server_date(oldest - ONE_SECOND, src.name),  # see _may_hold
+        "updated_since": format_server_date(oldest - ONE_SECOND, src.name),
     }
     items = await src.client.all_items(f"projects/{project}/series/", params)
+    return [src._series(d, {}) for d in items]
+
+
+async def place(
+    reads: Reads, project: str, submitter: str, members: Sequence[Patch]
+) -> dict[str, Revision]:
+    """One (project, submitter) group's patches → their latest revision: candidates newest
+    first; revisions already read (or being read) are applied in order without a read, the
+    others read ``REVISION_READS`` at a time, until every patch is placed."""
+    latest, oldest = span(members)
+    listed = await reads.series_list(project, submitter, latest, oldest)
     candidates = sorted(
-        (src._series(d, {}) for d in items),
+        (c for c in listed if c.date < latest + ONE_SECOND and _may_hold(c, oldest)),
         key=lambda x: (x.date, numeric_key(x.id)),
         reverse=True,
-    )
-    candidates = [c for c in candidates if _may_hold(c, oldest)]  # also if the filter is ignored
+    )  # also filtered here if the server ignores the filters
     pending = {p.id for p in members}
     placed: dict[str, Revision] = {}
-    while pending and candidates:
-        batch = candidates[:REVISION_READS]
-        del candidates[: len(batch)]
-        for revisions in await src.series_revisions([s.id for s in batch]):
+    at = 0
+    while pending and at < len(candidates):
+        end = at
+        while end < len(candidates) and reads.has_revisions(candidates[end].id):
+            end += 1
+        if end == at:  # the next one is not read yet
+            end = min(at + REVISION_READS, len(candidates))
+        for revisions in await reads.series_revisions([s.id for s in candidates[at:end]]):
             for rev in sorted(revisions, key=lambda r: r.version, reverse=True):
                 for pid in pending & set(rev.patch_ids):
                     placed[pid] = rev
                 pending -= set(rev.patch_ids)
+        at = end
     return placed
 
 
 def _may_hold(series: TrackedSeries, oldest: datetime) -> bool:
     """Whether ``series`` can hold a patch sent at ``oldest`` or later: its last update (a new
-    revision, a test result) is no earlier than the revision that brought the patch. Unknown
-    update times keep the series."""
-    return series.updated is None or series.updated + ONE_SECOND >= oldest
+    revision, a test result) is no earlier than the revision that brought the patch (within
+    the second, as ``updated_since`` asks the server: strictly newer). Unknown update times
+    keep the series."""
+    return series.updated is None or series.updated > oldest - ONE_SECOND
 
 
 async def report_test_result(src: FdoSource, key: str, result: NewTestResult) -> Check:

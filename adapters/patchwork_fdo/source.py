@@ -76,6 +76,7 @@ from adapters.patchwork_fdo.keys import numeric as _numeric
 from adapters.patchwork_fdo.keys import numeric_key as _numeric_key
 from adapters.patchwork_fdo.keys import revision_key as _revision_key
 from adapters.patchwork_fdo.keys import window as _window
+from adapters.patchwork_fdo.placement import Placement
 from adapters.paths import BadSegment, digits, seg
 
 T = TypeVar("T")
@@ -356,15 +357,12 @@ class FdoSource(PooledSource, FdoActions):
         self._remember(out)
         return out
 
-    async def patch_checks(self, ids: Sequence[str]) -> list[list[Check]]:
-        """The test results of the latest revision holding each patch: the fork attaches
-        results to revisions, and they are what a patch's checks roll up to."""
-        return await revisions.patch_checks(self, ids)
+    # A patch's latest revision, its checks, a request's placement: revisions.py, placement.py
+    patch_checks = revisions.patch_checks
+    patch_revisions = revisions.patch_revisions
 
-    async def patch_revisions(self, ids: Sequence[str]) -> list[Revision | None]:
-        """The latest revision holding each patch (``None``: in none); see
-        ``revisions.patch_revisions``."""
-        return await revisions.patch_revisions(self, ids)
+    def placement(self) -> Placement:
+        return Placement(self)
 
     async def list_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool

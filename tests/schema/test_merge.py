@@ -197,3 +197,52 @@ def test_breaker_ignores_answers_that_are_not_failures() -> None:
     assert breaker.state == "closed"
     breaker.record(Unavailable("b", "down"))
     assert breaker.state == "open" and not breaker.allow()
+
+
+class Gated(FakeLister):
+    """Answers only once ``gate`` is set (a slower backend)."""
+
+    def __init__(self, changes: list[FakeChange], gate: asyncio.Event) -> None:
+        super().__init__(changes, cap=100)
+        self.gate = gate
+
+    async def list_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[ChangeRecord]:
+        async with asyncio.timeout(5):  # a guard against a hang, not a timing assertion
+            await self.gate.wait()
+        return await super().list_changes(flt, page, descending)
+
+
+class Short(FakeLister):
+    """Offers 2 items per window (what it can order so far) and opens ``gate`` on its
+    second read."""
+
+    def __init__(self, changes: list[FakeChange], gate: asyncio.Event) -> None:
+        super().__init__(changes, cap=2)
+        self.gate = gate
+
+    async def list_changes(
+        self, flt: ChangeFilter, page: PageRequest, descending: bool
+    ) -> Page[ChangeRecord]:
+        if self.calls == 1:
+            self.gate.set()
+        return await super().list_changes(flt, page, descending)
+
+
+async def test_merge_reads_a_short_window_s_next_one_before_slower_backends_answer() -> None:
+    gate = asyncio.Event()
+    short = Short(_backend("abf", [50, 49, 48, 47, 46], cap=2).changes, gate)
+    slow = Gated(_backend("pw", [10, 9, 8], cap=100).changes, gate)
+    listers = {"pw": slow, "abf": short}
+    page = await merge_page(listers, {n: ChangeFilter() for n in listers}, 5, None)
+    assert [r.backend for r, _ in page.edges] == ["abf"] * 5  # read ahead, or the gate hangs
+    assert short.calls == 3
+
+
+async def test_merge_reads_no_window_ahead_for_items_that_cannot_reach_the_page() -> None:
+    short = _backend("abf", [1, 2, 3], cap=2)
+    listers = {"pw": _backend("pw", [40, 41, 42], cap=100), "abf": short}
+    page = await merge_page(listers, {n: ChangeFilter() for n in listers}, 3, None)
+    assert [r.backend for r, _ in page.edges] == ["pw"] * 3
+    assert short.calls == 1
