@@ -53,7 +53,8 @@ async def _answer(gateway: Gateway, body: bytes, headers: dict[str, str]) -> tup
     try:
         decoded: Any = resp.json()
     except ValueError:  # a stream: its cost report changes from one request to the next
-        decoded = re.sub(r'"(remaining|requestId)":("\w+"|\d+)', "", resp.text)
+        decoded = re.sub(r'"(remaining|requestId|resetAt)":("[^"]*"|\d+)', "", resp.text)
+        decoded = re.sub(r"Content-Length: \d+", "", decoded)
     if isinstance(decoded, dict):
         decoded.pop("extensions", None)  # the cost report: the same, but keep it out of it
         for error in decoded.get("errors") or ():
