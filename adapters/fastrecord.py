@@ -4,8 +4,13 @@ A frozen dataclass's ``__init__`` sets each field with ``object.__setattr__(self
 (frozen forbids plain assignment), which looks the attribute up through the type on every
 field. A list page builds ~50 fields per patch (patch, project, submitter, series summary),
 so mappings on the hot path use :func:`builder` instead: a generated function taking every
-field positionally, in declaration order, that allocates the instance and stores each value
-through the slot's own descriptor. The result is the same object ``cls(...)`` would build —
+field positionally, in declaration order, that allocates the instance as a *building twin*
+and then sets its ``__class__`` to ``cls``. The twin is a subclass adding nothing to the
+layout (so CPython allows the class change) whose ``__setattr__`` and ``__delattr__`` are
+``object``'s: its type then sets attributes generically, which the interpreter specialises
+into a direct slot store (no descriptor call, no argument tuple; with either of the two
+left to the frozen dataclass, every store would go through a Python-level lookup).
+The result is the same object ``cls(...)`` would build —
 ``tests/adapters/patchwork/test_mapping_fast.py`` compares both over recorded and generated
 payloads. Classes the shortcut cannot reproduce exactly (``__post_init__``, fields excluded
 from ``__init__``, no slots) get ``cls`` itself back.
@@ -34,11 +39,14 @@ def builder(cls: type[T]) -> Callable[..., T]:
         or any(not n.isidentifier() or n.startswith("_") for n in names)
     ):
         return cls  # the shortcut would not be exact: construct normally
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    for name in names:
-        namespace[f"_set_{name}"] = cls.__dict__[name].__set__
-    body = "".join(f"    _set_{n}(o, {n})\n" for n in names)
-    source = f"def build({', '.join(names)}):\n    o = _new(_cls)\n{body}    return o\n"
+    plain = {"__setattr__": object.__setattr__, "__delattr__": object.__delattr__}
+    twin = type(f"_Building{cls.__name__}", (cls,), {"__slots__": (), **plain})
+    namespace: dict[str, Any] = {"_new": object.__new__, "_twin": twin, "_cls": cls}
+    body = "".join(f"    o.{n} = {n}\n" for n in names)
+    source = (
+        f"def build({', '.join(names)}):\n    o = _new(_twin)\n{body}"
+        "    o.__class__ = _cls\n    return o\n"
+    )
     exec(compile(source, f"<builder {cls.__qualname__}>", "exec"), namespace)
     built: Callable[..., T] = namespace["build"]
     built.__qualname__ = built.__name__ = f"build_{cls.__name__}"

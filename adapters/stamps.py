@@ -15,6 +15,9 @@ of stamps:
   re-reading a list that did not change: the upstream request is made as always (so nothing
   is ever staler than without it), and only the parse, the mapping to records and the
   rendering are skipped. A changed byte means a new stamp, so nothing derived is reused.
+  An answer seen for the first time gets no stamp at all (``None``): only an answer that
+  came back unchanged once is worth keeping anything for, so a URL whose answers change on
+  every read (a busy list) never pays for storing and evicting what is never reused.
 
 Stamps are per ``HttpClient`` (one per backend and per caller credential), so two
 credentials never share a stamp. Both memos are bounded (entries and bytes), least recently
@@ -70,32 +73,34 @@ class ContentStamps:
         self._entries = entries
         self._budget = budget
         self._used = 0
-        self._last: OrderedDict[str, tuple[int, tuple[tuple[str, str], ...], bytes, str]] = (
+        self._last: OrderedDict[str, tuple[int, tuple[tuple[str, str], ...], bytes, str | None]] = (
             OrderedDict()
         )
         self.reused = 0  # answers that got the previous answer's stamp (unchanged)
         self.stamped = 0  # answers stamped in all
 
-    def stamp(self, url: str, status: int, headers: Mapping[str, str], body: bytes) -> str:
-        """The stamp of this answer: the previous one's for ``url`` when identical."""
+    def stamp(self, url: str, status: int, headers: Mapping[str, str], body: bytes) -> str | None:
+        """The stamp of this answer when it is the previous one's for ``url`` again (the
+        same stamp from then on); ``None`` for an answer not seen before."""
         self.stamped += 1
         head = _headers_key(headers)
         last = self._last.get(url)
         if last is not None and last[2] == body and last[0] == status and last[1] == head:
             self._last.move_to_end(url)
             self.reused += 1
+            if last[3] is None:  # its first repeat: from now on it is worth memoising
+                last = self._last[url] = (status, head, body, _new_stamp())
             return last[3]
-        stamp = _new_stamp()
         if last is not None:
             del self._last[url]
             self._used -= len(last[2])
         if len(body) <= self._budget:
-            self._last[url] = (status, head, body, stamp)
+            self._last[url] = (status, head, body, None)
             self._used += len(body)
             while len(self._last) > self._entries or self._used > self._budget:
                 _, dropped = self._last.popitem(last=False)
                 self._used -= len(dropped[2])
-        return stamp
+        return None
 
     def __len__(self) -> int:
         return len(self._last)

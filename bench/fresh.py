@@ -27,15 +27,13 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import orjson
-from aiohttp import web
 
 from bench import queries as q
+from bench.changing import changing_proxy
 from bench.load import Result, Target, count_requests, have_wrk
 from bench.procs import free_port, spawn, stop
 from bench.throughput import Fleet, _graphql, _mesh, measure_point, start_revgates
@@ -43,66 +41,6 @@ from bench.throughput import Fleet, _graphql, _mesh, measure_point, start_revgat
 SERVER_CPU, CLIENT_CPU = 0, 1
 MODES = ("static", "one", "all")
 SHAPES = ("list-100", "list-20", "single")
-# Headers a rewritten body cannot keep: validators of the old bytes, and framing.
-_DROP = {"etag", "last-modified", "content-length", "transfer-encoding", "content-encoding"}
-
-
-class ChangingProxy:
-    """Forwards to ``upstream`` and rewrites JSON answers according to ``mode``."""
-
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.mode = "static"
-        self.counter = 0
-        self.session: aiohttp.ClientSession | None = None
-
-    def _rewrite(self, payload: Any) -> Any:
-        self.counter += 1
-        mark = f" #{self.counter}"
-        if isinstance(payload, dict) and "name" in payload:
-            payload["name"] += mark
-        elif isinstance(payload, list) and payload:
-            for item in payload if self.mode == "all" else payload[:1]:
-                if isinstance(item, dict) and "name" in item:
-                    item["name"] += mark
-        return payload
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        assert self.session is not None
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "host"}
-        # Conditional requests would let a server keep an answer the proxy is about to change.
-        headers.pop("If-None-Match", None)
-        headers.pop("If-Modified-Since", None)
-        async with self.session.request(
-            request.method,
-            self.upstream + request.path_qs,
-            headers=headers,
-            data=await request.read(),
-            allow_redirects=False,
-        ) as up:
-            body = await up.read()
-            out = {k: v for k, v in up.headers.items() if k.lower() not in _DROP}
-            if self.mode != "static" and up.content_type == "application/json" and body:
-                body = orjson.dumps(self._rewrite(orjson.loads(body)))
-            return web.Response(status=up.status, body=body, headers=out)
-
-
-@asynccontextmanager
-async def changing_proxy(upstream: str) -> AsyncIterator[tuple[ChangingProxy, str]]:
-    """The proxy served on 127.0.0.1 (in this process, which runs on the client CPU)."""
-    proxy = ChangingProxy(upstream)
-    proxy.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", proxy.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield proxy, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-        await proxy.session.close()
 
 
 def _queries(first: int) -> tuple[str, str]:

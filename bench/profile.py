@@ -66,8 +66,12 @@ async def _asgi_post(app: Any, body: bytes) -> tuple[int, bytes]:
 
 
 @contextlib.asynccontextmanager
-async def bench_app(fast: bool) -> AsyncIterator[Any]:
-    """The app over a simulator child process (100 generated patches), its backends open."""
+async def bench_app(
+    fast: bool, memo: bool = True, changing: str | None = None
+) -> AsyncIterator[Any]:
+    """The app over a simulator child process (100 generated patches), its backends open;
+    ``memo=False`` sets ``content_memo = false``; ``changing`` puts ``bench.changing``'s
+    rewriting proxy (a child process too) in between, in that mode (``one``, ``all``)."""
     port = free_port()
     # the simulator package has no ``__main__`` since it became a sub-package
     run_simulator = "from adapters.patchwork.simulator import main; main()"
@@ -75,7 +79,13 @@ async def bench_app(fast: bool) -> AsyncIterator[Any]:
         ["-c", run_simulator, "--port", str(port), "--generated", "100"],
         f"http://127.0.0.1:{port}/api/",
     )
+    children = [sim]
     try:
+        if changing is not None:
+            upstream, port = f"http://127.0.0.1:{port}", free_port()
+            args = ["-m", "bench.changing", "--upstream", upstream, "--port", str(port)]
+            proxy = await spawn([*args, "--mode", changing], f"http://127.0.0.1:{port}/api/")
+            children.append(proxy)
         settings = settings_from_dict(
             {
                 "backends": [
@@ -84,6 +94,7 @@ async def bench_app(fast: bool) -> AsyncIterator[Any]:
                         "kind": "patchwork",
                         "url": f"http://127.0.0.1:{port}",
                         "token_env": "T",
+                        "content_memo": memo,
                     }
                 ],
                 "api_keys": [
@@ -105,7 +116,7 @@ async def bench_app(fast: bool) -> AsyncIterator[Any]:
         finally:
             await app.state.backends.close()
     finally:
-        await stop([sim])
+        await stop(children)
 
 
 async def warm(app: Any, query: str) -> bytes:
@@ -119,9 +130,9 @@ async def warm(app: Any, query: str) -> bytes:
     return body
 
 
-async def run(requests: int, profile: bool, fast: bool) -> None:
+async def run(requests: int, profile: bool, fast: bool, memo: bool = True) -> None:
     """Measure (and optionally profile) both queries."""
-    async with bench_app(fast) as app:
+    async with bench_app(fast, memo) as app:
         for name, query in (("list-100", LIST_QUERY), ("single", SINGLE_QUERY)):
             body = await warm(app, query)
             prof = cProfile.Profile() if profile else None
@@ -147,11 +158,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top functions")
     parser.add_argument("--slow", action="store_true", help="only normal execution")
+    parser.add_argument("--memo-off", action="store_true", help="content_memo = false")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONHASHSEED", "0")
     modes = [False] if args.slow else [True] if args.profile else [False, True]
     for fast in modes:
-        asyncio.run(run(args.requests, args.profile, fast))
+        asyncio.run(run(args.requests, args.profile, fast, not args.memo_off))
 
 
 if __name__ == "__main__":

@@ -69,11 +69,13 @@ from gateway.metrics import CountRequests, Metrics
 from gateway.over_http import (
     GRAPHQL_RESPONSE,
     MultipartTransport,
+    PlainPosts,
     ResumableSSETransport,
     cache_control,
     etag,
     etag_matches,
     is_request_error,
+    request_data,
     root_fields,
     wants_graphql_response,
 )
@@ -174,6 +176,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self._access = access
         self._origin_allowed = origin_matcher(settings.server.cors_origins)
         self._max_ages = dict(settings.server.cache_max_age)
+        self._plain = PlainPosts(self._get_stream_transport_from_headers)
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         # Only asked for cross-origin handshakes: the same rule as CORS (gateway/cors.py).
@@ -295,7 +298,10 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
         """The request, with a persisted query's hash replaced by its text."""
-        data = await super().parse_http_body(request)
+        if self._plain.applies(request):  # what strawberry would read, without its header parse
+            data = request_data(self, self.parse_json(await request.get_body()))
+        else:
+            data = await super().parse_http_body(request)
         if isinstance(data, list):
             return [await self._resolve(item) for item in data]
         return await self._resolve(data)

@@ -14,6 +14,10 @@
   ``no-cache`` at 0. Every successful GET answer has an ``ETag`` over its ``data`` (not over
   ``extensions``, whose cost report changes on every request); a matching ``If-None-Match``
   is a 304 with no body (the query still ran: freshness, not cost, is what it saves).
+- **Plain JSON POSTs** (``PlainPosts``): strawberry parses the ``Content-Type`` and ``Accept``
+  headers with ``email.message`` on every request to choose between JSON, multipart and the
+  streaming transports; the choice depends on those two strings alone, so it is kept per
+  pair, and a plain JSON POST's body is read as strawberry reads it (``request_data``).
 """
 
 from __future__ import annotations
@@ -24,13 +28,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, parse
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.http.streaming import JSONEncoder, MultipartSubscriptionTransport, SSETransport
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+PLAIN_POST_ENTRIES = 256  # (Content-Type, Accept) pairs kept: header values are the caller's
 # Errors that stop a request before anything executes (the spec's "request errors").
 REQUEST_ERROR_CODES = frozenset(
     {
@@ -161,3 +168,68 @@ class MultipartTransport(MultipartSubscriptionTransport):
         self, allowed_operation_types: set[OperationType]
     ) -> Iterable[OperationType]:
         return {*allowed_operation_types, OperationType.SUBSCRIPTION}
+
+
+class PlainPosts:
+    """Which requests strawberry's ``parse_http_body`` reads as one JSON body over plain HTTP:
+    a POST whose media type contains ``application/json`` and whose ``Accept`` picks no
+    streaming transport. Known per (Content-Type, Accept) pair, bounded (cleared when full)."""
+
+    def __init__(self, transport: Any) -> None:
+        # ``transport(headers)``: the view's streaming transport for these headers, or None
+        self._transport = transport
+        self._known: dict[tuple[str, str], bool] = {}
+
+    def applies(self, request: Any) -> bool:
+        """``request``: strawberry's request adapter."""
+        if request.method != "POST":
+            return False
+        headers = request.headers
+        key = (request.content_type or "", headers.get("accept", ""))
+        known = self._known.get(key)
+        if known is None:
+            mime, _ = parse_content_type(key[0])
+            known = "application/json" in mime and self._transport(headers) is None
+            if len(self._known) >= PLAIN_POST_ENTRIES:
+                self._known.clear()
+            self._known[key] = known
+        return known
+
+
+def request_data(view: Any, data: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+    """A decoded plain JSON POST body as strawberry's ``parse_http_body`` (0.341) makes it
+    (same checks, same 400s; ``tests/gateway/test_plain_posts.py`` compares both)."""
+    if isinstance(data, list):
+        view._validate_batch_request(data, protocol="http")
+        return [
+            GraphQLRequestData(
+                query=item.get("query"),
+                variables=item.get("variables"),
+                operation_name=item.get("operationName"),
+                extensions=item.get("extensions"),
+                protocol="http",
+            )
+            for item in data
+        ]
+    query = data.get("query")
+    if not isinstance(query, str | None):
+        raise HTTPException(
+            400, "The GraphQL operation's `query` must be a string or null, if provided."
+        )
+    variables = data.get("variables")
+    if not isinstance(variables, dict | None):
+        raise HTTPException(
+            400, "The GraphQL operation's `variables` must be an object or null, if provided."
+        )
+    extensions = data.get("extensions")
+    if not isinstance(extensions, dict | None):
+        raise HTTPException(
+            400, "The GraphQL operation's `extensions` must be an object or null, if provided."
+        )
+    return GraphQLRequestData(
+        query=query,
+        variables=variables,
+        operation_name=data.get("operationName"),
+        extensions=extensions,
+        protocol="http",
+    )

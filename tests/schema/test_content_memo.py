@@ -3,7 +3,10 @@
 ``adapters/stamps.py`` stamps uncached answers by content; the Patchwork client keeps the
 window (and the source its page of records) per stamp, and the fast path keeps the list it
 built from a page of records (``schema.execution.ListMemo``, one per app). Every query still
-makes its upstream request; a change on the backend shows in the very next answer.
+makes its upstream request; a change on the backend shows in the very next answer. Only an
+answer that came back unchanged once is kept: the first read of an answer keeps nothing, its
+first repeat builds and keeps, later repeats reuse; answers that change on every read are
+never stored (the memo must not cost what it cannot repay).
 """
 
 from __future__ import annotations
@@ -67,12 +70,15 @@ async def test_unchanged_list_is_fetched_but_not_mapped_or_built_again(
     first, upstream = await _list(gw)
     assert upstream >= 1 and len(first) == 100 and mapped[0] == 100
     memo = _memo(gw)
+    kept = len(memo)
+    repeated, upstream = await _list(gw)  # the first repeat: built again, and now kept
+    assert upstream == 1 and mapped[0] == 200 and len(memo) == kept + 1
     hits = memo.hits
     second, upstream = await _list(gw)
     assert upstream == 1  # the upstream is asked every time
-    assert mapped[0] == 100  # … but its unchanged answer is not parsed or mapped again
+    assert mapped[0] == 200  # … but its unchanged answer is not parsed or mapped again
     assert memo.hits == hits + 1  # and the response list is not built again
-    assert second == first
+    assert second == first == repeated
     metrics = (await gw.client.get("/metrics")).text
     assert 'revgate_content_answers_total{backend="pw"}' in metrics
     unchanged = re.search(r'revgate_content_unchanged_total\{backend="pw"\} (\S+)', metrics)
@@ -83,16 +89,34 @@ async def test_a_change_on_the_backend_shows_in_the_next_answer(
     gw: Gateway, data: PatchworkData, mapped: list[int]
 ) -> None:
     first, _ = await _list(gw)
+    await _list(gw)  # kept from here on
     [native] = [k for k, p in data.patches.items() if p["name"] == first[0]["title"]]
     data.patches[native]["name"] = "renamed on the backend"
     memo = _memo(gw)
     hits = memo.hits
     second, upstream = await _list(gw)
-    assert upstream == 1 and mapped[0] == 200 and memo.hits == hits
+    assert upstream == 1 and mapped[0] == 300 and memo.hits == hits
     assert second[0]["title"] == "renamed on the backend"
     assert second[1:] == first[1:]
     third, _ = await _list(gw)
-    assert third == second and mapped[0] == 200
+    fourth, _ = await _list(gw)
+    assert third == fourth == second and mapped[0] == 400 and memo.hits == hits + 1
+
+
+async def test_answers_that_change_on_every_read_are_never_kept(
+    gw: Gateway, data: PatchworkData, mapped: list[int]
+) -> None:
+    first, _ = await _list(gw)
+    [native] = [k for k, p in data.patches.items() if p["name"] == first[0]["title"]]
+    memo = _memo(gw)
+    hits, kept = memo.hits, len(memo)
+    for n in range(4):
+        data.patches[native]["name"] = f"renamed {n}"
+        nodes, upstream = await _list(gw)
+        assert upstream == 1 and nodes[0]["title"] == f"renamed {n}"
+    assert mapped[0] == 500 and memo.hits == hits and len(memo) == kept
+    source = gw.sources["pw"]
+    assert len(source.client._windows) == 0  # type: ignore[attr-defined]
 
 
 async def test_content_memo_off_rebuilds_every_time(data: PatchworkData, mapped: list[int]) -> None:
@@ -187,15 +211,16 @@ async def test_unchanged_object_is_fetched_but_not_mapped_again(
     key = next(iter(data.patches))
     native = str(key)
     first, _ = await _one(gw, native)
-    assert mapped[0] == 1
+    await _one(gw, native)  # its first repeat: mapped again, and kept
+    assert mapped[0] == 2
     second, upstream = await _one(gw, native)
-    assert upstream == 1 and mapped[0] == 1 and second == first  # asked, not mapped again
+    assert upstream == 1 and mapped[0] == 2 and second == first  # asked, not mapped again
     data.patches[key]["name"] = "renamed on the backend"
     third, upstream = await _one(gw, native)
-    assert upstream == 1 and mapped[0] == 2 and third["title"] == "renamed on the backend"
+    assert upstream == 1 and mapped[0] == 3 and third["title"] == "renamed on the backend"
     other = next(k for k in data.patches if k != key)
     await _one(gw, str(other))  # another URL: its own record
-    assert mapped[0] == 3
+    assert mapped[0] == 4
 
 
 async def test_object_records_are_not_kept_with_the_memo_off(

@@ -220,7 +220,8 @@ def test_fast_path_answers_as_normal_execution(
     racy = slow.get("data") is None and " again: " in query
     runs = [
         harness.query(query, variables, fast=True),
-        # again: unchanged upstream answers, so memoised pages and lists (adapters/stamps.py)
+        # again: unchanged upstream answers (the slow run saw them first, the first fast run
+        # kept them), so memoised pages and lists (adapters/stamps.py)
         harness.query(query, variables, fast=True),
         harness.query(query, variables, fast=True, codegen=False),  # plans walked generically
     ]

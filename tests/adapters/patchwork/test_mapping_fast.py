@@ -9,12 +9,14 @@ repr) or the same ``BadPayload`` (backend, code and message).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -177,11 +179,16 @@ def test_builder_equals_the_constructor() -> None:
     made = builder(Person)("pw", "1", "A", None, "a", {"k": 1}, False)
     assert made == Person("pw", "1", "A", None, "a", {"k": 1}, False)
     assert made.raw == {"k": 1}
+    # built through its twin, but a Person like any other: frozen, same hash, same repr
+    assert type(made) is Person and made.__class__ is Person
+    assert hash(made) == hash(Person("pw", "1", "A", None, "a", {}))
+    assert repr(made) == repr(Person("pw", "1", "A", None, "a", {"k": 1}))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.name = "B"  # type: ignore[misc]
+    assert dataclasses.replace(made, name="B").name == "B"
 
 
 def test_builder_falls_back_for_classes_it_cannot_reproduce() -> None:
-    import dataclasses
-
     @dataclasses.dataclass(frozen=True, slots=True)
     class Checked:
         x: int
