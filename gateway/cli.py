@@ -157,7 +157,7 @@ DEMO_QUERY = (
 )
 # What `revgate demo` suggests trying (each must answer without errors: tests/gateway/test_cli.py).
 # Only Patchwork-like backends have patches: the first asks their projects alone (an ABF or
-# Gerrit project's `patches` is an UNSUPPORTED error, which nulls a non-null list).
+# Gerrit project's `patches` is empty, with a NO_PATCHES notice).
 DEMO_HINTS = (
     '{ projects(backends: ["patchwork", "fdo"]) { nodes { name patches(first: 5) '
     "{ nodes { title author { name } checkState checks { context state } } } } } }",
