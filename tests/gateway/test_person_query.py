@@ -230,3 +230,52 @@ async def test_the_demo_person_has_accounts_on_all_four_backends() -> None:
     assert {a["backend"]["name"] for a in again["accounts"]} == where
     abf = [a for a in ada["accounts"] if a["backend"]["name"] == "abf"]
     assert [a["username"] for a in abf] == ["ada"]  # joined by the map: ABF shows no emails
+
+
+REPORT = """mutation($id: ID!) { reportCheck(input: {change: $id, context: "revgate-ci",
+    state: FAILURE, description: "2 tests failed"}) {
+    check { context state } change { checkState } errors { code backend } } }"""
+REVIEW = """mutation($id: ID!) { reviewChange(input: {change: $id, verdict: REQUEST_CHANGES}) {
+    change { state rawState } errors { code backend } } }"""
+CAN = """query($p: ID!) { changes(first: 20, filter: {people: [$p], states: [OPEN]}) {
+    nodes { id backend { name } viewerCan { review reportCheck } } } }"""
+
+
+async def test_a_ci_bot_reports_and_reviews_on_each_twin_as_viewer_can_says() -> None:
+    async with demo() as (client, _):
+        twins = (await _data(client, CAN, p=ADA))["changes"]["nodes"]
+        done: dict[str, tuple[Any, Any]] = {}
+        for twin_ in twins:
+            report = (await _data(client, REPORT, id=twin_["id"]))["reportCheck"]
+            review = (await _data(client, REVIEW, id=twin_["id"]))["reviewChange"]
+            done[twin_["backend"]["name"]] = (report, review)
+            # viewerCan tells beforehand which of them the forge takes
+            can = twin_["viewerCan"]
+            assert (report["errors"] == []) is can["reportCheck"], (twin_, report)
+            assert (review["errors"] == []) is can["review"], (twin_, review)
+        after = (await _data(client, LIST, p=ADA))["changes"]["nodes"]
+
+    # reportCheck: a Patchwork check, an fdo test result, a Gerrit Verified -1; ABF has none
+    for backend in ("patchwork", "fdo", "gerrit"):
+        report = done[backend][0]
+        assert report["change"]["checkState"] == "FAILURE", backend
+    assert done["patchwork"][0]["check"] == {"context": "revgate-ci", "state": "FAILURE"}
+    assert done["fdo"][0]["check"] == {"context": "revgate-ci", "state": "FAILURE"}
+    assert done["gerrit"][0]["check"] == {"context": "Verified", "state": "FAILURE"}
+    assert done["abf"][0]["errors"] == [{"code": "UNSUPPORTED", "backend": "abf"}]
+    # reviewChange: Patchwork's state, Gerrit's Code-Review -1 (the change stays open)
+    assert done["patchwork"][1]["change"] == {
+        "state": "CHANGES_REQUESTED",
+        "rawState": "changes-requested",
+    }
+    assert done["gerrit"][1]["change"]["state"] == "OPEN"
+    for backend in ("fdo", "abf"):
+        assert done[backend][1]["errors"] == [{"code": "UNSUPPORTED", "backend": backend}]
+    # The person's open changes now: the Patchwork patch awaits a v2 (no longer OPEN)
+    assert {n["backend"]["name"] for n in after} == {"fdo", "gerrit", "abf"}
+    assert {
+        n["backend"]["name"]: n["checkState"] for n in after if n["backend"]["name"] != "abf"
+    } == {
+        "fdo": "FAILURE",
+        "gerrit": "FAILURE",
+    }
