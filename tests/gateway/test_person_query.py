@@ -172,7 +172,7 @@ EVIDENCE = {
 async def test_open_changes_of_a_person_across_forges_with_checks_and_twins() -> None:
     async with demo() as (client, reads):
         await _data(client, LIST, p=ADA)  # cold: API versions, account keys, project names
-        reads.take()
+        cold = reads.take()
         listed = (await _data(client, LIST, p=ADA))["changes"]
         list_reads = reads.take()
         answer = (await _data(client, QUERY, p=ADA))["changes"]
@@ -209,6 +209,17 @@ async def test_open_changes_of_a_person_across_forges_with_checks_and_twins() ->
 
     native = {b: node.decode(i).native for b, i in ids.items()}
     assert list_reads == _list_reads(native)
+    first_run = Counter(
+        [
+            ("gerrit", "/a/accounts/ada"),  # her keys resolved to account ids, kept
+            ("gerrit", "/a/accounts/ada@example.org"),
+            ("patchwork", "/api/1.3/"),  # the API version
+            ("fdo", "/api/1.0/projects/?perpage=100"),
+            # whether an anonymous caller may see the open list's projects (the ABF seed's)
+            *(("abf", f"/api/v1/projects/{n}.json") for n in (666, 667, 668)),
+        ]
+    )
+    assert cold == list_reads + first_run
     assert full_reads == _list_reads(native) + _related_reads(native)
     assert sum(list_reads.values()) == 9 and sum(full_reads.values()) == 21
 
