@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.gerrit.simulator.demo import ADA as GERRIT_ADA
+from adapters.patchwork_fdo.simulator.demo import ADA as FDO_ADA
 from bench.waves import demo_gateway
 from gateway.cli import DEMO_PEOPLE
 from gateway.ide import EXAMPLES
@@ -65,6 +66,7 @@ def test_demo_people_entry_names_accounts_of_every_demo_backend() -> None:
     assert isinstance(accounts, dict)
     assert set(accounts) == {"patchwork", "fdo", "gerrit", "abf"}
     assert accounts["abf"] == "ada" and "ada" in accounts["gerrit"]
+    assert accounts["fdo"] == str(FDO_ADA)  # the fork names submitters by person id only
 
 
 async def test_the_demo_person_and_others_author_the_newest_changes() -> None:
