@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
@@ -76,6 +76,9 @@ class LinkQuery:
     change_ids: frozenset[str] = frozenset()
     shas: frozenset[str] = frozenset()
     titles: frozenset[str] = frozenset()
+    # (backend, id) → the changes asked about, keys read: a finder that finds one of them
+    # takes these instead of reading its keys again
+    known: Mapping[tuple[str, str], Linked] = field(default_factory=dict, hash=False, compare=False)
 
     def __bool__(self) -> bool:
         return bool(self.message_ids or self.change_ids or self.shas or self.titles)
@@ -86,7 +89,29 @@ class LinkQuery:
             self.message_ids - other.message_ids,
             self.change_ids - other.change_ids,
             self.shas - other.shas,
+            known=self.known,
         )
+
+    def unknown(self, backend: str, records: Iterable[Any]) -> list[Any]:
+        """``records`` whose keys this query does not hold already."""
+        return [r for r in records if (backend, r.id) not in self.known]
+
+
+async def linked_of(
+    query: LinkQuery,
+    backend: str,
+    records: Sequence[Any],
+    read_keys: Callable[[Sequence[Any]], Awaitable[list[LinkKeys]]],
+) -> list[Linked]:
+    """``records`` found on ``backend`` with their keys: those ``query`` knows without a read,
+    the others' read together by ``read_keys``."""
+    need = query.unknown(backend, records)
+    read = iter(await read_keys(need) if need else [])
+    out = []
+    for r in records:
+        known = query.known.get((backend, r.id))
+        out.append(known if known is not None else Linked(r, next(read)))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

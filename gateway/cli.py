@@ -27,7 +27,6 @@ from adapters.kinds import KINDS
 from adapters.patchwork import kind as patchwork_kind
 from adapters.patchwork_fdo import kind as fdo_kind
 from adapters.plugin import AdapterKind, Demo, Simulator
-from gateway import settings as settings_module
 from gateway.app import create_app
 from gateway.auth import hash_key
 from gateway.logs import FORMATS, configure_logging
@@ -158,7 +157,7 @@ DEMO_QUERY = (
 )
 # What `revgate demo` suggests trying (each must answer without errors: tests/gateway/test_cli.py).
 # Only Patchwork-like backends have patches: the first asks their projects alone (an ABF or
-# Gerrit project's `patches` is an UNSUPPORTED error, which nulls a non-null list).
+# Gerrit project's `patches` is empty, with a NO_PATCHES notice).
 DEMO_HINTS = (
     '{ projects(backends: ["patchwork", "fdo"]) { nodes { name patches(first: 5) '
     "{ nodes { title author { name } checkState checks { context state } } } } } }",
@@ -168,16 +167,19 @@ DEMO_HINTS = (
 )
 
 
-# The demo's person across its four backends, in issue 16's ``[[people]]`` format (backend
-# name → username or email): Ada Lovelace of the demo's timeline (adapters/demo). ABF shows no
-# emails, so only this map joins her ABF account to the others.
+# The demo's person across its four backends, in the ``[[people]]`` format (backend name →
+# each kind's own account key, ``AuthorKeys``): Ada Lovelace of the demo's timeline
+# (adapters/demo). Patchwork matches submitters by email, Gerrit's ``owner:`` by username or
+# email, ABF by login; the fdo fork names submitters by person id only (its demo Ada is person
+# 100: adapters/patchwork_fdo/simulator/demo.py, tests/gateway/test_demo_readme.py checks it).
+# ABF shows no emails, so only this map joins her ABF account to the others.
 DEMO_PEOPLE: tuple[dict[str, object], ...] = (
     {
         "name": "Ada Lovelace",
         "emails": ["ada@example.org"],
         "accounts": {
             "patchwork": "ada@example.org",
-            "fdo": "ada@example.org",
+            "fdo": "100",
             "gerrit": ["ada", "ada@example.org"],
             "abf": "ada",
         },
@@ -186,11 +188,7 @@ DEMO_PEOPLE: tuple[dict[str, object], ...] = (
 
 
 def _demo_people(backends: Collection[str]) -> dict[str, object]:
-    """The ``people`` entry of the demo's settings, with the accounts of ``backends`` only;
-    nothing while the settings do not take ``[[people]]`` yet (issue 16's people part adds
-    it: then the entry is passed as is)."""
-    if "people" not in settings_module._TOP_KEYS:  # the switch for the merge: see above
-        return {}
+    """The ``people`` entry of the demo's settings, with the accounts of ``backends`` only."""
     people = []
     for person in DEMO_PEOPLE:
         accounts = person["accounts"]

@@ -101,7 +101,14 @@ async def identity_by_key(info: Info, key: str) -> Identity | None:
             return None
         ctx.source(backend)
         record = await _account(ctx, backend, native)
-        return None if record is None else identity_of(ctx.people, record)
+        if record is None:
+            return None
+        found = identity_of(ctx.people, record)
+        if found._key.startswith("map:"):
+            return found
+        # Handed out for an account listed without an email: reading it may find one, but
+        # the ID asked for stays the node's ID (node() round-trips).
+        return _make(key, record.name, [record.email] if record.email else [], (record,))
     return None
 
 

@@ -13,6 +13,7 @@ asked: the list path never pays for it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -137,7 +138,8 @@ async def _batch(info: Info, asks: Sequence[_Ask]) -> list[list[Found]]:
     if not known:
         return [[] for _ in asks]
     titles = [a.record.title for a in asks if a in keys]
-    first = links.query_of(known, titles)
+    asked = {(a.backend, a.id): Linked(a.record, k) for a, k in keys.items()}
+    first = dataclasses.replace(links.query_of(known, titles), known=asked)
     candidates = await _search(info, first)
     # One more hop with the keys the first search revealed: a patch's Gerrit twin names
     # the commit its pull request's head is (ABF searches shas only). Evidence stays direct.

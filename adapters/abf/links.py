@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.abf.records import Commit, PullRequest, PullRequestFilter, Scope
 from adapters.errors import UpstreamError
-from adapters.links import Linked, LinkKeys, LinkQuery, keys_of_message, sha
+from adapters.links import Linked, LinkKeys, LinkQuery, keys_of_message, linked_of, sha
 from adapters.model import PageRequest
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ async def find_linked(src: AbfSource, query: LinkQuery) -> list[Linked]:
     ]
     pages = await asyncio.gather(*(src.list_pull_requests(f, PageRequest(0, SCAN)) for f in lists))
     hits = [p for page in pages for p in page.items if sha(p.from_ref.sha) in query.shas]
-    details = await src.get_pull_requests([p.id for p in hits])
-    records = [d or p for d, p in zip(details, hits, strict=True)]
-    keys = await link_keys(src, records)
-    return [Linked(p, k) for p, k in zip(records, keys, strict=True)]
+    fresh = query.unknown(src.name, hits)  # the others are changes asked about: read already
+    found = await src.get_pull_requests([p.id for p in fresh]) if fresh else []
+    details = {p.id: d for p, d in zip(fresh, found, strict=True)}
+    records = [details.get(p.id) or p for p in hits]
+    return await linked_of(query, src.name, records, lambda rs: link_keys(src, rs))

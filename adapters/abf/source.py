@@ -44,6 +44,7 @@ from adapters.links import Linked, LinkKeys, LinkQuery
 from adapters.model import ChangeRecord, ChangeState, Event, Page, PageRequest, Person, Project
 from adapters.passthrough import Forward
 from adapters.paths import digits
+from adapters.people import author_matches
 
 R = TypeVar("R")
 
@@ -324,15 +325,24 @@ class AbfSource(PooledSource, AbfActions):
             return Page(items=(), offset=page.offset, has_next=False, total=page.offset)
 
         async def read_lists(need: int) -> list[tuple[list[PullRequest], bool]]:
-            reads = [self.list_pull_requests(f, PageRequest(0, need)) for f in lists]
-            return await changes.gather_lists(reads)
+            if not flt.people:
+                reads = [self.list_pull_requests(f, PageRequest(0, need)) for f in lists]
+                return await changes.gather_lists(reads)
+            # ABF cannot filter by author, but list items name their owner: keep the people's
+            # items before any detail is read (a page of theirs, not a detail per item).
+            reads = [
+                self.list_pull_requests(f, PageRequest(0, max(need, MAX_PER_PAGE))) for f in lists
+            ]
+            found = await changes.gather_lists(reads)
+            return [([p for p in ps if author_matches(p.author, flt.people)], m) for ps, m in found]
 
         async def read_details(items: Sequence[PullRequest]) -> list[PullRequest]:
             found = await self.get_pull_requests([p.id for p in items])
             # A pull request that vanished between the list and its detail keeps its item.
             return [d or p for d, p in zip(found, items, strict=True)]
 
-        key = tuple(lists)  # per source: the anonymous view and each caller have their own
+        # per source: the anonymous view and each caller have their own
+        key = (tuple(lists), flt.people)
         found = await self._walks.window(key, page, descending, read_lists, read_details)
         return Page(items=found.items, offset=found.offset, has_next=found.has_next)
 

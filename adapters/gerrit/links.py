@@ -24,6 +24,7 @@ from adapters.links import (
     LinkKeys,
     LinkQuery,
     keys_of_message,
+    linked_of,
     plain_title,
     sha,
 )
@@ -112,5 +113,4 @@ async def find_linked(src: GerritSource, query: LinkQuery) -> list[Linked]:
     else:
         lists = await src.query_many(queries, CANDIDATES, COMMIT_OPTIONS)
     records = list({c.id: c for found in lists for c in found}.values())
-    keys = await link_keys(src, records)
-    return [Linked(c, k) for c, k in zip(records, keys, strict=True)]
+    return await linked_of(query, src.name, records, lambda rs: link_keys(src, rs))

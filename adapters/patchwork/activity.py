@@ -156,7 +156,10 @@ async def list_by_activity(
     else:
         return Page(items=(), offset=page.offset, has_next=False)
     activity = await read_activity(src, boundary, pushed.project)
-    changes = await _with_promoted(src, flt, activity, items, boundary)
+    if full or flt.updated_since is not None:
+        changes = await _with_promoted(src, flt, activity, items, boundary)
+    else:  # the whole filtered list is here: a patch it lacks cannot match (no detail read)
+        changes = [activity.of(p) for p in items]
     ordered = sorted(changes, key=_key, reverse=True)
     window = tuple(ordered[page.offset : wanted])
     has_next = len(ordered) > wanted or full

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.base import PatchFilter
 from adapters.errors import BadRequest
-from adapters.links import Linked, LinkKeys, LinkQuery, patch_keys, plain_title
+from adapters.links import Linked, LinkKeys, LinkQuery, linked_of, patch_keys, plain_title
 from adapters.model import Page, PageRequest, Patch
 
 if TYPE_CHECKING:
@@ -41,11 +41,12 @@ async def find_linked(src: PatchworkSource, query: LinkQuery) -> list[Linked]:
             await src._require("1.2", "filtering by msgid")
     except BadRequest:
         filters = []  # an older server cannot find mails by Message-Id: titles only
-    filters += [PatchFilter(q=plain_title(t)) for t in sorted(query.titles) if t.strip()]
+    # "[2/2] x" and "x" are one search once their mail prefixes are gone
+    plain = sorted({plain_title(t) for t in query.titles if t.strip()})
+    filters += [PatchFilter(q=t) for t in plain if t.strip()]
     pages: list[Page[Patch]] = await asyncio.gather(
         *(src.list_patches(f, PageRequest(0, CANDIDATES)) for f in filters)
     )
     found = {p.id: p for page in pages for p in page.items}
     records = list(found.values())
-    keys = await link_keys(src, records)
-    return [Linked(p, k) for p, k in zip(records, keys, strict=True)]
+    return await linked_of(query, src.name, records, lambda rs: link_keys(src, rs))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.base import TrackedPatchFilter
 from adapters.errors import UpstreamError
-from adapters.links import Linked, LinkKeys, LinkQuery, patch_keys, plain_title
+from adapters.links import Linked, LinkKeys, LinkQuery, linked_of, patch_keys, plain_title
 from adapters.model import Page, PageRequest, TrackedPatch
 
 if TYPE_CHECKING:
@@ -48,5 +48,4 @@ async def find_linked(src: FdoSource, query: LinkQuery) -> list[Linked]:
         *(src.list_patches(TrackedPatchFilter(name=n), PageRequest(0, CANDIDATES)) for n in names)
     )
     records = list({p.id: p for page in pages for p in page.items}.values())
-    keys = await link_keys(src, records)
-    return [Linked(p, k) for p, k in zip(records, keys, strict=True)]
+    return await linked_of(query, src.name, records, lambda rs: link_keys(src, rs))

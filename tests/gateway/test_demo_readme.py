@@ -12,18 +12,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from adapters.gerrit.simulator.demo import ADA as GERRIT_ADA
+from adapters.patchwork_fdo.simulator.demo import ADA as FDO_ADA
 from bench.waves import demo_gateway
 from gateway.cli import DEMO_PEOPLE
 from gateway.ide import EXAMPLES
 from schema import node
-from schema.build import SDL_PATH
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ALL_KINDS = {"PATCHWORK", "PATCHWORK_FDO", "GERRIT", "ABF"}
-MERGED_16 = "\n  people(" in SDL_PATH.read_text()  # issue 16's people/links fields
 
 
 def readme_first_query() -> str:
@@ -54,7 +51,7 @@ async def test_readme_first_query_returns_all_four_kinds_in_its_first_20_nodes()
     assert stamps == sorted(stamps, reverse=True)  # newest activity first
     # The demo person's twin series is there, on every forge.
     ada = {n["backend"]["kind"] for n in nodes if (n["author"] or {}).get("name") == "Ada Lovelace"}
-    assert ada >= {"PATCHWORK", "GERRIT", "ABF"}  # fdo's API names no authors (issue 16: people)
+    assert ada == ALL_KINDS  # fdo's submitters are named from their mbox (issue 16: people)
 
 
 def test_the_cross_forge_tab_names_the_demo_person() -> None:
@@ -69,6 +66,7 @@ def test_demo_people_entry_names_accounts_of_every_demo_backend() -> None:
     assert isinstance(accounts, dict)
     assert set(accounts) == {"patchwork", "fdo", "gerrit", "abf"}
     assert accounts["abf"] == "ada" and "ada" in accounts["gerrit"]
+    assert accounts["fdo"] == str(FDO_ADA)  # the fork names submitters by person id only
 
 
 async def test_the_demo_person_and_others_author_the_newest_changes() -> None:
@@ -87,7 +85,6 @@ async def test_the_demo_person_and_others_author_the_newest_changes() -> None:
     assert ("Grace Hopper", "grace@example.org") in authors["patchwork"]
 
 
-@pytest.mark.skipif(not MERGED_16, reason="needs issue 16's people/related fields (merge)")
 async def test_cross_forge_tab_lists_the_person_open_changes_on_all_four_forges() -> None:
     (query,) = [q for n, q in EXAMPLES if n == "person"]
     body = await _ask(query)

@@ -383,6 +383,9 @@ async def test_gerrit_comment_review_check_and_merge_round_trip(forges: Forges) 
     native = await _gerrit_change(forges, number)
     assert _gerrit_votes(native, "Code-Review")["admin"] == -2
     assert "Not like this." in native["messages"][-1]["message"]
+    payload = await forges.act(REVIEW, change, verdict="REQUEST_CHANGES")
+    assert payload["errors"] == []
+    assert _gerrit_votes(await _gerrit_change(forges, number), "Code-Review")["admin"] == -1
     await forges.act(REVIEW, change, verdict="APPROVE")
     assert _gerrit_votes(await _gerrit_change(forges, number), "Code-Review")["admin"] == 2
 

@@ -1,5 +1,7 @@
-"""``node(id)`` round-trips every ID the schema hands out: a walk over the demo's four
-simulators (upstream Patchwork, fdo, Gerrit, ABF) asks every root list, collects each object
+"""``node(id)`` round-trips every ID the schema hands out: a walk over the demo (its four
+simulators with the timeline, as ``revgate demo`` serves them: ``bench.waves.demo_gateway``)
+asks every root list, the demo person's identity and accounts, each change's author identity,
+linked changes (``related``), revisions, checks, comments and events, collects each object
 with an ``id`` in the answers, and fetches each again by ID (same ``__typename``, same ``id``).
 ``nodes`` answers per index: one bad ID is an error at its index, the others still come back."""
 
@@ -7,14 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
+from bench.waves import demo_gateway
 from schema import node
 from tests.schema.test_federation_all import Fleet, fleet  # noqa: F401  (the fixture)
 
 WALK = """
 fragment change on Change {
   __typename id
-  author { __typename id }
+  author { __typename id identity { __typename id } }
   project { __typename id }
+  viewerCan { comment review close merge reportCheck }
+  related { change { __typename id currentRevision { __typename id } } }
   backend { __typename id }
   checks { __typename id }
   currentRevision { __typename id }
@@ -24,6 +31,9 @@ fragment change on Change {
 }
 {
   backends { __typename id }
+  people(search: "ada") {
+    nodes { __typename id accounts { __typename id identity { __typename id } } }
+  }
   projects(first: 100) { nodes { __typename id } }
   changes(first: 20) { nodes { ...change } }
   patchwork: changes(first: 10, filter: {backends: ["patchwork"]}) { nodes { ...change } }
@@ -53,14 +63,21 @@ def _objects(value: Any, into: dict[str, str]) -> None:
             _objects(item, into)
 
 
-async def _post(gw: Fleet, query: str, variables: dict[str, Any] | None = None) -> Any:
-    resp = await gw.client.post("/graphql", json={"query": query, "variables": variables or {}})
+async def _post(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+) -> Any:
+    resp = await client.post("/graphql", json={"query": query, "variables": variables or {}})
     assert resp.status_code == 200, resp.text
     return resp.json()
 
 
-async def test_node_round_trips_every_id_of_the_demo(fleet: Fleet) -> None:  # noqa: F811
-    body = await _post(fleet, WALK)
+async def test_node_round_trips_every_id_of_the_demo() -> None:
+    async with demo_gateway() as (client, _):
+        await _walk(client)
+
+
+async def _walk(client: httpx.AsyncClient) -> None:
+    body = await _post(client, WALK)
     assert "errors" not in body, body["errors"]
     found: dict[str, str] = {}
     _objects(body["data"], found)
@@ -68,13 +85,23 @@ async def test_node_round_trips_every_id_of_the_demo(fleet: Fleet) -> None:  # n
     wanted = {
         "Backend", "Project", "Patch", "GerritChange", "PullRequest", "Person", "Check",
         "Comment", "Event", "Series", "Revision", "GerritRevision", "PullRequestRevision",
-        "Cover",
+        "Cover", "Identity",
     }  # fmt: skip
     assert wanted <= kinds, sorted(wanted - kinds)
+    # Identities of every key form: the demo person's map entry, email and account ones
+    keys = {node.decode(i).native.split(":")[0] for i, t in found.items() if t == "Identity"}
+    assert keys == {"map", "email", "account"}, keys
+    # the twins that related found are walked too: a change on every kind
+    twins = {
+        link["change"]["__typename"]
+        for change in body["data"]["changes"]["nodes"]
+        for link in change["related"] or ()
+    }
+    assert twins == {"Patch", "GerritChange", "PullRequest"}, twins
     ids = sorted(found)
     for start in range(0, len(ids), 100):
         chunk = ids[start : start + 100]
-        answer = await _post(fleet, NODES, {"ids": chunk})
+        answer = await _post(client, NODES, {"ids": chunk})
         assert "errors" not in answer, answer["errors"][:3]
         for asked, got in zip(chunk, answer["data"]["nodes"], strict=True):
             gid = node.decode(asked)
@@ -88,9 +115,9 @@ async def test_node_round_trips_every_id_of_the_demo(fleet: Fleet) -> None:  # n
 
 
 async def test_nodes_one_bad_id_is_an_error_at_its_index(fleet: Fleet) -> None:  # noqa: F811
-    body = await _post(fleet, "{ backends { id } }")
+    body = await _post(fleet.client, "{ backends { id } }")
     good = body["data"]["backends"][0]["id"]
-    answer = await _post(fleet, NODES, {"ids": [good, "not-an-id", good]})
+    answer = await _post(fleet.client, NODES, {"ids": [good, "not-an-id", good]})
     assert answer["data"]["nodes"][0]["id"] == good
     assert answer["data"]["nodes"][1] is None
     assert answer["data"]["nodes"][2]["id"] == good
@@ -108,6 +135,6 @@ async def test_node_of_a_missing_check_comment_or_event_is_null(fleet: Fleet) ->
         ("Revision", "999999/1"),
     ):
         gid = node.encode(type_name, "patchwork", native)
-        answer = await _post(fleet, "query($id: ID!) { node(id: $id) { id } }", {"id": gid})
+        answer = await _post(fleet.client, "query($id: ID!) { node(id: $id) { id } }", {"id": gid})
         assert "errors" not in answer, (type_name, answer["errors"])
         assert answer["data"]["node"] is None, type_name

@@ -202,6 +202,16 @@ def test_an_old_patch_with_recent_activity_is_read_once_and_comes_first() -> Non
     assert pw.client.reads == 1 and pw.details == 1  # promoted: its one detail read
 
 
+def test_a_filtered_list_read_whole_reads_no_other_patch() -> None:
+    # Patch 99 (another submitter's, say) has recent activity but is not in the filtered
+    # list, which was read to its end: nothing it lacks can match, so no detail read.
+    pw, _ = _fleet([0, 10, 20], [(0, 50, False)], 10)
+    pw.client.events.append(_event(900, "patch-state-changed", 99, 60))
+    page = asyncio.run(pw.list_changes(ChangeFilter(), PageRequest(0, 10), True))
+    assert [r.id for r in page.items] == ["0", "2", "1"] and not page.has_next
+    assert pw.client.reads == 1 and pw.details == 0
+
+
 def test_a_server_without_an_event_log_is_listed_by_mail_date() -> None:
     pw, _ = _fleet([0, 10, 20], [(0, 50, False)], 10)
 
