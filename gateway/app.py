@@ -60,6 +60,8 @@ from gateway.callers import Policy
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
 from gateway.cors import cors, origin_matcher
+from gateway.dashboard import Dashboard, wants_page, with_operations
+from gateway.dashboard import operations as dashboard_operations
 from gateway.events import EventsCollector
 from gateway.guard import Access, Guard
 from gateway.health import readiness
@@ -131,20 +133,22 @@ class GraphQLApp(GraphQL[Context, None]):
         self.persisted = persisted_queries(settings)
         # OperationGate (who may write, per-operation rate on sockets) before metrics, so a
         # refused operation is counted as such.
-        extensions = [access.extension(), metrics.extension()]
+        extensions: list[Any] = [access.extension(), metrics.extension()]
+        trusted = trusted_documents(self.persisted.manifest)
         if settings.server.persisted_only:
-            extensions.append(trusted_documents(self.persisted.manifest))
+            extensions.append(trusted)
         if tracing is not None:
             extensions.insert(0, tracing.extension())  # before metrics: the span covers it
+        schema = build_schema(
+            access.query_limits,
+            introspection=settings.server.introspection,
+            extensions=extensions,
+            fast_path=self.fast_path,
+            batch_max_operations=settings.server.batch_max_operations,
+            kinds=settings.kinds,
+        )
         super().__init__(
-            build_schema(
-                access.query_limits,
-                introspection=settings.server.introspection,
-                extensions=extensions,
-                fast_path=self.fast_path,
-                batch_max_operations=settings.server.batch_max_operations,
-                kinds=settings.kinds,
-            ),
+            schema,
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=True,  # queries only: gateway/over_http.py
             # Subscriptions over websockets (both protocols), Server-Sent Events (graphql-sse's
@@ -158,6 +162,13 @@ class GraphQLApp(GraphQL[Context, None]):
             # A socket that never sends connection_init is closed (4408) after this.
             connection_init_wait_timeout=timedelta(seconds=settings.server.socket_init_timeout),
         )
+        self.dashboard: Dashboard | None = None
+        if settings.server.dashboard:
+            # Its operations are trusted documents the gateway ships (gateway/dashboard.py).
+            documents = dashboard_operations(schema._schema)
+            self.persisted.manifest = with_operations(self.persisted.manifest, documents)
+            trusted.manifest = self.persisted.manifest
+            self.dashboard = Dashboard(documents, settings.server.poll_interval)
         self._backends = backends
         self._public_url = settings.server.public_url
         self._budget = settings.server.backend_budget
@@ -369,6 +380,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", graphql),
             *([Mount(ide.ASSETS_PATH, ide.assets())] if settings.server.graphiql else []),
+            *(graphql.dashboard.routes() if graphql.dashboard else []),
             *compat_routes(backends, settings, access),
         ],
         middleware=_middleware(settings, metrics, backends, access),
@@ -422,6 +434,10 @@ def _probe_routes(
     """``/`` (an index), ``/healthz``, ``/readyz`` and ``/metrics``."""
 
     async def index(request: Request) -> Response:
+        if wants_page(request):  # a browser; open to anyone, so it lists no backends
+            if graphql.dashboard is not None:
+                return graphql.dashboard.page(request)
+            return JSONResponse({"name": "revgate", "graphql": str(request.url_for("graphql"))})
         visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
         return JSONResponse(
             {

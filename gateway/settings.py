@@ -122,6 +122,7 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     graphiql: bool = True
+    dashboard: bool = True  # the review dashboard at / and /dashboard (gateway/dashboard.py)
     public_url: str | None = None
     backend_budget: float = 10.0  # seconds a backend may take in a federated list
     poll_interval: float = 30.0  # seconds between event polls for live subscriptions

@@ -1,0 +1,108 @@
+// The filter bar (its values are the URL's), the API key panel and the theme switch.
+import {html, useEffect, useState} from "./vendor/htm-preact-standalone.module.js";
+import {apiKey, has, run, setApiKey} from "./api.js";
+import {CHECK_STATES, STATES} from "./filters.js";
+
+function Select({id, label, value, options, onChange}) {
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    <select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
+      <option value="">any</option>
+      ${options.map(([v, text]) => html`<option value=${v}>${text}</option>`)}
+    </select>
+  </div>`;
+}
+
+/** Person text → an Identity (issue 16's `people`), when this gateway has it. */
+async function findPerson(text) {
+  if (!text || !has("DashboardPeople")) return null;
+  const {data} = await run("DashboardPeople", {search: text});
+  return data?.people?.nodes?.[0] ?? null;
+}
+
+export function FilterBar({filters, onChange}) {
+  const [backends, setBackends] = useState([]);
+  const [projects, setProjects] = useState([]);
+  const [text, setText] = useState({q: filters.q, person: filters.person});
+  const [who, setWho] = useState(null);
+  useEffect(() => {
+    run("DashboardBackends").then(({data}) => setBackends(data?.backends ?? []));
+    run("DashboardProjects").then(({data}) => setProjects(data?.projects?.nodes ?? []));
+  }, []);
+  useEffect(() => setText({q: filters.q, person: filters.person}), [filters.q, filters.person]);
+  const set = (patch) => onChange({...filters, ...patch});
+  const submit = async (event) => {
+    event.preventDefault();
+    const patch = {q: text.q.trim(), person: text.person.trim(), personId: ""};
+    if (patch.person && patch.person !== filters.person) {
+      const found = await findPerson(patch.person);
+      setWho(found);
+      if (found) patch.personId = found.id;
+    } else if (patch.person) patch.personId = filters.personId;
+    set(patch);
+  };
+  const shownProjects = projects.filter((p) => !filters.backend || p.backend.name === filters.backend);
+  return html`<form class="filters" role="search" aria-label="Filter changes" onSubmit=${submit}>
+    <${Select} id="filter-backend" label="Forge" value=${filters.backend}
+      options=${backends.map((b) => [b.name, `${b.name} (${b.kind.toLowerCase().replace("_", "-")})`])}
+      onChange=${(v) => set({backend: v, project: ""})} />
+    <${Select} id="filter-project" label="Project" value=${filters.project}
+      options=${shownProjects.map((p) => [p.id, `${p.name} (${p.backend.name})`])}
+      onChange=${(v) => set({project: v})} />
+    <${Select} id="filter-state" label="State" value=${filters.state}
+      options=${STATES.map((s) => [s, s.replace("_", " ").toLowerCase()])} onChange=${(v) => set({state: v})} />
+    <${Select} id="filter-check" label="Checks" value=${filters.check}
+      options=${CHECK_STATES.map((s) => [s, s === "NONE" ? "no checks" : s.toLowerCase()])} onChange=${(v) => set({check: v})} />
+    <div class="field">
+      <label for="filter-person">Person</label>
+      <input id="filter-person" type="search" placeholder="name, email or username"
+        value=${text.person} onInput=${(e) => setText({...text, person: e.target.value})} />
+    </div>
+    <div class="field grow">
+      <label for="filter-q">Text <span class="muted">(/)</span></label>
+      <input id="filter-q" type="search" placeholder="in titles"
+        value=${text.q} onInput=${(e) => setText({...text, q: e.target.value})} />
+    </div>
+    <button type="submit">Apply</button>
+    ${filters.personId && who ? html`<p class="who" role="status">${who.displayName}: ${who.accounts.length} account(s) on ${[...new Set(who.accounts.map((a) => a.backend.name))].join(", ")}</p>` : ""}
+  </form>`;
+}
+
+export function KeyPanel() {
+  const [open, setOpen] = useState(false);
+  const [value, setValue] = useState("");
+  const [saved, setSaved] = useState(Boolean(apiKey()));
+  const save = (event) => {
+    event.preventDefault();
+    setApiKey(value.trim());
+    setSaved(Boolean(value.trim()));
+    setValue("");
+    setOpen(false);
+  };
+  const forget = () => { setApiKey(""); setSaved(false); setOpen(false); };
+  return html`<div class="keypanel">
+    <button type="button" aria-expanded=${open} onClick=${() => setOpen(!open)}>
+      ${saved ? "API key ✓" : "API key"}</button>
+    ${open ? html`<form class="popover key-form" onSubmit=${save}>
+      <label for="api-key">API key (kept in this browser)</label>
+      <input id="api-key" type="password" autocomplete="off" value=${value} onInput=${(e) => setValue(e.target.value)} />
+      <button type="submit">Save</button>
+      ${saved ? html`<button type="button" onClick=${forget}>Forget</button>` : ""}
+    </form>` : ""}
+  </div>`;
+}
+
+const THEMES = ["auto", "light", "dark"];
+
+export function ThemeButton() {
+  const stored = () => { try { return localStorage.getItem("revgate.theme") || "auto"; } catch { return "auto"; } };
+  const [theme, setTheme] = useState(stored());
+  useEffect(() => {
+    if (theme === "auto") delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = theme;
+    try { localStorage.setItem("revgate.theme", theme); } catch { /* private mode */ }
+  }, [theme]);
+  const next = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+  return html`<button type="button" onClick=${() => setTheme(next)} aria-label=${`Theme: ${theme} (switch to ${next})`}>
+    Theme: ${theme}</button>`;
+}

@@ -1,0 +1,123 @@
+"""The dashboard's browser tests' set-up: the four demo simulators (what ``revgate demo``
+serves) behind a served gateway, one of them optionally stopped, and helpers for the page.
+
+axe-core (``tests/browser/vendor/axe-core``, from the npm registry: its README) is injected
+into a page by ``axe_violations``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+from adapters.kinds import KINDS
+from adapters.plugin import Simulator
+from gateway.auth import hash_key
+from gateway.settings import Settings, settings_from_dict
+from tests.reliability.harness import Setup
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+KEY = "dashboard-test-key"  # an [[api_keys]] entry of every set-up below
+KIND_NAMES = ("PATCHWORK", "PATCHWORK_FDO", "GERRIT", "ABF")
+
+
+def demo_setup(
+    server: Mapping[str, Any] | None = None,
+    *,
+    stopped: str | None = None,
+    anonymous_writes: bool = True,
+    started: list[Mapping[str, Simulator]] | None = None,
+) -> Setup:
+    """Every kind's demo simulator and a gateway over them as ``revgate demo`` configures it,
+    plus these ``[server]`` keys and the API key ``KEY``. ``stopped``: that backend's simulator
+    is stopped before the gateway starts (its URL still configured). ``started`` receives the
+    simulators by backend name."""
+
+    async def setup() -> tuple[Settings, Callable[[], Awaitable[None]]]:
+        running: dict[str, Simulator] = {}
+        backends: list[dict[str, object]] = []
+        env: dict[str, str] = {}
+        for kind in KINDS:
+            if kind.demo is None:
+                continue
+            sim = await kind.demo.start(0.0)
+            backend = {**kind.demo.backend, "url": sim.url}
+            running[str(backend["name"])] = sim
+            backends.append(backend)
+            env.update(kind.demo.env())
+        settings = settings_from_dict(
+            {
+                "server": dict(server or {}),
+                "api_keys": [{"name": "tester", "sha256": hash_key(KEY)}],
+                "backends": backends,
+            },
+            env=env,
+        )
+        settings = dataclasses.replace(
+            settings,
+            backends=tuple(
+                dataclasses.replace(b, anonymous_writes=anonymous_writes) for b in settings.backends
+            ),
+        )
+        if stopped is not None:
+            await running.pop(stopped).close()
+        if started is not None:
+            started.append(running)
+
+        async def cleanup() -> None:
+            for sim in running.values():
+                await sim.close()
+
+        return settings, cleanup
+
+    return setup
+
+
+async def graphql(url: str, query: str, variables: Mapping[str, Any] | None = None) -> Any:
+    """One GraphQL request to the served gateway, with ``KEY``."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{url}/graphql",
+            json={"query": query, "variables": dict(variables or {})},
+            headers={"Authorization": f"Bearer {KEY}"},
+        ) as resp,
+    ):
+        return orjson.loads(await resp.read())
+
+
+async def rows(page: Any) -> list[dict[str, str]]:
+    """The list's rows as shown: id, kind, title."""
+    found: list[dict[str, str]] = await page.eval_on_selector_all(
+        ".rows .row",
+        """els => els.map(e => ({id: e.dataset.id, kind: e.dataset.kind,
+            title: e.querySelector('.row-open').textContent.trim(),
+            mark: e.querySelector('.badge.mark')?.textContent ?? ''}))""",
+    )
+    return found
+
+
+async def open_dashboard(browser: Any, url: str, width: int = 1280) -> Any:
+    """A page on the dashboard, its first rows shown."""
+    page = await browser.new_page(viewport={"width": width, "height": 800})
+    await page.goto(url)
+    await page.locator(".rows .row").first.wait_for(timeout=20_000)
+    return page
+
+
+async def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is."""
+    await page.add_script_tag(content=AXE.read_text())
+    result: dict[str, Any] = await page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"][:3]]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
