@@ -102,9 +102,11 @@ async def rows(page: Any) -> list[dict[str, str]]:
     return found
 
 
-async def open_dashboard(browser: Any, url: str, width: int = 1280) -> Any:
-    """A page on the dashboard, its first rows shown."""
-    page = await browser.new_page(viewport={"width": width, "height": 800})
+async def open_dashboard(browser: Any, url: str, width: int = 1280, axe: bool = False) -> Any:
+    """A page on the dashboard, its first rows shown. ``axe``: the page's CSP lets the test
+    inject axe-core (the dashboard's own policy allows no inline script)."""
+    context = await browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=axe)
+    page = await context.new_page()
     await page.goto(url)
     await page.locator(".rows .row").first.wait_for(timeout=20_000)
     return page

@@ -80,7 +80,7 @@ async function readEvents(body, onNext) {
   for (;;) {
     const {value, done} = await reader.read();
     if (done) return;
-    buffer += value;
+    buffer = (buffer + value).replace(/\r\n/g, "\n"); // the gateway ends lines with CRLF
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const block = buffer.slice(0, end);

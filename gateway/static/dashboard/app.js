@@ -152,6 +152,8 @@ function App() {
 }
 
 function useKeys({rows, selected, setSelected, open, close, change}) {
+  const at = useRef(selected); // keys can come faster than renders
+  at.current = selected;
   useEffect(() => {
     const keydown = (event) => {
       const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName);
@@ -159,14 +161,15 @@ function useKeys({rows, selected, setSelected, open, close, change}) {
       if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
       const move = (to) => {
         const index = Math.max(0, Math.min(rows.length - 1, to));
+        at.current = index;
         setSelected(index);
         const element = document.querySelectorAll(".rows .row-open")[index];
         element?.focus();
         element?.scrollIntoView({block: "nearest"});
       };
-      if (event.key === "j") move(selected + 1);
-      else if (event.key === "k") move(selected - 1);
-      else if (event.key === "Enter" && rows[selected] && event.target === document.body) open(rows[selected].id);
+      if (event.key === "j") move(at.current + 1);
+      else if (event.key === "k") move(at.current - 1);
+      else if (event.key === "Enter" && rows[at.current] && event.target === document.body) open(rows[at.current].id);
       else if (event.key === "/") { event.preventDefault(); document.getElementById("filter-q")?.focus(); }
     };
     addEventListener("keydown", keydown);
