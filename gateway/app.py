@@ -35,6 +35,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry import Schema
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -79,7 +80,7 @@ from gateway.over_http import (
     root_fields,
     wants_graphql_response,
 )
-from gateway.persisted import Refusal, persisted_queries, trusted_documents
+from gateway.persisted import Refusal, TrustedDocuments, persisted_queries, trusted_documents
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, restart_only_changes, sighup_reload
 from gateway.scrub import ScrubSecrets, register_settings
@@ -162,13 +163,7 @@ class GraphQLApp(GraphQL[Context, None]):
             # A socket that never sends connection_init is closed (4408) after this.
             connection_init_wait_timeout=timedelta(seconds=settings.server.socket_init_timeout),
         )
-        self.dashboard: Dashboard | None = None
-        if settings.server.dashboard:
-            # Its operations are trusted documents the gateway ships (gateway/dashboard.py).
-            documents = dashboard_operations(schema._schema)
-            self.persisted.manifest = with_operations(self.persisted.manifest, documents)
-            trusted.manifest = self.persisted.manifest
-            self.dashboard = Dashboard(documents, settings.server.poll_interval)
+        self.dashboard = self._dashboard(settings, schema, trusted)
         self._backends = backends
         self._public_url = settings.server.public_url
         self._budget = settings.server.backend_budget
@@ -185,6 +180,18 @@ class GraphQLApp(GraphQL[Context, None]):
         self._access = access
         self._origin_allowed = origin_matcher(settings.server.cors_origins)
         self._max_ages = dict(settings.server.cache_max_age)
+
+    def _dashboard(
+        self, settings: Settings, schema: Schema, trusted: type[TrustedDocuments]
+    ) -> Dashboard | None:
+        """The dashboard, if on; its operations become trusted documents the gateway ships
+        (gateway/dashboard.py), beside the deployment's own."""
+        if not settings.server.dashboard:
+            return None
+        documents = dashboard_operations(schema._schema)
+        self.persisted.manifest = with_operations(self.persisted.manifest, documents)
+        trusted.manifest = self.persisted.manifest
+        return Dashboard(documents, settings.server.poll_interval)
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         # Only asked for cross-origin handshakes: the same rule as CORS (gateway/cors.py).
@@ -379,8 +386,7 @@ def create_app(
             *_probe_routes(access, backends, graphql, metrics),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", graphql),
-            *([Mount(ide.ASSETS_PATH, ide.assets())] if settings.server.graphiql else []),
-            *(graphql.dashboard.routes() if graphql.dashboard else []),
+            *_page_routes(settings, graphql),
             *compat_routes(backends, settings, access),
         ],
         middleware=_middleware(settings, metrics, backends, access),
@@ -426,6 +432,12 @@ def _reloader(
         return build_sources(new, hooks, cache), Policy.build(new, hooks, cache)
 
     return load
+
+
+def _page_routes(settings: Settings, graphql: GraphQLApp) -> list[Route | Mount]:
+    """GraphiQL's assets and the dashboard, each when on."""
+    graphiql = [Mount(ide.ASSETS_PATH, ide.assets())] if settings.server.graphiql else []
+    return graphiql + (graphql.dashboard.routes() if graphql.dashboard else [])
 
 
 def _probe_routes(

@@ -122,7 +122,6 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     graphiql: bool = True
-    dashboard: bool = True  # the review dashboard at / and /dashboard (gateway/dashboard.py)
     public_url: str | None = None
     backend_budget: float = 10.0  # seconds a backend may take in a federated list
     poll_interval: float = 30.0  # seconds between event polls for live subscriptions
@@ -142,6 +141,7 @@ class ServerSettings:
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     socket_init_timeout: float = 5.0
+    dashboard: bool = True  # the review dashboard at / and /dashboard (gateway/dashboard.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,10 @@ import {html, useEffect, useState} from "./vendor/htm-preact-standalone.module.j
 import {apiKey, has, run, setApiKey} from "./api.js";
 import {CHECK_STATES, STATES} from "./filters.js";
 
-function Select({id, label, value, options, onChange}) {
+function Select({id, label, value, options, onChange, onFocus}) {
   return html`<div class="field">
     <label for=${id}>${label}</label>
-    <select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
+    <select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)} onFocus=${onFocus} onPointerDown=${onFocus}>
       <option value="">any</option>
       ${options.map(([v, text]) => html`<option value=${v}>${text}</option>`)}
     </select>
@@ -22,12 +22,18 @@ async function findPerson(text) {
 
 export function FilterBar({filters, onChange}) {
   const [backends, setBackends] = useState([]);
-  const [projects, setProjects] = useState([]);
+  const [projects, setProjects] = useState(null);
   const [text, setText] = useState({q: filters.q, person: filters.person});
   const [who, setWho] = useState(null);
+  // Projects cost a read of every backend: read when the list is opened (or a link names one).
+  const loadProjects = () => {
+    if (projects !== null) return;
+    setProjects([]);
+    run("DashboardProjects").then(({data}) => setProjects(data?.projects?.nodes ?? []));
+  };
   useEffect(() => {
     run("DashboardBackends").then(({data}) => setBackends(data?.backends ?? []));
-    run("DashboardProjects").then(({data}) => setProjects(data?.projects?.nodes ?? []));
+    if (filters.project) loadProjects();
   }, []);
   useEffect(() => setText({q: filters.q, person: filters.person}), [filters.q, filters.person]);
   const set = (patch) => onChange({...filters, ...patch});
@@ -41,14 +47,14 @@ export function FilterBar({filters, onChange}) {
     } else if (patch.person) patch.personId = filters.personId;
     set(patch);
   };
-  const shownProjects = projects.filter((p) => !filters.backend || p.backend.name === filters.backend);
+  const shownProjects = (projects ?? []).filter((p) => !filters.backend || p.backend.name === filters.backend);
   return html`<form class="filters" role="search" aria-label="Filter changes" onSubmit=${submit}>
     <${Select} id="filter-backend" label="Forge" value=${filters.backend}
       options=${backends.map((b) => [b.name, `${b.name} (${b.kind.toLowerCase().replace("_", "-")})`])}
       onChange=${(v) => set({backend: v, project: ""})} />
     <${Select} id="filter-project" label="Project" value=${filters.project}
       options=${shownProjects.map((p) => [p.id, `${p.name} (${p.backend.name})`])}
-      onChange=${(v) => set({project: v})} />
+      onChange=${(v) => set({project: v})} onFocus=${loadProjects} />
     <${Select} id="filter-state" label="State" value=${filters.state}
       options=${STATES.map((s) => [s, s.replace("_", " ").toLowerCase()])} onChange=${(v) => set({state: v})} />
     <${Select} id="filter-check" label="Checks" value=${filters.check}
