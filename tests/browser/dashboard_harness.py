@@ -18,7 +18,9 @@ import orjson
 from adapters.kinds import KINDS
 from adapters.plugin import Simulator
 from gateway.auth import hash_key
-from gateway.settings import Settings, settings_from_dict
+from gateway.cli import demo_settings_for
+from gateway.settings import Settings
+from gateway.settings_access import ApiKeySettings
 from tests.reliability.harness import Setup
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
@@ -33,35 +35,26 @@ def demo_setup(
     anonymous_writes: bool = True,
     started: list[Mapping[str, Simulator]] | None = None,
 ) -> Setup:
-    """Every kind's demo simulator and a gateway over them as ``revgate demo`` configures it,
-    plus these ``[server]`` keys and the API key ``KEY``. ``stopped``: that backend's simulator
-    is stopped before the gateway starts (its URL still configured). ``started`` receives the
-    simulators by backend name."""
+    """Every kind's demo simulator and a gateway over them as ``revgate demo`` configures it
+    (``gateway.cli.demo_settings_for``), with these ``[server]`` keys and the API key ``KEY``.
+    ``stopped``: that backend's simulator is stopped before the gateway starts (its URL still
+    configured). ``started`` receives the simulators by backend name."""
 
     async def setup() -> tuple[Settings, Callable[[], Awaitable[None]]]:
         running: dict[str, Simulator] = {}
-        backends: list[dict[str, object]] = []
-        env: dict[str, str] = {}
+        urls: dict[str, str] = {}
         for kind in KINDS:
-            if kind.demo is None:
-                continue
-            sim = await kind.demo.start(0.0)
-            backend = {**kind.demo.backend, "url": sim.url}
-            running[str(backend["name"])] = sim
-            backends.append(backend)
-            env.update(kind.demo.env())
-        settings = settings_from_dict(
-            {
-                "server": dict(server or {}),
-                "api_keys": [{"name": "tester", "sha256": hash_key(KEY)}],
-                "backends": backends,
-            },
-            env=env,
-        )
+            if kind.demo is not None:
+                sim = await kind.demo.start(0.0)
+                running[str(kind.demo.backend["name"])] = sim
+                urls[kind.name] = sim.url
+        demo = demo_settings_for(urls, "127.0.0.1", 8000)  # what `revgate demo` serves
         settings = dataclasses.replace(
-            settings,
+            demo,
+            server=dataclasses.replace(demo.server, **dict(server or {})),
+            api_keys=(ApiKeySettings(name="tester", sha256=hash_key(KEY)),),
             backends=tuple(
-                dataclasses.replace(b, anonymous_writes=anonymous_writes) for b in settings.backends
+                dataclasses.replace(b, anonymous_writes=anonymous_writes) for b in demo.backends
             ),
         )
         if stopped is not None:
