@@ -34,9 +34,9 @@ async def test_dashboard_lists_every_forge_and_filters_in_the_url(browser: Any) 
             await page.select_option("#filter-backend", backend)
             await page.wait_for_url(f"**/?backend={backend}")
             await page.locator(".rows .row").first.wait_for()
-            await page.wait_for_function(
-                "b => [...document.querySelectorAll('.row .forge')]"
-                ".every(e => e.textContent.startsWith(b + ' '))",
+            await page.wait_for_function(  # this filter's rows (not an empty list in between)
+                "b => { const rows = [...document.querySelectorAll('.row .forge')];"
+                " return rows.length && rows.every(e => e.textContent.startsWith(b + ' ')); }",
                 arg=backend,
             )
             kinds[backend] = {r["kind"] for r in await rows(page)}
@@ -45,7 +45,8 @@ async def test_dashboard_lists_every_forge_and_filters_in_the_url(browser: Any) 
         await page.go_back()
         await page.wait_for_url("**/?backend=gerrit")
         await page.wait_for_function(
-            "() => [...document.querySelectorAll('.row')].every(e => e.dataset.kind === 'GERRIT')"
+            "() => { const rows = [...document.querySelectorAll('.row')];"
+            " return rows.length && rows.every(e => e.dataset.kind === 'GERRIT'); }"
         )
         assert await page.input_value("#filter-backend") == "gerrit"
         # A shared link opens with its filters: text search.

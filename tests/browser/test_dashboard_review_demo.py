@@ -47,9 +47,9 @@ async def test_dashboard_review_person_filter_spans_every_forge(browser: Any) ->
         await page.wait_for_url("**personId=*")
         await page.locator(".who").wait_for()
         assert "Ada Lovelace" in await page.locator(".who").text_content()
-        await page.wait_for_function(
-            "() => document.querySelectorAll('.rows .row').length > 0"
-            " && !document.querySelector('.loading')"
+        await page.wait_for_function(  # her changes only (not the list before, nor none)
+            "() => { const a = [...document.querySelectorAll('.rows .author')];"
+            " return a.length && a.every(e => e.textContent === 'Ada Lovelace'); }"
         )
         shown = await rows(page)
         assert {r["kind"] for r in shown} == set(KIND_NAMES)
@@ -93,8 +93,9 @@ async def test_dashboard_review_actions_with_a_key(browser: Any) -> None:
         await page.click(".keypanel > button")
         await page.fill("#api-key", KEY)
         await page.click(".key-form button[type=submit]")
-        await page.reload()
         detail = page.locator(".detail")
+        await detail.locator("#comment-body").wait_for()  # viewerCan asked again, with it
+        await page.reload()
         await detail.locator("#comment-body").wait_for()
         await page.fill("#comment-body", "Reviewed from the dashboard")
         await page.click("text=Post comment")

@@ -20,10 +20,16 @@ export function Actions({change, onChanged}) {
   const [status, setStatus] = useState({error: "", done: ""});
   const [body, setBody] = useState("");
   const [check, setCheck] = useState({context: "", state: "SUCCESS", description: ""});
+  const [key, setKey] = useState(apiKey());
+  useEffect(() => {
+    const changed = () => setKey(apiKey());
+    addEventListener("revgate-key", changed);
+    return () => removeEventListener("revgate-key", changed);
+  }, []);
   useEffect(() => {
     if (!has("DashboardViewerCan")) return;
     run("DashboardViewerCan", {id: change.id}).then(({data}) => setCan(data?.node?.viewerCan ?? null));
-  }, [change.id, apiKey()]);
+  }, [change.id, key]);
   if (!has("DashboardViewerCan") || !can) return "";
   const act = async (field, input, done) => {
     setStatus({error: "", done: ""});
@@ -48,7 +54,7 @@ export function Actions({change, onChanged}) {
   const any = can.comment || can.review || can.close || can.reportCheck;
   return html`<section class="actions" aria-labelledby="actions-title">
     <h3 id="actions-title">Actions</h3>
-    ${!any ? html`<p class="muted">${apiKey() ? "This key may not act on this change." : "Enter an API key (top right) to act."}</p>` : ""}
+    ${!any ? html`<p class="muted">${key ? "This key may not act on this change." : "Enter an API key (top right) to act."}</p>` : ""}
     ${status.error ? html`<p class="error" role="alert">${status.error}</p>` : ""}
     ${status.done ? html`<p class="done" role="status">${status.done}</p>` : ""}
     ${can.comment && has("DashboardComment") ? html`<form onSubmit=${submitComment}>

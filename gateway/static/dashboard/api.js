@@ -21,6 +21,7 @@ export function apiKey() {
 export function setApiKey(value) {
   if (value) localStorage.setItem(KEY, value);
   else localStorage.removeItem(KEY);
+  dispatchEvent(new Event("revgate-key")); // what the visitor may do has changed
 }
 
 function request(name, variables, accept) {
