@@ -14,6 +14,7 @@ import orjson
 
 from gateway.persisted import manifest_of
 from tests.browser.dashboard_harness import (
+    KEY,
     KIND_NAMES,
     axe_violations,
     demo_setup,
@@ -196,3 +197,24 @@ async def test_dashboard_has_no_serious_accessibility_violations(browser: Any) -
                 await page.locator(".detail .checks, .detail p.muted").first.wait_for()
                 assert await axe_violations(page) == [], (width, scheme, "detail")
                 await page.close()
+
+
+async def test_dashboard_on_a_closed_gateway_takes_a_key(browser: Any) -> None:
+    with ServedGateway(demo_setup({"anonymous": False})) as gw:
+        context = await browser.new_context()
+        page = await context.new_page()
+        await page.goto(f"{gw.url}/")  # the page itself is open
+        banner = page.locator(".banner[role=alert]")
+        await banner.wait_for()  # the API's refusal, shown (no empty list)
+        assert await page.locator(".rows .row").count() == 0
+        await page.click(".keypanel > button")
+        await page.fill("#api-key", KEY)
+        await page.click(".key-form button[type=submit]")
+        await page.locator(".rows .row").first.wait_for()
+        assert await banner.count() == 0
+        # Kept by the browser: a new page of the same context needs no key entry.
+        other = await context.new_page()
+        await other.goto(f"{gw.url}/dashboard")
+        await other.locator(".rows .row").first.wait_for()
+        assert await page.evaluate("() => localStorage.getItem('revgate.apiKey')") == KEY
+        await context.close()

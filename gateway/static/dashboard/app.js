@@ -44,6 +44,11 @@ function useList(filters) {
     }));
   };
   useEffect(() => { load(true); }, [filterKey]);
+  useEffect(() => { // another key may see other backends (or, on a closed gateway, any)
+    const reload = () => load(true);
+    addEventListener("revgate-key", reload);
+    return () => removeEventListener("revgate-key", reload);
+  }, [filterKey]);
   return [list, setList, load, generation];
 }
 
