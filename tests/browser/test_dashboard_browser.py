@@ -218,3 +218,32 @@ async def test_dashboard_on_a_closed_gateway_takes_a_key(browser: Any) -> None:
         await other.locator(".rows .row").first.wait_for()
         assert await page.evaluate("() => localStorage.getItem('revgate.apiKey')") == KEY
         await context.close()
+
+
+async def test_dashboard_filters_by_project_state_and_checks(browser: Any) -> None:
+    with ServedGateway(demo_setup()) as gw:
+        page = await open_dashboard(browser, f"{gw.url}/dashboard?backend=gerrit&check=FAILURE")
+        badges = await page.locator(".rows .row button.check").all_text_contents()
+        assert badges and all(b.strip() == "checks: failure" for b in badges)
+        assert await page.input_value("#filter-check") == "FAILURE"
+        # Project: its menu is read when opened; the choice goes to the URL and the API.
+        await page.goto(f"{gw.url}/dashboard?backend=abf")
+        await page.locator(".rows .row").first.wait_for()
+        await page.locator("#filter-project").focus()
+        await page.locator("#filter-project option:nth-child(2)").wait_for(state="attached")
+        value = await page.locator("#filter-project option:nth-child(2)").get_attribute("value")
+        name = await page.locator("#filter-project option:nth-child(2)").text_content() or ""
+        await page.select_option("#filter-project", value)
+        await page.wait_for_url("**project=*")
+        await page.wait_for_function(
+            "p => { const rows = [...document.querySelectorAll('.rows .project')];"
+            " return rows.length && rows.every(e => e.textContent === p); }",
+            arg=name.split(" (")[0],
+        )
+        await page.select_option("#filter-state", "MERGED")
+        await page.wait_for_url("**state=MERGED*")
+        await page.wait_for_function(
+            "() => { const s = [...document.querySelectorAll('.rows .state')];"
+            " return s.length && s.every(e => e.textContent === 'merged'); }"
+        )
+        await page.close()
