@@ -30,8 +30,7 @@ function Downloads({change}) {
 function Revisions({change}) {
   if (change.__typename === "GerritChange") {
     return html`<${Section} title="Patch sets"><ol class="revisions">
-      ${change.revisions.map((r) => html`<li key=${r.number}>patch set ${r.number}
-        <code>${r.sha.slice(0, 12)}</code>${r.isCurrent ? " (current)" : ""}</li>`)}
+      ${change.revisions.map((r) => html`<li key=${r.number}>patch set ${r.number}${" "}<code>${r.sha.slice(0, 12)}</code>${r.isCurrent ? " (current)" : ""}</li>`)}
     </ol>
     ${change.labels.length ? html`<ul class="labels">${change.labels.map((l) => html`<li key=${l.name}>
       ${l.name}: ${l.approved ? `approved by ${l.approved.displayName}` : l.rejected ? `rejected by ${l.rejected.displayName}` : "no vote"}</li>`)}</ul>` : ""}
