@@ -13,18 +13,22 @@ function Select({id, label, value, options, onChange, onFocus}) {
   </div>`;
 }
 
-/** Person text → an Identity (issue 16's `people`), when this gateway has it. */
-async function findPerson(text) {
-  if (!text || !has("DashboardPeople")) return null;
+/** Person text → the identities it names (issue 16's `people`), when this gateway has it. */
+async function findPeople(text) {
+  if (!text || !has("DashboardPeople")) return [];
   const {data} = await run("DashboardPeople", {search: text});
-  return data?.people?.nodes?.[0] ?? null;
+  return data?.people?.nodes ?? [];
+}
+
+function forges(identity) {
+  return [...new Set(identity.accounts.map((a) => a.backend.name))].join(", ");
 }
 
 export function FilterBar({filters, onChange}) {
   const [backends, setBackends] = useState([]);
   const [projects, setProjects] = useState(null);
   const [text, setText] = useState({q: filters.q, person: filters.person});
-  const [who, setWho] = useState(null);
+  const [found, setFound] = useState([]);
   // Projects cost a read of every backend: read when the list is opened (or a link names one).
   const loadProjects = () => {
     if (projects !== null) return;
@@ -41,9 +45,9 @@ export function FilterBar({filters, onChange}) {
     event.preventDefault();
     const patch = {q: text.q.trim(), person: text.person.trim(), personId: ""};
     if (patch.person && patch.person !== filters.person) {
-      const found = await findPerson(patch.person);
-      setWho(found);
-      if (found) patch.personId = found.id;
+      const people = await findPeople(patch.person);
+      setFound(people);
+      if (people.length) patch.personId = people[0].id; // the best match; others offered
     } else if (patch.person) patch.personId = filters.personId;
     set(patch);
   };
@@ -70,7 +74,11 @@ export function FilterBar({filters, onChange}) {
         value=${text.q} onInput=${(e) => setText({...text, q: e.target.value})} />
     </div>
     <button type="submit">Apply</button>
-    ${filters.personId && who ? html`<p class="who" role="status">${who.displayName}: ${who.accounts.length} account(s) on ${[...new Set(who.accounts.map((a) => a.backend.name))].join(", ")}</p>` : ""}
+    ${filters.personId && found.length ? html`<div class="who" role="status">
+      ${found.filter((p) => p.id === filters.personId).map((p) => html`<span key=${p.id}>${p.displayName}: ${p.accounts.length} account(s) on ${forges(p)}</span>`)}
+      ${found.length > 1 ? html` — or: ${found.filter((p) => p.id !== filters.personId).map((p) => html`<button type="button" class="link" key=${p.id}
+        onClick=${() => set({personId: p.id})}>${p.displayName} (${forges(p)})</button> `)}` : ""}
+    </div>` : ""}
   </form>`;
 }
 
