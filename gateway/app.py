@@ -91,6 +91,7 @@ from schema.build import build_schema
 from schema.context import Context
 from schema.errors import http_error_body
 from schema.execution import FastPath
+from schema.execution.strawberry_private import graphql_schema
 from schema.live import EventHub, event_readers
 
 GC_YOUNG_THRESHOLD = 20_000
@@ -188,7 +189,7 @@ class GraphQLApp(GraphQL[Context, None]):
         (gateway/dashboard.py), beside the deployment's own."""
         if not settings.server.dashboard:
             return None
-        documents = dashboard_operations(schema._schema)
+        documents = dashboard_operations(graphql_schema(schema))
         self.persisted.manifest = with_operations(self.persisted.manifest, documents)
         trusted.manifest = self.persisted.manifest
         return Dashboard(documents, settings.server.poll_interval)

@@ -12,6 +12,7 @@ import pytest
 
 from gateway.dashboard import operations
 from schema.build import build_schema
+from schema.execution.strawberry_private import graphql_schema
 from tests.browser.dashboard_harness import (
     KEY,
     KIND_NAMES,
@@ -22,7 +23,7 @@ from tests.browser.dashboard_harness import (
 from tests.reliability.harness import ServedGateway
 
 TWIN = "net: fix use-after-free in skb_release"
-_RUNNABLE = set(operations(build_schema()._schema))
+_RUNNABLE = set(operations(graphql_schema(build_schema())))
 
 
 def _needs(*names: str) -> pytest.MarkDecorator:
