@@ -264,6 +264,32 @@ class BundleReader(Protocol):
 
 
 @runtime_checkable
+class CoverLister(Protocol):
+    """Lists cover letters (the merged root ``covers``)."""
+
+    async def list_covers(self, flt: SeriesFilter, page: PageRequest) -> Page[Cover]:
+        """Cover letters matching ``flt`` (project, submitters, dates, ``q``, date order)."""
+
+
+@runtime_checkable
+class UserLister(Protocol):
+    """Lists the backend's user accounts (the root ``users``)."""
+
+    async def list_users(self, search: str | None, page: PageRequest) -> Page[Person]:
+        """Accounts whose username, name or email contains ``search`` (``None``: all)."""
+
+
+@runtime_checkable
+class CheckPresence(Protocol):
+    """Tells which patches have checks at all, for a backend whose rollup word does not
+    (upstream Patchwork says "pending" both for no checks and for pending ones)."""
+
+    async def patches_with_checks(self, patches: Sequence[Patch]) -> list[bool]:
+        """Whether each patch has at least one check, in the order of ``patches``; one
+        upstream read for the whole batch, not one per patch."""
+
+
+@runtime_checkable
 class CallerCredentials(Protocol):
     """Can act as another user of the same backend (REST compat ``backend_tokens``)."""
 

@@ -7,7 +7,8 @@
     ├── BadRequest                400/405/422: the backend rejected what we sent
     ├── Timeout                   no answer within the configured connect/read timeout
     ├── Unavailable               connection refused/reset, 5xx, 429 after retries
-    └── BadPayload                the backend answered something we cannot parse
+    ├── BadPayload                the backend answered something we cannot parse
+    └── Unsupported               the backend's API has no such operation (nothing was sent)
 
 Every error carries the backend *name* (never its URL with credentials, never a token) and a
 stable machine-readable ``code`` that the GraphQL layer puts in ``extensions.code``.
@@ -80,3 +81,10 @@ class BadPayload(UpstreamError):
     """The backend answered with something that is not what its API documents."""
 
     code = "BAD_UPSTREAM_PAYLOAD"
+
+
+class Unsupported(UpstreamError):
+    """The backend's API has no such operation (a comment on Patchwork, a check on ABF):
+    refused before any upstream request."""
+
+    code = "UNSUPPORTED"

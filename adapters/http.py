@@ -192,6 +192,11 @@ class HttpClient:
             headers["Authorization"] = _basic(base.user, base.password or "")
         return headers
 
+    @property
+    def authenticated(self) -> bool:
+        """Whether requests carry a credential (a token, a login, or the URL's user)."""
+        return "Authorization" in self._headers
+
     def with_credentials(self, credentials: Credentials) -> HttpClient:
         """A client for the same backend and pooled session that authenticates as
         ``credentials`` (a REST compat caller's own backend user). It never opens or closes

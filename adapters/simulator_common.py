@@ -76,12 +76,16 @@ def latency_argument(parser: argparse.ArgumentParser, what: str = "answer") -> N
 
 
 def command_line(description: str, port: int) -> argparse.ArgumentParser:
-    """A simulator's ``python -m`` options: ``--host``, ``--port`` (its default ``port``) and
-    ``--latency-ms``; the kind adds its own."""
+    """A simulator's ``python -m`` options: ``--host``, ``--port`` (its default ``port``),
+    ``--latency-ms`` and ``--demo`` (serve what ``revgate demo`` serves: the kind's
+    ``simulator/demo.py``); the kind adds its own."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=port)
     latency_argument(parser)
+    parser.add_argument(
+        "--demo", action="store_true", help="the demo's data (revgate demo's timeline)"
+    )
     return parser
 
 

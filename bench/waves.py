@@ -50,8 +50,6 @@ QUERIES = {
     + " ... on Patch { checks { context state } } } } }",
     "changes(first: 100)": "query Page { changes(first: 100) { nodes { " + FIELDS + " } } }",
 }
-# The demo's data: what `revgate demo` serves (gateway/cli.py `_demo`).
-DEMO_GERRIT_CHANGES, DEMO_FDO_SERIES = 40, 12
 BACKENDS = ("patchwork", "fdo", "gerrit", "abf")
 
 
@@ -106,31 +104,20 @@ def recording() -> Iterator[WaveLog]:
 
 @asynccontextmanager
 async def demo_gateway(latency_ms: float = 0.0) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    """The demo's four simulators (in-process, ``latency_ms`` late) and the gateway over them
-    as an in-process client; also yields the simulators by backend name."""
-    from adapters.abf.simulator import start_simulator as start_abf
-    from adapters.gerrit.simulator import GerritData
-    from adapters.gerrit.simulator import start_simulator as start_gerrit
-    from adapters.patchwork.simulator import start_simulator as start_pw
-    from adapters.patchwork_fdo.simulator import FdoData
-    from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
+    """The demo's four simulators (in-process, ``latency_ms`` late, each started as ``revgate
+    demo`` starts it: its kind's ``Demo.start``) and the gateway over them as an in-process
+    client; also yields the simulators by backend name."""
+    from adapters.kinds import KINDS
     from gateway.app import create_app
-    from gateway.cli import demo_settings
+    from gateway.cli import demo_settings_for
 
-    sims: dict[str, Any] = {
-        "patchwork": await start_pw(latency_ms=latency_ms),
-        "fdo": await start_fdo(FdoData.generated(DEMO_FDO_SERIES), latency_ms=latency_ms),
-        "gerrit": await start_gerrit(
-            GerritData.generated(DEMO_GERRIT_CHANGES), latency_ms=latency_ms
-        ),
-        "abf": await start_abf(latency_ms=latency_ms),
-    }
+    sims: dict[str, Any] = {}
     try:
-        urls = {name: sim.url for name, sim in sims.items()}
-        settings = demo_settings(
-            urls["patchwork"], urls["fdo"], "127.0.0.1", 8000, urls["abf"], urls["gerrit"]
-        )
-        app = create_app(settings)
+        for kind in KINDS:
+            if kind.demo is not None:
+                sims[str(kind.demo.backend["name"])] = await kind.demo.start(latency_ms)
+        urls = {kind.name: sims[str(kind.demo.backend["name"])].url for kind in KINDS if kind.demo}
+        app = create_app(demo_settings_for(urls, "127.0.0.1", 8000))
         transport = httpx.ASGITransport(app=app)
         await app.state.backends.open()
         try:
@@ -193,10 +180,10 @@ async def fleet(latency_ms: float) -> AsyncIterator[str]:
 
     late = ["--latency-ms", str(latency_ms)]
     servers = {
-        "patchwork": (["-m", "adapters.patchwork.simulator"], "/api/"),
-        "fdo": (["-m", "adapters.patchwork_fdo.simulator"], "/"),
-        "gerrit": (["-m", "adapters.gerrit.simulator", "--generated", "40"], "/"),
-        "abf": (["-m", "adapters.abf.simulator"], "/"),
+        "patchwork": (["-m", "adapters.patchwork.simulator", "--demo"], "/api/"),
+        "fdo": (["-m", "adapters.patchwork_fdo.simulator", "--demo"], "/"),
+        "gerrit": (["-m", "adapters.gerrit.simulator", "--demo"], "/"),
+        "abf": (["-m", "adapters.abf.simulator", "--demo"], "/"),
     }
     procs: list[asyncio.subprocess.Process] = []
     urls: dict[str, str] = {}

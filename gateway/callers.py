@@ -165,6 +165,11 @@ class CallerSources(Mapping[str, Source]):
         own = caller_sources.get(caller.name or "", {})
         return cls(sources, own, frozenset()) if own else sources
 
+    def may_write(self, name: str) -> bool:
+        """Whether this caller's writes to backend ``name`` are let through
+        (``schema.context.WriteAccess``: ``Change.viewerCan``)."""
+        return self.writable is None or name in self.writable
+
     def may_write_any(self) -> bool:
         """Whether some visible backend accepts this caller's writes."""
         return self.writable is None or any(name in self.writable for name in self)

@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from adapters.kinds import KINDS
 from adapters.patchwork import kind as patchwork_kind
 from adapters.patchwork_fdo import kind as fdo_kind
 from adapters.plugin import AdapterKind, Demo, Simulator
+from gateway import settings as settings_module
 from gateway.app import create_app
 from gateway.auth import hash_key
 from gateway.logs import FORMATS, configure_logging
@@ -167,6 +168,38 @@ DEMO_HINTS = (
 )
 
 
+# The demo's person across its four backends, in issue 16's ``[[people]]`` format (backend
+# name → username or email): Ada Lovelace of the demo's timeline (adapters/demo). ABF shows no
+# emails, so only this map joins her ABF account to the others.
+DEMO_PEOPLE: tuple[dict[str, object], ...] = (
+    {
+        "name": "Ada Lovelace",
+        "emails": ["ada@example.org"],
+        "accounts": {
+            "patchwork": "ada@example.org",
+            "fdo": "ada@example.org",
+            "gerrit": ["ada", "ada@example.org"],
+            "abf": "ada",
+        },
+    },
+)
+
+
+def _demo_people(backends: Collection[str]) -> dict[str, object]:
+    """The ``people`` entry of the demo's settings, with the accounts of ``backends`` only;
+    nothing while the settings do not take ``[[people]]`` yet (issue 16's people part adds
+    it: then the entry is passed as is)."""
+    if "people" not in settings_module._TOP_KEYS:  # the switch for the merge: see above
+        return {}
+    people = []
+    for person in DEMO_PEOPLE:
+        accounts = person["accounts"]
+        assert isinstance(accounts, dict)
+        kept = {b: a for b, a in accounts.items() if b in backends}
+        people.append({**person, "accounts": kept})
+    return {"people": people}
+
+
 def demo_settings_for(
     urls: Mapping[str, str], host: str, port: int, kinds: Sequence[AdapterKind] = KINDS
 ) -> Settings:
@@ -185,6 +218,7 @@ def demo_settings_for(
                 "tokens": [{"name": "demo", "sha256": hash_key(DEMO_COMPAT_TOKEN), "write": True}]
             },
             "backends": [{**demo.backend, "url": urls[k.name]} for k, demo in demos],
+            **_demo_people([str(demo.backend["name"]) for _, demo in demos]),
         },
         env=env,
         source="<demo>",

@@ -46,6 +46,36 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
 }
 """,
     ),
+    # The person ID is the demo's Ada Lovelace's Gerrit account, ``Person:gerrit:1000400``
+    # (adapters/gerrit/simulator/demo.py; tests/gateway/test_demo_readme.py checks it).
+    (
+        "person",
+        """# One person's open changes on every forge, newest
+# activity first, with their check state and where
+# else each change was posted (its twins: linked by
+# Message-Id, Change-Id, commit sha or patch-id).
+# The person here is the demo's Ada Lovelace, named
+# by her Gerrit account (it stands for all of her
+# accounts); find another with
+#   { people(search: "name") { nodes { id accounts { backend { name } } } } }
+query PersonAcrossForges {
+  changes(first: 20, filter: {
+    people: ["UGVyc29uOmdlcnJpdDoxMDAwNDAw"], states: [OPEN]
+  }) {
+    missingBackends
+    nodes {
+      __typename title state updatedAt checkState webUrl
+      backend { name kind }
+      author { name identity { displayName } }
+      related {
+        evidence confidence
+        change { __typename title backend { name } webUrl }
+      }
+    }
+  }
+}
+""",
+    ),
     (
         "series",
         """# Patch series from every Patchwork backend,

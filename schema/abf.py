@@ -212,7 +212,12 @@ def _check_state(r: abf.PullRequest) -> model.CheckState | None:
 @unified(
     abf.PullRequest,
     node_kind="PullRequest",
-    rename={"author": "owner", "check_state": _check_state},
+    rename={
+        "author": "owner",
+        "check_state": _check_state,
+        # ABF's word for its one check: the open pull request's status (ready, blocked …)
+        "raw_check_state": lambda r: r.raw_state if abf.merge_check(r) else None,
+    },
     resolvers=("backend",),
 )
 @strawberry.type(description="An ABF pull request: a Change from one ref into another.")

@@ -17,7 +17,7 @@ import strawberry
 from adapters import base, model
 from schema import descriptions as doc
 from schema import node
-from schema.context import Info
+from schema.context import Info, selects
 from schema.errors import UserInputError
 from schema.gerrit_base import check_query
 from schema.merge import merge_page
@@ -46,7 +46,7 @@ class ChangeOrderField(enum.Enum):
 
 doc.describe_values(
     ChangeOrderField,
-    UPDATED_AT="The change's updatedAt (upstream Patchwork: its date).",
+    UPDATED_AT="The change's updatedAt: its last activity (upstream Patchwork: from its events).",
 )
 
 
@@ -82,6 +82,11 @@ class ChangeFilterInput:
     )
     search: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the title."
+    )
+    related_to: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Only the changes linked to this Change ID (see Change.related; costs "
+        "its reads), on the selected backends and matching the other filters.",
     )
     gerrit_query: str | None = strawberry.field(
         default=None,
@@ -164,7 +169,22 @@ async def resolve_changes(
     descending = (order_by or ChangeOrder()).direction is OrderDirection.DESC
     budget = info.context.budget
     breakers = info.context.breakers
+    if filter is not None and filter.related_to is not None:
+        from schema.related import related_page
+
+        edges, info_ = await related_page(
+            info, str(filter.related_to), filters, descending, first, after
+        )
+        return ChangeConnection(
+            edges=edges,
+            nodes=[e.node for e in edges],
+            page_info=info_,
+            total_count=None,
+            missing_backends=[],
+        )
     page = await merge_page(listers, filters, count, after, descending, budget, breakers)
+    if selects(info, "checkState"):
+        await info.context.prefetch_check_presence(record for record, _ in page.edges)
     edges, page_info = merged_edges(info, page, _converter(info))
     return ChangeConnection(
         edges=edges,

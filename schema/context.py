@@ -7,7 +7,8 @@ requests and a record fetched once is reused for the rest of the query.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -17,7 +18,17 @@ from aiodataloader import DataLoader
 from adapters import base
 from adapters.breaker import Breakers
 from adapters.errors import UpstreamError
-from adapters.model import Bundle, Check, Cover, Patch, Person, Project, Revision, Series
+from adapters.model import (
+    Bundle,
+    Check,
+    CheckState,
+    Cover,
+    Patch,
+    Person,
+    Project,
+    Revision,
+    Series,
+)
 from schema.errors import UserInputError
 from schema.live import EventHub
 from schema.request import RequestMeta
@@ -35,6 +46,16 @@ class AnonymousViewing(Protocol):
         ...
 
 
+@runtime_checkable
+class WriteAccess(Protocol):
+    """The gateway's access policy as the caller's view of the backends carries it
+    (``gateway/callers.py`` ``CallerSources``)."""
+
+    def may_write(self, name: str) -> bool:
+        """Whether the caller's writes to backend ``name`` are let through."""
+        ...
+
+
 @dataclass
 class Context:
     """What a resolver may use: the configured backends and this request's loaders."""
@@ -46,11 +67,22 @@ class Context:
     hub: EventHub | None = None  # live-event pollers, shared by every subscription
     meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
-    partial_errors: list[tuple[list[str | int], UpstreamError]] = field(default_factory=list)
+    partial_errors: list[tuple[list[str | int], UpstreamError | UserInputError]] = field(
+        default_factory=list
+    )
+    # Notes for the response's ``extensions.notices`` (e.g. why a list is empty by design).
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    _asked_patches: dict[str, dict[str, Patch]] = field(default_factory=dict)
+    _check_presence: dict[tuple[str, str], bool | Exception] = field(default_factory=dict)
 
-    def report(self, info: Any, error: UpstreamError) -> None:
-        """Record a backend failure that must not fail the field (federated lists)."""
-        self.partial_errors.append((info.path.as_list(), error))
+    def notice(self, info: Any, code: str, message: str) -> None:
+        """Say something about a field's answer that is not an error (``extensions.notices``)."""
+        self.notices.append({"path": info.path.as_list(), "code": code, "message": message})
+
+    def report(self, info: Any, error: UpstreamError | UserInputError, *at: str | int) -> None:
+        """Record a failure that must not fail the field (federated lists; one id of
+        ``nodes``: ``at`` extends the field's path to the item)."""
+        self.partial_errors.append(([*info.path.as_list(), *at], error))
 
     def source(self, name: str) -> base.Source:
         """The backend called ``name``, or a ``BACKEND_NOT_FOUND`` error. An anonymous
@@ -78,6 +110,12 @@ class Context:
             )
         return src
 
+    def may_write(self, name: str) -> bool:
+        """Whether the access policy lets this caller write to backend ``name`` (no policy:
+        every write is; the backend still decides with the credential used)."""
+        policy = self.sources
+        return policy.may_write(name) if base.provides(policy, WriteAccess) else True
+
     def all_capable(self, port: type[P]) -> list[tuple[str, P]]:
         """Every backend implementing ``port``, in configuration order."""
         if not self.meta.anonymous:
@@ -95,6 +133,13 @@ class Context:
         """``key`` through the request's loader for ``(backend, entity)``: batched and
         de-duplicated within the request."""
         return await self._loader(backend, entity, batch).load(key)
+
+    def loader(
+        self, backend: str, entity: str, batch: Callable[[Sequence[Any]], Awaitable[Any]]
+    ) -> DataLoader[Any, Any]:
+        """The request's loader for ``(backend, entity)``, for keys that are not plain ids
+        (``schema/related.py``: one loader across backends, ``backend="*"``)."""
+        return self._loader(backend, entity, batch)
 
     def _loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[str]], Awaitable[Any]]
@@ -133,6 +178,46 @@ class Context:
         src = self.capable(backend, base.PatchReader, "checks")
         result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(patch_id)
         return result
+
+    async def has_checks(self, patch: Patch) -> bool:
+        """Whether ``patch`` has any check (``CheckPresence`` backends), batched per request:
+        the patches asked together cost one upstream read."""
+        src = self.capable(patch.backend, base.CheckPresence, "check presence")
+        asked = self._asked_patches.setdefault(patch.backend, {})
+        asked[patch.id] = patch
+
+        async def batch(ids: Sequence[str]) -> list[bool]:
+            return await src.patches_with_checks([asked[i] for i in ids])
+
+        found: bool = await self._loader(patch.backend, "has-checks", batch).load(patch.id)
+        return found
+
+    def known_checks(self, patch: Patch) -> bool | None:
+        """What ``prefetch_check_presence`` found for ``patch`` (``None``: not asked); its
+        failure is raised here, so the field reports it without waiting on anything."""
+        found = self._check_presence.get((patch.backend, patch.id))
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    async def prefetch_check_presence(self, records: Iterable[Any]) -> None:
+        """Ask ``has_checks`` for every listed patch whose backend's word is "pending", all
+        at once (one read), so that their ``checkState`` answers without waiting (the fast
+        path then plans the list). A failure is left for the field to report."""
+        pending = [
+            r
+            for r in records
+            if r.__class__ is Patch  # a change list's patches (TrackedPatch) come with it told
+            and r.check_state is CheckState.PENDING
+            and base.provides(self.source(r.backend), base.CheckPresence)
+        ]
+        if pending:
+            found = await asyncio.gather(
+                *(self.has_checks(p) for p in pending), return_exceptions=True
+            )
+            for patch, answer in zip(pending, found, strict=True):
+                if isinstance(answer, bool | Exception):
+                    self._check_presence[(patch.backend, patch.id)] = answer
 
     async def patch_revision(self, backend: str, patch_id: str) -> Revision | None:
         """The latest revision holding a patch (revision-tracking backends only; ``None``
@@ -191,6 +276,21 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
+
+
+def selects(info: Info, name: str, depth: int = 4) -> bool:
+    """Whether the field ``info`` resolves selects a field called ``name`` within ``depth``
+    levels (through fragments): e.g. a list whose nodes ask for ``checkState``."""
+
+    def walk(selections: Iterable[Any], left: int) -> bool:
+        for sel in selections:
+            if getattr(sel, "name", None) == name:
+                return True
+            if left > 0 and walk(getattr(sel, "selections", ()) or (), left - 1):
+                return True
+        return False
+
+    return walk(info.selected_fields, depth)
 
 
 def pick_backend(

@@ -34,6 +34,11 @@ CHECK_STATE = (
     "The rollup of the change's checks: any failure, else pending, else warning, else "
     "success (null: no checks)."
 )
+RAW_CHECK_STATE = (
+    "The backend's own word for the change's check rollup, as it sends it (upstream Patchwork's "
+    "`check`: pending also when there are no checks; ABF's mergeability status of an open pull "
+    "request); null: the backend has no such word (fdo, Gerrit)."
+)
 EDGES = "The page's items, each with its cursor."
 NODES = "The page's items (the same as edges' nodes, without cursors)."
 PAGE_INFO = "Where this page sits in the list, and the cursors to ask for the next one."

@@ -90,7 +90,8 @@ class _RequestMaskErrors(MaskErrors):
 
 
 class PartialErrors(SchemaExtension):
-    """Adds the backend failures a resolver reported without failing (``Context.report``)."""
+    """Adds the backend failures a resolver reported without failing (``Context.report``),
+    and the notices it left (``Context.notice``)."""
 
     def on_execute(self) -> Iterator[None]:
         yield
@@ -103,6 +104,12 @@ class PartialErrors(SchemaExtension):
             for path, err in reported
         ]
         ctx.result.errors = [*(ctx.result.errors or []), *extra]
+
+    def get_results(self) -> dict[str, Any]:
+        """``extensions.notices``: what resolvers said about an answer that is not an error
+        (``Context.notice``: e.g. why a Gerrit project's ``patches`` is empty)."""
+        notices = getattr(self.execution_context.context, "notices", None)
+        return {"notices": list(notices)} if notices else {}
 
 
 def mask_errors() -> MaskErrors:

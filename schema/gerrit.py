@@ -244,6 +244,7 @@ def _inline_comment(c: gr.GerritChange, rev: int, x: gr.InlineComment) -> model.
         "created_at": "created",
         "updated_at": "updated",
         "author": "owner",
+        "raw_check_state": lambda r: None,  # Gerrit rolls up no word: the votes are the checks
         "labels": lambda r: [GerritLabel.of(label) for label in r.labels],
     },
     resolvers=("backend",),

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 
 from schema.errors import UserInputError
 
+ANY_BACKEND = "*"
+"""The backend part of an ID that spans backends (an ``Identity``): ``node(id)`` does not look
+it up as a configured backend; the type's loader resolves it."""
+
 
 @dataclass(frozen=True, slots=True)
 class GlobalId:

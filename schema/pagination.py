@@ -58,6 +58,11 @@ class Connection(Generic[T]):
     nodes: list[T] = strawberry.field(description=doc.NODES)
     page_info: PageInfo = strawberry.field(description=doc.PAGE_INFO)
     total_count: int | None = strawberry.field(description=doc.TOTAL_COUNT)
+    missing_backends: list[str] = strawberry.field(
+        default_factory=list,
+        description="Backends that failed or ran out of time in a list merged across backends: "
+        "their items are not in this page (always empty for a one-backend list).",
+    )
 
 
 def _b64(text: str) -> str:

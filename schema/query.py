@@ -11,11 +11,12 @@ from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from adapters import base
+from adapters import base, model
+from adapters.errors import UpstreamError
 from schema import descriptions as doc
 from schema import node
 from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder, resolve_changes
-from schema.context import Info, pick_backend
+from schema.context import Info, pick_backend, selects
 from schema.descriptions import After, First
 from schema.errors import UserInputError
 from schema.limits import RateLimitQuery
@@ -29,9 +30,9 @@ from schema.pagination import (
     page_size,
 )
 from schema.plugin import composition_of
-from schema.types import Backend, Node, Patch, PatchFilterInput, Project
+from schema.types import Backend, Node, Patch, PatchFilterInput, Person, Project
 from schema.types_events import Event
-from schema.types_series import Bundle, Series
+from schema.types_series import Bundle, Cover, Series
 
 MAX_NODES = 100
 P = TypeVar("P")
@@ -90,6 +91,42 @@ class SeriesFilterInput:
         if any(tracked.values()):
             return base.TrackedSeriesFilter(**common, **tracked)
         return base.SeriesFilter(**common)
+
+
+@strawberry.input(description="Cover letter list filters.")
+class CoverFilterInput:
+    backend: str | None = strawberry.field(
+        default=None, description="Only this backend (by name); null: every one with covers."
+    )
+    project: str | None = strawberry.field(
+        default=None, description="Project link name or native id."
+    )
+    submitters: list[str] | None = strawberry.field(
+        default=None, description="Submitter emails or native person ids."
+    )
+    since: datetime | None = strawberry.field(default=None, description=doc.SINCE)
+    before: datetime | None = strawberry.field(default=None, description=doc.BEFORE)
+    q: str | None = strawberry.field(default=None, description="Substring of the subject.")
+    order: str | None = strawberry.field(
+        default=None, description='"-date" (newest first, the default) or "date".'
+    )
+
+    def to_filter(self) -> base.SeriesFilter:
+        """The adapter-level filter (covers filter as series do)."""
+        return base.SeriesFilter(
+            project=self.project,
+            submitters=tuple(self.submitters or ()),
+            since=self.since,
+            before=self.before,
+            q=self.q,
+            order=self.order,
+        )
+
+
+def _person(record: model.Person) -> Person:
+    found = Person.of(record)
+    assert found is not None  # a listed account is never None
+    return found
 
 
 @strawberry.input(description="Event list filters.")
@@ -170,15 +207,31 @@ async def merged(
     )
     edges, page_info = merged_edges(info, page, convert)
     return Connection(
-        edges=edges, nodes=[e.node for e in edges], page_info=page_info, total_count=None
+        edges=edges,
+        nodes=[e.node for e in edges],
+        page_info=page_info,
+        total_count=None,
+        missing_backends=sorted(page.missing),
     )
+
+
+def _date_order(order: str | None, what: str) -> bool:
+    """Whether a merged list's ``order`` (``"-date"``, the default, or ``"date"``) descends."""
+    wanted = (order or "-date").strip()
+    if wanted not in ("-date", "date"):
+        raise UserInputError(
+            f"{what} of several backends merge by date: order must be -date or date, not "
+            f"{wanted[:40]!r} (or name one backend)"
+        )
+    return wanted == "-date"
 
 
 async def resolve_node(info: Info, value: str) -> Node | None:
     """Fetch any object by its global ID (``None`` when the backend has no such object),
     with the loader the schema's kinds register for its type (``SchemaPart.nodes``)."""
     gid = node.decode(value)
-    info.context.source(gid.backend)
+    if gid.backend != node.ANY_BACKEND:  # a cross-backend type's loader checks its own ids
+        info.context.source(gid.backend)
     load = composition_of(info).nodes.get(gid.type)
     if load is None:
         raise UserInputError(f"objects of type {gid.type} cannot be fetched by ID", "BAD_ID")
@@ -200,7 +253,8 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
 
     @strawberry.field(
         description="Several objects by global ID, in the order asked (null where the backend "
-        "has no such object)."
+        "has no such object; a bad or failing ID is an error naming its index, the others "
+        "still answer)."
     )
     async def nodes(
         self,
@@ -211,7 +265,16 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
     ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise UserInputError(f"at most {MAX_NODES} ids per call, got {len(ids)}")
-        return list(await asyncio.gather(*(resolve_node(info, str(i)) for i in ids)))
+
+        async def one(index: int, value: str) -> Node | None:
+            # One bad or failing id is an error at its index, not a null for the whole list.
+            try:
+                return await resolve_node(info, value)
+            except (UserInputError, UpstreamError) as exc:
+                info.context.report(info, exc, index)
+                return None
+
+        return list(await asyncio.gather(*(one(n, str(i)) for n, i in enumerate(ids))))
 
     @strawberry.field(description="Every configured backend (no upstream request).")
     def backends(self, info: Info) -> list[Backend]:
@@ -293,8 +356,11 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
         return await resolve_changes(info, first, after, filter, order_by)
 
     @strawberry.field(
-        description="Patches of one Patchwork backend (kinds patchwork and patchwork-fdo), in "
-        "Patchwork's order: oldest first (by id) unless filter.order says otherwise."
+        description="Patches of the Patchwork backends (kinds patchwork and patchwork-fdo). "
+        "One backend (named, or the only one): in Patchwork's order, oldest first (by id) "
+        "unless filter.order says otherwise. Several: merged by date like `series` (order "
+        "-date, the default, or date; a composite cursor; failed backends in "
+        "missingBackends), one upstream request per backend."
     )
     async def patches(
         self,
@@ -303,14 +369,79 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
         after: After = None,
         filter: Annotated[
             PatchFilterInput | None,
-            strawberry.argument(description="Narrow the list; backend is needed with several."),
+            strawberry.argument(description="Narrow the list; null: every patch."),
         ] = None,
     ) -> Connection[Patch]:
         flt = filter or PatchFilterInput()
-        name = pick_backend(info, flt.backend, base.PatchReader, "patches")
-        src = info.context.capable(name, base.PatchReader, "patches")
-        page = await src.list_patches(flt.to_filter(), page_request(first, after))
-        return connection(page, Patch.of)
+        native = flt.to_filter()
+        readers = _readers(info, flt.backend, base.PatchReader, "patches")
+        if len(readers) == 1:  # one backend: its own list, order and offsets, totalCount
+            page = await readers[0][1].list_patches(native, page_request(first, after))
+            if selects(info, "checkState"):
+                await info.context.prefetch_check_presence(page.items)
+            return connection(page, Patch.of)
+        descending = _date_order(native.order, "patches")
+        # ties in date come back in id order (SQL leaves them unordered between pages)
+        ordered = replace(native, order="-date,id" if descending else "date,id")
+        feeds = {name: Feed(fetch=partial(src.list_patches, ordered)) for name, src in readers}
+        digest = fingerprint("patches", list(feeds), ordered)
+        found = await merged(info, feeds, _date, first, after, digest, descending, Patch.of)
+        if selects(info, "checkState"):
+            await info.context.prefetch_check_presence(p._r for p in found.nodes)
+        return found
+
+    @strawberry.field(
+        description="Cover letters of every backend that has them (or the one named), merged "
+        'by date, newest first unless filter.order is "date"; costs one upstream request '
+        "per backend."
+    )
+    async def covers(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        filter: Annotated[
+            CoverFilterInput | None,
+            strawberry.argument(description="Narrow the list; null: every cover letter."),
+        ] = None,
+    ) -> Connection[Cover]:
+        flt = filter or CoverFilterInput()
+        native = flt.to_filter()
+        descending = _date_order(native.order, "covers")
+        ordered = replace(native, order="-date" if descending else "date")
+        readers = _readers(info, flt.backend, base.CoverLister, "cover letters")
+        feeds = {name: Feed(fetch=partial(src.list_covers, ordered)) for name, src in readers}
+        digest = fingerprint("covers", list(feeds), ordered)
+        return await merged(info, feeds, _date, first, after, digest, descending, Cover.of)
+
+    @strawberry.field(
+        description="User accounts of every backend that lists them (or of those named), one "
+        "backend after the other; costs one upstream request per backend. Upstream Patchwork "
+        "shows them to authenticated callers only (empty for anonymous ones)."
+    )
+    async def users(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(description="Substring of the username, name or email."),
+        ] = None,
+        backends: Annotated[
+            list[str] | None,
+            strawberry.argument(description="Only these backends, in this order; null: all."),
+        ] = None,
+    ) -> Connection[Person]:
+        ctx = info.context
+        if backends is not None:
+            readers = [ctx.capable(n, base.UserLister, "user lists") for n in backends]
+        else:
+            readers = [src for _, src in ctx.all_capable(base.UserLister)]
+        if ctx.meta.anonymous:  # listed with the gateway's credential: not the caller's to see
+            readers = []
+        fetchers = [partial(r.list_users, search) for r in readers]
+        return await concatenated(fetchers, first, after, _person)
 
     @strawberry.field(
         description="Series of the Patchwork backends (or the one named), merged by date; "

@@ -29,7 +29,7 @@ from schema.context import Info
 from schema.errors import UserInputError
 from schema.mutations import MutationError
 from schema.mutations import _error as mutation_error
-from schema.types import ChangeRevision, Check, CheckState, Patch, Person
+from schema.types import ChangeRevision, Check, CheckState, Node, Patch, Person
 from schema.unified import unified
 
 FINAL = frozenset(
@@ -131,6 +131,7 @@ def state_summary(patches: Sequence[model.Patch]) -> list[StateCount]:
         "_backend": attrgetter("backend"),
         "_series_id": attrgetter("series_id"),
         "_series": lambda r: None,
+        "_sha": lambda r: None,
     },
 )
 @unified(
@@ -142,11 +143,12 @@ def state_summary(patches: Sequence[model.Patch]) -> list[StateCount]:
         "_series_id": attrgetter("id"),
         "_record": lambda r: None,
         "_series": lambda r: r if isinstance(r, model.Series) else None,
+        "_sha": lambda r: None,
     },
     name="of_ref",
 )
 @strawberry.type(description="One version of a series: cover letter, patches, test results.")
-class Revision(ChangeRevision):
+class Revision(Node, ChangeRevision):
     version: int = strawberry.field(description="The series version (1, 2 …).")
     cover_letter_text: strawberry.Private[str | None]
     mbox_url: str | None = strawberry.field(description=doc.MBOX_URL)
@@ -154,8 +156,9 @@ class Revision(ChangeRevision):
     _series_id: strawberry.Private[str]
     _record: strawberry.Private[model.Revision | None]
     _series: strawberry.Private[model.Series | None]
+    _sha: strawberry.Private[str | None]  # set by Patch.currentRevision: the commit_ref
 
-    @strawberry.field(description="Global ID of the revision.")
+    @strawberry.field(description="Global ID of the revision.")  # type: ignore[misc]
     def id(self) -> strawberry.ID:
         return strawberry.ID(
             node.encode("Revision", self._backend, f"{self._series_id}/{self.version}")
@@ -165,9 +168,13 @@ class Revision(ChangeRevision):
     def number(self) -> int | None:
         return self.version
 
-    @strawberry.field(description="Patchwork series are mails, not commits: always null.")
+    @strawberry.field(
+        description="The commit a patch was applied as, on a patch's currentRevision "
+        "(Patchwork's commitRef when it is a whole sha; no request); null otherwise: a "
+        "series revision is mails, not a commit."
+    )
     def sha(self) -> str | None:
-        return None
+        return self._sha
 
     @strawberry.field(
         description="The cover letter's text (may read the series and letter, batched; null: "

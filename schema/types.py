@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 import strawberry
 from strawberry.types.nodes import SelectedField
 
-from adapters import base, model
+from adapters import base, links, model
+from adapters.model import Page
 from schema import descriptions as doc
 from schema import node
-from schema.context import Info
+from schema.context import Info, selects
 from schema.descriptions import After, First
 from schema.pagination import Connection, connection, page_request
 from schema.types_base import Backend as Backend
@@ -37,9 +38,11 @@ from schema.types_base import Person as Person
 from schema.types_base import backend_field
 from schema.types_base import backend_of as backend_of
 from schema.unified import record_field, unified
+from schema.viewer import ViewerCan, resolve_viewer_can
 
 if TYPE_CHECKING:
     from schema.changes import ChangeConnection, ChangeFilterInput, ChangeOrder
+    from schema.related import ChangeLink
     from schema.revisions import Revision
     from schema.types_series import Series
 
@@ -97,8 +100,9 @@ class Project(Node):
         return await resolve_changes(info, first, after, filter, order_by, self._r)
 
     @strawberry.field(
-        description="Patches of this project (Patchwork kinds only; an UNSUPPORTED error "
-        "elsewhere). One upstream request per project."
+        description="Patches of this project. One upstream request per project on Patchwork "
+        "kinds; elsewhere an empty list, no request, and a NO_PATCHES notice in the "
+        "response's extensions.notices (the changes of any project are in `changes`)."
     )
     async def patches(
         self,
@@ -110,9 +114,18 @@ class Project(Node):
             strawberry.argument(description="Narrow the list (its project is this one)."),
         ] = None,
     ) -> Connection[Patch]:
-        src = info.context.capable(self._r.backend, base.PatchReader, "patches")
+        src = info.context.source(self._r.backend)
+        if not base.provides(src, base.PatchReader):
+            # Empty rather than an error on a non-null field, so a query over every
+            # backend's projects answers data; the notice says why it is empty.
+            info.context.notice(
+                info, "NO_PATCHES", f"backend {self._r.backend!r} ({src.kind}) has no patches"
+            )
+            return connection(Page(items=(), offset=0, has_next=False, total=0), Patch.of)
         flt = (filter or PatchFilterInput()).to_filter(project=self._r.id)
         page = await src.list_patches(flt, page_request(first, after))
+        if selects(info, "checkState"):
+            await info.context.prefetch_check_presence(page.items)
         return connection(page, Patch.of)
 
     of: ClassVar[Callable[[model.Project], Project]]  # built by @unified
@@ -170,15 +183,22 @@ class Change(Node):
     raw_state: str = strawberry.field(description=doc.RAW_STATE)
     created_at: datetime = strawberry.field(description=doc.CREATED)
     updated_at: datetime = strawberry.field(
-        description="When it last changed (ISO 8601, UTC); upstream Patchwork keeps no such "
-        "time: the mail's date."
+        description="Its last activity the backend tells without a read per change (ISO 8601, "
+        "UTC): upstream Patchwork in change lists the newest of the mail date and its events "
+        "(state, delegate, checks, comments), elsewhere its mail date; see docs/federation.md."
     )
     web_url: str | None = strawberry.field(description=doc.WEB_URL)
     check_state: CheckState | None = strawberry.field(  # type: ignore[valid-type]
         description=doc.CHECK_STATE
     )
+    raw_check_state: str | None = strawberry.field(description=doc.RAW_CHECK_STATE)
     author: Person | None = strawberry.field(
         description="Who proposed it (null: unknown or hidden)."
+    )
+    viewer_can: ViewerCan = strawberry.field(
+        resolver=resolve_viewer_can,
+        description="Which kind-neutral actions (commentOnChange, reviewChange, "
+        "setChangeState, reportCheck) the caller may take on it (no upstream request).",
     )
 
     @strawberry.field(description=doc.BACKEND)
@@ -211,6 +231,21 @@ class Change(Node):
     ) -> Connection[Comment] | None:
         raise NotImplementedError
 
+    @strawberry.field(
+        description="The same work on other backends or elsewhere on this one (a list "
+        "posting and its Gerrit change, a pull request of the same commit), strongest "
+        "evidence first. Costs reads (batched per request: keys of the changes asked about, "
+        'then one search per backend; docs/federation.md "Linked changes"). A backend whose '
+        "search fails is left out and named in errors; null: this change's keys could not be "
+        "read."
+    )
+    async def related(
+        self, info: Info
+    ) -> list[Annotated[ChangeLink, strawberry.lazy("schema.related")]] | None:
+        from schema.related import resolve_related
+
+        return await resolve_related(info, getattr(self, "_r"))  # noqa: B009  (every kind's)
+
 
 # Fields of Series that a patch's inline series summary already answers.
 _SERIES_REF_FIELDS = frozenset({"id", "name", "version", "date", "webUrl", "mboxUrl", "__typename"})
@@ -231,7 +266,22 @@ def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: i
     r = root._r
     if r.check_state is None and base.provides(info.context.source(r.backend), base.RevisionReader):
         return _rollup_checks(info, r)  # graphql-core awaits it
+    if (
+        r.check_state is model.CheckState.PENDING
+        and r.__class__ is model.Patch  # a change list's patches come with it told
+        and base.provides(info.context.source(r.backend), base.CheckPresence)
+    ):
+        # "pending" may mean no checks at all upstream; a list asked for them already
+        known = info.context.known_checks(r)
+        if known is None:
+            return _pending_or_none(info, r)
+        return r.check_state if known else None
     return r.check_state
+
+
+async def _pending_or_none(info: Info, r: model.Patch) -> model.CheckState | None:
+    # Upstream Patchwork's word is "pending" for no checks too; no checks is null everywhere.
+    return model.CheckState.PENDING if await info.context.has_checks(r) else None
 
 
 async def _rollup_checks(info: Info, r: model.Patch) -> model.CheckState | None:
@@ -239,11 +289,19 @@ async def _rollup_checks(info: Info, r: model.Patch) -> model.CheckState | None:
     return model.rollup([c.state for c in await info.context.checks(r.backend, r.id)])
 
 
+def raw_check_word(r: model.Patch) -> str | None:
+    """Upstream Patchwork's own ``check`` word (the fork's patches carry none)."""
+    word = r.raw.get("check")
+    return word if isinstance(word, str) else None
+
+
 @unified(
     model.Patch,
     node_kind="Patch",
-    rename={"created_at": "date", "author": "submitter"},
-    resolvers=("backend", "check_state"),
+    rename={"created_at": "date", "author": "submitter", "raw_check_state": raw_check_word},
+    # check_state is not record-only (it reads the request's check presence): a list built
+    # with it is never kept by the fast path's memo, which would serve yesterday's answer.
+    resolvers=("backend",),
 )
 @strawberry.type(description="A Patchwork patch: one mail carrying a diff.")
 class Patch(Change):
@@ -343,10 +401,13 @@ class Patch(Change):
         r = self._r
         rev = await info.context.patch_revision(r.backend, r.id)
         if rev is not None:
-            return Revision.of(rev)
-        if not r.series:
+            found = Revision.of(rev)
+        elif r.series:
+            found = Revision.of_ref(max(r.series, key=lambda ref: ref.version))
+        else:
             return None
-        return Revision.of_ref(max(r.series, key=lambda ref: ref.version))
+        found._sha = links.sha(r.commit_ref)  # the applied commit: what other forges know
+        return found
 
     @strawberry.field(
         description="The series this patch was sent in (usually one). Free for id, name, "

@@ -30,7 +30,13 @@ def _event_cursor(root: Event) -> str | None:
     return root._cursor
 
 
-@unified(model.Event, node_kind="Event", resolvers=("backend",))
+def _event_native(r: model.Event) -> str:
+    # The time bounds the read that finds it again (``schema/node_loaders.py``): most event
+    # logs have no read by id.
+    return f"{r.id}@{r.date.isoformat()}"
+
+
+@unified(model.Event, node_kind="Event", native=_event_native, resolvers=("backend",))
 @strawberry.type(description="Something that happened on a backend.")
 class Event(Node):
     category: str = strawberry.field(

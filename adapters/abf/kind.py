@@ -25,8 +25,9 @@ def _demo_env() -> dict[str, str]:
 
 async def _simulator(latency_ms: float = 0.0) -> Simulator:
     from adapters.abf.simulator import start_simulator
+    from adapters.abf.simulator.demo import demo_data
 
-    return await start_simulator(latency_ms=latency_ms)
+    return await start_simulator(demo_data(), latency_ms=latency_ms)
 
 
 KIND = AdapterKind(

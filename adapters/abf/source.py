@@ -2,7 +2,8 @@
 
 Implements ``Source``, ``Pinger``, ``ProjectReader``, ``PersonReader``, ``ChangeLister``,
 ``EventReader`` (``adapters/base.py``) and
-``PullRequestReader``, ``PullRequestWriter``, ``GroupReader`` (``adapters/abf/ports.py``).
+``PullRequestReader``, ``PullRequestWriter``, ``GroupReader`` (``adapters/abf/ports.py``) and
+``ChangeActor`` (``adapters/actions.py``, in ``actions.py``).
 
 ABF has no multi-id lookups, so a batch of ids becomes concurrent detail requests; the ETag
 cache in the client turns repeated reads of unchanged objects into ``304`` answers. Filters
@@ -23,7 +24,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from adapters.abf import changes, mapping
+from adapters.abf import changes, links, mapping
+from adapters.abf.actions import AbfActions
 from adapters.abf.client import MAX_PER_PAGE, AbfClient
 from adapters.abf.records import (
     Commit,
@@ -38,6 +40,7 @@ from adapters.abf.records import (
 from adapters.base import ChangeFilter, EventFilter, PooledSource, fetch_each
 from adapters.errors import BadPayload, BadRequest, Conflict, NotFound
 from adapters.http import HttpClient, Params, Response
+from adapters.links import Linked, LinkKeys, LinkQuery
 from adapters.model import ChangeRecord, ChangeState, Event, Page, PageRequest, Person, Project
 from adapters.passthrough import Forward
 from adapters.paths import digits
@@ -47,7 +50,7 @@ R = TypeVar("R")
 KIND = "abf"
 
 
-class AbfSource(PooledSource):
+class AbfSource(PooledSource, AbfActions):
     """One configured ABF server."""
 
     kind = KIND
@@ -204,6 +207,14 @@ class AbfSource(PooledSource):
         project, number = self._pr_key(pr_id)
         rel = f"projects/{project}/pull_requests/{number}/commits"
         return [mapping.commit(self.name, d) for d in await self._all(rel, "commits")]
+
+    async def link_keys(self, changes: Sequence[Any]) -> list[LinkKeys]:
+        """``LinkKeyReader`` (``links.py``)."""
+        return await links.link_keys(self, changes)
+
+    async def find_linked(self, query: LinkQuery) -> list[Linked]:
+        """``LinkFinder`` (``links.py``)."""
+        return await links.find_linked(self, query)
 
     async def pull_request_files(self, pr_id: str) -> list[FileChange]:
         """Every file a pull request changes."""

@@ -19,11 +19,11 @@ def _factory(spec: BackendSpec, http: HttpClient) -> Source:
 
 
 async def _simulator(latency_ms: float = 0.0) -> Simulator:
-    from adapters.gerrit.simulator import GerritData, start_simulator
+    from adapters.gerrit.simulator import start_simulator
+    from adapters.gerrit.simulator.demo import demo_data
 
-    return await start_simulator(
-        GerritData.generated(40), latency_ms=latency_ms
-    )  # seed + changes with patch sets
+    # the seed, generated changes with patch sets, and the demo timeline
+    return await start_simulator(demo_data(), latency_ms=latency_ms)
 
 
 KIND = AdapterKind(

@@ -2,7 +2,8 @@
 mixed in from ``writes.py``.
 
 Implements ``Source``, ``ProjectReader``, ``ChangeLister`` and ``EventReader``
-(``adapters/base.py``) plus Gerrit's own reads below and writes. Method names follow the
+(``adapters/base.py``) plus Gerrit's own reads below and writes, and ``ChangeActor``
+(``actions.py``). Method names follow the
 REST endpoints; change ids may be given in every form Gerrit accepts (number, Change-Id,
 ``project~branch~Change-Id``) and revision ids as ``current``, a sha, an abbreviated sha or a
 patch-set number.
@@ -26,9 +27,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from adapters.base import ChangeFilter, EventFilter, PooledSource
+from adapters.base import ChangeFilter, EventFilter, PooledSource, fetch_each
 from adapters.errors import BadRequest, NotFound
-from adapters.gerrit import federation, mapping
+from adapters.gerrit import federation, links, mapping
+from adapters.gerrit.actions import GerritActions
 from adapters.gerrit.client import GerritClient, file_path
 from adapters.gerrit.ports import REVISION_OPTIONS
 from adapters.gerrit.query import QueryError, validate
@@ -48,7 +50,8 @@ from adapters.gerrit.records import (
 )
 from adapters.gerrit.writes import GerritWrites
 from adapters.http import HttpClient, Params, Response
-from adapters.model import ChangeRecord, Event, Page, PageRequest, Project
+from adapters.links import Linked, LinkKeys, LinkQuery
+from adapters.model import ChangeRecord, Event, Page, PageRequest, Person, Project
 from adapters.passthrough import ANSWERED, Forward
 from adapters.paths import seg
 
@@ -63,7 +66,7 @@ MAX_ASCENDING = 5000
 _SORTKEY_MEMORY = 2000
 
 
-class GerritSource(PooledSource, GerritWrites):
+class GerritSource(PooledSource, GerritWrites, GerritActions):
     """One configured Gerrit server."""
 
     kind = KIND
@@ -319,6 +322,14 @@ class GerritSource(PooledSource, GerritWrites):
         await asyncio.gather(*(chunk(c) for c in chunks), *(single(o) for o in others))
         return [found.get(i) for i in ids]
 
+    async def link_keys(self, changes: Sequence[Any]) -> list[LinkKeys]:
+        """``LinkKeyReader`` (``links.py``)."""
+        return await links.link_keys(self, changes)
+
+    async def find_linked(self, query: LinkQuery) -> list[Linked]:
+        """``LinkFinder`` (``links.py``)."""
+        return await links.find_linked(self, query)
+
     # --- one change ------------------------------------------------------------------------
 
     async def change(self, change: str, options: Sequence[str] = ()) -> GerritChange:
@@ -349,6 +360,15 @@ class GerritSource(PooledSource, GerritWrites):
     async def messages(self, change: str) -> list[Message]:
         """The change's messages (from ``/detail``)."""
         return list((await self.change_detail(change)).messages or ())
+
+    async def get_people(self, ids: Sequence[str]) -> list[Person | None]:
+        """Accounts by id (``/accounts/{id}``, one request each: ``node(id)`` of a Person)."""
+
+        async def fetch(native_id: str) -> Person:
+            d = await self.client.get_json(f"/accounts/{self._path(seg, native_id)}")
+            return mapping.guarded(self.name, "account", lambda: mapping.account(self.name, d))
+
+        return await fetch_each(ids, fetch)
 
     async def reviewers(self, change: str) -> list[Reviewer]:
         """``/reviewers/``."""

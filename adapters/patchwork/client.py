@@ -176,13 +176,24 @@ class PatchworkClient:
 
     async def all_items(self, rel: str, params: Params | None = None) -> list[dict[str, Any]]:
         """Every item of a (short) list, following ``next`` links."""
+        items, _ = await self.first_items(rel, params, None)
+        return items
+
+    async def first_items(
+        self, rel: str, params: Params | None, pages: int | None
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """The items of at most ``pages`` pages (``None``: all) and whether that was all."""
         query = {**(params or {}), "per_page": self.page_cap}
         resp = await self.http.get(await self.path(rel), query)
         items = _as_list(resp, self.backend)
+        read = 1
         while (nxt := resp.links().get("next")) is not None:
+            if pages is not None and read >= pages:
+                return items, False
             resp = await self.http.get(nxt)
             items.extend(_as_list(resp, self.backend))
-        return items
+            read += 1
+        return items, True
 
     async def send(self, method: str, rel: str, body: Mapping[str, Any]) -> Any:
         """A write (PATCH/POST) with a JSON body; never retried. Returns the JSON answer."""

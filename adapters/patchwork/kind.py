@@ -37,8 +37,9 @@ def _api_version_problem(value: object) -> str | None:
 
 async def _simulator(latency_ms: float = 0.0) -> Simulator:
     from adapters.patchwork.simulator import start_simulator
+    from adapters.patchwork.simulator.demo import demo_data
 
-    return await start_simulator(latency_ms=latency_ms)
+    return await start_simulator(demo_data(), latency_ms=latency_ms)
 
 
 TIME_ZONE = ConfigKey(time_zone_problem)  # shared with patchwork-fdo (adapters/patchwork_common)

@@ -1,7 +1,9 @@
 """An upstream Patchwork backend instance: reads, batch functions and writes over its client.
 
 Implements ``Source``, ``ProjectReader``, ``PatchReader``, ``PatchWriter``, ``SeriesReader``,
-``PersonReader``, ``EventReader`` and ``BundleReader`` (see ``adapters/base.py``).
+``CoverLister``, ``PersonReader``, ``UserLister``, ``EventReader``, ``BundleReader`` and
+``CheckPresence`` (see ``adapters/base.py``), and ``ChangeActor`` (``adapters/actions.py``, in
+``actions.py``).
 
 Patchwork has no multi-id lookups, so a batch of ids becomes concurrent detail requests — the
 API forces one request per object — while list responses already carry every nested object
@@ -15,6 +17,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -28,6 +31,7 @@ from adapters.base import (
 )
 from adapters.errors import BadPayload, BadRequest, NotFound, UpstreamError
 from adapters.http import HttpClient, Params, Response
+from adapters.links import Linked, LinkKeys, LinkQuery
 from adapters.model import (
     Bundle,
     ChangeRecord,
@@ -46,8 +50,9 @@ from adapters.model import (
     Series,
 )
 from adapters.passthrough import ANSWERED, Forward
+from adapters.patchwork import activity, links, mapping
 from adapters.patchwork import client as client_mod
-from adapters.patchwork import mapping
+from adapters.patchwork.actions import PatchworkActions
 from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
 from adapters.paths import BadSegment, digits, seg
@@ -56,6 +61,10 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 KIND = "patchwork"
+# A mail's Date can run ahead of its arrival (a sender's clock): checks are looked for from
+# this much before the oldest patch's date.
+CHECK_EVENT_SLACK = timedelta(hours=1)
+CHECK_EVENT_PAGES = 3  # then the patches older than the events read are asked one by one
 
 
 def _check_id(native_id: str, backend: str) -> str:
@@ -84,7 +93,7 @@ def _span_and_search(flt: PatchFilter | SeriesFilter) -> dict[str, Any]:
     return params
 
 
-class PatchworkSource(PooledSource):
+class PatchworkSource(PooledSource, PatchworkActions):
     """One configured upstream Patchwork server."""
 
     kind = KIND
@@ -221,7 +230,8 @@ class PatchworkSource(PooledSource):
     async def list_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool
     ) -> Page[ChangeRecord]:
-        """Patches by date as changes; filters pushed down where Patchwork has them."""
+        """Patches as changes by last activity (``adapters/patchwork/activity.py``); filters
+        pushed down where Patchwork has them."""
         raw_states = tuple(slug for slug, state in mapping.STATE_MAP.items() if state in flt.states)
         pushed = PatchFilter(
             project=flt.projects[0] if len(flt.projects) == 1 else None,
@@ -234,10 +244,20 @@ class PatchworkSource(PooledSource):
             # ties in date come back in id order (SQL leaves them unordered between pages)
             order="-date,id" if descending else "date,id",
         )
-        found = await self.list_patches(pushed, page)
-        return Page(
-            items=found.items, offset=found.offset, has_next=found.has_next, kept=found.kept
-        )
+        # ordered by last activity (the event log), not by mail date: adapters/patchwork/activity.py
+        if descending:
+            found = await activity.list_by_activity(self, flt, pushed, page)
+        else:
+            found = await activity.list_by_activity_ascending(self, flt, pushed, page)
+        return Page(items=found.items, offset=found.offset, has_next=found.has_next)
+
+    async def link_keys(self, changes: Sequence[Any]) -> list[LinkKeys]:
+        """``LinkKeyReader`` (``links.py``)."""
+        return await links.link_keys(self, changes)
+
+    async def find_linked(self, query: LinkQuery) -> list[Linked]:
+        """``LinkFinder`` (``links.py``)."""
+        return await links.find_linked(self, query)
 
     async def get_patches(self, ids: Sequence[str]) -> list[Patch | None]:
         """Patch details, one request each (the API has no multi-id lookup)."""
@@ -326,6 +346,18 @@ class PatchworkSource(PooledSource):
             params["order"] = flt.order
         return await self._page("series/", params, page, lambda d: mapping.series(self.name, d))
 
+    async def list_covers(self, flt: SeriesFilter, page: PageRequest) -> Page[Cover]:
+        """Cover letters matching ``flt``, filters pushed down as for series."""
+        params: dict[str, Any] = {}
+        if flt.project:
+            params["project"] = flt.project
+        if flt.submitters:
+            params["submitter"] = list(flt.submitters)
+        params.update(_span_and_search(flt))
+        if flt.order:
+            params["order"] = flt.order
+        return await self._page("covers/", params, page, self._cover)
+
     async def get_series(self, ids: Sequence[str]) -> list[Series | None]:
         """Series by id."""
         return await self._details(ids, "series", "series", self._series)
@@ -354,6 +386,58 @@ class PatchworkSource(PooledSource):
         return await fetch_each(ids, fetch)
 
     # --- events and bundles ----------------------------------------------------------
+
+    async def list_users(self, search: str | None, page: PageRequest) -> Page[Person]:
+        """User accounts (``users/``, authenticated only upstream); ``q`` pushed down."""
+        params = {"q": search} if search else {}
+        return await self._page("users/", params, page, self._user)
+
+    def _user(self, d: dict[str, Any]) -> Person:
+        found = mapping.user(self.name, d)
+        if found is None:  # pragma: no cover - a list item is never null
+            raise BadPayload(self.name, "null user in a list")
+        return found
+
+    async def patches_with_checks(self, patches: Sequence[Patch]) -> list[bool]:
+        """Which patches have checks: ONE read of the ``check-created`` events since the
+        oldest patch's date (less ``CHECK_EVENT_SLACK``, for mail dates ahead of arrival),
+        pushed down to the project when they share one. The read stops after
+        ``CHECK_EVENT_PAGES`` pages (newest first): a patch older than the oldest event read
+        is then asked about alone (its checks list, one item), so an old page cannot make it
+        read a whole event log."""
+        if not patches:
+            return []
+        since = min(p.date for p in patches) - CHECK_EVENT_SLACK
+        params: dict[str, Any] = {
+            "category": "check-created",
+            "since": format_server_date(since, self.name),
+        }
+        projects = {p.project.id if p.project else None for p in patches}
+        if len(projects) == 1 and None not in projects:
+            params["project"] = projects.pop()
+        try:
+            items, complete = await self.client.first_items("events/", params, CHECK_EVENT_PAGES)
+        except NotFound:  # no event log on this server: keep its own word ("pending")
+            return [True] * len(patches)
+        events = [mapping.event(self.name, d) for d in items]
+        checked = {e.patch_id for e in events}
+        covered = min((e.date for e in events), default=None)
+        unsure = [
+            p.id
+            for p in patches
+            if not complete
+            and p.id not in checked
+            and (covered is None or p.date - CHECK_EVENT_SLACK <= covered)
+        ]
+        if unsure:
+            found = await fetch_each(unsure, self._has_a_check)
+            checked |= {pid for pid, has in zip(unsure, found, strict=True) if has}
+        return [p.id in checked for p in patches]
+
+    async def _has_a_check(self, patch_id: str) -> bool:
+        rel = f"patches/{_check_id(patch_id, self.name)}/checks/"
+        window = await self.client.window(rel, {}, 0, 1)
+        return bool(window.items)
 
     async def list_events(self, flt: EventFilter, page: PageRequest) -> Page[Event]:
         """Events, newest first (Patchwork's default order)."""

@@ -22,9 +22,10 @@ def _factory(spec: BackendSpec, http: HttpClient) -> Source:
 
 
 async def _simulator(latency_ms: float = 0.0) -> Simulator:
-    from adapters.patchwork_fdo.simulator import FdoData, start_simulator
+    from adapters.patchwork_fdo.simulator import start_simulator
+    from adapters.patchwork_fdo.simulator.demo import demo_data
 
-    return await start_simulator(FdoData.generated(), latency_ms=latency_ms)
+    return await start_simulator(demo_data(), latency_ms=latency_ms)
 
 
 KIND = AdapterKind(

@@ -250,9 +250,15 @@ def person_stub(backend: str, person_id: str | None) -> Person | None:
 
 
 def patch(
-    backend: str, d: Mapping[str, Any], proj: Project, mbox_url: str | None = None
+    backend: str,
+    d: Mapping[str, Any],
+    proj: Project,
+    mbox_url: str | None = None,
+    web_url: str | None = None,
 ) -> TrackedPatch:
-    """A patch (list item or detail); ``proj`` is its resolved project."""
+    """A patch (list item or detail); ``proj`` is its resolved project. The fork's payloads
+    carry no URLs: the source passes the ones it builds (``web_url``: ``<site>/patch/<id>/``,
+    the fork's patch page)."""
 
     def parse() -> TrackedPatch:
         raw_state = patch_state(d["state"])
@@ -270,6 +276,7 @@ def patch(
             submitter=person_stub(backend, _id(d.get("submitter"))),
             delegate=None,
             check_state=None,
+            web_url=web_url,
             mbox_url=mbox_url,
             content=content,
             diff=content,

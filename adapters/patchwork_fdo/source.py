@@ -2,7 +2,7 @@
 
 Implements ``Source``, ``ProjectReader``, ``PatchReader``, ``SeriesReader``,
 ``PersonReader``, ``EventReader``, ``ChangeLister``, ``RevisionReader``, ``ResultReporter``
-and ``EventPoller`` (see ``adapters/base.py``).
+and ``EventPoller`` (see ``adapters/base.py``); ``ChangeActor`` in ``actions.py``.
 
 - **Projects** are few and referenced by id from every series, patch and event: the source
   reads the whole project list in one request and keeps it ``PROJECT_TTL`` seconds, so a page
@@ -51,6 +51,7 @@ from adapters.base import (
 )
 from adapters.errors import BadPayload, BadRequest, SignInRequired
 from adapters.http import HttpClient, Params, Response
+from adapters.links import Linked, LinkKeys, LinkQuery
 from adapters.model import (
     Check,
     Comment,
@@ -69,7 +70,8 @@ from adapters.model import (
 )
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
-from adapters.patchwork_fdo import events, mapping, revisions
+from adapters.patchwork_fdo import events, links, mapping, revisions
+from adapters.patchwork_fdo.actions import FdoActions
 from adapters.patchwork_fdo.client import FdoClient
 from adapters.patchwork_fdo.keys import ONE_MICROSECOND
 from adapters.patchwork_fdo.keys import numeric as _numeric
@@ -89,7 +91,7 @@ SNAPSHOT_TTL = 60.0  # how long a walk's later windows may reuse the list its fi
 SNAPSHOTS = 32  # sorted lists kept at most
 
 
-class FdoSource(PooledSource):
+class FdoSource(PooledSource, FdoActions):
     """One configured freedesktop Patchwork server."""
 
     kind = KIND
@@ -248,7 +250,6 @@ class FdoSource(PooledSource):
                 ("q", flt.q),
                 ("msgid", flt.msgid),
                 ("hash", flt.hash),
-                ("order", flt.order),
             )
             if value not in (None, ())
         ]
@@ -281,9 +282,13 @@ class FdoSource(PooledSource):
             if proj is None:
                 raise BadPayload(self.name, f"patch refers to unknown project {pid!r}")
             mbox = self.client.url(f"patches/{d.get('id')}/mbox/")
-            out.append(mapping.patch(self.name, d, proj, mbox))
+            out.append(mapping.patch(self.name, d, proj, mbox, self._web_url(d)))
         self._remember(out)
         return out
+
+    def _web_url(self, d: Mapping[str, Any]) -> str:
+        """The fork's own page of a patch (``<site>/patch/<id>/``, as its mbox links name it)."""
+        return f"{self.url.rstrip('/')}/patch/{d.get('id')}/"
 
     def _remember(self, patches: Sequence[Patch | None]) -> None:
         for p in patches:
@@ -301,6 +306,20 @@ class FdoSource(PooledSource):
             if flt.project
             else "patches/"
         )
+        if flt.order:
+            # The API documents no order: a date order (the merged root ``patches``) reads
+            # the filtered list whole and sorts it here, as series are.
+            order = flt.order.strip().removesuffix(",id")
+            if order not in ("-date", "date"):
+                raise BadRequest(self.name, f"patch order must be -date or date, not {order!r:.40}")
+
+            async def load() -> list[TrackedPatch]:
+                found = await self._patches(await self.client.all_items(rel, params))
+                found.sort(key=lambda x: (x.date, _numeric_key(x.id)), reverse=order == "-date")
+                return found
+
+            key = ("patches", rel, tuple(sorted(params.items())), order)
+            return _window(await self._snapshot(key, page.offset, load), page)
         window = await self.client.window(rel, params, page.offset, page.count)
         items = tuple(await self._patches(window.items))
         return Page(items=items, offset=page.offset, has_next=window.has_next, total=window.total)
@@ -332,7 +351,7 @@ class FdoSource(PooledSource):
             if proj is None:
                 raise BadPayload(self.name, f"patch {d.get('id')} has no known project")
             mbox = self.client.url(f"patches/{d.get('id')}/mbox/")
-            out.append(mapping.patch(self.name, d, proj, mbox))
+            out.append(mapping.patch(self.name, d, proj, mbox, self._web_url(d)))
         self._remember(out)
         return out
 
@@ -375,6 +394,14 @@ class FdoSource(PooledSource):
     async def patch_comments(self, patch_id: str, page: PageRequest) -> Page[Comment]:
         """The API exposes no comments: always empty."""
         return Page(items=(), offset=page.offset, has_next=False, total=0)
+
+    async def link_keys(self, changes: Sequence[Any]) -> list[LinkKeys]:
+        """``LinkKeyReader`` (``links.py``)."""
+        return await links.link_keys(self, changes)
+
+    async def find_linked(self, query: LinkQuery) -> list[Linked]:
+        """``LinkFinder`` (``links.py``)."""
+        return await links.find_linked(self, query)
 
     async def patch_mbox(self, patch_id: str, link: str | None = None) -> str:
         """``GET patches/<id>/mbox/`` (``?link=<tag>`` adds a link to each commit message)."""

@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from schema.actions import ActionMutation
 from schema.context import Context, Info
 from schema.mutations import Mutation
 from schema.node import GlobalId
+from schema.node_loaders import load_check, load_comment, load_event, load_revision
 from schema.plugin import NodeLoader, SchemaPart
 from schema.query import Query
 from schema.types import Backend, Check, Comment, Node, Patch, Person, Project
@@ -35,7 +37,7 @@ async def _backend(info: Info, gid: GlobalId) -> Node | None:
 
 CORE = SchemaPart(
     query=(Query,),
-    mutation=(Mutation,),
+    mutation=(Mutation, ActionMutation),
     types=(Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle),
     nodes={
         "Backend": _backend,
@@ -45,5 +47,9 @@ CORE = SchemaPart(
         "Project": _record(Context.project, Project.of),
         "Person": _record(Context.person, Person.of),
         "Bundle": _record(Context.bundle, Bundle.of),
+        "Check": load_check,
+        "Comment": load_comment,
+        "Event": load_event,
+        "Revision": load_revision,
     },
 )

@@ -7,4 +7,6 @@ from adapters import model
 from schema.plugin import SchemaPart
 from schema.types import Patch
 
-PART = SchemaPart(changes={model.Patch: Patch.of})
+# Its changes are ``TrackedPatch``es: ``updated`` is the last activity
+# (adapters/patchwork/activity.py).
+PART = SchemaPart(changes={model.Patch: Patch.of, model.TrackedPatch: Patch.of})

@@ -15,8 +15,9 @@ from typing import Any
 
 from playwright.async_api import async_playwright
 
+from adapters.kinds import KINDS
 from gateway.app import create_app
-from gateway.cli import demo_settings, uvicorn_server
+from gateway.cli import demo_settings_for, uvicorn_server
 from tests.browser.conftest import chromium_path
 
 
@@ -42,26 +43,15 @@ async def shoot_dashboard(browser: Any, url: str, out: Path) -> None:
 
 
 async def shoot(out: Path) -> None:
-    from adapters.abf.simulator import start_simulator as start_abf
-    from adapters.gerrit.simulator import GerritData
-    from adapters.gerrit.simulator import start_simulator as start_gerrit
-    from adapters.patchwork.simulator import start_simulator
-    from adapters.patchwork_fdo.simulator import FdoData
-    from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
-
     browser_path = chromium_path()
     if browser_path is None:
         raise SystemExit("chromium is not installed (make test installs it)")
-    pw_sim, fdo, abf = (
-        await start_simulator(),
-        await start_fdo(FdoData.generated()),
-        await start_abf(),
-    )
-    gerrit = await start_gerrit(GerritData.generated(40))
+    sims: dict[str, Any] = {}
+    for kind in KINDS:  # each as `revgate demo` starts it (its kind's Demo.start)
+        if kind.demo is not None:
+            sims[kind.name] = await kind.demo.start(0.0)
     port = _port()
-    settings = demo_settings(
-        pw_sim.url, fdo.url, "127.0.0.1", port, abf_url=abf.url, gerrit_url=gerrit.url
-    )
+    settings = demo_settings_for({name: sim.url for name, sim in sims.items()}, "127.0.0.1", port)
     server = uvicorn_server(create_app(settings), "127.0.0.1", port, log_level="warning")
     task = asyncio.create_task(server.serve())
     try:
@@ -80,8 +70,8 @@ async def shoot(out: Path) -> None:
     finally:
         server.should_exit = True
         await task
-        for close in (pw_sim.close, fdo.close, abf.close, gerrit.close):
-            await close()
+        for sim in sims.values():
+            await sim.close()
 
 
 if __name__ == "__main__":

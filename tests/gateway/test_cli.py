@@ -20,6 +20,12 @@ from gateway.cli import DEMO_COMPAT_TOKEN, DEMO_HINTS, DEMO_QUERY, demo_compat_l
 from gateway.ide import EXAMPLES
 from schema.build import SDL_PATH
 
+# Example tabs that use fields of issue 16 not in this schema yet (the cross-forge "person" tab:
+# people, related, identity): they run once the schema has them
+# (tests/gateway/test_demo_readme.py runs it then too).
+PENDING_TABS = set() if "\n  people(" in SDL_PATH.read_text() else {"person"}
+ALL_KINDS = {"PATCHWORK", "PATCHWORK_FDO", "GERRIT", "ABF"}
+
 QUERY = """{ backends { name apiVersion }
   projects(first: 2) { nodes { linkName patches(first: 2) {
     nodes { title author { name } checkState checks { context state } } } } } }"""
@@ -164,7 +170,7 @@ async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
         body = await _post(url, QUERY)
         side_by_side = await _post(url, DEMO_QUERY.replace("first: 10", "first: 100"))
         hinted = [await _post(url, hint) for hint in DEMO_HINTS]
-        examples = [await _post(url, query) for _, query in EXAMPLES]
+        examples = [await _post(url, q) for n, q in EXAMPLES if n not in PENDING_TABS]
         compat = await _compat_reads(url.removesuffix("/graphql"))
         async with (
             aiohttp.ClientSession() as http,
@@ -188,10 +194,14 @@ async def test_cli_demo_serves_graphiql_and_recorded_data() -> None:
     # The REST clients' lines it prints work as printed: each URL with the demo token.
     assert compat == {"patchwork": 200, "fdo": 200, "gerrit": 200, "abf": 200}, compat
     # So does every example tab of the shipped GraphiQL, with no backend missing.
-    for (name, _), answer in zip(EXAMPLES, examples, strict=True):
+    ran = [name for name, _ in EXAMPLES if name not in PENDING_TABS]
+    for name, answer in zip(ran, examples, strict=True):
         assert "errors" not in answer, (name, answer)
         (listed,) = answer["data"].values()
         assert listed["nodes"] and not listed.get("missingBackends"), (name, answer)
+    # The first tab (README's first query): the demo's timeline puts every kind in its first 20.
+    first = examples[0]["data"]["changes"]["nodes"]
+    assert {n["backend"]["kind"] for n in first[:20]} == ALL_KINDS, first
 
 
 def _basic(user: str, password: str) -> str:

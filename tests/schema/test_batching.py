@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import Gateway
 
 BASE = """{ patches(first: 100) { nodes { id title checkState
@@ -18,13 +20,23 @@ async def _count(gw: Gateway, query: str) -> tuple[int, list[str]]:
     return len(made), [path for _, path in made]
 
 
+def _check_presence_reads(paths: list[str]) -> int:
+    """The pages of the one check-created events read that ``checkState`` costs."""
+    return len([p for p in paths if "/events/?category=check-created&" in p])
+
+
 async def test_batching_list_with_nested_fields_is_one_request(big_gateway: Gateway) -> None:
     count, paths = await _count(big_gateway, BASE % "")
     print(
         "\n100 patches + submitter, project, series summary, checkState: "
         f"{count} upstream request(s)"
     )
-    assert count == 1, paths
+    # The list, then ONE read of the check-created events (all its pages) telling the
+    # patches Patchwork calls "pending" with checks from those without (null): none per patch.
+    assert paths[0].startswith("/api/1.3/patches/"), paths
+    events = paths[1:]
+    assert events and all("/events/?category=check-created&" in p for p in events), paths
+    assert len({re.findall(r"since=[^&]+", p)[0] for p in events}) == 1, paths  # one read
 
 
 async def test_batching_full_series_is_one_request_per_distinct_series(
@@ -36,7 +48,7 @@ async def test_batching_full_series_is_one_request_per_distinct_series(
     distinct = len(set(series_reads))
     print(f"\n100 patches + full series: {count} requests ({distinct} distinct series)")
     assert len(series_reads) == distinct  # each series fetched once, however many patches share it
-    assert count == 1 + distinct
+    assert count == 1 + distinct + _check_presence_reads(paths)
 
 
 async def test_batching_checks_are_one_request_per_patch(big_gateway: Gateway) -> None:
@@ -44,4 +56,4 @@ async def test_batching_checks_are_one_request_per_patch(big_gateway: Gateway) -
     check_reads = [p for p in paths if p.endswith("/checks/") or "/checks/?" in p]
     print(f"\n100 patches + check lists: {count} requests (the API has one checks list per patch)")
     assert len(check_reads) == 100 and len(set(check_reads)) == 100
-    assert count == 101
+    assert count == 101 + _check_presence_reads(paths)

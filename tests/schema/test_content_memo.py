@@ -21,8 +21,10 @@ from schema.execution.runtime import Awaited, build_list
 from schema.node import encode
 from tests.conftest import Gateway, _gateway
 
+# No checkState: it depends on the request's check-presence read as well as on the list
+# (schema/types.py), so a list selecting it is never kept (test_check_state_list_is_not_kept).
 LIST = """{ patches(first: 100, filter: {project: "generated"}) { nodes {
-  id title state rawState createdAt webUrl checkState
+  id title state rawState createdAt webUrl rawCheckState
   author { name email } project { name linkName } } } }"""
 
 
@@ -102,6 +104,20 @@ async def test_content_memo_off_rebuilds_every_time(data: PatchworkData, mapped:
         assert upstream == 1 and mapped[0] == 200 and memo.hits == hits
         assert len(memo) == kept  # pages that never come back: their lists are not kept
         assert second == first
+
+
+async def test_check_state_list_is_not_kept(gw: Gateway, data: PatchworkData) -> None:
+    """A list selecting checkState is rebuilt each time: a first check on a patch Patchwork
+    already called "pending" changes no byte of the list, only the events read."""
+    query = LIST.replace("rawCheckState", "checkState rawCheckState")
+    body = await gw.query(query)
+    nodes = body["data"]["patches"]["nodes"]
+    memo = _memo(gw)
+    hits = memo.hits
+    again = await gw.query(query)
+    assert again["data"]["patches"]["nodes"] == nodes and memo.hits == hits
+    none = [n for n in nodes if n["rawCheckState"] == "pending" and n["checkState"] is None]
+    assert none, "generated data has patches without checks"
 
 
 def _memo(gw: Gateway) -> ListMemo:

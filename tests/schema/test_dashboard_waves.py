@@ -6,15 +6,19 @@ code's ordering (what is issued together, what waits for what), not timings. A r
 (a request more, or requests issued one after another again) fails here.
 
 What each API forces (bench/README.md "The dashboard page's upstream waves"):
-- Patchwork: one list request carries every field of the page; ``checks`` add one per patch
-  (no multi-patch checks endpoint), all in the second wave.
+- Patchwork: one list request carries every field of the page, then ONE read of the events
+  since the page's oldest patch (its pages one after the other: 2 here) orders the patches by
+  last activity and tells "pending" from no checks (adapters/patchwork/activity.py);
+  ``checks`` add one per patch (no multi-patch checks endpoint), all in the next wave.
 - Gerrit: one query with ``o=`` options.
 - ABF: the open and the closed list (no update time in list items), then the detail of each
-  list's head only: none of ABF's pull requests reaches this page, so nothing more is read.
+  list's head; the demo's pull requests (adapters/demo) are among the page's newest changes, so the
+  merge asks for ABF's next window and every detail that can still reach the page is read at
+  once (a third wave: 33 details, ``adapters/abf/changes.py``).
 - fdo: the patch list (with the merge), then for ``currentRevision``/``checkState`` each
   (project, submitter)'s series list, the candidate series' revisions and the placed
-  revisions' test results: 4 of its own, the page's waves 3–5 (they start once the merge,
-  2 waves because of ABF, has chosen the page's patches).
+  revisions' test results: 4 of its own, the page's waves 4–6 (they start once the merge,
+  3 waves because of ABF, has chosen the page's patches).
 """
 
 from __future__ import annotations
@@ -26,13 +30,13 @@ from bench.waves import QUERIES, count
 # query → backend → (requests, waves); "all" is the page's critical path.
 EXPECTED = {
     "changes(first: 50)": dict(
-        patchwork=(1, 1), fdo=(23, 4), gerrit=(1, 1), abf=(4, 2), all=(29, 5)
+        patchwork=(3, 3), fdo=(15, 4), gerrit=(1, 1), abf=(37, 3), all=(56, 7)
     ),
     "changes(first: 50) + checks": dict(
-        patchwork=(30, 2), fdo=(23, 4), gerrit=(1, 1), abf=(4, 2), all=(58, 5)
+        patchwork=(39, 4), fdo=(15, 4), gerrit=(1, 1), abf=(37, 3), all=(92, 7)
     ),
     "changes(first: 100)": dict(
-        patchwork=(1, 1), fdo=(45, 4), gerrit=(1, 1), abf=(4, 2), all=(51, 5)
+        patchwork=(3, 3), fdo=(45, 4), gerrit=(1, 1), abf=(37, 3), all=(86, 7)
     ),
 }
 

@@ -14,16 +14,11 @@ import httpx
 import pytest
 
 from adapters.abf.simulator import RunningSimulator as AbfSim
-from adapters.abf.simulator import start_simulator as start_abf
 from adapters.gerrit.simulator import GerritData
 from adapters.gerrit.simulator import RunningSimulator as GerritSim
-from adapters.gerrit.simulator import start_simulator as start_gerrit
 from adapters.patchwork.simulator import RunningSimulator as PwSim
-from adapters.patchwork.simulator import start_simulator as start_pw
 from adapters.patchwork_fdo.simulator import FdoData, RunningFdoSimulator
-from adapters.patchwork_fdo.simulator import start_simulator as start_fdo
-from gateway.app import create_app
-from gateway.cli import demo_settings
+from tests.schema.four_kinds import four_kinds
 
 DASHBOARD = """query($first: Int!, $after: String) {
   changes(first: $first, after: $after) {
@@ -67,22 +62,8 @@ class Fleet:
 
 @pytest.fixture
 async def fleet() -> AsyncIterator[Fleet]:
-    pw, fdo = await start_pw(), await start_fdo(FdoData.generated(6))
-    gerrit, abf = await start_gerrit(GerritData.generated(8)), await start_abf()
-    settings = demo_settings(
-        pw.url, fdo.url, "127.0.0.1", 8000, abf_url=abf.url, gerrit_url=gerrit.url
-    )
-    app = create_app(settings)
-    backends = app.state.backends
-    await backends.open()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
-            yield Fleet(client, pw, fdo, gerrit, abf)
-    finally:
-        await backends.close()
-        for sim in (pw, fdo, gerrit, abf):
-            await sim.close()
+    async with four_kinds(None, FdoData.generated(6), GerritData.generated(8)) as sims:
+        yield Fleet(sims.client, sims.pw, sims.fdo, sims.gerrit, sims.abf)
 
 
 async def test_dashboard_spans_every_kind_with_current_revisions(fleet: Fleet) -> None:
@@ -114,7 +95,9 @@ async def test_dashboard_spans_every_kind_with_current_revisions(fleet: Fleet) -
     assert upstream, "recorded upstream patches belong to series"
     for n in upstream:
         assert n["currentRevision"]["__typename"] == "Revision"
-        assert n["currentRevision"]["number"] >= 1 and n["currentRevision"]["sha"] is None
+        assert n["currentRevision"]["number"] >= 1
+        sha = n["currentRevision"]["sha"]  # the commit_ref of an applied patch
+        assert sha is None or re.fullmatch("[0-9a-f]{40}", sha), sha
     fdo_revs = [n["currentRevision"] for n in by_backend["fdo"] if n["currentRevision"]]
     assert fdo_revs and all(r["__typename"] == "Revision" for r in fdo_revs)
     # Rollup and contributing checks agree on every change that has checks (upstream

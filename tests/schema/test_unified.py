@@ -139,8 +139,9 @@ def test_the_projection_table_follows_the_declared_fields() -> None:
     assert {"created_at", "author", "delegate", "project", "msgid"} <= set(
         PROJECTIONS[Patch].fields
     )
-    assert "check_state" not in PROJECTIONS[Patch].fields  # a resolver, named in resolvers=
-    assert PROJECTIONS[Patch].resolvers == {"backend", "check_state"}
+    # check_state reads the request's check presence (schema/types.py): not record-only
+    assert "check_state" not in PROJECTIONS[Patch].fields
+    assert PROJECTIONS[Patch].resolvers == {"backend"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -385,9 +385,14 @@ async def start_simulator(
 
 def main(argv: Iterable[str] | None = None) -> None:
     """``python -m adapters.abf.simulator [--host H] [--port P] [--documented]
-    [--latency-ms N]``."""
+    [--latency-ms N] [--demo]``."""
     parser = simulator_common.command_line("ABF /api/v1 simulator", 8900)
     parser.add_argument("--documented", action="store_true", help="the documented shapes")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    app = create_app(real=not args.documented)
+    if args.demo:
+        from adapters.abf.simulator.demo import demo_data
+
+        app = create_app(demo_data(), real=not args.documented)
+    else:
+        app = create_app(real=not args.documented)
     simulator_common.run(app, args, "/api/")

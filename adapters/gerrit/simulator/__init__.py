@@ -183,12 +183,16 @@ async def start_simulator(
 
 def main(argv: Iterable[str] | None = None) -> None:
     """``python -m adapters.gerrit.simulator [--port P] [--generated N] [--digest] [--legacy]
-    [--latency-ms N]``."""
+    [--latency-ms N] [--demo]``."""
     parser = simulator_common.command_line("Gerrit REST API simulator", 8810)
     parser.add_argument("--generated", type=int, default=0, help="add N generated changes")
     parser.add_argument("--digest", action="store_true", help="digest instead of basic auth")
     parser.add_argument("--legacy", action="store_true", help="behave like Gerrit 2.8")
     args = parser.parse_args(list(argv) if argv is not None else None)
     data = GerritData.generated(args.generated) if args.generated else GerritData.from_seed()
+    if args.demo:
+        from adapters.gerrit.simulator.demo import DEMO_CHANGES, demo_data
+
+        data = demo_data(generated=args.generated or DEMO_CHANGES)
     app = create_app(data, auth="digest" if args.digest else "basic", legacy=args.legacy)
     simulator_common.run(app, args)

@@ -402,6 +402,10 @@ def _term(data: GerritData, c: ChangeData, t: Term, caller: int | None) -> bool:
         return c in data.find_changes(value)
     if (op == "" and re.fullmatch(r"[0-9a-f]{6,40}", value)) or op == "commit":
         return any(r.sha.startswith(low) for r in c.revisions)
+    if op == "message":
+        # Gerrit matches the commit message's words (a quoted value: the phrase); the
+        # simulator approximates that with a case-insensitive substring of the current one
+        return low in c.current.message.lower()
     if op == "":
         return low in c.subject.lower()
     if op in ("status", "is"):

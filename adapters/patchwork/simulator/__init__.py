@@ -230,10 +230,14 @@ async def start_simulator(
 
 def main(argv: Iterable[str] | None = None) -> None:
     """``python -m adapters.patchwork.simulator [--host H] [--port P] [--generated N]
-    [--latency-ms N]``."""
+    [--latency-ms N] [--demo]``."""
     parser = simulator_common.command_line("Patchwork 3.2.1 REST API simulator", 8800)
     parser.add_argument("--generated", type=int, default=0, help="add N generated patches")
     args = parser.parse_args(list(argv) if argv is not None else None)
     data = PatchworkData.generated(args.generated) if args.generated else PatchworkData.from_seed()
+    if args.demo:
+        from adapters.patchwork.simulator.demo import demo_data
+
+        data = demo_data()
     app = create_app(data)
     simulator_common.run(app, args, API_PREFIX)

@@ -427,9 +427,14 @@ async def start_simulator(
 
 def main(argv: Iterable[str] | None = None) -> None:
     """``python -m adapters.patchwork_fdo.simulator [--host H] [--port P] [--generated N]
-    [--latency-ms N]``."""
+    [--latency-ms N] [--demo]``."""
     parser = simulator_common.command_line("freedesktop Patchwork API 1.0 simulator", 8801)
     parser.add_argument("--generated", type=int, default=12, help="generated series to add")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    app = create_app(FdoData.generated(args.generated))
+    if args.demo:
+        from adapters.patchwork_fdo.simulator.demo import demo_data
+
+        app = create_app(demo_data(generated=args.generated))
+    else:
+        app = create_app(FdoData.generated(args.generated))
     simulator_common.run(app, args, "/api/")

@@ -57,6 +57,9 @@ class FdoData:
     series: dict[int, Record]
     patches: dict[int, Record]
     events: list[Record]
+    # What the API does not show of a patch's mail but its mbox carries: patch id →
+    # {"msgid": "<…>", "message": commit message} (seed key "mails", optional).
+    mails: dict[int, Record] = field(default_factory=dict)
     # The present, forward only, after every seeded time (adapters/simclock.py).
     clock: SimClock = field(default_factory=lambda: SimClock(timedelta(milliseconds=1)))
     clock_started: bool = False
@@ -77,6 +80,7 @@ class FdoData:
             series={s["id"]: s for s in seed["series"]},
             patches={p["id"]: p for p in seed["patches"]},
             events=sorted(seed["events"], key=lambda e: e["event_time"]),
+            mails={m["patch"]: m for m in seed.get("mails", [])},
         )
 
     @classmethod
@@ -226,14 +230,20 @@ class FdoData:
             p = self.patches[pid]
             person = self.people.get(p["submitter"], {"name": "Unknown", "email": "unknown@"})
             date = parse_time(p["date"]).strftime("%a, %d %b %Y %H:%M:%S +0000")
-            body = f"{p['name']}\n"
+            # A seed patch may keep its mail's commit message and Message-Id (``mails``): the
+            # fork's mbox is the mail for `git am` (patchwork-fdo API 1.0, "patches/<id>/mbox/"),
+            # built like upstream Patchwork 1.x's patch_to_mbox, Message-Id header included.
+            mail = self.mails.get(pid, {})
+            body = (mail.get("message") or p["name"]).rstrip("\n") + "\n"
             if link:
                 body += f"\n{link}: {base_url}/patch/{pid}/\n"
+            msgid = f"Message-Id: {mail['msgid']}\n" if mail.get("msgid") else ""
             out.append(
                 f"From patchwork Mon Sep 17 00:00:00 2001\n"
                 f"From: {person['name']} <{person['email']}>\n"
                 f"Date: {date}\n"
                 f"Subject: [PATCH] {p['name']}\n"
+                f"{msgid}"
                 f"X-Patchwork-Id: {pid}\n\n"
                 f"{body}---\n{p['content']}\n"
             )

@@ -68,6 +68,7 @@ class ToyChange(Change):
             updated_at=r.updated_at,
             web_url=None,
             check_state=None,
+            raw_check_state=None,
             author=Person.of(r.author),
             number=int(r.id),
             _r=r,

@@ -1,0 +1,208 @@
+"""Upstream Patchwork patches as changes ordered by their last activity.
+
+Patchwork keeps no modification time: a patch's ``date`` is its mail's. What happened to it
+since — a state change, a delegation, a check, a comment — is in the server's event log. A
+patch's *activity* is the newest of its mail date and those events (``ACTIVITY``; creation
+events are not activity, they only repeat the arrival), and that is its ``updated_at`` as a
+change (a ``TrackedPatch`` whose ``updated`` is set).
+
+A window ``[offset, offset + count)`` of the patches ordered by activity (newest first) is
+found from two reads, whatever the depth: the first ``N = offset + count`` patches by date
+(one list request while ``N`` fits a page), and ONE read of the events since the N-th one's
+date (every page of it). Why that is enough: every listed patch's activity is at least its
+date, so at least N patches have activity ≥ that boundary; a patch outside the first N by
+date can only rank among the top N through an event at or after the boundary, and such a
+patch is then in the events read (*promoted*: one detail read each — only old patches with
+recent activity cost one). Ties are broken as the list breaks them (date, then id), so
+windows of one walk are prefixes of one order and the merge returns every patch once.
+
+Oldest first has no such bound (a patch's activity only grows): the filtered list is read
+whole with the events since its oldest patch. ``updatedSince`` bounds both reads.
+
+The same events tell which patches the server calls ``pending`` have no checks at all: their
+``check_state`` becomes ``None`` (the server's word stays in ``raw['check']``). A server that
+answers the events read with 404 (no event log) is listed by mail date, its words as sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from adapters.base import ChangeFilter, PatchFilter
+from adapters.errors import NotFound
+from adapters.model import CheckState, Page, PageRequest, Patch, TrackedPatch
+from adapters.patchwork import mapping
+from adapters.patchwork_common import format_server_date
+
+if TYPE_CHECKING:
+    from adapters.patchwork.source import PatchworkSource
+
+# Event categories that are something happening to a patch after it arrived.
+ACTIVITY = frozenset(
+    {
+        "patch-state-changed",
+        "patch-delegated",
+        "check-created",
+        "patch-comment-created",
+        "patch-relation-changed",
+    }
+)
+# A mail's Date can run ahead of its arrival (a sender's clock): events are read from this
+# much before the boundary, so a check made right after such a mail is still seen.
+SLACK = timedelta(hours=1)
+_PATCH_FIELDS = tuple(f.name for f in fields(Patch))
+
+
+@dataclass
+class Activity:
+    """What one events read tells about patches: newest activity, and who has checks."""
+
+    latest: dict[str, datetime] = field(default_factory=dict)
+    checked: set[str] = field(default_factory=set)
+    known: bool = True  # False: the server has no event log (its words are kept as sent)
+
+    def of(self, patch: Patch) -> TrackedPatch:
+        """``patch`` as a change: ``updated`` its activity, no-checks ``pending`` → None."""
+        values: dict[str, Any] = {name: getattr(patch, name) for name in _PATCH_FIELDS}
+        if self.known and patch.check_state is CheckState.PENDING and patch.id not in self.checked:
+            values["check_state"] = None
+        latest = self.latest.get(patch.id)
+        updated = latest if latest is not None and latest > patch.date else patch.date
+        return TrackedPatch(**values, updated=updated)
+
+
+async def read_activity(src: PatchworkSource, since: datetime, project: str | None) -> Activity:
+    """Every event since ``since`` (less ``SLACK``), all pages, as patch activity."""
+    params: dict[str, Any] = {"since": format_server_date(since - SLACK, src.name)}
+    if project:
+        params["project"] = project
+    found = Activity()
+    try:
+        items = await src.client.all_items("events/", params)
+    except NotFound:  # a server without an event log: mail dates, the server's check words
+        return Activity(known=False)
+    for d in items:
+        event = mapping.event(src.name, d)
+        if event.patch_id is None or event.category not in ACTIVITY:
+            continue
+        if event.category == "check-created":
+            found.checked.add(event.patch_id)
+        known = found.latest.get(event.patch_id)
+        if known is None or event.date > known:
+            found.latest[event.patch_id] = event.date
+    return found
+
+
+async def _read_list(
+    src: PatchworkSource, pushed: PatchFilter, wanted: int | None
+) -> tuple[list[Patch], bool]:
+    """The first ``wanted`` patches of the list (``None``: all) and whether more follow; a
+    window may come back short of a server's cap, so read on until there are enough."""
+    items: list[Patch] = []
+    while wanted is None or len(items) < wanted:
+        count = 100 if wanted is None else wanted - len(items)
+        got = await src.list_patches(pushed, PageRequest(len(items), count))
+        items += got.items
+        if not got.has_next or not got.items:
+            return items, False
+    return items, True
+
+
+def _number(p: Patch) -> int:
+    return int(p.id) if p.id.isdigit() else 0
+
+
+def _key(p: TrackedPatch) -> tuple[datetime, datetime, int]:
+    """Sorted descending: newest activity first, then the list's own order (date desc, id
+    asc)."""
+    return (p.updated_at, p.date, -_number(p))
+
+
+def _ascending_key(p: TrackedPatch) -> tuple[datetime, datetime, int]:
+    """Oldest activity first, then the ascending list's order (date, id)."""
+    return (p.updated_at, p.date, _number(p))
+
+
+def _matches(p: TrackedPatch, flt: ChangeFilter) -> bool:
+    """A promoted patch belongs to the stream as the list's pushdown would have kept it."""
+    if flt.projects and not ({p.project.id, p.project.link_name} & set(flt.projects)):
+        return False
+    if flt.states and p.state not in flt.states:
+        return False
+    if flt.updated_since and p.updated_at < flt.updated_since:
+        return False
+    if flt.search and flt.search.casefold() not in p.title.casefold():
+        return False
+    author = p.submitter
+    return not (flt.author and "@" in flt.author and (author is None or author.email != flt.author))
+
+
+async def list_by_activity(
+    src: PatchworkSource, flt: ChangeFilter, pushed: PatchFilter, page: PageRequest
+) -> Page[TrackedPatch]:
+    """The newest-activity-first window ``page`` of the patches ``pushed`` lists."""
+    wanted = page.offset + page.count
+    items, more = await _read_list(src, pushed, wanted)
+    full = len(items) >= wanted and more
+    if full:
+        boundary = items[-1].date
+    elif flt.updated_since is not None:
+        boundary = flt.updated_since
+    elif items:
+        boundary = min(p.date for p in items)
+    else:
+        return Page(items=(), offset=page.offset, has_next=False)
+    activity = await read_activity(src, boundary, pushed.project)
+    changes = await _with_promoted(src, flt, activity, items, boundary)
+    ordered = sorted(changes, key=_key, reverse=True)
+    window = tuple(ordered[page.offset : wanted])
+    has_next = len(ordered) > wanted or full
+    return Page(items=window, offset=page.offset, has_next=has_next)
+
+
+async def list_by_activity_ascending(
+    src: PatchworkSource, flt: ChangeFilter, pushed: PatchFilter, page: PageRequest
+) -> Page[TrackedPatch]:
+    """Oldest activity first: the whole filtered list and the events since its oldest."""
+    items, _ = await _read_list(src, pushed, None)
+    starts = [p.date for p in items]
+    if flt.updated_since is not None:
+        starts.append(flt.updated_since)
+    if not starts:
+        return Page(items=(), offset=page.offset, has_next=False)
+    activity = await read_activity(src, min(starts), pushed.project)
+    # Without updatedSince the list holds every patch; with it, older mails with activity
+    # since then are promoted as newest first does.
+    bound = flt.updated_since
+    ordered = sorted(
+        await _with_promoted(src, flt, activity, items, bound)
+        if bound
+        else map(activity.of, items),
+        key=_ascending_key,
+    )
+    end = page.offset + page.count
+    return Page(
+        items=tuple(ordered[page.offset : end]), offset=page.offset, has_next=end < len(ordered)
+    )
+
+
+async def _with_promoted(
+    src: PatchworkSource,
+    flt: ChangeFilter,
+    activity: Activity,
+    listed: Sequence[Patch],
+    boundary: datetime,
+) -> list[TrackedPatch]:
+    """``listed`` as changes, plus the patches the list did not carry whose activity is at
+    or after ``boundary`` (one detail read each, concurrently)."""
+    changes = {p.id: activity.of(p) for p in listed}
+    promoted = [pid for pid, at in activity.latest.items() if pid not in changes and at >= boundary]
+    for record in await src.get_patches(promoted) if promoted else ():
+        if record is not None:
+            change = activity.of(record)
+            if _matches(change, flt):
+                changes[change.id] = change
+    return list(changes.values())

@@ -1,0 +1,177 @@
+"""One vocabulary and consistent roots (issue 16, points 3 and 4), over the simulators:
+``checkState`` null without checks on every kind (the backend's own word in
+``rawCheckState``), upstream Patchwork's ``updatedAt`` as its last activity (``updatedSince``
+finds a patch whose state just changed), ``webUrl`` on every change, root ``patches``
+merged across Patchwork backends, ``covers`` and ``users``, and a Gerrit/ABF project's
+``patches`` empty with a notice so a query over every backend's projects answers data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from adapters.patchwork import source as pw_source
+from schema import node
+from tests.conftest import Gateway
+from tests.schema.test_federation_all import Fleet, fleet  # noqa: F401  (the fixture)
+from tests.schema.test_mutations import CREATE_CHECK, UPDATE
+
+
+async def _data(gw: Fleet, query: str, variables: dict[str, Any] | None = None) -> Any:
+    resp = await gw.client.post("/graphql", json={"query": query, "variables": variables or {}})
+    body = resp.json()
+    assert "errors" not in body, body["errors"]
+    return body
+
+
+CHANGES = """{ changes(first: 100) { nodes { __typename checkState rawCheckState webUrl
+  checks { state } backend { name } } } }"""
+
+
+async def test_check_state_is_null_without_checks_on_every_kind(fleet: Fleet) -> None:  # noqa: F811
+    nodes = (await _data(fleet, CHANGES))["data"]["changes"]["nodes"]
+    kinds = set()
+    for n in nodes:
+        kinds.add(n["backend"]["name"])
+        assert (n["checkState"] is None) == (not n["checks"]), n
+        assert n["webUrl"], n  # every kind has a page for its changes (fdo included)
+    assert {"patchwork", "fdo"} <= kinds
+    upstream = [n for n in nodes if n["backend"]["name"] == "patchwork"]
+    assert {n["rawCheckState"] for n in upstream} <= {"pending", "success", "warning", "fail"}
+    assert [n for n in upstream if n["rawCheckState"] == "pending" and n["checkState"] is None]
+    assert all(n["rawCheckState"] is None for n in nodes if n["backend"]["name"] == "fdo")
+
+
+async def test_raw_check_state_of_gerrit_and_abf(fleet: Fleet) -> None:  # noqa: F811
+    query = """{ g: changes(first: 5, filter: {backends: ["gerrit"]}) { nodes { rawCheckState } }
+      a: changes(first: 20, filter: {backends: ["abf"]}) { nodes { state rawCheckState
+        ... on PullRequest { mergeability } } } }"""
+    data = (await _data(fleet, query))["data"]
+    assert data["g"]["nodes"] and all(n["rawCheckState"] is None for n in data["g"]["nodes"])
+    for n in data["a"]["nodes"]:
+        assert (n["rawCheckState"] is None) == (n["state"] != "OPEN"), n
+
+
+async def test_updated_since_finds_a_patch_whose_state_just_changed(gateway: Gateway) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    query = """query($since: DateTime!) { changes(first: 50, filter: {updatedSince: $since}) {
+      nodes { id updatedAt createdAt rawState checkState } } }"""
+    before = await gateway.query(query, {"since": since.isoformat()})
+    assert before["data"]["changes"]["nodes"] == []  # recorded mails are years old
+    patch = node.encode("Patch", "pw", "3")
+    done = await gateway.query(UPDATE, {"input": {"id": patch, "state": "deferred"}})
+    assert done["data"]["updatePatch"]["errors"] == []
+    after = (await gateway.query(query, {"since": since.isoformat()}))["data"]["changes"]
+    (found,) = after["nodes"]
+    assert found["id"] == patch and found["rawState"] == "deferred"
+    assert datetime.fromisoformat(found["updatedAt"]) >= since
+    assert datetime.fromisoformat(found["createdAt"]) < since  # its mail date stays
+    newest = await gateway.query("{ changes(first: 1) { nodes { id } } }")
+    assert newest["data"]["changes"]["nodes"][0]["id"] == patch  # newest activity first
+
+
+async def test_a_first_pending_check_turns_null_into_pending(gateway: Gateway) -> None:
+    query = """query($id: ID!) { node(id: $id) { ... on Patch { checkState rawCheckState } } }"""
+    lonely = None
+    listed = await gateway.query(
+        "{ patches(first: 100) { nodes { id checkState rawCheckState } } }"
+    )
+    for n in listed["data"]["patches"]["nodes"]:
+        if n["rawCheckState"] == "pending" and n["checkState"] is None:
+            lonely = n["id"]
+            break
+    assert lonely is not None, "the recorded data has a patch without checks"
+    assert (await gateway.query(query, {"id": lonely}))["data"]["node"]["checkState"] is None
+    check = {"patchId": lonely, "context": "ci", "state": "PENDING"}
+    made = await gateway.query(CREATE_CHECK, {"input": check})
+    assert made["data"]["createCheck"]["errors"] == []
+    got = (await gateway.query(query, {"id": lonely}))["data"]["node"]
+    assert got == {"checkState": "PENDING", "rawCheckState": "pending"}
+
+
+async def test_root_patches_merge_every_patchwork_backend(fleet: Fleet) -> None:  # noqa: F811
+    query = """query($after: String) { patches(first: 7, after: $after) {
+      missingBackends totalCount pageInfo { hasNextPage endCursor }
+      nodes { id createdAt backend { name } } } }"""
+    seen: list[str] = []
+    dates: list[datetime] = []
+    backends: set[str] = set()
+    after = None
+    for _ in range(200):
+        page = (await _data(fleet, query, {"after": after}))["data"]["patches"]
+        assert page["missingBackends"] == [] and page["totalCount"] is None
+        seen += [n["id"] for n in page["nodes"]]
+        dates += [datetime.fromisoformat(n["createdAt"]) for n in page["nodes"]]
+        backends |= {n["backend"]["name"] for n in page["nodes"]}
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert backends == {"patchwork", "fdo"}
+    assert len(seen) == len(set(seen)) and dates == sorted(dates, reverse=True)
+    one = """{ patches(first: 100, filter: {backend: "fdo"}) { totalCount nodes { id } } }"""
+    fdo = (await _data(fleet, one))["data"]["patches"]
+    assert fdo["totalCount"] is not None  # one backend: its own list, as before
+    assert {n["id"] for n in fdo["nodes"]} <= set(seen)
+
+
+async def test_root_patches_of_several_backends_refuse_other_orders(fleet: Fleet) -> None:  # noqa: F811
+    resp = await fleet.client.post(
+        "/graphql", json={"query": '{ patches(filter: {order: "name"}) { nodes { id } } }'}
+    )
+    body = resp.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "merge by date" in body["errors"][0]["message"]
+
+
+async def test_covers_and_users_roots(fleet: Fleet) -> None:  # noqa: F811
+    query = """{ covers(first: 5) { missingBackends nodes { id date backend { name } } }
+      users(first: 3) { nodes { id username } } }"""
+    data = (await _data(fleet, query))["data"]
+    covers = data["covers"]["nodes"]
+    assert covers and {c["backend"]["name"] for c in covers} == {"patchwork"}
+    dates = [c["date"] for c in covers]
+    assert dates == sorted(dates, reverse=True)
+    assert data["users"]["nodes"] == []  # an anonymous caller: Patchwork shows users to members
+
+
+async def test_users_for_an_authenticated_caller(gateway: Gateway) -> None:
+    body = await gateway.query('{ users(first: 50, search: "") { nodes { id username } } }')
+    assert "errors" not in body, body["errors"]
+
+
+async def test_projects_of_every_backend_answer_data(fleet: Fleet) -> None:  # noqa: F811
+    query = """{ projects(first: 100) { nodes { name backend { kind }
+      patches(first: 2) { nodes { id } }
+      changes(first: 2) { nodes { id } } } } }"""
+    body = await _data(fleet, query)
+    nodes = body["data"]["projects"]["nodes"]
+    kinds = {n["backend"]["kind"] for n in nodes}
+    assert kinds == {"PATCHWORK", "PATCHWORK_FDO", "GERRIT", "ABF"}
+    for n in nodes:
+        if n["backend"]["kind"] in ("GERRIT", "ABF"):
+            assert n["patches"]["nodes"] == []
+    notices = body["extensions"]["notices"]
+    assert notices and {x["code"] for x in notices} == {"NO_PATCHES"}
+    assert all(x["path"][-1] == "patches" for x in notices)
+
+
+async def test_check_presence_read_is_bounded_and_agrees(
+    big_gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past CHECK_EVENT_PAGES pages of events, the older patches are asked one by one: the
+    answer is the same as from the whole events read."""
+    query = "{ patches(first: 100) { nodes { id checkState rawCheckState } } }"
+    whole = await big_gateway.query(query)
+    assert "errors" not in whole, whole["errors"]
+    monkeypatch.setattr(pw_source, "CHECK_EVENT_PAGES", 1)
+    before = len(big_gateway.sim.state.requests)
+    bounded = await big_gateway.query(query)
+    paths = [p for _, p in big_gateway.sim.state.requests[before:]]
+    assert bounded["data"] == whole["data"]
+    assert len([p for p in paths if "/events/" in p]) == 1
+    assert [p for p in paths if "/checks/" in p], "older patches asked one by one"
+    nodes = whole["data"]["patches"]["nodes"]
+    assert {n["checkState"] for n in nodes if n["rawCheckState"] == "pending"} == {None, "PENDING"}
