@@ -137,13 +137,12 @@ def test_dashboard_setting_is_checked() -> None:
 
 def test_dashboard_operations_left_out_are_only_the_review_models() -> None:
     """Every operation validates against this build's schema but those of issue 16's review
-    model (people, related, viewerCan, kind-neutral actions), which validate once it is in."""
-    schema = graphql_schema(build_schema())
-    runnable = set(operations(schema))
+    model (people, related, viewerCan, kind-neutral actions) that it lacks yet."""
+    runnable = set(operations(graphql_schema(build_schema())))
     text = (STATIC / "operations.graphql").read_text()
     shipped = set(re.findall(r"^(?:query|mutation|subscription) (\w+)", text, re.M))
-    assert runnable | REVIEW == shipped
-    assert runnable.isdisjoint(REVIEW) or runnable >= REVIEW  # all in, or none (one model)
+    assert runnable <= shipped
+    assert shipped - runnable <= REVIEW, shipped - runnable
 
 
 def test_dashboard_vendored_code_has_its_licences() -> None:

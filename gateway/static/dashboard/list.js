@@ -78,7 +78,7 @@ export function Row({row, selected, mark, related, onOpen}) {
       <span class="project">${row.project.name}</span>
       ${mark ? html`<span class="badge mark">${mark}</span>` : ""}
       ${related && related.length ? html`<span class="badge related" title="the same work on other forges">
-        ↔ ${related.map((r) => r.change.backend.name).join(", ")}</span>` : ""}
+        ↔ ${[...new Set(related.map((r) => r.change.backend.name))].join(", ")}</span>` : ""}
     </div>
     <button type="button" class="row-open" onClick=${() => onOpen(row.id)}>${row.title}</button>
     <div class="row-bottom">
