@@ -111,6 +111,9 @@ class ChangeFilter:
     updated_before: datetime | None = None
     search: str | None = None  # case-insensitive substring of the title
     native: Mapping[str, str] = field(default_factory=dict)
+    # ``changes(filter: {people})``: this backend's account keys of the people asked for
+    # (native ids, usernames or emails, from ``AuthorKeys``); empty: no people filter
+    people: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -242,6 +245,36 @@ class PersonReader(Protocol):
 
     async def get_people(self, ids: Sequence[str]) -> list[Person | None]:
         """People by native id (``u<N>`` for user accounts)."""
+
+
+@runtime_checkable
+class PersonSearcher(Protocol):
+    """Finds accounts by a search term (``people(search:)``, ``Identity.accounts``)."""
+
+    async def search_people(self, term: str, limit: int) -> list[Person]:
+        """At most ``limit`` accounts whose name, username or email contains ``term``
+        (as the backend's own search matches), in the backend's order."""
+
+
+@runtime_checkable
+class AuthorKeys(Protocol):
+    """Says which of a person's keys can name the author of this backend's changes."""
+
+    def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
+        """The keys to put in ``ChangeFilter.people`` for someone with these ``emails``
+        and these account values on this backend (``[[people]]`` usernames, emails, ids);
+        empty: this backend cannot tell their changes (they are skipped, with no read)."""
+        ...
+
+
+@runtime_checkable
+class PrivatePeople(Protocol):
+    """A backend that shows people and accounts (their emails) to authenticated users only
+    (Patchwork): the gateway's credential must not stand in for an anonymous caller."""
+
+    def people_are_private(self) -> bool:
+        """Whether anonymous callers get no people from this backend."""
+        ...
 
 
 @runtime_checkable

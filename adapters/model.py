@@ -110,6 +110,9 @@ class Person:
     email: str | None
     username: str | None = None
     raw: Raw = field(default_factory=dict, repr=False, compare=False)
+    # only the id is known (the fdo fork names submitters by id): the backend's PersonReader
+    # tells the rest, which the GraphQL layer asks for when a name or email is selected
+    partial: bool = False
 
     @property
     def display_name(self) -> str:

@@ -204,11 +204,13 @@ class GraphQLApp(GraphQL[Context, None]):
         sub_response = response if isinstance(response, Response) else None
         view, meta = self._access.context_parts(request, sub_response, sources)
         parts = (self._public_url, self._budget, self.breakers, self.hub, meta)
+        # the generation's [[people]] map: follows reloads with the access policy
+        people = self._access.policy_of(request.scope).directory
         if isinstance(request, WebSocket):
             # One context per connection; on_ws_connect may still change its caller.
-            return SocketContext(view, *parts, pinned=sources, client=request)
+            return SocketContext(view, *parts, people, pinned=sources, client=request)
         meta.resume_after = request.headers.get("last-event-id")  # SSE reconnects
-        return request_context(view, *parts)
+        return request_context(view, *parts, people)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate a websocket by the API key in its ``connection_init`` payload, if

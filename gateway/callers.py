@@ -24,11 +24,13 @@ ever looks sources up by name, needs no change.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 
 from adapters.base import Source
 from adapters.cache import Cache
+from adapters.people import Directory
 from adapters.registry import RequestHook, build_source
 from gateway.auth import Authenticator, Caller
 from gateway.lifespan import spec_of
@@ -88,6 +90,11 @@ class Policy:
     hidden: frozenset[str]
     anonymous_writes: frozenset[str]
     caller_sources: dict[str, dict[str, Source]]
+
+    @functools.cached_property
+    def directory(self) -> Directory:
+        """The ``[[people]]`` identity map of this configuration (``adapters/people.py``)."""
+        return Directory(self.settings.people)
 
     @classmethod
     def build(

@@ -10,6 +10,7 @@ from starlette.websockets import WebSocket
 
 from adapters.base import Source
 from adapters.breaker import Breakers
+from adapters.people import Directory
 from schema.context import Context
 from schema.live import EventHub
 from schema.request import RequestMeta
@@ -22,6 +23,7 @@ def request_context(
     breakers: Breakers | None = None,
     hub: EventHub | None = None,
     meta: RequestMeta | None = None,
+    people: Directory | None = None,
 ) -> Context:
     """A fresh context — and so fresh loaders — for one GraphQL request."""
     return Context(
@@ -31,6 +33,7 @@ def request_context(
         breakers=breakers,
         hub=hub,
         meta=meta or RequestMeta(),
+        people=people or Directory(),
     )
 
 

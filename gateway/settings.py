@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from adapters.kinds import KINDS
+from adapters.people import IdentityEntry
 from adapters.plugin import AdapterKind, by_name
 from gateway import settings_access as access
 from gateway import settings_browser as browser
@@ -45,6 +46,7 @@ from gateway.settings_events import EventsSettings as EventsSettings
 from gateway.settings_events import WebhookSettings as WebhookSettings
 from gateway.settings_locator import Path_ as Path_
 from gateway.settings_locator import _Locator as _Locator
+from gateway.settings_people import PeopleChecks
 from gateway.settings_values import _env_key as _env_key
 from gateway.settings_values import _got as _got
 from gateway.settings_values import _is_int as _is_int
@@ -70,6 +72,7 @@ _TOP_KEYS: tuple[str, ...] = (
     "compat",
     "events",
     "webhooks",
+    "people",
 )
 _SERVER_KEYS: tuple[str, ...] = (
     "host",
@@ -158,6 +161,7 @@ class Settings:
     api_keys: tuple[ApiKeySettings, ...] = ()
     compat: CompatSettings = field(default_factory=CompatSettings)
     events: EventsSettings = field(default_factory=EventsSettings)  # and [[webhooks]]
+    people: tuple[IdentityEntry, ...] = ()  # [[people]]: gateway/settings_people.py
 
     def backend(self, name: str) -> BackendSettings:
         """The backend called ``name``; ``KeyError`` if there is none."""
@@ -297,7 +301,12 @@ def _syntax_problem(message: str, text: str) -> ConfigProblem:
 
 # BackendChecks last: its stand-ins for the others' methods must not shadow them.
 class _Checker(
-    access.AccessChecks, browser.BrowserChecks, CompatChecks, EventsChecks, BackendChecks
+    access.AccessChecks,
+    browser.BrowserChecks,
+    CompatChecks,
+    EventsChecks,
+    PeopleChecks,
+    BackendChecks,
 ):
     """Validates one parsed config, collecting every problem instead of stopping."""
 
@@ -371,6 +380,7 @@ class _Checker(
         api_keys = self._api_keys(data.get("api_keys"), names, limits)
         compat = self._compat(data.get("compat"), names)
         events = self._events(data.get("events"), data.get("webhooks"), names)
+        people = self._people(data.get("people"), names)
         if self.problems:
             return None
         return Settings(
@@ -383,6 +393,7 @@ class _Checker(
             api_keys=tuple(api_keys),
             compat=compat,
             events=events,
+            people=people,
         )
 
     # -- [server]

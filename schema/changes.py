@@ -20,6 +20,7 @@ from schema import node
 from schema.context import Info, selects
 from schema.errors import UserInputError
 from schema.gerrit_base import check_query
+from schema.identity import people_keys
 from schema.merge import merge_page
 from schema.pagination import Edge, PageInfo, merged_edges, page_size
 from schema.plugin import composition_of
@@ -92,6 +93,11 @@ class ChangeFilterInput:
         default=None,
         description="A native Gerrit query added on Gerrit backends (ignored by other kinds).",
     )
+    people: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Only changes by these people (Identity or Person IDs): any account of "
+        "each, pushed down per backend; backends where none has an account are not read.",
+    )
 
 
 @strawberry.type(description="A page of changes merged across backends.")
@@ -106,7 +112,10 @@ class ChangeConnection:
 
 
 def _plan(
-    info: Info, flt: ChangeFilterInput, only_project: model.Project | None
+    info: Info,
+    flt: ChangeFilterInput,
+    only_project: model.Project | None,
+    people: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[dict[str, base.ChangeLister], dict[str, base.ChangeFilter]]:
     ctx = info.context
     wanted = set(flt.backends) if flt.backends is not None else None
@@ -126,6 +135,8 @@ def _plan(
             continue
         if projects and name not in projects:
             continue
+        if people is not None and name not in people:
+            continue  # none of the people asked for has an account here: no read
         listers[name] = lister
         native = {"gerrit_query": check_query(info, flt.gerrit_query)} if flt.gerrit_query else {}
         filters[name] = base.ChangeFilter(
@@ -136,6 +147,7 @@ def _plan(
             updated_before=flt.updated_before,
             search=flt.search,
             native=native,
+            people=people.get(name, ()) if people is not None else (),
         )
     if not listers and (wanted or projects):
         raise UserInputError("none of the selected backends lists changes", "UNSUPPORTED")
@@ -165,7 +177,9 @@ async def resolve_changes(
 ) -> ChangeConnection:
     """The merged connection; failed backends are reported, not fatal."""
     count = page_size(first)
-    listers, filters = _plan(info, filter or ChangeFilterInput(), only_project)
+    flt = filter or ChangeFilterInput()
+    people = await people_keys(info, flt.people) if flt.people is not None else None
+    listers, filters = _plan(info, flt, only_project, people)
     descending = (order_by or ChangeOrder()).direction is OrderDirection.DESC
     budget = info.context.budget
     breakers = info.context.breakers

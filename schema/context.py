@@ -29,6 +29,7 @@ from adapters.model import (
     Revision,
     Series,
 )
+from adapters.people import Directory
 from schema.errors import UserInputError
 from schema.live import EventHub
 from schema.request import RequestMeta
@@ -66,6 +67,7 @@ class Context:
     breakers: Breakers | None = None  # shared by every request of the app
     hub: EventHub | None = None  # live-event pollers, shared by every subscription
     meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
+    people: Directory = field(default_factory=Directory)  # the [[people]] identity map
     _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
     partial_errors: list[tuple[list[str | int], UpstreamError | UserInputError]] = field(
         default_factory=list
@@ -253,12 +255,13 @@ class Context:
         return result
 
     async def person(self, backend: str, native_id: str) -> Person | None:
-        """One person or user account, batched per request. Patchwork shows people and user
-        accounts (their emails) to authenticated users only: not to anonymous callers, whom
-        the gateway's credential must not stand in for."""
-        if self.meta.anonymous and self.source(backend).kind == "patchwork":
-            return None
+        """One person or user account, batched per request. A backend showing people to
+        authenticated users only (``base.PrivatePeople``: Patchwork) shows none to anonymous
+        callers, whom the gateway's credential must not stand in for."""
         src = self.capable(backend, base.PersonReader, "people")
+        private = base.provides(src, base.PrivatePeople) and src.people_are_private()
+        if self.meta.anonymous and private:
+            return None
         result: Person | None = await self._loader(backend, "person", src.get_people).load(
             native_id
         )

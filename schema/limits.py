@@ -82,7 +82,7 @@ from schema.request import Allowance, CostReport
 MAX_NESTING = 200  # bracket nesting that every recursive pass still handles (schema.documents)
 MAX_VARIABLE_ERRORS = 20  # graphql-core's own default is 50; a few tell the client enough
 # Root fields that ask every backend they span (see the module docstring).
-FEDERATED_FIELDS = frozenset({"changes", "projects", "series", "events"})
+FEDERATED_FIELDS = frozenset({"changes", "projects", "series", "events", "people"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from adapters.base import ChangeFilter, ChangeLister
 from adapters.breaker import Attempt, Breakers, CircuitBreaker
 from adapters.errors import Timeout, Unavailable, UpstreamError
 from adapters.model import ChangeRecord, Page, PageRequest
+from adapters.people import author_matches
 from schema.errors import UserInputError
 
 CURSOR_VERSION = 1
@@ -60,7 +61,7 @@ def matches(record: ChangeRecord, flt: ChangeFilter) -> bool:
         names = (author.email, author.username, author.name) if author else ()
         if not any(n and n.casefold() == wanted for n in names):
             return False
-    return True
+    return not flt.people or author_matches(record.author, flt.people)
 
 
 @dataclass(frozen=True)

@@ -230,7 +230,7 @@ async def resolve_node(info: Info, value: str) -> Node | None:
     """Fetch any object by its global ID (``None`` when the backend has no such object),
     with the loader the schema's kinds register for its type (``SchemaPart.nodes``)."""
     gid = node.decode(value)
-    if gid.backend != node.ANY_BACKEND:  # a cross-backend type's loader checks its own ids
+    if gid.backend != node.ANY_BACKEND:  # a cross-backend type (an Identity) checks its own ids
         info.context.source(gid.backend)
     load = composition_of(info).nodes.get(gid.type)
     if load is None:

@@ -9,20 +9,25 @@ from ``schema/types.py``. Each is declared once with ``@unified`` (``schema/unif
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar, cast
 
 import strawberry
 
 from adapters import base, model
+from adapters.errors import UpstreamError
 from adapters.kinds import KINDS
 from schema import descriptions as doc
 from schema import node
 from schema.context import Info
 from schema.unified import unified
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
+    from schema.identity import Identity
 
     class BackendKind(enum.Enum):
         """One value per registered kind (``adapters/kinds.py``)."""
@@ -110,25 +115,94 @@ def backend_field() -> Any:
     return strawberry.field(resolver=_record_backend, description=doc.BACKEND)
 
 
-@unified(model.Person, node_kind="Person", resolvers=("display_name", "backend"), nullable=True)
+def _of_person(read: Callable[[model.Person], T]) -> Callable[[Any, Info], Any]:
+    """A record-only resolver of a ``Person`` field: ``read`` of the record, or — for a
+    ``partial`` record (an fdo submitter known by id) — of the person its backend names,
+    through the request's loader (graphql-core awaits it; a failed read keeps the id)."""
+
+    def resolve(root: Any, info: Info) -> Any:
+        r: model.Person = root._r
+        return _named(info, r, read) if r.partial else read(r)
+
+    return resolve
+
+
+async def _named(info: Info, r: model.Person, read: Callable[[model.Person], T]) -> T:
+    try:
+        found = await info.context.person(r.backend, r.id)
+    except UpstreamError as exc:
+        info.context.report(info, exc)
+        found = None
+    return read(found or r)
+
+
+# name and email spelled out (not _of_person): one call per field on every list of people
+def _person_name(root: Any, info: Info) -> Any:
+    r: model.Person = root._r
+    return _named(info, r, _NAME) if r.partial else r.name
+
+
+def _person_email(root: Any, info: Info) -> Any:
+    r: model.Person = root._r
+    return _named(info, r, _EMAIL) if r.partial else r.email
+
+
+_NAME, _EMAIL = operator.attrgetter("name"), operator.attrgetter("email")
+
+
+def _person_identity(root: Any, info: Info) -> Any:
+    from schema.identity import identity_of
+
+    return _of_person(lambda r: identity_of(info.context.people, r))(root, info)
+
+
+@unified(
+    model.Person,
+    node_kind="Person",
+    resolvers=("name", "email", "display_name", "identity", "backend"),
+    nullable=True,
+)
 @strawberry.type(description="A person: a mail sender, an account, a reviewer.")
 class Person(Node):
-    name: str | None = strawberry.field(description="Full name (null: the backend gives none).")
+    name: str | None = strawberry.field(
+        resolver=_person_name,
+        description="Full name (null: the backend gives none).",
+    )
     email: str | None = strawberry.field(
-        description="Email address (null: the backend does not show it to this caller)."
+        resolver=_person_email,
+        description="Email address (null: the backend does not show it to this caller).",
     )
     username: str | None = strawberry.field(
         description="Account name (null: a mail sender without an account)."
     )
     _r: strawberry.Private[model.Person]
 
-    @strawberry.field(description="What to show: the name, else the username, else the email.")
-    def display_name(self) -> str:
-        return self._r.display_name
+    display_name: str = strawberry.field(
+        resolver=_of_person(lambda r: r.display_name),
+        description="What to show: the name, else the username, else the email.",
+    )
 
     @strawberry.field(description=doc.BACKEND)
     def backend(self, info: Info) -> Backend:
         return backend_of(info, self._r.backend)
+
+    identity: Annotated[Identity, strawberry.lazy("schema.identity")] = strawberry.field(
+        resolver=_person_identity,
+        description="The human behind this account across forges (joined by email and the "
+        "[[people]] map; a singleton when nothing joins it). No upstream read, but for an fdo "
+        "submitter, who is named first (as for name and email).",
+    )
+
+    @strawberry.field(
+        description="Every account of this account's human (identity.accounts, this one "
+        "included): searching the other backends costs one request per backend and term."
+    )
+    async def accounts(self, info: Info) -> list[Person]:
+        from schema.identity import converted_accounts, identity_of
+
+        r = (await info.context.person(self._r.backend, self._r.id)) if self._r.partial else None
+        found = identity_of(info.context.people, r or self._r)
+        return await converted_accounts(info, found._key, found._known)
 
     of: ClassVar[Callable[[model.Person | None], Person | None]]
 

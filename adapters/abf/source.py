@@ -148,6 +148,19 @@ class AbfSource(PooledSource, AbfActions):
 
         return await fetch_each(ids, fetch)
 
+    async def search_people(self, term: str, limit: int) -> list[Person]:
+        """``GET /search?type=users&query=<term>`` (rosa-build's ``api/v1/search``: users
+        whose login or name contains it; users carry no email there)."""
+        found = await self.client.get("search", {"type": "users", "query": term})
+        results = found.get("results") if isinstance(found, Mapping) else None
+        users = results.get("users") if isinstance(results, Mapping) else None
+        people = [mapping.person(self.name, d) for d in users or () if isinstance(d, Mapping)]
+        return [p for p in people if p is not None][:limit]
+
+    def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
+        """Logins or user ids only: ABF shows no emails on pull requests."""
+        return tuple(dict.fromkeys(a for a in accounts if "@" not in a))
+
     async def viewer(self) -> Person:
         """The authenticated user (``GET /user``)."""
         return mapping.user(self.name, await self.client.get("user"))

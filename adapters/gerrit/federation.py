@@ -79,6 +79,11 @@ def change_query(flt: ChangeFilter) -> str | None:
         # owner:self (or me) would mean the gateway's account upstream; the gateway still
         # matches an author literally called "self" on the records.
         parts.append(f"owner:{_quote(flt.author)}")
+    if flt.people:  # an account with the username "self" is named by its id or email
+        owners = [k for k in flt.people if k.strip().lower() not in SELF]
+        if not owners:
+            return None
+        parts.append(_any([f"owner:{_quote(k)}" for k in owners]))
     if flt.updated_since:
         parts.append(f"after:{_time(flt.updated_since, up=False)}")
     if flt.updated_before:

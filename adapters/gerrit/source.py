@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from adapters.base import ChangeFilter, EventFilter, PooledSource, fetch_each
 from adapters.errors import BadRequest, NotFound
-from adapters.gerrit import federation, links, mapping
+from adapters.gerrit import federation, links, mapping, people
 from adapters.gerrit.actions import GerritActions
 from adapters.gerrit.client import GerritClient, file_path
 from adapters.gerrit.ports import REVISION_OPTIONS
@@ -54,6 +54,7 @@ from adapters.links import Linked, LinkKeys, LinkQuery
 from adapters.model import ChangeRecord, Event, Page, PageRequest, Person, Project
 from adapters.passthrough import ANSWERED, Forward
 from adapters.paths import seg
+from adapters.people import KeyCache
 
 KIND = "gerrit"
 T = TypeVar("T")
@@ -84,6 +85,7 @@ class GerritSource(PooledSource, GerritWrites, GerritActions):
         self._sortkeys: OrderedDict[tuple[str, tuple[str, ...], int], str] = OrderedDict()
         self._anonymous_client: GerritClient | None = None  # pass-through, anonymous callers
         self._anonymous: GerritSource | None = None
+        self.account_ids = KeyCache()  # account key → id (people.py)
 
     def anonymous_view(self) -> GerritSource:
         """This backend as an anonymous user sees it (no draft or private changes), on the
@@ -127,6 +129,16 @@ class GerritSource(PooledSource, GerritWrites, GerritActions):
     async def ping(self) -> None:
         """One cheap request for readiness probes (``GET /config/server/version``)."""
         await self.client.get_json("/config/server/version")
+
+    # --- people ----------------------------------------------------------------------------
+
+    async def search_people(self, term: str, limit: int) -> list[Person]:
+        """Accounts matching ``term`` (``people.py``)."""
+        return await people.search(self, term, limit)
+
+    def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
+        """Everything: ``owner:`` resolves an email, a username or an account id."""
+        return tuple(dict.fromkeys([*emails, *accounts]))
 
     # --- projects and capabilities ---------------------------------------------------------
 
@@ -248,6 +260,10 @@ class GerritSource(PooledSource, GerritWrites, GerritActions):
         Gerrit sorts newest first only, so an ascending list reads the whole result (up to
         ``MAX_ASCENDING`` changes) and windows it from the oldest end.
         """
+        if flt.people:  # as account ids: owner:<unknown> fails the whole query (people.py)
+            flt = replace(flt, people=await people.owner_ids(self, flt.people))
+            if not flt.people:
+                return Page(items=(), offset=page.offset, has_next=False, total=0)
         try:
             query = federation.change_query(flt)
         except QueryError as exc:

@@ -103,7 +103,7 @@ def person(backend: str, d: Mapping[str, Any] | None) -> Person | None:
     """A mail sender (``people/``), with or without its linked user."""
     if d is None:
         return None
-    return _person(backend, str(d["id"]), d.get("name"), d.get("email"), None, d)
+    return _person(backend, str(d["id"]), d.get("name"), d.get("email"), None, d, False)
 
 
 def user(backend: str, d: Mapping[str, Any] | None) -> Person | None:
@@ -118,6 +118,7 @@ def user(backend: str, d: Mapping[str, Any] | None) -> Person | None:
         d.get("email"),
         d.get("username"),
         d,
+        False,  # partial: Patchwork sends the whole person
     )
 
 

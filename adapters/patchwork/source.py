@@ -50,12 +50,13 @@ from adapters.model import (
     Series,
 )
 from adapters.passthrough import ANSWERED, Forward
-from adapters.patchwork import activity, links, mapping
+from adapters.patchwork import activity, links, mapping, people
 from adapters.patchwork import client as client_mod
 from adapters.patchwork.actions import PatchworkActions
 from adapters.patchwork.client import PatchworkClient
 from adapters.patchwork_common import format_server_date, set_time_zone
 from adapters.paths import BadSegment, digits, seg
+from adapters.people import KeyCache
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -103,6 +104,7 @@ class PatchworkSource(PooledSource, PatchworkActions):
         self.url = url
         self.http = http
         self.client = client
+        self.person_ids = KeyCache()  # email → person ids (people.py)
 
     # Object mappings bound to this backend's name (the record memo keys them by kind).
     def _patch(self, d: dict[str, Any]) -> Patch:
@@ -233,11 +235,17 @@ class PatchworkSource(PooledSource, PatchworkActions):
         """Patches as changes by last activity (``adapters/patchwork/activity.py``); filters
         pushed down where Patchwork has them."""
         raw_states = tuple(slug for slug, state in mapping.STATE_MAP.items() if state in flt.states)
+        submitters: tuple[str, ...] = (flt.author,) if flt.author and "@" in flt.author else ()
+        if flt.people:
+            ids = await people.submitters(self, flt.people)
+            if ids is None:  # nobody asked for has a person here: nothing to list
+                return Page(items=(), offset=page.offset, has_next=False)
+            submitters = ids
         pushed = PatchFilter(
             project=flt.projects[0] if len(flt.projects) == 1 else None,
             # a custom state maps to OPEN too: only push states down when OPEN is not asked
             states=raw_states if flt.states and ChangeState.OPEN not in flt.states else (),
-            submitters=(flt.author,) if flt.author and "@" in flt.author else (),
+            submitters=submitters,
             since=flt.updated_since,
             before=flt.updated_before,
             q=flt.search,
@@ -384,6 +392,18 @@ class PatchworkSource(PooledSource, PatchworkActions):
             return mapping.guarded(self.name, "person", lambda: mapping.person(self.name, d))
 
         return await fetch_each(ids, fetch)
+
+    async def search_people(self, term: str, limit: int) -> list[Person]:
+        """People and users whose name, email (or username) contains ``term``."""
+        return await people.search(self, term, limit)
+
+    def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
+        """Emails and person ids (submitters are people, see ``people.py``)."""
+        return people.author_keys(emails, accounts)
+
+    def people_are_private(self) -> bool:
+        """Patchwork shows people and users to authenticated users only."""
+        return True
 
     # --- events and bundles ----------------------------------------------------------
 

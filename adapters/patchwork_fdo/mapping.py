@@ -242,11 +242,12 @@ def patch_state(raw: Any) -> str:
     raise TypeError(f"unexpected patch state {raw!r:.40}")
 
 
-def person_stub(backend: str, person_id: str | None) -> Person | None:
-    """A person known only by id (the fork's payloads carry no names)."""
+def person_stub(backend: str, person_id: str | None, partial: bool = False) -> Person | None:
+    """A person known only by id (the fork's payloads carry no names); ``partial``: a
+    submitter, whom ``people.get_people`` can name (an event's user is an account id)."""
     if person_id is None:
         return None
-    return Person(backend=backend, id=person_id, name=None, email=None)
+    return Person(backend=backend, id=person_id, name=None, email=None, partial=partial)
 
 
 def patch(
@@ -273,7 +274,7 @@ def patch(
             state=change_state(raw_state),
             raw_state=raw_state,
             archived=False,
-            submitter=person_stub(backend, _id(d.get("submitter"))),
+            submitter=person_stub(backend, _id(d.get("submitter")), partial=True),
             delegate=None,
             check_state=None,
             web_url=web_url,

@@ -8,11 +8,9 @@ and ``EventPoller`` (see ``adapters/base.py``); ``ChangeActor`` in ``actions.py`
   reads the whole project list in one request and keeps it ``PROJECT_TTL`` seconds, so a page
   of series resolves all its projects with at most one extra request.
 - **People**: the API documents no people entry point and sends submitters as bare ids. A
-  person is resolved from the ``From:`` of the mbox of one of their patches
-  (``patches/?submitter=<id>&perpage=1`` then ``patches/<id>/mbox/``); the answer is checked
-  to really be that submitter's patch, and a person without patches stays a bare id. The
-  GraphQL layer calls this through a per-request DataLoader, so each person costs at most two
-  requests per query however often they appear.
+  person is named from the ``From:`` of the mbox of one of their patches, one request when a
+  patch of theirs was seen in a list, and kept an hour (``people.py``). The GraphQL layer
+  calls this through a per-request DataLoader, only when a name or email is selected.
 - **Events** have no id (``mapping.event_id`` derives one) and ``since`` is strictly newer
   than a microsecond timestamp; ``poll_events`` asks from 1 µs before its cursor and drops the
   events already delivered at the cursor's timestamp, so a poll loses and repeats nothing.
@@ -70,7 +68,7 @@ from adapters.model import (
 )
 from adapters.passthrough import ANSWERED, Forward
 from adapters.patchwork_common import format_date, format_server_date, set_time_zone
-from adapters.patchwork_fdo import events, links, mapping, revisions
+from adapters.patchwork_fdo import events, links, mapping, people, revisions
 from adapters.patchwork_fdo.actions import FdoActions
 from adapters.patchwork_fdo.client import FdoClient
 from adapters.patchwork_fdo.keys import ONE_MICROSECOND
@@ -109,6 +107,7 @@ class FdoSource(PooledSource, FdoActions):
         # Patches seen in lists or details, for placing them in revisions without reading
         # each again: only their project, submitter and date are used, which never change.
         self._seen: OrderedDict[str, Patch] = OrderedDict()
+        self.people = people.PeopleCache()  # named submitters (people.py)
         self._anonymous: FdoSource | None = None
 
     async def ping(self) -> None:
@@ -295,6 +294,8 @@ class FdoSource(PooledSource, FdoActions):
             if p is not None:
                 self._seen[p.id] = p
                 self._seen.move_to_end(p.id)
+                if p.submitter is not None:
+                    self.people.saw(p.submitter.id, p.id)
         while len(self._seen) > SEEN_PATCHES:
             self._seen.popitem(last=False)
 
@@ -383,12 +384,19 @@ class FdoSource(PooledSource, FdoActions):
         if flt.updated_before:
             params["updated_before"] = format_server_date(flt.updated_before, self.name)
 
+        # people: the API filters by one submitter id; several are one list each (together)
+        submitters = tuple(k for k in flt.people if k.isdigit())
+        if flt.people and not submitters:
+            return Page(items=(), offset=page.offset, has_next=False)
+
         async def load() -> list[TrackedPatch]:
-            found = await self._patches(await self.client.all_items(rel, params))
+            asks = [{**params, "submitter": k} for k in submitters] or [params]
+            lists = await asyncio.gather(*(self.client.all_items(rel, p) for p in asks))
+            found = await self._patches([d for items in lists for d in items])
             found.sort(key=lambda x: (x.updated_at, _numeric_key(x.id)), reverse=descending)
             return found
 
-        key = ("changes", rel, tuple(sorted(params.items())), descending)
+        key = ("changes", rel, tuple(sorted(params.items())), submitters, descending)
         return _window(await self._snapshot(key, page.offset, load), page)
 
     async def patch_comments(self, patch_id: str, page: PageRequest) -> Page[Comment]:
@@ -554,22 +562,12 @@ class FdoSource(PooledSource, FdoActions):
     # --- people ------------------------------------------------------------------------
 
     async def get_people(self, ids: Sequence[str]) -> list[Person | None]:
-        """People by id, named from the ``From:`` of one of their patches (see module doc)."""
+        """People by id, named from the ``From:`` of one of their patches (``people.py``)."""
+        return await people.get_people(self, ids)
 
-        async def fetch(person_id: str) -> Person:
-            pid = _numeric(person_id, self.name)
-            body = await self.client.get("patches/", {"submitter": pid, "perpage": 1})
-            results, _, _ = mapping.envelope(self.name, body)
-            stub = Person(backend=self.name, id=pid, name=None, email=None)
-            if not results or str(results[0].get("submitter")) != pid:
-                return stub  # no patch of theirs (or a server ignoring the filter)
-            mbox = await self.client.text(f"patches/{results[0].get('id')}/mbox/")
-            name, email = mapping.mbox_sender(mbox)
-            if not email:
-                return stub
-            return Person(backend=self.name, id=pid, name=name, email=email)
-
-        return await fetch_each(ids, fetch)
+    def author_keys(self, emails: Sequence[str], accounts: Sequence[str]) -> tuple[str, ...]:
+        """Person ids only: the fork's payloads name submitters by id, never by email."""
+        return people.author_keys(accounts)
 
     # --- events (adapters/patchwork_fdo/events.py) ----------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from schema.actions import ActionMutation
 from schema.context import Context, Info
+from schema.identity import Identity, PeopleQuery, load_identity
 from schema.mutations import Mutation
 from schema.node import GlobalId
 from schema.node_loaders import load_check, load_comment, load_event, load_revision
@@ -36,9 +37,9 @@ async def _backend(info: Info, gid: GlobalId) -> Node | None:
 
 
 CORE = SchemaPart(
-    query=(Query,),
+    query=(Query, PeopleQuery),
     mutation=(Mutation, ActionMutation),
-    types=(Patch, Series, Cover, Project, Person, Check, Comment, Event, Bundle),
+    types=(Patch, Series, Cover, Project, Person, Identity, Check, Comment, Event, Bundle),
     nodes={
         "Backend": _backend,
         "Patch": _record(Context.patch, Patch.of),
@@ -51,5 +52,6 @@ CORE = SchemaPart(
         "Comment": load_comment,
         "Event": load_event,
         "Revision": load_revision,
+        "Identity": load_identity,
     },
 )

@@ -199,3 +199,19 @@ async def test_reload_rejects_a_bad_config_and_keeps_the_policy() -> None:
         gw.config["api_keys"] = [{"name": "broken"}]  # no sha256
         assert not await reload_now(gw.app.state.backends, gw.app.state.reload)
         assert (await gw.post(BACKENDS, key=BOB)).status_code == 200
+
+
+async def test_reload_changes_the_people_map() -> None:
+    """[[people]] follows reloads with the rest of the generation (schema/identity.py)."""
+    query = "{ people { nodes { id displayName } } }"
+    async with reloadable() as gw:
+        assert (await gw.post(query)).json()["data"]["people"]["nodes"] == []
+        gw.config["people"] = [{"name": "Ada Lovelace", "accounts": {"pw": "ada@example.org"}}]
+        await gw.reload()
+        nodes = (await gw.post(query)).json()["data"]["people"]["nodes"]
+        assert nodes == [
+            {"id": node.encode("Identity", "*", "map:ada-lovelace"), "displayName": "Ada Lovelace"}
+        ]
+        gw.config["people"] = [{"name": "Ada", "accounts": {"gone": "ada"}}]
+        assert not await reload_now(gw.app.state.backends, gw.app.state.reload)  # refused
+        assert (await gw.post(query)).json()["data"]["people"]["nodes"] == nodes

@@ -174,8 +174,8 @@ def test_recorded_patches_map_identically() -> None:
 
 
 def test_builder_equals_the_constructor() -> None:
-    made = builder(Person)("pw", "1", "A", None, "a", {"k": 1})
-    assert made == Person("pw", "1", "A", None, "a", {"k": 1})
+    made = builder(Person)("pw", "1", "A", None, "a", {"k": 1}, False)
+    assert made == Person("pw", "1", "A", None, "a", {"k": 1}, False)
     assert made.raw == {"k": 1}
 
 
