@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check lint typecheck format schema clean lock test-random bench bench-dashboard bench-load redis-server chromium haproxy compose-validator graphiql-assets screenshot
+.PHONY: demo test check lint typecheck format schema clean lock test-random bench bench-dashboard bench-load redis-server chromium haproxy compose-validator graphiql-assets dashboard-assets axe-assets screenshot
 
 # The venv installs exactly the locked versions (hash-checked), then revgate itself without
 # resolving again, so every developer, CI and the image run what was tested.
@@ -118,7 +118,24 @@ graphiql-assets:
 	cp $$tmp/graphiql-plugin-explorer-1.0.2/package/dist/style.css $(GRAPHIQL_DIR)/plugin-explorer.css && \
 	rm -rf $$tmp && git status --short $(GRAPHIQL_DIR)
 
-screenshot: $(STAMP) chromium  ## regenerate docs/graphiql.png (GraphiQL against the demo, in Chromium)
+# The dashboard's vendored module (gateway/static/dashboard/README.md): htm's own build of
+# Preact + hooks + htm, fetched from the npm registry and copied byte for byte.
+DASHBOARD_VENDOR := gateway/static/dashboard/vendor
+dashboard-assets:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent htm@3.1.1 >/dev/null && \
+	tar xzf htm-3.1.1.tgz && cd - >/dev/null && \
+	cp $$tmp/package/preact/standalone.module.js $(DASHBOARD_VENDOR)/htm-preact-standalone.module.js && \
+	rm -rf $$tmp && git status --short $(DASHBOARD_VENDOR)
+
+# axe-core for the dashboard's accessibility test only (tests/browser/vendor/axe-core).
+AXE_DIR := tests/browser/vendor/axe-core
+axe-assets:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent axe-core@4.14.1 >/dev/null && \
+	tar xzf axe-core-4.14.1.tgz && cd - >/dev/null && \
+	cp $$tmp/package/axe.min.js $$tmp/package/LICENSE $$tmp/package/LICENSE-3RD-PARTY.txt $(AXE_DIR)/ && \
+	rm -rf $$tmp && git status --short $(AXE_DIR)
+
+screenshot: $(STAMP) chromium  ## regenerate docs/graphiql.png, docs/dashboard.png, docs/dashboard-375.png (the demo, in Chromium)
 	$(BIN)/python -m tests.browser.screenshot docs/graphiql.png
 
 clean:

@@ -4,7 +4,8 @@
 REST, c=1 and c=32, and RSS over 10,000 requests; ``bench.fresh`` — the same servers when the
 upstream answer changes per request (one item, every item) for list-100, list-20 and one
 object; (c) ``bench.dashboard`` — the cross-forge
-dashboard query; (d) ``bench.cache`` — cold vs warm response cache; (e) ``bench.compat`` — the
+dashboard query, and ``bench.dashboard_page`` — the review dashboard's own first screen and a
+live update; (d) ``bench.cache`` — cold vs warm response cache; (e) ``bench.compat`` — the
 REST compat layer vs the backend and vs a bare pass-through proxy (the floor), against the
 simulator as it is and answering 5 ms late (skipped with a message while it is not in the tree);
 ``bench.profile`` — CPU per request in-process, fast path on and off.
@@ -22,6 +23,7 @@ BENCHES = [
     ("fresh data (upstream changing per request) vs Mesh", ["bench.fresh"]),
     ("CPU per request in-process (fast path off/on)", ["bench.profile"]),
     ("dashboard (cross-forge changes(first: 100))", ["bench.dashboard"]),
+    ("dashboard page (its first screen and a live update)", ["bench.dashboard_page"]),
     ("response cache cold vs warm", ["bench.cache"]),
     ("compat layer vs backend", ["bench.compat"]),
     (

@@ -27,7 +27,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,7 +229,7 @@ async def timed(gateway: str, query: str, requests: int) -> float:
     return statistics.median(rounds)
 
 
-def _row(name: str, counts: Mapping[str, tuple[int, int]]) -> str:
+def row(name: str, counts: Mapping[str, tuple[int, int]]) -> str:
     cells = ", ".join(f"{b} {counts[b][0]}/{counts[b][1]}" for b in BACKENDS)
     total = counts["all"]
     return f"{name}: requests/waves {cells}; all {total[0]} in {total[1]} waves"
@@ -241,7 +241,7 @@ async def run(latency_ms: float, requests: int) -> None:
     # which answers arrive is the machine's, not the code's.
     counted = {name: await count(query, latency_ms) for name, query in QUERIES.items()}
     for name, counts in counted.items():
-        print(_row(name, counts))
+        print(row(name, counts))
     if requests <= 0:
         return
     async with fleet(latency_ms) as gateway:
@@ -252,16 +252,21 @@ async def run(latency_ms: float, requests: int) -> None:
             print(f"{name}: p50 {p50:.1f} ms with {latency_ms:g} ms latency (goal ≤ {floor:g})")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+def main(
+    bench: Callable[[float, int], Awaitable[None]] = run,
+    doc: str | None = __doc__,
+    requests: int = 30,
+) -> None:
+    """The command line of this bench (and of bench.dashboard_page: the same options)."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--requests", type=int, default=30, help="per round; 0: count only")
+    parser.add_argument("--requests", type=int, default=requests, help="per round; 0: count only")
     args = parser.parse_args()
     os.environ.setdefault("REVGATE_LOG_LEVEL", "WARNING")
 
     async def bounded() -> None:
         async with asyncio.timeout(900):
-            await run(args.latency_ms, args.requests)
+            await bench(args.latency_ms, args.requests)
 
     asyncio.run(bounded())
 

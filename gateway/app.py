@@ -35,6 +35,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry import Schema
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -60,6 +61,8 @@ from gateway.callers import Policy
 from gateway.compat import compat_routes
 from gateway.context import SocketContext, request_context
 from gateway.cors import cors, origin_matcher
+from gateway.dashboard import Dashboard, wants_page, with_operations
+from gateway.dashboard import operations as dashboard_operations
 from gateway.events import EventsCollector
 from gateway.guard import Access, Guard
 from gateway.health import readiness
@@ -79,7 +82,7 @@ from gateway.over_http import (
     root_fields,
     wants_graphql_response,
 )
-from gateway.persisted import Refusal, persisted_queries, trusted_documents
+from gateway.persisted import Refusal, TrustedDocuments, persisted_queries, trusted_documents
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, restart_only_changes, sighup_reload
 from gateway.scrub import ScrubSecrets, register_settings
@@ -90,6 +93,7 @@ from schema.build import build_schema
 from schema.context import Context
 from schema.errors import http_error_body
 from schema.execution import FastPath
+from schema.execution.strawberry_private import graphql_schema
 from schema.live import EventHub, event_readers
 
 GC_YOUNG_THRESHOLD = 20_000
@@ -133,20 +137,22 @@ class GraphQLApp(GraphQL[Context, None]):
         self.persisted = persisted_queries(settings)
         # OperationGate (who may write, per-operation rate on sockets) before metrics, so a
         # refused operation is counted as such.
-        extensions = [access.extension(), metrics.extension()]
+        extensions: list[Any] = [access.extension(), metrics.extension()]
+        trusted = trusted_documents(self.persisted.manifest)
         if settings.server.persisted_only:
-            extensions.append(trusted_documents(self.persisted.manifest))
+            extensions.append(trusted)
         if tracing is not None:
             extensions.insert(0, tracing.extension())  # before metrics: the span covers it
+        schema = build_schema(
+            access.query_limits,
+            introspection=settings.server.introspection,
+            extensions=extensions,
+            fast_path=self.fast_path,
+            batch_max_operations=settings.server.batch_max_operations,
+            kinds=settings.kinds,
+        )
         super().__init__(
-            build_schema(
-                access.query_limits,
-                introspection=settings.server.introspection,
-                extensions=extensions,
-                fast_path=self.fast_path,
-                batch_max_operations=settings.server.batch_max_operations,
-                kinds=settings.kinds,
-            ),
+            schema,
             graphql_ide="graphiql" if settings.server.graphiql else None,
             allow_queries_via_get=True,  # queries only: gateway/over_http.py
             # Subscriptions over websockets (both protocols), Server-Sent Events (graphql-sse's
@@ -160,6 +166,7 @@ class GraphQLApp(GraphQL[Context, None]):
             # A socket that never sends connection_init is closed (4408) after this.
             connection_init_wait_timeout=timedelta(seconds=settings.server.socket_init_timeout),
         )
+        self.dashboard = self._dashboard(settings, schema, trusted)
         self._backends = backends
         self._public_url = settings.server.public_url
         self._budget = settings.server.backend_budget
@@ -177,6 +184,18 @@ class GraphQLApp(GraphQL[Context, None]):
         self._origin_allowed = origin_matcher(settings.server.cors_origins)
         self._max_ages = dict(settings.server.cache_max_age)
         self._plain = PlainPosts(self._get_stream_transport_from_headers)
+
+    def _dashboard(
+        self, settings: Settings, schema: Schema, trusted: type[TrustedDocuments]
+    ) -> Dashboard | None:
+        """The dashboard, if on; its operations become trusted documents the gateway ships
+        (gateway/dashboard.py), beside the deployment's own."""
+        if not settings.server.dashboard:
+            return None
+        documents = dashboard_operations(graphql_schema(schema))
+        self.persisted.manifest = with_operations(self.persisted.manifest, documents)
+        trusted.manifest = self.persisted.manifest
+        return Dashboard(documents, settings.server.poll_interval)
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         # Only asked for cross-origin handshakes: the same rule as CORS (gateway/cors.py).
@@ -376,7 +395,7 @@ def create_app(
             *_probe_routes(access, backends, graphql, metrics),
             Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
             WebSocketRoute("/graphql", graphql),
-            *([Mount(ide.ASSETS_PATH, ide.assets())] if settings.server.graphiql else []),
+            *_page_routes(settings, graphql),
             *compat_routes(backends, settings, access),
         ],
         middleware=_middleware(settings, metrics, backends, access),
@@ -424,12 +443,22 @@ def _reloader(
     return load
 
 
+def _page_routes(settings: Settings, graphql: GraphQLApp) -> list[Route | Mount]:
+    """GraphiQL's assets and the dashboard, each when on."""
+    graphiql = [Mount(ide.ASSETS_PATH, ide.assets())] if settings.server.graphiql else []
+    return graphiql + (graphql.dashboard.routes() if graphql.dashboard else [])
+
+
 def _probe_routes(
     access: Access, backends: Backends, graphql: GraphQLApp, metrics: Metrics
 ) -> list[Route]:
     """``/`` (an index), ``/healthz``, ``/readyz`` and ``/metrics``."""
 
     async def index(request: Request) -> Response:
+        if wants_page(request):  # a browser; open to anyone, so it lists no backends
+            if graphql.dashboard is not None:
+                return graphql.dashboard.page(request)
+            return JSONResponse({"name": "revgate", "graphql": str(request.url_for("graphql"))})
         visible, _ = access.context_parts(request, None, backends.sources)  # anonymous-off hidden
         return JSONResponse(
             {

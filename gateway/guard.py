@@ -58,6 +58,7 @@ from adapters.registry import RequestHook
 from gateway.auth import AuthFailure, Caller
 from gateway.callers import WRITING, CallerSources, Policy
 from gateway.context import SocketContext
+from gateway.dashboard import is_dashboard_page
 from gateway.ide import is_page_request
 from gateway.logs import REQUEST_ID
 from gateway.ratelimit import CallerBudget, Decision, RateLimiter, rate_limiter
@@ -473,6 +474,7 @@ def _is_open(scope: Scope, headers: Mapping[str, str]) -> bool:
     return scope["type"] == "http" and (
         (method, scope["path"]) in OPEN_ROUTES
         or (method in ("GET", "HEAD") and scope["path"].startswith(OPEN_ASSETS))
+        or (method in ("GET", "HEAD") and is_dashboard_page(scope["path"], headers))
         or (scope["path"] == "/graphql" and _graphiql_page(scope, headers))
     )
 

@@ -144,6 +144,7 @@ class ServerSettings:
     header_timeout: float = 10.0
     body_timeout: float = 10.0
     socket_init_timeout: float = 5.0
+    dashboard: bool = True  # the review dashboard at / and /dashboard (gateway/dashboard.py)
 
 
 @dataclass(frozen=True, slots=True)

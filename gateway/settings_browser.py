@@ -11,6 +11,7 @@ trusted_documents = "ops.json"   # a manifest written by `revgate persist` (defa
 persisted_only = false           # true: run the manifest's documents and nothing else
 cache_max_age = { backends = 300, projects = 60 }   # GET answers: seconds per root field
 batch_max_operations = 0         # > 0: a POST may carry a JSON list of up to this many operations
+dashboard = true                 # false: no dashboard at / and /dashboard (docs/dashboard.md)
 ```
 """
 
@@ -32,6 +33,7 @@ SERVER_KEYS: tuple[str, ...] = (
     "persisted_only",
     "cache_max_age",
     "batch_max_operations",
+    "dashboard",
 )
 _MAX_AGE = 86_400  # browsers cap it at a day (Firefox) or two hours (Chromium) anyway
 _MAX_CACHE_AGE = 31_536_000  # a year
@@ -53,7 +55,7 @@ class BrowserChecks:
                     at(key, f"cors_origins entry {origin!r:.80} {problem}")
                     return
             values[key] = tuple(value)
-        elif key in ("cors_allow_credentials", "persisted_queries", "persisted_only"):
+        elif key in ("cors_allow_credentials", "persisted_queries", "persisted_only", "dashboard"):
             if isinstance(value, bool):
                 values[key] = value
             else:

@@ -1,7 +1,8 @@
-"""Take the README's GraphiQL screenshot against the demo backends: ``make screenshot``.
+"""Take the README's screenshots against the demo backends: ``make screenshot``.
 
-Starts the four demo simulators and the gateway (as ``revgate demo`` does) on loopback,
-opens GraphiQL in Debian's Chromium, runs the welcome tab's query and saves a PNG.
+Starts the four demo simulators and the gateway (as ``revgate demo`` does) on loopback, opens
+GraphiQL in Debian's Chromium, runs the welcome tab's query and saves a PNG; then the
+dashboard (docs/dashboard.md) at desktop width with a change open, and at 375 px.
 """
 
 from __future__ import annotations
@@ -27,6 +28,20 @@ def _port() -> int:
         return port
 
 
+async def shoot_dashboard(browser: Any, url: str, out: Path) -> None:
+    """The dashboard at 1400 px with its first change open, and the list at 375 px."""
+    page = await browser.new_page(viewport={"width": 1400, "height": 820})
+    await page.goto(url)
+    await page.locator(".rows .row-open").first.click()
+    await page.locator(".detail h2").wait_for(timeout=20_000)
+    await page.locator(".detail .checks li, .detail p.muted").first.wait_for(timeout=20_000)
+    await page.screenshot(path=str(out / "dashboard.png"))
+    phone = await browser.new_page(viewport={"width": 375, "height": 740})
+    await phone.goto(url)
+    await phone.locator(".rows .row").first.wait_for(timeout=20_000)
+    await phone.screenshot(path=str(out / "dashboard-375.png"))
+
+
 async def shoot(out: Path) -> None:
     browser_path = chromium_path()
     if browser_path is None:
@@ -50,6 +65,7 @@ async def shoot(out: Path) -> None:
             await page.locator(".graphiql-execute-button").click()
             await page.get_by_text('"missingBackends"').wait_for(timeout=20_000)
             await page.screenshot(path=str(out))
+            await shoot_dashboard(browser, f"http://127.0.0.1:{port}/", out.parent)
             await browser.close()
     finally:
         server.should_exit = True
@@ -61,4 +77,4 @@ async def shoot(out: Path) -> None:
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/graphiql.png")
     asyncio.run(shoot(target))
-    print(f"wrote {target}")
+    print(f"wrote {target}, {target.parent}/dashboard.png and dashboard-375.png")
