@@ -327,6 +327,10 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def _resolve(self, data: GraphQLRequestData) -> GraphQLRequestData:
         query = await self.persisted.resolve(data.query, data.extensions)
+        if not query and data.protocol != "http":
+            # a streamed answer (SSE, multipart) would report this inside the stream as an
+            # internal error: refuse it as the plain path does (400, BAD_REQUEST)
+            raise HTTPException(400, "No GraphQL query found in the request")
         _QUERY.set(query)  # a hash-only GET is cached by its query's root fields
         return data if query is data.query else dataclasses.replace(data, query=query)
 

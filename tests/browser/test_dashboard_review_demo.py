@@ -41,12 +41,6 @@ async def test_dashboard_review_first_screen_shows_every_kind(browser: Any) -> N
 
 
 @_needs("DashboardPeople")
-@pytest.mark.xfail(
-    strict=True,  # passes (and then fails as XPASS) once the API lists her fdo changes
-    reason="issue 16 gap, not the page's: changes(filter: {people: [Ada]}) reads no fdo: the "
-    "demo's [[people]] names her fdo account by email and fdo filters by person id only "
-    "(docs/federation.md: a backend with no key is not read)",
-)
 async def test_dashboard_review_person_filter_spans_every_forge(browser: Any) -> None:
     with ServedGateway(demo_setup()) as gw:
         page = await open_dashboard(browser, f"{gw.url}/")

@@ -192,3 +192,17 @@ async def test_opt_in_batching_runs_each_operation_and_counts_each() -> None:
         assert limited.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         assert "batch" in limited.json()["errors"][0]["message"]
         assert gw.upstream_requests() == before
+
+
+@pytest.mark.parametrize("body", [{}, {"query": ""}, {"query": None, "variables": {}}])
+@pytest.mark.parametrize("accept", ["text/event-stream", "multipart/mixed;subscriptionSpec=1.0"])
+async def test_streamed_requests_without_a_query_are_refused_with_a_code(
+    body: dict[str, Any], accept: str
+) -> None:
+    # strawberry raised MissingQueryError inside the stream: a 200 carrying an internal error
+    async with guarded() as gw:
+        before = gw.upstream_requests()
+        resp = await gw.client.post("/graphql", json=body, headers={"Accept": accept})
+        assert resp.status_code == 400
+        assert resp.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        assert gw.upstream_requests() == before
