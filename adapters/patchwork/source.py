@@ -82,6 +82,19 @@ def _segment(value: str, backend: str) -> str:
         raise BadRequest(backend, str(exc)) from None
 
 
+def _series_params(flt: SeriesFilter) -> dict[str, Any]:
+    """The query of a series or cover list: Patchwork filters both the same way."""
+    params: dict[str, Any] = {}
+    if flt.project:
+        params["project"] = flt.project
+    if flt.submitters:
+        params["submitter"] = list(flt.submitters)
+    params.update(_span_and_search(flt))
+    if flt.order:
+        params["order"] = flt.order
+    return params
+
+
 def _span_and_search(flt: PatchFilter | SeriesFilter) -> dict[str, Any]:
     """The date span and free-text search both list filters push down, in Patchwork's terms."""
     params: dict[str, Any] = {}
@@ -344,27 +357,12 @@ class PatchworkSource(PooledSource, PatchworkActions):
 
     async def list_series(self, flt: SeriesFilter, page: PageRequest) -> Page[Series]:
         """Series matching ``flt``."""
-        params: dict[str, Any] = {}
-        if flt.project:
-            params["project"] = flt.project
-        if flt.submitters:
-            params["submitter"] = list(flt.submitters)
-        params.update(_span_and_search(flt))
-        if flt.order:
-            params["order"] = flt.order
+        params = _series_params(flt)
         return await self._page("series/", params, page, lambda d: mapping.series(self.name, d))
 
     async def list_covers(self, flt: SeriesFilter, page: PageRequest) -> Page[Cover]:
         """Cover letters matching ``flt``, filters pushed down as for series."""
-        params: dict[str, Any] = {}
-        if flt.project:
-            params["project"] = flt.project
-        if flt.submitters:
-            params["submitter"] = list(flt.submitters)
-        params.update(_span_and_search(flt))
-        if flt.order:
-            params["order"] = flt.order
-        return await self._page("covers/", params, page, self._cover)
+        return await self._page("covers/", _series_params(flt), page, self._cover)
 
     async def get_series(self, ids: Sequence[str]) -> list[Series | None]:
         """Series by id."""
