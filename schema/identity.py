@@ -27,7 +27,6 @@ from schema.errors import UserInputError
 from schema.pagination import Connection, Edge, PageInfo, offset_cursor, page_request
 from schema.types_base import Node, Person
 
-ANY_BACKEND = node.ANY_BACKEND  # an identity spans backends: the backend part of its global ID
 SEARCH_LIMIT = 100  # accounts asked of each backend per search
 
 
@@ -61,7 +60,7 @@ def _make(
     mails = list(dict.fromkeys(e.casefold() for e in emails if e))
     label = name or next((p.display_name for p in known), None) or (mails[0] if mails else key)
     return Identity(
-        id=strawberry.ID(node.encode("Identity", ANY_BACKEND, key)),
+        id=strawberry.ID(node.encode("Identity", node.ANY_BACKEND, key)),
         display_name=label,
         name=name,
         emails=mails,
@@ -325,7 +324,7 @@ async def _keys_of(info: Info, gid: node.GlobalId) -> dict[str, list[str]]:
             return own
         key = identity_key(record, ctx.people)
         return _merge(own, _expand(ctx, key, [record.email] if record.email else []))
-    if gid.backend != ANY_BACKEND:
+    if gid.backend != node.ANY_BACKEND:
         raise UserInputError(f"{gid.native[:60]!r} is not an Identity key", "BAD_ID")
     kind, _, rest = gid.native.partition(":")
     if kind == "account":
