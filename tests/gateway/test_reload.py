@@ -137,7 +137,8 @@ async def test_sigterm_drains_the_in_flight_request_then_exits(tmp_path: Path) -
             await asyncio.sleep(0.5)  # the request is now waiting on the slow upstream
             os.kill(pid, signal.SIGTERM)
             answered = await asyncio.wait_for(in_flight, 10)
-            assert answered == warm and "errors" not in answered
+            # the data, not the extensions: cost.resetAt follows the wall clock
+            assert answered["data"] == warm["data"] and "errors" not in answered
             for _ in range(100):  # then the process goes away on its own
                 if _is_gone(pid):
                     break
