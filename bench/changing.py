@@ -60,6 +60,8 @@ class ChangingProxy:
         ) as up:
             body = await up.read()
             out = {k: v for k, v in up.headers.items() if k.lower() not in _DROP}
+            if "Link" in out:  # next/prev links name the proxy, as a real upstream's would
+                out["Link"] = out["Link"].replace(self.upstream, f"http://{request.host}")
             if self.mode != "static" and up.content_type == "application/json" and body:
                 body = orjson.dumps(self._rewrite(orjson.loads(body)))
             return web.Response(status=up.status, body=body, headers=out)
