@@ -15,8 +15,10 @@ The proxy drops ``ETag``/``Last-Modified`` so no server can revalidate an answer
 Queries: list of 100 and of 20 patches with author and project, and one patch by ID, each at
 c=1 and c=32, side by side (each round loads every server once in turn; ≥ 3 rounds; medians).
 Servers: revgate as configured by default, revgate with ``content_memo = false``, GraphQL Mesh
-(``bench/mesh``; skipped with a note without npm/node). Servers on CPU 0; the simulator, the
-proxy and the load generator on CPU 1. Figures: bench/README.md.
+(``bench/mesh``; skipped with a note without npm/node), and the floor (``bench/floor.py``: the
+three answers by hand-written code on revgate's server stack, no GraphQL at all — the least CPU
+per request a Python server can spend on this upstream exchange). Servers on CPU 0; the
+simulator, the proxy and the load generator on CPU 1. Figures: bench/README.md.
 
 Run: ``.venv/bin/python -m bench.fresh [--seconds 5] [--modes static,one,all]``.
 """
@@ -50,7 +52,9 @@ def _queries(first: int) -> tuple[str, str]:
     return ours, mesh
 
 
-async def _start(upstream: str, with_mesh: bool, procs: list[Any]) -> Fleet:
+async def _start(
+    upstream: str, with_mesh: bool, procs: list[Any], with_floor: bool = True
+) -> Fleet:
     out = Fleet()
     await start_revgates(
         upstream,
@@ -62,6 +66,16 @@ async def _start(upstream: str, with_mesh: bool, procs: list[Any]) -> Fleet:
             "single": _graphql(url, q.SINGLE_QUERY, q.BENCH_AUTH),
         },
     )
+    if with_floor:  # hand-written answers on revgate's server stack (bench/floor.py)
+        port = free_port()
+        args = ["-m", "bench.floor", str(port), upstream, q.TOKEN]
+        floor = await spawn(args, f"http://127.0.0.1:{port}/", cpu=SERVER_CPU)
+        procs.append(floor)
+        out.pids["floor"] = floor.pid
+        out.targets["floor"] = {
+            what: Target(url=f"http://127.0.0.1:{port}/{what}", body=b"{}", headers=())
+            for what in SHAPES
+        }
     if with_mesh:
         await _mesh(upstream, procs, out)
         if "mesh" in out.targets:
@@ -86,6 +100,8 @@ async def _checked(target: Target, what: str, expect: int) -> None:
         body = orjson.loads(await resp.read())
     assert resp.status == 200 and not body.get("errors"), (what, resp.status, body)
     data = body["data"]
+    if "node" in data:
+        assert data["node"] and data["node"]["title"], (what, data)
     if "patches" in data:
         got = data["patches"]
         items = got["nodes"] if isinstance(got, dict) else got
