@@ -138,6 +138,7 @@ log = logging.getLogger("revgate.upstream")
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
+RESOLVED_PATHS = 1024  # distinct paths kept per client (then the table starts over)
 ERROR_BODY_LIMIT = 64 * 1024
 _CHUNK = 64 * 1024
 
@@ -163,6 +164,10 @@ class HttpClient:
         if not base.absolute or base.scheme not in ("http", "https"):
             raise ValueError(f"backend {config.backend!r}: base_url must be an http(s) URL")
         self._base = base.with_user(None).with_query(None).with_fragment(None)
+        # path or URL → checked absolute URL: a pure function of the text for this base, asked
+        # again on every request for the same route (yarl parsing and the wire check are not
+        # free); bounded, refusals never kept
+        self._resolved: dict[str, URL] = {}
         self._headers = self._auth_headers(base)
         creds = config.credentials
         # Every form of these is scrubbed from whatever leaves the gateway (adapters.secrets).
@@ -273,6 +278,15 @@ class HttpClient:
         return str(self._resolve(path_or_url))
 
     def _resolve(self, path_or_url: str) -> URL:
+        found = self._resolved.get(path_or_url)
+        if found is None:
+            found = self._resolve_new(path_or_url)
+            if len(self._resolved) >= RESOLVED_PATHS:
+                self._resolved.clear()
+            self._resolved[path_or_url] = found
+        return found
+
+    def _resolve_new(self, path_or_url: str) -> URL:
         # Last line for issue 15 item 7: yarl would remove a dot segment (even ``%2e%2e``)
         # and drop CR/LF, so a bad path is refused before it is parsed (adapters/paths.py).
         if (why := check_wire_path(path_or_url)) is not None:

@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+import adapters.http as http_module
 from adapters.errors import (
     BadPayload,
     BadRequest,
@@ -469,6 +470,19 @@ async def test_resolve_relative_and_same_origin(upstream: Upstream) -> None:
     assert client.resolve(f"{upstream.url}/api/?page=2") == f"{upstream.url}/api/?page=2"
     prefixed = HttpClient(upstream.config(base_url=f"{upstream.url}/patchwork"))
     assert prefixed.resolve("/api/") == f"{upstream.url}/patchwork/api/"
+
+
+async def test_resolved_paths_are_kept_and_refusals_are_not(upstream: Upstream) -> None:
+    client = HttpClient(upstream.config(base_url=upstream.url))
+    first = client.resolve("/api/1.3/patches/44/")
+    assert client.resolve("/api/1.3/patches/44/") == first
+    for _ in range(2):  # a refused path is refused every time, never kept
+        with pytest.raises(BadRequest, match="refusing the request"):
+            client.resolve("/api/1.3/patches/%2e%2e/users/")
+    for n in range(http_module.RESOLVED_PATHS + 5):  # bounded: the table starts over
+        assert client.resolve(f"/api/1.3/patches/{n}/") == f"{upstream.url}/api/1.3/patches/{n}/"
+    assert len(client._resolved) <= http_module.RESOLVED_PATHS
+    assert client.resolve("/api/1.3/patches/44/") == first
 
 
 @pytest.mark.parametrize(
