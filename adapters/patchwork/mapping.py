@@ -370,3 +370,15 @@ def new_check_body(new: NewCheck) -> dict[str, Any]:
     if new.description is not None:
         body["description"] = new.description
     return body
+
+
+def check_event_mark(backend: str, d: Mapping[str, Any]) -> tuple[str | None, datetime]:
+    """A ``check-created`` event reduced to what check presence needs: its patch's id and
+    its date (the server's clock). Skips the embedded patch, project, check and actor that
+    ``event`` maps, which a presence read of hundreds of events would build for nothing."""
+
+    def parse() -> tuple[str | None, datetime]:
+        payload = d.get("payload") or {}
+        return _payload_id(payload, "patch"), parse_server_date(d["date"], backend)
+
+    return guarded(backend, "event", parse)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
@@ -50,7 +49,7 @@ from adapters.model import (
     Series,
 )
 from adapters.passthrough import ANSWERED, Forward
-from adapters.patchwork import activity, links, mapping, people
+from adapters.patchwork import activity, links, mapping, people, presence
 from adapters.patchwork import client as client_mod
 from adapters.patchwork.actions import PatchworkActions
 from adapters.patchwork.client import PatchworkClient
@@ -62,10 +61,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 KIND = "patchwork"
-# A mail's Date can run ahead of its arrival (a sender's clock): checks are looked for from
-# this much before the oldest patch's date.
-CHECK_EVENT_SLACK = timedelta(hours=1)
-CHECK_EVENT_PAGES = 3  # then the patches older than the events read are asked one by one
 
 
 def _check_id(native_id: str, backend: str) -> str:
@@ -112,12 +107,21 @@ class PatchworkSource(PooledSource, PatchworkActions):
 
     kind = KIND
 
-    def __init__(self, name: str, url: str, http: HttpClient, client: PatchworkClient) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        http: HttpClient,
+        client: PatchworkClient,
+        checks: presence.Presence | None = None,
+    ) -> None:
         self.name = name
         self.url = url
         self.http = http
         self.client = client
         self.person_ids = KeyCache()  # email → person ids (people.py)
+        # per backend, shared with ``with_token`` copies: check presence is public
+        self.presence = checks if checks is not None else presence.Presence()
 
     # Object mappings bound to this backend's name (the record memo keys them by kind).
     def _patch(self, d: dict[str, Any]) -> Patch:
@@ -139,7 +143,7 @@ class PatchworkSource(PooledSource, PatchworkActions):
         http = self.http.with_credentials(creds)
         client = copy.copy(self.client)
         client.http = http
-        return PatchworkSource(self.name, self.url, http, client)
+        return PatchworkSource(self.name, self.url, http, client, self.presence)
 
     async def passthrough(self, forward: Forward, *, anonymous: bool) -> Response:
         """One raw exchange for a route the compat router does not model
@@ -417,40 +421,12 @@ class PatchworkSource(PooledSource, PatchworkActions):
         return found
 
     async def patches_with_checks(self, patches: Sequence[Patch]) -> list[bool]:
-        """Which patches have checks: ONE read of the ``check-created`` events since the
-        oldest patch's date (less ``CHECK_EVENT_SLACK``, for mail dates ahead of arrival),
-        pushed down to the project when they share one. The read stops after
-        ``CHECK_EVENT_PAGES`` pages (newest first): a patch older than the oldest event read
-        is then asked about alone (its checks list, one item), so an old page cannot make it
-        read a whole event log."""
-        if not patches:
-            return []
-        since = min(p.date for p in patches) - CHECK_EVENT_SLACK
-        params: dict[str, Any] = {
-            "category": "check-created",
-            "since": format_server_date(since, self.name),
-        }
-        projects = {p.project.id if p.project else None for p in patches}
-        if len(projects) == 1 and None not in projects:
-            params["project"] = projects.pop()
-        try:
-            items, complete = await self.client.first_items("events/", params, CHECK_EVENT_PAGES)
-        except NotFound:  # no event log on this server: keep its own word ("pending")
-            return [True] * len(patches)
-        events = [mapping.event(self.name, d) for d in items]
-        checked = {e.patch_id for e in events}
-        covered = min((e.date for e in events), default=None)
-        unsure = [
-            p.id
-            for p in patches
-            if not complete
-            and p.id not in checked
-            and (covered is None or p.date - CHECK_EVENT_SLACK <= covered)
-        ]
-        if unsure:
-            found = await fetch_each(unsure, self._has_a_check)
-            checked |= {pid for pid, has in zip(unsure, found, strict=True) if has}
-        return [p.id in checked for p in patches]
+        """Which patches have checks: one read of the ``check-created`` events, only those
+        since the covered part of the log when earlier reads cover these patches
+        (``presence.py``)."""
+        return await presence.patches_with_checks(
+            self.client, self.name, self.presence, patches, self._has_a_check
+        )
 
     async def _has_a_check(self, patch_id: str) -> bool:
         rel = f"patches/{_check_id(patch_id, self.name)}/checks/"

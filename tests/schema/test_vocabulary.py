@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from adapters.patchwork import presence
 from adapters.patchwork import source as pw_source
 from schema import node
 from tests.conftest import Gateway
@@ -166,7 +167,10 @@ async def test_check_presence_read_is_bounded_and_agrees(
     query = "{ patches(first: 100) { nodes { id checkState rawCheckState } } }"
     whole = await big_gateway.query(query)
     assert "errors" not in whole, whole["errors"]
-    monkeypatch.setattr(pw_source, "CHECK_EVENT_PAGES", 1)
+    monkeypatch.setattr(presence, "CHECK_EVENT_PAGES", 1)
+    src = big_gateway.sources["pw"]
+    assert isinstance(src, pw_source.PatchworkSource)
+    src.presence = presence.Presence()  # forget what the first read covered
     before = len(big_gateway.sim.state.requests)
     bounded = await big_gateway.query(query)
     paths = [p for _, p in big_gateway.sim.state.requests[before:]]
