@@ -125,7 +125,7 @@ async def warm(app: Any, query: str) -> bytes:
     body = orjson.dumps({"query": query})
     for _ in range(20):
         status, out = await _asgi_post(app, body)
-        assert status == 200 and b"\"errors\"" not in out, out[-600:]
+        assert status == 200 and b'"errors"' not in out, out[-600:]
     gc.collect()
     return body
 
