@@ -26,10 +26,13 @@ So the page is 4 waves (fdo's), where it was 7 with every chain after the merge.
 
 from __future__ import annotations
 
+from typing import Any
 from unittest import mock
 
 import pytest
 
+from adapters.errors import Unavailable
+from adapters.patchwork_fdo.source import FdoSource
 from bench.waves import QUERIES, count, demo_gateway
 from schema import changes
 
@@ -76,3 +79,56 @@ async def test_warmed_placement_answers_as_the_page_did_without_it(name: str) ->
         warmed = await answer()
         with mock.patch.object(changes, "_warmers", lambda *_: {}):
             assert await answer() == warmed
+
+
+PLANNED = ("changes(first: 50)", "changes(first: 100)")
+
+
+async def _page(client: Any, query: str) -> tuple[Any, Any]:
+    body = (await client.post("/graphql", json={"query": query})).json()
+    return body["data"], body.get("errors")
+
+
+@pytest.mark.parametrize("name", PLANNED)
+async def test_the_page_is_walked_by_its_plan_as_normal_execution_answers(name: str) -> None:
+    # What its fields would await (fdo's placed revisions and test results, fdo submitters'
+    # names) is loaded before the walk (schema/changes.py _prefetch): the compiled plan walks
+    # the page, and answers as graphql-core did when those fields awaited their reads.
+    async with demo_gateway() as (client, _):
+        fast = client._transport.app.state.fast_path  # type: ignore[attr-defined]
+        planned = await _page(client, QUERIES[name])
+        hits, replays = fast.hits, fast.replays
+        assert await _page(client, QUERIES[name]) == planned
+        assert (fast.hits - hits, fast.replays - replays) == (1, 0)
+        fast.enabled = False
+        with mock.patch.object(changes, "_prefetch", _nothing):
+            assert await _page(client, QUERIES[name]) == planned
+
+
+@pytest.mark.parametrize("fail", ["placement", "people"])
+async def test_a_failed_prefetch_is_the_fields_error_as_before(fail: str) -> None:
+    # fdo's series lists (its placement) or its submitters' reads fail: the walk raises the
+    # prefetched failure where the field met it when it awaited the read, in the same words.
+    async def unavailable(*_: Any) -> Any:
+        raise Unavailable("fdo", "down for the test")
+
+    async with demo_gateway() as (client, sims):
+        fast = client._transport.app.state.fast_path  # type: ignore[attr-defined]
+        await _page(client, QUERIES["changes(first: 50)"])  # versions detected
+        if fail == "placement":
+            sims["fdo"].state.fault("/api/1.0/series/", "garbage")  # no retries
+        with mock.patch.object(FdoSource, "get_people", unavailable):
+            hits = fast.hits
+            planned = await _page(client, QUERIES["changes(first: 50)"])
+            assert fast.hits - hits == 1
+            fast.enabled = False
+            with mock.patch.object(changes, "_prefetch", _nothing):
+                normal = await _page(client, QUERIES["changes(first: 50)"])
+    # The same data and errors; graphql-core listed the errors as the awaited reads answered.
+    assert planned[0] == normal[0]
+    assert sorted(planned[1], key=repr) == sorted(normal[1], key=repr)
+    assert planned[1], "the failure shows"
+
+
+async def _nothing(*_: Any) -> None:
+    return None
