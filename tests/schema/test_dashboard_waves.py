@@ -26,6 +26,7 @@ So the page is 4 waves (fdo's), where it was 7 with every chain after the merge.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -81,28 +82,38 @@ async def test_warmed_placement_answers_as_the_page_did_without_it(name: str) ->
             assert await answer() == warmed
 
 
-PLANNED = ("changes(first: 50)", "changes(first: 100)")
+# The bench's pages, and the dashboard's own first screen (its trusted document).
+OPERATIONS = Path(__file__).parents[2] / "gateway" / "static" / "dashboard" / "operations.graphql"
+PLANNED = {
+    name: {"query": QUERIES[name]} for name in ("changes(first: 50)", "changes(first: 100)")
+} | {
+    "DashboardChanges": {
+        "query": OPERATIONS.read_text(),
+        "operationName": "DashboardChanges",
+        "variables": {"first": 30},
+    }
+}
 
 
-async def _page(client: Any, query: str) -> tuple[Any, Any]:
-    body = (await client.post("/graphql", json={"query": query})).json()
+async def _page(client: Any, request: dict[str, Any]) -> tuple[Any, Any]:
+    body = (await client.post("/graphql", json=request)).json()
     return body["data"], body.get("errors")
 
 
-@pytest.mark.parametrize("name", PLANNED)
+@pytest.mark.parametrize("name", list(PLANNED))
 async def test_the_page_is_walked_by_its_plan_as_normal_execution_answers(name: str) -> None:
     # What its fields would await (fdo's placed revisions and test results, fdo submitters'
     # names) is loaded before the walk (schema/changes.py _prefetch): the compiled plan walks
     # the page, and answers as graphql-core did when those fields awaited their reads.
     async with demo_gateway() as (client, _):
         fast = client._transport.app.state.fast_path  # type: ignore[attr-defined]
-        planned = await _page(client, QUERIES[name])
+        planned = await _page(client, PLANNED[name])
         hits, replays = fast.hits, fast.replays
-        assert await _page(client, QUERIES[name]) == planned
+        assert await _page(client, PLANNED[name]) == planned
         assert (fast.hits - hits, fast.replays - replays) == (1, 0)
         fast.enabled = False
         with mock.patch.object(changes, "_prefetch", _nothing):
-            assert await _page(client, QUERIES[name]) == planned
+            assert await _page(client, PLANNED[name]) == planned
 
 
 @pytest.mark.parametrize("fail", ["placement", "people"])
@@ -114,16 +125,16 @@ async def test_a_failed_prefetch_is_the_fields_error_as_before(fail: str) -> Non
 
     async with demo_gateway() as (client, sims):
         fast = client._transport.app.state.fast_path  # type: ignore[attr-defined]
-        await _page(client, QUERIES["changes(first: 50)"])  # versions detected
+        await _page(client, PLANNED["changes(first: 50)"])  # versions detected
         if fail == "placement":
             sims["fdo"].state.fault("/api/1.0/series/", "garbage")  # no retries
         with mock.patch.object(FdoSource, "get_people", unavailable):
             hits = fast.hits
-            planned = await _page(client, QUERIES["changes(first: 50)"])
+            planned = await _page(client, PLANNED["changes(first: 50)"])
             assert fast.hits - hits == 1
             fast.enabled = False
             with mock.patch.object(changes, "_prefetch", _nothing):
-                normal = await _page(client, QUERIES["changes(first: 50)"])
+                normal = await _page(client, PLANNED["changes(first: 50)"])
     # The same data and errors; graphql-core listed the errors as the awaited reads answered.
     assert planned[0] == normal[0]
     assert sorted(planned[1], key=repr) == sorted(normal[1], key=repr)
