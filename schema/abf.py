@@ -316,7 +316,7 @@ class PullRequest(Change):
         description="ABF's merge check while open: mergeable passes, conflicts fail, not yet "
         "checked is pending (no upstream request; empty once closed)."
     )
-    async def checks(self, info: Info) -> list[Check] | None:
+    def checks(self, info: Info) -> list[Check] | None:
         found = abf.merge_check(self._r)
         return [Check.of(found)] if found else []
 

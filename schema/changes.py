@@ -245,11 +245,11 @@ async def _prefetch(info: Info, records: Sequence[Any], fields: Mapping[str, Any
         and isinstance(r, model.Patch)
         and ctx.placement(r.backend) is not None
     ]
-    checked = [
-        r
-        for r in placed
-        if "checks" in fields or ("checkState" in fields and r.check_state is None)
-    ]
+    # fdo's checkState rolls up its placed revision's test results; any patch's checks field
+    # reads its checks (upstream Patchwork: one read per patch, as the field would make)
+    checked = [r for r in placed if "checkState" in fields and r.check_state is None]
+    if "checks" in fields:
+        checked = [r for r in records if isinstance(r, model.Patch)]
     revised = placed if "currentRevision" in fields else []
     authors = fields.get("author", ())
     named = NAMING_FIELDS.intersection(f.name for a in authors for f in _flat(a.selections))

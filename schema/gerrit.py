@@ -284,7 +284,7 @@ class GerritChange(Change):
         description="Verified and CI votes as checks; their rollup is checkState (no extra "
         "request)."
     )
-    async def checks(self, info: Info) -> list[Check] | None:
+    def checks(self, info: Info) -> list[Check] | None:
         return [Check.of(c) for c in self._r.checks]
 
     async def _full(self, info: Info) -> gr.GerritChange:
