@@ -11,11 +11,14 @@ import asyncio
 import enum
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
 import strawberry
 from graphql import GraphQLSchema, get_named_type, is_abstract_type, is_leaf_type
+from strawberry.types.base import get_object_definition
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from adapters import base, model
@@ -177,32 +180,41 @@ def _converter(info: Info) -> Callable[[Any], Change]:
 PLACED_FIELDS = frozenset({"currentRevision", "checkState", "checks"})
 
 
-def _node_fields(info: Info) -> dict[str, list[SelectedField]]:
+# A field selected on the page's nodes and the type conditions (fragments) it sits under.
+Selected = tuple[SelectedField, tuple[str, ...]]
+
+
+def _node_fields(info: Info) -> dict[str, list[Selected]]:
     """The fields selected on the connection's nodes (``nodes`` or ``edges { node }``,
     through fragments), by name."""
-    names: dict[str, list[SelectedField]] = {}
+    names: dict[str, list[Selected]] = {}
     for connection in info.selected_fields:
         for field in _flat(connection.selections):
             if field.name == "nodes":
-                nodes = _flat(field.selections)
+                nodes = _conditioned(field.selections)
             elif field.name == "edges":
                 edges = _flat(field.selections)
-                nodes = [f for e in edges if e.name == "node" for f in _flat(e.selections)]
+                nodes = [n for e in edges if e.name == "node" for n in _conditioned(e.selections)]
             else:
                 continue
-            for f in nodes:
-                names.setdefault(f.name, []).append(f)
+            for f, conditions in nodes:
+                names.setdefault(f.name, []).append((f, conditions))
     return names
 
 
-def _flat(selections: Any) -> list[SelectedField]:
-    out: list[SelectedField] = []
+def _conditioned(selections: Any, conditions: tuple[str, ...] = ()) -> list[Selected]:
+    out: list[Selected] = []
     for sel in selections:
         if isinstance(sel, SelectedField):
-            out.append(sel)
+            out.append((sel, conditions))
         elif isinstance(sel, InlineFragment | FragmentSpread):
-            out.extend(_flat(sel.selections))
+            inner = (*conditions, sel.type_condition) if sel.type_condition else conditions
+            out.extend(_conditioned(sel.selections, inner))
     return out
+
+
+def _flat(selections: Any) -> list[SelectedField]:
+    return [f for f, _ in _conditioned(selections)]
 
 
 def _warmers(info: Info, names: Iterable[str], fields: Mapping[str, Any]) -> dict[str, Warm]:
@@ -232,28 +244,34 @@ def _warm(
 NAMING_FIELDS = frozenset({"name", "email", "displayName", "identity"})
 
 
-async def _prefetch(info: Info, records: Sequence[Any], fields: Mapping[str, Any]) -> None:
+async def _prefetch(
+    info: Info, typed: Sequence[tuple[Any, str]], fields: Mapping[str, list[Selected]]
+) -> None:
     """Load, as soon as the page is chosen, what its fields would wait for (the same request
     loaders, so nothing is read twice; ``Context.prefetch``): fdo's placed revisions and test
-    results, the names of fdo's submitters, upstream Patchwork's check presence. Every field
+    results, the names of fdo's submitters, every patch's checks — each where the field is
+    asked of that record's type (``typed``: each record and its GraphQL type). Every field
     then answers without an await, and the fast path walks the page instead of graphql-core."""
     ctx = info.context
-    placed = [
-        r
-        for r in records
-        if PLACED_FIELDS & fields.keys()
-        and isinstance(r, model.Patch)
-        and ctx.placement(r.backend) is not None
-    ]
-    # fdo's checkState rolls up its placed revision's test results; any patch's checks field
-    # reads its checks (upstream Patchwork: one read per patch, as the field would make)
-    checked = [r for r in placed if "checkState" in fields and r.check_state is None]
-    if "checks" in fields:
-        checked = [r for r in records if isinstance(r, model.Patch)]
-    revised = placed if "currentRevision" in fields else []
-    authors = fields.get("author", ())
-    named = NAMING_FIELDS.intersection(f.name for a in authors for f in _flat(a.selections))
-    partial = [r.author for r in records if named and r.author is not None and r.author.partial]
+    asked = _Asked(graphql_schema(info.schema), fields)
+    checked: list[Any] = []
+    revised: list[Any] = []
+    partial: list[Any] = []
+    for r, type_name in typed:
+        if isinstance(r, model.Patch):
+            # fdo's checkState rolls up its placed revision's test results; the checks field
+            # reads them (upstream Patchwork: one read per patch, as the field would make)
+            rolled = r.check_state is None and asked.names(type_name, "checkState")
+            placed = (rolled or asked.names(type_name, "currentRevision")) and ctx.placement(
+                r.backend
+            ) is not None
+            if asked.names(type_name, "checks") or (placed and rolled):
+                checked.append(r)
+            if placed and asked.names(type_name, "currentRevision"):
+                revised.append(r)
+        author = getattr(r, "author", None)
+        if author is not None and author.partial and asked.names_person(type_name):
+            partial.append(author)
     await asyncio.gather(
         ctx.prefetch("checks", ctx.checks, ((r.backend, r.id) for r in checked)),
         ctx.prefetch("patch-revision", ctx.patch_revision, ((r.backend, r.id) for r in revised)),
@@ -261,11 +279,48 @@ async def _prefetch(info: Info, records: Sequence[Any], fields: Mapping[str, Any
     )
 
 
+@dataclass
+class _Asked:
+    """Which node fields apply to a record's GraphQL type (their fragments' conditions)."""
+
+    schema: GraphQLSchema
+    fields: Mapping[str, list[Selected]]
+    _memo: dict[tuple[str, str], list[SelectedField]] = dataclass_field(default_factory=dict)
+
+    def selected(self, type_name: str, name: str) -> list[SelectedField]:
+        key = (type_name, name)
+        found = self._memo.get(key)
+        if found is None:
+            owner = self.schema.get_type(type_name)
+            found = self._memo[key] = [
+                f
+                for f, conditions in self.fields.get(name, ())
+                if all(self._applies(c, owner) for c in conditions)
+            ]
+        return found
+
+    def names(self, type_name: str, name: str) -> bool:
+        return bool(self.selected(type_name, name))
+
+    def names_person(self, type_name: str) -> bool:
+        """Whether the author's selection asks what only a read names (a partial person)."""
+        authors = self.selected(type_name, "author")
+        return any(f.name in NAMING_FIELDS for a in authors for f in _flat(a.selections))
+
+    def _applies(self, condition: str, owner: Any) -> bool:
+        cond = self.schema.get_type(condition)
+        if cond is None or owner is None:
+            return False
+        if cond is owner:
+            return True
+        return is_abstract_type(cond) and self.schema.is_sub_type(cond, owner)
+
+
 def reads_below(info: Info, selections: Sequence[Any]) -> bool:
-    """Whether ``selections`` (of the change type's fields, ``schema/changes.py``) may read
-    upstream on their own: a field with arguments or an asynchronous resolver on any type
-    that has it (the fast path plans neither). By name, so a field of that name on another
-    type counts too: an answer of ``True`` only means "do not count on the fast path"."""
+    """Whether ``selections`` (fields of a page's changes) may read upstream on their own: a
+    field with arguments or an asynchronous resolver on any type that has it (the fast path
+    plans neither). By name, so a field of that name on another type counts too: ``True``
+    only means "do not wait for the prefetch, graphql-core may complete the page"."""
     schema = graphql_schema(info.schema)
     change = schema.get_type("Change")
     assert change is not None
@@ -292,8 +347,8 @@ def _reads(schema: GraphQLSchema, gtype: Any, selections: Iterable[Any]) -> bool
     return False
 
 
-def _node_selections(fields: Mapping[str, list[SelectedField]]) -> list[SelectedField]:
-    return [f for selected in fields.values() for f in selected]
+def _node_selections(fields: Mapping[str, list[Selected]]) -> list[SelectedField]:
+    return [f for selected in fields.values() for f, _ in selected]
 
 
 def _retrieved(task: asyncio.Future[Any]) -> None:
@@ -337,13 +392,17 @@ async def resolve_changes(
     records = [record for record, _ in page.edges]
     if selects(info, "checkState"):
         await info.context.prefetch_check_presence(records)
+    edges, page_info = merged_edges(info, page, _converter(info))
+    typed = [
+        (r, get_object_definition(type(e.node), strict=True).name)
+        for r, e in zip(records, edges, strict=True)
+    ]
     if not reads_below(info, _node_selections(fields)):
-        await _prefetch(info, records, fields)
+        await _prefetch(info, typed, fields)
     elif warm:
         # Other fields read too: waiting here would hold their reads back a wave. Start the
         # placed reads; graphql-core completes the page as they answer.
-        asyncio.ensure_future(_prefetch(info, records, fields)).add_done_callback(_retrieved)
-    edges, page_info = merged_edges(info, page, _converter(info))
+        asyncio.ensure_future(_prefetch(info, typed, fields)).add_done_callback(_retrieved)
     return ChangeConnection(
         edges=edges,
         nodes=[e.node for e in edges],

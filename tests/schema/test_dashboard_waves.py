@@ -116,6 +116,14 @@ async def test_the_page_is_walked_by_its_plan_as_normal_execution_answers(name: 
             assert await _page(client, PLANNED[name]) == planned
 
 
+async def test_a_field_asked_of_one_kind_is_prefetched_for_that_kind_only() -> None:
+    # checks asked of Gerrit changes only: no Patchwork checks read (the prefetch follows the
+    # fragments' type conditions, as graphql-core completes only the fields that apply).
+    query = "{ changes(first: 50) { nodes { id ... on GerritChange { checks { context } } } } }"
+    found = await count(query, latency_ms=0)
+    assert found["patchwork"][0] == 3  # list and events, no patches/<id>/checks/
+
+
 @pytest.mark.parametrize("fail", ["placement", "people", "checks"])
 async def test_a_failed_prefetch_is_the_fields_error_as_before(fail: str) -> None:
     # fdo's series lists (its placement), its submitters' reads (always, in this test) or
