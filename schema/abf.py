@@ -204,6 +204,14 @@ _OPENED = "When it was opened (ISO 8601, UTC; a batched detail read for list ite
 _UPDATED = "The last update (ISO 8601, UTC; a batched detail read for list items)."
 
 
+def _opened(r: abf.PullRequest) -> datetime | None:
+    return r.created_at or r.updated_at
+
+
+def _updated(r: abf.PullRequest) -> datetime | None:
+    return r.updated_at
+
+
 def _check_state(r: abf.PullRequest) -> model.CheckState | None:
     check = abf.merge_check(r)
     return model.rollup([check.state]) if check else None
@@ -254,14 +262,22 @@ class PullRequest(Change):
 
     # Change declares these as plain fields; list items lack them, so here they are resolvers
     # (strawberry allows the override; mypy's dataclass check does not know that).
+    # Synchronous on a detail record (a change list's are): the fast path plans the list.
     @strawberry.field(description=_OPENED)  # type: ignore[misc]
-    async def created_at(self, info: Info) -> datetime:
-        detail = await self._detail(info)
-        return detail.created_at or detail.updated_at
+    def created_at(self, info: Info) -> datetime:
+        return self._of_detail(info, _opened)  # type: ignore[no-any-return]
 
     @strawberry.field(description=_UPDATED)  # type: ignore[misc]
-    async def updated_at(self, info: Info) -> datetime:
-        return (await self._detail(info)).updated_at
+    def updated_at(self, info: Info) -> datetime:
+        return self._of_detail(info, _updated)  # type: ignore[no-any-return]
+
+    def _of_detail(self, info: Info, read: Callable[[abf.PullRequest], Any]) -> Any:
+        """``read`` of the detail record: at once when this is one, else after its read
+        (graphql-core awaits it)."""
+        return read(self._r) if self._r.is_detail else self._read_detail(info, read)
+
+    async def _read_detail(self, info: Info, read: Callable[[abf.PullRequest], Any]) -> Any:
+        return read(await self._detail(info))
 
     @strawberry.field(
         description="The description, as written (a batched detail read for list items; "
@@ -300,7 +316,7 @@ class PullRequest(Change):
         description="ABF's merge check while open: mergeable passes, conflicts fail, not yet "
         "checked is pending (no upstream request; empty once closed)."
     )
-    async def checks(self, info: Info) -> list[Check] | None:
+    def checks(self, info: Info) -> list[Check] | None:
         found = abf.merge_check(self._r)
         return [Check.of(found)] if found else []
 
@@ -317,7 +333,7 @@ class PullRequest(Change):
         return PullRequestRevision.of(self._r)
 
     @strawberry.field(description="What it would merge now (same as revision).")
-    async def current_revision(self, info: Info) -> PullRequestRevision | None:
+    def current_revision(self) -> PullRequestRevision | None:
         return PullRequestRevision.of(self._r)
 
     @strawberry.field(

@@ -36,6 +36,9 @@ from schema.request import RequestMeta
 
 P = TypeVar("P")
 
+# What ``Context.known`` answers for a read no prefetch settled (its field must load it).
+UNKNOWN: Any = object()
+
 
 @runtime_checkable
 class AnonymousViewing(Protocol):
@@ -77,6 +80,7 @@ class Context:
     _asked_patches: dict[str, dict[str, Patch]] = field(default_factory=dict)
     _check_presence: dict[tuple[str, str], bool | Exception] = field(default_factory=dict)
     _placements: dict[str, base.Placement] = field(default_factory=dict)
+    _settled: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
     def notice(self, info: Any, code: str, message: str) -> None:
         """Say something about a field's answer that is not an error (``extensions.notices``)."""
@@ -225,6 +229,31 @@ class Context:
             for patch, answer in zip(pending, found, strict=True):
                 if isinstance(answer, bool | Exception):
                     self._check_presence[(patch.backend, patch.id)] = answer
+
+    async def prefetch(
+        self,
+        entity: str,
+        load: Callable[[str, str], Awaitable[Any]],
+        keys: Iterable[tuple[str, str]],
+    ) -> None:
+        """Load ``(backend, key)`` pairs through ``load`` (one of this context's loading
+        methods: the same request loaders its fields use, so nothing is read twice), all at
+        once, and keep the answers for ``known``: a field that finds its answer there needs no
+        await, so the fast path plans the list instead of graphql-core completing it."""
+        asked = list(dict.fromkeys(keys))
+        found = await asyncio.gather(*(load(b, k) for b, k in asked), return_exceptions=True)
+        for (backend, key), answer in zip(asked, found, strict=True):
+            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                raise answer  # cancelled: the request is going away
+            self._settled[(backend, entity, key)] = answer
+
+    def known(self, backend: str, entity: str, key: str) -> Any:
+        """What ``prefetch`` settled for ``(backend, entity, key)``, ``UNKNOWN`` when none
+        did; a failed load is raised here, as awaiting it would raise it."""
+        found = self._settled.get((backend, entity, key), UNKNOWN)
+        if isinstance(found, Exception):
+            raise found
+        return found
 
     async def patch_revision(self, backend: str, patch_id: str) -> Revision | None:
         """The latest revision holding a patch (revision-tracking backends only; ``None``

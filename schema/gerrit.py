@@ -284,7 +284,7 @@ class GerritChange(Change):
         description="Verified and CI votes as checks; their rollup is checkState (no extra "
         "request)."
     )
-    async def checks(self, info: Info) -> list[Check] | None:
+    def checks(self, info: Info) -> list[Check] | None:
         return [Check.of(c) for c in self._r.checks]
 
     async def _full(self, info: Info) -> gr.GerritChange:
@@ -301,9 +301,14 @@ class GerritChange(Change):
         description="The current patch set (a batched read unless the change was loaded with "
         "it; null: none known)."
     )
-    async def current_revision(self, info: Info) -> GerritRevision | None:
-        rec = self._r if self._r.current is not None else await self._full(info)
-        current = rec.current
+    def current_revision(self, info: Info) -> GerritRevision | None:
+        # Synchronous when the list carried it (CURRENT_REVISION): the fast path plans lists.
+        if self._r.current is not None:
+            return GerritRevision.of(self._r.current)
+        return self._full_current(info)  # type: ignore[return-value]  # graphql-core awaits it
+
+    async def _full_current(self, info: Info) -> GerritRevision | None:
+        current = (await self._full(info)).current
         return GerritRevision.of(current) if current else None
 
     @strawberry.field(description="One patch set (a batched read; null: no such patch set).")

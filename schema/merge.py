@@ -109,6 +109,7 @@ class Stream:
     breaker: CircuitBreaker | None = None
     reachable: Callable[[Sequence[Any]], list[Any]] | None = None  # see ``Reach``
     ahead: asyncio.Future[Page[Any]] | None = None  # the next window, read ahead
+    version: int = 0  # bumped whenever ``buffer`` changes (``Reach`` keeps its keys until)
 
     def __post_init__(self) -> None:
         self.fetched_to = self.position
@@ -135,6 +136,7 @@ class Stream:
             self.fetched_to += len(page.items)
             self.more = page.has_next and bool(page.items)
             self.buffer = [(start + i, r) for i, r in enumerate(page.items) if self.feed.keep(r)]
+            self.version += 1
             if self.feed.warm is not None and self.buffer and self.reachable is not None:
                 self.feed.warm([r for _, r in self.buffer], self.reachable)
             self._read_ahead(len(page.items))
@@ -182,6 +184,7 @@ class Stream:
     def pop(self) -> Any:
         """Consume the head."""
         raw, record = self.buffer.pop(0)
+        self.version += 1
         self.position = raw + 1
         if not self.buffer and not self.more:
             self.position = self.fetched_to
@@ -279,11 +282,14 @@ class Reach:
     first: int
     descending: bool
     chosen: set[int] | None = None
+    # The buffers' sorted keys, by the streams' versions they were taken at: a warm-up asks
+    # once per answer it reads, mostly while no buffer changed.
+    _known: tuple[tuple[int, ...], list[datetime]] | None = None
 
     def __call__(self, records: Sequence[Any]) -> list[Any]:
         if self.chosen is not None:
             return [r for r in records if id(r) in self.chosen]
-        known = sorted(self.key(r) for s in self.streams for _, r in s.buffer)
+        known = self._sorted_keys()
         out = []
         for r in records:
             k = self.key(r)
@@ -293,6 +299,13 @@ class Reach:
             if ahead < self.first:
                 out.append(r)
         return out
+
+    def _sorted_keys(self) -> list[datetime]:
+        shape = tuple(s.version for s in self.streams)
+        if self._known is None or self._known[0] != shape:
+            keys = sorted(self.key(r) for s in self.streams for _, r in s.buffer)
+            self._known = (shape, keys)
+        return self._known[1]
 
 
 def _retrieved(task: asyncio.Future[Any]) -> None:

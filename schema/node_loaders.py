@@ -10,6 +10,7 @@ its backend's event list around the time its ID carries.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,7 +76,8 @@ async def load_check(info: Info, gid: GlobalId) -> Node | None:
     changes = _types_implementing(info, "Change")
     for parent_id, _ in _splits(gid.native):
         for parent in await _parents(info, gid.backend, parent_id, changes):
-            for found in await parent.checks(info) or ():
+            listed = parent.checks(info)  # synchronous, or a read (graphql-core would await)
+            for found in (await listed if inspect.isawaitable(listed) else listed) or ():
                 if found.id == wanted:
                     check: Node = found
                     return check

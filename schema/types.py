@@ -24,7 +24,7 @@ from adapters import base, links, model
 from adapters.model import Page
 from schema import descriptions as doc
 from schema import node
-from schema.context import Info, selects
+from schema.context import UNKNOWN, Info, selects
 from schema.descriptions import After, First
 from schema.pagination import Connection, connection, page_request
 from schema.types_base import Backend as Backend
@@ -265,7 +265,10 @@ def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: i
     # resolver costs no coroutine per item (the fast path reads it directly, schema/execution/)
     r = root._r
     if r.check_state is None and base.provides(info.context.source(r.backend), base.RevisionReader):
-        return _rollup_checks(info, r)  # graphql-core awaits it
+        known = info.context.known(r.backend, "checks", r.id)  # a change list prefetches them
+        if known is UNKNOWN:
+            return _rollup_checks(info, r)  # graphql-core awaits it
+        return model.rollup([c.state for c in known])
     if (
         r.check_state is model.CheckState.PENDING
         and r.__class__ is model.Patch  # a change list's patches come with it told
@@ -375,8 +378,13 @@ class Patch(Change):
         description="Every check on this patch; fdo: the test results of its latest revision "
         "(one upstream list per patch; null: the read failed)."
     )
-    async def checks(self, info: Info) -> list[Check] | None:
-        return [Check.of(c) for c in await info.context.checks(self._r.backend, self._r.id)]
+    def checks(self, info: Info) -> list[Check] | None:
+        # Synchronous when a change list prefetched them (schema/changes.py): planned lists.
+        r = self._r
+        known = info.context.known(r.backend, "checks", r.id)
+        if known is UNKNOWN:
+            return _load_checks(info, r)  # type: ignore[return-value]  # graphql-core awaits it
+        return [Check.of(c) for c in known]
 
     @strawberry.field(
         description="Replies to the patch, oldest first (one upstream request per patch; null: "
@@ -393,21 +401,19 @@ class Patch(Change):
         description="The newest series revision holding this patch: fdo's latest revision "
         "(batched), upstream the version of the series it was sent in (no request)."
     )
-    async def current_revision(
+    def current_revision(
         self, info: Info
     ) -> Annotated[Revision, strawberry.lazy("schema.revisions")] | None:
-        from schema.revisions import Revision
-
+        # Synchronous unless there is a read to wait for (an fdo patch that no change list
+        # placed already): the fast path then plans the list (schema/execution/).
         r = self._r
-        rev = await info.context.patch_revision(r.backend, r.id)
-        if rev is not None:
-            found = Revision.of(rev)
-        elif r.series:
-            found = Revision.of_ref(max(r.series, key=lambda ref: ref.version))
-        else:
-            return None
-        found._sha = links.sha(r.commit_ref)  # the applied commit: what other forges know
-        return found
+        ctx = info.context
+        if not base.provides(ctx.source(r.backend), base.RevisionReader):
+            return _current_revision(r, None)
+        known = ctx.known(r.backend, "patch-revision", r.id)
+        if known is UNKNOWN:
+            return _placed_revision(info, r)  # type: ignore[return-value]  # graphql-core awaits it
+        return _current_revision(r, known)
 
     @strawberry.field(
         description="The series this patch was sent in (usually one). Free for id, name, "
@@ -428,6 +434,29 @@ class Patch(Change):
         return out
 
     of: ClassVar[Callable[[model.Patch], Patch]]  # built by @unified
+
+
+async def _load_checks(info: Info, r: model.Patch) -> list[Check]:
+    return [Check.of(c) for c in await info.context.checks(r.backend, r.id)]
+
+
+async def _placed_revision(info: Info, r: model.Patch) -> Revision | None:
+    return _current_revision(r, await info.context.patch_revision(r.backend, r.id))
+
+
+def _current_revision(r: model.Patch, rev: model.Revision | None) -> Revision | None:
+    """A patch's newest revision: fdo's placed one (``rev``), else the version of the series it
+    was sent in."""
+    from schema.revisions import Revision
+
+    if rev is not None:
+        found = Revision.of(rev)
+    elif r.series:
+        found = Revision.of_ref(max(r.series, key=lambda ref: ref.version))
+    else:
+        return None
+    found._sha = links.sha(r.commit_ref)  # the applied commit: what other forges know
+    return found
 
 
 @strawberry.input(description="Patch list filters; each maps onto Patchwork's own.")

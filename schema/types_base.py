@@ -21,7 +21,7 @@ from adapters.errors import UpstreamError
 from adapters.kinds import KINDS
 from schema import descriptions as doc
 from schema import node
-from schema.context import Info
+from schema.context import UNKNOWN, Info
 from schema.unified import unified
 
 T = TypeVar("T")
@@ -127,7 +127,20 @@ def _of_person(read: Callable[[model.Person], T]) -> Callable[[Any, Info], Any]:
     return resolve
 
 
-async def _named(info: Info, r: model.Person, read: Callable[[model.Person], T]) -> T:
+def _named(info: Info, r: model.Person, read: Callable[[model.Person], T]) -> Any:
+    """``read`` of the person a partial record names: at once when a change list prefetched
+    it (``schema/changes.py``), else through the loader (graphql-core awaits it)."""
+    try:
+        found = info.context.known(r.backend, "person", r.id)
+    except UpstreamError as exc:
+        info.context.report(info, exc)
+        return read(r)
+    if found is UNKNOWN:
+        return _load_named(info, r, read)
+    return read(found or r)
+
+
+async def _load_named(info: Info, r: model.Person, read: Callable[[model.Person], T]) -> T:
     try:
         found = await info.context.person(r.backend, r.id)
     except UpstreamError as exc:

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
 from adapters.errors import BadPayload
+from adapters.fastrecord import builder
 from adapters.gerrit.checks import is_check_label, label_checks
 from adapters.gerrit.records import (
     AddReviewerResult,
@@ -97,6 +98,14 @@ def _opt_time(value: Any) -> datetime | None:
     return parse_timestamp(value) if isinstance(value, str) and value else None
 
 
+# Positional builders (``adapters/fastrecord.py``): a list of 50 changes builds hundreds of
+# votes and their accounts; a frozen dataclass's ``__init__`` costs a lookup per field.
+_person = builder(Person)
+_vote = builder(Vote)
+_label_record = builder(Label)
+_change_record = builder(GerritChange)
+
+
 def vote_value(value: Any) -> int | None:
     """A vote as an int: ``"+1"``, ``" 0"``, ``"-2"``, ``1``; ``None`` for none/empty."""
     if value is None or isinstance(value, bool):
@@ -115,7 +124,7 @@ def account(backend: str, d: Mapping[str, Any]) -> Person:
     account_id = d.get("_account_id")
     name, email, username = d.get("name"), d.get("email"), d.get("username")
     native = str(account_id) if account_id is not None else (username or email or name or "?")
-    return Person(backend=backend, id=native, name=name, email=email, username=username, raw=d)
+    return _person(backend, native, name, email, username, d, False)
 
 
 def _opt_account(backend: str, d: Any) -> Person | None:
@@ -232,26 +241,21 @@ def _values(d: Mapping[str, Any]) -> dict[int, str]:
 
 def _label(backend: str, name: str, d: Mapping[str, Any], permitted: Iterable[Any]) -> Label:
     votes = tuple(
-        Vote(
-            label=name,
-            value=vote_value(a.get("value")),
-            account=account(backend, a),
-            date=_opt_time(a.get("date")),
-        )
+        _vote(name, vote_value(a.get("value")), account(backend, a), _opt_time(a.get("date")))
         for a in d.get("all") or ()
     )
     allowed = tuple(sorted(v for v in (vote_value(p) for p in permitted) if v is not None))
-    return Label(
-        name=name,
-        optional=bool(d.get("optional", False)),
-        approved=_opt_account(backend, d.get("approved")),
-        rejected=_opt_account(backend, d.get("rejected")),
-        recommended=_opt_account(backend, d.get("recommended")),
-        disliked=_opt_account(backend, d.get("disliked")),
-        value=vote_value(d.get("value")),
-        votes=votes,
-        values=_values(d.get("values") or {}),
-        permitted=allowed,
+    return _label_record(
+        name,
+        bool(d.get("optional", False)),
+        _opt_account(backend, d.get("approved")),
+        _opt_account(backend, d.get("rejected")),
+        _opt_account(backend, d.get("recommended")),
+        _opt_account(backend, d.get("disliked")),
+        vote_value(d.get("value")),
+        votes,
+        _values(d.get("values") or {}),
+        allowed,
     )
 
 
@@ -312,7 +316,7 @@ def _change(backend: str, d: Mapping[str, Any], web_base: str | None) -> GerritC
         for check in label_checks(backend, native, label, updated)
     )
     msgs = d.get("messages")
-    return GerritChange(
+    return _change_record(
         backend=backend,
         id=native,
         number=number,

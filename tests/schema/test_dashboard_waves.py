@@ -26,10 +26,16 @@ So the page is 4 waves (fdo's), where it was 7 with every chain after the merge.
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
 
+from adapters.errors import Unavailable
+from adapters.patchwork.source import PatchworkSource
+from adapters.patchwork_fdo.source import FdoSource
 from bench.waves import QUERIES, count, demo_gateway
 from schema import changes
 
@@ -76,3 +82,80 @@ async def test_warmed_placement_answers_as_the_page_did_without_it(name: str) ->
         warmed = await answer()
         with mock.patch.object(changes, "_warmers", lambda *_: {}):
             assert await answer() == warmed
+
+
+# The bench's pages, and the dashboard's own first screen (its trusted document).
+OPERATIONS = Path(__file__).parents[2] / "gateway" / "static" / "dashboard" / "operations.graphql"
+PLANNED = {name: {"query": query} for name, query in QUERIES.items()} | {
+    "DashboardChanges": {
+        "query": OPERATIONS.read_text(),
+        "operationName": "DashboardChanges",
+        "variables": {"first": 30},
+    }
+}
+
+
+async def _page(client: Any, request: dict[str, Any]) -> tuple[Any, Any]:
+    body = (await client.post("/graphql", json=request)).json()
+    return body["data"], body.get("errors")
+
+
+@pytest.mark.parametrize("name", list(PLANNED))
+async def test_the_page_is_walked_by_its_plan_as_normal_execution_answers(name: str) -> None:
+    # What its fields would await (fdo's placed revisions and test results, fdo submitters'
+    # names) is loaded before the walk (schema/changes.py _prefetch): the compiled plan walks
+    # the page, and answers as graphql-core did when those fields awaited their reads.
+    async with demo_gateway() as (client, _):
+        fast = client._transport.app.state.fast_path  # type: ignore[attr-defined]
+        planned = await _page(client, PLANNED[name])
+        hits, replays = fast.hits, fast.replays
+        assert await _page(client, PLANNED[name]) == planned
+        assert (fast.hits - hits, fast.replays - replays) == (1, 0)
+        fast.enabled = False
+        with mock.patch.object(changes, "_prefetch", _nothing):
+            assert await _page(client, PLANNED[name]) == planned
+
+
+async def test_a_field_asked_of_one_kind_is_prefetched_for_that_kind_only() -> None:
+    # checks asked of Gerrit changes only: no Patchwork checks read (the prefetch follows the
+    # fragments' type conditions, as graphql-core completes only the fields that apply).
+    query = "{ changes(first: 50) { nodes { id ... on GerritChange { checks { context } } } } }"
+    found = await count(query, latency_ms=0)
+    assert found["patchwork"][0] == 3  # list and events, no patches/<id>/checks/
+
+
+@pytest.mark.parametrize("fail", ["placement", "people", "checks"])
+async def test_a_failed_prefetch_is_the_fields_error_as_before(fail: str) -> None:
+    # fdo's series lists (its placement), its submitters' reads (always, in this test) or
+    # upstream Patchwork's checks fail: the walk raises the prefetched failure where the field
+    # met it when it awaited the read, in the same words.
+    async def unavailable(*_: Any) -> Any:
+        raise Unavailable("fdo", "down for the test")
+
+    async def checks_down(_: Any, ids: Any) -> Any:
+        raise Unavailable("patchwork", "checks down for the test")
+
+    name = "changes(first: 50) + checks" if fail == "checks" else "changes(first: 50)"
+    async with demo_gateway() as (client, sims):
+        fast = client._transport.app.state.fast_path  # type: ignore[attr-defined]
+        await _page(client, PLANNED[name])  # versions detected
+        if fail == "placement":
+            sims["fdo"].state.fault("/api/1.0/series/", "garbage")  # no retries
+        down: Any = contextlib.nullcontext()
+        if fail == "checks":
+            down = mock.patch.object(PatchworkSource, "patch_checks", checks_down)
+        with mock.patch.object(FdoSource, "get_people", unavailable), down:
+            hits = fast.hits
+            planned = await _page(client, PLANNED[name])
+            assert fast.hits - hits == 1
+            fast.enabled = False
+            with mock.patch.object(changes, "_prefetch", _nothing):
+                normal = await _page(client, PLANNED[name])
+    # The same data and errors; graphql-core listed the errors as the awaited reads answered.
+    assert planned[0] == normal[0]
+    assert sorted(planned[1], key=repr) == sorted(normal[1], key=repr)
+    assert planned[1], "the failure shows"
+
+
+async def _nothing(*_: Any) -> None:
+    return None

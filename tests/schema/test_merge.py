@@ -15,7 +15,7 @@ from adapters.breaker import Breakers, CircuitBreaker
 from adapters.errors import NotFound, Unavailable
 from adapters.model import ChangeRecord, ChangeState, Page, PageRequest, Person, Project
 from schema.errors import UserInputError
-from schema.merge import decode_cursor, matches, merge_page
+from schema.merge import Feed, Reach, Stream, decode_cursor, matches, merge_page
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -246,3 +246,29 @@ async def test_merge_reads_no_window_ahead_for_items_that_cannot_reach_the_page(
     page = await merge_page(listers, {n: ChangeFilter() for n in listers}, 3, None)
     assert [r.backend for r, _ in page.edges] == ["pw"] * 3
     assert short.calls == 1
+
+
+def test_reach_follows_the_buffers_as_they_change() -> None:
+    # Reach keeps the buffers' sorted keys between calls: a consumed head or a refilled
+    # buffer must show in the next answer.
+    async def none(_: PageRequest) -> Page[ChangeRecord]:
+        raise AssertionError("not read")
+
+    def change(name: str, minute: int) -> FakeChange:
+        return FakeChange(name, str(minute), "t", ChangeState.OPEN, T0 + timedelta(minutes=minute))
+
+    a = Stream("a", Feed(none), 0, 2)
+    b = Stream("b", Feed(none), 0, 2)
+    a.buffer = [(0, change("a", 9)), (1, change("a", 8))]
+    a.version += 1
+    late = change("b", 1)
+    b.buffer = [(0, change("b", 7)), (1, late)]
+    b.version += 1
+    reach = Reach([a, b], lambda r: r.updated_at, first=2, descending=True)
+    assert reach([late]) == []  # three newer known items ahead of it
+    a.pop()
+    a.pop()
+    assert reach([late]) == [late]  # one left ahead of it
+    a.buffer = [(2, change("a", 5)), (3, change("a", 4))]
+    a.version += 1
+    assert reach([late]) == []

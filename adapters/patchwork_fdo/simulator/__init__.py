@@ -179,20 +179,22 @@ def _window(items: list[Record], call: Call, time_key: str, updated_key: str) ->
 
 def _series_list(call: Call, project: Record | None, user: Record | None) -> web.Response:
     data = call.data
-    rows = [data.render_series(s) for s in sorted(data.series.values(), key=lambda s: s["id"])]
+    # Filtered on the stored fields before rendering (each render rolls up test results):
+    # the gateway asks one (project, submitter) at a time, so most series are never rendered.
+    found = sorted(data.series.values(), key=lambda s: s["id"])
     if project is not None:
-        rows = [r for r in rows if r["project"] == project["id"]]
+        found = [s for s in found if s["project"] == project["id"]]
     if (raw := call.query.get("project")) is not None:
-        rows = [r for r in rows if str(r["project"]) == raw]
+        found = [s for s in found if str(s["project"]) == raw]
     if (name := call.query.get("name")) is not None:
-        rows = [r for r in rows if r["name"] == name]
+        found = [s for s in found if s["name"] == name]
     submitter = call.person("submitter", user)
     if submitter != "any":
-        rows = [r for r in rows if r["submitter"] == submitter]
+        found = [s for s in found if s["submitter"] == submitter]
     reviewer = call.person("reviewer", user)
     if reviewer != "any":
-        rows = [r for r in rows if r["reviewer"] == reviewer]
-    rows = _window(rows, call, "submitted", "last_updated")
+        found = [s for s in found if s["reviewer"] == reviewer]
+    rows = _window([data.render_series(s) for s in found], call, "submitted", "last_updated")
     if (raw := call.query.get("test_state")) is not None:
         wanted = raw.split(",")
         bad = [w for w in wanted if w not in TEST_STATES and w != "null"]

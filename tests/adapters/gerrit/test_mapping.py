@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,8 +12,8 @@ import pytest
 
 from adapters.errors import BadPayload
 from adapters.gerrit import bodies, checks, lenient, mapping
-from adapters.gerrit.records import CommentInput, GerritChange, ReviewInput
-from adapters.model import ChangeState, CheckState
+from adapters.gerrit.records import CommentInput, GerritChange, Label, ReviewInput, Vote
+from adapters.model import ChangeState, CheckState, Person
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
 DOCS = FIXTURES / "gerrit" / "docs"
@@ -400,3 +401,37 @@ def test_lenient_prefix_is_optional() -> None:
     assert lenient.loads(b")]}'\n[1, 2,]") == [1, 2]
     with pytest.raises(ValueError):
         lenient.loads(b"<html>nope</html>")
+
+
+@pytest.mark.parametrize("prefix", sorted(RESPONSES))
+def test_mapping_through_builders_equals_the_dataclasses(
+    prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # People, votes, labels and changes are built by adapters/fastrecord.py builders; with the
+    # dataclasses themselves the records are the same (fields, repr, the raw payloads kept).
+    payload = load(prefix)
+    fast = RESPONSES[prefix](payload)
+    for name, cls in (
+        ("_person", Person),
+        ("_vote", Vote),
+        ("_label_record", Label),
+        ("_change_record", GerritChange),
+    ):
+        assert getattr(mapping, name) is not cls  # the shortcut is taken
+        monkeypatch.setattr(mapping, name, cls)
+    plain = RESPONSES[prefix](payload)
+    assert fast == plain and repr(fast) == repr(plain)
+    assert [type(r) for r in _records(fast)] == [type(r) for r in _records(plain)]
+    for built, made in zip(_records(fast), _records(plain), strict=True):
+        raw, expected = getattr(built, "raw", None), getattr(made, "raw", None)
+        assert raw is expected or raw == expected == {}  # a project without one: a new {}
+
+
+def _records(value: object) -> list[object]:
+    """Every record inside ``value`` (lists, tuples and record fields), depth first."""
+    if isinstance(value, list | tuple):
+        return [r for item in value for r in _records(item)]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        inner = [getattr(value, f.name) for f in dataclasses.fields(value) if f.name != "raw"]
+        return [value, *(r for item in inner for r in _records(item))]
+    return []
