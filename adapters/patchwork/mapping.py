@@ -8,9 +8,10 @@ required key, a wrong type — raises ``BadPayload`` naming the backend, never a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from adapters.errors import BadPayload
 from adapters.fastrecord import builder
@@ -52,6 +53,8 @@ __all__ = [
     "parse_date",
     "parse_server_date",
 ]
+
+R = TypeVar("R")
 
 CHECK_MAP: Mapping[str, CheckState] = {
     "pending": CheckState.PENDING,
@@ -151,26 +154,85 @@ def message_ref(backend: str, d: Mapping[str, Any]) -> MessageRef:
     )
 
 
+class Repeats:
+    """What the items of one answer repeat, mapped once: a list answer carries the same
+    project on every patch, a submitter's or delegate's object on each of their patches and
+    a series summary on each patch of the series. Keyed by native id and reused only for an
+    object equal to the one mapped (``==`` on the parsed JSON), so a changed object under
+    the same id is mapped afresh and replaces it. Records are immutable, so sharing them is
+    safe; a shared record's ``raw`` is the first equal object, not the item's own copy.
+    Python's ``1 == 1.0 == True`` is the one way equal JSON can differ: one server does not
+    spell the same object of one answer two ways. Lives as long as the parser it belongs to
+    (one answer, ``patch_parser``): nothing here outlives the answer."""
+
+    __slots__ = ("people", "projects", "series", "users")
+
+    def __init__(self) -> None:
+        self.projects: dict[int, tuple[Any, Project]] = {}
+        self.people: dict[int, tuple[Any, Person | None]] = {}
+        self.users: dict[int, tuple[Any, Person | None]] = {}
+        self.series: dict[int, tuple[Any, tuple[SeriesRef, ...]]] = {}
+
+
+def _once(
+    table: dict[int, tuple[Any, R]], build: Callable[[str, Any], R], backend: str, d: Any
+) -> R:
+    """``build(backend, d)``, or the record of an equal object ``table`` already holds."""
+    # Patchwork's ids are ints; anything else is mapped unshared, failing as ``build`` fails
+    ident = d.get("id") if type(d) is dict else None
+    if type(ident) is not int:
+        return build(backend, d)
+    hit = table.get(ident)
+    if hit is not None and hit[0] == d:
+        return hit[1]
+    built = build(backend, d)
+    table[ident] = (d, built)
+    return built
+
+
+def _series_refs(repeats: Repeats, backend: str, refs: Any) -> tuple[SeriesRef, ...]:
+    """A patch's series summaries; the usual one-series list is shared like ``_once``'s."""
+    if type(refs) is list and len(refs) == 1:
+        return _once(repeats.series, _one_series, backend, refs[0])
+    return tuple([series_ref(backend, s) for s in refs or ()])
+
+
+def _one_series(backend: str, d: Any) -> tuple[SeriesRef, ...]:
+    return (series_ref(backend, d),)
+
+
 def patch(backend: str, d: Mapping[str, Any]) -> Patch:
     """A patch from a list item or a detail response (the detail adds content, diff, headers)."""
+    return _patch_in(Repeats(), backend, d)
+
+
+def patch_parser(backend: str) -> Callable[[Mapping[str, Any]], Patch]:
+    """``patch`` for the items of one answer, sharing what they repeat (``Repeats``): make
+    one per answer, never keep it beyond."""
+    return partial(_patch_in, Repeats(), backend)
+
+
+def _patch_in(seen: Repeats, backend: str, d: Mapping[str, Any]) -> Patch:
     try:
         get = d.get
         raw_state = get("state") or "new"
         check = get("check")
+        submitter = get("submitter")
+        delegate = get("delegate")
         return _patch(
             backend,
             str(d["id"]),
-            project(backend, d["project"]),
+            _once(seen.projects, project, backend, d["project"]),
             d["name"],
             d["msgid"],
             parse_date(d["date"], backend),
             change_state(raw_state),
             raw_state,
             bool(get("archived", False)),
-            person(backend, get("submitter")),
-            user(backend, get("delegate")),
-            CHECK_MAP.get(check) if isinstance(check, str) else None,
-            tuple([series_ref(backend, s) for s in get("series") or ()]),
+            None if submitter is None else _once(seen.people, person, backend, submitter),
+            None if delegate is None else _once(seen.users, user, backend, delegate),
+            CHECK_MAP.get(check) if type(check) is str else None,
+            _series_refs(seen, backend, get("series")),
             get("hash"),
             get("commit_ref"),
             get("pull_url"),
