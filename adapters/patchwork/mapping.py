@@ -43,6 +43,17 @@ from adapters.patchwork_common import (
     shape_error,
 )
 
+# Keyword-compatible builders of the records mapped per item (adapters/fastrecord.py: no
+# frozen ``__init__``, the same arguments and defaults, checked by the type checker).
+_MessageRef = builder(MessageRef)
+_Cover = builder(Cover)
+_Series = builder(Series)
+_Comment = builder(Comment)
+_Check = builder(Check)
+_Event = builder(Event)
+_Bundle = builder(Bundle)
+
+
 # Re-exported: the state table, dates and the shape guard are shared with the fdo fork.
 __all__ = [
     "STATE_MAP",
@@ -142,7 +153,7 @@ def series_ref(backend: str, d: Mapping[str, Any]) -> SeriesRef:
 
 def message_ref(backend: str, d: Mapping[str, Any]) -> MessageRef:
     """A patch or cover summary as embedded in series and bundles."""
-    return MessageRef(
+    return _MessageRef(
         backend=backend,
         id=str(d["id"]),
         name=d.get("name") or "",
@@ -254,7 +265,7 @@ def cover(backend: str, d: Mapping[str, Any]) -> Cover:
     """A cover letter from a list item or detail response."""
 
     def parse() -> Cover:
-        return Cover(
+        return _Cover(
             backend=backend,
             id=str(d["id"]),
             project=project(backend, d["project"]),
@@ -280,7 +291,7 @@ def series(backend: str, d: Mapping[str, Any]) -> Series:
     def parse() -> Series:
         cov = d.get("cover_letter")
         proj = d.get("project")
-        return Series(
+        return _Series(
             backend=backend,
             id=str(d["id"]),
             project=project(backend, proj) if proj else None,
@@ -305,7 +316,7 @@ def comment(backend: str, d: Mapping[str, Any], parent_type: str, parent_id: str
     """A reply to a patch or cover letter."""
 
     def parse() -> Comment:
-        return Comment(
+        return _Comment(
             backend=backend,
             id=str(d["id"]),
             parent_id=parent_id,
@@ -329,7 +340,7 @@ def check(backend: str, d: Mapping[str, Any], patch_id: str) -> Check:
 
     def parse() -> Check:
         raw_state = d["state"]
-        return Check(
+        return _Check(
             backend=backend,
             id=str(d["id"]),
             change_id=patch_id,
@@ -347,8 +358,10 @@ def check(backend: str, d: Mapping[str, Any], patch_id: str) -> Check:
 
 
 def _payload_id(payload: Mapping[str, Any], key: str) -> str | None:
-    obj = payload.get(key)
-    return str(obj["id"]) if isinstance(obj, Mapping) and "id" in obj else None
+    obj = payload.get(key)  # ``dict`` first: an ABC's ``isinstance`` runs Python code
+    return (
+        str(obj["id"]) if (type(obj) is dict or isinstance(obj, Mapping)) and "id" in obj else None
+    )
 
 
 def event(backend: str, d: Mapping[str, Any]) -> Event:
@@ -357,7 +370,7 @@ def event(backend: str, d: Mapping[str, Any]) -> Event:
     def parse() -> Event:
         payload = d.get("payload") or {}
         proj = d.get("project")
-        return Event(
+        return _Event(
             backend=backend,
             id=str(d["id"]),
             category=d["category"],
@@ -384,7 +397,7 @@ def bundle(backend: str, d: Mapping[str, Any]) -> Bundle:
 
     def parse() -> Bundle:
         proj = d.get("project")
-        return Bundle(
+        return _Bundle(
             backend=backend,
             id=str(d["id"]),
             name=d["name"],
