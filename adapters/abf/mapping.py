@@ -40,7 +40,20 @@ from adapters.abf.records import (
     Scope,
 )
 from adapters.errors import BadPayload
+from adapters.fastrecord import builder
 from adapters.model import ChangeState, Event, Person, Project
+
+# Keyword-compatible builders of the records mapped per item (adapters/fastrecord.py: no
+# frozen ``__init__``, the same arguments and defaults, checked by the type checker).
+_Person = builder(Person)
+_Project = builder(Project)
+_Ref = builder(Ref)
+_PullRequest = builder(PullRequest)
+_GitActor = builder(GitActor)
+_Commit = builder(Commit)
+_FileChange = builder(FileChange)
+_Event = builder(Event)
+
 
 R = TypeVar("R")
 
@@ -124,7 +137,7 @@ def person(backend: str, d: Mapping[str, Any] | None) -> Person | None:
     """A user (inline owner/assignee/maintainer/closer, or ``/users/:id``)."""
     if not d:
         return None
-    return Person(
+    return _Person(
         backend=backend,
         id=str(integer(d["id"])),
         name=_text(d.get("name")),
@@ -159,7 +172,7 @@ def _project(backend: str, d: Mapping[str, Any], web_base: str) -> Project:
         owner = d.get("owner") or {}
         owner_name = owner.get("uname") or owner.get("name")
         fullname = f"{owner_name}/{name}" if owner_name else name
-    return Project(
+    return _Project(
         backend=backend,
         id=str(integer(d["id"])),
         name=name,
@@ -177,9 +190,9 @@ def _project(backend: str, d: Mapping[str, Any], web_base: str) -> Project:
 def ref(backend: str, d: Mapping[str, Any] | None, web_base: str) -> Ref:
     """``to_ref`` / ``from_ref``."""
     if not d:
-        return Ref(ref="", sha=None, project=None)
+        return _Ref(ref="", sha=None, project=None)
     proj = d.get("project")
-    return Ref(
+    return _Ref(
         ref=str(d.get("ref") or ""),
         sha=_text(d.get("sha")),
         project=project(backend, proj, web_base) if proj else None,
@@ -202,7 +215,7 @@ def _pull_request(backend: str, d: Mapping[str, Any], web_base: str) -> PullRequ
         raise ValueError("pull request without to_ref.project")
     raw_state = str(d.get("status") or "open")
     state, mergeability = change_state(raw_state)
-    return PullRequest(
+    return _PullRequest(
         backend=backend,
         id=f"{target.id}/{number}",
         project=target,
@@ -232,7 +245,7 @@ def _pull_request(backend: str, d: Mapping[str, Any], web_base: str) -> PullRequ
 def _actor(d: Mapping[str, Any] | None) -> GitActor | None:
     if not d:
         return None
-    return GitActor(
+    return _GitActor(
         name=_text(d.get("name")), email=_text(d.get("email")), date=timestamp(d.get("date"))
     )
 
@@ -242,7 +255,7 @@ def commit(backend: str, d: Mapping[str, Any]) -> Commit:
 
     def parse() -> Commit:
         tree = d.get("tree") or {}
-        return Commit(
+        return _Commit(
             backend=backend,
             sha=str(d["sha"]),
             message=str(d.get("message") or ""),
@@ -264,7 +277,7 @@ def file_change(backend: str, d: Mapping[str, Any]) -> FileChange:
         additions = integer(d.get("additions") or 0)
         deletions = integer(d.get("deletions") or 0)
         changes = d.get("changes")
-        return FileChange(
+        return _FileChange(
             backend=backend,
             filename=str(d["filename"]),
             status=str(d.get("status") or "modified"),
@@ -410,7 +423,7 @@ def event(pr: PullRequest) -> Event:
         category, actor = "pull-request-created", pr.owner
     else:
         category, actor = "pull-request-updated", None
-    return Event(
+    return _Event(
         backend=pr.backend,
         id=f"{pr.id}@{unix(updated)}",
         category=category,

@@ -55,6 +55,22 @@ from adapters.gerrit.records import (
 )
 from adapters.model import ChangeState, Person, Project, rollup
 
+# Keyword-compatible builders of the records mapped per item (adapters/fastrecord.py: no
+# frozen ``__init__``, the same arguments and defaults, checked by the type checker).
+_Person = builder(Person)
+_Project = builder(Project)
+_GitPerson = builder(GitPerson)
+_Commit = builder(Commit)
+_FileChange = builder(FileChange)
+_Revision = builder(Revision)
+_Vote = builder(Vote)
+_Label = builder(Label)
+_Message = builder(Message)
+_GerritChange = builder(GerritChange)
+_InlineComment = builder(InlineComment)
+_CommentRange = builder(CommentRange)
+
+
 T = TypeVar("T")
 
 STATES: dict[str, ChangeState] = {
@@ -98,14 +114,6 @@ def _opt_time(value: Any) -> datetime | None:
     return parse_timestamp(value) if isinstance(value, str) and value else None
 
 
-# Positional builders (``adapters/fastrecord.py``): a list of 50 changes builds hundreds of
-# votes and their accounts; a frozen dataclass's ``__init__`` costs a lookup per field.
-_person = builder(Person)
-_vote = builder(Vote)
-_label_record = builder(Label)
-_change_record = builder(GerritChange)
-
-
 def vote_value(value: Any) -> int | None:
     """A vote as an int: ``"+1"``, ``" 0"``, ``"-2"``, ``1``; ``None`` for none/empty."""
     if value is None or isinstance(value, bool):
@@ -124,16 +132,18 @@ def account(backend: str, d: Mapping[str, Any]) -> Person:
     account_id = d.get("_account_id")
     name, email, username = d.get("name"), d.get("email"), d.get("username")
     native = str(account_id) if account_id is not None else (username or email or name or "?")
-    return _person(backend, native, name, email, username, d, False)
+    return _Person(backend=backend, id=native, name=name, email=email, username=username, raw=d)
 
 
 def _opt_account(backend: str, d: Any) -> Person | None:
-    return account(backend, d) if isinstance(d, Mapping) else None
+    # ``type(d) is dict`` first, here and in the other per-item checks: an ABC's
+    # ``isinstance`` runs Python code (``ABCMeta.__instancecheck__``) on every call
+    return account(backend, d) if type(d) is dict or isinstance(d, Mapping) else None
 
 
 def project(backend: str, name: str, d: Mapping[str, Any] | None = None) -> Project:
     """A project record for ``name`` (ProjectInfo ``d`` when the server sent one)."""
-    return Project(backend=backend, id=name, name=name, link_name=name, raw=d or {})
+    return _Project(backend=backend, id=name, name=name, link_name=name, raw=d or {})
 
 
 def projects(backend: str, d: Mapping[str, Any]) -> list[Project]:
@@ -162,14 +172,14 @@ def capabilities(d: Mapping[str, Any]) -> Capabilities:
 
 def _commit(d: Mapping[str, Any]) -> Commit:
     def person(p: Any) -> GitPerson | None:
-        if not isinstance(p, Mapping):
+        if type(p) is not dict and not isinstance(p, Mapping):
             return None
-        return GitPerson(
+        return _GitPerson(
             p.get("name", ""), p.get("email", ""), _opt_time(p.get("date")), p.get("tz")
         )
 
     parents = tuple((p["commit"], p.get("subject")) for p in d.get("parents") or ())
-    return Commit(
+    return _Commit(
         sha=d.get("commit"),
         parents=parents,
         author=person(d.get("author")),
@@ -185,7 +195,7 @@ def commit(backend: str, d: Mapping[str, Any]) -> Commit:
 
 
 def _file(path: str, d: Mapping[str, Any]) -> FileChange:
-    return FileChange(
+    return _FileChange(
         path=path,
         status=d.get("status", "M"),
         binary=bool(d.get("binary", False)),
@@ -218,7 +228,7 @@ def _fetch(d: Mapping[str, Any]) -> tuple[Fetch, ...]:
 def revision(backend: str, change: str, sha: str, d: Mapping[str, Any], current: bool) -> Revision:
     """A RevisionInfo keyed by ``sha`` in a ChangeInfo's ``revisions`` map."""
     file_map = d.get("files")
-    return Revision(
+    return _Revision(
         backend=backend,
         change=change,
         sha=sha,
@@ -228,7 +238,7 @@ def revision(backend: str, change: str, sha: str, d: Mapping[str, Any], current:
         fetch=_fetch(d.get("fetch") or {}),
         commit=_commit(d["commit"]) if isinstance(d.get("commit"), Mapping) else None,
         files=tuple(_file(p, f or {}) for p, f in sorted(file_map.items()))
-        if isinstance(file_map, Mapping)
+        if type(file_map) is dict or isinstance(file_map, Mapping)
         else None,
         is_current=current,
         raw=d,
@@ -241,28 +251,33 @@ def _values(d: Mapping[str, Any]) -> dict[int, str]:
 
 def _label(backend: str, name: str, d: Mapping[str, Any], permitted: Iterable[Any]) -> Label:
     votes = tuple(
-        _vote(name, vote_value(a.get("value")), account(backend, a), _opt_time(a.get("date")))
+        _Vote(
+            label=name,
+            value=vote_value(a.get("value")),
+            account=account(backend, a),
+            date=_opt_time(a.get("date")),
+        )
         for a in d.get("all") or ()
     )
     allowed = tuple(sorted(v for v in (vote_value(p) for p in permitted) if v is not None))
-    return _label_record(
-        name,
-        bool(d.get("optional", False)),
-        _opt_account(backend, d.get("approved")),
-        _opt_account(backend, d.get("rejected")),
-        _opt_account(backend, d.get("recommended")),
-        _opt_account(backend, d.get("disliked")),
-        vote_value(d.get("value")),
-        votes,
-        _values(d.get("values") or {}),
-        allowed,
+    return _Label(
+        name=name,
+        optional=bool(d.get("optional", False)),
+        approved=_opt_account(backend, d.get("approved")),
+        rejected=_opt_account(backend, d.get("rejected")),
+        recommended=_opt_account(backend, d.get("recommended")),
+        disliked=_opt_account(backend, d.get("disliked")),
+        value=vote_value(d.get("value")),
+        votes=votes,
+        values=_values(d.get("values") or {}),
+        permitted=allowed,
     )
 
 
 def message(backend: str, d: Mapping[str, Any]) -> Message:
     """A ChangeMessageInfo (either era's field names)."""
     number = d.get("_revision_number", d.get("revision_number"))
-    return Message(
+    return _Message(
         id=d["id"],
         author=_opt_account(backend, d.get("author")),
         date=parse_timestamp(d.get("date") or d["updated"]),
@@ -316,7 +331,7 @@ def _change(backend: str, d: Mapping[str, Any], web_base: str | None) -> GerritC
         for check in label_checks(backend, native, label, updated)
     )
     msgs = d.get("messages")
-    return _change_record(
+    return _GerritChange(
         backend=backend,
         id=native,
         number=number,
@@ -353,7 +368,7 @@ def _change(backend: str, d: Mapping[str, Any], web_base: str | None) -> GerritC
 
 def change(backend: str, d: Any, web_base: str | None = None) -> GerritChange:
     """A ChangeInfo as a change record."""
-    if not isinstance(d, Mapping):
+    if type(d) is not dict and not isinstance(d, Mapping):
         raise BadPayload(backend, "expected a ChangeInfo object from Gerrit")
     return guarded(backend, "change", lambda: _change(backend, d, web_base))
 
@@ -424,14 +439,14 @@ def included_in(backend: str, d: Mapping[str, Any]) -> IncludedIn:
 def _range(d: Any) -> CommentRange | None:
     if not isinstance(d, Mapping):
         return None
-    return CommentRange(
+    return _CommentRange(
         int(d["start_line"]), int(d["start_character"]), int(d["end_line"]), int(d["end_character"])
     )
 
 
 def comment(backend: str, d: Mapping[str, Any], path: str | None = None) -> InlineComment:
     """A CommentInfo (published, draft or robot comment)."""
-    return InlineComment(
+    return _InlineComment(
         id=d["id"],
         path=d.get("path", path),
         message=d.get("message"),

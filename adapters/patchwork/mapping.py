@@ -8,9 +8,10 @@ required key, a wrong type — raises ``BadPayload`` naming the backend, never a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from adapters.errors import BadPayload
 from adapters.fastrecord import builder
@@ -42,6 +43,17 @@ from adapters.patchwork_common import (
     shape_error,
 )
 
+# Keyword-compatible builders of the records mapped per item (adapters/fastrecord.py: no
+# frozen ``__init__``, the same arguments and defaults, checked by the type checker).
+_MessageRef = builder(MessageRef)
+_Cover = builder(Cover)
+_Series = builder(Series)
+_Comment = builder(Comment)
+_Check = builder(Check)
+_Event = builder(Event)
+_Bundle = builder(Bundle)
+
+
 # Re-exported: the state table, dates and the shape guard are shared with the fdo fork.
 __all__ = [
     "STATE_MAP",
@@ -52,6 +64,8 @@ __all__ = [
     "parse_date",
     "parse_server_date",
 ]
+
+R = TypeVar("R")
 
 CHECK_MAP: Mapping[str, CheckState] = {
     "pending": CheckState.PENDING,
@@ -139,7 +153,7 @@ def series_ref(backend: str, d: Mapping[str, Any]) -> SeriesRef:
 
 def message_ref(backend: str, d: Mapping[str, Any]) -> MessageRef:
     """A patch or cover summary as embedded in series and bundles."""
-    return MessageRef(
+    return _MessageRef(
         backend=backend,
         id=str(d["id"]),
         name=d.get("name") or "",
@@ -151,26 +165,85 @@ def message_ref(backend: str, d: Mapping[str, Any]) -> MessageRef:
     )
 
 
+class Repeats:
+    """What the items of one answer repeat, mapped once: a list answer carries the same
+    project on every patch, a submitter's or delegate's object on each of their patches and
+    a series summary on each patch of the series. Keyed by native id and reused only for an
+    object equal to the one mapped (``==`` on the parsed JSON), so a changed object under
+    the same id is mapped afresh and replaces it. Records are immutable, so sharing them is
+    safe; a shared record's ``raw`` is the first equal object, not the item's own copy.
+    Python's ``1 == 1.0 == True`` is the one way equal JSON can differ: one server does not
+    spell the same object of one answer two ways. Lives as long as the parser it belongs to
+    (one answer, ``patch_parser``): nothing here outlives the answer."""
+
+    __slots__ = ("people", "projects", "series", "users")
+
+    def __init__(self) -> None:
+        self.projects: dict[int, tuple[Any, Project]] = {}
+        self.people: dict[int, tuple[Any, Person | None]] = {}
+        self.users: dict[int, tuple[Any, Person | None]] = {}
+        self.series: dict[int, tuple[Any, tuple[SeriesRef, ...]]] = {}
+
+
+def _once(
+    table: dict[int, tuple[Any, R]], build: Callable[[str, Any], R], backend: str, d: Any
+) -> R:
+    """``build(backend, d)``, or the record of an equal object ``table`` already holds."""
+    # Patchwork's ids are ints; anything else is mapped unshared, failing as ``build`` fails
+    ident = d.get("id") if type(d) is dict else None
+    if type(ident) is not int:
+        return build(backend, d)
+    hit = table.get(ident)
+    if hit is not None and hit[0] == d:
+        return hit[1]
+    built = build(backend, d)
+    table[ident] = (d, built)
+    return built
+
+
+def _series_refs(repeats: Repeats, backend: str, refs: Any) -> tuple[SeriesRef, ...]:
+    """A patch's series summaries; the usual one-series list is shared like ``_once``'s."""
+    if type(refs) is list and len(refs) == 1:
+        return _once(repeats.series, _one_series, backend, refs[0])
+    return tuple([series_ref(backend, s) for s in refs or ()])
+
+
+def _one_series(backend: str, d: Any) -> tuple[SeriesRef, ...]:
+    return (series_ref(backend, d),)
+
+
 def patch(backend: str, d: Mapping[str, Any]) -> Patch:
     """A patch from a list item or a detail response (the detail adds content, diff, headers)."""
+    return _patch_in(Repeats(), backend, d)
+
+
+def patch_parser(backend: str) -> Callable[[Mapping[str, Any]], Patch]:
+    """``patch`` for the items of one answer, sharing what they repeat (``Repeats``): make
+    one per answer, never keep it beyond."""
+    return partial(_patch_in, Repeats(), backend)
+
+
+def _patch_in(seen: Repeats, backend: str, d: Mapping[str, Any]) -> Patch:
     try:
         get = d.get
         raw_state = get("state") or "new"
         check = get("check")
+        submitter = get("submitter")
+        delegate = get("delegate")
         return _patch(
             backend,
             str(d["id"]),
-            project(backend, d["project"]),
+            _once(seen.projects, project, backend, d["project"]),
             d["name"],
             d["msgid"],
             parse_date(d["date"], backend),
             change_state(raw_state),
             raw_state,
             bool(get("archived", False)),
-            person(backend, get("submitter")),
-            user(backend, get("delegate")),
-            CHECK_MAP.get(check) if isinstance(check, str) else None,
-            tuple([series_ref(backend, s) for s in get("series") or ()]),
+            None if submitter is None else _once(seen.people, person, backend, submitter),
+            None if delegate is None else _once(seen.users, user, backend, delegate),
+            CHECK_MAP.get(check) if type(check) is str else None,
+            _series_refs(seen, backend, get("series")),
             get("hash"),
             get("commit_ref"),
             get("pull_url"),
@@ -192,7 +265,7 @@ def cover(backend: str, d: Mapping[str, Any]) -> Cover:
     """A cover letter from a list item or detail response."""
 
     def parse() -> Cover:
-        return Cover(
+        return _Cover(
             backend=backend,
             id=str(d["id"]),
             project=project(backend, d["project"]),
@@ -218,7 +291,7 @@ def series(backend: str, d: Mapping[str, Any]) -> Series:
     def parse() -> Series:
         cov = d.get("cover_letter")
         proj = d.get("project")
-        return Series(
+        return _Series(
             backend=backend,
             id=str(d["id"]),
             project=project(backend, proj) if proj else None,
@@ -243,7 +316,7 @@ def comment(backend: str, d: Mapping[str, Any], parent_type: str, parent_id: str
     """A reply to a patch or cover letter."""
 
     def parse() -> Comment:
-        return Comment(
+        return _Comment(
             backend=backend,
             id=str(d["id"]),
             parent_id=parent_id,
@@ -267,7 +340,7 @@ def check(backend: str, d: Mapping[str, Any], patch_id: str) -> Check:
 
     def parse() -> Check:
         raw_state = d["state"]
-        return Check(
+        return _Check(
             backend=backend,
             id=str(d["id"]),
             change_id=patch_id,
@@ -285,8 +358,10 @@ def check(backend: str, d: Mapping[str, Any], patch_id: str) -> Check:
 
 
 def _payload_id(payload: Mapping[str, Any], key: str) -> str | None:
-    obj = payload.get(key)
-    return str(obj["id"]) if isinstance(obj, Mapping) and "id" in obj else None
+    obj = payload.get(key)  # ``dict`` first: an ABC's ``isinstance`` runs Python code
+    return (
+        str(obj["id"]) if (type(obj) is dict or isinstance(obj, Mapping)) and "id" in obj else None
+    )
 
 
 def event(backend: str, d: Mapping[str, Any]) -> Event:
@@ -295,7 +370,7 @@ def event(backend: str, d: Mapping[str, Any]) -> Event:
     def parse() -> Event:
         payload = d.get("payload") or {}
         proj = d.get("project")
-        return Event(
+        return _Event(
             backend=backend,
             id=str(d["id"]),
             category=d["category"],
@@ -322,7 +397,7 @@ def bundle(backend: str, d: Mapping[str, Any]) -> Bundle:
 
     def parse() -> Bundle:
         proj = d.get("project")
-        return Bundle(
+        return _Bundle(
             backend=backend,
             id=str(d["id"]),
             name=d["name"],

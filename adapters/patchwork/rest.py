@@ -215,7 +215,7 @@ def _kind(backend: str, parts: list[str]) -> tuple[Parse, Render]:
             partial(mapping.user, backend),
             Renderer.user if detail else Renderer.user_item,
         ),
-        "patches": (partial(mapping.patch, backend), Renderer.patch),
+        "patches": (mapping.patch_parser(backend), Renderer.patch),  # one per request
         "covers": (partial(mapping.cover, backend), Renderer.cover),
         "series": (partial(mapping.series, backend), Renderer.series),
         "events": (partial(mapping.event, backend), Renderer.event),

@@ -244,7 +244,7 @@ class PatchworkSource(PooledSource, PatchworkActions):
     async def list_patches(self, flt: PatchFilter, page: PageRequest) -> Page[Patch]:
         """Patches matching ``flt`` (Patchwork's default order: id ascending)."""
         params = await self._patch_params(flt)
-        return await self._page("patches/", params, page, lambda d: mapping.patch(self.name, d))
+        return await self._page("patches/", params, page, mapping.patch_parser(self.name))
 
     async def list_changes(
         self, flt: ChangeFilter, page: PageRequest, descending: bool

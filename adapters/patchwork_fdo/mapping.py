@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 
 from adapters.errors import BadPayload
+from adapters.fastrecord import builder
 from adapters.model import (
     Check,
     CheckState,
@@ -46,6 +47,17 @@ from adapters.patchwork_common import (
     parse_server_date,
     state_slug,
 )
+
+# Keyword-compatible builders of the records mapped per item (adapters/fastrecord.py: no
+# frozen ``__init__``, the same arguments and defaults, checked by the type checker).
+_Project = builder(Project)
+_TrackedSeries = builder(TrackedSeries)
+_Revision = builder(Revision)
+_Check = builder(Check)
+_Person = builder(Person)
+_TrackedPatch = builder(TrackedPatch)
+_Event = builder(Event)
+
 
 # Patchwork's default states fixture (patchwork/fixtures/default_states.xml), by primary key.
 STATE_IDS: Mapping[int, str] = {
@@ -110,7 +122,7 @@ def project(backend: str, d: Mapping[str, Any]) -> Project:
     """A project (list item or detail)."""
 
     def parse() -> Project:
-        return Project(
+        return _Project(
             backend=backend,
             id=str(d["id"]),
             name=d["name"],
@@ -146,7 +158,7 @@ def series(
         n_patches = int(d.get("n_patches") or 0)
         state = d.get("state")
         raw_test = d.get("test_state")
-        return TrackedSeries(
+        return _TrackedSeries(
             backend=backend,
             id=str(d["id"]),
             project=proj,
@@ -186,9 +198,9 @@ def revision(
     def parse() -> Revision:
         ids = []
         for p in d.get("patches") or ():
-            ids.append(str(p["id"]) if isinstance(p, Mapping) else _id(p))
+            ids.append(str(p["id"]) if type(p) is dict or isinstance(p, Mapping) else _id(p))
         cover = d.get("cover_letter")
-        return Revision(
+        return _Revision(
             backend=backend,
             series_id=series_id,
             version=int(d["version"]),
@@ -208,7 +220,7 @@ def test_result(backend: str, revision_key: str, d: Mapping[str, Any]) -> Check:
         raw_state = d["state"]
         state = test_state(raw_state)
         assert state is not None  # "state" is required and never null
-        return Check(
+        return _Check(
             backend=backend,
             id=d["test_name"],
             change_id=revision_key,
@@ -247,7 +259,7 @@ def person_stub(backend: str, person_id: str | None, partial: bool = False) -> P
     submitter, whom ``people.get_people`` can name (an event's user is an account id)."""
     if person_id is None:
         return None
-    return Person(backend=backend, id=person_id, name=None, email=None, partial=partial)
+    return _Person(backend=backend, id=person_id, name=None, email=None, partial=partial)
 
 
 def patch(
@@ -264,7 +276,7 @@ def patch(
     def parse() -> TrackedPatch:
         raw_state = patch_state(d["state"])
         content = d.get("content")
-        return TrackedPatch(
+        return _TrackedPatch(
             backend=backend,
             id=str(d["id"]),
             project=proj,
@@ -308,7 +320,7 @@ def event(backend: str, d: Mapping[str, Any], proj: Project | None) -> Event:
         if not isinstance(params, Mapping):
             raise TypeError("event parameters must be an object")
         prev, new = params.get("previous_state"), params.get("new_state")
-        return Event(
+        return _Event(
             backend=backend,
             id=event_id(d),
             category=d["name"],

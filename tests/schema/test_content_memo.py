@@ -46,13 +46,23 @@ async def gw(data: PatchworkData) -> AsyncIterator[Gateway]:
 def mapped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many patches the Patchwork mapping has built (one counter, by reference)."""
     count = [0]
-    real = mapping.patch
+    real, real_parser = mapping.patch, mapping.patch_parser
 
-    def counting(backend: str, d: Any) -> Any:
+    def counting(backend: str, d: Any) -> Any:  # an object read
         count[0] += 1
         return real(backend, d)
 
+    def counting_parser(backend: str) -> Any:  # a list read: one parser per answer
+        parse = real_parser(backend)
+
+        def counting_item(d: Any) -> Any:
+            count[0] += 1
+            return parse(d)
+
+        return counting_item
+
     monkeypatch.setattr(mapping, "patch", counting)
+    monkeypatch.setattr(mapping, "patch_parser", counting_parser)
     return count
 
 

@@ -412,10 +412,10 @@ def test_mapping_through_builders_equals_the_dataclasses(
     payload = load(prefix)
     fast = RESPONSES[prefix](payload)
     for name, cls in (
-        ("_person", Person),
-        ("_vote", Vote),
-        ("_label_record", Label),
-        ("_change_record", GerritChange),
+        ("_Person", Person),
+        ("_Vote", Vote),
+        ("_Label", Label),
+        ("_GerritChange", GerritChange),
     ):
         assert getattr(mapping, name) is not cls  # the shortcut is taken
         monkeypatch.setattr(mapping, name, cls)
