@@ -93,11 +93,10 @@ Layout
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import random
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -126,7 +125,9 @@ from adapters.http_model import HttpConfig as HttpConfig
 from adapters.http_model import Params as Params
 from adapters.http_model import RequestHook as RequestHook
 from adapters.http_model import Response as Response
+from adapters.http_model import _basic as _basic
 from adapters.http_model import _safe_url as _safe_url
+from adapters.http_model import _with_params as _with_params
 from adapters.http_model import parse_link_header as parse_link_header
 from adapters.paths import check_wire_path
 from adapters.secrets import SECRETS
@@ -587,24 +588,3 @@ class HttpClient:
     def _log_failure(self, method: str, url: str | URL, what: str) -> None:
         # The client-visible error says how the backend failed; where it lives is logged.
         log.info("%s: %s %s failed: %s", self.backend, method, url, what)
-
-
-def _with_params(url: URL, params: Params | None) -> URL:
-    if not params:
-        return url
-    pairs: list[tuple[str, str]] = []
-    for key, value in params.items():
-        values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
-        pairs.extend((key, _param(v)) for v in values)
-    return url.extend_query(pairs)
-
-
-def _param(value: str | int) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _basic(username: str, password: str) -> str:
-    """An HTTP basic ``Authorization`` value (RFC 7617, UTF-8)."""
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -141,3 +142,24 @@ def _safe_url(url: str) -> str:
         return str(URL(url).with_user(None))
     except (ValueError, TypeError):
         return "<invalid URL>"
+
+
+def _with_params(url: URL, params: Params | None) -> URL:
+    if not params:
+        return url
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+        pairs.extend((key, _param(v)) for v in values)
+    return url.extend_query(pairs)
+
+
+def _param(value: str | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _basic(username: str, password: str) -> str:
+    """An HTTP basic ``Authorization`` value (RFC 7617, UTF-8)."""
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
