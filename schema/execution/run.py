@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, located_error
@@ -64,13 +65,16 @@ async def _resolve(run: Run, root: RootPlan, variables: Any) -> Any:
     query_type = run.plan.query_type
     path = Path(None, root.key, query_type.name)
     try:
-        args = get_argument_values(root.fdef, root.nodes[0], variables)
-        resolver = root.fdef.resolve
-        assert resolver is not None
+        call = root.call  # arguments converted at compilation (literals: rootcall.py) …
+        if call is None:  # … or now
+            args = get_argument_values(root.fdef, root.nodes[0], variables)
+            resolver = root.fdef.resolve
+            assert resolver is not None
+            call = partial(resolver, **args)
         info = run.info(root.fdef, root.nodes, query_type, path)
         awaited = False
         try:
-            value = resolver(run.root, info, **args)
+            value = call(run.root, info)
             awaited = is_awaitable(value)
             if awaited:
                 value = await value
