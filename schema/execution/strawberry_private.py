@@ -1,12 +1,13 @@
 """Every use of strawberry's private API, in one place, with why it is needed.
 
 strawberry offers no public way to build a resolve info outside its executor, to hand its
-extension runner ready-made hooks, to reach the graphql-core schema it wraps, or to call a
-field's resolver without converting its arguments again. The fast path and the caches need
-all four, so they are taken from strawberry's internals here and nowhere else;
-``pyproject.toml`` pins strawberry-graphql to the range these were tested with. On an
-upgrade, re-check this module against ``strawberry.schema.schema``,
-``strawberry.extensions.context`` and ``strawberry.schema.schema_converter``
+extension runner ready-made hooks, to reach the graphql-core schema it wraps, to call a
+field's resolver without converting its arguments again, or to mask errors without a
+protocol check per request. The fast path and the caches need all five, so they are taken
+from strawberry's internals here and nowhere else; ``pyproject.toml`` pins
+strawberry-graphql to the range these were tested with. On an upgrade, re-check this module
+against ``strawberry.schema.schema``, ``strawberry.extensions.context``,
+``strawberry.extensions.mask_errors`` and ``strawberry.schema.schema_converter``
 (``from_resolver`` and ``get_arguments``: what ``rootcall.py`` mirrors) and run
 ``tests/schema`` (the differential tests compare plans with strawberry's own execution;
 ``test_hooks.py`` compares the hook runner with its own).
@@ -20,6 +21,7 @@ import strawberry
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, GraphQLSchema
 from graphql.pyutils import Path
 from strawberry.execution import optimized_is_awaitable
+from strawberry.extensions import MaskErrors
 
 # One hook of one extension, as strawberry's context managers hold them: the cached hook
 # runner builds them once per extension class instead of once per request.
@@ -32,6 +34,7 @@ from strawberry.extensions.context import WrappedHook
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo, validate_document
 
 __all__ = [
+    "MaskErrorsByAttribute",
     "WrappedHook",
     "field_exception_handlers",
     "graphql_schema",
@@ -48,6 +51,19 @@ def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
     validation cache work on graphql-core's types."""
     inner: GraphQLSchema = schema._schema
     return inner
+
+
+class MaskErrorsByAttribute(MaskErrors):
+    """strawberry's ``MaskErrors``, its result test an attribute read: its own
+    (``_process_result``) is ``isinstance`` against a runtime-checkable ``Protocol``, which
+    on Python 3.11 walks the protocol's attributes on every call (tens of microseconds, on
+    every request). A data-only protocol matches what has the attribute, so this is the
+    same test."""
+
+    def _process_result(self, result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
 
 
 def strawberry_schema(schema: GraphQLSchema) -> Any:
