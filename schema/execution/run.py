@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, located_error
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.pyutils import Path
 
 from schema.execution.plan import Plan, RootPlan
@@ -35,11 +35,13 @@ async def run_plan(
 
     ``memo``: where lists built from memoised pages of records are kept (``ListMemo``).
     Raises ``RunNormally`` when the plan cannot answer as normal execution would."""
-    coerced = get_variable_values(
-        plan.schema, plan.operation.variable_definitions or (), raw_variables or {}, max_errors=50
-    )
-    if isinstance(coerced, list):
-        return None
+    definitions = plan.operation.variable_definitions
+    if definitions:
+        coerced = get_variable_values(plan.schema, definitions, raw_variables or {}, max_errors=50)
+        if isinstance(coerced, list):
+            return None
+    else:  # what graphql-core coerces for no definitions, whatever was sent
+        coerced = VariableValues({}, {})
     run = Run(plan, context, root_value, coerced.coerced, operation_extensions, memo)
     fields = [r for r in plan.roots if not isinstance(r, str)]
     results: list[Any]

@@ -60,6 +60,8 @@ CASES: list[tuple[str, dict[str, Any] | None, bool]] = [
     (f'{{ node(id: "{P44}") {{ id ... on Patch {{ title }} }} }}', None, True),
     (f'{{ nodes(ids: ["{P44}", "{encode("Patch", "pw", "1")}"]) {{ id }} }}', None, True),
     ('{ project(backend: "pw", linkName: "generated") { id name } }', None, True),
+    # variables sent to an operation that defines none: ignored, as graphql-core ignores them
+    ('{ patches(first: 2, filter: {project: "generated"}) { @N } }', {"n": 5}, True),
     # variables: converted per request
     (
         "query Q($n: Int, $f: PatchFilterInput) { patches(first: $n, filter: $f) { @N } }",
