@@ -27,6 +27,7 @@ from strawberry.types.graphql import OperationType
 
 from adapters.errors import UpstreamError
 from schema.execution.hooks import HookCachingSchema
+from schema.execution.strawberry_private import MaskErrorsByAttribute
 from schema.request import RequestMeta
 
 INTERNAL_MESSAGE = "Internal server error"
@@ -78,7 +79,7 @@ def request_id_of(execution_context: ExecutionContext | None) -> str | None:
     return meta.request_id if isinstance(meta, RequestMeta) else None
 
 
-class _RequestMaskErrors(MaskErrors):
+class _RequestMaskErrors(MaskErrorsByAttribute):
     """``MaskErrors`` whose generic error names the request (``extensions.requestId``)."""
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:

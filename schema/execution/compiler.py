@@ -4,7 +4,8 @@ What a plan supports (anything else compiles to ``None`` and runs normally, unch
 
 - query operations, without directives (``@skip``/``@include``/``@defer`` …) anywhere;
 - any root field of ``Query`` (arguments, variables, async resolvers: they are called as
-  graphql-core would call them, concurrently);
+  graphql-core would call them, concurrently; arguments that are all literals are converted
+  once, at compilation: ``rootcall.py``);
 - below the root: ``__typename``, plain attributes, and synchronous resolvers without
   arguments, field extensions or permission classes — fields that do not do I/O in this
   schema. One that returns an awaitable anyway (graphql-core awaits it) stops the walk: the
@@ -53,6 +54,7 @@ from schema.execution.plan import (
     Unsupported,
 )
 from schema.execution.projection import PROJECTIONS, RecordList
+from schema.execution.rootcall import root_call
 from schema.execution.runtime import HELPERS, Run, build_list, complete_object, exact, leaf
 
 
@@ -419,6 +421,7 @@ def _roots(
                 nodes=nodes,
                 complete=compiler.completer(fdef.type, nodes, owner),
                 non_null=isinstance(fdef.type, GraphQLNonNull),
+                call=root_call(compiler.schema, fdef, nodes[0]),
             )
         )
     return roots

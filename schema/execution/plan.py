@@ -85,6 +85,9 @@ class RootPlan:
     nodes: list[FieldNode]
     complete: Complete
     non_null: bool
+    # Its arguments are literals, converted at compilation (``rootcall.RootCall``); None:
+    # converted per request.
+    call: Callable[[Any, Any], Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, located_error
-from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.pyutils import Path
 
 from schema.execution.plan import Plan, RootPlan
@@ -34,11 +35,13 @@ async def run_plan(
 
     ``memo``: where lists built from memoised pages of records are kept (``ListMemo``).
     Raises ``RunNormally`` when the plan cannot answer as normal execution would."""
-    coerced = get_variable_values(
-        plan.schema, plan.operation.variable_definitions or (), raw_variables or {}, max_errors=50
-    )
-    if isinstance(coerced, list):
-        return None
+    definitions = plan.operation.variable_definitions
+    if definitions:
+        coerced = get_variable_values(plan.schema, definitions, raw_variables or {}, max_errors=50)
+        if isinstance(coerced, list):
+            return None
+    else:  # what graphql-core coerces for no definitions, whatever was sent
+        coerced = VariableValues({}, {})
     run = Run(plan, context, root_value, coerced.coerced, operation_extensions, memo)
     fields = [r for r in plan.roots if not isinstance(r, str)]
     results: list[Any]
@@ -64,13 +67,16 @@ async def _resolve(run: Run, root: RootPlan, variables: Any) -> Any:
     query_type = run.plan.query_type
     path = Path(None, root.key, query_type.name)
     try:
-        args = get_argument_values(root.fdef, root.nodes[0], variables)
-        resolver = root.fdef.resolve
-        assert resolver is not None
+        call = root.call  # arguments converted at compilation (literals: rootcall.py) …
+        if call is None:  # … or now
+            args = get_argument_values(root.fdef, root.nodes[0], variables)
+            resolver = root.fdef.resolve
+            assert resolver is not None
+            call = partial(resolver, **args)
         info = run.info(root.fdef, root.nodes, query_type, path)
         awaited = False
         try:
-            value = resolver(run.root, info, **args)
+            value = call(run.root, info)
             awaited = is_awaitable(value)
             if awaited:
                 value = await value

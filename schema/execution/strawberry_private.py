@@ -1,12 +1,16 @@
 """Every use of strawberry's private API, in one place, with why it is needed.
 
 strawberry offers no public way to build a resolve info outside its executor, to hand its
-extension runner ready-made hooks, or to reach the graphql-core schema it wraps. The fast
-path and the caches need all three, so they are taken from strawberry's internals here and
-nowhere else; ``pyproject.toml`` pins strawberry-graphql to the range these were tested
-with. On an upgrade, re-check this module against ``strawberry.schema.schema`` and
-``strawberry.extensions.context`` and run ``tests/schema`` (the differential tests compare plans
-with strawberry's own execution; ``test_hooks.py`` compares the hook runner with its own).
+extension runner ready-made hooks, to reach the graphql-core schema it wraps, to call a
+field's resolver without converting its arguments again, or to mask errors without a
+protocol check per request. The fast path and the caches need all five, so they are taken
+from strawberry's internals here and nowhere else; ``pyproject.toml`` pins
+strawberry-graphql to the range these were tested with. On an upgrade, re-check this module
+against ``strawberry.schema.schema``, ``strawberry.extensions.context``,
+``strawberry.extensions.mask_errors`` and ``strawberry.schema.schema_converter``
+(``from_resolver`` and ``get_arguments``: what ``rootcall.py`` mirrors) and run
+``tests/schema`` (the differential tests compare plans with strawberry's own execution;
+``test_hooks.py`` compares the hook runner with its own).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import strawberry
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, GraphQLSchema
 from graphql.pyutils import Path
 from strawberry.execution import optimized_is_awaitable
+from strawberry.extensions import MaskErrors
 
 # One hook of one extension, as strawberry's context managers hold them: the cached hook
 # runner builds them once per extension class instead of once per request.
@@ -29,10 +34,14 @@ from strawberry.extensions.context import WrappedHook
 from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo, validate_document
 
 __all__ = [
+    "MaskErrorsByAttribute",
     "WrappedHook",
+    "field_exception_handlers",
     "graphql_schema",
+    "is_field_resolver",
     "resolve_info",
     "strawberry_execute_options",
+    "strawberry_schema",
     "validate_document",
 ]
 
@@ -42,6 +51,43 @@ def graphql_schema(schema: strawberry.Schema) -> GraphQLSchema:
     validation cache work on graphql-core's types."""
     inner: GraphQLSchema = schema._schema
     return inner
+
+
+class MaskErrorsByAttribute(MaskErrors):
+    """strawberry's ``MaskErrors``, its result test an attribute read: its own
+    (``_process_result``) is ``isinstance`` against a runtime-checkable ``Protocol``, which
+    on Python 3.11 walks the protocol's attributes on every call (tens of microseconds, on
+    every request). A data-only protocol matches what has the attribute, so this is the
+    same test."""
+
+    def _process_result(self, result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+
+def strawberry_schema(schema: GraphQLSchema) -> Any:
+    """The strawberry schema that wraps ``schema`` (its ``_strawberry_schema`` backref), or
+    ``None``: a root call (``rootcall.py``) converts arguments with its config and scalars."""
+    return getattr(schema, "_strawberry_schema", None)
+
+
+def field_exception_handlers(schema: strawberry.Schema, field: Any) -> tuple[Any, ...]:
+    """The exception handlers strawberry wraps ``field``'s resolver in (none: the resolver
+    is called as is); a root call is made only for fields without any."""
+    converter = schema.schema_converter
+    handlers: tuple[Any, ...] = converter._get_field_exception_handlers(field)
+    return handlers
+
+
+def is_field_resolver(resolve: Any) -> bool:
+    """Whether ``resolve`` is the resolver strawberry's ``from_resolver`` made (not one
+    wrapped or replaced since): a root call stands in for exactly that one."""
+    name = getattr(resolve, "__qualname__", "")
+    return name in (
+        "GraphQLCoreConverter.from_resolver.<locals>._resolver",
+        "GraphQLCoreConverter.from_resolver.<locals>._async_resolver",
+    )
 
 
 def resolve_info(

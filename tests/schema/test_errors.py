@@ -129,3 +129,22 @@ async def test_error_unexpected_exception_is_masked(
     err = _error(body)
     assert err["message"] == "Internal server error"
     assert "secret internal detail" not in str(body)
+
+
+def test_masking_overrides_strawberrys_result_check() -> None:
+    # MaskErrorsByAttribute replaces MaskErrors' protocol check by the method's name: an
+    # upgrade that renames it would bring the per-request check back unnoticed
+    from graphql import ExecutionResult, GraphQLError
+    from strawberry.extensions import MaskErrors
+
+    from schema.errors import mask_errors
+
+    assert "_process_result" in vars(MaskErrors)
+    ext = mask_errors()
+    ext.execution_context = None  # type: ignore[assignment]  # no request: no request id
+    assert type(ext)._process_result is not MaskErrors._process_result
+    hidden = GraphQLError("secret", original_error=RuntimeError("secret"))
+    result = ExecutionResult(data=None, errors=[hidden])
+    ext._process_result(result)
+    assert result.errors and result.errors[0].message == "Internal server error"
+    ext._process_result(object())  # no errors attribute: nothing to mask, no failure

@@ -12,6 +12,7 @@ the generic walk. Data, errors and the number of upstream requests must be ident
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
@@ -74,14 +75,21 @@ class Harness:
         self.loop.close()
 
 
-@pytest.fixture(scope="module")
-def harness() -> Iterator[Harness]:
+@contextlib.contextmanager
+def running() -> Iterator[Harness]:
+    """A started ``Harness``, closed after use (also for the other fast-path test modules)."""
     h = Harness()
     try:
         h.query("{ backends { apiVersion } }", None, fast=False)  # version detection once
         yield h
     finally:
         h.close()
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[Harness]:
+    with running() as h:
+        yield h
 
 
 PERSON = ["id", "name", "email", "username", "displayName", "__typename"]
