@@ -57,11 +57,13 @@ EXPECTED = {
 async def test_dashboard_page_upstream_requests_and_waves_per_kind(name: str) -> None:
     # 20 ms per upstream answer, as in the bench: requests issued together overlap for sure.
     # The reads that run ahead of the merge depend on what has answered when they go out; on
-    # a machine busy enough to hold one answer back a whole wave they differ, so a second
-    # count decides (a regression differs every time).
-    found = await count(QUERIES[name], latency_ms=20)
-    if found != EXPECTED[name]:
+    # a machine busy enough to hold one answer back a whole wave they differ (the page with
+    # checks issues Patchwork's at the merge, one wave after fdo's last when fdo answered
+    # first), so up to three counts decide (a regression differs every time).
+    for _ in range(3):
         found = await count(QUERIES[name], latency_ms=20)
+        if found == EXPECTED[name]:
+            break
     assert found == EXPECTED[name]
 
 
