@@ -78,7 +78,6 @@ class Context:
     # Notes for the response's ``extensions.notices`` (e.g. why a list is empty by design).
     notices: list[dict[str, Any]] = field(default_factory=list)
     _asked_patches: dict[str, dict[str, Patch]] = field(default_factory=dict)
-    _check_presence: dict[tuple[str, str], bool | Exception] = field(default_factory=dict)
     _placements: dict[str, base.Placement] = field(default_factory=dict)
     _settled: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
@@ -206,29 +205,24 @@ class Context:
     def known_checks(self, patch: Patch) -> bool | None:
         """What ``prefetch_check_presence`` found for ``patch`` (``None``: not asked); its
         failure is raised here, so the field reports it without waiting on anything."""
-        found = self._check_presence.get((patch.backend, patch.id))
-        if isinstance(found, Exception):
-            raise found
-        return found
+        found = self.known(patch.backend, "has-checks", patch.id)
+        return None if found is UNKNOWN else bool(found)
 
     async def prefetch_check_presence(self, records: Iterable[Any]) -> None:
         """Ask ``has_checks`` for every listed patch whose backend's word is "pending", all
         at once (one read), so that their ``checkState`` answers without waiting (the fast
         path then plans the list). A failure is left for the field to report."""
-        pending = [
-            r
+        pending = {
+            (r.backend, r.id): r
             for r in records
             if r.__class__ is Patch  # a change list's patches (TrackedPatch) come with it told
             and r.check_state is CheckState.PENDING
             and base.provides(self.source(r.backend), base.CheckPresence)
-        ]
+        }
         if pending:
-            found = await asyncio.gather(
-                *(self.has_checks(p) for p in pending), return_exceptions=True
+            await self.prefetch(
+                "has-checks", lambda backend, key: self.has_checks(pending[(backend, key)]), pending
             )
-            for patch, answer in zip(pending, found, strict=True):
-                if isinstance(answer, bool | Exception):
-                    self._check_presence[(patch.backend, patch.id)] = answer
 
     async def prefetch(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, located_error
@@ -67,16 +67,17 @@ async def _resolve(run: Run, root: RootPlan, variables: Any) -> Any:
     query_type = run.plan.query_type
     path = Path(None, root.key, query_type.name)
     try:
-        call = root.call  # arguments converted at compilation (literals: rootcall.py) …
-        if call is None:  # … or now
+        # arguments converted at compilation (literals: rootcall.py) … or now
+        resolver: Callable[..., Any] | None = root.call
+        args: dict[str, Any] = {}
+        if resolver is None:
             args = get_argument_values(root.fdef, root.nodes[0], variables)
             resolver = root.fdef.resolve
             assert resolver is not None
-            call = partial(resolver, **args)
         info = run.info(root.fdef, root.nodes, query_type, path)
         awaited = False
         try:
-            value = call(run.root, info)
+            value = resolver(run.root, info, **args)
             awaited = is_awaitable(value)
             if awaited:
                 value = await value
