@@ -66,6 +66,7 @@ from gateway.dashboard import operations as dashboard_operations
 from gateway.events import EventsCollector
 from gateway.guard import Access, Guard
 from gateway.health import readiness
+from gateway.lean import LeanEntry
 from gateway.lifespan import build_cache, build_sources
 from gateway.logs import install_scrubbing
 from gateway.metrics import CountRequests, Metrics
@@ -135,8 +136,7 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> None:
         self.fast_path = FastPath()
         self.persisted = persisted_queries(settings)
-        # OperationGate (who may write, per-operation rate on sockets) before metrics, so a
-        # refused operation is counted as such.
+        # OperationGate (who may write, socket rates) before metrics: refusals are counted.
         extensions: list[Any] = [access.extension(), metrics.extension()]
         trusted = trusted_documents(self.persisted.manifest)
         if settings.server.persisted_only:
@@ -150,6 +150,7 @@ class GraphQLApp(GraphQL[Context, None]):
             fast_path=self.fast_path,
             batch_max_operations=settings.server.batch_max_operations,
             kinds=settings.kinds,
+            lean=tracing is None and not settings.server.persisted_only,
         )
         super().__init__(
             schema,
@@ -184,6 +185,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self._origin_allowed = origin_matcher(settings.server.cors_origins)
         self._max_ages = dict(settings.server.cache_max_age)
         self._plain = PlainPosts(self._get_stream_transport_from_headers)
+        self.lean = LeanEntry(self, schema.lean, metrics, self._plain) if schema.lean else None
 
     def _dashboard(
         self, settings: Settings, schema: Schema, trusted: type[TrustedDocuments]
@@ -244,8 +246,10 @@ class GraphQLApp(GraphQL[Context, None]):
         request = Request(scope=scope, receive=receive)
         _QUERY.set(None)
         new_type = wants_graphql_response(request.headers.get("accept", ""))
-        try:
-            response = await self.run(request)
+        try:  # a planned query by gateway/lean.py, everything else by strawberry's view
+            response = await self.lean.answer(request) if self.lean is not None else None
+            if response is None:
+                response = await self.run(request)
         except HTTPException as exc:
             body = http_error_body(exc.status_code, exc.reason, exc.__cause__)
             status, headers = exc.status_code, {}
@@ -404,8 +408,7 @@ def create_app(
         ],
         middleware=_middleware(settings, metrics, backends, access),
         lifespan=lifespan,
-        # Starlette's own refusals (no such route, a method a route does not take) in the
-        # gateway's coded JSON, like every other refusal: never text/plain.
+        # Starlette's own refusals (no route, a method it does not take) as coded JSON
         exception_handlers={StarletteHTTPException: _coded_http_error},
     )
     app.state.metrics = metrics
@@ -416,6 +419,7 @@ def create_app(
     app.state.webhooks = webhooks
     app.state.cache = cache
     app.state.fast_path = graphql.fast_path
+    app.state.graphql = graphql  # the GraphQL view (tests switch its lean entry)
     app.state.header_timeout = settings.server.header_timeout  # read by cli.uvicorn_server
     app.state.reload = load
     return app

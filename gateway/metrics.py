@@ -147,16 +147,20 @@ class Metrics:
             def on_operation(self) -> Iterator[None]:
                 start = time.perf_counter()
                 yield
-                ctx = self.execution_context
-                kind = _operation_type(ctx)
-                name = metrics.operation_name(ctx.operation_name)
-                result = ctx.result
-                outcome = "error" if result is None or getattr(result, "errors", None) else "ok"
-                metrics.child(metrics.operations, kind, name, outcome).inc()
-                seconds = time.perf_counter() - start
-                metrics.child(metrics.operation_seconds, kind, name).observe(seconds)
+                metrics.observe_operation(self.execution_context, start)
 
         return OperationMetrics
+
+    def observe_operation(self, ctx: Any, start: float) -> None:
+        """Count the operation of strawberry's execution context ``ctx``, begun at ``start``
+        (``time.perf_counter``), by type, name and outcome, and observe its duration."""
+        kind = _operation_type(ctx)
+        name = self.operation_name(ctx.operation_name)
+        result = ctx.result
+        outcome = "error" if result is None or getattr(result, "errors", None) else "ok"
+        self.child(self.operations, kind, name, outcome).inc()
+        seconds = time.perf_counter() - start
+        self.child(self.operation_seconds, kind, name).observe(seconds)
 
 
 KNOWN_ROUTES = frozenset({"/", "/graphql", "/healthz", "/readyz", "/metrics"})

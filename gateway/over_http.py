@@ -182,10 +182,13 @@ class PlainPosts:
 
     def applies(self, request: Any) -> bool:
         """``request``: strawberry's request adapter."""
-        if request.method != "POST":
+        return self.plain(request.method, request.content_type, request.headers)
+
+    def plain(self, method: str, content_type: str | None, headers: Any) -> bool:
+        """Whether a request with this method and headers is a plain JSON POST."""
+        if method != "POST":
             return False
-        headers = request.headers
-        key = (request.content_type or "", headers.get("accept", ""))
+        key = (content_type or "", headers.get("accept", ""))
         known = self._known.get(key)
         if known is None:
             mime, _ = parse_content_type(key[0])

@@ -16,6 +16,7 @@ from adapters.plugin import AdapterKind
 from schema.errors import PartialErrors, mask_errors
 from schema.execution import FastPath, TextValidationCache, graphql_schema
 from schema.kinds.core import CORE
+from schema.lean import LeanQueries
 from schema.limits import QueryLimits, limit_extensions, no_introspection
 from schema.plugin import KindSchema, compose
 from schema.scalars import SCALAR_OVERRIDES
@@ -73,7 +74,8 @@ def build_schema(
     fast_path: FastPath | None = None,
     batch_max_operations: int = 0,
     kinds: Sequence[AdapterKind] = KINDS,
-) -> strawberry.Schema:
+    lean: bool = False,
+) -> KindSchema:
     """The revgate schema with error masking, query limits (documents parsed, measured and
     cached by text before any validation rule: ``schema/documents.py``), a validation cache
     (keyed by query text: ``schema/execution/validation.py``) and ``extensions`` (metrics).
@@ -84,9 +86,13 @@ def build_schema(
 
     ``kinds`` (default: ``adapters/kinds.py``) decide the root types' kind fields, the node
     loaders, the change types and ``BackendKind`` (``schema/plugin.py``).
+
+    ``lean``: the schema gets ``LeanQueries`` (``schema/lean.py``), planned queries answered
+    without strawberry's pipeline; only for ``extensions`` whose part the caller does itself
+    (the gateway's operation gate and metrics: ``gateway/lean.py``).
     """
     composition = compose(CORE, kinds)
-    extra = limit_extensions(limits or QueryLimits())
+    extra, cost = limit_extensions(limits or QueryLimits())
     if not introspection:
         extra.append(no_introspection)
     fast = [fast_path.extension()] if fast_path is not None else []
@@ -110,6 +116,8 @@ def build_schema(
         else None,
         composition=composition,
     )
+    if lean and fast_path is not None and not schema.directives:
+        schema.lean = LeanQueries(fast_path, cost, mask_errors, introspection)
     _kind_values(schema, kinds)
     # strawberry 0.341 takes no schema description (its printer leaves it out of the SDL too)
     graphql_schema(schema).description = SCHEMA_DESCRIPTION

@@ -19,7 +19,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import MissingQueryError
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -96,24 +96,33 @@ class PartialErrors(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         yield
-        ctx = self.execution_context
-        reported = getattr(ctx.context, "partial_errors", None)
-        if not reported or ctx.result is None:
-            return
-        extra = [
-            GraphQLError(str(err), path=path, extensions=error_extensions(err))
-            for path, err in reported
-        ]
-        ctx.result.errors = [*(ctx.result.errors or []), *extra]
+        add_partial_errors(self.execution_context)
 
     def get_results(self) -> dict[str, Any]:
         """``extensions.notices``: what resolvers said about an answer that is not an error
         (``Context.notice``: e.g. why a Gerrit project's ``patches`` is empty)."""
-        notices = getattr(self.execution_context.context, "notices", None)
-        return {"notices": list(notices)} if notices else {}
+        return notices_of(self.execution_context)
 
 
-def mask_errors() -> MaskErrors:
+def add_partial_errors(ctx: ExecutionContext) -> None:
+    """``ctx.result``'s errors and those its resolvers reported without failing."""
+    reported = getattr(ctx.context, "partial_errors", None)
+    if not reported or ctx.result is None:
+        return
+    extra = [
+        GraphQLError(str(err), path=path, extensions=error_extensions(err))
+        for path, err in reported
+    ]
+    ctx.result.errors = [*(ctx.result.errors or []), *extra]
+
+
+def notices_of(ctx: ExecutionContext) -> dict[str, Any]:
+    """The ``notices`` entry of ``extensions``, or nothing."""
+    notices = getattr(ctx.context, "notices", None)
+    return {"notices": list(notices)} if notices else {}
+
+
+def mask_errors() -> MaskErrorsByAttribute:
     """The strawberry extension that hides every error that was not raised on purpose."""
     return _RequestMaskErrors(should_mask_error=_should_mask, error_message=INTERNAL_MESSAGE)
 

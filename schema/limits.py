@@ -76,6 +76,7 @@ from schema.context import Context, Info
 from schema.documents import DocumentGate, DocumentLimits
 from schema.errors import INTERNAL_MESSAGE, default_code
 from schema.execution import graphql_schema
+from schema.execution.strawberry_private import provided_operation_name
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE
 from schema.request import Allowance, CostReport
 
@@ -283,7 +284,7 @@ def operation_errors(
     would report the same at execution, without a code and after the cost was charged."""
     # strawberry's ``operation_name`` falls back to the first operation's name, which would
     # run the first of several operations; the spec requires the client to choose.
-    name: str | None = getattr(ctx, "_provided_operation_name", ctx.operation_name)
+    name = provided_operation_name(ctx)
     operation = get_operation_ast(document, name)
     if operation is None:
         if name is not None:
@@ -313,7 +314,12 @@ class CostLimiter(SchemaExtension):
         self._report: CostReport | None = None
 
     async def on_execute(self) -> AsyncIterator[None]:
-        ctx = self.execution_context
+        await self.check(self.execution_context)
+        yield
+
+    async def check(self, ctx: ExecutionContext) -> None:
+        """Charge the operation of ``ctx``, or refuse it (``ctx.result`` set): it cannot run,
+        it costs too much, or the caller's budget is spent."""
         document = ctx.graphql_document
         if document is not None and ctx.result is None:
             try:
@@ -331,7 +337,6 @@ class CostLimiter(SchemaExtension):
                     # this hook ends the stream with it before the resolver starts.
                     raise error
                 ctx.result = ExecutionResult(data=None, errors=errors or [error])
-        yield
 
     async def _charge(self, ctx: ExecutionContext) -> GraphQLError | None:
         assert ctx.graphql_document is not None
@@ -442,17 +447,20 @@ def document_limits(limits: QueryLimits) -> DocumentLimits:
     )
 
 
-def limit_extensions(limits: QueryLimits) -> list[Callable[[], SchemaExtension]]:
+def limit_extensions(
+    limits: QueryLimits,
+) -> tuple[list[Callable[[], SchemaExtension]], Callable[[], CostLimiter]]:
     """Strawberry extension factories enforcing ``limits`` (a fresh instance per request):
     the document gate (parse, tokens, nesting, expanded size, depth, aliases — linear, before
-    any validation rule), validation codes and the cost limiter."""
+    any validation rule), validation codes and the cost limiter; and the cost limiter's
+    factory alone (``schema/lean.py`` charges planned queries with it)."""
     gate = DocumentGate(document_limits(limits))
     costs = CostCache()  # shared by this schema's per-request limiters
-    return [
-        gate.extension(),
-        ValidationErrorCodes,
-        lambda: CostLimiter(limits.max_cost, costs),
-    ]
+
+    def cost() -> CostLimiter:
+        return CostLimiter(limits.max_cost, costs)
+
+    return [gate.extension(), ValidationErrorCodes, cost], cost
 
 
 # -- the rateLimit field ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ from schema.node import GlobalId
 
 if TYPE_CHECKING:
     from schema.context import Info
+    from schema.lean import LeanQueries
     from schema.types import Change, Node
 
 NodeLoader = Callable[["Info", GlobalId], Awaitable["Node | None"]]
@@ -111,6 +112,8 @@ class KindSchema(LoggingSchema):
     def __init__(self, *args: Any, composition: Composition, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.composition = composition
+        # planned queries without strawberry's pipeline (``schema/lean.py``), when built so
+        self.lean: LeanQueries | None = None
 
 
 def composition_of(info: Info) -> Composition:

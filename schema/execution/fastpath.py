@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLSchema
@@ -21,10 +22,20 @@ from schema.execution.plan import Plan
 from schema.execution.replay import replay
 from schema.execution.run import RunNormally, run_plan
 from schema.execution.runtime import ListMemo
-from schema.execution.strawberry_private import graphql_schema
+from schema.execution.strawberry_private import graphql_schema, provided_operation_name
 
 PLAN_CACHE_SIZE = 256
 LIST_MEMO_SIZE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A plan that answered a request, by that request's own query text and operation name
+    (``FastPath.planned``): what a later identical request can run without parsing."""
+
+    plan: Plan
+    document: Any  # the parsed document the plan was compiled from
+    key: tuple[str, str | None]  # the plan's key in ``FastPath._plans`` (resolved name)
 
 
 class FastPath:
@@ -40,6 +51,8 @@ class FastPath:
         self.list_memo = ListMemo(lists)
         self._plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
         self._compiled_for: GraphQLSchema | None = None  # what the plans were compiled against
+        # plans that answered, by (query text, operation name as the request gave it)
+        self._planned: OrderedDict[tuple[str, str | None], Planned] = OrderedDict()
         self._usable: tuple[Any, bool] | None = None  # (strawberry schema, its answer)
         self._tokens = itertools.count(1)  # names a list selection in ``list_memo``
         self.hits = 0  # executions that took the fast path (for tests and the bench)
@@ -67,6 +80,7 @@ class FastPath:
     def clear(self) -> None:
         """Forget every plan and kept list."""
         self._plans.clear()
+        self._planned.clear()
         self.list_memo.clear()
 
     def plan(
@@ -89,6 +103,29 @@ class FastPath:
         if len(self._plans) > self.size:
             self._plans.popitem(last=False)
         return plan
+
+    def remember(self, plan: Plan, ctx: Any) -> None:
+        """``plan`` answers strawberry's execution context ``ctx``: a request with the same
+        query text and operation name may find it by ``planned``."""
+        query = ctx.query or ""
+        planned = Planned(plan, ctx.graphql_document, (query, ctx.operation_name))
+        key = (query, provided_operation_name(ctx))
+        self._planned[key] = planned
+        self._planned.move_to_end(key)
+        if len(self._planned) > self.size:
+            self._planned.popitem(last=False)
+
+    def planned(self, schema: GraphQLSchema, query: str, name: str | None) -> Planned | None:
+        """The plan that answered this query text and operation name before, if it is still
+        this schema's current plan for them (not evicted, cleared or given up)."""
+        found = self._planned.get((query, name))
+        if found is None or schema is not self._compiled_for:
+            return None
+        if self._plans.get(found.key) is not found.plan:
+            del self._planned[(query, name)]
+            return None
+        self._plans.move_to_end(found.key)
+        return found
 
     async def run(self, plan: Plan, ctx: Any) -> ExecutionResult | None:
         """The answer of ``plan`` to strawberry's execution context ``ctx``; ``None``: the
@@ -132,6 +169,8 @@ class FastPath:
                     )
                     if plan is not None:
                         ctx.result = await fast.run(plan, ctx)
+                        if ctx.result is not None:
+                            fast.remember(plan, ctx)
                 yield
 
         return FastExecution

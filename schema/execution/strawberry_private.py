@@ -39,6 +39,8 @@ __all__ = [
     "field_exception_handlers",
     "graphql_schema",
     "is_field_resolver",
+    "process_errors",
+    "provided_operation_name",
     "resolve_info",
     "strawberry_execute_options",
     "strawberry_schema",
@@ -64,6 +66,24 @@ class MaskErrorsByAttribute(MaskErrors):
         errors = getattr(result, "errors", None)
         if errors:
             result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+    def mask(self, result: object) -> None:
+        """Mask ``result``'s errors as the operation hook's exit does (``schema/lean.py``)."""
+        self._process_result(result)
+
+
+def provided_operation_name(ctx: Any) -> str | None:
+    """The operation name the request gave (``ExecutionContext._provided_operation_name``):
+    ``ctx.operation_name`` falls back to the document's first operation."""
+    name: str | None = getattr(ctx, "_provided_operation_name", ctx.operation_name)
+    return name
+
+
+def process_errors(schema: strawberry.Schema, errors: list[Any], ctx: Any) -> None:
+    """What strawberry does with an execution's errors before any extension masks them
+    (``BaseSchema._process_errors``: field suggestions removed when configured, then the
+    schema's ``process_errors``, which logs them)."""
+    schema._process_errors(errors, ctx)
 
 
 def strawberry_schema(schema: GraphQLSchema) -> Any:

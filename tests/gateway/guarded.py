@@ -37,6 +37,7 @@ class Guarded:
 
     client: httpx.AsyncClient
     sim: RunningSimulator
+    app: Any = None  # the Starlette app
 
     async def post(
         self,
@@ -96,6 +97,6 @@ async def guarded(
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://revgate") as client:
-                yield Guarded(client, sim)
+                yield Guarded(client, sim, app)
     finally:
         await sim.close()

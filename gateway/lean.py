@@ -1,0 +1,83 @@
+"""The HTTP entry of planned queries: strawberry's view and pipeline skipped (issue 21).
+
+A plain JSON POST (``over_http.PlainPosts``) of one operation with no ``extensions`` whose
+query text and operation name a compiled plan answered before (``schema/lean.py``) is
+answered here, behind the same middleware (scrub, metrics, generation, CORS, Guard) and
+with the same response as strawberry's view gives: the same context
+(``GraphQLApp.get_context``), result processing (``process_result``) and response
+(``create_response``), and the gateway's own schema extensions done in place — the operation
+gate (a query over HTTP: ``WRITING`` false while it runs) and the operation metrics.
+Everything else (GET, batches, persisted queries, streams, an unknown or unplanned query,
+undecodable bodies) goes to strawberry's view, which reports what is wrong.
+
+``tests/gateway/test_lean.py`` compares whole answers (status, headers, body, upstream
+requests, metrics) with strawberry's path.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gateway.callers import WRITING
+from gateway.metrics import Metrics
+from gateway.over_http import PlainPosts
+from schema.lean import LeanQueries
+
+
+class LeanEntry:
+    """Planned queries for one GraphQL view (``GraphQLApp``)."""
+
+    def __init__(self, view: Any, queries: LeanQueries, metrics: Metrics, plain: PlainPosts):
+        self.view = view
+        self.queries = queries
+        self.metrics = metrics
+        self.plain = plain
+
+    async def answer(self, request: Request) -> Response | None:
+        """The response to ``request``, or ``None``: strawberry's view answers it (nothing of
+        the request but its body has been read)."""
+        headers = request.headers
+        if not self.plain.plain(request.method, headers.get("content-type"), headers):
+            return None
+        body = await request.body()  # kept by the request: the view reads it again
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if type(data) is not dict or data.get("extensions") is not None:
+            return None
+        query, name, variables = data.get("query"), data.get("operationName"), data.get("variables")
+        if type(query) is not str or not (name is None or type(name) is str):
+            return None
+        if not (variables is None or type(variables) is dict):
+            return None
+        view = self.view
+        planned = self.queries.planned(view.schema, query, name)
+        if planned is None:
+            return None
+        sub_response = await view.get_sub_response(request)
+        context = await view.get_context(request, response=sub_response)
+        start = time.perf_counter()
+        token = WRITING.set(False)  # the operation gate's part for a query over HTTP
+        try:
+            result = await self.queries.execute(
+                view.schema,
+                planned,
+                query,
+                variables,
+                name,
+                context,
+                lambda ctx: self.metrics.observe_operation(ctx, start),
+            )
+        finally:
+            WRITING.reset(token)
+        response_data = await view.process_result(request, result)
+        if result.errors:
+            view._handle_errors(result.errors, response_data)
+        response: Response = view.create_response(response_data, sub_response)
+        return response

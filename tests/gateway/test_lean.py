@@ -1,0 +1,197 @@
+"""Planned queries answered by ``gateway/lean.py`` answer as strawberry's view and pipeline do.
+
+Each request is sent once to compile its plan, then through strawberry's path (the view's
+lean entry switched off) and through the lean entry; status, headers, body, upstream
+requests, operation metrics and log records must be the same (less what differs between any
+two requests: request ids, the rate-limit bucket, the remaining budget). Requests the lean
+entry must leave to strawberry (an unplanned or ambiguous operation, ``extensions``, GET, a
+batch, a bad body) are in the same table, with whether the lean entry answered them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import pytest
+
+from adapters.patchwork.simulator import PatchworkData
+from tests.gateway.guarded import BOT_KEY, Guarded, bearer, guarded
+
+LIST = (
+    '{ patches(first: 3, filter: {project: "generated"}) '
+    "{ nodes { id title state author { name } } } }"
+)
+VARS = (
+    'query Q($n: Int) { patches(first: $n, filter: {project: "generated"}) { nodes { id title } } }'
+)
+TWO = VARS + " query R { backends { name } }"
+NODE = '{ node(id: "UGF0Y2g6cHc6NDQ") { ... on Patch { id title checkState project { name } } } }'
+PAGE = (
+    '{ patches(first: 2, filter: {project: "generated"}) { pageInfo { hasNextPage endCursor } } }'
+)
+CHANGES = "{ changes(first: 3) { nodes { id title updatedAt } } }"
+CHECKS = "{ projects { nodes { name patches(first: 2) { nodes { id checkState } } } } }"
+JSON = {"Content-Type": "application/json"}
+NEW_TYPE = {**JSON, "Accept": "application/graphql-response+json"}
+
+# (body, headers, answered by the lean entry); "fault": a path the simulator fails (500)
+CASES: list[tuple[Any, Mapping[str, str], bool]] = [
+    ({"query": LIST}, JSON, True),
+    ({"query": LIST, "variables": None, "operationName": None}, JSON, True),
+    ({"query": LIST}, NEW_TYPE, True),
+    ({"query": LIST}, {"Content-Type": "application/json; charset=utf-8"}, True),
+    ({"query": VARS, "variables": {"n": 2}}, JSON, True),
+    ({"query": VARS, "variables": {"n": "two"}}, JSON, True),  # BAD_USER_INPUT, uncharged
+    ({"query": VARS, "variables": {"n": "two"}}, NEW_TYPE, True),  # … a 400 there
+    ({"query": VARS, "variables": {"n": 100000}}, JSON, True),  # over the page size
+    ({"query": VARS, "variables": {"m": 1}}, JSON, True),
+    ({"query": TWO, "operationName": "Q", "variables": {"n": 1}}, JSON, True),
+    ({"query": TWO, "variables": {"n": 1}}, JSON, False),  # ambiguous: never planned
+    ({"query": TWO, "operationName": "Nope"}, JSON, False),
+    ({"query": TWO, "operationName": 1}, JSON, False),
+    ({"query": NODE}, JSON, True),
+    ({"query": NODE, "fault": "/api/1.3/patches/44/"}, JSON, True),  # an upstream failure
+    ({"query": CHANGES}, JSON, True),
+    ({"query": CHANGES, "fault": "/api/1.3/events/"}, JSON, True),  # reported, not raised
+    ({"query": CHECKS, "fault": "/api/1.3/events/"}, JSON, False),  # not planned
+    ({"query": PAGE}, JSON, True),
+    ({"query": LIST, "extensions": {}}, JSON, False),
+    ({"query": LIST, "variables": []}, JSON, False),
+    ({"query": LIST, "variables": "x"}, JSON, False),
+    ([{"query": LIST}], JSON, False),
+    ({"query": LIST}, {"Content-Type": "text/plain"}, False),
+    ({"query": LIST}, {**JSON, "Accept": "text/event-stream"}, False),
+    (b'{"query": "{ patches', JSON, False),
+    (b"\xff", JSON, False),
+]
+_VARYING_HEADERS = {"x-request-id", "x-ratelimit-remaining", "content-length", "date"}
+_VARYING_BODY = re.compile(rb'"(requestId|remaining|resetAt)":("[^"]*"|\d+)')
+
+
+def _lean_hits(gw: Guarded) -> int:
+    hits: int = gw.app.state.graphql.lean.queries.hits
+    return hits
+
+
+def _operations(gw: Guarded) -> dict[tuple[str, ...], float]:
+    metrics = gw.app.state.metrics
+    counted: dict[tuple[str, ...], float] = {}
+    for family in (metrics.operations, metrics.operation_seconds):
+        for metric in family.collect():
+            for sample in metric.samples:
+                if sample.name.endswith(("_total", "_count")):
+                    counted[(sample.name, *sample.labels.values())] = sample.value
+    return counted
+
+
+async def _exchange(
+    gw: Guarded, body: Any, headers: Mapping[str, str], caplog: pytest.LogCaptureFixture
+) -> dict[str, Any]:
+    content = body if isinstance(body, bytes) else orjson.dumps(body)
+    upstream, operations = gw.upstream_requests(), _operations(gw)
+    caplog.clear()
+    resp = await gw.client.post("/graphql", content=content, headers=headers)
+    counted = _operations(gw)
+    return {
+        "status": resp.status_code,
+        "headers": [(k, v) for k, v in resp.headers.items() if k not in _VARYING_HEADERS],
+        "body": _VARYING_BODY.sub(b"", resp.content),
+        "upstream": gw.upstream_requests() - upstream,
+        "operations": {k: v - operations.get(k, 0) for k, v in counted.items()},
+        "logs": [
+            (r.name, r.levelname, re.sub(r"request \w+", "request -", r.getMessage()))
+            for r in caplog.records
+            if r.name.startswith("revgate")
+        ],
+    }
+
+
+@pytest.mark.parametrize("auth", [{}, bearer(BOT_KEY)], ids=["anonymous", "api-key"])
+async def test_lean_entry_answers_as_strawberry(
+    auth: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with guarded(data=PatchworkData.generated(20)) as gw:
+        view = gw.app.state.graphql
+        lean = view.lean
+        for case, headers, expected in CASES:
+            body = case
+            gw.sim.state.clear_faults()
+            if isinstance(case, dict) and "fault" in case:
+                body = {k: v for k, v in case.items() if k != "fault"}
+                gw.sim.state.fault(case["fault"], "500")
+            sent = {**headers, **auth}
+            await _exchange(gw, body, sent, caplog)  # compiles the plan
+            view.lean = None
+            normal = await _exchange(gw, body, sent, caplog)
+            view.lean = lean
+            hits = _lean_hits(gw)
+            answered = await _exchange(gw, body, sent, caplog)
+            assert answered == normal, (body, headers)
+            assert _lean_hits(gw) - hits == int(expected), (body, headers)
+
+
+async def test_lean_answers_carry_cost_and_refusals() -> None:
+    """The cost is charged on the lean path too: a spent budget is refused there."""
+    limits = {"cost_per_minute": 3, "max_cost": 3}
+    async with guarded(data=PatchworkData.generated(20), limits=limits) as gw:
+        first = (await gw.post(LIST, headers=bearer(BOT_KEY))).json()
+        assert first["extensions"]["cost"]["requestedQueryCost"] == 1
+        hits = _lean_hits(gw)
+        second = (await gw.post(LIST, headers=bearer(BOT_KEY))).json()
+        assert second["extensions"]["cost"]["remaining"] == 1
+        upstream = gw.upstream_requests()
+        await gw.post(LIST, headers=bearer(BOT_KEY))
+        refused = (await gw.post(LIST, headers=bearer(BOT_KEY))).json()
+        assert refused["data"] is None
+        assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        assert gw.upstream_requests() == upstream + 1  # the refused one asked nothing
+        assert _lean_hits(gw) - hits == 3
+
+
+async def test_lean_entry_follows_the_plan_cache() -> None:
+    """A plan given up, evicted or cleared (a reload) is not run by the lean entry."""
+    async with guarded(data=PatchworkData.generated(20)) as gw:
+        fast = gw.app.state.fast_path
+        await gw.post(LIST)
+        hits = _lean_hits(gw)
+        await gw.post(LIST)
+        assert _lean_hits(gw) == hits + 1
+        fast.clear()
+        await gw.post(LIST)  # strawberry's path, which plans it again
+        assert _lean_hits(gw) == hits + 1
+        await gw.post(LIST)
+        assert _lean_hits(gw) == hits + 2
+        fast.enabled = False
+        assert (await gw.post(LIST)).status_code == 200
+        assert _lean_hits(gw) == hits + 2
+
+
+async def test_lean_entry_masks_as_strawberry(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected failure is masked (with the request id) and logged with its traceback."""
+    from adapters.patchwork.source import PatchworkSource
+
+    async with guarded(data=PatchworkData.generated(20)) as gw:
+        view = gw.app.state.graphql
+        lean = view.lean
+        await _exchange(gw, {"query": NODE}, JSON, caplog)
+
+        async def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("mapping bug, secret=s3cr3t")
+
+        monkeypatch.setattr(PatchworkSource, "get_patches", broken)
+        view.lean = None
+        normal = await _exchange(gw, {"query": NODE}, JSON, caplog)
+        view.lean = lean
+        hits = _lean_hits(gw)
+        answered = await _exchange(gw, {"query": NODE}, JSON, caplog)
+        assert _lean_hits(gw) == hits + 1
+        assert answered == normal
+        assert b"INTERNAL_SERVER_ERROR" in answered["body"] and b"s3cr3t" not in answered["body"]
+        assert [level for _, level, _ in answered["logs"]] == ["ERROR"]
