@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from adapters.patchwork.simulator import PatchworkData
+from gateway.cli import main
 from tests.gateway.guarded import BOT_KEY, Guarded, bearer, guarded
 
 LIST = (
@@ -110,12 +112,16 @@ async def _exchange(
     }
 
 
-@pytest.mark.parametrize("auth", [{}, bearer(BOT_KEY)], ids=["anonymous", "api-key"])
+@pytest.mark.parametrize(
+    ("auth", "server"),
+    [({}, {}), (bearer(BOT_KEY), {}), ({}, {"introspection": False})],
+    ids=["anonymous", "api-key", "no-introspection"],
+)
 async def test_lean_entry_answers_as_strawberry(
-    auth: dict[str, str], caplog: pytest.LogCaptureFixture
+    auth: dict[str, str], server: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    async with guarded(data=PatchworkData.generated(20)) as gw:
+    async with guarded(data=PatchworkData.generated(20), server=server) as gw:
         view = gw.app.state.graphql
         lean = view.lean
         for case, headers, expected in CASES:
@@ -195,3 +201,15 @@ async def test_lean_entry_masks_as_strawberry(
         assert answered == normal
         assert b"INTERNAL_SERVER_ERROR" in answered["body"] and b"s3cr3t" not in answered["body"]
         assert [level for _, level, _ in answered["logs"]] == ["ERROR"]
+
+
+async def test_no_lean_entry_beside_extensions_it_does_not_mirror(tmp_path: Path) -> None:
+    """Trusted documents only: strawberry's pipeline checks every request."""
+    source, manifest = tmp_path / "ops.graphql", tmp_path / "ops.json"
+    source.write_text("query Names { backends { name } }\n")
+    assert main(["persist", str(source), "--output", str(manifest)]) == 0
+    server = {"trusted_documents": str(manifest), "persisted_only": True}
+    async with guarded(server=server) as gw:
+        assert gw.app.state.graphql.lean is None
+    async with guarded() as gw:
+        assert gw.app.state.graphql.lean is not None
