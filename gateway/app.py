@@ -400,9 +400,9 @@ def create_app(
     lifespan = _lifespan(backends, access, graphql, webhooks, load, cache, built=not injected)
     app = Starlette(
         routes=[
-            *_probe_routes(access, backends, graphql, metrics),
-            Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),
+            Route("/graphql", graphql, methods=["GET", "POST"], name="graphql"),  # tried first
             WebSocketRoute("/graphql", graphql),
+            *_probe_routes(access, backends, graphql, metrics),
             *_page_routes(settings, graphql),
             *compat_routes(backends, settings, access),
         ],
