@@ -7,8 +7,9 @@ runs under ``valgrind --tool=callgrind`` for N and N+200 requests after the same
 the difference divided by 200 is what one request costs, start-up and warm-up cancelled out.
 
 Run: ``.venv/bin/python -m bench.instructions [single|list-100|list-20 ...] [--base 20]
-[--upstream static|memo-off|one|all]`` (needs valgrind; ~2 minutes a query). ``one``/``all``
-put ``bench.changing``'s proxy (an uncounted child) in front of the simulator.
+[--upstream static|memo-off|one|all] [--server revgate|floor]`` (needs valgrind; ~2 minutes
+a query). ``one``/``all`` put ``bench.changing``'s proxy (an uncounted child) in front of the
+simulator; ``--server floor`` counts ``bench/floor.py``'s hand-written answers instead.
 ``drive`` is the child the recipe runs under callgrind.
 """
 
@@ -16,15 +17,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+from bench.floor import make_app
 from bench.profile import _asgi_post, bench_app, warm
-from bench.queries import LIST_QUERY, SINGLE_QUERY
+from bench.queries import LIST_QUERY, SINGLE_QUERY, TOKEN
 
 QUERIES = {
     "single": SINGLE_QUERY,
@@ -34,19 +39,48 @@ QUERIES = {
 EXTRA = 200  # requests the second run adds
 
 
-async def drive(name: str, requests: int, upstream: str) -> None:
+async def drive(name: str, requests: int, upstream: str, server: str = "revgate") -> None:
     """Warm up, then send ``requests`` copies of query ``name`` (the counted child).
     ``upstream``: ``static``, ``memo-off`` (``content_memo = false``), or a mode of
-    ``bench.changing`` (``one``, ``all``: every answer changed, memo on)."""
+    ``bench.changing`` (``one``, ``all``: every answer changed, memo on). ``server``:
+    ``floor``: the same exchange by ``bench/floor.py``'s hand-written app instead."""
     memo, changing = upstream != "memo-off", upstream if upstream in ("one", "all") else None
     async with bench_app(fast=True, memo=memo, changing=changing) as app:
         body = await warm(app, QUERIES[name])
-        for _ in range(requests):
-            status, _ = await _asgi_post(app, body)
-            assert status == 200, status
+        if server != "floor":
+            await _send(app, body, "/graphql", requests)
+            return
+        async with _floor(app.state.bench_upstream) as floor:
+            await _send(floor, body, f"/{name}", 20)  # its warm-up
+            await _send(floor, body, f"/{name}", requests)
 
 
-def count(name: str, requests: int, upstream: str) -> int:
+async def _send(app: Any, body: bytes, path: str, requests: int) -> None:
+    for _ in range(requests):
+        status, _ = await _asgi_post(app, body, path)
+        assert status == 200, status
+
+
+@contextlib.asynccontextmanager
+async def _floor(upstream: str) -> AsyncIterator[Any]:
+    """``bench/floor.py``'s app over ``upstream``, through its lifespan."""
+    floor = make_app(upstream, TOKEN)
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    task = asyncio.get_running_loop().create_task(
+        floor({"type": "lifespan"}, inbox.get, outbox.put)
+    )
+    await inbox.put({"type": "lifespan.startup"})
+    await outbox.get()
+    try:
+        yield floor
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
+        await task
+
+
+def count(name: str, requests: int, upstream: str, server: str = "revgate") -> int:
     """Instructions of one driver run of ``requests`` requests under callgrind."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
@@ -61,6 +95,7 @@ def count(name: str, requests: int, upstream: str) -> int:
             name,
             str(requests),
             upstream,
+            server,
         ]
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         subprocess.run(cmd, check=True, env=env, capture_output=True)
@@ -79,14 +114,22 @@ def main() -> None:
         choices=("static", "memo-off", "one", "all"),
         help="unchanged answers, memo off, or answers changed by bench.changing",
     )
+    parser.add_argument(
+        "--server",
+        default="revgate",
+        choices=("revgate", "floor"),
+        help="floor: bench/floor.py's hand-written answers over the same upstream",
+    )
     args = parser.parse_args()
     if args.queries[:1] == ["drive"]:
-        asyncio.run(drive(args.queries[1], int(args.queries[2]), args.queries[3]))
+        q = args.queries
+        asyncio.run(drive(q[1], int(q[2]), q[3], q[4] if len(q) > 4 else "revgate"))
         return
     for name in args.queries:
-        low = count(name, args.base, args.upstream)
-        high = count(name, args.base + EXTRA, args.upstream)
-        print(f"{name:9} {args.upstream:8} {(high - low) // EXTRA:>12,} instructions per request")
+        low = count(name, args.base, args.upstream, args.server)
+        high = count(name, args.base + EXTRA, args.upstream, args.server)
+        per = (high - low) // EXTRA
+        print(f"{name:9} {args.upstream:8} {args.server:8} {per:>12,} instructions per request")
 
 
 if __name__ == "__main__":

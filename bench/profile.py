@@ -31,7 +31,7 @@ from gateway.app import create_app
 from gateway.settings import settings_from_dict
 
 
-async def _asgi_post(app: Any, body: bytes) -> tuple[int, bytes]:
+async def _asgi_post(app: Any, body: bytes, path: str = "/graphql") -> tuple[int, bytes]:
     sent: list[dict[str, Any]] = []
     messages = [{"type": "http.request", "body": body, "more_body": False}]
 
@@ -47,8 +47,8 @@ async def _asgi_post(app: Any, body: bytes) -> tuple[int, bytes]:
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": [
@@ -110,6 +110,7 @@ async def bench_app(
         )
         app = create_app(settings)
         app.state.fast_path.enabled = fast
+        app.state.bench_upstream = f"http://127.0.0.1:{port}"  # the floor's (bench.instructions)
         await app.state.backends.open()
         try:
             yield app
