@@ -24,7 +24,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # What a browser page may send and read; API keys travel as Authorization or X-Api-Key.
 ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
@@ -82,6 +82,13 @@ def cors(
 
 class _CodedCors(CORSMiddleware):
     """Starlette's CORS with its refusals in the gateway's JSON error shape."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and all(k != b"origin" for k, _ in scope["headers"]):
+            # No Origin: no preflight, and ``send`` below would pass every message on as is.
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
         if "origin" not in request_headers:

@@ -77,6 +77,7 @@ OPEN_ROUTES = frozenset(
     }
 )
 OPEN_ASSETS = "/graphiql/"  # GraphiQL's shipped files (gateway/ide.py), open like its page
+BODY_READ = "revgate_body"  # request state: the body the Guard read and replays to the app
 # Where a websocket client may put its key in the connection_init payload.
 _SOCKET_KEY_FIELDS = {
     "authorization": "authorization",
@@ -94,8 +95,11 @@ CompatRefusal = Callable[[Scope, Reason, Detail], Native | None]
 
 def _graphiql_page(scope: Scope, headers: Mapping[str, str]) -> bool:
     """A request for the GraphiQL page (open), not for the API (GET queries, streams)."""
+    method = scope.get("method", "")
+    if method not in ("GET", "HEAD"):  # is_page_request's first rule, before any parsing
+        return False
     params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    return is_page_request(scope.get("method", ""), headers.get("accept", ""), params)
+    return is_page_request(method, headers.get("accept", ""), params)
 
 
 def error_body(message: str, code: str, request_id: str, **extensions: Any) -> bytes:
@@ -346,6 +350,7 @@ class Guard:
             return
         body = await _bounded_body(x, headers, policy.settings.server)
         if body is not None:
+            state[BODY_READ] = body  # gateway/lean.py reads it here, without the replay
             await self.app(scope, _replay(body, receive), x.send_with_id)
 
     async def _authenticate(

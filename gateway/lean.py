@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.callers import WRITING
+from gateway.guard import BODY_READ
 from gateway.metrics import Metrics
 from gateway.over_http import PlainPosts
 from schema.lean import LeanQueries
@@ -44,7 +45,8 @@ class LeanEntry:
         headers = request.headers
         if not self.plain.plain(request.method, headers.get("content-type"), headers):
             return None
-        body = await request.body()  # kept by the request: the view reads it again
+        # what the Guard read (and replays to the view), else read now and kept by the request
+        body = request.scope.get("state", {}).get(BODY_READ) or await request.body()
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -60,6 +62,7 @@ class LeanEntry:
         planned = self.queries.planned(view.schema, query, name)
         if planned is None:
             return None
+        name_ = planned.key[1]
         sub_response = await view.get_sub_response(request)
         context = await view.get_context(request, response=sub_response)
         start = time.perf_counter()
@@ -72,7 +75,8 @@ class LeanEntry:
                 variables,
                 name,
                 context,
-                lambda ctx: self.metrics.observe_operation(ctx, start),
+                # a plan is a query's, named as its key says (the resolved operation name)
+                lambda ctx: self.metrics.observe_operation("query", name_, ctx.result, start),
             )
         finally:
             WRITING.reset(token)

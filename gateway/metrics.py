@@ -100,10 +100,10 @@ class Metrics:
 
     def operation_name(self, name: str | None) -> str:
         """A bounded label value for a client-chosen operation name."""
+        if name in self._names:  # matched _NAME when it was added
+            return name
         if not name or not _NAME.match(name):
             return "anonymous" if not name else "other"
-        if name in self._names:
-            return name
         if len(self._names) >= MAX_OPERATION_NAMES:
             return "other"
         self._names.add(name)
@@ -147,16 +147,17 @@ class Metrics:
             def on_operation(self) -> Iterator[None]:
                 start = time.perf_counter()
                 yield
-                metrics.observe_operation(self.execution_context, start)
+                ctx = self.execution_context
+                kind = _operation_type(ctx)
+                metrics.observe_operation(kind, ctx.operation_name, ctx.result, start)
 
         return OperationMetrics
 
-    def observe_operation(self, ctx: Any, start: float) -> None:
-        """Count the operation of strawberry's execution context ``ctx``, begun at ``start``
-        (``time.perf_counter``), by type, name and outcome, and observe its duration."""
-        kind = _operation_type(ctx)
-        name = self.operation_name(ctx.operation_name)
-        result = ctx.result
+    def observe_operation(self, kind: str, name: str | None, result: Any, start: float) -> None:
+        """Count an operation of type ``kind`` named ``name`` whose result is ``result``,
+        begun at ``start`` (``time.perf_counter``), by type, name and outcome, and observe
+        its duration."""
+        name = self.operation_name(name)
         outcome = "error" if result is None or getattr(result, "errors", None) else "ok"
         self.child(self.operations, kind, name, outcome).inc()
         seconds = time.perf_counter() - start
