@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from gateway.settings import Settings
 from gateway.settings_access import ApiKeySettings
@@ -56,6 +57,19 @@ class Authenticator:
         self._by_hash: dict[str, ApiKeySettings] = {k.sha256: k for k in settings.api_keys}
         self._anonymous = settings.server.anonymous
         self._limits = settings.limits
+        # A key's caller depends on its entry and the limits only: built once (it is frozen,
+        # its token map read-only), not on every request.
+        self._callers = {digest: self._caller(entry) for digest, entry in self._by_hash.items()}
+
+    def _caller(self, entry: ApiKeySettings) -> Caller:
+        return Caller(
+            name=entry.name,
+            rate_key=f"key:{entry.name}",
+            requests_per_minute=_pick(entry.requests_per_minute, self._limits.requests_per_minute),
+            cost_per_minute=_pick(entry.cost_per_minute, self._limits.cost_per_minute),
+            backend_tokens=MappingProxyType(dict(entry.backend_tokens)),
+            can_write=entry.write,
+        )
 
     def authenticate(self, headers: Mapping[str, str], client: str) -> Caller | AuthFailure:
         """The caller behind ``headers`` (lower-case names) from address ``client``."""
@@ -74,17 +88,10 @@ class Authenticator:
                 requests_per_minute=self._limits.requests_per_minute,
                 cost_per_minute=self._limits.cost_per_minute,
             )
-        entry = self._by_hash.get(hash_key(key))
-        if entry is None:
+        caller = self._callers.get(hash_key(key))
+        if caller is None:
             return AuthFailure("invalid API key", invalid_token=True)
-        return Caller(
-            name=entry.name,
-            rate_key=f"key:{entry.name}",
-            requests_per_minute=_pick(entry.requests_per_minute, self._limits.requests_per_minute),
-            cost_per_minute=_pick(entry.cost_per_minute, self._limits.cost_per_minute),
-            backend_tokens=dict(entry.backend_tokens),
-            can_write=entry.write,
-        )
+        return caller
 
 
 def _pick(override: int | None, default: int) -> int:
