@@ -1,14 +1,16 @@
 """The HTTP entry of planned queries: strawberry's view and pipeline skipped (issue 21).
 
-A plain JSON POST (``over_http.PlainPosts``) of one operation with no ``extensions`` whose
-query text and operation name a compiled plan answered before (``schema/lean.py``) is
-answered here, behind the same middleware (scrub, metrics, generation, CORS, Guard) and
-with the same response as strawberry's view gives: the same context
-(``GraphQLApp.get_context``), result processing (``process_result``) and response
-(``create_response``), and the gateway's own schema extensions done in place — the operation
-gate (a query over HTTP: ``WRITING`` false while it runs) and the operation metrics.
-Everything else (GET, batches, persisted queries, streams, an unknown or unplanned query,
-undecodable bodies) goes to strawberry's view, which reports what is wrong.
+A plain JSON POST (``over_http.PlainPosts``) of one operation (its text sent, or a persisted
+query's hash resolved as the view resolves it: ``gateway/persisted.py``) whose query text and
+operation name a compiled plan answered before (``schema/lean.py``) is answered here, behind
+the same middleware (scrub, metrics, generation, CORS, Guard) and with the same response as
+strawberry's view gives: the same context (``GraphQLApp.get_context``), result processing
+(``process_result``) and response (``create_response``), and the gateway's own schema
+extensions done in place — the operation gate (a query over HTTP: ``WRITING`` false while it
+runs) and the operation metrics.
+Everything else (GET, batches, streams, an unknown or unplanned query, a body of another
+shape) goes to strawberry's view, which reports what is wrong (a persisted query it cannot
+resolve is refused here as there: ``Refusal``, answered by ``GraphQLApp``).
 
 ``tests/gateway/test_lean.py`` compares whole answers (status, headers, body, upstream
 requests, metrics) with strawberry's path.
@@ -51,14 +53,21 @@ class LeanEntry:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
             return None
-        if type(data) is not dict or data.get("extensions") is not None:
+        if type(data) is not dict:
             return None
         query, name, variables = data.get("query"), data.get("operationName"), data.get("variables")
-        if type(query) is not str or not (name is None or type(name) is str):
+        extensions = data.get("extensions")
+        if not (query is None or type(query) is str) or not (name is None or type(name) is str):
             return None
         if not (variables is None or type(variables) is dict):
             return None
         view = self.view
+        if extensions is not None:  # a persisted query: resolved as the view's reading does
+            if type(extensions) is not dict:
+                return None
+            query = await view.persisted.resolve(query, extensions)  # may refuse (Refusal)
+        if query is None:
+            return None
         planned = self.queries.planned(view.schema, query, name)
         if planned is None:
             return None
@@ -75,6 +84,7 @@ class LeanEntry:
                 variables,
                 name,
                 context,
+                extensions,
                 # a plan is a query's, named as its key says (the resolved operation name)
                 lambda ctx: self.metrics.observe_operation("query", name_, ctx.result, start),
             )

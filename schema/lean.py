@@ -71,6 +71,7 @@ class LeanQueries:
         variables: dict[str, Any] | None,
         name: str | None,
         context: Any,
+        extensions: dict[str, Any] | None = None,
         observe: Callable[[ExecutionContext], None] | None = None,
     ) -> ExecutionResult:
         """What strawberry's ``Schema.execute`` answers for this request, by ``planned``'s plan."""
@@ -81,6 +82,7 @@ class LeanQueries:
             context=context,
             variables=variables,
             provided_operation_name=name,
+            operation_extensions=extensions,
         )
         ctx.graphql_document = planned.document
         limiter = self._cost()

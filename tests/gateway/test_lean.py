@@ -4,12 +4,14 @@ Each request is sent once to compile its plan, then through strawberry's path (t
 lean entry switched off) and through the lean entry; status, headers, body, upstream
 requests, operation metrics and log records must be the same (less what differs between any
 two requests: request ids, the rate-limit bucket, the remaining budget). Requests the lean
-entry must leave to strawberry (an unplanned or ambiguous operation, ``extensions``, GET, a
-batch, a bad body) are in the same table, with whether the lean entry answered them.
+entry must leave to strawberry (an unplanned or ambiguous operation, GET, a batch, a bad
+body) or refuse as it does (a persisted query's hash that does not match or is unknown) are in
+the same table, with whether the lean entry answered them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Mapping
@@ -37,6 +39,7 @@ PAGE = (
 )
 CHANGES = "{ changes(first: 3) { nodes { id title updatedAt } } }"
 CHECKS = "{ projects { nodes { name patches(first: 2) { nodes { id checkState } } } } }"
+_LIST = hashlib.sha256(LIST.encode()).hexdigest()
 JSON = {"Content-Type": "application/json"}
 NEW_TYPE = {**JSON, "Accept": "application/graphql-response+json"}
 
@@ -61,7 +64,22 @@ CASES: list[tuple[Any, Mapping[str, str], bool]] = [
     ({"query": CHANGES, "fault": "/api/1.3/events/"}, JSON, True),  # reported, not raised
     ({"query": CHECKS, "fault": "/api/1.3/events/"}, JSON, False),  # not planned
     ({"query": PAGE}, JSON, True),
-    ({"query": LIST, "extensions": {}}, JSON, False),
+    ({"query": LIST, "extensions": {}}, JSON, True),
+    (
+        {"query": LIST, "extensions": {"persistedQuery": {"version": 1, "sha256Hash": _LIST}}},
+        JSON,
+        True,
+    ),
+    ({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": _LIST}}}, JSON, True),
+    ({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": _LIST}}}, NEW_TYPE, True),
+    (
+        {"query": VARS, "extensions": {"persistedQuery": {"version": 1, "sha256Hash": _LIST}}},
+        JSON,
+        False,
+    ),
+    ({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}}, JSON, False),
+    ({"query": LIST, "extensions": "x"}, JSON, False),
+    ({"extensions": {}}, JSON, False),
     ({"query": LIST, "variables": []}, JSON, False),
     ({"query": LIST, "variables": "x"}, JSON, False),
     ([{"query": LIST}], JSON, False),
