@@ -302,9 +302,10 @@ def raw_check_word(r: model.Patch) -> str | None:
     model.Patch,
     node_kind="Patch",
     rename={"created_at": "date", "author": "submitter", "raw_check_state": raw_check_word},
-    # check_state is not record-only (it reads the request's check presence): a list built
-    # with it is never kept by the fast path's memo, which would serve yesterday's answer.
     resolvers=("backend",),
+    # check_state also reads the request's check presence: projected, but a list built with
+    # it is never kept by the fast path's memo, which would serve yesterday's answer.
+    contextual=("check_state",),
 )
 @strawberry.type(description="A Patchwork patch: one mail carrying a diff.")
 class Patch(Change):

@@ -285,7 +285,7 @@ class Compiler:
         if projection is None or obj.build is None:
             return
         obj.of = projection.of
-        direct = True
+        direct, contextual = True, False
         for f in obj.fields:
             if f.fdef is None:
                 continue
@@ -299,11 +299,13 @@ class Compiler:
                 f.project = projection.fields[name]
             elif f.call is not None and name in projection.resolvers:
                 continue  # called with a RecordView
+            elif f.call is not None and name in projection.contextual:
+                contextual = True  # called with a RecordView; answers per request
             else:
                 direct = False
         if direct:
             obj.build_record = generate(obj, HELPERS, projection)
-            obj.pure = all(f.target is None or f.target.pure for f in obj.fields)
+            obj.pure = not contextual and all(f.target is None or f.target.pure for f in obj.fields)
         else:
             build, of = obj.build, projection.of
             obj.build_record = lambda value, path, run: build(of(value), path, run)

@@ -30,12 +30,15 @@ class Projection:
     attribute of ``of(record)`` holds; for an object-typed field, the nested *record* (its
     type must be registered too; it is projected the same way). ``resolvers``: synchronous
     resolvers that read nothing of ``self`` but ``self._r`` — they are called with a
-    ``RecordView`` instead of the converted object."""
+    ``RecordView`` instead of the converted object. ``contextual``: resolvers called the same
+    way whose answer also depends on the request (its context), so an object built with one
+    is not a function of its record alone (``ObjectPlan.pure``)."""
 
     record: type[Any]
     of: Callable[[Any], Any]
     fields: Mapping[str, Callable[[Any], Any]]
     resolvers: frozenset[str] = field(default_factory=frozenset)
+    contextual: frozenset[str] = field(default_factory=frozenset)
 
 
 # A declaration table, not a cache: each registered type adds one entry when its module is
@@ -49,10 +52,13 @@ def register(
     of: Callable[[Any], Any],
     fields: dict[str, Callable[[Any], Any]],
     resolvers: tuple[str, ...] = (),
+    contextual: tuple[str, ...] = (),
 ) -> None:
     """Declare how ``gql_type`` (a strawberry class) is read from a ``record`` instance."""
     frozen = MappingProxyType(dict(fields))  # plans read it; nobody may change it after
-    PROJECTIONS[gql_type] = Projection(record, of, frozen, frozenset(resolvers))
+    PROJECTIONS[gql_type] = Projection(
+        record, of, frozen, frozenset(resolvers), frozenset(contextual)
+    )
 
 
 class RecordView:
