@@ -18,6 +18,7 @@ else recorded with ``null``). The differential tests run both (``tests/schema/te
 from __future__ import annotations
 
 import keyword
+import operator
 from collections.abc import Callable, Coroutine, Generator, Mapping
 from typing import Any
 
@@ -167,8 +168,11 @@ def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
         names[f"F{i}"] = f
         names[f"C{i}"] = f.complete
         if projection is not None and f.project is not None:
-            names[f"P{i}"] = f.project
-            body = [f"raw = P{i}(value)", *_complete(f, i, key, typename, names, records=True)]
+            attr = _plain_attribute(f.project)
+            if attr is None:
+                names[f"P{i}"] = f.project
+            read = f"raw = value.{attr}" if attr is not None else f"raw = P{i}(value)"
+            body = [read, *_complete(f, i, key, typename, names, records=True)]
         else:
             body = _read(f, i, key, typename, names, "value" if projection is None else "view")
         lines.append("    try:")
@@ -177,6 +181,20 @@ def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
         lines.append(f"        _fail(run, F{i}, exc, path, {typename}, out)")
     lines.append("    return out")
     return "\n".join(lines) + "\n", names
+
+
+def _plain_attribute(read: Any) -> str | None:
+    """The attribute an ``operator.attrgetter`` of one plain name reads (read inline: the
+    same lookup without a call), else ``None``."""
+    if type(read) is not operator.attrgetter:
+        return None
+    reduced: Any = read.__reduce__()  # (attrgetter, the names it reads)
+    names = reduced[1]
+    if len(names) != 1:
+        return None
+    attr = names[0]
+    plain = type(attr) is str and attr.isidentifier() and not attr.startswith("__")
+    return attr if plain and not keyword.iskeyword(attr) else None
 
 
 def _read(
@@ -196,6 +214,8 @@ def _read(
     names[f"R{i}"] = f.call
     if f.info_arg is None:
         body.append(f"raw = R{i}({subject})")
+    elif f.info_second:
+        body.append(f"raw = R{i}({subject}, _info(run, F{i}, GTYPE, path))")
     else:
         names[f"I{i}"] = f.info_arg
         body.append(f"raw = R{i}({subject}, **{{I{i}: _info(run, F{i}, GTYPE, path)}})")

@@ -48,6 +48,7 @@ class FieldPlan:
     attr: str = ""  # plain attribute: read it
     call: Callable[..., Any] | None = None  # sync resolver: call it with the object
     info_arg: str | None = None  # the resolver's info parameter, if it has one
+    info_second: bool = False  # ... and it may be passed second, by position
     complete: Complete | None = None
     non_null: bool = False
     leaf: bool = False  # a scalar or enum, possibly wrapped in non-null

@@ -202,6 +202,11 @@ class LazyInfo(Info):
         self._field = f.fdef.extensions[DEFINITION]
         self._lazy = (run, f, parent, path)
 
+    @property
+    def context(self) -> Any:
+        # what the resolve info would hold (``Run.info``): read without building it
+        return self._lazy[0].context
+
     @cached_property
     def _raw_info(self) -> Any:  # type: ignore[override]
         run, f, parent, path = self._lazy
