@@ -17,10 +17,14 @@ else recorded with ``null``). The differential tests run both (``tests/schema/te
 
 from __future__ import annotations
 
+import functools
 import keyword
 import operator
 from collections.abc import Callable, Coroutine, Generator, Mapping
+from datetime import UTC, datetime
 from typing import Any
+
+from strawberry.schema.types.base_scalars import isoformat as ISOFORMAT
 
 
 def _literal(text: str) -> str:
@@ -77,6 +81,12 @@ def _complete(
         if f.exact is not None:
             names[f"E{i}"] = f.exact
             lines += [f"if raw.__class__ is E{i}:", f"    out[{key}] = raw"]
+        if f.leaf_type.coerce_output_value is ISOFORMAT:  # strawberry's DateTime, Date, Time
+            names["DATETIME"], names["UTC"], names["ISO"] = datetime, UTC, iso_utc
+            lines += [
+                f"{'el' if lines else ''}if raw.__class__ is DATETIME and raw.tzinfo is UTC:",
+                f"    out[{key}] = ISO(raw)",
+            ]
         enum = _enum_names(f.leaf_type)
         if enum is not None:
             names[f"M{i}"], names[f"N{i}"] = enum
@@ -116,6 +126,12 @@ def _complete(
     if f.exact is not None:  # pragma: no cover - exact classes are only found for leaves
         raise AssertionError(f.owner)
     return [f"out[{key}] = C{i}(raw, {sub}, run)"]
+
+
+# A response carries the same dates on every request (a list's patches and their mail
+# dates, parsed once each: adapters/patchwork_common.py): each UTC datetime is formatted once.
+# Equal UTC datetimes have equal fields, so equal keys give the same text.
+iso_utc = functools.lru_cache(maxsize=16384)(datetime.isoformat)
 
 
 def _plain_classes(f: Any, names: dict[str, Any]) -> frozenset[type[Any]]:

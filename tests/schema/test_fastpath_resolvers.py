@@ -1,4 +1,4 @@
-"""Synchronous resolvers of every signature answer the same on the fast path.
+"""Synchronous resolvers of every signature, and dates, answer the same on the fast path.
 
 A plan calls a resolver with the object first by position where its signature allows, else
 by name, and passes ``info`` second by position where it may (``compiler._bind_reader``);
@@ -6,11 +6,14 @@ by name, and passes ``info`` second by position where it may (``compiler._bind_r
 (``runtime.LazyInfo``). A test-only schema with a resolver per signature shape (root or self,
 info first, second or keyword-only, info's context and its path read) answers normally and
 through plans (generated builders and the generic walk): the answers must be identical.
+Generated builders format a UTC ``datetime`` once (``codegen.iso_utc``); other zones,
+naive values and subclasses are coerced as strawberry's ``DateTime`` does.
 """
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -35,9 +38,24 @@ def _root_only(root: Item) -> int:
     return root.n * 2
 
 
+class Stamp(datetime):
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return "a stamp"
+
+
+# per item: an aware UTC date, the same instant elsewhere, a naive one, a subclass
+WHEN = [
+    datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    datetime(2024, 1, 2, 5, 4, 5, 6, tzinfo=timezone(timedelta(hours=2))),
+    datetime(2024, 1, 2, 3, 4, 5),
+    Stamp(2024, 1, 2, tzinfo=UTC),
+]
+
+
 @strawberry.type
 class Item:
     n: int
+    when: datetime
     by_root: str = strawberry.field(resolver=_by_root)
     info_first: str = strawberry.field(resolver=_info_first)
     keyword_only: str = strawberry.field(resolver=_keyword_only)
@@ -56,12 +74,12 @@ class Item:
 class Query:
     @strawberry.field
     def items(self, info: strawberry.Info) -> list[Item]:
-        return [Item(n=n) for n in range(info.context["count"])]
+        return [Item(n=n, when=WHEN[n % len(WHEN)]) for n in range(info.context["count"])]
 
 
 FAST = FastPath()
 SCHEMA = strawberry.Schema(query=Query, extensions=[FAST.extension()])
-FIELDS = "n byRoot infoFirst keywordOnly rootOnly bySelf selfOnly"
+FIELDS = "n when byRoot infoFirst keywordOnly rootOnly bySelf selfOnly"
 
 
 def _answer(query: str, fast: bool, codegen: bool = True) -> Any:
@@ -69,7 +87,7 @@ def _answer(query: str, fast: bool, codegen: bool = True) -> Any:
     FAST.set_codegen(codegen)
     FAST.clear()
     hits = FAST.hits
-    result = asyncio.run(SCHEMA.execute(query, context_value={"tag": "t", "count": 3}))
+    result = asyncio.run(SCHEMA.execute(query, context_value={"tag": "t", "count": 5}))
     assert result.errors is None, result.errors
     assert FAST.hits == hits + fast  # planned, not replayed
     return result.data
@@ -88,5 +106,12 @@ def test_every_resolver_signature_together() -> None:
     slow = _answer(query, fast=False)
     assert slow["items"][2]["keywordOnly"] == "t:2:['items', 2, 'keywordOnly']"
     assert slow["items"][1]["infoFirst"] == "t:1:infoFirst"
+    assert [i["when"] for i in slow["items"]] == [
+        "2024-01-02T03:04:05.000006+00:00",
+        "2024-01-02T05:04:05.000006+02:00",
+        "2024-01-02T03:04:05",
+        "a stamp",
+        "2024-01-02T03:04:05.000006+00:00",
+    ]
     assert _answer(query, fast=True) == slow
     assert _answer(query, fast=True, codegen=False) == slow
