@@ -26,6 +26,8 @@ from typing import Any
 
 from strawberry.schema.types.base_scalars import isoformat as ISOFORMAT
 
+from schema.execution.projection import RESOLVE
+
 
 def _literal(text: str) -> str:
     """A GraphQL name as a Python string literal (names are ``[_A-Za-z][_0-9A-Za-z]*``)."""
@@ -173,7 +175,7 @@ def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
             "    if value.__class__ is not RECORD:",
             "        return BUILD(OF(value), path, run)",
         ]
-        if any(f.fdef is not None and f.project is None for f in obj.fields):
+        if any(f.fdef is not None and f.project is None and f.shortcut is None for f in obj.fields):
             lines.append("    view = RecordView(value)")
     lines.append("    out = {}")
     for i, f in enumerate(obj.fields):
@@ -189,6 +191,10 @@ def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
                 names[f"P{i}"] = f.project
             read = f"raw = value.{attr}" if attr is not None else f"raw = P{i}(value)"
             body = [read, *_complete(f, i, key, typename, names, records=True)]
+        elif projection is not None and f.shortcut is not None:
+            names[f"S{i}"], names["RESOLVE"] = f.shortcut, RESOLVE
+            body = _read(f, i, key, typename, names, "RecordView(value)")
+            body = [f"raw = S{i}(value)", "if raw is RESOLVE:", "    " + body[0], *body[1:]]
         else:
             body = _read(f, i, key, typename, names, "value" if projection is None else "view")
         lines.append("    try:")

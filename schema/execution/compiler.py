@@ -299,8 +299,9 @@ class Compiler:
                     direct = False  # lists and abstract types: converted objects only
                 f.project = projection.fields[name]
             elif f.call is not None and name in projection.resolvers:
-                continue  # called with a RecordView
+                f.shortcut = projection.shortcuts.get(name)  # else called with a RecordView
             elif f.call is not None and name in projection.contextual:
+                f.shortcut = projection.shortcuts.get(name)
                 contextual = True  # called with a RecordView; answers per request
             else:
                 direct = False

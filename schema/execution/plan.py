@@ -57,6 +57,7 @@ class FieldPlan:
     leaf_type: GraphQLLeafType | None = None  # the (unwrapped) leaf type
     target: ObjectPlan | None = None  # the plan of an object-typed field (not in a list)
     project: Callable[[Any], Any] | None = None  # read from the parent's record (projection)
+    shortcut: Callable[[Any], Any] | None = None  # the resolver's answer from the record, mostly
 
 
 @dataclass(slots=True)

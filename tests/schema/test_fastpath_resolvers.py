@@ -6,20 +6,26 @@ by name, and passes ``info`` second by position where it may (``compiler._bind_r
 (``runtime.LazyInfo``). A test-only schema with a resolver per signature shape (root or self,
 info first, second or keyword-only, info's context and its path read) answers normally and
 through plans (generated builders and the generic walk): the answers must be identical.
-Generated builders format a UTC ``datetime`` once (``codegen.iso_utc``); other zones,
-naive values and subclasses are coerced as strawberry's ``DateTime`` does.
+A record resolver with a shortcut (``projection.shortcut``) is called only where the
+shortcut says ``RESOLVE``. Generated builders format a UTC ``datetime`` once
+(``codegen.iso_utc``); other zones, naive values and subclasses are coerced as strawberry's
+``DateTime`` does.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import strawberry
 
-from schema.execution import FastPath
+from schema.execution import FastPath, RecordList
+from schema.execution.projection import RESOLVE, shortcut
+from schema.unified import unified
 
 
 def _by_root(root: Item, info: strawberry.Info) -> str:
@@ -70,8 +76,39 @@ class Item:
         return self.n + 1
 
 
+@dataclass(frozen=True, slots=True)
+class _Tag:
+    n: int
+    told: bool  # the shortcut answers
+
+
+CALLED: list[int] = []
+
+
+def _label(root: Any, info: strawberry.Info) -> str:
+    CALLED.append(root._r.n)
+    return f"{info.context['tag']}:{root._r.n}:{root._r.told}"
+
+
+@unified(_Tag, resolvers=("label",))
+@strawberry.type
+class Tag:
+    n: int
+    label: str = strawberry.field(resolver=_label)
+    _r: strawberry.Private[_Tag]
+    of: ClassVar[Callable[[_Tag], Tag]]
+
+
+shortcut(Tag, label=lambda r: f"t:{r.n}:True" if r.told else RESOLVE)
+
+
 @strawberry.type
 class Query:
+    @strawberry.field
+    def tags(self, info: strawberry.Info) -> list[Tag]:
+        records = [_Tag(n, n % 2 == 0) for n in range(info.context["count"])]
+        return RecordList(records, Tag.of)  # type: ignore[return-value]
+
     @strawberry.field
     def items(self, info: strawberry.Info) -> list[Item]:
         return [Item(n=n, when=WHEN[n % len(WHEN)]) for n in range(info.context["count"])]
@@ -114,4 +151,14 @@ def test_every_resolver_signature_together() -> None:
         "2024-01-02T03:04:05.000006+00:00",
     ]
     assert _answer(query, fast=True) == slow
+    assert _answer(query, fast=True, codegen=False) == slow
+
+
+def test_a_shortcut_leaves_the_resolver_to_what_it_cannot_tell() -> None:
+    query = "{ tags { n label } }"
+    slow = _answer(query, fast=False)
+    assert [t["label"] for t in slow["tags"]] == [f"t:{n}:{n % 2 == 0}" for n in range(5)]
+    CALLED.clear()
+    assert _answer(query, fast=True) == slow
+    assert CALLED == [1, 3]  # the records the shortcut did not answer
     assert _answer(query, fast=True, codegen=False) == slow
