@@ -225,21 +225,10 @@ def patch_parser(backend: str) -> Callable[[Mapping[str, Any]], Patch]:
     return partial(_patch_in, Repeats(), backend)
 
 
-# The optional keys every list item of API 1.2+ carries, read in one call (``_listed``).
-_LISTED = operator.itemgetter(
-    "state",
-    "check",
-    "submitter",
-    "delegate",
-    "archived",
-    "series",
-    "hash",
-    "commit_ref",
-    "pull_url",
-    "web_url",
-    "mbox",
-    "list_archive_url",
-)
+# The optional keys every list item of API 1.2+ carries, read in one call (``_listed``):
+# four read first, ``archived``, then the tail in the record's field order.
+_LISTED_TAIL = ("series", "hash", "commit_ref", "pull_url", "web_url", "mbox", "list_archive_url")
+_LISTED = operator.itemgetter("state", "check", "submitter", "delegate", "archived", *_LISTED_TAIL)
 
 
 def _listed(seen: Repeats, d: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -253,35 +242,15 @@ def _listed(seen: Repeats, d: Mapping[str, Any]) -> tuple[Any, ...]:
         except KeyError:
             seen.lacking = True
     get = d.get  # a non-mapping fails here, as it always did
-    return (
-        get("state"),
-        get("check"),
-        get("submitter"),
-        get("delegate"),
-        get("archived", False),
-        *map(get, _LISTED_TAIL),
-    )
-
-
-_LISTED_TAIL = ("series", "hash", "commit_ref", "pull_url", "web_url", "mbox", "list_archive_url")
+    head = (get("state"), get("check"), get("submitter"), get("delegate"), get("archived", False))
+    return (*head, *map(get, _LISTED_TAIL))
 
 
 def _patch_in(seen: Repeats, backend: str, d: Mapping[str, Any]) -> Patch:
     try:
-        (
-            state,
-            check,
-            submitter,
-            delegate,
-            archived,
-            series,
-            hash_,
-            commit_ref,
-            pull_url,
-            web_url,
-            mbox,
-            list_archive_url,
-        ) = _listed(seen, d)
+        listed = _listed(seen, d)
+        state, check, submitter, delegate, archived, series = listed[:6]
+        hash_, commit_ref, pull_url, web_url, mbox, archive_url = listed[6:]
         raw_state = state or "new"
         get = d.get
         return _patch(
@@ -303,7 +272,7 @@ def _patch_in(seen: Repeats, backend: str, d: Mapping[str, Any]) -> Patch:
             pull_url,
             web_url,
             mbox,
-            list_archive_url,
+            archive_url,
             get("content"),
             get("diff"),
             get("headers"),
