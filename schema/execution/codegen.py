@@ -108,7 +108,7 @@ def _complete(
             f"    out[{key}] = v",
         ]
         return lines
-    sub = f"Path(path, {key}, {typename})"
+    sub = f"_new(Path, (path, {key}, {typename}))"  # Path(path, key, typename): runtime._new
     target = None
     if f.target is not None:
         target = f.target.build_record if records else f.target.build

@@ -22,8 +22,9 @@ from typing import Any, ClassVar
 
 import pytest
 import strawberry
+from graphql.pyutils import Path
 
-from schema.execution import FastPath, RecordList
+from schema.execution import FastPath, RecordList, runtime
 from schema.execution.projection import RESOLVE, shortcut
 from schema.unified import unified
 
@@ -162,3 +163,12 @@ def test_a_shortcut_leaves_the_resolver_to_what_it_cannot_tell() -> None:
     assert _answer(query, fast=True) == slow
     assert CALLED == [1, 3]  # the records the shortcut did not answer
     assert _answer(query, fast=True, codegen=False) == slow
+
+
+def test_paths_made_per_item_are_graphql_cores() -> None:
+    """Plans make paths with ``tuple.__new__`` (``runtime._new``): the very object that
+    ``Path(...)`` makes (this fails if graphql-core's ``Path`` comes to construct otherwise)."""
+    root = Path(None, "items", None)
+    made = runtime._new(Path, (root, 2, "Item"))
+    assert type(made) is Path and made == Path(root, 2, "Item")
+    assert made.as_list() == ["items", 2] and made.typename == "Item"
