@@ -8,7 +8,6 @@ requests and a record fetched once is reused for the rest of the query.
 from __future__ import annotations
 
 import asyncio
-import operator
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -324,14 +323,6 @@ Info = strawberry.Info[Context, None]
 def selects(info: Info, name: str, depth: int = 4) -> bool:
     """Whether the field ``info`` resolves selects a field called ``name`` within ``depth``
     levels (through fragments): e.g. a list whose nodes ask for ``checkState``."""
-    # The answer is the field nodes' (names only: no variable or directive changes it), and a
-    # repeated query text is the same parsed document (schema/documents.py), so it is kept by
-    # the nodes' identity: strawberry's selected_fields converts the whole selection each time.
-    nodes = tuple(info._raw_info.field_nodes)  # what selected_fields converts
-    key = (name, depth, *map(id, nodes))
-    kept = _SELECTS.get(key)
-    if kept is not None and all(map(operator.is_, kept[0], nodes)):
-        return kept[1]
 
     def walk(selections: Iterable[Any], left: int) -> bool:
         for sel in selections:
@@ -341,15 +332,7 @@ def selects(info: Info, name: str, depth: int = 4) -> bool:
                 return True
         return False
 
-    found = walk(info.selected_fields, depth)
-    if len(_SELECTS) >= _SELECTS_KEPT:
-        _SELECTS.pop(next(iter(_SELECTS)))  # oldest first out
-    _SELECTS[key] = (nodes, found)  # holding the nodes keeps their ids theirs
-    return found
-
-
-_SELECTS_KEPT = 256  # answers kept, one per (query text, field, name) asked
-_SELECTS: dict[tuple[Any, ...], tuple[tuple[Any, ...], bool]] = {}
+    return walk(info.selected_fields, depth)
 
 
 def pick_backend(
