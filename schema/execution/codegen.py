@@ -17,7 +17,6 @@ else recorded with ``null``). The differential tests run both (``tests/schema/te
 
 from __future__ import annotations
 
-import functools
 import keyword
 import operator
 from collections.abc import Callable, Coroutine, Generator, Mapping
@@ -84,10 +83,12 @@ def _complete(
             names[f"E{i}"] = f.exact
             lines += [f"if raw.__class__ is E{i}:", f"    out[{key}] = raw"]
         if f.leaf_type.coerce_output_value is ISOFORMAT:  # strawberry's DateTime, Date, Time
-            names["DATETIME"], names["UTC"], names["ISO"] = datetime, UTC, iso_utc
+            texts = DateTexts()  # this builder's: owned by its plan
+            names["DATETIME"], names["UTC"] = datetime, UTC
+            names[f"D{i}"], names[f"DN{i}"] = texts.get, texts.new
             lines += [
                 f"{'el' if lines else ''}if raw.__class__ is DATETIME and raw.tzinfo is UTC:",
-                f"    out[{key}] = ISO(raw)",
+                f"    out[{key}] = D{i}(raw) or DN{i}(raw)",
             ]
         enum = _enum_names(f.leaf_type)
         if enum is not None:
@@ -130,10 +131,25 @@ def _complete(
     return [f"out[{key}] = C{i}(raw, {sub}, run)"]
 
 
-# A response carries the same dates on every request (a list's patches and their mail
-# dates, parsed once each: adapters/patchwork_common.py): each UTC datetime is formatted once.
-# Equal UTC datetimes have equal fields, so equal keys give the same text.
-iso_utc = functools.lru_cache(maxsize=16384)(datetime.isoformat)
+class DateTexts:
+    """UTC datetimes as ``isoformat`` writes them, kept for one generated builder: a list
+    answers the same dates on every request (its items' mail dates), each formatted once.
+    Equal UTC datetimes have equal fields, so an equal key has the same text. Bounded:
+    ``entries`` texts, all dropped when full."""
+
+    __slots__ = ("_texts", "entries", "get")
+
+    def __init__(self, entries: int = 512) -> None:
+        self.entries = entries
+        self._texts: dict[datetime, str] = {}
+        self.get = self._texts.get  # the builders' lookup: one C call on a hit
+
+    def new(self, value: datetime) -> str:
+        """Format ``value`` and keep its text."""
+        if len(self._texts) >= self.entries:
+            self._texts.clear()
+        text = self._texts[value] = value.isoformat()
+        return text
 
 
 def _plain_classes(f: Any, names: dict[str, Any]) -> frozenset[type[Any]]:

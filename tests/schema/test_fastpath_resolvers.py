@@ -8,8 +8,8 @@ info first, second or keyword-only, info's context and its path read) answers no
 through plans (generated builders and the generic walk): the answers must be identical.
 A record resolver with a shortcut (``projection.shortcut``) is called only where the
 shortcut says ``RESOLVE``. Generated builders format a UTC ``datetime`` once
-(``codegen.iso_utc``); other zones, naive values and subclasses are coerced as strawberry's
-``DateTime`` does.
+(``codegen.DateTexts``, per builder); other zones, naive values and subclasses are coerced
+as strawberry's ``DateTime`` does.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import strawberry
 from graphql.pyutils import Path
 
 from schema.execution import FastPath, RecordList, runtime
+from schema.execution.codegen import DateTexts
 from schema.execution.projection import RESOLVE, shortcut
 from schema.unified import unified
 
@@ -172,3 +173,11 @@ def test_paths_made_per_item_are_graphql_cores() -> None:
     made = runtime._new(Path, (root, 2, "Item"))
     assert type(made) is Path and made == Path(root, 2, "Item")
     assert made.as_list() == ["items", 2] and made.typename == "Item"
+
+
+def test_date_texts_are_isoformat_and_bounded() -> None:
+    texts = DateTexts(entries=2)
+    days = [datetime(2024, 1, d, tzinfo=UTC) for d in (1, 2, 3)]
+    assert [texts.get(d) or texts.new(d) for d in days] == [d.isoformat() for d in days]
+    assert texts.get(days[2]) == days[2].isoformat()  # kept: the newest
+    assert texts.get(days[0]) is None  # dropped when the third came
