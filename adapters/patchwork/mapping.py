@@ -8,7 +8,6 @@ required key, a wrong type — raises ``BadPayload`` naming the backend, never a
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
@@ -177,10 +176,9 @@ class Repeats:
     spell the same object of one answer two ways. Lives as long as the parser it belongs to
     (one answer, ``patch_parser``): nothing here outlives the answer."""
 
-    __slots__ = ("lacking", "people", "projects", "series", "users")
+    __slots__ = ("people", "projects", "series", "users")
 
     def __init__(self) -> None:
-        self.lacking = False  # an item lacked one of ``_LISTED``'s keys (an older API)
         self.projects: dict[int, tuple[Any, Project]] = {}
         self.people: dict[int, tuple[Any, Person | None]] = {}
         self.users: dict[int, tuple[Any, Person | None]] = {}
@@ -225,34 +223,13 @@ def patch_parser(backend: str) -> Callable[[Mapping[str, Any]], Patch]:
     return partial(_patch_in, Repeats(), backend)
 
 
-# The optional keys every list item of API 1.2+ carries, read in one call (``_listed``):
-# four read first, ``archived``, then the tail in the record's field order.
-_LISTED_TAIL = ("series", "hash", "commit_ref", "pull_url", "web_url", "mbox", "list_archive_url")
-_LISTED = operator.itemgetter("state", "check", "submitter", "delegate", "archived", *_LISTED_TAIL)
-
-
-def _listed(seen: Repeats, d: Mapping[str, Any]) -> tuple[Any, ...]:
-    """``_LISTED``'s values, ``None`` for a missing one (``archived``: ``False``), as ``get``
-    reads them: one call where a dict has them all (not tried again in an answer whose
-    items lack some: the same API version)."""
-    if type(d) is dict and not seen.lacking:
-        try:
-            found: tuple[Any, ...] = _LISTED(d)
-            return found
-        except KeyError:
-            seen.lacking = True
-    get = d.get  # a non-mapping fails here, as it always did
-    head = (get("state"), get("check"), get("submitter"), get("delegate"), get("archived", False))
-    return (*head, *map(get, _LISTED_TAIL))
-
-
 def _patch_in(seen: Repeats, backend: str, d: Mapping[str, Any]) -> Patch:
     try:
-        listed = _listed(seen, d)
-        state, check, submitter, delegate, archived, series = listed[:6]
-        hash_, commit_ref, pull_url, web_url, mbox, archive_url = listed[6:]
-        raw_state = state or "new"
         get = d.get
+        raw_state = get("state") or "new"
+        check = get("check")
+        submitter = get("submitter")
+        delegate = get("delegate")
         return _patch(
             backend,
             str(d["id"]),
@@ -262,17 +239,17 @@ def _patch_in(seen: Repeats, backend: str, d: Mapping[str, Any]) -> Patch:
             parse_date(d["date"], backend),
             change_state(raw_state),
             raw_state,
-            bool(archived),
+            bool(get("archived", False)),
             None if submitter is None else _once(seen.people, person, backend, submitter),
             None if delegate is None else _once(seen.users, user, backend, delegate),
             CHECK_MAP.get(check) if type(check) is str else None,
-            _series_refs(seen, backend, series),
-            hash_,
-            commit_ref,
-            pull_url,
-            web_url,
-            mbox,
-            archive_url,
+            _series_refs(seen, backend, get("series")),
+            get("hash"),
+            get("commit_ref"),
+            get("pull_url"),
+            get("web_url"),
+            get("mbox"),
+            get("list_archive_url"),
             get("content"),
             get("diff"),
             get("headers"),
