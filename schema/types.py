@@ -26,6 +26,7 @@ from schema import descriptions as doc
 from schema import node
 from schema.context import UNKNOWN, Info, selects
 from schema.descriptions import After, First
+from schema.execution.projection import RESOLVE, shortcut
 from schema.pagination import Connection, connection, page_request
 from schema.types_base import Backend as Backend
 from schema.types_base import BackendKind as BackendKind
@@ -302,9 +303,10 @@ def raw_check_word(r: model.Patch) -> str | None:
     model.Patch,
     node_kind="Patch",
     rename={"created_at": "date", "author": "submitter", "raw_check_state": raw_check_word},
-    # check_state is not record-only (it reads the request's check presence): a list built
-    # with it is never kept by the fast path's memo, which would serve yesterday's answer.
     resolvers=("backend",),
+    # check_state also reads the request's check presence: projected, but a list built with
+    # it is never kept by the fast path's memo, which would serve yesterday's answer.
+    contextual=("check_state",),
 )
 @strawberry.type(description="A Patchwork patch: one mail carrying a diff.")
 class Patch(Change):
@@ -434,6 +436,15 @@ class Patch(Change):
         return out
 
     of: ClassVar[Callable[[model.Patch], Patch]]  # built by @unified
+
+
+def _told_check_state(r: model.Patch) -> Any:
+    # A told state other than "pending" is the answer (_patch_check_state's last line).
+    state = r.check_state
+    return RESOLVE if state is None or state is model.CheckState.PENDING else state
+
+
+shortcut(Patch, check_state=_told_check_state)
 
 
 async def _load_checks(info: Info, r: model.Patch) -> list[Check]:

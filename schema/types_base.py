@@ -22,6 +22,7 @@ from adapters.kinds import KINDS
 from schema import descriptions as doc
 from schema import node
 from schema.context import UNKNOWN, Info
+from schema.execution.projection import RESOLVE, shortcut
 from schema.unified import unified
 
 T = TypeVar("T")
@@ -218,6 +219,15 @@ class Person(Node):
         return await converted_accounts(info, found._key, found._known)
 
     of: ClassVar[Callable[[model.Person | None], Person | None]]
+
+
+# A person the backend named in full (all but fdo submitters) answers from its record.
+shortcut(
+    Person,
+    name=lambda r: RESOLVE if r.partial else r.name,
+    email=lambda r: RESOLVE if r.partial else r.email,
+    display_name=lambda r: RESOLVE if r.partial else r.display_name,
+)
 
 
 @unified(model.Check, node_kind="Check", native=lambda r: f"{r.change_id}/{r.id}", keep=None)

@@ -82,6 +82,7 @@ def unified(
     keep: str | None = "_r",
     private: Mapping[str, Reader] | None = None,
     resolvers: tuple[str, ...] = (),
+    contextual: tuple[str, ...] = (),
     nullable: bool = False,
     name: str = "of",
 ) -> Callable[[C], C]:
@@ -90,9 +91,12 @@ def unified(
     ``rename``: python field → record attribute, or a function of the record, where they
     differ. ``keep``: the private field holding the record. ``private``: other private fields,
     each a function of the record. ``resolvers``: synchronous resolvers that read nothing but
-    ``self._r`` (the fast path calls them with the record). ``nullable``: ``of(None)`` is
-    ``None``. ``name``: another name than ``of`` declares a second conversion, from another
-    record (a series from its inline reference), that is neither nested nor projected."""
+    ``self._r`` (the fast path calls them with the record). ``contextual``: synchronous
+    resolvers reading ``self._r`` and the request's context (called so too, but what they
+    answer is not the record's alone: never kept by the fast path's list memo).
+    ``nullable``: ``of(None)`` is ``None``. ``name``: another name than ``of`` declares a
+    second conversion, from another record (a series from its inline reference), that is
+    neither nested nor projected."""
 
     def declare(cls: C) -> C:
         walk = _walk(cls, record, node_kind, native, rename or {})
@@ -101,7 +105,7 @@ def unified(
         if name == "of":
             setattr(cls, _ON_DEMAND, walk.on_demand)
             setattr(cls, _NULLABLE, nullable)
-            register(cls, record, of, walk.projected, resolvers)
+            register(cls, record, of, walk.projected, resolvers, contextual)
         return cls
 
     return declare

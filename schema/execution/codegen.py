@@ -18,8 +18,14 @@ else recorded with ``null``). The differential tests run both (``tests/schema/te
 from __future__ import annotations
 
 import keyword
+import operator
 from collections.abc import Callable, Coroutine, Generator, Mapping
+from datetime import UTC, datetime
 from typing import Any
+
+from strawberry.schema.types.base_scalars import isoformat as ISOFORMAT
+
+from schema.execution.projection import RESOLVE
 
 
 def _literal(text: str) -> str:
@@ -76,6 +82,14 @@ def _complete(
         if f.exact is not None:
             names[f"E{i}"] = f.exact
             lines += [f"if raw.__class__ is E{i}:", f"    out[{key}] = raw"]
+        if f.leaf_type.coerce_output_value is ISOFORMAT:  # strawberry's DateTime, Date, Time
+            texts = DateTexts()  # this builder's: owned by its plan
+            names["DATETIME"], names["UTC"] = datetime, UTC
+            names[f"D{i}"], names[f"DN{i}"] = texts.get, texts.new
+            lines += [
+                f"{'el' if lines else ''}if raw.__class__ is DATETIME and raw.tzinfo is UTC:",
+                f"    out[{key}] = D{i}(raw) or DN{i}(raw)",
+            ]
         enum = _enum_names(f.leaf_type)
         if enum is not None:
             names[f"M{i}"], names[f"N{i}"] = enum
@@ -95,7 +109,7 @@ def _complete(
             f"    out[{key}] = v",
         ]
         return lines
-    sub = f"Path(path, {key}, {typename})"
+    sub = f"_new(Path, (path, {key}, {typename}))"  # Path(path, key, typename): runtime._new
     target = None
     if f.target is not None:
         target = f.target.build_record if records else f.target.build
@@ -115,6 +129,27 @@ def _complete(
     if f.exact is not None:  # pragma: no cover - exact classes are only found for leaves
         raise AssertionError(f.owner)
     return [f"out[{key}] = C{i}(raw, {sub}, run)"]
+
+
+class DateTexts:
+    """UTC datetimes as ``isoformat`` writes them, kept for one generated builder: a list
+    answers the same dates on every request (its items' mail dates), each formatted once.
+    Equal UTC datetimes have equal fields, so an equal key has the same text. Bounded:
+    ``entries`` texts, all dropped when full."""
+
+    __slots__ = ("_texts", "entries", "get")
+
+    def __init__(self, entries: int = 512) -> None:
+        self.entries = entries
+        self._texts: dict[datetime, str] = {}
+        self.get = self._texts.get  # the builders' lookup: one C call on a hit
+
+    def new(self, value: datetime) -> str:
+        """Format ``value`` and keep its text."""
+        if len(self._texts) >= self.entries:
+            self._texts.clear()
+        text = self._texts[value] = value.isoformat()
+        return text
 
 
 def _plain_classes(f: Any, names: dict[str, Any]) -> frozenset[type[Any]]:
@@ -156,7 +191,7 @@ def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
             "    if value.__class__ is not RECORD:",
             "        return BUILD(OF(value), path, run)",
         ]
-        if any(f.fdef is not None and f.project is None for f in obj.fields):
+        if any(f.fdef is not None and f.project is None and f.shortcut is None for f in obj.fields):
             lines.append("    view = RecordView(value)")
     lines.append("    out = {}")
     for i, f in enumerate(obj.fields):
@@ -167,8 +202,15 @@ def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
         names[f"F{i}"] = f
         names[f"C{i}"] = f.complete
         if projection is not None and f.project is not None:
-            names[f"P{i}"] = f.project
-            body = [f"raw = P{i}(value)", *_complete(f, i, key, typename, names, records=True)]
+            attr = _plain_attribute(f.project)
+            if attr is None:
+                names[f"P{i}"] = f.project
+            read = f"raw = value.{attr}" if attr is not None else f"raw = P{i}(value)"
+            body = [read, *_complete(f, i, key, typename, names, records=True)]
+        elif projection is not None and f.shortcut is not None:
+            names[f"S{i}"], names["RESOLVE"] = f.shortcut, RESOLVE
+            body = _read(f, i, key, typename, names, "RecordView(value)")
+            body = [f"raw = S{i}(value)", "if raw is RESOLVE:", "    " + body[0], *body[1:]]
         else:
             body = _read(f, i, key, typename, names, "value" if projection is None else "view")
         lines.append("    try:")
@@ -177,6 +219,20 @@ def source_of(obj: Any, projection: Any = None) -> tuple[str, dict[str, Any]]:
         lines.append(f"        _fail(run, F{i}, exc, path, {typename}, out)")
     lines.append("    return out")
     return "\n".join(lines) + "\n", names
+
+
+def _plain_attribute(read: Any) -> str | None:
+    """The attribute an ``operator.attrgetter`` of one plain name reads (read inline: the
+    same lookup without a call), else ``None``."""
+    if type(read) is not operator.attrgetter:
+        return None
+    reduced: Any = read.__reduce__()  # (attrgetter, the names it reads)
+    names = reduced[1]
+    if len(names) != 1:
+        return None
+    attr = names[0]
+    plain = type(attr) is str and attr.isidentifier() and not attr.startswith("__")
+    return attr if plain and not keyword.iskeyword(attr) else None
 
 
 def _read(
@@ -196,6 +252,8 @@ def _read(
     names[f"R{i}"] = f.call
     if f.info_arg is None:
         body.append(f"raw = R{i}({subject})")
+    elif f.info_second:
+        body.append(f"raw = R{i}({subject}, _info(run, F{i}, GTYPE, path))")
     else:
         names[f"I{i}"] = f.info_arg
         body.append(f"raw = R{i}({subject}, **{{I{i}: _info(run, F{i}, GTYPE, path)}})")

@@ -16,6 +16,7 @@ What a plan supports (anything else compiles to ``None`` and runs normally, unch
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -285,7 +286,7 @@ class Compiler:
         if projection is None or obj.build is None:
             return
         obj.of = projection.of
-        direct = True
+        direct, contextual = True, False
         for f in obj.fields:
             if f.fdef is None:
                 continue
@@ -298,12 +299,15 @@ class Compiler:
                     direct = False  # lists and abstract types: converted objects only
                 f.project = projection.fields[name]
             elif f.call is not None and name in projection.resolvers:
-                continue  # called with a RecordView
+                f.shortcut = projection.shortcuts.get(name)  # else called with a RecordView
+            elif f.call is not None and name in projection.contextual:
+                f.shortcut = projection.shortcuts.get(name)
+                contextual = True  # called with a RecordView; answers per request
             else:
                 direct = False
         if direct:
             obj.build_record = generate(obj, HELPERS, projection)
-            obj.pure = all(f.target is None or f.target.pure for f in obj.fields)
+            obj.pure = not contextual and all(f.target is None or f.target.pure for f in obj.fields)
         else:
             build, of = obj.build, projection.of
             obj.build_record = lambda value, path, run: build(of(value), path, run)
@@ -332,14 +336,28 @@ def _bind_reader(entry: FieldPlan, fdef: GraphQLField, owner: str) -> None:
     info = resolver.info_parameter
     root = resolver.root_parameter
     func: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]
-    if root is not None:  # ``def f(root: T, ...)``: the object goes in by name
-        name = root.name
+    params = list(resolver.signature.parameters.values())
+    if root is not None and not _positional(params, 0, root.name):
+        name = root.name  # ``def f(*, root: T, ...)``: the object goes in by name
         entry.call = lambda value, **kw: func(**{name: value}, **kw)
-    elif resolver.self_parameter is not None:
-        entry.call = func
+    elif root is not None or resolver.self_parameter is not None:
+        entry.call = func  # the object first, by position
     else:
         raise Unsupported(f"{owner}: resolver without self or root")
     entry.info_arg = info.name if info is not None else None
+    entry.info_second = (
+        info is not None and entry.call is func and _positional(params, 1, info.name)
+    )
+
+
+def _positional(params: list[inspect.Parameter], index: int, name: str) -> bool:
+    """Whether parameter ``name`` may be passed at position ``index``."""
+    return (
+        len(params) > index
+        and params[index].name == name
+        and params[index].kind
+        in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    )
 
 
 def _resolve_type(

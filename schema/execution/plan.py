@@ -48,6 +48,7 @@ class FieldPlan:
     attr: str = ""  # plain attribute: read it
     call: Callable[..., Any] | None = None  # sync resolver: call it with the object
     info_arg: str | None = None  # the resolver's info parameter, if it has one
+    info_second: bool = False  # ... and it may be passed second, by position
     complete: Complete | None = None
     non_null: bool = False
     leaf: bool = False  # a scalar or enum, possibly wrapped in non-null
@@ -56,6 +57,7 @@ class FieldPlan:
     leaf_type: GraphQLLeafType | None = None  # the (unwrapped) leaf type
     target: ObjectPlan | None = None  # the plan of an object-typed field (not in a list)
     project: Callable[[Any], Any] | None = None  # read from the parent's record (projection)
+    shortcut: Callable[[Any], Any] | None = None  # the resolver's answer from the record, mostly
 
 
 @dataclass(slots=True)

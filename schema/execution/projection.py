@@ -13,6 +13,7 @@ normal execution.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -30,12 +31,18 @@ class Projection:
     attribute of ``of(record)`` holds; for an object-typed field, the nested *record* (its
     type must be registered too; it is projected the same way). ``resolvers``: synchronous
     resolvers that read nothing of ``self`` but ``self._r`` — they are called with a
-    ``RecordView`` instead of the converted object."""
+    ``RecordView`` instead of the converted object. ``contextual``: resolvers called the same
+    way whose answer also depends on the request (its context), so an object built with one
+    is not a function of its record alone (``ObjectPlan.pure``)."""
 
     record: type[Any]
     of: Callable[[Any], Any]
     fields: Mapping[str, Callable[[Any], Any]]
     resolvers: frozenset[str] = field(default_factory=frozenset)
+    contextual: frozenset[str] = field(default_factory=frozenset)
+    # resolver field → a function of the record giving the resolver's answer, or ``RESOLVE``
+    # where only the resolver can tell (``shortcut``)
+    shortcuts: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
 
 
 # A declaration table, not a cache: each registered type adds one entry when its module is
@@ -49,10 +56,28 @@ def register(
     of: Callable[[Any], Any],
     fields: dict[str, Callable[[Any], Any]],
     resolvers: tuple[str, ...] = (),
+    contextual: tuple[str, ...] = (),
 ) -> None:
     """Declare how ``gql_type`` (a strawberry class) is read from a ``record`` instance."""
     frozen = MappingProxyType(dict(fields))  # plans read it; nobody may change it after
-    PROJECTIONS[gql_type] = Projection(record, of, frozen, frozenset(resolvers))
+    PROJECTIONS[gql_type] = Projection(
+        record, of, frozen, frozenset(resolvers), frozenset(contextual)
+    )
+
+
+RESOLVE = object()  # a shortcut's "call the resolver"
+
+
+def shortcut(gql_type: type[Any], **readers: Callable[[Any], Any]) -> None:
+    """Give resolvers of registered ``gql_type`` a reader of the record for the common case:
+    where it does not answer ``RESOLVE``, it answers exactly what the resolver would, for
+    any request (no ``RecordView``, no info, no call of the resolver)."""
+    found = PROJECTIONS[gql_type]
+    unknown = set(readers) - found.resolvers - found.contextual
+    if unknown:
+        raise TypeError(f"{gql_type.__name__}: no record resolver {sorted(unknown)}")
+    merged = MappingProxyType({**found.shortcuts, **readers})
+    PROJECTIONS[gql_type] = dataclasses.replace(found, shortcuts=merged)
 
 
 class RecordView:

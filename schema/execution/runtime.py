@@ -35,6 +35,10 @@ from schema.execution.plan import DEFINITION, Complete, FieldPlan, ObjectPlan, P
 from schema.execution.projection import RecordView
 from schema.execution.strawberry_private import resolve_info
 
+# ``_new(Path, (prev, key, typename))`` is ``Path(prev, key, typename)`` without the named
+# tuple's generated ``__new__`` (a Python call): the same object, for paths made per item.
+_new = tuple.__new__
+
 
 def is_awaitable(value: Any) -> bool:
     """Whether graphql-core would await ``value`` (its default ``is_awaitable`` test)."""
@@ -202,6 +206,11 @@ class LazyInfo(Info):
         self._field = f.fdef.extensions[DEFINITION]
         self._lazy = (run, f, parent, path)
 
+    @property
+    def context(self) -> Any:
+        # what the resolve info would hold (``Run.info``): read without building it
+        return self._lazy[0].context
+
     @cached_property
     def _raw_info(self) -> Any:  # type: ignore[override]
         run, f, parent, path = self._lazy
@@ -287,7 +296,7 @@ def build_list(
         return out
     out = []
     for index, element in enumerate(value):
-        item_path = Path(path, index, None)
+        item_path = _new(Path, (path, index, None))
         try:
             out.append(complete(element, item_path, run))
         except Exception as exc:
@@ -303,6 +312,7 @@ def build_list(
 HELPERS: Mapping[str, Any] = MappingProxyType(
     {
         "Path": Path,
+        "_new": _new,
         "_awaited": awaited,
         "_fail": fail,
         "_info": LazyInfo,

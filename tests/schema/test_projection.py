@@ -8,11 +8,14 @@ builds its response without converting a single record.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from adapters.model import Page
 from schema.execution import LazyList, RecordList
 from schema.pagination import connection, offset_cursor
+from schema.types import Patch
 from tests.schema.test_fastpath import Harness
 
 
@@ -65,5 +68,35 @@ def test_planned_list_builds_from_records(monkeypatch: pytest.MonkeyPatch) -> No
         assert harness.fast.hits == hits + 1
         assert fast == slow
         assert converted == []
+    finally:
+        harness.close()
+
+
+def test_check_state_list_builds_patches_from_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``checkState`` reads the request's check presence (a contextual resolver): the patches
+    are still built from their records, no ``Patch`` object made, and answer as normal
+    execution does."""
+    made: list[object] = []
+    init = Patch.__init__
+
+    def spy(self: Patch, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Patch, "__init__", spy)
+    harness = Harness()
+    try:
+        query = """{ patches(first: 100, filter: {project: "generated"}) { nodes {
+          id checkState rawCheckState author { name } project { name } } } }"""
+        harness.query(query, None, fast=False)  # the presence read's first, longer, window
+        slow, slow_reads = harness.query(query, None, fast=False)
+        assert len(made) == 200  # the spy sees normal execution's objects
+        hits = harness.fast.hits
+        fast, fast_reads = harness.query(query, None, fast=True)
+        assert harness.fast.hits == hits + 1
+        assert (fast, fast_reads) == (slow, slow_reads)
+        states = {n["checkState"] for n in fast["data"]["patches"]["nodes"]}
+        assert {None, "PENDING"} <= states  # both of the presence read's answers were built
+        assert len(made) == 200
     finally:
         harness.close()

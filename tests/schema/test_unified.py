@@ -10,7 +10,7 @@ field the record cannot answer fails when the class is declared, not at request 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -21,7 +21,7 @@ from strawberry.types.base import has_object_definition
 from adapters import model
 from adapters.abf import records as abf
 from schema import node
-from schema.execution.projection import PROJECTIONS
+from schema.execution.projection import PROJECTIONS, RESOLVE, shortcut
 from schema.types import Check, Comment, Patch, Person, Project
 from schema.types_events import Event
 from schema.types_series import Bundle, Cover, Series
@@ -195,3 +195,51 @@ def test_an_object_field_of_an_undeclared_type_fails_at_declaration() -> None:
         @strawberry.type
         class Broken:
             label: Loose
+
+
+def _resolver_answer(cls: type[Any], name: str, record: Any) -> Any:
+    """What the resolver of ``cls.name`` answers for ``of(record)`` with no info at all (a
+    resolver that needed the request fails)."""
+    found = next(f for f in cls.__strawberry_definition__.fields if f.python_name == name)
+    resolver = found.base_resolver
+    assert resolver is not None
+    subject = resolver.root_parameter or resolver.self_parameter
+    assert subject is not None
+    args = {subject.name: getattr(cls, "of")(record)}  # noqa: B009
+    if resolver.info_parameter is not None:
+        args[resolver.info_parameter.name] = None
+    return resolver.wrapped_func(**args)
+
+
+_PARTIAL = model.Person("fdo", "12", None, None, partial=True)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        ALICE,
+        BOB,
+        _PARTIAL,
+        *(replace(PATCH, check_state=s) for s in [None, *model.CheckState]),
+    ],
+    ids=repr,
+)
+def test_each_shortcut_answers_what_its_resolver_does(record: Any) -> None:
+    """A shortcut (``projection.shortcut``) answers from the record only what the resolver
+    answers without the request; elsewhere it says ``RESOLVE``."""
+    for cls, projection in PROJECTIONS.items():
+        if projection.record is not type(record):
+            continue
+        for name, read in projection.shortcuts.items():
+            answer = read(record)
+            if answer is not RESOLVE:
+                assert answer == _resolver_answer(cls, name, record), (cls, name)
+    shortcuts = {n for p in PROJECTIONS.values() for n in p.shortcuts}
+    assert {"name", "email", "display_name", "check_state"} <= shortcuts
+    resolved = [read(_PARTIAL) for read in PROJECTIONS[Person].shortcuts.values()]
+    assert resolved == [RESOLVE] * 3  # a partial person is named by the request's loader
+
+
+def test_a_shortcut_names_a_record_resolver() -> None:
+    with pytest.raises(TypeError, match=r"Person: no record resolver \['username'\]"):
+        shortcut(Person, username=lambda r: r.username)
