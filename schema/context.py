@@ -192,6 +192,11 @@ class Context:
     async def has_checks(self, patch: Patch) -> bool:
         """Whether ``patch`` has any check (``CheckPresence`` backends), batched per request:
         the patches asked together cost one upstream read."""
+        found: bool = await self._has_checks(patch)
+        return found
+
+    def _has_checks(self, patch: Patch) -> Awaitable[bool]:
+        """``has_checks``'s answer as the request loader's future (no coroutine, no task)."""
         src = self.capable(patch.backend, base.CheckPresence, "check presence")
         asked = self._asked_patches.setdefault(patch.backend, {})
         asked[patch.id] = patch
@@ -199,8 +204,7 @@ class Context:
         async def batch(ids: Sequence[str]) -> list[bool]:
             return await src.patches_with_checks([asked[i] for i in ids])
 
-        found: bool = await self._loader(patch.backend, "has-checks", batch).load(patch.id)
-        return found
+        return self._loader(patch.backend, "has-checks", batch).load(patch.id)
 
     def known_checks(self, patch: Patch) -> bool | None:
         """What ``prefetch_check_presence`` found for ``patch`` (``None``: not asked); its
@@ -220,8 +224,12 @@ class Context:
             and base.provides(self.source(r.backend), base.CheckPresence)
         }
         if pending:
+            # the loader's futures, gathered as they are: a list's pending patches (a third
+            # of a page) make no task each
             await self.prefetch(
-                "has-checks", lambda backend, key: self.has_checks(pending[(backend, key)]), pending
+                "has-checks",
+                lambda backend, key: self._has_checks(pending[(backend, key)]),
+                pending,
             )
 
     async def prefetch(
