@@ -21,14 +21,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import orjson
+from cross_web import HTTPException  # what the view's reading raises (strawberry's dependency)
 from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.callers import WRITING
 from gateway.guard import BODY_READ
 from gateway.metrics import Metrics
-from gateway.over_http import PlainPosts
+from gateway.over_http import PlainPosts, request_data
 from schema.lean import LeanQueries
 
 
@@ -49,29 +49,25 @@ class LeanEntry:
             return None
         # what the Guard read (and replays to the view), else read now and kept by the request
         body = request.scope.get("state", {}).get(BODY_READ) or await request.body()
-        try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None
-        if type(data) is not dict:
-            return None
-        query, name, variables = data.get("query"), data.get("operationName"), data.get("variables")
-        extensions = data.get("extensions")
-        if not (query is None or type(query) is str) or not (name is None or type(name) is str):
-            return None
-        if not (variables is None or type(variables) is dict):
-            return None
         view = self.view
-        if extensions is not None:  # a persisted query: resolved as the view's reading does
-            if type(extensions) is not dict:
-                return None
-            query = await view.persisted.resolve(query, extensions)  # may refuse (Refusal)
+        try:  # the view's own reading of a plain POST: what it refuses, it answers itself
+            data = request_data(view, view.parse_json(body))
+        except HTTPException:
+            return None
+        if isinstance(data, list):
+            return None
+        name, variables = data.operation_name, data.variables
+        if not (name is None or type(name) is str):  # a plan's key: the view reports it
+            return None
+        # a persisted query's text, as the view resolves it (a refusal raises ``Refusal``)
+        data = await view._resolve(data)
+        query, extensions = data.query, data.extensions
         if query is None:
             return None
         planned = self.queries.planned(view.schema, query, name)
         if planned is None:
             return None
-        name_ = planned.key[1]
+        operation = planned.key[1]  # the resolved operation name: the metrics' label
         sub_response = await view.get_sub_response(request)
         context = await view.get_context(request, response=sub_response)
         start = time.perf_counter()
@@ -85,8 +81,7 @@ class LeanEntry:
                 name,
                 context,
                 extensions,
-                # a plan is a query's, named as its key says (the resolved operation name)
-                lambda ctx: self.metrics.observe_operation("query", name_, ctx.result, start),
+                lambda ctx: self.metrics.observe_operation("query", operation, ctx.result, start),
             )
         finally:
             WRITING.reset(token)

@@ -298,11 +298,11 @@ class Compiler:
                 elif f.target is None and not f.leaf:
                     direct = False  # lists and abstract types: converted objects only
                 f.project = projection.fields[name]
-            elif f.call is not None and name in projection.resolvers:
+            elif f.call is not None and (
+                name in projection.resolvers or name in projection.contextual
+            ):
                 f.shortcut = projection.shortcuts.get(name)  # else called with a RecordView
-            elif f.call is not None and name in projection.contextual:
-                f.shortcut = projection.shortcuts.get(name)
-                contextual = True  # called with a RecordView; answers per request
+                contextual = contextual or name in projection.contextual  # answers per request
             else:
                 direct = False
         if direct:

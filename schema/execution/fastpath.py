@@ -108,9 +108,12 @@ class FastPath:
         """``plan`` answers strawberry's execution context ``ctx``: a request with the same
         query text and operation name may find it by ``planned``."""
         query = ctx.query or ""
-        planned = Planned(plan, ctx.graphql_document, (query, ctx.operation_name))
         key = (query, provided_operation_name(ctx))
-        self._planned[key] = planned
+        known = self._planned.get(key)
+        if known is not None and known.plan is plan:  # a repeat on strawberry's path (GET …)
+            self._planned.move_to_end(key)
+            return
+        self._planned[key] = Planned(plan, ctx.graphql_document, (query, ctx.operation_name))
         self._planned.move_to_end(key)
         if len(self._planned) > self.size:
             self._planned.popitem(last=False)
