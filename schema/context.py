@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import strawberry
 from aiodataloader import DataLoader
+from graphql import FieldNode, FragmentSpreadNode
 
 from adapters import base
 from adapters.breaker import Breakers
@@ -31,6 +32,7 @@ from adapters.model import (
 )
 from adapters.people import Directory
 from schema.errors import UserInputError
+from schema.execution.strawberry_private import selection_nodes
 from schema.live import EventHub
 from schema.request import RequestMeta
 
@@ -330,17 +332,26 @@ Info = strawberry.Info[Context, None]
 
 def selects(info: Info, name: str, depth: int = 4) -> bool:
     """Whether the field ``info`` resolves selects a field called ``name`` within ``depth``
-    levels (through fragments): e.g. a list whose nodes ask for ``checkState``."""
+    levels (a fragment is a level): e.g. a list whose nodes ask for ``checkState``. Walks
+    the query's own nodes (``selected_fields`` would convert the whole selection first)."""
+    nodes, fragments = selection_nodes(info)
 
     def walk(selections: Iterable[Any], left: int) -> bool:
         for sel in selections:
-            if getattr(sel, "name", None) == name:
-                return True
-            if left > 0 and walk(getattr(sel, "selections", ()) or (), left - 1):
+            if type(sel) is FieldNode:
+                if sel.name.value == name:
+                    return True
+                below = sel.selection_set
+            elif type(sel) is FragmentSpreadNode:
+                fragment = fragments.get(sel.name.value)
+                below = fragment.selection_set if fragment is not None else None
+            else:  # an inline fragment
+                below = sel.selection_set
+            if left > 0 and below is not None and walk(below.selections, left - 1):
                 return True
         return False
 
-    return walk(info.selected_fields, depth)
+    return walk(nodes, depth)
 
 
 def pick_backend(

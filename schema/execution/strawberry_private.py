@@ -42,6 +42,7 @@ __all__ = [
     "process_errors",
     "provided_operation_name",
     "resolve_info",
+    "selection_nodes",
     "strawberry_execute_options",
     "strawberry_schema",
     "validate_document",
@@ -140,6 +141,15 @@ def resolve_info(
         None,
         extensions,  # type: ignore[arg-type]  # None, as strawberry passes it too
     )
+
+
+def selection_nodes(info: strawberry.Info[Any, Any]) -> tuple[list[FieldNode], dict[str, Any]]:
+    """The field nodes ``info``'s field resolves and the document's fragments (its resolve
+    info's ``field_nodes`` and ``fragments``): a walk of the query's own nodes answers "is
+    this field selected below?" without ``selected_fields`` converting the whole selection
+    (arguments, directives) into strawberry's objects on every request."""
+    raw = info._raw_info
+    return raw.field_nodes, raw.fragments
 
 
 def strawberry_execute_options(
