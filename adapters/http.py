@@ -161,6 +161,10 @@ class HttpClient:
         self._parent: HttpClient | None = None  # set by ``with_credentials``
         self._anonymous: HttpClient | None = None  # made by ``anonymous``
         self.request_count = 0
+        # GETs in flight, by credential, URL, headers and allowed statuses (``_shared``);
+        # shared with the clients ``with_credentials`` makes, so a write by any detaches all
+        self._flights: dict[tuple[Any, ...], asyncio.Future[Response]] = {}
+        self.coalesced_count = 0  # GETs that joined an identical one in flight
         base = URL(config.base_url.rstrip("/"))
         if not base.absolute or base.scheme not in ("http", "https"):
             raise ValueError(f"backend {config.backend!r}: base_url must be an http(s) URL")
@@ -213,6 +217,7 @@ class HttpClient:
         )
         clone._owns_session = False
         clone._parent = self
+        clone._flights = self._flights
         # The same response cache: its keys carry the credentials sent, so users never share
         # an entry, and a write by either client invalidates the backend's entries for both.
         clone.cache = self.cache
@@ -318,17 +323,64 @@ class HttpClient:
         """GET with retries; statuses >= 400 not in ``allow_status`` raise ``UpstreamError``."""
         url = _with_params(self._resolve(path), params)
         if self.cache is None:
-            resp = await self._get(url, headers, allow_status)
-            if self.stamps is not None and resp.status == 200:
-                stamp = self.stamps.stamp(str(url), 200, resp.headers, resp.body)
-                resp = replace(resp, cache_stamp=stamp)
-            return resp
+            if not self.config.coalesce_reads:
+                return await self._stamped(url, headers, allow_status)
+            return await self._shared(url, headers, allow_status)
 
         async def fetch(conditional: Mapping[str, str]) -> Response:
             return await self._get(url, {**(headers or {}), **conditional}, allow_status)
 
         sent = {**self._headers, **(headers or {})}
         return await self.cache.get(str(url), sent, allow_status, fetch)
+
+    async def _stamped(
+        self, url: URL, headers: Mapping[str, str] | None, allow_status: Collection[int]
+    ) -> Response:
+        resp = await self._get(url, headers, allow_status)
+        if self.stamps is not None and resp.status == 200:
+            stamp = self.stamps.stamp(str(url), 200, resp.headers, resp.body)
+            resp = replace(resp, cache_stamp=stamp)
+        return resp
+
+    async def _shared(
+        self, url: URL, headers: Mapping[str, str] | None, allow_status: Collection[int]
+    ) -> Response:
+        """``_stamped``, joined by the identical GETs issued while it is in flight (same
+        URL, headers and credentials): they get its answer or its error. A write detaches
+        the flights (``send``), so no read issued after it joins one issued before."""
+        key = (
+            self._headers.get("Authorization"),
+            url,
+            tuple(headers.items()) if headers else (),
+            tuple(allow_status),
+        )
+        flights = self._flights
+        flight = flights.get(key)
+        if flight is not None:
+            self.coalesced_count += 1
+            try:
+                return await asyncio.shield(flight)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not flight.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # the request that led the flight went away: read on our own
+        flight = asyncio.get_running_loop().create_future()
+        flights[key] = flight
+        try:
+            resp = await self._stamped(url, headers, allow_status)
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                flight.cancel()
+            else:
+                flight.set_exception(exc)
+                flight.exception()  # retrieved: nobody may have joined
+            raise
+        finally:
+            if flights.get(key) is flight:
+                del flights[key]
+        flight.set_result(resp)
+        return resp
 
     async def _get(
         self, url: URL, headers: Mapping[str, str] | None, allow_status: Collection[int]
@@ -393,11 +445,13 @@ class HttpClient:
             body = data
         elif content is not None:
             body = content
+        self._flights.clear()  # reads issued from now on do not join one issued before
         try:
             resp = await self._attempt(method, url, extra, body, allow_status)
         except _Failure as failure:
             raise failure.error from None
         finally:
+            self._flights.clear()  # nor one issued while the write was under way
             if self.cache is not None:
                 await self.cache.invalidate()  # even a failed write may have changed something
         if resp.status in REDIRECT_STATUSES and resp.status not in allow_status:

@@ -66,6 +66,7 @@ class HttpConfig:
 
     cache_ttl: float = 0.0  # seconds a GET answer stays fresh; 0 = no response cache
     content_memo: bool = True  # uncached answers get content stamps (adapters.stamps)
+    coalesce_reads: bool = True  # identical uncached GETs in flight share one exchange
 
     def __repr__(self) -> str:
         return (
@@ -75,7 +76,7 @@ class HttpConfig:
             f"backoff={self.backoff}, max_backoff={self.max_backoff}, "
             f"max_body_bytes={self.max_body_bytes}, user_agent={self.user_agent!r}, "
             f"total_timeout={self.total_timeout}, cache_ttl={self.cache_ttl}, "
-            f"content_memo={self.content_memo})"
+            f"content_memo={self.content_memo}, coalesce_reads={self.coalesce_reads})"
         )
 
 

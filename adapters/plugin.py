@@ -43,6 +43,7 @@ class BackendSpec:
     cache_ttl: float = 0.0  # seconds; 0 = this backend's GETs are never cached
     cache: Cache | None = None  # the store shared by every backend (memory or Redis)
     content_memo: bool = True  # content stamps for uncached answers (adapters/stamps.py)
+    coalesce_reads: bool = True  # identical uncached GETs in flight share one (adapters/http.py)
     time_zone: str = "UTC"  # Patchwork kinds: the server's TIME_ZONE (naive server-clock dates)
     # The kind's own config keys (``AdapterKind.config``) that have no field above.
     options: tuple[tuple[str, Any], ...] = ()

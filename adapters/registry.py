@@ -55,5 +55,6 @@ def build_source(
         max_body_bytes=spec.max_body_bytes,
         cache_ttl=spec.cache_ttl,
         content_memo=spec.content_memo,
+        coalesce_reads=spec.coalesce_reads,
     )
     return found.factory(spec, HttpClient(config, on_request=on_request, cache=spec.cache))

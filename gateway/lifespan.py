@@ -31,6 +31,7 @@ def spec_of(backend: BackendSettings, cache: Cache | None = None) -> BackendSpec
         max_body_bytes=backend.max_body_bytes,
         cache_ttl=backend.cache_ttl,
         content_memo=backend.content_memo,
+        coalesce_reads=backend.coalesce_reads,
         time_zone=backend.time_zone,
         options=backend.options,
         cache=cache,

@@ -244,6 +244,11 @@ class StampsCollector(Collector):
         ("stamped", "revgate_content_answers", "Uncached 200 upstream answers compared."),
         ("reused", "revgate_content_unchanged", "Answers identical to the previous one."),
     )
+    # without a response cache, GETs that joined an identical one in flight (adapters/http.py)
+    _COALESCED = (
+        "revgate_coalesced_reads",
+        "Uncached GETs that joined an identical one in flight.",
+    )
 
     def __init__(self, sources: Callable[[], Mapping[str, Any]]) -> None:
         self.sources = sources
@@ -252,6 +257,7 @@ class StampsCollector(Collector):
         """The families without samples."""
         for _, name, text in self._FAMILIES:
             yield CounterMetricFamily(name, text, labels=["backend"])
+        yield CounterMetricFamily(*self._COALESCED, labels=["backend"])
 
     def collect(self) -> Iterator[Metric]:
         """One sample per backend whose client stamps answers."""
@@ -265,6 +271,12 @@ class StampsCollector(Collector):
             for backend, found in stamps.items():
                 family.add_metric([backend], getattr(found, what))
             yield family
+        family = CounterMetricFamily(*self._COALESCED, labels=["backend"])
+        for backend, source in sorted(self.sources().items()):
+            joined = getattr(getattr(source, "http", None), "coalesced_count", None)
+            if isinstance(joined, int):
+                family.add_metric([backend], joined)
+        yield family
 
 
 def _operation_type(ctx: Any) -> str:

@@ -104,6 +104,7 @@ class BackendSettings:
     retries: int = 3
     cache_ttl: float = 0.0
     content_memo: bool = True  # reuse what was derived from an unchanged answer (adapters.stamps)
+    coalesce_reads: bool = True  # identical uncached GETs in flight share one exchange
     # Patchwork kinds: the server's TIME_ZONE, in which its own clock's naive timestamps
     # (checks, events) are written (USE_TZ = False); UTC unless the operator says otherwise
     time_zone: str = "UTC"

@@ -64,6 +64,9 @@ _COMMON_KEYS: dict[str, ConfigKey] = {
     "content_memo": ConfigKey(
         lambda v: None if isinstance(v, bool) else "content_memo must be true or false"
     ),
+    "coalesce_reads": ConfigKey(
+        lambda v: None if isinstance(v, bool) else "coalesce_reads must be true or false"
+    ),
     "passthrough": ConfigKey(_passthrough_problem, convert=tuple),
 }
 

@@ -91,6 +91,7 @@ async def test_unchanged_list_is_fetched_but_not_mapped_or_built_again(
     assert second == first == repeated
     metrics = (await gw.client.get("/metrics")).text
     assert 'revgate_content_answers_total{backend="pw"}' in metrics
+    assert 'revgate_coalesced_reads_total{backend="pw"} 0.0' in metrics  # one at a time
     unchanged = re.search(r'revgate_content_unchanged_total\{backend="pw"\} (\S+)', metrics)
     assert unchanged is not None and float(unchanged.group(1)) >= 1.0
 
