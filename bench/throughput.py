@@ -36,9 +36,14 @@ from bench.load import Result, Target, count_requests, have_wrk, measure
 from bench.procs import cpu_seconds, free_port, rss_kib, spawn, stop
 
 MESH_DIR = Path(__file__).with_name("mesh")
-# revgate as configured by default, and with the content memo off (adapters/stamps.py):
-# every upstream answer parsed, mapped and built again, as if it had changed since the last.
-REVGATES = (("revgate", ""), ("revgate, memo off", "content_memo = false\n"))
+# revgate as configured by default; with the content memo off (adapters/stamps.py): every
+# upstream answer parsed, mapped and built again, as if it had changed since the last; and
+# with in-flight GETs not shared (adapters/http.py): each request its own upstream exchange.
+REVGATES = (
+    ("revgate", ""),
+    ("revgate, memo off", "content_memo = false\n"),
+    ("revgate, coalesce off", "coalesce_reads = false\n"),
+)
 SERVER_CPU, CLIENT_CPU = 0, 1
 
 
