@@ -76,6 +76,8 @@ Content stamps (``adapters.stamps``)
     body are identical. Derived values (parsed pages, records, rendered compat bodies) are
     memoised by stamp, so re-reading an unchanged list costs one upstream request and no
     parse. ``content_memo = false`` turns it off.
+In-flight GETs (``adapters.http_flights``)
+    Without a response cache, identical GETs in flight together share one exchange.
 
 ``on_request(method, url, status_or_None, seconds)`` is called once per attempt (including
 redirect hops); ``request_count`` counts attempts. Each attempt logs one debug line on the
@@ -98,6 +100,7 @@ import random
 import time
 from collections.abc import Collection, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -106,7 +109,7 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from adapters.cache import Cache
-from adapters.errors import BadPayload, BadRequest, Timeout, Unavailable
+from adapters.errors import BadPayload, BadRequest, Unavailable
 from adapters.http_cache import ResponseCache
 from adapters.http_failures import DETAIL_LIMIT as DETAIL_LIMIT
 from adapters.http_failures import RETRY_STATUSES as RETRY_STATUSES
@@ -118,6 +121,8 @@ from adapters.http_failures import _json_detail as _json_detail
 from adapters.http_failures import _located as _located
 from adapters.http_failures import _parse_retry_after as _parse_retry_after
 from adapters.http_failures import _where as _where
+from adapters.http_failures import timeout_error
+from adapters.http_flights import Flights
 from adapters.http_model import _LINK as _LINK
 from adapters.http_model import _LINK_PARAM as _LINK_PARAM
 from adapters.http_model import Credentials as Credentials
@@ -161,10 +166,7 @@ class HttpClient:
         self._parent: HttpClient | None = None  # set by ``with_credentials``
         self._anonymous: HttpClient | None = None  # made by ``anonymous``
         self.request_count = 0
-        # GETs in flight, by credential, URL, headers and allowed statuses (``_shared``);
-        # shared with the clients ``with_credentials`` makes, so a write by any detaches all
-        self._flights: dict[tuple[Any, ...], asyncio.Future[Response]] = {}
-        self.coalesced_count = 0  # GETs that joined an identical one in flight
+        self.flights = Flights(config.coalesce_reads)  # shared with ``with_credentials`` clones
         base = URL(config.base_url.rstrip("/"))
         if not base.absolute or base.scheme not in ("http", "https"):
             raise ValueError(f"backend {config.backend!r}: base_url must be an http(s) URL")
@@ -217,7 +219,7 @@ class HttpClient:
         )
         clone._owns_session = False
         clone._parent = self
-        clone._flights = self._flights
+        clone.flights = self.flights
         # The same response cache: its keys carry the credentials sent, so users never share
         # an entry, and a write by either client invalidates the backend's entries for both.
         clone.cache = self.cache
@@ -323,9 +325,9 @@ class HttpClient:
         """GET with retries; statuses >= 400 not in ``allow_status`` raise ``UpstreamError``."""
         url = _with_params(self._resolve(path), params)
         if self.cache is None:
-            if not self.config.coalesce_reads:
-                return await self._stamped(url, headers, allow_status)
-            return await self._shared(url, headers, allow_status)
+            key = (self._headers.get("Authorization"), url, headers, allow_status)
+            read = partial(self._stamped, url, headers, allow_status)
+            return await self.flights.run(key, read, self.stamps)
 
         async def fetch(conditional: Mapping[str, str]) -> Response:
             return await self._get(url, {**(headers or {}), **conditional}, allow_status)
@@ -340,46 +342,6 @@ class HttpClient:
         if self.stamps is not None and resp.status == 200:
             stamp = self.stamps.stamp(str(url), 200, resp.headers, resp.body)
             resp = replace(resp, cache_stamp=stamp)
-        return resp
-
-    async def _shared(
-        self, url: URL, headers: Mapping[str, str] | None, allow_status: Collection[int]
-    ) -> Response:
-        """``_stamped``, joined by the identical GETs issued while it is in flight (same
-        URL, headers and credentials): they get its answer or its error. A write detaches
-        the flights (``send``), so no read issued after it joins one issued before."""
-        key = (
-            self._headers.get("Authorization"),
-            url,
-            tuple(headers.items()) if headers else (),
-            tuple(allow_status),
-        )
-        flights = self._flights
-        flight = flights.get(key)
-        if flight is not None:
-            self.coalesced_count += 1
-            try:
-                return await asyncio.shield(flight)
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if not flight.cancelled() or (task is not None and task.cancelling()):
-                    raise
-                # the request that led the flight went away: read on our own
-        flight = asyncio.get_running_loop().create_future()
-        flights[key] = flight
-        try:
-            resp = await self._stamped(url, headers, allow_status)
-        except BaseException as exc:
-            if isinstance(exc, asyncio.CancelledError):
-                flight.cancel()
-            else:
-                flight.set_exception(exc)
-                flight.exception()  # retrieved: nobody may have joined
-            raise
-        finally:
-            if flights.get(key) is flight:
-                del flights[key]
-        flight.set_result(resp)
         return resp
 
     async def _get(
@@ -445,13 +407,13 @@ class HttpClient:
             body = data
         elif content is not None:
             body = content
-        self._flights.clear()  # reads issued from now on do not join one issued before
+        self.flights.clear()  # reads issued from now on do not join one issued before
         try:
             resp = await self._attempt(method, url, extra, body, allow_status)
         except _Failure as failure:
             raise failure.error from None
         finally:
-            self._flights.clear()  # nor one issued while the write was under way
+            self.flights.clear()  # nor one issued while the write was under way
             if self.cache is not None:
                 await self.cache.invalidate()  # even a failed write may have changed something
         if resp.status in REDIRECT_STATUSES and resp.status not in allow_status:
@@ -548,7 +510,7 @@ class HttpClient:
         except _Failure:
             raise
         except TimeoutError as exc:
-            timeout = self._timeout_error(method, url, exc, whole=deadline.expired())
+            timeout = timeout_error(self.config, method, exc, whole=deadline.expired())
             self._log_failure(method, url, timeout.message)
             raise _Failure(timeout, retryable=True) from None
         except aiohttp.ClientPayloadError as exc:
@@ -596,21 +558,6 @@ class HttpClient:
             f"the answer is larger than {self.config.max_body_bytes} bytes",
             status=status,
         )
-
-    def _timeout_error(
-        self, method: str, url: URL, exc: BaseException, *, whole: bool = False
-    ) -> Timeout:
-        connecting = not whole and isinstance(exc, aiohttp.ConnectionTimeoutError)
-        if whole:
-            what, limit = "waiting for the whole answer", self.config.attempt_deadline
-        elif connecting:
-            what, limit = "connecting", self.config.connect_timeout
-        else:
-            what, limit = "waiting for the answer", self.config.read_timeout
-        message = f"timed out {what} ({limit:g}s)"
-        if method != "GET" and not connecting:
-            message += "; the change may or may not have been applied"
-        return Timeout(self.backend, message)
 
     def _status_failure(self, method: str, resp: Response) -> _Failure:
         status = resp.status

@@ -24,7 +24,7 @@ from adapters.errors import (
     Unavailable,
     UpstreamError,
 )
-from adapters.http_model import Response
+from adapters.http_model import HttpConfig, Response
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 DETAIL_LIMIT = 200
@@ -163,3 +163,21 @@ def _located(base: URL) -> re.Pattern[str]:
     if port is not None:
         spellings.append(rf"\('{host}', {port}\)")
     return re.compile("|".join(spellings), re.IGNORECASE)
+
+
+def timeout_error(
+    config: HttpConfig, method: str, exc: BaseException, *, whole: bool = False
+) -> Timeout:
+    """The ``Timeout`` of an attempt: which limit ran out, and for a write that it may have
+    been applied anyway."""
+    connecting = not whole and isinstance(exc, aiohttp.ConnectionTimeoutError)
+    if whole:
+        what, limit = "waiting for the whole answer", config.attempt_deadline
+    elif connecting:
+        what, limit = "connecting", config.connect_timeout
+    else:
+        what, limit = "waiting for the answer", config.read_timeout
+    message = f"timed out {what} ({limit:g}s)"
+    if method != "GET" and not connecting:
+        message += "; the change may or may not have been applied"
+    return Timeout(config.backend, message)

@@ -17,7 +17,10 @@ of stamps:
   rendering are skipped. A changed byte means a new stamp, so nothing derived is reused.
   An answer seen for the first time gets no stamp at all (``None``): only an answer that
   came back unchanged once is worth keeping anything for, so a URL whose answers change on
-  every read (a busy list) never pays for storing and evicting what is never reused.
+  every read (a busy list) never pays for storing and evicting what is never reused —
+  unless several readers got it from one exchange (identical GETs in flight together,
+  ``adapters/http.py``): then it gets a fresh stamp of its own (``shared``), and what the
+  first of them derives, the others reuse.
 
 Stamps are per ``HttpClient`` (one per backend and per caller credential), so two
 credentials never share a stamp. Both memos are bounded (entries and bytes), least recently
@@ -101,6 +104,12 @@ class ContentStamps:
                 _, dropped = self._last.popitem(last=False)
                 self._used -= len(dropped[2])
         return None
+
+    def shared(self) -> str:
+        """A stamp for one answer that several readers got from one exchange (identical GETs
+        in flight together, ``HttpClient._shared``): it names exactly those bytes, so what the
+        first reader derives from them is worth keeping for the others."""
+        return _new_stamp()
 
     def __len__(self) -> int:
         return len(self._last)

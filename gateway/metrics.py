@@ -273,7 +273,8 @@ class StampsCollector(Collector):
             yield family
         family = CounterMetricFamily(*self._COALESCED, labels=["backend"])
         for backend, source in sorted(self.sources().items()):
-            joined = getattr(getattr(source, "http", None), "coalesced_count", None)
+            flights = getattr(getattr(source, "http", None), "flights", None)
+            joined = getattr(flights, "joined", None)
             if isinstance(joined, int):
                 family.add_metric([backend], joined)
         yield family

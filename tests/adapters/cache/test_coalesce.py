@@ -60,7 +60,7 @@ async def test_identical_gets_in_flight_share_one_exchange(make: Make, upstream:
     answers = await _released(upstream, gets, 1)
     assert upstream.hits == {"/slow": 1}
     assert [body for body, _ in answers] == [{"n": 1}] * 10
-    assert client.coalesced_count == 9 and client.request_count == 1
+    assert client.flights.joined == 9 and client.request_count == 1
 
 
 async def test_finished_reads_are_never_reused(make: Make, upstream: Upstream) -> None:
@@ -68,14 +68,14 @@ async def test_finished_reads_are_never_reused(make: Make, upstream: Upstream) -
     upstream.release.set()
     bodies = [(await client.get_json("/slow"))[0] for _ in range(3)]
     assert bodies == [{"n": 1}, {"n": 2}, {"n": 3}]
-    assert client.coalesced_count == 0
+    assert client.flights.joined == 0
 
 
 async def test_off_when_configured(make: Make, upstream: Upstream) -> None:
     client = await make(coalesce_reads=False)
     gets = [asyncio.ensure_future(client.get("/slow")) for _ in range(4)]
     await _released(upstream, gets, 4)
-    assert upstream.hits == {"/slow": 4} and client.coalesced_count == 0
+    assert upstream.hits == {"/slow": 4} and client.flights.joined == 0
 
 
 async def test_other_credentials_and_headers_never_share(make: Make, upstream: Upstream) -> None:
@@ -93,7 +93,7 @@ async def test_other_credentials_and_headers_never_share(make: Make, upstream: U
         )
     ]
     await _released(upstream, gets, 4)
-    assert upstream.hits == {"/slow": 4} and client.coalesced_count == 1
+    assert upstream.hits == {"/slow": 4} and client.flights.joined == 1
 
 
 async def test_a_failure_reaches_every_joiner_and_is_not_kept(
@@ -115,7 +115,7 @@ async def test_a_gone_leader_leaves_its_joiners_reading_on_their_own(
     await _until(lambda: upstream.hits.get("/slow") == 1)
     joiner = asyncio.ensure_future(client.get_json("/slow"))
     await asyncio.sleep(0.01)
-    assert client.coalesced_count == 1
+    assert client.flights.joined == 1
     leader.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await leader
@@ -150,4 +150,22 @@ async def test_a_read_after_a_write_never_joins_one_from_before(
     after = asyncio.ensure_future(client.get_json("/slow"))
     await _released(upstream, [before, after], 2)
     assert upstream.hits == {"/slow": 2, "/items/1/": 1}
-    assert client.coalesced_count == 0
+    assert client.flights.joined == 0
+
+
+@pytest.mark.parametrize("memo", [True, False])
+async def test_a_joined_answer_is_stamped_for_its_readers(
+    make: Make, upstream: Upstream, memo: bool
+) -> None:
+    """A first answer has no content stamp (nothing is kept for an answer read once); one that
+    several readers got from one exchange gets one, so what one derives the others reuse —
+    unless the memo is off."""
+    client = await make(content_memo=memo)
+    gets = [asyncio.ensure_future(client.get("/slow")) for _ in range(3)]
+    answers = await _released(upstream, gets, 1)
+    stamps = {a.cache_stamp for a in answers}
+    assert len(stamps) == 1
+    assert (stamps.pop() is not None) is memo
+    upstream.release.set()
+    alone = await client.get("/slow")  # a new answer, read by one: no stamp
+    assert alone.cache_stamp is None
