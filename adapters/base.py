@@ -317,9 +317,18 @@ class CheckPresence(Protocol):
     """Tells which patches have checks at all, for a backend whose rollup word does not
     (upstream Patchwork says "pending" both for no checks and for pending ones)."""
 
-    async def patches_with_checks(self, patches: Sequence[Patch]) -> list[bool]:
+    async def patches_with_checks(
+        self, patches: Sequence[Patch], ahead: object | None = None
+    ) -> list[bool]:
         """Whether each patch has at least one check, in the order of ``patches``; one
-        upstream read for the whole batch, not one per patch."""
+        upstream read for the whole batch, not one per patch. ``ahead``: what
+        ``expect_checks`` gave for the list these patches come from (even when none of them
+        needs asking: pass ``[]`` then)."""
+
+    def expect_checks(self, flt: PatchFilter) -> object:
+        """Called just before reading the list ``flt``, when its patches' presence will be
+        asked: may issue now, alongside the list, the read ``patches_with_checks`` is
+        likely to need (one round trip fewer); the answer goes back as its ``ahead``."""
 
 
 @runtime_checkable

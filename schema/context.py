@@ -80,6 +80,7 @@ class Context:
     # Notes for the response's ``extensions.notices`` (e.g. why a list is empty by design).
     notices: list[dict[str, Any]] = field(default_factory=list)
     _asked_patches: dict[str, dict[str, Patch]] = field(default_factory=dict)
+    _presence_ahead: dict[str, object] = field(default_factory=dict)  # expect_check_presence
     _placements: dict[str, base.Placement] = field(default_factory=dict)
     _settled: dict[tuple[str, str, str], Any] = field(default_factory=dict)
 
@@ -204,7 +205,8 @@ class Context:
         asked[patch.id] = patch
 
         async def batch(ids: Sequence[str]) -> list[bool]:
-            return await src.patches_with_checks([asked[i] for i in ids])
+            ahead = self._presence_ahead.pop(patch.backend, None)
+            return await src.patches_with_checks([asked[i] for i in ids], ahead)
 
         return self._loader(patch.backend, "has-checks", batch).load(patch.id)
 
@@ -213,6 +215,13 @@ class Context:
         failure is raised here, so the field reports it without waiting on anything."""
         found = self.known(patch.backend, "has-checks", patch.id)
         return None if found is UNKNOWN else bool(found)
+
+    def expect_check_presence(self, backend: str, flt: base.PatchFilter) -> None:
+        """Before reading the list ``flt`` of ``backend`` whose presence will be asked
+        (``prefetch_check_presence``): let the backend issue its presence read alongside."""
+        src = self.source(backend)
+        if base.provides(src, base.CheckPresence):
+            self._presence_ahead[backend] = src.expect_checks(flt)
 
     async def prefetch_check_presence(self, records: Iterable[Any]) -> None:
         """Ask ``has_checks`` for every listed patch whose backend's word is "pending", all
@@ -225,6 +234,10 @@ class Context:
             and r.check_state is CheckState.PENDING
             and base.provides(self.source(r.backend), base.CheckPresence)
         }
+        for backend in [b for b in self._presence_ahead if all(k[0] != b for k in pending)]:
+            # nothing to ask: the backend learns that this list needed no read
+            src = self.capable(backend, base.CheckPresence, "check presence")
+            await src.patches_with_checks([], self._presence_ahead.pop(backend))
         if pending:
             # the loader's futures, gathered as they are: a list's pending patches (a third
             # of a page) make no task each

@@ -376,8 +376,11 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
         native = flt.to_filter()
         readers = _readers(info, flt.backend, base.PatchReader, "patches")
         if len(readers) == 1:  # one backend: its own list, order and offsets, totalCount
+            presence = selects(info, "checkState")
+            if presence:  # its presence read may go out with the list's
+                info.context.expect_check_presence(readers[0][0], native)
             page = await readers[0][1].list_patches(native, page_request(first, after))
-            if selects(info, "checkState"):
+            if presence:
                 await info.context.prefetch_check_presence(page.items)
             return connection(page, Patch.of)
         descending = _date_order(native.order, "patches")

@@ -124,8 +124,11 @@ class Project(Node):
             )
             return connection(Page(items=(), offset=0, has_next=False, total=0), Patch.of)
         flt = (filter or PatchFilterInput()).to_filter(project=self._r.id)
+        presence = selects(info, "checkState")
+        if presence:  # its presence read may go out with the list's
+            info.context.expect_check_presence(self._r.backend, flt)
         page = await src.list_patches(flt, page_request(first, after))
-        if selects(info, "checkState"):
+        if presence:
             await info.context.prefetch_check_presence(page.items)
         return connection(page, Patch.of)
 

@@ -14,6 +14,13 @@ only the events since ``until`` less ``CHECK_EVENT_SLACK`` — normally one smal
 instead of the whole window again. Every such request still reads upstream, so no answer is
 staler than a full read's; only patches all known to have checks skip the read.
 
+The read goes out with the list (``expect``, called by the schema before it reads a list
+whose ``checkState`` is asked): a list whose last presence read was "the events since the
+covered end" issues that read at once, alongside the list read, so the list answers in one
+round trip instead of two. It is used only when it is exactly the read the listed patches
+need (same project filter, same ``since``); otherwise it finishes unheeded and the needed
+read is made as before. A list that needed no read issues none the next time.
+
 This is not a memo of one answer (``adapters/stamps.py``): nothing here is a record or is
 handed out, and its own bounds are ``ids`` patch ids and ``filters`` project filters. Dropping
 an id raises ``floor`` past the date that proved it, so coverage never vouches for a patch
@@ -24,8 +31,9 @@ anonymously and alike for every user, so what one caller's read proved holds for
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,6 +54,13 @@ CHECK_EVENT_PAGES = 3  # then the patches older than the events read are asked o
 _TICK = timedelta(microseconds=1)
 
 
+class _Unread:
+    """The type of ``UNREAD``."""
+
+
+UNREAD = _Unread()  # a list whose patches needed no events read
+
+
 @dataclass(frozen=True, slots=True)
 class Covered:
     """Every ``check-created`` event dated in ``[since, until]`` has been seen."""
@@ -63,6 +78,8 @@ class Presence:
         self._checked: OrderedDict[str, datetime] = OrderedDict()  # id → bound (see ``_add``)
         self._covered: OrderedDict[str | None, Covered] = OrderedDict()  # project filter →
         self.floor: datetime | None = None  # coverage starts no earlier (forgotten ids)
+        # list filter → the project filter its last events read used (``expect``)
+        self._read_for: OrderedDict[Hashable, str | None] = OrderedDict()
 
     def checked(self, patch_id: str) -> bool:
         """Whether ``patch_id`` is known to have a check."""
@@ -118,10 +135,69 @@ class Presence:
         if covered is not None:
             self._cover(key, covered)
 
+    def read_for(self, listed: Hashable, key: str | _Unread | None) -> None:
+        """Remember which project filter a list's events read used (``UNREAD``: it needed
+        none), so that the next read of that list can be issued with the list (``expect``)."""
+        self._read_for.pop(listed, None)
+        if isinstance(key, _Unread):
+            return
+        self._read_for[listed] = key
+        while len(self._read_for) > self.filters:
+            self._read_for.popitem(last=False)
+
+    def last_read(self, listed: Hashable) -> str | _Unread | None:
+        """The project filter of ``listed``'s last events read (``UNREAD``: none known)."""
+        return self._read_for.get(listed, UNREAD)
+
     def found(self, patches: Sequence[Patch]) -> None:
         """Record patches found to have a check one by one (outside coverage)."""
         for p in patches:
             self._add(p.id, p.date - CHECK_EVENT_SLACK)
+
+
+@dataclass(frozen=True, slots=True)
+class Ahead:
+    """An events read issued together with the list read it is expected to serve."""
+
+    listed: Hashable  # the list's filter
+    key: str | None = None  # the project filter of the read (when one was issued)
+    since: datetime | None = None
+    read: asyncio.Future[tuple[list[dict[str, Any]], bool]] | None = None
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()
+
+
+def expect(client: PatchworkClient, backend: str, state: Presence, listed: Hashable) -> Ahead:
+    """For a list about to be read (``listed``: its filter) whose last read needed the
+    events since the end of a covered interval: issue that read now, alongside the list's,
+    instead of one round trip after it. ``patches_with_checks`` uses it when its patches
+    ask for exactly that read, and reads on its own otherwise."""
+    key = state.last_read(listed)
+    if isinstance(key, _Unread):
+        return Ahead(listed)
+    base = state.coverage(key)
+    if base is None:
+        return Ahead(listed)
+    since = base.until - CHECK_EVENT_SLACK
+    read = asyncio.ensure_future(
+        client.first_items("events/", _event_params(backend, key, since), CHECK_EVENT_PAGES)
+    )
+    # a read not needed after all finishes unheeded (no torn connection, no unseen error)
+    read.add_done_callback(_retrieved)
+    return Ahead(listed, key, since, read)
+
+
+def _event_params(backend: str, key: str | None, since: datetime) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "category": "check-created",
+        "since": format_server_date(since, backend),
+    }
+    if key is not None:
+        params["project"] = key
+    return params
 
 
 async def patches_with_checks(
@@ -130,14 +206,18 @@ async def patches_with_checks(
     state: Presence,
     patches: Sequence[Patch],
     has_a_check: Callable[[str], Awaitable[bool]],
+    ahead: Ahead | None = None,
 ) -> list[bool]:
     """Which of ``patches`` have checks: ONE read of the ``check-created`` events, pushed
     down to the project when they share one — since the coverage's end when it holds the
     patches of unknown presence, else since the oldest of them (both less the slack). The
     read stops after ``CHECK_EVENT_PAGES`` pages (newest first): a patch older than the
-    oldest event read is then asked about alone (its checks list, one item)."""
+    oldest event read is then asked about alone (its checks list, one item). ``ahead``: the
+    read ``expect`` issued with the list, used when it is the one needed."""
     unknown = [p for p in patches if not state.checked(p.id)]
     if not unknown:  # checks cannot be deleted: nothing to read
+        if ahead is not None:
+            state.read_for(ahead.listed, UNREAD)
         return [True] * len(patches)
     projects = {p.project.id if p.project else None for p in unknown}
     key = projects.pop() if len(projects) == 1 else None
@@ -146,14 +226,10 @@ async def patches_with_checks(
     if base is not None and base.since > oldest:
         base = None
     since = oldest if base is None else base.until - CHECK_EVENT_SLACK
-    params: dict[str, Any] = {
-        "category": "check-created",
-        "since": format_server_date(since, backend),
-    }
-    if key is not None:
-        params["project"] = key
+    if ahead is not None:
+        state.read_for(ahead.listed, key)
     try:
-        items, complete = await client.first_items("events/", params, CHECK_EVENT_PAGES)
+        items, complete = await _events_since(client, backend, key, since, ahead)
     except NotFound:  # no event log on this server: keep its own word ("pending")
         return [True] * len(patches)
     marks = [mapping.check_event_mark(backend, d) for d in items]
@@ -168,6 +244,21 @@ async def patches_with_checks(
         state.found(yes)
         checked.update(p.id for p in yes)
     return [p.id in checked for p in patches]
+
+
+async def _events_since(
+    client: PatchworkClient,
+    backend: str,
+    key: str | None,
+    since: datetime,
+    ahead: Ahead | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The ``check-created`` events since ``since`` (for project ``key``): the read issued
+    ahead when it is exactly that one, else a read of its own."""
+    if ahead is not None and ahead.read is not None and (ahead.key, ahead.since) == (key, since):
+        return await ahead.read
+    params = _event_params(backend, key, since)
+    return await client.first_items("events/", params, CHECK_EVENT_PAGES)
 
 
 def _inside(state: Presence, key: str | None, patch: Patch) -> bool:

@@ -420,13 +420,20 @@ class PatchworkSource(PooledSource, PatchworkActions):
             raise BadPayload(self.name, "null user in a list")
         return found
 
-    async def patches_with_checks(self, patches: Sequence[Patch]) -> list[bool]:
+    async def patches_with_checks(
+        self, patches: Sequence[Patch], ahead: object | None = None
+    ) -> list[bool]:
         """Which patches have checks: one read of the ``check-created`` events, only those
         since the covered part of the log when earlier reads cover these patches
-        (``presence.py``)."""
+        (``presence.py``), issued with the list when ``ahead`` did."""
+        issued = ahead if isinstance(ahead, presence.Ahead) else None
         return await presence.patches_with_checks(
-            self.client, self.name, self.presence, patches, self._has_a_check
+            self.client, self.name, self.presence, patches, self._has_a_check, issued
         )
+
+    def expect_checks(self, flt: PatchFilter) -> object:
+        """The events read a list of ``flt`` needed last time, issued now (``presence.py``)."""
+        return presence.expect(self.client, self.name, self.presence, flt)
 
     async def _has_a_check(self, patch_id: str) -> bool:
         rel = f"patches/{_check_id(patch_id, self.name)}/checks/"
