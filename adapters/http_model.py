@@ -7,6 +7,8 @@ import base64
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -108,14 +110,24 @@ class Response:
         """The body decoded as UTF-8 (undecodable bytes replaced)."""
         return self.body.decode("utf-8", "replace")
 
-    def links(self) -> dict[str, str]:
-        """The RFC 5988 ``Link`` header as ``{rel: absolute URL}``; ``{}`` without one."""
+    def links(self) -> Mapping[str, str]:
+        """The RFC 5988 ``Link`` header as ``{rel: absolute URL}`` (read-only); empty without
+        one."""
         if isinstance(self.headers, CIMultiDictProxy | CIMultiDict):
             values: list[str] = list(self.headers.getall("Link", []))
         else:
             value = self.headers.get("Link")
             values = [value] if value else []
-        return parse_link_header(", ".join(values), self.url)
+        return _parsed_links(", ".join(values), self.url) if values else _NO_LINKS
+
+
+_NO_LINKS: Mapping[str, str] = MappingProxyType({})
+
+
+@lru_cache(maxsize=512)
+def _parsed_links(value: str, base: str) -> Mapping[str, str]:
+    # a list's pages answer the same Link header on every read (a pure function of text)
+    return MappingProxyType(parse_link_header(value, base))
 
 
 _LINK = re.compile(r'<([^>]*)>\s*((?:;(?:[^;,"]|"[^"]*")*)*)')

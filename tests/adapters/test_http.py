@@ -226,6 +226,11 @@ async def test_link_header_parsed(make_client: MakeClient, upstream: Upstream) -
     }
     nxt = await client.get(resp.links()["next"])
     assert nxt.status == 200
+    # a page's answers repeat their Link header: parsed once, shared, so read-only
+    again = await client.get("json")
+    assert again.links() is resp.links()
+    with pytest.raises(TypeError):
+        resp.links()["next"] = "elsewhere"  # type: ignore[index]
 
 
 def test_link_header_parser_edge_cases() -> None:
