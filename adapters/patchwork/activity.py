@@ -85,14 +85,17 @@ async def read_activity(src: PatchworkSource, since: datetime, project: str | No
     except NotFound:  # a server without an event log: mail dates, the server's check words
         return Activity(known=False)
     for d in items:
-        event = mapping.event(src.name, d)
-        if event.patch_id is None or event.category not in ACTIVITY:
+        mark = mapping.activity_mark(src.name, d, ACTIVITY)
+        if mark is None:
             continue
-        if event.category == "check-created":
-            found.checked.add(event.patch_id)
-        known = found.latest.get(event.patch_id)
-        if known is None or event.date > known:
-            found.latest[event.patch_id] = event.date
+        category, patch_id, date = mark
+        if patch_id is None:
+            continue
+        if category == "check-created":
+            found.checked.add(patch_id)
+        known = found.latest.get(patch_id)
+        if known is None or date > known:
+            found.latest[patch_id] = date
     return found
 
 
