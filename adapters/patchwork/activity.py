@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import ChangeFilter, PatchFilter
@@ -81,22 +82,26 @@ async def read_activity(src: PatchworkSource, since: datetime, project: str | No
         params["project"] = project
     found = Activity()
     try:
-        items = await src.client.all_items("events/", params)
+        pages = await src.client.all_mapped(
+            "events/", params, ("activity", src.name), partial(_marks, src.name)
+        )
     except NotFound:  # a server without an event log: mail dates, the server's check words
         return Activity(known=False)
-    for d in items:
-        mark = mapping.activity_mark(src.name, d, ACTIVITY)
-        if mark is None:
-            continue
-        category, patch_id, date = mark
-        if patch_id is None:
-            continue
-        if category == "check-created":
-            found.checked.add(patch_id)
-        known = found.latest.get(patch_id)
-        if known is None or date > known:
-            found.latest[patch_id] = date
+    for page in pages:
+        for category, patch_id, date in page:
+            if category == "check-created":
+                found.checked.add(patch_id)
+            known = found.latest.get(patch_id)
+            if known is None or date > known:
+                found.latest[patch_id] = date
     return found
+
+
+def _marks(backend: str, items: list[Any]) -> tuple[tuple[str, str, datetime], ...]:
+    """One page of events as the activity marks of those with a patch (kept per page by
+    the client while the page comes back unchanged)."""
+    marks = (mapping.activity_mark(backend, d, ACTIVITY) for d in items)
+    return tuple((m[0], m[1], m[2]) for m in marks if m is not None and m[1] is not None)
 
 
 async def _read_list(

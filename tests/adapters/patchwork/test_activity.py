@@ -6,7 +6,7 @@ checks is no check state. Property-based, over random mail dates, events and pag
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,11 +48,13 @@ class _Client:
         self.events = events
         self.reads = 0
 
-    async def all_items(self, rel: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def all_mapped(
+        self, rel: str, params: dict[str, Any], kind: Any, parse: Callable[[list[Any]], Any]
+    ) -> list[Any]:
         assert rel == "events/"
         self.reads += 1
         since = parse_date(params["since"], "pw")
-        return [e for e in self.events if parse_date(e["date"], "pw") >= since]
+        return [parse([e for e in self.events if parse_date(e["date"], "pw") >= since])]
 
 
 class FakePatchwork:
@@ -215,10 +217,10 @@ def test_a_filtered_list_read_whole_reads_no_other_patch() -> None:
 def test_a_server_without_an_event_log_is_listed_by_mail_date() -> None:
     pw, _ = _fleet([0, 10, 20], [(0, 50, False)], 10)
 
-    async def no_log(rel: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def no_log(rel: str, params: dict[str, Any], kind: Any, parse: Any) -> list[Any]:
         raise NotFound("pw", "no events here")
 
-    pw.client.all_items = no_log  # type: ignore[method-assign]
+    pw.client.all_mapped = no_log  # type: ignore[method-assign]
     page = asyncio.run(pw.list_changes(ChangeFilter(), PageRequest(0, 10), True))
     assert [r.id for r in page.items] == ["2", "1", "0"]
     assert all(r.check_state is CheckState.PENDING for r in page.items)  # type: ignore[attr-defined]
