@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -20,6 +19,7 @@ from adapters.errors import BadRequest, Conflict, Forbidden, NotFound, UpstreamE
 from adapters.http import Credentials
 from adapters.model import ChangeState, PageRequest
 from tests.adapters.abf.conftest import Abf, make_source
+from tests.conftest import count_calls
 
 ALL = PageRequest(0, 100)
 
@@ -228,14 +228,7 @@ async def test_client_second_identical_get_is_a_304(abf: Abf) -> None:
 async def test_a_304_gives_back_the_record_mapped_from_the_cached_copy(
     abf: Abf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mapped = [0]
-    real = mapping.pull_request
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        mapped[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(mapping, "pull_request", counting)
+    mapped = count_calls(monkeypatch, mapping, "pull_request")
     [first] = await abf.source.get_pull_requests(["666/11"])
     [second] = await abf.source.get_pull_requests(["666/11"])
     assert first is second and mapped[0] == 1  # 304: the same body, not mapped again

@@ -17,6 +17,7 @@ from adapters.gerrit.source import GerritSource
 from adapters.model import PageRequest
 from adapters.registry import BackendSpec, build_source
 from tests.adapters.gerrit.conftest import ADMIN, gerrit
+from tests.conftest import count_calls
 
 QUERY = "status:open"
 
@@ -24,15 +25,7 @@ QUERY = "status:open"
 @pytest.fixture
 def mapped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many query answers the Gerrit mapping has mapped."""
-    count = [0]
-    real = mapping.changes
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        count[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(mapping, "changes", counting)
-    return count
+    return count_calls(monkeypatch, mapping, "changes")
 
 
 async def _ids(src: GerritSource) -> tuple[Any, ...]:

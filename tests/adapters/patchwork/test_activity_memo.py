@@ -9,14 +9,13 @@ and keeps, later repeats reuse. Every read still goes upstream, so a new event s
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from adapters.model import CheckState, NewCheck
 from adapters.patchwork import activity, mapping
 from adapters.patchwork.source import PatchworkSource
-from tests.conftest import Gateway
+from tests.conftest import Gateway, count_calls
 
 SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -24,15 +23,7 @@ SINCE = datetime(2000, 1, 1, tzinfo=UTC)
 @pytest.fixture
 def marked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many events have been reduced to activity marks."""
-    count = [0]
-    real = mapping.activity_mark
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        count[0] += 1
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(mapping, "activity_mark", counting)
-    return count
+    return count_calls(monkeypatch, mapping, "activity_mark")
 
 
 async def test_unchanged_event_pages_are_marked_once(gateway: Gateway, marked: list[int]) -> None:
