@@ -26,14 +26,16 @@ answers the events read with 404 (no event log) is listed by mail date, its word
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import ChangeFilter, PatchFilter
 from adapters.errors import NotFound
+from adapters.fastrecord import builder
 from adapters.model import CheckState, Page, PageRequest, Patch, TrackedPatch
 from adapters.patchwork import mapping
 from adapters.patchwork_common import format_server_date
@@ -55,6 +57,9 @@ ACTIVITY = frozenset(
 # much before the boundary, so a check made right after such a mail is still seen.
 SLACK = timedelta(hours=1)
 _PATCH_FIELDS = tuple(f.name for f in fields(Patch))
+_patch_values = attrgetter(*_PATCH_FIELDS)
+_CHECK_STATE = _PATCH_FIELDS.index("check_state")
+_tracked: Callable[..., TrackedPatch] = builder(TrackedPatch)  # fastrecord: no frozen __init__
 
 
 @dataclass
@@ -67,12 +72,12 @@ class Activity:
 
     def of(self, patch: Patch) -> TrackedPatch:
         """``patch`` as a change: ``updated`` its activity, no-checks ``pending`` → None."""
-        values: dict[str, Any] = {name: getattr(patch, name) for name in _PATCH_FIELDS}
+        values = _patch_values(patch)  # in declaration order: the builder's positions
         if self.known and patch.check_state is CheckState.PENDING and patch.id not in self.checked:
-            values["check_state"] = None
+            values = (*values[:_CHECK_STATE], None, *values[_CHECK_STATE + 1 :])
         latest = self.latest.get(patch.id)
         updated = latest if latest is not None and latest > patch.date else patch.date
-        return TrackedPatch(**values, updated=updated)
+        return _tracked(*values, updated)
 
 
 async def read_activity(src: PatchworkSource, since: datetime, project: str | None) -> Activity:
