@@ -96,7 +96,6 @@ def guarded(backend: str, what: str, build: Callable[[], T]) -> T:
 
 def parse_timestamp(value: str) -> datetime:
     """A Gerrit timestamp (UTC) as an aware datetime; ``ValueError`` for any other shape."""
-    # an answer repeats its dates (votes made at an update): each text is parsed once
     return _timestamp_once(value) if type(value) is str else _timestamp(value)
 
 
@@ -111,7 +110,7 @@ def _timestamp(value: str) -> datetime:
     )
 
 
-_timestamp_once = functools.lru_cache(maxsize=16384)(_timestamp)
+_timestamp_once = functools.lru_cache(maxsize=16384)(_timestamp)  # an answer repeats dates
 
 
 def format_timestamp(value: datetime) -> str:
@@ -260,18 +259,10 @@ def _values(d: Mapping[str, Any]) -> dict[int, str]:
 
 
 def _allowed(permitted: Iterable[Any]) -> tuple[int, ...]:
-    return tuple(sorted(v for v in (vote_value(p) for p in permitted) if v is not None))
+    return tuple(sorted(v for v in map(vote_value, permitted) if v is not None))
 
 
-_allowed_once = functools.lru_cache(maxsize=256)(_allowed)
-
-
-def _permitted(permitted: Iterable[Any]) -> tuple[int, ...]:
-    """A label's permitted values as sorted ints: every change of an answer repeats the
-    same few lists, so a list of strings is converted once (anything else as it comes)."""
-    if type(permitted) is list and all(type(p) is str for p in permitted):
-        return _allowed_once(tuple(permitted))
-    return _allowed(permitted)
+_allowed_once = functools.lru_cache(maxsize=256)(_allowed)  # an answer repeats its lists
 
 
 def _label(backend: str, name: str, d: Mapping[str, Any], permitted: Iterable[Any]) -> Label:
@@ -284,7 +275,8 @@ def _label(backend: str, name: str, d: Mapping[str, Any], permitted: Iterable[An
         )
         for a in d.get("all") or ()
     )
-    allowed = _permitted(permitted)
+    texts = type(permitted) is list and all(type(p) is str for p in permitted)
+    allowed = _allowed_once(tuple(permitted)) if texts else _allowed(permitted)
     return _Label(
         name=name,
         optional=bool(d.get("optional", False)),
