@@ -99,3 +99,17 @@ async def big_gateway() -> AsyncIterator[Gateway]:
     """The gateway over the recorded data plus 100 generated patches."""
     async for gw in _gateway(PatchworkData.generated(100)):
         yield gw
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
+    """``owner.name`` wrapped to count its calls (for the rest of the test): a one-item
+    list, read by reference."""
+    count = [0]
+    real = getattr(owner, name)
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counting)
+    return count

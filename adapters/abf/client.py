@@ -8,7 +8,8 @@
   error, response and log line like any other credential.
 - **Conditional GETs**: ABF answers every 2xx with an ``ETag`` and a matching
   ``If-None-Match`` with ``304 Not Modified``. The client keeps a small LRU cache of
-  (ETag, decoded body) per URL for its backend and revalidates instead of re-downloading;
+  (ETag, decoded body) per URL for its backend and revalidates instead of re-downloading,
+  with what was mapped from that body (``get_mapped``: not mapped again while it holds);
   ``not_modified`` counts the 304s. An answer without an ``ETag`` is used but not cached.
 - **Windows**: lists are ``{"<things>": […], "url": …}`` pages by ``page``/``per_page``
   (default 20, at most 100) with no total; ``window(offset, count)`` reads one item beyond
@@ -21,9 +22,9 @@ from __future__ import annotations
 
 import base64
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from adapters.errors import BadPayload, NotFound
@@ -34,6 +35,7 @@ from adapters.passthrough import ANSWERED, Forward
 API = "/api/v1"
 MAX_PER_PAGE = 100  # rosa-build's paginate_params cap
 CACHE_SIZE = 512
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,21 @@ class Window:
     items: list[dict[str, Any]]
     has_next: bool
     total: int | None
+
+
+_NONE: Any = object()
+
+
+class _Entry:
+    """One answer: its ETag (``""``: none, not cached), its decoded body, and what was
+    mapped from that body (by kind), kept while the server answers 304 for it."""
+
+    __slots__ = ("body", "etag", "mapped")
+
+    def __init__(self, etag: str, body: Any) -> None:
+        self.etag = etag
+        self.body = body
+        self.mapped: dict[Hashable, Any] = {}
 
 
 def _basic(user: str, password: str) -> str:
@@ -57,7 +74,7 @@ class AbfClient:
         creds = http.config.credentials
         # ABF reads a token as the basic-auth login; the shared client would send "Token …".
         self._auth = {"Authorization": _basic(creds.token, "")} if creds.token else {}
-        self._cache: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._cache: OrderedDict[str, _Entry] = OrderedDict()
         self._cache_size = max(0, cache_size)
         self._group_spelling: str | None = None
         self.not_modified = 0
@@ -74,29 +91,44 @@ class AbfClient:
 
     async def get(self, rel: str, params: Params | None = None) -> Any:
         """GET one resource as decoded JSON, revalidating a cached copy by its ETag."""
+        return (await self._entry(rel, params)).body
+
+    async def get_mapped(
+        self, rel: str, kind: Hashable, parse: Callable[[Any], T], params: Params | None = None
+    ) -> T:
+        """GET one resource mapped by ``parse`` (``kind`` names what it makes, a pure function
+        of the body): while the server answers 304 for the cached copy, what ``parse`` made
+        of it is given back instead of mapping the same body again. Records are immutable,
+        so sharing one between requests is safe."""
+        entry = await self._entry(rel, params)
+        known = entry.mapped.get(kind, _NONE)
+        if known is _NONE:
+            known = entry.mapped[kind] = parse(entry.body)
+        return cast(T, known)
+
+    async def _entry(self, rel: str, params: Params | None) -> _Entry:
         path = self.path(rel)
         key = path + ("?" + urlencode(sorted(_flat(params))) if params else "")
         cached = self._cache.get(key)
         headers = dict(self._auth)
         if cached is not None:
-            headers["If-None-Match"] = cached[0]
+            headers["If-None-Match"] = cached.etag
         resp = await self.http.get(path, params, headers, allow_status=(304,))
         if resp.status == 304:
             if cached is None:
                 raise BadPayload(self.backend, "304 without a cached copy", status=304)
             self.not_modified += 1
             self._cache.move_to_end(key)
-            return cached[1]
-        body = resp.json()
-        etag = resp.headers.get("ETag")
-        if etag and self._cache_size:
-            self._cache[key] = (etag, body)
+            return cached
+        entry = _Entry(resp.headers.get("ETag") or "", resp.json())
+        if entry.etag and self._cache_size:
+            self._cache[key] = entry
             self._cache.move_to_end(key)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         else:
             self._cache.pop(key, None)
-        return body
+        return entry
 
     async def window(
         self, rel: str, key: str, params: Mapping[str, str | int], offset: int, count: int

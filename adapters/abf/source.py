@@ -201,7 +201,13 @@ class AbfSource(PooledSource, AbfActions):
 
     async def _get_pull(self, pr_id: str) -> PullRequest:
         project, number = self._pr_key(pr_id)
-        d = await self.client.get(f"projects/{project}/pull_requests/{number}")
+        return await self.client.get_mapped(
+            f"projects/{project}/pull_requests/{number}",
+            ("pull_request", self.name, self.web_base),
+            self._pull_request,
+        )
+
+    def _pull_request(self, d: Any) -> PullRequest:
         return mapping.pull_request(self.name, d, self.web_base)
 
     async def get_pull_requests(self, ids: Sequence[str]) -> list[PullRequest | None]:

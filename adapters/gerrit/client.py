@@ -22,9 +22,9 @@ import asyncio
 import hashlib
 import os
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
 from yarl import URL
@@ -35,8 +35,13 @@ from adapters.http import HttpClient, Params, Response
 from adapters.http import _with_params as with_params  # the exact query HttpClient sends
 from adapters.passthrough import Forward
 from adapters.paths import seg
+from adapters.stamps import StampMemo
 
 __all__ = ["GerritClient", "change_path", "file_path", "revision_path"]
+
+T = TypeVar("T")
+MAPPED_ENTRIES = 32  # query answers' records kept by stamp, per client …
+MAPPED_BYTES = 16 * 1024 * 1024  # … and at most this many bytes of their answers
 
 
 def change_path(change: str) -> str:
@@ -151,6 +156,10 @@ class GerritClient:
         self._probed = False
         self._probe_lock = asyncio.Lock()
         self._capabilities: Any = None
+        # Query answers' records by (stamp, route), each with its answer's size.
+        self._mapped: StampMemo[tuple[tuple[Any, ...], int]] = StampMemo(
+            lambda kept: kept[1], entries=MAPPED_ENTRIES, budget=MAPPED_BYTES
+        )
 
     @property
     def backend(self) -> str:
@@ -325,18 +334,56 @@ class GerritClient:
         before_sortkey: str | None = None,
     ) -> Any:
         """``GET /changes/?q=…`` — one list, or a list of lists for several queries."""
-        params: dict[str, str | int | Sequence[str | int]] = {"q": list(queries)}
-        if limit is not None:
-            params["n"] = limit
-        if options:
-            params["o"] = list(options)
-        if start:
-            params["S"] = start
-        if after_sortkey:
-            params["N"] = after_sortkey
-        if before_sortkey:
-            params["P"] = before_sortkey
+        params = _query_params(queries, limit, options, start, after_sortkey, before_sortkey)
         return await self.get_json("/changes/", params)
+
+    async def query_mapped(
+        self,
+        query: str,
+        kind: Hashable,
+        parse: Callable[[Any], tuple[T, ...]],
+        *,
+        limit: int,
+        options: Sequence[str],
+        start: int | None = None,
+        after_sortkey: str | None = None,
+    ) -> tuple[T, ...]:
+        """One query's answer mapped by ``parse`` (``kind`` names what it makes, a pure
+        function of the answer): an answer byte-identical to an earlier one of this client
+        (same stamp, ``adapters.stamps``) gives back what ``parse`` made of it then, without
+        decoding or mapping it again. The records are immutable and the tuple is shared:
+        never modify it."""
+        params = _query_params([query], limit, options, start, after_sortkey, None)
+        resp = await self.get("/changes/", params)
+        route = ("changes", kind)  # a stamp names one URL's answer: the query is in it
+        known = self._mapped.get(resp.cache_stamp, route)
+        if known is not None:
+            return cast("tuple[T, ...]", known[0])
+        mapped = parse(self.decode(resp))
+        self._mapped.put(resp.cache_stamp, route, (mapped, len(resp.body)))
+        return mapped
+
+
+def _query_params(
+    queries: Sequence[str],
+    limit: int | None,
+    options: Sequence[str],
+    start: int | None,
+    after_sortkey: str | None,
+    before_sortkey: str | None,
+) -> dict[str, str | int | Sequence[str | int]]:
+    params: dict[str, str | int | Sequence[str | int]] = {"q": list(queries)}
+    if limit is not None:
+        params["n"] = limit
+    if options:
+        params["o"] = list(options)
+    if start:
+        params["S"] = start
+    if after_sortkey:
+        params["N"] = after_sortkey
+    if before_sortkey:
+        params["P"] = before_sortkey
+    return params
 
 
 def _with_query(url: str, params: Params | None) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import io
 import re
 import zipfile
@@ -69,6 +70,7 @@ _Message = builder(Message)
 _GerritChange = builder(GerritChange)
 _InlineComment = builder(InlineComment)
 _CommentRange = builder(CommentRange)
+_Fetch = builder(Fetch)
 
 
 T = TypeVar("T")
@@ -94,6 +96,10 @@ def guarded(backend: str, what: str, build: Callable[[], T]) -> T:
 
 def parse_timestamp(value: str) -> datetime:
     """A Gerrit timestamp (UTC) as an aware datetime; ``ValueError`` for any other shape."""
+    return _timestamp_once(value) if type(value) is str else _timestamp(value)
+
+
+def _timestamp(value: str) -> datetime:
     match = _TIMESTAMP.match(value)
     if match is None:
         raise ValueError(f"not a Gerrit timestamp: {value[:40]!r}")
@@ -102,6 +108,9 @@ def parse_timestamp(value: str) -> datetime:
     return datetime(
         int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tzinfo=UTC
     )
+
+
+_timestamp_once = functools.lru_cache(maxsize=16384)(_timestamp)  # an answer repeats dates
 
 
 def format_timestamp(value: datetime) -> str:
@@ -220,7 +229,7 @@ def reviewed_files(backend: str, d: Any) -> list[str]:
 
 def _fetch(d: Mapping[str, Any]) -> tuple[Fetch, ...]:
     return tuple(
-        Fetch(protocol=proto, url=f["url"], ref=f["ref"], commands=dict(f.get("commands") or {}))
+        _Fetch(protocol=proto, url=f["url"], ref=f["ref"], commands=dict(f.get("commands") or {}))
         for proto, f in sorted(d.items())
     )
 
@@ -249,6 +258,13 @@ def _values(d: Mapping[str, Any]) -> dict[int, str]:
     return {int(k.strip()): v for k, v in d.items()}
 
 
+def _allowed(permitted: Iterable[Any]) -> tuple[int, ...]:
+    return tuple(sorted(v for v in map(vote_value, permitted) if v is not None))
+
+
+_allowed_once = functools.lru_cache(maxsize=256)(_allowed)  # an answer repeats its lists
+
+
 def _label(backend: str, name: str, d: Mapping[str, Any], permitted: Iterable[Any]) -> Label:
     votes = tuple(
         _Vote(
@@ -259,7 +275,8 @@ def _label(backend: str, name: str, d: Mapping[str, Any], permitted: Iterable[An
         )
         for a in d.get("all") or ()
     )
-    allowed = tuple(sorted(v for v in (vote_value(p) for p in permitted) if v is not None))
+    texts = type(permitted) is list and all(type(p) is str for p in permitted)
+    allowed = _allowed_once(tuple(permitted)) if texts else _allowed(permitted)
     return _Label(
         name=name,
         optional=bool(d.get("optional", False)),

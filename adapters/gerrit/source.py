@@ -193,6 +193,9 @@ class GerritSource(PooledSource, GerritWrites, GerritActions):
         while len(self._sortkeys) > _SORTKEY_MEMORY:
             self._sortkeys.popitem(last=False)
 
+    def _changes(self, d: Any) -> tuple[GerritChange, ...]:
+        return tuple(mapping.changes(self.name, d, self.url))
+
     async def _fetch(
         self,
         query: str,
@@ -202,10 +205,17 @@ class GerritSource(PooledSource, GerritWrites, GerritActions):
         start: int = 0,
         after: str | None = None,
     ) -> list[GerritChange]:
-        d = await self.client.query(
-            [query], limit=limit, options=options, start=start or None, after_sortkey=after
+        found = list(
+            await self.client.query_mapped(
+                query,
+                ("changes", self.name, self.url),
+                self._changes,
+                limit=limit,
+                options=options,
+                start=start or None,
+                after_sortkey=after,
+            )
         )
-        found = mapping.changes(self.name, d, self.url)
         if found and self.legacy_paging is None:
             self.legacy_paging = any(c.sortkey for c in found)
         return found

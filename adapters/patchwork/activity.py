@@ -26,13 +26,16 @@ answers the events read with 404 (no event log) is listed by mail date, its word
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
+from functools import partial
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from adapters.base import ChangeFilter, PatchFilter
 from adapters.errors import NotFound
+from adapters.fastrecord import builder
 from adapters.model import CheckState, Page, PageRequest, Patch, TrackedPatch
 from adapters.patchwork import mapping
 from adapters.patchwork_common import format_server_date
@@ -54,6 +57,9 @@ ACTIVITY = frozenset(
 # much before the boundary, so a check made right after such a mail is still seen.
 SLACK = timedelta(hours=1)
 _PATCH_FIELDS = tuple(f.name for f in fields(Patch))
+_patch_values = attrgetter(*_PATCH_FIELDS)
+_CHECK_STATE = _PATCH_FIELDS.index("check_state")
+_tracked: Callable[..., TrackedPatch] = builder(TrackedPatch)  # fastrecord: no frozen __init__
 
 
 @dataclass
@@ -66,12 +72,12 @@ class Activity:
 
     def of(self, patch: Patch) -> TrackedPatch:
         """``patch`` as a change: ``updated`` its activity, no-checks ``pending`` → None."""
-        values: dict[str, Any] = {name: getattr(patch, name) for name in _PATCH_FIELDS}
+        values = _patch_values(patch)  # in declaration order: the builder's positions
         if self.known and patch.check_state is CheckState.PENDING and patch.id not in self.checked:
-            values["check_state"] = None
+            values = (*values[:_CHECK_STATE], None, *values[_CHECK_STATE + 1 :])
         latest = self.latest.get(patch.id)
         updated = latest if latest is not None and latest > patch.date else patch.date
-        return TrackedPatch(**values, updated=updated)
+        return _tracked(*values, updated)
 
 
 async def read_activity(src: PatchworkSource, since: datetime, project: str | None) -> Activity:
@@ -81,19 +87,26 @@ async def read_activity(src: PatchworkSource, since: datetime, project: str | No
         params["project"] = project
     found = Activity()
     try:
-        items = await src.client.all_items("events/", params)
+        pages = await src.client.all_mapped(
+            "events/", params, ("activity", src.name), partial(_marks, src.name)
+        )
     except NotFound:  # a server without an event log: mail dates, the server's check words
         return Activity(known=False)
-    for d in items:
-        event = mapping.event(src.name, d)
-        if event.patch_id is None or event.category not in ACTIVITY:
-            continue
-        if event.category == "check-created":
-            found.checked.add(event.patch_id)
-        known = found.latest.get(event.patch_id)
-        if known is None or event.date > known:
-            found.latest[event.patch_id] = event.date
+    for page in pages:
+        for category, patch_id, date in page:
+            if category == "check-created":
+                found.checked.add(patch_id)
+            known = found.latest.get(patch_id)
+            if known is None or date > known:
+                found.latest[patch_id] = date
     return found
+
+
+def _marks(backend: str, items: list[Any]) -> tuple[tuple[str, str, datetime], ...]:
+    """One page of events as the activity marks of those with a patch (kept per page by
+    the client while the page comes back unchanged)."""
+    marks = (mapping.activity_mark(backend, d, ACTIVITY) for d in items)
+    return tuple((m[0], m[1], m[2]) for m in marks if m is not None and m[1] is not None)
 
 
 async def _read_list(

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -194,6 +194,30 @@ class PatchworkClient:
             items.extend(_as_list(resp, self.backend))
             read += 1
         return items, True
+
+    async def all_mapped(
+        self, rel: str, params: Params | None, kind: Hashable, parse: Callable[[list[Any]], T]
+    ) -> list[T]:
+        """Every page of a (short) list, each page's items mapped by ``parse`` (``kind``
+        names what it makes, a pure function of one page). A page byte-identical to an
+        earlier answer (same stamp, ``adapters.stamps``) gives back what ``parse`` made of
+        it then, without decoding or mapping it again: never modify what it gives."""
+        query = {**(params or {}), "per_page": self.page_cap}
+        resp = await self.http.get(await self.path(rel), query)
+        pages = [self._mapped_page(resp, (rel, kind), parse)]
+        while (nxt := resp.links().get("next")) is not None:
+            resp = await self.http.get(nxt)
+            pages.append(self._mapped_page(resp, (rel, kind), parse))
+        return pages
+
+    def _mapped_page(self, resp: Response, key: Hashable, parse: Callable[[list[Any]], T]) -> T:
+        known = self._records.get(resp.cache_stamp, key)
+        if known is not None:
+            value: T = known[0]
+            return value
+        value = parse(_as_list(resp, self.backend))
+        self._records.put(resp.cache_stamp, key, (value, len(resp.body)))
+        return value
 
     async def send(self, method: str, rel: str, body: Mapping[str, Any]) -> Any:
         """A write (PATCH/POST) with a JSON body; never retried. Returns the JSON answer."""

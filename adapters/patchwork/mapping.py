@@ -8,7 +8,7 @@ required key, a wrong type — raises ``BadPayload`` naming the backend, never a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -445,6 +445,26 @@ def new_check_body(new: NewCheck) -> dict[str, Any]:
     if new.description is not None:
         body["description"] = new.description
     return body
+
+
+def activity_mark(
+    backend: str, d: Mapping[str, Any], categories: Collection[str]
+) -> tuple[str, str | None, datetime] | None:
+    """An event as what patch activity needs: its category, its patch's id and its date —
+    ``None`` when its category is not among ``categories`` (nothing more of it is read).
+    ``event`` maps the embedded project, actor, delegates and objects too, which an activity
+    read of hundreds of events, most of them creations, would build for nothing; what this
+    reads fails as ``event`` fails on it."""
+
+    def parse() -> tuple[str, str | None, datetime] | None:
+        payload = d.get("payload") or {}  # read in ``event``'s order: the same first failure
+        category = d["category"]
+        if category not in categories:
+            return None
+        date = parse_server_date(d["date"], backend)
+        return category, _payload_id(payload, "patch"), date
+
+    return guarded(backend, "event", parse)
 
 
 def check_event_mark(backend: str, d: Mapping[str, Any]) -> tuple[str | None, datetime]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from adapters.abf import mapping
 from adapters.abf.records import (
     Mergeability,
     NewPullRequest,
@@ -18,6 +19,7 @@ from adapters.errors import BadRequest, Conflict, Forbidden, NotFound, UpstreamE
 from adapters.http import Credentials
 from adapters.model import ChangeState, PageRequest
 from tests.adapters.abf.conftest import Abf, make_source
+from tests.conftest import count_calls
 
 ALL = PageRequest(0, 100)
 
@@ -221,6 +223,20 @@ async def test_client_second_identical_get_is_a_304(abf: Abf) -> None:
     assert first == second
     assert abf.statuses(before) == [200, 304]
     assert abf.source.client.not_modified == 1
+
+
+async def test_a_304_gives_back_the_record_mapped_from_the_cached_copy(
+    abf: Abf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mapped = count_calls(monkeypatch, mapping, "pull_request")
+    [first] = await abf.source.get_pull_requests(["666/11"])
+    [second] = await abf.source.get_pull_requests(["666/11"])
+    assert first is second and mapped[0] == 1  # 304: the same body, not mapped again
+    await abf.source.update_pull_request("666/11", PullRequestUpdate(title="renamed"))
+    [third] = await abf.source.get_pull_requests(["666/11"])
+    assert third and third.title == "renamed" and third is not second
+    [fourth] = await abf.source.get_pull_requests(["666/11"])
+    assert fourth is third
 
 
 async def test_client_changed_object_is_downloaded_again(abf: Abf) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from adapters.errors import BadPayload
 from adapters.gerrit import bodies, checks, lenient, mapping
-from adapters.gerrit.records import CommentInput, GerritChange, Label, ReviewInput, Vote
+from adapters.gerrit.records import CommentInput, Fetch, GerritChange, Label, ReviewInput, Vote
 from adapters.model import ChangeState, CheckState, Person
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
@@ -395,6 +395,33 @@ def test_mapping_bad_payloads() -> None:
     assert mapping.base64_content(B, b"aGVsbG8=\n", None).data == b"hello"
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("updated", ["2024"]),
+        ("updated", {"a": 1}),
+        ("updated", 5),
+        ("updated", "2024-13-01 00:00:00"),
+    ],
+)
+def test_converting_once_fails_as_converting_each(
+    field: str, value: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = dict(load("changes-L108-"), **{field: value})
+    labels: dict[str, Any] = {"Code-Review": {"all": []}}
+    odd = dict(load("changes-L108-"), labels=labels, permitted_labels={"Code-Review": ["+1", "x"]})
+    errors = []
+    for once in (True, False):
+        if not once:
+            monkeypatch.setattr(mapping, "_timestamp_once", mapping._timestamp)
+            monkeypatch.setattr(mapping, "_allowed_once", mapping._allowed)
+        for d in (payload, odd):
+            with pytest.raises(BadPayload) as err:
+                mapping.change(B, d)
+            errors.append((err.value.code, err.value.message))
+    assert errors[:2] == errors[2:]
+
+
 def test_lenient_prefix_is_optional() -> None:
     assert lenient.loads(b')]}\'\n{"a": 1}') == {"a": 1}
     assert lenient.loads(b'{"a": 1}') == {"a": 1}
@@ -416,6 +443,9 @@ def test_mapping_through_builders_equals_the_dataclasses(
         ("_Vote", Vote),
         ("_Label", Label),
         ("_GerritChange", GerritChange),
+        ("_Fetch", Fetch),
+        ("_timestamp_once", mapping._timestamp),  # dates and permitted values converted once
+        ("_allowed_once", mapping._allowed),
     ):
         assert getattr(mapping, name) is not cls  # the shortcut is taken
         monkeypatch.setattr(mapping, name, cls)

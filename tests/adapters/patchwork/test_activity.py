@@ -6,16 +6,27 @@ checks is no check state. Property-based, over random mail dates, events and pag
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.base import ChangeFilter, PatchFilter
 from adapters.errors import NotFound
-from adapters.model import ChangeRecord, ChangeState, CheckState, Page, PageRequest, Patch, Project
+from adapters.model import (
+    ChangeRecord,
+    ChangeState,
+    CheckState,
+    Page,
+    PageRequest,
+    Patch,
+    Project,
+    TrackedPatch,
+)
 from adapters.patchwork import activity
 from adapters.patchwork_common import format_date, parse_date
 from schema.merge import merge_page
@@ -48,11 +59,13 @@ class _Client:
         self.events = events
         self.reads = 0
 
-    async def all_items(self, rel: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def all_mapped(
+        self, rel: str, params: dict[str, Any], kind: Any, parse: Callable[[list[Any]], Any]
+    ) -> list[Any]:
         assert rel == "events/"
         self.reads += 1
         since = parse_date(params["since"], "pw")
-        return [e for e in self.events if parse_date(e["date"], "pw") >= since]
+        return [parse([e for e in self.events if parse_date(e["date"], "pw") >= since])]
 
 
 class FakePatchwork:
@@ -215,10 +228,26 @@ def test_a_filtered_list_read_whole_reads_no_other_patch() -> None:
 def test_a_server_without_an_event_log_is_listed_by_mail_date() -> None:
     pw, _ = _fleet([0, 10, 20], [(0, 50, False)], 10)
 
-    async def no_log(rel: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def no_log(rel: str, params: dict[str, Any], kind: Any, parse: Any) -> list[Any]:
         raise NotFound("pw", "no events here")
 
-    pw.client.all_items = no_log  # type: ignore[method-assign]
+    pw.client.all_mapped = no_log  # type: ignore[method-assign]
     page = asyncio.run(pw.list_changes(ChangeFilter(), PageRequest(0, 10), True))
     assert [r.id for r in page.items] == ["2", "1", "0"]
     assert all(r.check_state is CheckState.PENDING for r in page.items)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("checked", [True, False])
+@pytest.mark.parametrize("minutes", [None, -5, 5])
+def test_a_patch_as_a_change_equals_the_constructed_record(
+    checked: bool, minutes: int | None
+) -> None:
+    patch = _patch(7, 30)
+    latest = {} if minutes is None else {"7": patch.date + timedelta(minutes=minutes)}
+    found = activity.Activity(latest=latest, checked={"7"} if checked else set())
+    change = found.of(patch)
+    values = {f.name: getattr(patch, f.name) for f in dataclasses.fields(Patch)}
+    values["check_state"] = CheckState.PENDING if checked else None
+    expected = TrackedPatch(**values, updated=max([patch.date, *latest.values()]))
+    assert type(change) is TrackedPatch and change == expected and repr(change) == repr(expected)
+    assert change.raw is patch.raw and change.updated_at == expected.updated_at

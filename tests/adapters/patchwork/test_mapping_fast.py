@@ -238,14 +238,19 @@ def broken_patch(draw: st.DrawFn) -> Any:
             target = base.get(where)
             if where == "series" and isinstance(target, list) and target:
                 target = target[0]
-        if not isinstance(target, dict) or not target:
-            continue
-        key = draw(st.sampled_from(sorted(target)))
-        if draw(st.booleans()):
-            del target[key]
-        else:
-            target[key] = draw(JSON)
+        mutate(draw, target, JSON)
     return draw(st.sampled_from([base, base, base, [base], "patch", None, 3]))
+
+
+def mutate(draw: st.DrawFn, target: Any, values: st.SearchStrategy[Any]) -> None:
+    """One key of the JSON object ``target`` (if it is one) removed or given a drawn value."""
+    if not isinstance(target, dict) or not target:
+        return
+    key = draw(st.sampled_from(sorted(target)))
+    if draw(st.booleans()):
+        del target[key]
+    else:
+        target[key] = draw(values)
 
 
 @settings(max_examples=600, deadline=None)
