@@ -33,9 +33,7 @@ from adapters.http import (
     Credentials,
     HttpClient,
     HttpConfig,
-    Response,
     _parse_retry_after,
-    parse_link_header,
 )
 
 SECRET = "s3cr3t-Zq9xW-never-show-me"
@@ -231,18 +229,6 @@ async def test_link_header_parsed(make_client: MakeClient, upstream: Upstream) -
     assert again.links() is resp.links()
     with pytest.raises(TypeError):
         resp.links()["next"] = "elsewhere"  # type: ignore[index]
-
-
-def test_link_header_parser_edge_cases() -> None:
-    value = '</a?page=2>; rel="next last", <http://h/b>;title="x, y";rel=prev'
-    assert parse_link_header(value, "http://h/base") == {
-        "next": "http://h/a?page=2",
-        "last": "http://h/a?page=2",
-        "prev": "http://h/b",
-    }
-    assert parse_link_header("") == {}
-    plain = Response(status=200, url="http://h/", headers={}, body=b"")
-    assert plain.links() == {}
 
 
 async def test_params_including_repeated_keys(make_client: MakeClient) -> None:
