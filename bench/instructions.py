@@ -6,7 +6,7 @@ fast path on, real simulator upstream in an uncounted child process, ``PYTHONHAS
 runs under ``valgrind --tool=callgrind`` for N and N+200 requests after the same warm-up;
 the difference divided by 200 is what one request costs, start-up and warm-up cancelled out.
 
-Run: ``.venv/bin/python -m bench.instructions [single|list-100|list-20 ...] [--base 20]
+Run: ``.venv/bin/python -m bench.instructions [single|list-100|list-20|typename ...] [--base 20]
 [--upstream static|memo-off|one|all] [--server revgate|floor]`` (needs valgrind; ~2 minutes
 a query). ``one``/``all`` put ``bench.changing``'s proxy (an uncounted child) in front of the
 simulator; ``--server floor`` counts ``bench/floor.py``'s hand-written answers instead.
@@ -35,6 +35,7 @@ QUERIES = {
     "single": SINGLE_QUERY,
     "list-100": LIST_QUERY,
     "list-20": LIST_QUERY.replace("first: 100", "first: 20"),
+    "typename": "{ __typename }",  # no upstream: the fixed cost every POST pays
 }
 EXTRA = 200  # requests the second run adds
 
