@@ -72,6 +72,7 @@ from gateway.logs import install_scrubbing
 from gateway.metrics import CountRequests, Metrics
 from gateway.over_http import (
     GRAPHQL_RESPONSE,
+    REQUEST_ERROR,
     MultipartTransport,
     PlainPosts,
     ResumableSSETransport,
@@ -98,7 +99,6 @@ from schema.execution.strawberry_private import graphql_schema
 from schema.live import EventHub, event_readers
 
 GC_YOUNG_THRESHOLD = 20_000
-_REQUEST_ERROR = "revgate_request_error"  # request state: set by process_result
 _ETAG = "revgate_etag"
 # The query text a request runs (persisted queries resolved), read back by the caching
 # headers: set and read in the request's own task.
@@ -246,10 +246,10 @@ class GraphQLApp(GraphQL[Context, None]):
         request = Request(scope=scope, receive=receive)
         _QUERY.set(None)
         new_type = wants_graphql_response(request.headers.get("accept", ""))
-        try:  # a planned query by gateway/lean.py, everything else by strawberry's view
-            response = await self.lean.answer(request) if self.lean is not None else None
-            if response is None:
-                response = await self.run(request)
+        try:  # a planned query by gateway/lean.py (answered there), else by strawberry's view
+            if self.lean is not None and await self.lean.answer(request, new_type, send):
+                return
+            response = await self.run(request)
         except HTTPException as exc:
             body = http_error_body(exc.status_code, exc.reason, exc.__cause__)
             status, headers = exc.status_code, {}
@@ -270,7 +270,7 @@ class GraphQLApp(GraphQL[Context, None]):
         state = request.scope.get("state", {})
         if new_type:
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
-            if state.get(_REQUEST_ERROR) and response.status_code == 200:
+            if state.get(REQUEST_ERROR) and response.status_code == 200:
                 response.status_code = 400
         tag = state.get(_ETAG)
         if request.method != "GET" or tag is None or response.status_code != 200:
@@ -295,7 +295,7 @@ class GraphQLApp(GraphQL[Context, None]):
         body = await super().process_result(request, result)
         state = request.scope.setdefault("state", {})
         if is_request_error(result):
-            state[_REQUEST_ERROR] = True
+            state[REQUEST_ERROR] = True
             if wants_graphql_response(request.headers.get("accept", "")):
                 body.pop("data", None)  # the spec: a request error has no data entry
         elif request.method == "GET" and not result.errors:

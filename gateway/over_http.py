@@ -37,6 +37,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+REQUEST_ERROR = "revgate_request_error"  # request state: set by ``GraphQLApp.process_result``
 PLAIN_POST_ENTRIES = 256  # (Content-Type, Accept) pairs kept: header values are the caller's
 # Errors that stop a request before anything executes (the spec's "request errors").
 REQUEST_ERROR_CODES = frozenset(
