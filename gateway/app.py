@@ -87,6 +87,7 @@ from gateway.over_http import (
 from gateway.persisted import Refusal, TrustedDocuments, persisted_queries, trusted_documents
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, restart_only_changes, sighup_reload
+from gateway.route import GraphQLRoute
 from gateway.scrub import ScrubSecrets, register_settings
 from gateway.settings import Settings
 from gateway.tracing import Tracing
@@ -406,7 +407,7 @@ def create_app(
             *_page_routes(settings, graphql),
             *compat_routes(backends, settings, access),
         ],
-        middleware=_middleware(settings, metrics, backends, access),
+        middleware=_middleware(settings, metrics, backends, access, graphql),
         lifespan=lifespan,
         # Starlette's own refusals (no route, a method it does not take) as coded JSON
         exception_handlers={StarletteHTTPException: _coded_http_error},
@@ -548,7 +549,7 @@ def _tune_collector() -> None:
 
 
 def _middleware(
-    settings: Settings, metrics: Metrics, backends: Backends, access: Access
+    settings: Settings, metrics: Metrics, backends: Backends, access: Access, graphql: GraphQLApp
 ) -> list[Middleware]:
     """Outermost first."""
     return [
@@ -566,6 +567,7 @@ def _middleware(
             max_age=settings.server.cors_max_age,
         ),
         Middleware(Guard, access=access),
+        Middleware(GraphQLRoute, graphql=graphql),  # past the router: gateway/route.py
     ]
 
 
