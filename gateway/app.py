@@ -79,6 +79,7 @@ from gateway.over_http import (
     cache_control,
     etag,
     etag_matches,
+    header,
     is_request_error,
     request_data,
     root_fields,
@@ -215,7 +216,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if isinstance(request, WebSocket):
             # One context per connection; on_ws_connect may still change its caller.
             return SocketContext(view, *parts, people, pinned=sources, client=request)
-        meta.resume_after = request.headers.get("last-event-id")  # SSE reconnects
+        meta.resume_after = header(request.scope, b"last-event-id")  # SSE reconnects
         return request_context(view, *parts, people)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -246,9 +247,10 @@ class GraphQLApp(GraphQL[Context, None]):
         # subscription over POST …) answered as coded GraphQL errors, not plain text.
         request = Request(scope=scope, receive=receive)
         _QUERY.set(None)
-        new_type = wants_graphql_response(request.headers.get("accept", ""))
+        accept = header(scope, b"accept") or ""
+        new_type = wants_graphql_response(accept)
         try:  # a planned query by gateway/lean.py (answered there), else by strawberry's view
-            if self.lean is not None and await self.lean.answer(request, new_type, send):
+            if self.lean is not None and await self.lean.answer(request, accept, new_type, send):
                 return
             response = await self.run(request)
         except HTTPException as exc:

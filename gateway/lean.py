@@ -31,7 +31,7 @@ from starlette.types import Send
 from gateway.callers import WRITING
 from gateway.guard import BODY_READ
 from gateway.metrics import Metrics
-from gateway.over_http import GRAPHQL_RESPONSE, REQUEST_ERROR, PlainPosts, request_data
+from gateway.over_http import GRAPHQL_RESPONSE, REQUEST_ERROR, PlainPosts, header, request_data
 from schema.lean import LeanQueries
 
 _JSON = b"application/json"
@@ -58,15 +58,15 @@ class LeanEntry:
         self.metrics = metrics
         self.plain = plain
 
-    async def answer(self, request: Request, new_type: bool, send: Send) -> bool:
-        """Answer ``request`` on ``send`` (``new_type``: the client asked for
-        ``application/graphql-response+json``), or ``False``: strawberry's view answers it
+    async def answer(self, request: Request, accept: str, new_type: bool, send: Send) -> bool:
+        """Answer ``request`` on ``send`` (``accept``: its ``Accept``; ``new_type``: that asks
+        for ``application/graphql-response+json``), or ``False``: strawberry's view answers it
         (nothing of the request but its body has been read)."""
-        headers = request.headers
-        if not self.plain.plain(request.method, headers.get("content-type"), headers):
+        scope = request.scope
+        if not self.plain.plain(scope["method"], header(scope, b"content-type"), accept, request):
             return False
         # what the Guard read (and replays to the view), else read now and kept by the request
-        body = request.scope.get("state", {}).get(BODY_READ) or await request.body()
+        body = scope.get("state", {}).get(BODY_READ) or await request.body()
         view = self.view
         try:  # the view's own reading of a plain POST: what it refuses, it answers itself
             data = request_data(view, view.parse_json(body))
@@ -110,7 +110,7 @@ class LeanEntry:
         status, media = sub_response.status_code or 200, _JSON
         if new_type:  # GraphQLApp._over_http's rule for a POST
             media = _GRAPHQL_RESPONSE
-            if status == 200 and request.scope["state"].get(REQUEST_ERROR):
+            if status == 200 and scope["state"].get(REQUEST_ERROR):
                 status = 400
         length = (b"content-length", str(len(body)).encode())
         raw = [length, (b"content-type", media), *sub_response.raw_headers]
