@@ -6,7 +6,7 @@ fast path on, real simulator upstream in an uncounted child process, ``PYTHONHAS
 runs under ``valgrind --tool=callgrind`` for N and N+200 requests after the same warm-up;
 the difference divided by 200 is what one request costs, start-up and warm-up cancelled out.
 
-Run: ``.venv/bin/python -m bench.instructions [single|list-100|list-20 ...] [--base 20]
+Run: ``.venv/bin/python -m bench.instructions [single|list-100|list-20|typename ...] [--base 20]
 [--upstream static|memo-off|one|all] [--server revgate|floor]`` (needs valgrind; ~2 minutes
 a query). ``one``/``all`` put ``bench.changing``'s proxy (an uncounted child) in front of the
 simulator; ``--server floor`` counts ``bench/floor.py``'s hand-written answers instead.
@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bench.floor import make_app
+from bench.floor import PATHS, make_app
 from bench.profile import _asgi_post, bench_app, warm
 from bench.queries import LIST_QUERY, SINGLE_QUERY, TOKEN
 
@@ -35,6 +35,7 @@ QUERIES = {
     "single": SINGLE_QUERY,
     "list-100": LIST_QUERY,
     "list-20": LIST_QUERY.replace("first: 100", "first: 20"),
+    "typename": "{ __typename }",  # no upstream: the fixed cost every POST pays
 }
 EXTRA = 200  # requests the second run adds
 
@@ -126,6 +127,9 @@ def main() -> None:
         asyncio.run(drive(q[1], int(q[2]), q[3], q[4] if len(q) > 4 else "revgate"))
         return
     for name in args.queries:
+        if args.server == "floor" and f"/{name}" not in PATHS:  # typename: no upstream to floor
+            print(f"{name:9} {args.upstream:8} {args.server:8} (the floor does not answer it)")
+            continue
         low = count(name, args.base, args.upstream, args.server)
         high = count(name, args.base + EXTRA, args.upstream, args.server)
         per = (high - low) // EXTRA

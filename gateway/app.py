@@ -72,12 +72,14 @@ from gateway.logs import install_scrubbing
 from gateway.metrics import CountRequests, Metrics
 from gateway.over_http import (
     GRAPHQL_RESPONSE,
+    REQUEST_ERROR,
     MultipartTransport,
     PlainPosts,
     ResumableSSETransport,
     cache_control,
     etag,
     etag_matches,
+    header,
     is_request_error,
     request_data,
     root_fields,
@@ -86,6 +88,7 @@ from gateway.over_http import (
 from gateway.persisted import Refusal, TrustedDocuments, persisted_queries, trusted_documents
 from gateway.ratelimit import RateLimiter
 from gateway.reload import Backends, PinGeneration, restart_only_changes, sighup_reload
+from gateway.route import GraphQLRoute
 from gateway.scrub import ScrubSecrets, register_settings
 from gateway.settings import Settings
 from gateway.tracing import Tracing
@@ -98,7 +101,6 @@ from schema.execution.strawberry_private import graphql_schema
 from schema.live import EventHub, event_readers
 
 GC_YOUNG_THRESHOLD = 20_000
-_REQUEST_ERROR = "revgate_request_error"  # request state: set by process_result
 _ETAG = "revgate_etag"
 # The query text a request runs (persisted queries resolved), read back by the caching
 # headers: set and read in the request's own task.
@@ -214,7 +216,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if isinstance(request, WebSocket):
             # One context per connection; on_ws_connect may still change its caller.
             return SocketContext(view, *parts, people, pinned=sources, client=request)
-        meta.resume_after = request.headers.get("last-event-id")  # SSE reconnects
+        meta.resume_after = header(request.scope, b"last-event-id")  # SSE reconnects
         return request_context(view, *parts, people)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -245,11 +247,12 @@ class GraphQLApp(GraphQL[Context, None]):
         # subscription over POST …) answered as coded GraphQL errors, not plain text.
         request = Request(scope=scope, receive=receive)
         _QUERY.set(None)
-        new_type = wants_graphql_response(request.headers.get("accept", ""))
-        try:  # a planned query by gateway/lean.py, everything else by strawberry's view
-            response = await self.lean.answer(request) if self.lean is not None else None
-            if response is None:
-                response = await self.run(request)
+        accept = header(scope, b"accept") or ""
+        new_type = wants_graphql_response(accept)
+        try:  # a planned query by gateway/lean.py (answered there), else by strawberry's view
+            if self.lean is not None and await self.lean.answer(request, accept, new_type, send):
+                return
+            response = await self.run(request)
         except HTTPException as exc:
             body = http_error_body(exc.status_code, exc.reason, exc.__cause__)
             status, headers = exc.status_code, {}
@@ -270,7 +273,7 @@ class GraphQLApp(GraphQL[Context, None]):
         state = request.scope.get("state", {})
         if new_type:
             response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
-            if state.get(_REQUEST_ERROR) and response.status_code == 200:
+            if state.get(REQUEST_ERROR) and response.status_code == 200:
                 response.status_code = 400
         tag = state.get(_ETAG)
         if request.method != "GET" or tag is None or response.status_code != 200:
@@ -295,7 +298,7 @@ class GraphQLApp(GraphQL[Context, None]):
         body = await super().process_result(request, result)
         state = request.scope.setdefault("state", {})
         if is_request_error(result):
-            state[_REQUEST_ERROR] = True
+            state[REQUEST_ERROR] = True
             if wants_graphql_response(request.headers.get("accept", "")):
                 body.pop("data", None)  # the spec: a request error has no data entry
         elif request.method == "GET" and not result.errors:
@@ -406,7 +409,7 @@ def create_app(
             *_page_routes(settings, graphql),
             *compat_routes(backends, settings, access),
         ],
-        middleware=_middleware(settings, metrics, backends, access),
+        middleware=_middleware(settings, metrics, backends, access, graphql),
         lifespan=lifespan,
         # Starlette's own refusals (no route, a method it does not take) as coded JSON
         exception_handlers={StarletteHTTPException: _coded_http_error},
@@ -548,7 +551,7 @@ def _tune_collector() -> None:
 
 
 def _middleware(
-    settings: Settings, metrics: Metrics, backends: Backends, access: Access
+    settings: Settings, metrics: Metrics, backends: Backends, access: Access, graphql: GraphQLApp
 ) -> list[Middleware]:
     """Outermost first."""
     return [
@@ -566,6 +569,7 @@ def _middleware(
             max_age=settings.server.cors_max_age,
         ),
         Middleware(Guard, access=access),
+        Middleware(GraphQLRoute, graphql=graphql),  # past the router: gateway/route.py
     ]
 
 

@@ -7,7 +7,9 @@ the same middleware (scrub, metrics, generation, CORS, Guard) and with the same 
 strawberry's view gives: the same context (``GraphQLApp.get_context``), result processing
 (``process_result``) and response (``create_response``), and the gateway's own schema
 extensions done in place — the operation gate (a query over HTTP: ``WRITING`` false while it
-runs) and the operation metrics.
+runs) and the operation metrics. The answer is sent as the two ASGI messages strawberry's
+``Response`` and ``GraphQLApp``'s media-type rule (``gateway/over_http.py``) would send,
+without building either response object.
 Everything else (GET, batches, streams, an unknown or unplanned query, a body of another
 shape) goes to strawberry's view, which reports what is wrong (a persisted query it cannot
 resolve is refused here as there: ``Refusal``, answered by ``GraphQLApp``).
@@ -24,12 +26,27 @@ from typing import Any
 from cross_web import HTTPException  # what the view's reading raises (strawberry's dependency)
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Send
 
 from gateway.callers import WRITING
 from gateway.guard import BODY_READ
 from gateway.metrics import Metrics
-from gateway.over_http import PlainPosts, request_data
+from gateway.over_http import GRAPHQL_RESPONSE, REQUEST_ERROR, PlainPosts, header, request_data
 from schema.lean import LeanQueries
+
+_JSON = b"application/json"
+_GRAPHQL_RESPONSE = f"{GRAPHQL_RESPONSE}; charset=utf-8".encode()
+
+
+class _SubResponse(Response):
+    """strawberry's sub-response (no status, no headers: what a refused cost charge sets)
+    without ``Response.__init__``'s header set-up, which strawberry's then undoes."""
+
+    def __init__(self) -> None:
+        self.status_code = 0  # unset: the answer's own 200 (strawberry's None)
+        self.raw_headers = []
+        self.background = None
+        self.body = b""
 
 
 class LeanEntry:
@@ -41,34 +58,35 @@ class LeanEntry:
         self.metrics = metrics
         self.plain = plain
 
-    async def answer(self, request: Request) -> Response | None:
-        """The response to ``request``, or ``None``: strawberry's view answers it (nothing of
-        the request but its body has been read)."""
-        headers = request.headers
-        if not self.plain.plain(request.method, headers.get("content-type"), headers):
-            return None
+    async def answer(self, request: Request, accept: str, new_type: bool, send: Send) -> bool:
+        """Answer ``request`` on ``send`` (``accept``: its ``Accept``; ``new_type``: that asks
+        for ``application/graphql-response+json``), or ``False``: strawberry's view answers it
+        (nothing of the request but its body has been read)."""
+        scope = request.scope
+        if not self.plain.plain(scope["method"], header(scope, b"content-type"), accept, request):
+            return False
         # what the Guard read (and replays to the view), else read now and kept by the request
-        body = request.scope.get("state", {}).get(BODY_READ) or await request.body()
+        body = scope.get("state", {}).get(BODY_READ) or await request.body()
         view = self.view
         try:  # the view's own reading of a plain POST: what it refuses, it answers itself
             data = request_data(view, view.parse_json(body))
         except HTTPException:
-            return None
+            return False
         if isinstance(data, list):
-            return None
+            return False
         name, variables = data.operation_name, data.variables
         if not (name is None or type(name) is str):  # a plan's key: the view reports it
-            return None
+            return False
         # a persisted query's text, as the view resolves it (a refusal raises ``Refusal``)
         data = await view._resolve(data)
         query, extensions = data.query, data.extensions
         if query is None:
-            return None
+            return False
         planned = self.queries.planned(view.schema, query, name)
         if planned is None:
-            return None
+            return False
         operation = planned.key[1]  # the resolved operation name: the metrics' label
-        sub_response = await view.get_sub_response(request)
+        sub_response = _SubResponse()
         context = await view.get_context(request, response=sub_response)
         start = time.perf_counter()
         token = WRITING.set(False)  # the operation gate's part for a query over HTTP
@@ -88,5 +106,14 @@ class LeanEntry:
         response_data = await view.process_result(request, result)
         if result.errors:
             view._handle_errors(result.errors, response_data)
-        response: Response = view.create_response(response_data, sub_response)
-        return response
+        body = view.encode_json(response_data)
+        status, media = sub_response.status_code or 200, _JSON
+        if new_type:  # GraphQLApp._over_http's rule for a POST
+            media = _GRAPHQL_RESPONSE
+            if status == 200 and scope["state"].get(REQUEST_ERROR):
+                status = 400
+        length = (b"content-length", str(len(body)).encode())
+        raw = [length, (b"content-type", media), *sub_response.raw_headers]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+        return True

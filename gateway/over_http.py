@@ -37,6 +37,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.graphql import OperationType
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+REQUEST_ERROR = "revgate_request_error"  # request state: set by ``GraphQLApp.process_result``
 PLAIN_POST_ENTRIES = 256  # (Content-Type, Accept) pairs kept: header values are the caller's
 # Errors that stop a request before anything executes (the spec's "request errors").
 REQUEST_ERROR_CODES = frozenset(
@@ -55,6 +56,7 @@ REQUEST_ERROR_CODES = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=PLAIN_POST_ENTRIES)  # the caller's header value: kept bounded
 def wants_graphql_response(accept: str) -> bool:
     """Whether ``Accept`` asks for ``application/graphql-response+json`` (not with q=0)."""
     for part in accept.split(","):
@@ -70,6 +72,15 @@ def wants_graphql_response(accept: str) -> bool:
                     return False
         return True
     return False
+
+
+def header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    """A request header as Starlette's ``Headers.get`` reads it (the first of that lower-case
+    name), without building a ``Headers`` (a copy of the list) nor raising for a missing one."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def is_request_error(result: ExecutionResult) -> bool:
@@ -182,21 +193,28 @@ class PlainPosts:
 
     def applies(self, request: Any) -> bool:
         """``request``: strawberry's request adapter."""
-        return self.plain(request.method, request.content_type, request.headers)
+        accept = request.headers.get("accept", "")
+        return self.plain(request.method, request.content_type, accept, request)
 
-    def plain(self, method: str, content_type: str | None, headers: Any) -> bool:
-        """Whether a request with this method and headers is a plain JSON POST."""
+    def plain(self, method: str, content_type: str | None, accept: str, request: Any) -> bool:
+        """Whether a request with this method, headers and ``Accept`` is a plain JSON POST
+        (``request.headers``: read only for a pair not seen before)."""
         if method != "POST":
             return False
-        key = (content_type or "", headers.get("accept", ""))
+        key = (content_type or "", accept)
         known = self._known.get(key)
         if known is None:
             mime, _ = parse_content_type(key[0])
-            known = "application/json" in mime and self._transport(headers) is None
+            known = "application/json" in mime and self._transport(request.headers) is None
             if len(self._known) >= PLAIN_POST_ENTRIES:
                 self._known.clear()
             self._known[key] = known
         return known
+
+
+# built once: ``str | None`` in the checks below would build a union on every request
+_STR_OR_NONE = (str, type(None))
+_DICT_OR_NONE = (dict, type(None))
 
 
 def request_data(view: Any, data: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
@@ -215,17 +233,17 @@ def request_data(view: Any, data: Any) -> GraphQLRequestData | list[GraphQLReque
             for item in data
         ]
     query = data.get("query")
-    if not isinstance(query, str | None):
+    if not isinstance(query, _STR_OR_NONE):
         raise HTTPException(
             400, "The GraphQL operation's `query` must be a string or null, if provided."
         )
     variables = data.get("variables")
-    if not isinstance(variables, dict | None):
+    if not isinstance(variables, _DICT_OR_NONE):
         raise HTTPException(
             400, "The GraphQL operation's `variables` must be an object or null, if provided."
         )
     extensions = data.get("extensions")
-    if not isinstance(extensions, dict | None):
+    if not isinstance(extensions, _DICT_OR_NONE):
         raise HTTPException(
             400, "The GraphQL operation's `extensions` must be an object or null, if provided."
         )

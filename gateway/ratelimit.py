@@ -19,6 +19,7 @@ accepts any ``RateLimiter``; ``rate_limiter(url)`` picks one from the settings.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -50,14 +51,24 @@ class Decision:
         """The schema-level view of this decision (``schema.request.Allowance``)."""
         if self.limit is None:
             return Allowance(allowed=self.allowed)
-        at = (now or datetime.now(UTC)) + timedelta(seconds=self.reset_after)
+        if now is None:
+            reset_at = _whole_second(int(time.time() + self.reset_after))
+        else:
+            reset_at = (now + timedelta(seconds=self.reset_after)).replace(microsecond=0)
         return Allowance(
             allowed=self.allowed,
             limit=self.limit,
             remaining=self.remaining,
-            reset_at=at.replace(microsecond=0),
+            reset_at=reset_at,
             retry_after=None if self.allowed else self.retry_after,
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _whole_second(epoch: int) -> datetime:
+    """The UTC datetime of ``epoch`` (whole seconds): the requests of one second share their
+    reset time instead of building it anew (``datetime.now`` + ``timedelta`` + ``replace``)."""
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 log = logging.getLogger("revgate.ratelimit")

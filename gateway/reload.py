@@ -72,14 +72,18 @@ class Backends:
     @contextlib.contextmanager
     def pin(self) -> Iterator[Generation]:
         """Hold the current generation open for the duration of one request."""
-        gen = self.current
-        gen.in_flight += 1
+        gen = self.hold()
         try:
             yield gen
         finally:
-            gen.in_flight -= 1
-            if gen.in_flight == 0:
-                gen.drained.set()
+            release(gen)
+
+    def hold(self) -> Generation:
+        """The current generation, held open until ``release``: ``pin`` without a context
+        manager, for the per-request middleware."""
+        gen = self.current
+        gen.in_flight += 1
+        return gen
 
     async def open(self, backends: bool = True) -> None:
         """Open the first generation's sessions (``backends=False``: only the per-key ones,
@@ -111,6 +115,13 @@ class Backends:
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
         await _close_all(_owned(self.current, backends))
+
+
+def release(gen: Generation) -> None:
+    """One request less on ``gen`` (held by ``Backends.hold``); drained at none."""
+    gen.in_flight -= 1
+    if gen.in_flight == 0:
+        gen.drained.set()
 
 
 def _owned(gen: Generation, backends: bool) -> dict[str, Source]:
@@ -151,11 +162,14 @@ class PinGeneration:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        with self.backends.pin() as gen:
+        gen = self.backends.hold()  # not ``pin()``: a generator context manager per request
+        try:
             state = scope.setdefault("state", {})
             state["revgate_sources"] = gen.sources
             state["revgate_policy"] = gen.policy
             await self.app(scope, receive, send)
+        finally:
+            release(gen)
 
 
 # Settings read once at start-up (listening socket, schema, stores, uvicorn and strawberry

@@ -130,6 +130,20 @@ async def _exchange(
     }
 
 
+async def _both_paths(
+    gw: Guarded, body: Any, headers: Mapping[str, str], caplog: pytest.LogCaptureFixture
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """The answer by strawberry's path (the lean entry switched off), then with the lean entry,
+    and how many of those the lean entry answered (the plan compiled before)."""
+    view = gw.app.state.graphql
+    lean, view.lean = view.lean, None
+    normal = await _exchange(gw, body, headers, caplog)
+    view.lean = lean
+    hits = _lean_hits(gw)
+    answered = await _exchange(gw, body, headers, caplog)
+    return normal, answered, _lean_hits(gw) - hits
+
+
 @pytest.mark.parametrize(
     ("auth", "server"),
     [({}, {}), (bearer(BOT_KEY), {}), ({}, {"introspection": False})],
@@ -140,8 +154,6 @@ async def test_lean_entry_answers_as_strawberry(
 ) -> None:
     caplog.set_level(logging.INFO)
     async with guarded(data=PatchworkData.generated(20), server=server) as gw:
-        view = gw.app.state.graphql
-        lean = view.lean
         for case, headers, expected in CASES:
             body = case
             gw.sim.state.clear_faults()
@@ -150,13 +162,9 @@ async def test_lean_entry_answers_as_strawberry(
                 gw.sim.state.fault(case["fault"], "500")
             sent = {**headers, **auth}
             await _exchange(gw, body, sent, caplog)  # compiles the plan
-            view.lean = None
-            normal = await _exchange(gw, body, sent, caplog)
-            view.lean = lean
-            hits = _lean_hits(gw)
-            answered = await _exchange(gw, body, sent, caplog)
+            normal, answered, hits = await _both_paths(gw, body, sent, caplog)
             assert answered == normal, (body, headers)
-            assert _lean_hits(gw) - hits == int(expected), (body, headers)
+            assert hits == int(expected), (body, headers)
 
 
 async def test_lean_answers_carry_cost_and_refusals() -> None:
@@ -175,6 +183,25 @@ async def test_lean_answers_carry_cost_and_refusals() -> None:
         assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         assert gw.upstream_requests() == upstream + 1  # the refused one asked nothing
         assert _lean_hits(gw) - hits == 3
+
+
+@pytest.mark.parametrize("headers", [JSON, NEW_TYPE], ids=["json", "graphql-response"])
+async def test_lean_refusal_answers_as_strawberry(
+    headers: Mapping[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refused cost charge: 429 with ``Retry-After`` on both paths, headers in order."""
+    async with guarded(
+        data=PatchworkData.generated(20), limits={"cost_per_minute": 1, "max_cost": 1}
+    ) as gw:
+        sent = {**headers, **bearer(BOT_KEY)}
+        await _exchange(gw, {"query": LIST}, sent, caplog)  # compiles the plan, spends the budget
+        normal, answered, hits = await _both_paths(gw, {"query": LIST}, sent, caplog)
+        assert hits == 1
+        for one in (answered, normal):  # seconds to wait, as of each request
+            one["body"] = re.sub(rb'"retryAfter":[\d.]+', b"", one["body"])
+        assert answered == normal
+        assert answered["status"] == 429
+        assert "retry-after" in dict(answered["headers"])
 
 
 async def test_lean_entry_follows_the_plan_cache() -> None:
@@ -202,20 +229,14 @@ async def test_lean_entry_masks_as_strawberry(
     from adapters.patchwork.source import PatchworkSource
 
     async with guarded(data=PatchworkData.generated(20)) as gw:
-        view = gw.app.state.graphql
-        lean = view.lean
         await _exchange(gw, {"query": NODE}, JSON, caplog)
 
         async def broken(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("mapping bug, secret=s3cr3t")
 
         monkeypatch.setattr(PatchworkSource, "get_patches", broken)
-        view.lean = None
-        normal = await _exchange(gw, {"query": NODE}, JSON, caplog)
-        view.lean = lean
-        hits = _lean_hits(gw)
-        answered = await _exchange(gw, {"query": NODE}, JSON, caplog)
-        assert _lean_hits(gw) == hits + 1
+        normal, answered, hits = await _both_paths(gw, {"query": NODE}, JSON, caplog)
+        assert hits == 1
         assert answered == normal
         assert b"INTERNAL_SERVER_ERROR" in answered["body"] and b"s3cr3t" not in answered["body"]
         assert [level for _, level, _ in answered["logs"]] == ["ERROR"]

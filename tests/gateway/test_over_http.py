@@ -8,8 +8,10 @@ import json
 from typing import Any
 
 import pytest
+from starlette.datastructures import Headers
 
 from gateway.auth import hash_key
+from gateway.over_http import header
 from tests.gateway.guarded import ALICE_KEY, bearer, guarded
 
 QUERY = "{ backends { name } }"
@@ -206,3 +208,11 @@ async def test_streamed_requests_without_a_query_are_refused_with_a_code(
         assert resp.status_code == 400
         assert resp.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
         assert gw.upstream_requests() == before
+
+
+@pytest.mark.parametrize("name", [b"accept", b"content-type", b"last-event-id"])
+def test_header_reads_as_starlette_headers(name: bytes) -> None:
+    """The first value of a (lower-case) name, latin-1; a missing one is None."""
+    raw = [(b"accept", b"a/b"), (b"content-type", b"\xe9/x"), (b"accept", b"c/d")]
+    scope = {"type": "http", "headers": raw}
+    assert header(scope, name) == Headers(scope=scope).get(name.decode())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from gateway.ratelimit import CallerBudget, Decision, MemoryRateLimiter
 
 
@@ -59,6 +61,19 @@ def test_ratelimit_retry_after_header_rounds_up() -> None:
     decision = Decision(False, 10, 0, 1.0, 0.2)
     assert decision.retry_after_header() == "1"
     assert Decision(False, 10, 0, 1.0, 6.01).retry_after_header() == "7"
+
+
+def test_ratelimit_reset_time_is_the_whole_utc_second_after_the_wait() -> None:
+    before = datetime.now(UTC)
+    at = Decision(True, 10, 5, 30.0, 0.0).allowance().reset_at
+    after = datetime.now(UTC)
+    assert at is not None and at.tzinfo is not None and at.microsecond == 0
+    wait = timedelta(seconds=30)
+    assert (before + wait).replace(microsecond=0) <= at <= after + wait
+    given = datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=UTC)
+    assert Decision(True, 10, 5, 1.5, 0.0).allowance(given).reset_at == given.replace(
+        second=7, microsecond=0
+    )
 
 
 async def test_ratelimit_caller_budget_reports_and_signals_refusal() -> None:

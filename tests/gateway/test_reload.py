@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from starlette.types import Message, Receive, Scope, Send
 
 from adapters.patchwork.simulator import start_simulator
-from gateway.reload import Backends
+from gateway.reload import Backends, PinGeneration
 from tests.gateway.test_cli import _free_port, _post, _revgate
 
 
@@ -48,6 +50,37 @@ async def test_reload_old_generation_closes_after_its_last_request() -> None:
     assert not old.is_open
     await backends.close()
     assert not new.is_open
+
+
+@pytest.mark.parametrize("fails", [False, True])
+async def test_pin_generation_holds_the_generation_for_the_request(fails: bool) -> None:
+    """The middleware's request keeps its generation open until it ends, even by raising."""
+    old, new = FakeSource("a"), FakeSource("b")
+    backends = Backends({"a": old}, drain_seconds=5)
+    await backends.open()
+    seen: list[object] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        pass
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["state"])
+        await backends.replace({"b": new})
+        await asyncio.sleep(0.05)
+        assert old.is_open, "closed while a request still used it"
+        if fails:
+            raise RuntimeError("the app failed")
+
+    pin = PinGeneration(app, backends)
+    with pytest.raises(RuntimeError) if fails else contextlib.nullcontext():
+        await pin({"type": "http"}, receive, send)
+    assert seen == [{"revgate_sources": {"a": old}, "revgate_policy": None}]
+    await asyncio.sleep(0.05)
+    assert not old.is_open and backends.current.in_flight == 0
+    await backends.close()
 
 
 async def test_reload_idle_old_generation_closes_at_once() -> None:
