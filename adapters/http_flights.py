@@ -8,6 +8,12 @@ backend's client detaches every flight (``clear``), so no read issued after a wr
 one issued before it. A joiner that is cancelled leaves the flight alone; when the request
 that leads a flight goes away, its joiners read on their own.
 
+Flights belong to one backend client and the clones it makes for callers' credentials (the
+REST compat layer's). An API key with its own ``backend_tokens`` has a client of its own:
+its reads and writes see each other, but its write does not detach the flights of the
+backend's shared client — a read there that was already under way when the write landed
+may still be joined for the moment it takes to answer, as if it had been issued just before.
+
 When others joined, the answer gets a fresh content stamp (``ContentStamps.shared``) if it
 had none: what the first reader derives from it (parsed page, records, built list) the others
 reuse. With a response cache (``cache_ttl``) the cache does this itself
