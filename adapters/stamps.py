@@ -32,11 +32,12 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-__all__ = ["IGNORED_HEADERS", "ContentStamps", "StampMemo"]
+__all__ = ["IGNORED_HEADERS", "ContentStamps", "StampMemo", "derived"]
 
 V = TypeVar("V")
+T = TypeVar("T")
 
 # Response headers that vary between identical answers and that nothing derives anything
 # from: they do not take part in the content comparison.
@@ -160,3 +161,20 @@ class StampMemo(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def derived(
+    memo: StampMemo[tuple[Any, int]],
+    stamp: str | None,
+    route: Hashable,
+    size: int,
+    make: Callable[[], T],
+) -> T:
+    """What ``make()`` derives from the answer stamped ``stamp`` (``size`` bytes), kept in
+    ``memo`` under ``route`` with that size: made once per stamp, then given back."""
+    known = memo.get(stamp, route)
+    if known is not None:
+        return cast(T, known[0])
+    value = make()
+    memo.put(stamp, route, (value, size))
+    return value

@@ -24,7 +24,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from yarl import URL
@@ -35,7 +35,7 @@ from adapters.http import HttpClient, Params, Response
 from adapters.http import _with_params as with_params  # the exact query HttpClient sends
 from adapters.passthrough import Forward
 from adapters.paths import seg
-from adapters.stamps import StampMemo
+from adapters.stamps import StampMemo, derived
 
 __all__ = ["GerritClient", "change_path", "file_path", "revision_path"]
 
@@ -356,12 +356,9 @@ class GerritClient:
         params = _query_params([query], limit, options, start, after_sortkey, None)
         resp = await self.get("/changes/", params)
         route = ("changes", kind)  # a stamp names one URL's answer: the query is in it
-        known = self._mapped.get(resp.cache_stamp, route)
-        if known is not None:
-            return cast("tuple[T, ...]", known[0])
-        mapped = parse(self.decode(resp))
-        self._mapped.put(resp.cache_stamp, route, (mapped, len(resp.body)))
-        return mapped
+        return derived(
+            self._mapped, resp.cache_stamp, route, len(resp.body), lambda: parse(self.decode(resp))
+        )
 
 
 def _query_params(

@@ -23,7 +23,7 @@ from adapters.errors import BadPayload, NotFound
 from adapters.http import HttpClient, Params, Response
 from adapters.paging import page_span
 from adapters.patchwork_common import is_invalid_page
-from adapters.stamps import StampMemo
+from adapters.stamps import StampMemo, derived
 
 __all__ = ["MAX_PER_PAGE", "VERSIONS", "PatchworkClient", "Window"]
 
@@ -123,14 +123,9 @@ class PatchworkClient:
         ``adapters.stamps``) gives back the record mapped from it then, without decoding or
         mapping it again; records are immutable, so sharing one between requests is safe."""
         resp = await self.http.get(await self.path(rel))
-        key = (rel, kind)
-        known = self._records.get(resp.cache_stamp, key)
-        if known is not None:
-            record: T = known[0]
-            return record
-        record = parse(resp.json())
-        self._records.put(resp.cache_stamp, key, (record, len(resp.body)))
-        return record
+        return derived(
+            self._records, resp.cache_stamp, (rel, kind), len(resp.body), lambda: parse(resp.json())
+        )
 
     async def window(self, rel: str, params: Params, offset: int, count: int) -> Window:
         """List items ``offset … offset+count-1`` of ``rel`` with ``params`` as filters."""
@@ -211,13 +206,10 @@ class PatchworkClient:
         return pages
 
     def _mapped_page(self, resp: Response, key: Hashable, parse: Callable[[list[Any]], T]) -> T:
-        known = self._records.get(resp.cache_stamp, key)
-        if known is not None:
-            value: T = known[0]
-            return value
-        value = parse(_as_list(resp, self.backend))
-        self._records.put(resp.cache_stamp, key, (value, len(resp.body)))
-        return value
+        def make() -> T:
+            return parse(_as_list(resp, self.backend))
+
+        return derived(self._records, resp.cache_stamp, key, len(resp.body), make)
 
     async def send(self, method: str, rel: str, body: Mapping[str, Any]) -> Any:
         """A write (PATCH/POST) with a JSON body; never retried. Returns the JSON answer."""
