@@ -234,7 +234,8 @@ class Context:
             and r.check_state is CheckState.PENDING
             and base.provides(self.source(r.backend), base.CheckPresence)
         }
-        for backend in [b for b in self._presence_ahead if all(k[0] != b for k in pending)]:
+        asking = {backend for backend, _ in pending}
+        for backend in [b for b in self._presence_ahead if b not in asking]:
             # nothing to ask: the backend learns that this list needed no read
             src = self.capable(backend, base.CheckPresence, "check presence")
             await src.patches_with_checks([], self._presence_ahead.pop(backend))
