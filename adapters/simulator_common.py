@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -26,14 +27,35 @@ async def _late(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     seconds, prefix = request.app[LATENCY]
-    if request.path.startswith(prefix):
-        await asyncio.sleep(seconds)
-    return await handler(request)
+    if not request.path.startswith(prefix):
+        return await handler(request)
+    # The answer leaves ``seconds`` after the request came in: the simulator's own work counts
+    # within that service time, as a real server's would, instead of adding to it (a
+    # simulator filtering its whole seed in Python would otherwise stretch every wave).
+    due = _now() + seconds
+    try:
+        response = await handler(request)
+    except web.HTTPException:  # aiohttp's error answers (404, 400…) are answers too
+        await _until(due)
+        raise
+    await _until(due)
+    return response
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+async def _until(due: float) -> None:
+    wait = due - _now()
+    if wait > 0:
+        await asyncio.sleep(wait)
 
 
 def add_latency(app: web.Application, ms: float, prefix: str = "/") -> None:
-    """Answer every request under ``prefix`` ``ms`` milliseconds late (0: at once), as a
-    real server with that service time would (``revgate demo --latency-ms``, the benches).
+    """Answer every request under ``prefix`` ``ms`` milliseconds after it came in (0: at
+    once), as a real server with that service time would (``revgate demo --latency-ms``, the
+    benches); the simulator's own work is counted within those ``ms``.
     Call before the app starts: aiohttp freezes its middlewares then."""
     if not 0 <= ms <= MAX_LATENCY_MS:
         raise ValueError(f"latency must be 0 to {MAX_LATENCY_MS:g} ms, got {ms:g}")

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 
 from adapters import simulator_common
 from adapters.abf import simulator as abf
@@ -136,3 +137,39 @@ def test_revgate_demo_passes_its_latency_to_every_simulator(
 
     asyncio.run(run())
     assert len(seen) == 4 and set(seen.values()) == {12.0}, seen
+
+
+@pytest.mark.parametrize(
+    ("work_ms", "fails", "slept_ms"),
+    [(0.0, False, 20.0), (15.0, False, 5.0), (15.0, True, 5.0), (30.0, False, None)],
+)
+async def test_the_simulators_own_work_counts_within_the_latency(
+    work_ms: float, fails: bool, slept_ms: float | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer leaves the latency after its request came in, not the latency after the
+    simulator's own work (a slow handler is not made slower; an error answer waits too)."""
+    clock = [100.0]
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds * 1000)
+        clock[0] += seconds
+
+    async def handler(_: web.Request) -> web.StreamResponse:
+        clock[0] += work_ms / 1000
+        if fails:
+            raise web.HTTPNotFound()
+        return web.Response(text="ok")
+
+    monkeypatch.setattr(simulator_common, "_now", lambda: clock[0])
+    monkeypatch.setattr(simulator_common.asyncio, "sleep", fake_sleep)
+    app = web.Application()
+    simulator_common.add_latency(app, 20, "/api/")
+    request = make_mocked_request("GET", "/api/x", app=app)
+    if fails:
+        with pytest.raises(web.HTTPNotFound):
+            await simulator_common._late(request, handler)
+    else:
+        assert isinstance(await simulator_common._late(request, handler), web.Response)
+    assert slept == ([] if slept_ms is None else [pytest.approx(slept_ms)])
+    assert clock[0] == pytest.approx(100.0 + max(work_ms, 20.0) / 1000)
