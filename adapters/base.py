@@ -128,6 +128,14 @@ class ChangeLister(Protocol):
         fewer items than asked (a server-side cap) only while ``has_next`` is true."""
 
 
+def list_waves(lister: object) -> int:
+    """How many dependent upstream round trips a lister's first window may take, with what it
+    runs ahead of the merge (its ``LIST_WAVES``; 1 when it declares none): the merge issues
+    the longest chains first, so the page waits on the slowest backend's chain alone."""
+    waves = getattr(lister, "LIST_WAVES", 1)
+    return waves if isinstance(waves, int) else 1
+
+
 @runtime_checkable
 class Source(Protocol):
     """A configured backend instance."""

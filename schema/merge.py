@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from adapters.base import ChangeFilter, ChangeLister
+from adapters.base import ChangeFilter, ChangeLister, list_waves
 from adapters.breaker import Attempt, Breakers, CircuitBreaker
 from adapters.errors import Timeout, Unavailable, UpstreamError
 from adapters.model import ChangeRecord, Page, PageRequest
@@ -78,6 +78,7 @@ class Feed:
     # Told each window's kept items as soon as they are read, while the merge may still wait
     # for slower backends, with a filter keeping those that can still reach the page.
     warm: Warm | None = None
+    waves: int = 1  # dependent round trips of a first window (``adapters.base.list_waves``)
 
 
 def change_feed(
@@ -91,6 +92,7 @@ def change_feed(
         fetch=lambda page: lister.list_changes(flt, page, descending),
         keep=lambda record: matches(record, flt),
         warm=warm,
+        waves=list_waves(lister),
     )
 
 
@@ -260,9 +262,12 @@ async def _fill_all(streams: Sequence[Stream], deadline: float) -> None:
     """Fill every stream concurrently; one failing with a non-upstream error stops the rest.
 
     ``gather`` alone would leave the siblings running detached (holding their breaker probes
-    until their own deadline); cancelling them ends each through its ``finally``.
+    until their own deadline); cancelling them ends each through its ``finally``. The longest
+    chains start first: each task runs until its first read is sent, so the order is the order
+    in which the backends hear of the page.
     """
-    tasks = [asyncio.ensure_future(s.fill(deadline)) for s in streams]
+    first = sorted(streams, key=lambda s: -s.feed.waves)
+    tasks = [asyncio.ensure_future(s.fill(deadline)) for s in first]
     try:
         await asyncio.gather(*tasks)
     finally:

@@ -55,6 +55,7 @@ class AbfSource(PooledSource, AbfActions):
     """One configured ABF server."""
 
     kind = KIND
+    LIST_WAVES = 3  # the lists, their heads' details, the details that can reach the page
 
     def __init__(self, name: str, url: str, http: HttpClient, client: AbfClient) -> None:
         self.name = name

@@ -106,6 +106,7 @@ class PatchworkSource(PooledSource, PatchworkActions):
     """One configured upstream Patchwork server."""
 
     kind = KIND
+    LIST_WAVES = 3  # the list, then its events' pages one after another (activity.py)
 
     def __init__(
         self,

@@ -95,6 +95,7 @@ class FdoSource(PooledSource, FdoActions):
 
     kind = KIND
     anonymous = False  # the view for anonymous callers (no signed-in user)
+    LIST_WAVES = 4  # the patch list, then placement.py's series lists, revisions, test results
 
     def __init__(self, name: str, url: str, http: HttpClient, client: FdoClient) -> None:
         self.name = name
@@ -389,7 +390,10 @@ class FdoSource(PooledSource, FdoActions):
 
         async def load() -> list[TrackedPatch]:
             asks = [{**params, "submitter": k} for k in submitters] or [params]
-            lists = await asyncio.gather(*(self.client.all_items(rel, p) for p in asks))
+            if len(asks) == 1:  # no task in between: the read goes out before other backends'
+                lists = [await self.client.all_items(rel, asks[0])]
+            else:
+                lists = await asyncio.gather(*(self.client.all_items(rel, p) for p in asks))
             found = await self._patches([d for items in lists for d in items])
             found.sort(key=lambda x: (x.updated_at, _numeric_key(x.id)), reverse=descending)
             return found

@@ -272,3 +272,28 @@ def test_reach_follows_the_buffers_as_they_change() -> None:
     a.buffer = [(2, change("a", 5)), (3, change("a", 4))]
     a.version += 1
     assert reach([late]) == []
+
+
+async def test_merge_asks_the_longest_chains_first_and_orders_ties_by_configuration() -> None:
+    """Backends whose first window takes more dependent reads (``LIST_WAVES``) hear of the page
+    first; the page itself (ties included) is ordered as before, by configuration order."""
+    heard: list[str] = []
+
+    class Heard(FakeLister):
+        def __init__(self, name: str, waves: int | None) -> None:
+            super().__init__(_backend(name, [5, 3, 1], 10).changes, 10)
+            self.name = name
+            if waves is not None:
+                self.LIST_WAVES = waves
+
+        async def list_changes(
+            self, flt: ChangeFilter, page: PageRequest, descending: bool
+        ) -> Page[ChangeRecord]:
+            heard.append(self.name)
+            return await super().list_changes(flt, page, descending)
+
+    listers = {"a": Heard("a", None), "b": Heard("b", 2), "c": Heard("c", 4), "d": Heard("d", 2)}
+    page = await merge_page(listers, {n: ChangeFilter() for n in listers}, 12, None)
+    assert heard == ["c", "b", "d", "a"]
+    # equal update times: configuration order, whatever order the backends were asked in
+    assert [r.backend for r, _ in page.edges][:4] == ["a", "b", "c", "d"]
