@@ -38,7 +38,7 @@ import aiohttp
 import httpx
 
 from adapters.registry import RequestHook
-from bench.procs import free_port, spawn
+from bench.procs import free_port, pinned, spawn
 
 FIELDS = """__typename id title state updatedAt webUrl checkState
   author { name email } project { name linkName } backend { name }
@@ -51,6 +51,7 @@ QUERIES = {
     "changes(first: 100)": "query Page { changes(first: 100) { nodes { " + FIELDS + " } } }",
 }
 BACKENDS = ("patchwork", "fdo", "gerrit", "abf")
+SERVER_CPU, CLIENT_CPU = 0, 1
 
 
 @dataclass
@@ -174,7 +175,9 @@ token_env = "REVGATE_DEMO_ABF_TOKEN"
 @asynccontextmanager
 async def fleet(latency_ms: float) -> AsyncIterator[str]:
     """The demo's simulators as processes answering ``latency_ms`` late, and the gateway in
-    its own process over them; yields the gateway's URL."""
+    its own process over them; yields the gateway's URL. As in the other benches, the gateway
+    has a CPU of its own (``SERVER_CPU``) and the simulators and the timing client share the
+    other: real backends run on their own machines, not on the gateway's cores."""
     from adapters.abf.simulator import TOKEN as ABF_TOKEN
     from gateway.cli import DEMO_ADMIN_TOKEN, DEMO_FDO_CI_TOKEN
 
@@ -187,11 +190,15 @@ async def fleet(latency_ms: float) -> AsyncIterator[str]:
     }
     procs: list[asyncio.subprocess.Process] = []
     urls: dict[str, str] = {}
+    if pinned(CLIENT_CPU):
+        os.sched_setaffinity(0, {CLIENT_CPU})  # the timing client: off the gateway's CPU
     try:
         for name, (args, ready) in servers.items():
             port = free_port()
             urls[name] = f"http://127.0.0.1:{port}"
-            procs.append(await spawn([*args, *late, "--port", str(port)], urls[name] + ready))
+            procs.append(
+                await spawn([*args, *late, "--port", str(port)], urls[name] + ready, cpu=CLIENT_CPU)
+            )
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "revgate.toml"
             config.write_text(CONFIG.format(**urls))
@@ -204,7 +211,9 @@ async def fleet(latency_ms: float) -> AsyncIterator[str]:
             }
             port = free_port()
             args = ["-m", "gateway.cli", "serve", "--config", str(config), "--port", str(port)]
-            procs.append(await spawn(args, f"http://127.0.0.1:{port}/healthz", env=env))
+            procs.append(
+                await spawn(args, f"http://127.0.0.1:{port}/healthz", env=env, cpu=SERVER_CPU)
+            )
             yield f"http://127.0.0.1:{port}"
     finally:
         for proc in procs:

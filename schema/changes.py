@@ -218,17 +218,33 @@ def _flat(selections: Any) -> list[SelectedField]:
 
 
 def _warmers(info: Info, names: Iterable[str], fields: Mapping[str, Any]) -> dict[str, Warm]:
-    """Backends whose placement can run ahead of the merge (their window's patches placed as
-    the window is read), when the page's fields need it (``Context.placement``)."""
+    """What runs ahead of the merge as each window is read, for the patches that can still
+    reach the page, when the page's fields need it: a placement (``Context.placement``: fdo's
+    revisions and test results), or else the patches' ``checks`` (upstream Patchwork: one read
+    per patch, through the request's loader, so the page's own prefetch reads none again)."""
     if not PLACED_FIELDS & fields.keys():
         return {}
     results = bool({"checks", "checkState"} & fields.keys())
+    checks = "checks" in fields and _Asked(graphql_schema(info.schema), fields).names(
+        "Patch", "checks"
+    )
     warm: dict[str, Warm] = {}
     for name in names:
         placement = info.context.placement(name)
         if placement is not None:
             warm[name] = functools.partial(_warm, placement, results=results)
+        elif checks and not base.provides(info.context.source(name), base.RevisionReader):
+            warm[name] = functools.partial(_warm_checks, info.context.checks_ahead, name)
     return warm
+
+
+def _warm_checks(
+    ahead: Callable[[str, Iterable[str]], None],
+    backend: str,
+    items: Sequence[Any],
+    reachable: Callable[[Sequence[Any]], Sequence[Any]],
+) -> None:
+    ahead(backend, (p.id for p in reachable([r for r in items if isinstance(r, model.Patch)])))
 
 
 def _warm(

@@ -192,6 +192,17 @@ class Context:
         result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(patch_id)
         return result
 
+    def checks_ahead(self, backend: str, patch_ids: Iterable[str]) -> None:
+        """Start loading the checks of ``patch_ids`` (a backend that keeps checks per patch)
+        through the request's loader, without waiting: ``checks`` then finds them read or
+        being read. A failure is left for the field to report."""
+        if not base.provides(self.source(backend), base.PatchReader):
+            return
+        src = self.capable(backend, base.PatchReader, "checks")
+        loader = self._loader(backend, "checks", src.patch_checks)
+        for patch_id in patch_ids:
+            loader.load(patch_id).add_done_callback(_retrieved)
+
     async def has_checks(self, patch: Patch) -> bool:
         """Whether ``patch`` has any check (``CheckPresence`` backends), batched per request:
         the patches asked together cost one upstream read."""
@@ -384,3 +395,9 @@ def pick_backend(
     raise UserInputError(
         f"several backends provide {what} ({', '.join(capable)}): {hint}", "BACKEND_REQUIRED"
     )
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    # A read ahead that fails is met again by the field awaiting the same future.
+    if not future.cancelled():
+        future.exception()

@@ -9,7 +9,8 @@ What each API forces (bench/README.md "The dashboard page's upstream waves"):
 - Patchwork: one list request carries every field of the page, then ONE read of the events
   since the page's oldest patch (its pages one after the other: 2 here) orders the patches by
   last activity and tells "pending" from no checks (adapters/patchwork/activity.py);
-  ``checks`` add one per patch (no multi-patch checks endpoint), all in the next wave.
+  ``checks`` add one per patch (no multi-patch checks endpoint), all in the next wave, read
+  ahead of the merge for the patches that can still reach the page (``schema/changes.py``).
 - Gerrit: one query with ``o=`` options.
 - ABF: the open and the closed list (no update time in list items), then the detail of each
   list's head; the demo's pull requests are among the page's newest changes, so the merge
@@ -26,6 +27,7 @@ So the page is 4 waves (fdo's), where it was 7 with every chain after the merge.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ from unittest import mock
 
 import pytest
 
+from adapters.abf.source import AbfSource
 from adapters.errors import Unavailable
 from adapters.patchwork.source import PatchworkSource
 from adapters.patchwork_fdo.source import FdoSource
@@ -161,3 +164,35 @@ async def test_a_failed_prefetch_is_the_fields_error_as_before(fail: str) -> Non
 
 async def _nothing(*_: Any) -> None:
     return None
+
+
+async def test_patchwork_checks_are_read_ahead_of_the_merge() -> None:
+    # The page asks checks: upstream Patchwork's (one read per patch) go out as soon as its
+    # window is read, for its patches that can still reach the page, not once the slowest
+    # backend has answered and the page is chosen. ABF's lists here wait until they have.
+    read: list[str] = []
+    checks_read = asyncio.Event()
+    real_checks, real_list = PatchworkSource.patch_checks, AbfSource.list_changes
+
+    async def checks(self: Any, ids: Any) -> Any:
+        read.append("patchwork checks")
+        checks_read.set()
+        return await real_checks(self, ids)
+
+    async def abf_list(self: Any, *args: Any) -> Any:
+        async with asyncio.timeout(10):  # only reads made ahead of the merge set it
+            await checks_read.wait()
+        read.append("abf list")
+        return await real_list(self, *args)
+
+    async with demo_gateway() as (client, _):
+        await _page(client, PLANNED["changes(first: 50) + checks"])  # versions detected
+        with (
+            mock.patch.object(PatchworkSource, "patch_checks", checks),
+            mock.patch.object(AbfSource, "list_changes", abf_list),
+        ):
+            data, errors = await _page(client, PLANNED["changes(first: 50) + checks"])
+    assert not errors and read[0] == "patchwork checks" and "abf list" in read
+    nodes = data["changes"]["nodes"]
+    assert any(n["backend"]["name"] == "abf" for n in nodes)
+    assert any(n.get("checks") for n in nodes if n["backend"]["name"] == "patchwork")
