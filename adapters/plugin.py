@@ -98,6 +98,9 @@ class Demo:
     # demo's compat token).
     compat: str = ""
     clients: tuple[str, ...] = ()
+    # The simulator's ``python -m`` module: ``revgate demo`` runs ``MODULE --demo`` in a
+    # process of its own (``simulator_common.start_child``); empty: ``start`` in the demo's.
+    module: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import ctypes
+import signal
+import socket
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -143,3 +148,79 @@ async def serve(
     assert sockets, "simulator did not bind"
     bound = int(sockets[0].getsockname()[1])
     return RunningSimulator(url=f"http://{host}:{bound}", state=app[key], runner=runner)
+
+
+@dataclass
+class ChildSimulator:
+    """A simulator serving its kind's demo in a process of its own (``start_child``)."""
+
+    url: str
+    process: asyncio.subprocess.Process
+
+    async def close(self) -> None:
+        """Stop the process (terminate, then kill if it lingers)."""
+        if self.process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.process.terminate()
+        try:
+            await asyncio.wait_for(self.process.wait(), CHILD_STOP_SECONDS)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+
+
+CHILD_START_SECONDS = 60.0
+CHILD_STOP_SECONDS = 10.0
+
+
+async def start_child(module: str, latency_ms: float, host: str = "127.0.0.1") -> ChildSimulator:
+    """``python -m MODULE --demo`` on a free port of ``host``, answering ``latency_ms`` late;
+    returned once it accepts connections. In a process of its own, the simulator's work does
+    not share the gateway's event loop and core, as a real server's does not."""
+    with socket.socket() as probe:  # a free port, handed to the child
+        probe.bind((host, 0))
+        port = int(probe.getsockname()[1])
+    args = ["--demo", "--host", host, "--port", str(port), "--latency-ms", repr(latency_ms)]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,  # aiohttp's "Running on" banner
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
+    child = ChildSimulator(url=f"http://{host}:{port}", process=process)
+    try:
+        async with asyncio.timeout(CHILD_START_SECONDS):
+            while not await _accepts(host, port):
+                if process.returncode is not None:
+                    raise RuntimeError(f"{module} exited with status {process.returncode}")
+                await asyncio.sleep(0.05)
+    except BaseException:
+        await child.close()
+        raise
+    return child
+
+
+async def _accepts(host: str, port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(host, port)
+    except OSError:
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+def _die_with_parent() -> None:
+    # In the child before exec: ask Linux to end it when the demo's process goes, however it
+    # goes (a SIGKILL leaves no ``finally`` to stop it).
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1

@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Coroutine, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -135,6 +135,14 @@ def uvicorn_server(app: Any, host: str, port: int, **options: Any) -> uvicorn.Se
     return uvicorn.Server(config)
 
 
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on the event loop ``serve`` runs on (uvicorn's choice: uvloop when it is
+    installed), so the demo answers as fast as a served gateway."""
+    factory = uvicorn.Config(app="unused:app", loop="auto").get_loop_factory()
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main)
+
+
 def _serve(
     path: str | None, settings: Settings, host: str, port: int, tracing: Tracing | None = None
 ) -> None:
@@ -245,13 +253,23 @@ async def _demo(
     host: str, port: int, kinds: Sequence[AdapterKind] = KINDS, latency_ms: float = 0.0
 ) -> None:
     running: list[tuple[AdapterKind, Demo, Simulator]] = []
+    sock = listen(host, port)  # before anything starts: a taken port is said first
     try:
-        for kind in kinds:
-            if kind.demo is not None:
-                running.append((kind, kind.demo, await kind.demo.start(latency_ms)))
+        demos = [(kind, kind.demo) for kind in kinds if kind.demo is not None]
+        # each simulator in a process of its own, started together (``Demo.module``)
+        started = await asyncio.gather(
+            *(_start_simulator(demo, latency_ms) for _, demo in demos), return_exceptions=True
+        )
+        running = [
+            (kind, demo, sim)
+            for (kind, demo), sim in zip(demos, started, strict=True)
+            if not isinstance(sim, BaseException)
+        ]
+        for sim in started:
+            if isinstance(sim, BaseException):
+                raise sim
         urls = {kind.name: sim.url for kind, _, sim in running}
         settings = demo_settings_for(urls, host, port, kinds)
-        sock = listen(host, port)  # before any URL is printed: a taken port is said first
         server = uvicorn_server(create_app(settings), host, port)
         for _, demo, sim in running:
             note = f" {demo.note}" if demo.note else ""
@@ -263,8 +281,15 @@ async def _demo(
             print(f"revgate demo: {line}", flush=True)
         await server.serve(sockets=[sock])
     finally:
+        sock.close()
         for _, _, sim in reversed(running):
             await sim.close()
+
+
+async def _start_simulator(demo: Demo, latency_ms: float) -> Simulator:
+    if demo.module:
+        return await simulator_common.start_child(demo.module, latency_ms)
+    return await demo.start(latency_ms)
 
 
 def _persist(files: Sequence[str], output: str | None, listed: str | None) -> int:
@@ -340,7 +365,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         try:
             with contextlib.suppress(KeyboardInterrupt):
-                asyncio.run(_demo(args.host, args.port, latency_ms=args.latency_ms))
+                _run_loop(_demo(args.host, args.port, latency_ms=args.latency_ms))
         except PortInUse as exc:
             print(f"revgate demo: {exc}", file=sys.stderr)
             return 2

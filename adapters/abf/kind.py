@@ -39,6 +39,7 @@ KIND = AdapterKind(
     demo=Demo(
         label="ABF simulator",
         start=_simulator,
+        module="adapters.abf.simulator",
         backend={"name": "abf", "kind": "abf", "token_env": DEMO_TOKEN_ENV},
         env=_demo_env,
         compat="{rest}/abf/api/v1/user.json   (HTTP Basic: the token as user)",

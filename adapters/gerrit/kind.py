@@ -40,6 +40,7 @@ KIND = AdapterKind(
     demo=Demo(
         label="Gerrit simulator",
         start=_simulator,
+        module="adapters.gerrit.simulator",
         backend={
             "name": "gerrit",
             "kind": "gerrit",

@@ -57,6 +57,7 @@ KIND = AdapterKind(
     demo=Demo(
         label="Patchwork simulator",
         start=_simulator,
+        module="adapters.patchwork.simulator",
         backend={"name": "patchwork", "kind": "patchwork", "token_env": DEMO_TOKEN_ENV},
         env=lambda: {DEMO_TOKEN_ENV: DEMO_ADMIN_TOKEN},
         compat="{rest}/patchwork/api/1.3/   (Authorization: Token <token>)",

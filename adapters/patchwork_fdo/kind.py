@@ -38,6 +38,7 @@ KIND = AdapterKind(
     demo=Demo(
         label="freedesktop Patchwork simulator",
         start=_simulator,
+        module="adapters.patchwork_fdo.simulator",
         backend={"name": "fdo", "kind": "patchwork-fdo", "token_env": DEMO_TOKEN_ENV},
         env=lambda: {DEMO_TOKEN_ENV: DEMO_CI_TOKEN},
         compat="{rest}/fdo/api/1.0/projects/   (Token <token>, or Basic: it as password)",

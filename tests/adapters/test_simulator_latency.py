@@ -4,6 +4,7 @@ the dashboard's upstream waves can be seen and reproduced (issue 21)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import subprocess
 import sys
 import time
@@ -113,30 +114,39 @@ async def test_demo_setup_with_latency_answers_and_waits_for_its_backends() -> N
 def test_revgate_demo_passes_its_latency_to_every_simulator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Each kind's simulator is started in a process of its own (``Demo.module``) with the
+    demo's latency, and every one is stopped when the demo ends, however it ends."""
     from gateway import cli
 
     seen: dict[str, float] = {}
+    closed: list[str] = []
 
     class Stop(Exception):
         pass
 
-    def fake_listen(host: str, port: int) -> Any:
+    class Child:
+        def __init__(self, module: str) -> None:
+            self.url, self.module = f"http://127.0.0.1:1/{module}", module
+
+        async def close(self) -> None:
+            closed.append(self.module)
+
+    async def start_child(module: str, latency_ms: float) -> Child:
+        seen[module] = latency_ms
+        return Child(module)
+
+    def no_server(*_: Any) -> Any:
         raise Stop
 
-    async def run() -> None:
-        real_serve = simulator_common.serve
-
-        async def serve(app: web.Application, key: Any, *args: Any) -> Any:
-            seen[str(key)] = simulator_common.latency_of(app)
-            return await real_serve(app, key, *args)
-
-        monkeypatch.setattr(simulator_common, "serve", serve)
-        monkeypatch.setattr(cli, "listen", fake_listen)
-        with pytest.raises(Stop):
-            await cli._demo("127.0.0.1", 8000, latency_ms=12.0)  # listen stubbed: no port taken
-
-    asyncio.run(run())
-    assert len(seen) == 4 and set(seen.values()) == {12.0}, seen
+    monkeypatch.setattr(simulator_common, "start_child", start_child)
+    monkeypatch.setattr(cli, "listen", lambda host, port: socket.socket())  # no port taken
+    monkeypatch.setattr(cli, "uvicorn_server", no_server)
+    with pytest.raises(Stop):
+        asyncio.run(cli._demo("127.0.0.1", 8000, latency_ms=12.0))
+    assert seen == {
+        f"adapters.{k}.simulator": 12.0 for k in ("patchwork", "patchwork_fdo", "gerrit", "abf")
+    }, seen
+    assert sorted(closed) == sorted(seen)
 
 
 @pytest.mark.parametrize(

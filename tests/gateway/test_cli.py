@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import os
 import socket
 import sys
 import textwrap
@@ -250,3 +251,66 @@ def test_cli_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--help"])
     text = capsys.readouterr().out
     assert "revgate demo" in text and "``" not in text
+
+
+@pytest.mark.parametrize("how", ["terminate", "kill"])
+async def test_cli_demo_simulators_run_apart_and_end_with_the_demo(how: str) -> None:
+    # Each simulator serves from a process of its own (its CPU is not the gateway's, as a real
+    # server's is not); none outlives the demo, even one killed without a chance to clean up.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        "demo",
+        "--port",
+        str(_free_port()),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    ports: list[int] = []
+    try:
+        async with asyncio.timeout(60):
+            while not (line := (await proc.stdout.readline()).decode()).count("GraphiQL at"):
+                assert line, "revgate demo exited"
+                if " simulator at http://127.0.0.1:" in line:
+                    ports.append(int(line.split("127.0.0.1:", 1)[1].split()[0].strip("/")))
+        assert len(ports) == 4
+        owners = {_listener_pid(port) for port in ports}
+        assert proc.pid not in owners and None not in owners and len(owners) == 4
+    finally:
+        proc.terminate() if how == "terminate" else proc.kill()
+        await asyncio.wait_for(proc.wait(), 15)
+    for _ in range(150):  # 15 s at most
+        if not any([await _accepts(port) for port in ports]):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"a simulator outlived the demo ({how})")
+
+
+def _listener_pid(port: int) -> int | None:
+    """The process listening on ``127.0.0.1:port`` (Linux ``/proc``), None if not found."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as rows:
+            for row in list(rows)[1:]:
+                cols = row.split()
+                if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "0A":  # LISTEN
+                    inodes.add(cols[9])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return int(pid)
+    return None
+
+
+async def _accepts(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    writer.close()
+    return True
