@@ -229,16 +229,7 @@ async def test_cli_demo_says_the_port_is_taken_before_any_url() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gateway.cli",
-            "demo",
-            "--port",
-            str(port),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await _demo_process(port, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in err.decode()
@@ -257,16 +248,7 @@ def test_cli_help_is_plain_text(capsys: pytest.CaptureFixture[str]) -> None:
 async def test_cli_demo_simulators_run_apart_and_end_with_the_demo(how: str) -> None:
     # Each simulator serves from a process of its own (its CPU is not the gateway's, as a real
     # server's is not); none outlives the demo, even one killed without a chance to clean up.
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway.cli",
-        "demo",
-        "--port",
-        str(_free_port()),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    proc = await _demo_process(_free_port(), stderr=asyncio.subprocess.STDOUT)
     assert proc.stdout is not None
     ports: list[int] = []
     try:
@@ -314,3 +296,12 @@ async def _accepts(port: int) -> bool:
         return False
     writer.close()
     return True
+
+
+async def _demo_process(port: int, stderr: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        *("-m", "gateway.cli", "demo", "--port", str(port)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=stderr,
+    )
