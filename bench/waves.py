@@ -12,9 +12,9 @@ Two parts:
 - ``count``: in-process over the four demo simulators (the seeds ``revgate demo`` serves), the
   warm query's upstream requests and waves per backend (the test suite asserts these:
   tests/schema/test_dashboard_waves.py);
-- ``--latency-ms L`` (default 20): the simulators as processes answering L ms late and the
-  gateway in its own process, the p50 of the query against waves × L + 15 ms, 3 rounds,
-  medians.
+- ``--latency-ms L`` (default 20): ``revgate demo --latency-ms L`` (the simulators each in a
+  process of their own answering L ms late, the gateway on its own CPU), the p50 of the query
+  against waves × L + 15 ms, 3 rounds, medians.
 
 Run: ``.venv/bin/python -m bench.waves`` (``--requests N`` per round, default 30).
 """
@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -144,82 +143,36 @@ async def count(query: str, latency_ms: float = 0.0) -> dict[str, tuple[int, int
     return counts
 
 
-CONFIG = """
-[[backends]]
-name = "patchwork"
-kind = "patchwork"
-url = "{patchwork}"
-token_env = "REVGATE_DEMO_TOKEN"
-
-[[backends]]
-name = "fdo"
-kind = "patchwork-fdo"
-url = "{fdo}"
-token_env = "REVGATE_DEMO_FDO_TOKEN"
-
-[[backends]]
-name = "gerrit"
-kind = "gerrit"
-url = "{gerrit}"
-username_env = "REVGATE_DEMO_GERRIT_USER"
-password_env = "REVGATE_DEMO_GERRIT_PASSWORD"
-
-[[backends]]
-name = "abf"
-kind = "abf"
-url = "{abf}"
-token_env = "REVGATE_DEMO_ABF_TOKEN"
-"""
-
-
 @asynccontextmanager
 async def fleet(latency_ms: float) -> AsyncIterator[str]:
-    """The demo's simulators as processes answering ``latency_ms`` late, and the gateway in
-    its own process over them; yields the gateway's URL. As in the other benches, the gateway
-    has a CPU of its own (``SERVER_CPU``) and the simulators and the timing client share the
-    other: real backends run on their own machines, not on the gateway's cores."""
-    from adapters.abf.simulator import TOKEN as ABF_TOKEN
-    from gateway.cli import DEMO_ADMIN_TOKEN, DEMO_FDO_CI_TOKEN
-
-    late = ["--latency-ms", str(latency_ms)]
-    servers = {
-        "patchwork": (["-m", "adapters.patchwork.simulator", "--demo"], "/api/"),
-        "fdo": (["-m", "adapters.patchwork_fdo.simulator", "--demo"], "/"),
-        "gerrit": (["-m", "adapters.gerrit.simulator", "--demo"], "/"),
-        "abf": (["-m", "adapters.abf.simulator", "--demo"], "/"),
-    }
-    procs: list[asyncio.subprocess.Process] = []
-    urls: dict[str, str] = {}
+    """``revgate demo --latency-ms latency_ms`` as anyone would run it (the gateway over the
+    demo's simulators, each in a process of its own); yields the gateway's URL. As in the
+    other benches the gateway has a CPU of its own (``SERVER_CPU``); the simulators and the
+    timing client share the other: real backends run on their own machines."""
     if pinned(CLIENT_CPU):
         os.sched_setaffinity(0, {CLIENT_CPU})  # the timing client: off the gateway's CPU
+    port = free_port()
+    args = ["-m", "gateway.cli", "demo", "--port", str(port), "--latency-ms", str(latency_ms)]
+    demo = await spawn(args, f"http://127.0.0.1:{port}/healthz", 60, cpu=SERVER_CPU)
     try:
-        for name, (args, ready) in servers.items():
-            port = free_port()
-            urls[name] = f"http://127.0.0.1:{port}"
-            procs.append(
-                await spawn([*args, *late, "--port", str(port)], urls[name] + ready, cpu=CLIENT_CPU)
-            )
-        with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "revgate.toml"
-            config.write_text(CONFIG.format(**urls))
-            env = {
-                "REVGATE_DEMO_TOKEN": DEMO_ADMIN_TOKEN,
-                "REVGATE_DEMO_FDO_TOKEN": DEMO_FDO_CI_TOKEN,
-                "REVGATE_DEMO_GERRIT_USER": "admin",
-                "REVGATE_DEMO_GERRIT_PASSWORD": "secret",
-                "REVGATE_DEMO_ABF_TOKEN": ABF_TOKEN,
-            }
-            port = free_port()
-            args = ["-m", "gateway.cli", "serve", "--config", str(config), "--port", str(port)]
-            procs.append(
-                await spawn(args, f"http://127.0.0.1:{port}/healthz", env=env, cpu=SERVER_CPU)
-            )
-            yield f"http://127.0.0.1:{port}"
+        if pinned(CLIENT_CPU):
+            for child in _children(demo.pid):  # they inherit the gateway's CPU: move them
+                with contextlib.suppress(OSError):
+                    os.sched_setaffinity(child, {CLIENT_CPU})
+        yield f"http://127.0.0.1:{port}"
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            await proc.wait()
+        demo.terminate()
+        await demo.wait()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux ``/proc``; empty where it is not offered)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as listed:
+                found += [int(c) for c in listed.read().split()]
+    return found
 
 
 async def timed(gateway: str, query: str, requests: int) -> float:
