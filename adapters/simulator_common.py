@@ -120,7 +120,17 @@ def run(app: web.Application, args: argparse.Namespace, prefix: str = "/") -> No
     """Serve ``app`` in the foreground as ``command_line``'s ``args`` say (API requests under
     ``prefix`` answered ``--latency-ms`` late)."""
     add_latency(app, args.latency_ms, prefix)
-    web.run_app(app, host=args.host, port=args.port)
+    web.run_app(app, host=args.host, port=args.port, loop=_new_loop())
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    # uvloop where installed (the gateway's loop too): a simulator's own overhead then adds
+    # least to the latency it is asked to model
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 @dataclass
