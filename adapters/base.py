@@ -166,6 +166,11 @@ class PooledSource:
         """Upstream requests made so far (attempts, including retries)."""
         return self.http.request_count
 
+    @property
+    def shares_reads(self) -> bool:
+        """Whether identical reads in flight may share one exchange (``coalesce_reads``)."""
+        return self.http.flights.enabled
+
     async def open(self) -> None:
         """Open the pooled HTTP session."""
         await self.http.open()

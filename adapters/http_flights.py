@@ -31,7 +31,15 @@ from yarl import URL
 from adapters.http_model import Response
 from adapters.stamps import ContentStamps
 
-__all__ = ["Flights"]
+__all__ = ["Flights", "writes"]
+
+_WRITES = [0]  # writes begun or ended through any backend client (``Flights.clear``)
+
+
+def writes() -> int:
+    """How many times any backend client began or ended a write: work that began before a
+    change of this number may have read what the write changed (``schema/lean.py``)."""
+    return _WRITES[0]
 
 
 @dataclass(slots=True)
@@ -51,8 +59,10 @@ class Flights:
         self.joined = 0  # GETs that joined an identical one in flight
 
     def clear(self) -> None:
-        """Detach every flight: reads issued from now on start their own."""
+        """Detach every flight: reads issued from now on start their own (a write; counted
+        for every backend's clients in ``writes``)."""
         self._flights.clear()
+        _WRITES[0] += 1
 
     async def run(
         self,

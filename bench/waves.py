@@ -103,10 +103,13 @@ def recording() -> Iterator[WaveLog]:
 
 
 @asynccontextmanager
-async def demo_gateway(latency_ms: float = 0.0) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+async def demo_gateway(
+    latency_ms: float = 0.0, tune: Callable[[Any], Any] | None = None
+) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """The demo's four simulators (in-process, ``latency_ms`` late, each started as ``revgate
     demo`` starts it: its kind's ``Demo.start``) and the gateway over them as an in-process
-    client; also yields the simulators by backend name."""
+    client (its settings through ``tune`` when given); also yields the simulators by backend
+    name."""
     from adapters.kinds import KINDS
     from gateway.app import create_app
     from gateway.cli import demo_settings_for
@@ -117,7 +120,8 @@ async def demo_gateway(latency_ms: float = 0.0) -> AsyncIterator[tuple[httpx.Asy
             if kind.demo is not None:
                 sims[str(kind.demo.backend["name"])] = await kind.demo.start(latency_ms)
         urls = {kind.name: sims[str(kind.demo.backend["name"])].url for kind in KINDS if kind.demo}
-        app = create_app(demo_settings_for(urls, "127.0.0.1", 8000))
+        settings = demo_settings_for(urls, "127.0.0.1", 8000)
+        app = create_app(tune(settings) if tune is not None else settings)
         transport = httpx.ASGITransport(app=app)
         await app.state.backends.open()
         try:

@@ -156,6 +156,14 @@ class CallerSources(Mapping[str, Source]):
         self.writable = writable
         self.write_code = write_code
 
+    @property
+    def identity(self) -> tuple[object, ...]:
+        """Equal for two views that show the same (``schema/shared_runs.py``): one per request
+        otherwise. The mappings' ids stay unique while a view that holds them is alive."""
+        writable = None if self.writable is None else frozenset(self.writable)
+        hidden = frozenset(self._hidden)
+        return (id(self._sources), id(self._own), hidden, writable, self.write_code)
+
     @classmethod
     def for_caller(
         cls,

@@ -57,6 +57,7 @@ class LeanEntry:
         self.queries = queries
         self.metrics = metrics
         self.plain = plain
+        metrics.watch_shared_runs(lambda: queries.runs.joined)
 
     async def answer(self, request: Request, accept: str, new_type: bool, send: Send) -> bool:
         """Answer ``request`` on ``send`` (``accept``: its ``Accept``; ``new_type``: that asks

@@ -131,6 +131,12 @@ class Metrics:
         time; a reload starts them afresh, which counters may do)."""
         self.registry.register(StampsCollector(sources))
 
+    def watch_shared_runs(self, joined: Callable[[], int]) -> None:
+        """Export how many planned queries were answered by an identical one's run in
+        flight (``schema/shared_runs.py``; read at scrape time)."""
+        family = ("revgate_shared_runs", "Planned queries answered by an identical one's run.")
+        self.registry.register(CountCollector(*family, joined))
+
     def watch_cache(self, cache: Cache) -> None:
         """Export the response cache's counters (read from its ``stats`` at scrape time)."""
         self.registry.register(CacheCollector(cache))
@@ -277,6 +283,23 @@ class StampsCollector(Collector):
             joined = getattr(flights, "joined", None)
             if isinstance(joined, int):
                 family.add_metric([backend], joined)
+        yield family
+
+
+class CountCollector(Collector):
+    """One unlabelled counter read from ``read`` at scrape time."""
+
+    def __init__(self, name: str, text: str, read: Callable[[], int]) -> None:
+        self.name, self.text, self.read = name, text, read
+
+    def describe(self) -> Iterator[Metric]:
+        """The family without samples."""
+        yield CounterMetricFamily(self.name, self.text)
+
+    def collect(self) -> Iterator[Metric]:
+        """Its one sample."""
+        family = CounterMetricFamily(self.name, self.text)
+        family.add_metric([], self.read())
         yield family
 
 

@@ -35,6 +35,7 @@ from schema.execution import FastPath, graphql_schema
 from schema.execution.fastpath import Planned
 from schema.execution.strawberry_private import MaskErrorsByAttribute, process_errors
 from schema.limits import CostLimiter, hide_suggestions
+from schema.shared_runs import SharedRuns
 
 # What a POST may run (strawberry's ``OperationType.from_http``, subscriptions removed by
 # ``LoggingSchema.execute``): kept on the execution context for extensions that read it.
@@ -56,6 +57,7 @@ class LeanQueries:
         self._mask = mask
         self._hide = not introspection  # NoIntrospection's exit: no suggestions in errors
         self.hits = 0  # requests answered here (tests, the bench)
+        self.runs = SharedRuns()
 
     def planned(self, schema: strawberry.Schema, query: str, name: str | None) -> Planned | None:
         """The plan that answered this query text and operation name before, if still current."""
@@ -89,7 +91,7 @@ class LeanQueries:
         limiter.execution_context = ctx
         await limiter.check(ctx)
         if ctx.result is None:
-            ctx.result = await self.fast.run(planned.plan, ctx)
+            ctx.result = await self.runs.run(planned, ctx, self.fast.run)
             if ctx.result is None:  # variables that do not coerce: ``check`` refused them
                 ctx.result = ExecutionResult(None, [GraphQLError(INTERNAL_MESSAGE)])
         self.hits += 1
