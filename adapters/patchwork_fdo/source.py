@@ -390,10 +390,8 @@ class FdoSource(PooledSource, FdoActions):
 
         async def load() -> list[TrackedPatch]:
             asks = [{**params, "submitter": k} for k in submitters] or [params]
-            if len(asks) == 1:  # no task in between: the read goes out before other backends'
-                lists = [await self.client.all_items(rel, asks[0])]
-            else:
-                lists = await asyncio.gather(*(self.client.all_items(rel, p) for p in asks))
+            reads = [self.client.all_items(rel, p) for p in asks]  # one: no task, sent at once
+            lists = [await reads[0]] if len(reads) == 1 else await asyncio.gather(*reads)
             found = await self._patches([d for items in lists for d in items])
             found.sort(key=lambda x: (x.updated_at, _numeric_key(x.id)), reverse=descending)
             return found
