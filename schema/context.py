@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import strawberry
-from aiodataloader import DataLoader
 from graphql import FieldNode, FragmentSpreadNode
 
 from adapters import base
@@ -34,6 +33,7 @@ from adapters.people import Directory
 from schema.errors import UserInputError
 from schema.execution.strawberry_private import selection_nodes
 from schema.live import EventHub
+from schema.loader import Loader
 from schema.request import RequestMeta
 
 P = TypeVar("P")
@@ -73,7 +73,7 @@ class Context:
     hub: EventHub | None = None  # live-event pollers, shared by every subscription
     meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
     people: Directory = field(default_factory=Directory)  # the [[people]] identity map
-    _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
+    _loaders: dict[tuple[str, str], Loader[Any, Any]] = field(default_factory=dict)
     partial_errors: list[tuple[list[str | int], UpstreamError | UserInputError]] = field(
         default_factory=list
     )
@@ -145,23 +145,18 @@ class Context:
 
     def loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[Any]], Awaitable[Any]]
-    ) -> DataLoader[Any, Any]:
+    ) -> Loader[Any, Any]:
         """The request's loader for ``(backend, entity)``, for keys that are not plain ids
         (``schema/related.py``: one loader across backends, ``backend="*"``)."""
         return self._loader(backend, entity, batch)
 
     def _loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[str]], Awaitable[Any]]
-    ) -> DataLoader[str, Any]:
+    ) -> Loader[Any, Any]:
         key = (backend, entity)
         loader = self._loaders.get(key)
         if loader is None:
-
-            async def load(keys: list[str]) -> list[Any]:
-                return list(await batch(keys))
-
-            loader = DataLoader(load, max_batch_size=100)
-            self._loaders[key] = loader
+            loader = self._loaders[key] = Loader(batch, max_batch_size=100)
         return loader
 
     async def patch(self, backend: str, native_id: str) -> Patch | None:
