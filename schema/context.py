@@ -74,6 +74,12 @@ class Context:
     meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
     people: Directory = field(default_factory=Directory)  # the [[people]] identity map
     _loaders: dict[tuple[str, str], Loader[Any, Any]] = field(default_factory=dict)
+    # This context serves one operation alone (a plain POST's, ``schema/lean.py``): while its
+    # only root field starts, nothing else of the request can be reading.
+    solo: bool = False
+    # Set by ``resolve_node`` for such a field's one record read: the next ``_one`` reads at
+    # once instead of waiting two loop turns for keys that cannot come (then it is unset).
+    read_now: bool = False
     partial_errors: list[tuple[list[str | int], UpstreamError | UserInputError]] = field(
         default_factory=list
     )
@@ -159,10 +165,19 @@ class Context:
             loader = self._loaders[key] = Loader(batch, max_batch_size=100)
         return loader
 
+    def _one(self, loader: Loader[str, Any], key: str) -> Awaitable[Any]:
+        """``loader.load(key)``, or its read alone at once the first time after ``read_now``."""
+        if self.read_now:
+            self.read_now = False
+            return loader.load_now(key)
+        return loader.load(key)
+
     async def patch(self, backend: str, native_id: str) -> Patch | None:
         """One patch's detail, batched per request."""
         src = self.capable(backend, base.PatchReader, "patches")
-        result: Patch | None = await self._loader(backend, "patch", src.get_patches).load(native_id)
+        result: Patch | None = await self._one(
+            self._loader(backend, "patch", src.get_patches), native_id
+        )
         return result
 
     async def checks(self, backend: str, patch_id: str) -> list[Check]:
@@ -293,22 +308,24 @@ class Context:
     async def series(self, backend: str, native_id: str) -> Series | None:
         """One series, batched per request."""
         src = self.capable(backend, base.SeriesReader, "series")
-        result: Series | None = await self._loader(backend, "series", src.get_series).load(
-            native_id
+        result: Series | None = await self._one(
+            self._loader(backend, "series", src.get_series), native_id
         )
         return result
 
     async def cover(self, backend: str, native_id: str) -> Cover | None:
         """One cover letter, batched per request."""
         src = self.capable(backend, base.SeriesReader, "cover letters")
-        result: Cover | None = await self._loader(backend, "cover", src.get_covers).load(native_id)
+        result: Cover | None = await self._one(
+            self._loader(backend, "cover", src.get_covers), native_id
+        )
         return result
 
     async def project(self, backend: str, native_id: str) -> Project | None:
         """One project, batched per request."""
         src = self.capable(backend, base.ProjectReader, "projects")
-        result: Project | None = await self._loader(backend, "project", src.get_projects).load(
-            native_id
+        result: Project | None = await self._one(
+            self._loader(backend, "project", src.get_projects), native_id
         )
         return result
 
@@ -320,16 +337,16 @@ class Context:
         private = base.provides(src, base.PrivatePeople) and src.people_are_private()
         if self.meta.anonymous and private:
             return None
-        result: Person | None = await self._loader(backend, "person", src.get_people).load(
-            native_id
+        result: Person | None = await self._one(
+            self._loader(backend, "person", src.get_people), native_id
         )
         return result
 
     async def bundle(self, backend: str, native_id: str) -> Bundle | None:
         """One bundle, batched per request."""
         src = self.capable(backend, base.BundleReader, "bundles")
-        result: Bundle | None = await self._loader(backend, "bundle", src.get_bundles).load(
-            native_id
+        result: Bundle | None = await self._one(
+            self._loader(backend, "bundle", src.get_bundles), native_id
         )
         if result is not None and not result.public and self.meta.anonymous:
             return None  # the gateway account's private bundle: as Patchwork, not found
