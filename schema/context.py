@@ -210,15 +210,20 @@ class Context:
 
     def _has_checks(self, patch: Patch) -> Awaitable[bool]:
         """``has_checks``'s answer as the request loader's future (no coroutine, no task)."""
-        src = self.capable(patch.backend, base.CheckPresence, "check presence")
-        asked = self._asked_patches.setdefault(patch.backend, {})
+        return self._presence(patch).load(patch.id)
+
+    def _presence(self, patch: Patch) -> Loader[str, bool]:
+        """The request's check-presence loader of ``patch``'s backend, ``patch`` asked."""
+        backend = patch.backend
+        src = self.capable(backend, base.CheckPresence, "check presence")
+        asked = self._asked_patches.setdefault(backend, {})
         asked[patch.id] = patch
 
         async def batch(ids: Sequence[str]) -> list[bool]:
-            ahead = self._presence_ahead.pop(patch.backend, None)
+            ahead = self._presence_ahead.pop(backend, None)
             return await src.patches_with_checks([asked[i] for i in ids], ahead)
 
-        return self._loader(patch.backend, "has-checks", batch).load(patch.id)
+        return self._loader(backend, "has-checks", batch)
 
     def known_checks(self, patch: Patch) -> bool | None:
         """What ``prefetch_check_presence`` found for ``patch`` (``None``: not asked); its
@@ -233,10 +238,12 @@ class Context:
         if base.provides(src, base.CheckPresence):
             self._presence_ahead[backend] = src.expect_checks(flt)
 
-    async def prefetch_check_presence(self, records: Iterable[Any]) -> None:
+    async def prefetch_check_presence(self, records: Iterable[Any], alone: bool = False) -> None:
         """Ask ``has_checks`` for every listed patch whose backend's word is "pending", all
         at once (one read), so that their ``checkState`` answers without waiting (the fast
-        path then plans the list). A failure is left for the field to report."""
+        path then plans the list). A failure is left for the field to report. ``alone``:
+        asked by the only field of a ``solo`` operation, whose reads nothing else can join:
+        they go out at once, not two loop turns later."""
         pending = {
             (r.backend, r.id): r
             for r in records
@@ -249,7 +256,9 @@ class Context:
             # nothing to ask: the backend learns that this list needed no read
             src = self.capable(backend, base.CheckPresence, "check presence")
             await src.patches_with_checks([], self._presence_ahead.pop(backend))
-        if pending:
+        if pending and alone and len(asking) == 1:  # several: their reads go out together
+            await self._presence_now(pending)
+        elif pending:
             # the loader's futures, gathered as they are: a list's pending patches (a third
             # of a page) make no task each
             await self.prefetch(
@@ -257,6 +266,22 @@ class Context:
                 lambda backend, key: self._has_checks(pending[(backend, key)]),
                 pending,
             )
+
+    async def _presence_now(self, pending: dict[tuple[str, str], Patch]) -> None:
+        """``prefetch``'s settling of ``has_checks`` for ``pending`` (one backend's patches),
+        their batch run here at once (``Loader.ask_now``)."""
+        asked = list(pending.values())
+        loader = self._presence(asked[0])
+        known = self._asked_patches[asked[0].backend]
+        for patch in asked:
+            known[patch.id] = patch
+        futures = await loader.ask_now([p.id for p in asked])
+        for patch, future in zip(asked, futures, strict=True):
+            try:
+                answer: Any = await future
+            except Exception as exc:  # as ``prefetch`` keeps it: raised by ``known``
+                answer = exc
+            self._settled[(patch.backend, "has-checks", patch.id)] = answer
 
     async def prefetch(
         self,

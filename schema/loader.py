@@ -60,6 +60,23 @@ class Loader(Generic[K, V]):
             await self._run([(key, found)])
         return await found
 
+    async def ask_now(self, keys: Iterable[K]) -> list[asyncio.Future[V]]:
+        """The futures of ``keys``: those not asked before asked as batches run in the
+        caller's task at once (keys known to be all there is to ask, ``Context.prefetch``).
+        Each future is settled once this returns, unless another load had asked its key."""
+        futures: list[asyncio.Future[V]] = []
+        queue: list[tuple[K, asyncio.Future[V]]] = []
+        for key in keys:
+            found = self._cache.get(key)
+            if found is None:
+                found = self._cache[key] = self._loop.create_future()
+                queue.append((key, found))
+            futures.append(found)
+        size = self._max
+        for start in range(0, len(queue), size):
+            await self._run(queue[start : start + size])
+        return futures
+
     def prime(self, key: K, value: V) -> Loader[K, V]:
         """Seed ``key`` with ``value`` unless it is already loaded or asked."""
         if key not in self._cache:

@@ -396,7 +396,8 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
                 info.context.expect_check_presence(readers[0][0], native)
             page = await readers[0][1].list_patches(native, page_request(first, after))
             if presence:
-                await info.context.prefetch_check_presence(page.items)
+                alone = info.context.solo and _only_field(info)  # nothing else to batch with
+                await info.context.prefetch_check_presence(page.items, alone)
             return connection(page, Patch.of)
         descending = _date_order(native.order, "patches")
         # ties in date come back in id order (SQL leaves them unordered between pages)

@@ -49,6 +49,9 @@ TWO_NODES = '{ a: node(id: "UGF0Y2g6cHc6NDQ") { id } b: node(id: "UGF0Y2g6cHc6ND
 NODES = '{ nodes(ids: ["UGF0Y2g6cHc6NDQ", "UGF0Y2g6cHc6NDU", "UGF0Y2g6cHc6NDQ"]) { id } }'
 CHECK = '{ node(id: "Q2hlY2s6cHc6NDQvMQ") { id } }'  # Check:pw:44/1, not one record read
 CHANGES = "{ changes(first: 3) { nodes { id title updatedAt } } }"
+# the only field's check presence is read at once (``Context.prefetch_check_presence``)
+PRESENCE = '{ patches(first: 8, filter: {project: "generated"}) { nodes { id checkState } } }'
+PRESENCE_TWO = PRESENCE.replace("} } }", "} } b: patches(first: 3) { nodes { checkState } } }")
 CHECKS = "{ projects { nodes { name patches(first: 2) { nodes { id checkState } } } } }"
 _LIST = hashlib.sha256(LIST.encode()).hexdigest()
 JSON = {"Content-Type": "application/json"}
@@ -80,6 +83,9 @@ CASES: list[tuple[Any, Mapping[str, str], bool]] = [
     ({"query": NODES}, JSON, True),
     ({"query": CHECK}, JSON, True),
     ({"query": CHANGES}, JSON, True),
+    ({"query": PRESENCE}, JSON, True),
+    ({"query": PRESENCE, "fault": "/api/1.3/events/"}, JSON, True),  # the presence read fails
+    ({"query": PRESENCE_TWO}, JSON, False),  # not planned: two lists asking presence
     ({"query": CHANGES, "fault": "/api/1.3/events/"}, JSON, True),  # reported, not raised
     ({"query": CHECKS, "fault": "/api/1.3/events/"}, JSON, False),  # not planned
     ({"query": PAGE}, JSON, True),
@@ -250,6 +256,40 @@ async def test_only_a_lone_node_reads_at_once(monkeypatch: pytest.MonkeyPatch) -
         await gw.post(NODE)
         view.lean = lean
         assert alone == ["44", "1", "9999"]
+
+
+async def test_only_a_lone_list_reads_its_check_presence_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[list[Any]] = []
+    ask_now = Loader.ask_now
+
+    async def spy(self: Loader[Any, Any], keys: Any) -> Any:
+        keys = list(keys)
+        asked.append(keys)
+        return await ask_now(self, keys)
+
+    monkeypatch.setattr(Loader, "ask_now", spy)
+    async with guarded(data=PatchworkData.generated(20)) as gw:
+        view = gw.app.state.graphql
+        for query in (PRESENCE, PRESENCE_TWO):
+            await gw.post(query)  # compiles the plan: strawberry's path
+        assert asked == []
+        lean_reads = []
+        for query in (PRESENCE, PRESENCE_TWO):
+            before = gw.upstream_requests()
+            assert (await gw.post(query)).status_code == 200
+            lean_reads.append(gw.upstream_requests() - before)
+        assert len(asked) == 1 and asked[0]  # PRESENCE's pending patches, in one batch
+        lean, view.lean = view.lean, None
+        normal_reads = []
+        for query in (PRESENCE, PRESENCE_TWO):
+            before = gw.upstream_requests()
+            await gw.post(query)
+            normal_reads.append(gw.upstream_requests() - before)
+        view.lean = lean
+        assert len(asked) == 1
+        assert lean_reads == normal_reads
 
 
 async def test_lean_entry_follows_the_plan_cache() -> None:
