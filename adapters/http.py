@@ -324,28 +324,34 @@ class HttpClient:
     ) -> Response:
         """GET with retries; statuses >= 400 not in ``allow_status`` raise ``UpstreamError``."""
         url = _with_params(self._resolve(path), params)
+        text = str(url)  # once: the flight or cache key, the stamp, the answer and the hook
         if self.cache is None:
-            key = (self._headers.get("Authorization"), url, headers, allow_status)
-            read = partial(self._stamped, url, headers, allow_status)
+            key = (self._headers.get("Authorization"), text, headers, allow_status)
+            read = partial(self._stamped, url, text, headers, allow_status)
             return await self.flights.run(key, read, self.stamps)
 
         async def fetch(conditional: Mapping[str, str]) -> Response:
-            return await self._get(url, {**(headers or {}), **conditional}, allow_status)
+            return await self._get(url, text, {**(headers or {}), **conditional}, allow_status)
 
         sent = {**self._headers, **(headers or {})}
-        return await self.cache.get(str(url), sent, allow_status, fetch)
+        return await self.cache.get(text, sent, allow_status, fetch)
 
     async def _stamped(
-        self, url: URL, headers: Mapping[str, str] | None, allow_status: Collection[int]
+        self,
+        url: URL,
+        text: str,
+        headers: Mapping[str, str] | None,
+        allow_status: Collection[int],
     ) -> Response:
-        resp = await self._get(url, headers, allow_status)
+        resp = await self._get(url, text, headers, allow_status)
         if self.stamps is not None and resp.status == 200:
-            stamp = self.stamps.stamp(str(url), 200, resp.headers, resp.body)
-            resp = replace(resp, cache_stamp=stamp)
+            stamp = self.stamps.stamp(text, 200, resp.headers, resp.body)
+            if stamp is not None:  # an answer seen once has none: nothing to copy
+                resp = replace(resp, cache_stamp=stamp)
         return resp
 
     async def _get(
-        self, url: URL, headers: Mapping[str, str] | None, allow_status: Collection[int]
+        self, url: URL, text: str, headers: Mapping[str, str] | None, allow_status: Collection[int]
     ) -> Response:
         attempts = 1 + max(0, self.config.retries)
         attempt = 0
@@ -353,7 +359,7 @@ class HttpClient:
         while True:
             attempt += 1
             try:
-                resp = await self._attempt("GET", url, headers, None, allow_status)
+                resp = await self._attempt("GET", url, text, headers, None, allow_status)
             except _Failure as failure:
                 if not failure.retryable or attempt >= attempts:
                     raise failure.error from None
@@ -365,6 +371,7 @@ class HttpClient:
                     self._log_failure("GET", url, "too many redirects")
                     raise BadRequest(self.backend, "too many redirects", status=None)
                 url = self._redirect_target(resp)
+                text = str(url)
                 attempt = 0
                 continue
             return resp
@@ -409,7 +416,7 @@ class HttpClient:
             body = content
         self.flights.clear()  # reads issued from now on do not join one issued before
         try:
-            resp = await self._attempt(method, url, extra, body, allow_status)
+            resp = await self._attempt(method, url, str(url), extra, body, allow_status)
         except _Failure as failure:
             raise failure.error from None
         finally:
@@ -474,12 +481,12 @@ class HttpClient:
         self,
         method: str,
         url: URL,
+        text: str,  # str(url), made once by the caller
         headers: Mapping[str, str] | None,
         data: bytes | Mapping[str, str] | None,
         allow_status: Collection[int],
     ) -> Response:
         session = await self._session_or_open()
-        send_headers = {**self._headers, **(headers or {})}
         status: int | None = None
         self.request_count += 1
         start = time.monotonic()
@@ -491,7 +498,8 @@ class HttpClient:
                 session.request(
                     method,
                     url,
-                    headers=send_headers,
+                    # aiohttp copies the headers it is given: the client's own go as they are
+                    headers={**self._headers, **headers} if headers else self._headers,
                     data=data,
                     timeout=self._timeout,
                     allow_redirects=False,
@@ -502,7 +510,7 @@ class HttpClient:
                 body = await self._read(raw, method, url, ok)
                 resp = Response(
                     status=status,
-                    url=str(url),
+                    url=text,
                     headers=raw.headers,  # already an immutable CIMultiDictProxy
                     body=body,
                     backend=self.backend,
@@ -525,7 +533,7 @@ class HttpClient:
             elapsed = time.monotonic() - start
             log.debug("%s %s -> %s in %.1f ms", method, url, status or "error", elapsed * 1000)
             if self._on_request is not None:
-                self._on_request(method, str(url), status, elapsed)
+                self._on_request(method, text, status, elapsed)
         if resp.status >= 400 and resp.status not in allow_status:
             raise self._status_failure(method, resp)
         return resp

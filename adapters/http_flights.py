@@ -26,8 +26,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, replace
 
-from yarl import URL
-
 from adapters.http_model import Response
 from adapters.stamps import ContentStamps
 
@@ -66,7 +64,7 @@ class Flights:
 
     async def run(
         self,
-        request: tuple[str | None, URL, Mapping[str, str] | None, Collection[int]],
+        request: tuple[str | None, str, Mapping[str, str] | None, Collection[int]],
         fetch: Callable[[], Awaitable[Response]],
         stamps: ContentStamps | None,
     ) -> Response:

@@ -162,6 +162,12 @@ def _with_params(url: URL, params: Params | None) -> URL:
         return url
     pairs: list[tuple[str, str]] = []
     for key, value in params.items():
+        if type(value) is str:  # most values: no sequence test, no bool test
+            pairs.append((key, value))
+            continue
+        if type(value) is int:
+            pairs.append((key, str(value)))
+            continue
         values = value if isinstance(value, Sequence) and not isinstance(value, str) else [value]
         pairs.extend((key, _param(v)) for v in values)
     return url.extend_query(pairs)

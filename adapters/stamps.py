@@ -77,33 +77,37 @@ class ContentStamps:
         self._entries = entries
         self._budget = budget
         self._used = 0
-        self._last: OrderedDict[str, tuple[int, tuple[tuple[str, str], ...], bytes, str | None]] = (
-            OrderedDict()
-        )
+        # url → [status, headers, their key (None until a repeat asks), body, stamp]
+        self._last: OrderedDict[str, list[Any]] = OrderedDict()
         self.reused = 0  # answers that got the previous answer's stamp (unchanged)
         self.stamped = 0  # answers stamped in all
 
     def stamp(self, url: str, status: int, headers: Mapping[str, str], body: bytes) -> str | None:
         """The stamp of this answer when it is the previous one's for ``url`` again (the
-        same stamp from then on); ``None`` for an answer not seen before."""
+        same stamp from then on); ``None`` for an answer not seen before. ``headers`` are
+        kept as given until a repeat compares them: an answer's own, never changed after."""
         self.stamped += 1
-        head = _headers_key(headers)
         last = self._last.get(url)
-        if last is not None and last[2] == body and last[0] == status and last[1] == head:
-            self._last.move_to_end(url)
-            self.reused += 1
-            if last[3] is None:  # its first repeat: from now on it is worth memoising
-                last = self._last[url] = (status, head, body, _new_stamp())
-            return last[3]
+        # the headers are compared last, and keyed only then: a changed body decides alone
+        if last is not None and last[3] == body and last[0] == status:
+            head = _headers_key(headers)
+            if last[2] is None:
+                last[2] = _headers_key(last[1])
+            if last[2] == head:
+                self._last.move_to_end(url)
+                self.reused += 1
+                if last[4] is None:  # its first repeat: from now on it is worth memoising
+                    last[4] = _new_stamp()
+                return cast(str, last[4])
         if last is not None:
             del self._last[url]
-            self._used -= len(last[2])
+            self._used -= len(last[3])
         if len(body) <= self._budget:
-            self._last[url] = (status, head, body, None)
+            self._last[url] = [status, headers, None, body, None]
             self._used += len(body)
             while len(self._last) > self._entries or self._used > self._budget:
                 _, dropped = self._last.popitem(last=False)
-                self._used -= len(dropped[2])
+                self._used -= len(dropped[3])
         return None
 
     def shared(self) -> str:

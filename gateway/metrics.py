@@ -115,9 +115,14 @@ class Metrics:
         histogram = self.upstream_seconds.labels(backend)
         child = self.child
         up = self.backend_up
+        counters: dict[tuple[str, int | None], Any] = {}  # (method, status) → labelled child
 
         def hook(method: str, url: str, status: int | None, seconds: float) -> None:
-            child(counter, backend, method, str(status) if status else "error").inc()
+            count = counters.get((method, status))
+            if count is None:
+                label = str(status) if status else "error"
+                count = counters[method, status] = child(counter, backend, method, label)
+            count.inc()
             histogram.observe(seconds)
             # Real traffic keeps revgate_backend_up current between probes (else it reads 0
             # for backends nobody probed); set on first use, not at start-up,

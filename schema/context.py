@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import strawberry
-from aiodataloader import DataLoader
 from graphql import FieldNode, FragmentSpreadNode
 
 from adapters import base
@@ -34,6 +33,7 @@ from adapters.people import Directory
 from schema.errors import UserInputError
 from schema.execution.strawberry_private import selection_nodes
 from schema.live import EventHub
+from schema.loader import Loader
 from schema.request import RequestMeta
 
 P = TypeVar("P")
@@ -73,7 +73,13 @@ class Context:
     hub: EventHub | None = None  # live-event pollers, shared by every subscription
     meta: RequestMeta = field(default_factory=RequestMeta)  # request id, caller, cost budget
     people: Directory = field(default_factory=Directory)  # the [[people]] identity map
-    _loaders: dict[tuple[str, str], DataLoader[str, Any]] = field(default_factory=dict)
+    _loaders: dict[tuple[str, str], Loader[Any, Any]] = field(default_factory=dict)
+    # This context serves one operation alone (a plain POST's, ``schema/lean.py``): while its
+    # only root field starts, nothing else of the request can be reading.
+    solo: bool = False
+    # Set by ``resolve_node`` for such a field's one record read: the next ``_one`` reads at
+    # once instead of waiting two loop turns for keys that cannot come (then it is unset).
+    read_now: bool = False
     partial_errors: list[tuple[list[str | int], UpstreamError | UserInputError]] = field(
         default_factory=list
     )
@@ -145,29 +151,33 @@ class Context:
 
     def loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[Any]], Awaitable[Any]]
-    ) -> DataLoader[Any, Any]:
+    ) -> Loader[Any, Any]:
         """The request's loader for ``(backend, entity)``, for keys that are not plain ids
         (``schema/related.py``: one loader across backends, ``backend="*"``)."""
         return self._loader(backend, entity, batch)
 
     def _loader(
         self, backend: str, entity: str, batch: Callable[[Sequence[str]], Awaitable[Any]]
-    ) -> DataLoader[str, Any]:
+    ) -> Loader[Any, Any]:
         key = (backend, entity)
         loader = self._loaders.get(key)
         if loader is None:
-
-            async def load(keys: list[str]) -> list[Any]:
-                return list(await batch(keys))
-
-            loader = DataLoader(load, max_batch_size=100)
-            self._loaders[key] = loader
+            loader = self._loaders[key] = Loader(batch, max_batch_size=100)
         return loader
+
+    def _one(self, loader: Loader[str, Any], key: str) -> Awaitable[Any]:
+        """``loader.load(key)``, or its read alone at once the first time after ``read_now``."""
+        if self.read_now:
+            self.read_now = False
+            return loader.load_now(key)
+        return loader.load(key)
 
     async def patch(self, backend: str, native_id: str) -> Patch | None:
         """One patch's detail, batched per request."""
         src = self.capable(backend, base.PatchReader, "patches")
-        result: Patch | None = await self._loader(backend, "patch", src.get_patches).load(native_id)
+        result: Patch | None = await self._one(
+            self._loader(backend, "patch", src.get_patches), native_id
+        )
         return result
 
     async def checks(self, backend: str, patch_id: str) -> list[Check]:
@@ -211,15 +221,20 @@ class Context:
 
     def _has_checks(self, patch: Patch) -> Awaitable[bool]:
         """``has_checks``'s answer as the request loader's future (no coroutine, no task)."""
-        src = self.capable(patch.backend, base.CheckPresence, "check presence")
-        asked = self._asked_patches.setdefault(patch.backend, {})
+        return self._presence(patch).load(patch.id)
+
+    def _presence(self, patch: Patch) -> Loader[str, bool]:
+        """The request's check-presence loader of ``patch``'s backend, ``patch`` asked."""
+        backend = patch.backend
+        src = self.capable(backend, base.CheckPresence, "check presence")
+        asked = self._asked_patches.setdefault(backend, {})
         asked[patch.id] = patch
 
         async def batch(ids: Sequence[str]) -> list[bool]:
-            ahead = self._presence_ahead.pop(patch.backend, None)
+            ahead = self._presence_ahead.pop(backend, None)
             return await src.patches_with_checks([asked[i] for i in ids], ahead)
 
-        return self._loader(patch.backend, "has-checks", batch).load(patch.id)
+        return self._loader(backend, "has-checks", batch)
 
     def known_checks(self, patch: Patch) -> bool | None:
         """What ``prefetch_check_presence`` found for ``patch`` (``None``: not asked); its
@@ -234,10 +249,12 @@ class Context:
         if base.provides(src, base.CheckPresence):
             self._presence_ahead[backend] = src.expect_checks(flt)
 
-    async def prefetch_check_presence(self, records: Iterable[Any]) -> None:
+    async def prefetch_check_presence(self, records: Iterable[Any], alone: bool = False) -> None:
         """Ask ``has_checks`` for every listed patch whose backend's word is "pending", all
         at once (one read), so that their ``checkState`` answers without waiting (the fast
-        path then plans the list). A failure is left for the field to report."""
+        path then plans the list). A failure is left for the field to report. ``alone``:
+        asked by the only field of a ``solo`` operation, whose reads nothing else can join:
+        they go out at once, not two loop turns later."""
         pending = {
             (r.backend, r.id): r
             for r in records
@@ -250,7 +267,9 @@ class Context:
             # nothing to ask: the backend learns that this list needed no read
             src = self.capable(backend, base.CheckPresence, "check presence")
             await src.patches_with_checks([], self._presence_ahead.pop(backend))
-        if pending:
+        if pending and alone and len(asking) == 1:  # several: their reads go out together
+            await self._presence_now(pending)
+        elif pending:
             # the loader's futures, gathered as they are: a list's pending patches (a third
             # of a page) make no task each
             await self.prefetch(
@@ -258,6 +277,22 @@ class Context:
                 lambda backend, key: self._has_checks(pending[(backend, key)]),
                 pending,
             )
+
+    async def _presence_now(self, pending: dict[tuple[str, str], Patch]) -> None:
+        """``prefetch``'s settling of ``has_checks`` for ``pending`` (one backend's patches),
+        their batch run here at once (``Loader.ask_now``)."""
+        asked = list(pending.values())
+        loader = self._presence(asked[0])
+        known = self._asked_patches[asked[0].backend]
+        for patch in asked:
+            known[patch.id] = patch
+        futures = await loader.ask_now([p.id for p in asked])
+        for patch, future in zip(asked, futures, strict=True):
+            try:
+                answer: Any = await future
+            except Exception as exc:  # as ``prefetch`` keeps it: raised by ``known``
+                answer = exc
+            self._settled[(patch.backend, "has-checks", patch.id)] = answer
 
     async def prefetch(
         self,
@@ -309,22 +344,24 @@ class Context:
     async def series(self, backend: str, native_id: str) -> Series | None:
         """One series, batched per request."""
         src = self.capable(backend, base.SeriesReader, "series")
-        result: Series | None = await self._loader(backend, "series", src.get_series).load(
-            native_id
+        result: Series | None = await self._one(
+            self._loader(backend, "series", src.get_series), native_id
         )
         return result
 
     async def cover(self, backend: str, native_id: str) -> Cover | None:
         """One cover letter, batched per request."""
         src = self.capable(backend, base.SeriesReader, "cover letters")
-        result: Cover | None = await self._loader(backend, "cover", src.get_covers).load(native_id)
+        result: Cover | None = await self._one(
+            self._loader(backend, "cover", src.get_covers), native_id
+        )
         return result
 
     async def project(self, backend: str, native_id: str) -> Project | None:
         """One project, batched per request."""
         src = self.capable(backend, base.ProjectReader, "projects")
-        result: Project | None = await self._loader(backend, "project", src.get_projects).load(
-            native_id
+        result: Project | None = await self._one(
+            self._loader(backend, "project", src.get_projects), native_id
         )
         return result
 
@@ -336,16 +373,16 @@ class Context:
         private = base.provides(src, base.PrivatePeople) and src.people_are_private()
         if self.meta.anonymous and private:
             return None
-        result: Person | None = await self._loader(backend, "person", src.get_people).load(
-            native_id
+        result: Person | None = await self._one(
+            self._loader(backend, "person", src.get_people), native_id
         )
         return result
 
     async def bundle(self, backend: str, native_id: str) -> Bundle | None:
         """One bundle, batched per request."""
         src = self.capable(backend, base.BundleReader, "bundles")
-        result: Bundle | None = await self._loader(backend, "bundle", src.get_bundles).load(
-            native_id
+        result: Bundle | None = await self._one(
+            self._loader(backend, "bundle", src.get_bundles), native_id
         )
         if result is not None and not result.public and self.meta.anonymous:
             return None  # the gateway account's private bundle: as Patchwork, not found

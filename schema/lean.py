@@ -30,6 +30,7 @@ from graphql import GraphQLError
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from schema.context import Context
 from schema.errors import INTERNAL_MESSAGE, add_partial_errors, notices_of
 from schema.execution import FastPath, graphql_schema
 from schema.execution.fastpath import Planned
@@ -87,6 +88,8 @@ class LeanQueries:
             operation_extensions=extensions,
         )
         ctx.graphql_document = planned.document
+        if isinstance(context, Context):
+            context.solo = True  # a plain POST's own context: this operation's alone
         limiter = self._cost()
         limiter.execution_context = ctx
         await limiter.check(ctx)

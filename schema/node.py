@@ -37,17 +37,25 @@ def encode(type_name: str, backend: str, native: str) -> str:
 
 def decode(value: str, expect: str | tuple[str, ...] | None = None) -> GlobalId:
     """Decode ``value``; with ``expect``, the ID must be of that type (or one of them)."""
+    gid = _decoded(value)
+    if gid is None:
+        raise UserInputError(f"{value[:60]!r} is not a valid revgate ID", "BAD_ID")
+    wanted = (expect,) if isinstance(expect, str) else expect
+    if wanted is not None and gid.type not in wanted:
+        raise UserInputError(
+            f"ID {value[:60]!r} is a {gid.type}, expected {' or '.join(wanted)}", "BAD_ID"
+        )
+    return gid
+
+
+@functools.lru_cache(maxsize=65536)  # a client asks the same IDs again and again
+def _decoded(value: str) -> GlobalId | None:
     try:
         padded = value + "=" * (-len(value) % 4)
         text = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
         type_name, backend, native = text.split(":", 2)
     except (ValueError, UnicodeError, binascii.Error):
-        raise UserInputError(f"{value[:60]!r} is not a valid revgate ID", "BAD_ID") from None
+        return None
     if not (type_name and backend and native):
-        raise UserInputError(f"{value[:60]!r} is not a valid revgate ID", "BAD_ID")
-    wanted = (expect,) if isinstance(expect, str) else expect
-    if wanted is not None and type_name not in wanted:
-        raise UserInputError(
-            f"ID {value[:60]!r} is a {type_name}, expected {' or '.join(wanted)}", "BAD_ID"
-        )
+        return None
     return GlobalId(type_name, backend, native)

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import strawberry
+from graphql import FieldNode
 
 from adapters import base, model
 from adapters.errors import UpstreamError
@@ -226,16 +227,30 @@ def _date_order(order: str | None, what: str) -> bool:
     return wanted == "-date"
 
 
-async def resolve_node(info: Info, value: str) -> Node | None:
+async def resolve_node(info: Info, value: str, alone: bool = False) -> Node | None:
     """Fetch any object by its global ID (``None`` when the backend has no such object),
-    with the loader the schema's kinds register for its type (``SchemaPart.nodes``)."""
+    with the loader the schema's kinds register for its type (``SchemaPart.nodes``).
+    ``alone``: asked by ``node`` itself (not one of ``nodes``' ids)."""
     gid = node.decode(value)
+    ctx = info.context
     if gid.backend != node.ANY_BACKEND:  # a cross-backend type (an Identity) checks its own ids
-        info.context.source(gid.backend)
+        ctx.source(gid.backend)
     load = composition_of(info).nodes.get(gid.type)
     if load is None:
         raise UserInputError(f"objects of type {gid.type} cannot be fetched by ID", "BAD_ID")
+    if alone and ctx.solo and getattr(load, "reads_once", False) and _only_field(info):
+        # the operation's one field, reading one record: no other key can join its batch
+        ctx.read_now = True
+        try:
+            return await load(info, gid)
+        finally:
+            ctx.read_now = False
     return await load(info, gid)
+
+
+def _only_field(info: Info) -> bool:
+    selections = info.operation.selection_set.selections
+    return len(selections) == 1 and isinstance(selections[0], FieldNode)
 
 
 @strawberry.type
@@ -249,7 +264,7 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A global ID.")],
     ) -> Node | None:
-        return await resolve_node(info, str(id))
+        return await resolve_node(info, str(id), alone=True)
 
     @strawberry.field(
         description="Several objects by global ID, in the order asked (null where the backend "
@@ -381,7 +396,8 @@ class Query(RateLimitQuery):  # rateLimit: schema/limits.py
                 info.context.expect_check_presence(readers[0][0], native)
             page = await readers[0][1].list_patches(native, page_request(first, after))
             if presence:
-                await info.context.prefetch_check_presence(page.items)
+                alone = info.context.solo and _only_field(info)  # nothing else to batch with
+                await info.context.prefetch_check_presence(page.items, alone)
             return connection(page, Patch.of)
         descending = _date_order(native.order, "patches")
         # ties in date come back in id order (SQL leaves them unordered between pages)

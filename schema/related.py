@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from aiodataloader import DataLoader
 
 from adapters import base, links
 from adapters.base import ChangeFilter
@@ -29,6 +28,7 @@ from schema import descriptions as doc
 from schema import node
 from schema.context import Info
 from schema.errors import UserInputError
+from schema.loader import Loader
 from schema.merge import matches
 from schema.pagination import Edge, PageInfo, offset_cursor, page_size, parse_offset
 from schema.plugin import composition_of
@@ -158,7 +158,7 @@ async def related_records(info: Info, record: Any) -> list[Found]:
     async def batch(asks: Sequence[_Ask]) -> list[list[Found]]:
         return await _batch(info, asks)
 
-    loader: DataLoader[_Ask, list[Found]] = ctx.loader("*", "related", batch)
+    loader: Loader[_Ask, list[Found]] = ctx.loader("*", "related", batch)
     return await loader.load(_Ask(record.backend, record.id, record))
 
 

@@ -76,8 +76,13 @@ class MaskErrorsByAttribute(MaskErrors):
 def provided_operation_name(ctx: Any) -> str | None:
     """The operation name the request gave (``ExecutionContext._provided_operation_name``):
     ``ctx.operation_name`` falls back to the document's first operation."""
-    name: str | None = getattr(ctx, "_provided_operation_name", ctx.operation_name)
+    name: str | None = getattr(ctx, "_provided_operation_name", _NONE_GIVEN)
+    if name is _NONE_GIVEN:  # not strawberry's context: its fallback (asked only then)
+        name = ctx.operation_name
     return name
+
+
+_NONE_GIVEN: Any = object()
 
 
 def process_errors(schema: strawberry.Schema, errors: list[Any], ctx: Any) -> None:

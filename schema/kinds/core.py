@@ -29,6 +29,7 @@ def _record(read: Read, convert: Callable[[Any], Node | None]) -> NodeLoader:
         found = await read(info.context, gid.backend, gid.native)
         return None if found is None else convert(found)
 
+    load.reads_once = True  # type: ignore[attr-defined]  # one read, started before any await
     return load
 
 

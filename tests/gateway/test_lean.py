@@ -23,6 +23,7 @@ import pytest
 
 from adapters.patchwork.simulator import PatchworkData
 from gateway.cli import main
+from schema.loader import Loader
 from tests.gateway.guarded import BOT_KEY, Guarded, bearer, guarded
 
 LIST = (
@@ -37,7 +38,20 @@ NODE = '{ node(id: "UGF0Y2g6cHc6NDQ") { ... on Patch { id title checkState proje
 PAGE = (
     '{ patches(first: 2, filter: {project: "generated"}) { pageInfo { hasNextPage endCursor } } }'
 )
+# node(id:) alone reads its record at once (``Context.read_now``); beside another root field,
+# through ``nodes`` or for a type whose loader reads otherwise it batches as before
+SERIES = '{ node(id: "U2VyaWVzOnB3OjE") { ... on Series { id name patches { id title } } } }'
+PERSON = '{ node(id: "UGVyc29uOnB3OjE") { id ... on Person { name } } }'  # private: anonymous
+PROJECT = '{ node(id: "UHJvamVjdDpwdzox") { ... on Project { id name } } }'
+MISSING = '{ node(id: "UGF0Y2g6cHc6OTk5OQ") { id } }'
+BAD_ID = '{ node(id: "bm9wZQ") { id } }'
+TWO_NODES = '{ a: node(id: "UGF0Y2g6cHc6NDQ") { id } b: node(id: "UGF0Y2g6cHc6NDU") { id } }'
+NODES = '{ nodes(ids: ["UGF0Y2g6cHc6NDQ", "UGF0Y2g6cHc6NDU", "UGF0Y2g6cHc6NDQ"]) { id } }'
+CHECK = '{ node(id: "Q2hlY2s6cHc6NDQvMQ") { id } }'  # Check:pw:44/1, not one record read
 CHANGES = "{ changes(first: 3) { nodes { id title updatedAt } } }"
+# the only field's check presence is read at once (``Context.prefetch_check_presence``)
+PRESENCE = '{ patches(first: 8, filter: {project: "generated"}) { nodes { id checkState } } }'
+PRESENCE_TWO = PRESENCE.replace("} } }", "} } b: patches(first: 3) { nodes { checkState } } }")
 CHECKS = "{ projects { nodes { name patches(first: 2) { nodes { id checkState } } } } }"
 _LIST = hashlib.sha256(LIST.encode()).hexdigest()
 JSON = {"Content-Type": "application/json"}
@@ -60,7 +74,18 @@ CASES: list[tuple[Any, Mapping[str, str], bool]] = [
     ({"query": TWO, "operationName": 1}, JSON, False),
     ({"query": NODE}, JSON, True),
     ({"query": NODE, "fault": "/api/1.3/patches/44/"}, JSON, True),  # an upstream failure
+    ({"query": SERIES}, JSON, False),  # not planned (a series's patches)
+    ({"query": PERSON}, JSON, True),
+    ({"query": PROJECT}, JSON, True),
+    ({"query": MISSING}, JSON, True),
+    ({"query": BAD_ID}, JSON, True),
+    ({"query": TWO_NODES}, JSON, True),
+    ({"query": NODES}, JSON, True),
+    ({"query": CHECK}, JSON, True),
     ({"query": CHANGES}, JSON, True),
+    ({"query": PRESENCE}, JSON, True),
+    ({"query": PRESENCE, "fault": "/api/1.3/events/"}, JSON, True),  # the presence read fails
+    ({"query": PRESENCE_TWO}, JSON, False),  # not planned: two lists asking presence
     ({"query": CHANGES, "fault": "/api/1.3/events/"}, JSON, True),  # reported, not raised
     ({"query": CHECKS, "fault": "/api/1.3/events/"}, JSON, False),  # not planned
     ({"query": PAGE}, JSON, True),
@@ -202,6 +227,69 @@ async def test_lean_refusal_answers_as_strawberry(
         assert answered == normal
         assert answered["status"] == 429
         assert "retry-after" in dict(answered["headers"])
+
+
+async def test_only_a_lone_node_reads_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lean entry's ``node(id:)`` alone reads its record in its own task, at once; a
+    second root field, ``nodes``, a record asked again, or strawberry's path batch as before."""
+    alone: list[object] = []
+    load_now = Loader.load_now
+
+    async def spy(self: Loader[Any, Any], key: Any) -> Any:
+        alone.append(key)
+        return await load_now(self, key)
+
+    monkeypatch.setattr(Loader, "load_now", spy)
+    async with guarded(data=PatchworkData.generated(20)) as gw:
+        view = gw.app.state.graphql
+        for query in (NODE, PROJECT, TWO_NODES, NODES, PERSON, MISSING):
+            await gw.post(query)  # compiles the plan: strawberry's path
+        assert alone == []
+        reads: list[int] = []
+        for query in (NODE, PROJECT, TWO_NODES, NODES, MISSING):
+            before = gw.upstream_requests()
+            assert (await gw.post(query)).status_code == 200
+            reads.append(gw.upstream_requests() - before)
+        assert alone == ["44", "1", "9999"]  # NODE, PROJECT, MISSING
+        assert reads == [1, 1, 2, 2, 1]  # NODES reads 44 once
+        lean, view.lean = view.lean, None
+        await gw.post(NODE)
+        view.lean = lean
+        assert alone == ["44", "1", "9999"]
+
+
+async def test_only_a_lone_list_reads_its_check_presence_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[list[Any]] = []
+    ask_now = Loader.ask_now
+
+    async def spy(self: Loader[Any, Any], keys: Any) -> Any:
+        keys = list(keys)
+        asked.append(keys)
+        return await ask_now(self, keys)
+
+    monkeypatch.setattr(Loader, "ask_now", spy)
+    async with guarded(data=PatchworkData.generated(20)) as gw:
+        view = gw.app.state.graphql
+        for query in (PRESENCE, PRESENCE_TWO):
+            await gw.post(query)  # compiles the plan: strawberry's path
+        assert asked == []
+        lean_reads = []
+        for query in (PRESENCE, PRESENCE_TWO):
+            before = gw.upstream_requests()
+            assert (await gw.post(query)).status_code == 200
+            lean_reads.append(gw.upstream_requests() - before)
+        assert len(asked) == 1 and asked[0]  # PRESENCE's pending patches, in one batch
+        lean, view.lean = view.lean, None
+        normal_reads = []
+        for query in (PRESENCE, PRESENCE_TWO):
+            before = gw.upstream_requests()
+            await gw.post(query)
+            normal_reads.append(gw.upstream_requests() - before)
+        view.lean = lean
+        assert len(asked) == 1
+        assert lean_reads == normal_reads
 
 
 async def test_lean_entry_follows_the_plan_cache() -> None:

@@ -37,6 +37,22 @@ async def test_metrics_unknown_paths_share_one_label(gateway: Gateway) -> None:
     assert 'revgate_http_requests_total{route="other",status="404"} 3.0' in text
 
 
+def test_upstream_hook_counts_each_method_and_status_apart() -> None:
+    metrics = Metrics()
+    hook = metrics.upstream_hook("pw")
+    for method, status in [("GET", 200), ("GET", 200), ("GET", 404), ("POST", 200), ("GET", None)]:
+        hook(method, "http://pw/api/", status, 0.01)
+    text = metrics.render().decode()
+    for labels, count in [
+        ('method="GET",status="200"', 2),
+        ('method="GET",status="404"', 1),
+        ('method="POST",status="200"', 1),
+        ('method="GET",status="error"', 1),
+    ]:
+        assert f'revgate_upstream_requests_total{{backend="pw",{labels}}} {count}.0' in text
+    assert 'revgate_backend_up{backend="pw"} 0.0' in text  # the last attempt failed
+
+
 def test_metrics_operation_names_are_bounded() -> None:
     metrics = Metrics()
     assert metrics.operation_name(None) == "anonymous"
