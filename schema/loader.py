@@ -1,63 +1,47 @@
-"""A request's batching loader: aiodataloader's ``DataLoader`` as revgate uses it, cheaper.
+"""A request's batching loader: aiodataloader's ``DataLoader``, plus reads made at once.
 
-Same contract (``load`` de-duplicates by key and batches the keys asked together, at most
-``max_batch_size`` a call; ``prime`` seeds a value; a failed batch fails each of its loads
-and forgets their keys; an ``Exception`` value fails its own load) and the same timing: the
-keys of one batch are those asked until the second loop turn after the first of them, which
-is when aiodataloader's dispatch task first runs, so batches hold the same keys. What it
-saves per batch: that dispatch task and its coroutine (two scheduled callbacks instead),
-the coroutine check of the batch function on every construction, a namedtuple per key.
-``tests/schema/test_loader.py`` holds it to aiodataloader's batches.
+Batching, de-duplication, ``prime`` and failures are aiodataloader's (the project's choice
+of batching library). What it adds is for a key known to be the only one asked — the only
+field of an operation that is alone in its request (``Context.solo``): ``load_now`` and
+``ask_now`` run that batch in the caller's task at once, through aiodataloader's own batch
+step (``dispatch_queue_batch``), instead of waiting two loop turns for keys that cannot come.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader, dispatch_queue_batch
+from aiodataloader import Loader as Queued
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-class Loader(Generic[K, V]):
-    """Batches and caches ``batch(keys)`` for one request (see the module docstring)."""
-
-    __slots__ = ("_batch", "_cache", "_loop", "_max", "_queue")
+class Loader(DataLoader[K, V]):
+    """``DataLoader`` over ``batch(keys)`` for one request (see the module docstring)."""
 
     def __init__(
         self,
         batch: Callable[[Sequence[K]], Awaitable[Iterable[V]]],
         max_batch_size: int = 100,
     ) -> None:
-        self._batch = batch
-        self._max = max(1, max_batch_size)
-        self._loop = asyncio.get_running_loop()
-        self._cache: dict[K, asyncio.Future[V]] = {}
-        self._queue: list[tuple[K, asyncio.Future[V]]] = []
+        async def load(keys: list[K]) -> list[V]:  # aiodataloader wants a coroutine function
+            return list(await batch(keys))
 
-    def load(self, key: K) -> asyncio.Future[V]:
-        """The value for ``key``: asked in the next batch, or the future already made for it."""
-        if key is None:
-            raise TypeError("a loader key may not be None")
-        found = self._cache.get(key)
-        if found is not None:
-            return found
-        future = self._cache[key] = self._loop.create_future()
-        self._queue.append((key, future))
-        if len(self._queue) == 1:  # the first key of a batch: dispatch two turns later
-            self._loop.call_soon(self._loop.call_soon, self._dispatch)
-        return future
+        super().__init__(load, max_batch_size=max_batch_size)
 
     async def load_now(self, key: K) -> V:
         """``load(key)`` as a batch of its own, read in the caller's task at once: for a key
         known to be the only one asked (``Context.read_now``), no two loop turns to wait."""
-        if key is None:
-            raise TypeError("a loader key may not be None")
-        found = self._cache.get(key)
+        found = self._cache.get(key) if key is not None else None
         if found is None:
-            found = self._cache[key] = self._loop.create_future()
-            await self._run([(key, found)])
+            if key is None:
+                raise TypeError("a loader key may not be None")
+            found = self._cache[key] = self.loop.create_future()
+            await dispatch_queue_batch(self, [Queued(key=key, future=found)])
         return await found
 
     async def ask_now(self, keys: Iterable[K]) -> list[asyncio.Future[V]]:
@@ -65,50 +49,14 @@ class Loader(Generic[K, V]):
         caller's task at once (keys known to be all there is to ask, ``Context.prefetch``).
         Each future is settled once this returns, unless another load had asked its key."""
         futures: list[asyncio.Future[V]] = []
-        queue: list[tuple[K, asyncio.Future[V]]] = []
+        queue: list[Any] = []
         for key in keys:
             found = self._cache.get(key)
             if found is None:
-                found = self._cache[key] = self._loop.create_future()
-                queue.append((key, found))
+                found = self._cache[key] = self.loop.create_future()
+                queue.append(Queued(key=key, future=found))
             futures.append(found)
-        size = self._max
+        size = self.max_batch_size or len(queue) or 1
         for start in range(0, len(queue), size):
-            await self._run(queue[start : start + size])
+            await dispatch_queue_batch(self, queue[start : start + size])
         return futures
-
-    def prime(self, key: K, value: V) -> Loader[K, V]:
-        """Seed ``key`` with ``value`` unless it is already loaded or asked."""
-        if key not in self._cache:
-            future = self._cache[key] = self._loop.create_future()
-            if isinstance(value, Exception):
-                future.set_exception(value)
-            else:
-                future.set_result(value)
-        return self
-
-    def _dispatch(self) -> None:
-        queue, self._queue = self._queue, []
-        size = self._max
-        for start in range(0, len(queue), size):
-            self._loop.create_task(self._run(queue[start : start + size]))
-
-    async def _run(self, queue: list[tuple[K, asyncio.Future[V]]]) -> None:
-        try:
-            values = list(await self._batch([key for key, _ in queue]))
-            if len(values) != len(queue):
-                raise TypeError(
-                    f"a batch function answered {len(values)} values for {len(queue)} keys"
-                )
-        except Exception as error:  # every load of the batch fails; none is kept
-            for key, future in queue:
-                self._cache.pop(key, None)
-                if not future.done():
-                    future.set_exception(error)
-            return
-        for (_, future), value in zip(queue, values, strict=True):
-            if not future.done():
-                if isinstance(value, Exception):
-                    future.set_exception(value)
-                else:
-                    future.set_result(value)

@@ -1,5 +1,5 @@
-"""``schema.loader.Loader`` against aiodataloader's ``DataLoader``: the same batches for the
-same loads, whatever loop turn each load is made in, and the same answers and failures."""
+"""``schema.loader.Loader``: aiodataloader's batches, answers and failures for ``load`` (held
+to a plain ``DataLoader``), and ``load_now``/``ask_now`` reading at once in the caller's task."""
 
 from __future__ import annotations
 
@@ -121,3 +121,57 @@ async def test_prime_answers_without_a_batch(make: Make) -> None:
     assert calls == [["b"]]
     with pytest.raises(TypeError):
         loader.load(None)
+
+
+async def test_load_now_reads_in_the_callers_task_at_once_and_shares_its_future() -> None:
+    calls: list[list[Any]] = []
+    others_ran = False
+
+    async def batch(keys: Sequence[Any]) -> list[Any]:
+        calls.append(list(keys))
+        assert not others_ran  # no loop turn went by before the read
+        return [f"v{k}" for k in keys]
+
+    async def other() -> None:
+        nonlocal others_ran
+        others_ran = True
+
+    loader = Loader(batch)
+    task = asyncio.ensure_future(other())
+    assert await loader.load_now(7) == "v7"
+    assert await loader.load(7) == "v7" and await loader.load_now(7) == "v7"
+    await task
+    assert calls == [[7]]
+
+
+async def test_load_now_fails_and_forgets_as_a_batch_does() -> None:
+    calls = 0
+
+    async def batch(keys: Sequence[Any]) -> list[Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("upstream down")
+        return list(keys)
+
+    loader = Loader(batch)
+    with pytest.raises(RuntimeError):
+        await loader.load_now(1)
+    assert await loader.load_now(1) == 1 and calls == 2
+    with pytest.raises(TypeError):
+        await loader.load_now(None)
+
+
+async def test_ask_now_settles_every_key_in_capped_batches() -> None:
+    calls: list[list[Any]] = []
+
+    async def batch(keys: Sequence[Any]) -> list[Any]:
+        calls.append(list(keys))
+        return [k * 10 for k in keys]
+
+    loader = Loader(batch, max_batch_size=3)
+    loader.prime(2, 99)
+    futures = await loader.ask_now([1, 2, 3, 4, 5, 1])
+    assert all(f.done() for f in futures)
+    assert [f.result() for f in futures] == [10, 99, 30, 40, 50, 10]
+    assert calls == [[1, 3, 4], [5]]
