@@ -43,9 +43,13 @@ EXTRA = 200  # requests the second run adds
 async def drive(name: str, requests: int, upstream: str, server: str = "revgate") -> None:
     """Warm up, then send ``requests`` copies of query ``name`` (the counted child).
     ``upstream``: ``static``, ``memo-off`` (``content_memo = false``), or a mode of
-    ``bench.changing`` (``one``, ``all``: every answer changed, memo on). ``server``:
+    ``bench.changing`` (``one``, ``all``: every answer changed, memo on; ``all-memo-off``:
+    every answer changed, ``content_memo = false``). ``server``:
     ``floor``: the same exchange by ``bench/floor.py``'s hand-written app instead."""
-    memo, changing = upstream != "memo-off", upstream if upstream in ("one", "all") else None
+    memo = upstream not in ("memo-off", "all-memo-off")
+    changing = (
+        "all" if upstream == "all-memo-off" else upstream if upstream in ("one", "all") else None
+    )
     async with bench_app(fast=True, memo=memo, changing=changing) as app:
         body = await warm(app, QUERIES[name])
         if server != "floor":
@@ -112,7 +116,7 @@ def main() -> None:
     parser.add_argument(
         "--upstream",
         default="static",
-        choices=("static", "memo-off", "one", "all"),
+        choices=("static", "memo-off", "one", "all", "all-memo-off"),
         help="unchanged answers, memo off, or answers changed by bench.changing",
     )
     parser.add_argument(
