@@ -172,7 +172,7 @@ async def test_the_simulators_own_work_counts_within_the_latency(
         return web.Response(text="ok")
 
     monkeypatch.setattr(simulator_common, "_now", lambda: clock[0])
-    monkeypatch.setattr(simulator_common.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
     app = web.Application()
     simulator_common.add_latency(app, 20, "/api/")
     request = make_mocked_request("GET", "/api/x", app=app)

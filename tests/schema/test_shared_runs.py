@@ -42,7 +42,7 @@ def _with_keys(settings: Settings) -> Settings:
 @asynccontextmanager
 async def _gateway() -> AsyncIterator[tuple[Any, SharedRuns]]:
     async with demo_gateway(latency_ms=30, tune=_with_keys) as (client, _):
-        runs = client._transport.app.state.graphql.lean.queries.runs
+        runs = _app(client).state.graphql.lean.queries.runs
         first = (await client.post("/graphql", **_post())).json()  # plans it, detects versions
         assert not first.get("errors"), first
         yield client, runs
@@ -62,7 +62,7 @@ async def test_identical_queries_at_once_run_once_and_each_gets_the_whole_answer
             answers = await _together(client, *[_post()] * 6)
             reads_together = log.requests()
             exported = (await client.get("/metrics")).text
-            client._transport.app.state.graphql.lean = None  # strawberry's view and pipeline
+            _app(client).state.graphql.lean = None  # strawberry's view and pipeline
             normal = (await client.post("/graphql", **_post())).json()
     assert runs.joined == 5 and "revgate_shared_runs_total 5.0" in exported
     # whole bodies: data, no errors, the same extensions (each its own cost report)
@@ -78,7 +78,7 @@ async def test_different_variables_or_a_switched_off_backend_run_apart() -> None
         answers = await _together(client, _post(3), _post(4), _post(5))
         assert [len(a["data"]["patches"]["nodes"]) for a in answers] == [3, 4, 5]
         assert runs.joined == 0
-        sources = client._transport.app.state.backends.sources
+        sources = _app(client).state.backends.sources
         sources["patchwork"].http.flights.enabled = False  # coalesce_reads = false
         await _together(client, *[_post()] * 3)  # each its own reads, so its own run
         assert runs.joined == 0
@@ -152,3 +152,7 @@ async def test_a_joiner_runs_on_its_own_when_the_run_it_joined_goes_away() -> No
             answer = (await joiner).json()
     assert calls == 2 and runs.joined == 0
     assert not answer.get("errors") and len(answer["data"]["patches"]["nodes"]) == 10
+
+
+def _app(client: Any) -> Any:
+    return client._transport.app
