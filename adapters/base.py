@@ -18,7 +18,7 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from adapters.errors import NotFound
 from adapters.model import (
@@ -483,3 +483,11 @@ async def fetch_each(ids: Sequence[str], fetch: Callable[[str], Awaitable[R]]) -
     if len(ids) == 1:
         return [await one(ids[0])]
     return list(await asyncio.gather(*(one(i) for i in ids)))
+
+
+def retrieved(read: asyncio.Future[Any]) -> None:
+    """A done-callback for a read started ahead (or shared) whose failure is met, and
+    reported, by whoever awaits it, or not needed at all: retrieved here, so asyncio does
+    not log it as never retrieved."""
+    if not read.cancelled():
+        read.exception()

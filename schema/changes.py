@@ -367,12 +367,6 @@ def _node_selections(fields: Mapping[str, list[Selected]]) -> list[SelectedField
     return [f for selected in fields.values() for f, _ in selected]
 
 
-def _retrieved(task: asyncio.Future[Any]) -> None:
-    # The fields await the same loader futures and report any failure.
-    if not task.cancelled():
-        task.exception()
-
-
 async def resolve_changes(
     info: Info,
     first: int | None,
@@ -418,7 +412,7 @@ async def resolve_changes(
     elif warm:
         # Other fields read too: waiting here would hold their reads back a wave. Start the
         # placed reads; graphql-core completes the page as they answer.
-        asyncio.ensure_future(_prefetch(info, typed, fields)).add_done_callback(_retrieved)
+        asyncio.ensure_future(_prefetch(info, typed, fields)).add_done_callback(base.retrieved)
     return ChangeConnection(
         edges=edges,
         nodes=[e.node for e in edges],

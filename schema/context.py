@@ -206,12 +206,12 @@ class Context:
         """Start loading the checks of ``patch_ids`` (a backend that keeps checks per patch)
         through the request's loader, without waiting: ``checks`` then finds them read or
         being read. A failure is left for the field to report."""
-        if not base.provides(self.source(backend), base.PatchReader):
+        src = self.source(backend)
+        if not base.provides(src, base.PatchReader):
             return
-        src = self.capable(backend, base.PatchReader, "checks")
         loader = self._loader(backend, "checks", src.patch_checks)
         for patch_id in patch_ids:
-            loader.load(patch_id).add_done_callback(_retrieved)
+            loader.load(patch_id).add_done_callback(base.retrieved)
 
     async def has_checks(self, patch: Patch) -> bool:
         """Whether ``patch`` has any check (``CheckPresence`` backends), batched per request:
@@ -432,9 +432,3 @@ def pick_backend(
     raise UserInputError(
         f"several backends provide {what} ({', '.join(capable)}): {hint}", "BACKEND_REQUIRED"
     )
-
-
-def _retrieved(future: asyncio.Future[Any]) -> None:
-    # A read ahead that fails is met again by the field awaiting the same future.
-    if not future.cancelled():
-        future.exception()

@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from adapters.base import ChangeFilter, ChangeLister, list_waves
+from adapters.base import ChangeFilter, ChangeLister, list_waves, retrieved
 from adapters.breaker import Attempt, Breakers, CircuitBreaker
 from adapters.errors import Timeout, Unavailable, UpstreamError
 from adapters.model import ChangeRecord, Page, PageRequest
@@ -175,7 +175,7 @@ class Stream:
         self.ahead = asyncio.ensure_future(
             self.feed.fetch(PageRequest(self.fetched_to, self.window))
         )
-        self.ahead.add_done_callback(_retrieved)
+        self.ahead.add_done_callback(retrieved)
 
     def close(self) -> None:
         """Drop a window read ahead that the page did not need."""
@@ -311,12 +311,6 @@ class Reach:
             keys = sorted(self.key(r) for s in self.streams for _, r in s.buffer)
             self._known = (shape, keys)
         return self._known[1]
-
-
-def _retrieved(task: asyncio.Future[Any]) -> None:
-    # A read-ahead's failure is met again by the fetch that uses it, or not needed.
-    if not task.cancelled():
-        task.exception()
 
 
 def _updated_at(record: ChangeRecord) -> datetime:

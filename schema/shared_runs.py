@@ -82,8 +82,8 @@ def _key(planned: Planned, ctx: ExecutionContext) -> Hashable | None:
     """What makes two requests' answers the same: plan, variables, extensions, the caller
     and its view of the backends (None: not shareable)."""
     context = ctx.context
-    meta = getattr(context, "meta", None)
-    if meta is None or not hasattr(context, "notices") or not hasattr(context, "partial_errors"):
+    meta = getattr(context, "meta", None)  # a request's ``schema.context.Context``
+    if meta is None:
         return None
     try:
         variables = orjson.dumps(ctx.variables, option=orjson.OPT_SORT_KEYS)

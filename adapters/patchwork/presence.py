@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from adapters.base import fetch_each
+from adapters.base import fetch_each, retrieved
 from adapters.errors import NotFound
 from adapters.model import Patch
 from adapters.patchwork import mapping
@@ -165,11 +165,6 @@ class Ahead:
     read: asyncio.Future[tuple[list[dict[str, Any]], bool]] | None = None
 
 
-def _retrieved(done: asyncio.Future[Any]) -> None:
-    if not done.cancelled():
-        done.exception()
-
-
 def expect(client: PatchworkClient, backend: str, state: Presence, listed: Hashable) -> Ahead:
     """For a list about to be read (``listed``: its filter) whose last read needed the
     events since the end of a covered interval: issue that read now, alongside the list's,
@@ -186,7 +181,7 @@ def expect(client: PatchworkClient, backend: str, state: Presence, listed: Hasha
         client.first_items("events/", _event_params(backend, key, since), CHECK_EVENT_PAGES)
     )
     # a read not needed after all finishes unheeded (no torn connection, no unseen error)
-    read.add_done_callback(_retrieved)
+    read.add_done_callback(retrieved)
     return Ahead(listed, key, since, read)
 
 

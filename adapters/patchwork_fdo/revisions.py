@@ -16,8 +16,9 @@ import asyncio
 from asyncio import Future
 from collections.abc import Awaitable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from adapters.base import retrieved
 from adapters.errors import BadPayload, BadRequest
 from adapters.model import Check, NewTestResult, Patch, Revision, TrackedSeries
 from adapters.patchwork_common import format_server_date
@@ -99,13 +100,8 @@ def started(work: Awaitable[T]) -> Future[T]:
     """``work`` running on its own; a failure nobody awaits (its patches left the page) is
     not logged as never retrieved."""
     task = asyncio.ensure_future(work)
-    task.add_done_callback(_retrieved)
+    task.add_done_callback(retrieved)
     return task
-
-
-def _retrieved(task: Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()
 
 
 def _split(ids: Sequence[str], batch: Awaitable[Sequence[T]]) -> dict[str, Future[T]]:
@@ -113,7 +109,7 @@ def _split(ids: Sequence[str], batch: Awaitable[Sequence[T]]) -> dict[str, Futur
     loop = asyncio.get_running_loop()
     futures: dict[str, Future[T]] = {i: loop.create_future() for i in ids}
     for f in futures.values():
-        f.add_done_callback(_retrieved)
+        f.add_done_callback(retrieved)
 
     def settle(task: Future[Sequence[T]]) -> None:
         error = None if task.cancelled() else task.exception()
