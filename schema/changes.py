@@ -239,12 +239,12 @@ def _warmers(info: Info, names: Iterable[str], fields: Mapping[str, Any]) -> dic
 
 
 def _warm_checks(
-    ahead: Callable[[str, Iterable[str]], None],
+    ahead: Callable[[str, Iterable[model.Patch]], None],
     backend: str,
     items: Sequence[Any],
     reachable: Callable[[Sequence[Any]], Sequence[Any]],
 ) -> None:
-    ahead(backend, (p.id for p in reachable([r for r in items if isinstance(r, model.Patch)])))
+    ahead(backend, reachable([r for r in items if isinstance(r, model.Patch)]))
 
 
 def _warm(
@@ -281,7 +281,9 @@ async def _prefetch(
             placed = (rolled or asked.names(type_name, "currentRevision")) and ctx.placement(
                 r.backend
             ) is not None
-            if asked.names(type_name, "checks") or (placed and rolled):
+            if (asked.names(type_name, "checks") and not ctx.without_checks(r)) or (
+                placed and rolled
+            ):
                 checked.append(r)
             if placed and asked.names(type_name, "currentRevision"):
                 revised.append(r)

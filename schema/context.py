@@ -202,16 +202,34 @@ class Context:
         result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(patch_id)
         return result
 
-    def checks_ahead(self, backend: str, patch_ids: Iterable[str]) -> None:
-        """Start loading the checks of ``patch_ids`` (a backend that keeps checks per patch)
+    def checks_ahead(self, backend: str, patches: Iterable[Patch]) -> None:
+        """Start loading the checks of ``patches`` (a backend that keeps checks per patch)
         through the request's loader, without waiting: ``checks`` then finds them read or
-        being read. A failure is left for the field to report."""
+        being read. Patches known to have none are not read. A failure is left for the
+        field to report."""
         src = self.source(backend)
         if not base.provides(src, base.PatchReader):
             return
         loader = self._loader(backend, "checks", src.patch_checks)
-        for patch_id in patch_ids:
-            loader.load(patch_id).add_done_callback(base.retrieved)
+        for patch in patches:
+            if not self.without_checks(patch):
+                loader.load(patch.id).add_done_callback(base.retrieved)
+
+    def without_checks(self, patch: Patch) -> bool:
+        """Whether ``patch`` is known to have no check at all, so its ``checks`` are ``[]``
+        without a read: on a backend whose presence is told by its event log (upstream
+        Patchwork, ``CheckPresence``), a change list's patch whose state that log left
+        unset (``activity.Activity.of``), or a listed "pending" patch whose presence read
+        found none (``prefetch_check_presence``)."""
+        state = patch.check_state
+        if state is not None and state is not CheckState.PENDING:
+            return False  # a told state: there are checks
+        if not base.provides(self.source(patch.backend), base.CheckPresence):
+            return False
+        if patch.__class__ is Patch:  # a failed presence read is the checkState's to report
+            found = self._settled.get((patch.backend, "has-checks", patch.id))
+            return state is CheckState.PENDING and found is False
+        return state is None
 
     async def has_checks(self, patch: Patch) -> bool:
         """Whether ``patch`` has any check (``CheckPresence`` backends), batched per request:

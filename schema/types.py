@@ -388,6 +388,8 @@ class Patch(Change):
         r = self._r
         known = info.context.known(r.backend, "checks", r.id)
         if known is UNKNOWN:
+            if info.context.without_checks(r):
+                return []
             return _load_checks(info, r)  # type: ignore[return-value]  # graphql-core awaits it
         return [Check.of(c) for c in known]
 

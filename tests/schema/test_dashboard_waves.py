@@ -9,8 +9,10 @@ What each API forces (bench/README.md "The dashboard page's upstream waves"):
 - Patchwork: one list request carries every field of the page, then ONE read of the events
   since the page's oldest patch (its pages one after the other: 2 here) orders the patches by
   last activity and tells "pending" from no checks (adapters/patchwork/activity.py);
-  ``checks`` add one per patch (no multi-patch checks endpoint), all in the next wave, read
-  ahead of the merge for the patches that can still reach the page (``schema/changes.py``).
+  ``checks`` add one per patch that has any (no multi-patch checks endpoint; the events
+  read just told which have none, and theirs are ``[]`` unread: ``Context.without_checks``),
+  all in the next wave, read ahead of the merge for the patches that can still reach the page
+  (``schema/changes.py``).
 - Gerrit: one query with ``o=`` options.
 - ABF: the open and the closed list (no update time in list items), then the detail of each
   list's head; the demo's pull requests are among the page's newest changes, so the merge
@@ -39,8 +41,9 @@ from adapters.abf.source import AbfSource
 from adapters.errors import Unavailable
 from adapters.patchwork.source import PatchworkSource
 from adapters.patchwork_fdo.source import FdoSource
-from bench.waves import QUERIES, count, demo_gateway
+from bench.waves import QUERIES, count, demo_gateway, recording
 from schema import changes
+from schema.context import Context
 
 # query → backend → (requests, waves); "all" is the page's critical path.
 EXPECTED = {
@@ -48,7 +51,7 @@ EXPECTED = {
         patchwork=(3, 3), fdo=(25, 4), gerrit=(1, 1), abf=(37, 3), all=(66, 4)
     ),
     "changes(first: 50) + checks": dict(
-        patchwork=(39, 4), fdo=(25, 4), gerrit=(1, 1), abf=(37, 3), all=(102, 4)
+        patchwork=(10, 4), fdo=(25, 4), gerrit=(1, 1), abf=(37, 3), all=(73, 4)
     ),
     "changes(first: 100)": dict(
         patchwork=(3, 3), fdo=(50, 4), gerrit=(1, 1), abf=(37, 3), all=(91, 4)
@@ -87,6 +90,26 @@ async def test_warmed_placement_answers_as_the_page_did_without_it(name: str) ->
         warmed = await answer()
         with mock.patch.object(changes, "_warmers", lambda *_: {}):
             assert await answer() == warmed
+
+
+async def test_patches_the_event_log_shows_without_checks_answer_them_unread() -> None:
+    # The page's upstream Patchwork patches that no check-created event names answer
+    # ``checks: []`` without their read: the same page as when every patch's checks are read.
+    name = "changes(first: 50) + checks"
+    with recording() as log:
+        async with demo_gateway() as (client, _):
+            await _page(client, PLANNED[name])  # versions detected
+            log.clear()
+            told = await _page(client, PLANNED[name])
+            unread = log.requests("patchwork")
+            log.clear()
+            with mock.patch.object(Context, "without_checks", lambda *_: False):
+                assert await _page(client, PLANNED[name]) == told
+            every = log.requests("patchwork")
+    patchwork = [n for n in told[0]["changes"]["nodes"] if n["backend"]["name"] == "patchwork"]
+    empty = sum(1 for n in patchwork if n["checks"] == [])
+    assert not told[1] and empty >= 10 and any(n["checks"] for n in patchwork)
+    assert every - unread == empty  # one read less for each patch without checks
 
 
 # The bench's pages, and the dashboard's own first screen (its trusted document).

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 
 from adapters.patchwork import presence
 from adapters.patchwork import source as pw_source
 from schema import node
+from schema.context import Context
 from tests.conftest import Gateway
 from tests.schema.test_federation_all import Fleet, fleet  # noqa: F401  (the fixture)
 from tests.schema.test_mutations import CREATE_CHECK, UPDATE
@@ -179,3 +181,26 @@ async def test_check_presence_read_is_bounded_and_agrees(
     assert [p for p in paths if "/checks/" in p], "older patches asked one by one"
     nodes = whole["data"]["patches"]["nodes"]
     assert {n["checkState"] for n in nodes if n["rawCheckState"] == "pending"} == {None, "PENDING"}
+
+
+async def test_a_list_reads_no_checks_of_patches_its_presence_read_found_without(
+    gateway: Gateway,
+) -> None:
+    # A pending patch that the presence read (asked for checkState) found without checks
+    # answers checks [] unread; the answer is the one every patch's own read gives.
+    query = "{ patches(first: 100) { nodes { id checkState rawCheckState checks { state } } } }"
+    await gateway.query(query)  # versions detected, presence covered
+
+    def checks_reads() -> int:
+        return sum(1 for r in gateway.sim.state.requests if r[1].split("?")[0].endswith("/checks/"))
+
+    before = checks_reads()
+    told = await gateway.query(query)
+    unread = checks_reads() - before
+    with mock.patch.object(Context, "without_checks", lambda *_: False):
+        assert (await gateway.query(query))["data"] == told["data"]
+    every = checks_reads() - before - unread
+    nodes = told["data"]["patches"]["nodes"]
+    empty = [n for n in nodes if n["checks"] == []]
+    assert empty and all(n["checkState"] is None for n in empty)
+    assert every - unread == len(empty) and unread == len(nodes) - len(empty)
