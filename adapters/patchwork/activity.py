@@ -20,7 +20,11 @@ Oldest first has no such bound (a patch's activity only grows): the filtered lis
 whole with the events since its oldest patch. ``updatedSince`` bounds both reads.
 
 The same events tell which patches the server calls ``pending`` have no checks at all: their
-``check_state`` becomes ``None`` (the server's word stays in ``raw['check']``). A server that
+``check_state`` becomes ``None`` (the server's word stays in ``raw['check']``), for the
+patches whose whole life the read covers (mailed since its start). A promoted patch, or one
+listed older than an ``updatedSince`` bound, may have checks older than the read: whether
+the page's such "pending" patches have any is asked of the presence read
+(``presence.patches_with_checks``: one read for all of them), never guessed. A server that
 answers the events read with 404 (no event log) is listed by mail date, its words as sent.
 """
 
@@ -69,15 +73,43 @@ class Activity:
     latest: dict[str, datetime] = field(default_factory=dict)
     checked: set[str] = field(default_factory=set)
     known: bool = True  # False: the server has no event log (its words are kept as sent)
+    since: datetime | None = None  # the read covers the checks of patches mailed since
 
     def of(self, patch: Patch) -> TrackedPatch:
-        """``patch`` as a change: ``updated`` its activity, no-checks ``pending`` → None."""
+        """``patch`` as a change: ``updated`` its activity, no-checks ``pending`` → None
+        where the read covers the patch's whole life."""
         values = _patch_values(patch)  # in declaration order: the builder's positions
-        if self.known and patch.check_state is CheckState.PENDING and patch.id not in self.checked:
+        if self.unchecked(patch) and self.covers(patch):
             values = (*values[:_CHECK_STATE], None, *values[_CHECK_STATE + 1 :])
         latest = self.latest.get(patch.id)
         updated = latest if latest is not None and latest > patch.date else patch.date
         return _tracked(*values, updated)
+
+    def unchecked(self, patch: Patch) -> bool:
+        """A "pending" patch that no check-created event of the read names."""
+        return (
+            self.known and patch.check_state is CheckState.PENDING and patch.id not in self.checked
+        )
+
+    def covers(self, patch: Patch) -> bool:
+        return self.since is None or patch.date >= self.since
+
+    async def settle(
+        self, src: PatchworkSource, window: Sequence[TrackedPatch]
+    ) -> tuple[TrackedPatch, ...]:
+        """``window`` with the "pending" patches the read does not cover asked about (one
+        presence read for all of them): those without any check → None."""
+        unsure = [p for p in window if self.unchecked(p) and not self.covers(p)]
+        if not unsure:
+            return tuple(window)
+        found = await src.patches_with_checks(unsure)
+        none = {p.id for p, has in zip(unsure, found, strict=True) if not has}
+        return tuple(_no_checks(p) if p.id in none else p for p in window)
+
+
+def _no_checks(patch: TrackedPatch) -> TrackedPatch:
+    values = _patch_values(patch)
+    return _tracked(*values[:_CHECK_STATE], None, *values[_CHECK_STATE + 1 :], patch.updated)
 
 
 async def read_activity(src: PatchworkSource, since: datetime, project: str | None) -> Activity:
@@ -85,7 +117,7 @@ async def read_activity(src: PatchworkSource, since: datetime, project: str | No
     params: dict[str, Any] = {"since": format_server_date(since - SLACK, src.name)}
     if project:
         params["project"] = project
-    found = Activity()
+    found = Activity(since=since)
     try:
         pages = await src.client.all_mapped(
             "events/", params, ("activity", src.name), partial(_marks, src.name)
@@ -174,7 +206,7 @@ async def list_by_activity(
     else:  # the whole filtered list is here: a patch it lacks cannot match (no detail read)
         changes = [activity.of(p) for p in items]
     ordered = sorted(changes, key=_key, reverse=True)
-    window = tuple(ordered[page.offset : wanted])
+    window = await activity.settle(src, ordered[page.offset : wanted])
     has_next = len(ordered) > wanted or full
     return Page(items=window, offset=page.offset, has_next=has_next)
 
@@ -200,9 +232,8 @@ async def list_by_activity_ascending(
         key=_ascending_key,
     )
     end = page.offset + page.count
-    return Page(
-        items=tuple(ordered[page.offset : end]), offset=page.offset, has_next=end < len(ordered)
-    )
+    window = await activity.settle(src, ordered[page.offset : end])
+    return Page(items=window, offset=page.offset, has_next=end < len(ordered))
 
 
 async def _with_promoted(

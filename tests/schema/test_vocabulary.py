@@ -204,3 +204,49 @@ async def test_a_list_reads_no_checks_of_patches_its_presence_read_found_without
     empty = [n for n in nodes if n["checks"] == []]
     assert empty and all(n["checkState"] is None for n in empty)
     assert every - unread == len(empty) and unread == len(nodes) - len(empty)
+
+
+async def test_a_promoted_patch_keeps_checks_older_than_the_events_read(gateway: Gateway) -> None:
+    # An old patch with recent activity joins a newest-first page (promoted) although the
+    # events read starts after its mail: its pending check, older than that read, is not in
+    # it. The patch still shows the check and PENDING (a presence read settles it), not
+    # "no checks".
+    data = gateway.sim.state.data
+    # (no checkState asked first: no presence read has covered the patch yet)
+    listed = await gateway.query("{ patches(first: 100) { nodes { id createdAt rawCheckState } } }")
+    nodes = listed["data"]["patches"]["nodes"]
+    oldest = min(
+        (n for n in nodes if n["rawCheckState"] == "pending"), key=lambda n: n["createdAt"]
+    )
+    patch_id = int(node.decode(oldest["id"]).native)
+    patch = data.patches[patch_id]
+    made = datetime.fromisoformat(oldest["createdAt"]) + timedelta(days=1)
+    check_id = max(data.checks, default=0) + 1
+    data.checks[check_id] = {
+        "id": check_id,
+        "patch": patch_id,
+        "user": 1,
+        "date": made.replace(tzinfo=None).isoformat(),
+        "state": "pending",
+        "target_url": None,
+        "context": "old-ci",
+        "description": "queued long ago",
+    }
+    data.add_event(
+        "check-created", patch["project"], made.replace(tzinfo=None), patch=patch_id, check=check_id
+    )
+    data.add_event(
+        "patch-delegated",
+        patch["project"],
+        datetime.now(UTC).replace(tzinfo=None),
+        patch=patch_id,
+        previous_delegate=None,
+        current_delegate=1,
+    )
+    page = await gateway.query(
+        "{ changes(first: 3) { nodes { id checkState rawCheckState checks { context state } } } }"
+    )
+    (found,) = [n for n in page["data"]["changes"]["nodes"] if n["id"] == oldest["id"]]
+    assert found["rawCheckState"] == "pending"
+    assert {"context": "old-ci", "state": "PENDING"} in found["checks"]
+    assert found["checkState"] == "PENDING"

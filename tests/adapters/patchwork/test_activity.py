@@ -78,6 +78,19 @@ class FakePatchwork:
         self.client = _Client(events)
         self.cap = cap
         self.details = 0
+        self.presence_reads = 0
+
+    async def patches_with_checks(self, patches: Sequence[Patch]) -> list[bool]:
+        """The presence read (``presence.patches_with_checks``): the whole log's checks."""
+        self.presence_reads += 1
+        return [p.id in self.checked() for p in patches]
+
+    def checked(self) -> set[str]:
+        return {
+            str(e["payload"]["patch"]["id"])
+            for e in self.client.events
+            if e["category"] == "check-created"
+        }
 
     async def list_patches(self, flt: PatchFilter, page: PageRequest) -> Page[Patch]:
         found = [p for p in self.patches if flt.since is None or p.date >= flt.since]
@@ -172,6 +185,8 @@ def test_activity_walk_returns_each_patch_once_in_order(
     assert len([r for r in seen if r.backend == "other"]) == len(other)
     for r in mine:
         assert r.updated_at == latest[int(r.id)]
+        # "pending" without any check is None, whether the events read covered it or not
+        assert (r.check_state is None) == (r.id not in pw.checked()), r.id
 
 
 @settings(max_examples=40, deadline=None)
@@ -197,6 +212,8 @@ def test_updated_since_finds_old_patches_touched_since(
     seen = asyncio.run(_walk({"pw": pw}, first, descending, flt))
     wanted = sorted(pid for pid, at in latest.items() if at >= bound)
     assert sorted(int(r.id) for r in seen) == wanted
+    for r in seen:  # checks older than the bound (and its events read) still count
+        assert (r.check_state is None) == (r.id not in pw.checked()), r.id
 
 
 def test_pending_without_checks_is_no_check_state() -> None:
@@ -213,6 +230,16 @@ def test_an_old_patch_with_recent_activity_is_read_once_and_comes_first() -> Non
     page = asyncio.run(pw.list_changes(ChangeFilter(), PageRequest(0, 2), True))
     assert [r.id for r in page.items] == ["0", "3"] and page.has_next
     assert pw.client.reads == 1 and pw.details == 1  # promoted: its one detail read
+    # mailed before the events read's start: whether it has checks is asked (one read)
+    assert pw.presence_reads == 1 and page.items[0].check_state is None  # type: ignore[attr-defined]
+
+
+def test_a_promoted_patch_keeps_its_checks_older_than_the_events_read() -> None:
+    pw, _ = _fleet([0, 100, 110, 120], [(0, 5, True), (0, 200, False)], 10)
+    page = asyncio.run(pw.list_changes(ChangeFilter(), PageRequest(0, 2), True))
+    assert [r.id for r in page.items] == ["0", "3"]
+    states = [r.check_state for r in page.items]  # type: ignore[attr-defined]
+    assert states == [CheckState.PENDING, None] and pw.presence_reads == 1
 
 
 def test_a_filtered_list_read_whole_reads_no_other_patch() -> None:
