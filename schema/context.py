@@ -229,7 +229,9 @@ class Context:
         if patch.__class__ is Patch:  # a failed presence read is the checkState's to report
             found = self._settled.get((patch.backend, "has-checks", patch.id))
             return state is CheckState.PENDING and found is False
-        return state is None
+        # told by the log: the server's own word was "pending" (an unknown or missing word
+        # also maps to no state, and proves nothing)
+        return state is None and patch.raw.get("check") == "pending"
 
     async def has_checks(self, patch: Patch) -> bool:
         """Whether ``patch`` has any check (``CheckPresence`` backends), batched per request:
