@@ -37,7 +37,7 @@ import orjson
 from bench import queries as q
 from bench.changing import changing_proxy
 from bench.load import Result, Target, count_requests, have_wrk
-from bench.procs import free_port, spawn, stop
+from bench.procs import free_port, interpreter, spawn, stop
 from bench.throughput import Fleet, _graphql, _mesh, measure_point, start_revgates
 
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -128,6 +128,7 @@ async def run(seconds: float, rounds: int, with_mesh: bool, modes: list[str]) ->
                     await count_requests(target, 50, 1)  # warm-up (JIT, pools, caches)
             generator = "wrk" if have_wrk() else "Python load generator (wrk not installed)"
             print(f"load generator: {generator}; {rounds} rounds x {seconds:g} s per point")
+            print(f"Python servers on {interpreter()}")
             for note in fleet.notes:
                 print(note)
             table: Table = {}

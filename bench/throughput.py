@@ -33,7 +33,7 @@ import orjson
 
 from bench import queries as q
 from bench.load import Result, Target, count_requests, have_wrk, measure
-from bench.procs import cpu_seconds, free_port, rss_kib, spawn, stop
+from bench.procs import cpu_seconds, free_port, interpreter, rss_kib, spawn, stop
 
 MESH_DIR = Path(__file__).with_name("mesh")
 # revgate as configured by default; with the content memo off (adapters/stamps.py): every
@@ -230,6 +230,7 @@ async def run(seconds: float, rounds: int, with_mesh: bool, rss_requests: int) -
                     await count_requests(target, 1, 1)
         generator = "wrk" if have_wrk() else "Python load generator (wrk not installed)"
         print(f"load generator: {generator}; {rounds} rounds x {seconds:g} s per point")
+        print(f"Python servers on {interpreter()}")
         for note in f.notes:
             print(note)
         table: dict[tuple[str, str, int], Result] = {}
