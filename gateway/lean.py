@@ -10,7 +10,10 @@ extensions done in place — the operation gate (a query over HTTP: ``WRITING`` 
 runs) and the operation metrics. The answer is sent as the two ASGI messages strawberry's
 ``Response`` and ``GraphQLApp``'s media-type rule (``gateway/over_http.py``) would send,
 without building either response object.
-Everything else (GET, batches, streams, an unknown or unplanned query, a body of another
+A GET of such a query (its query string read as the view reads it; not GraphiQL's page,
+not a stream) is answered the same way, through the view's own GET rule for the media type,
+``ETag``, ``Cache-Control`` and ``304`` (``GraphQLApp._over_http``).
+Everything else (batches, streams, an unknown or unplanned query, a body of another
 shape) goes to strawberry's view, which reports what is wrong (a persisted query it cannot
 resolve is refused here as there: ``Refusal``, answered by ``GraphQLApp``).
 
@@ -64,16 +67,10 @@ class LeanEntry:
         for ``application/graphql-response+json``), or ``False``: strawberry's view answers it
         (nothing of the request but its body has been read)."""
         scope = request.scope
-        if not self.plain.plain(scope["method"], header(scope, b"content-type"), accept, request):
-            return False
-        # what the Guard read (and replays to the view), else read now and kept by the request
-        body = scope.get("state", {}).get(BODY_READ) or await request.body()
         view = self.view
-        try:  # the view's own reading of a plain POST: what it refuses, it answers itself
-            data = request_data(view, view.parse_json(body))
-        except HTTPException:
-            return False
-        if isinstance(data, list):
+        method = scope["method"]
+        data = await self._read(request, method, accept)
+        if data is None:
             return False
         name, variables = data.operation_name, data.variables
         if not (name is None or type(name) is str):  # a plan's key: the view reports it
@@ -108,7 +105,13 @@ class LeanEntry:
         if result.errors:
             view._handle_errors(result.errors, response_data)
         body = view.encode_json(response_data)
-        status, media = sub_response.status_code or 200, _JSON
+        status = sub_response.status_code or 200
+        if method == "GET":  # its caching headers and 304s: the view's own rule, as it is
+            response = Response(body, status, media_type="application/json")
+            response.raw_headers += sub_response.raw_headers
+            await view._over_http(request, response, new_type)(scope, request.receive, send)
+            return True
+        media = _JSON
         if new_type:  # GraphQLApp._over_http's rule for a POST
             media = _GRAPHQL_RESPONSE
             if status == 200 and scope["state"].get(REQUEST_ERROR):
@@ -118,3 +121,26 @@ class LeanEntry:
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
         return True
+
+    async def _read(self, request: Request, method: str, accept: str) -> Any:
+        """The request's one operation as the view reads it (``GraphQLRequestData``), or
+        ``None``: the view answers it (what it refuses, it reports itself)."""
+        view, scope = self.view, request.scope
+        try:
+            if method == "GET":
+                if not (
+                    view.allow_queries_via_get
+                    and self.plain.plain_get(accept, request)
+                    and not view.should_render_graphql_ide(request)  # GraphiQL's page
+                ):
+                    return None
+                data = request_data(view, view.parse_query_params(request.query_params))
+            else:
+                if not self.plain.plain(method, header(scope, b"content-type"), accept, request):
+                    return None
+                # what the Guard read (and replays to the view), else read now and kept
+                body = scope.get("state", {}).get(BODY_READ) or await request.body()
+                data = request_data(view, view.parse_json(body))
+        except HTTPException:
+            return None
+        return None if isinstance(data, list) else data

@@ -190,6 +190,7 @@ class PlainPosts:
         # ``transport(headers)``: the view's streaming transport for these headers, or None
         self._transport = transport
         self._known: dict[tuple[str, str], bool] = {}
+        self._gets: dict[str, bool] = {}  # Accept → a plain GET
 
     def applies(self, request: Any) -> bool:
         """``request``: strawberry's request adapter."""
@@ -209,6 +210,17 @@ class PlainPosts:
             if len(self._known) >= PLAIN_POST_ENTRIES:
                 self._known.clear()
             self._known[key] = known
+        return known
+
+    def plain_get(self, accept: str, request: Any) -> bool:
+        """Whether a GET with this ``Accept`` is answered as one result over plain HTTP (no
+        streaming transport), as strawberry reads it from its query string."""
+        known = self._gets.get(accept)
+        if known is None:
+            known = self._transport(request.headers) is None
+            if len(self._gets) >= PLAIN_POST_ENTRIES:
+                self._gets.clear()
+            self._gets[accept] = known
         return known
 
 

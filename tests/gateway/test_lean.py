@@ -3,10 +3,11 @@
 Each request is sent once to compile its plan, then through strawberry's path (the view's
 lean entry switched off) and through the lean entry; status, headers, body, upstream
 requests, operation metrics and log records must be the same (less what differs between any
-two requests: request ids, the rate-limit bucket, the remaining budget). Requests the lean
-entry must leave to strawberry (an unplanned or ambiguous operation, GET, a batch, a bad
-body) or refuse as it does (a persisted query's hash that does not match or is unknown) are in
-the same table, with whether the lean entry answered them.
+two requests: request ids, the rate-limit bucket, the remaining budget); GETs too, with their
+caching headers and 304s. Requests the lean entry must leave to strawberry (an unplanned or
+ambiguous operation, GraphiQL's page, a stream, a batch, a bad body or query string) or
+refuse as it does (a persisted query's hash that does not match or is unknown) are in the
+same table, with whether the lean entry answered them.
 """
 
 from __future__ import annotations
@@ -113,6 +114,34 @@ CASES: list[tuple[Any, Mapping[str, str], bool]] = [
     (b'{"query": "{ patches', JSON, False),
     (b"\xff", JSON, False),
 ]
+_HASH_ONLY = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": _LIST}}}
+# A GET: its query-string parameters (``variables``/``extensions`` as the JSON text sent)
+_GETS: list[tuple[Any, Mapping[str, str], bool]] = [
+    (("GET", {"query": LIST}), {}, True),
+    (("GET", {"query": LIST}), {"Accept": "application/json"}, True),
+    (("GET", {"query": LIST}), {"Accept": "application/graphql-response+json"}, True),
+    (("GET", {"query": LIST}), {"If-None-Match": "*"}, True),  # 304, caching headers
+    (("GET", {"query": VARS, "variables": '{"n": 2}'}), {}, True),
+    (("GET", {"query": VARS, "variables": '{"n": "two"}'}), {}, True),  # BAD_USER_INPUT
+    (("GET", {"query": TWO, "operationName": "Q", "variables": '{"n": 1}'}), {}, True),
+    (("GET", {"query": NODE}), {}, True),
+    (("GET", {"query": CHANGES}), {}, True),
+    (("GET", {"query": PRESENCE}), {}, True),
+    (
+        ("GET", {"extensions": orjson.dumps(_HASH_ONLY["extensions"]).decode()}),
+        {},
+        True,
+    ),
+    (("GET", {"query": VARS, "variables": "x"}), {}, False),  # not JSON: the view's 400
+    (("GET", {"query": VARS, "variables": "[1]"}), {}, False),
+    (("GET", {"query": TWO, "variables": '{"n": 1}'}), {}, False),  # ambiguous
+    (("GET", {"query": SERIES}), {}, False),  # not planned
+    (("GET", {"query": "mutation { x }"}), {}, False),
+    (("GET", {}), {}, False),
+    (("GET", {"query": LIST}), {"Accept": "text/event-stream"}, False),
+    (("GET", {"query": LIST}), {"Accept": "text/html"}, False),  # GraphiQL's page
+]
+CASES += _GETS
 _VARYING_HEADERS = {"x-request-id", "x-ratelimit-remaining", "content-length", "date"}
 _VARYING_BODY = re.compile(rb'"(requestId|remaining|resetAt)":("[^"]*"|\d+)')
 
@@ -136,10 +165,13 @@ def _operations(gw: Guarded) -> dict[tuple[str, ...], float]:
 async def _exchange(
     gw: Guarded, body: Any, headers: Mapping[str, str], caplog: pytest.LogCaptureFixture
 ) -> dict[str, Any]:
-    content = body if isinstance(body, bytes) else orjson.dumps(body)
     upstream, operations = gw.upstream_requests(), _operations(gw)
     caplog.clear()
-    resp = await gw.client.post("/graphql", content=content, headers=headers)
+    if isinstance(body, tuple):  # ("GET", its query-string parameters)
+        resp = await gw.client.get("/graphql", params=body[1], headers=headers)
+    else:
+        content = body if isinstance(body, bytes) else orjson.dumps(body)
+        resp = await gw.client.post("/graphql", content=content, headers=headers)
     counted = _operations(gw)
     return {
         "status": resp.status_code,
