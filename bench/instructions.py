@@ -7,9 +7,11 @@ runs under ``valgrind --tool=callgrind`` for N and N+200 requests after the same
 the difference divided by 200 is what one request costs, start-up and warm-up cancelled out.
 
 Run: ``.venv/bin/python -m bench.instructions [single|list-100|list-20|typename ...] [--base 20]
-[--upstream static|memo-off|one|all] [--server revgate|floor]`` (needs valgrind; ~2 minutes
-a query). ``one``/``all`` put ``bench.changing``'s proxy (an uncounted child) in front of the
-simulator; ``--server floor`` counts ``bench/floor.py``'s hand-written answers instead.
+[--upstream static|memo-off|one|all] [--server revgate|floor|get|get-strawberry]``
+(needs valgrind; ~2 minutes a query). ``one``/``all`` put ``bench.changing``'s proxy (an
+uncounted child) in front of the simulator; ``--server floor`` counts ``bench/floor.py``'s
+hand-written answers instead; ``get`` the query sent as a GET (the lean entry answers it),
+``get-strawberry`` the same GET through strawberry's view.
 ``drive`` is the child the recipe runs under callgrind.
 """
 
@@ -23,6 +25,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,13 @@ async def drive(name: str, requests: int, upstream: str, server: str = "revgate"
     )
     async with bench_app(fast=True, memo=memo, changing=changing) as app:
         body = await warm(app, QUERIES[name])
+        if server in ("get", "get-strawberry"):  # the same query as a GET's query string
+            if server == "get-strawberry":
+                app.state.graphql.lean = None  # through strawberry's view
+            query = urllib.parse.urlencode({"query": QUERIES[name]}).encode()
+            await _send(app, body, "/graphql", 20, query)  # its plan and answers warmed
+            await _send(app, body, "/graphql", requests, query)
+            return
         if server != "floor":
             await _send(app, body, "/graphql", requests)
             return
@@ -60,9 +70,11 @@ async def drive(name: str, requests: int, upstream: str, server: str = "revgate"
             await _send(floor, body, f"/{name}", requests)
 
 
-async def _send(app: Any, body: bytes, path: str, requests: int) -> None:
+async def _send(
+    app: Any, body: bytes, path: str, requests: int, query_string: bytes | None = None
+) -> None:
     for _ in range(requests):
-        status, _ = await _asgi_post(app, body, path)
+        status, _ = await _asgi_post(app, body, path, query_string)
         assert status == 200, status
 
 
@@ -122,8 +134,9 @@ def main() -> None:
     parser.add_argument(
         "--server",
         default="revgate",
-        choices=("revgate", "floor"),
-        help="floor: bench/floor.py's hand-written answers over the same upstream",
+        choices=("revgate", "floor", "get", "get-strawberry"),
+        help="floor: bench/floor.py's hand-written answers over the same upstream; get: the "
+        "query as a GET (the lean entry), get-strawberry: as a GET through strawberry's view",
     )
     args = parser.parse_args()
     if args.queries[:1] == ["drive"]:

@@ -31,9 +31,13 @@ from gateway.app import create_app
 from gateway.settings import settings_from_dict
 
 
-async def _asgi_post(app: Any, body: bytes, path: str = "/graphql") -> tuple[int, bytes]:
+async def _asgi_post(
+    app: Any, body: bytes, path: str = "/graphql", query_string: bytes | None = None
+) -> tuple[int, bytes]:
+    """POST ``body`` to ``path``; with ``query_string``, a GET with that query string."""
     sent: list[dict[str, Any]] = []
-    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    get = query_string is not None
+    messages = [{"type": "http.request", "body": b"" if get else body, "more_body": False}]
 
     async def receive() -> dict[str, Any]:
         return messages.pop(0) if messages else {"type": "http.disconnect"}
@@ -45,14 +49,14 @@ async def _asgi_post(app: Any, body: bytes, path: str = "/graphql") -> tuple[int
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "POST",
+        "method": "GET" if get else "POST",
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query_string or b"",
         "root_path": "",
         "headers": [
-            (b"content-type", b"application/json"),
+            (b"accept" if get else b"content-type", b"application/json"),
             (b"host", b"revgate"),
             *((k.lower().encode(), v.encode()) for k, v in BENCH_AUTH),
         ],
