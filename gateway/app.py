@@ -236,7 +236,7 @@ class GraphQLApp(GraphQL[Context, None]):
         # A browser navigating to /graphql?query=… gets GraphiQL with that query prefilled
         # (strawberry would try to execute it); the Guard uses the same rule (gateway/ide.py).
         return ide.is_page_request(
-            request.method, request.headers.get("accept", ""), request.query_params
+            request.method, request.headers.get("accept", ""), lambda: request.query_params
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

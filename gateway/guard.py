@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
@@ -98,8 +99,13 @@ def _graphiql_page(scope: Scope, headers: Mapping[str, str]) -> bool:
     method = scope.get("method", "")
     if method not in ("GET", "HEAD"):  # is_page_request's first rule, before any parsing
         return False
-    params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-    return is_page_request(method, headers.get("accept", ""), params)
+    query = scope.get("query_string", b"")
+    return is_page_request(method, headers.get("accept", ""), lambda: _query_names(query))
+
+
+@functools.lru_cache(maxsize=256)  # a GET query's string repeats; bounded: the caller's text
+def _query_names(query: bytes) -> frozenset[str]:
+    return frozenset(parse_qs(query.decode("latin-1")))
 
 
 def error_body(message: str, code: str, request_id: str, **extensions: Any) -> bytes:

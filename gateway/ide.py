@@ -9,7 +9,7 @@ queries that work against any configuration (tests run each against the demo).
 from __future__ import annotations
 
 import html
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from importlib import resources
 
 import orjson
@@ -103,17 +103,21 @@ query Projects {
 )
 
 
-def is_page_request(method: str, accept: str, params: Collection[str]) -> bool:
+def is_page_request(method: str, accept: str, params: Callable[[], Collection[str]]) -> bool:
     """Whether a request to the GraphQL endpoint asks for the GraphiQL page (open to anyone,
     holds no data) rather than for the API (behind the Guard): a browser navigating there,
-    ``?query=`` links included; not a stream (SSE, multipart) nor a GET query."""
+    ``?query=`` links included; not a stream (SSE, multipart) nor a GET query. ``params``
+    gives the query string's names, parsed only when the ``Accept`` leaves it open."""
     if method not in ("GET", "HEAD"):
         return False
     if "text/event-stream" in accept or "multipart/mixed" in accept:
         return False
     if "text/html" in accept:
         return True
-    return "*/*" in accept and "query" not in params and "extensions" not in params
+    if "*/*" not in accept:
+        return False
+    names = params()
+    return "query" not in names and "extensions" not in names
 
 
 def _static_dir() -> str:
