@@ -37,11 +37,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 import orjson
 from graphql import ExecutionResult, GraphQLError
@@ -60,7 +58,7 @@ from gateway.auth import AuthFailure, Caller
 from gateway.callers import WRITING, CallerSources, Policy
 from gateway.context import SocketContext
 from gateway.dashboard import is_dashboard_page
-from gateway.ide import is_page_request
+from gateway.ide import is_page_scope
 from gateway.logs import REQUEST_ID
 from gateway.ratelimit import CallerBudget, Decision, RateLimiter, rate_limiter
 from gateway.settings import ServerSettings, Settings
@@ -92,20 +90,6 @@ log = logging.getLogger("revgate.access")
 CompatCaller = Callable[[Scope, str], Caller]
 # (scope, why, what to say) → that refusal as the compat backend's kind answers it, or None.
 CompatRefusal = Callable[[Scope, Reason, Detail], Native | None]
-
-
-def _graphiql_page(scope: Scope, headers: Mapping[str, str]) -> bool:
-    """A request for the GraphiQL page (open), not for the API (GET queries, streams)."""
-    method = scope.get("method", "")
-    if method not in ("GET", "HEAD"):  # is_page_request's first rule, before any parsing
-        return False
-    query = scope.get("query_string", b"")
-    return is_page_request(method, headers.get("accept", ""), lambda: _query_names(query))
-
-
-@functools.lru_cache(maxsize=256)  # a GET query's string repeats; bounded: the caller's text
-def _query_names(query: bytes) -> frozenset[str]:
-    return frozenset(parse_qs(query.decode("latin-1")))
 
 
 def error_body(message: str, code: str, request_id: str, **extensions: Any) -> bytes:
@@ -486,7 +470,7 @@ def _is_open(scope: Scope, headers: Mapping[str, str]) -> bool:
         (method, scope["path"]) in OPEN_ROUTES
         or (method in ("GET", "HEAD") and scope["path"].startswith(OPEN_ASSETS))
         or (method in ("GET", "HEAD") and is_dashboard_page(scope["path"], headers))
-        or (scope["path"] == "/graphql" and _graphiql_page(scope, headers))
+        or (scope["path"] == "/graphql" and is_page_scope(scope, headers))
     )
 
 

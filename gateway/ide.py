@@ -8,9 +8,12 @@ queries that work against any configuration (tests run each against the demo).
 
 from __future__ import annotations
 
+import functools
 import html
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from starlette.staticfiles import StaticFiles
@@ -118,6 +121,21 @@ def is_page_request(method: str, accept: str, params: Callable[[], Collection[st
         return False
     names = params()
     return "query" not in names and "extensions" not in names
+
+
+def is_page_scope(scope: Mapping[str, Any], headers: Mapping[str, str]) -> bool:
+    """``is_page_request`` for an ASGI request (the Guard's rule: the page is open, the API
+    behind it), before any parsing of a method that cannot ask for the page."""
+    method = scope.get("method", "")
+    if method not in ("GET", "HEAD"):
+        return False
+    query = scope.get("query_string", b"")
+    return is_page_request(method, headers.get("accept", ""), lambda: _query_names(query))
+
+
+@functools.lru_cache(maxsize=256)  # a GET query's string repeats; bounded: the caller's text
+def _query_names(query: bytes) -> frozenset[str]:
+    return frozenset(parse_qs(query.decode("latin-1")))
 
 
 def _static_dir() -> str:
