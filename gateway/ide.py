@@ -125,12 +125,11 @@ def is_page_request(method: str, accept: str, params: Callable[[], Collection[st
 
 def is_page_scope(scope: Mapping[str, Any], headers: Mapping[str, str]) -> bool:
     """``is_page_request`` for an ASGI request (the Guard's rule: the page is open, the API
-    behind it), before any parsing of a method that cannot ask for the page."""
-    method = scope.get("method", "")
-    if method not in ("GET", "HEAD"):
-        return False
+    behind it)."""
     query = scope.get("query_string", b"")
-    return is_page_request(method, headers.get("accept", ""), lambda: _query_names(query))
+    return is_page_request(
+        scope.get("method", ""), headers.get("accept", ""), lambda: _query_names(query)
+    )
 
 
 @functools.lru_cache(maxsize=256)  # a GET query's string repeats; bounded: the caller's text

@@ -104,14 +104,12 @@ class LeanEntry:
         response_data = await view.process_result(request, result)
         if result.errors:
             view._handle_errors(result.errors, response_data)
-        body = view.encode_json(response_data)
-        status = sub_response.status_code or 200
-        if method == "GET":  # its caching headers and 304s: the view's own rule, as it is
-            response = Response(body, status, media_type="application/json")
-            response.raw_headers += sub_response.raw_headers
+        if method == "GET":  # the view's own response and GET rule (ETag, Cache-Control, 304)
+            response = view.create_response(response_data, sub_response)
             await view._over_http(request, response, new_type)(scope, request.receive, send)
             return True
-        media = _JSON
+        body = view.encode_json(response_data)
+        status, media = sub_response.status_code or 200, _JSON
         if new_type:  # GraphQLApp._over_http's rule for a POST
             media = _GRAPHQL_RESPONSE
             if status == 200 and scope["state"].get(REQUEST_ERROR):
@@ -126,18 +124,14 @@ class LeanEntry:
         """The request's one operation as the view reads it (``GraphQLRequestData``), or
         ``None``: the view answers it (what it refuses, it reports itself)."""
         view, scope = self.view, request.scope
+        if not self.plain.plain(method, header(scope, b"content-type"), accept, request):
+            return None
         try:
             if method == "GET":
-                if not (
-                    view.allow_queries_via_get
-                    and self.plain.plain_get(accept, request)
-                    and not view.should_render_graphql_ide(request)  # GraphiQL's page
-                ):
-                    return None
+                if not view.allow_queries_via_get or view.should_render_graphql_ide(request):
+                    return None  # strawberry's refusal, or GraphiQL's page
                 data = request_data(view, view.parse_query_params(request.query_params))
             else:
-                if not self.plain.plain(method, header(scope, b"content-type"), accept, request):
-                    return None
                 # what the Guard read (and replays to the view), else read now and kept
                 body = scope.get("state", {}).get(BODY_READ) or await request.body()
                 data = request_data(view, view.parse_json(body))

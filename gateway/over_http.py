@@ -182,45 +182,39 @@ class MultipartTransport(MultipartSubscriptionTransport):
 
 
 class PlainPosts:
-    """Which requests strawberry's ``parse_http_body`` reads as one JSON body over plain HTTP:
-    a POST whose media type contains ``application/json`` and whose ``Accept`` picks no
+    """Which requests strawberry's ``parse_http_body`` reads as one operation over plain HTTP:
+    a POST whose media type contains ``application/json``, or a GET, whose ``Accept`` picks no
     streaming transport. Known per (Content-Type, Accept) pair, bounded (cleared when full)."""
 
     def __init__(self, transport: Any) -> None:
         # ``transport(headers)``: the view's streaming transport for these headers, or None
         self._transport = transport
-        self._known: dict[tuple[str, str], bool] = {}
-        self._gets: dict[str, bool] = {}  # Accept → a plain GET
+        self._known: dict[tuple[str | None, str], bool] = {}
 
     def applies(self, request: Any) -> bool:
-        """``request``: strawberry's request adapter."""
+        """``request``: strawberry's request adapter; a plain POST (a GET has no body)."""
         accept = request.headers.get("accept", "")
-        return self.plain(request.method, request.content_type, accept, request)
+        return request.method == "POST" and self.plain(
+            "POST", request.content_type, accept, request
+        )
 
     def plain(self, method: str, content_type: str | None, accept: str, request: Any) -> bool:
-        """Whether a request with this method, headers and ``Accept`` is a plain JSON POST
+        """Whether a request with this method, headers and ``Accept`` is a plain JSON POST,
+        or a GET (its query in its URL, its Content-Type unread) answered as one result
         (``request.headers``: read only for a pair not seen before)."""
-        if method != "POST":
+        if method == "GET":
+            key: tuple[str | None, str] = (None, accept)  # no header value is None
+        elif method == "POST":
+            key = (content_type or "", accept)
+        else:
             return False
-        key = (content_type or "", accept)
         known = self._known.get(key)
         if known is None:
-            mime, _ = parse_content_type(key[0])
-            known = "application/json" in mime and self._transport(request.headers) is None
+            json = key[0] is None or "application/json" in parse_content_type(key[0])[0]
+            known = json and self._transport(request.headers) is None
             if len(self._known) >= PLAIN_POST_ENTRIES:
                 self._known.clear()
             self._known[key] = known
-        return known
-
-    def plain_get(self, accept: str, request: Any) -> bool:
-        """Whether a GET with this ``Accept`` is answered as one result over plain HTTP (no
-        streaming transport), as strawberry reads it from its query string."""
-        known = self._gets.get(accept)
-        if known is None:
-            known = self._transport(request.headers) is None
-            if len(self._gets) >= PLAIN_POST_ENTRIES:
-                self._gets.clear()
-            self._gets[accept] = known
         return known
 
 

@@ -80,7 +80,7 @@ class Activity:
         where the read covers the patch's whole life."""
         values = _patch_values(patch)  # in declaration order: the builder's positions
         if self.unchecked(patch) and self.covers(patch):
-            values = (*values[:_CHECK_STATE], None, *values[_CHECK_STATE + 1 :])
+            values = _no_check_state(values)
         latest = self.latest.get(patch.id)
         updated = latest if latest is not None and latest > patch.date else patch.date
         return _tracked(*values, updated)
@@ -108,8 +108,12 @@ class Activity:
 
 
 def _no_checks(patch: TrackedPatch) -> TrackedPatch:
-    values = _patch_values(patch)
-    return _tracked(*values[:_CHECK_STATE], None, *values[_CHECK_STATE + 1 :], patch.updated)
+    return _tracked(*_no_check_state(_patch_values(patch)), patch.updated)
+
+
+def _no_check_state(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A patch's field values (``_patch_values``) with no check state."""
+    return (*values[:_CHECK_STATE], None, *values[_CHECK_STATE + 1 :])
 
 
 async def read_activity(src: PatchworkSource, since: datetime, project: str | None) -> Activity:
