@@ -34,10 +34,12 @@ Listed = list[TrackedSeries]
 
 
 async def patch_checks(src: FdoSource, ids: Sequence[str]) -> list[list[Check]]:
-    """The test results of the latest revision holding each patch, read together."""
-    keys = [r.key if r is not None else None for r in await src.patch_revisions(ids)]
+    """The test results of the latest revision holding each patch, read together (those the
+    series lists show untested are not read: ``Reads``)."""
+    reads = Reads(src)
+    keys = [r.key if r is not None else None for r in await patch_revisions(src, ids, reads)]
     wanted = sorted({k for k in keys if k is not None})
-    results = dict(zip(wanted, await src.revision_test_results(wanted), strict=True))
+    results = dict(zip(wanted, await reads.revision_test_results(wanted), strict=True))
     return [results.get(k, []) if k is not None else [] for k in keys]
 
 
@@ -59,13 +61,19 @@ class Reads:
     """One request's placement reads, each issued once and shared (per-id futures): a
     group's series list (reused for any span inside the one it was read for), each series'
     revisions, each revision's test results. A placement without a request scope uses its
-    own, so it reads what it always read."""
+    own, so it reads what it always read.
+
+    A series list item's ``test_state`` is its latest revision's (the fork's serializer:
+    ``last_revision.test_state``, the worst of that revision's results, ``null`` without
+    any): a latest revision listed with ``null`` has no test results, and they are ``[]``
+    without their read."""
 
     def __init__(self, src: FdoSource) -> None:
         self.src = src
         self._lists: dict[tuple[str, str], tuple[datetime, datetime, Future[Listed]]] = {}
         self._revisions: dict[str, Future[list[Revision]]] = {}
         self._results: dict[str, Future[list[Check]]] = {}
+        self._untested: set[str] = set()  # revision keys listed without any test result
 
     def series_list(
         self, project: str, submitter: str, latest: datetime, oldest: datetime
@@ -76,9 +84,18 @@ class Reads:
         if hit is not None and hit[0] >= latest and hit[1] <= oldest:
             return hit[2]
         read = started(_series_list(self.src, project, submitter, latest, oldest))
+        read.add_done_callback(self._note_untested)
         if hit is None:
             self._lists[(project, submitter)] = (latest, oldest, read)
         return read
+
+    def _note_untested(self, read: Future[Listed]) -> None:
+        if read.cancelled() or read.exception() is not None:
+            return
+        for series in read.result():
+            # Only an explicit null: a server before API revision 3 sends no test_state
+            if "test_state" in series.raw and series.raw_test_state is None:
+                self._untested.add(f"{series.id}/{series.version}")
 
     def has_revisions(self, series_id: str) -> bool:
         return series_id in self._revisions
@@ -91,6 +108,10 @@ class Reads:
 
     async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
         missing = [k for k in dict.fromkeys(keys) if k not in self._results]
+        for key in [k for k in missing if k in self._untested]:
+            self._results[key] = none = asyncio.get_running_loop().create_future()
+            none.set_result([])
+            missing.remove(key)
         if missing:
             self._results.update(_split(missing, self.src.revision_test_results(missing)))
         return [await self._results[k] for k in keys]

@@ -64,12 +64,37 @@ async def test_placement_ahead_of_the_merge_places_and_reads_as_a_fresh_one(
     assert await placement.revision_test_results(keys) == fresh_results
     reads = _placement_reads(fdo, mark)
     # The series lists are read for the whole window's groups (wider spans: other query
-    # strings), the revisions and test results only for the page's patches, once each.
+    # strings), the revisions and test results only for the page's patches, once each —
+    # less the test results of latest revisions the lists show untested (their []).
     lists = {p for p in reads if "/series/?" in p}
     assert len(lists) == len({(p.project.id, p.submitter.id) for p in window if p.submitter})
+    untested = _untested(fdo, keys)
+    assert untested, "the generated data has latest revisions without results"
+    assert all(fresh_results[keys.index(k)] == [] for k in untested)
     assert {p: n for p, n in reads.items() if p not in lists} == {
-        p: n for p, n in fresh_reads.items() if "/series/?" not in p
+        p: n
+        for p, n in fresh_reads.items()
+        if "/series/?" not in p and _results_key(p) not in untested
     }
+
+
+def _results_key(path: str) -> str | None:
+    # /api/1.0/series/<id>/revisions/<version>/test-results/ -> "<id>/<version>"
+    parts = path.split("/")
+    return f"{parts[4]}/{parts[6]}" if path.endswith("/test-results/") else None
+
+
+def _untested(fdo: Fdo, keys: Sequence[str]) -> set[str]:
+    """The keys that are their series' latest revision and have no test result, from the
+    simulator's own data (what its series lists say with ``test_state: null``)."""
+    found = set()
+    for key in keys:
+        series_id, version = key.split("/")
+        revisions = fdo.sim.state.data.series[int(series_id)]["revisions"]
+        latest = revisions[-1]
+        if latest["version"] == int(version) and not latest.get("test_results"):
+            found.add(key)
+    return found
 
 
 async def test_nothing_is_placed_ahead_for_patches_that_cannot_reach_the_page(fdo: Fdo) -> None:
