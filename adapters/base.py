@@ -26,6 +26,7 @@ from adapters.model import (
     ChangeRecord,
     ChangeState,
     Check,
+    CheckState,
     Comment,
     Cover,
     Event,
@@ -402,16 +403,22 @@ class Placement(Protocol):
         patches: Sequence[Patch],
         reachable: Callable[[Sequence[Patch]], Sequence[Patch]],
         results: bool,
+        rollup_only: bool = False,
     ) -> None:
         """Start, without waiting, placing these listed patches (a federated list's window,
         before the merge has chosen the page); ``reachable`` keeps, when asked, those that
-        can still reach the page; ``results``: their test results will be asked too."""
+        can still reach the page; ``results``: their test results will be asked too;
+        ``rollup_only``: only their rollup (``listed_state`` may tell it without a read)."""
 
     async def patch_revisions(self, patch_ids: Sequence[str]) -> list[Revision | None]:
         """As ``RevisionReader.patch_revisions``, reusing the reads ``warm`` started."""
 
     async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
         """As ``RevisionReader.revision_test_results``, reusing the reads ``warm`` started."""
+
+    def listed_state(self, key: str) -> tuple[CheckState | None] | None:
+        """The rollup of revision ``key``'s test results where a list this placement read
+        tells it without reading them — ``(state,)``, ``(None,)`` for none — else ``None``."""
 
 
 @runtime_checkable

@@ -24,7 +24,7 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from adapters import base, model
 from schema import descriptions as doc
 from schema import node
-from schema.context import Info, selects
+from schema.context import UNKNOWN, Context, Info, selects
 from schema.errors import UserInputError
 from schema.execution.plan import DEFINITION
 from schema.execution.strawberry_private import graphql_schema
@@ -232,7 +232,10 @@ def _warmers(info: Info, names: Iterable[str], fields: Mapping[str, Any]) -> dic
     for name in names:
         placement = info.context.placement(name)
         if placement is not None:
-            warm[name] = functools.partial(_warm, placement, results=results)
+            rollup_only = "checks" not in fields  # a listed rollup needs no results read
+            warm[name] = functools.partial(
+                _warm, placement, results=results, rollup_only=rollup_only
+            )
         elif checks and not base.provides(info.context.source(name), base.RevisionReader):
             warm[name] = functools.partial(_warm_checks, info.context.checks_ahead, name)
     return warm
@@ -252,8 +255,10 @@ def _warm(
     items: Sequence[Any],
     reachable: Callable[[Sequence[Any]], Sequence[Any]],
     results: bool,
+    rollup_only: bool,
 ) -> None:
-    placement.warm([r for r in items if isinstance(r, model.Patch)], reachable, results)
+    patches = [r for r in items if isinstance(r, model.Patch)]
+    placement.warm(patches, reachable, results, rollup_only)
 
 
 # Person fields that name a partial person (an fdo submitter known by id) with a read.
@@ -272,6 +277,7 @@ async def _prefetch(
     asked = _Asked(graphql_schema(info.schema), fields)
     checked: list[Any] = []
     revised: list[Any] = []
+    rolled_up: list[Any] = []
     partial: list[Any] = []
     for r, type_name in typed:
         if isinstance(r, model.Patch):
@@ -281,10 +287,10 @@ async def _prefetch(
             placed = (rolled or asked.names(type_name, "currentRevision")) and ctx.placement(
                 r.backend
             ) is not None
-            if (asked.names(type_name, "checks") and not ctx.without_checks(r)) or (
-                placed and rolled
-            ):
+            if asked.names(type_name, "checks") and not ctx.without_checks(r):
                 checked.append(r)
+            elif placed and rolled:
+                rolled_up.append(r)  # its rollup only: the series list may tell it
             if placed and asked.names(type_name, "currentRevision"):
                 revised.append(r)
         author = getattr(r, "author", None)
@@ -293,8 +299,29 @@ async def _prefetch(
     await asyncio.gather(
         ctx.prefetch("checks", ctx.checks, ((r.backend, r.id) for r in checked)),
         ctx.prefetch("patch-revision", ctx.patch_revision, ((r.backend, r.id) for r in revised)),
+        _prefetch_rollups(ctx, rolled_up),
         ctx.prefetch("person", ctx.person, ((p.backend, p.id) for p in partial)),
     )
+
+
+async def _prefetch_rollups(ctx: Context, patches: Sequence[model.Patch]) -> None:
+    """The placed revisions of patches whose ``checkState`` alone is asked, then the test
+    results of those whose series list does not tell their rollup
+    (``Context.listed_check_state``)."""
+    keys = [(r.backend, r.id) for r in patches]
+    await ctx.prefetch("patch-revision", ctx.patch_revision, keys)
+    unknown = [(b, i) for b, i in keys if not _rollup_told(ctx, b, i)]
+    await ctx.prefetch("checks", ctx.checks, unknown)
+
+
+def _rollup_told(ctx: Context, backend: str, patch_id: str) -> bool:
+    try:
+        rev = ctx.known(backend, "patch-revision", patch_id)
+    except Exception:  # a failed read: the field reports it, as the checks read would
+        return False
+    if rev is UNKNOWN:
+        return False
+    return rev is None or ctx.listed_check_state(backend, rev.key) is not None
 
 
 @dataclass

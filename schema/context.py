@@ -350,6 +350,12 @@ class Context:
         rev: Revision | None = await self._loader(backend, "patch-revision", batch).load(patch_id)
         return rev
 
+    def listed_check_state(self, backend: str, key: str) -> tuple[CheckState | None] | None:
+        """The rollup of revision ``key``'s test results where this request's placement read
+        a list that tells it (``base.Placement.listed_state``), else ``None``."""
+        placement = self._placements.get(backend)
+        return placement.listed_state(key) if placement is not None else None
+
     def placement(self, backend: str) -> base.Placement | None:
         """This request's placement on ``backend`` where its kind can warm one (a federated
         list warms it, ``schema/changes.py``; the patch-revision loader reuses its reads)."""

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from adapters.errors import UpstreamError
-from adapters.model import Check, Patch, Revision
+from adapters.model import Check, CheckState, Patch, Revision
 from adapters.patchwork_fdo.revisions import Reads, groups_of, patch_revisions, place, span
 from adapters.patchwork_fdo.revisions import started as _started
 
@@ -43,14 +43,20 @@ class Placement:
         self._reads = Reads(src)
         self._groups: set[tuple[str, str]] = set()
 
-    def warm(self, patches: Sequence[Patch], reachable: Reachable, results: bool) -> None:
+    def warm(
+        self,
+        patches: Sequence[Patch],
+        reachable: Reachable,
+        results: bool,
+        rollup_only: bool = False,
+    ) -> None:
         """Start each new group's series list, and its placement once the list answers."""
         for key, members in groups_of(patches).items():
             if key in self._groups:
                 continue
             self._groups.add(key)
             self._reads.series_list(*key, *span(members))
-            _started(self._ahead(key, members, reachable, results))
+            _started(self._ahead(key, members, reachable, results, rollup_only))
 
     async def _ahead(
         self,
@@ -58,6 +64,7 @@ class Placement:
         members: Sequence[Patch],
         reachable: Reachable,
         results: bool,
+        rollup_only: bool,
     ) -> None:
         try:
             await self._reads.series_list(*key, *span(members))
@@ -68,6 +75,8 @@ class Placement:
             if results:
                 ids = {p.id for p in reachable(members)}
                 keys = sorted({rev.key for pid, rev in placed.items() if pid in ids})
+                if rollup_only:  # what the series lists tell needs no results
+                    keys = [k for k in keys if self._reads.listed_state(k) is None]
                 await self._reads.revision_test_results(keys)
         except UpstreamError:
             return  # the page's own placement meets the same failed read and reports it
@@ -77,3 +86,6 @@ class Placement:
 
     async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
         return await self._reads.revision_test_results(keys)
+
+    def listed_state(self, key: str) -> tuple[CheckState | None] | None:
+        return self._reads.listed_state(key)

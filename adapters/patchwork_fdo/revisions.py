@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from adapters.base import retrieved
 from adapters.errors import BadPayload, BadRequest
-from adapters.model import Check, NewTestResult, Patch, Revision, TrackedSeries
+from adapters.model import Check, CheckState, NewTestResult, Patch, Revision, TrackedSeries
 from adapters.patchwork_common import format_server_date
 from adapters.patchwork_fdo import mapping
 from adapters.patchwork_fdo.keys import ONE_SECOND, numeric_key, revision_key
@@ -29,6 +29,14 @@ if TYPE_CHECKING:
     from adapters.patchwork_fdo.source import FdoSource
 
 REVISION_READS = 8  # candidate series' revision lists read at once per group (a bound)
+# A series list's test_state word → the rollup of its latest revision's results, where the
+# word decides it (the worst result is the word: "pending" means all pending; a "failure"
+# wins any rollup). The others may hide a pending result.
+LISTED_ROLLUPS: dict[str | None, CheckState | None] = {
+    None: None,
+    "pending": CheckState.PENDING,
+    "failure": CheckState.FAILURE,
+}
 T = TypeVar("T")
 Listed = list[TrackedSeries]
 
@@ -64,16 +72,19 @@ class Reads:
     own, so it reads what it always read.
 
     A series list item's ``test_state`` is its latest revision's (the fork's serializer:
-    ``last_revision.test_state``, the worst of that revision's results, ``null`` without
-    any): a latest revision listed with ``null`` has no test results, and they are ``[]``
-    without their read."""
+    ``last_revision.test_state``, the worst of that revision's results — pending < info <
+    success < warning < failure —, ``null`` without any): a latest revision listed ``null``
+    has no test results (``[]`` without their read), one listed ``pending`` only pending
+    ones, one listed ``failure`` a failure; the rollup of either is told (``listed_state``).
+    ``success``, ``info`` and ``warning`` may hide a pending result: not told."""
 
     def __init__(self, src: FdoSource) -> None:
         self.src = src
         self._lists: dict[tuple[str, str], tuple[datetime, datetime, Future[Listed]]] = {}
         self._revisions: dict[str, Future[list[Revision]]] = {}
         self._results: dict[str, Future[list[Check]]] = {}
-        self._untested: set[str] = set()  # revision keys listed without any test result
+        # latest revisions' rollups as their series lists tell them (None: no result)
+        self._listed: dict[str, CheckState | None] = {}
 
     def series_list(
         self, project: str, submitter: str, latest: datetime, oldest: datetime
@@ -84,18 +95,25 @@ class Reads:
         if hit is not None and hit[0] >= latest and hit[1] <= oldest:
             return hit[2]
         read = started(_series_list(self.src, project, submitter, latest, oldest))
-        read.add_done_callback(self._note_untested)
+        read.add_done_callback(self._note_listed)
         if hit is None:
             self._lists[(project, submitter)] = (latest, oldest, read)
         return read
 
-    def _note_untested(self, read: Future[Listed]) -> None:
+    def _note_listed(self, read: Future[Listed]) -> None:
         if read.cancelled() or read.exception() is not None:
             return
         for series in read.result():
-            # Only an explicit null: a server before API revision 3 sends no test_state
-            if "test_state" in series.raw and series.raw_test_state is None:
-                self._untested.add(f"{series.id}/{series.version}")
+            # Only a told word: a server before API revision 3 sends no test_state at all
+            word = series.raw_test_state
+            if "test_state" in series.raw and word in LISTED_ROLLUPS:
+                self._listed[f"{series.id}/{series.version}"] = LISTED_ROLLUPS[word]
+
+    def listed_state(self, key: str) -> tuple[CheckState | None] | None:
+        """The rollup of revision ``key``'s test results as a series list read for this
+        request tells it — ``(state,)``, ``(None,)`` for none — or ``None`` when no list
+        does (an older revision, a word that leaves it open, a list not read)."""
+        return (self._listed[key],) if key in self._listed else None
 
     def has_revisions(self, series_id: str) -> bool:
         return series_id in self._revisions
@@ -108,7 +126,7 @@ class Reads:
 
     async def revision_test_results(self, keys: Sequence[str]) -> list[list[Check]]:
         missing = [k for k in dict.fromkeys(keys) if k not in self._results]
-        for key in [k for k in missing if k in self._untested]:
+        for key in [k for k in missing if k in self._listed and self._listed[k] is None]:
             self._results[key] = none = asyncio.get_running_loop().create_future()
             none.set_result([])
             missing.remove(key)

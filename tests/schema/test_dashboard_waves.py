@@ -48,13 +48,13 @@ from schema.context import Context
 # query → backend → (requests, waves); "all" is the page's critical path.
 EXPECTED = {
     "changes(first: 50)": dict(
-        patchwork=(3, 3), fdo=(22, 4), gerrit=(1, 1), abf=(37, 3), all=(63, 4)
+        patchwork=(3, 3), fdo=(21, 4), gerrit=(1, 1), abf=(37, 3), all=(62, 4)
     ),
     "changes(first: 50) + checks": dict(
         patchwork=(10, 4), fdo=(22, 4), gerrit=(1, 1), abf=(37, 3), all=(70, 4)
     ),
     "changes(first: 100)": dict(
-        patchwork=(3, 3), fdo=(42, 4), gerrit=(1, 1), abf=(37, 3), all=(83, 4)
+        patchwork=(3, 3), fdo=(39, 4), gerrit=(1, 1), abf=(37, 3), all=(80, 4)
     ),
 }
 
@@ -219,3 +219,38 @@ async def test_patchwork_checks_are_read_ahead_of_the_merge() -> None:
     nodes = data["changes"]["nodes"]
     assert any(n["backend"]["name"] == "abf" for n in nodes)
     assert any(n.get("checks") for n in nodes if n["backend"]["name"] == "patchwork")
+
+
+def _result_reads(sim: Any, since: int) -> int:
+    return sum(1 for _, path in sim.state.requests[since:] if path.endswith("/test-results/"))
+
+
+async def test_rollups_the_series_lists_tell_answer_as_the_results_do() -> None:
+    # A page asking checkState alone: an fdo patch in a latest revision whose series list
+    # says "pending" or "failure" has that rollup without its test results read (fdo's
+    # listed test_state, adapters/patchwork_fdo/revisions.py); the answer is the one that
+    # reading them gives, and so is a single patch's (node).
+    name = "changes(first: 100)"
+    async with demo_gateway() as (client, sims):
+        fdo = sims["fdo"]
+        await _page(client, PLANNED[name])
+        mark = len(fdo.state.requests)
+        told = await _page(client, PLANNED[name])
+        told_reads = _result_reads(fdo, mark)
+        with mock.patch.object(Context, "listed_check_state", lambda *_: None):
+            mark = len(fdo.state.requests)
+            assert await _page(client, PLANNED[name]) == told
+            every_reads = _result_reads(fdo, mark)
+        nodes = [n for n in told[0]["changes"]["nodes"] if n["backend"]["name"] == "fdo"]
+        states = {n["checkState"] for n in nodes}
+        assert not told[1] and {"FAILURE", "PENDING"} <= states
+        assert every_reads - told_reads >= 2  # a read less per told revision
+
+        failed = next(n for n in nodes if n["checkState"] == "FAILURE")
+        one = {"query": f'{{ node(id: "{failed["id"]}") {{ ... on Patch {{ checkState }} }} }}'}
+        mark = len(fdo.state.requests)
+        assert await _page(client, one) == ({"node": {"checkState": "FAILURE"}}, None)
+        assert _result_reads(fdo, mark) == 0
+        with mock.patch.object(Context, "listed_check_state", lambda *_: None):
+            assert await _page(client, one) == ({"node": {"checkState": "FAILURE"}}, None)
+            assert _result_reads(fdo, mark) == 1

@@ -31,8 +31,11 @@ STATE_NAMES = {
     10: "Deferred",
 }
 FINAL_STATES = frozenset({3, 4, 6, 9})
-# How a revision's results combine into its test state: the worst one wins.
-TEST_SEVERITY = ("info", "success", "pending", "warning", "failure")
+# How a revision's results combine into its test state: the fork's
+# ``SeriesRevision.refresh_test_state`` keeps the highest ``TestState`` value among them, and
+# those run pending (0) < info < success < warning < failure (4): a pending result under a
+# success leaves "success".
+TEST_SEVERITY = ("pending", "info", "success", "warning", "failure")
 TEST_STATES = frozenset(TEST_SEVERITY)
 POST_STATES = ("pending", "success", "warning", "failure")
 

@@ -1,20 +1,27 @@
 """A series list item's ``test_state`` is its latest revision's (the fork's serializer:
-``last_revision.test_state``, ``null`` without any result): a patch placed in a latest
-revision listed ``null`` has no test results, and its checks are ``[]`` without a
-``test-results`` read (``adapters/patchwork_fdo/revisions.py``, ``Reads``). Only that
-exact word counts: an older revision, a tested one, or a server whose list items carry no
-``test_state`` (before API revision 3) are read as before."""
+``last_revision.test_state``, the worst result, ``null`` without any): a patch placed in a
+latest revision listed ``null`` has no test results, and its checks are ``[]`` without a
+``test-results`` read; ``pending`` and ``failure`` tell the rollup
+(``adapters/patchwork_fdo/revisions.py``, ``Reads``). Only those words count: an older
+revision, one listed ``success``/``info``/``warning`` (a pending result may hide below),
+or a server whose list items carry no ``test_state`` (before API revision 3) are read as
+before."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from adapters.base import ChangeFilter
-from adapters.model import CheckState, NewTestResult, PageRequest, TrackedPatch
+from adapters.model import CheckState, NewTestResult, PageRequest, TrackedPatch, rollup
+from adapters.patchwork_fdo.revisions import Reads
 from adapters.patchwork_fdo.simulator import FdoData
 from tests.adapters.patchwork_fdo.conftest import Fdo
+
+_EPOCH = datetime(1970, 1, 2, tzinfo=UTC)
+_FAR = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 async def _patches(fdo: Fdo) -> list[TrackedPatch]:
@@ -103,3 +110,46 @@ async def test_a_server_without_test_state_is_read_as_before(
     mark = len(fdo.paths())
     await fdo.source.patch_checks(list(placed))
     assert len(_result_reads(fdo, mark)) == len(set(placed.values()))
+
+
+@pytest.mark.parametrize(
+    ("states", "told"),
+    [
+        ([], (None,)),
+        (["pending"], (CheckState.PENDING,)),
+        (["pending", "pending"], (CheckState.PENDING,)),
+        (["success", "failure", "pending"], (CheckState.FAILURE,)),
+        (["failure"], (CheckState.FAILURE,)),
+        (["success"], None),  # the word would be "success" with a pending result too
+        (["success", "pending"], None),
+        (["info"], None),
+        (["warning", "pending"], None),
+    ],
+)
+async def test_the_listed_word_tells_only_the_rollups_it_decides(
+    fdo: Fdo, states: list[str], told: tuple[CheckState | None] | None
+) -> None:
+    data: FdoData = fdo.sim.state.data
+    series_id, series = next(iter(data.series.items()))
+    latest = series["revisions"][-1]
+    latest["test_results"] = [
+        {
+            "test_name": f"t{n}",
+            "state": state,
+            "date": "2017-01-01T00:00:00",
+            "url": None,
+            "summary": None,
+        }
+        for n, state in enumerate(states)
+    ]
+    reads = Reads(fdo.source)
+    submitter = str(series["submitter"])
+    listed = await reads.series_list(str(series["project"]), submitter, _FAR, _EPOCH)
+    assert any(s.id == str(series_id) for s in listed)
+    key = f"{series_id}/{latest['version']}"
+    assert reads.listed_state(key) == told
+    if told is not None:  # what reading the results rolls up
+        [results] = await fdo.source.revision_test_results([key])
+        assert rollup([c.state for c in results]) == told[0]
+    if len(series["revisions"]) > 1:
+        assert reads.listed_state(f"{series_id}/{series['revisions'][0]['version']}") is None
