@@ -47,11 +47,13 @@ async def revisions_of(info: Info, backend: str, series_id: str) -> list[model.R
 
 
 async def test_results_of(info: Info, backend: str, key: str) -> list[model.Check]:
-    """A revision's test results (batched per request)."""
+    """A revision's test results (batched per request, through the request's placement
+    where there is one, as ``Context.checks`` reads them: the same loader, and none read
+    that a series list showed untested)."""
     src = info.context.capable(backend, base.RevisionReader, "test results")
-    result: list[model.Check] = await info.context.load(
-        backend, "test-results", src.revision_test_results, key
-    )
+    placement = info.context.placement(backend)
+    batch = placement.revision_test_results if placement is not None else src.revision_test_results
+    result: list[model.Check] = await info.context.load(backend, "test-results", batch, key)
     return result
 
 
@@ -221,6 +223,10 @@ class Revision(Node, ChangeRevision):
         "success (null: no result yet)."
     )
     async def test_state(self, info: Info) -> CheckState | None:  # type: ignore[valid-type]
+        if self._record is not None:  # a series list this request read may tell it
+            told = info.context.listed_check_state(self._backend, self._record.key)
+            if told is not None:
+                return told[0]
         return model.rollup([c.state for c in await self._results(info)])
 
     @strawberry.field(

@@ -254,3 +254,36 @@ async def test_rollups_the_series_lists_tell_answer_as_the_results_do() -> None:
         with mock.patch.object(Context, "listed_check_state", lambda *_: None):
             assert await _page(client, one) == ({"node": {"checkState": "FAILURE"}}, None)
             assert _result_reads(fdo, mark) == 1
+
+
+async def test_a_placed_revision_answers_what_its_series_list_tells() -> None:
+    # currentRevision's testState and testResults take the same listed word: a failure told
+    # by the list is no read; an untested latest revision's results are [] unread; asking
+    # the results of a told failure reads them, once.
+    async with demo_gateway() as (client, sims):
+        fdo = sims["fdo"]
+        page = await _page(client, PLANNED["changes(first: 100)"])
+        nodes = [n for n in page[0]["changes"]["nodes"] if n["backend"]["name"] == "fdo"]
+        failed = next(n["id"] for n in nodes if n["checkState"] == "FAILURE")
+        untested = [n["id"] for n in nodes if n["checkState"] is None]
+
+        def ask(node_id: str, fields: str) -> dict[str, Any]:
+            revision = f"currentRevision {{ {fields} }}"
+            return {"query": f'{{ node(id: "{node_id}") {{ ... on Patch {{ {revision} }} }} }}'}
+
+        async def reads(request: dict[str, Any]) -> tuple[Any, int]:
+            mark = len(fdo.state.requests)
+            data, errors = await _page(client, request)
+            assert errors is None, errors
+            return data["node"]["currentRevision"], _result_reads(fdo, mark)
+
+        assert await reads(ask(failed, "testState")) == ({"testState": "FAILURE"}, 0)
+        revision, read = await reads(ask(failed, "testState testResults { state }"))
+        assert revision["testState"] == "FAILURE" and read == 1
+        assert {"FAILURE"} <= {r["state"] for r in revision["testResults"]}
+        # some of the page's untested patches sit in a latest revision: none of those is read
+        answers = [await reads(ask(i, "testState testResults { state }")) for i in untested]
+        assert all(a == {"testState": None, "testResults": []} for a, _ in answers)
+        assert any(n == 0 for _, n in answers) and any(n == 1 for _, n in answers)
+        with mock.patch.object(Context, "listed_check_state", lambda *_: None):
+            assert await reads(ask(failed, "testState")) == ({"testState": "FAILURE"}, 1)
