@@ -228,11 +228,11 @@ def _warmers(info: Info, names: Iterable[str], fields: Mapping[str, Any]) -> dic
     checks = "checks" in fields and _Asked(graphql_schema(info.schema), fields).names(
         "Patch", "checks"
     )
+    rollup_only = "checks" not in fields  # a listed rollup needs no results read
     warm: dict[str, Warm] = {}
     for name in names:
         placement = info.context.placement(name)
         if placement is not None:
-            rollup_only = "checks" not in fields  # a listed rollup needs no results read
             warm[name] = functools.partial(
                 _warm, placement, results=results, rollup_only=rollup_only
             )
@@ -319,9 +319,7 @@ def _rollup_told(ctx: Context, backend: str, patch_id: str) -> bool:
         rev = ctx.known(backend, "patch-revision", patch_id)
     except Exception:  # a failed read: the field reports it, as the checks read would
         return False
-    if rev is UNKNOWN:
-        return False
-    return rev is None or ctx.listed_check_state(backend, rev.key) is not None
+    return rev is not UNKNOWN and ctx.listed_check_state(backend, rev) is not None
 
 
 @dataclass

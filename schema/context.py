@@ -188,16 +188,7 @@ class Context:
         tracking = self.source(backend)
         if base.provides(tracking, base.RevisionReader):
             rev = await self.patch_revision(backend, patch_id)
-            if rev is None:
-                return []
-            placement = self.placement(backend)
-            batch = (
-                placement.revision_test_results
-                if placement is not None
-                else tracking.revision_test_results
-            )
-            found: list[Check] = await self._loader(backend, "test-results", batch).load(rev.key)
-            return found
+            return [] if rev is None else await self.test_results(backend, rev.key)
         src = self.capable(backend, base.PatchReader, "checks")
         result: list[Check] = await self._loader(backend, "checks", src.patch_checks).load(patch_id)
         return result
@@ -350,11 +341,27 @@ class Context:
         rev: Revision | None = await self._loader(backend, "patch-revision", batch).load(patch_id)
         return rev
 
-    def listed_check_state(self, backend: str, key: str) -> tuple[CheckState | None] | None:
-        """The rollup of revision ``key``'s test results where this request's placement read
-        a list that tells it (``base.Placement.listed_state``), else ``None``."""
+    async def test_results(self, backend: str, key: str) -> list[Check]:
+        """A revision's test results, batched per request, through this request's placement
+        where there is one (what ``warm`` read, and none that a series list showed untested)."""
+        src = self.capable(backend, base.RevisionReader, "test results")
+        placement = self.placement(backend)
+        batch = (
+            placement.revision_test_results if placement is not None else src.revision_test_results
+        )
+        found: list[Check] = await self._loader(backend, "test-results", batch).load(key)
+        return found
+
+    def listed_check_state(
+        self, backend: str, rev: Revision | None
+    ) -> tuple[CheckState | None] | None:
+        """The rollup of a placed revision's test results without reading them: ``(None,)``
+        for no revision (no checks), the state a series list this request's placement read
+        tells (``base.Placement.listed_state``), else ``None``."""
+        if rev is None:
+            return (None,)
         placement = self._placements.get(backend)
-        return placement.listed_state(key) if placement is not None else None
+        return placement.listed_state(rev.key) if placement is not None else None
 
     def placement(self, backend: str) -> base.Placement | None:
         """This request's placement on ``backend`` where its kind can warm one (a federated

@@ -46,17 +46,6 @@ async def revisions_of(info: Info, backend: str, series_id: str) -> list[model.R
     return result
 
 
-async def test_results_of(info: Info, backend: str, key: str) -> list[model.Check]:
-    """A revision's test results (batched per request, through the request's placement
-    where there is one, as ``Context.checks`` reads them: the same loader, and none read
-    that a series list showed untested)."""
-    src = info.context.capable(backend, base.RevisionReader, "test results")
-    placement = info.context.placement(backend)
-    batch = placement.revision_test_results if placement is not None else src.revision_test_results
-    result: list[model.Check] = await info.context.load(backend, "test-results", batch, key)
-    return result
-
-
 async def series_patches(
     info: Info, backend: str, series_id: str, known: model.Series | None = None
 ) -> list[model.Patch]:
@@ -204,7 +193,7 @@ class Revision(Node, ChangeRevision):
 
     async def _results(self, info: Info) -> list[model.Check]:
         if self._record is not None:
-            return await test_results_of(info, self._backend, self._record.key)
+            return await info.context.test_results(self._backend, self._record.key)
         patches = await series_patches(info, self._backend, self._series_id, self._series)
         out: list[model.Check] = []
         for p in patches:
@@ -224,7 +213,7 @@ class Revision(Node, ChangeRevision):
     )
     async def test_state(self, info: Info) -> CheckState | None:  # type: ignore[valid-type]
         if self._record is not None:  # a series list this request read may tell it
-            told = info.context.listed_check_state(self._backend, self._record.key)
+            told = info.context.listed_check_state(self._backend, self._record)
             if told is not None:
                 return told[0]
         return model.rollup([c.state for c in await self._results(info)])

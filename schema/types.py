@@ -274,7 +274,7 @@ def _patch_check_state(root: Patch, info: Info) -> CheckState | None:  # type: i
             return model.rollup([c.state for c in known])
         rev = info.context.known(r.backend, "patch-revision", r.id)
         if rev is not UNKNOWN:  # placed, and its series list may tell the rollup
-            told = _listed_rollup(info, r, rev)
+            told = info.context.listed_check_state(r.backend, rev)
             if told is not None:
                 return told[0]
         return _rollup_checks(info, r)  # graphql-core awaits it
@@ -299,20 +299,11 @@ async def _pending_or_none(info: Info, r: model.Patch) -> model.CheckState | Non
 async def _rollup_checks(info: Info, r: model.Patch) -> model.CheckState | None:
     # Revision-tracking backends (fdo) test revisions: roll up the patch's latest one's,
     # unless the series list that placed it tells the rollup (no test-results read).
-    told = _listed_rollup(info, r, await info.context.patch_revision(r.backend, r.id))
+    rev = await info.context.patch_revision(r.backend, r.id)
+    told = info.context.listed_check_state(r.backend, rev)
     if told is not None:
         return told[0]
     return model.rollup([c.state for c in await info.context.checks(r.backend, r.id)])
-
-
-def _listed_rollup(
-    info: Info, r: model.Patch, rev: model.Revision | None
-) -> tuple[model.CheckState | None] | None:
-    """A placed patch's rollup without its revision's results: ``(None,)`` in no revision
-    (no checks), the listed state of its revision where told, else ``None``."""
-    if rev is None:
-        return (None,)
-    return info.context.listed_check_state(r.backend, rev.key)
 
 
 def raw_check_word(r: model.Patch) -> str | None:
